@@ -1,0 +1,50 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServiceEvent } from '../core/events.ts';
+import type { Engine } from '../engine/engine.ts';
+import type { Store } from '../store/types.ts';
+
+/**
+ * GET /api/events: server-sent events. Replays the log after `after` (or Last-Event-ID), then
+ * streams live events with no gap and no duplicate: live events are buffered while the replay runs.
+ */
+export async function streamEvents(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  engine: Engine,
+  store: Store,
+  query: { service?: string | undefined; after?: number | undefined },
+): Promise<void> {
+  const lastId = Number(req.headers['last-event-id']);
+  const after = query.after ?? (Number.isFinite(lastId) ? lastId : undefined);
+  const wanted = (e: ServiceEvent) => query.service === undefined || e.service === query.service;
+  let sent = after ?? Number.MAX_SAFE_INTEGER;
+  let replaying = true;
+  const buffered: ServiceEvent[] = [];
+  const res = reply.raw;
+  const write = (e: ServiceEvent) => {
+    if (e.seq <= sent && sent !== Number.MAX_SAFE_INTEGER) return;
+    sent = e.seq;
+    res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+  };
+  const unsubscribe = engine.bus.subscribe((e) => {
+    if (!wanted(e)) return;
+    if (replaying) buffered.push(e);
+    else write(e);
+  });
+  reply.hijack();
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  res.write(': sluice event stream\n\n');
+  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+  req.raw.on('close', () => {
+    clearInterval(heartbeat);
+    unsubscribe();
+  });
+  if (after !== undefined) {
+    const past = await store.events({ afterSeq: after, ...(query.service !== undefined && { service: query.service }) });
+    for (const e of past) write(e);
+  } else {
+    sent = 0;
+  }
+  replaying = false;
+  for (const e of buffered.splice(0)) write(e);
+}

@@ -1,0 +1,75 @@
+import { dirname } from 'node:path';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Engine } from '../engine/engine.ts';
+import { driverSchemas } from '../drivers/registry.ts';
+import { jsonSchema } from '../spec/index.ts';
+import type { Store } from '../store/types.ts';
+import { streamEvents } from './event-stream.ts';
+import { applyBody, commandBody, commandParams, eventsQuery, lintBody, serviceParams } from './requests.ts';
+
+/** Who did it: the X-Sluice-Actor header (set by the CLI), else the caller's address. */
+export function actorOf(req: FastifyRequest): string {
+  const header = req.headers['x-sluice-actor'];
+  const named = typeof header === 'string' && header.trim() !== '' ? header.trim().slice(0, 200) : null;
+  return named ?? `api@${req.ip}`;
+}
+
+export const ROUTES = [
+  'GET /healthz',
+  'GET /api',
+  'GET /api/schema',
+  'POST /api/lint',
+  'POST /api/apply',
+  'GET /api/services',
+  'GET /api/services/:name',
+  'DELETE /api/services/:name',
+  'GET /api/services/:name/history',
+  'GET /api/services/:name/revisions',
+  'GET /api/services/:name/events',
+  'POST /api/services/:name/{promote,pause,resume,abort,retry,undo}',
+  'GET /api/events (text/event-stream)',
+];
+
+export function registerRoutes(app: FastifyInstance, engine: Engine, store: Store): void {
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/api', async () => ({ name: 'sluice', routes: ROUTES }));
+  app.get('/api/schema', async () => jsonSchema(driverSchemas()));
+
+  app.post('/api/lint', async (req) => {
+    const b = lintBody.parse(req.body);
+    const specs = engine.lint(b.spec, b.file);
+    return { ok: true, services: specs.map((s) => ({ name: s.metadata.name, version: s.spec.version })) };
+  });
+
+  app.post('/api/apply', async (req) => {
+    const b = applyBody.parse(req.body);
+    const baseDir = b.baseDir ?? (b.file.startsWith('/') ? dirname(b.file) : process.cwd());
+    return { results: await engine.apply(b.spec, { file: b.file, baseDir, actor: actorOf(req) }) };
+  });
+
+  app.get('/api/services', async () => ({ services: engine.list() }));
+  app.get('/api/services/:name', async (req) => engine.status(serviceParams.parse(req.params).name));
+  app.delete('/api/services/:name', async (req) => {
+    const { name } = serviceParams.parse(req.params);
+    await engine.delete(name, actorOf(req));
+    return { deleted: name };
+  });
+  app.get('/api/services/:name/history', async (req) => ({ releases: await engine.history(serviceParams.parse(req.params).name) }));
+  app.get('/api/services/:name/revisions', async (req) => {
+    const revisions = await engine.revisions(serviceParams.parse(req.params).name);
+    return { revisions: revisions.map(({ spec: _spec, ...r }) => ({ ...r, createdAt: new Date(r.createdAt).toISOString() })) };
+  });
+  app.get('/api/services/:name/events', async (req) => {
+    const { name } = serviceParams.parse(req.params);
+    const q = eventsQuery.parse(req.query);
+    await engine.status(name);
+    return { events: await store.events({ service: name, ...(q.after !== undefined && { afterSeq: q.after }), limit: q.limit ?? 1000 }) };
+  });
+  app.post('/api/services/:name/:command', async (req) => {
+    const { name, command } = commandParams.parse(req.params);
+    const args = commandBody.parse(req.body);
+    return engine.command(name, command, args, actorOf(req));
+  });
+
+  app.get('/api/events', async (req, reply) => streamEvents(req, reply, engine, store, eventsQuery.parse(req.query)));
+}

@@ -1,0 +1,58 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { Engine } from '../engine/engine.ts';
+import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { Store } from '../store/types.ts';
+import { DataDirLock } from './data-dir-lock.ts';
+import { errorHandler, notFoundHandler } from './errors.ts';
+import { registerRoutes } from './routes.ts';
+
+export interface ServerOptions {
+  dataDir: string;
+  host?: string;
+  port?: number;
+  log?: Logger;
+  tickMs?: number;
+  drainTimeoutMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  engine: Engine;
+  store: Store;
+  /** Stop serving the API and detach from instances and data planes (they keep running). */
+  close(): Promise<void>;
+}
+
+/** The composition root of `sluice server`: store, engine, API, in one process. */
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const dataDir = resolve(o.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const lock = DataDirLock.acquire(dataDir);
+  const log = o.log ?? pino({ level: process.env.SLUICE_LOG_LEVEL ?? 'info' });
+  const store = new SqliteStore(join(dataDir, 'sluice.db'));
+  const engine = await Engine.open({
+    store, dataDir, log,
+    ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
+    ...(o.drainTimeoutMs !== undefined && { drainTimeoutMs: o.drainTimeoutMs }),
+  });
+  const app = Fastify({ loggerInstance: log.child({ component: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024 * 1024 });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  registerRoutes(app, engine, store);
+  const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7070 });
+  lock.record(address);
+  return {
+    url: address,
+    engine,
+    store,
+    async close() {
+      await app.close();
+      await engine.close();
+      await store.close();
+      lock.release();
+    },
+  };
+}

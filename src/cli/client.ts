@@ -1,0 +1,73 @@
+import { hostname, userInfo } from 'node:os';
+
+/** The CLI's HTTP client: JSON in and out, errors turned into messages a person can act on. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly detail: unknown;
+  constructor(status: number, code: string, message: string, detail: unknown) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+export class Unreachable extends Error {}
+
+export interface Client {
+  server: string;
+  get<T>(path: string): Promise<T>;
+  post<T>(path: string, body?: unknown): Promise<T>;
+  delete<T>(path: string): Promise<T>;
+}
+
+export function serverUrl(flag: string | undefined): string {
+  return (flag ?? process.env.SLUICE_SERVER ?? 'http://127.0.0.1:7070').replace(/\/+$/, '');
+}
+
+export function actor(): string {
+  if (process.env.SLUICE_ACTOR) return process.env.SLUICE_ACTOR;
+  let user = process.env.USER ?? process.env.USERNAME;
+  try {
+    user ??= userInfo().username;
+  } catch {
+    user = 'unknown';
+  }
+  return `${user}@${hostname()}`;
+}
+
+export function client(server: string): Client {
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    let res: Response;
+    try {
+      res = await fetch(`${server}${path}`, {
+        method,
+        headers: { 'x-sluice-actor': actor(), ...(body !== undefined && { 'content-type': 'application/json' }) },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+      throw new Unreachable(`cannot reach the sluice server at ${server} (${cause}); start one with \`sluice server\` or pass --server URL / SLUICE_SERVER`);
+    }
+    const text = await res.text();
+    let json: unknown = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      throw new ApiError(res.status, 'BAD_RESPONSE', `the server answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`, null);
+    }
+    if (!res.ok) {
+      const e = (json as { error?: { code: string; message: string; detail?: unknown } })?.error;
+      throw new ApiError(res.status, e?.code ?? 'HTTP_ERROR', e?.message ?? `HTTP ${res.status}`, e?.detail);
+    }
+    return json as T;
+  };
+  return {
+    server,
+    get: (p) => call('GET', p),
+    post: (p, b) => call('POST', p, b ?? {}),
+    delete: (p) => call('DELETE', p),
+  };
+}

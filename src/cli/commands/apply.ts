@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { driverSchemas } from '../../drivers/registry.ts';
+import type { ApplyResult } from '../../engine/engine.ts';
+import { jsonSchema, parseSpecs } from '../../spec/index.ts';
+import { type CommandDef, UsageError } from '../command.ts';
+
+function files(values: Record<string, unknown>): string[] {
+  const f = values.file as string[] | undefined;
+  if (!f || f.length === 0) throw new UsageError('give a spec file with -f FILE');
+  return f;
+}
+
+function read(file: string): string {
+  try {
+    return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+export const applyCommand: CommandDef = {
+  name: 'apply',
+  summary: 'apply service specs: the first apply deploys, a changed template starts a release',
+  usage: 'sluice apply -f FILE [-f FILE …]',
+  options: { file: { type: 'string', short: 'f', multiple: true } },
+  async run({ values, client, out, json }) {
+    const results: ApplyResult[] = [];
+    for (const file of files(values)) {
+      const path = file === '-' ? '<stdin>' : resolve(file);
+      const body = { spec: read(file), file: path, baseDir: file === '-' ? process.cwd() : dirname(path) };
+      results.push(...(await client().post<{ results: ApplyResult[] }>('/api/apply', body)).results);
+    }
+    out(json ? JSON.stringify(results, null, 2) : results.map((r) => `${r.service}: ${r.action} — ${r.message}`).join('\n'));
+    return 0;
+  },
+};
+
+export const lintCommand: CommandDef = {
+  name: 'lint',
+  summary: 'check spec files without a server; every problem with file:line:col',
+  usage: 'sluice lint -f FILE [-f FILE …]',
+  options: { file: { type: 'string', short: 'f', multiple: true } },
+  async run({ values, out, json }) {
+    const found: { file: string; services: string[] }[] = [];
+    for (const file of files(values)) {
+      const specs = parseSpecs(read(file), file, driverSchemas());
+      found.push({ file, services: specs.map((s) => `${s.metadata.name} ${s.spec.version}`) });
+    }
+    out(json ? JSON.stringify({ ok: true, files: found }, null, 2) : found.map((f) => `${f.file}: ok (${f.services.join(', ')})`).join('\n'));
+    return 0;
+  },
+};
+
+export const schemaCommand: CommandDef = {
+  name: 'schema',
+  summary: 'print the JSON Schema of the spec format (for editors)',
+  usage: 'sluice schema',
+  async run({ out }) {
+    out(JSON.stringify(jsonSchema(driverSchemas()), null, 2));
+    return 0;
+  },
+};

@@ -1,0 +1,67 @@
+import type { ReleaseView, ServiceStatus, VerdictView } from '../engine/status.ts';
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+
+function since(iso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  return s < 120 ? `${s}s` : `${Math.round(s / 60)}m`;
+}
+
+export function formatFigure(metric: string, v: number | null): string {
+  if (v === null) return '-';
+  if (metric === 'error_rate') return `${(v * 100).toFixed(2)}%`;
+  if (metric.startsWith('latency')) return `${v.toFixed(1)}ms`;
+  return String(Math.round(v * 100) / 100);
+}
+
+function verdictLine(v: VerdictView): string {
+  const figures = v.outcome === 'Inconclusive'
+    ? v.reason
+    : `canary ${formatFigure(v.metric, v.canary)}  baseline ${formatFigure(v.metric, v.baseline)}  threshold ${formatFigure(v.metric, v.threshold)}  (${v.canarySamples}/${v.baselineSamples} samples)`;
+  return `  ${pad(v.rule, 18)} ${pad(v.outcome, 13)} ${figures}`;
+}
+
+export function formatStatus(s: ServiceStatus): string {
+  const lines: string[] = [];
+  const versions = s.canaryVersion ? `stable ${s.stableVersion ?? '-'}  canary ${s.canaryVersion}` : `stable ${s.stableVersion ?? '-'}`;
+  lines.push(`${s.service}  ${s.phase}  ${versions}`);
+  const traffic = Object.entries(s.weights).map(([v, w]) => `${v} ${Math.round(w * 100) / 100}%`).join('  ');
+  lines.push(`traffic  ${traffic || '(none)'}`);
+  if (s.step) lines.push(`step     ${Math.min(s.step.index + 1, s.step.total)}/${s.step.total} ${s.step.current ?? 'all steps done, waiting for passing verdicts'} (for ${since(s.step.startedAt)})`);
+  if (s.release?.pause) lines.push(`paused   ${s.release.pause.detail}`);
+  if (s.degraded) lines.push(`degraded ${s.degraded}`);
+  if (s.verdicts.length > 0) {
+    lines.push('rules');
+    for (const v of s.verdicts) lines.push(verdictLine(v));
+  }
+  const rb = s.lastRollback;
+  if (rb) {
+    lines.push(`last rollback (${rb.release}): ${rb.trigger} — ${rb.reason}`);
+    lines.push(`  detected ${rb.detectedAt}  traffic reverted ${rb.trafficRevertedAt ?? '-'}  canary stopped ${rb.canaryStoppedAt ?? '-'}  revert ${rb.revertMs ?? '-'}ms`);
+  }
+  return lines.join('\n');
+}
+
+export function formatList(services: ServiceStatus[]): string {
+  if (services.length === 0) return 'no services yet: sluice apply -f FILE';
+  const rows = services.map((s) => [s.service, s.phase, s.stableVersion ?? '-', s.canaryVersion ?? '-', Object.entries(s.weights).map(([v, w]) => `${v}:${Math.round(w)}%`).join(' ')]);
+  const head = ['SERVICE', 'PHASE', 'STABLE', 'CANARY', 'TRAFFIC'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [head, ...rows].map((r) => r.map((c, i) => pad(c, widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+export function formatHistory(releases: ReleaseView[]): string {
+  if (releases.length === 0) return 'no releases yet';
+  const lines: string[] = [];
+  for (const r of releases) {
+    const took = r.durationMs === null ? 'running' : `${Math.round(r.durationMs / 1000)}s`;
+    lines.push(`#${r.number}  ${pad(r.status, 10)} ${r.fromVersion ?? '(none)'} → ${r.toVersion}  ${r.kind}  by ${r.startedBy}  ${r.startedAt}  ${took}`);
+    if (r.rollback) {
+      const rb = r.rollback;
+      lines.push(`     rollback: ${rb.trigger} — ${rb.reason}`);
+      lines.push(`     detected ${rb.detectedAt} → traffic reverted ${rb.trafficRevertedAt ?? '-'} (${rb.revertMs ?? '-'}ms) → canary stopped ${rb.canaryStoppedAt ?? '-'}`);
+    }
+    if (r.error) lines.push(`     error: ${r.error}`);
+  }
+  return lines.join('\n');
+}

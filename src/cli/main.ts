@@ -1,0 +1,93 @@
+import { parseArgs } from 'node:util';
+import { SpecError } from '../spec/index.ts';
+import { ApiError, client, serverUrl, Unreachable } from './client.ts';
+import { type CommandDef, EXIT, UsageError } from './command.ts';
+import { applyCommand, lintCommand, schemaCommand } from './commands/apply.ts';
+import { controlCommands, deleteCommand } from './commands/control.ts';
+import { serverCommand } from './commands/server.ts';
+import { historyCommand, statusCommand } from './commands/status.ts';
+import { waitCommand } from './commands/wait.ts';
+
+const COMMANDS: CommandDef[] = [
+  serverCommand, applyCommand, statusCommand, ...controlCommands, historyCommand, waitCommand, lintCommand, schemaCommand, deleteCommand,
+];
+
+const GLOBAL = {
+  server: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'sluice — progressive, reversible releases',
+    '',
+    'usage: sluice COMMAND [flags]',
+    '',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'global flags: --server URL (or SLUICE_SERVER; default http://127.0.0.1:7070), -o json|text, -h/--help',
+    'sluice COMMAND --help shows the command\'s flags.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (cmd === undefined) {
+    console.error(`sluice: unknown command "${name}"; valid: ${COMMANDS.map((c) => c.name).join(', ')}`);
+    return EXIT.usage;
+  }
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, options: { ...GLOBAL, ...cmd.options }, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw new UsageError((err as Error).message.replace(/^.*?: /, ''));
+    }
+    const { values, positionals } = parsed;
+    if (values.help) {
+      console.log(`${cmd.usage}\n\n${cmd.summary}`);
+      return EXIT.ok;
+    }
+    const output = values.output ?? 'text';
+    if (output !== 'json' && output !== 'text') throw new UsageError(`-o "${output}" is not an output format; valid: json, text`);
+    const required = (cmd.args ?? []).filter((a) => !a.endsWith('?')).length;
+    const allowed = (cmd.args ?? []).length;
+    if (positionals.length < required) throw new UsageError(`missing ${cmd.args![positionals.length]!.toUpperCase()}`);
+    if (positionals.length > allowed) throw new UsageError(`unexpected argument "${positionals[allowed]}"`);
+    return await cmd.run({
+      values: values as Record<string, string | boolean | string[] | undefined>,
+      positionals,
+      json: output === 'json',
+      out: (text) => console.log(text),
+      client: () => client(serverUrl(values.server as string | undefined)),
+    });
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`sluice ${name}: ${err.message}\nusage: ${cmd.usage}`);
+      return EXIT.usage;
+    }
+    if (err instanceof SpecError) {
+      console.error(err.message);
+      return EXIT.failed;
+    }
+    if (err instanceof ApiError) {
+      console.error(`sluice ${name}: ${err.message}`);
+      return EXIT.failed;
+    }
+    if (err instanceof Unreachable) {
+      console.error(`sluice ${name}: ${err.message}`);
+      return EXIT.unreachable;
+    }
+    console.error(`sluice ${name}: ${(err as Error).stack ?? String(err)}`);
+    return EXIT.failed;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,194 @@
+import { type Command, type Decision, DecisionBuilder, type Input } from './decision.ts';
+import { judgeRule, type Observation } from './judge.ts';
+import { advance, complete } from './progression.ts';
+import { rollBack } from './rollback.ts';
+import { canaryWeight, isActive, type ReleaseState, type ServiceState } from './state.ts';
+import type { Instance } from './types.ts';
+
+/**
+ * The core's one entry point: given the state, something that happened, the time and who asked,
+ * return the events to record and the actions to perform. Pure: no I/O, no clock.
+ */
+export function decide(state: ServiceState, input: Input, now: number, actor: string): Decision {
+  const b = new DecisionBuilder(state, now, actor);
+  switch (input.type) {
+    case 'tick':
+      advance(b);
+      return b.done();
+    case 'observation':
+      observe(b, input.observation);
+      return b.done();
+    case 'command':
+      return command(b, input.command);
+    case 'startRelease':
+      return startRelease(b, input);
+    case 'targetReady':
+      targetReady(b, input.key, input.instances);
+      return b.done();
+    case 'targetFailed':
+      targetFailed(b, input.key, input.error);
+      return b.done();
+    case 'targetStopped':
+      b.emit({ type: 'target.stopped', key: input.key, error: input.error });
+      if (b.state.release?.rollback && b.state.release.to.key === input.key && b.state.release.rollback.canaryStoppedAt === null) {
+        b.emit({ type: 'rollback.canaryStopped', at: now });
+      }
+      return b.done();
+    case 'targetCrashed':
+      targetCrashed(b, input);
+      return b.done();
+    case 'weightsApplied': {
+      const log = b.state.release?.rollback;
+      if (input.purpose === 'rollback' && log && log.trafficRevertedAt === null) b.emit({ type: 'rollback.trafficReverted', at: now });
+      return b.done();
+    }
+  }
+}
+
+/** Whether the contract is due for an evaluation: a release is active, the canary takes traffic, the interval passed. */
+export function analysisDue(state: ServiceState, now: number): boolean {
+  const r = state.release;
+  if (!isActive(r) || r.from === null || canaryWeight(state) <= 0) return false;
+  return r.analysedAt === null || now - r.analysedAt >= r.contract.intervalMs;
+}
+
+function observe(b: DecisionBuilder, obs: Observation): void {
+  const r = b.state.release;
+  if (!isActive(r) || r.from === null) return;
+  const verdicts = r.contract.rules.map((rule) => judgeRule(rule, r.contract, obs, b.now));
+  b.emit({ type: 'analysis.evaluated', verdicts });
+  const after = b.state.release as ReleaseState;
+  for (const rule of r.contract.rules) {
+    const s = after.rules[rule.name];
+    if (s === undefined) continue;
+    const consecutive = rule.consecutive ?? r.contract.consecutive;
+    const limit = rule.failureLimit !== undefined ? rule.failureLimit : r.contract.failureLimit;
+    const overLimit = limit !== null && s.totalFails > limit;
+    if (s.consecutiveFails >= consecutive || overLimit) {
+      const why = overLimit ? `${s.totalFails} failed evaluations (limit ${limit})` : `${s.consecutiveFails} failed evaluation(s) in a row`;
+      rollBack(b, 'contract', rule.name, `${s.last?.reason ?? rule.name}; ${why}`, verdicts, 'RolledBack');
+      return;
+    }
+  }
+  if (after.status === 'Progressing') {
+    const stuck = r.contract.rules.find((rule) => {
+      const since = after.rules[rule.name]?.inconclusiveSince;
+      return since !== null && since !== undefined && b.now - since >= r.contract.maxInconclusiveMs;
+    });
+    if (stuck !== undefined) {
+      const last = after.rules[stuck.name]?.last?.reason ?? 'no data';
+      b.emit({ type: 'release.paused', reason: 'inconclusive', detail: `rule ${stuck.name} has been inconclusive for ${Math.round(r.contract.maxInconclusiveMs / 1000)}s: ${last}` });
+      return;
+    }
+  }
+  advance(b);
+}
+
+function command(b: DecisionBuilder, cmd: Command): Decision {
+  const r = b.state.release;
+  const conflict = (message: string): Decision => b.done({ code: 'conflict', message });
+  if (cmd.kind === 'retry') {
+    if (r === null || isActive(r) || r.status === 'Succeeded') return conflict('retry needs a release that was rolled back, aborted or failed');
+    return startRelease(b, { type: 'startRelease', kind: 'retry', to: r.to, steps: r.steps, contract: r.contract });
+  }
+  if (!isActive(r)) return conflict(`no release of ${b.state.service} is in progress`);
+  switch (cmd.kind) {
+    case 'abort':
+      rollBack(b, 'abort', 'abort', cmd.reason ?? `aborted by ${b.actor}`, [], 'Aborted');
+      return b.done();
+    case 'pause':
+      if (r.status !== 'Progressing') return conflict(`the release is ${r.status}, not Progressing`);
+      b.emit({ type: 'release.paused', reason: 'user', detail: `paused by ${b.actor}` });
+      return b.done();
+    case 'resume':
+      if (r.status !== 'Paused') return conflict(`the release is ${r.status}, not Paused`);
+      if (r.pause?.reason === 'step') return conflict(`${r.pause.detail}: use promote`);
+      b.emit({ type: 'release.resumed' });
+      advance(b);
+      return b.done();
+    case 'promote':
+      if (r.status === 'Starting') return conflict('the new revision is not ready yet');
+      b.emit({ type: 'release.promoted', full: cmd.full, fromStep: r.stepIndex });
+      if (cmd.full || r.stepIndex >= r.steps.length) {
+        complete(b);
+      } else {
+        b.emit({ type: 'step.started', index: r.stepIndex + 1, step: r.steps[r.stepIndex + 1] ?? null });
+        advance(b);
+      }
+      return b.done();
+  }
+}
+
+function startRelease(b: DecisionBuilder, input: Extract<Input, { type: 'startRelease' }>): Decision {
+  const prev = b.state.release;
+  if (isActive(prev)) {
+    if (prev.to.key === input.to.key) return b.done({ code: 'conflict', message: `revision ${input.to.key} is already being released` });
+    rollBack(b, 'abort', 'superseded', `superseded by revision ${input.to.key} (${input.to.version})`, [], 'Aborted');
+  }
+  const from = b.state.stable;
+  if (from !== null && from.key === input.to.key) return b.done({ code: 'conflict', message: `revision ${input.to.key} is already stable` });
+  const number = b.state.releases + 1;
+  const release: ReleaseState = {
+    id: `${b.state.service}#${number}`,
+    number,
+    kind: from === null ? 'deploy' : input.kind,
+    from,
+    to: input.to,
+    steps: input.steps,
+    contract: input.contract,
+    status: 'Starting',
+    startedAt: b.now,
+    startedBy: b.actor,
+    endedAt: null,
+    stepIndex: 0,
+    stepStartedAt: b.now,
+    pause: null,
+    rules: {},
+    analysedAt: null,
+    rollback: null,
+    error: null,
+  };
+  b.emit({ type: 'release.started', release });
+  b.emit({ type: 'target.starting', ref: input.to });
+  b.act({ kind: 'startTarget', ref: input.to });
+  return b.done();
+}
+
+function targetReady(b: DecisionBuilder, key: string, instances: Instance[]): void {
+  b.emit({ type: 'target.ready', key, instances });
+  const r = b.state.release;
+  if (!isActive(r) || r.to.key !== key || r.status !== 'Starting') return;
+  if (r.from === null) {
+    complete(b);
+    return;
+  }
+  b.emit({ type: 'step.started', index: 0, step: r.steps[0] ?? null });
+  advance(b);
+}
+
+function targetFailed(b: DecisionBuilder, key: string, error: string): void {
+  b.emit({ type: 'target.failed', key, error });
+  const r = b.state.release;
+  if (isActive(r) && r.to.key === key) {
+    if (r.from === null) {
+      b.emit({ type: 'release.failed', error });
+      b.emit({ type: 'service.degraded', reason: `first deploy of ${r.to.version} failed: ${error}` });
+    } else {
+      rollBack(b, 'readiness', 'readiness', `revision ${key} (${r.to.version}) did not become ready: ${error}`, [], 'RolledBack');
+    }
+  } else if (b.state.stable?.key === key) {
+    b.emit({ type: 'service.degraded', reason: `stable revision ${key} failed: ${error}` });
+  }
+}
+
+function targetCrashed(b: DecisionBuilder, input: Extract<Input, { type: 'targetCrashed' }>): void {
+  b.emit({ type: 'target.crashed', key: input.key, instanceId: input.instanceId, exitCode: input.exitCode, signal: input.signal, restarted: input.restarted });
+  if (input.restarted) return;
+  const r = b.state.release;
+  const what = `instance ${input.instanceId} exited (code ${input.exitCode ?? '-'}, signal ${input.signal ?? '-'}) and was not restarted`;
+  if (isActive(r) && r.to.key === input.key && r.from !== null) {
+    rollBack(b, 'crash', 'crash', `canary ${what}`, [], 'RolledBack');
+  } else if (b.state.stable?.key === input.key) {
+    b.emit({ type: 'service.degraded', reason: `stable ${what}` });
+  }
+}

@@ -1,0 +1,76 @@
+import type { EventBody } from './events.ts';
+import type { Observation } from './judge.ts';
+import { reduce } from './reduce.ts';
+import type { ReleaseKind, RevisionRef, ServiceState } from './state.ts';
+import type { Instance, RollbackContract, Step, Weights } from './types.ts';
+
+/** Side effects the engine performs for the core, in order. */
+export type Action =
+  | { kind: 'startTarget'; ref: RevisionRef }
+  | { kind: 'setWeights'; weights: Weights; purpose: 'step' | 'rollback' | 'promote' | 'deploy' }
+  | { kind: 'stopTarget'; key: string; drain: boolean; purpose: 'rollback' | 'retire' };
+
+/** What a user can ask of a service's release. `undo` is resolved by the engine (it needs stored revisions). */
+export type Command =
+  | { kind: 'promote'; full: boolean }
+  | { kind: 'pause' }
+  | { kind: 'resume' }
+  | { kind: 'abort'; reason?: string }
+  | { kind: 'retry' };
+
+export const COMMANDS = ['promote', 'pause', 'resume', 'abort', 'retry', 'undo'] as const;
+
+/** Everything that can make the core decide something. */
+export type Input =
+  | { type: 'tick' }
+  | { type: 'observation'; observation: Observation }
+  | { type: 'command'; command: Command }
+  | { type: 'startRelease'; kind: ReleaseKind; to: RevisionRef; steps: Step[]; contract: RollbackContract }
+  | { type: 'targetReady'; key: string; instances: Instance[] }
+  | { type: 'targetFailed'; key: string; error: string }
+  | { type: 'targetStopped'; key: string; error: string | null }
+  | { type: 'targetCrashed'; key: string; instanceId: string; exitCode: number | null; signal: string | null; restarted: boolean }
+  | { type: 'weightsApplied'; weights: Weights; purpose: string };
+
+/** Why a command was refused; `conflict` means "not in this phase". */
+export interface Refusal {
+  code: 'conflict' | 'not_found';
+  message: string;
+}
+
+export interface Decision {
+  events: EventBody[];
+  actions: Action[];
+  refused: Refusal | null;
+}
+
+/**
+ * Collects a decision's events and actions, folding each event into a working state so that the
+ * next rule sees its effect (a setWeight step followed by a timed pause in the same tick).
+ */
+export class DecisionBuilder {
+  readonly events: EventBody[] = [];
+  readonly actions: Action[] = [];
+  state: ServiceState;
+  readonly now: number;
+  readonly actor: string;
+
+  constructor(state: ServiceState, now: number, actor: string) {
+    this.state = state;
+    this.now = now;
+    this.actor = actor;
+  }
+
+  emit(body: EventBody): void {
+    this.events.push(body);
+    this.state = reduce(this.state, { ...body, service: this.state.service, at: this.now, actor: this.actor, seq: 0 });
+  }
+
+  act(action: Action): void {
+    this.actions.push(action);
+  }
+
+  done(refused: Refusal | null = null): Decision {
+    return { events: this.events, actions: this.actions, refused };
+  }
+}

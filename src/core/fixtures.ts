@@ -1,0 +1,27 @@
+import type { RollbackContract, Step } from './types.ts';
+
+/** A contract like the README's: error rate +1 point, p95 +500 ms, over a 10 s window. */
+export function contract(overrides: Partial<RollbackContract> = {}): RollbackContract {
+  return {
+    intervalMs: 1000,
+    windowMs: 10_000,
+    minSamples: 50,
+    consecutive: 1,
+    failureLimit: null,
+    maxInconclusiveMs: 60_000,
+    rules: [
+      { name: 'error_rate', metric: 'error_rate', failIf: { op: 'above', reference: 'baseline', by: 0.01 } },
+      { name: 'latency_p95', metric: 'latency_p95', failIf: { op: 'above', reference: 'baseline', by: 500 } },
+    ],
+    ...overrides,
+  };
+}
+
+export const STEPS: Step[] = [
+  { kind: 'setWeight', weight: 1 },
+  { kind: 'pause', durationMs: 10_000 },
+  { kind: 'setWeight', weight: 10 },
+  { kind: 'pause', durationMs: 10_000 },
+  { kind: 'setWeight', weight: 50 },
+  { kind: 'pause', durationMs: 10_000 },
+];

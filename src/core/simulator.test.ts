@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { contract, STEPS } from './fixtures.ts';
+import { simulate } from './simulator.ts';
+import { phaseOf } from './state.ts';
+
+const HEALTHY = { errorRate: 0, latencyMs: 20 };
+const base = { steps: STEPS, contract: contract(), stable: HEALTHY, rps: 400, durationMs: 120_000 };
+
+test('300 healthy releases all reach 100% and none is rolled back', () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const r = simulate({ ...base, seed, canary: HEALTHY });
+    assert.equal(r.state.release!.status, 'Succeeded', `seed ${seed}: ${r.state.release!.rollback?.reason}`);
+    assert.deepEqual(r.state.weights, { '2': 100 });
+  }
+});
+
+test('background noise: with 0.1% errors on both sides, the threshold judge needs enough samples', () => {
+  // A threshold judge looks again and again at noisy data; one error in 60 requests already
+  // exceeds "+1 point". With minSamples 400 the false rollback rate over 300 releases stays small.
+  const noisy = { errorRate: 0.001, latencyMs: 20 };
+  let falseRollbacks = 0;
+  for (let seed = 1; seed <= 300; seed++) {
+    const r = simulate({ ...base, seed, stable: noisy, canary: noisy, contract: contract({ minSamples: 400, windowMs: 30_000 }) });
+    if (r.state.release!.status === 'RolledBack') falseRollbacks++;
+  }
+  assert.ok(falseRollbacks <= 6, `${falseRollbacks} false rollbacks of 300`);
+});
+
+test('300 failing releases (5–100% errors) are all rolled back on error_rate before the 50% step', () => {
+  for (let seed = 1; seed <= 300; seed++) {
+    const errorRate = 0.05 + (seed % 20) * 0.05;
+    const r = simulate({ ...base, seed, canary: { errorRate, latencyMs: 20 } });
+    const rel = r.state.release!;
+    assert.equal(rel.status, 'RolledBack', `seed ${seed}`);
+    assert.equal(rel.rollback!.trigger, 'error_rate');
+    assert.deepEqual(r.state.weights, { '1': 100 });
+    // At 1% of 400 rps a 10 s window never holds 50 canary requests; the 10% step does within ~1.3 s.
+    assert.ok(r.canaryRequests < 150, `seed ${seed}: ${r.canaryRequests} canary requests before rollback`);
+    assert.ok(r.events.every((e) => e.type !== 'traffic.shifted' || (e.weights['2'] ?? 0) <= 10), `seed ${seed} reached 50%`);
+  }
+});
+
+test('slow canaries (+800 ms) are rolled back on latency_p95', () => {
+  for (let seed = 1; seed <= 100; seed++) {
+    const r = simulate({ ...base, seed, canary: { errorRate: 0, latencyMs: 820 } });
+    assert.equal(r.state.release!.rollback?.trigger, 'latency_p95', `seed ${seed}`);
+  }
+});
+
+test('flapping: a canary that fails now and then is held by consecutive: 3 but caught by failureLimit', () => {
+  // Bad for 1.5 s in every 10 s: one or two failed evaluations at a time.
+  const flapping = (t: number) => (t % 10_000 < 1_500 ? { errorRate: 0.5, latencyMs: 20 } : HEALTHY);
+  for (let seed = 1; seed <= 50; seed++) {
+    const steps = [{ kind: 'setWeight' as const, weight: 50 }, { kind: 'pause' as const, durationMs: 60_000 }];
+    const tolerant = simulate({ ...base, seed, steps, contract: contract({ consecutive: 3, windowMs: 1_000, minSamples: 20 }), canary: flapping });
+    assert.equal(tolerant.state.release!.status, 'Succeeded', `seed ${seed}: ${tolerant.state.release!.rollback?.reason}`);
+    const strict = simulate({ ...base, seed, steps, contract: contract({ consecutive: 3, failureLimit: 4, windowMs: 1_000, minSamples: 20 }), canary: flapping });
+    assert.equal(strict.state.release!.status, 'RolledBack', `seed ${seed}`);
+    assert.match(strict.state.release!.rollback!.reason, /limit 4/);
+  }
+});
+
+test('no data: a canary without traffic is never promoted; it pauses after maxInconclusive', () => {
+  for (let seed = 1; seed <= 50; seed++) {
+    const r = simulate({ ...base, seed, rps: 20, canary: HEALTHY, contract: contract({ maxInconclusiveMs: 20_000 }) });
+    assert.equal(phaseOf(r.state), 'Paused', `seed ${seed}`);
+    assert.equal(r.state.release!.pause!.reason, 'inconclusive');
+    assert.match(r.state.release!.pause!.detail, /inconclusive for 20s/);
+  }
+});
+
+test('a failing metrics provider never passes a release silently', () => {
+  for (let seed = 1; seed <= 50; seed++) {
+    const r = simulate({ ...base, seed, canary: HEALTHY, metricsErrorRate: 1, contract: contract({ maxInconclusiveMs: 15_000 }) });
+    assert.equal(phaseOf(r.state), 'Paused', `seed ${seed}`);
+    assert.match(r.state.release!.pause!.detail, /simulated provider failure/);
+  }
+});
+
+test('the user can abort a healthy release at any point; the log names the user', () => {
+  const r = simulate({ ...base, seed: 7, canary: HEALTHY, commands: [{ at: 15_000, command: { kind: 'abort' } }] });
+  assert.equal(phaseOf(r.state), 'Aborted');
+  assert.equal(r.state.release!.rollback!.actor, 'user');
+});

@@ -1,0 +1,125 @@
+import { type Command, type Input } from './decision.ts';
+import { analysisDue, decide } from './decide.ts';
+import type { ServiceEvent } from './events.ts';
+import { merge, record } from './histogram.ts';
+import { reduce } from './reduce.ts';
+import { emptyState, type ServiceState } from './state.ts';
+import type { HistogramCounts, Measurement, RollbackContract, Step, WindowStats } from './types.ts';
+
+/**
+ * A pure, seeded simulation of a service under a release: synthetic traffic with known truth,
+ * drivers that act instantly, and a simulated clock. Lets tests run a thousand releases in a
+ * second and check every decision.
+ */
+export interface VersionModel {
+  errorRate: number;
+  latencyMs: number;
+}
+
+export interface SimulationOptions {
+  seed: number;
+  steps: Step[];
+  contract: RollbackContract;
+  stable: VersionModel;
+  /** The canary's behaviour; a function lets it change over time (flapping). */
+  canary: VersionModel | ((t: number) => VersionModel);
+  /** Requests per second across both versions. */
+  rps: number;
+  readyAfterMs?: number;
+  durationMs: number;
+  tickMs?: number;
+  /** Commands a user gives at given times. */
+  commands?: { at: number; command: Command }[];
+  /** The metrics provider fails for this share of calls. */
+  metricsErrorRate?: number;
+}
+
+export interface SimulationResult {
+  state: ServiceState;
+  events: ServiceEvent[];
+  canaryRequests: number;
+  canaryErrors: number;
+}
+
+/** mulberry32: small, fast, seeded. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Slot { at: number; requests: number; errors: number; latency: HistogramCounts }
+
+export function simulate(o: SimulationOptions): SimulationResult {
+  const random = rng(o.seed);
+  const tick = o.tickMs ?? 100;
+  const start = 1_700_000_000_000;
+  const events: ServiceEvent[] = [];
+  let state = emptyState('sim');
+  let seq = 0;
+  const slots: Record<string, Slot[]> = {};
+  const totals = { canaryRequests: 0, canaryErrors: 0 };
+
+  const feed = (input: Input, now: number, actor = 'sim'): void => {
+    const d = decide(state, input, now, actor);
+    for (const body of d.events) {
+      const e = { ...body, service: 'sim', at: now, actor, seq: ++seq } as ServiceEvent;
+      events.push(e);
+      state = reduce(state, e);
+    }
+    for (const a of d.actions) {
+      if (a.kind === 'setWeights') feed({ type: 'weightsApplied', weights: a.weights, purpose: a.purpose }, now, 'sluice-controller');
+      if (a.kind === 'stopTarget') feed({ type: 'targetStopped', key: a.key, error: null }, now, 'sluice-controller');
+      // startTarget: the canary becomes ready in the main loop below.
+    }
+  };
+
+  // The stable revision "1" is deployed before the clock starts.
+  feed({ type: 'startRelease', kind: 'deploy', to: { key: '1', version: '1.0.0' }, steps: [], contract: o.contract }, start - 1000);
+  feed({ type: 'targetReady', key: '1', instances: [{ id: '1-1', url: 'sim://1' }] }, start - 1000);
+  feed({ type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: o.steps, contract: o.contract }, start);
+
+  const commands = [...(o.commands ?? [])].sort((a, b) => a.at - b.at);
+  for (let t = 0; t <= o.durationMs; t += tick) {
+    const now = start + t;
+    // The canary's target becomes ready `readyAfterMs` after its release started (again, on retry).
+    if (state.runtimes['2']?.status === 'starting' && now >= (state.release?.startedAt ?? start) + (o.readyAfterMs ?? 500)) {
+      feed({ type: 'targetReady', key: '2', instances: [{ id: '2-1', url: 'sim://2' }] }, now, 'sluice-controller');
+    }
+    while (commands[0] !== undefined && commands[0].at <= t) feed({ type: 'command', command: commands.shift()!.command }, now, 'user');
+    // Traffic of this tick, split by the weights in force.
+    for (const [key, weight] of Object.entries(state.weights)) {
+      const model = key === '2' ? (typeof o.canary === 'function' ? o.canary(t) : o.canary) : o.stable;
+      const expected = (o.rps * weight * tick) / 100_000;
+      const n = Math.floor(expected) + (random() < expected % 1 ? 1 : 0);
+      const slot: Slot = { at: now, requests: n, errors: 0, latency: {} };
+      for (let i = 0; i < n; i++) {
+        if (random() < model.errorRate) slot.errors++;
+        record(slot.latency, model.latencyMs * (0.8 + 0.4 * random()));
+      }
+      if (key === '2') { totals.canaryRequests += n; totals.canaryErrors += slot.errors; }
+      (slots[key] ??= []).push(slot);
+    }
+    if (analysisDue(state, now)) {
+      const measure = (key: string | undefined): Measurement => {
+        if (key === undefined) return { kind: 'noData' };
+        if (o.metricsErrorRate !== undefined && random() < o.metricsErrorRate) return { kind: 'error', message: 'simulated provider failure' };
+        const window = (slots[key] ?? []).filter((s) => s.at > now - state.release!.contract.windowMs);
+        const stats: WindowStats = { requests: 0, errors: 0, latency: {}, windowMs: state.release!.contract.windowMs };
+        for (const s of window) { stats.requests += s.requests; stats.errors += s.errors; merge(stats.latency, s.latency); }
+        return stats.requests === 0 ? { kind: 'noData' } : { kind: 'stats', stats };
+      };
+      const r = state.release!;
+      feed({ type: 'observation', observation: { canary: measure(r.to.key), baseline: measure(r.from?.key), canaryCrashes: 0, baselineCrashes: 0 } }, now, 'sluice-controller');
+    }
+    feed({ type: 'tick' }, now, 'sluice-controller');
+    const s = state.release?.status;
+    if (s === 'Succeeded' || s === 'RolledBack' || s === 'Aborted' || s === 'Failed') break;
+  }
+  return { state, events, ...totals };
+}

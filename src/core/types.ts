@@ -1,0 +1,147 @@
+/**
+ * The release domain, as plain data. Everything here is serialisable JSON: it is what the
+ * event log stores and what the API returns. Times are epoch milliseconds; durations are ms.
+ */
+
+/** Where a service stands. */
+export const PHASES = [
+  /** No release in progress; the stable revision takes all traffic. */
+  'Healthy',
+  /** A release is moving through its steps. */
+  'Progressing',
+  /** A release waits: at an indefinite pause step, by a user's pause, or after inconclusive analysis. */
+  'Paused',
+  /** The last release failed its rollback contract and all traffic went back to stable. */
+  'RolledBack',
+  /** The last release was stopped by a user; all traffic went back to stable. */
+  'Aborted',
+  /** Sluice cannot keep the service as it should be (e.g. the stable revision cannot run). */
+  'Degraded',
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** One step of a canary strategy, normalised from the spec. */
+export type Step =
+  | { kind: 'setWeight'; weight: number }
+  /** `durationMs: null` waits until a user promotes. */
+  | { kind: 'pause'; durationMs: number | null };
+
+/** The metrics a rule can watch. Latency figures are in milliseconds, rates are 0..1. */
+export const METRICS = [
+  'error_rate',
+  'latency_p50',
+  'latency_p90',
+  'latency_p95',
+  'latency_p99',
+  'latency_mean',
+  'request_rate',
+  'instance_crashes',
+] as const;
+export type MetricName = (typeof METRICS)[number];
+
+/**
+ * When a rule fails. `reference: 'baseline'` compares with the stable revision over the same
+ * window: fail when canary > baseline × times + by (`above`) or canary < baseline × times − by
+ * (`below`); `times` defaults to 1 and `by` to 0, and at least one of them is set. A numeric
+ * reference is an absolute threshold.
+ */
+export interface Condition {
+  op: 'above' | 'below';
+  reference: 'baseline' | number;
+  by?: number;
+  times?: number;
+}
+
+export interface Rule {
+  /** Unique within the contract; defaults to `<metric>` (suffixed when repeated). */
+  name: string;
+  metric: MetricName;
+  failIf: Condition;
+  /** Per-rule overrides of the contract's defaults. */
+  minSamples?: number;
+  consecutive?: number;
+  failureLimit?: number | null;
+}
+
+/** The explicit thresholds a release is held to for its whole life. */
+export interface RollbackContract {
+  /** How often each rule is evaluated. */
+  intervalMs: number;
+  /** The sliding window each evaluation measures, for canary and baseline alike. */
+  windowMs: number;
+  /** Canary (and baseline, for baseline rules) requests needed in the window for a verdict. */
+  minSamples: number;
+  /** A rule triggers a rollback after this many Fail verdicts in a row. */
+  consecutive: number;
+  /** A rule also triggers after more than this many Fail verdicts in total (null: no limit). */
+  failureLimit: number | null;
+  /** A rule Inconclusive for this long pauses the release. */
+  maxInconclusiveMs: number;
+  rules: Rule[];
+}
+
+export type VerdictOutcome = 'Pass' | 'Fail' | 'Inconclusive';
+
+/** One rule's judgement, with the figures that decided it. */
+export interface Verdict {
+  rule: string;
+  metric: MetricName;
+  outcome: VerdictOutcome;
+  /** The canary's value, if measured. */
+  canary: number | null;
+  /** The baseline's value, for baseline rules. */
+  baseline: number | null;
+  /** The value the canary was compared with. */
+  threshold: number | null;
+  canarySamples: number;
+  baselineSamples: number;
+  /** A sentence a person can read at 3 a.m. */
+  reason: string;
+  at: number;
+}
+
+/** A log-bucketed latency histogram: bucket index → count (see histogram.ts). */
+export type HistogramCounts = Record<number, number>;
+
+/** What a metrics provider saw for one version over a window. */
+export interface WindowStats {
+  requests: number;
+  /** 5xx responses and connection failures. */
+  errors: number;
+  latency: HistogramCounts;
+  windowMs: number;
+}
+
+/** A provider never reports zero for "I have nothing": it says noData, or error. */
+export type Measurement =
+  | { kind: 'stats'; stats: WindowStats }
+  | { kind: 'noData' }
+  | { kind: 'error'; message: string };
+
+/** A running instance of a revision, as its target driver reports it. */
+export interface Instance {
+  id: string;
+  /** Base URL the router sends traffic to, e.g. http://127.0.0.1:41234 */
+  url: string;
+  /** Driver-specific facts needed to re-adopt it after a controller restart (pid, port …). */
+  detail?: Record<string, string | number>;
+}
+
+/** Percent of traffic per revision key; the values sum to 100. */
+export type Weights = Record<string, number>;
+
+/** The record of one rollback: why, on what figures, and how long it took. */
+export interface RollbackLog {
+  /** 'contract' for an automatic rollback, 'abort' / 'undo' for a user's, 'readiness' / 'crash' for a target failure. */
+  kind: 'contract' | 'abort' | 'readiness' | 'crash';
+  /** The rule (or command / failure) that triggered it. */
+  trigger: string;
+  reason: string;
+  verdicts: Verdict[];
+  actor: string;
+  detectedAt: number;
+  trafficRevertedAt: number | null;
+  canaryStoppedAt: number | null;
+  /** trafficRevertedAt − detectedAt. */
+  revertMs: number | null;
+}

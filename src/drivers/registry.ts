@@ -1,0 +1,45 @@
+/**
+ * The one place that maps driver names to driver folders. Adding a driver is one folder and one
+ * line here; nothing else in the tree names a driver.
+ */
+import type { DriverSchemas } from '../spec/index.ts';
+import type { DriverContext, DriverFactory, MetricsProvider, Router, Target, TargetFactory } from './types.ts';
+import { builtinMetrics } from './metrics/builtin/index.ts';
+import { builtinRouter } from './routers/builtin/index.ts';
+import { processTarget } from './targets/process/index.ts';
+import { staticTarget } from './targets/static/index.ts';
+
+export const targets: Record<string, TargetFactory> = { process: processTarget, static: staticTarget };
+export const routers: Record<string, DriverFactory<Router>> = { builtin: builtinRouter };
+export const metricsProviders: Record<string, DriverFactory<MetricsProvider>> = { builtin: builtinMetrics };
+
+/** The config schemas, for the spec parser and the JSON Schema export. */
+export function driverSchemas(): DriverSchemas {
+  const pick = <T extends { config: DriverSchemas['targets'][string] }>(m: Record<string, T>) =>
+    Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.config]));
+  return { targets: pick(targets), routers: pick(routers), metrics: pick(metricsProviders) };
+}
+
+function lookup<T>(kind: string, table: Record<string, T>, name: string): T {
+  const found = table[name];
+  if (found === undefined) throw new Error(`unknown ${kind} driver "${name}"; valid: ${Object.keys(table).join(', ')}`);
+  return found;
+}
+
+export function createTarget(name: string, ctx: DriverContext): Target {
+  return lookup('target', targets, name).create(ctx);
+}
+
+export function targetConfigSchema(name: string) {
+  return lookup('target', targets, name).config;
+}
+
+export function createRouter(config: { driver: string }, ctx: DriverContext): Router {
+  const factory = lookup('router', routers, config.driver);
+  return factory.create(factory.config.parse(config), ctx);
+}
+
+export function createMetricsProvider(config: { provider: string }, ctx: DriverContext): MetricsProvider {
+  const factory = lookup('metrics', metricsProviders, config.provider);
+  return factory.create(factory.config.parse(config), ctx);
+}

@@ -1,0 +1,107 @@
+/**
+ * Finding, starting and stopping the proxy process of one service. The proxy runs detached (own
+ * process group, output to a log file, not waited for) so it outlives the controller: a SIGKILL
+ * or Ctrl-C of the controller never drops traffic. proxy.json in the state dir says how to reach it.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { adminCall } from './admin-client.ts';
+
+const PROXY_MAIN = fileURLToPath(new URL('../../../proxy/main.ts', import.meta.url));
+const START_TIMEOUT_MS = 5000;
+const STOP_TIMEOUT_MS = 12_000;
+const POLL_MS = 25;
+
+/** The contents of <dir>/proxy.json, as the proxy writes it. */
+export interface ProxyInfo {
+  pid: number;
+  adminUrl: string;
+  listen: string;
+  startedAt: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function readProxyInfo(dir: string): Promise<ProxyInfo | null> {
+  try {
+    const info = JSON.parse(await readFile(join(dir, 'proxy.json'), 'utf8')) as Partial<ProxyInfo>;
+    if (typeof info.pid !== 'number' || typeof info.adminUrl !== 'string' || typeof info.listen !== 'string') return null;
+    return info as ProxyInfo;
+  } catch {
+    return null;
+  }
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The proxy named by proxy.json, if it is alive and its admin API answers as that process. */
+export async function findRunningProxy(dir: string): Promise<ProxyInfo | null> {
+  const info = await readProxyInfo(dir);
+  if (info === null || !isAlive(info.pid)) return null;
+  try {
+    const reply = await adminCall(info.adminUrl, 'GET', '/healthz');
+    return reply.status === 200 && (reply.body as { pid?: unknown }).pid === info.pid ? info : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function logTail(dir: string, lines = 8): Promise<string> {
+  const text = await readFile(join(dir, 'proxy.log'), 'utf8').catch(() => '');
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** Starts a proxy and resolves once it has written a fresh proxy.json. */
+export async function spawnProxy(dir: string, listen: string, upstreamTimeoutMs?: number): Promise<ProxyInfo> {
+  await mkdir(dir, { recursive: true });
+  await rm(join(dir, 'proxy.json'), { force: true });
+  const log = await open(join(dir, 'proxy.log'), 'a');
+  const args = [PROXY_MAIN, '--dir', dir, '--listen', listen];
+  if (upstreamTimeoutMs !== undefined) args.push('--upstream-timeout-ms', String(Math.round(upstreamTimeoutMs)));
+  let exited: string | null = null;
+  let child;
+  try {
+    child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log.fd, log.fd] });
+  } finally {
+    await log.close();
+  }
+  child.on('error', (err) => (exited = err.message));
+  child.on('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
+  child.unref();
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const info = await readProxyInfo(dir);
+    if (info !== null && info.pid === child.pid) return info;
+    if (exited !== null) break;
+    await sleep(POLL_MS);
+  }
+  if (exited === null) child.kill('SIGKILL');
+  const why = exited ?? `did not write proxy.json within ${START_TIMEOUT_MS} ms`;
+  throw new Error(`the proxy process ${why}; ${join(dir, 'proxy.log')} ends with:\n${await logTail(dir)}`);
+}
+
+/** SIGTERM (the proxy drains in-flight requests), SIGKILL if it outlives the bound, then forget it. */
+export async function stopProxy(dir: string, pid: number): Promise<void> {
+  if (isAlive(pid)) {
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    while (isAlive(pid) && Date.now() < deadline) await sleep(POLL_MS);
+    if (isAlive(pid)) {
+      process.kill(pid, 'SIGKILL');
+      const killDeadline = Date.now() + 2000;
+      while (isAlive(pid) && Date.now() < killDeadline) await sleep(POLL_MS);
+    }
+  }
+  const info = await readProxyInfo(dir);
+  if (info === null || info.pid === pid) await rm(join(dir, 'proxy.json'), { force: true });
+}

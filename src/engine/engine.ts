@@ -1,0 +1,220 @@
+import type { Logger } from 'pino';
+import type { Command } from '../core/decision.ts';
+import { isActive } from '../core/state.ts';
+import { driverSchemas } from '../drivers/registry.ts';
+import { parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
+import type { Store, StoredRevision, StoredService } from '../store/types.ts';
+import { notFound, SluiceError } from './errors.ts';
+import { EventBus } from './event-bus.ts';
+import { ServiceController, type ControllerDeps } from './service-controller.ts';
+import { historyOf, statusOf, type ReleaseView, type ServiceStatus } from './status.ts';
+
+export interface ApplyOptions {
+  file: string;
+  /** Folder relative paths in the spec resolve against: the spec file's folder. */
+  baseDir: string;
+  actor: string;
+}
+
+export interface ApplyResult {
+  service: string;
+  /** created: first revision deployed; released: a release started; configured: non-template change; unchanged. */
+  action: 'created' | 'released' | 'configured' | 'unchanged';
+  revision: string;
+  version: string;
+  message: string;
+}
+
+export type CommandName = Command['kind'] | 'undo';
+
+export interface EngineOptions {
+  store: Store;
+  dataDir: string;
+  log: Logger;
+  now?: () => number;
+  tickMs?: number;
+  drainTimeoutMs?: number;
+}
+
+/** The control plane: one controller per service, the spec apply flow and the user's commands. */
+export class Engine {
+  readonly bus = new EventBus();
+  readonly #store: Store;
+  readonly #deps: ControllerDeps;
+  readonly #controllers = new Map<string, ServiceController>();
+
+  private constructor(o: EngineOptions) {
+    this.#store = o.store;
+    this.#deps = {
+      store: o.store, bus: this.bus, now: o.now ?? Date.now, dataDir: o.dataDir, log: o.log,
+      ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
+      ...(o.drainTimeoutMs !== undefined && { drainTimeoutMs: o.drainTimeoutMs }),
+    };
+  }
+
+  /** Opens every stored service: each resumes its release from the log and re-asserts its routes. */
+  static async open(o: EngineOptions): Promise<Engine> {
+    const engine = new Engine(o);
+    for (const record of await o.store.services()) {
+      engine.#controllers.set(record.name, await ServiceController.open(record, engine.#deps));
+    }
+    return engine;
+  }
+
+  /** Validate spec text without applying it. */
+  lint(text: string, file: string): ServiceSpec[] {
+    try {
+      return parseSpecs(text, file, driverSchemas());
+    } catch (err) {
+      if (err instanceof SpecError) throw new SluiceError('SPEC_INVALID', err.message, { issues: err.issues });
+      throw err;
+    }
+  }
+
+  async apply(text: string, o: ApplyOptions): Promise<ApplyResult[]> {
+    const specs = this.lint(text, o.file);
+    const results: ApplyResult[] = [];
+    for (const spec of specs) results.push(await this.#applyOne(spec, o));
+    return results;
+  }
+
+  async #applyOne(spec: ServiceSpec, o: ApplyOptions): Promise<ApplyResult> {
+    const name = spec.metadata.name;
+    const hash = templateHash(spec);
+    const existing = await this.#store.service(name);
+    const revisions = await this.#store.revisions(name);
+    const controller = this.#controllers.get(name);
+    const current = revisions.find((r) => r.key === existing?.revisionKey);
+    const stable = revisions.find((r) => r.key === controller?.state.stable?.key);
+    const record = (revisionKey: string): StoredService => ({ name, spec, baseDir: o.baseDir, file: o.file, revisionKey, updatedAt: Date.now() });
+
+    if (existing !== null && controller !== undefined && (current?.templateHash === hash || stable?.templateHash === hash)) {
+      const same = (current?.templateHash === hash ? current : stable)!;
+      const changed = JSON.stringify(existing.spec) !== JSON.stringify(spec) || existing.revisionKey !== same.key;
+      await this.#store.putService(record(same.key));
+      controller.reconfigure(record(same.key));
+      await controller.record([{ type: 'spec.applied', revision: null, templateChanged: false, file: o.file }], o.actor);
+      let message = changed ? 'configuration updated; no release needed' : 'unchanged';
+      if (same === stable && isActive(controller.state.release)) {
+        await controller.input({ type: 'command', command: { kind: 'abort', reason: `the stable spec (revision ${same.key}) was applied again` } }, o.actor);
+        message = `matches the stable revision ${same.key}: the release in progress was aborted`;
+      }
+      return { service: name, action: changed ? 'configured' : 'unchanged', revision: same.key, version: same.version, message };
+    }
+
+    const number = revisions.reduce((n, r) => Math.max(n, r.number), 0) + 1;
+    const revision: StoredRevision = {
+      service: name, key: String(number), number, version: spec.spec.version, spec, templateHash: hash,
+      baseDir: o.baseDir, file: o.file, createdAt: Date.now(), createdBy: o.actor,
+    };
+    await this.#store.putRevision(revision);
+    await this.#store.putService(record(revision.key));
+    let c = controller;
+    if (c === undefined) {
+      c = await ServiceController.open(record(revision.key), this.#deps);
+      this.#controllers.set(name, c);
+    } else {
+      c.reconfigure(record(revision.key));
+    }
+    const ref = { key: revision.key, version: revision.version };
+    await c.record([{ type: 'spec.applied', revision: ref, templateChanged: true, file: o.file }], o.actor);
+    const first = c.state.stable === null;
+    await this.#start(c, 'canary', revision, o.actor);
+    return {
+      service: name, action: first ? 'created' : 'released', revision: revision.key, version: revision.version,
+      message: first ? `deploying ${revision.version} (revision ${revision.key})` : `release of ${revision.version} (revision ${revision.key}) started`,
+    };
+  }
+
+  async #start(c: ServiceController, kind: 'canary' | 'undo', rev: StoredRevision, actor: string): Promise<void> {
+    const spec = rev.spec as ServiceSpec;
+    const d = await c.input(
+      { type: 'startRelease', kind, to: { key: rev.key, version: rev.version }, steps: spec.spec.strategy.canary.steps, contract: spec.spec.rollbackContract },
+      actor,
+    );
+    if (d.refused) throw new SluiceError('CONFLICT', d.refused.message);
+  }
+
+  #controller(name: string): ServiceController {
+    const c = this.#controllers.get(name);
+    if (c === undefined) throw notFound(name);
+    return c;
+  }
+
+  async command(name: string, kind: CommandName, args: { full?: boolean; toRevision?: string; reason?: string }, actor: string): Promise<ServiceStatus> {
+    const c = this.#controller(name);
+    if (kind === 'undo') {
+      await this.#undo(c, args.toRevision, actor);
+    } else {
+      const command: Command =
+        kind === 'promote' ? { kind, full: args.full === true }
+        : kind === 'abort' ? (args.reason !== undefined ? { kind, reason: args.reason } : { kind })
+        : { kind };
+      const d = await c.input({ type: 'command', command }, actor);
+      if (d.refused) throw new SluiceError(d.refused.code === 'conflict' ? 'CONFLICT' : 'NOT_FOUND', d.refused.message);
+    }
+    return this.status(name);
+  }
+
+  /** Undo a release in progress (abort), or release an earlier revision again (the previous stable one by default). */
+  async #undo(c: ServiceController, toRevision: string | undefined, actor: string): Promise<void> {
+    if (isActive(c.state.release) && toRevision === undefined) {
+      await c.input({ type: 'command', command: { kind: 'abort', reason: `undone by ${actor}` } }, actor);
+      return;
+    }
+    let key = toRevision;
+    if (key === undefined) {
+      const stableKey = c.state.stable?.key;
+      const last = (await this.#store.releases(c.service)).find((r) => r.status === 'Succeeded' && r.to.key === stableKey && r.from !== null);
+      key = last?.from?.key;
+      if (key === undefined) throw new SluiceError('CONFLICT', `${c.service} has no previous revision to go back to; name one with --to-revision N`);
+    }
+    const rev = await this.#store.revision(c.service, key);
+    if (rev === null) {
+      const known = (await this.#store.revisions(c.service)).map((r) => `${r.key} (${r.version})`).join(', ');
+      throw new SluiceError('NOT_FOUND', `${c.service} has no revision ${key}; known revisions: ${known}`);
+    }
+    const existing = await this.#store.service(c.service);
+    await this.#store.putService({ ...existing!, spec: rev.spec, revisionKey: rev.key, updatedAt: Date.now() });
+    await this.#start(c, 'undo', rev, actor);
+  }
+
+  list(): ServiceStatus[] {
+    return [...this.#controllers.values()].map((c) => statusOf(c.state)).sort((a, b) => a.service.localeCompare(b.service));
+  }
+
+  async status(name: string): Promise<ServiceStatus> {
+    const c = this.#controller(name);
+    const status = statusOf(c.state);
+    if (status.lastRollback === null) {
+      const past = (await this.#store.releases(name, 50)).find((r) => r.rollback !== null);
+      if (past) return statusOf(c.state, past);
+    }
+    return status;
+  }
+
+  async history(name: string): Promise<ReleaseView[]> {
+    this.#controller(name);
+    return historyOf(await this.#store.releases(name));
+  }
+
+  async revisions(name: string): Promise<StoredRevision[]> {
+    this.#controller(name);
+    return this.#store.revisions(name);
+  }
+
+  /** Stop the service's instances and data plane and forget it (its history stays in the log). */
+  async delete(name: string, actor: string): Promise<void> {
+    const c = this.#controller(name);
+    this.#controllers.delete(name);
+    await c.shutdown();
+    await c.record([{ type: 'service.deleted' }], actor);
+    await this.#store.deleteService(name);
+  }
+
+  /** Detach from everything; instances and data planes keep serving for the next start. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#controllers.values()].map((c) => c.close()));
+    this.#controllers.clear();
+  }
+}

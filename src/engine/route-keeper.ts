@@ -1,0 +1,83 @@
+import type { ServiceState } from '../core/state.ts';
+import type { Router } from '../drivers/types.ts';
+import { withRetry } from './retry.ts';
+import { routeTableOf } from './route-table.ts';
+
+/**
+ * Keeps a router serving what the state says. Applies are serialised and always carry the latest
+ * state; a failed apply is retried (bounded) and then re-asserted by the loop with a backoff.
+ */
+export class RouteKeeper {
+  readonly #router: Router;
+  readonly #config: string;
+  readonly #current: () => ServiceState;
+  readonly #onFail: (operation: string, err: unknown) => Promise<void>;
+  #applied: string | null = null;
+  #chain: Promise<boolean> = Promise.resolve(true);
+  #failures = 0;
+  #retryAt = 0;
+
+  constructor(router: Router, config: unknown, current: () => ServiceState, onFail: (operation: string, err: unknown) => Promise<void>) {
+    this.#router = router;
+    this.#config = JSON.stringify(config);
+    this.#current = current;
+    this.#onFail = onFail;
+  }
+
+  sameConfig(config: unknown): boolean {
+    return JSON.stringify(config) === this.#config;
+  }
+
+  /** True when the router last accepted the table the state asks for (or a retry is not due yet). */
+  inSync(): boolean {
+    if (this.#failures > 0 && Date.now() < this.#retryAt) return true;
+    return JSON.stringify(routeTableOf(this.#current()).table) === this.#applied;
+  }
+
+  /** Apply the state's table now; resolves true once the router serves it. */
+  sync(): Promise<boolean> {
+    const run = this.#chain.then(async () => {
+      const { table } = routeTableOf(this.#current());
+      const json = JSON.stringify(table);
+      if (json === this.#applied) return true;
+      if (table.backends.length === 0) return true; // nothing runs yet: leave the data plane as it is
+      try {
+        await withRetry(() => this.#router.apply(table), 3, 50);
+        this.#applied = json;
+        this.#failures = 0;
+        return true;
+      } catch (err) {
+        this.#failures++;
+        this.#retryAt = Date.now() + Math.min(5_000, 250 * 2 ** this.#failures);
+        await this.#onFail('apply routes', err);
+        return false;
+      }
+    });
+    this.#chain = run.catch(() => false);
+    return run;
+  }
+
+  /** Wait until the revision has no request in flight, or the timeout passes. */
+  async drain(key: string, timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      let inflight: Record<string, number> | null;
+      try {
+        inflight = await this.#router.inflight();
+      } catch (err) {
+        await this.#onFail('read in-flight requests', err);
+        return;
+      }
+      if (inflight === null || (inflight[key] ?? 0) === 0) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#router.close();
+  }
+
+  shutdown(): Promise<void> {
+    return this.#router.shutdown();
+  }
+}

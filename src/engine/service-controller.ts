@@ -1,0 +1,263 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { analysisDue, decide } from '../core/decide.ts';
+import type { Action, Decision, Input } from '../core/decision.ts';
+import { CONTROLLER, type EventBody } from '../core/events.ts';
+import { replay } from '../core/reduce.ts';
+import { emptyState, type ServiceState } from '../core/state.ts';
+import type { Instance } from '../core/types.ts';
+import { createMetricsProvider, createRouter, createTarget } from '../drivers/registry.ts';
+import type { DriverContext, MetricsProvider, Router, Target, TargetRevision } from '../drivers/types.ts';
+import type { ServiceSpec } from '../spec/index.ts';
+import type { Store, StoredService } from '../store/types.ts';
+import type { EventBus } from './event-bus.ts';
+import { collectObservation } from './observe.ts';
+import { messageOf, withRetry } from './retry.ts';
+import { targetRevisionOf } from './revision-config.ts';
+import { RouteKeeper } from './route-keeper.ts';
+
+export interface ControllerDeps {
+  store: Store;
+  bus: EventBus;
+  now: () => number;
+  dataDir: string;
+  log: Logger;
+  /** How often the loop looks at the release (timed pauses, analysis due, routes to re-assert). */
+  tickMs?: number;
+  /** Longest wait for in-flight requests to finish before a revision is stopped. */
+  drainTimeoutMs?: number;
+}
+
+/**
+ * One service's controller: asks the core what to do, records the events, performs the actions
+ * through the drivers and feeds their outcomes back. Decisions are serialised; driver calls that
+ * take time (starting, stopping) run beside the loop, so a rollback never waits behind them.
+ */
+export class ServiceController {
+  state: ServiceState;
+  readonly service: string;
+  readonly #deps: ControllerDeps;
+  readonly #ctx: DriverContext;
+  readonly #targets = new Map<string, Target>();
+  readonly #starts = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  readonly #stops = new Map<string, Promise<void>>();
+  #routes: RouteKeeper;
+  #metrics: MetricsProvider;
+  #lock: Promise<unknown> = Promise.resolve();
+  #timer: NodeJS.Timeout | undefined;
+  #measuring = false;
+  #closed = false;
+
+  constructor(record: StoredService, deps: ControllerDeps, state?: ServiceState) {
+    this.service = record.name;
+    this.#deps = deps;
+    this.state = state ?? emptyState(record.name);
+    const log = deps.log.child({ service: record.name });
+    this.#ctx = {
+      service: record.name,
+      serviceDir: join(deps.dataDir, 'services', record.name),
+      log: (level, message, detail) => log[level](detail ?? {}, message),
+    };
+    const spec = record.spec as ServiceSpec;
+    this.#routes = this.#routeKeeper(spec);
+    this.#metrics = createMetricsProvider(spec.spec.metrics, this.#ctx);
+  }
+
+  /** Rebuild the state from the log, re-attach to what is running, re-assert the routes, start the loop. */
+  static async open(record: StoredService, deps: ControllerDeps): Promise<ServiceController> {
+    const events = await deps.store.events({ service: record.name });
+    const c = new ServiceController(record, deps, replay(emptyState(record.name), events));
+    c.#resume();
+    c.#timer = setInterval(() => c.#tick(), deps.tickMs ?? 100);
+    return c;
+  }
+
+  /** A spec with a new router or metrics config replaces those drivers. */
+  reconfigure(record: StoredService): void {
+    const spec = record.spec as ServiceSpec;
+    void this.#metrics.close();
+    this.#metrics = createMetricsProvider(spec.spec.metrics, this.#ctx);
+    if (this.#routes.sameConfig(spec.spec.router)) return;
+    // The new router takes over the same data plane; a driver re-created with a changed config
+    // (a new listen address) reconciles its data plane itself on the next apply.
+    void this.#routes.close();
+    this.#routes = this.#routeKeeper(spec);
+    void this.#routes.sync();
+  }
+
+  /** Feed one input to the core; records its events and performs its actions. */
+  async input(input: Input, actor: string): Promise<Decision> {
+    const decision = await this.#exclusive(async () => {
+      const now = this.#deps.now();
+      const d = decide(this.state, input, now, actor);
+      await this.#record(d.events, actor, now);
+      return d;
+    });
+    await this.#perform(decision.actions);
+    return decision;
+  }
+
+  /** Record facts the engine observed itself (a driver failure). */
+  async record(events: EventBody[], actor = CONTROLLER): Promise<void> {
+    await this.#exclusive(() => this.#record(events, actor, this.#deps.now()));
+  }
+
+  async #record(bodies: EventBody[], actor: string, now: number): Promise<void> {
+    if (bodies.length === 0) return;
+    const after = bodies.reduce<ServiceState>((s, b) => replay(s, [{ ...b, service: this.service, at: now, actor, seq: 0 }]), this.state);
+    const stored = await this.#deps.store.commit(this.service, bodies.map((b) => ({ ...b, at: now, actor })), after);
+    this.state = replay(this.state, stored);
+    this.#deps.bus.publish(stored);
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn, fn);
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async #perform(actions: Action[]): Promise<void> {
+    for (const a of actions) {
+      if (a.kind === 'setWeights') {
+        // Awaited: a rollback's weights are in force before anything else happens.
+        const ok = await this.#routes.sync();
+        if (ok) await this.input({ type: 'weightsApplied', weights: a.weights, purpose: a.purpose }, CONTROLLER);
+      } else if (a.kind === 'startTarget') {
+        this.#startTarget(a.ref.key);
+      } else {
+        this.#stopTarget(a.key, a.drain);
+      }
+    }
+  }
+
+  #target(driver: string): Target {
+    let t = this.#targets.get(driver);
+    if (t === undefined) {
+      t = createTarget(driver, this.#ctx);
+      t.onSignal((s) => void this.input({ type: 'targetCrashed', ...s }, CONTROLLER).catch((err) => this.#fail('target', 'crash report', err)));
+      this.#targets.set(driver, t);
+    }
+    return t;
+  }
+
+  async #revision(key: string): Promise<{ target: Target; revision: TargetRevision }> {
+    const stored = await this.#deps.store.revision(this.service, key);
+    if (stored === null) throw new Error(`revision ${key} of ${this.service} is not in the store`);
+    const { driver, revision } = targetRevisionOf(stored);
+    return { target: this.#target(driver), revision };
+  }
+
+  #startTarget(key: string): void {
+    const abort = new AbortController();
+    const done = (async () => {
+      try {
+        const { target, revision } = await this.#revision(key);
+        const instances = await target.start(revision, abort.signal);
+        await this.input({ type: 'targetReady', key, instances }, CONTROLLER);
+      } catch (err) {
+        await this.input({ type: 'targetFailed', key, error: messageOf(err) }, CONTROLLER).catch(() => undefined);
+      } finally {
+        this.#starts.delete(key);
+      }
+    })();
+    this.#starts.set(key, { abort, done });
+  }
+
+  #stopTarget(key: string, drain: boolean): void {
+    if (this.#stops.has(key)) return;
+    const done = (async () => {
+      const starting = this.#starts.get(key);
+      if (starting) {
+        starting.abort.abort();
+        await starting.done;
+      }
+      if (drain) await this.#routes.drain(key, this.#deps.drainTimeoutMs ?? 10_000);
+      let error: string | null = null;
+      try {
+        const instances = this.state.runtimes[key]?.instances ?? [];
+        const { target, revision } = await this.#revision(key);
+        await withRetry(() => target.stop(revision, instances));
+      } catch (err) {
+        error = messageOf(err);
+        await this.#fail('target', `stop revision ${key}`, err);
+      }
+      await this.input({ type: 'targetStopped', key, error }, CONTROLLER);
+      await this.#routes.sync();
+    })().finally(() => this.#stops.delete(key));
+    this.#stops.set(key, done);
+  }
+
+  #resume(): void {
+    for (const rt of Object.values(this.state.runtimes)) {
+      if (rt.status === 'starting') this.#startTarget(rt.key);
+      else if (rt.status === 'stopping') this.#stopTarget(rt.key, false);
+      else if (rt.status === 'ready') void this.#adopt(rt.key, rt.instances);
+    }
+    void this.#routes.sync();
+  }
+
+  async #adopt(key: string, instances: Instance[]): Promise<void> {
+    try {
+      const { target, revision } = await this.#revision(key);
+      const live = await target.adopt(revision, instances);
+      if (live.length === 0) await this.input({ type: 'targetFailed', key, error: 'no instance survived the controller restart' }, CONTROLLER);
+      else if (JSON.stringify(live) !== JSON.stringify(instances)) await this.input({ type: 'targetReady', key, instances: live }, CONTROLLER);
+    } catch (err) {
+      await this.#fail('target', `adopt revision ${key}`, err);
+    }
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#closed) return;
+    try {
+      const now = this.#deps.now();
+      if (!this.#measuring && analysisDue(this.state, now)) {
+        this.#measuring = true;
+        void collectObservation(this.state, this.#metrics, now)
+          .then((observation) => this.input({ type: 'observation', observation }, CONTROLLER))
+          .catch((err) => this.#fail('metrics', 'collect', err))
+          .finally(() => (this.#measuring = false));
+      }
+      await this.input({ type: 'tick' }, CONTROLLER);
+      if (!this.#routes.inSync()) await this.#routes.sync();
+    } catch (err) {
+      this.#deps.log.error({ service: this.service, err: messageOf(err) }, 'controller tick failed');
+    }
+  }
+
+  async #fail(driver: 'target' | 'router' | 'metrics', operation: string, err: unknown): Promise<void> {
+    const error = messageOf(err);
+    this.#deps.log.warn({ service: this.service, driver, operation, error }, 'driver call failed');
+    await this.record([{ type: 'driver.failed', driver, operation, error }]).catch(() => undefined);
+  }
+
+  #routeKeeper(spec: ServiceSpec): RouteKeeper {
+    return new RouteKeeper(createRouter(spec.spec.router, this.#ctx), spec.spec.router, () => this.state, (op, err) => this.#fail('router', op, err));
+  }
+
+  /** Stop the loop and detach from the drivers; instances and the data plane keep running. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await Promise.allSettled([...this.#starts.values()].map((s) => s.done));
+    await Promise.allSettled([this.#routes.close(), this.#metrics.close(), ...[...this.#targets.values()].map((t) => t.close())]);
+  }
+
+  /** Stop everything this service runs: its instances and its data plane. */
+  async shutdown(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const s of this.#starts.values()) s.abort.abort();
+    await Promise.allSettled([...this.#starts.values()].map((s) => s.done));
+    await Promise.allSettled([...this.#stops.values()]);
+    for (const rt of Object.values(this.state.runtimes)) {
+      try {
+        const { target, revision } = await this.#revision(rt.key);
+        await target.stop(revision, rt.instances);
+      } catch (err) {
+        this.#deps.log.warn({ service: this.service, err: messageOf(err) }, 'stopping an instance failed');
+      }
+    }
+    await Promise.allSettled([this.#routes.shutdown(), this.#metrics.close(), ...[...this.#targets.values()].map((t) => t.close())]);
+  }
+}

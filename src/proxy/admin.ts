@@ -1,0 +1,109 @@
+/**
+ * The admin API on 127.0.0.1, used by the router and metrics drivers:
+ *   GET /healthz               → { ok, pid, startedAt }
+ *   GET /routes                → the current table, 404 when there is none
+ *   PUT /routes                → validate, persist, apply → { ok: true, appliedAt }; 400 on a bad table
+ *   GET /metrics?window=<ms>   → per backend key: figures over the window, in-flight, totals
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { DataPlane } from './data-plane.ts';
+import { RETENTION_MS } from './backend-metrics.ts';
+import { type ProxyTable, validateTable } from './table.ts';
+
+const MAX_TABLE_BYTES = 1 << 20;
+
+export interface AdminDeps {
+  plane: DataPlane;
+  /** Writes the table to disk; resolves once it is durable. */
+  persist: (table: ProxyTable) => Promise<void>;
+  startedAt: number;
+  now: () => number;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_TABLE_BYTES) {
+        resolve(null);
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export function createAdminHandler(deps: AdminDeps): RequestListener {
+  const { plane, persist, startedAt, now } = deps;
+  // Tables are persisted and applied one at a time, so routes.json always matches the last apply.
+  let queue: Promise<void> = Promise.resolve();
+
+  async function putRoutes(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const text = await readBody(req);
+    if (text === null) return send(res, 413, { error: `route table larger than ${MAX_TABLE_BYTES} bytes` });
+    let input: unknown;
+    try {
+      input = JSON.parse(text);
+    } catch (err) {
+      return send(res, 400, { error: `route table is not valid JSON: ${(err as Error).message}` });
+    }
+    const check = validateTable(input);
+    if (!check.ok) return send(res, 400, { error: `invalid route table: ${check.message}` });
+    const applied = queue.then(async () => {
+      await persist(check.table);
+      plane.apply(check.table);
+      return now();
+    });
+    queue = applied.then(
+      () => undefined,
+      () => undefined,
+    );
+    try {
+      send(res, 200, { ok: true, appliedAt: await applied });
+    } catch (err) {
+      send(res, 500, { error: `could not persist the route table: ${(err as Error).message}` });
+    }
+  }
+
+  function getMetrics(url: URL, res: ServerResponse): void {
+    const raw = url.searchParams.get('window') ?? '60000';
+    const windowMs = Number(raw);
+    if (!Number.isFinite(windowMs) || windowMs <= 0) {
+      return send(res, 400, { error: `window must be a positive number of milliseconds, got "${raw}"` });
+    }
+    const at = now();
+    const effective = Math.min(windowMs, RETENTION_MS);
+    send(res, 200, { now: at, startedAt, windowMs: effective, backends: plane.metrics(at, effective) });
+  }
+
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://admin');
+    const route = `${req.method} ${url.pathname}`;
+    switch (route) {
+      case 'GET /healthz':
+        return send(res, 200, { ok: true, pid: process.pid, startedAt });
+      case 'GET /routes': {
+        const table = plane.table();
+        return table === null ? send(res, 404, { error: 'no route table yet' }) : send(res, 200, table);
+      }
+      case 'PUT /routes':
+        putRoutes(req, res).catch((err: Error) => send(res, 500, { error: err.message }));
+        return;
+      case 'GET /metrics':
+        return getMetrics(url, res);
+      default:
+        return send(res, 404, { error: `no such admin route: ${route}; see GET /healthz, GET|PUT /routes, GET /metrics` });
+    }
+  };
+}

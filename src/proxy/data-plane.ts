@@ -1,0 +1,36 @@
+/**
+ * What the proxy serves: the current compiled route table, the upstream pools and the metrics.
+ * `apply` swaps the table in one assignment; requests already running keep the backend and
+ * endpoint they started on.
+ */
+import { type BackendWindow, MetricsBook } from './backend-metrics.ts';
+import { RouteState } from './route-state.ts';
+import type { ProxyTable } from './table.ts';
+import { UpstreamPool } from './upstream-pool.ts';
+
+export class DataPlane {
+  private state: RouteState | null = null;
+  private readonly pool = new UpstreamPool();
+  private readonly book = new MetricsBook();
+
+  /** The current routes, for the request path (an arrow so it can be passed around unbound). */
+  readonly routes = (): RouteState | null => this.state;
+
+  /** `table` must have passed validateTable. */
+  apply(table: ProxyTable): void {
+    this.pool.sync(new Set(table.backends.flatMap((b) => b.endpoints)));
+    this.state = new RouteState(table, this.pool, this.book, this.state);
+  }
+
+  table(): ProxyTable | null {
+    return this.state?.table ?? null;
+  }
+
+  metrics(now: number, windowMs: number): Record<string, BackendWindow> {
+    return this.book.snapshot(now, windowMs, this.state?.keys ?? []);
+  }
+
+  close(): void {
+    this.pool.destroyAll();
+  }
+}

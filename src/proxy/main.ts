@@ -1,0 +1,139 @@
+/**
+ * The built-in proxy process: `node src/proxy/main.ts --dir <stateDir> --listen <host:port>
+ * [--upstream-timeout-ms <ms>]`. It runs apart from the controller so that traffic keeps flowing
+ * at the last weights when the controller dies; a restarted controller finds it through
+ * <stateDir>/proxy.json, and a restarted proxy serves <stateDir>/routes.json at once.
+ */
+import http from 'node:http';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createAdminHandler } from './admin.ts';
+import { DataPlane } from './data-plane.ts';
+import { createForwarder } from './forward.ts';
+import { type ProxyInfo, readJsonFile, writeJsonAtomic } from './state-files.ts';
+import { validateTable } from './table.ts';
+
+const USAGE = 'usage: node src/proxy/main.ts --dir <stateDir> --listen <host:port> [--upstream-timeout-ms <ms>]';
+/** In-flight requests get this long to finish after SIGTERM/SIGINT. */
+const DRAIN_MS = 10_000;
+
+function exitWith(message: string, code: number): never {
+  process.stderr.write(`sluice proxy: ${message}\n`);
+  process.exit(code);
+}
+
+function parseListen(text: string): { host: string; port: number } | null {
+  const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text);
+  if (!m || Number(m[2]) > 65535) return null;
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : port);
+    });
+  });
+}
+
+function readArgs(): { dir: string; listen: string; upstreamTimeoutMs: number } {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        dir: { type: 'string' },
+        listen: { type: 'string' },
+        'upstream-timeout-ms': { type: 'string', default: '60000' },
+      },
+    }));
+  } catch (err) {
+    return exitWith(`${(err as Error).message}\n${USAGE}`, 2);
+  }
+  if (values.dir === undefined || values.listen === undefined) exitWith(`--dir and --listen are required\n${USAGE}`, 2);
+  const upstreamTimeoutMs = Number(values['upstream-timeout-ms']);
+  if (!Number.isInteger(upstreamTimeoutMs) || upstreamTimeoutMs <= 0) {
+    exitWith(`--upstream-timeout-ms must be a positive integer, got "${values['upstream-timeout-ms']}"`, 2);
+  }
+  return { dir: values.dir, listen: values.listen, upstreamTimeoutMs };
+}
+
+async function loadSavedTable(plane: DataPlane, path: string): Promise<void> {
+  try {
+    const saved = await readJsonFile(path);
+    if (saved === undefined) return;
+    const check = validateTable(saved);
+    if (check.ok) plane.apply(check.table);
+    else process.stderr.write(`sluice proxy: ignoring ${path}: ${check.message}\n`);
+  } catch (err) {
+    process.stderr.write(`sluice proxy: ignoring ${path}: ${(err as Error).message}\n`);
+  }
+}
+
+async function main(): Promise<void> {
+  const args = readArgs();
+  const address = parseListen(args.listen);
+  if (address === null) exitWith(`--listen "${args.listen}" is not host:port, e.g. 127.0.0.1:8080`, 2);
+  await mkdir(args.dir, { recursive: true });
+  const routesPath = join(args.dir, 'routes.json');
+  const infoPath = join(args.dir, 'proxy.json');
+
+  const plane = new DataPlane();
+  await loadSavedTable(plane, routesPath);
+  const startedAt = Date.now();
+  const traffic = http.createServer(
+    // requestTimeout 0: long uploads and streamed responses are the upstream's business.
+    { requestTimeout: 0, keepAliveTimeout: 15_000 },
+    createForwarder(plane.routes, args.upstreamTimeoutMs),
+  );
+  const admin = http.createServer(
+    createAdminHandler({ plane, persist: (t) => writeJsonAtomic(routesPath, t), startedAt, now: Date.now }),
+  );
+
+  let port: number;
+  try {
+    port = await listen(traffic, address.port, address.host);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const hint = e.code === 'EADDRINUSE' ? ' (the address is in use by another process)' : '';
+    exitWith(`cannot listen on ${args.listen}: ${e.code ?? e.message}${hint}`, 1);
+  }
+  const adminPort = await listen(admin, 0, '127.0.0.1');
+  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  const info: ProxyInfo = {
+    pid: process.pid,
+    adminUrl: `http://127.0.0.1:${adminPort}`,
+    listen: `${host}:${port}`,
+    startedAt,
+  };
+  await writeJsonAtomic(infoPath, info);
+  process.stdout.write(`sluice proxy ${process.pid}: serving ${info.listen}, admin ${info.adminUrl}\n`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`sluice proxy ${process.pid}: ${signal}, draining\n`);
+    const finish = async (): Promise<void> => {
+      plane.close();
+      // Remove proxy.json only if it is still ours (a newer proxy may have replaced it).
+      const current = (await readJsonFile(infoPath).catch(() => undefined)) as ProxyInfo | undefined;
+      if (current?.pid === process.pid) await rm(infoPath, { force: true });
+      process.exit(0);
+    };
+    admin.close();
+    admin.closeAllConnections();
+    traffic.close(() => void finish());
+    // Keep-alive connections close as soon as their current response is done.
+    traffic.closeIdleConnections();
+    setInterval(() => traffic.closeIdleConnections(), 50).unref();
+    setTimeout(() => void finish(), DRAIN_MS).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: Error) => exitWith(`failed to start: ${err.stack ?? err.message}`, 1));

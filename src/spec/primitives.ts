@@ -1,0 +1,39 @@
+/**
+ * Schema building blocks shared by the service spec and the drivers' config schemas.
+ * Drivers may import this file (and only this file) from spec/.
+ */
+import { z } from 'zod';
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+
+/** "500ms" | "30s" | "5m" | "1h" → milliseconds, or null when the text is not a duration. */
+export function parseDuration(text: string): number | null {
+  const m = DURATION.exec(text.trim());
+  if (!m) return null;
+  return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+}
+
+/** A duration written as "500ms", "30s", "5m" or "1h"; parsed to milliseconds. */
+export const duration = z
+  .string()
+  .describe('A duration such as 500ms, 30s, 5m or 1h')
+  .transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === null) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; write e.g. 500ms, 30s, 5m or 1h` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** host:port on which a listener binds, e.g. 127.0.0.1:8080 */
+export const listenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'write host:port, e.g. 127.0.0.1:8080')
+  .describe('host:port, e.g. 127.0.0.1:8080');
+
+export function splitListen(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  return { host: address.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(address.slice(i + 1)) };
+}

@@ -1,0 +1,208 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { serviceSchema, type ServiceSpec } from './service-schema.ts';
+import { exampleDocument, exampleSpec, testDrivers } from './test-fixtures.ts';
+
+const schema = serviceSchema(testDrivers);
+
+type Doc = ReturnType<typeof exampleDocument>;
+
+/** Parses the example after `edit`; returns the spec or the issues as `path: message` lines. */
+function check(edit: (doc: Doc) => void = () => {}): { spec?: ServiceSpec; issues: string[] } {
+  const doc = exampleDocument();
+  edit(doc);
+  const result = schema.safeParse(doc);
+  if (result.success) return { spec: result.data, issues: [] };
+  return { issues: result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
+}
+
+function issuesOf(edit: (doc: Doc) => void): string[] {
+  const { issues } = check(edit);
+  assert.notEqual(issues.length, 0, 'expected the document to be rejected');
+  return issues;
+}
+
+/** The rules part of the example, replaced. */
+const withRules = (rules: unknown[]) => (doc: Doc) => {
+  doc.spec.rollbackContract.rules = rules as never;
+};
+
+describe('serviceSchema', () => {
+  it('normalises the documented example', () => {
+    assert.deepEqual(check().spec, exampleSpec);
+  });
+
+  it('fills the defaults: labels, metrics provider and contract settings', () => {
+    const { spec } = check((doc) => {
+      delete (doc.metadata as Partial<Doc['metadata']>).labels;
+      delete (doc.spec as Partial<Doc['spec']>).metrics;
+      doc.spec.rollbackContract = { rules: [{ metric: 'error_rate', failIf: { above: 0.1 } }] } as never;
+    });
+    assert.deepEqual(spec?.metadata.labels, {});
+    assert.deepEqual(spec?.spec.metrics, { provider: 'builtin' });
+    assert.deepEqual(spec?.spec.rollbackContract, {
+      intervalMs: 1000,
+      windowMs: 30_000,
+      minSamples: 50,
+      consecutive: 1,
+      failureLimit: null,
+      maxInconclusiveMs: 300_000,
+      rules: [{ name: 'error_rate', metric: 'error_rate', failIf: { op: 'above', reference: 0.1 } }],
+    });
+  });
+
+  it('requires a rollback contract, with at least one rule', () => {
+    const missing = issuesOf((doc) => delete (doc.spec as Partial<Doc['spec']>).rollbackContract);
+    assert.deepEqual(missing, [
+      'spec.rollbackContract: is required: a release needs explicit rollback thresholds (add rollbackContract with rules)',
+    ]);
+    assert.deepEqual(issuesOf(withRules([])), [
+      'spec.rollbackContract.rules: rules must not be empty: a release needs at least one rule',
+    ]);
+  });
+
+  it('names unknown keys and the likely intended one', () => {
+    const issues = issuesOf((doc) => {
+      const spec = doc.spec as Record<string, unknown>;
+      spec.rollbackcontract = spec.rollbackContract;
+      delete spec.rollbackContract;
+    });
+    assert.ok(issues.some((i) => i.startsWith('spec: unknown field "rollbackcontract" (did you mean "rollbackContract"?); valid fields: version, target')), issues.join('\n'));
+  });
+
+  describe('steps', () => {
+    const withSteps = (steps: unknown[]) => (doc: Doc) => {
+      doc.spec.strategy.canary.steps = steps as never;
+    };
+
+    it('must be non-empty and each hold exactly one of setWeight or pause', () => {
+      assert.match(issuesOf(withSteps([]))[0]!, /^spec\.strategy\.canary\.steps: steps must not be empty/);
+      const both = issuesOf(withSteps([{ setWeight: 5, pause: {} }]));
+      assert.deepEqual(both, ['spec.strategy.canary.steps.0: a step has exactly one of setWeight: <0..100> or pause: {…}']);
+      assert.match(issuesOf(withSteps([{ setWeight: 101 }]))[0]!, /^spec\.strategy\.canary\.steps\.0\.setWeight: Too big/);
+    });
+
+    it('rejects decreasing weights, naming both steps', () => {
+      const issues = issuesOf(withSteps([{ setWeight: 10 }, { pause: {} }, { setWeight: 50 }, { setWeight: 20 }]));
+      assert.deepEqual(issues, [
+        'spec.strategy.canary.steps.3.setWeight: setWeight 20 is below 50 at steps[2]: weights must not decrease',
+      ]);
+    });
+
+    it('reports decreasing weights together with other broken steps', () => {
+      const issues = issuesOf(withSteps([{ setWeight: 50 }, { pause: { duration: 'soon' } }, { setWeight: 5 }]));
+      assert.equal(issues.length, 2, issues.join('\n'));
+    });
+  });
+
+  describe('rules', () => {
+    const conditionOf = (rule: unknown) => check(withRules([rule])).spec?.spec.rollbackContract.rules[0]?.failIf;
+    const issueOf = (rule: unknown) => issuesOf(withRules([rule]));
+
+    it('reads latency thresholds as ms, from durations or plain numbers', () => {
+      assert.deepEqual(conditionOf({ metric: 'latency_p95', failIf: { above: '1.5s' } }), { op: 'above', reference: 1500 });
+      assert.deepEqual(conditionOf({ metric: 'latency_p95', failIf: { above: 250 } }), { op: 'above', reference: 250 });
+      assert.deepEqual(conditionOf({ metric: 'latency_mean', failIf: { below: 'baseline', by: '20ms', times: 0.5 } }), {
+        op: 'below',
+        reference: 'baseline',
+        by: 20,
+        times: 0.5,
+      });
+    });
+
+    it('keeps error_rate a fraction 0..1 and rejects durations for it', () => {
+      assert.deepEqual(conditionOf({ metric: 'error_rate', failIf: { above: 0.05 } }), { op: 'above', reference: 0.05 });
+      assert.match(issueOf({ metric: 'error_rate', failIf: { above: 5 } })[0]!, /failIf\.above: error_rate is a fraction 0\.\.1/);
+      assert.match(issueOf({ metric: 'error_rate', failIf: { above: '1s' } })[0]!, /failIf\.above: "1s" is not valid for error_rate/);
+    });
+
+    it('rejects a baseline comparison without a threshold', () => {
+      assert.deepEqual(issueOf({ metric: 'error_rate', failIf: { above: 'baseline' } }), [
+        'spec.rollbackContract.rules.0.failIf.above: baseline needs a threshold: add by: … (a margin, e.g. by: 0.01) or times: … (a factor, e.g. times: 2)',
+      ]);
+    });
+
+    it('takes exactly one of above and below, and by/times only with baseline', () => {
+      assert.match(issueOf({ metric: 'error_rate', failIf: {} })[0]!, /failIf: failIf needs above: … or below: …/);
+      assert.match(issueOf({ metric: 'error_rate', failIf: { above: 0.1, below: 0.01 } })[0]!, /not both/);
+      assert.match(issueOf({ metric: 'error_rate', failIf: { above: 0.1, by: 0.01 } })[0]!, /failIf\.by: by is only for comparisons with the baseline/);
+      assert.match(issueOf({ metric: 'error_rate', failIf: { above: 'baseline', times: 0 } })[0]!, /failIf\.times: Too small/);
+    });
+
+    it('lists the valid metrics for an unknown one', () => {
+      assert.deepEqual(issueOf({ metric: 'errors', failIf: { above: 0.1 } }), [
+        'spec.rollbackContract.rules.0.metric: unknown metric "errors"; valid metrics: error_rate, latency_p50, latency_p90, latency_p95, latency_p99, latency_mean, request_rate, instance_crashes',
+      ]);
+    });
+
+    it('names rules after their metric, suffixing repeats and avoiding explicit names', () => {
+      const rule = (extra: object) => ({ metric: 'error_rate', failIf: { above: 0.1 }, ...extra });
+      const { spec } = check(withRules([rule({}), rule({ name: 'error_rate#2' }), rule({}), rule({ failureLimit: null })]));
+      const rules = spec?.spec.rollbackContract.rules ?? [];
+      assert.deepEqual(rules.map((r) => r.name), ['error_rate', 'error_rate#2', 'error_rate#3', 'error_rate#4']);
+      assert.equal(rules[3]?.failureLimit, null);
+      assert.deepEqual(issuesOf(withRules([rule({ name: 'cap' }), rule({ name: 'cap' })])), [
+        'spec.rollbackContract.rules.1.name: duplicate rule name "cap" (first at rules[0])',
+      ]);
+    });
+  });
+
+  describe('drivers', () => {
+    it('keeps the raw target template but validates it interpolated', () => {
+      const { spec } = check((doc) => {
+        doc.spec.target.command = ['bin/${service}', '--version=${version}', 'echo $${HOME}'];
+      });
+      assert.deepEqual(spec?.spec.target.command, ['bin/${service}', '--version=${version}', 'echo $${HOME}']);
+      // The driver schema saw the interpolated value: a placeholder cannot hide a bad path.
+      const issues = issuesOf((doc) => {
+        doc.spec.target.readiness.path = '${version}/healthz';
+      });
+      assert.deepEqual(issues, ['spec.target.readiness.path: Invalid string: must start with "/"']);
+    });
+
+    it('names unknown placeholders and the valid ones, and still checks the rest of the target', () => {
+      const issues = issuesOf((doc) => {
+        doc.spec.target.command = ['node', 'releases/${foo}/server.js'];
+        doc.spec.target.readiness.timeout = '10 sec';
+      });
+      assert.deepEqual(issues, [
+        'spec.target.command.1: unknown placeholder ${foo}; valid placeholders: ${version}, ${service}',
+        'spec.target.readiness.timeout: "10 sec" is not a duration; write e.g. 500ms, 30s, 5m or 1h',
+      ]);
+    });
+
+    it('lists the valid drivers for an unknown one', () => {
+      const issues = issuesOf((doc) => {
+        doc.spec.target.driver = 'lambda';
+        doc.spec.router.driver = 'nginx';
+        doc.spec.metrics.provider = 'datadog';
+      });
+      assert.deepEqual(issues, [
+        'spec.target.driver: unknown target driver "lambda"; valid: process, static',
+        'spec.router.driver: unknown router driver "nginx"; valid: builtin',
+        'spec.metrics.provider: unknown metrics provider "datadog"; valid: builtin, prometheus',
+      ]);
+    });
+
+    it("outputs the router and metrics drivers' parsed config and reports their issues in place", () => {
+      const { spec } = check((doc) => {
+        doc.spec.metrics = { provider: 'prometheus', url: 'http://127.0.0.1:9090' } as never;
+      });
+      assert.deepEqual(spec?.spec.metrics, { provider: 'prometheus', url: 'http://127.0.0.1:9090' });
+      const issues = issuesOf((doc) => {
+        doc.spec.router.listen = '8080';
+      });
+      assert.deepEqual(issues, ['spec.router.listen: write host:port, e.g. 127.0.0.1:8080']);
+    });
+  });
+
+  it('reports every problem of a document at once', () => {
+    const issues = issuesOf((doc) => {
+      doc.metadata.name = 'Checkout';
+      doc.spec.target.driver = 'lambda';
+      doc.spec.strategy.canary.steps = [{ setWeight: 50 }, { setWeight: 10 }] as never;
+      doc.spec.rollbackContract.window = 'half a minute';
+    });
+    assert.equal(issues.length, 4, issues.join('\n'));
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * The schema of one Service document. Sluice owns the shape; each driver owns the schema of its
+ * own config (`spec.target`, `spec.router`, `spec.metrics`), passed in by the driver registry.
+ */
+import { z } from 'zod';
+import type { RollbackContract, Step } from '../core/types.ts';
+import { rollbackContractSchema } from './contract-schema.ts';
+import { interpolate, listPlaceholders, UnknownPlaceholderError } from './interpolate.ts';
+import { duration } from './primitives.ts';
+import { strategySchema } from './strategy-schema.ts';
+import { strictObject } from './strict-object.ts';
+
+export const API_VERSION = 'sluice.dev/v1alpha1';
+
+/** Each driver's own config schema, by driver name. */
+export interface DriverSchemas {
+  targets: Record<string, z.ZodType>;
+  routers: Record<string, z.ZodType>;
+  metrics: Record<string, z.ZodType>;
+}
+
+/** A validated, normalised Service document: what the rest of Sluice consumes. */
+export interface ServiceSpec {
+  apiVersion: 'sluice.dev/v1alpha1';
+  kind: 'Service';
+  metadata: { name: string; labels: Record<string, string> };
+  spec: {
+    version: string;
+    /** The raw template, placeholders kept: interpolated per revision (see interpolate.ts). */
+    target: { driver: string } & Record<string, unknown>;
+    router: { driver: string } & Record<string, unknown>;
+    metrics: { provider: string } & Record<string, unknown>;
+    strategy: { canary: { steps: Step[] } };
+    rollbackContract: RollbackContract;
+  };
+}
+
+/** Placeholders a target template may use, with the values they take per revision. */
+function templateVars(version: unknown, service: unknown): Record<string, string> {
+  return { version: String(version ?? ''), service: String(service ?? '') };
+}
+
+/** Messages for zod's defaults that read badly in a YAML file; give it to every parse of spec parts. */
+export const specErrorMap: z.core.$ZodErrorMap = (iss) => {
+  if (iss.input === undefined && (iss.code === 'invalid_type' || iss.code === 'invalid_value')) {
+    return 'required field is missing';
+  }
+  // primitives' duration has no message of its own for a non-string (e.g. `timeout: 10`).
+  if (iss.code === 'invalid_type' && iss.inst === duration.in) {
+    return `expected a duration such as 500ms, 30s, 5m or 1h, got ${JSON.stringify(iss.input)}`;
+  }
+  return undefined;
+};
+
+function driverName(kind: string, schemas: Record<string, z.ZodType>) {
+  const valid = Object.keys(schemas).join(', ') || '(none registered)';
+  return z.string().refine((name) => Object.hasOwn(schemas, name), {
+    error: (iss) => `unknown ${kind} ${JSON.stringify(iss.input)}; valid: ${valid}`,
+  });
+}
+
+/** A router or metrics config: checked by the named driver's schema, whose output is kept. */
+function driverConfig<K extends 'driver' | 'provider'>(key: K, kind: string, schemas: Record<string, z.ZodType>) {
+  const shape = { [key]: driverName(kind, schemas) } as { [P in K]: z.ZodString };
+  return z.looseObject(shape).transform((raw, ctx) => {
+    const result = schemas[raw[key] as string]!.safeParse(raw, { error: specErrorMap });
+    if (result.success) return result.data as { [P in K]: string } & Record<string, unknown>;
+    for (const issue of result.error.issues) ctx.addIssue({ ...issue });
+    return z.NEVER;
+  });
+}
+
+/**
+ * The target is kept raw because it is a template; it is validated, interpolated, by its
+ * driver's schema in `checkTarget`, which needs the document's version and name.
+ */
+function targetTemplate(schemas: Record<string, z.ZodType>) {
+  return z.looseObject({ driver: driverName('target driver', schemas) });
+}
+
+function checkTarget(schemas: Record<string, z.ZodType>) {
+  return (doc: unknown, ctx: z.RefinementCtx) => {
+    const { metadata, spec } = (doc ?? {}) as { metadata?: { name?: unknown }; spec?: { version?: unknown; target?: unknown } };
+    const target = spec?.target as { driver?: unknown } | undefined;
+    if (typeof target?.driver !== 'string' || !Object.hasOwn(schemas, target.driver)) return;
+    const vars = templateVars(spec?.version, metadata?.name);
+    let config: unknown;
+    try {
+      config = interpolate(target, vars);
+    } catch (error) {
+      if (!(error instanceof UnknownPlaceholderError)) throw error;
+      for (const { path, name } of error.placeholders) {
+        const message = `unknown placeholder \${${name}}; valid placeholders: ${listPlaceholders(error.known)}`;
+        ctx.addIssue({ code: 'custom', path: ['spec', 'target', ...path], message });
+      }
+      // Keep unknown placeholders as written so the driver schema still reports everything else.
+      const kept = Object.fromEntries(error.placeholders.map(({ name }) => [name, `\${${name}}`]));
+      config = interpolate(target, { ...kept, ...vars });
+    }
+    const result = schemas[target.driver]!.safeParse(config, { error: specErrorMap });
+    for (const issue of result.error?.issues ?? []) {
+      ctx.addIssue({ ...issue, path: ['spec', 'target', ...issue.path] });
+    }
+  };
+}
+
+const metadataSchema = strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be a DNS label: a lowercase letter, then up to 62 lowercase letters, digits or -')
+    .describe('Service name, unique per Sluice'),
+  labels: z.record(z.string(), z.string()).default({}),
+});
+
+const literal = <T extends string>(value: T) =>
+  z.literal(value, {
+    error: (iss) => `must be "${value}"${iss.input === undefined ? '' : `, got ${JSON.stringify(iss.input)}`}`,
+  });
+
+/** The Sluice-owned shape of a Service document, around the driver-owned parts given. */
+export function documentSchema<T extends z.ZodType, R extends z.ZodType, M extends z.ZodType>(parts: {
+  target: T;
+  router: R;
+  metrics: M;
+}) {
+  return strictObject({
+    apiVersion: literal(API_VERSION),
+    kind: literal('Service'),
+    metadata: metadataSchema,
+    spec: strictObject({
+      version: z
+        .string({ error: (iss) => (iss.input === undefined ? undefined : 'must be a string: quote it, e.g. version: "2.0"') })
+        .min(1)
+        .describe('The version to run; changing it (or target) starts a release'),
+      target: parts.target,
+      router: parts.router,
+      metrics: parts.metrics,
+      strategy: strategySchema,
+      rollbackContract: rollbackContractSchema,
+    }),
+  });
+}
+
+export function serviceSchema(drivers: DriverSchemas): z.ZodType<ServiceSpec> {
+  return documentSchema({
+    target: targetTemplate(drivers.targets),
+    router: driverConfig('driver', 'router driver', drivers.routers),
+    metrics: driverConfig('provider', 'metrics provider', drivers.metrics).prefault({ provider: 'builtin' }),
+  })
+    // Runs even when other fields are invalid, so target problems are reported with the rest.
+    .superRefine(checkTarget(drivers.targets), { when: () => true });
+}

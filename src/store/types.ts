@@ -1,0 +1,60 @@
+import type { EventBody, ServiceEvent } from '../core/events.ts';
+import type { ReleaseState, ServiceState } from '../core/state.ts';
+
+/** One applied template of a service: what a release moves to. Immutable once stored. */
+export interface StoredRevision {
+  service: string;
+  /** "1", "2", … : the route and metrics key. */
+  key: string;
+  number: number;
+  version: string;
+  /** The whole applied spec (normalised), kept so that undo and retry can use it again. */
+  spec: unknown;
+  templateHash: string;
+  /** Folder relative paths in the spec resolve against (the spec file's folder). */
+  baseDir: string;
+  file: string | null;
+  createdAt: number;
+  createdBy: string;
+}
+
+/** The service as last applied (its current spec may differ from its stable revision's only outside the template). */
+export interface StoredService {
+  name: string;
+  spec: unknown;
+  baseDir: string;
+  file: string | null;
+  /** Revision the current template belongs to. */
+  revisionKey: string;
+  updatedAt: number;
+}
+
+/** An event before the store gives it its place in the log. */
+export type NewEvent = EventBody & { at: number; actor: string };
+
+export interface EventQuery {
+  service?: string;
+  afterSeq?: number;
+  since?: number;
+  limit?: number;
+}
+
+/**
+ * The event log and its projections. `commit` appends events and updates the projections in
+ * one transaction, so the log and what is read from it never disagree.
+ */
+export interface Store {
+  commit(service: string, events: NewEvent[], state: ServiceState): Promise<ServiceEvent[]>;
+  events(query: EventQuery): Promise<ServiceEvent[]>;
+  /** The projected current state of every service (for listings; the engine replays the log). */
+  states(): Promise<ServiceState[]>;
+  releases(service: string, limit?: number): Promise<ReleaseState[]>;
+  putRevision(revision: StoredRevision): Promise<void>;
+  revision(service: string, key: string): Promise<StoredRevision | null>;
+  revisions(service: string): Promise<StoredRevision[]>;
+  putService(service: StoredService): Promise<void>;
+  service(name: string): Promise<StoredService | null>;
+  services(): Promise<StoredService[]>;
+  deleteService(name: string): Promise<void>;
+  close(): Promise<void>;
+}
