@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { SpecError } from '../spec/index.ts';
 import { ApiError, client, serverUrl, Unreachable } from './client.ts';
 import { type CommandDef, EXIT, UsageError } from './command.ts';
 import { applyCommand, lintCommand, schemaCommand } from './commands/apply.ts';
@@ -48,7 +47,13 @@ async function main(argv: string[]): Promise<number> {
     try {
       parsed = parseArgs({ args: rest, options: { ...GLOBAL, ...cmd.options }, allowPositionals: true, strict: true });
     } catch (err) {
-      throw new UsageError((err as Error).message.replace(/^.*?: /, ''));
+      const e = err as Error & { code?: string };
+      if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+        const flag = /'([^']+)'/.exec(e.message)?.[1] ?? '?';
+        const valid = Object.entries({ ...GLOBAL, ...cmd.options }).map(([n, o]) => ('short' in o && o.short ? `-${o.short}/--${n}` : `--${n}`));
+        throw new UsageError(`unknown flag ${flag}; valid: ${valid.join(', ')}`);
+      }
+      throw new UsageError(e.message);
     }
     const { values, positionals } = parsed;
     if (values.help) {
@@ -73,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`sluice ${name}: ${err.message}\nusage: ${cmd.usage}`);
       return EXIT.usage;
     }
-    if (err instanceof SpecError) {
+    if (err instanceof Error && err.name === 'SpecError') {
       console.error(err.message);
       return EXIT.failed;
     }

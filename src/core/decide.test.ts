@@ -7,26 +7,49 @@ import { contract, STEPS } from './fixtures.ts';
 import { reduce } from './reduce.ts';
 import { emptyState, phaseOf, type ServiceState } from './state.ts';
 
-/** Drive the core by hand: each call folds the decision's events and returns it. */
-function driver() {
+/**
+ * Drive the core by hand: each call folds the decision's events and returns it. With
+ * `routerConfirms`, every setWeights is confirmed by the router at once (weightsApplied).
+ */
+function driver(routerConfirms = true) {
   let state: ServiceState = emptyState('checkout');
   let seq = 0;
+  const fold = (input: Input, now: number, actor: string) => {
+    const d = decide(state, input, now, actor);
+    for (const body of d.events) state = reduce(state, { ...body, service: 'checkout', at: now, actor, seq: ++seq } as ServiceEvent);
+    return d;
+  };
   return {
     get state() { return state; },
     send(input: Input, now: number, actor = 'alice') {
-      const d = decide(state, input, now, actor);
-      for (const body of d.events) state = reduce(state, { ...body, service: 'checkout', at: now, actor, seq: ++seq } as ServiceEvent);
+      const d = fold(input, now, actor);
+      if (routerConfirms) {
+        for (const a of d.actions) if (a.kind === 'setWeights') fold({ type: 'weightsApplied', weights: a.weights }, now, 'sluice-controller');
+      }
       return d;
     },
   };
 }
 
-function deployed() {
-  const d = driver();
+function deployed(routerConfirms = true) {
+  const d = driver(routerConfirms);
   d.send({ type: 'startRelease', kind: 'deploy', to: { key: '1', version: '1.0.0' }, steps: STEPS, contract: contract() }, 0);
   d.send({ type: 'targetReady', key: '1', instances: [{ id: '1-1', url: 'http://a' }] }, 10);
+  if (!routerConfirms) d.send({ type: 'weightsApplied', weights: { '1': 100 } }, 20);
   return d;
 }
+
+test('a release succeeds only once the router serves 100%; Healthy is never reported early', () => {
+  const d = driver(false);
+  d.send({ type: 'startRelease', kind: 'deploy', to: { key: '1', version: '1.0.0' }, steps: STEPS, contract: contract() }, 0);
+  d.send({ type: 'targetReady', key: '1', instances: [] }, 10);
+  assert.equal(phaseOf(d.state), 'Progressing');
+  d.send({ type: 'weightsApplied', weights: {} }, 15); // a stale table: nothing changes
+  assert.equal(phaseOf(d.state), 'Progressing');
+  d.send({ type: 'weightsApplied', weights: { '1': 100 } }, 20);
+  assert.equal(phaseOf(d.state), 'Healthy');
+  assert.equal(d.state.release!.endedAt, 20);
+});
 
 test('a first deploy goes straight to 100% once ready and the service is Healthy', () => {
   const d = deployed();
@@ -50,9 +73,10 @@ test('a release starts its target, then sets the first weight in the same decisi
 });
 
 test('a failing verdict rolls back: weights to stable first, then the canary is stopped', () => {
-  const d = deployed();
+  const d = deployed(false);
   d.send({ type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: STEPS, contract: contract() }, 100);
   d.send({ type: 'targetReady', key: '2', instances: [] }, 200);
+  d.send({ type: 'weightsApplied', weights: { '2': 1, '1': 99 } }, 210);
   assert.equal(analysisDue(d.state, 300), true);
   const bad = { kind: 'stats' as const, stats: { requests: 60, errors: 60, latency: {}, windowMs: 10_000 } };
   const good = { kind: 'stats' as const, stats: { requests: 6000, errors: 0, latency: {}, windowMs: 10_000 } };
@@ -63,7 +87,8 @@ test('a failing verdict rolls back: weights to stable first, then the canary is 
   const log = d.state.release!.rollback!;
   assert.equal(log.trigger, 'error_rate');
   assert.equal(log.detectedAt, 1_300);
-  d.send({ type: 'weightsApplied', weights: { '1': 100, '2': 0 }, purpose: 'rollback' }, 1_310, 'sluice-controller');
+  d.send({ type: 'weightsApplied', weights: { '1': 100, '2': 0 } }, 1_310, 'sluice-controller');
+  assert.equal(d.state.release!.rollback!.trafficRevertedAt, 1_310);
   d.send({ type: 'targetStopped', key: '2', error: null }, 3_000, 'sluice-controller');
   const done = d.state.release!.rollback!;
   assert.equal(done.trafficRevertedAt, 1_310);
@@ -86,7 +111,9 @@ test('commands: pause, resume, promote at an open pause, refusals in the wrong p
   assert.deepEqual(p.actions, [{ kind: 'setWeights', weights: { '2': 60, '1': 40 }, purpose: 'step' }]);
   assert.equal(phaseOf(d.state), 'Paused');
   const full = d.send({ type: 'command', command: { kind: 'promote', full: true } }, 500);
-  assert.deepEqual(full.actions.map((a) => a.kind), ['setWeights', 'stopTarget']);
+  // The old revision is retired only after the router confirmed 100% (the driver here confirms at once).
+  assert.deepEqual(full.actions.map((a) => a.kind), ['setWeights']);
+  assert.equal(d.state.runtimes['1']?.status, 'stopping');
   assert.equal(phaseOf(d.state), 'Healthy');
   assert.deepEqual(d.state.stable, { key: '2', version: '2.0.0' });
   assert.equal(d.send({ type: 'command', command: { kind: 'pause' } }, 600).refused?.code, 'conflict');

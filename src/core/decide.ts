@@ -1,9 +1,9 @@
 import { type Command, type Decision, DecisionBuilder, type Input } from './decision.ts';
 import { judgeRule, type Observation } from './judge.ts';
-import { advance, complete } from './progression.ts';
+import { advance, complete, succeed } from './progression.ts';
 import { rollBack } from './rollback.ts';
 import { canaryWeight, isActive, type ReleaseState, type ServiceState } from './state.ts';
-import type { Instance } from './types.ts';
+import type { Instance, Weights } from './types.ts';
 
 /**
  * The core's one entry point: given the state, something that happened, the time and who asked,
@@ -37,19 +37,28 @@ export function decide(state: ServiceState, input: Input, now: number, actor: st
     case 'targetCrashed':
       targetCrashed(b, input);
       return b.done();
-    case 'weightsApplied': {
-      const log = b.state.release?.rollback;
-      if (input.purpose === 'rollback' && log && log.trafficRevertedAt === null) b.emit({ type: 'rollback.trafficReverted', at: now });
+    case 'weightsApplied':
+      weightsApplied(b, input.weights);
       return b.done();
-    }
   }
 }
 
 /** Whether the contract is due for an evaluation: a release is active, the canary takes traffic, the interval passed. */
 export function analysisDue(state: ServiceState, now: number): boolean {
   const r = state.release;
-  if (!isActive(r) || r.from === null || canaryWeight(state) <= 0) return false;
+  if (!isActive(r) || r.from === null || r.completing || canaryWeight(state) <= 0) return false;
   return r.analysedAt === null || now - r.analysedAt >= r.contract.intervalMs;
+}
+
+const sameWeights = (a: Weights, b: Weights) =>
+  Object.keys({ ...a, ...b }).every((k) => (a[k] ?? 0) === (b[k] ?? 0));
+
+/** The router serves these weights now: a rollback's revert and a release's completion are facts only then. */
+function weightsApplied(b: DecisionBuilder, weights: Weights): void {
+  if (!sameWeights(weights, b.state.weights)) return; // an older table; a newer apply is on its way
+  const r = b.state.release;
+  if (r?.rollback && r.rollback.trafficRevertedAt === null) b.emit({ type: 'rollback.trafficReverted', at: b.now });
+  if (isActive(r) && r.completing) succeed(b);
 }
 
 function observe(b: DecisionBuilder, obs: Observation): void {
@@ -143,6 +152,7 @@ function startRelease(b: DecisionBuilder, input: Extract<Input, { type: 'startRe
     stepIndex: 0,
     stepStartedAt: b.now,
     pause: null,
+    completing: false,
     rules: {},
     analysedAt: null,
     rollback: null,

@@ -30,7 +30,8 @@ export type Input =
   | { type: 'targetFailed'; key: string; error: string }
   | { type: 'targetStopped'; key: string; error: string | null }
   | { type: 'targetCrashed'; key: string; instanceId: string; exitCode: number | null; signal: string | null; restarted: boolean }
-  | { type: 'weightsApplied'; weights: Weights; purpose: string };
+  /** The router serves these weights now. */
+  | { type: 'weightsApplied'; weights: Weights };
 
 /** Why a command was refused; `conflict` means "not in this phase". */
 export interface Refusal {

@@ -23,6 +23,8 @@ export type EventBody =
   | { type: 'release.paused'; reason: 'step' | 'user' | 'inconclusive'; detail: string }
   | { type: 'release.resumed' }
   | { type: 'release.promoted'; full: boolean; fromStep: number }
+  /** 100% was decided for the new revision; `release.succeeded` follows when the router serves it. */
+  | { type: 'release.completing' }
   | { type: 'release.succeeded'; stable: RevisionRef }
   | { type: 'release.failed'; error: string }
   | { type: 'rollback.started'; log: RollbackLog; status: 'RolledBack' | 'Aborted' }

@@ -25,11 +25,18 @@ function anyRuleFailing(b: DecisionBuilder): boolean {
   return Object.values(r.rules).some((s) => s.last?.outcome === 'Fail');
 }
 
-/** Move all traffic to the new revision, mark the release done and retire the old revision. */
+/** Move all traffic to the new revision; the release succeeds when the router confirms it. */
 export function complete(b: DecisionBuilder): void {
   const r = b.state.release;
-  if (!isActive(r)) return;
+  if (!isActive(r) || r.completing) return;
   shift(b, 100, r.from === null ? 'first deploy' : 'release complete', r.from === null ? 'deploy' : 'promote');
+  b.emit({ type: 'release.completing' });
+}
+
+/** Mark the release done and retire the revision it replaced. */
+export function succeed(b: DecisionBuilder): void {
+  const r = b.state.release;
+  if (!isActive(r)) return;
   b.emit({ type: 'release.succeeded', stable: r.to });
   if (r.from !== null && r.from.key !== r.to.key && b.state.runtimes[r.from.key] !== undefined) {
     b.emit({ type: 'target.stopping', key: r.from.key });
@@ -45,7 +52,7 @@ export function complete(b: DecisionBuilder): void {
 export function advance(b: DecisionBuilder): void {
   for (let guard = 0; guard < 1000; guard++) {
     const r = b.state.release;
-    if (!isActive(r) || r.status !== 'Progressing') return;
+    if (!isActive(r) || r.status !== 'Progressing' || r.completing) return;
     const step = r.steps[r.stepIndex];
     if (step === undefined) {
       if (allRulesPass(b)) complete(b);

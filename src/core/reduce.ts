@@ -84,6 +84,8 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     }
     case 'release.promoted':
       return s;
+    case 'release.completing':
+      return withRelease(s, { completing: true });
     case 'release.succeeded':
       return { ...withRelease(s, { status: 'Succeeded', endedAt: event.at, pause: null }), stable: event.stable, degraded: null };
     case 'release.failed':

@@ -73,7 +73,7 @@ export function simulate(o: SimulationOptions): SimulationResult {
       state = reduce(state, e);
     }
     for (const a of d.actions) {
-      if (a.kind === 'setWeights') feed({ type: 'weightsApplied', weights: a.weights, purpose: a.purpose }, now, 'sluice-controller');
+      if (a.kind === 'setWeights') feed({ type: 'weightsApplied', weights: a.weights }, now, 'sluice-controller');
       if (a.kind === 'stopTarget') feed({ type: 'targetStopped', key: a.key, error: null }, now, 'sluice-controller');
       // startTarget: the canary becomes ready in the main loop below.
     }

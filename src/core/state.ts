@@ -56,6 +56,8 @@ export interface ReleaseState {
   stepIndex: number;
   stepStartedAt: number;
   pause: PauseState | null;
+  /** All traffic was moved to the new revision; the release succeeds once the router confirms it. */
+  completing: boolean;
   rules: Record<string, RuleState>;
   /** When the contract was last evaluated (for the interval). */
   analysedAt: number | null;

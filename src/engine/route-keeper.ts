@@ -1,7 +1,16 @@
 import type { ServiceState } from '../core/state.ts';
+import type { Weights } from '../core/types.ts';
 import type { Router } from '../drivers/types.ts';
 import { withRetry } from './retry.ts';
 import { routeTableOf } from './route-table.ts';
+
+export interface RouteKeeperHooks {
+  /** The state whose weights the router must serve. */
+  current: () => ServiceState;
+  /** The router serves these weights now. */
+  applied: (weights: Weights) => Promise<void>;
+  failed: (operation: string, err: unknown) => Promise<void>;
+}
 
 /**
  * Keeps a router serving what the state says. Applies are serialised and always carry the latest
@@ -11,17 +20,19 @@ export class RouteKeeper {
   readonly #router: Router;
   readonly #config: string;
   readonly #current: () => ServiceState;
+  readonly #onApplied: (weights: Weights) => Promise<void>;
   readonly #onFail: (operation: string, err: unknown) => Promise<void>;
   #applied: string | null = null;
   #chain: Promise<boolean> = Promise.resolve(true);
   #failures = 0;
   #retryAt = 0;
 
-  constructor(router: Router, config: unknown, current: () => ServiceState, onFail: (operation: string, err: unknown) => Promise<void>) {
+  constructor(router: Router, config: unknown, hooks: RouteKeeperHooks) {
     this.#router = router;
     this.#config = JSON.stringify(config);
-    this.#current = current;
-    this.#onFail = onFail;
+    this.#current = hooks.current;
+    this.#onApplied = hooks.applied;
+    this.#onFail = hooks.failed;
   }
 
   sameConfig(config: unknown): boolean {
@@ -37,21 +48,22 @@ export class RouteKeeper {
   /** Apply the state's table now; resolves true once the router serves it. */
   sync(): Promise<boolean> {
     const run = this.#chain.then(async () => {
-      const { table } = routeTableOf(this.#current());
+      const state = this.#current();
+      const { table } = routeTableOf(state);
       const json = JSON.stringify(table);
-      if (json === this.#applied) return true;
       if (table.backends.length === 0) return true; // nothing runs yet: leave the data plane as it is
       try {
-        await withRetry(() => this.#router.apply(table), 3, 50);
+        if (json !== this.#applied) await withRetry(() => this.#router.apply(table), 3, 50);
         this.#applied = json;
         this.#failures = 0;
-        return true;
       } catch (err) {
         this.#failures++;
         this.#retryAt = Date.now() + Math.min(5_000, 250 * 2 ** this.#failures);
         await this.#onFail('apply routes', err);
         return false;
       }
+      await this.#onApplied(state.weights);
+      return true;
     });
     this.#chain = run.catch(() => false);
     return run;

@@ -119,9 +119,9 @@ export class ServiceController {
   async #perform(actions: Action[]): Promise<void> {
     for (const a of actions) {
       if (a.kind === 'setWeights') {
-        // Awaited: a rollback's weights are in force before anything else happens.
-        const ok = await this.#routes.sync();
-        if (ok) await this.input({ type: 'weightsApplied', weights: a.weights, purpose: a.purpose }, CONTROLLER);
+        // Awaited: a rollback's weights are in force before anything else happens. The keeper
+        // reports every table the router accepted as `weightsApplied`.
+        await this.#routes.sync();
       } else if (a.kind === 'startTarget') {
         this.#startTarget(a.ref.key);
       } else {
@@ -232,7 +232,11 @@ export class ServiceController {
   }
 
   #routeKeeper(spec: ServiceSpec): RouteKeeper {
-    return new RouteKeeper(createRouter(spec.spec.router, this.#ctx), spec.spec.router, () => this.state, (op, err) => this.#fail('router', op, err));
+    return new RouteKeeper(createRouter(spec.spec.router, this.#ctx), spec.spec.router, {
+      current: () => this.state,
+      applied: (weights) => this.input({ type: 'weightsApplied', weights }, CONTROLLER).then(() => undefined),
+      failed: (op, err) => this.#fail('router', op, err),
+    });
   }
 
   /** Stop the loop and detach from the drivers; instances and the data plane keep running. */

@@ -17,6 +17,7 @@ const HOP_BY_HOP = new Set([
 ]);
 
 const VIA = '1.1 sluice';
+const NO_TOKENS: string[] = [];
 
 export interface RequestHead {
   /** Headers for the upstream request, in rawHeaders form (name, value, name, value …). */
@@ -30,6 +31,11 @@ export interface RequestHead {
 
 /** Splits a Connection header into the extra header names it makes hop-by-hop. */
 function connectionTokens(value: string): string[] {
+  // The usual values name no extra headers; skip the split on every keep-alive request.
+  if (value.length <= 10) {
+    const v = value.toLowerCase();
+    if (v === 'keep-alive' || v === 'close') return NO_TOKENS;
+  }
   const out: string[] = [];
   for (const t of value.split(',')) {
     const name = t.trim().toLowerCase();

@@ -25,7 +25,10 @@ export class LiveBackend {
   /** Round-robin over the endpoints. */
   nextEndpoint(): Endpoint | undefined {
     const n = this.endpoints.length;
-    return n === 0 ? undefined : this.endpoints[this.turn++ % n];
+    if (n === 0) return undefined;
+    const ep = this.endpoints[this.turn];
+    this.turn = this.turn + 1 === n ? 0 : this.turn + 1;
+    return ep;
   }
 
   /** An endpoint other than `avoid`, for a retry; leaves the round-robin turn alone. */

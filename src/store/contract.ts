@@ -35,7 +35,7 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
     const release = {
       id: 'checkout#1', number: 1, kind: 'deploy' as const, from: null, to: { key: '1', version: '1.0.0' }, steps: [],
       contract: { intervalMs: 1, windowMs: 1, minSamples: 1, consecutive: 1, failureLimit: null, maxInconclusiveMs: 1, rules: [] },
-      status: 'Succeeded' as const, startedAt: 5, startedBy: 'alice', endedAt: 9, stepIndex: 0, stepStartedAt: 5, pause: null,
+      status: 'Succeeded' as const, startedAt: 5, startedBy: 'alice', endedAt: 9, stepIndex: 0, stepStartedAt: 5, pause: null, completing: false,
       rules: {}, analysedAt: null, rollback: null, error: null,
     };
     await store.commit('checkout', [{ type: 'release.succeeded', stable: release.to, at: 9, actor: 'c' }], state('checkout', { release }));

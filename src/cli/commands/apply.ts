@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { driverSchemas } from '../../drivers/registry.ts';
 import type { ApplyResult } from '../../engine/engine.ts';
-import { jsonSchema, parseSpecs } from '../../spec/index.ts';
 import { type CommandDef, UsageError } from '../command.ts';
 
 function files(values: Record<string, unknown>): string[] {
@@ -42,6 +40,8 @@ export const lintCommand: CommandDef = {
   usage: 'sluice lint -f FILE [-f FILE …]',
   options: { file: { type: 'string', short: 'f', multiple: true } },
   async run({ values, out, json }) {
+    const { parseSpecs } = await import('../../spec/index.ts');
+    const { driverSchemas } = await import('../../drivers/registry.ts');
     const found: { file: string; services: string[] }[] = [];
     for (const file of files(values)) {
       const specs = parseSpecs(read(file), file, driverSchemas());
@@ -57,6 +57,8 @@ export const schemaCommand: CommandDef = {
   summary: 'print the JSON Schema of the spec format (for editors)',
   usage: 'sluice schema',
   async run({ out }) {
+    const { jsonSchema } = await import('../../spec/index.ts');
+    const { driverSchemas } = await import('../../drivers/registry.ts');
     out(JSON.stringify(jsonSchema(driverSchemas()), null, 2));
     return 0;
   },

@@ -1,5 +1,4 @@
 import { delimiter, dirname } from 'node:path';
-import { startServer } from '../../api/server.ts';
 import type { CommandDef } from '../command.ts';
 import { UsageError } from '../command.ts';
 
@@ -17,6 +16,7 @@ export const serverCommand: CommandDef = {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port "${values.port}" is not a port number (0-65535)`);
     // `node` in a target command means the Node running Sluice (the pinned Node 24), not an older one on PATH.
     process.env.PATH = `${dirname(process.execPath)}${delimiter}${process.env.PATH ?? ''}`;
+    const { startServer } = await import('../../api/server.ts');
     const server = await startServer({ dataDir: String(values['data-dir']), host: String(values.host), port });
     console.error(`sluice server listening on ${server.url} (data dir ${values['data-dir']}); Ctrl-C stops the control plane, traffic keeps flowing`);
     await new Promise<void>((resolve) => {

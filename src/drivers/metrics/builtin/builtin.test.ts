@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -64,15 +64,32 @@ test('a key without requests in the window is noData', async (t) => {
   assert.deepEqual(m, { '1': { kind: 'noData' }, '2': { kind: 'noData' }, unknown: { kind: 'noData' } });
 });
 
-test('no proxy, or a dead one, is an error measurement for every key, never a throw', async (t) => {
+test('no proxy, a hung one or a dead one: an error measurement for every key, never a throw', async (t) => {
   const stable = await startUpstream(t, 'stable');
-  const { router, metrics } = await service(t);
-  const before = await metrics.collect(['1'], 5_000);
-  assert.equal(before['1']?.kind, 'error');
-  if (before['1']?.kind === 'error') assert.match(before['1'].message, /service "shop": no built-in proxy is running/);
+  const { router, ctx, metrics } = await service(t);
+  const none = await metrics.collect(['1', '2'], 5_000);
+  assert.equal(none['2']?.kind, 'error');
+  if (none['1']?.kind === 'error') assert.match(none['1'].message, /service "shop": no built-in proxy is running/);
+  else assert.fail(`expected an error, got ${JSON.stringify(none['1'])}`);
 
   await router.apply({ backends: [{ key: '1', version: 'v1', weight: 100, endpoints: [stable.url] }] });
-  const info = (await import(join(router === undefined ? '' : '', 'node:fs/promises'))) as typeof import('node:fs/promises');
-  const { pid } = JSON.parse(await info.readFile(join((await service.length, ''), ''), 'utf8').catch(() => '{}')) as { pid?: number };
-  void pid;
+  const { pid } = JSON.parse(await readFile(join(ctx.serviceDir, 'router', 'proxy.json'), 'utf8')) as { pid: number };
+
+  process.kill(pid, 'SIGSTOP');
+  t.after(() => {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {}
+  });
+  const started = performance.now();
+  const hung = await metrics.collect(['1'], 5_000);
+  const took = performance.now() - started;
+  assert.equal(hung['1']?.kind, 'error');
+  if (hung['1']?.kind === 'error') assert.match(hung['1'].message, /did not answer .* no answer within 1000 ms/);
+  assert.ok(took < 2_500, `collect took ${took} ms against a hung proxy`);
+
+  process.kill(pid, 'SIGKILL');
+  const dead = await metrics.collect(['1'], 5_000);
+  assert.equal(dead['1']?.kind, 'error');
+  if (dead['1']?.kind === 'error') assert.match(dead['1'].message, /ECONNREFUSED|ECONNRESET/);
 });

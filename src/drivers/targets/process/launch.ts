@@ -72,7 +72,13 @@ export async function launchUntilReady(
   track: (spawned: SpawnedInstance) => void,
 ): Promise<{ instance: Instance; spawned: SpawnedInstance }> {
   if (signal.aborted) throw new Error(`${describeInstance(plan)} was not started: ${abortReason(signal)}`);
-  const spawned = spawnFor(plan);
+  let spawned: SpawnedInstance;
+  try {
+    spawned = spawnFor(plan);
+  } catch (err) {
+    // The log or state file could not be written (permissions, disk full).
+    throw new Error(`${describeInstance(plan)} could not start: ${(err as Error).message}`, { cause: err });
+  }
   track(spawned);
   const url = instanceUrl(plan.port);
   let exit: ExitStatus | null = null;

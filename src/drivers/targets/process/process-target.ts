@@ -53,11 +53,14 @@ export class ProcessTarget implements Target<ProcessTargetConfig> {
       );
       if (firstError === undefined) {
         const ready = launched.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
-        for (const { instance, spawned } of ready) this.#supervisor.watchChild(this.#watched(rev, instance, spawned.pid as number), spawned);
+        for (const { instance, spawned } of ready) {
+          this.#supervisor.watchChild(this.#watched(rev, instance.id, Number(instance.detail?.port), spawned.pid as number), spawned);
+        }
         return ready.map(({ instance }) => instance);
       }
     } catch (err) {
-      firstError ??= err;
+      // Only picking ports can throw here; launch failures are caught per instance above.
+      firstError ??= new Error(`process target: service "${this.#ctx.service}" revision ${rev.key}: ${(err as Error).message}`, { cause: err });
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
@@ -113,7 +116,7 @@ export class ProcessTarget implements Target<ProcessTargetConfig> {
         () => false,
       );
       if (answers) {
-        this.#supervisor.watchAdopted(this.#watched(rev, instance, pid));
+        this.#supervisor.watchAdopted(this.#watched(rev, instance.id, port, pid));
         return withPid(instance, pid);
       }
       this.#ctx.log('warn', `instance ${instance.id} (pid ${pid}) is alive but fails readiness; restarting it`, { pid, port });
@@ -135,7 +138,7 @@ export class ProcessTarget implements Target<ProcessTargetConfig> {
         new AbortController().signal,
         (run) => runs.push(run),
       );
-      this.#supervisor.watchChild(this.#watched(rev, restarted, spawned.pid as number), spawned);
+      this.#supervisor.watchChild(this.#watched(rev, instance.id, port, spawned.pid as number), spawned);
       return restarted;
     } catch (err) {
       this.#ctx.log('error', `could not restart instance ${instance.id} while adopting: ${(err as Error).message}`);
@@ -146,7 +149,7 @@ export class ProcessTarget implements Target<ProcessTargetConfig> {
 
   /** pid and port of an instance: the state file knows about restarts the engine never saw. */
   #recorded(rev: Revision, instance: Instance): { pid: number | null; port: number | null } {
-    const detailPort = numeric(instance.detail?.port) ?? numeric(new URL(instance.url).port);
+    const detailPort = numeric(instance.detail?.port) ?? numeric(URL.parse(instance.url)?.port);
     const state = readState(this.#ctx.serviceDir, rev.key, instance.id);
     if (state && (detailPort === null || state.port === detailPort)) return { pid: state.pid, port: state.port };
     return { pid: numeric(instance.detail?.pid), port: detailPort };
@@ -162,10 +165,9 @@ export class ProcessTarget implements Target<ProcessTargetConfig> {
     return { ctx: this.#ctx, rev, instanceId, port };
   }
 
-  #watched(rev: Revision, instance: Instance, pid: number): Watched {
-    const port = Number(instance.detail?.port);
-    const plan = this.#plan(rev, instance.id, port);
-    return { key: rev.key, instanceId: instance.id, port, pid, maxRestarts: rev.config.maxRestarts, respawn: () => spawnFor(plan), restarts: [] };
+  #watched(rev: Revision, instanceId: string, port: number, pid: number): Watched {
+    const plan = this.#plan(rev, instanceId, port);
+    return { key: rev.key, instanceId, port, pid, maxRestarts: rev.config.maxRestarts, respawn: () => spawnFor(plan), restarts: [] };
   }
 
   #emit(signal: TargetSignal): void {

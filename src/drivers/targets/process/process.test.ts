@@ -1,80 +1,21 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { describe, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
 import type { Instance } from '../../../core/types.ts';
-import type { Target, TargetRevision, TargetSignal } from '../../types.ts';
+import type { TargetSignal } from '../../types.ts';
 import { targetContract, type TargetFixture } from '../contract.ts';
 import { bodyOf, httpGet } from '../fixtures/http-get.ts';
 import { waitFor } from '../fixtures/wait-for.ts';
 import { processTarget, type ProcessTargetConfig } from './index.ts';
 import { logPath, readState } from './instance-files.ts';
 import { isAlive } from './process-group.ts';
-import { killServiceProcesses, serviceProcesses } from './fixtures/service-processes.ts';
+import { serviceProcesses } from './fixtures/service-processes.ts';
+import { ECHO_SERVER, PROCESS_DIR, makeService, setup } from './fixtures/test-service.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const ECHO_SERVER = path.join(here, '..', 'fixtures', 'echo-server.ts');
-const CONTROLLER_CHILD = path.join(here, 'fixtures', 'controller-child.ts');
-
-let services = 0;
-type Rev = TargetRevision<ProcessTargetConfig>;
-type LogLine = { level: string; message: string };
-
-/** A service with its own temp folder; `cleanup` kills any process a test left behind. */
-function makeService() {
-  const service = `proc-test-${process.pid}-${++services}`;
-  const serviceDir = mkdtempSync(path.join(tmpdir(), 'sluice-process-'));
-  const logs: LogLine[] = [];
-  return {
-    service,
-    serviceDir,
-    logs,
-    create: (): Target<ProcessTargetConfig> =>
-      processTarget.create({ service, serviceDir, log: (level, message) => logs.push({ level, message }) }),
-    rev(key: string, version: string, config: Record<string, unknown> = {}, baseDir = here): Rev {
-      const parsed = processTarget.config.parse({
-        driver: 'process',
-        command: [process.execPath, ECHO_SERVER],
-        readiness: { interval: '50ms', timeout: '10s' },
-        stopTimeout: '5s',
-        ...config,
-      });
-      return { key, version, config: parsed, baseDir };
-    },
-    async cleanup(): Promise<void> {
-      const leftovers = killServiceProcesses(service);
-      rmSync(serviceDir, { recursive: true, force: true });
-      assert.deepEqual(leftovers, [], `processes left running by the test: ${leftovers.join(', ')}`);
-    },
-  };
-}
-
-/** A service and a target for one test, torn down afterwards. */
-function setup(t: TestContext) {
-  const svc = makeService();
-  const target = svc.create();
-  const started: Array<{ rev: Rev; instances: Instance[] }> = [];
-  t.after(async () => {
-    for (const { rev, instances } of started) await target.stop(rev, instances);
-    await target.close();
-    await svc.cleanup();
-  });
-  return {
-    ...svc,
-    target,
-    async start(rev: Rev): Promise<Instance[]> {
-      const instances = await target.start(rev, AbortSignal.timeout(15_000));
-      started.push({ rev, instances });
-      return instances;
-    },
-    /** Instances obtained otherwise (adopt) that the teardown must stop. */
-    track: (rev: Rev, instances: Instance[]) => void started.push({ rev, instances }),
-  };
-}
+const CONTROLLER_CHILD = path.join(PROCESS_DIR, 'fixtures', 'controller-child.ts');
 
 function only<T>(items: T[]): T {
   assert.equal(items.length, 1);
@@ -142,7 +83,7 @@ describe('process target', { timeout: 30_000 }, () => {
 
   test('a relative program path and cwd resolve against the revision baseDir', async (t) => {
     const s = setup(t);
-    const baseDir = path.dirname(here); // src/drivers/targets
+    const baseDir = path.dirname(PROCESS_DIR); // src/drivers/targets
     const program = path.relative(baseDir, process.execPath);
     assert.ok(program.includes('/') && !path.isAbsolute(program));
     // The program resolves against baseDir, the script against cwd (= baseDir/fixtures).

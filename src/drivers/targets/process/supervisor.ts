@@ -30,6 +30,7 @@ export class Supervisor {
   readonly #watched = new Map<string, Watched>();
   readonly #emit: (signal: TargetSignal) => void;
   readonly #log: DriverContext['log'];
+  #closed = false;
 
   constructor(emit: (signal: TargetSignal) => void, log: DriverContext['log']) {
     this.#emit = emit;
@@ -47,6 +48,7 @@ export class Supervisor {
 
   /** Watch a run we spawned; its exit event tells us when it goes down. */
   watchChild(watched: Watched, run: SpawnedInstance): void {
+    if (this.#closed) return;
     if (run.pid !== undefined) watched.pid = run.pid;
     this.#watched.set(watched.instanceId, watched);
     void run.exited.then((status) => {
@@ -58,6 +60,7 @@ export class Supervisor {
 
   /** Watch a process that is not our child: poll whether it is still alive. */
   watchAdopted(watched: Watched): void {
+    if (this.#closed) return;
     this.#watched.set(watched.instanceId, watched);
     watched.timer = setInterval(() => {
       if (isAlive(watched.pid)) return;
@@ -78,6 +81,7 @@ export class Supervisor {
 
   /** Stop watching everything; the processes keep running. */
   close(): void {
+    this.#closed = true;
     for (const id of [...this.#watched.keys()]) this.release(id);
   }
 

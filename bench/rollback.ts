@@ -1,0 +1,155 @@
+/**
+ * The rollback benchmark (`npm run bench:rollback [-- --runs N] [-- --quick]`): how fast Sluice
+ * takes traffic off a bad canary under steady load, whether a healthy release goes through
+ * cleanly, and what the built-in proxy costs. Prints one JSON object on stdout; progress goes to
+ * stderr. Every figure is defined in bench/README.md.
+ */
+import { parseArgs } from 'node:util';
+import { closeAll } from './deployment.ts';
+import { runHealthyRelease, type HealthyRun } from './healthy-release.ts';
+import { describeMachine } from './machine.ts';
+import { measureProxyOverhead, type OverheadPlan, type ProxyOverhead } from './proxy-overhead.ts';
+import { healthyReport, rollbackCaseReport } from './report.ts';
+import { BAD_CANARIES, runRollbackCase, SLOW_MS, type LoadPlan, type RollbackRun } from './rollback-case.ts';
+import { CONTRACT, healthySteps } from './service-spec.ts';
+
+const USAGE = 'usage: node bench/rollback.ts [--runs N] [--rps R] [--quick]';
+
+interface Plan {
+  quick: boolean;
+  runs: number;
+  load: LoadPlan;
+  healthyPause: string;
+  healthyTimeoutMs: number;
+  overhead: OverheadPlan;
+}
+
+function planFrom(argv: string[]): Plan {
+  const { values } = parseArgs({
+    args: argv,
+    options: { runs: { type: 'string' }, rps: { type: 'string' }, quick: { type: 'boolean', default: false } },
+  });
+  const whole = (name: string, text: string | undefined, fallback: number, max: number) => {
+    if (text === undefined) return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} "${text}" is not valid; write a whole number from 1 to ${max}\n${USAGE}`);
+    return n;
+  };
+  const quick = values.quick === true;
+  return {
+    quick,
+    runs: whole('runs', values.runs, quick ? 1 : 5, 50),
+    load: { rps: whole('rps', values.rps, 400, 2000), warmupMs: quick ? 1500 : 2000, settleMs: 1500, rollbackTimeoutMs: 30_000 },
+    healthyPause: quick ? '2s' : '5s',
+    healthyTimeoutMs: 60_000,
+    overhead: { rounds: quick ? 1 : 3, concurrency: 32, warmupMs: quick ? 500 : 1000, durationMs: quick ? 2000 : 5000 },
+  };
+}
+
+const progress = (message: string) => process.stderr.write(`[bench:rollback] ${message}\n`);
+
+async function attempt<T>(what: string, run: () => Promise<T>, failed: (message: string) => T): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    progress(`${what} failed: ${(err as Error).message}`);
+    return failed((err as Error).message);
+  }
+}
+
+const noRollback = (error: string): RollbackRun => ({
+  rolledBack: false, error, trigger: null, revertMs: null, clientRevertMs: null, detectMs: null,
+  controllerRevertMs: null, failedRequests: null, failedOnCanary: null, failedAfterRevert: null, failedTotal: 0, requests: 0, canaryRequests: 0, skipped: 0,
+});
+
+const noRelease = (error: string): HealthyRun => ({
+  promoted: false, error, rollbacks: 0, rollbackReasons: [], failedRequests: 0, slowRequests: 0, requests: 0, byVersion: {}, releaseMs: null,
+});
+
+async function main(plan: Plan): Promise<Record<string, unknown>> {
+  const started = Date.now();
+  const machine = describeMachine();
+  const rollbackRuns = new Map<string, RollbackRun[]>(BAD_CANARIES.map((b) => [b.name, []]));
+  // Cases take turns within each round, so a noisy minute on the shared machine hits all of them alike.
+  for (let round = 1; round <= plan.runs; round++) {
+    for (const bad of BAD_CANARIES) {
+      progress(`rollback ${bad.name}: run ${round}/${plan.runs}`);
+      const run = await attempt(`rollback ${bad.name}`, () => runRollbackCase(bad, plan.load), noRollback);
+      progress(`  revertMs ${run.revertMs}, failed ${run.failedRequests}${run.error ? `, error: ${run.error}` : ''}`);
+      rollbackRuns.get(bad.name)!.push(run);
+    }
+  }
+  const healthyRuns: HealthyRun[] = [];
+  for (let round = 1; round <= plan.runs; round++) {
+    progress(`healthy release: run ${round}/${plan.runs}`);
+    const load = { ...plan.load, rollbackTimeoutMs: plan.healthyTimeoutMs };
+    const run = await attempt('healthy release', () => runHealthyRelease(load, plan.healthyPause), noRelease);
+    progress(`  promoted ${run.promoted}, failed ${run.failedRequests}, rollbacks ${run.rollbacks}`);
+    healthyRuns.push(run);
+  }
+  progress('proxy overhead');
+  const proxyOverhead = await attempt<ProxyOverhead | { error: string }>('proxy overhead', () => measureProxyOverhead(plan.overhead), (error) => ({ error }));
+
+  const rollback = Object.fromEntries(BAD_CANARIES.map((b) => [b.name, rollbackCaseReport(b, rollbackRuns.get(b.name)!)]));
+  const healthyRelease = healthyReport(healthyRuns);
+  return {
+    benchmark: 'rollback',
+    date: new Date(started).toISOString(),
+    quick: plan.quick,
+    machine,
+    config: {
+      runs: plan.runs,
+      serverPerRun: true,
+      load: { ...plan.load, kind: 'open-loop, keep-alive, through the built-in proxy', prewarm: 'closed loop, 4 workers, 1 s' },
+      canarySteps: [{ setWeight: 10 }, { pause: {} }],
+      healthySteps: healthySteps(plan.healthyPause),
+      contract: CONTRACT,
+      slowMs: SLOW_MS,
+      overhead: plan.overhead,
+    },
+    targets: {
+      ...Object.fromEntries(Object.entries(rollback).map(([name, r]) => [name, { target: r.target, medianRevertMs: r.revertMs.median, met: r.met }])),
+      healthyRelease: { target: healthyRelease.target, failedRequests: healthyRelease.failedRequests, rollbacks: healthyRelease.rollbacks, met: healthyRelease.met },
+    },
+    rollback,
+    healthyRelease,
+    proxyOverhead,
+    durationMs: Date.now() - started,
+  };
+}
+
+function bail(code: number, result: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  process.exitCode = code;
+}
+
+let plan: Plan;
+try {
+  plan = planFrom(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(2);
+}
+// A bound on the whole run, whatever hangs: generous per run, then everything is torn down.
+const boundMs = plan.runs * 4 * 60_000 + 3 * 60_000;
+const bound = setTimeout(() => {
+  progress(`run-time bound of ${boundMs / 1000} s reached; tearing down`);
+  void closeAll().finally(() => {
+    bail(1, { benchmark: 'rollback', error: `did not finish within ${boundMs} ms` });
+    process.exit(1);
+  });
+}, boundMs);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    progress(`${signal}: tearing down`);
+    void closeAll().finally(() => process.exit(130));
+  });
+}
+try {
+  bail(0, await main(plan));
+} catch (err) {
+  await closeAll();
+  bail(1, { benchmark: 'rollback', error: (err as Error).message });
+} finally {
+  clearTimeout(bound);
+}

@@ -1,0 +1,113 @@
+/**
+ * The `sluice` command against a real server: the release workflow a person or a CI pipeline
+ * drives, with the exit codes scripts rely on.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { CLI, freePort, ROOT, serviceSpec, SluiceServer } from './support/sluice.ts';
+
+let server: SluiceServer;
+let listenPort: number;
+
+function sluice(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_ACTOR: 'carol' }, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+function specFile(name: string, text: string): string {
+  const path = join(server.dataDir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+before(async () => {
+  server = await SluiceServer.start();
+  listenPort = await freePort();
+});
+after(() => server.close());
+
+test('apply, status, promote at an open pause, pause and resume, history', { timeout: 90_000 }, async () => {
+  const v1 = specFile('v1.yaml', serviceSpec({ version: '1.0.0', listenPort, instances: 1 }));
+  assert.match((await sluice('apply', '-f', v1)).stdout, /checkout: created/);
+  assert.equal((await sluice('wait', 'checkout', '--for', 'healthy', '--timeout', '30s')).code, 0);
+
+  const steps = ['setWeight: 25', 'pause: {}', 'setWeight: 50', 'pause: { duration: 30s }'];
+  const v2 = specFile('v2.yaml', serviceSpec({ version: '2.0.0', listenPort, instances: 1, steps }));
+  assert.match((await sluice('apply', '-f', v2)).stdout, /checkout: released/);
+  assert.equal((await sluice('wait', 'checkout', '--for', 'paused', '--timeout', '30s')).code, 0);
+  const status = JSON.parse((await sluice('status', 'checkout', '-o', 'json')).stdout);
+  for (const field of ['service', 'phase', 'stableVersion', 'canaryVersion', 'weights', 'step', 'verdicts', 'lastRollback']) assert.ok(field in status, field);
+  assert.equal(status.phase, 'Paused');
+  assert.deepEqual(status.weights, { '1.0.0': 75, '2.0.0': 25 });
+  assert.match((await sluice('status', 'checkout')).stdout, /checkout {2}Paused {2}stable 1\.0\.0 {2}canary 2\.0\.0\ntraffic {2}1\.0\.0 75% {2}2\.0\.0 25%/);
+
+  const resumeAtStep = await sluice('resume', 'checkout');
+  assert.equal(resumeAtStep.code, 1);
+  assert.match(resumeAtStep.stderr, /waits for promote: use promote/);
+  const promoted = JSON.parse((await sluice('promote', 'checkout', '-o', 'json')).stdout);
+  assert.deepEqual(promoted.weights, { '1.0.0': 50, '2.0.0': 50 });
+  assert.equal(JSON.parse((await sluice('pause', 'checkout', '-o', 'json')).stdout).phase, 'Paused');
+  assert.equal(JSON.parse((await sluice('resume', 'checkout', '-o', 'json')).stdout).phase, 'Progressing');
+  await sluice('promote', 'checkout', '--full');
+  assert.equal((await sluice('wait', 'checkout', '--for', 'healthy', '--timeout', '30s')).code, 0);
+
+  const history = JSON.parse((await sluice('history', 'checkout', '-o', 'json')).stdout);
+  assert.deepEqual(history.map((r: { status: string; startedBy: string }) => `${r.status}:${r.startedBy}`), ['Succeeded:carol', 'Succeeded:carol']);
+});
+
+test('abort, retry, undo, and wait exit codes', { timeout: 90_000 }, async () => {
+  const steps = ['setWeight: 30', 'pause: {}'];
+  const v3 = specFile('v3.yaml', serviceSpec({ version: '3.0.0', listenPort, instances: 1, steps }));
+  await sluice('apply', '-f', v3);
+  assert.equal((await sluice('wait', 'checkout', '--for', 'paused', '--timeout', '30s')).code, 0);
+  const timedOut = await sluice('wait', 'checkout', '--for', 'healthy', '--timeout', '1s');
+  assert.equal(timedOut.code, 4);
+  assert.match(timedOut.stdout, /still Paused after 1s; wanted Healthy/);
+  const waiting = sluice('wait', 'checkout', '--for', 'healthy', '--timeout', '30s');
+  const aborted = JSON.parse((await sluice('abort', 'checkout', '--reason', 'looks odd', '-o', 'json')).stdout);
+  assert.equal(aborted.phase, 'Aborted');
+  assert.equal(aborted.lastRollback.reason, 'looks odd');
+  assert.equal(aborted.lastRollback.actor, 'carol');
+  const w = await waiting;
+  assert.equal(w.code, 1, 'wait --for healthy fails once the release ends otherwise');
+  assert.match(w.stdout, /Aborted, not Healthy/);
+
+  assert.equal(JSON.parse((await sluice('retry', 'checkout', '-o', 'json')).stdout).release.kind, 'retry');
+  assert.equal((await sluice('wait', 'checkout', '--for', 'paused', '--timeout', '30s')).code, 0);
+  await sluice('promote', 'checkout', '--full');
+  assert.equal((await sluice('wait', 'checkout', '--for', 'healthy', '--timeout', '30s')).code, 0);
+  assert.equal(JSON.parse((await sluice('status', 'checkout', '-o', 'json')).stdout).stableVersion, '3.0.0');
+
+  // undo: back to the previous stable revision (2.0.0), through the steps again.
+  const undo = JSON.parse((await sluice('undo', 'checkout', '-o', 'json')).stdout);
+  assert.equal(undo.release.kind, 'undo');
+  assert.equal(undo.release.toVersion, '2.0.0');
+  assert.equal((await sluice('wait', 'checkout', '--for', 'paused', '--timeout', '30s')).code, 0);
+  await sluice('promote', 'checkout', '--full');
+  assert.equal((await sluice('wait', 'checkout', '--for', 'healthy', '--timeout', '30s')).code, 0);
+  assert.equal(JSON.parse((await sluice('status', 'checkout', '-o', 'json')).stdout).stableVersion, '2.0.0');
+  assert.equal((await sluice('wait', 'checkout', '--for', 'paused', '--timeout', '1s')).code, 1, 'no release in progress: it cannot pause');
+});
+
+test('usage errors exit 2, an unreachable server exits 3, lint needs no server', async () => {
+  const unknown = await sluice('promote', 'checkout', '--fulll');
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown flag --fulll; valid: .*--full/);
+  assert.equal((await sluice('wait', 'checkout', '--for', 'done')).code, 2);
+  assert.equal((await sluice('frobnicate')).code, 2);
+  const down = await new Promise<{ code: number; stderr: string }>((resolve) =>
+    execFile(process.execPath, [CLI, 'status', '--server', 'http://127.0.0.1:9'], (err, _o, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr })));
+  assert.equal(down.code, 3);
+  assert.match(down.stderr, /cannot reach the sluice server at http:\/\/127\.0\.0\.1:9/);
+  const bad = specFile('bad.yaml', serviceSpec({ version: '9', listenPort }).replace('minSamples: 20', 'minSamples: -1'));
+  const lint = await sluice('lint', '-f', bad);
+  assert.equal(lint.code, 1);
+  assert.match(lint.stderr, /bad\.yaml:\d+:\d+: spec\.rollbackContract\.minSamples: /);
+  const schema = JSON.parse((await sluice('schema')).stdout);
+  assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
+});

@@ -1,0 +1,197 @@
+/**
+ * A real `sluice server` process for end-to-end tests: temp data dir, free loopback ports, the
+ * HTTP API, and cleanup that leaves no instance, proxy or server behind.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ServiceStatus } from '../../src/engine/status.ts';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const SERVICE_SCRIPT = join(ROOT, 'examples/service/server.ts');
+export const CLI = join(ROOT, 'bin/sluice.js');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface SpecOptions {
+  name?: string;
+  version: string;
+  listenPort: number;
+  env?: Record<string, string>;
+  instances?: number;
+  steps?: string[];
+  contract?: string;
+}
+
+/** A Service spec for the example service, in YAML as a user writes it. */
+export function serviceSpec(o: SpecOptions): string {
+  const env = Object.entries(o.env ?? {}).map(([k, v]) => `${k}: "${v}"`).join(', ');
+  const steps = o.steps ?? ['setWeight: 20', 'pause: { duration: 2s }', 'setWeight: 60', 'pause: { duration: 2s }'];
+  return `apiVersion: sluice.dev/v1alpha1
+kind: Service
+metadata:
+  name: ${o.name ?? 'checkout'}
+spec:
+  version: "${o.version}"
+  target:
+    driver: process
+    command: ["node", "${SERVICE_SCRIPT}"]
+    env: { ${env} }
+    readiness: { path: /healthz, timeout: 10s }
+    instances: ${o.instances ?? 2}
+  router:
+    driver: builtin
+    listen: 127.0.0.1:${o.listenPort}
+    stickiness: { header: x-user-id }
+  strategy:
+    canary:
+      steps:
+${steps.map((s) => `        - ${s}`).join('\n')}
+  rollbackContract:
+${o.contract ?? `    interval: 250ms
+    window: 5s
+    minSamples: 20
+    rules:
+      - { metric: error_rate, failIf: { above: baseline, by: 0.02 } }
+      - { metric: latency_p95, failIf: { above: baseline, by: 300ms } }`}
+`;
+}
+
+export class SluiceServer {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly url: string;
+  #child: ChildProcess | null = null;
+  #log = '';
+
+  private constructor(dataDir: string, port: number) {
+    this.dataDir = dataDir;
+    this.port = port;
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  static async start(): Promise<SluiceServer> {
+    const s = new SluiceServer(mkdtempSync(join(tmpdir(), 'sluice-e2e-')), await freePort());
+    await s.restart();
+    return s;
+  }
+
+  /** (Re)start the server process on the same data dir and port. */
+  async restart(): Promise<void> {
+    const child = spawn(process.execPath, [CLI, 'server', '--data-dir', this.dataDir, '--port', String(this.port)], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' },
+    });
+    child.stdout!.on('data', (d) => (this.#log += d));
+    child.stderr!.on('data', (d) => (this.#log += d));
+    this.#child = child;
+    const until = Date.now() + 15_000;
+    while (Date.now() < until) {
+      if (child.exitCode !== null) throw new Error(`sluice server exited ${child.exitCode}:\n${this.#log}`);
+      try {
+        if ((await fetch(`${this.url}/healthz`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`sluice server did not answer within 15 s:\n${this.#log}`);
+  }
+
+  get log(): string {
+    return this.#log;
+  }
+
+  /** SIGKILL the control plane: no shutdown code runs, like a crash. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.#child;
+    if (child === null || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill(signal);
+    await exited;
+  }
+
+  async api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const res = await fetch(`${this.url}${path}`, {
+      method,
+      headers: { 'x-sluice-actor': 'e2e-test', ...(body !== undefined && { 'content-type': 'application/json' }) },
+      ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  }
+
+  async apply(spec: string): Promise<{ service: string; action: string }[]> {
+    const r = await this.api<{ results: { service: string; action: string }[]; error?: { message: string } }>('POST', '/api/apply', { spec, file: 'test.yaml', baseDir: ROOT });
+    if (r.status !== 200) throw new Error(`apply failed (${r.status}): ${JSON.stringify(r.body)}`);
+    return r.body.results;
+  }
+
+  async status(name = 'checkout'): Promise<ServiceStatus> {
+    const r = await this.api<ServiceStatus>('GET', `/api/services/${name}`);
+    if (r.status !== 200) throw new Error(`status failed (${r.status}): ${JSON.stringify(r.body)}`);
+    return r.body;
+  }
+
+  /** Poll until `check` holds; fails with the last status and the server log. */
+  async waitFor(check: (s: ServiceStatus) => boolean, what: string, timeoutMs = 30_000, name = 'checkout'): Promise<ServiceStatus> {
+    const until = Date.now() + timeoutMs;
+    let last: ServiceStatus | null = null;
+    while (Date.now() < until) {
+      last = await this.status(name);
+      if (check(last)) return last;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`timed out waiting for ${what}; last status:\n${JSON.stringify(last, null, 2)}\nserver log:\n${this.#log.slice(-3000)}`);
+  }
+
+  waitForPhase(phase: ServiceStatus['phase'], timeoutMs = 30_000, name = 'checkout'): Promise<ServiceStatus> {
+    return this.waitFor((s) => s.phase === phase && (s.release === null || !['Starting', 'Progressing', 'Paused'].includes(s.release.status)), `phase ${phase}`, timeoutMs, name);
+  }
+
+  /** Delete every service (stops instances and proxies), stop the server, remove the data dir. */
+  async close(): Promise<void> {
+    try {
+      if (this.#child?.exitCode !== null || this.#child?.signalCode !== null) await this.restart();
+      const list = await this.api<{ services: { service: string }[] }>('GET', '/api/services');
+      for (const s of list.body.services) await this.api('DELETE', `/api/services/${s.service}`);
+    } finally {
+      await this.kill('SIGTERM');
+      killLeftovers(this.dataDir);
+      rmSync(this.dataDir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Safety net: a proxy whose state dir is under `dataDir` must not outlive its test. */
+function killLeftovers(dataDir: string): void {
+  try {
+    const json = readFileSync(join(dataDir, 'services', 'checkout', 'router', 'proxy.json'), 'utf8');
+    process.kill((JSON.parse(json) as { pid: number }).pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
+/** The pids listening behind a status's instance URLs are checked by asking the URLs. */
+export async function answers(url: string): Promise<boolean> {
+  try {
+    await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
