@@ -16,7 +16,7 @@ import { followEvents, type EventStream } from './demo/event-stream.ts';
 import { Narrator } from './demo/narrator.ts';
 import { ProcessLedger } from './demo/process-ledger.ts';
 import { ReleaseNarration } from './demo/release-narration.ts';
-import { describe, freePort, SluiceServer } from './demo/server-process.ts';
+import { describe, freePorts, SluiceServer } from './demo/server-process.ts';
 import { printDoItYourself, printSummary } from './demo/summary.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -63,7 +63,7 @@ async function run(session: Session, quick: boolean): Promise<void> {
   const dataDir = join(session.tmpDir, 'data');
   const specDir = join(session.tmpDir, 'specs');
   await mkdir(specDir);
-  const [apiPort, servicePort] = [await freePort(), await freePort()];
+  const [apiPort, servicePort] = await freePorts(2);
 
   narrator.act('Sluice demo: canary releases watched by a rollback contract');
   narrator.say(`Starting a real sluice server on 127.0.0.1:${apiPort} (data in ${dataDir})`);
@@ -76,7 +76,7 @@ async function run(session: Session, quick: boolean): Promise<void> {
     narration.onEvent(e);
     ledger.noteEvent(e, narration.versionOf);
   };
-  session.events = followEvents(session.server.url, SERVICE, onEvent, (err) => narrator.say(`(narration: ${err.message})`, 'warn'));
+  session.events = followEvents(session.server.url, SERVICE, onEvent, (err) => narrator.say(`(${err.message})`, 'warn'));
   await session.events.opened;
 
   const api = new SluiceApi(session.server.url, signal);
@@ -121,7 +121,7 @@ async function cleanup(s: Session): Promise<string[]> {
     await attempt('reading the service pids', async () => s.ledger?.noteFiles(s.narration?.versionOf ?? String));
     const tracked = s.ledger.all;
     const killed = s.ledger.killLeftovers();
-    if (killed.length > 0) problems.push(`still running after the service was deleted, killed now: ${killed.map((p) => `${p.role} (pid ${p.pid})`).join(', ')}`);
+    if (killed.length > 0) problems.push(`the server left these running, killed now: ${killed.map((p) => `${p.role} (pid ${p.pid})`).join(', ')}`);
     const proxy = tracked.filter((p) => p.role === 'proxy').map((p) => p.pid);
     const instances = tracked.filter((p) => p.role !== 'proxy').map((p) => p.pid);
     let left = s.ledger.leftovers();
@@ -151,14 +151,18 @@ async function main(): Promise<number> {
     await run(session, process.argv.includes('--quick'));
   } catch (err) {
     failure = err;
+    const cause = interrupt.signal.aborted ? interrupt.signal.reason : err;
+    const server = session.server;
+    // A refused call often means the server died; its exit may be reported a moment later.
+    if (server !== undefined && interruptedBy === null) await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 500))]);
+    const died = server !== undefined && !server.running ? ` (the sluice server had exited: ${describe(await server.exited)})` : '';
+    narrator.say(`The demo stopped: ${cause instanceof Error ? cause.message : String(cause)}${died}`, 'bad');
   }
   const problems = await cleanup(session);
-  if (failure !== null) {
-    const cause = interrupt.signal.aborted ? interrupt.signal.reason : failure;
-    narrator.say(`The demo stopped: ${cause instanceof Error ? cause.message : String(cause)}`, 'bad');
-    if (interruptedBy === null && session.server) narrator.block(['sluice server output (last lines):', session.server.outputTail()], 'dim');
-  }
   for (const p of problems) narrator.say(`Cleanup problem: ${p}`, 'bad');
+  if ((failure !== null && interruptedBy === null) || problems.length > 0) {
+    if (session.server) narrator.block(['', 'The sluice server\'s last output:', session.server.outputTail()], 'dim');
+  }
   if (failure === null && problems.length === 0) {
     narrator.say(`Done in ${((Date.now() - narrator.startedAt) / 1000).toFixed(1)} s; the temp dir is removed.`, 'good');
     return 0;

@@ -37,10 +37,6 @@ export interface ActsResult {
   final: ServiceStatus;
 }
 
-/**
- * Copies examples/checkout/<name> into specDir with router.listen set to the demo's free port
- * (the examples stay untouched) and returns the text and path to apply.
- */
 export interface PreparedSpec {
   text: string;
   file: string;
@@ -48,10 +44,14 @@ export interface PreparedSpec {
   version: string;
   instances: string;
   failRate: string;
-  /** The contract's rules in one line: "error_rate above baseline by 0.02, or …". */
+  /** The contract's rules in one line: "error_rate above baseline + 0.02, or …". */
   contract: string;
 }
 
+/**
+ * Copies examples/checkout/<name> into specDir with router.listen set to the demo's free port
+ * (the examples stay untouched) and returns the text and path to apply.
+ */
 export async function prepareSpec(checkoutDir: string, specDir: string, name: string, listen: string): Promise<PreparedSpec> {
   const source = join(checkoutDir, name);
   const doc = parseDocument(await readFile(source, 'utf8'));
@@ -161,7 +161,7 @@ function printRollback(n: Narrator, log: RollbackView): void {
   n.block([
     `           trigger    rule ${log.trigger} (${log.kind})`,
     `           reason     ${log.reason}`,
-    ...log.verdicts.map((v, i) => `           ${i === 0 ? 'figures' : '       '}    ${v.rule} ${verdictLine(v)}, ${v.baselineSamples} baseline requests`),
+    ...log.verdicts.map((v, i) => `           ${i === 0 ? 'figures' : '       '}    ${v.rule} ${verdictLine(v)}`),
     `           timeline   detected at ${n.elapsed(detected)} → traffic reverted ${after(log.trafficRevertedAt)} → canary stopped ${after(log.canaryStoppedAt)}`,
     `           revertMs   ${log.revertMs ?? 'not recorded'}`,
   ]);

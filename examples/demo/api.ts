@@ -56,12 +56,20 @@ export class SluiceApi {
   async #call<T>(method: string, path: string, body?: unknown, interruptible = true): Promise<T> {
     const timeout = AbortSignal.timeout(CALL_TIMEOUT_MS);
     const signal = this.#signal && interruptible ? AbortSignal.any([this.#signal, timeout]) : timeout;
-    const res = await fetch(`${this.url}${path}`, {
-      method,
-      signal,
-      headers: { 'x-sluice-actor': 'demo', ...(body !== undefined && { 'content-type': 'application/json' }) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}${path}`, {
+        method,
+        signal,
+        headers: { 'x-sluice-actor': 'demo', ...(body !== undefined && { 'content-type': 'application/json' }) },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+    } catch (err) {
+      if (interruptible && this.#signal?.aborted) throw this.#signal.reason;
+      if (timeout.aborted) throw new Error(`${method} ${path}: the sluice server did not answer within ${CALL_TIMEOUT_MS / 1000} s`);
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+      throw new Error(`${method} ${path}: cannot reach the sluice server at ${this.url} (${cause})`);
+    }
     const text = await res.text();
     if (!res.ok) {
       let message = text;

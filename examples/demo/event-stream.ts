@@ -51,12 +51,12 @@ export function followEvents(
           }
         }
       });
-      res.on('end', () => fail(new Error('event stream: the server closed it')));
-      res.on('error', (err) => fail(err));
+      res.on('end', () => fail(new Error('event stream closed by the server; the narration stops here')));
+      res.on('error', (err) => fail(new Error(`event stream lost (${err.message}); the narration stops here`)));
     });
     req.once('error', (err) => {
       reject(err);
-      fail(err);
+      fail(new Error(`event stream lost (${err.message}); the narration stops here`));
     });
   });
   opened.catch(() => {});

@@ -17,11 +17,12 @@ export function figure(metric: string, value: number | null): string {
   return String(value);
 }
 
-/** One rule's verdict in a short line: "Fail: canary 7.7% vs baseline 0.0%, limit 2.0% (39 canary requests)". */
+/** One rule's verdict in a short line: "Fail: canary 7.7% vs baseline 0.0%, limit 2.0% (39 canary / 1374 baseline requests)". */
 export function verdictLine(v: Verdict | Omit<Verdict, 'at'>): string {
   if (v.outcome === 'Inconclusive' || v.canary === null) return `${v.outcome}: ${v.reason}`;
   const baseline = v.baseline === null ? '' : ` vs baseline ${figure(v.metric, v.baseline)}`;
-  return `${v.outcome}: canary ${figure(v.metric, v.canary)}${baseline}, limit ${figure(v.metric, v.threshold)} (${v.canarySamples} canary requests)`;
+  const samples = v.baseline === null ? `${v.canarySamples}` : `${v.canarySamples} canary / ${v.baselineSamples} baseline`;
+  return `${v.outcome}: canary ${figure(v.metric, v.canary)}${baseline}, limit ${figure(v.metric, v.threshold)} (${samples} requests)`;
 }
 
 export class ReleaseNarration {
@@ -73,12 +74,8 @@ export class ReleaseNarration {
       case 'release.failed':
         return n.say(`the release failed: ${e.error}`, 'bad', e.at);
       case 'rollback.started':
-      {
         this.#detectedAt = e.log.detectedAt;
-        n.say(`ROLLBACK: rule ${e.log.trigger} failed, Sluice moves all traffic back to the stable version`, 'bad', e.at);
-        const trigger = e.log.verdicts.find((v) => v.rule === e.log.trigger);
-        return n.detail(trigger ? `${trigger.rule} ${verdictLine(trigger)}` : e.log.reason, 'bad');
-      }
+        return n.say(`ROLLBACK: rule ${e.log.trigger} failed, Sluice moves all traffic back to the stable version`, 'bad', e.at);
       case 'rollback.trafficReverted':
         return n.say(`traffic reverted${this.#since(e.at)}: the stable version answers every request again`, 'good', e.at);
       case 'target.stopping':

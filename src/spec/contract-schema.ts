@@ -1,7 +1,7 @@
 /** `spec.rollbackContract`: the explicit thresholds a release is held to, normalised to core types. */
 import { z } from 'zod';
 import { METRICS, type Condition, type MetricName, type RollbackContract, type Rule } from '../core/types.ts';
-import { duration, parseDuration } from './primitives.ts';
+import { duration, parseDuration } from '../core/units.ts';
 import { strictObject } from './strict-object.ts';
 
 const reference = z

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { RollbackContract, Step } from '../core/types.ts';
 import { rollbackContractSchema } from './contract-schema.ts';
 import { interpolate, listPlaceholders, UnknownPlaceholderError } from './interpolate.ts';
-import { duration } from './primitives.ts';
+import { duration } from '../core/units.ts';
 import { strategySchema } from './strategy-schema.ts';
 import { strictObject } from './strict-object.ts';
 

@@ -1,7 +1,7 @@
 /** `spec.strategy`: the canary steps, normalised to core `Step`s. */
 import { z } from 'zod';
 import type { Step } from '../core/types.ts';
-import { duration } from './primitives.ts';
+import { duration } from '../core/units.ts';
 import { strictObject } from './strict-object.ts';
 
 const stepItem = strictObject({

@@ -4,7 +4,7 @@
  * on drivers).
  */
 import { z } from 'zod';
-import { duration, listenAddress } from './primitives.ts';
+import { duration, listenAddress } from '../core/units.ts';
 import type { DriverSchemas, ServiceSpec } from './service-schema.ts';
 
 export const testDrivers: DriverSchemas = {

@@ -117,6 +117,7 @@ const cases: Record<RouterCase, (t: TestContext, make: MakeRouter) => Promise<vo
       changes++;
     }
     const counts = tally(await running);
+    t.diagnostic(`${changes} weight changes during 2000 requests: ${JSON.stringify(counts)}`);
     assert.ok(changes >= 10, `only ${changes} weight changes happened during the load`);
     assert.equal((counts.canary ?? 0) + (counts.stable ?? 0), 2000, `every request answered 200: ${JSON.stringify(counts)}`);
     assert.ok((counts.canary ?? 0) > 0, 'the canary got traffic while its weight moved');

@@ -6,7 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { duration } from '../../spec/primitives.ts';
+import { duration } from '../../core/units.ts';
 
 export const readinessConfig = z.strictObject({
   path: z.string().startsWith('/', 'write an absolute path such as /healthz').prefault('/healthz'),

@@ -1,6 +1,6 @@
 /** `spec.router` for the built-in proxy. */
 import { z } from 'zod';
-import { duration, listenAddress } from '../../../spec/primitives.ts';
+import { duration, listenAddress } from '../../../core/units.ts';
 
 export const builtinRouterConfig = z.strictObject({
   driver: z.literal('builtin'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../../../spec/primitives.ts';
+import { duration } from '../../../core/units.ts';
 import { readinessConfig } from '../readiness.ts';
 
 /** `spec.target` for `driver: process`: run each revision as local OS processes. */

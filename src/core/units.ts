@@ -1,6 +1,7 @@
 /**
- * Schema building blocks shared by the service spec and the drivers' config schemas.
- * Drivers may import this file (and only this file) from spec/.
+ * Units as people write them ("30s", "127.0.0.1:8080") and the schemas that turn them into the
+ * core's units (milliseconds, host and port). Pure; shared by the spec and the drivers' config
+ * schemas, which may both import core.
  */
 import { z } from 'zod';
 
