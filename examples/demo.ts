@@ -64,6 +64,7 @@ async function run(session: Session, quick: boolean): Promise<void> {
   const specDir = join(session.tmpDir, 'specs');
   await mkdir(specDir);
   const [apiPort, servicePort] = await freePorts(2);
+  if (apiPort === undefined || servicePort === undefined) throw new Error('could not find two free ports on 127.0.0.1');
 
   narrator.act('Sluice demo: canary releases watched by a rollback contract');
   narrator.say(`Starting a real sluice server on 127.0.0.1:${apiPort} (data in ${dataDir})`);

@@ -9,21 +9,7 @@ import type { Narrator } from './narrator.ts';
 import { seconds } from './narrator.ts';
 import { actFigures, exposureTo, type Act } from './traffic.ts';
 
-export interface Measured {
-  /** trafficRevertedAt − detectedAt, from the API. */
-  revertMs: number | null;
-  /** From the first failed response of the bad version to its last response, as the client saw it. */
-  clientExposureMs: number | null;
-  badAnswered: number;
-  badFailed: number;
-  usersWithError: number;
-  usersServed: number;
-  anonymousErrors: number;
-  /** Failed requests not answered by the bad version (should be 0). */
-  otherFailures: number;
-}
-
-export function printSummary(n: Narrator, samples: Sample[], acts: Act[], rollback: RollbackView, badVersion: string): Measured {
+export function printSummary(n: Narrator, samples: Sample[], acts: Act[], rollback: RollbackView, badVersion: string): void {
   n.act('Summary');
   const rows = actFigures(samples, acts);
   const cells = rows.map((r) => {
@@ -59,10 +45,6 @@ export function printSummary(n: Narrator, samples: Sample[], acts: Act[], rollba
     `  every other request was answered without error: ${otherFailures === 0 ? 'yes' : `no, ${otherFailures} failed`}`,
     `  demo total: ${samples.length} requests in ${seconds(lastEnd(samples) - (acts[0]?.from ?? 0))}`,
   ]);
-  return {
-    revertMs: rollback.revertMs, clientExposureMs, badAnswered: bad.answered, badFailed: bad.failed,
-    usersWithError: bad.usersWithError, usersServed: bad.usersServed, anonymousErrors: bad.anonymousErrors, otherFailures,
-  };
 }
 
 export function printDoItYourself(n: Narrator): void {
