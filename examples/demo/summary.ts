@@ -50,13 +50,13 @@ export function printSummary(n: Narrator, samples: Sample[], acts: Act[], rollba
 export function printDoItYourself(n: Narrator): void {
   n.block([
     '',
-    'Do it yourself, from the repository root (`sluice` is bin/sluice.js: write `node bin/sluice.js`, or `npm link` once):',
-    '  sluice server                                          # terminal 1: API on http://127.0.0.1:7070',
-    '  sluice apply -f examples/checkout/v1.yaml              # terminal 2: checkout on http://127.0.0.1:8080/',
+    'Do it yourself, from the repository root:',
+    '  npx sluice server                                      # terminal 1: API on http://127.0.0.1:7070',
+    '  npx sluice apply -f examples/checkout/v1.yaml          # terminal 2: checkout on http://127.0.0.1:8080/',
     '  while :; do curl -s -o /dev/null 127.0.0.1:8080/; done # terminal 3: traffic for the contract to judge',
-    '  sluice apply -f examples/checkout/v2-errors.yaml       # terminal 2',
-    '  sluice status checkout --watch                         # watch it roll back',
-    '  sluice delete checkout                                 # stops its instances and proxy',
+    '  npx sluice apply -f examples/checkout/v2-errors.yaml   # terminal 2',
+    '  npx sluice status checkout --watch                     # watch it roll back',
+    '  npx sluice delete checkout                             # stops its instances and proxy',
   ]);
 }
 

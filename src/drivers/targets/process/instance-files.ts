@@ -3,7 +3,7 @@
  * by every run) and its state (`<id>.json`: the current pid and port). The state file is what lets
  * a restarted controller find an instance that a supervisor restarted under a new pid.
  */
-import { mkdirSync, openSync, readFileSync, closeSync, readSync, fstatSync, statSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, readdirSync, closeSync, readSync, fstatSync, statSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 
 export interface InstanceState {
@@ -72,4 +72,13 @@ export function readState(serviceDir: string, key: string, instanceId: string): 
 
 export function removeState(serviceDir: string, key: string, instanceId: string): void {
   rmSync(statePath(serviceDir, key, instanceId), { force: true });
+}
+
+/** Ids of the instances of a revision that left a state file (e.g. a start cut short by a controller crash). */
+export function recordedInstances(serviceDir: string, key: string): string[] {
+  try {
+    return readdirSync(revisionDir(serviceDir, key)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
+  } catch {
+    return [];
+  }
 }

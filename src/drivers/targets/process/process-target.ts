@@ -4,7 +4,7 @@ import type { DriverContext, Target, TargetRevision, TargetSignal } from '../../
 import { waitUntilReady } from '../readiness.ts';
 import type { ProcessTargetConfig } from './config.ts';
 import { freePort, portFreesUp } from './free-port.ts';
-import { readState, removeState } from './instance-files.ts';
+import { readState, recordedInstances, removeState } from './instance-files.ts';
 import { launchUntilReady, spawnFor, type InstancePlan } from './launch.ts';
 import { groupOf, isAlive, stopGroup } from './process-group.ts';
 import type { SpawnedInstance } from './spawn-instance.ts';
@@ -31,6 +31,7 @@ export class ProcessTarget implements Target<ProcessTargetConfig> {
         `process target: service "${this.#ctx.service}" revision ${rev.key} already has running instances; stop or adopt them instead of starting it again`,
       );
     }
+    await this.#stopLeftovers(rev);
     // One failing instance (or the caller's abort) stops the others' waiting.
     const failed = new AbortController();
     const onAbort = () => failed.abort(signal.reason);
@@ -67,6 +68,23 @@ export class ProcessTarget implements Target<ProcessTargetConfig> {
     await Promise.all(runs.map((run) => run.pid !== undefined && stopGroup(run.pid, run.pid, rev.config.stopTimeout)));
     for (let n = 1; n <= rev.config.instances; n++) removeState(this.#ctx.serviceDir, rev.key, `${rev.key}-${n}`);
     throw firstError;
+  }
+
+  /**
+   * A start cut short by a controller crash leaves processes nobody reported; a new start of the
+   * same revision stops them first instead of leaving them orphaned.
+   */
+  async #stopLeftovers(rev: Revision): Promise<void> {
+    await Promise.all(
+      recordedInstances(this.#ctx.serviceDir, rev.key).map(async (id) => {
+        const state = readState(this.#ctx.serviceDir, rev.key, id);
+        if (state !== null && isAlive(state.pid) && groupOf(state.pid) === state.pgid) {
+          this.#ctx.log('warn', `stopping instance ${id} left over from an interrupted start`, { pid: state.pid });
+          await stopGroup(state.pid, state.pgid, rev.config.stopTimeout);
+        }
+        removeState(this.#ctx.serviceDir, rev.key, id);
+      }),
+    );
   }
 
   async adopt(rev: Revision, instances: Instance[]): Promise<Instance[]> {

@@ -159,6 +159,21 @@ describe('process target', { timeout: 30_000 }, () => {
     assert.ok('error' in (await httpGet(instance.url + '/')));
   });
 
+  test('a start cut short by a controller crash: starting again stops the leftovers first', async (t) => {
+    const s = setup(t);
+    const rev = s.rev('1', 'v1', { instances: 2 });
+    // A first controller started the revision and died before reporting it: nobody stops these.
+    const first = s.create();
+    const orphans = await first.start(rev, AbortSignal.timeout(15_000));
+    await first.close(); // the dead controller's supervisor watches nothing any more
+    const orphanPids = orphans.map((i) => Number(i.detail?.pid));
+    const fresh = await s.start(rev);
+    assert.equal(fresh.length, 2);
+    for (const pid of orphanPids) await waitFor(`leftover ${pid} stopped`, () => !isAlive(pid));
+    for (const i of fresh) assert.ok(!('error' in (await httpGet(i.url + '/'))), `${i.url} answers`);
+    assert.ok(s.logs.some((l) => l.level === 'warn' && /left over from an interrupted start/.test(l.message)));
+  });
+
   test('adopt restarts a dead instance on its recorded port', async (t) => {
     const s = setup(t);
     const rev = s.rev('1', 'v1');
