@@ -7,17 +7,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startLoad } from './support/load.ts';
-import { freePort, serviceSpec, SluiceServer } from './support/sluice.ts';
+import { deployedServer, serviceSpec, type SluiceServer } from './support/sluice.ts';
 
 const proxyPid = (server: SluiceServer) =>
   (JSON.parse(readFileSync(join(server.dataDir, 'services/checkout/router/proxy.json'), 'utf8')) as { pid: number }).pid;
 
 test('a controller killed mid-release loses no request, and the release resumes to 100% after restart', { timeout: 120_000 }, async (t) => {
-  const server = await SluiceServer.start();
-  t.after(() => server.close());
-  const listenPort = await freePort();
-  await server.apply(serviceSpec({ version: '1.0.0', listenPort }));
-  await server.waitForPhase('Healthy');
+  const { server, listenPort } = await deployedServer(t);
   const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 200, durationMs: 90_000 });
   t.after(() => load.stop());
 
@@ -51,11 +47,7 @@ test('a controller killed mid-release loses no request, and the release resumes 
 });
 
 test('a bad canary whose controller died is rolled back once the controller is back', { timeout: 120_000 }, async (t) => {
-  const server = await SluiceServer.start();
-  t.after(() => server.close());
-  const listenPort = await freePort();
-  await server.apply(serviceSpec({ version: '1.0.0', listenPort }));
-  await server.waitForPhase('Healthy');
+  const { server, listenPort } = await deployedServer(t);
   const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 200, durationMs: 90_000 });
   t.after(() => load.stop());
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { freePort, serviceSpec, SluiceServer } from './support/sluice.ts';
+import { deployedServer, serviceSpec } from './support/sluice.ts';
 
 interface Sse { id: number; type: string; data: { seq: number; type: string; actor: string; weights?: Record<string, number> } }
 
@@ -26,11 +26,7 @@ async function* readEvents(url: string, signal: AbortSignal): AsyncGenerator<Sse
 }
 
 test('the event stream replays the log and continues live in order', { timeout: 60_000 }, async (t) => {
-  const server = await SluiceServer.start();
-  t.after(() => server.close());
-  const listenPort = await freePort();
-  await server.apply(serviceSpec({ version: '1.0.0', listenPort, instances: 1 }));
-  await server.waitForPhase('Healthy');
+  const { server, listenPort } = await deployedServer(t, { instances: 1 });
 
   const abort = new AbortController();
   t.after(() => abort.abort());

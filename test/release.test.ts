@@ -4,14 +4,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startLoad } from './support/load.ts';
-import { answers, freePort, serviceSpec, SluiceServer } from './support/sluice.ts';
+import { answers, deployedServer, serviceSpec } from './support/sluice.ts';
 
 test('a bad canary is rolled back automatically and all traffic returns to stable', { timeout: 90_000 }, async (t) => {
-  const server = await SluiceServer.start();
-  t.after(() => server.close());
-  const listenPort = await freePort();
-  await server.apply(serviceSpec({ version: '1.0.0', listenPort }));
-  await server.waitForPhase('Healthy');
+  const { server, listenPort } = await deployedServer(t);
 
   const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 200, durationMs: 60_000, headers: (i) => ({ 'x-user-id': `u${i % 50}` }) });
   t.after(() => load.stop());
@@ -52,11 +48,8 @@ test('a bad canary is rolled back automatically and all traffic returns to stabl
 });
 
 test('a healthy canary reaches 100% with zero failed requests, and the old revision is retired', { timeout: 90_000 }, async (t) => {
-  const server = await SluiceServer.start();
-  t.after(() => server.close());
-  const listenPort = await freePort();
-  await server.apply(serviceSpec({ version: '1.0.0', listenPort }));
-  const v1 = await server.waitForPhase('Healthy');
+  const { server, listenPort } = await deployedServer(t);
+  const v1 = await server.status();
   const v1Urls = v1.instances['1.0.0']!.map((i) => i.url);
 
   const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 250, durationMs: 60_000, headers: (i): Record<string, string> => (i % 2 ? { 'x-user-id': `u${i % 40}` } : {}) });
@@ -82,11 +75,7 @@ test('a healthy canary reaches 100% with zero failed requests, and the old revis
 });
 
 test('sticky users stay on their version as the canary grows', { timeout: 60_000 }, async (t) => {
-  const server = await SluiceServer.start();
-  t.after(() => server.close());
-  const listenPort = await freePort();
-  await server.apply(serviceSpec({ version: '1.0.0', listenPort }));
-  await server.waitForPhase('Healthy');
+  const { server, listenPort } = await deployedServer(t);
   await server.apply(serviceSpec({ version: '2.0.0', listenPort, steps: ['setWeight: 10', 'pause: {}', 'setWeight: 50', 'pause: {}'] }));
   await server.waitFor((s) => s.phase === 'Paused' && s.weights['2.0.0'] === 10, 'paused at 10%');
   const versionOf = async (user: string) => (await fetch(`http://127.0.0.1:${listenPort}/`, { headers: { 'x-user-id': user } })).headers.get('x-version');

@@ -32,6 +32,8 @@ test('too few samples is Inconclusive, never Pass', () => {
   const v = judgeRule(errorRule, contract(), obs(stats(49, 49, 5), stats(1000, 0, 5)), 1);
   assert.equal(v.outcome, 'Inconclusive');
   assert.match(v.reason, /49 of 50 canary requests/);
+  assert.equal(v.canarySamples, 49);
+  assert.equal(v.baselineSamples, 1000, 'the baseline count is reported while the canary gathers data');
   const b = judgeRule(errorRule, contract(), obs(stats(100, 0, 5), stats(10, 0, 5)), 1);
   assert.equal(b.outcome, 'Inconclusive');
   assert.match(b.reason, /baseline/);

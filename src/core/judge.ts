@@ -82,19 +82,19 @@ export function judgeRule(rule: Rule, contract: RollbackContract, obs: Observati
     return decide(rule, obs.canaryCrashes, vsBaseline ? baseline : null, threshold, 0, 0, base);
   }
 
+  // Sample counts are reported whatever the verdict, so a person sees how far the data is.
+  const baselineSamples = obs.baseline.kind === 'stats' ? obs.baseline.stats.requests : 0;
   const canaryProblem = unusable(obs.canary, 'canary');
-  if (canaryProblem !== null) return inconclusive(canaryProblem);
+  if (canaryProblem !== null) return inconclusive(canaryProblem, 0, baselineSamples);
   const canary = (obs.canary as { kind: 'stats'; stats: WindowStats }).stats;
   if (canary.requests < minSamples) {
-    return inconclusive(`${canary.requests} of ${minSamples} canary requests needed in the window`, canary.requests);
+    return inconclusive(`${canary.requests} of ${minSamples} canary requests needed in the window`, canary.requests, baselineSamples);
   }
   let baselineValue: number | null = null;
-  let baselineSamples = 0;
   if (vsBaseline) {
     const baselineProblem = unusable(obs.baseline, 'baseline');
     if (baselineProblem !== null) return inconclusive(baselineProblem, canary.requests);
     const baseline = (obs.baseline as { kind: 'stats'; stats: WindowStats }).stats;
-    baselineSamples = baseline.requests;
     if (baseline.requests < minSamples) {
       return inconclusive(`${baseline.requests} of ${minSamples} baseline requests needed in the window`, canary.requests, baselineSamples);
     }

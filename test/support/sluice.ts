@@ -176,6 +176,19 @@ export class SluiceServer {
   }
 }
 
+/**
+ * A server with `checkout` 1.0.0 deployed and Healthy on a free port; everything is torn down
+ * after the test.
+ */
+export async function deployedServer(t: { after: (fn: () => Promise<void>) => void }, spec: Partial<SpecOptions> = {}): Promise<{ server: SluiceServer; listenPort: number }> {
+  const server = await SluiceServer.start();
+  t.after(() => server.close());
+  const listenPort = await freePort();
+  await server.apply(serviceSpec({ version: '1.0.0', listenPort, ...spec }));
+  await server.waitForPhase('Healthy');
+  return { server, listenPort };
+}
+
 /** Safety net: a proxy whose state dir is under `dataDir` must not outlive its test. */
 function killLeftovers(dataDir: string): void {
   try {
