@@ -36,7 +36,7 @@ export async function runHealthyRelease(plan: LoadPlan, pause: string): Promise<
       await sleep(plan.warmupMs);
       // Same behaviour as v1: only the version differs, which is a release like any other.
       await d.applyCanary({ FAIL_RATE: '0' }, steps);
-      const end = await d.server.waitFor(SERVICE, `promoted to ${CANARY}`, (s) =>
+      const end = await d.server.waitFor(SERVICE, `done releasing ${CANARY}`, (s) =>
         s.release?.toVersion === CANARY && s.release.endedAt !== null, plan.rollbackTimeoutMs);
       releaseMs = end.release?.durationMs ?? null;
       // Keep the load on while the old version drains and stops: that is part of the release.
@@ -49,18 +49,17 @@ export async function runHealthyRelease(plan: LoadPlan, pause: string): Promise<
     }
     const report = await load.stop();
     const [status, history] = await Promise.all([d.server.status(SERVICE), d.server.history(SERVICE)]);
-    const during = report.samples;
     const byVersion: Record<string, number> = {};
-    for (const s of during) byVersion[s.version ?? 'none'] = (byVersion[s.version ?? 'none'] ?? 0) + 1;
+    for (const s of report.samples) byVersion[s.version ?? 'none'] = (byVersion[s.version ?? 'none'] ?? 0) + 1;
     const rolledBack = history.filter((r) => r.rollback !== null || r.status === 'RolledBack' || r.status === 'Aborted');
     return {
       promoted: status.phase === 'Healthy' && status.stableVersion === CANARY,
       error,
       rollbacks: rolledBack.length,
       rollbackReasons: rolledBack.map((r) => (r.rollback ? `${r.rollback.trigger}: ${r.rollback.reason}` : r.status)),
-      failedRequests: during.filter((s) => failed(s, false)).length,
-      slowRequests: during.filter((s) => s.status !== 0 && s.end - s.start > SLOW_MS).length,
-      requests: during.length,
+      failedRequests: report.samples.filter((s) => failed(s, false)).length,
+      slowRequests: report.samples.filter((s) => s.status !== 0 && s.end - s.start > SLOW_MS).length,
+      requests: report.samples.length,
       byVersion,
       releaseMs,
     };

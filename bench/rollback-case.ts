@@ -2,6 +2,7 @@
  * One rollback run: steady open-loop load through the built-in proxy, a bad v2 held at 10%, and
  * the timeline of its automatic rollback as the client saw it and as the controller recorded it.
  */
+import type { ServiceStatus } from '../src/engine/status.ts';
 import { startLoad, type Sample } from '../test/support/load.ts';
 import { CANARY, SERVICE, withStableV1 } from './deployment.ts';
 import { HOLD_AT_10 } from './service-spec.ts';
@@ -67,7 +68,7 @@ export async function runRollbackCase(bad: BadCanary, plan: LoadPlan): Promise<R
   return withStableV1(HOLD_AT_10, async (d) => {
     const load = startLoad({ url: d.routerUrl, rps: plan.rps, concurrency: 512, durationMs: 5 * 60_000 });
     let error: string | null = null;
-    let status = null;
+    let status: ServiceStatus | null = null;
     try {
       await sleep(plan.warmupMs);
       await d.applyCanary(bad.env, HOLD_AT_10);
