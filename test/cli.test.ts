@@ -3,7 +3,7 @@
  * drives, with the exit codes scripts rely on.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -110,4 +110,26 @@ test('usage errors exit 2, an unreachable server exits 3, lint needs no server',
   assert.match(lint.stderr, /bad\.yaml:\d+:\d+: spec\.rollbackContract\.minSamples: /);
   const schema = JSON.parse((await sluice('schema')).stdout);
   assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
+});
+
+test('status --watch redraws on every event and stops cleanly on Ctrl-C', { timeout: 60_000 }, async () => {
+  const watch = spawn(process.execPath, [CLI, 'status', 'checkout', '--watch'], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url } });
+  let out = '';
+  watch.stdout.on('data', (d) => (out += d));
+  const seen = async (re: RegExp) => {
+    const until = Date.now() + 30_000;
+    while (!re.test(out)) {
+      if (Date.now() > until) throw new Error(`watch never showed ${re}:\n${out}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await seen(/checkout {2}Healthy/);
+  const v4 = specFile('v4.yaml', serviceSpec({ version: '4.0.0', listenPort, instances: 1, steps: ['setWeight: 40', 'pause: {}'] }));
+  await sluice('apply', '-f', v4);
+  await seen(/checkout {2}Paused {2}stable 2\.0\.0 {2}canary 4\.0\.0\ntraffic {2}2\.0\.0 60% {2}4\.0\.0 40%/);
+  await sluice('abort', 'checkout');
+  await seen(/checkout {2}Aborted/);
+  const exited = new Promise<number | null>((r) => watch.once('exit', (code) => r(code)));
+  watch.kill('SIGINT');
+  assert.equal(await exited, 0);
 });
