@@ -31,8 +31,8 @@ export async function closeAll(): Promise<void> {
 }
 
 /**
- * Phase Healthy can be reported before the proxy listens with its table (it starts beside the
- * loop), so the run waits until the proxy answers from the stable version.
+ * A check, not a workaround: Healthy is reported only once the router confirmed the table, so the
+ * proxy answers from the stable version at once; a run that sees otherwise fails loudly.
  */
 async function routerServes(url: string, version: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

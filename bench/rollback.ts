@@ -25,10 +25,15 @@ interface Plan {
 }
 
 function planFrom(argv: string[]): Plan {
-  const { values } = parseArgs({
-    args: argv,
-    options: { runs: { type: 'string' }, rps: { type: 'string' }, quick: { type: 'boolean', default: false } },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { runs: { type: 'string' }, rps: { type: 'string' }, quick: { type: 'boolean', default: false } },
+    }));
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${USAGE}`);
+  }
   const whole = (name: string, text: string | undefined, fallback: number, max: number) => {
     if (text === undefined) return fallback;
     const n = Number(text);

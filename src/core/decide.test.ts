@@ -89,6 +89,7 @@ test('a failing verdict rolls back: weights to stable first, then the canary is 
   assert.equal(log.detectedAt, 1_300);
   d.send({ type: 'weightsApplied', weights: { '1': 100, '2': 0 } }, 1_310, 'sluice-controller');
   assert.equal(d.state.release!.rollback!.trafficRevertedAt, 1_310);
+  assert.deepEqual(d.state.appliedWeights, { '1': 100, '2': 0 }, 'the router-confirmed weights are recorded');
   d.send({ type: 'targetStopped', key: '2', error: null }, 3_000, 'sluice-controller');
   const done = d.state.release!.rollback!;
   assert.equal(done.trafficRevertedAt, 1_310);

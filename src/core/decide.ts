@@ -56,6 +56,7 @@ const sameWeights = (a: Weights, b: Weights) =>
 /** The router serves these weights now: a rollback's revert and a release's completion are facts only then. */
 function weightsApplied(b: DecisionBuilder, weights: Weights): void {
   if (!sameWeights(weights, b.state.weights)) return; // an older table; a newer apply is on its way
+  if (!sameWeights(weights, b.state.appliedWeights)) b.emit({ type: 'traffic.applied', weights });
   const r = b.state.release;
   if (r?.rollback && r.rollback.trafficRevertedAt === null) b.emit({ type: 'rollback.trafficReverted', at: b.now });
   if (isActive(r) && r.completing) succeed(b);

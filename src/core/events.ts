@@ -17,7 +17,7 @@ export type EventBody =
   | { type: 'target.stopped'; key: string; error: string | null }
   | { type: 'step.started'; index: number; step: Step | null }
   | { type: 'traffic.shifted'; weights: Weights; reason: string }
-  /** The router confirmed the weights; the engine records it after each successful apply that matters. */
+  /** The router confirmed it serves new weights (decided by an earlier `traffic.shifted`). */
   | { type: 'traffic.applied'; weights: Weights }
   | { type: 'analysis.evaluated'; verdicts: Verdict[] }
   | { type: 'release.paused'; reason: 'step' | 'user' | 'inconclusive'; detail: string }

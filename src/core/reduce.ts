@@ -20,9 +20,10 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
   const s: ServiceState = { ...state, seq: Math.max(state.seq, event.seq) };
   switch (event.type) {
     case 'spec.applied':
-    case 'traffic.applied':
     case 'driver.failed':
       return s;
+    case 'traffic.applied':
+      return { ...s, appliedWeights: event.weights };
     case 'release.started':
       return { ...s, release: event.release, releases: Math.max(s.releases, event.release.number) };
     case 'target.starting':
@@ -107,7 +108,7 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'service.recovered':
       return { ...s, degraded: null };
     case 'service.deleted':
-      return { ...s, stable: null, weights: {}, runtimes: {}, release: null, degraded: null };
+      return { ...s, stable: null, weights: {}, appliedWeights: {}, runtimes: {}, release: null, degraded: null };
   }
 }
 

@@ -72,6 +72,8 @@ export interface ServiceState {
   stable: RevisionRef | null;
   /** The weights last decided (what the router must serve). */
   weights: Weights;
+  /** The weights the router last confirmed it serves. */
+  appliedWeights: Weights;
   runtimes: Record<string, RevisionRuntime>;
   /** The current release, or the last one. */
   release: ReleaseState | null;
@@ -84,7 +86,7 @@ export interface ServiceState {
 }
 
 export function emptyState(service: string): ServiceState {
-  return { service, stable: null, weights: {}, runtimes: {}, release: null, releases: 0, degraded: null, seq: 0 };
+  return { service, stable: null, weights: {}, appliedWeights: {}, runtimes: {}, release: null, releases: 0, degraded: null, seq: 0 };
 }
 
 export type ActiveRelease = ReleaseState & { status: 'Starting' | 'Progressing' | 'Paused' };

@@ -11,6 +11,8 @@ export interface ServiceStatus {
   canaryRevision: string | null;
   /** Percent per version label (the revision key is appended when two revisions share a label). */
   weights: Record<string, number>;
+  /** What the router confirmed it serves; differs from `weights` only while a change propagates. */
+  appliedWeights: Record<string, number>;
   step: { index: number; total: number; current: string | null; startedAt: string } | null;
   release: ReleaseView | null;
   /** The latest verdict of each rule of the active (or last) release. */
@@ -102,8 +104,8 @@ export function statusOf(state: ServiceState, pastRollback?: ReleaseState): Serv
     const v = labels.get(key) ?? key;
     return (counts.get(v) ?? 0) > 1 ? `${v} (r${key})` : v;
   };
-  const weights: Record<string, number> = {};
-  for (const [key, w] of Object.entries(state.weights)) weights[label(key)] = w;
+  const byLabel = (w: Record<string, number>) => Object.fromEntries(Object.entries(w).map(([key, pct]) => [label(key), pct]));
+  const weights = byLabel(state.weights);
   const instances: ServiceStatus['instances'] = {};
   for (const [key, rt] of Object.entries(state.runtimes)) instances[label(key)] = rt.instances.map(({ id, url }) => ({ id, url }));
   const withLog = r?.rollback ? r : pastRollback?.rollback ? pastRollback : null;
@@ -115,6 +117,7 @@ export function statusOf(state: ServiceState, pastRollback?: ReleaseState): Serv
     canaryVersion: active && active.from !== null ? active.to.version : null,
     canaryRevision: active && active.from !== null ? active.to.key : null,
     weights,
+    appliedWeights: byLabel(state.appliedWeights),
     step: active && active.status !== 'Starting' && active.from !== null
       ? { index: active.stepIndex, total: active.steps.length, current: describeStep(active.steps[active.stepIndex]), startedAt: iso(active.stepStartedAt) }
       : null,
