@@ -3,10 +3,9 @@
  * instances behind the built-in proxy) and warmed up, torn down afterwards whatever happened. Every server
  * still open is listed so a signal or the run-time bound can tear them down too.
  */
-import { freePort } from '../src/drivers/targets/process/free-port.ts';
 import { runClosedLoop } from './closed-loop.ts';
 import { serviceSpec, type StepSpec } from './service-spec.ts';
-import { startSluiceServer, type SluiceServer } from './sluice-server.ts';
+import { freePort, SluiceServer } from '../test/support/sluice.ts';
 
 export const SERVICE = 'bench';
 export const STABLE = '1.0.0';
@@ -52,15 +51,15 @@ async function routerServes(url: string, version: string, timeoutMs: number): Pr
 }
 
 export async function withStableV1<T>(steps: StepSpec[], run: (d: Deployment) => Promise<T>): Promise<T> {
-  const server = await startSluiceServer();
+  const server = await SluiceServer.start();
   open.add(server);
   try {
     const routerPort = await freePort();
     const spec = (version: string, env: Record<string, string>, s: StepSpec[]) =>
       serviceSpec({ name: SERVICE, version, env, routerPort, steps: s });
     await server.apply(spec(STABLE, { FAIL_RATE: '0' }, steps));
-    await server.waitFor(SERVICE, `Healthy at ${STABLE}`, (s) =>
-      s.phase === 'Healthy' && s.stableVersion === STABLE && s.instances[STABLE]?.length === 2, DEPLOY_TIMEOUT_MS);
+    await server.waitFor((s) =>
+      s.phase === 'Healthy' && s.stableVersion === STABLE && s.instances[STABLE]?.length === 2, `Healthy at ${STABLE}`, DEPLOY_TIMEOUT_MS, SERVICE);
     const routerUrl = `http://127.0.0.1:${routerPort}/`;
     await routerServes(routerUrl, STABLE, DEPLOY_TIMEOUT_MS);
     // A freshly started proxy and service answer an opening burst slowly (JIT, new connections);
@@ -69,7 +68,7 @@ export async function withStableV1<T>(steps: StepSpec[], run: (d: Deployment) =>
     return await run({
       server,
       routerUrl,
-      applyCanary: (env, s) => server.apply(spec(CANARY, env, s)),
+      applyCanary: async (env, s) => void (await server.apply(spec(CANARY, env, s))),
     });
   } finally {
     open.delete(server);

@@ -36,12 +36,12 @@ export async function runHealthyRelease(plan: LoadPlan, pause: string): Promise<
       await sleep(plan.warmupMs);
       // Same behaviour as v1: only the version differs, which is a release like any other.
       await d.applyCanary({ FAIL_RATE: '0' }, steps);
-      const end = await d.server.waitFor(SERVICE, `done releasing ${CANARY}`, (s) =>
-        s.release?.toVersion === CANARY && s.release.endedAt !== null, plan.rollbackTimeoutMs);
+      const end = await d.server.waitFor((s) =>
+        s.release?.toVersion === CANARY && s.release.endedAt !== null, `done releasing ${CANARY}`, plan.rollbackTimeoutMs, SERVICE);
       releaseMs = end.release?.durationMs ?? null;
       // Keep the load on while the old version drains and stops: that is part of the release.
       if (end.release?.status === 'Succeeded') {
-        await d.server.waitFor(SERVICE, `rid of ${STABLE}`, (s) => s.instances[STABLE] === undefined, plan.rollbackTimeoutMs);
+        await d.server.waitFor((s) => s.instances[STABLE] === undefined, `rid of ${STABLE}`, plan.rollbackTimeoutMs, SERVICE);
       }
       await sleep(plan.settleMs);
     } catch (err) {

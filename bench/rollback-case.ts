@@ -72,8 +72,8 @@ export async function runRollbackCase(bad: BadCanary, plan: LoadPlan): Promise<R
     try {
       await sleep(plan.warmupMs);
       await d.applyCanary(bad.env, HOLD_AT_10);
-      status = await d.server.waitFor(SERVICE, 'rolled back', (s) =>
-        s.release?.toVersion === CANARY && s.lastRollback?.trafficRevertedAt != null, plan.rollbackTimeoutMs);
+      status = await d.server.waitFor((s) =>
+        s.release?.toVersion === CANARY && s.lastRollback?.trafficRevertedAt != null, 'rolled back', plan.rollbackTimeoutMs, SERVICE);
       await sleep(plan.settleMs);
     } catch (err) {
       error = (err as Error).message;

@@ -3,12 +3,12 @@
  * HTTP API, and cleanup that leaves no instance, proxy or server behind.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ServiceStatus } from '../../src/engine/status.ts';
+import type { ReleaseView, ServiceStatus } from '../../src/engine/status.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SERVICE_SCRIPT = join(ROOT, 'examples/service/server.ts');
@@ -146,6 +146,12 @@ export class SluiceServer {
     return r.body;
   }
 
+  async history(name = 'checkout'): Promise<ReleaseView[]> {
+    const r = await this.api<{ releases: ReleaseView[] }>('GET', `/api/services/${name}/history`);
+    if (r.status !== 200) throw new Error(`history failed (${r.status}): ${JSON.stringify(r.body)}`);
+    return r.body.releases;
+  }
+
   /** Poll until `check` holds; fails with the last status and the server log. */
   async waitFor(check: (s: ServiceStatus) => boolean, what: string, timeoutMs = 30_000, name = 'checkout'): Promise<ServiceStatus> {
     const until = Date.now() + timeoutMs;
@@ -170,7 +176,8 @@ export class SluiceServer {
       for (const s of list.body.services) await this.api('DELETE', `/api/services/${s.service}`);
     } finally {
       await this.kill('SIGTERM');
-      killLeftovers(this.dataDir);
+      const killed = killLeftovers(this.dataDir);
+      if (killed.length > 0) process.stderr.write(`sluice harness: killed ${killed.length} leftover instance/proxy processes (${killed.join(', ')})\n`);
       rmSync(this.dataDir, { recursive: true, force: true });
     }
   }
@@ -189,14 +196,31 @@ export async function deployedServer(t: { after: (fn: () => Promise<void>) => vo
   return { server, listenPort };
 }
 
-/** Safety net: a proxy whose state dir is under `dataDir` must not outlive its test. */
-function killLeftovers(dataDir: string): void {
+/**
+ * Safety net: no instance or proxy recorded under the data dir outlives its test or benchmark
+ * (a failed delete, a crash of the test). Only processes whose command line names this tree are
+ * ended, in case a pid was reused.
+ */
+function killLeftovers(dataDir: string): number[] {
+  const servicesDir = join(dataDir, 'services');
+  let files: string[];
   try {
-    const json = readFileSync(join(dataDir, 'services', 'checkout', 'router', 'proxy.json'), 'utf8');
-    process.kill((JSON.parse(json) as { pid: number }).pid, 'SIGKILL');
+    files = readdirSync(servicesDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.json'));
   } catch {
-    // gone already
+    return [];
   }
+  const killed: number[] = [];
+  for (const file of files) {
+    try {
+      const { pid } = JSON.parse(readFileSync(join(servicesDir, file), 'utf8')) as { pid?: unknown };
+      if (typeof pid !== 'number' || !readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(ROOT)) continue;
+      process.kill(pid, 'SIGKILL');
+      killed.push(pid);
+    } catch {
+      // not a state file, or the process is gone already
+    }
+  }
+  return killed;
 }
 
 /** The pids listening behind a status's instance URLs are checked by asking the URLs. */
