@@ -1,7 +1,7 @@
 import { type Command, type Input } from './decision.ts';
 import { analysisDue, decide } from './decide.ts';
 import type { ServiceEvent } from './events.ts';
-import { merge, record } from './histogram.ts';
+import { record } from './histogram.ts';
 import { reduce } from './reduce.ts';
 import { emptyState, type ServiceState } from './state.ts';
 import type { HistogramCounts, Measurement, RollbackContract, Step, WindowStats } from './types.ts';
@@ -55,6 +55,33 @@ export function rng(seed: number): () => number {
 
 interface Slot { at: number; requests: number; errors: number; latency: HistogramCounts }
 
+/** A sliding window kept as a running sum: slots are added as they come and subtracted as they expire. */
+class RollingWindow {
+  readonly #slots: Slot[] = [];
+  readonly #sum: Slot = { at: 0, requests: 0, errors: 0, latency: {} };
+
+  add(slot: Slot, windowMs: number): void {
+    this.#slots.push(slot);
+    this.#fold(slot, 1);
+    while (this.#slots.length > 0 && this.#slots[0]!.at <= slot.at - windowMs) this.#fold(this.#slots.shift()!, -1);
+  }
+
+  #fold(slot: Slot, sign: 1 | -1): void {
+    this.#sum.requests += sign * slot.requests;
+    this.#sum.errors += sign * slot.errors;
+    for (const [k, v] of Object.entries(slot.latency)) {
+      const i = Number(k);
+      const n = (this.#sum.latency[i] ?? 0) + sign * v;
+      if (n === 0) delete this.#sum.latency[i];
+      else this.#sum.latency[i] = n;
+    }
+  }
+
+  stats(windowMs: number): WindowStats {
+    return { requests: this.#sum.requests, errors: this.#sum.errors, latency: { ...this.#sum.latency }, windowMs };
+  }
+}
+
 export function simulate(o: SimulationOptions): SimulationResult {
   const random = rng(o.seed);
   const tick = o.tickMs ?? 100;
@@ -62,7 +89,7 @@ export function simulate(o: SimulationOptions): SimulationResult {
   const events: ServiceEvent[] = [];
   let state = emptyState('sim');
   let seq = 0;
-  const slots: Record<string, Slot[]> = {};
+  const windows: Record<string, RollingWindow> = {};
   const totals = { canaryRequests: 0, canaryErrors: 0 };
 
   const feed = (input: Input, now: number, actor = 'sim'): void => {
@@ -103,16 +130,14 @@ export function simulate(o: SimulationOptions): SimulationResult {
         record(slot.latency, model.latencyMs * (0.8 + 0.4 * random()));
       }
       if (key === '2') { totals.canaryRequests += n; totals.canaryErrors += slot.errors; }
-      (slots[key] ??= []).push(slot);
+      (windows[key] ??= new RollingWindow()).add(slot, o.contract.windowMs);
     }
     if (analysisDue(state, now)) {
       const measure = (key: string | undefined): Measurement => {
         if (key === undefined) return { kind: 'noData' };
         if (o.metricsErrorRate !== undefined && random() < o.metricsErrorRate) return { kind: 'error', message: 'simulated provider failure' };
-        const window = (slots[key] ?? []).filter((s) => s.at > now - state.release!.contract.windowMs);
-        const stats: WindowStats = { requests: 0, errors: 0, latency: {}, windowMs: state.release!.contract.windowMs };
-        for (const s of window) { stats.requests += s.requests; stats.errors += s.errors; merge(stats.latency, s.latency); }
-        return stats.requests === 0 ? { kind: 'noData' } : { kind: 'stats', stats };
+        const stats = windows[key]?.stats(o.contract.windowMs);
+        return stats === undefined || stats.requests === 0 ? { kind: 'noData' } : { kind: 'stats', stats };
       };
       const r = state.release!;
       feed({ type: 'observation', observation: { canary: measure(r.to.key), baseline: measure(r.from?.key), canaryCrashes: 0, baselineCrashes: 0 } }, now, 'sluice-controller');
