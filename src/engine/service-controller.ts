@@ -46,6 +46,7 @@ export class ServiceController {
   #lock: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #measuring = false;
+  #ticking = false;
   #closed = false;
 
   constructor(record: StoredService, deps: ControllerDeps, state?: ServiceState) {
@@ -104,7 +105,8 @@ export class ServiceController {
 
   async #record(bodies: EventBody[], actor: string, now: number): Promise<void> {
     if (bodies.length === 0) return;
-    const after = bodies.reduce<ServiceState>((s, b) => replay(s, [{ ...b, service: this.service, at: now, actor, seq: 0 }]), this.state);
+    // The projection committed with the events is the state after them.
+    const after = replay(this.state, bodies.map((b) => ({ ...b, service: this.service, at: now, actor, seq: 0 })));
     const stored = await this.#deps.store.commit(this.service, bodies.map((b) => ({ ...b, at: now, actor })), after);
     this.state = replay(this.state, stored);
     this.#deps.bus.publish(stored);
@@ -208,7 +210,9 @@ export class ServiceController {
   }
 
   async #tick(): Promise<void> {
-    if (this.#closed) return;
+    // A slow tick (a busy machine, a slow router) is not stacked on by the next one.
+    if (this.#closed || this.#ticking) return;
+    this.#ticking = true;
     try {
       const now = this.#deps.now();
       if (!this.#measuring && analysisDue(this.state, now)) {
@@ -222,6 +226,8 @@ export class ServiceController {
       if (!this.#routes.inSync()) await this.#routes.sync();
     } catch (err) {
       this.#deps.log.error({ service: this.service, err: messageOf(err) }, 'controller tick failed');
+    } finally {
+      this.#ticking = false;
     }
   }
 
