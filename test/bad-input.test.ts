@@ -74,6 +74,23 @@ test('bad API requests get 4xx with a message, never a crash', async () => {
   assert.equal(route.status, 404);
 });
 
+test('the OpenAPI document describes every route the API lists, with the validated bodies', async () => {
+  const doc = await server.api<{ openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[]; properties?: object } }> } }>> }>('GET', '/api/openapi.json');
+  assert.equal(doc.status, 200);
+  assert.equal(doc.body.openapi, '3.1.0');
+  const listed = (await server.api<{ routes: string[] }>('GET', '/api')).body.routes;
+  for (const route of listed) {
+    const [method, path] = route.split(' ') as [string, string];
+    if (path.includes('{promote')) continue; // expanded below
+    const key = path.replace(/:(\w+)/g, '{$1}');
+    assert.ok(doc.body.paths[key]?.[method.toLowerCase()], `${route} is in the OpenAPI document`);
+  }
+  for (const command of ['promote', 'pause', 'resume', 'abort', 'retry', 'undo']) assert.ok(doc.body.paths[`/api/services/{name}/${command}`]?.post);
+  const apply = doc.body.paths['/api/apply']!.post!.requestBody!.content['application/json']!.schema;
+  assert.deepEqual(apply.required, ['spec']);
+  assert.ok(apply.properties && 'baseDir' in apply.properties);
+});
+
 test('commands that make no sense in the phase are refused with 409 and why', async () => {
   const promote = await server.api<ErrorBody>('POST', '/api/services/checkout/promote', {});
   assert.equal(promote.status, 409);

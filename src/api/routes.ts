@@ -5,6 +5,7 @@ import { driverSchemas } from '../drivers/registry.ts';
 import { jsonSchema } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { streamEvents } from './event-stream.ts';
+import { openApi } from './openapi.ts';
 import { applyBody, commandBody, commandParams, eventsQuery, lintBody, serviceParams } from './requests.ts';
 
 /** Who did it: the X-Sluice-Actor header (set by the CLI), else the caller's address. */
@@ -17,6 +18,7 @@ export function actorOf(req: FastifyRequest): string {
 export const ROUTES = [
   'GET /healthz',
   'GET /api',
+  'GET /api/openapi.json',
   'GET /api/schema',
   'POST /api/lint',
   'POST /api/apply',
@@ -34,6 +36,8 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, store: Stor
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/api', async () => ({ name: 'sluice', routes: ROUTES }));
   app.get('/api/schema', async () => jsonSchema(driverSchemas()));
+  const openapi = openApi();
+  app.get('/api/openapi.json', async () => openapi);
 
   app.post('/api/lint', async (req) => {
     const b = lintBody.parse(req.body);
