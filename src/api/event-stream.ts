@@ -17,12 +17,13 @@ export async function streamEvents(
   const lastId = Number(req.headers['last-event-id']);
   const after = query.after ?? (Number.isFinite(lastId) ? lastId : undefined);
   const wanted = (e: ServiceEvent) => query.service === undefined || e.service === query.service;
-  let sent = after ?? Number.MAX_SAFE_INTEGER;
+  // The last sequence number written: replayed and live events are written once each, in order.
+  let sent = after ?? 0;
   let replaying = true;
   const buffered: ServiceEvent[] = [];
   const res = reply.raw;
   const write = (e: ServiceEvent) => {
-    if (e.seq <= sent && sent !== Number.MAX_SAFE_INTEGER) return;
+    if (e.seq <= sent) return;
     sent = e.seq;
     res.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
   };
@@ -42,8 +43,6 @@ export async function streamEvents(
   if (after !== undefined) {
     const past = await store.events({ afterSeq: after, ...(query.service !== undefined && { service: query.service }) });
     for (const e of past) write(e);
-  } else {
-    sent = 0;
   }
   replaying = false;
   for (const e of buffered.splice(0)) write(e);

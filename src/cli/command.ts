@@ -1,4 +1,5 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
+import { parseDuration } from '../core/units.ts';
 import type { Client } from './client.ts';
 
 /** What a command's run() gets: parsed flags, positionals, output, and the API client. */
@@ -26,7 +27,7 @@ export class UsageError extends Error {}
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
 export function parseDurationFlag(name: string, text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text);
-  if (!m) throw new UsageError(`--${name} "${text}" is not a duration; write e.g. 30s, 5m or 1h`);
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  const ms = parseDuration(text);
+  if (ms === null) throw new UsageError(`--${name} "${text}" is not a duration; write e.g. 30s, 5m or 1h`);
+  return ms;
 }

@@ -1,3 +1,4 @@
+import { formatFigure } from '../core/judge.ts';
 import type { ReleaseView, ServiceStatus, VerdictView } from '../engine/status.ts';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
@@ -7,17 +8,12 @@ function since(iso: string, now = Date.now()): string {
   return s < 120 ? `${s}s` : `${Math.round(s / 60)}m`;
 }
 
-export function formatFigure(metric: string, v: number | null): string {
-  if (v === null) return '-';
-  if (metric === 'error_rate') return `${(v * 100).toFixed(2)}%`;
-  if (metric.startsWith('latency')) return `${v.toFixed(1)}ms`;
-  return String(Math.round(v * 100) / 100);
-}
+const figure = (metric: VerdictView['metric'], v: number | null): string => (v === null ? '-' : formatFigure(metric, v));
 
 function verdictLine(v: VerdictView): string {
   const figures = v.outcome === 'Inconclusive'
     ? v.reason
-    : `canary ${formatFigure(v.metric, v.canary)}  baseline ${formatFigure(v.metric, v.baseline)}  threshold ${formatFigure(v.metric, v.threshold)}  (${v.canarySamples}/${v.baselineSamples} samples)`;
+    : `canary ${figure(v.metric, v.canary)}  baseline ${figure(v.metric, v.baseline)}  threshold ${figure(v.metric, v.threshold)}  (${v.canarySamples}/${v.baselineSamples} samples)`;
   return `  ${pad(v.rule, 18)} ${pad(v.outcome, 13)} ${figures}`;
 }
 

@@ -33,7 +33,8 @@ export function metricValue(metric: MetricName, stats: WindowStats): number | nu
   }
 }
 
-function format(metric: MetricName, value: number): string {
+/** A metric's value as people read it: 1.25%, 512.0ms, 40.0/s. */
+export function formatFigure(metric: MetricName, value: number): string {
   if (metric === 'error_rate') return `${(value * 100).toFixed(2)}%`;
   if (metric.startsWith('latency')) return `${value.toFixed(1)}ms`;
   if (metric === 'request_rate') return `${value.toFixed(1)}/s`;
@@ -51,9 +52,9 @@ export function thresholdOf(failIf: Condition, baseline: number | null): number 
 
 function describeCondition(rule: Rule): string {
   const c = rule.failIf;
-  if (c.reference !== 'baseline') return `${c.op} ${format(rule.metric, c.reference)}`;
+  if (c.reference !== 'baseline') return `${c.op} ${formatFigure(rule.metric, c.reference)}`;
   const parts = [c.times !== undefined ? `${c.times}× baseline` : 'baseline'];
-  if (c.by !== undefined) parts.push(`${c.op === 'above' ? '+' : '−'} ${format(rule.metric, c.by)}`);
+  if (c.by !== undefined) parts.push(`${c.op === 'above' ? '+' : '−'} ${formatFigure(rule.metric, c.by)}`);
   return `${c.op} ${parts.join(' ')}`;
 }
 
@@ -116,9 +117,9 @@ function decide(
   base: { rule: string; metric: MetricName; at: number },
 ): Verdict {
   const failed = rule.failIf.op === 'above' ? canary > threshold : canary < threshold;
-  const figures = `canary ${format(rule.metric, canary)}${baseline !== null ? `, baseline ${format(rule.metric, baseline)}` : ''}`;
+  const figures = `canary ${formatFigure(rule.metric, canary)}${baseline !== null ? `, baseline ${formatFigure(rule.metric, baseline)}` : ''}`;
   const reason = failed
-    ? `${rule.metric} ${figures}: fails "${describeCondition(rule)}" (threshold ${format(rule.metric, threshold)})`
-    : `${rule.metric} ${figures}: within "${describeCondition(rule)}" (threshold ${format(rule.metric, threshold)})`;
+    ? `${rule.metric} ${figures}: fails "${describeCondition(rule)}" (threshold ${formatFigure(rule.metric, threshold)})`
+    : `${rule.metric} ${figures}: within "${describeCondition(rule)}" (threshold ${formatFigure(rule.metric, threshold)})`;
   return { ...base, outcome: failed ? 'Fail' : 'Pass', canary, baseline, threshold, canarySamples, baselineSamples, reason };
 }

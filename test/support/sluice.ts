@@ -4,26 +4,17 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../src/drivers/targets/process/free-port.ts';
 import type { ReleaseView, ServiceStatus } from '../../src/engine/status.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SERVICE_SCRIPT = join(ROOT, 'examples/service/server.ts');
 export const CLI = join(ROOT, 'bin/sluice.js');
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface SpecOptions {
   name?: string;
