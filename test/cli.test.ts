@@ -19,6 +19,14 @@ function sluice(...args: string[]): Promise<{ code: number; stdout: string; stde
   });
 }
 
+/** `sluice wait` that, when it does not exit as expected, fails with the status and the server log. */
+async function waitFor(phase: string, timeout = '45s', expected = 0): Promise<void> {
+  const r = await sluice('wait', 'checkout', '--for', phase, '--timeout', timeout);
+  if (r.code === expected) return;
+  const status = await sluice('status', 'checkout', '-o', 'json');
+  assert.fail(`wait --for ${phase} exited ${r.code}, expected ${expected}: ${r.stdout}${r.stderr}\nstatus: ${status.stdout}\nserver log:\n${server.log.slice(-4000)}`);
+}
+
 function specFile(name: string, text: string): string {
   const path = join(server.dataDir, name);
   writeFileSync(path, text);
@@ -34,12 +42,12 @@ after(() => server.close());
 test('apply, status, promote at an open pause, pause and resume, history', { timeout: 90_000 }, async () => {
   const v1 = specFile('v1.yaml', serviceSpec({ version: '1.0.0', listenPort, instances: 1 }));
   assert.match((await sluice('apply', '-f', v1)).stdout, /checkout: created/);
-  assert.equal((await sluice('wait', 'checkout', '--for', 'healthy', '--timeout', '30s')).code, 0);
+  await waitFor('healthy');
 
   const steps = ['setWeight: 25', 'pause: {}', 'setWeight: 50', 'pause: { duration: 30s }'];
   const v2 = specFile('v2.yaml', serviceSpec({ version: '2.0.0', listenPort, instances: 1, steps }));
   assert.match((await sluice('apply', '-f', v2)).stdout, /checkout: released/);
-  assert.equal((await sluice('wait', 'checkout', '--for', 'paused', '--timeout', '30s')).code, 0);
+  await waitFor('paused');
   const status = JSON.parse((await sluice('status', 'checkout', '-o', 'json')).stdout);
   for (const field of ['service', 'phase', 'stableVersion', 'canaryVersion', 'weights', 'step', 'verdicts', 'lastRollback']) assert.ok(field in status, field);
   assert.equal(status.phase, 'Paused');
@@ -54,7 +62,7 @@ test('apply, status, promote at an open pause, pause and resume, history', { tim
   assert.equal(JSON.parse((await sluice('pause', 'checkout', '-o', 'json')).stdout).phase, 'Paused');
   assert.equal(JSON.parse((await sluice('resume', 'checkout', '-o', 'json')).stdout).phase, 'Progressing');
   await sluice('promote', 'checkout', '--full');
-  assert.equal((await sluice('wait', 'checkout', '--for', 'healthy', '--timeout', '30s')).code, 0);
+  await waitFor('healthy');
 
   const history = JSON.parse((await sluice('history', 'checkout', '-o', 'json')).stdout);
   assert.deepEqual(history.map((r: { status: string; startedBy: string }) => `${r.status}:${r.startedBy}`), ['Succeeded:carol', 'Succeeded:carol']);
@@ -64,7 +72,7 @@ test('abort, retry, undo, and wait exit codes', { timeout: 90_000 }, async () =>
   const steps = ['setWeight: 30', 'pause: {}'];
   const v3 = specFile('v3.yaml', serviceSpec({ version: '3.0.0', listenPort, instances: 1, steps }));
   await sluice('apply', '-f', v3);
-  assert.equal((await sluice('wait', 'checkout', '--for', 'paused', '--timeout', '30s')).code, 0);
+  await waitFor('paused');
   const timedOut = await sluice('wait', 'checkout', '--for', 'healthy', '--timeout', '1s');
   assert.equal(timedOut.code, 4);
   assert.match(timedOut.stdout, /still Paused after 1s; wanted Healthy/);
@@ -78,18 +86,18 @@ test('abort, retry, undo, and wait exit codes', { timeout: 90_000 }, async () =>
   assert.match(w.stdout, /Aborted, not Healthy/);
 
   assert.equal(JSON.parse((await sluice('retry', 'checkout', '-o', 'json')).stdout).release.kind, 'retry');
-  assert.equal((await sluice('wait', 'checkout', '--for', 'paused', '--timeout', '30s')).code, 0);
+  await waitFor('paused');
   await sluice('promote', 'checkout', '--full');
-  assert.equal((await sluice('wait', 'checkout', '--for', 'healthy', '--timeout', '30s')).code, 0);
+  await waitFor('healthy');
   assert.equal(JSON.parse((await sluice('status', 'checkout', '-o', 'json')).stdout).stableVersion, '3.0.0');
 
   // undo: back to the previous stable revision (2.0.0), through the steps again.
   const undo = JSON.parse((await sluice('undo', 'checkout', '-o', 'json')).stdout);
   assert.equal(undo.release.kind, 'undo');
   assert.equal(undo.release.toVersion, '2.0.0');
-  assert.equal((await sluice('wait', 'checkout', '--for', 'paused', '--timeout', '30s')).code, 0);
+  await waitFor('paused');
   await sluice('promote', 'checkout', '--full');
-  assert.equal((await sluice('wait', 'checkout', '--for', 'healthy', '--timeout', '30s')).code, 0);
+  await waitFor('healthy');
   assert.equal(JSON.parse((await sluice('status', 'checkout', '-o', 'json')).stdout).stableVersion, '2.0.0');
   assert.equal((await sluice('wait', 'checkout', '--for', 'paused', '--timeout', '1s')).code, 1, 'no release in progress: it cannot pause');
 });
@@ -112,8 +120,11 @@ test('usage errors exit 2, an unreachable server exits 3, lint needs no server',
   assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
 });
 
-test('status --watch redraws on every event and stops cleanly on Ctrl-C', { timeout: 60_000 }, async () => {
+test('status --watch redraws on every event and stops cleanly on Ctrl-C', { timeout: 60_000 }, async (t) => {
   const watch = spawn(process.execPath, [CLI, 'status', 'checkout', '--watch'], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url } });
+  t.after(() => {
+    if (watch.exitCode === null && watch.signalCode === null) watch.kill('SIGKILL');
+  });
   let out = '';
   watch.stdout.on('data', (d) => (out += d));
   const seen = async (re: RegExp) => {
@@ -126,7 +137,7 @@ test('status --watch redraws on every event and stops cleanly on Ctrl-C', { time
   await seen(/checkout {2}Healthy/);
   const v4 = specFile('v4.yaml', serviceSpec({ version: '4.0.0', listenPort, instances: 1, steps: ['setWeight: 40', 'pause: {}'] }));
   await sluice('apply', '-f', v4);
-  await seen(/checkout {2}Paused {2}stable 2\.0\.0 {2}canary 4\.0\.0\ntraffic {2}2\.0\.0 60% {2}4\.0\.0 40%/);
+  await seen(/checkout {2}Paused {2}stable (\S+) {2}canary 4\.0\.0\ntraffic {2}\1 60% {2}4\.0\.0 40%/);
   await sluice('abort', 'checkout');
   await seen(/checkout {2}Aborted/);
   const exited = new Promise<number | null>((r) => watch.once('exit', (code) => r(code)));

@@ -161,11 +161,22 @@ export class SluiceServer {
 
   /** Delete every service (stops instances and proxies), stop the server, remove the data dir. */
   async close(): Promise<void> {
-    try {
+    const deleteAll = async () => {
       if (this.#child?.exitCode !== null || this.#child?.signalCode !== null) await this.restart();
       const list = await this.api<{ services: { service: string }[] }>('GET', '/api/services');
       for (const s of list.body.services) await this.api('DELETE', `/api/services/${s.service}`);
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        process.stderr.write('sluice harness: deleting services took over 30 s; killing what is left\n');
+        resolve();
+      }, 30_000);
+    });
+    try {
+      await Promise.race([deleteAll(), giveUp]);
     } finally {
+      clearTimeout(timer);
       await this.kill('SIGTERM');
       const killed = killLeftovers(this.dataDir);
       if (killed.length > 0) process.stderr.write(`sluice harness: killed ${killed.length} leftover instance/proxy processes (${killed.join(', ')})\n`);
