@@ -4,7 +4,7 @@
  * rolled back automatically), releases 3.0.0 (healthy: reaches 100%), prints what users saw, then
  * removes everything it started and proves no process is left. `--quick` halves the pauses.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,8 @@ const CHECKOUT_DIR = join(ROOT, 'examples', 'checkout');
 interface Session {
   tmpDir?: string;
   server?: SluiceServer;
+  /** The admin token the server wrote to its data dir on first start (docs/access.md). */
+  token?: string;
   events?: EventStream;
   load?: Load;
   ledger?: ProcessLedger;
@@ -70,6 +72,7 @@ async function run(session: Session, quick: boolean): Promise<void> {
   narrator.say(`Starting a real sluice server on 127.0.0.1:${apiPort} (data in ${dataDir})`);
   session.server = await SluiceServer.start({ root: ROOT, dataDir, port: apiPort, signal });
   narrator.say(`sluice server is up (pid ${session.server.pid}) at ${session.server.url}; following its event stream for ${SERVICE}`);
+  session.token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
 
   const narration = (session.narration = new ReleaseNarration(narrator));
   const ledger = (session.ledger = new ProcessLedger(join(dataDir, 'services', SERVICE), 'server.ts'));
@@ -77,10 +80,10 @@ async function run(session: Session, quick: boolean): Promise<void> {
     narration.onEvent(e);
     ledger.noteEvent(e, narration.versionOf);
   };
-  session.events = followEvents(session.server.url, SERVICE, onEvent, (err) => narrator.say(`(${err.message})`, 'warn'));
+  session.events = followEvents(session.server.url, SERVICE, onEvent, (err) => narrator.say(`(${err.message})`, 'warn'), session.token);
   await session.events.opened;
 
-  const api = new SluiceApi(session.server.url, signal);
+  const api = new SluiceApi(session.server.url, signal, session.token);
   session.applied = true;
   const result = await runActs({
     narrator, api, checkoutDir: CHECKOUT_DIR, specDir, listen: `127.0.0.1:${servicePort}`, quick, signal,
@@ -109,7 +112,7 @@ async function cleanup(s: Session): Promise<string[]> {
   if (s.server?.running && s.applied) {
     narrator.say(`DELETE /api/services/${SERVICE}: stopping its instances and its proxy`);
     // A fresh client: the interrupted one would refuse to call.
-    await attempt(`DELETE /api/services/${SERVICE}`, async () => new SluiceApi(s.server?.url ?? '').delete(SERVICE).catch((err: Error) => {
+    await attempt(`DELETE /api/services/${SERVICE}`, async () => new SluiceApi(s.server?.url ?? '', undefined, s.token).delete(SERVICE).catch((err: Error) => {
       if (!/answered 404/.test(err.message)) throw err;
     }));
   }

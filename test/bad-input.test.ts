@@ -53,7 +53,7 @@ test('YAML syntax errors and unknown keys name the place', async () => {
 });
 
 test('bad API requests get 4xx with a message, never a crash', async () => {
-  const raw = await fetch(`${server.url}/api/apply`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+  const raw = await fetch(`${server.url}/api/apply`, { method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' }, body: '{not json' });
   assert.equal(raw.status, 400);
   assert.equal(((await raw.json()) as ErrorBody).error.code, 'BAD_REQUEST');
   const missing = await server.api<ErrorBody>('POST', '/api/apply', {});

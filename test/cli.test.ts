@@ -11,10 +11,12 @@ import { CLI, freePort, ROOT, serviceSpec, SluiceServer } from './support/sluice
 
 let server: SluiceServer;
 let listenPort: number;
+/** A deployer token named carol: the actor of every command below. */
+let carol: string;
 
 function sluice(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_ACTOR: 'carol' }, timeout: 60_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: carol }, timeout: 60_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
   });
 }
@@ -35,6 +37,7 @@ function specFile(name: string, text: string): string {
 
 before(async () => {
   server = await SluiceServer.start();
+  carol = await server.createToken('deployer', 'carol');
   listenPort = await freePort();
 });
 after(() => server.close());
@@ -121,7 +124,7 @@ test('usage errors exit 2, an unreachable server exits 3, lint needs no server',
 });
 
 test('status --watch redraws on every event and stops cleanly on Ctrl-C', { timeout: 60_000 }, async (t) => {
-  const watch = spawn(process.execPath, [CLI, 'status', 'checkout', '--watch'], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url } });
+  const watch = spawn(process.execPath, [CLI, 'status', 'checkout', '--watch'], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: carol } });
   t.after(() => {
     if (watch.exitCode === null && watch.signalCode === null) watch.kill('SIGKILL');
   });

@@ -8,8 +8,8 @@ import { deployedServer, serviceSpec } from './support/sluice.ts';
 
 interface Sse { id: number; type: string; data: { seq: number; type: string; actor: string; weights?: Record<string, number> } }
 
-async function* readEvents(url: string, signal: AbortSignal): AsyncGenerator<Sse> {
-  const res = await fetch(url, { signal });
+async function* readEvents(url: string, token: string, signal: AbortSignal): AsyncGenerator<Sse> {
+  const res = await fetch(url, { signal, headers: { authorization: `Bearer ${token}` } });
   assert.equal(res.headers.get('content-type'), 'text/event-stream');
   const decoder = new TextDecoder();
   let buffer = '';
@@ -32,7 +32,7 @@ test('the event stream replays the log and continues live in order', { timeout: 
   t.after(() => abort.abort());
   const seen: Sse[] = [];
   const reading = (async () => {
-    for await (const e of readEvents(`${server.url}/api/events?service=checkout&after=0`, abort.signal)) {
+    for await (const e of readEvents(`${server.url}/api/events?service=checkout&after=0`, server.token, abort.signal)) {
       seen.push(e);
       if (e.type === 'release.paused') return;
     }

@@ -11,10 +11,12 @@ const CALL_TIMEOUT_MS = 30_000;
 export class SluiceApi {
   readonly url: string;
   readonly #signal: AbortSignal | undefined;
+  readonly #token: string | undefined;
 
-  constructor(url: string, signal?: AbortSignal) {
+  constructor(url: string, signal?: AbortSignal, token?: string) {
     this.url = url;
     this.#signal = signal;
+    this.#token = token;
   }
 
   /**
@@ -61,7 +63,7 @@ export class SluiceApi {
       res = await fetch(`${this.url}${path}`, {
         method,
         signal,
-        headers: { 'x-sluice-actor': 'demo', ...(body !== undefined && { 'content-type': 'application/json' }) },
+        headers: { ...(this.#token !== undefined && { authorization: `Bearer ${this.#token}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
     } catch (err) {

@@ -17,6 +17,7 @@ export function followEvents(
   service: string,
   onEvent: (e: ServiceEvent) => void,
   onError: (err: Error) => void,
+  token?: string,
 ): EventStream {
   let closed = false;
   let buffer = '';
@@ -25,7 +26,7 @@ export function followEvents(
     closed = true;
     onError(err);
   };
-  const req = http.get(`${apiUrl}/api/events?service=${encodeURIComponent(service)}`, { headers: { accept: 'text/event-stream' } });
+  const req = http.get(`${apiUrl}/api/events?service=${encodeURIComponent(service)}`, { headers: { accept: 'text/event-stream', ...(token !== undefined && { authorization: `Bearer ${token}` }) } });
   const opened = new Promise<void>((resolve, reject) => {
     req.once('response', (res) => {
       if (res.statusCode !== 200) {

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { COMMANDS } from '../core/decision.ts';
 import { PHASES } from '../core/types.ts';
 import { ERROR_CODES } from '../engine/errors.ts';
-import { applyBody, commandBody, lintBody } from './requests.ts';
+import { dashboardPaths } from './dashboard-routes.ts';
+import { bearerScheme, governancePaths } from './governance-openapi.ts';
+import { applyBody, commandBody, lintBody, signalBody } from './requests.ts';
 
 /**
  * The OpenAPI 3.1 description of the API, served at GET /api/openapi.json. Request bodies come
@@ -67,13 +69,21 @@ export function openApi(): object {
     openapi: '3.1.0',
     info: { title: 'Sluice API', version: '0.1.0', description: 'Progressive, reversible releases. Reference: docs/api.md.' },
     paths: {
-      '/healthz': { get: { summary: 'liveness', responses: { '200': json({ type: 'object' }, 'the server answers') } } },
+      '/healthz': { get: { summary: 'liveness (needs no token)', security: [], responses: { '200': json({ type: 'object' }, 'the server answers') } } },
       '/api': { get: { summary: 'the list of routes', responses: { '200': json({ type: 'object' }, 'name and routes') } } },
       '/api/openapi.json': { get: { summary: 'this document', responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1') } } },
       '/api/schema': { get: { summary: 'JSON Schema of the spec format', responses: { '200': json({ type: 'object' }, 'JSON Schema 2020-12') } } },
       '/api/lint': { post: { summary: 'validate spec text', requestBody: { required: true, content: { 'application/json': { schema: schema(lintBody) } } }, responses: { '200': json({ type: 'object' }, 'valid'), ...errors } } },
       '/api/apply': { post: { summary: 'apply specs: deploy, or start a release when the template changed', requestBody: { required: true, content: { 'application/json': { schema: schema(applyBody) } } }, responses: { '200': json({ type: 'object', properties: { results: { type: 'array', items: { type: 'object' } } } }, 'one result per service'), ...errors } } },
       '/api/services': { get: { summary: 'every service', responses: { '200': json({ type: 'object', properties: { services: { type: 'array', items: { $ref: '#/components/schemas/Status' } } } }, 'the services') } } },
+      '/api/services/{name}/signals': {
+        post: {
+          summary: "an external signal (a complaint, a page) for the release's signal rules",
+          parameters: [name],
+          requestBody: { required: true, content: { 'application/json': { schema: schema(signalBody) } } },
+          responses: { '200': json({ type: 'object', properties: { signal: { type: 'string' }, counted: { type: 'boolean' }, release: { type: ['string', 'null'] } } }, 'recorded; counted when a release is in progress'), ...errors },
+        },
+      },
       '/api/services/{name}': {
         get: { summary: 'one service', parameters: [name], responses: statusReply },
         delete: { summary: "stop the service's instances and data plane and forget it", parameters: [name], responses: { '200': json({ type: 'object' }, 'deleted'), ...errors } },
@@ -81,6 +91,8 @@ export function openApi(): object {
       '/api/services/{name}/history': { get: { summary: 'past releases with rollback logs', parameters: [name], responses: { '200': json({ type: 'object' }, 'releases, newest first'), ...errors } } },
       '/api/services/{name}/revisions': { get: { summary: 'applied templates', parameters: [name], responses: { '200': json({ type: 'object' }, 'revisions'), ...errors } } },
       '/api/services/{name}/events': { get: { summary: "the service's events", parameters: [name, { name: 'after', in: 'query', schema: { type: 'integer' } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }], responses: { '200': json({ type: 'object' }, 'events in order'), ...errors } } },
+      ...dashboardPaths(),
+      ...governancePaths(),
       ...commands,
       '/api/events': {
         get: {
@@ -90,6 +102,8 @@ export function openApi(): object {
         },
       },
     },
-    components: { schemas: { Error: error, Status: status } },
+    // Every route but /healthz needs a token (docs/access.md).
+    security: [{ bearer: [] }],
+    components: { schemas: { Error: error, Status: status }, securitySchemes: bearerScheme },
   };
 }

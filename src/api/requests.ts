@@ -31,6 +31,15 @@ export const commandBody = z
   .nullish()
   .transform((b) => b ?? {});
 
+export const signalBody = z.strictObject({
+  /** The signal's name, as rules name it (`signal: customer_complaint`). */
+  signal: z.string().regex(/^[a-z][a-z0-9_.-]{0,99}$/, 'a signal name is lowercase letters, digits, _ . - (as in the rule)'),
+  /** What happened, for the release log. */
+  detail: z.string().max(2000).optional(),
+  /** Who or what sent it (a support tool, a pager). */
+  source: z.string().max(200).optional(),
+});
+
 export const eventsQuery = z.object({
   service: z.string().optional(),
   after: z.coerce.number().int().min(0).optional(),

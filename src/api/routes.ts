@@ -1,18 +1,18 @@
 import { dirname } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { principalOf } from '../auth/auth-hook.ts';
 import type { Engine } from '../engine/engine.ts';
 import { driverSchemas } from '../drivers/registry.ts';
 import { jsonSchema } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
+import { registerDashboardRoutes } from './dashboard-routes.ts';
 import { streamEvents } from './event-stream.ts';
 import { openApi } from './openapi.ts';
-import { applyBody, commandBody, commandParams, eventsQuery, lintBody, serviceParams } from './requests.ts';
+import { applyBody, commandBody, commandParams, eventsQuery, lintBody, serviceParams, signalBody } from './requests.ts';
 
-/** Who did it: the X-Sluice-Actor header (set by the CLI), else the caller's address. */
+/** Who did it: the name of the request's token (docs/access.md); X-Sluice-Actor is not trusted. */
 export function actorOf(req: FastifyRequest): string {
-  const header = req.headers['x-sluice-actor'];
-  const named = typeof header === 'string' && header.trim() !== '' ? header.trim().slice(0, 200) : null;
-  return named ?? `api@${req.ip}`;
+  return principalOf(req)?.name ?? `api@${req.ip}`;
 }
 
 export const ROUTES = [
@@ -27,9 +27,21 @@ export const ROUTES = [
   'DELETE /api/services/:name',
   'GET /api/services/:name/history',
   'GET /api/services/:name/revisions',
+  'GET /api/services/:name/revisions/:key',
+  'GET /api/services/:name/releases/:number',
+  'GET /api/services/:name/releases/:number/verdicts',
   'GET /api/services/:name/events',
   'POST /api/services/:name/{promote,pause,resume,abort,retry,undo}',
-  'GET /api/events (text/event-stream)',
+  'POST /api/services/:name/signals',
+  'GET /api/events (text/event-stream; ?token= accepted here only)',
+  'GET /api/whoami',
+  'GET /api/access',
+  'GET /api/tokens',
+  'POST /api/tokens',
+  'DELETE /api/tokens/:id',
+  'GET /api/audit/verify',
+  'GET /api/audit/export (application/x-ndjson)',
+  'GET /api/calendar',
 ];
 
 export function registerRoutes(app: FastifyInstance, engine: Engine, store: Store): void {
@@ -69,6 +81,10 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, store: Stor
     await engine.status(name);
     return { events: await store.events({ service: name, ...(q.after !== undefined && { afterSeq: q.after }), limit: q.limit ?? 1000 }) };
   });
+  app.post('/api/services/:name/signals', async (req) => {
+    const { name } = serviceParams.parse(req.params);
+    return engine.signal(name, signalBody.parse(req.body), actorOf(req));
+  });
   app.post('/api/services/:name/:command', async (req) => {
     const { name, command } = commandParams.parse(req.params);
     const args = commandBody.parse(req.body);
@@ -76,4 +92,5 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, store: Stor
   });
 
   app.get('/api/events', async (req, reply) => streamEvents(req, reply, engine, store, eventsQuery.parse(req.query)));
+  registerDashboardRoutes(app, engine, store);
 }

@@ -2,12 +2,20 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { registerAuditRoutes } from '../audit/audit-routes.ts';
+import { ensureAdminToken } from '../auth/admin-token.ts';
+import { registerAuth } from '../auth/auth-hook.ts';
+import { registerTokenRoutes } from '../auth/token-routes.ts';
+import { TokenStore } from '../auth/token-store.ts';
 import { Engine } from '../engine/engine.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
+import { registerCalendarRoutes } from './calendar-routes.ts';
+import { registerGovernanceRoutes } from './governance-routes.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { registerRoutes } from './routes.ts';
+import { registerStatic } from './static.ts';
 
 export interface ServerOptions {
   dataDir: string;
@@ -33,6 +41,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const lock = DataDirLock.acquire(dataDir);
   const log = o.log ?? pino({ level: process.env.SLUICE_LOG_LEVEL ?? 'info' });
   const store = new SqliteStore(join(dataDir, 'sluice.db'));
+  const tokens = new TokenStore(join(dataDir, 'sluice.db'));
+  const adminToken = ensureAdminToken(tokens, dataDir, Date.now());
+  if (adminToken !== null) process.stderr.write(`sluice: created the admin token (shown once; also in ${join(dataDir, 'admin.token')}, mode 600):\n${adminToken}\n`);
   const engine = await Engine.open({
     store, dataDir, log,
     ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
@@ -41,7 +52,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const app = Fastify({ loggerInstance: log.child({ component: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024 * 1024 });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  registerAuth(app, tokens);
   registerRoutes(app, engine, store);
+  registerTokenRoutes(app, tokens);
+  registerAuditRoutes(app, store);
+  registerCalendarRoutes(app, dataDir);
+  registerGovernanceRoutes(app, engine, store, dataDir);
+  registerStatic(app);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7070 });
   lock.record(address);
   return {
@@ -52,6 +69,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       await app.close();
       await engine.close();
       await store.close();
+      tokens.close();
       lock.release();
     },
   };

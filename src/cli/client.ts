@@ -1,4 +1,6 @@
-import { hostname, userInfo } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from './command.ts';
 
 /** The CLI's HTTP client: JSON in and out, errors turned into messages a person can act on. */
 export class ApiError extends Error {
@@ -17,6 +19,8 @@ export class Unreachable extends Error {}
 
 export interface Client {
   server: string;
+  /** The Authorization header (when a token was found), for calls made without get/post/delete (the event stream). */
+  headers: Record<string, string>;
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
   delete<T>(path: string): Promise<T>;
@@ -26,24 +30,29 @@ export function serverUrl(flag: string | undefined): string {
   return (flag ?? process.env.SLUICE_SERVER ?? 'http://127.0.0.1:7070').replace(/\/+$/, '');
 }
 
-export function actor(): string {
-  if (process.env.SLUICE_ACTOR) return process.env.SLUICE_ACTOR;
-  let user = process.env.USER ?? process.env.USERNAME;
+/**
+ * The token to send: --token, else SLUICE_TOKEN, else `<data-dir>/admin.token` when --data-dir
+ * was given (a server's own machine). Null: calls go without one and the server says what it needs.
+ */
+export function findToken(flag: string | undefined, dataDir: string | undefined): string | null {
+  const given = flag ?? process.env.SLUICE_TOKEN;
+  if (given !== undefined && given.trim() !== '') return given.trim();
+  if (dataDir === undefined) return null;
   try {
-    user ??= userInfo().username;
-  } catch {
-    user = 'unknown';
+    return readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  } catch (err) {
+    throw new UsageError(`cannot read the admin token in ${join(dataDir, 'admin.token')} (${(err as NodeJS.ErrnoException).code}); pass --token or SLUICE_TOKEN`);
   }
-  return `${user}@${hostname()}`;
 }
 
-export function client(server: string): Client {
+export function client(server: string, token: string | null = null): Client {
+  const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     let res: Response;
     try {
       res = await fetch(`${server}${path}`, {
         method,
-        headers: { 'x-sluice-actor': actor(), ...(body !== undefined && { 'content-type': 'application/json' }) },
+        headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
         ...(body !== undefined && { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(30_000),
       });
@@ -66,6 +75,7 @@ export function client(server: string): Client {
   };
   return {
     server,
+    headers,
     get: (p) => call('GET', p),
     post: (p, b) => call('POST', p, b ?? {}),
     delete: (p) => call('DELETE', p),

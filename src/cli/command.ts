@@ -7,6 +7,8 @@ export interface CommandContext {
   values: Record<string, string | boolean | string[] | undefined>;
   positionals: string[];
   json: boolean;
+  /** The -o value: json, text, or one of the command's own `outputs`. */
+  output: string;
   out: (text: string) => void;
   client: () => Client;
 }
@@ -18,6 +20,8 @@ export interface CommandDef {
   options?: ParseArgsOptionsConfig;
   /** Names of the positional arguments, for the usage check; `?` marks optional ones. */
   args?: string[];
+  /** Output formats beyond json and text that -o accepts for this command (e.g. jsonl). */
+  outputs?: readonly string[];
   run(ctx: CommandContext): Promise<number>;
 }
 

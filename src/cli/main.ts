@@ -1,18 +1,25 @@
 import { parseArgs } from 'node:util';
-import { ApiError, client, serverUrl, Unreachable } from './client.ts';
+import { ApiError, client, findToken, serverUrl, Unreachable } from './client.ts';
 import { type CommandDef, EXIT, UsageError } from './command.ts';
 import { applyCommand, lintCommand, schemaCommand } from './commands/apply.ts';
+import { auditCommand } from './commands/audit.ts';
+import { calendarCommand } from './commands/calendar.ts';
 import { controlCommands, deleteCommand } from './commands/control.ts';
 import { serverCommand } from './commands/server.ts';
+import { judgeCommand } from './commands/judge.ts';
 import { historyCommand, statusCommand } from './commands/status.ts';
+import { tokenCommand } from './commands/token.ts';
 import { waitCommand } from './commands/wait.ts';
 
 const COMMANDS: CommandDef[] = [
   serverCommand, applyCommand, statusCommand, ...controlCommands, historyCommand, waitCommand, lintCommand, schemaCommand, deleteCommand,
+  tokenCommand, auditCommand, calendarCommand, judgeCommand,
 ];
 
 const GLOBAL = {
   server: { type: 'string' },
+  token: { type: 'string' },
+  'data-dir': { type: 'string' },
   output: { type: 'string', short: 'o' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -26,7 +33,8 @@ function usage(): string {
     '',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'global flags: --server URL (or SLUICE_SERVER; default http://127.0.0.1:7070), -o json|text, -h/--help',
+    'global flags: --server URL (or SLUICE_SERVER; default http://127.0.0.1:7070), -o json|text, -h/--help,',
+    '  --token TOKEN (or SLUICE_TOKEN; else <data-dir>/admin.token when --data-dir DIR is given)',
     'sluice COMMAND --help shows the command\'s flags.',
   ].join('\n');
 }
@@ -61,7 +69,8 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     const output = values.output ?? 'text';
-    if (output !== 'json' && output !== 'text') throw new UsageError(`-o "${output}" is not an output format; valid: json, text`);
+    const formats = ['json', 'text', ...(cmd.outputs ?? [])];
+    if (!formats.includes(output)) throw new UsageError(`-o "${output}" is not an output format; valid: ${formats.join(', ')}`);
     const required = (cmd.args ?? []).filter((a) => !a.endsWith('?')).length;
     const allowed = (cmd.args ?? []).length;
     if (positionals.length < required) throw new UsageError(`missing ${cmd.args![positionals.length]!.toUpperCase()}`);
@@ -70,8 +79,9 @@ async function main(argv: string[]): Promise<number> {
       values: values as Record<string, string | boolean | string[] | undefined>,
       positionals,
       json: output === 'json',
+      output,
       out: (text) => console.log(text),
-      client: () => client(serverUrl(values.server as string | undefined)),
+      client: () => client(serverUrl(values.server as string | undefined), findToken(values.token as string | undefined, values['data-dir'] as string | undefined)),
     });
   } catch (err) {
     if (err instanceof UsageError) {

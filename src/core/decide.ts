@@ -1,8 +1,12 @@
 import { type Command, type Decision, DecisionBuilder, type Input } from './decision.ts';
-import { judgeRule, type Observation } from './judge.ts';
-import { advance, complete, succeed } from './progression.ts';
+import { observe } from './analysis.ts';
+import { freezeContractAtFull } from './contract-freeze.ts';
+import { probeFailed, smokeFinished } from './gates.ts';
+import { advance, complete, reachedFull, succeed } from './progression.ts';
 import { rollBack } from './rollback.ts';
-import { canaryWeight, isActive, type ReleaseState, type ServiceState } from './state.ts';
+import { canaryTakesTraffic, isActive, RELEASE_DEFAULTS, type ReleaseState, type ServiceState } from './state.ts';
+import { canaryPlan } from './strategy.ts';
+import { onTimers } from './timers.ts';
 import type { Instance, Weights } from './types.ts';
 
 /**
@@ -13,10 +17,18 @@ export function decide(state: ServiceState, input: Input, now: number, actor: st
   const b = new DecisionBuilder(state, now, actor);
   switch (input.type) {
     case 'tick':
+      onTimers(b);
       advance(b);
       return b.done();
     case 'observation':
+      freezeContractAtFull(b);
       observe(b, input.observation);
+      return b.done();
+    case 'smokeResult':
+      smokeFinished(b, input);
+      return b.done();
+    case 'probeFailed':
+      probeFailed(b, input);
       return b.done();
     case 'command':
       return command(b, input.command);
@@ -40,13 +52,16 @@ export function decide(state: ServiceState, input: Input, now: number, actor: st
     case 'weightsApplied':
       weightsApplied(b, input.weights);
       return b.done();
+    case 'signal':
+      b.emit({ type: 'signal.received', signal: input.signal, detail: input.detail, source: input.source });
+      return b.done();
   }
 }
 
-/** Whether the contract is due for an evaluation: a release is active, the canary takes traffic, the interval passed. */
+/** Whether the contract is due for an evaluation: a release is active, the canary takes traffic (weight or cohort), the interval passed. */
 export function analysisDue(state: ServiceState, now: number): boolean {
   const r = state.release;
-  if (!isActive(r) || r.from === null || r.completing || canaryWeight(state) <= 0) return false;
+  if (!isActive(r) || r.from === null || r.completing || !canaryTakesTraffic(state)) return false;
   return r.analysedAt === null || now - r.analysedAt >= r.contract.intervalMs;
 }
 
@@ -58,40 +73,9 @@ function weightsApplied(b: DecisionBuilder, weights: Weights): void {
   if (!sameWeights(weights, b.state.weights)) return; // an older table; a newer apply is on its way
   if (!sameWeights(weights, b.state.appliedWeights)) b.emit({ type: 'traffic.applied', weights });
   const r = b.state.release;
-  if (r?.rollback && r.rollback.trafficRevertedAt === null) b.emit({ type: 'rollback.trafficReverted', at: b.now });
-  if (isActive(r) && r.completing) succeed(b);
-}
-
-function observe(b: DecisionBuilder, obs: Observation): void {
-  const r = b.state.release;
-  if (!isActive(r) || r.from === null) return;
-  const verdicts = r.contract.rules.map((rule) => judgeRule(rule, r.contract, obs, b.now));
-  b.emit({ type: 'analysis.evaluated', verdicts });
-  const after = b.state.release as ReleaseState;
-  for (const rule of r.contract.rules) {
-    const s = after.rules[rule.name];
-    if (s === undefined) continue;
-    const consecutive = rule.consecutive ?? r.contract.consecutive;
-    const limit = rule.failureLimit !== undefined ? rule.failureLimit : r.contract.failureLimit;
-    const overLimit = limit !== null && s.totalFails > limit;
-    if (s.consecutiveFails >= consecutive || overLimit) {
-      const why = overLimit ? `${s.totalFails} failed evaluations (limit ${limit})` : `${s.consecutiveFails} failed evaluation(s) in a row`;
-      rollBack(b, 'contract', rule.name, `${s.last?.reason ?? rule.name}; ${why}`, verdicts, 'RolledBack');
-      return;
-    }
-  }
-  if (after.status === 'Progressing') {
-    const stuck = r.contract.rules.find((rule) => {
-      const since = after.rules[rule.name]?.inconclusiveSince;
-      return since !== null && since !== undefined && b.now - since >= r.contract.maxInconclusiveMs;
-    });
-    if (stuck !== undefined) {
-      const last = after.rules[stuck.name]?.last?.reason ?? 'no data';
-      b.emit({ type: 'release.paused', reason: 'inconclusive', detail: `rule ${stuck.name} has been inconclusive for ${Math.round(r.contract.maxInconclusiveMs / 1000)}s: ${last}` });
-      return;
-    }
-  }
-  advance(b);
+  // Reverted means the canary has no traffic left (a gradual revert gets there step by step).
+  if (r?.rollback && r.rollback.trafficRevertedAt === null && (weights[r.to.key] ?? 0) === 0) b.emit({ type: 'rollback.trafficReverted', at: b.now });
+  if (isActive(r) && r.completing) reachedFull(b);
 }
 
 function command(b: DecisionBuilder, cmd: Command): Decision {
@@ -99,7 +83,7 @@ function command(b: DecisionBuilder, cmd: Command): Decision {
   const conflict = (message: string): Decision => b.done({ code: 'conflict', message });
   if (cmd.kind === 'retry') {
     if (r === null || isActive(r) || r.status === 'Succeeded') return conflict('retry needs a release that was rolled back, aborted or failed');
-    return startRelease(b, { type: 'startRelease', kind: 'retry', to: r.to, steps: r.steps, contract: r.contract });
+    return startRelease(b, { type: 'startRelease', kind: 'retry', to: r.to, steps: r.steps, contract: r.contract, plan: { ...r.plan, steps: r.steps } });
   }
   if (!isActive(r)) return conflict(`no release of ${b.state.service} is in progress`);
   switch (cmd.kind) {
@@ -119,7 +103,9 @@ function command(b: DecisionBuilder, cmd: Command): Decision {
     case 'promote':
       if (r.status === 'Starting') return conflict('the new revision is not ready yet');
       b.emit({ type: 'release.promoted', full: cmd.full, fromStep: r.stepIndex });
-      if (cmd.full || r.stepIndex >= r.steps.length) {
+      if (r.status === 'Verifying') {
+        succeed(b); // a person accepts the release before the verify window ends
+      } else if (cmd.full || r.stepIndex >= r.steps.length) {
         complete(b);
       } else {
         b.emit({ type: 'step.started', index: r.stepIndex + 1, step: r.steps[r.stepIndex + 1] ?? null });
@@ -138,13 +124,16 @@ function startRelease(b: DecisionBuilder, input: Extract<Input, { type: 'startRe
   const from = b.state.stable;
   if (from !== null && from.key === input.to.key) return b.done({ code: 'conflict', message: `revision ${input.to.key} is already stable` });
   const number = b.state.releases + 1;
+  const { steps: _steps, ...plan } = input.plan ?? canaryPlan(input.steps);
   const release: ReleaseState = {
+    ...RELEASE_DEFAULTS,
     id: `${b.state.service}#${number}`,
     number,
     kind: from === null ? 'deploy' : input.kind,
     from,
     to: input.to,
-    steps: input.steps,
+    steps: input.plan?.steps ?? input.steps,
+    plan,
     contract: input.contract,
     status: 'Starting',
     startedAt: b.now,
@@ -160,21 +149,43 @@ function startRelease(b: DecisionBuilder, input: Extract<Input, { type: 'startRe
     error: null,
   };
   b.emit({ type: 'release.started', release });
+  // Revisions kept warm for an earlier undo window are not needed once another release starts.
+  for (const rt of Object.values(b.state.runtimes)) {
+    if (rt.status === 'ready' && rt.key !== from?.key && rt.key !== input.to.key) {
+      b.emit({ type: 'target.stopping', key: rt.key });
+      b.act({ kind: 'stopTarget', key: rt.key, drain: true, purpose: 'retire' });
+    }
+  }
+  const warm = b.state.runtimes[input.to.key];
+  if (warm?.status === 'ready') {
+    // Still running (kept warm after the release it replaced): no start-up. An undo to it is
+    // a return to a known-good revision, so it switches at once.
+    if (input.kind === 'undo') complete(b);
+    else begin(b);
+    return b.done();
+  }
   b.emit({ type: 'target.starting', ref: input.to });
   b.act({ kind: 'startTarget', ref: input.to });
   return b.done();
 }
 
-function targetReady(b: DecisionBuilder, key: string, instances: Instance[]): void {
-  b.emit({ type: 'target.ready', key, instances });
+/** The new revision is ready: a first deploy goes to 100%, a release starts its first step. */
+function begin(b: DecisionBuilder): void {
   const r = b.state.release;
-  if (!isActive(r) || r.to.key !== key || r.status !== 'Starting') return;
+  if (!isActive(r)) return;
   if (r.from === null) {
     complete(b);
     return;
   }
   b.emit({ type: 'step.started', index: 0, step: r.steps[0] ?? null });
   advance(b);
+}
+
+function targetReady(b: DecisionBuilder, key: string, instances: Instance[]): void {
+  b.emit({ type: 'target.ready', key, instances });
+  const r = b.state.release;
+  if (!isActive(r) || r.to.key !== key || r.status !== 'Starting') return;
+  begin(b);
 }
 
 function targetFailed(b: DecisionBuilder, key: string, error: string): void {

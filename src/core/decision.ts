@@ -1,13 +1,18 @@
-import type { EventBody } from './events.ts';
+import type { EventBody, ProbeFailure } from './events.ts';
 import type { Observation } from './judge.ts';
 import { reduce } from './reduce.ts';
 import type { ReleaseKind, RevisionRef, ServiceState } from './state.ts';
-import type { Instance, RollbackContract, Step, Weights } from './types.ts';
+import type { ReleasePlan, ReleaseStep, SmokeCheck } from './strategy.ts';
+import type { Instance, RollbackContract, Weights } from './types.ts';
 
 /** Side effects the engine performs for the core, in order. */
 export type Action =
   | { kind: 'startTarget'; ref: RevisionRef }
   | { kind: 'setWeights'; weights: Weights; purpose: 'step' | 'rollback' | 'promote' | 'deploy' }
+  /** The router must serve the state's cohort routes (it carries weights and routes in one table). */
+  | { kind: 'setRoutes' }
+  /** Run a smoke step's check beside the loop and report `smokeResult`; never awaited by a decision. */
+  | { kind: 'runSmoke'; index: number; check: SmokeCheck; timeoutMs: number }
   | { kind: 'stopTarget'; key: string; drain: boolean; purpose: 'rollback' | 'retire' };
 
 /** What a user can ask of a service's release. `undo` is resolved by the engine (it needs stored revisions). */
@@ -25,13 +30,19 @@ export type Input =
   | { type: 'tick' }
   | { type: 'observation'; observation: Observation }
   | { type: 'command'; command: Command }
-  | { type: 'startRelease'; kind: ReleaseKind; to: RevisionRef; steps: Step[]; contract: RollbackContract }
+  /** `plan` carries the strategy; without it the steps run as a canary. */
+  | { type: 'startRelease'; kind: ReleaseKind; to: RevisionRef; steps: ReleaseStep[]; contract: RollbackContract; plan?: ReleasePlan }
+  | { type: 'smokeResult'; index: number; ok: boolean; detail: string; durationMs: number }
+  /** The engine's probes of an instance failed `failures` times in a row (see probes.ts). */
+  | { type: 'probeFailed'; key: string; instanceId: string; url: string; failures: number; evidence: ProbeFailure[] }
   | { type: 'targetReady'; key: string; instances: Instance[] }
   | { type: 'targetFailed'; key: string; error: string }
   | { type: 'targetStopped'; key: string; error: string | null }
   | { type: 'targetCrashed'; key: string; instanceId: string; exitCode: number | null; signal: string | null; restarted: boolean }
   /** The router serves these weights now. */
-  | { type: 'weightsApplied'; weights: Weights };
+  | { type: 'weightsApplied'; weights: Weights }
+  /** An external signal (a complaint, a page) posted to the API, for the contract's signal rules. */
+  | { type: 'signal'; signal: string; detail: string | null; source: string | null };
 
 /** Why a command was refused; `conflict` means "not in this phase". */
 export interface Refusal {

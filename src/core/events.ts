@@ -1,5 +1,15 @@
-import type { ReleaseState, RevisionRef } from './state.ts';
-import type { Instance, RollbackLog, Step, Verdict, Weights } from './types.ts';
+import type { Accumulated } from './accumulate.ts';
+import type { GovernanceEvent } from './plan/events.ts';
+import type { PauseReason, ReleaseState, RevisionRef } from './state.ts';
+import type { CohortRoute, ReleaseStep, SmokeCheck } from './strategy.ts';
+import type { Instance, RollbackContract, RollbackLog, Verdict, Weights } from './types.ts';
+
+/** One failed probe of an instance: when, and what came back (an HTTP status, or the error). */
+export interface ProbeFailure {
+  at: number;
+  status: number | null;
+  error: string | null;
+}
 
 /**
  * Every state change of a service is one of these. The store keeps them in order; folding them
@@ -15,26 +25,47 @@ export type EventBody =
   | { type: 'target.crashed'; key: string; instanceId: string; exitCode: number | null; signal: string | null; restarted: boolean }
   | { type: 'target.stopping'; key: string }
   | { type: 'target.stopped'; key: string; error: string | null }
-  | { type: 'step.started'; index: number; step: Step | null }
+  /** The revision replaced is kept running until `until`, so an undo before then needs no start-up. */
+  | { type: 'target.retireScheduled'; key: string; until: number }
+  | { type: 'step.started'; index: number; step: ReleaseStep | null }
   | { type: 'traffic.shifted'; weights: Weights; reason: string }
+  /** The cohort routes the router must serve (an empty list clears them). */
+  | { type: 'routes.set'; routes: CohortRoute[]; reason: string }
+  /** The baseline stopped taking traffic: baseline rules now compare with its last measured figures. */
+  | { type: 'contract.frozen'; contract: RollbackContract; detail: string }
+  | { type: 'smoke.started'; index: number; check: SmokeCheck; timeoutMs: number }
+  | { type: 'smoke.finished'; index: number; ok: boolean; detail: string; durationMs: number }
+  /** An instance of the new revision failed `failures` probes in a row; `evidence` lists them. */
+  | { type: 'probe.failed'; key: string; instanceId: string; url: string; failures: number; evidence: ProbeFailure[] }
   /** The router confirmed it serves new weights (decided by an earlier `traffic.shifted`). */
   | { type: 'traffic.applied'; weights: Weights }
-  | { type: 'analysis.evaluated'; verdicts: Verdict[] }
-  | { type: 'release.paused'; reason: 'step' | 'user' | 'inconclusive'; detail: string }
+  /** `metricsError`: the provider failed in this evaluation (counted for the contract's metricsErrors policy). */
+  | { type: 'analysis.evaluated'; verdicts: Verdict[]; metricsError?: string; accumulated?: Accumulated }
+  | { type: 'release.paused'; reason: PauseReason; detail: string }
   | { type: 'release.resumed' }
   | { type: 'release.promoted'; full: boolean; fromStep: number }
   /** 100% was decided for the new revision; `release.succeeded` follows when the router serves it. */
   | { type: 'release.completing' }
+  /** The router serves 100% of the new revision; the contract watches it until `until`. */
+  | { type: 'release.verifying'; until: number }
   | { type: 'release.succeeded'; stable: RevisionRef }
   | { type: 'release.failed'; error: string }
   | { type: 'rollback.started'; log: RollbackLog; status: 'RolledBack' | 'Aborted' }
+  /** The revert walks the canary's weight down these steps, one per interval (`revert: gradual`). */
+  | { type: 'rollback.gradual'; steps: number[]; intervalMs: number }
+  /** A gradual revert was refused and traffic reverted at once, and why. */
+  | { type: 'rollback.gradualRefused'; reason: string }
   | { type: 'rollback.trafficReverted'; at: number }
   | { type: 'rollback.canaryStopped'; at: number }
   | { type: 'service.degraded'; reason: string }
   | { type: 'service.recovered' }
   /** A driver call failed; recorded, retried by the engine, never a crash. */
-  | { type: 'driver.failed'; driver: 'target' | 'router' | 'metrics'; operation: string; error: string }
-  | { type: 'service.deleted' };
+  | { type: 'driver.failed'; driver: 'target' | 'router' | 'metrics' | 'notifier'; operation: string; error: string }
+  | { type: 'service.deleted' }
+  /** An external signal; counted by the release in progress for its signal rules. */
+  | { type: 'signal.received'; signal: string; detail: string | null; source: string | null }
+  /** Environments, plans, gates, approvals, overrides (core/plan/events.ts); logged under the service's own name. */
+  | GovernanceEvent;
 
 export type EventType = EventBody['type'];
 

@@ -9,6 +9,7 @@ export function contract(overrides: Partial<RollbackContract> = {}): RollbackCon
     consecutive: 1,
     failureLimit: null,
     maxInconclusiveMs: 60_000,
+    metricsErrors: { limit: 3, action: 'pause' },
     rules: [
       { name: 'error_rate', metric: 'error_rate', failIf: { op: 'above', reference: 'baseline', by: 0.01 } },
       { name: 'latency_p95', metric: 'latency_p95', failIf: { op: 'above', reference: 'baseline', by: 500 } },

@@ -1,125 +1,51 @@
-import { mean, quantile } from './histogram.ts';
-import type { Condition, Measurement, MetricName, RollbackContract, Rule, Verdict, WindowStats } from './types.ts';
+import type { Accumulated } from './accumulate.ts';
+import { judgeBurnRate } from './rules/burn-rate.ts';
+import { judgeMetric } from './rules/metric.ts';
+import { judgeQuery } from './rules/query.ts';
+import { judgeSignal } from './rules/signal.ts';
+import type { Measurement, QueryResult, RollbackContract, Rule, Verdict } from './types.ts';
 
-/** What the judge is given for one evaluation: measurements of both revisions and their crash counts. */
+export { describeCondition, formatFigure, metricValue, thresholdOf } from './figures.ts';
+
+/** What the judge is given for one evaluation, gathered by the engine for the contract's rules. */
 export interface Observation {
+  /** Request figures of both revisions over the contract's window. */
   canary: Measurement;
   baseline: Measurement;
   canaryCrashes: number;
   baselineCrashes: number;
-}
-
-const QUANTILES: Partial<Record<MetricName, number>> = {
-  latency_p50: 0.5,
-  latency_p90: 0.9,
-  latency_p95: 0.95,
-  latency_p99: 0.99,
-};
-
-/** The metric's value from window figures, or null when it cannot be computed. */
-export function metricValue(metric: MetricName, stats: WindowStats): number | null {
-  if (stats.requests <= 0) return null;
-  const q = QUANTILES[metric];
-  if (q !== undefined) return quantile(stats.latency, q);
-  switch (metric) {
-    case 'error_rate':
-      return stats.errors / stats.requests;
-    case 'latency_mean':
-      return mean(stats.latency);
-    case 'request_rate':
-      return stats.requests / (stats.windowMs / 1000);
-    default:
-      return null;
-  }
-}
-
-/** A metric's value as people read it: 1.25%, 512.0ms, 40.0/s. */
-export function formatFigure(metric: MetricName, value: number): string {
-  if (metric === 'error_rate') return `${(value * 100).toFixed(2)}%`;
-  if (metric.startsWith('latency')) return `${value.toFixed(1)}ms`;
-  if (metric === 'request_rate') return `${value.toFixed(1)}/s`;
-  return String(value);
-}
-
-/** The value the canary is compared with. */
-export function thresholdOf(failIf: Condition, baseline: number | null): number | null {
-  if (failIf.reference !== 'baseline') return failIf.reference;
-  if (baseline === null) return null;
-  const times = failIf.times ?? 1;
-  const by = failIf.by ?? 0;
-  return failIf.op === 'above' ? baseline * times + by : baseline * times - by;
-}
-
-function describeCondition(rule: Rule): string {
-  const c = rule.failIf;
-  if (c.reference !== 'baseline') return `${c.op} ${formatFigure(rule.metric, c.reference)}`;
-  const parts = [c.times !== undefined ? `${c.times}× baseline` : 'baseline'];
-  if (c.by !== undefined) parts.push(`${c.op === 'above' ? '+' : '−'} ${formatFigure(rule.metric, c.by)}`);
-  return `${c.op} ${parts.join(' ')}`;
-}
-
-function unusable(m: Measurement, who: string): string | null {
-  if (m.kind === 'error') return `${who} metrics unavailable: ${m.message}`;
-  if (m.kind === 'noData') return `no ${who} data in the window`;
-  return null;
+  /** Query rules' results by rule name (baseline null for rules with a fixed threshold). */
+  queries?: Record<string, { canary: QueryResult; baseline: QueryResult | null }>;
+  /** The canary's request figures over other windows (burn-rate rules), by window length in ms. */
+  canaryWindows?: Record<number, Measurement>;
+  /** External signals received since the release started, by name: their times. */
+  signals?: Record<string, number[]>;
+  /** Counts of both revisions since the canary started (the sequential judge); set by the core. */
+  accumulated?: Accumulated;
 }
 
 /**
- * The threshold judge: one rule, one evaluation. Returns Pass, Fail or Inconclusive with the
- * figures that decided it. Too few samples is Inconclusive, never Pass.
+ * One rule, one evaluation: Pass, Fail or Inconclusive with the figures that decided it and a
+ * reason a person can read. Too little data is Inconclusive, never Pass.
  */
 export function judgeRule(rule: Rule, contract: RollbackContract, obs: Observation, at: number): Verdict {
-  const minSamples = rule.minSamples ?? contract.minSamples;
-  const vsBaseline = rule.failIf.reference === 'baseline';
-  const base = { rule: rule.name, metric: rule.metric, at };
-  const inconclusive = (reason: string, canarySamples = 0, baselineSamples = 0): Verdict => ({
-    ...base, outcome: 'Inconclusive', canary: null, baseline: null, threshold: null, canarySamples, baselineSamples, reason,
-  });
-
-  if (rule.metric === 'instance_crashes') {
-    const baseline = obs.baselineCrashes;
-    const threshold = thresholdOf(rule.failIf, baseline);
-    if (threshold === null) return inconclusive('no baseline');
-    return decide(rule, obs.canaryCrashes, vsBaseline ? baseline : null, threshold, 0, 0, base);
+  switch (rule.metric) {
+    case 'query':
+      return judgeQuery(rule, obs, at);
+    case 'burn_rate':
+      return judgeBurnRate(rule, contract, obs, at);
+    case 'signal':
+      return judgeSignal(rule, obs, at);
+    default:
+      return judgeMetric(rule, contract, obs, at);
   }
-
-  // Sample counts are reported whatever the verdict, so a person sees how far the data is.
-  const baselineSamples = obs.baseline.kind === 'stats' ? obs.baseline.stats.requests : 0;
-  const canaryProblem = unusable(obs.canary, 'canary');
-  if (canaryProblem !== null) return inconclusive(canaryProblem, 0, baselineSamples);
-  const canary = (obs.canary as { kind: 'stats'; stats: WindowStats }).stats;
-  if (canary.requests < minSamples) {
-    return inconclusive(`${canary.requests} of ${minSamples} canary requests needed in the window`, canary.requests, baselineSamples);
-  }
-  let baselineValue: number | null = null;
-  if (vsBaseline) {
-    const baselineProblem = unusable(obs.baseline, 'baseline');
-    if (baselineProblem !== null) return inconclusive(baselineProblem, canary.requests);
-    const baseline = (obs.baseline as { kind: 'stats'; stats: WindowStats }).stats;
-    if (baseline.requests < minSamples) {
-      return inconclusive(`${baseline.requests} of ${minSamples} baseline requests needed in the window`, canary.requests, baselineSamples);
-    }
-    baselineValue = metricValue(rule.metric, baseline);
-  }
-  const canaryValue = metricValue(rule.metric, canary);
-  const threshold = thresholdOf(rule.failIf, baselineValue);
-  if (canaryValue === null || threshold === null) return inconclusive('the metric could not be computed', canary.requests, baselineSamples);
-  return decide(rule, canaryValue, baselineValue, threshold, canary.requests, baselineSamples, base);
 }
 
-function decide(
-  rule: Rule,
-  canary: number,
-  baseline: number | null,
-  threshold: number,
-  canarySamples: number,
-  baselineSamples: number,
-  base: { rule: string; metric: MetricName; at: number },
-): Verdict {
-  const failed = rule.failIf.op === 'above' ? canary > threshold : canary < threshold;
-  const figures = `canary ${formatFigure(rule.metric, canary)}${baseline !== null ? `, baseline ${formatFigure(rule.metric, baseline)}` : ''}`;
-  const reason = failed
-    ? `${rule.metric} ${figures}: fails "${describeCondition(rule)}" (threshold ${formatFigure(rule.metric, threshold)})`
-    : `${rule.metric} ${figures}: within "${describeCondition(rule)}" (threshold ${formatFigure(rule.metric, threshold)})`;
-  return { ...base, outcome: failed ? 'Fail' : 'Pass', canary, baseline, threshold, canarySamples, baselineSamples, reason };
+/** Whether this observation carries a provider error (for the contract's metricsErrors policy). */
+export function providerError(obs: Observation): string | null {
+  for (const m of [obs.canary, obs.baseline, ...Object.values(obs.canaryWindows ?? {})]) if (m.kind === 'error') return m.message;
+  for (const q of Object.values(obs.queries ?? {})) {
+    for (const r of [q.canary, q.baseline]) if (r?.kind === 'error') return r.message;
+  }
+  return null;
 }

@@ -1,5 +1,5 @@
 import type { ServiceEvent } from './events.ts';
-import type { ReleaseState, RevisionRuntime, ServiceState } from './state.ts';
+import { isActive, RELEASE_DEFAULTS, type ReleaseState, type RevisionRuntime, type ServiceState } from './state.ts';
 
 /** How long crash times are kept for the instance_crashes metric. */
 const CRASH_MEMORY_MS = 3_600_000;
@@ -17,15 +17,45 @@ function withRuntime(state: ServiceState, key: string, patch: Partial<RevisionRu
 
 /** Fold one event into the state. Pure: the same events always give the same state. */
 export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
-  const s: ServiceState = { ...state, seq: Math.max(state.seq, event.seq) };
+  // `routes ?? []`: projections stored before cohort routes existed.
+  const s: ServiceState = { ...state, routes: state.routes ?? [], seq: Math.max(state.seq, event.seq) };
   switch (event.type) {
     case 'spec.applied':
     case 'driver.failed':
       return s;
+    // Governance is folded by core/plan/governance-state.ts, not into the service state.
+    case 'environments.applied':
+    case 'plan.requested':
+    case 'gate.evaluated':
+    case 'plan.decided':
+    case 'approval.given':
+    case 'gate.overridden':
+    case 'postmortem.opened':
+      return s;
     case 'traffic.applied':
       return { ...s, appliedWeights: event.weights };
     case 'release.started':
-      return { ...s, release: event.release, releases: Math.max(s.releases, event.release.number) };
+      return { ...s, release: { ...RELEASE_DEFAULTS, ...event.release }, releases: Math.max(s.releases, event.release.number) };
+    case 'routes.set':
+      return { ...s, routes: event.routes };
+    case 'contract.frozen':
+      return withRelease(s, { contract: event.contract, contractFrozen: true });
+    case 'smoke.started':
+      return withRelease(s, { smoke: { index: event.index, startedAt: event.at, ok: null, detail: null } });
+    case 'smoke.finished': {
+      const smoke = s.release?.smoke;
+      if (!smoke || smoke.index !== event.index) return s;
+      return withRelease(s, { smoke: { ...smoke, ok: event.ok, detail: event.detail } });
+    }
+    case 'probe.failed':
+    case 'rollback.gradualRefused':
+      return s;
+    case 'release.verifying':
+      return withRelease(s, { status: 'Verifying', completing: false, verifyingSince: event.at, pause: null });
+    case 'rollback.gradual':
+      return withRelease(s, { revert: { steps: event.steps, intervalMs: event.intervalMs, nextAt: event.at + event.intervalMs } });
+    case 'target.retireScheduled':
+      return withRelease(s, { retire: { key: event.key, at: event.until } });
     case 'target.starting':
       return {
         ...s,
@@ -41,8 +71,10 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
       const crashes = [...rt.crashes.filter((t) => t > event.at - CRASH_MEMORY_MS), event.at];
       return withRuntime(s, event.key, { crashes });
     }
-    case 'target.stopping':
-      return withRuntime(s, event.key, { status: 'stopping' });
+    case 'target.stopping': {
+      const stopping = withRuntime(s, event.key, { status: 'stopping' });
+      return stopping.release?.retire?.key === event.key ? withRelease(stopping, { retire: null }) : stopping;
+    }
     case 'target.stopped': {
       const runtimes = { ...s.runtimes };
       delete runtimes[event.key];
@@ -52,8 +84,15 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     }
     case 'step.started':
       return withRelease(s, { stepIndex: event.index, stepStartedAt: event.at, status: 'Progressing', pause: null });
-    case 'traffic.shifted':
-      return { ...s, weights: event.weights };
+    case 'traffic.shifted': {
+      // A gradual revert consumes its steps as it shifts; it is done at 0.
+      const revert = s.release?.revert;
+      if (!revert) return { ...s, weights: event.weights };
+      const canary = event.weights[s.release!.to.key] ?? 0;
+      const rest = revert.steps.filter((w) => w < canary);
+      const next = canary === 0 ? null : { ...revert, steps: rest, nextAt: event.at + revert.intervalMs };
+      return withRelease({ ...s, weights: event.weights }, { revert: next });
+    }
     case 'analysis.evaluated': {
       const r = s.release;
       if (r === null) return s;
@@ -67,7 +106,8 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
           last: v,
         };
       }
-      return withRelease(s, { rules, analysedAt: event.at });
+      const metricsErrors = event.metricsError ? (r.metricsErrors ?? 0) + 1 : 0;
+      return withRelease(s, { rules, analysedAt: event.at, metricsErrors, ...(event.accumulated && { accumulated: event.accumulated }) });
     }
     case 'release.paused':
       return withRelease(s, {
@@ -81,7 +121,7 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
       const rules = Object.fromEntries(
         Object.entries(r.rules).map(([k, v]) => [k, { ...v, inconclusiveSince: v.inconclusiveSince === null ? null : event.at }]),
       );
-      return withRelease(s, { status: 'Progressing', pause: null, rules });
+      return withRelease(s, { status: 'Progressing', pause: null, rules, metricsErrors: 0 });
     }
     case 'release.promoted':
       return s;
@@ -107,8 +147,13 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
       return { ...s, degraded: event.reason };
     case 'service.recovered':
       return { ...s, degraded: null };
+    case 'signal.received': {
+      const r = s.release;
+      if (!isActive(r)) return s;
+      return withRelease(s, { signals: { ...r.signals, [event.signal]: [...(r.signals?.[event.signal] ?? []), event.at] } });
+    }
     case 'service.deleted':
-      return { ...s, stable: null, weights: {}, appliedWeights: {}, runtimes: {}, release: null, degraded: null };
+      return { ...s, stable: null, weights: {}, appliedWeights: {}, runtimes: {}, release: null, degraded: null, routes: [] };
   }
 }
 

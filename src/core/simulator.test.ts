@@ -27,6 +27,33 @@ test('background noise: with 0.1% errors on both sides, the threshold judge need
   assert.ok(falseRollbacks <= 6, `${falseRollbacks} false rollbacks of 300`);
 });
 
+test('background noise: the sequential judge holds its bound where the threshold judge does not', () => {
+  // Same streams (0.1% errors on both sides, minSamples 50) judged both ways at every 1 s look.
+  const noisy = { errorRate: 0.001, latencyMs: 20 };
+  const sequential = contract({ rules: contract().rules.map((r) => ({ ...r, judge: 'sequential' as const })) });
+  let thresholdFalse = 0;
+  let sequentialFalse = 0;
+  for (let seed = 1; seed <= 300; seed++) {
+    if (simulate({ ...base, seed, stable: noisy, canary: noisy }).state.release!.status === 'RolledBack') thresholdFalse++;
+    if (simulate({ ...base, seed, stable: noisy, canary: noisy, contract: sequential }).state.release!.status === 'RolledBack') sequentialFalse++;
+  }
+  assert.ok(sequentialFalse <= 3, `sequential: ${sequentialFalse} false rollbacks of 300 (bound 1%)`);
+  assert.ok(thresholdFalse > sequentialFalse, `threshold ${thresholdFalse} vs sequential ${sequentialFalse}`);
+});
+
+test('the sequential judge rolls back failing and slow canaries, clear failures before the 50% step', () => {
+  const sequential = contract({ rules: contract().rules.map((r) => ({ ...r, judge: 'sequential' as const })) });
+  for (let seed = 1; seed <= 100; seed++) {
+    const failing = simulate({ ...base, seed, contract: sequential, canary: { errorRate: 0.05 + (seed % 20) * 0.05, latencyMs: 20 } });
+    assert.equal(failing.state.release!.status, 'RolledBack', `seed ${seed}`);
+    assert.equal(failing.state.release!.rollback!.trigger, 'error_rate');
+    const peak = Math.max(...failing.events.map((e) => (e.type === 'traffic.shifted' ? (e.weights['2'] ?? 0) : 0)));
+    assert.ok(peak <= (seed % 20 === 0 ? 50 : 10), `seed ${seed} (${5 + (seed % 20) * 5}% errors) reached ${peak}%`);
+    const slow = simulate({ ...base, seed, contract: sequential, canary: { errorRate: 0, latencyMs: 820 } });
+    assert.equal(slow.state.release!.rollback?.trigger, 'latency_p95', `seed ${seed}`);
+  }
+});
+
 test('300 failing releases (5–100% errors) are all rolled back on error_rate before the 50% step', () => {
   for (let seed = 1; seed <= 300; seed++) {
     const errorRate = 0.05 + (seed % 20) * 0.05;

@@ -1,10 +1,10 @@
 import { type Command, type Input } from './decision.ts';
 import { analysisDue, decide } from './decide.ts';
 import type { ServiceEvent } from './events.ts';
-import { record } from './histogram.ts';
+import { merge, record } from './histogram.ts';
 import { reduce } from './reduce.ts';
 import { emptyState, type ServiceState } from './state.ts';
-import type { HistogramCounts, Measurement, RollbackContract, Step, WindowStats } from './types.ts';
+import type { HistogramCounts, Measurement, RequestTotals, RollbackContract, Step, WindowStats } from './types.ts';
 
 /**
  * A pure, seeded simulation of a service under a release: synthetic traffic with known truth,
@@ -90,6 +90,8 @@ export function simulate(o: SimulationOptions): SimulationResult {
   let state = emptyState('sim');
   let seq = 0;
   const windows: Record<string, RollingWindow> = {};
+  // The data plane's counters since it started, as the built-in proxy reports them.
+  const counters: Record<string, RequestTotals> = {};
   const totals = { canaryRequests: 0, canaryErrors: 0 };
 
   const feed = (input: Input, now: number, actor = 'sim'): void => {
@@ -131,13 +133,19 @@ export function simulate(o: SimulationOptions): SimulationResult {
       }
       if (key === '2') { totals.canaryRequests += n; totals.canaryErrors += slot.errors; }
       (windows[key] ??= new RollingWindow()).add(slot, o.contract.windowMs);
+      const c = (counters[key] ??= { requests: 0, errors: 0, latency: {}, since: start });
+      c.requests += n;
+      c.errors += slot.errors;
+      merge(c.latency, slot.latency);
     }
     if (analysisDue(state, now)) {
       const measure = (key: string | undefined): Measurement => {
         if (key === undefined) return { kind: 'noData' };
         if (o.metricsErrorRate !== undefined && random() < o.metricsErrorRate) return { kind: 'error', message: 'simulated provider failure' };
         const stats = windows[key]?.stats(o.contract.windowMs);
-        return stats === undefined || stats.requests === 0 ? { kind: 'noData' } : { kind: 'stats', stats };
+        const c = counters[key];
+        if (stats === undefined || stats.requests === 0 || c === undefined) return { kind: 'noData' };
+        return { kind: 'stats', stats, totals: { ...c, latency: { ...c.latency } } };
       };
       const r = state.release!;
       feed({ type: 'observation', observation: { canary: measure(r.to.key), baseline: measure(r.from?.key), canaryCrashes: 0, baselineCrashes: 0 } }, now, 'sluice-controller');

@@ -1,4 +1,6 @@
-import type { Instance, Phase, RollbackContract, RollbackLog, Step, Verdict, Weights } from './types.ts';
+import type { Accumulated } from './accumulate.ts';
+import type { CohortRoute, ReleasePlan, ReleaseStep } from './strategy.ts';
+import type { Instance, Phase, RollbackContract, RollbackLog, Verdict, Weights } from './types.ts';
 
 /** A revision as the core knows it: its key (route and metrics key) and its version label. */
 export interface RevisionRef {
@@ -19,11 +21,17 @@ export interface RevisionRuntime extends RevisionRef {
 /** Why a release was started. */
 export type ReleaseKind = 'deploy' | 'canary' | 'retry' | 'undo';
 
-/** Where a release stands; `Succeeded`, `RolledBack` and `Aborted` are final. */
-export type ReleaseStatus = 'Starting' | 'Progressing' | 'Paused' | 'Succeeded' | 'RolledBack' | 'Aborted' | 'Failed';
+/**
+ * Where a release stands; `Succeeded`, `RolledBack` and `Aborted` are final. `Verifying`: all
+ * traffic is on the new revision, still watched by the contract, the old one kept running.
+ */
+export type ReleaseStatus = 'Starting' | 'Progressing' | 'Paused' | 'Verifying' | 'Succeeded' | 'RolledBack' | 'Aborted' | 'Failed';
+
+/** Why a release waits: a pause step, a user, analysis without data, or a failed gate with `onFail: pause`. */
+export type PauseReason = 'step' | 'user' | 'inconclusive' | 'failed';
 
 export interface PauseState {
-  reason: 'step' | 'user' | 'inconclusive';
+  reason: PauseReason;
   detail: string;
   by: string;
   at: number;
@@ -46,7 +54,9 @@ export interface ReleaseState {
   /** The stable revision when the release started (null for a first deploy). */
   from: RevisionRef | null;
   to: RevisionRef;
-  steps: Step[];
+  steps: ReleaseStep[];
+  /** The rest of the release plan: strategy, verify window, probes, scale-down delay. */
+  plan: Omit<ReleasePlan, 'steps'>;
   contract: RollbackContract;
   status: ReleaseStatus;
   startedAt: number;
@@ -61,10 +71,36 @@ export interface ReleaseState {
   rules: Record<string, RuleState>;
   /** When the contract was last evaluated (for the interval). */
   analysedAt: number | null;
+  /** Evaluations in a row in which the metrics provider failed (absent: none yet). */
+  metricsErrors?: number;
+  /** External signals received during the release: name → times. */
+  signals?: Record<string, number[]>;
+  /** Both revisions' counts since the canary started, for the sequential judge. */
+  accumulated?: Accumulated;
   rollback: RollbackLog | null;
   /** Failure of a first deploy or similar, for people to read. */
   error: string | null;
+  /** The smoke check of the current (or last) smoke step: null while it runs. */
+  smoke: { index: number; startedAt: number; ok: boolean | null; detail: string | null } | null;
+  /** Since when the release is Verifying (null: it is not, or not yet). */
+  verifyingSince: number | null;
+  /** A gradual revert in progress: the canary weights still to go through, and when the next is due. */
+  revert: { steps: number[]; intervalMs: number; nextAt: number } | null;
+  /** The replaced revision, kept warm after success, is stopped at `at`. */
+  retire: { key: string; at: number } | null;
+  /** Baseline rules were turned into fixed thresholds when the baseline stopped taking traffic. */
+  contractFrozen: boolean;
 }
+
+/** Defaults for fields added after a release was recorded, so old logs replay. */
+export const RELEASE_DEFAULTS = {
+  plan: { strategy: 'canary', blueGreen: null, scaleDownDelayMs: 0, verifyMs: 0, probes: null },
+  smoke: null,
+  verifyingSince: null,
+  revert: null,
+  retire: null,
+  contractFrozen: false,
+} satisfies Partial<ReleaseState>;
 
 export interface ServiceState {
   service: string;
@@ -81,18 +117,21 @@ export interface ServiceState {
   releases: number;
   /** Why the service is Degraded, or null. */
   degraded: string | null;
+  /** Cohort routes the router serves before the weights (canary setHeaderRoute, blue-green preview). */
+  routes: CohortRoute[];
   /** Sequence of the last event folded in. */
   seq: number;
 }
 
 export function emptyState(service: string): ServiceState {
-  return { service, stable: null, weights: {}, appliedWeights: {}, runtimes: {}, release: null, releases: 0, degraded: null, seq: 0 };
+  return { service, stable: null, weights: {}, appliedWeights: {}, runtimes: {}, release: null, releases: 0, degraded: null, routes: [], seq: 0 };
 }
 
-export type ActiveRelease = ReleaseState & { status: 'Starting' | 'Progressing' | 'Paused' };
+export type ActiveRelease = ReleaseState & { status: 'Starting' | 'Progressing' | 'Paused' | 'Verifying' };
 
 export function isActive(release: ReleaseState | null | undefined): release is ActiveRelease {
-  return release != null && (release.status === 'Starting' || release.status === 'Progressing' || release.status === 'Paused');
+  const s = release?.status;
+  return s === 'Starting' || s === 'Progressing' || s === 'Paused' || s === 'Verifying';
 }
 
 /** The phase the API and CLI show. */
@@ -106,6 +145,8 @@ export function phaseOf(state: ServiceState): Phase {
       return 'Progressing';
     case 'Paused':
       return 'Paused';
+    case 'Verifying':
+      return 'Verifying';
     case 'RolledBack':
       return 'RolledBack';
     case 'Aborted':
@@ -115,6 +156,13 @@ export function phaseOf(state: ServiceState): Phase {
     case 'Succeeded':
       return 'Healthy';
   }
+}
+
+/** Whether the release's new revision takes any traffic: a weight, or a cohort route to it. */
+export function canaryTakesTraffic(state: ServiceState): boolean {
+  const r = state.release;
+  if (!isActive(r)) return false;
+  return (state.weights[r.to.key] ?? 0) > 0 || state.routes.some((route) => route.key === r.to.key);
 }
 
 /** The canary's current weight (0 when no release is active). */

@@ -11,6 +11,8 @@ export const PHASES = [
   'Progressing',
   /** A release waits: at an indefinite pause step, by a user's pause, or after inconclusive analysis. */
   'Paused',
+  /** At 100% on the new revision for the verify window, still watched by the contract; a failure rolls back. */
+  'Verifying',
   /** The last release failed its rollback contract and all traffic went back to stable. */
   'RolledBack',
   /** The last release was stopped by a user; all traffic went back to stable. */
@@ -52,15 +54,73 @@ export interface Condition {
   times?: number;
 }
 
-export interface Rule {
+/** What every rule has, whatever it watches. */
+export interface RuleCommon {
   /** Unique within the contract; defaults to `<metric>` (suffixed when repeated). */
   name: string;
-  metric: MetricName;
-  failIf: Condition;
   /** Per-rule overrides of the contract's defaults. */
   minSamples?: number;
   consecutive?: number;
   failureLimit?: number | null;
+}
+
+/** A request metric the router's data plane measures per revision (the metrics provider's `collect`). */
+export interface MetricRule extends RuleCommon {
+  metric: MetricName;
+  failIf: Condition;
+  /** How the canary is judged: `sequential` (anytime-valid, on counts since the canary started) or `threshold` (on the window). */
+  judge?: LiveJudge;
+}
+
+export const LIVE_JUDGES = ['sequential', 'threshold'] as const;
+export type LiveJudge = (typeof LIVE_JUDGES)[number];
+/** Metrics the sequential judge can test (rates on counts, latency quantiles on histograms). */
+export const SEQUENTIAL_METRICS: readonly MetricName[] = ['error_rate', 'latency_p50', 'latency_p90', 'latency_p95', 'latency_p99'];
+
+/** A provider query (PromQL, an HTTP JSON endpoint) run for the canary and, for baseline rules, the stable revision. */
+export interface QueryRule extends RuleCommon {
+  metric: 'query';
+  /** The query template: `${version}`, `${service}` and `${window}` are filled in per evaluation. */
+  query: string;
+  failIf: Condition;
+}
+
+/**
+ * Multi-window error-budget burn rate on the canary (the SRE workbook's alerting form): fails
+ * when, for any window pair, the canary burns its budget faster than `factor` over both the long
+ * and the short window. Burn rate = error rate / (1 − objective).
+ */
+export interface BurnRateRule extends RuleCommon {
+  metric: 'burn_rate';
+  /** The SLO as a fraction, e.g. 0.999. */
+  objective: number;
+  windows: BurnWindow[];
+}
+
+export interface BurnWindow {
+  longMs: number;
+  shortMs: number;
+  factor: number;
+}
+
+/** External signals (a complaint, a pager, a support ticket) posted to the API: fail at `count` within `withinMs`. */
+export interface SignalRule extends RuleCommon {
+  metric: 'signal';
+  signal: string;
+  count: number;
+  withinMs: number;
+}
+
+export type Rule = MetricRule | QueryRule | BurnRateRule | SignalRule;
+
+/** What a rule watches: a request metric, or one of the other kinds of rule. */
+export type RuleMetric = Rule['metric'];
+
+/** What happens when the metrics provider keeps failing: the release pauses (default) or rolls back. */
+export interface MetricsErrorPolicy {
+  /** Consecutive evaluations with a provider error before acting. */
+  limit: number;
+  action: 'pause' | 'rollback';
 }
 
 /** The explicit thresholds a release is held to for its whole life. */
@@ -77,6 +137,7 @@ export interface RollbackContract {
   failureLimit: number | null;
   /** A rule Inconclusive for this long pauses the release. */
   maxInconclusiveMs: number;
+  metricsErrors: MetricsErrorPolicy;
   rules: Rule[];
 }
 
@@ -85,7 +146,7 @@ export type VerdictOutcome = 'Pass' | 'Fail' | 'Inconclusive';
 /** One rule's judgement, with the figures that decided it. */
 export interface Verdict {
   rule: string;
-  metric: MetricName;
+  metric: RuleMetric;
   outcome: VerdictOutcome;
   /** The canary's value, if measured. */
   canary: number | null;
@@ -98,6 +159,9 @@ export interface Verdict {
   /** A sentence a person can read at 3 a.m. */
   reason: string;
   at: number;
+  /** The judge that decided (absent: threshold) and, for the sequential judge, its evidence. */
+  judge?: LiveJudge;
+  evidence?: { eValue: number; eThreshold: number; alpha: number };
 }
 
 /** A log-bucketed latency histogram: bucket index → count (see histogram.ts). */
@@ -112,9 +176,26 @@ export interface WindowStats {
   windowMs: number;
 }
 
+/**
+ * Counters since the data plane started, like Prometheus counters: they only grow, and `since`
+ * changes when they restart from zero. The sequential judge accumulates their increments.
+ */
+export interface RequestTotals {
+  requests: number;
+  errors: number;
+  latency: HistogramCounts;
+  since: number;
+}
+
 /** A provider never reports zero for "I have nothing": it says noData, or error. */
 export type Measurement =
-  | { kind: 'stats'; stats: WindowStats }
+  | { kind: 'stats'; stats: WindowStats; totals?: RequestTotals }
+  | { kind: 'noData' }
+  | { kind: 'error'; message: string };
+
+/** The value of one query rule (PromQL, an HTTP endpoint) for one version over a window. */
+export type QueryResult =
+  | { kind: 'value'; value: number }
   | { kind: 'noData' }
   | { kind: 'error'; message: string };
 

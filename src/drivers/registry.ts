@@ -4,20 +4,36 @@
  */
 import type { DriverSchemas } from '../spec/index.ts';
 import type { DriverContext, DriverFactory, MetricsProvider, Router, Target, TargetFactory } from './types.ts';
+import type { Notifier, NotifierFactory } from './notifiers/types.ts';
+import { webhookNotifier } from './notifiers/webhook/index.ts';
 import { builtinMetrics } from './metrics/builtin/index.ts';
+import { prometheusMetrics } from './metrics/prometheus/index.ts';
+import { webMetrics } from './metrics/web/index.ts';
 import { builtinRouter } from './routers/builtin/index.ts';
+import { commandTarget } from './targets/command/index.ts';
 import { processTarget } from './targets/process/index.ts';
 import { staticTarget } from './targets/static/index.ts';
 
-export const targets: Record<string, TargetFactory> = { process: processTarget, static: staticTarget };
+export const targets: Record<string, TargetFactory> = {
+  process: processTarget,
+  static: staticTarget,
+  command: commandTarget,
+};
 export const routers: Record<string, DriverFactory<Router>> = { builtin: builtinRouter };
-export const metricsProviders: Record<string, DriverFactory<MetricsProvider>> = { builtin: builtinMetrics };
+export const metricsProviders: Record<string, DriverFactory<MetricsProvider>> = {
+  builtin: builtinMetrics,
+  prometheus: prometheusMetrics,
+  web: webMetrics,
+};
+export const notifiers: Record<string, NotifierFactory> = {
+  webhook: webhookNotifier,
+};
 
 /** The config schemas, for the spec parser and the JSON Schema export. */
 export function driverSchemas(): DriverSchemas {
   const pick = <T extends { config: DriverSchemas['targets'][string] }>(m: Record<string, T>) =>
     Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.config]));
-  return { targets: pick(targets), routers: pick(routers), metrics: pick(metricsProviders) };
+  return { targets: pick(targets), routers: pick(routers), metrics: pick(metricsProviders), notifiers: pick(notifiers) };
 }
 
 function lookup<T>(kind: string, table: Record<string, T>, name: string): T {
@@ -34,12 +50,20 @@ export function targetConfigSchema(name: string) {
   return lookup('target', targets, name).config;
 }
 
+/*
+ * Router, metrics and notifier configs come from a parsed spec: the driver's schema already
+ * validated and normalised them (durations in ms …), so they are not parsed a second time.
+ */
+
 export function createRouter(config: { driver: string }, ctx: DriverContext): Router {
-  const factory = lookup('router', routers, config.driver);
-  return factory.create(factory.config.parse(config), ctx);
+  return lookup('router', routers, config.driver).create(config, ctx);
 }
 
 export function createMetricsProvider(config: { provider: string }, ctx: DriverContext): MetricsProvider {
-  const factory = lookup('metrics', metricsProviders, config.provider);
-  return factory.create(factory.config.parse(config), ctx);
+  return lookup('metrics', metricsProviders, config.provider).create(config, ctx);
+}
+
+/** One `spec.notifications[]` entry; throws on an unknown driver or a config its driver refuses. */
+export function createNotifier(config: { driver: string }, ctx: DriverContext): Notifier {
+  return lookup('notifier', notifiers, config.driver).create(config, ctx);
 }

@@ -4,7 +4,7 @@
  * fetch and act; they never decide pass or fail (the core judges).
  */
 import type { z } from 'zod';
-import type { Instance, Measurement, WindowStats } from '../core/types.ts';
+import type { Instance, Measurement, QueryResult, WindowStats } from '../core/types.ts';
 
 /** What every driver instance is given: which service, and a private folder for its state. */
 export interface DriverContext {
@@ -66,6 +66,16 @@ export interface RouteBackend {
 export interface RouteTable {
   backends: RouteBackend[];
   stickiness?: { header?: string; cookie?: string };
+  /**
+   * Cohort routes, checked before the weights: a request whose header (or cookie) equals `value`
+   * goes to backend `key` whatever its weight (canary `setHeaderRoute` steps, blue-green preview).
+   */
+  routes?: HeaderRoute[];
+}
+
+export interface HeaderRoute {
+  key: string;
+  match: { header: string; value: string } | { cookie: string; value: string };
 }
 
 export interface Router {
@@ -84,6 +94,14 @@ export interface Router {
 export interface MetricsProvider {
   /** Figures per revision key over the last `windowMs`. Missing data is `noData`, never zeros. */
   collect(keys: string[], windowMs: number): Promise<Record<string, Measurement>>;
+  /**
+   * Providers that answer queries (PromQL, an HTTP JSON endpoint): the value of one query whose
+   * placeholders (`${version}`, `${service}`, `${window}`) the engine has already filled in.
+   * Errors and timeouts resolve to `{ kind: 'error' }`; an empty answer is `noData`, never 0.
+   */
+  query?(query: string, windowMs: number): Promise<QueryResult>;
+  /** How a version or service name must be escaped inside this provider's queries (PromQL string, URL). */
+  escapeQueryValue?(value: string): string;
   close(): Promise<void>;
 }
 
@@ -101,4 +119,4 @@ export interface DriverFactory<T, C = any> {
   create(config: C, ctx: DriverContext): T;
 }
 
-export type { Instance, Measurement, WindowStats };
+export type { Instance, Measurement, QueryResult, WindowStats };

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import type { Command } from '../core/decision.ts';
+import { CONTROLLER } from '../core/events.ts';
 import { isActive } from '../core/state.ts';
 import { driverSchemas } from '../drivers/registry.ts';
 import { parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
 import type { Store, StoredRevision, StoredService } from '../store/types.ts';
 import { notFound, SluiceError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
+import { NotificationHub } from './notifications.ts';
 import { ServiceController, type ControllerDeps } from './service-controller.ts';
 import { historyOf, statusOf, type ReleaseView, type ServiceStatus } from './status.ts';
 
@@ -42,9 +44,13 @@ export class Engine {
   readonly #store: Store;
   readonly #deps: ControllerDeps;
   readonly #controllers = new Map<string, ServiceController>();
+  readonly #notifications: NotificationHub;
 
   private constructor(o: EngineOptions) {
     this.#store = o.store;
+    this.#notifications = new NotificationHub(this.bus, o.dataDir, o.log, (service, error) => {
+      void this.#controllers.get(service)?.record([{ type: 'driver.failed', driver: 'notifier', operation: 'create', error }], CONTROLLER).catch(() => undefined);
+    });
     this.#deps = {
       store: o.store, bus: this.bus, now: o.now ?? Date.now, dataDir: o.dataDir, log: o.log,
       ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
@@ -57,6 +63,7 @@ export class Engine {
     const engine = new Engine(o);
     for (const record of await o.store.services()) {
       engine.#controllers.set(record.name, await ServiceController.open(record, engine.#deps));
+      engine.#configureNotifications(record.name, record.spec as ServiceSpec);
     }
     return engine;
   }
@@ -93,6 +100,7 @@ export class Engine {
       const changed = JSON.stringify(existing.spec) !== JSON.stringify(spec) || existing.revisionKey !== same.key;
       await this.#store.putService(record(same.key));
       controller.reconfigure(record(same.key));
+      this.#configureNotifications(name, spec);
       await controller.record([{ type: 'spec.applied', revision: null, templateChanged: false, file: o.file }], o.actor);
       let message = changed ? 'configuration updated; no release needed' : 'unchanged';
       if (same === stable && isActive(controller.state.release)) {
@@ -116,6 +124,7 @@ export class Engine {
     } else {
       c.reconfigure(record(revision.key));
     }
+    this.#configureNotifications(name, spec);
     const ref = { key: revision.key, version: revision.version };
     await c.record([{ type: 'spec.applied', revision: ref, templateChanged: true, file: o.file }], o.actor);
     const first = c.state.stable === null;
@@ -156,6 +165,14 @@ export class Engine {
     return this.status(name);
   }
 
+  /** Record an external signal; the release in progress (if any) counts it for its signal rules. */
+  async signal(name: string, body: { signal: string; detail?: string; source?: string }, actor: string): Promise<{ signal: string; counted: boolean; release: string | null }> {
+    const c = this.#controller(name);
+    await c.input({ type: 'signal', signal: body.signal, detail: body.detail ?? null, source: body.source ?? null }, actor);
+    const r = c.state.release;
+    return { signal: body.signal, counted: isActive(r), release: isActive(r) ? r.id : null };
+  }
+
   /** Undo a release in progress (abort), or release an earlier revision again (the previous stable one by default). */
   async #undo(c: ServiceController, toRevision: string | undefined, actor: string): Promise<void> {
     if (isActive(c.state.release) && toRevision === undefined) {
@@ -176,6 +193,7 @@ export class Engine {
     }
     const existing = await this.#store.service(c.service);
     await this.#store.putService({ ...existing!, spec: rev.spec, revisionKey: rev.key, updatedAt: Date.now() });
+    this.#configureNotifications(c.service, rev.spec as ServiceSpec);
     await this.#start(c, 'undo', rev, actor);
   }
 
@@ -209,12 +227,19 @@ export class Engine {
     this.#controllers.delete(name);
     await c.shutdown();
     await c.record([{ type: 'service.deleted' }], actor);
+    this.#notifications.configure(name, []);
     await this.#store.deleteService(name);
+  }
+
+  /** Specs stored before notifications existed have none. */
+  #configureNotifications(name: string, spec: ServiceSpec): void {
+    this.#notifications.configure(name, spec.spec.notifications ?? []);
   }
 
   /** Detach from everything; instances and data planes keep serving for the next start. */
   async close(): Promise<void> {
     await Promise.allSettled([...this.#controllers.values()].map((c) => c.close()));
     this.#controllers.clear();
+    await this.#notifications.close();
   }
 }

@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   SPEC_INVALID: { status: 400, retryable: false },
   BAD_REQUEST: { status: 400, retryable: false },
   UNAUTHORIZED: { status: 401, retryable: false },
+  FORBIDDEN: { status: 403, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },
   CONFLICT: { status: 409, retryable: true },
   INTERNAL: { status: 500, retryable: true },

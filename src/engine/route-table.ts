@@ -10,7 +10,7 @@ import type { RouteTable } from '../drivers/types.ts';
 export function routeTableOf(state: ServiceState, stickiness?: RouteTable['stickiness']): { table: RouteTable; missing: string[] } {
   const first = state.release?.to.key;
   const keys = Object.keys(state.weights).sort((a, b) => (a === first ? -1 : b === first ? 1 : Number(a) - Number(b)));
-  const backends = [];
+  const backends: RouteTable['backends'] = [];
   const missing: string[] = [];
   for (const key of keys) {
     const rt = state.runtimes[key];
@@ -27,5 +27,9 @@ export function routeTableOf(state: ServiceState, stickiness?: RouteTable['stick
     // Spread the weight of missing backends over the others in proportion (or evenly).
     for (const b of backends) b.weight = sum > 0 ? (b.weight * 100) / sum : 100 / backends.length;
   }
-  return { table: stickiness ? { backends, stickiness } : { backends }, missing };
+  const table: RouteTable = stickiness ? { backends, stickiness } : { backends };
+  // Cohort routes (canary setHeaderRoute, blue-green preview) go only to a backend in the table.
+  const routes = (state.routes ?? []).filter((r) => backends.some((b) => b.key === r.key));
+  if (routes.length > 0) table.routes = routes;
+  return { table, missing };
 }

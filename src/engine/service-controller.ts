@@ -5,16 +5,21 @@ import type { Action, Decision, Input } from '../core/decision.ts';
 import { CONTROLLER, type EventBody } from '../core/events.ts';
 import { replay } from '../core/reduce.ts';
 import { emptyState, type ServiceState } from '../core/state.ts';
+import { canaryPlan, type ReleasePlan, type ReleaseStep, type SmokeCheck } from '../core/strategy.ts';
 import type { Instance } from '../core/types.ts';
 import { createMetricsProvider, createRouter, createTarget } from '../drivers/registry.ts';
 import type { DriverContext, MetricsProvider, Router, Target, TargetRevision } from '../drivers/types.ts';
 import type { ServiceSpec } from '../spec/index.ts';
+import type { Strategy } from '../spec/strategy-schema.ts';
 import type { Store, StoredService } from '../store/types.ts';
 import type { EventBus } from './event-bus.ts';
 import { collectObservation } from './observe.ts';
+import { PreviewListener } from './preview-listener.ts';
+import { ProbeRunner } from './probe-runner.ts';
 import { messageOf, withRetry } from './retry.ts';
 import { targetRevisionOf } from './revision-config.ts';
 import { RouteKeeper } from './route-keeper.ts';
+import { runSmoke } from './smoke-runner.ts';
 
 export interface ControllerDeps {
   store: Store;
@@ -43,6 +48,10 @@ export class ServiceController {
   readonly #stops = new Map<string, Promise<void>>();
   #routes: RouteKeeper;
   #metrics: MetricsProvider;
+  readonly #probes: ProbeRunner;
+  /** Smoke checks running; aborted (their processes killed) when the controller stops. */
+  readonly #smokes = new Set<AbortController>();
+  #preview: PreviewListener | null;
   #lock: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #measuring = false;
@@ -62,6 +71,16 @@ export class ServiceController {
     const spec = record.spec as ServiceSpec;
     this.#routes = this.#routeKeeper(spec);
     this.#metrics = createMetricsProvider(spec.spec.metrics, this.#ctx);
+    this.#probes = new ProbeRunner((report) => {
+      void this.input({ type: 'probeFailed', ...report }, CONTROLLER).catch((err) => this.#fail('target', 'probe report', err));
+    });
+    this.#preview = this.#previewListener(spec);
+  }
+
+  /** Only a blue-green spec with a preview listener has one (it also cleans up after an earlier controller). */
+  #previewListener(spec: ServiceSpec): PreviewListener | null {
+    const preview = (spec.spec.strategy as Partial<Strategy>).plan?.blueGreen?.preview;
+    return preview !== undefined && 'listen' in preview ? new PreviewListener(spec.spec.router, this.#ctx) : null;
   }
 
   /** Rebuild the state from the log, re-attach to what is running, re-assert the routes, start the loop. */
@@ -76,6 +95,7 @@ export class ServiceController {
   /** A spec with a new router or metrics config replaces those drivers. */
   reconfigure(record: StoredService): void {
     const spec = record.spec as ServiceSpec;
+    this.#preview ??= this.#previewListener(spec);
     void this.#metrics.close();
     this.#metrics = createMetricsProvider(spec.spec.metrics, this.#ctx);
     if (this.#routes.sameConfig(spec.spec.router)) return;
@@ -87,7 +107,8 @@ export class ServiceController {
   }
 
   /** Feed one input to the core; records its events and performs its actions. */
-  async input(input: Input, actor: string): Promise<Decision> {
+  async input(given: Input, actor: string): Promise<Decision> {
+    const input = given.type === 'startRelease' && given.plan === undefined ? { ...given, plan: await this.#planOf(given.to.key, given.steps) } : given;
     const decision = await this.#exclusive(async () => {
       const now = this.#deps.now();
       const d = decide(this.state, input, now, actor);
@@ -118,18 +139,45 @@ export class ServiceController {
     return run;
   }
 
+  /** A release's plan comes from its revision's spec (a revision stored before plans existed runs its steps as a canary). */
+  async #planOf(key: string, steps: ReleaseStep[]): Promise<ReleasePlan> {
+    const stored = await this.#deps.store.revision(this.service, key);
+    return ((stored?.spec as ServiceSpec | undefined)?.spec.strategy as Partial<Strategy> | undefined)?.plan ?? canaryPlan(steps);
+  }
+
   async #perform(actions: Action[]): Promise<void> {
     for (const a of actions) {
-      if (a.kind === 'setWeights') {
+      if (a.kind === 'setWeights' || a.kind === 'setRoutes') {
         // Awaited: a rollback's weights are in force before anything else happens. The keeper
         // reports every table the router accepted as `weightsApplied`.
         await this.#routes.sync();
       } else if (a.kind === 'startTarget') {
         this.#startTarget(a.ref.key);
+      } else if (a.kind === 'runSmoke') {
+        this.#runSmoke(a.index, a.check, a.timeoutMs);
       } else {
         this.#stopTarget(a.key, a.drain);
       }
     }
+  }
+
+  /** Beside the loop: a smoke check never holds up a decision, least of all a rollback. */
+  #runSmoke(index: number, check: SmokeCheck, timeoutMs: number): void {
+    const abort = new AbortController();
+    this.#smokes.add(abort);
+    void (async () => {
+      const r = this.state.release;
+      const stored = r ? await this.#deps.store.revision(this.service, r.to.key) : null;
+      const env: Record<string, string> = { SLUICE_SERVICE: this.service };
+      if (r) Object.assign(env, { SLUICE_VERSION: r.to.version, SLUICE_REVISION: r.to.key });
+      const url = r ? this.state.runtimes[r.to.key]?.instances[0]?.url : undefined;
+      if (url !== undefined) env.SLUICE_CANARY_URL = url;
+      const outcome = await runSmoke(check, timeoutMs, { cwd: stored?.baseDir ?? process.cwd(), env, signal: abort.signal });
+      // A check cut short by a stopping controller is run again by the next one (see #resume).
+      if (!abort.signal.aborted) await this.input({ type: 'smokeResult', index, ...outcome }, CONTROLLER);
+    })()
+      .catch((err) => this.#fail('target', `smoke step ${index + 1}`, err))
+      .finally(() => this.#smokes.delete(abort));
   }
 
   #target(driver: string): Target {
@@ -190,6 +238,10 @@ export class ServiceController {
   }
 
   #resume(): void {
+    // A smoke check that was running when the controller stopped has no one waiting for it: run it again.
+    const r = this.state.release;
+    const step = r?.smoke && r.smoke.ok === null ? r.steps[r.smoke.index] : undefined;
+    if (r?.smoke && step?.kind === 'smoke' && r.stepIndex === r.smoke.index) this.#runSmoke(r.smoke.index, step.check, step.timeoutMs);
     for (const rt of Object.values(this.state.runtimes)) {
       if (rt.status === 'starting') this.#startTarget(rt.key);
       else if (rt.status === 'stopping') this.#stopTarget(rt.key, false);
@@ -224,6 +276,8 @@ export class ServiceController {
       }
       await this.input({ type: 'tick' }, CONTROLLER);
       if (!this.#routes.inSync()) await this.#routes.sync();
+      this.#probes.sync(this.state);
+      void this.#preview?.sync(this.state, (op, err) => this.#fail('router', op, err));
     } catch (err) {
       this.#deps.log.error({ service: this.service, err: messageOf(err) }, 'controller tick failed');
     } finally {
@@ -249,14 +303,18 @@ export class ServiceController {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
+    this.#probes.stop();
+    for (const smoke of this.#smokes) smoke.abort();
     await Promise.allSettled([...this.#starts.values()].map((s) => s.done));
-    await Promise.allSettled([this.#routes.close(), this.#metrics.close(), ...[...this.#targets.values()].map((t) => t.close())]);
+    await Promise.allSettled([this.#routes.close(), this.#metrics.close(), this.#preview?.close(), ...[...this.#targets.values()].map((t) => t.close())]);
   }
 
   /** Stop everything this service runs: its instances and its data plane. */
   async shutdown(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
+    this.#probes.stop();
+    for (const smoke of this.#smokes) smoke.abort();
     for (const s of this.#starts.values()) s.abort.abort();
     await Promise.allSettled([...this.#starts.values()].map((s) => s.done));
     await Promise.allSettled([...this.#stops.values()]);
@@ -268,6 +326,6 @@ export class ServiceController {
         this.#deps.log.warn({ service: this.service, err: messageOf(err) }, 'stopping an instance failed');
       }
     }
-    await Promise.allSettled([this.#routes.shutdown(), this.#metrics.close(), ...[...this.#targets.values()].map((t) => t.close())]);
+    await Promise.allSettled([this.#routes.shutdown(), this.#metrics.close(), this.#preview?.shutdown(), ...[...this.#targets.values()].map((t) => t.close())]);
   }
 }

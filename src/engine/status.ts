@@ -1,5 +1,6 @@
 import { isActive, phaseOf, type ReleaseState, type ServiceState } from '../core/state.ts';
-import type { Phase, RollbackLog, Step, Verdict } from '../core/types.ts';
+import { describeStep } from '../core/strategy.ts';
+import type { Phase, RollbackLog, Verdict } from '../core/types.ts';
 
 /** The API's and CLI's view of a service: what `sluice status -o json` prints. Times are ISO strings. */
 export interface ServiceStatus {
@@ -53,11 +54,7 @@ export interface ReleaseView {
 const iso = (t: number) => new Date(t).toISOString();
 const isoOrNull = (t: number | null) => (t === null ? null : iso(t));
 
-export function describeStep(step: Step | undefined): string | null {
-  if (step === undefined) return null;
-  if (step.kind === 'setWeight') return `setWeight ${step.weight}`;
-  return step.durationMs === null ? 'pause (until promoted)' : `pause ${step.durationMs / 1000}s`;
-}
+export { describeStep };
 
 function verdictView(v: Verdict): VerdictView {
   return { ...v, at: iso(v.at) };

@@ -111,8 +111,10 @@ export function createForwarder(routes: () => RouteState | null, upstreamTimeout
   return (req, res) => {
     const state = routes();
     if (state === null) return reply(res, 503, NO_ROUTE);
-    const head = requestHead(req.rawHeaders, req.socket.remoteAddress, state.stickyHeader, state.stickyCookie);
-    const backend = head.stickyKey === undefined ? state.pick() : state.pickSticky(stickyPoint(head.stickyKey));
+    const head = requestHead(req.rawHeaders, req.socket.remoteAddress, state.stickyHeader, state.stickyCookie, state.cohorts?.headers);
+    const backend =
+      (state.cohorts === undefined ? undefined : state.pickCohort(head.routeValues, head.cookie)) ??
+      (head.stickyKey === undefined ? state.pick() : state.pickSticky(stickyPoint(head.stickyKey)));
     const endpoint = backend?.nextEndpoint();
     if (backend === undefined || endpoint === undefined) return reply(res, 503, NO_ROUTE);
     send(req, res, head, backend, endpoint, performance.now(), false);

@@ -27,6 +27,10 @@ export interface RequestHead {
   /** The request has a body (content-length > 0 or chunked); such requests are never retried. */
   hasBody: boolean;
   hasHost: boolean;
+  /** Values of the headers cohort routes look at (lower-case name → first value), when there are any. */
+  routeValues: Map<string, string> | undefined;
+  /** The Cookie header (the first one), for cookie routes. */
+  cookie: string | undefined;
 }
 
 /** Splits a Connection header into the extra header names it makes hop-by-hop. */
@@ -73,8 +77,11 @@ export function requestHead(
   clientIp: string | undefined,
   stickyHeader: string | undefined,
   stickyCookie: string | undefined,
+  routeHeaders?: ReadonlySet<string>,
 ): RequestHead {
   const headers: string[] = [];
+  let routeValues: Map<string, string> | undefined;
+  let cookie: string | undefined;
   let stickyKey: string | undefined;
   let hasBody = false;
   let hasHost = false;
@@ -98,6 +105,10 @@ export function requestHead(
       continue;
     }
     if (lower === stickyHeader && stickyKey === undefined && value !== '') stickyKey = value;
+    if (routeHeaders !== undefined && routeHeaders.has(lower)) {
+      routeValues ??= new Map();
+      if (!routeValues.has(lower)) routeValues.set(lower, value);
+    }
     switch (lower) {
       case 'host':
         hasHost = true;
@@ -115,6 +126,7 @@ export function requestHead(
         hasProto = true;
         break;
       case 'cookie':
+        cookie ??= value;
         if (stickyCookie !== undefined && stickyKey === undefined) stickyKey = cookieValue(value, stickyCookie);
         break;
     }
@@ -127,7 +139,14 @@ export function requestHead(
   }
   if (!hasProto) headers.push('x-forwarded-proto', 'http');
   headers.push('via', via === undefined ? VIA : `${via}, ${VIA}`);
-  return { headers: extraHop === undefined ? headers : withoutNames(headers, extraHop), stickyKey, hasBody, hasHost };
+  return {
+    headers: extraHop === undefined ? headers : withoutNames(headers, extraHop),
+    stickyKey,
+    hasBody,
+    hasHost,
+    routeValues,
+    cookie,
+  };
 }
 
 /** Response headers for the client: the upstream's minus hop-by-hop ones (Node frames the body itself). */

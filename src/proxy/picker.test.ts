@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { StickyRanges, WeightedPicker, stickyPoint } from './picker.ts';
+import { CohortRoutes, StickyRanges, WeightedPicker, stickyPoint } from './picker.ts';
 
 function countPicks(picker: WeightedPicker, n: number, backends: number): number[] {
   const counts = new Array<number>(backends).fill(0);
@@ -64,4 +64,18 @@ test('sticky distribution follows the weights and skips zero-weight backends', (
   assert.ok(Math.abs(counts[1]! - 3000) < 200, `30% backend got ${counts[1]}`);
   assert.equal(ranges.pick(0.9999999999), 2);
   assert.equal(new StickyRanges([0, 0]).pick(0.5), -1);
+});
+
+test('cohort routes: the first matching header or cookie route wins, values match exactly', () => {
+  const routes = new CohortRoutes([
+    { index: 1, match: { header: 'X-Cohort', value: 'beta' } },
+    { index: 0, match: { cookie: 'cohort', value: 'beta' } },
+    { index: 2, match: { header: 'x-cohort', value: 'internal' } },
+  ]);
+  assert.deepEqual([...routes.headers], ['x-cohort']);
+  assert.equal(routes.match(new Map([['x-cohort', 'beta']]), 'cohort=beta'), 1);
+  assert.equal(routes.match(new Map([['x-cohort', 'internal']]), undefined), 2);
+  assert.equal(routes.match(undefined, 'a=1; cohort=beta'), 0);
+  assert.equal(routes.match(new Map([['x-cohort', 'Beta']]), 'cohort=betamax'), -1);
+  assert.equal(routes.match(undefined, undefined), -1);
 });

@@ -3,8 +3,10 @@
  * nginx algorithm): deterministic, so a 1% canary gets exactly 1 request in every 100, evenly
  * spread. Sticky requests hash their key to a point in [0,1) and take the backend whose
  * cumulative weight range holds it; ranges are laid out in table order, so a user whose point
- * lies in the first backend's 10% is still there when it grows to 50%.
+ * lies in the first backend's 10% is still there when it grows to 50%. Cohort routes (a header
+ * or cookie value) are checked before either.
  */
+import { cookieValue } from './headers.ts';
 
 /** Weights become integer units so that splits are exact and counters never drift. */
 const UNITS_PER_PERCENT = 1000;
@@ -89,4 +91,50 @@ export function stickyPoint(key: string): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return (h >>> 0) / 4294967296;
+}
+
+/** One cohort route compiled for matching: a lower-cased header name or a cookie name, a value, a backend index. */
+interface CompiledRoute {
+  header: string | undefined;
+  cookie: string | undefined;
+  value: string;
+  index: number;
+}
+
+/**
+ * Cohort routes, checked before the weights: the first route (in table order) whose header or
+ * cookie equals its value picks the backend. Values match exactly (case-sensitive).
+ */
+export class CohortRoutes {
+  private readonly routes: CompiledRoute[];
+  /** Lower-cased header names the routes look at, for the one-pass header scan. */
+  readonly headers: ReadonlySet<string>;
+
+  constructor(routes: ReadonlyArray<{ index: number; match: { header: string; value: string } | { cookie: string; value: string } }>) {
+    this.routes = routes.map(({ index, match }) => ({
+      header: 'header' in match ? match.header.toLowerCase() : undefined,
+      cookie: 'cookie' in match ? match.cookie : undefined,
+      value: match.value,
+      index,
+    }));
+    this.headers = new Set(this.routes.flatMap((r) => (r.header === undefined ? [] : [r.header])));
+  }
+
+  get size(): number {
+    return this.routes.length;
+  }
+
+  /** The backend index of the first matching route, or -1. */
+  match(headerValues: ReadonlyMap<string, string> | undefined, cookieHeader: string | undefined): number {
+    for (const r of this.routes) {
+      const actual =
+        r.header !== undefined
+          ? headerValues?.get(r.header)
+          : cookieHeader === undefined
+            ? undefined
+            : cookieValue(cookieHeader, r.cookie!);
+      if (actual === r.value) return r.index;
+    }
+    return -1;
+  }
 }

@@ -4,7 +4,7 @@
  * swaps one reference, so each request sees one table from start to end.
  */
 import type { BackendMetrics, MetricsBook } from './backend-metrics.ts';
-import { StickyRanges, WeightedPicker } from './picker.ts';
+import { CohortRoutes, StickyRanges, WeightedPicker } from './picker.ts';
 import type { ProxyTable } from './table.ts';
 import type { Endpoint, UpstreamPool } from './upstream-pool.ts';
 
@@ -49,6 +49,8 @@ export class RouteState {
   /** Lower-cased sticky header name, if the table routes by header. */
   readonly stickyHeader: string | undefined;
   readonly stickyCookie: string | undefined;
+  /** Cohort routes, or undefined when the table has none (the request path skips them). */
+  readonly cohorts: CohortRoutes | undefined;
   private readonly picker: WeightedPicker;
   private readonly ranges: StickyRanges;
 
@@ -63,6 +65,8 @@ export class RouteState {
     const weights = table.backends.map((b) => b.weight);
     this.picker = new WeightedPicker(weights);
     this.ranges = new StickyRanges(weights);
+    const routes = (table.routes ?? []).map((r) => ({ index: this.keys.indexOf(r.key), match: r.match }));
+    this.cohorts = routes.length === 0 ? undefined : new CohortRoutes(routes);
     // Keep the round-robin rhythm of keys that stay, so re-applying the same table (which the
     // controller does after every restart) does not starve a 1% backend.
     if (previous !== null) {
@@ -75,6 +79,12 @@ export class RouteState {
 
   pick(): LiveBackend | undefined {
     return this.backends[this.picker.next()];
+  }
+
+  /** The backend of the first cohort route the request matches, or undefined. */
+  pickCohort(headerValues: ReadonlyMap<string, string> | undefined, cookieHeader: string | undefined): LiveBackend | undefined {
+    if (this.cohorts === undefined) return undefined;
+    return this.backends[this.cohorts.match(headerValues, cookieHeader)];
   }
 
   pickSticky(point: number): LiveBackend | undefined {

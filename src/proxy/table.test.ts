@@ -65,3 +65,15 @@ test('not a table at all', () => {
   rejects(null, /JSON object/);
   rejects({ backends: [] }, /non-empty array/);
 });
+
+test('routes name a backend with endpoints and exactly one header or cookie', () => {
+  const two = [backend('1', 100), backend('2', 0)];
+  assert.ok(validateTable({ backends: two, routes: [{ key: '2', match: { header: 'x-cohort', value: 'beta' } }] }).ok);
+  assert.ok(validateTable({ backends: two, routes: [{ key: '1', match: { cookie: 'cohort', value: 'a' } }] }).ok);
+  rejects({ backends: two, routes: [{ key: '3', match: { header: 'x', value: 'y' } }] }, /routes\[0\]\.key "3" names no backend; valid: 1, 2/);
+  rejects({ backends: [backend('1', 100), backend('2', 0, [])], routes: [{ key: '2', match: { header: 'x', value: 'y' } }] }, /has no endpoints/);
+  rejects({ backends: two, routes: [{ key: '2', match: { header: 'x', cookie: 'c', value: 'y' } }] }, /exactly one of header or cookie/);
+  rejects({ backends: two, routes: [{ key: '2', match: { header: 'x' } }] }, /match\.value must be a non-empty string/);
+  rejects({ backends: two, routes: [{ key: '2', match: { header: 'bad name', value: 'v' } }] }, /valid header or cookie name/);
+  rejects({ backends: two, routes: {} }, /routes must be an array/);
+});

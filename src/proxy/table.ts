@@ -13,14 +13,22 @@ export interface ProxyBackend {
   endpoints: string[];
 }
 
+/** A cohort route: requests whose header (or cookie) equals `value` go to backend `key`. */
+export interface ProxyRoute {
+  key: string;
+  match: { header: string; value: string } | { cookie: string; value: string };
+}
+
 export interface ProxyTable {
   backends: ProxyBackend[];
   stickiness?: { header?: string; cookie?: string };
+  routes?: ProxyRoute[];
 }
 
 export type TableCheck = { ok: true; table: ProxyTable } | { ok: false; message: string };
 
-const TABLE_FIELDS = new Set(['backends', 'stickiness']);
+const TABLE_FIELDS = new Set(['backends', 'stickiness', 'routes']);
+const ROUTE_FIELDS = new Set(['key', 'match']);
 const BACKEND_FIELDS = new Set(['key', 'version', 'weight', 'endpoints']);
 const STICKINESS_FIELDS = new Set(['header', 'cookie']);
 /** RFC 7230 token: what a header or cookie name may contain. */
@@ -86,11 +94,31 @@ function checkStickiness(s: unknown): string | null {
   return null;
 }
 
+function checkRoute(r: unknown, i: number, backends: readonly ProxyBackend[]): string | null {
+  const where = `routes[${i}]`;
+  if (!isRecord(r)) return `${where} must be an object with key and match`;
+  const extra = unknownField(r, ROUTE_FIELDS);
+  if (extra !== undefined) return `${where} has unknown field "${extra}"; allowed: key, match`;
+  const backend = backends.find((b) => b.key === r.key);
+  if (backend === undefined) return `${where}.key "${String(r.key)}" names no backend; valid: ${backends.map((b) => b.key).join(', ')}`;
+  if (backend.endpoints.length === 0) return `${where} routes to backend "${backend.key}", which has no endpoints`;
+  const m = r.match;
+  if (!isRecord(m)) return `${where}.match must be { header, value } or { cookie, value }`;
+  const names = Object.keys(m).filter((k) => k !== 'value');
+  if (names.length !== 1 || (names[0] !== 'header' && names[0] !== 'cookie')) {
+    return `${where}.match must have exactly one of header or cookie, and value`;
+  }
+  const name = m[names[0]];
+  if (typeof name !== 'string' || !TOKEN.test(name)) return `${where}.match.${names[0]} must be a valid header or cookie name`;
+  if (typeof m.value !== 'string' || m.value === '') return `${where}.match.value must be a non-empty string`;
+  return null;
+}
+
 /** Validates an untrusted table (the body of PUT /routes, or routes.json at start). */
 export function validateTable(input: unknown): TableCheck {
   if (!isRecord(input)) return { ok: false, message: 'the route table must be a JSON object with "backends"' };
   const extra = unknownField(input, TABLE_FIELDS);
-  if (extra !== undefined) return { ok: false, message: `unknown field "${extra}"; allowed: backends, stickiness` };
+  if (extra !== undefined) return { ok: false, message: `unknown field "${extra}"; allowed: backends, stickiness, routes` };
   if (!Array.isArray(input.backends) || input.backends.length === 0) {
     return { ok: false, message: 'backends must be a non-empty array' };
   }
@@ -107,6 +135,13 @@ export function validateTable(input: unknown): TableCheck {
   if (input.stickiness !== undefined) {
     const problem = checkStickiness(input.stickiness);
     if (problem) return { ok: false, message: problem };
+  }
+  if (input.routes !== undefined) {
+    if (!Array.isArray(input.routes)) return { ok: false, message: 'routes must be an array of { key, match }' };
+    for (let i = 0; i < input.routes.length; i++) {
+      const problem = checkRoute(input.routes[i], i, input.backends as ProxyBackend[]);
+      if (problem) return { ok: false, message: problem };
+    }
   }
   return { ok: true, table: input as unknown as ProxyTable };
 }

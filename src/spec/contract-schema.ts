@@ -1,6 +1,6 @@
 /** `spec.rollbackContract`: the explicit thresholds a release is held to, normalised to core types. */
 import { z } from 'zod';
-import { METRICS, type Condition, type MetricName, type RollbackContract, type Rule } from '../core/types.ts';
+import { LIVE_JUDGES, METRICS, SEQUENTIAL_METRICS, type BurnWindow, type Condition, type RollbackContract, type Rule, type RuleMetric } from '../core/types.ts';
 import { duration, parseDuration } from '../core/units.ts';
 import { strictObject } from './strict-object.ts';
 
@@ -16,34 +16,115 @@ const failIf = strictObject({
     .optional()
     .describe('With baseline: allowed margin over the baseline'),
   times: z.number().positive().optional().describe('With baseline: allowed factor of the baseline'),
+  count: z.number().int().min(1).optional().describe('Signal rules: fail at this many signals …'),
+  within: duration.optional().describe('Signal rules: … received within this long'),
 });
 type FailIf = z.output<typeof failIf>;
 
 const count = (min: number) => z.number().int().min(min);
 
+/** A fraction 0..1 written as 0.999 or "99.9%". */
+const fraction = z
+  .union([z.number(), z.string()])
+  .transform((v, ctx) => {
+    const n = typeof v === 'number' ? v : /^\s*[\d.]+\s*%\s*$/.test(v) ? Number((Number.parseFloat(v) / 100).toPrecision(12)) : Number.NaN;
+    if (Number.isFinite(n) && n > 0 && n < 1) return n;
+    ctx.addIssue({ code: 'custom', message: `write the objective as a percentage such as "99.9%" or a fraction such as 0.999, got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  });
+
+const burnRate = strictObject({
+  objective: fraction.describe('The SLO, e.g. "99.9%"'),
+  windows: z
+    .array(
+      strictObject({
+        long: duration.describe('Long window, e.g. 1h'),
+        short: duration.describe('Short window, e.g. 5m (about 1/12 of long)'),
+        factor: z.number().positive().describe('Burn rate that fails the rule over both windows, e.g. 14.4'),
+      }),
+    )
+    .min(1, 'needs at least one window pair such as { long: 1h, short: 5m, factor: 14.4 }'),
+});
+
+const KINDS = ['metric', 'query', 'burnRate', 'signal'] as const;
+
 const ruleSchema = strictObject({
   name: z.string().min(1).optional().describe('Unique rule name; defaults to the metric'),
-  metric: z.enum(METRICS, {
-    error: (iss) =>
-      iss.input === undefined ? undefined : `unknown metric ${JSON.stringify(iss.input)}; valid metrics: ${METRICS.join(', ')}`,
-  }),
-  failIf,
+  metric: z
+    .enum(METRICS, {
+      error: (iss) =>
+        iss.input === undefined ? undefined : `unknown metric ${JSON.stringify(iss.input)}; valid metrics: ${METRICS.join(', ')}`,
+    })
+    .optional()
+    .describe('A request metric measured by the data plane'),
+  query: z.string().min(1).optional().describe('A metrics-provider query (PromQL …) with ${version}, ${service}, ${window}'),
+  burnRate: burnRate.optional().describe('Error-budget burn rate of the canary over window pairs'),
+  signal: z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'a signal name: lowercase letters, digits, _ . -').optional().describe('An external signal posted to the API'),
+  failIf: failIf.optional(),
+  judge: z
+    .enum(LIVE_JUDGES, { error: (iss) => `unknown judge ${JSON.stringify(iss.input)}; valid: ${LIVE_JUDGES.join(', ')}` })
+    .optional()
+    .describe(`Metric rules: sequential (default for ${SEQUENTIAL_METRICS.join(', ')}) or threshold`),
   minSamples: count(1).optional(),
   consecutive: count(1).optional(),
   failureLimit: count(0).nullable().optional(),
 }).transform((raw, ctx) => {
-  const condition = toCondition(raw.metric, raw.failIf, ctx);
+  const kinds = KINDS.filter((k) => raw[k] !== undefined);
+  if (kinds.length !== 1) {
+    const message = kinds.length === 0
+      ? 'a rule needs one of metric, query, burnRate or signal'
+      : `a rule watches one thing: ${kinds.join(' and ')} cannot be combined`;
+    ctx.addIssue({ code: 'custom', path: kinds.length === 0 ? [] : [kinds[1]!], message });
+    return z.NEVER;
+  }
+  const common: { name?: string; minSamples?: number; consecutive?: number; failureLimit?: number | null } = {};
+  if (raw.name !== undefined) common.name = raw.name;
+  if (raw.minSamples !== undefined) common.minSamples = raw.minSamples;
+  if (raw.consecutive !== undefined) common.consecutive = raw.consecutive;
+  if (raw.failureLimit !== undefined) common.failureLimit = raw.failureLimit;
+  if (raw.burnRate !== undefined) {
+    if (raw.failIf !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['failIf'], message: 'a burnRate rule fails on its window factors; remove failIf' });
+      return z.NEVER;
+    }
+    const windows: BurnWindow[] = raw.burnRate.windows.map((w) => ({ longMs: w.long, shortMs: w.short, factor: w.factor }));
+    return { ...common, metric: 'burn_rate' as const, objective: raw.burnRate.objective, windows };
+  }
+  if (raw.signal !== undefined) {
+    const f = raw.failIf;
+    if (f?.count === undefined || f.within === undefined || Object.keys(f).length !== 2) {
+      ctx.addIssue({ code: 'custom', path: ['failIf'], message: 'a signal rule needs failIf: { count: N, within: 10m } and nothing else' });
+      return z.NEVER;
+    }
+    return { ...common, metric: 'signal' as const, signal: raw.signal, count: f.count, withinMs: f.within };
+  }
+  const metric: RuleMetric = raw.query !== undefined ? 'query' : raw.metric!;
+  if (raw.failIf === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['failIf'], message: 'required field is missing: write failIf: { above: … } or { below: … }' });
+    return z.NEVER;
+  }
+  const condition = toCondition(metric, raw.failIf, ctx);
   if (!condition) return z.NEVER;
-  const rule: Omit<Rule, 'name'> & { name?: string } = { metric: raw.metric, failIf: condition };
-  if (raw.name !== undefined) rule.name = raw.name;
-  if (raw.minSamples !== undefined) rule.minSamples = raw.minSamples;
-  if (raw.consecutive !== undefined) rule.consecutive = raw.consecutive;
-  if (raw.failureLimit !== undefined) rule.failureLimit = raw.failureLimit;
-  return rule;
+  if (raw.judge !== undefined && raw.metric === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['judge'], message: 'judge is for metric rules (error_rate, latency_p95 …)' });
+    return z.NEVER;
+  }
+  if (raw.query !== undefined) return { ...common, metric: 'query' as const, query: raw.query, failIf: condition };
+  const sequentialOk = SEQUENTIAL_METRICS.includes(raw.metric!);
+  if (raw.judge === 'sequential' && !sequentialOk) {
+    ctx.addIssue({ code: 'custom', path: ['judge'], message: `the sequential judge tests ${SEQUENTIAL_METRICS.join(', ')}; use judge: threshold for ${raw.metric}` });
+    return z.NEVER;
+  }
+  return { ...common, metric: raw.metric!, failIf: condition, judge: raw.judge ?? (sequentialOk ? 'sequential' : 'threshold') };
 });
 type NamelessRule = z.output<typeof ruleSchema>;
 
-function toCondition(metric: MetricName, raw: FailIf, ctx: z.RefinementCtx): Condition | null {
+function toCondition(metric: RuleMetric, raw: FailIf, ctx: z.RefinementCtx): Condition | null {
+  for (const key of ['count', 'within'] as const) {
+    if (raw[key] === undefined) continue;
+    ctx.addIssue({ code: 'custom', path: ['failIf', key], message: `${key} is for signal rules; this rule takes above or below` });
+    return null;
+  }
   const given = (['above', 'below'] as const).flatMap((op) => (raw[op] === undefined ? [] : [{ op, at: raw[op] }]));
   const [chosen] = given;
   if (chosen === undefined || given.length > 1) {
@@ -80,7 +161,7 @@ function toCondition(metric: MetricName, raw: FailIf, ctx: z.RefinementCtx): Con
 }
 
 /** A threshold in the metric's unit: ms for latency (numbers or durations), 0..1 for error_rate. */
-function amount(metric: MetricName, value: number | string, key: string, ctx: z.RefinementCtx): number | null {
+function amount(metric: RuleMetric, value: number | string, key: string, ctx: z.RefinementCtx): number | null {
   const fail = (message: string) => {
     ctx.addIssue({ code: 'custom', path: ['failIf', key], message });
     return null;
@@ -97,7 +178,7 @@ function amount(metric: MetricName, value: number | string, key: string, ctx: z.
   return value;
 }
 
-function unitOf(metric: MetricName): string {
+function unitOf(metric: RuleMetric): string {
   if (metric === 'error_rate') return 'a fraction 0..1 (e.g. 0.05 for 5%)';
   if (metric === 'request_rate') return 'a number of requests per second';
   return 'a number';
@@ -119,11 +200,12 @@ function checkExplicitNames(rules: unknown, ctx: z.RefinementCtx): void {
 function nameRules(rules: NamelessRule[]): Rule[] {
   const taken = new Set(rules.flatMap((rule) => (rule.name === undefined ? [] : [rule.name])));
   return rules.map(({ name: explicit, ...rule }) => {
-    if (explicit !== undefined) return { name: explicit, ...rule };
-    let name: string = rule.metric;
-    for (let n = 2; taken.has(name); n++) name = `${rule.metric}#${n}`;
+    if (explicit !== undefined) return { name: explicit, ...rule } as Rule;
+    const base = rule.metric === 'signal' ? rule.signal : rule.metric;
+    let name: string = base;
+    for (let n = 2; taken.has(name); n++) name = `${base}#${n}`;
     taken.add(name);
-    return { name, ...rule };
+    return { name, ...rule } as Rule;
   });
 }
 
@@ -137,6 +219,12 @@ export const rollbackContractSchema = strictObject(
     consecutive: count(1).default(1).describe('Fail verdicts in a row that trigger a rollback'),
     failureLimit: count(0).nullable().default(null).describe('Fail verdicts in total that trigger a rollback'),
     maxInconclusive: positiveDuration.prefault('5m').describe('Inconclusive this long pauses the release'),
+    metricsErrors: strictObject({
+      limit: count(1).default(3).describe('Evaluations in a row with a metrics provider error …'),
+      action: z.enum(['pause', 'rollback']).default('pause').describe('… that pause the release (default) or roll it back'),
+    })
+      .prefault({})
+      .describe('What a failing metrics provider leads to'),
     rules: z
       .array(ruleSchema)
       .min(1, 'rules must not be empty: a release needs at least one rule')
@@ -156,6 +244,7 @@ export const rollbackContractSchema = strictObject(
       consecutive: raw.consecutive,
       failureLimit: raw.failureLimit,
       maxInconclusiveMs: raw.maxInconclusive,
+      metricsErrors: raw.metricsErrors,
       rules: raw.rules,
     }),
   )

@@ -16,6 +16,7 @@ export function jsonSchema(drivers: DriverSchemas): Record<string, unknown> {
     target: oneOf(drivers.targets).describe('Target template; ${version} and ${service} are replaced per revision'),
     router: oneOf(drivers.routers).describe('Where traffic is split between versions'),
     metrics: oneOf(drivers.metrics).optional().describe('Where figures come from; default { provider: builtin }'),
+    notifications: z.array(oneOf(drivers.notifiers)).optional().describe('Where release events are delivered'),
   }).meta({ title: 'Sluice Service', description: 'A service released progressively by Sluice' });
   // Driver schemas may hold checks JSON Schema cannot express; editors still get the rest.
   return z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' });

@@ -47,7 +47,8 @@ describe('serviceSchema', () => {
       consecutive: 1,
       failureLimit: null,
       maxInconclusiveMs: 300_000,
-      rules: [{ name: 'error_rate', metric: 'error_rate', failIf: { op: 'above', reference: 0.1 } }],
+      metricsErrors: { limit: 3, action: 'pause' },
+      rules: [{ name: 'error_rate', metric: 'error_rate', failIf: { op: 'above', reference: 0.1 }, judge: 'sequential' }],
     });
   });
 
@@ -96,7 +97,7 @@ describe('serviceSchema', () => {
   });
 
   describe('rules', () => {
-    const conditionOf = (rule: unknown) => check(withRules([rule])).spec?.spec.rollbackContract.rules[0]?.failIf;
+    const conditionOf = (rule: unknown) => (check(withRules([rule])).spec?.spec.rollbackContract.rules[0] as { failIf?: unknown } | undefined)?.failIf;
     const issueOf = (rule: unknown) => issuesOf(withRules([rule]));
 
     it('reads latency thresholds as ms, from durations or plain numbers', () => {
@@ -133,6 +134,28 @@ describe('serviceSchema', () => {
       assert.deepEqual(issueOf({ metric: 'errors', failIf: { above: 0.1 } }), [
         'spec.rollbackContract.rules.0.metric: unknown metric "errors"; valid metrics: error_rate, latency_p50, latency_p90, latency_p95, latency_p99, latency_mean, request_rate, instance_crashes',
       ]);
+    });
+
+    it('reads query, burnRate and signal rules, naming each after what it watches', () => {
+      const { spec, issues } = check(withRules([
+        { name: 'success-rate', query: 'sum(rate(x{version="${version}"}[${window}]))', failIf: { below: 'baseline', by: 0.01 } },
+        { burnRate: { objective: '99.9%', windows: [{ long: '1h', short: '5m', factor: 14.4 }] } },
+        { signal: 'customer_complaint', failIf: { count: 3, within: '10m' } },
+      ]));
+      assert.deepEqual(issues, []);
+      assert.deepEqual(spec?.spec.rollbackContract.rules, [
+        { name: 'success-rate', metric: 'query', query: 'sum(rate(x{version="${version}"}[${window}]))', failIf: { op: 'below', reference: 'baseline', by: 0.01 } },
+        { name: 'burn_rate', metric: 'burn_rate', objective: 0.999, windows: [{ longMs: 3_600_000, shortMs: 300_000, factor: 14.4 }] },
+        { name: 'customer_complaint', metric: 'signal', signal: 'customer_complaint', count: 3, withinMs: 600_000 },
+      ]);
+    });
+
+    it('says what is wrong with a rule of the wrong shape', () => {
+      assert.deepEqual(issueOf({ failIf: { above: 0.1 } }), ['spec.rollbackContract.rules.0: a rule needs one of metric, query, burnRate or signal']);
+      assert.deepEqual(issueOf({ metric: 'error_rate', query: 'up', failIf: { above: 0.1 } }), ['spec.rollbackContract.rules.0.query: a rule watches one thing: metric and query cannot be combined']);
+      assert.deepEqual(issueOf({ signal: 'pager', failIf: { above: 3 } }), ['spec.rollbackContract.rules.0.failIf: a signal rule needs failIf: { count: N, within: 10m } and nothing else']);
+      assert.deepEqual(issueOf({ metric: 'error_rate', failIf: { count: 3 } }), ['spec.rollbackContract.rules.0.failIf.count: count is for signal rules; this rule takes above or below']);
+      assert.match(issueOf({ burnRate: { objective: '120%', windows: [] } }).join('\n'), /objective: write the objective as a percentage[\s\S]*windows: needs at least one window pair/);
     });
 
     it('names rules after their metric, suffixing repeats and avoiding explicit names', () => {

@@ -5,9 +5,10 @@
 import { z } from 'zod';
 import type { RollbackContract, Step } from '../core/types.ts';
 import { rollbackContractSchema } from './contract-schema.ts';
+import { environmentsSchema, riskSchema, type EnvironmentSpec, type RiskLevel } from './environments-schema.ts';
 import { interpolate, listPlaceholders, UnknownPlaceholderError } from './interpolate.ts';
 import { duration } from '../core/units.ts';
-import { strategySchema } from './strategy-schema.ts';
+import { strategySchema, type Strategy } from './strategy-schema.ts';
 import { strictObject } from './strict-object.ts';
 
 export const API_VERSION = 'sluice.dev/v1alpha1';
@@ -17,6 +18,7 @@ export interface DriverSchemas {
   targets: Record<string, z.ZodType>;
   routers: Record<string, z.ZodType>;
   metrics: Record<string, z.ZodType>;
+  notifiers: Record<string, z.ZodType>;
 }
 
 /** A validated, normalised Service document: what the rest of Sluice consumes. */
@@ -30,8 +32,13 @@ export interface ServiceSpec {
     target: { driver: string } & Record<string, unknown>;
     router: { driver: string } & Record<string, unknown>;
     metrics: { provider: string } & Record<string, unknown>;
-    strategy: { canary: { steps: Step[] } };
+    /** Where release events are delivered (webhook, Slack format …); empty: nowhere. */
+    notifications: Array<{ driver: string } & Record<string, unknown>>;
+    strategy: Strategy;
     rollbackContract: RollbackContract;
+    /** The environments a version goes through, in order (docs/governance.md). */
+    environments?: EnvironmentSpec[];
+    risk?: RiskLevel;
   };
 }
 
@@ -118,10 +125,11 @@ const literal = <T extends string>(value: T) =>
   });
 
 /** The Sluice-owned shape of a Service document, around the driver-owned parts given. */
-export function documentSchema<T extends z.ZodType, R extends z.ZodType, M extends z.ZodType>(parts: {
+export function documentSchema<T extends z.ZodType, R extends z.ZodType, M extends z.ZodType, N extends z.ZodType>(parts: {
   target: T;
   router: R;
   metrics: M;
+  notifications: N;
 }) {
   return strictObject({
     apiVersion: literal(API_VERSION),
@@ -135,8 +143,11 @@ export function documentSchema<T extends z.ZodType, R extends z.ZodType, M exten
       target: parts.target,
       router: parts.router,
       metrics: parts.metrics,
+      notifications: parts.notifications,
       strategy: strategySchema,
       rollbackContract: rollbackContractSchema,
+      environments: environmentsSchema.optional(),
+      risk: riskSchema.optional(),
     }),
   });
 }
@@ -146,6 +157,7 @@ export function serviceSchema(drivers: DriverSchemas): z.ZodType<ServiceSpec> {
     target: targetTemplate(drivers.targets),
     router: driverConfig('driver', 'router driver', drivers.routers),
     metrics: driverConfig('provider', 'metrics provider', drivers.metrics).prefault({ provider: 'builtin' }),
+    notifications: z.array(driverConfig('driver', 'notifier', drivers.notifiers)).default([]),
   })
     // Runs even when other fields are invalid, so target problems are reported with the rest.
     .superRefine(checkTarget(drivers.targets), { when: () => true });

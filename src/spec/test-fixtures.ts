@@ -29,6 +29,9 @@ export const testDrivers: DriverSchemas = {
     builtin: z.strictObject({ provider: z.literal('builtin') }),
     prometheus: z.strictObject({ provider: z.literal('prometheus'), url: z.url(), query: z.string().optional() }),
   },
+  notifiers: {
+    webhook: z.strictObject({ driver: z.literal('webhook'), url: z.url() }),
+  },
 };
 
 /** The documented example; tests derive broken variants from it by replacing text. */
@@ -138,6 +141,7 @@ export const exampleSpec: ServiceSpec = {
     },
     router: { driver: 'builtin', listen: '127.0.0.1:8080', stickiness: { header: 'x-user-id' } },
     metrics: { provider: 'builtin' },
+    notifications: [],
     strategy: {
       canary: {
         steps: [
@@ -149,6 +153,21 @@ export const exampleSpec: ServiceSpec = {
           { kind: 'pause', durationMs: null },
         ],
       },
+      plan: {
+        strategy: 'canary',
+        steps: [
+          { kind: 'setWeight', weight: 1 },
+          { kind: 'pause', durationMs: 10_000 },
+          { kind: 'setWeight', weight: 10 },
+          { kind: 'pause', durationMs: 30_000 },
+          { kind: 'setWeight', weight: 50 },
+          { kind: 'pause', durationMs: null },
+        ],
+        blueGreen: null,
+        scaleDownDelayMs: 0,
+        verifyMs: 0,
+        probes: null,
+      },
     },
     rollbackContract: {
       intervalMs: 1000,
@@ -157,12 +176,13 @@ export const exampleSpec: ServiceSpec = {
       consecutive: 1,
       failureLimit: 3,
       maxInconclusiveMs: 300_000,
+      metricsErrors: { limit: 3, action: 'pause' },
       rules: [
-        { name: 'error_rate', metric: 'error_rate', failIf: { op: 'above', reference: 'baseline', by: 0.01 } },
-        { name: 'latency_p95', metric: 'latency_p95', failIf: { op: 'above', reference: 'baseline', by: 500 } },
-        { name: 'latency_p95#2', metric: 'latency_p95', failIf: { op: 'above', reference: 'baseline', times: 2 } },
-        { name: 'hard-cap', metric: 'error_rate', failIf: { op: 'above', reference: 0.2 } },
-        { name: 'latency_p99', metric: 'latency_p99', failIf: { op: 'above', reference: 2000 }, minSamples: 100, consecutive: 2 },
+        { name: 'error_rate', metric: 'error_rate', failIf: { op: 'above', reference: 'baseline', by: 0.01 }, judge: 'sequential' },
+        { name: 'latency_p95', metric: 'latency_p95', failIf: { op: 'above', reference: 'baseline', by: 500 }, judge: 'sequential' },
+        { name: 'latency_p95#2', metric: 'latency_p95', failIf: { op: 'above', reference: 'baseline', times: 2 }, judge: 'sequential' },
+        { name: 'hard-cap', metric: 'error_rate', failIf: { op: 'above', reference: 0.2 }, judge: 'sequential' },
+        { name: 'latency_p99', metric: 'latency_p99', failIf: { op: 'above', reference: 2000 }, minSamples: 100, consecutive: 2, judge: 'sequential' },
       ],
     },
   },

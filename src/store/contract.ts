@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { emptyState, type ServiceState } from '../core/state.ts';
+import { emptyState, RELEASE_DEFAULTS, type ServiceState } from '../core/state.ts';
+import { eventHash, GENESIS_HASH } from './event-hash.ts';
 import type { Store, StoredRevision } from './types.ts';
 
 /**
@@ -34,9 +35,9 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
     t.after(() => store.close());
     const release = {
       id: 'checkout#1', number: 1, kind: 'deploy' as const, from: null, to: { key: '1', version: '1.0.0' }, steps: [],
-      contract: { intervalMs: 1, windowMs: 1, minSamples: 1, consecutive: 1, failureLimit: null, maxInconclusiveMs: 1, rules: [] },
+      contract: { intervalMs: 1, windowMs: 1, minSamples: 1, consecutive: 1, failureLimit: null, maxInconclusiveMs: 1, metricsErrors: { limit: 3, action: 'pause' as const }, rules: [] },
       status: 'Succeeded' as const, startedAt: 5, startedBy: 'alice', endedAt: 9, stepIndex: 0, stepStartedAt: 5, pause: null, completing: false,
-      rules: {}, analysedAt: null, rollback: null, error: null,
+      rules: {}, analysedAt: null, rollback: null, error: null, ...RELEASE_DEFAULTS,
     };
     await store.commit('checkout', [{ type: 'release.succeeded', stable: release.to, at: 9, actor: 'c' }], state('checkout', { release }));
     const [s] = await store.states();
@@ -68,6 +69,25 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
     assert.equal((await store.services()).length, 1);
     await store.deleteService('checkout');
     assert.equal(await store.service('checkout'), null);
+  });
+
+  test(`${name}: every event is chained to the one before by its hash, and the head is the last`, async (t) => {
+    const store = await open();
+    t.after(() => store.close());
+    assert.equal(await store.chainHead(), null);
+    await store.commit('a', [{ type: 'service.recovered', at: 1, actor: 'x' }, { type: 'service.degraded', reason: 'r', at: 2, actor: 'y' }], state('a'));
+    await store.commit('b', [{ type: 'service.recovered', at: 3, actor: 'z' }], state('b'));
+    const events = await store.events({});
+    const rows = await store.chain({});
+    assert.deepEqual(rows.map((r) => r.seq), events.map((e) => e.seq));
+    let prev = GENESIS_HASH;
+    for (const [i, row] of rows.entries()) {
+      assert.equal(row.prevHash, prev);
+      assert.equal(row.hash, eventHash(prev, events[i]!), 'the hash covers the event exactly as it reads back');
+      prev = row.hash!;
+    }
+    assert.deepEqual(await store.chainHead(), { seq: rows.at(-1)!.seq, hash: prev });
+    assert.deepEqual((await store.chain({ afterSeq: rows[0]!.seq, limit: 1 })).map((r) => r.seq), [rows[1]!.seq]);
   });
 
   if (reopen) {

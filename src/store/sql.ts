@@ -9,9 +9,17 @@ export const SCHEMA = [
     type TEXT NOT NULL,
     at BIGINT NOT NULL,
     actor TEXT NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    prev_hash TEXT,
+    hash TEXT
   )`,
   `CREATE INDEX IF NOT EXISTS events_by_service ON events (service, seq)`,
+  /** The last event's seq and hash: a deleted tail of the log is detected, and seqs are never reused. */
+  `CREATE TABLE IF NOT EXISTS audit_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq BIGINT NOT NULL,
+    hash TEXT NOT NULL
+  )`,
   `CREATE TABLE IF NOT EXISTS service_states (
     service TEXT PRIMARY KEY,
     seq BIGINT NOT NULL,
@@ -49,6 +57,14 @@ export const SCHEMA = [
     spec TEXT NOT NULL
   )`,
 ];
+
+/** Columns a log written before the audit chain lacks; added (and filled) when the store opens. */
+export const CHAIN_COLUMNS = ['prev_hash', 'hash'] as const;
+
+export const INSERT_EVENT = `INSERT INTO events (seq, service, type, at, actor, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+
+export const UPSERT_HEAD = `INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`;
 
 export const UPSERT_STATE = `INSERT INTO service_states (service, seq, state) VALUES (?, ?, ?)
   ON CONFLICT (service) DO UPDATE SET seq = excluded.seq, state = excluded.state`;

@@ -39,13 +39,38 @@ export interface EventQuery {
   limit?: number;
 }
 
+/** One event as it lies in the log, unparsed, for `audit verify` (a tampered body may not even be JSON). */
+export interface ChainRow {
+  seq: number;
+  service: string;
+  type: string;
+  at: number;
+  actor: string;
+  /** The event body as stored (JSON text). */
+  body: string;
+  /** Null only in a log whose chain was never computed. */
+  prevHash: string | null;
+  hash: string | null;
+}
+
+/** The seq and hash of the last event, kept beside the log. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
 /**
- * The event log and its projections. `commit` appends events and updates the projections in
- * one transaction, so the log and what is read from it never disagree.
+ * The event log and its projections. `commit` appends events, extends their hash chain
+ * (event-hash.ts) and updates the projections in one transaction, so the log and what is read
+ * from it never disagree.
  */
 export interface Store {
   commit(service: string, events: NewEvent[], state: ServiceState): Promise<ServiceEvent[]>;
   events(query: EventQuery): Promise<ServiceEvent[]>;
+  /** The log with its hash chain (see event-hash.ts), in seq order: `afterSeq` and `limit` page through it. */
+  chain(query: { afterSeq?: number; limit?: number }): Promise<ChainRow[]>;
+  /** Null when the log is empty. */
+  chainHead(): Promise<ChainHead | null>;
   /** The projected current state of every service (for listings; the engine replays the log). */
   states(): Promise<ServiceState[]>;
   releases(service: string, limit?: number): Promise<ReleaseState[]>;

@@ -66,6 +66,7 @@ export class SluiceServer {
   readonly url: string;
   #child: ChildProcess | null = null;
   #log = '';
+  #token = '';
 
   private constructor(dataDir: string, port: number) {
     this.dataDir = dataDir;
@@ -76,7 +77,34 @@ export class SluiceServer {
   static async start(): Promise<SluiceServer> {
     const s = new SluiceServer(mkdtempSync(join(tmpdir(), 'sluice-e2e-')), await freePort());
     await s.restart();
+    await s.#authorise();
     return s;
+  }
+
+  /** The token the server created on first start, from <data-dir>/admin.token. */
+  get adminToken(): string {
+    return readFileSync(join(this.dataDir, 'admin.token'), 'utf8').trim();
+  }
+
+  /** The admin token api() sends: named `e2e-test`, the actor of everything the tests do. */
+  get token(): string {
+    return this.#token;
+  }
+
+  /** A token of `role` named `name`, made with the admin token (docs/access.md). */
+  async createToken(role: 'viewer' | 'deployer' | 'approver' | 'admin', name: string): Promise<string> {
+    const res = await fetch(`${this.url}/api/tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ role, name }),
+    });
+    const body = (await res.json()) as { token?: string };
+    if (!res.ok || body.token === undefined) throw new Error(`creating token ${name} failed (${res.status}): ${JSON.stringify(body)}`);
+    return body.token;
+  }
+
+  async #authorise(): Promise<void> {
+    this.#token = await this.createToken('admin', 'e2e-test');
   }
 
   /** (Re)start the server process on the same data dir and port. */
@@ -118,7 +146,7 @@ export class SluiceServer {
   async api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.url}${path}`, {
       method,
-      headers: { 'x-sluice-actor': 'e2e-test', ...(body !== undefined && { 'content-type': 'application/json' }) },
+      headers: { authorization: `Bearer ${this.#token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
       ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await res.text();

@@ -55,6 +55,8 @@ export async function freePort(): Promise<number> {
 export interface Answer {
   status: number;
   body: string;
+  /** Sent twice: the first try met a reset on a reused keep-alive connection (see `request`). */
+  retried?: boolean;
 }
 
 export function keepAliveClient(t: TestContext, maxSockets = 32): http.Agent {
@@ -63,8 +65,13 @@ export function keepAliveClient(t: TestContext, maxSockets = 32): http.Agent {
   return agent;
 }
 
-/** One request; a connection failure is answered as status 0 with the error as body. */
-export function request(url: string, agent: http.Agent, headers: Record<string, string> = {}): Promise<Answer> {
+/**
+ * One request; a connection failure is answered as status 0 with the error as body. With
+ * `retryReused`, a GET that fails on a reused keep-alive connection before any answer is sent
+ * again once, as browsers and most HTTP clients do (RFC 9112 §9.3.1): a proxy that reloads closes
+ * its idle keep-alive connections, which races with a client sending on one.
+ */
+export function request(url: string, agent: http.Agent | false, headers: Record<string, string> = {}, retryReused = false): Promise<Answer> {
   return new Promise((resolve) => {
     const req = http.get(url, { agent, headers, timeout: 10_000 }, (res) => {
       let body = '';
@@ -74,7 +81,14 @@ export function request(url: string, agent: http.Agent, headers: Record<string, 
       res.on('error', (err) => resolve({ status: 0, body: err.message }));
     });
     req.on('timeout', () => req.destroy(new Error('client timeout')));
-    req.on('error', (err) => resolve({ status: 0, body: err.message }));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (retryReused && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+        // On a new connection: the pool may hold more sockets the proxy is closing.
+        void request(url, false, headers, false).then((a) => resolve({ ...a, retried: true }));
+      } else {
+        resolve({ status: 0, body: err.message });
+      }
+    });
   });
 }
 
@@ -85,16 +99,33 @@ export async function load(
   total: number,
   concurrency: number,
   headersOf: (i: number) => Record<string, string> = () => ({}),
+  retryReused = false,
 ): Promise<Answer[]> {
   const answers = new Array<Answer>(total);
   let next = 0;
   const worker = async () => {
     while (next < total) {
       const i = next++;
-      answers[i] = await request(url, agent, headersOf(i));
+      answers[i] = await request(url, agent, headersOf(i), retryReused);
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, total) }, worker));
+  return answers;
+}
+
+/** Requests `concurrency` at a time for as long as `keepGoing(answered so far)` says so. */
+export async function loadWhile(
+  url: string,
+  agent: http.Agent,
+  concurrency: number,
+  keepGoing: (answered: number) => boolean,
+  retryReused = false,
+): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  const worker = async () => {
+    while (keepGoing(answers.length)) answers.push(await request(url, agent, {}, retryReused));
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
   return answers;
 }
 

@@ -3,8 +3,10 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { EventBody, ServiceEvent } from '../../core/events.ts';
 import type { ReleaseState, ServiceState } from '../../core/state.ts';
-import { INSERT_REVISION, SCHEMA, UPSERT_RELEASE, UPSERT_SERVICE, UPSERT_STATE } from '../sql.ts';
-import type { EventQuery, NewEvent, Store, StoredRevision, StoredService } from '../types.ts';
+import { eventHash } from '../event-hash.ts';
+import { INSERT_EVENT, INSERT_REVISION, SCHEMA, UPSERT_HEAD, UPSERT_RELEASE, UPSERT_SERVICE, UPSERT_STATE } from '../sql.ts';
+import type { ChainHead, ChainRow, EventQuery, NewEvent, Store, StoredRevision, StoredService } from '../types.ts';
+import { chainTip, migrateChain, readHead, toChainRow } from './sqlite-chain.ts';
 
 type Row = Record<string, unknown>;
 
@@ -37,6 +39,7 @@ export class SqliteStore implements Store {
   readonly #insertEvent: StatementSync;
   readonly #upsertState: StatementSync;
   readonly #upsertRelease: StatementSync;
+  readonly #upsertHead: StatementSync;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -45,7 +48,9 @@ export class SqliteStore implements Store {
     this.#db.exec('PRAGMA synchronous = NORMAL');
     this.#db.exec('PRAGMA busy_timeout = 5000');
     for (const ddl of SCHEMA) this.#db.exec(ddl);
-    this.#insertEvent = this.#db.prepare('INSERT INTO events (service, type, at, actor, body) VALUES (?, ?, ?, ?, ?) RETURNING seq');
+    migrateChain(this.#db);
+    this.#insertEvent = this.#db.prepare(INSERT_EVENT);
+    this.#upsertHead = this.#db.prepare(UPSERT_HEAD);
     this.#upsertState = this.#db.prepare(UPSERT_STATE);
     this.#upsertRelease = this.#db.prepare(UPSERT_RELEASE);
   }
@@ -54,11 +59,19 @@ export class SqliteStore implements Store {
     const stored: ServiceEvent[] = [];
     this.#db.exec('BEGIN IMMEDIATE');
     try {
+      // The head is read inside the transaction: the chain is extended by one writer at a time.
+      let head = chainTip(this.#db);
       for (const e of events) {
-        const { at, actor, ...body } = e;
-        const row = this.#insertEvent.get(service, e.type, at, actor, JSON.stringify(body)) as Row;
-        stored.push({ ...(body as EventBody), service, at, actor, seq: Number(row.seq) } as ServiceEvent);
+        const { at, actor, ...rest } = e;
+        const text = JSON.stringify(rest);
+        // Hashed as it will be read back (JSON round trip), so verify recomputes the same bytes.
+        const event = { ...(JSON.parse(text) as EventBody), service, at, actor, seq: head.seq + 1 } as ServiceEvent;
+        const hash = eventHash(head.hash, event);
+        this.#insertEvent.run(event.seq, service, e.type, at, actor, text, head.hash, hash);
+        head = { seq: event.seq, hash };
+        stored.push(event);
       }
+      if (stored.length > 0) this.#upsertHead.run(head.seq, head.hash);
       const seq = stored.at(-1)?.seq ?? state.seq;
       this.#upsertState.run(service, seq, JSON.stringify({ ...state, seq }));
       const r = state.release;
@@ -80,6 +93,15 @@ export class SqliteStore implements Store {
     const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
     args.push(q.limit ?? 1_000_000);
     return (this.#db.prepare(sql).all(...args) as Row[]).map(toEvent);
+  }
+
+  async chain(q: { afterSeq?: number; limit?: number }): Promise<ChainRow[]> {
+    const rows = this.#db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(q.afterSeq ?? 0, q.limit ?? 1_000_000) as Row[];
+    return rows.map(toChainRow);
+  }
+
+  async chainHead(): Promise<ChainHead | null> {
+    return readHead(this.#db);
   }
 
   async states(): Promise<ServiceState[]> {

@@ -1,0 +1,177 @@
+import type { FastifyInstance } from 'fastify';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import type { ServiceEvent } from '../core/events.ts';
+import { isActive, type ReleaseState } from '../core/state.ts';
+import type { Verdict, VerdictOutcome } from '../core/types.ts';
+import type { Engine } from '../engine/engine.ts';
+import { SluiceError } from '../engine/errors.ts';
+import { describeStep, releaseView } from '../engine/status.ts';
+import type { Store } from '../store/types.ts';
+import { serviceParams } from './requests.ts';
+
+/**
+ * What the dashboard reads beyond status and history: a revision's whole spec (for the diff), a
+ * release's steps and activity (the timeline), and each rule's verdicts as a time series (the charts),
+ * all built from the event log and its projections.
+ */
+export const revisionParams = serviceParams.extend({ key: z.string().regex(/^\d+$/, 'a revision key is a number, e.g. "2"') });
+export const releaseParams = serviceParams.extend({ number: z.coerce.number().int().positive() });
+export const seriesQuery = z.object({
+  /** Most points per rule; longer series are reduced, keeping each bucket's extremes and verdict changes. */
+  maxPoints: z.coerce.number().int().min(16).max(20_000).default(2000),
+});
+
+/** One rule's verdicts as columns (cheap to send and to hand to a chart). */
+export interface RuleSeries {
+  rule: string;
+  metric: Verdict['metric'];
+  at: number[];
+  canary: (number | null)[];
+  baseline: (number | null)[];
+  threshold: (number | null)[];
+  outcome: VerdictOutcome[];
+  /** Verdicts in the log, before any reduction. */
+  total: number;
+}
+
+const PAGE = 5000;
+
+/** The events of one release, in order: from its `release.started` to the next release's. */
+async function releaseEvents(store: Store, service: string, r: ReleaseState, keep: (e: ServiceEvent) => boolean): Promise<{ events: ServiceEvent[]; lastSeq: number }> {
+  const events: ServiceEvent[] = [];
+  let afterSeq: number | undefined;
+  let started = false;
+  let lastSeq = 0;
+  for (;;) {
+    const page = await store.events({ service, since: r.startedAt, limit: PAGE, ...(afterSeq !== undefined && { afterSeq }) });
+    for (const e of page) {
+      if (e.type === 'release.started') {
+        if (started && e.release.id !== r.id) return { events, lastSeq };
+        if (e.release.id === r.id) started = true;
+      }
+      lastSeq = e.seq;
+      if (started && keep(e)) events.push(e);
+    }
+    if (page.length < PAGE) return { events, lastSeq };
+    afterSeq = page.at(-1)!.seq;
+  }
+}
+
+async function findRelease(engine: Engine, store: Store, service: string, number: number): Promise<ReleaseState> {
+  await engine.status(service);
+  const r = (await store.releases(service, 100_000)).find((x) => x.number === number);
+  if (r === undefined) throw new SluiceError('NOT_FOUND', `${service} has no release ${number}; GET /api/services/${service}/history lists them`);
+  return r;
+}
+
+/** Indices to keep: per time bucket the lowest and highest canary value and the first verdict that differs from the one before. */
+export function reduceSeries(s: RuleSeries, maxPoints: number): RuleSeries {
+  const n = s.at.length;
+  if (n <= maxPoints) return s;
+  const buckets = Math.max(1, Math.floor(maxPoints / 3));
+  const keep = new Set<number>();
+  for (let b = 0; b < buckets; b++) {
+    const from = Math.floor((b * n) / buckets);
+    const to = Math.floor(((b + 1) * n) / buckets);
+    let lo = -1, hi = -1, change = -1;
+    for (let i = from; i < to; i++) {
+      const v = s.canary[i];
+      if (v !== null && v !== undefined) {
+        if (lo < 0 || v < s.canary[lo]!) lo = i;
+        if (hi < 0 || v > s.canary[hi]!) hi = i;
+      }
+      if (change < 0 && i > 0 && s.outcome[i] !== s.outcome[i - 1]) change = i;
+    }
+    for (const i of [lo, hi, change, lo < 0 ? from : -1]) if (i >= 0) keep.add(i);
+  }
+  const idx = [...keep].sort((a, b) => a - b);
+  const pick = <T>(xs: T[]) => idx.map((i) => xs[i]!);
+  return { ...s, at: pick(s.at), canary: pick(s.canary), baseline: pick(s.baseline), threshold: pick(s.threshold), outcome: pick(s.outcome) };
+}
+
+export function seriesOf(events: ServiceEvent[]): RuleSeries[] {
+  const rules = new Map<string, RuleSeries>();
+  for (const e of events) {
+    if (e.type !== 'analysis.evaluated') continue;
+    for (const v of e.verdicts) {
+      let s = rules.get(v.rule);
+      if (s === undefined) rules.set(v.rule, (s = { rule: v.rule, metric: v.metric, at: [], canary: [], baseline: [], threshold: [], outcome: [], total: 0 }));
+      s.at.push(v.at);
+      s.canary.push(v.canary);
+      s.baseline.push(v.baseline);
+      s.threshold.push(v.threshold);
+      s.outcome.push(v.outcome);
+      s.total++;
+    }
+  }
+  return [...rules.values()];
+}
+
+export function registerDashboardRoutes(app: FastifyInstance, engine: Engine, store: Store): void {
+  app.get('/api/services/:name/revisions/:key', async (req) => {
+    const { name, key } = revisionParams.parse(req.params);
+    await engine.status(name);
+    const rev = await store.revision(name, key);
+    if (rev === null) throw new SluiceError('NOT_FOUND', `${name} has no revision ${key}; GET /api/services/${name}/revisions lists them`);
+    const { baseDir: _baseDir, ...shown } = rev;
+    return { ...shown, createdAt: new Date(rev.createdAt).toISOString(), yaml: stringify(rev.spec) };
+  });
+
+  app.get('/api/services/:name/releases/:number', async (req) => {
+    const { name, number } = releaseParams.parse(req.params);
+    const r = await findRelease(engine, store, name, number);
+    const { events } = await releaseEvents(store, name, r, (e) => e.type !== 'analysis.evaluated');
+    const stepStarts = new Map<number, string>();
+    for (const e of events) if (e.type === 'step.started') stepStarts.set(e.index, new Date(e.at).toISOString());
+    const done = r.status === 'Succeeded';
+    const steps = r.steps.map((step, index) => ({
+      index,
+      step,
+      description: describeStep(step),
+      state: done || index < r.stepIndex ? 'done' : index === r.stepIndex && isActive(r) ? 'current' : 'next',
+      startedAt: stepStarts.get(index) ?? null,
+    }));
+    return { release: releaseView(r), stepIndex: r.stepIndex, steps, contract: r.contract, activity: events };
+  });
+
+  app.get('/api/services/:name/releases/:number/verdicts', async (req) => {
+    const { name, number } = releaseParams.parse(req.params);
+    const { maxPoints } = seriesQuery.parse(req.query);
+    const r = await findRelease(engine, store, name, number);
+    const { events, lastSeq } = await releaseEvents(store, name, r, (e) => e.type === 'analysis.evaluated');
+    return { release: r.id, lastSeq, rules: seriesOf(events).map((s) => reduceSeries(s, maxPoints)) };
+  });
+}
+
+const json = (description: string, properties: Record<string, object> = {}) => ({ description, content: { 'application/json': { schema: { type: 'object', properties } } } });
+const notFoundReply = { '404': { description: 'no such service, revision or release', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } };
+const name = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
+
+/** The OpenAPI paths of these routes, merged into GET /api/openapi.json. */
+export function dashboardPaths(): Record<string, object> {
+  const number = { name: 'number', in: 'path', required: true, schema: { type: 'integer', minimum: 1 } };
+  return {
+    '/api/services/{name}/revisions/{key}': {
+      get: {
+        summary: 'one applied revision with its whole spec (normalised) and that spec as YAML',
+        parameters: [name, { name: 'key', in: 'path', required: true, schema: { type: 'string', pattern: '^\\d+$' } }],
+        responses: { '200': json('the revision', { key: { type: 'string' }, version: { type: 'string' }, spec: { type: 'object' }, yaml: { type: 'string' } }), ...notFoundReply },
+      },
+    },
+    '/api/services/{name}/releases/{number}': {
+      get: {
+        summary: "a release's steps (done / current / next, with start times), contract and activity (its events except analysis)",
+        parameters: [name, number],
+        responses: { '200': json('the release', { release: { type: 'object' }, stepIndex: { type: 'integer' }, steps: { type: 'array' }, contract: { type: 'object' }, activity: { type: 'array' } }), ...notFoundReply },
+      },
+    },
+    '/api/services/{name}/releases/{number}/verdicts': {
+      get: {
+        summary: "each rule's verdicts over the release as columns (at, canary, baseline, threshold, outcome), reduced to maxPoints",
+        parameters: [name, number, { name: 'maxPoints', in: 'query', schema: z.toJSONSchema(seriesQuery.shape.maxPoints, { io: 'input' }) }],
+        responses: { '200': json('the series', { release: { type: 'string' }, lastSeq: { type: 'integer' }, rules: { type: 'array' } }), ...notFoundReply },
+      },
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { exportQuery, verifyQuery } from '../audit/audit-routes.ts';
+import { createTokenBody } from '../auth/token-routes.ts';
+import { calendarQuery } from './calendar-routes.ts';
+
+/**
+ * The OpenAPI paths of access control, the audit trail and the calendar (docs/access.md,
+ * docs/audit.md, docs/windows.md), from the schemas the routes validate with.
+ */
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+const ok = (description: string, type = 'application/json') => ({ '200': { description, content: { [type]: { schema: type === 'application/json' ? { type: 'object' } : { type: 'string' } } } } });
+const denied = {
+  '401': { description: 'no token, or not a live one', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+  '403': { description: "the token's role is too low", content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+};
+const queryParams = (s: z.ZodObject) =>
+  Object.entries((schema(s) as { properties?: Record<string, object> }).properties ?? {}).map(([name, p]) => ({ name, in: 'query', schema: p }));
+
+export function governancePaths(): Record<string, object> {
+  return {
+    '/api/whoami': { get: { summary: "the caller's token: name and role", responses: { ...ok('name, role, tokenId, expiresAt'), ...denied } } },
+    '/api/access': { get: { summary: 'every route and the role it needs', responses: { ...ok('routes: [{method, url, access}]'), ...denied } } },
+    '/api/tokens': {
+      get: { summary: 'list API tokens (admin); never their secrets', responses: { ...ok('tokens'), ...denied } },
+      post: { summary: 'create a token (admin); the answer holds the token, shown only once', requestBody: { required: true, content: { 'application/json': { schema: schema(createTokenBody) } } }, responses: { ...ok('the token and its record'), ...denied } },
+    },
+    '/api/tokens/{id}': { delete: { summary: 'revoke a token by id or name (admin)', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }], responses: { ...ok('the revoked token'), ...denied } } },
+    '/api/audit/verify': { get: { summary: 'recompute the hash chain of the event log; names the first bad event', parameters: queryParams(verifyQuery), responses: { ...ok('{ok, checked, head, firstBad}'), ...denied } } },
+    '/api/audit/export': { get: { summary: 'the event log with its hashes, one JSON object per line', parameters: queryParams(exportQuery), responses: { ...ok('JSON lines', 'application/x-ndjson'), ...denied } } },
+    '/api/calendar': { get: { summary: 'upcoming release windows and freezes; with service, whether it may release now', parameters: queryParams(calendarQuery), responses: { ...ok('{policy, from, to, state?, spans}'), ...denied } } },
+  };
+}
+
+export const bearerScheme = { bearer: { type: 'http', scheme: 'bearer', description: 'an API token (sluice token create); GET /api/events also takes ?token=' } };

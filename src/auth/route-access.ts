@@ -1,0 +1,32 @@
+import type { Role } from './roles.ts';
+
+/** What a route needs: a role, or nothing (`public`). */
+export type Access = Role | 'public';
+
+/** The role each release command needs (POST /api/services/:name/:command). */
+export const COMMAND_ROLES: Record<string, Role> = {
+  promote: 'deployer', pause: 'deployer', resume: 'deployer', abort: 'deployer', retry: 'deployer', undo: 'deployer',
+};
+
+/**
+ * The access a request needs, from its method and route pattern (`/api/services/:name`).
+ * Fail-safe: a route this table does not know needs `viewer` to read and `admin` to change
+ * anything, so a new route is never open by mistake. Reads outside /api (/healthz, the
+ * dashboard's files) are public. `path` is the request's path, when `route` is a pattern.
+ */
+export function requiredAccess(method: string, route: string, params: Record<string, string | undefined>, path = route): Access {
+  const read = method === 'GET' || method === 'HEAD';
+  // The path too: a catch-all route (the dashboard's `/*`) must not open an /api URL.
+  if (!route.startsWith('/api') && !path.startsWith('/api')) return read ? 'public' : 'admin';
+  if (route === '/api/tokens' || route.startsWith('/api/tokens/')) return 'admin';
+  if (read) return 'viewer';
+  if (method === 'POST' && route === '/api/lint') return 'viewer';
+  if (method === 'POST' && route === '/api/apply') return 'deployer';
+  // An outside signal (a support tool, a pager) can fail a release: as much as an abort.
+  if (method === 'POST' && route === '/api/services/:name/signals') return 'deployer';
+  // Environments (docs/governance.md): asking for a promotion is a release; approving and overriding gates is the approver's.
+  if (method === 'POST' && route === '/api/services/:name/releases') return 'deployer';
+  if (method === 'POST' && (route === '/api/services/:name/approve' || route === '/api/services/:name/override')) return 'approver';
+  if (method === 'POST' && route === '/api/services/:name/:command') return COMMAND_ROLES[params.command ?? ''] ?? 'admin';
+  return 'admin';
+}

@@ -1,0 +1,47 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { SluiceError } from '../engine/errors.ts';
+import { principalOf } from './auth-hook.ts';
+import { ROLES } from './roles.ts';
+import { parseSpan } from './span.ts';
+import { isLive, type TokenRecord, type TokenStore } from './token-store.ts';
+
+export const createTokenBody = z.strictObject({
+  role: z.enum(ROLES, { error: () => `role must be one of ${ROLES.join(', ')}` }),
+  /** The actor of everything done with the token; default: <role>-<id>. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,62}$/, 'a token name is 1-63 letters, digits, ".", "_", "@" or "-"').optional(),
+  /** Lifetime, e.g. "30d", "12h"; none: until revoked. */
+  ttl: z.string().refine((t) => (parseSpan(t) ?? 0) > 0, 'ttl must be a span such as 30d, 12h or 90m').optional(),
+});
+
+/** A token as the API shows it: never its hash. */
+export function tokenView(t: TokenRecord, now: number) {
+  const status = t.revokedAt !== null ? 'revoked' : isLive(t, now) ? 'live' : 'expired';
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return { id: t.id, name: t.name, role: t.role, status, createdAt: iso(t.createdAt), createdBy: t.createdBy, expiresAt: iso(t.expiresAt), revokedAt: iso(t.revokedAt) };
+}
+
+const actor = (req: FastifyRequest) => principalOf(req)?.name ?? 'unknown';
+
+/** /api/tokens (admin) and /api/whoami (any token). */
+export function registerTokenRoutes(app: FastifyInstance, tokens: TokenStore, now: () => number = Date.now): void {
+  app.get('/api/whoami', async (req) => {
+    const p = principalOf(req);
+    if (p === null) throw new SluiceError('UNAUTHORIZED', 'no token was presented');
+    return { name: p.name, role: p.role, tokenId: p.tokenId, expiresAt: p.expiresAt === null ? null : new Date(p.expiresAt).toISOString() };
+  });
+  app.get('/api/tokens', async () => ({ tokens: tokens.list().map((t) => tokenView(t, now())) }));
+  app.post('/api/tokens', async (req) => {
+    const b = createTokenBody.parse(req.body);
+    const at = now();
+    const { token, record } = tokens.create({
+      name: b.name, role: b.role, createdBy: actor(req), now: at,
+      ttlMs: b.ttl === undefined ? null : parseSpan(b.ttl),
+    });
+    return { ...tokenView(record, at), token };
+  });
+  app.delete('/api/tokens/:id', async (req) => {
+    const { id } = z.object({ id: z.string().min(1) }).parse(req.params);
+    return tokenView(tokens.revoke(id, now()), now());
+  });
+}

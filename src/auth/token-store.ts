@@ -1,0 +1,101 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { SluiceError } from '../engine/errors.ts';
+import type { Role } from './roles.ts';
+import { matches, newSecret, tokenId } from './token-secret.ts';
+
+/** A token as stored: never the token itself, only its hash. */
+export interface TokenRecord {
+  id: string;
+  /** Who acts with it: the actor of every event it causes. Unique among live tokens. */
+  name: string;
+  role: Role;
+  hash: string;
+  createdAt: number;
+  createdBy: string;
+  expiresAt: number | null;
+  revokedAt: number | null;
+}
+
+/** What a request carries once its token is accepted. */
+export interface Principal {
+  tokenId: string;
+  name: string;
+  role: Role;
+  expiresAt: number | null;
+}
+
+export const isLive = (t: TokenRecord, now: number) => t.revokedAt === null && (t.expiresAt === null || t.expiresAt > now);
+
+type Row = Record<string, unknown>;
+const toRecord = (r: Row): TokenRecord => ({
+  id: String(r.id), name: String(r.name), role: String(r.role) as Role, hash: String(r.hash), createdAt: Number(r.created_at),
+  createdBy: String(r.created_by), expiresAt: r.expires_at === null ? null : Number(r.expires_at), revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+});
+
+/**
+ * The API tokens, in a table of the data dir's SQLite file. Every token is held in memory too:
+ * a request is authenticated without a query, and this process is the only writer (one server
+ * per data dir).
+ */
+export class TokenStore {
+  readonly #db: DatabaseSync;
+  readonly #byId = new Map<string, TokenRecord>();
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.#db = new DatabaseSync(path);
+    this.#db.exec('PRAGMA busy_timeout = 5000');
+    this.#db.exec(`CREATE TABLE IF NOT EXISTS api_tokens (
+      id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL, created_at BIGINT NOT NULL,
+      created_by TEXT NOT NULL, expires_at BIGINT, revoked_at BIGINT)`);
+    for (const row of this.#db.prepare('SELECT * FROM api_tokens').all() as Row[]) this.#byId.set(String(row.id), toRecord(row));
+  }
+
+  list(): TokenRecord[] {
+    return [...this.#byId.values()].sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** Creates a token; the returned `token` is the only time its secret exists outside the caller. */
+  /** Without a name, the token is named `<role>-<id>`. */
+  create(o: { name?: string | undefined; role: Role; createdBy: string; now: number; ttlMs: number | null }): { token: string; record: TokenRecord } {
+    const taken = this.list().find((t) => t.name === o.name && isLive(t, o.now));
+    if (taken) throw new SluiceError('CONFLICT', `a live token named "${o.name}" exists (${taken.id}); choose another --name or revoke it first`);
+    const secret = newSecret();
+    const record: TokenRecord = {
+      id: secret.id, name: o.name ?? `${o.role}-${secret.id}`, role: o.role, hash: secret.hash, createdAt: o.now, createdBy: o.createdBy,
+      expiresAt: o.ttlMs === null ? null : o.now + o.ttlMs, revokedAt: null,
+    };
+    this.#db.prepare('INSERT INTO api_tokens (id, name, role, hash, created_at, created_by, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(record.id, record.name, record.role, record.hash, record.createdAt, record.createdBy, record.expiresAt, null);
+    this.#byId.set(record.id, record);
+    return { token: secret.token, record };
+  }
+
+  /** Revokes the live token with this id or name. */
+  revoke(idOrName: string, now: number): TokenRecord {
+    const found = this.#byId.get(idOrName) ?? this.list().find((t) => t.name === idOrName && isLive(t, now));
+    if (!found) throw new SluiceError('NOT_FOUND', `no token with id or name "${idOrName}"; see sluice token list`);
+    if (found.revokedAt !== null) return found;
+    if (found.role === 'admin' && !this.list().some((t) => t.id !== found.id && t.role === 'admin' && isLive(t, now))) {
+      throw new SluiceError('CONFLICT', `"${found.name}" is the last live admin token: revoking it would leave no one able to manage tokens; create another admin token first`);
+    }
+    this.#db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ?').run(now, found.id);
+    const revoked = { ...found, revokedAt: now };
+    this.#byId.set(found.id, revoked);
+    return revoked;
+  }
+
+  /** The principal of a live token, or null (unknown, wrong secret, revoked or expired). */
+  authenticate(token: string, now: number): Principal | null {
+    const id = tokenId(token);
+    const record = id === null ? undefined : this.#byId.get(id);
+    if (record === undefined || !matches(token, record.hash) || !isLive(record, now)) return null;
+    return { tokenId: record.id, name: record.name, role: record.role, expiresAt: record.expiresAt };
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * One sentence per event, for the people reading a notification. Pure. The switch is exhaustive:
+ * a new event type in core/events.ts does not compile until it has a sentence.
+ */
+import type { EventBody } from '../../core/events.ts';
+import { describeGovernanceEvent } from '../../core/plan/events.ts';
+import type { ReleaseStep } from '../../core/strategy.ts';
+import type { Weights } from '../../core/types.ts';
+import type { NotificationEvent } from './types.ts';
+
+function step(s: ReleaseStep | null): string {
+  if (s === null) return 'all steps done';
+  switch (s.kind) {
+    case 'setWeight': return `setWeight ${s.weight}%`;
+    case 'pause': return s.durationMs === null ? 'pause until promoted' : `pause ${s.durationMs / 1000}s`;
+    case 'setHeaderRoute': return s.match === null ? 'clear the cohort route' : 'route a cohort to the new version';
+    case 'smoke': return 'smoke check';
+    case 'analysis': return 'wait for every rule to pass';
+    default: return (s as { kind: string }).kind;
+  }
+}
+
+const weights = (w: Weights) => Object.entries(w).map(([key, percent]) => `revision ${key} ${percent}%`).join(', ');
+
+function sentence(e: EventBody, actor: string): string {
+  switch (e.type) {
+    case 'spec.applied': return e.revision ? `spec applied by ${actor}: revision ${e.revision.key} (version ${e.revision.version})` : `spec applied by ${actor}, no new revision`;
+    case 'release.started': return `release #${e.release.number} started by ${actor}: ${e.release.from ? `${e.release.from.version} → ` : 'first deploy of '}${e.release.to.version}`;
+    case 'target.starting': return `starting revision ${e.ref.key} (version ${e.ref.version})`;
+    case 'target.ready': return `revision ${e.key} is ready: ${e.instances.length} instance(s)`;
+    case 'target.failed': return `revision ${e.key} failed to start: ${e.error}`;
+    case 'target.crashed': return `an instance of revision ${e.key} crashed (${e.signal ?? `exit code ${e.exitCode}`})${e.restarted ? ', restarted' : ''}`;
+    case 'target.stopping': return `stopping revision ${e.key}`;
+    case 'target.stopped': return e.error ? `revision ${e.key} stopped with an error: ${e.error}` : `revision ${e.key} stopped`;
+    case 'target.retireScheduled': return `revision ${e.key} kept running until ${new Date(e.until).toISOString()}`;
+    case 'routes.set': return e.routes.length === 0 ? `cohort routes cleared (${e.reason})` : `${e.routes.length} cohort route(s) set (${e.reason})`;
+    case 'contract.frozen': return `baseline figures frozen: ${e.detail}`;
+    case 'smoke.started': return `smoke check ${e.index + 1} started`;
+    case 'smoke.finished': return `smoke check ${e.index + 1} ${e.ok ? 'passed' : 'failed'} in ${e.durationMs} ms: ${e.detail}`;
+    case 'probe.failed': return `instance ${e.instanceId} of revision ${e.key} failed ${e.failures} probe(s) in a row (${e.url})`;
+    case 'release.verifying': return `all traffic on the new version; watching it until ${new Date(e.until).toISOString()}`;
+    case 'rollback.gradual': return `reverting gradually: ${e.steps.join('% → ')}%`;
+    case 'rollback.gradualRefused': return `gradual revert refused, reverting at once: ${e.reason}`;
+    case 'signal.received': return `signal ${e.signal}${e.source ? ` from ${e.source}` : ''}${e.detail ? `: ${e.detail}` : ''}`;
+    case 'step.started': return `step ${e.index + 1}: ${step(e.step)}`;
+    case 'traffic.shifted': return `traffic: ${weights(e.weights)} (${e.reason})`;
+    case 'traffic.applied': return `the router serves ${weights(e.weights)}`;
+    case 'analysis.evaluated': return `analysis: ${e.verdicts.map((v) => `${v.rule} ${v.outcome}`).join(', ') || 'no rules'}${e.metricsError ? ` (metrics error: ${e.metricsError})` : ''}`;
+    case 'release.paused': return `release paused (${e.reason}): ${e.detail}`;
+    case 'release.resumed': return `release resumed by ${actor}`;
+    case 'release.promoted': return `release promoted by ${actor}${e.full ? ' to 100%' : ''}`;
+    case 'release.completing': return 'moving all traffic to the new version';
+    case 'release.succeeded': return `release succeeded: ${e.stable.version} is stable`;
+    case 'release.failed': return `release failed: ${e.error}`;
+    case 'rollback.started':
+      return e.status === 'Aborted'
+        ? `release aborted by ${e.log.actor}: ${e.log.reason}`
+        : `rolling back (${e.log.kind}, ${e.log.trigger}): ${e.log.reason}`;
+    case 'rollback.trafficReverted': return 'all traffic is back on the stable version';
+    case 'rollback.canaryStopped': return 'the canary is stopped';
+    case 'service.degraded': return `service degraded: ${e.reason}`;
+    case 'service.recovered': return 'service recovered';
+    case 'driver.failed': return `${e.driver} driver failed to ${e.operation}: ${e.error}`;
+    case 'service.deleted': return `service deleted by ${actor}`;
+    case 'environments.applied':
+    case 'plan.requested':
+    case 'gate.evaluated':
+    case 'plan.decided':
+    case 'approval.given':
+    case 'gate.overridden':
+    case 'postmortem.opened':
+      return describeGovernanceEvent(e, actor);
+    default: return assertNever(e);
+  }
+}
+
+function assertNever(e: never): string {
+  return `event ${(e as { type: string }).type}`;
+}
+
+export function describeEvent(event: NotificationEvent): string {
+  return `${event.service}: ${sentence(event, event.actor)}`;
+}

@@ -1,0 +1,131 @@
+/**
+ * What the gates and `status` read about a service's environments: each environment's effective
+ * spec, the previous environment's release of a version, and where each version is now.
+ */
+import { stringify } from 'yaml';
+import type { GovernanceState, PlanState } from '../core/plan/governance-state.ts';
+import { policyOf } from '../core/plan/policy.ts';
+import { riskOf } from '../core/plan/risk.ts';
+import type { EnvironmentPolicy, PreviousRelease, Risk } from '../core/plan/types.ts';
+import type { ReleaseState } from '../core/state.ts';
+import type { EnvironmentSpec } from '../spec/environments-schema.ts';
+import type { ServiceSpec } from '../spec/index.ts';
+import type { Store } from '../store/types.ts';
+import { documentHash, effectiveDocument, environmentService } from './effective-spec.ts';
+import type { Engine } from './engine.ts';
+import { SluiceError } from './errors.ts';
+
+type Raw = Record<string, unknown>;
+
+/** A service's environments as last applied: the document as written and as validated. */
+export interface AppliedEnvironments {
+  service: string;
+  raw: Raw;
+  spec: ServiceSpec;
+  envs: EnvironmentSpec[];
+  rawEnvs: Raw[];
+  baseDir: string;
+  file: string | null;
+  risk: Risk;
+}
+
+export function appliedOf(engine: Engine, service: string, gs: GovernanceState): AppliedEnvironments {
+  const d = gs.document;
+  if (d === null) throw new SluiceError('NOT_FOUND', `no service "${service}" with spec.environments; apply one first (sluice apply -f FILE)`);
+  const [spec] = engine.lint(stringify(d.raw), d.file ?? '<stored>');
+  const raw = d.raw as Raw & { spec: { environments: Raw[] } };
+  return { service, raw, spec: spec!, envs: spec!.spec.environments ?? [], rawEnvs: raw.spec.environments, baseDir: d.baseDir, file: d.file, risk: riskOf(spec!.spec.risk, spec!.metadata.labels) };
+}
+
+export function environmentIndex(a: AppliedEnvironments, name: string): number {
+  const i = a.envs.findIndex((e) => e.name === name);
+  if (i < 0) throw new SluiceError('NOT_FOUND', `${a.service} has no environment "${name}"; its environments: ${a.envs.map((e) => e.name).join(', ')}`);
+  return i;
+}
+
+export interface Effective {
+  service: string;
+  doc: Raw;
+  text: string;
+  hash: string;
+  spec: ServiceSpec;
+  policy: EnvironmentPolicy;
+}
+
+/** The effective spec of environment `index` running `version`, validated like any applied spec. */
+export function effectiveOf(engine: Engine, a: AppliedEnvironments, index: number, version: string): Effective {
+  const env = { raw: a.rawEnvs[index]!, parsed: a.envs[index]! };
+  const doc = effectiveDocument(a.raw, env, version, a.risk);
+  const text = stringify(doc);
+  let spec: ServiceSpec;
+  try {
+    [spec] = engine.lint(text, `${a.file ?? a.service} (environment ${env.parsed.name})`) as [ServiceSpec];
+  } catch (err) {
+    if (err instanceof SluiceError) throw new SluiceError(err.code, `environment ${env.parsed.name} of ${a.service}: ${err.message}`, err.detail);
+    throw err;
+  }
+  return { service: environmentService(a.service, env.parsed.name), doc, text, hash: documentHash(doc), spec, policy: policyOf(a.envs, index, a.risk) };
+}
+
+async function statusOrNull(engine: Engine, service: string) {
+  try {
+    return await engine.status(service);
+  } catch (err) {
+    if (err instanceof SluiceError && err.code === 'NOT_FOUND') return null;
+    throw err;
+  }
+}
+
+/** The newest release of `version` in `service`, with what the gates take as evidence. */
+export async function previousRelease(engine: Engine, store: Store, service: string, version: string): Promise<PreviousRelease | null> {
+  const r = (await store.releases(service, 100)).find((x: ReleaseState) => x.to.version === version);
+  if (r === undefined) return null;
+  const status = await statusOrNull(engine, service);
+  return {
+    service, id: r.id, status: r.status, endedAt: r.status === 'Succeeded' ? r.endedAt : null,
+    smoke: r.smoke ? { ok: r.smoke.ok, detail: r.smoke.detail } : null,
+    verifyMs: r.plan?.verifyMs ?? 0,
+    verdicts: Object.values(r.rules).flatMap((x) => (x.last ? [{ rule: x.last.rule, outcome: x.last.outcome }] : [])),
+    stableVersion: status?.stableVersion ?? null,
+  };
+}
+
+/** Release phase of an environment (docs/governance.md): Plan → Stage → Release → Verify → Done, or RolledBack. */
+export type GovernancePhase = 'Plan' | 'Stage' | 'Release' | 'Verify' | 'Done' | 'RolledBack';
+
+function phaseOf(release: { status: string } | null, plan: PlanState | null): GovernancePhase | null {
+  if (plan !== null && (plan.status === 'Planned' || plan.status === 'Refused')) return 'Plan';
+  switch (release?.status) {
+    case undefined: return null;
+    case 'Starting': return 'Stage';
+    case 'Progressing': case 'Paused': return 'Release';
+    case 'Verifying': return 'Verify';
+    case 'Succeeded': return 'Done';
+    default: return 'RolledBack';
+  }
+}
+
+export const planView = (p: PlanState) => ({
+  id: p.record.id, environment: p.record.environment, version: p.record.version, status: p.status, detail: p.detail,
+  risk: p.record.risk, requestedBy: p.record.requestedBy, requestedAt: new Date(p.record.requestedAt).toISOString(),
+  release: p.release, policy: p.record.policy, gates: Object.values(p.gates),
+});
+export type PlanView = ReturnType<typeof planView>;
+
+/** Where each version is, per environment: what `sluice release SERVICE` prints. */
+export async function environmentsView(engine: Engine, a: AppliedEnvironments, gs: GovernanceState) {
+  const environments = [];
+  for (const env of a.envs) {
+    const service = environmentService(a.service, env.name);
+    const s = await statusOrNull(engine, service);
+    const last = gs.plans.findLast((p) => p.record.environment === env.name) ?? null;
+    const open = last !== null && (last.status === 'Planned' || last.status === 'Refused') ? last : null;
+    environments.push({
+      environment: env.name, service, phase: phaseOf(s?.release ?? null, open), servicePhase: s?.phase ?? null,
+      stableVersion: s?.stableVersion ?? null, canaryVersion: s?.canaryVersion ?? null,
+      release: s?.release ? { id: s.release.id, status: s.release.status, toVersion: s.release.toVersion, startedBy: s.release.startedBy } : null,
+      plan: last === null ? null : planView(last),
+    });
+  }
+  return { service: a.service, risk: a.risk, version: a.spec.spec.version, environments };
+}

@@ -1,0 +1,143 @@
+/**
+ * Access control against a real server: the admin token made on first start, roles on every
+ * route of Fastify's own table, token names as actors, revocation and expiry, the CLI's token
+ * flags and commands.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { test } from 'node:test';
+import { CLI, deployedServer, ROOT, serviceSpec, type SluiceServer } from './support/sluice.ts';
+
+interface RouteAccess { method: string; url: string; access: string }
+
+const call = async (server: SluiceServer, method: string, path: string, token: string | null, extra: Record<string, string> = {}) => {
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { ...(token !== null && { authorization: `Bearer ${token}` }), ...(method !== 'GET' && method !== 'DELETE' && { 'content-type': 'application/json' }), ...extra },
+    ...(method !== 'GET' && method !== 'DELETE' && { body: '{}' }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  const json = res.headers.get('content-type')?.startsWith('application/json') === true;
+  return { status: res.status, body: json ? (JSON.parse(text) as { error?: { code: string; message: string } }) : null };
+};
+
+/** A concrete URL for a route pattern: every parameter gets a harmless value. */
+const concrete = (url: string) => url.replace(/:name/g, 'checkout').replace(/:\w+/g, '1').replace('*', 'x');
+
+function sluice(server: SluiceServer, env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: '', ...env }, timeout: 30_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+test('access control end to end', { timeout: 120_000 }, async (t) => {
+  const { server, listenPort } = await deployedServer(t, { instances: 1 });
+
+  await t.test('the first start writes the admin token (mode 600) and prints it once; a restart makes none', async () => {
+    assert.equal(statSync(`${server.dataDir}/admin.token`).mode & 0o777, 0o600);
+    assert.equal(server.log.split(server.adminToken).length - 1, 1, 'printed once');
+    await server.kill('SIGTERM');
+    await server.restart();
+    assert.equal(server.log.split('created the admin token').length - 1, 1, 'not again on restart');
+    assert.equal((await call(server, 'GET', '/api/whoami', server.adminToken)).status, 200);
+  });
+
+  const viewer = await server.createToken('viewer', 'vera');
+  const deployer = await server.createToken('deployer', 'dora');
+  const { routes } = (await server.api<{ routes: RouteAccess[] }>('GET', '/api/access')).body;
+
+  await t.test('the route table covers the API; only reads outside /api are open', () => {
+    const urls = new Set(routes.map((r) => `${r.method} ${r.url}`));
+    for (const r of ['POST /api/apply', 'DELETE /api/services/:name', 'POST /api/services/:name/promote', 'POST /api/tokens', 'GET /api/events', 'GET /api/audit/verify']) assert.ok(urls.has(r), r);
+    for (const r of routes) if (r.access === 'public') assert.ok(!r.url.startsWith('/api') && r.method === 'GET', `${r.method} ${r.url} is public`);
+  });
+
+  await t.test('without a token, or with a wrong one, every /api route answers 401; /healthz stays open', async () => {
+    for (const r of routes.filter((r) => r.access !== 'public')) {
+      const url = concrete(r.url);
+      assert.equal((await call(server, r.method, url, null)).status, 401, `${r.method} ${url} without a token`);
+      assert.equal((await call(server, r.method, url, 'slu_000000000000_' + 'A'.repeat(43))).status, 401, `${r.method} ${url} with an unknown token`);
+    }
+    assert.equal((await call(server, 'GET', '/healthz', null)).status, 200);
+  });
+
+  await t.test('a viewer token gets 403 on every route that needs more, and changes nothing', async () => {
+    const needsMore = routes.filter((r) => r.access !== 'public' && r.access !== 'viewer');
+    assert.ok(needsMore.length >= 10, `${needsMore.length} mutating routes`);
+    for (const r of needsMore) {
+      const res = await call(server, r.method, concrete(r.url), viewer);
+      assert.equal(res.status, 403, `${r.method} ${concrete(r.url)} with a viewer token`);
+      assert.equal(res.body?.error?.code, 'FORBIDDEN');
+      assert.match(res.body!.error!.message, new RegExp(`token "vera" has role viewer; .* needs ${r.access} or above`));
+    }
+    for (const r of routes.filter((r) => r.access === 'viewer' && r.method === 'GET' && !r.url.includes('/events') && !r.url.includes(':'))) {
+      assert.equal((await call(server, r.method, r.url, viewer)).status, 200, `${r.method} ${r.url} is readable by a viewer`);
+    }
+    const status = await server.status();
+    assert.equal(status.phase, 'Healthy');
+    const events = (await server.api<{ events: { actor: string }[] }>('GET', '/api/services/checkout/events')).body.events;
+    assert.ok(!events.some((e) => e.actor === 'vera'), 'the viewer caused no event');
+  });
+
+  await t.test("a deployer steers releases as itself (the token's name is the actor; X-Sluice-Actor is ignored) but may not delete or mint tokens", async () => {
+    const paused = await call(server, 'POST', '/api/services/checkout/pause', deployer, { 'x-sluice-actor': 'someone-else' });
+    assert.equal(paused.status, 409, 'allowed through (no release to pause: 409 from the engine, not 403)');
+    assert.equal((await call(server, 'DELETE', '/api/services/checkout', deployer)).status, 403);
+    assert.equal((await call(server, 'POST', '/api/tokens', deployer)).status, 403);
+    const apply = await fetch(`${server.url}/api/apply`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${deployer}`, 'x-sluice-actor': 'someone-else', 'content-type': 'application/json' },
+      // The same spec again: no release, but an apply recorded with its actor.
+      body: JSON.stringify({ spec: serviceSpec({ version: '1.0.0', listenPort, instances: 1 }), file: 'dora.yaml', baseDir: ROOT }),
+    });
+    assert.equal(apply.status, 200);
+    const events = (await server.api<{ events: { type: string; actor: string }[] }>('GET', '/api/services/checkout/events')).body.events;
+    assert.equal(events.filter((e) => e.type === 'spec.applied').at(-1)!.actor, 'dora');
+  });
+
+  await t.test('the event stream takes ?token= (EventSource cannot send headers); no other route does', async () => {
+    const abort = new AbortController();
+    const res = await fetch(`${server.url}/api/events?service=checkout&after=0&token=${viewer}`, { signal: abort.signal });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('content-type'), 'text/event-stream');
+    abort.abort();
+    await res.body?.cancel().catch(() => undefined);
+    assert.equal((await call(server, 'GET', `/api/services?token=${viewer}`, null)).status, 401);
+  });
+
+  await t.test('revoked and expired tokens are refused', async () => {
+    const short = (await server.api<{ token: string; expiresAt: string }>('POST', '/api/tokens', { role: 'viewer', name: 'brief', ttl: '1s' })).body;
+    assert.equal((await call(server, 'GET', '/api/whoami', short.token)).status, 200);
+    const until = Date.now() + 10_000;
+    while ((await call(server, 'GET', '/api/whoami', short.token)).status === 200 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await call(server, 'GET', '/api/whoami', short.token)).status, 401, 'expired after its ttl');
+    assert.equal((await server.api('DELETE', '/api/tokens/vera')).status, 200);
+    assert.equal((await call(server, 'GET', '/api/services', viewer)).status, 401, 'revoked');
+    const list = (await server.api<{ tokens: { name: string; status: string; hash?: string }[] }>('GET', '/api/tokens')).body.tokens;
+    assert.deepEqual(list.filter((t) => ['vera', 'brief'].includes(t.name)).map((t) => `${t.name}:${t.status}`), ['vera:revoked', 'brief:expired']);
+    assert.ok(list.every((t) => !('hash' in t)), 'never the hash');
+  });
+
+  await t.test('the CLI: token create prints the token on its last line; --data-dir reads admin.token; none → 401 message', async () => {
+    const created = await sluice(server, {}, 'token', 'create', '--role', 'deployer', '--name', 'ci', '--ttl', '30d', '--data-dir', server.dataDir);
+    assert.equal(created.code, 0, created.stderr);
+    const token = created.stdout.trim().split('\n').at(-1)!;
+    assert.match(token, /^slu_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
+    const who = await sluice(server, { SLUICE_TOKEN: token }, 'token', 'whoami');
+    assert.match(who.stdout, /^ci \(role deployer, token [a-z0-9]{12}, expires 20/);
+    const byFlag = await sluice(server, {}, 'token', 'whoami', '--token', token);
+    assert.match(byFlag.stdout, /^ci /);
+    const list = await sluice(server, { SLUICE_TOKEN: token }, 'token', 'list');
+    assert.equal(list.code, 1);
+    assert.match(list.stderr, /token "ci" has role deployer; GET \/api\/tokens needs admin or above/);
+    const none = await sluice(server, {}, 'status');
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /needs a token with role viewer or above/);
+    const revoked = await sluice(server, {}, 'token', 'revoke', 'ci', '--data-dir', server.dataDir);
+    assert.match(revoked.stdout, /^revoked token [a-z0-9]{12} "ci"/);
+  });
+});
+

@@ -1,0 +1,137 @@
+/**
+ * End to end: the dashboard in a real Chromium against a real `sluice server` running real
+ * releases under real traffic. SLUICE_SCREENSHOTS=1 (npm run screenshots) writes the screenshots
+ * into docs/screenshots/; otherwise they go to a temp dir and are removed.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { chromium, type Page } from 'playwright-core';
+import { startLoad } from './support/load.ts';
+import { deployedServer, ROOT, serviceSpec } from './support/sluice.ts';
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ACTOR = 'e2e-dashboard';
+
+/** Records every text the element `testId` shows, from now on, however briefly. */
+async function recordTexts(page: Page, testId: string): Promise<void> {
+  await page.evaluate((id) => {
+    const w = window as unknown as { __seen: Record<string, string[]> };
+    w.__seen ??= {};
+    const seen = (w.__seen[id] = [] as string[]);
+    const look = () => {
+      const text = document.querySelector(`[data-testid="${id}"]`)?.textContent ?? null;
+      if (text !== null && seen.at(-1) !== text) seen.push(text);
+    };
+    look();
+    new MutationObserver(look).observe(document.body, { subtree: true, childList: true, characterData: true });
+  }, testId);
+}
+
+const seenTexts = (page: Page, testId: string) => page.evaluate((id) => (window as unknown as { __seen: Record<string, string[]> }).__seen[id] ?? [], testId);
+
+test('the dashboard follows real releases live and steers them', { timeout: 240_000 }, async (t) => {
+  const { server, listenPort } = await deployedServer(t);
+  const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 150, durationMs: 200_000, headers: (i) => ({ 'x-user-id': `u${i % 50}` }) });
+  t.after(() => load.stop().then(() => undefined));
+
+  const shots = process.env.SLUICE_SCREENSHOTS === '1' ? join(ROOT, 'docs/screenshots') : mkdtempSync(join(tmpdir(), 'sluice-shots-'));
+  mkdirSync(shots, { recursive: true });
+  if (process.env.SLUICE_SCREENSHOTS !== '1') t.after(() => rmSync(shots, { recursive: true, force: true }));
+
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  t.after(() => browser.close());
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+  // When the server requires tokens, the dashboard is given the first admin token, as a user would paste it.
+  const tokenFile = join(server.dataDir, 'admin.token');
+  const token = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : null;
+  await context.addInitScript(({ actor, token }) => {
+    localStorage.setItem('sluice.actor', actor);
+    if (token !== null) localStorage.setItem('sluice.token', token);
+  }, { actor: ACTOR, token });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  t.after(() => assert.deepEqual(pageErrors, [], 'no uncaught errors in the page'));
+
+  await page.goto(server.url);
+  await page.evaluate(() => ((window as unknown as { __loadedOnce: string }).__loadedOnce = 'yes'));
+  const loadedOnce = () => page.evaluate(() => (window as unknown as { __loadedOnce?: string }).__loadedOnce);
+
+  await t.test('the overview shows the service, healthy at 100% on its stable version', async () => {
+    const card = page.getByTestId('service-checkout');
+    await card.getByTestId('phase').filter({ hasText: 'Healthy' }).waitFor();
+    assert.equal(await card.getByTestId('weight-1.0.0').textContent(), '100%');
+    await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+  });
+
+  await t.test("the canary's weight changes on screen as the release advances", async () => {
+    await page.getByRole('link', { name: 'checkout' }).click();
+    await page.getByRole('heading', { name: 'checkout', level: 1 }).waitFor();
+    await recordTexts(page, 'weight-2.0.0');
+    await server.apply(serviceSpec({ version: '2.0.0', listenPort, steps: ['setWeight: 20', 'pause: { duration: 3s }', 'setWeight: 60', 'pause: { duration: 3s }'] }));
+    await page.getByTestId('chart-error_rate').locator('canvas').waitFor({ timeout: 30_000 });
+    await page.locator('.service-head [data-testid=phase]', { hasText: 'Healthy' }).waitFor({ timeout: 60_000 });
+    await page.getByTestId('weight-2.0.0').filter({ hasText: '100%' }).waitFor();
+    const seen = await seenTexts(page, 'weight-2.0.0');
+    assert.ok(seen.includes('20%') && seen.includes('60%'), `weights shown for 2.0.0: ${seen.join(' → ')}`);
+    assert.ok(seen.indexOf('20%') < seen.indexOf('60%'), `in order: ${seen.join(' → ')}`);
+    assert.equal(await loadedOnce(), 'yes', 'no page reload');
+  });
+
+  await t.test('a failing canary shows as rolled back, with its trigger, without a reload', async () => {
+    await server.apply(serviceSpec({ version: '3.0.0', listenPort, env: { FAIL_RATE: '0.5' }, steps: ['setWeight: 20', 'pause: {}'] }));
+    await page.locator('.service-head [data-testid=phase]', { hasText: 'RolledBack' }).waitFor({ timeout: 60_000 });
+    const trigger = page.locator('#release [data-testid=rollback-trigger]');
+    await trigger.waitFor();
+    assert.equal(await trigger.textContent(), 'error_rate');
+    await page.locator('#release [data-testid=revert-ms]').filter({ hasText: /\d/ }).waitFor();
+    await page.locator('#release .stages', { hasText: 'canary stopped' }).filter({ hasNotText: 'pending' }).waitFor({ timeout: 30_000 });
+    await page.getByTestId('history').locator('.release-RolledBack').first().waitFor();
+    assert.equal(await loadedOnce(), 'yes', 'no page reload');
+    await page.screenshot({ path: join(shots, 'rolled-back.png'), fullPage: true });
+
+    await page.getByRole('link', { name: 'Sluice' }).click();
+    const card = page.getByTestId('service-checkout');
+    await card.getByTestId('phase').filter({ hasText: 'RolledBack' }).waitFor();
+    assert.match((await card.locator('.trigger').textContent()) ?? '', /rolled back by error_rate/);
+    assert.equal(await loadedOnce(), 'yes', 'no page reload');
+    await page.screenshot({ path: join(shots, 'overview.png') });
+  });
+
+  await t.test('promote, confirmed in the dialog, advances a paused release', async () => {
+    await page.getByRole('link', { name: 'checkout' }).click();
+    await server.apply(serviceSpec({ version: '4.0.0', listenPort, steps: ['setWeight: 10', 'pause: {}', 'setWeight: 50', 'pause: {}'] }));
+    await page.locator('.service-head [data-testid=phase]', { hasText: 'Paused' }).waitFor({ timeout: 60_000 });
+    await page.getByTestId('weight-4.0.0').filter({ hasText: '10%' }).waitFor();
+    assert.equal(await page.getByTestId('cmd-pause').isDisabled(), true, 'pause is not valid while paused');
+    assert.equal(await page.getByTestId('cmd-resume').isDisabled(), true, 'a pause step waits for promote, not resume');
+    assert.equal(await page.getByTestId('cmd-retry').isDisabled(), true, 'nothing to retry during a release');
+
+    await page.getByTestId('cmd-promote').click();
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    await dialog.getByTestId('confirm').click();
+    await page.getByTestId('weight-4.0.0').filter({ hasText: '50%' }).waitFor({ timeout: 30_000 });
+    const status = await server.status();
+    assert.equal(status.weights['4.0.0'], 50);
+    assert.equal(status.phase, 'Paused');
+    assert.equal(status.step?.index, 3);
+
+    // Who promoted is in the timeline, as the server recorded it.
+    const events = await server.api<{ events: { type: string; actor: string }[] }>('GET', '/api/services/checkout/events?limit=10000');
+    const promoted = events.body.events.filter((e) => e.type === 'release.promoted').at(-1);
+    assert.ok(promoted, 'a release.promoted event');
+    const line = page.getByTestId('activity').locator('li', { hasText: 'promoted from step 2' });
+    await line.waitFor();
+    assert.equal(await line.locator('.actor').textContent(), promoted.actor);
+    if (token === null) assert.equal(promoted.actor, ACTOR);
+    assert.equal(await loadedOnce(), 'yes', 'no page reload');
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(shots, 'service-phone-dark.png') });
+  });
+});
