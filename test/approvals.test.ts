@@ -83,4 +83,15 @@ test('approvals: four-eyes, roles, expiry, risk', { timeout: 120_000 }, async (t
     assert.equal(s.stableVersion, '1.1.0');
     assert.equal(s.release?.startedBy, 'ann');
   });
+
+  await t.test('after a restart of the control plane, the plans and their gates are read back from the log', async () => {
+    const before = await server.api<{ environments: { plan: unknown }[] }>('GET', '/api/services/shop/environments');
+    await server.kill('SIGTERM');
+    await server.restart();
+    const after = await server.api<{ environments: { plan: unknown }[] }>('GET', '/api/services/shop/environments');
+    assert.equal(after.status, 200);
+    assert.deepEqual(after.body.environments.map((e) => e.plan), before.body.environments.map((e) => e.plan));
+    const r = await approve(carl);
+    assert.match(r.body.error.message, /no release of shop to production is waiting/);
+  });
 });

@@ -155,15 +155,14 @@ test('a controller killed while Verifying resumes the window from the log and co
   steps:
     - setWeight: 50
     - pause: { duration: 1s }
-verify: { window: 6s }`));
+verify: { window: 15s }`));
   const verifying = await server.waitFor((s) => s.phase === 'Verifying', 'Verifying', 40_000);
   await server.kill('SIGKILL');
-  await new Promise((r) => setTimeout(r, 1000));
   await server.restart();
   assert.equal((await server.status()).phase, 'Verifying', 'still Verifying after the restart');
   const done = await server.waitFor((s) => s.phase === 'Healthy' && s.stableVersion === '2.0.0', 'verified after restart', 30_000);
   const verifiedFor = Date.parse(done.release!.endedAt!) - Date.parse(verifying.release!.startedAt);
-  assert.ok(verifiedFor >= 6000, `ended ${verifiedFor} ms after the release started: the window was kept`);
+  assert.ok(verifiedFor >= 15_000, `ended ${verifiedFor} ms after the release started: the window was kept`);
   await server.waitFor((s) => Object.keys(s.instances).join() === '2.0.0', 'v1 retired', 20_000);
   const report = await load.stop();
   assert.equal(report.failed, 0);

@@ -4,11 +4,12 @@
  * promotion until it opens, and an override that opens a post-mortem.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { callAs, envSpec, gate, type ErrorAnswer, type PlanAnswer } from './support/environments.ts';
-import { freePort, SluiceServer } from './support/sluice.ts';
+import { CLI, freePort, ROOT, SluiceServer } from './support/sluice.ts';
 
 interface EnvView { environment: string; service: string; phase: string | null; stableVersion: string | null; plan: { status: string; version: string } | null }
 
@@ -86,6 +87,26 @@ test('environments: promotion order, soak, status, diff, windows, overrides', { 
     assert.deepEqual(byPath['spec.router.listen'], [`127.0.0.1:${stagingPort}`, `127.0.0.1:${productionPort}`]);
     assert.deepEqual(byPath['spec.version'], ['2.0.0', '1.0.0']);
     assert.equal(byPath['metadata.name'], undefined);
+  });
+
+  await t.test('the CLI: release (where each version is, a refusal naming the gate) and diff', async () => {
+    const sluice = (...args: string[]) => new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: dora }, timeout: 30_000 }, (err, stdout) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }));
+    });
+    const table = await sluice('release', 'shop');
+    assert.equal(table.code, 0);
+    assert.match(table.stdout, /^staging\s+Done\s+2\.0\.0/m);
+    assert.match(table.stdout, /^production\s+Plan\s+1\.0\.0\s+-\s+shop--production#1 Succeeded\s+2\.0\.0 Refused/m);
+    const refused = await sluice('release', 'shop', '--version', '7.0.0', '--to', 'production');
+    assert.equal(refused.code, 1);
+    assert.match(refused.stdout, /7\.0\.0 → production: refused/);
+    assert.match(refused.stdout, /previous-environment\s+FAILED\s+7\.0\.0 was never released to staging/);
+    const diff = await sluice('diff', 'shop', 'staging', 'production');
+    assert.equal(diff.code, 1, 'they differ');
+    assert.match(diff.stdout, new RegExp(`spec\\.router\\.listen\\s+127\\.0\\.0\\.1:${stagingPort}  →  127\\.0\\.0\\.1:${productionPort}`));
+    // Asking for 2.0.0 again puts its plan back in front (7.0.0 superseded it).
+    assert.ok([202, 409].includes((await release('2.0.0')).status));
   });
 
   await t.test('outside a release window the promotion waits, says until when, and starts when it opens', async () => {

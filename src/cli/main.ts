@@ -2,9 +2,13 @@ import { parseArgs } from 'node:util';
 import { ApiError, client, findToken, serverUrl, Unreachable } from './client.ts';
 import { type CommandDef, EXIT, UsageError } from './command.ts';
 import { applyCommand, lintCommand, schemaCommand } from './commands/apply.ts';
+import { approveCommand } from './commands/approve.ts';
 import { auditCommand } from './commands/audit.ts';
 import { calendarCommand } from './commands/calendar.ts';
 import { controlCommands, deleteCommand } from './commands/control.ts';
+import { diffCommand } from './commands/diff.ts';
+import { overrideCommand } from './commands/override.ts';
+import { releaseCommand } from './commands/release.ts';
 import { serverCommand } from './commands/server.ts';
 import { judgeCommand } from './commands/judge.ts';
 import { historyCommand, statusCommand } from './commands/status.ts';
@@ -14,6 +18,7 @@ import { waitCommand } from './commands/wait.ts';
 const COMMANDS: CommandDef[] = [
   serverCommand, applyCommand, statusCommand, ...controlCommands, historyCommand, waitCommand, lintCommand, schemaCommand, deleteCommand,
   tokenCommand, auditCommand, calendarCommand, judgeCommand,
+  releaseCommand, approveCommand, overrideCommand, diffCommand,
 ];
 
 const GLOBAL = {

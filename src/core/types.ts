@@ -2,6 +2,7 @@
  * The release domain, as plain data. Everything here is serialisable JSON: it is what the
  * event log stores and what the API returns. Times are epoch milliseconds; durations are ms.
  */
+import type { RevertMode, RollbackModes } from './strategy.ts';
 
 /** Where a service stands. */
 export const PHASES = [
@@ -138,6 +139,10 @@ export interface RollbackContract {
   /** A rule Inconclusive for this long pauses the release. */
   maxInconclusiveMs: number;
   metricsErrors: MetricsErrorPolicy;
+  /** A failed rule rolls back (default) or pauses the release at its weights. */
+  onFail?: RollbackModes['onFail'];
+  /** How traffic goes back: at once (default), or in steps (refused for a canary failing nearly every request). */
+  revert?: RevertMode;
   rules: Rule[];
 }
 

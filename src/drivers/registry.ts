@@ -10,6 +10,8 @@ import { builtinMetrics } from './metrics/builtin/index.ts';
 import { prometheusMetrics } from './metrics/prometheus/index.ts';
 import { webMetrics } from './metrics/web/index.ts';
 import { builtinRouter } from './routers/builtin/index.ts';
+import { haproxyRouter } from './routers/haproxy/index.ts';
+import { nginxRouter } from './routers/nginx/index.ts';
 import { commandTarget } from './targets/command/index.ts';
 import { processTarget } from './targets/process/index.ts';
 import { staticTarget } from './targets/static/index.ts';
@@ -19,7 +21,7 @@ export const targets: Record<string, TargetFactory> = {
   static: staticTarget,
   command: commandTarget,
 };
-export const routers: Record<string, DriverFactory<Router>> = { builtin: builtinRouter };
+export const routers: Record<string, DriverFactory<Router>> = { builtin: builtinRouter, haproxy: haproxyRouter, nginx: nginxRouter };
 export const metricsProviders: Record<string, DriverFactory<MetricsProvider>> = {
   builtin: builtinMetrics,
   prometheus: prometheusMetrics,

@@ -11,9 +11,9 @@ import { blockingSummary, evaluateGates, planOutcome } from '../core/plan/gates.
 import { emptyGovernance, foldGovernance, type GovernanceState, openPlan, type PlanState } from '../core/plan/governance-state.ts';
 import type { GateName, GateResult, PlanFacts, PlanRecord } from '../core/plan/types.ts';
 import { emptyState } from '../core/state.ts';
-import { templateHash } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { environmentService } from './effective-spec.ts';
+import { applyEnvironments } from './environments-apply.ts';
 import { appliedOf, effectiveOf, environmentIndex, environmentsView, previousRelease, planView, type AppliedEnvironments, type PlanView } from './environment-facts.ts';
 import type { ApplyOptions, ApplyResult, Engine } from './engine.ts';
 import { SluiceError } from './errors.ts';
@@ -89,40 +89,15 @@ export class Environments {
         results.push(...(await this.#d.engine.apply(stringify(raws[i]), o)));
         continue;
       }
-      results.push(...(await this.#exclusive(() => this.#applyEnvironments(spec.metadata.name, raws[i]!, o))));
-    }
-    return results;
-  }
-
-  async #applyEnvironments(service: string, raw: Record<string, unknown>, o: ApplyOptions): Promise<ApplyResult[]> {
-    const { engine } = this.#d;
-    if (engine.list().some((s) => s.service === service)) {
-      throw new SluiceError('CONFLICT', `${service} runs without environments; delete it (sluice delete ${service}) before applying it with spec.environments`);
-    }
-    const names = ((raw.spec as { environments: { name: string }[] }).environments).map((e) => e.name);
-    const candidate = foldGovernance(emptyGovernance(), { type: 'environments.applied', document: raw, baseDir: o.baseDir, file: o.file, environments: names, at: this.#now() });
-    const a = appliedOf(engine, service, candidate);
-    const effective = a.envs.map((_, i) => effectiveOf(engine, a, i, a.spec.spec.version));
-    const routers = new Map<string, string>();
-    for (const [i, e] of effective.entries()) {
-      const key = JSON.stringify(e.spec.spec.router);
-      if (routers.has(key)) throw new SluiceError('SPEC_INVALID', `${o.file}: environments ${routers.get(key)} and ${a.envs[i]!.name} share one router config; give each environment its own router.listen`);
-      routers.set(key, a.envs[i]!.name);
-    }
-    await this.#record(service, [{ type: 'environments.applied', document: raw, baseDir: o.baseDir, file: o.file, environments: names }], o.actor);
-    const results = await engine.apply(effective[0]!.text, o);
-    // Open plans whose environment's spec changed are renewed now: their approvals expire.
-    for (const p of this.#state(service).plans.filter((x) => x.status === 'Planned' || x.status === 'Refused')) await this.#current(service, p);
-    // Later environments take config changes now; a new template reaches them only with a release.
-    for (const [i, env] of a.envs.entries()) {
-      if (i === 0) continue;
-      const name = environmentService(service, env.name);
-      const status = engine.list().find((s) => s.service === name);
-      if (status?.stableVersion == null || status.canaryVersion !== null) continue;
-      const e = effectiveOf(engine, a, i, status.stableVersion);
-      const stable = (await engine.revisions(name)).find((r) => r.key === status.stableRevision);
-      if (stable?.templateHash === templateHash(e.spec)) results.push(...(await engine.apply(e.text, o)));
-      else results.push({ service: name, action: 'unchanged', revision: status.stableRevision ?? '', version: status.stableVersion, message: `the new target template reaches ${env.name} with its next release (sluice release ${service} --version V --to ${env.name})` });
+      results.push(...(await this.#exclusive(() => applyEnvironments({
+        engine: this.#d.engine,
+        record: (events) => this.#record(spec.metadata.name, events, o.actor),
+        // Open plans whose environment's spec changed are renewed: their approvals expire.
+        renewOpenPlans: async () => {
+          for (const p of this.#state(spec.metadata.name).plans.filter((x) => x.status === 'Planned' || x.status === 'Refused')) await this.#current(spec.metadata.name, p);
+        },
+        now: this.#now(),
+      }, spec.metadata.name, raws[i]!, o))));
     }
     return results;
   }
@@ -169,7 +144,7 @@ export class Environments {
 
   /** Check a plan's gates now, record what changed, and start its release when they all pass. */
   async #evaluate(service: string, planId: string): Promise<{ outcome: 'started' | 'waiting' | 'refused'; plan: PlanView }> {
-    const { engine, store } = this.#d;
+    const { engine } = this.#d;
     const plan = await this.#current(service, this.#plan(service, planId));
     const a = appliedOf(engine, service, this.#state(service));
     const e = effectiveOf(engine, a, environmentIndex(a, plan.record.environment), plan.record.version);

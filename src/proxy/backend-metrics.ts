@@ -16,7 +16,8 @@ export interface BackendWindow {
   errors: number;
   latency: HistogramCounts;
   inflight: number;
-  total: { requests: number; errors: number };
+  /** Counters since the proxy started (the sequential judge takes their increments). */
+  total: { requests: number; errors: number; latency: HistogramCounts };
 }
 
 export class BackendMetrics {
@@ -27,6 +28,7 @@ export class BackendMetrics {
   private readonly latency: (HistogramCounts | undefined)[] = new Array(SLOTS);
   totalRequests = 0;
   totalErrors = 0;
+  readonly totalLatency: HistogramCounts = {};
   inflight = 0;
   lastRecordAt = -Infinity;
 
@@ -48,6 +50,7 @@ export class BackendMetrics {
       this.totalErrors++;
     }
     record(counts, latencyMs);
+    record(this.totalLatency, latencyMs);
     this.lastRecordAt = now;
   }
 
@@ -60,7 +63,7 @@ export class BackendMetrics {
       errors: 0,
       latency: {},
       inflight: this.inflight,
-      total: { requests: this.totalRequests, errors: this.totalErrors },
+      total: { requests: this.totalRequests, errors: this.totalErrors, latency: { ...this.totalLatency } },
     };
     for (let slot = current - slots + 1; slot <= current; slot++) {
       const i = slot % SLOTS;

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { LIVE_JUDGES, METRICS, SEQUENTIAL_METRICS, type BurnWindow, type Condition, type RollbackContract, type Rule, type RuleMetric } from '../core/types.ts';
 import { duration, parseDuration } from '../core/units.ts';
+import { rollbackModeFields } from './strategy-schema.ts';
 import { strictObject } from './strict-object.ts';
 
 const reference = z
@@ -225,6 +226,7 @@ export const rollbackContractSchema = strictObject(
     })
       .prefault({})
       .describe('What a failing metrics provider leads to'),
+    ...rollbackModeFields,
     rules: z
       .array(ruleSchema)
       .min(1, 'rules must not be empty: a release needs at least one rule')
@@ -245,6 +247,8 @@ export const rollbackContractSchema = strictObject(
       failureLimit: raw.failureLimit,
       maxInconclusiveMs: raw.maxInconclusive,
       metricsErrors: raw.metricsErrors,
+      onFail: raw.onFail,
+      revert: raw.revert,
       rules: raw.rules,
     }),
   )

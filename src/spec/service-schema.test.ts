@@ -48,6 +48,8 @@ describe('serviceSchema', () => {
       failureLimit: null,
       maxInconclusiveMs: 300_000,
       metricsErrors: { limit: 3, action: 'pause' },
+      onFail: 'rollback',
+      revert: { kind: 'instant' },
       rules: [{ name: 'error_rate', metric: 'error_rate', failIf: { op: 'above', reference: 0.1 }, judge: 'sequential' }],
     });
   });

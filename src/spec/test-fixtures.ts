@@ -177,6 +177,8 @@ export const exampleSpec: ServiceSpec = {
       failureLimit: 3,
       maxInconclusiveMs: 300_000,
       metricsErrors: { limit: 3, action: 'pause' },
+      onFail: 'rollback',
+      revert: { kind: 'instant' },
       rules: [
         { name: 'error_rate', metric: 'error_rate', failIf: { op: 'above', reference: 'baseline', by: 0.01 }, judge: 'sequential' },
         { name: 'latency_p95', metric: 'latency_p95', failIf: { op: 'above', reference: 'baseline', by: 500 }, judge: 'sequential' },

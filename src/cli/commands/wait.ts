@@ -8,7 +8,7 @@ const FINAL: Phase[] = ['Healthy', 'RolledBack', 'Aborted', 'Degraded'];
 export const waitCommand: CommandDef = {
   name: 'wait',
   summary: 'wait for a phase; exit 0 when reached, 1 when the release ended otherwise, 4 on timeout',
-  usage: 'sluice wait SERVICE --for healthy|rolledback|aborted|paused|degraded|progressing [--timeout 5m]',
+  usage: 'sluice wait SERVICE --for healthy|rolledback|aborted|paused|degraded|progressing|verifying [--timeout 5m]',
   options: { for: { type: 'string' }, timeout: { type: 'string', default: '5m' } },
   args: ['service'],
   async run({ positionals, values, client, out, json }) {

@@ -4,7 +4,8 @@
  * through the pid file it writes. Shared by the routers that manage their own proxy.
  */
 import { spawn } from 'node:child_process';
-import { open, readdir, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -85,15 +86,14 @@ export async function stopProcess(pid: number, graceMs = 5000): Promise<void> {
   await pollUntil(async () => (isAlive(pid) ? null : true), 2000);
 }
 
-/** Pids of the children of `parent` (Linux /proc), e.g. the workers of an nginx master. */
-export async function childrenOf(parent: number): Promise<number[]> {
-  const out: number[] = [];
-  for (const name of await readdir('/proc').catch(() => [] as string[])) {
-    if (!/^\d+$/.test(name)) continue;
-    const stat = await readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
-    // Fields after the command name, which is in parentheses and may contain spaces.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[1]) === parent) out.push(Number(name));
+/**
+ * Pids of the children of `parent` (Linux /proc), e.g. the workers of an nginx master. Read
+ * synchronously: one small file, and a busy event loop must not stretch a reload.
+ */
+export function childrenOf(parent: number): number[] {
+  try {
+    return readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
   }
-  return out;
 }

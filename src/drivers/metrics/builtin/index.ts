@@ -17,7 +17,7 @@ const TIMEOUT_MS = 1000;
 interface ProxyMetrics {
   now: number;
   startedAt: number;
-  backends: Record<string, { requests: number; errors: number; latency: HistogramCounts }>;
+  backends: Record<string, { requests: number; errors: number; latency: HistogramCounts; total?: { requests: number; errors: number; latency?: HistogramCounts } }>;
 }
 
 function describe(err: unknown): string {
@@ -55,7 +55,11 @@ function measure(body: ProxyMetrics, key: string, windowMs: number): Measurement
   if (b === undefined || b.requests === 0) return { kind: 'noData' };
   // A proxy younger than the window has seen only part of it.
   const covered = Math.min(windowMs, Math.max(1, body.now - body.startedAt));
-  return { kind: 'stats', stats: { requests: b.requests, errors: b.errors, latency: b.latency, windowMs: covered } };
+  const stats = { requests: b.requests, errors: b.errors, latency: b.latency, windowMs: covered };
+  const t = b.total;
+  // Counters since the proxy started (an older proxy has no latency counters: no totals then).
+  if (t?.latency === undefined) return { kind: 'stats', stats };
+  return { kind: 'stats', stats, totals: { requests: t.requests, errors: t.errors, latency: t.latency, since: body.startedAt } };
 }
 
 class BuiltinMetrics implements MetricsProvider {

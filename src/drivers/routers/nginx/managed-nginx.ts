@@ -95,7 +95,7 @@ export class ManagedNginx {
    * then). Returns false when old workers were still finishing long requests at the bound.
    */
   async reload(pid: number, generation: number): Promise<boolean> {
-    const old = await childrenOf(pid);
+    const old = childrenOf(pid);
     process.kill(pid, 'SIGHUP');
     const done = await pollUntil(async () => ((await this.generation()) === generation ? true : null), START_TIMEOUT_MS, 5);
     if (done === null) {
