@@ -6,8 +6,9 @@
  *
  * (a) false rollbacks: healthy releases (canary = baseline), 10 min each, evaluated every 1 s
  *     (mannWhitney every 10 s, on 1-s points); a release is rolled back at its first Fail.
- * (b) time to detect six regressions, in canary requests and seconds: sequential and threshold
- *     evaluated every 100 ms (every 5th canary request), mannWhitney every 10 s.
+ * (b) time to detect six regressions, in canary requests and seconds, by the rule that watches the
+ *     regression (error_rate or latency_p95): sequential and threshold evaluated every 100 ms (every
+ *     5th canary request), mannWhitney every 10 s.
  * Traffic: 50 canary requests/s, baseline 9× that (450/s). See bench/README.md for the figures.
  */
 import { parseArgs } from 'node:util';
@@ -160,27 +161,29 @@ function binomial(n: number, p: number, u: number): number {
 
 type JudgeKey = 'sequential' | 'mannWhitney' | 'threshold' | 'thresholdReadme';
 
-function thresholdFails(r: Release, errorRule: Condition, latencyRule: Condition): boolean {
+/** Which rules a run evaluates: both for healthy releases (the whole contract), the scenario's own when timing a detection. */
+type Rules = 'both' | 'error_rate' | 'latency_p95';
+
+function thresholdFails(r: Release, rules: Rules, errorRule: Condition, latencyRule: Condition): boolean {
   const input = { canary: stats(r.window.canary, 30_000), baseline: stats(r.window.baseline, 30_000) };
-  return thresholdJudge(input, { metric: 'error_rate', condition: errorRule }).outcome === 'Fail' ||
-    thresholdJudge(input, { metric: 'latency_p95', condition: latencyRule }).outcome === 'Fail';
+  return (rules !== 'latency_p95' && thresholdJudge(input, { metric: 'error_rate', condition: errorRule }).outcome === 'Fail') ||
+    (rules !== 'error_rate' && thresholdJudge(input, { metric: 'latency_p95', condition: latencyRule }).outcome === 'Fail');
 }
 
 /** Whether each judge fails the release at this point (the first Fail rolls back). */
-const FAILS: Record<JudgeKey, (r: Release) => boolean> = {
-  sequential: (r) =>
-    sequentialRate(r.total, { condition: ERROR_RULE }).outcome === 'Fail' ||
-    sequentialLatency(r.total, { condition: LATENCY_RULE, quantile: 0.95 }).outcome === 'Fail',
-  threshold: (r) => thresholdFails(r, ERROR_RULE, LATENCY_RULE),
-  /** The README's contract (error rate +1 point, p95 +500 ms): loose enough not to fire on noise. */
-  thresholdReadme: (r) => thresholdFails(r, README_ERROR_RULE, README_LATENCY_RULE),
-  mannWhitney: (r) => {
+const FAILS: Record<JudgeKey, (r: Release, rules: Rules) => boolean> = {
+  sequential: (r, rules) =>
+    (rules !== 'latency_p95' && sequentialRate(r.total, { condition: ERROR_RULE }).outcome === 'Fail') ||
+    (rules !== 'error_rate' && sequentialLatency(r.total, { condition: LATENCY_RULE, quantile: 0.95 }).outcome === 'Fail'),
+  threshold: (r, rules) => thresholdFails(r, rules, ERROR_RULE, LATENCY_RULE),
+  /** The README's contract (error rate +1 point, p95 +500 ms): loose enough not to fire as often on noise. */
+  thresholdReadme: (r, rules) => thresholdFails(r, rules, README_ERROR_RULE, README_LATENCY_RULE),
+  mannWhitney: (r, rules) => {
     const p = r.points;
     if (p.canaryErrors.length < 10) return false;
-    const metrics = [
-      { name: 'error_rate', classification: classifyMetric(p.canaryErrors, p.baselineErrors, { direction: 'increase' }).classification },
-      { name: 'latency_p95', classification: classifyMetric(p.canaryP95, p.baselineP95, { direction: 'increase' }).classification },
-    ];
+    const metrics = [];
+    if (rules !== 'latency_p95') metrics.push({ name: 'error_rate', classification: classifyMetric(p.canaryErrors, p.baselineErrors, { direction: 'increase' }).classification });
+    if (rules !== 'error_rate') metrics.push({ name: 'latency_p95', classification: classifyMetric(p.canaryP95, p.baselineP95, { direction: 'increase' }).classification });
     return scoreMetrics(metrics).outcome === 'Fail';
   },
 };
@@ -192,13 +195,13 @@ const EVERY = {
 } as const;
 
 /** Runs one release to its end (or until every judge has failed it); returns the tick of each judge's first Fail. */
-function run(profile: Profile, seed: number, every: Record<JudgeKey, number>): Record<JudgeKey, number | null> {
+function run(profile: Profile, rules: Rules, seed: number, every: Record<JudgeKey, number>): Record<JudgeKey, number | null> {
   const r = new Release(profile, seed);
   const failedAt: Record<JudgeKey, number | null> = { sequential: null, mannWhitney: null, threshold: null, thresholdReadme: null };
   const keys = Object.keys(FAILS) as JudgeKey[];
   while (r.tick < RELEASE_TICKS && keys.some((k) => failedAt[k] === null)) {
     r.step();
-    for (const k of keys) if (failedAt[k] === null && r.tick % every[k] === 0 && FAILS[k](r)) failedAt[k] = r.tick;
+    for (const k of keys) if (failedAt[k] === null && r.tick % every[k] === 0 && FAILS[k](r, rules)) failedAt[k] = r.tick;
   }
   return failedAt;
 }
@@ -220,7 +223,7 @@ function main(): void {
   const falseRollbacks: Record<JudgeKey, { releases: number; rolledBack: number; rate: number; medianSecondsToFalseRollback: number | null }> = {} as never;
   const healthy = Array.from({ length: releases }, (_, i) => {
     if (i % 100 === 0) process.stderr.write(`healthy release ${i}/${releases}\n`);
-    return run(BASELINE, seed * 1_000_003 + i, EVERY.healthy);
+    return run(BASELINE, 'both', seed * 1_000_003 + i, EVERY.healthy);
   });
   for (const k of keys) {
     const at = healthy.map((h) => h[k]).filter((t): t is number => t !== null).sort((a, b) => a - b);
@@ -229,15 +232,16 @@ function main(): void {
 
   const detection: Record<string, Record<JudgeKey, unknown>> = {};
   for (const [name, profile] of Object.entries(SCENARIOS)) {
+    const rules: Rules = profile.errorRate !== BASELINE.errorRate ? 'error_rate' : 'latency_p95';
     process.stderr.write(`detect ${name}\n`);
-    const results = Array.from({ length: runs }, (_, i) => run(profile, seed * 7_000_003 + 10_000 * Object.keys(detection).length + i, EVERY.detect));
+    const results = Array.from({ length: runs }, (_, i) => run(profile, rules, seed * 7_000_003 + 10_000 * Object.keys(detection).length + i, EVERY.detect));
     detection[name] = {} as Record<JudgeKey, unknown>;
     for (const k of keys) {
       const ticks = results.map((r) => r[k]).filter((t): t is number => t !== null).sort((a, b) => a - b);
       const req = (q: number) => (ticks.length ? percentile(ticks, q)! * CANARY_PER_TICK : null);
       const sec = (q: number) => (ticks.length ? percentile(ticks, q)! / 10 : null);
       detection[name]![k] = {
-        detected: ticks.length, runs,
+        rule: rules, detected: ticks.length, runs,
         requests: { median: req(0.5), p90: req(0.9), max: req(1) },
         seconds: { median: sec(0.5), p90: sec(0.9), max: sec(1) },
       };

@@ -12,8 +12,8 @@ import { describeMachine } from './machine.ts';
 import { closeAll, cpuSeconds, type RouterRig, startLoad, startRouter, startUpstream } from './router-setup.ts';
 import { spread } from './summary.ts';
 
-const ROUTERS = ['builtin', 'haproxy', 'nginx'];
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, routers: { type: 'string', default: 'builtin,haproxy,nginx' } } });
+const ROUTERS = args.routers.split(',');
 const PLAN = args.quick
   ? { rounds: 1, concurrency: 32, warmupMs: 500, durationMs: 2000, flips: 6, changes: 100, loadConcurrency: 16 }
   : { rounds: 3, concurrency: 32, warmupMs: 1000, durationMs: 5000, flips: 10, changes: 100, loadConcurrency: 16 };
@@ -39,6 +39,8 @@ interface Throughput {
   failed: number;
   /** Data-plane CPU (user + system) per request answered, µs. */
   cpuUsPerRequest: number | null;
+  /** 1e6 / cpuUsPerRequest: the data plane's capacity per CPU core, whatever the client could send. */
+  requestsPerCpuSecond: number | null;
 }
 
 async function throughput(rig: RouterRig | null): Promise<Throughput> {
@@ -60,6 +62,7 @@ async function throughput(rig: RouterRig | null): Promise<Throughput> {
     p99Ms: median(runs.map((r) => r.p99Ms)),
     failed: runs.reduce((n, r) => n + r.failed, 0),
     cpuUsPerRequest: rig === null ? null : Math.round(median(cpu) ?? 0),
+    requestsPerCpuSecond: rig === null || !median(cpu) ? null : Math.round(1e6 / median(cpu)!),
   };
 }
 
@@ -115,7 +118,10 @@ async function churn(rig: RouterRig) {
   await sleep(200);
   const trace = await load.stop();
   const byVersion: Record<string, number> = {};
-  for (const v of trace.versions) byVersion[v || 'none'] = (byVersion[v || 'none'] ?? 0) + 1;
+  for (let i = 0; i < trace.versions.length; i++) {
+    const k = trace.statuses[i] === 200 ? trace.versions[i]! : `status:${trace.statuses[i]}`;
+    byVersion[k] = (byVersion[k] ?? 0) + 1;
+  }
   return {
     changes: PLAN.changes,
     seconds: r2(seconds),
@@ -137,11 +143,13 @@ async function main(): Promise<void> {
   const direct = await throughput(null);
   const out: Record<string, unknown> = {};
   const rps: Record<string, number | null> = {};
+  const perCpu: Record<string, number | null> = {};
   for (const name of ROUTERS) {
     log(`${name}: throughput`);
     const rig = await startRouter(name, table(50));
     const through = await throughput(rig);
     rps[name] = through.rps;
+    perCpu[name] = through.requestsPerCpuSecond;
     log(`${name}: propagation`);
     const prop = await propagation(rig);
     log(`${name}: 100 weight changes under load`);
@@ -154,9 +162,11 @@ async function main(): Promise<void> {
     };
   }
   const builtinVsHaproxy = rps.builtin && rps.haproxy ? r2(rps.builtin / rps.haproxy) : null;
-  const get = (n: string) => out[n] as { propagation: { servedMs: { median: number | null; max: number | null } }; weightChanges: { failed: number; resetsRetried: number } };
+  const builtinVsHaproxyPerCpu = perCpu.builtin && perCpu.haproxy ? r2(perCpu.builtin / perCpu.haproxy) : null;
+  const get = (n: string) => (out[n] ?? { propagation: { servedMs: { median: null, max: null } }, weightChanges: { failed: NaN, resetsRetried: NaN } }) as { propagation: { servedMs: { median: number | null; max: number | null } }; weightChanges: { failed: number; resetsRetried: number } };
   const targets = {
     builtinVsHaproxyThroughput: { value: builtinVsHaproxy, target: '>= 0.5', met: builtinVsHaproxy !== null && builtinVsHaproxy >= 0.5 },
+    builtinVsHaproxyPerCpu: { value: builtinVsHaproxyPerCpu, target: '>= 0.5', met: builtinVsHaproxyPerCpu !== null && builtinVsHaproxyPerCpu >= 0.5 },
     haproxyChangeMs: { value: get('haproxy').propagation.servedMs.max, target: '< 50 (max over flips)', met: (get('haproxy').propagation.servedMs.max ?? Infinity) < 50 },
     nginxChangeMs: { value: get('nginx').propagation.servedMs.max, target: '< 1000 (max over flips)', met: (get('nginx').propagation.servedMs.max ?? Infinity) < 1000 },
     failedDuringChanges: Object.fromEntries(ROUTERS.map((n) => [n, { failed: get(n).weightChanges.failed, resetsRetried: get(n).weightChanges.resetsRetried }])),

@@ -10,29 +10,37 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
 import { startLoad } from './support/load.ts';
-import { deployedServer, ROOT, serviceSpec } from './support/sluice.ts';
+import { deployedServer, freePort, ROOT, serviceSpec } from './support/sluice.ts';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const ACTOR = 'e2e-dashboard';
+
+/** The few browser globals the in-page functions use (the test is type-checked without the DOM library). */
+interface InPage {
+  document: { querySelector(selector: string): { textContent: string | null } | null; body: object };
+  MutationObserver: new (callback: () => void) => { observe(node: object, options: object): void };
+  __seen?: Record<string, string[]>;
+  __loadedOnce?: string;
+}
 
 /** Records every text the element `testId` shows, from now on, however briefly. */
 async function recordTexts(page: Page, testId: string): Promise<void> {
   await page.evaluate((id) => {
-    const w = window as unknown as { __seen: Record<string, string[]> };
-    w.__seen ??= {};
-    const seen = (w.__seen[id] = [] as string[]);
+    const w = globalThis as unknown as InPage;
+    const seen: string[] = [];
+    (w.__seen ??= {})[id] = seen;
     const look = () => {
-      const text = document.querySelector(`[data-testid="${id}"]`)?.textContent ?? null;
+      const text = w.document.querySelector(`[data-testid="${id}"]`)?.textContent ?? null;
       if (text !== null && seen.at(-1) !== text) seen.push(text);
     };
     look();
-    new MutationObserver(look).observe(document.body, { subtree: true, childList: true, characterData: true });
+    new w.MutationObserver(look).observe(w.document.body, { subtree: true, childList: true, characterData: true });
   }, testId);
 }
 
-const seenTexts = (page: Page, testId: string) => page.evaluate((id) => (window as unknown as { __seen: Record<string, string[]> }).__seen[id] ?? [], testId);
+const seenTexts = (page: Page, testId: string) => page.evaluate((id) => (globalThis as unknown as InPage).__seen?.[id] ?? [], testId);
 
 test('the dashboard follows real releases live and steers them', { timeout: 240_000 }, async (t) => {
+  assert.ok(existsSync(join(ROOT, 'web/dist/index.html')), 'the dashboard is not built: run `npm run build:web` (npm ci does it)');
   const { server, listenPort } = await deployedServer(t);
   const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 150, durationMs: 200_000, headers: (i) => ({ 'x-user-id': `u${i % 50}` }) });
   t.after(() => load.stop().then(() => undefined));
@@ -47,18 +55,16 @@ test('the dashboard follows real releases live and steers them', { timeout: 240_
   // When the server requires tokens, the dashboard is given the first admin token, as a user would paste it.
   const tokenFile = join(server.dataDir, 'admin.token');
   const token = existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : null;
-  await context.addInitScript(({ actor, token }) => {
-    localStorage.setItem('sluice.actor', actor);
-    if (token !== null) localStorage.setItem('sluice.token', token);
-  }, { actor: ACTOR, token });
+  if (token !== null) await context.addInitScript((token) => localStorage.setItem('sluice.token', token), token);
   const page = await context.newPage();
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
   t.after(() => assert.deepEqual(pageErrors, [], 'no uncaught errors in the page'));
 
   await page.goto(server.url);
-  await page.evaluate(() => ((window as unknown as { __loadedOnce: string }).__loadedOnce = 'yes'));
-  const loadedOnce = () => page.evaluate(() => (window as unknown as { __loadedOnce?: string }).__loadedOnce);
+  // Set once: still there at the end only if the page was never reloaded.
+  await page.evaluate(() => ((globalThis as unknown as InPage).__loadedOnce = 'yes'));
+  const loadedOnce = () => page.evaluate(() => (globalThis as unknown as InPage).__loadedOnce);
 
   await t.test('the overview shows the service, healthy at 100% on its stable version', async () => {
     const card = page.getByTestId('service-checkout');
@@ -67,8 +73,15 @@ test('the dashboard follows real releases live and steers them', { timeout: 240_
     await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
   });
 
+  await t.test('a service applied while the page is open appears without a reload', async () => {
+    // Named to sort before "checkout": the overview must still list services in trouble first.
+    await server.apply(serviceSpec({ name: 'api-gateway', version: '5.1.0', listenPort: await freePort(), instances: 1 }));
+    await page.getByTestId('service-api-gateway').getByTestId('phase').filter({ hasText: 'Healthy' }).waitFor({ timeout: 30_000 });
+    assert.equal(await loadedOnce(), 'yes', 'no page reload');
+  });
+
   await t.test("the canary's weight changes on screen as the release advances", async () => {
-    await page.getByRole('link', { name: 'checkout' }).click();
+    await page.getByRole('link', { name: 'checkout', exact: true }).click();
     await page.getByRole('heading', { name: 'checkout', level: 1 }).waitFor();
     await recordTexts(page, 'weight-2.0.0');
     await server.apply(serviceSpec({ version: '2.0.0', listenPort, steps: ['setWeight: 20', 'pause: { duration: 3s }', 'setWeight: 60', 'pause: { duration: 3s }'] }));
@@ -97,12 +110,14 @@ test('the dashboard follows real releases live and steers them', { timeout: 240_
     const card = page.getByTestId('service-checkout');
     await card.getByTestId('phase').filter({ hasText: 'RolledBack' }).waitFor();
     assert.match((await card.locator('.trigger').textContent()) ?? '', /rolled back by error_rate/);
+    const order = await page.getByTestId('services').locator(':scope > li').evaluateAll((cards) => cards.map((c) => c.getAttribute('data-testid')));
+    assert.deepEqual(order, ['service-checkout', 'service-api-gateway'], 'trouble first');
     assert.equal(await loadedOnce(), 'yes', 'no page reload');
     await page.screenshot({ path: join(shots, 'overview.png') });
   });
 
   await t.test('promote, confirmed in the dialog, advances a paused release', async () => {
-    await page.getByRole('link', { name: 'checkout' }).click();
+    await page.getByRole('link', { name: 'checkout', exact: true }).click();
     await server.apply(serviceSpec({ version: '4.0.0', listenPort, steps: ['setWeight: 10', 'pause: {}', 'setWeight: 50', 'pause: {}'] }));
     await page.locator('.service-head [data-testid=phase]', { hasText: 'Paused' }).waitFor({ timeout: 60_000 });
     await page.getByTestId('weight-4.0.0').filter({ hasText: '10%' }).waitFor();
@@ -127,11 +142,37 @@ test('the dashboard follows real releases live and steers them', { timeout: 240_
     const line = page.getByTestId('activity').locator('li', { hasText: 'promoted from step 2' });
     await line.waitFor();
     assert.equal(await line.locator('.actor').textContent(), promoted.actor);
-    if (token === null) assert.equal(promoted.actor, ACTOR);
+    if (token === null) assert.equal(promoted.actor, 'dashboard');
     assert.equal(await loadedOnce(), 'yes', 'no page reload');
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.screenshot({ path: join(shots, 'service-phone-dark.png') });
+  });
+
+  await t.test('without a token, the dashboard asks for one and then shows the services', { skip: token === null ? 'this server does not require tokens' : false }, async () => {
+    const fresh = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await fresh.newPage();
+    await p.goto(server.url);
+    const form = p.getByTestId('token-form');
+    await form.waitFor();
+    await form.getByLabel('Token').fill(token!);
+    await form.getByRole('button', { name: 'Use this token' }).click();
+    await p.getByTestId('service-checkout').waitFor();
+    await fresh.close();
+  });
+
+  await t.test("a viewer token sees the release but its controls are disabled, saying why", { skip: token === null ? 'this server does not require tokens' : false }, async () => {
+    const created = await server.api<{ token: string }>('POST', '/api/tokens', { role: 'viewer', name: 'e2e-viewer' });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const viewer = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await viewer.addInitScript((token) => localStorage.setItem('sluice.token', token), created.body.token);
+    const p = await viewer.newPage();
+    await p.goto(`${server.url}/services/checkout`);
+    await p.getByTestId('identity').filter({ hasText: 'e2e-viewer' }).waitFor();
+    await p.getByTestId('weight-4.0.0').filter({ hasText: '50%' }).waitFor();
+    assert.equal(await p.getByTestId('cmd-promote').isDisabled(), true);
+    assert.match((await p.getByTestId('cmd-promote').getAttribute('title')) ?? '', /role viewer/);
+    await viewer.close();
   });
 });

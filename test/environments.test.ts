@@ -111,9 +111,10 @@ test('environments: promotion order, soak, status, diff, windows, overrides', { 
 
   await t.test('outside a release window the promotion waits, says until when, and starts when it opens', async () => {
     const freezeEnd = new Date(Date.now() + 60 * 60_000).toISOString();
-    const policy = join(server.dataDir, 'release-policy.yaml');
-    writeFileSync(policy, `apiVersion: sluice.dev/v1alpha1\nkind: ReleasePolicy\nmetadata: { name: test }\nspec:\n  freezes:\n    - { name: launch, from: "2020-01-01T00:00:00Z", until: "${freezeEnd}", reason: product launch, services: [shop--production] }\n`);
-    t.after(() => rmSync(policy, { force: true }));
+    const policy = (freezes: string) => `apiVersion: sluice.dev/v1alpha1\nkind: ReleasePolicy\nmetadata: { name: test }\nspec:\n  freezes:\n${freezes}`;
+    const applied = await server.apply(policy(`    - { name: launch, from: "2020-01-01T00:00:00Z", until: "${freezeEnd}", reason: product launch, services: [shop--production] }\n`));
+    assert.match(JSON.stringify(applied), /release policy test: 0 window\(s\), 1 freeze\(s\)/);
+    t.after(() => rmSync(join(server.dataDir, 'release-policy.yaml'), { force: true }));
     await new Promise((r) => setTimeout(r, 4200)); // the soak of 2.0.0 in staging
     const r = await release('2.0.0');
     assert.equal(r.status, 202, 'only people and the window are missing now');
@@ -126,7 +127,7 @@ test('environments: promotion order, soak, status, diff, windows, overrides', { 
     assert.match(w!.detail, new RegExp(`freeze "launch" \\(product launch\\) until ${freezeEnd.slice(0, 19)}`));
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal((await server.status('shop--production')).stableVersion, '1.0.0', 'held while frozen');
-    rmSync(policy);
+    await server.apply(policy('    []\n'));
     const s = await server.waitFor((x) => x.canaryVersion === '2.0.0' || x.stableVersion === '2.0.0', 'production release started once the window opened', 15_000, 'shop--production');
     assert.equal(s.release?.toVersion, '2.0.0');
   });

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { stringify } from 'yaml';
 import { z } from 'zod';
@@ -65,27 +66,43 @@ async function findRelease(engine: Engine, store: Store, service: string, number
   return r;
 }
 
-/** Indices to keep: per time bucket the lowest and highest canary value and the first verdict that differs from the one before. */
-export function reduceSeries(s: RuleSeries, maxPoints: number): RuleSeries {
+/**
+ * Indices to keep, per time bucket: the lowest and highest canary value, the first and last change
+ * of verdict, and the first Fail, so spikes, dips and verdict marks survive the reduction.
+ */
+function keptIndices(s: RuleSeries, buckets: number): number[] {
   const n = s.at.length;
-  if (n <= maxPoints) return s;
-  const buckets = Math.max(1, Math.floor(maxPoints / 3));
   const keep = new Set<number>();
   for (let b = 0; b < buckets; b++) {
     const from = Math.floor((b * n) / buckets);
     const to = Math.floor(((b + 1) * n) / buckets);
-    let lo = -1, hi = -1, change = -1;
+    let lo = -1, hi = -1, firstChange = -1, lastChange = -1, fail = -1;
     for (let i = from; i < to; i++) {
       const v = s.canary[i];
       if (v !== null && v !== undefined) {
         if (lo < 0 || v < s.canary[lo]!) lo = i;
         if (hi < 0 || v > s.canary[hi]!) hi = i;
       }
-      if (change < 0 && i > 0 && s.outcome[i] !== s.outcome[i - 1]) change = i;
+      if (i > 0 && s.outcome[i] !== s.outcome[i - 1]) {
+        if (firstChange < 0) firstChange = i;
+        lastChange = i;
+      }
+      if (fail < 0 && s.outcome[i] === 'Fail') fail = i;
     }
-    for (const i of [lo, hi, change, lo < 0 ? from : -1]) if (i >= 0) keep.add(i);
+    for (const i of [lo < 0 ? from : lo, hi, firstChange, lastChange, fail]) if (i >= 0) keep.add(i);
   }
-  const idx = [...keep].sort((a, b) => a - b);
+  return [...keep].sort((a, b) => a - b);
+}
+
+/** At most `maxPoints` points: two per bucket, fewer buckets when verdict changes need room. */
+export function reduceSeries(s: RuleSeries, maxPoints: number): RuleSeries {
+  if (s.at.length <= maxPoints) return s;
+  let buckets = Math.max(1, Math.floor(maxPoints / 2));
+  let idx = keptIndices(s, buckets);
+  while (idx.length > maxPoints && buckets > 1) {
+    buckets = Math.max(1, Math.floor((buckets * maxPoints) / idx.length) - 1);
+    idx = keptIndices(s, buckets);
+  }
   const pick = <T>(xs: T[]) => idx.map((i) => xs[i]!);
   return { ...s, at: pick(s.at), canary: pick(s.canary), baseline: pick(s.baseline), threshold: pick(s.threshold), outcome: pick(s.outcome) };
 }
@@ -108,7 +125,28 @@ export function seriesOf(events: ServiceEvent[]): RuleSeries[] {
   return [...rules.values()];
 }
 
+/**
+ * An open event stream (every dashboard tab holds one) would keep `app.close()` waiting forever, so
+ * `sluice server` would not stop on Ctrl-C: the streams are ended before the server closes.
+ */
+function endStreamsOnClose(app: FastifyInstance): void {
+  const streams = new Set<ServerResponse>();
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method !== 'GET' || req.url.split('?')[0] !== '/api/events') return;
+    const res = reply.raw;
+    streams.add(res);
+    res.once('close', () => streams.delete(res));
+  });
+  app.addHook('preClose', async () => {
+    for (const res of streams) {
+      res.end();
+      res.socket?.end();
+    }
+  });
+}
+
 export function registerDashboardRoutes(app: FastifyInstance, engine: Engine, store: Store): void {
+  endStreamsOnClose(app);
   app.get('/api/services/:name/revisions/:key', async (req) => {
     const { name, key } = revisionParams.parse(req.params);
     await engine.status(name);

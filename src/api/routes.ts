@@ -15,38 +15,18 @@ export function actorOf(req: FastifyRequest): string {
   return principalOf(req)?.name ?? `api@${req.ip}`;
 }
 
-export const ROUTES = [
-  'GET /healthz',
-  'GET /api',
-  'GET /api/openapi.json',
-  'GET /api/schema',
-  'POST /api/lint',
-  'POST /api/apply',
-  'GET /api/services',
-  'GET /api/services/:name',
-  'DELETE /api/services/:name',
-  'GET /api/services/:name/history',
-  'GET /api/services/:name/revisions',
-  'GET /api/services/:name/revisions/:key',
-  'GET /api/services/:name/releases/:number',
-  'GET /api/services/:name/releases/:number/verdicts',
-  'GET /api/services/:name/events',
-  'POST /api/services/:name/{promote,pause,resume,abort,retry,undo}',
-  'POST /api/services/:name/signals',
-  'GET /api/events (text/event-stream; ?token= accepted here only)',
-  'GET /api/whoami',
-  'GET /api/access',
-  'GET /api/tokens',
-  'POST /api/tokens',
-  'DELETE /api/tokens/:id',
-  'GET /api/audit/verify',
-  'GET /api/audit/export (application/x-ndjson)',
-  'GET /api/calendar',
-];
+/** Every route as "METHOD /path", collected as they are registered (GET /api lists them). */
+export function collectRoutes(app: FastifyInstance): string[] {
+  const routes: string[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD' && method !== 'OPTIONS') routes.push(`${method} ${r.url}`);
+  });
+  return routes;
+}
 
-export function registerRoutes(app: FastifyInstance, engine: Engine, store: Store): void {
+export function registerRoutes(app: FastifyInstance, engine: Engine, store: Store, routes: readonly string[]): void {
   app.get('/healthz', async () => ({ ok: true }));
-  app.get('/api', async () => ({ name: 'sluice', routes: ROUTES }));
+  app.get('/api', async () => ({ name: 'sluice', routes, openapi: '/api/openapi.json', access: '/api/access' }));
   app.get('/api/schema', async () => jsonSchema(driverSchemas()));
   const openapi = openApi();
   app.get('/api/openapi.json', async () => openapi);

@@ -12,9 +12,10 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
 import { registerCalendarRoutes } from './calendar-routes.ts';
 import { registerGovernanceRoutes } from './governance-routes.ts';
+import { registerPolicyRoutes } from './policy-routes.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
-import { registerRoutes } from './routes.ts';
+import { collectRoutes, registerRoutes } from './routes.ts';
 import { registerStatic } from './static.ts';
 
 export interface ServerOptions {
@@ -52,12 +53,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const app = Fastify({ loggerInstance: log.child({ component: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024 * 1024 });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  const routes = collectRoutes(app);
   registerAuth(app, tokens);
-  registerRoutes(app, engine, store);
+  registerRoutes(app, engine, store, routes);
   registerTokenRoutes(app, tokens);
   registerAuditRoutes(app, store);
   registerCalendarRoutes(app, dataDir);
   registerGovernanceRoutes(app, engine, store, dataDir);
+  registerPolicyRoutes(app, dataDir);
   registerStatic(app);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7070 });
   lock.record(address);

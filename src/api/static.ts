@@ -57,12 +57,8 @@ export function registerStatic(app: FastifyInstance, dist: string = WEB_DIST): v
       .send(await readFile(path));
 
   const serve = async (req: FastifyRequest, reply: FastifyReply) => {
-    let path: string;
-    try {
-      path = decodeURIComponent(req.url.split('?')[0] ?? '/');
-    } catch {
-      return reply.callNotFound();
-    }
+    // Fastify has already answered 400 to a path that does not decode.
+    const path = decodeURIComponent(req.url.split('?')[0] ?? '/');
     if (path === '/api' || path.startsWith('/api/') || path === '/healthz') return reply.callNotFound();
     if (!(await isFile(index))) return reply.status(503).header('content-type', TYPES['.html']!).header('cache-control', 'no-store').send(MISSING);
     const file = normalize(join(root, path));

@@ -28,6 +28,15 @@ test('an environment merges target/router over the base, replaces strategy and c
   assert.equal(base.spec.target.instances, 1, 'the base is not changed');
 });
 
+test('a high-risk release slows timed pauses down and raises the Verify window', () => {
+  const b = { ...base, spec: { ...base.spec, strategy: { canary: { steps: [{ setWeight: 10 }, { pause: { duration: '30s' } }, { pause: {} }] } } } };
+  const env = { raw: { name: 'production' }, parsed: { name: 'production', highRisk: { slowdown: 3, verify: 60_000 } } };
+  const high = effectiveDocument(b, env, '2.0.0', riskOf('high', {})) as typeof b;
+  assert.deepEqual(high.spec.strategy, { canary: { steps: [{ setWeight: 10 }, { pause: { duration: '90000ms' } }, { pause: {} }] }, verify: { window: '60000ms' } });
+  const low = effectiveDocument(b, env, '2.0.0', riskOf('low', {})) as typeof b;
+  assert.deepEqual(low.spec.strategy, b.spec.strategy);
+});
+
 test('diff names each differing field with both values; the hash follows the content, not key order', () => {
   const a = effectiveDocument(base, { raw: { name: 'staging' }, parsed: { name: 'staging' } }, '2.0.0', riskOf('low', {}));
   const b = effectiveDocument(base, { raw: { name: 'production', router: { listen: '127.0.0.1:9090' } }, parsed: { name: 'production' } }, '1.0.0', riskOf('low', {}));

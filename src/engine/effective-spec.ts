@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Risk } from '../core/plan/types.ts';
+import { parseDuration } from '../core/units.ts';
 import type { EnvironmentSpec } from '../spec/environments-schema.ts';
 
 type Raw = Record<string, unknown>;
@@ -36,9 +37,23 @@ export function effectiveDocument(base: unknown, env: { raw: Raw; parsed: Enviro
   delete spec.risk;
   for (const key of ['target', 'router', 'metrics'] as const) if (env.raw[key] !== undefined) spec[key] = deepMerge(spec[key], env.raw[key]);
   for (const key of ['strategy', 'rollbackContract'] as const) if (env.raw[key] !== undefined) spec[key] = structuredClone(env.raw[key]);
+  const slowdown = risk.level === 'high' ? (env.parsed.highRisk?.slowdown ?? 1) : 1;
+  if (slowdown > 1) spec.strategy = slowedDown(spec.strategy, slowdown);
   const verifyMs = Math.max(env.parsed.verify ?? 0, risk.level === 'high' ? (env.parsed.highRisk?.verify ?? 0) : 0);
   if (verifyMs > 0) spec.strategy = { ...(spec.strategy as Raw), verify: { window: `${verifyMs}ms` } };
   return { ...doc, spec };
+}
+
+/** The strategy with every timed canary pause `factor` times longer (pauses waiting for a person stay as they are). */
+function slowedDown(strategy: unknown, factor: number): unknown {
+  const canary = isMap(strategy) && isMap(strategy.canary) ? strategy.canary : null;
+  if (canary === null || !Array.isArray(canary.steps)) return strategy;
+  const steps = canary.steps.map((step: unknown) => {
+    const pause = isMap(step) && isMap(step.pause) ? step.pause : null;
+    const ms = typeof pause?.duration === 'string' ? parseDuration(pause.duration) : null;
+    return ms === null ? step : { ...(step as Raw), pause: { ...pause, duration: `${Math.round(ms * factor)}ms` } };
+  });
+  return { ...(strategy as Raw), canary: { ...canary, steps } };
 }
 
 function canonical(value: unknown): string {

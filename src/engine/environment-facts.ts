@@ -29,12 +29,20 @@ export interface AppliedEnvironments {
   risk: Risk;
 }
 
+/** Validation is the costly part of a look at a plan: done once per applied document and per environment/version. */
+const applied = new WeakMap<object, AppliedEnvironments>();
+const effectives = new WeakMap<AppliedEnvironments, Map<string, Effective>>();
+
 export function appliedOf(engine: Engine, service: string, gs: GovernanceState): AppliedEnvironments {
   const d = gs.document;
   if (d === null) throw new SluiceError('NOT_FOUND', `no service "${service}" with spec.environments; apply one first (sluice apply -f FILE)`);
+  const known = applied.get(d);
+  if (known !== undefined) return known;
   const [spec] = engine.lint(stringify(d.raw), d.file ?? '<stored>');
   const raw = d.raw as Raw & { spec: { environments: Raw[] } };
-  return { service, raw, spec: spec!, envs: spec!.spec.environments ?? [], rawEnvs: raw.spec.environments, baseDir: d.baseDir, file: d.file, risk: riskOf(spec!.spec.risk, spec!.metadata.labels) };
+  const a = { service, raw, spec: spec!, envs: spec!.spec.environments ?? [], rawEnvs: raw.spec.environments, baseDir: d.baseDir, file: d.file, risk: riskOf(spec!.spec.risk, spec!.metadata.labels) };
+  applied.set(d, a);
+  return a;
 }
 
 export function environmentIndex(a: AppliedEnvironments, name: string): number {
@@ -54,6 +62,17 @@ export interface Effective {
 
 /** The effective spec of environment `index` running `version`, validated like any applied spec. */
 export function effectiveOf(engine: Engine, a: AppliedEnvironments, index: number, version: string): Effective {
+  let cache = effectives.get(a);
+  if (cache === undefined) effectives.set(a, (cache = new Map()));
+  const key = `${index}\u0000${version}`;
+  const known = cache.get(key);
+  if (known !== undefined) return known;
+  const e = buildEffective(engine, a, index, version);
+  cache.set(key, e);
+  return e;
+}
+
+function buildEffective(engine: Engine, a: AppliedEnvironments, index: number, version: string): Effective {
   const env = { raw: a.rawEnvs[index]!, parsed: a.envs[index]! };
   const doc = effectiveDocument(a.raw, env, version, a.risk);
   const text = stringify(doc);

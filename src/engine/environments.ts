@@ -82,7 +82,8 @@ export class Environments {
   /** Apply specs; one with environments releases to its first environment and updates the others' config. */
   async apply(text: string, o: ApplyOptions): Promise<ApplyResult[]> {
     const specs = this.#d.engine.lint(text, o.file);
-    const raws = parseAllDocuments(text).map((d) => d.toJS() as Record<string, unknown>);
+    // parseSpecs skips empty documents: so does this, to keep the two lists aligned.
+    const raws = parseAllDocuments(text).map((d) => d.toJS() as Record<string, unknown> | null).filter((d) => d != null);
     const results: ApplyResult[] = [];
     for (const [i, spec] of specs.entries()) {
       if (spec.spec.environments === undefined) {

@@ -16,6 +16,7 @@ const highRiskSchema = strictObject({
   approvals: z.int().min(0).max(10).optional().describe('Approvals required for a high-risk release (default: the environment\'s + 1, when it asks for any)'),
   minSoak: duration.optional().describe('Minimum soak in the previous environment for a high-risk release'),
   verify: duration.optional().describe('Minimum Verify window for a high-risk release'),
+  slowdown: z.number().min(1).max(10).optional().describe('Timed canary pauses last this many times longer for a high-risk release'),
 });
 
 export const environmentSchema = strictObject({

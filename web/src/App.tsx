@@ -1,18 +1,18 @@
-import { useState } from 'react';
-import { actor, setActor } from './api.ts';
+import { useIdentity } from './identity.ts';
 import { useConnection } from './live.ts';
 import { SignOut, TokenForm, useAuthRefused } from './components/TokenForm.tsx';
 import { Overview } from './pages/Overview.tsx';
 import { ServicePage } from './pages/ServicePage.tsx';
 import { Link, routeOf, usePath } from './router.tsx';
 
-function ActorField() {
-  const [name, setName] = useState(actor());
+/** Who the commands will be recorded as: the token's name. */
+function Identity() {
+  const id = useIdentity();
+  if (!id) return null;
   return (
-    <label className="actor" title="Recorded as the actor of the commands you send (X-Sluice-Actor)">
-      <span>acting as</span>
-      <input value={name} size={10} onChange={(e) => setName(e.target.value)} onBlur={() => setActor(name)} aria-label="your name, recorded with your commands" />
-    </label>
+    <span className="actor" data-testid="identity" title="your commands are recorded under this token's name">
+      {id.name} <span className="badge phase">{id.role}</span>
+    </span>
   );
 }
 
@@ -38,7 +38,7 @@ export function App() {
         <nav aria-label="breadcrumb">{route.page === 'service' && <span className="crumb">/ {route.name}</span>}</nav>
         <span className="spacer" />
         <LiveDot />
-        <ActorField />
+        <Identity />
         <SignOut />
       </header>
       <main id="main" tabIndex={-1}>

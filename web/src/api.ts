@@ -34,16 +34,7 @@ export class ApiError extends Error {
   }
 }
 
-const ACTOR_KEY = 'sluice.actor';
 const TOKEN_KEY = 'sluice.token';
-
-/** Who the dashboard acts as: recorded as the actor of every command (X-Sluice-Actor). */
-export function actor(): string {
-  return localStorage.getItem(ACTOR_KEY)?.trim() || 'dashboard';
-}
-export function setActor(name: string): void {
-  localStorage.setItem(ACTOR_KEY, name);
-}
 
 /** The API token (Authorization: Bearer), kept in this browser only; null when none was given. */
 export function token(): string | null {
@@ -69,10 +60,13 @@ function noteAuth(status: number): void {
   authWatchers.forEach((w) => w());
 }
 
-/** The only place requests are made: the actor and the token are added here, and nowhere else. */
+/**
+ * The only place requests are made: credentials are added here and nowhere else. With a token the
+ * server records its name as the actor; X-Sluice-Actor names the client to servers without tokens.
+ */
 function headers(extra: Record<string, string> = {}): Record<string, string> {
   const t = token();
-  return { 'x-sluice-actor': actor(), ...(t !== null && { authorization: `Bearer ${t}` }), ...extra };
+  return { 'x-sluice-actor': 'dashboard', ...(t !== null && { authorization: `Bearer ${t}` }), ...extra };
 }
 
 export async function request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -99,7 +93,14 @@ export async function request<T>(method: string, path: string, body?: unknown, s
 
 const svc = (name: string) => `/api/services/${encodeURIComponent(name)}`;
 
+export interface Identity { name: string; role: string; expiresAt: string | null }
+
 export const api = {
+  /** Who the token is (null when the server has no tokens). */
+  whoami: (signal?: AbortSignal) => request<Identity>('GET', '/api/whoami', undefined, signal).catch((err: unknown) => {
+    if (err instanceof ApiError && err.status === 404) return null;
+    throw err;
+  }),
   services: (signal?: AbortSignal) => request<{ services: ServiceStatus[] }>('GET', '/api/services', undefined, signal).then((r) => r.services),
   status: (name: string, signal?: AbortSignal) => request<ServiceStatus>('GET', svc(name), undefined, signal),
   history: (name: string, signal?: AbortSignal) => request<{ releases: ReleaseView[] }>('GET', `${svc(name)}/history`, undefined, signal).then((r) => r.releases),

@@ -44,10 +44,12 @@ export function dateTime(t: string | number | null | undefined): string {
   return new Date(t).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium', hour12: false });
 }
 
-const weights = (w: Record<string, number>) => Object.entries(w).map(([k, v]) => `r${k} ${v}%`).join(', ');
+/** Revision key → version, to name revisions as people know them. */
+export type Versions = Record<string, string>;
 
 /** One line per event for the activity log (null: not worth a line). */
-export function describeEvent(e: ServiceEvent): string | null {
+export function describeEvent(e: ServiceEvent, versions: Versions = {}): string | null {
+  const weights = (w: Record<string, number>) => Object.entries(w).map(([k, v]) => `${versions[k] ?? `r${k}`} ${v}%`).join(', ');
   switch (e.type) {
     case 'spec.applied': return e.revision ? `applied revision ${e.revision.key} (${e.revision.version})` : 'applied a spec (no template change)';
     case 'release.started': return `release ${e.release.number} started: ${e.release.from?.version ?? 'nothing'} → ${e.release.to.version}`;

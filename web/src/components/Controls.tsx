@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { api, type Command, type ReleaseView, type ServiceStatus } from '../api.ts';
+import { CAN_STEER, useIdentity } from '../identity.ts';
 import { commandBlocked } from '../phase.ts';
 import { ConfirmDialog } from './ConfirmDialog.tsx';
 
@@ -18,6 +19,8 @@ const ACTIONS: { action: Action; label: string; danger?: boolean; explain: (s: S
 /** The commands, each enabled only when the core would accept it, each confirmed before it is sent. */
 export function Controls({ status, history, onDone }: { status: ServiceStatus; history: ReleaseView[] | null; onDone: () => void }) {
   const [asking, setAsking] = useState<(typeof ACTIONS)[number] | null>(null);
+  const id = useIdentity();
+  const roleBlocked = id && !CAN_STEER.has(id.role) ? `your token "${id.name}" has role ${id.role}; commands need deployer or above` : null;
   const send = async (action: Action, reason: string) => {
     const command: Command = action === 'promote-full' ? 'promote' : action;
     await api.command(status.service, command, action === 'promote-full' ? { full: true } : action === 'abort' && reason ? { reason } : {});
@@ -26,7 +29,7 @@ export function Controls({ status, history, onDone }: { status: ServiceStatus; h
   return (
     <div className="controls" role="group" aria-label="release controls">
       {ACTIONS.map((a) => {
-        const blocked = commandBlocked(a.action, status, history);
+        const blocked = roleBlocked ?? commandBlocked(a.action, status, history);
         return (
           <button
             key={a.action}

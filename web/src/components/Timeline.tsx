@@ -1,14 +1,16 @@
 import { useState } from 'react';
 import type { ReleaseTimeline } from '../api.ts';
-import { clock, describeEvent } from '../format.ts';
+import { clock, describeEvent, type Versions } from '../format.ts';
 
 const MARK = { done: '✓', current: '▶', next: '○' } as const;
 
 /** The release's steps (done, current, next) and who did what, in order. */
 export function Timeline({ timeline }: { timeline: ReleaseTimeline }) {
   const [all, setAll] = useState(false);
+  const r = timeline.release;
+  const versions: Versions = { [r.toRevision]: r.toVersion, ...(r.fromRevision !== null && r.fromVersion !== null && { [r.fromRevision]: r.fromVersion }) };
   const lines = timeline.activity.flatMap((e) => {
-    const text = describeEvent(e);
+    const text = describeEvent(e, versions);
     return text === null ? [] : [{ e, text }];
   });
   const shown = all ? lines : lines.slice(-40);

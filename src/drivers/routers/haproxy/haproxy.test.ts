@@ -11,6 +11,7 @@ import { routerContract } from '../contract.ts';
 import { isAlive, pollUntil, readPid } from '../managed-process.ts';
 import { freePort, keepAliveClient, load, startUpstream, tally } from '../upstreams.ts';
 import { haproxyRouter } from './index.ts';
+import { assignSlots, endpointAddress, runtimeCommands, serverWeight } from './layout.ts';
 import { runtimeCommand } from './runtime-api.ts';
 
 async function serviceDir(t: TestContext): Promise<string> {
@@ -179,4 +180,41 @@ test('the config is managed (listen) or external (adminSocket + backend), never 
   assert.equal(parse({ driver: 'haproxy', adminSocket: '/run/haproxy/admin.sock' }).success, false);
   assert.equal(parse({ driver: 'haproxy', adminSocket: '/s', backend: 'b', stickiness: { header: 'x' } }).success, false);
   assert.equal(parse({ driver: 'haproxy', listen: '127.0.0.1:8080', stickiness: {} }).success, false);
+});
+
+test('runtime commands: new servers first, then weight increases before decreases, never all at 0', () => {
+  const current = [
+    { name: 's0', addr: '127.0.0.1', port: 5001, weight: 256, maint: false },
+    { name: 's1', addr: '127.0.0.1', port: 5002, weight: 0, maint: false },
+    { name: 's2', addr: '127.0.0.1', port: 5003, weight: 10, maint: false },
+    { name: 's3', addr: '127.0.0.1', port: 1, weight: 0, maint: true },
+  ];
+  const targets = [
+    { server: 's0', endpoint: { addr: '127.0.0.1', port: 5001, weight: 0 } },
+    { server: 's1', endpoint: { addr: '127.0.0.1', port: 5002, weight: 200 } },
+    { server: 's2', endpoint: null },
+    { server: 's3', endpoint: { addr: '127.0.0.1', port: 5004, weight: 56 } },
+  ];
+  assert.deepEqual(runtimeCommands('main', targets, current), [
+    'set server main/s3 addr 127.0.0.1 port 5004',
+    'set server main/s3 weight 56',
+    'set server main/s3 state ready',
+    'set server main/s1 weight 200',
+    'set server main/s0 weight 0',
+    'set server main/s2 weight 0',
+    'set server main/s2 state maint',
+  ]);
+});
+
+test('weights: percent split over endpoints on 0..256, a positive share never rounds to 0; endpoints keep their slots', () => {
+  assert.equal(serverWeight(100, 1), 256);
+  assert.equal(serverWeight(10, 1), 26);
+  assert.equal(serverWeight(1, 4), 1);
+  assert.equal(serverWeight(0, 2), 0);
+  const slots = ['s0', 's1', 's2'];
+  const first = assignSlots(slots, {}, new Map([['http://a', 1], ['http://b', 1]]));
+  assert.deepEqual(first, { s0: 'http://a', s1: 'http://b' });
+  assert.deepEqual(assignSlots(slots, first!, new Map([['http://c', 1], ['http://b', 1]])), { s1: 'http://b', s0: 'http://c' });
+  assert.equal(assignSlots(slots, {}, new Map(['a', 'b', 'c', 'd'].map((u) => [`http://${u}`, 1]))), null);
+  assert.throws(() => endpointAddress('http://localhost:80'), /needs an IP address, not a hostname/);
 });

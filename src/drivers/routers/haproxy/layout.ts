@@ -85,12 +85,13 @@ export function slotTargets(slots: readonly string[], assignment: Assignment, wa
 
 /**
  * Runtime commands from the current server states to the targets: servers coming into use first
- * (address, weight, ready), then weight changes, then servers leaving (weight 0, maintenance), so
- * capacity never dips during a change.
+ * (address, weight, ready), then weight increases, then decreases, then servers leaving (weight 0,
+ * maintenance), so no moment in between has every server at weight 0.
  */
 export function runtimeCommands(backend: string, targets: readonly SlotTarget[], current: readonly ServerState[]): string[] {
   const adds: string[] = [];
-  const weights: string[] = [];
+  const ups: string[] = [];
+  const downs: string[] = [];
   const removes: string[] = [];
   for (const t of targets) {
     const cur = current.find((s) => s.name === t.server);
@@ -103,12 +104,12 @@ export function runtimeCommands(backend: string, targets: readonly SlotTarget[],
     const moved = cur === undefined || cur.addr !== t.endpoint.addr || cur.port !== t.endpoint.port;
     const reweigh = cur === undefined || cur.weight !== t.endpoint.weight;
     const wake = cur === undefined || cur.maint;
-    const list = moved || wake ? adds : weights;
+    const list = moved || wake ? adds : cur.weight < t.endpoint.weight ? ups : downs;
     if (moved) list.push(`set server ${id} addr ${t.endpoint.addr} port ${t.endpoint.port}`);
     if (reweigh) list.push(`set server ${id} weight ${t.endpoint.weight}`);
     if (wake) list.push(`set server ${id} state ready`);
   }
-  return [...adds, ...weights, ...removes];
+  return [...adds, ...ups, ...downs, ...removes];
 }
 
 /** Where the servers differ from the targets, in words; empty when they match. */

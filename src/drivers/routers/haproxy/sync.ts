@@ -86,20 +86,26 @@ export function planFor(table: RouteTable, input: PlanInput): Plan {
   };
 }
 
-/** HAProxy's answers that report a failure (success is silent or says what changed). */
-const isProblem = (answer: string) => answer.trim() !== '' && !/changed from|no need to change/.test(answer);
+/** Lines of HAProxy's answers that report a failure (success is silent or says what changed). */
+const problems = (answer: string) => answer.split('\n').filter((l) => l.trim() !== '' && !/changed from|no need to change/.test(l));
+
+/**
+ * Runs commands as one `;`-separated batch over one connection: HAProxy runs them back to back,
+ * so a weight change lands in one go and costs one round trip.
+ */
+async function runBatch(socket: string, commands: string[], notes: string[]): Promise<void> {
+  if (commands.length === 0) return;
+  const answer = await runtimeCommand(socket, commands.join(';'));
+  for (const line of problems(answer)) notes.push(line.trim());
+}
 
 export async function applyPlan(plan: Plan, socket: string): Promise<void> {
   const notes: string[] = [];
   if (!plan.reload) {
     const single = Object.keys(plan.state.targets).length === 1 ? plan.state.backend : undefined;
     const current = await serversState(socket, single);
-    for (const [backend, targets] of Object.entries(plan.state.targets)) {
-      for (const command of runtimeCommands(backend, targets, current.get(backend) ?? [])) {
-        const answer = await runtimeCommand(socket, command);
-        if (isProblem(answer)) notes.push(`${command}: ${answer.trim()}`);
-      }
-    }
+    const commands = Object.entries(plan.state.targets).flatMap(([backend, targets]) => runtimeCommands(backend, targets, current.get(backend) ?? []));
+    await runBatch(socket, commands, notes);
     for (const [file, want] of Object.entries(plan.state.maps)) {
       const have = await showMap(socket, file);
       const commands: string[] = [];
@@ -109,10 +115,7 @@ export async function applyPlan(plan: Plan, socket: string): Promise<void> {
         if (now === undefined) commands.push(`add map ${file} ${key} ${value}`);
         else if (now !== value) commands.push(`set map ${file} ${key} ${value}`);
       }
-      for (const command of commands) {
-        const answer = await runtimeCommand(socket, command);
-        if (answer.trim() !== '') notes.push(`${command}: ${answer.trim()}`);
-      }
+      await runBatch(socket, commands, notes);
     }
     await plan.afterRuntime?.();
   }
