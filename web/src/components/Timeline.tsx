@@ -13,7 +13,8 @@ export function Timeline({ timeline }: { timeline: ReleaseTimeline }) {
     const text = describeEvent(e, versions);
     return text === null ? [] : [{ e, text }];
   });
-  const shown = all ? lines : lines.slice(-40);
+  // Newest first: what just happened is what people look for.
+  const shown = (all ? lines : lines.slice(-40)).reverse();
   return (
     <div className="timeline">
       <ol className="steps" aria-label="steps" data-testid="steps">
@@ -25,7 +26,7 @@ export function Timeline({ timeline }: { timeline: ReleaseTimeline }) {
           </li>
         ))}
       </ol>
-      <h3>Activity</h3>
+      <h3>Activity <span className="muted small">newest first</span></h3>
       {lines.length > shown.length && (
         <button type="button" className="link" onClick={() => setAll(true)}>Show all {lines.length} entries</button>
       )}
