@@ -104,6 +104,17 @@ test('the dashboard follows real releases live and steers them', { timeout: 240_
     await page.locator('#release .stages', { hasText: 'canary stopped' }).filter({ hasNotText: 'pending' }).waitFor({ timeout: 30_000 });
     await page.getByTestId('history').locator('.release-RolledBack').first().waitFor();
     assert.equal(await loadedOnce(), 'yes', 'no page reload');
+    await page.getByTestId('steps').locator('.step-done', { hasText: '1. setWeight 20' }).waitFor();
+    await page.getByTestId('spec-diff').locator('.dl-added', { hasText: 'version: 2.0.0' }).waitFor();
+
+    // The routes behind the charts and the timeline, as any client sees them.
+    const series = await server.api<{ rules: { rule: string; outcome: string[]; at: number[]; total: number }[] }>('GET', '/api/services/checkout/releases/3/verdicts');
+    const errorRate = series.body.rules.find((r) => r.rule === 'error_rate');
+    assert.equal(errorRate?.outcome.at(-1), 'Fail');
+    assert.equal(errorRate.total, errorRate.at.length);
+    const missing = await server.api<{ error: { code: string; message: string } }>('GET', '/api/services/checkout/releases/99');
+    assert.equal(missing.status, 404);
+    assert.match(missing.body.error.message, /no release 99/);
     await page.screenshot({ path: join(shots, 'rolled-back.png'), fullPage: true });
 
     await page.getByRole('link', { name: 'Sluice' }).click();
@@ -125,8 +136,19 @@ test('the dashboard follows real releases live and steers them', { timeout: 240_
     assert.equal(await page.getByTestId('cmd-resume').isDisabled(), true, 'a pause step waits for promote, not resume');
     assert.equal(await page.getByTestId('cmd-retry').isDisabled(), true, 'nothing to retry during a release');
 
-    await page.getByTestId('cmd-promote').click();
+    // By keyboard: Enter opens the confirmation, Escape cancels it and gives the focus back; nothing is sent.
+    const promote = page.getByTestId('cmd-promote');
     const dialog = page.getByTestId('confirm-dialog');
+    await promote.focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    assert.equal(await dialog.getByTestId('confirm').evaluate((b) => b === (b as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement), true, 'the confirm button has the focus');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await promote.evaluate((b) => b === (b as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement), true, 'the focus is back on Promote');
+    assert.equal((await server.status()).weights['4.0.0'], 10, 'a cancelled promote sends nothing');
+
+    await promote.click();
     await dialog.waitFor();
     await dialog.getByTestId('confirm').click();
     await page.getByTestId('weight-4.0.0').filter({ hasText: '50%' }).waitFor({ timeout: 30_000 });
@@ -147,6 +169,11 @@ test('the dashboard follows real releases live and steers them', { timeout: 240_
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.emulateMedia({ colorScheme: 'dark' });
+    const overflow = await page.evaluate(() => {
+      const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
+    assert.equal(overflow, 0, 'nothing wider than a phone screen');
     await page.screenshot({ path: join(shots, 'service-phone-dark.png') });
   });
 

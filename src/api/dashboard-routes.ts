@@ -60,8 +60,9 @@ async function releaseEvents(store: Store, service: string, r: ReleaseState, kee
 }
 
 async function findRelease(engine: Engine, store: Store, service: string, number: number): Promise<ReleaseState> {
-  await engine.status(service);
-  const r = (await store.releases(service, 100_000)).find((x) => x.number === number);
+  const latest = (await engine.status(service)).release?.number ?? 0;
+  // Newest first with distinct numbers: release `number` is among the newest `latest - number + 1`.
+  const r = number > latest ? undefined : (await store.releases(service, latest - number + 1)).find((x) => x.number === number);
   if (r === undefined) throw new SluiceError('NOT_FOUND', `${service} has no release ${number}; GET /api/services/${service}/history lists them`);
   return r;
 }
@@ -152,8 +153,7 @@ export function registerDashboardRoutes(app: FastifyInstance, engine: Engine, st
     await engine.status(name);
     const rev = await store.revision(name, key);
     if (rev === null) throw new SluiceError('NOT_FOUND', `${name} has no revision ${key}; GET /api/services/${name}/revisions lists them`);
-    const { baseDir: _baseDir, ...shown } = rev;
-    return { ...shown, createdAt: new Date(rev.createdAt).toISOString(), yaml: stringify(rev.spec) };
+    return { ...rev, createdAt: new Date(rev.createdAt).toISOString(), yaml: stringify(rev.spec) };
   });
 
   app.get('/api/services/:name/releases/:number', async (req) => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { z } from 'zod';
 import { serviceSchema, type ServiceSpec } from './service-schema.ts';
 import { exampleDocument, exampleSpec, testDrivers } from './test-fixtures.ts';
 
@@ -219,6 +220,26 @@ describe('serviceSchema', () => {
       });
       assert.deepEqual(issues, ['spec.router.listen: write host:port, e.g. 127.0.0.1:8080']);
     });
+  });
+
+  it('refuses request rules that the builtin metrics provider cannot measure behind another router', () => {
+    const withHaproxy = serviceSchema({ ...testDrivers, routers: { ...testDrivers.routers, haproxy: z.strictObject({ driver: z.literal('haproxy'), listen: z.string() }) } });
+    const parse = (edit: (doc: Doc) => void) => {
+      const doc = exampleDocument();
+      edit(doc);
+      const r = withHaproxy.safeParse(doc);
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    const issues = parse((doc) => {
+      doc.spec.router = { driver: 'haproxy', listen: '127.0.0.1:8080' } as never;
+    });
+    assert.equal(issues.length, 1);
+    assert.match(issues[0]!, /^spec\.metrics: the builtin metrics provider measures Sluice's built-in proxy, not router "haproxy": rules error_rate, latency_p95, .* would never get data/);
+    const other = parse((doc) => {
+      doc.spec.router = { driver: 'haproxy', listen: '127.0.0.1:8080' } as never;
+      doc.spec.metrics = { provider: 'prometheus', url: 'http://127.0.0.1:9090' } as never;
+    });
+    assert.deepEqual(other, [], 'another provider is fine');
   });
 
   it('reports every problem of a document at once', () => {

@@ -160,5 +160,22 @@ export function serviceSchema(drivers: DriverSchemas): z.ZodType<ServiceSpec> {
     notifications: z.array(driverConfig('driver', 'notifier', drivers.notifiers)).default([]),
   })
     // Runs even when other fields are invalid, so target problems are reported with the rest.
-    .superRefine(checkTarget(drivers.targets), { when: () => true });
+    .superRefine(checkTarget(drivers.targets), { when: () => true })
+    .superRefine(checkMetricsSource(drivers.routers));
 }
+
+/**
+ * The built-in metrics provider reads the built-in proxy: with another router, rules on request
+ * metrics would stay Inconclusive forever, so the spec says so instead of a release pausing.
+ */
+const checkMetricsSource = (routers: Record<string, z.ZodType>) => (doc: ServiceSpec, ctx: z.RefinementCtx): void => {
+  const { metrics, router, rollbackContract } = doc.spec;
+  if (metrics.provider !== 'builtin' || router.driver === 'builtin' || !Object.hasOwn(routers, router.driver)) return;
+  const requestRules = rollbackContract.rules.filter((r) => r.metric !== 'query' && r.metric !== 'signal').map((r) => r.name);
+  if (requestRules.length === 0) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['spec', 'metrics'],
+    message: `the builtin metrics provider measures Sluice's built-in proxy, not router "${router.driver}": rules ${requestRules.join(', ')} would never get data. Use query rules with a provider that sees this router (e.g. metrics: { provider: prometheus, address: … } with HAProxy's or NGINX's exporter)`,
+  });
+};

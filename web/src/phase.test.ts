@@ -27,6 +27,11 @@ test('each command is enabled only where the core accepts it', () => {
   assert.match(commandBlocked('promote', status('Progressing', release('Starting')), null)!, /not ready/);
   assert.equal(commandBlocked('pause', status('Progressing', release('Progressing')), null), null);
   assert.match(commandBlocked('retry', status('Progressing', release('Progressing')), null)!, /in progress/);
+  // At 100% for the verify window: promote accepts the release early; abort still rolls back.
+  const verifying = status('Progressing', release('Verifying' as ReleaseView['status']));
+  assert.equal(commandBlocked('promote', verifying, null), null);
+  assert.equal(commandBlocked('abort', verifying, null), null);
+  assert.match(commandBlocked('pause', verifying, null)!, /Verifying/);
 
   const rolledBack = status('RolledBack', release('RolledBack'));
   assert.equal(commandBlocked('retry', rolledBack, null), null);

@@ -23,7 +23,8 @@ export function healthOf(s: ServiceStatus): { health: Health; label: string } {
   return { health: 'ok', label: 'healthy' };
 }
 
-const ACTIVE = new Set(['Starting', 'Progressing', 'Paused']);
+/** Release statuses in which a release is in progress (core/state.ts isActive). */
+export const ACTIVE = new Set<string>(['Starting', 'Progressing', 'Paused', 'Verifying']);
 
 /** Why a command cannot be used now (null: it can). Mirrors the checks the core makes, so the button says it before the server does. */
 export function commandBlocked(command: Command | 'promote-full', s: ServiceStatus, history: ReleaseView[] | null): string | null {

@@ -14,6 +14,8 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, withReaso
   onClose: () => void;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const reasonField = useRef<HTMLInputElement>(null);
+  const confirmButton = useRef<HTMLButtonElement>(null);
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -21,6 +23,8 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, withReaso
     const d = ref.current!;
     const opener = document.activeElement as HTMLElement | null;
     d.showModal();
+    // showModal focuses the first control (Cancel); start on the reason field, or on the action itself.
+    (reasonField.current ?? confirmButton.current)?.focus();
     return () => {
       if (d.open) d.close();
       opener?.focus();
@@ -45,13 +49,13 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, withReaso
         {withReason && (
           <label className="field">
             <span>Reason (kept in the rollback log)</span>
-            <input value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} />
+            <input ref={reasonField} value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} />
           </label>
         )}
         {error && <p className="error" role="alert">{error}</p>}
         <div className="dialog-buttons">
           <button type="button" onClick={onClose} disabled={busy}>Cancel</button>
-          <button type="submit" className={danger ? 'danger' : 'primary'} disabled={busy} autoFocus data-testid="confirm">
+          <button type="submit" className={danger ? 'danger' : 'primary'} disabled={busy} ref={confirmButton} data-testid="confirm">
             {busy ? 'Sending…' : confirmLabel}
           </button>
         </div>

@@ -9,16 +9,16 @@ import { Timeline } from '../components/Timeline.tsx';
 import { WeightBar } from '../components/WeightBar.tsx';
 import { clock } from '../format.ts';
 import { useLive } from '../live.ts';
+import { ACTIVE } from '../phase.ts';
 import { Link } from '../router.tsx';
 import { useVerdictSeries } from '../series.ts';
 
-const ACTIVE = new Set(['Starting', 'Progressing', 'Paused']);
 const releaseChange = (e: ServiceEvent) => e.type.startsWith('release.') || e.type.startsWith('rollback.');
 
 /** One service: its release (timeline, traffic, charts, controls), its history and its spec. */
 export function ServicePage({ name, releaseNumber }: { name: string; releaseNumber: number | null }) {
   const mine = (e: ServiceEvent) => e.service === name;
-  const status = useLive((signal) => api.status(name, signal), (e) => mine(e) && e.type !== 'analysis.evaluated', [name], 150);
+  const status = useLive((signal) => api.status(name, signal), mine, [name], 200);
   const history = useLive((signal) => api.history(name, signal), (e) => mine(e) && releaseChange(e), [name], 500);
   const revisions = useLive((signal) => api.revisions(name, signal), (e) => mine(e) && e.type === 'spec.applied', [name], 500);
   const s = status.data;

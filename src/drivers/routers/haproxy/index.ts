@@ -145,7 +145,7 @@ class HaproxyRouter implements Router {
         if (this.managed !== null) await this.managed.stop();
         await removeState(this.dir);
       } catch (err) {
-        throw this.fail(`could not stop haproxy; log:\n${this.managed?.logFile ?? ''}`, err);
+        throw this.fail(`could not stop haproxy (see ${this.managed?.logFile ?? 'its log'})`, err);
       }
     });
   }
