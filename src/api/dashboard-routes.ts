@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { stringify } from 'yaml';
 import { z } from 'zod';
@@ -126,28 +125,7 @@ export function seriesOf(events: ServiceEvent[]): RuleSeries[] {
   return [...rules.values()];
 }
 
-/**
- * An open event stream (every dashboard tab holds one) would keep `app.close()` waiting forever, so
- * `sluice server` would not stop on Ctrl-C: the streams are ended before the server closes.
- */
-function endStreamsOnClose(app: FastifyInstance): void {
-  const streams = new Set<ServerResponse>();
-  app.addHook('onRequest', async (req, reply) => {
-    if (req.method !== 'GET' || req.url.split('?')[0] !== '/api/events') return;
-    const res = reply.raw;
-    streams.add(res);
-    res.once('close', () => streams.delete(res));
-  });
-  app.addHook('preClose', async () => {
-    for (const res of streams) {
-      res.end();
-      res.socket?.end();
-    }
-  });
-}
-
 export function registerDashboardRoutes(app: FastifyInstance, engine: Engine, store: Store): void {
-  endStreamsOnClose(app);
   app.get('/api/services/:name/revisions/:key', async (req) => {
     const { name, key } = revisionParams.parse(req.params);
     await engine.status(name);

@@ -1,4 +1,5 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServiceEvent } from '../core/events.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Store } from '../store/types.ts';
@@ -46,4 +47,24 @@ export async function streamEvents(
   }
   replaying = false;
   for (const e of buffered.splice(0)) write(e);
+}
+
+/**
+ * An open event stream (every dashboard tab holds one) would keep `app.close()` waiting forever, so
+ * `sluice server` would not stop on Ctrl-C: the streams are ended before the server closes.
+ */
+export function endStreamsOnClose(app: FastifyInstance): void {
+  const streams = new Set<ServerResponse>();
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method !== 'GET' || req.url.split('?')[0] !== '/api/events') return;
+    const res = reply.raw;
+    streams.add(res);
+    res.once('close', () => streams.delete(res));
+  });
+  app.addHook('preClose', async () => {
+    for (const res of streams) {
+      res.end();
+      res.socket?.end();
+    }
+  });
 }

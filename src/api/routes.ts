@@ -6,7 +6,7 @@ import { driverSchemas } from '../drivers/registry.ts';
 import { jsonSchema } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { registerDashboardRoutes } from './dashboard-routes.ts';
-import { streamEvents } from './event-stream.ts';
+import { endStreamsOnClose, streamEvents } from './event-stream.ts';
 import { openApi } from './openapi.ts';
 import { applyBody, commandBody, commandParams, eventsQuery, lintBody, serviceParams, signalBody } from './requests.ts';
 
@@ -71,6 +71,7 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, store: Stor
     return engine.command(name, command, args, actorOf(req));
   });
 
+  endStreamsOnClose(app);
   app.get('/api/events', async (req, reply) => streamEvents(req, reply, engine, store, eventsQuery.parse(req.query)));
   registerDashboardRoutes(app, engine, store);
 }
