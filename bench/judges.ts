@@ -20,6 +20,7 @@ import { normalCdf } from '../src/core/judges/special.ts';
 import { thresholdJudge } from '../src/core/judges/threshold.ts';
 import type { Condition, HistogramCounts, WindowStats } from '../src/core/types.ts';
 import { describeMachine } from './machine.ts';
+import { rng } from '../src/core/simulator.ts';
 
 const CANARY_PER_TICK = 5; // 50 rps in 100 ms ticks
 const BASELINE_PER_TICK = 45;
@@ -49,17 +50,6 @@ const SCENARIOS: Record<string, Profile> = {
   variance_x2_same_median: { ...BASELINE, sigma: 1.0 },
 };
 
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Draws a request's histogram bucket directly from the profile's CDF at the bucket edges. */
 function bucketSampler(p: Profile): (u: number) => number {

@@ -80,7 +80,7 @@ test('the proxy keeps serving when its controller process is SIGKILLed', async (
   const { make, dir, listenUrl, port } = await freshRouter(t);
   const controller = spawn(
     process.execPath,
-    [fileURLToPath(new URL('fixtures/controller.ts', import.meta.url)), dirname(dir), `127.0.0.1:${port}`, stable.url],
+    [fileURLToPath(new URL('../fixtures/controller.ts', import.meta.url)), dirname(dir), JSON.stringify({ driver: 'builtin', listen: `127.0.0.1:${port}` }), stable.url],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   t.after(() => controller.kill('SIGKILL'));

@@ -8,6 +8,7 @@ import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adminCall } from './admin-client.ts';
+import { isAlive } from '../managed-process.ts';
 
 const PROXY_MAIN = fileURLToPath(new URL('../../../proxy/main.ts', import.meta.url));
 const START_TIMEOUT_MS = 5000;
@@ -34,14 +35,7 @@ export async function readProxyInfo(dir: string): Promise<ProxyInfo | null> {
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isAlive };
 
 /** The proxy named by proxy.json, if it is alive and its admin API answers as that process. */
 export async function findRunningProxy(dir: string): Promise<ProxyInfo | null> {

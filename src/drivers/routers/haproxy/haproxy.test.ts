@@ -93,7 +93,7 @@ describe('haproxy router, against a real HAProxy', { skip: withoutServer('haprox
     const { make, dir, port, listenUrl } = await makeManaged(t);
     const controller = spawn(
       process.execPath,
-      [fileURLToPath(new URL('fixtures/controller.ts', import.meta.url)), dir, `127.0.0.1:${port}`, stable.url],
+      [fileURLToPath(new URL('../fixtures/controller.ts', import.meta.url)), dir, JSON.stringify({ driver: 'haproxy', listen: `127.0.0.1:${port}` }), stable.url],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     t.after(() => controller.kill('SIGKILL'));

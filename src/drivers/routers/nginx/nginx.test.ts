@@ -79,7 +79,7 @@ describe('nginx router, against a real NGINX', { skip: withoutServer('nginx', 'n
     const { make, dir, nginxDir, port, listenUrl } = await makeNginx(t);
     const controller = spawn(
       process.execPath,
-      [fileURLToPath(new URL('fixtures/controller.ts', import.meta.url)), dir, `127.0.0.1:${port}`, stable.url],
+      [fileURLToPath(new URL('../fixtures/controller.ts', import.meta.url)), dir, JSON.stringify({ driver: 'nginx', workers: 1, listen: `127.0.0.1:${port}` }), stable.url],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     t.after(() => controller.kill('SIGKILL'));
