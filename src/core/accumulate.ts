@@ -20,6 +20,12 @@ export interface Accumulation {
   sum: Counts;
 }
 
+/** What one evaluation added: the interval's own figures (Mann–Whitney's one point per interval). */
+export function increaseOf(prev: Accumulation | undefined, next: Accumulation): Counts {
+  const before = prev?.sum ?? empty();
+  return { requests: next.sum.requests - before.requests, errors: next.sum.errors - before.errors, latency: minus(next.sum.latency, before.latency) };
+}
+
 export interface Accumulated {
   canary: Accumulation;
   baseline: Accumulation;

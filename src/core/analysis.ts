@@ -1,4 +1,5 @@
-import { accumulate } from './accumulate.ts';
+import { accumulate, increaseOf } from './accumulate.ts';
+import { appendPoints, pointsOf, type RulePoints } from './rules/mann-whitney-rule.ts';
 import type { DecisionBuilder } from './decision.ts';
 import { judgeRule, type Observation, providerError } from './judge.ts';
 import { advance } from './progression.ts';
@@ -13,10 +14,22 @@ export function observe(b: DecisionBuilder, obs: Observation): void {
   const r = b.state.release;
   if (!isActive(r) || r.from === null) return;
   const accumulated = accumulate(r.accumulated, obs);
-  const full: Observation = { ...obs, signals: r.signals ?? {}, ...(accumulated !== null && { accumulated }) };
+  const increase = accumulated === null ? undefined : { canary: increaseOf(r.accumulated?.canary, accumulated.canary), baseline: increaseOf(r.accumulated?.baseline, accumulated.baseline) };
+  const withIncrease: Observation = { ...obs, signals: r.signals ?? {}, ...(accumulated !== null && { accumulated }), ...(increase && { increase }) };
+  // Mann–Whitney rules: this interval's point of each revision, added to the release's series.
+  const newPoints: Record<string, { canary: number | null; baseline: number | null }> = {};
+  const points: Record<string, RulePoints> = {};
+  for (const rule of r.contract.rules) {
+    if (rule.metric === 'query' || rule.metric === 'burn_rate' || rule.metric === 'signal' || rule.judge !== 'mannWhitney') continue;
+    const point = pointsOf(rule, withIncrease);
+    newPoints[rule.name] = point;
+    points[rule.name] = appendPoints(r.points?.[rule.name], point);
+  }
+  const full: Observation = { ...withIncrease, points };
   const verdicts = r.contract.rules.map((rule) => judgeRule(rule, r.contract, full, b.now));
   const metricsError = providerError(obs);
-  b.emit({ type: 'analysis.evaluated', verdicts, ...(metricsError !== null && { metricsError }), ...(accumulated !== null && { accumulated }) });
+  const hasPoints = Object.keys(newPoints).length > 0;
+  b.emit({ type: 'analysis.evaluated', verdicts, ...(metricsError !== null && { metricsError }), ...(accumulated !== null && { accumulated }), ...(hasPoints && { points: newPoints }) });
   const after = b.state.release as ReleaseState;
   for (const rule of r.contract.rules) {
     const s = after.rules[rule.name];

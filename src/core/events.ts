@@ -40,7 +40,7 @@ export type EventBody =
   /** The router confirmed it serves new weights (decided by an earlier `traffic.shifted`). */
   | { type: 'traffic.applied'; weights: Weights }
   /** `metricsError`: the provider failed in this evaluation (counted for the contract's metricsErrors policy). */
-  | { type: 'analysis.evaluated'; verdicts: Verdict[]; metricsError?: string; accumulated?: Accumulated }
+  | { type: 'analysis.evaluated'; verdicts: Verdict[]; metricsError?: string; accumulated?: Accumulated; points?: Record<string, { canary: number | null; baseline: number | null }> }
   | { type: 'release.paused'; reason: PauseReason; detail: string }
   | { type: 'release.resumed' }
   | { type: 'release.promoted'; full: boolean; fromStep: number }

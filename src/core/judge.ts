@@ -1,4 +1,5 @@
-import type { Accumulated } from './accumulate.ts';
+import type { Accumulated, Counts } from './accumulate.ts';
+import type { RulePoints } from './rules/mann-whitney-rule.ts';
 import { judgeBurnRate } from './rules/burn-rate.ts';
 import { judgeMetric } from './rules/metric.ts';
 import { judgeQuery } from './rules/query.ts';
@@ -22,6 +23,10 @@ export interface Observation {
   signals?: Record<string, number[]>;
   /** Counts of both revisions since the canary started (the sequential judge); set by the core. */
   accumulated?: Accumulated;
+  /** What this evaluation added to them; set by the core. */
+  increase?: { canary: Counts; baseline: Counts };
+  /** Mann–Whitney rules' per-interval points, this evaluation's included; set by the core. */
+  points?: Record<string, RulePoints>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ServiceEvent } from './events.ts';
+import { appendPoints } from './rules/mann-whitney-rule.ts';
 import { isActive, RELEASE_DEFAULTS, type ReleaseState, type RevisionRuntime, type ServiceState } from './state.ts';
 
 /** How long crash times are kept for the instance_crashes metric. */
@@ -107,7 +108,11 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
         };
       }
       const metricsErrors = event.metricsError ? (r.metricsErrors ?? 0) + 1 : 0;
-      return withRelease(s, { rules, analysedAt: event.at, metricsErrors, ...(event.accumulated && { accumulated: event.accumulated }) });
+      const points = event.points === undefined ? r.points : {
+        ...r.points,
+        ...Object.fromEntries(Object.entries(event.points).map(([rule, point]) => [rule, appendPoints(r.points?.[rule], point)])),
+      };
+      return withRelease(s, { rules, analysedAt: event.at, metricsErrors, ...(event.accumulated && { accumulated: event.accumulated }), ...(points && { points }) });
     }
     case 'release.paused':
       return withRelease(s, {

@@ -54,6 +54,25 @@ test('the sequential judge rolls back failing and slow canaries, clear failures 
   }
 });
 
+test('judge: mannWhitney (Kayenta) on per-interval points catches slow and failing canaries, and passes healthy ones', () => {
+  const noisy = { errorRate: 0.001, latencyMs: 20 };
+  const mw = contract({
+    rules: [
+      { name: 'latency_p95', metric: 'latency_p95', failIf: { op: 'above', reference: 'baseline', times: 1.1 }, judge: 'mannWhitney' },
+      { name: 'error_rate', metric: 'error_rate', failIf: { op: 'above', reference: 'baseline', times: 1 }, judge: 'mannWhitney' },
+    ],
+  });
+  for (let seed = 1; seed <= 60; seed++) {
+    const healthy = simulate({ ...base, seed, contract: mw, stable: noisy, canary: noisy });
+    assert.equal(healthy.state.release!.status, 'Succeeded', `seed ${seed}: ${healthy.state.release!.rollback?.reason}`);
+    const slow = simulate({ ...base, seed, contract: mw, stable: noisy, canary: { errorRate: 0.001, latencyMs: 120 } });
+    assert.equal(slow.state.release!.rollback?.trigger, 'latency_p95', `seed ${seed}`);
+    assert.match(slow.state.release!.rollback!.reason, /Mann–Whitney over \d+\/\d+ points\): High, canary higher than baseline/);
+    const failing = simulate({ ...base, seed, contract: mw, stable: noisy, canary: { errorRate: 0.2, latencyMs: 20 } });
+    assert.equal(failing.state.release!.rollback?.trigger, 'error_rate', `seed ${seed}`);
+  }
+});
+
 test('300 failing releases (5–100% errors) are all rolled back on error_rate before the 50% step', () => {
   for (let seed = 1; seed <= 300; seed++) {
     const errorRate = 0.05 + (seed % 20) * 0.05;

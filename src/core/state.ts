@@ -1,4 +1,5 @@
 import type { Accumulated } from './accumulate.ts';
+import type { RulePoints } from './rules/mann-whitney-rule.ts';
 import type { CohortRoute, ReleasePlan, ReleaseStep } from './strategy.ts';
 import type { Instance, Phase, RollbackContract, RollbackLog, Verdict, Weights } from './types.ts';
 
@@ -77,6 +78,8 @@ export interface ReleaseState {
   signals?: Record<string, number[]>;
   /** Both revisions' counts since the canary started, for the sequential judge. */
   accumulated?: Accumulated;
+  /** Mann–Whitney rules' per-interval points of each revision. */
+  points?: Record<string, RulePoints>;
   rollback: RollbackLog | null;
   /** Failure of a first deploy or similar, for people to read. */
   error: string | null;

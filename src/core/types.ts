@@ -69,11 +69,14 @@ export interface RuleCommon {
 export interface MetricRule extends RuleCommon {
   metric: MetricName;
   failIf: Condition;
-  /** How the canary is judged: `sequential` (anytime-valid, on counts since the canary started) or `threshold` (on the window). */
+  /**
+   * How the canary is judged: `sequential` (anytime-valid, on counts since the canary started),
+   * `threshold` (on the window) or `mannWhitney` (Kayenta's test on one point per interval).
+   */
   judge?: LiveJudge;
 }
 
-export const LIVE_JUDGES = ['sequential', 'threshold'] as const;
+export const LIVE_JUDGES = ['sequential', 'threshold', 'mannWhitney'] as const;
 export type LiveJudge = (typeof LIVE_JUDGES)[number];
 /** Metrics the sequential judge can test (rates on counts, latency quantiles on histograms). */
 export const SEQUENTIAL_METRICS: readonly MetricName[] = ['error_rate', 'latency_p50', 'latency_p90', 'latency_p95', 'latency_p99'];

@@ -65,7 +65,7 @@ const ruleSchema = strictObject({
   judge: z
     .enum(LIVE_JUDGES, { error: (iss) => `unknown judge ${JSON.stringify(iss.input)}; valid: ${LIVE_JUDGES.join(', ')}` })
     .optional()
-    .describe(`Metric rules: sequential (default for ${SEQUENTIAL_METRICS.join(', ')}) or threshold`),
+    .describe(`Metric rules: sequential (default for ${SEQUENTIAL_METRICS.join(', ')}), threshold, or mannWhitney (Kayenta's test)`),
   minSamples: count(1).optional(),
   consecutive: count(1).optional(),
   failureLimit: count(0).nullable().optional(),
@@ -115,6 +115,17 @@ const ruleSchema = strictObject({
   if (raw.judge === 'sequential' && !sequentialOk) {
     ctx.addIssue({ code: 'custom', path: ['judge'], message: `the sequential judge tests ${SEQUENTIAL_METRICS.join(', ')}; use judge: threshold for ${raw.metric}` });
     return z.NEVER;
+  }
+  if (raw.judge === 'mannWhitney') {
+    const problem = ![...SEQUENTIAL_METRICS, 'latency_mean'].includes(raw.metric!)
+      ? `the mannWhitney judge compares per-interval values of error_rate or latency, not ${raw.metric}`
+      : condition.reference !== 'baseline' || condition.by !== undefined
+        ? 'the mannWhitney judge compares the canary with the baseline as a ratio: write failIf: { above: baseline, times: 1.1 } (10% allowed) or times: 1'
+        : null;
+    if (problem !== null) {
+      ctx.addIssue({ code: 'custom', path: ['judge'], message: problem });
+      return z.NEVER;
+    }
   }
   return { ...common, metric: raw.metric!, failIf: condition, judge: raw.judge ?? (sequentialOk ? 'sequential' : 'threshold') };
 });

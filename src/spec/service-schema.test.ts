@@ -153,6 +153,15 @@ describe('serviceSchema', () => {
       ]);
     });
 
+    it('takes judge: mannWhitney for ratio rules against the baseline only', () => {
+      const { spec, issues } = check(withRules([{ metric: 'latency_p95', failIf: { above: 'baseline', times: 1.1 }, judge: 'mannWhitney' }]));
+      assert.deepEqual(issues, []);
+      assert.equal((spec?.spec.rollbackContract.rules[0] as { judge?: string }).judge, 'mannWhitney');
+      assert.match(issueOf({ metric: 'latency_p95', failIf: { above: 'baseline', by: '100ms' }, judge: 'mannWhitney' })[0]!, /judge: the mannWhitney judge compares the canary with the baseline as a ratio/);
+      assert.match(issueOf({ metric: 'request_rate', failIf: { below: 'baseline', times: 0.5 }, judge: 'mannWhitney' })[0]!, /not request_rate/);
+      assert.match(issueOf({ metric: 'error_rate', failIf: { above: 0.1 }, judge: 'bayes' })[0]!, /judge: unknown judge "bayes"; valid: sequential, threshold, mannWhitney/);
+    });
+
     it('says what is wrong with a rule of the wrong shape', () => {
       assert.deepEqual(issueOf({ failIf: { above: 0.1 } }), ['spec.rollbackContract.rules.0: a rule needs one of metric, query, burnRate or signal']);
       assert.deepEqual(issueOf({ metric: 'error_rate', query: 'up', failIf: { above: 0.1 } }), ['spec.rollbackContract.rules.0.query: a rule watches one thing: metric and query cannot be combined']);

@@ -4,6 +4,7 @@ import type { Judgment } from '../judges/judgment.ts';
 import { sequentialLatency } from '../judges/sequential-latency.ts';
 import { sequentialRate } from '../judges/sequential-rate.ts';
 import type { Measurement, MetricRule, RollbackContract, Verdict, WindowStats } from '../types.ts';
+import { judgeMannWhitney } from './mann-whitney-rule.ts';
 import { compare, inconclusive, verdictBase } from './verdict.ts';
 
 const QUANTILE: Partial<Record<MetricRule['metric'], number>> = { latency_p50: 0.5, latency_p90: 0.9, latency_p95: 0.95, latency_p99: 0.99 };
@@ -63,6 +64,7 @@ export function unusable(m: Measurement, who: string): string | null {
 
 /** A request metric: the sequential judge when the rule asks for it and counters exist, else the threshold judge on the window. */
 export function judgeMetric(rule: MetricRule, contract: RollbackContract, obs: Observation, at: number): Verdict {
+  if (rule.judge === 'mannWhitney') return judgeMannWhitney(rule, obs.points?.[rule.name], at);
   if (rule.judge === 'sequential') {
     const v = judgeSequential(rule, contract, obs, at);
     if (v !== null) return v;
