@@ -1,36 +1,16 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { parsePolicy, type ReleasePolicy } from '../core/windows/policy-schema.ts';
+import type { ReleasePolicy } from '../core/windows/policy-schema.ts';
 import type { WindowSpan } from '../core/windows/types.ts';
 import { localTime, spans, windowState } from '../core/windows/window-state.ts';
-import { SluiceError } from '../engine/errors.ts';
+import { POLICY_FILE, readPolicy } from '../engine/release-policy.ts';
 
-/** Until `sluice apply` takes `kind: ReleasePolicy`, the server reads its policy from this file. */
-export const POLICY_FILE = 'release-policy.yaml';
+export { POLICY_FILE, readPolicy };
 
 export const calendarQuery = z.object({
   days: z.coerce.number().int().min(1, 'days is 1 to 366').max(366, 'days is 1 to 366').default(14),
   service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a service name is lowercase letters, digits and dashes').optional(),
 });
-
-/** The policy in `<data-dir>/release-policy.yaml`, read on each call (an edit needs no restart); null when absent. */
-export async function readPolicy(dataDir: string): Promise<ReleasePolicy | null> {
-  const path = join(dataDir, POLICY_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
-  try {
-    return parsePolicy(text, path);
-  } catch (err) {
-    throw new SluiceError('SPEC_INVALID', (err as Error).message);
-  }
-}
 
 const view = (s: WindowSpan) => ({
   ...s, start: new Date(s.start).toISOString(), end: new Date(s.end).toISOString(),

@@ -62,6 +62,10 @@ export type EventBody =
   /** A driver call failed; recorded, retried by the engine, never a crash. */
   | { type: 'driver.failed'; driver: 'target' | 'router' | 'metrics' | 'notifier'; operation: string; error: string }
   | { type: 'service.deleted' }
+  /** A release was asked for while its release window was closed: it starts when the window opens. */
+  | { type: 'release.waiting'; revision: RevisionRef; reason: string; until: number | null }
+  /** The wait ended: the release started, a person cancelled it, or a newer spec replaced it. */
+  | { type: 'release.waitEnded'; revision: RevisionRef; outcome: 'started' | 'cancelled' | 'superseded'; detail: string }
   /** An external signal; counted by the release in progress for its signal rules. */
   | { type: 'signal.received'; signal: string; detail: string | null; source: string | null }
   /** Environments, plans, gates, approvals, overrides (core/plan/events.ts); logged under the service's own name. */

@@ -152,13 +152,17 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
       return { ...s, degraded: event.reason };
     case 'service.recovered':
       return { ...s, degraded: null };
+    case 'release.waiting':
+      return { ...s, waiting: { revision: event.revision, reason: event.reason, until: event.until, since: event.at, by: event.actor } };
+    case 'release.waitEnded':
+      return { ...s, waiting: null };
     case 'signal.received': {
       const r = s.release;
       if (!isActive(r)) return s;
       return withRelease(s, { signals: { ...r.signals, [event.signal]: [...(r.signals?.[event.signal] ?? []), event.at] } });
     }
     case 'service.deleted':
-      return { ...s, stable: null, weights: {}, appliedWeights: {}, runtimes: {}, release: null, degraded: null, routes: [] };
+      return { ...s, stable: null, weights: {}, appliedWeights: {}, runtimes: {}, release: null, degraded: null, routes: [], waiting: null };
   }
 }
 

@@ -124,6 +124,17 @@ export interface ServiceState {
   routes: CohortRoute[];
   /** Sequence of the last event folded in. */
   seq: number;
+  /** A release waiting for its window (absent or null: none). */
+  waiting?: WaitingRelease | null;
+}
+
+/** A release held by a closed release window (see release.waiting). */
+export interface WaitingRelease {
+  revision: RevisionRef;
+  reason: string;
+  until: number | null;
+  since: number;
+  by: string;
 }
 
 export function emptyState(service: string): ServiceState {

@@ -8,6 +8,7 @@ import type { Store, StoredRevision, StoredService } from '../store/types.ts';
 import { notFound, SluiceError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
 import { NotificationHub } from './notifications.ts';
+import { releaseWindow } from './release-policy.ts';
 import { ServiceController, type ControllerDeps } from './service-controller.ts';
 import { historyOf, statusOf, type ReleaseView, type ServiceStatus } from './status.ts';
 
@@ -16,12 +17,14 @@ export interface ApplyOptions {
   /** Folder relative paths in the spec resolve against: the spec file's folder. */
   baseDir: string;
   actor: string;
+  /** `skip`: the caller already checked the release window (an environment's promotion gates). */
+  windows?: 'check' | 'skip';
 }
 
 export interface ApplyResult {
   service: string;
-  /** created: first revision deployed; released: a release started; configured: non-template change; unchanged. */
-  action: 'created' | 'released' | 'configured' | 'unchanged';
+  /** created: first revision deployed; released: a release started; waiting: it starts when its release window opens; configured: non-template change; unchanged. */
+  action: 'created' | 'released' | 'waiting' | 'configured' | 'unchanged';
   revision: string;
   version: string;
   message: string;
@@ -45,12 +48,15 @@ export class Engine {
   readonly #deps: ControllerDeps;
   readonly #controllers = new Map<string, ServiceController>();
   readonly #notifications: NotificationHub;
+  readonly #windowTimer: NodeJS.Timeout;
+  #checkingWindows = false;
 
   private constructor(o: EngineOptions) {
     this.#store = o.store;
     this.#notifications = new NotificationHub(this.bus, o.dataDir, o.log, (service, error) => {
       void this.#controllers.get(service)?.record([{ type: 'driver.failed', driver: 'notifier', operation: 'create', error }], CONTROLLER).catch(() => undefined);
     });
+    this.#windowTimer = setInterval(() => void this.#startWaiting(), 1000);
     this.#deps = {
       store: o.store, bus: this.bus, now: o.now ?? Date.now, dataDir: o.dataDir, log: o.log,
       ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
@@ -128,11 +134,56 @@ export class Engine {
     const ref = { key: revision.key, version: revision.version };
     await c.record([{ type: 'spec.applied', revision: ref, templateChanged: true, file: o.file }], o.actor);
     const first = c.state.stable === null;
-    await this.#start(c, 'canary', revision, o.actor);
+    const waiting = await this.#startOrWait(c, revision, o.actor, first ? 'skip' : (o.windows ?? 'check'));
+    if (waiting !== null) {
+      return { service: name, action: 'waiting', revision: revision.key, version: revision.version, message: `release of ${revision.version} (revision ${revision.key}) waits: ${waiting}` };
+    }
     return {
       service: name, action: first ? 'created' : 'released', revision: revision.key, version: revision.version,
       message: first ? `deploying ${revision.version} (revision ${revision.key})` : `release of ${revision.version} (revision ${revision.key}) started`,
     };
+  }
+
+  /**
+   * Start the release, or record that it waits for its release window (a freeze, a deny window,
+   * outside every allow window); a newer spec replaces a waiting one. Returns why it waits, or null.
+   */
+  async #startOrWait(c: ServiceController, rev: StoredRevision, actor: string, windows: 'check' | 'skip'): Promise<string | null> {
+    const pending = c.state.waiting;
+    if (pending) await c.record([{ type: 'release.waitEnded', revision: pending.revision, outcome: 'superseded', detail: `revision ${rev.key} (${rev.version}) was applied` }], actor);
+    if (windows === 'check') {
+      const w = await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
+      if (!w.open) {
+        await c.record([{ type: 'release.waiting', revision: { key: rev.key, version: rev.version }, reason: w.reason, until: w.until }], actor);
+        return `${w.reason}${w.until === null ? '' : `; until ${new Date(w.until).toISOString()}`}`;
+      }
+    }
+    await this.#start(c, 'canary', rev, actor);
+    return null;
+  }
+
+  /** Releases waiting for their window start once it opens, as the person who asked. */
+  async #startWaiting(): Promise<void> {
+    if (this.#checkingWindows) return;
+    this.#checkingWindows = true;
+    try {
+      for (const c of this.#controllers.values()) {
+        const pending = c.state.waiting;
+        if (!pending) continue;
+        try {
+          const w = await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
+          if (!w.open) continue;
+          const rev = await this.#store.revision(c.service, pending.revision.key);
+          if (rev === null) continue;
+          await c.record([{ type: 'release.waitEnded', revision: pending.revision, outcome: 'started', detail: `the release window opened: ${w.reason}` }], CONTROLLER);
+          await this.#start(c, 'canary', rev, pending.by);
+        } catch (err) {
+          this.#deps.log.warn({ service: c.service, err }, 'could not start a release waiting for its window');
+        }
+      }
+    } finally {
+      this.#checkingWindows = false;
+    }
   }
 
   async #start(c: ServiceController, kind: 'canary' | 'undo', rev: StoredRevision, actor: string): Promise<void> {
@@ -152,6 +203,11 @@ export class Engine {
 
   async command(name: string, kind: CommandName, args: { full?: boolean; toRevision?: string; reason?: string }, actor: string): Promise<ServiceStatus> {
     const c = this.#controller(name);
+    const pending = c.state.waiting;
+    if (pending && (kind === 'abort' || kind === 'undo') && !isActive(c.state.release)) {
+      await c.record([{ type: 'release.waitEnded', revision: pending.revision, outcome: 'cancelled', detail: args.reason ?? `cancelled by ${actor}` }], actor);
+      return this.status(name);
+    }
     if (kind === 'undo') {
       await this.#undo(c, args.toRevision, actor);
     } else {
@@ -238,6 +294,7 @@ export class Engine {
 
   /** Detach from everything; instances and data planes keep serving for the next start. */
   async close(): Promise<void> {
+    clearInterval(this.#windowTimer);
     await Promise.allSettled([...this.#controllers.values()].map((c) => c.close()));
     this.#controllers.clear();
     await this.#notifications.close();

@@ -159,7 +159,8 @@ export class Environments {
     if (outcome === 'ready') {
       await this.#record(service, events, plan.record.requestedBy);
       try {
-        await engine.apply(e.text, { file: a.file ?? '<environments>', baseDir: a.baseDir, actor: plan.record.requestedBy });
+        // The plan's window gate decided (or was overridden): the engine does not ask again.
+        await engine.apply(e.text, { file: a.file ?? '<environments>', baseDir: a.baseDir, actor: plan.record.requestedBy, windows: 'skip' });
       } catch (err) {
         await this.#record(service, [{ type: 'plan.decided', planId: plan.record.id, status: 'Refused', detail: `the release could not start: ${(err as Error).message}`, release: null }], plan.record.requestedBy);
         throw err;

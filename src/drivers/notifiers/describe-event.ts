@@ -41,6 +41,8 @@ function sentence(e: EventBody, actor: string): string {
     case 'release.verifying': return `all traffic on the new version; watching it until ${new Date(e.until).toISOString()}`;
     case 'rollback.gradual': return `reverting gradually: ${e.steps.join('% → ')}%`;
     case 'rollback.gradualRefused': return `gradual revert refused, reverting at once: ${e.reason}`;
+    case 'release.waiting': return `release of ${e.revision.version} waits for its window: ${e.reason}${e.until === null ? '' : ` (until ${new Date(e.until).toISOString()})`}`;
+    case 'release.waitEnded': return `the wait for ${e.revision.version} ended: ${e.outcome} (${e.detail})`;
     case 'signal.received': return `signal ${e.signal}${e.source ? ` from ${e.source}` : ''}${e.detail ? `: ${e.detail}` : ''}`;
     case 'step.started': return `step ${e.index + 1}: ${step(e.step)}`;
     case 'traffic.shifted': return `traffic: ${weights(e.weights)} (${e.reason})`;

@@ -13,7 +13,7 @@ export const EVENT_TYPES = [
   'release.paused', 'release.resumed', 'release.promoted', 'release.completing', 'release.verifying',
   'release.succeeded', 'release.failed', 'rollback.started', 'rollback.gradual', 'rollback.gradualRefused',
   'rollback.trafficReverted', 'rollback.canaryStopped', 'service.degraded', 'service.recovered', 'driver.failed',
-  'service.deleted', 'signal.received', ...GOVERNANCE_EVENT_TYPES,
+  'service.deleted', 'signal.received', 'release.waiting', 'release.waitEnded', ...GOVERNANCE_EVENT_TYPES,
 ] as const satisfies readonly EventType[];
 /** Fails to compile when core/events.ts gains an event type this list lacks. */
 const everyEventListed: Exclude<EventType, (typeof EVENT_TYPES)[number]> extends never ? true : never = true;
@@ -24,8 +24,8 @@ const RELEASES: EventType[] = ['release.started', 'release.paused', 'release.res
 /** Named sets of events. `milestones` (the default) is what a person following a release wants. */
 export const EVENT_GROUPS: Record<string, readonly EventType[]> = {
   all: EVENT_TYPES,
-  milestones: [...RELEASES, 'step.started', 'rollback.started', 'target.failed', 'service.degraded', 'service.recovered'],
-  releases: [...RELEASES, 'release.completing', 'release.verifying'],
+  milestones: [...RELEASES, 'release.waiting', 'step.started', 'rollback.started', 'target.failed', 'service.degraded', 'service.recovered'],
+  releases: [...RELEASES, 'release.completing', 'release.verifying', 'release.waiting', 'release.waitEnded'],
   steps: ['step.started', 'smoke.started', 'smoke.finished'],
   rollbacks: ['rollback.started', 'rollback.gradual', 'rollback.gradualRefused', 'rollback.trafficReverted', 'rollback.canaryStopped'],
   problems: ['rollback.started', 'release.failed', 'target.failed', 'target.crashed', 'probe.failed', 'service.degraded', 'driver.failed'],
