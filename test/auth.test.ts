@@ -119,6 +119,14 @@ test('access control end to end', { timeout: 120_000 }, async (t) => {
     const list = (await server.api<{ tokens: { name: string; status: string; hash?: string }[] }>('GET', '/api/tokens')).body.tokens;
     assert.deepEqual(list.filter((t) => ['vera', 'brief'].includes(t.name)).map((t) => `${t.name}:${t.status}`), ['vera:revoked', 'brief:expired']);
     assert.ok(list.every((t) => !('hash' in t)), 'never the hash');
+    // Making and revoking tokens is in the audit trail, with who did it.
+    const log = (await server.api<{ events: { type: string; service: string; name?: string; actor: string }[] }>('GET', '/api/services/_server/events')).status;
+    assert.equal(log, 400, 'the server log is not a service');
+    const exported = await fetch(`${server.url}/api/audit/export`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+    const lines = (await exported.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; service: string; name?: string; actor: string });
+    const tokenEvents = lines.filter((e) => e.service === '_server').map((e) => `${e.type}:${e.name}:${e.actor}`);
+    assert.ok(tokenEvents.includes('token.created:admin:sluice-server'), tokenEvents.join(', '));
+    assert.ok(tokenEvents.some((e) => e.startsWith('token.created:vera:')) && tokenEvents.includes('token.revoked:vera:e2e-test'), tokenEvents.join(', '));
   });
 
   await t.test('the CLI: token create prints the token on its last line; --data-dir reads admin.token; none → 401 message', async () => {

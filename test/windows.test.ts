@@ -55,4 +55,7 @@ test('a freeze holds releases of the services it names; they start when it is li
 
   const events = (await server.api<{ events: { type: string; outcome?: string }[] }>('GET', '/api/services/checkout/events?limit=10000')).body.events;
   assert.deepEqual(events.filter((e) => e.type === 'release.waitEnded').map((e) => e.outcome), ['superseded', 'started', 'cancelled']);
+  const audit = await fetch(`${server.url}/api/audit/export`, { headers: { authorization: `Bearer ${server.adminToken}` } });
+  const applied = (await audit.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; freezes?: number; actor: string }).filter((e) => e.type === 'policy.applied');
+  assert.deepEqual(applied.map((e) => `${e.freezes}:${e.actor}`), ['1:e2e-test', '0:e2e-test', '1:e2e-test'], 'who applied and lifted each freeze is in the audit trail');
 });

@@ -6,6 +6,7 @@ import { principalOf } from '../auth/auth-hook.ts';
 import { roleAllows } from '../auth/roles.ts';
 import { parsePolicy } from '../core/windows/policy-schema.ts';
 import { SluiceError } from '../engine/errors.ts';
+import type { RecordServerEvents } from '../engine/server-log.ts';
 import { POLICY_FILE, readPolicy } from './calendar-routes.ts';
 import { applyBody } from './requests.ts';
 
@@ -25,7 +26,7 @@ function isPolicy(text: string): boolean {
  * and renamed, so a reader never sees half of it); release gates and the calendar read it on each
  * call. Rollbacks never consult it.
  */
-export function registerPolicyRoutes(app: FastifyInstance, dataDir: string): void {
+export function registerPolicyRoutes(app: FastifyInstance, dataDir: string, record: RecordServerEvents): void {
   app.addHook('preHandler', async (req, reply) => {
     if (req.method !== 'POST' || req.routeOptions.url !== '/api/apply') return;
     const b = applyBody.safeParse(req.body);
@@ -43,7 +44,7 @@ export function registerPolicyRoutes(app: FastifyInstance, dataDir: string): voi
     const path = join(dataDir, POLICY_FILE);
     await writeFile(`${path}.tmp`, b.data.spec, { mode: 0o644 });
     await rename(`${path}.tmp`, path);
-    req.log.info({ policy: policy.name, actor: principalOf(req)?.name, windows: policy.windows.length, freezes: policy.freezes.length }, 'release policy applied');
+    await record([{ type: 'policy.applied', name: policy.name, windows: policy.windows.length, freezes: policy.freezes.length }], who.name);
     const message = `release policy ${policy.name}: ${policy.windows.length} window(s), ${policy.freezes.length} freeze(s)`;
     return reply.send({ results: [{ service: `policy/${policy.name}`, action: 'configured', revision: '-', version: '-', message }] });
   });

@@ -13,6 +13,7 @@ import type { Store } from '../store/types.ts';
 import { registerCalendarRoutes } from './calendar-routes.ts';
 import { registerGovernanceRoutes } from './governance-routes.ts';
 import { registerPolicyRoutes } from './policy-routes.ts';
+import { serverLog } from '../engine/server-log.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { collectRoutes, registerRoutes } from './routes.ts';
@@ -43,24 +44,29 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const log = o.log ?? pino({ level: process.env.SLUICE_LOG_LEVEL ?? 'info' });
   const store = new SqliteStore(join(dataDir, 'sluice.db'));
   const tokens = new TokenStore(join(dataDir, 'sluice.db'));
-  const adminToken = ensureAdminToken(tokens, dataDir, Date.now());
-  if (adminToken !== null) process.stderr.write(`sluice: created the admin token (shown once; also in ${join(dataDir, 'admin.token')}, mode 600):\n${adminToken}\n`);
   const engine = await Engine.open({
     store, dataDir, log,
     ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
     ...(o.drainTimeoutMs !== undefined && { drainTimeoutMs: o.drainTimeoutMs }),
   });
+  const recordServer = serverLog(store, engine.bus);
+  const adminToken = ensureAdminToken(tokens, dataDir, Date.now());
+  if (adminToken !== null) {
+    const admin = tokens.list().find((t) => t.role === 'admin')!;
+    await recordServer([{ type: 'token.created', tokenId: admin.id, name: admin.name, role: admin.role, expiresAt: admin.expiresAt }], 'sluice-server');
+    process.stderr.write(`sluice: created the admin token (shown once; also in ${join(dataDir, 'admin.token')}, mode 600):\n${adminToken}\n`);
+  }
   const app = Fastify({ loggerInstance: log.child({ component: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024 * 1024 });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   const routes = collectRoutes(app);
   registerAuth(app, tokens);
   registerRoutes(app, engine, store, routes);
-  registerTokenRoutes(app, tokens);
+  registerTokenRoutes(app, tokens, recordServer);
   registerAuditRoutes(app, store);
   registerCalendarRoutes(app, dataDir);
   registerGovernanceRoutes(app, engine, store, dataDir);
-  registerPolicyRoutes(app, dataDir);
+  registerPolicyRoutes(app, dataDir, recordServer);
   registerStatic(app);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7070 });
   lock.record(address);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SluiceError } from '../engine/errors.ts';
+import type { RecordServerEvents } from '../engine/server-log.ts';
 import { principalOf } from './auth-hook.ts';
 import { ROLES } from './roles.ts';
 import { parseSpan } from './span.ts';
@@ -24,7 +25,7 @@ export function tokenView(t: TokenRecord, now: number) {
 const actor = (req: FastifyRequest) => principalOf(req)?.name ?? 'unknown';
 
 /** /api/tokens (admin) and /api/whoami (any token). */
-export function registerTokenRoutes(app: FastifyInstance, tokens: TokenStore, now: () => number = Date.now): void {
+export function registerTokenRoutes(app: FastifyInstance, tokens: TokenStore, record: RecordServerEvents, now: () => number = Date.now): void {
   app.get('/api/whoami', async (req) => {
     const p = principalOf(req);
     if (p === null) throw new SluiceError('UNAUTHORIZED', 'no token was presented');
@@ -34,14 +35,17 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: TokenStore, no
   app.post('/api/tokens', async (req) => {
     const b = createTokenBody.parse(req.body);
     const at = now();
-    const { token, record } = tokens.create({
+    const { token, record: created } = tokens.create({
       name: b.name, role: b.role, createdBy: actor(req), now: at,
       ttlMs: b.ttl === undefined ? null : parseSpan(b.ttl),
     });
-    return { ...tokenView(record, at), token };
+    await record([{ type: 'token.created', tokenId: created.id, name: created.name, role: created.role, expiresAt: created.expiresAt }], actor(req));
+    return { ...tokenView(created, at), token };
   });
   app.delete('/api/tokens/:id', async (req) => {
     const { id } = z.object({ id: z.string().min(1) }).parse(req.params);
-    return tokenView(tokens.revoke(id, now()), now());
+    const revoked = tokens.revoke(id, now());
+    await record([{ type: 'token.revoked', tokenId: revoked.id, name: revoked.name }], actor(req));
+    return tokenView(revoked, now());
   });
 }

@@ -62,6 +62,10 @@ export type EventBody =
   /** A driver call failed; recorded, retried by the engine, never a crash. */
   | { type: 'driver.failed'; driver: 'target' | 'router' | 'metrics' | 'notifier'; operation: string; error: string }
   | { type: 'service.deleted' }
+  /** Server-level changes, logged under `_server` (engine/server-log.ts): API tokens and the release policy. */
+  | { type: 'token.created'; tokenId: string; name: string; role: string; expiresAt: number | null }
+  | { type: 'token.revoked'; tokenId: string; name: string }
+  | { type: 'policy.applied'; name: string; windows: number; freezes: number }
   /** A release was asked for while its release window was closed: it starts when the window opens. */
   | { type: 'release.waiting'; revision: RevisionRef; reason: string; until: number | null }
   /** The wait ended: the release started, a person cancelled it, or a newer spec replaced it. */

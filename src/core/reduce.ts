@@ -152,6 +152,10 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
       return { ...s, degraded: event.reason };
     case 'service.recovered':
       return { ...s, degraded: null };
+    case 'token.created':
+    case 'token.revoked':
+    case 'policy.applied':
+      return s;
     case 'release.waiting':
       return { ...s, waiting: { revision: event.revision, reason: event.reason, until: event.until, since: event.at, by: event.actor } };
     case 'release.waitEnded':

@@ -41,6 +41,9 @@ function sentence(e: EventBody, actor: string): string {
     case 'release.verifying': return `all traffic on the new version; watching it until ${new Date(e.until).toISOString()}`;
     case 'rollback.gradual': return `reverting gradually: ${e.steps.join('% → ')}%`;
     case 'rollback.gradualRefused': return `gradual revert refused, reverting at once: ${e.reason}`;
+    case 'token.created': return `token ${e.name} (${e.role}) created`;
+    case 'token.revoked': return `token ${e.name} revoked`;
+    case 'policy.applied': return `release policy ${e.name} applied: ${e.windows} window(s), ${e.freezes} freeze(s)`;
     case 'release.waiting': return `release of ${e.revision.version} waits for its window: ${e.reason}${e.until === null ? '' : ` (until ${new Date(e.until).toISOString()})`}`;
     case 'release.waitEnded': return `the wait for ${e.revision.version} ended: ${e.outcome} (${e.detail})`;
     case 'signal.received': return `signal ${e.signal}${e.source ? ` from ${e.source}` : ''}${e.detail ? `: ${e.detail}` : ''}`;
