@@ -83,7 +83,7 @@ function buildEffective(engine: Engine, a: AppliedEnvironments, index: number, v
     if (err instanceof SluiceError) throw new SluiceError(err.code, `environment ${env.parsed.name} of ${a.service}: ${err.message}`, err.detail);
     throw err;
   }
-  return { service: environmentService(a.service, env.parsed.name), doc, text, hash: documentHash(doc), spec, policy: policyOf(a.envs, index, a.risk) };
+  return { service: environmentService(a.service, env.parsed.name), doc, text, hash: documentHash(doc), spec, policy: policyOf(a.envs, index, a.risk, a.spec.spec.owners ?? []) };
 }
 
 async function statusOrNull(engine: Engine, service: string) {

@@ -79,7 +79,7 @@ describe('parseSpecs', () => {
     const text = broken('  rollbackContract:', '  rollbackcontract:');
     assert.deepEqual(reported(text), [
       `${at(text, 'version:')} spec.rollbackContract: is required: a release needs explicit rollback thresholds (add rollbackContract with rules)`,
-      `${at(text, 'rollbackcontract')} spec.rollbackcontract: unknown field "rollbackcontract" (did you mean "rollbackContract"?); valid fields: version, target, router, metrics, notifications, strategy, rollbackContract, environments, risk`,
+      `${at(text, 'rollbackcontract')} spec.rollbackcontract: unknown field "rollbackcontract" (did you mean "rollbackContract"?); valid fields: version, target, router, metrics, notifications, strategy, rollbackContract, environments, risk, owners`,
     ]);
   });
 

@@ -39,6 +39,8 @@ export interface ServiceSpec {
     /** The environments a version goes through, in order (docs/governance.md). */
     environments?: EnvironmentSpec[];
     risk?: RiskLevel;
+    /** Token names of the service's owners: only they approve its releases. */
+    owners?: string[];
   };
 }
 
@@ -148,6 +150,7 @@ export function documentSchema<T extends z.ZodType, R extends z.ZodType, M exten
       rollbackContract: rollbackContractSchema,
       environments: environmentsSchema.optional(),
       risk: riskSchema.optional(),
+      owners: z.array(z.string().min(1)).optional().describe('Who owns the service (token names): only they approve its releases; notifications carry them'),
     }),
   });
 }

@@ -17,6 +17,8 @@ export function validApprovals(plan: PlanRecord, approvals: Approval[]): { valid
 export function approvalRefusal(plan: PlanRecord, by: string, roleAllowed: boolean, approvals: Approval[]): string | null {
   if (by === plan.requestedBy) return `${by} requested this release of ${plan.version} to ${plan.environment} and cannot approve it (four-eyes): another approver must`;
   if (!roleAllowed) return `approvals for ${plan.environment} need role ${plan.policy.approvals.role} or above`;
+  const owners = plan.policy.approvals.owners ?? [];
+  if (owners.length > 0 && !owners.includes(by)) return `approvals come from the service's owners (${owners.join(', ')}); ${by} is not one of them`;
   if (plan.policy.approvals.required === 0) return `${plan.environment} needs no approval`;
   if (validApprovals(plan, approvals).valid.some((a) => a.by === by)) return `${by} already approved ${plan.version} for ${plan.environment}`;
   return null;

@@ -60,6 +60,10 @@ test('four-eyes, roles and expiry of approvals', () => {
   assert.match(approvalRefusal(p, 'vera', false, [])!, /need role approver/);
   assert.match(approvalRefusal(p, 'alice', true, [approval()])!, /already approved/);
   assert.equal(approvalRefusal(p, 'bob', true, [approval()]), null);
+  // With owners named in the spec, only they approve.
+  const owned = plan({ policy: policyOf(envs, 1, low, ['alice', 'erin']) });
+  assert.match(approvalRefusal(owned, 'bob', true, [])!, /approvals come from the service's owners \(alice, erin\); bob is not one of them/);
+  assert.equal(approvalRefusal(owned, 'erin', true, []), null);
   const { valid, expired } = validApprovals(p, [approval(), approval({ by: 'bob', specHash: 'h0' }), approval({ by: 'carl', version: '1.9.0' }), approval({ by: 'dora' })]);
   assert.deepEqual([valid.map((a) => a.by), expired.map((a) => a.by)], [['alice'], ['bob', 'carl', 'dora']]);
   const gates = evaluateGates(p, facts(), T0 + 60_000);

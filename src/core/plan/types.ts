@@ -40,7 +40,8 @@ export interface EnvironmentPolicy {
   index: number;
   previous: string | null;
   minSoakMs: number;
-  approvals: { required: number; role: string };
+  /** `owners`: when the service names owners, only they may approve (still with the role). */
+  approvals: { required: number; role: string; owners?: string[] };
 }
 
 /**
