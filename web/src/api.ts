@@ -95,6 +95,20 @@ const svc = (name: string) => `/api/services/${encodeURIComponent(name)}`;
 
 export interface Identity { name: string; role: string; expiresAt: string | null }
 
+/** A promotion gate's result (docs/governance.md). */
+export interface GateView { gate: string; outcome: 'passed' | 'waiting' | 'failed' | 'overridden'; detail: string; until: number | null }
+
+export interface PlanView {
+  id: string; environment: string; version: string; status: string; detail: string; requestedBy: string; requestedAt: string;
+  policy: { approvals: { required: number; role: string; owners?: string[] } };
+  gates: GateView[];
+}
+
+export interface EnvironmentsView {
+  service: string;
+  environments: { environment: string; service: string; phase: string | null; stableVersion: string | null; canaryVersion: string | null; plan: PlanView | null }[];
+}
+
 export const api = {
   /** Who the token is (null when the server has no tokens). */
   whoami: (signal?: AbortSignal) => request<Identity>('GET', '/api/whoami', undefined, signal).catch((err: unknown) => {
@@ -109,6 +123,9 @@ export const api = {
   timeline: (name: string, n: number, signal?: AbortSignal) => request<ReleaseTimeline>('GET', `${svc(name)}/releases/${n}`, undefined, signal),
   verdicts: (name: string, n: number, maxPoints: number, signal?: AbortSignal) =>
     request<VerdictSeries>('GET', `${svc(name)}/releases/${n}/verdicts?maxPoints=${maxPoints}`, undefined, signal),
+  environments: (name: string, signal?: AbortSignal) => request<EnvironmentsView>('GET', `${svc(name)}/environments`, undefined, signal),
+  approve: (name: string, environment: string, comment: string) => request<unknown>('POST', `${svc(name)}/approve`, { environment, ...(comment && { comment }) }),
+  override: (name: string, environment: string, gate: string, reason: string) => request<unknown>('POST', `${svc(name)}/override`, { environment, gate, reason }),
   command: (name: string, command: Command, body: { full?: boolean; reason?: string; toRevision?: string } = {}) =>
     request<ServiceStatus>('POST', `${svc(name)}/${command}`, body),
 };

@@ -1,6 +1,7 @@
 import { api, type ServiceEvent } from '../api.ts';
 import { HealthBadge, PhaseBadge } from '../components/Badges.tsx';
 import { Controls } from '../components/Controls.tsx';
+import { EnvironmentPanel } from '../components/EnvironmentPanel.tsx';
 import { History } from '../components/History.tsx';
 import { RollbackLog } from '../components/RollbackLog.tsx';
 import { RuleChart } from '../components/RuleChart.tsx';
@@ -36,12 +37,16 @@ export function ServicePage({ name, releaseNumber }: { name: string; releaseNumb
   const t = timeline.data;
 
   if (status.error && !s) {
+    // An environment's service exists from its first release on; its first promotion waits here.
     return (
-      <section className="panel">
-        <h1>{name}</h1>
-        <p className="error" role="alert">{status.error}</p>
-        <p><Link href="/">Back to the overview</Link></p>
-      </section>
+      <>
+        <EnvironmentPanel service={name} />
+        <section className="panel">
+          <h1>{name}</h1>
+          <p className={name.includes('--') ? 'muted' : 'error'} role="alert">{name.includes('--') ? `${name} has not been released to yet.` : status.error}</p>
+          <p><Link href="/">Back to the overview</Link></p>
+        </section>
+      </>
     );
   }
   if (!s) return <p className="muted">Loading {name}…</p>;
@@ -57,6 +62,7 @@ export function ServicePage({ name, releaseNumber }: { name: string; releaseNumb
         <a href="#release">Release</a> <a href="#charts">Charts</a> <a href="#history">History</a> <a href="#spec">Spec</a>
       </nav>
 
+      <EnvironmentPanel service={name} />
       <section id="release" className="panel" aria-labelledby="release-title">
         <h2 id="release-title">
           {release ? <>Release #{release.number}: {release.fromVersion ?? '—'} → {release.toVersion} <span className={`badge outcome outcome-${release.status}`}>{release.status}</span></> : 'No release yet'}
