@@ -43,8 +43,15 @@ export const lintCommand: CommandDef = {
     const { parseSpecs } = await import('../../spec/index.ts');
     const { driverSchemas } = await import('../../drivers/registry.ts');
     const found: { file: string; services: string[] }[] = [];
+    const { parsePolicy } = await import('../../core/windows/policy-schema.ts');
     for (const file of files(values)) {
-      const specs = parseSpecs(read(file), file, driverSchemas());
+      const text = read(file);
+      if (/^kind:\s*ReleasePolicy\s*$/m.test(text)) {
+        const policy = parsePolicy(text, file);
+        found.push({ file, services: [`release policy ${policy.name}: ${policy.windows.length} window(s), ${policy.freezes.length} freeze(s)`] });
+        continue;
+      }
+      const specs = parseSpecs(text, file, driverSchemas());
       found.push({ file, services: specs.map((s) => `${s.metadata.name} ${s.spec.version}`) });
     }
     out(json ? JSON.stringify({ ok: true, files: found }, null, 2) : found.map((f) => `${f.file}: ok (${f.services.join(', ')})`).join('\n'));

@@ -55,15 +55,22 @@ export interface ReleasePolicy {
   freezes: Freeze[];
 }
 
+/** An invalid policy: the message names the file and every bad field (named like the spec's errors). */
+function policyError(message: string): Error {
+  const e = new Error(message);
+  e.name = 'SpecError';
+  return e;
+}
+
 /** Parses a ReleasePolicy YAML document; errors name the file and every bad field. */
 export function parsePolicy(text: string, file: string): ReleasePolicy {
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (err) {
-    throw new Error(`${file}: not YAML: ${(err as Error).message}`);
+    throw policyError(`${file}: not YAML: ${(err as Error).message}`);
   }
   const r = releasePolicySchema.safeParse(doc);
-  if (!r.success) throw new Error(r.error.issues.map((i) => `${file}: ${i.path.join('.') || '(document)'}: ${i.message}`).join('\n'));
+  if (!r.success) throw policyError(r.error.issues.map((i) => `${file}: ${i.path.join('.') || '(document)'}: ${i.message}`).join('\n'));
   return { name: r.data.metadata.name, windows: r.data.spec.windows, freezes: r.data.spec.freezes };
 }
