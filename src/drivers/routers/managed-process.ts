@@ -97,3 +97,30 @@ export function childrenOf(parent: number): number[] {
     return [];
   }
 }
+
+/**
+ * Starts a proxy detached and waits until `ready` says it serves the config it was given. If it
+ * exits or stays silent, it is stopped and the error quotes the end of its log.
+ */
+export async function startDetached(o: {
+  name: string;
+  binary: string;
+  args: string[];
+  logFile: string;
+  /** Where the proxy writes its errors, when not to `logFile`. */
+  errorLog?: string;
+  /** What it should answer on, for the error message. */
+  answersOn: string;
+  ready: () => Promise<boolean>;
+  timeoutMs: number;
+}): Promise<number> {
+  const child = await spawnDetached(o.binary, o.args, o.logFile);
+  const up = await pollUntil(async () => (child.exited() !== null ? false : (await o.ready()) ? true : null), o.timeoutMs);
+  if (up !== true) {
+    if (child.exited() === null) await stopProcess(child.pid, 1000);
+    const why = child.exited() ?? `did not answer on ${o.answersOn} within ${o.timeoutMs} ms`;
+    const log = o.errorLog ?? o.logFile;
+    throw new Error(`${o.name} ${why}; ${log} ends with:\n${await logTail(log)}`);
+  }
+  return child.pid;
+}

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { isAlive, logTail, pollUntil, readPid, spawnDetached, stopProcess } from '../managed-process.ts';
+import { isAlive, logTail, pollUntil, readPid, startDetached, stopProcess } from '../managed-process.ts';
 import type { HaproxyFiles } from './config-file.ts';
 import { runtimeCommand } from './runtime-api.ts';
 
@@ -82,17 +82,10 @@ export class ManagedHaproxy {
 
   async start(generation: number): Promise<number> {
     await rm(this.pidFile, { force: true });
-    const child = await spawnDetached(this.binary, ['-W', '-f', this.cfg, '-p', this.pidFile], this.logFile);
-    const up = await pollUntil(async () => {
-      if (child.exited() !== null) return false;
-      return (await this.generation()) === generation ? true : null;
-    }, START_TIMEOUT_MS);
-    if (up !== true) {
-      if (child.exited() === null) await stopProcess(child.pid, 1000);
-      const why = child.exited() ?? `did not answer on ${this.files.socket} within ${START_TIMEOUT_MS} ms`;
-      throw new Error(`haproxy ${why}; ${this.logFile} ends with:\n${await logTail(this.logFile)}`);
-    }
-    return child.pid;
+    return startDetached({
+      name: 'haproxy', binary: this.binary, args: ['-W', '-f', this.cfg, '-p', this.pidFile], logFile: this.logFile,
+      answersOn: this.files.socket, ready: async () => (await this.generation()) === generation, timeoutMs: START_TIMEOUT_MS,
+    });
   }
 
   /** Graceful reload: the old worker finishes its requests, the new one takes the listeners over. */

@@ -9,7 +9,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { childrenOf, isAlive, logTail, pollUntil, readPid, spawnDetached, stopProcess } from '../managed-process.ts';
+import { childrenOf, isAlive, logTail, pollUntil, readPid, startDetached, stopProcess } from '../managed-process.ts';
 import type { NginxPaths } from './config-file.ts';
 
 const run = promisify(execFile);
@@ -76,17 +76,10 @@ export class ManagedNginx {
 
   async start(generation: number): Promise<number> {
     await rm(this.paths.pid, { force: true });
-    const child = await spawnDetached(this.binary, this.args(this.conf), this.logFile);
-    const up = await pollUntil(async () => {
-      if (child.exited() !== null) return false;
-      return (await this.generation()) === generation ? true : null;
-    }, START_TIMEOUT_MS);
-    if (up !== true) {
-      if (child.exited() === null) await stopProcess(child.pid, 1000);
-      const why = child.exited() ?? `did not answer on ${this.paths.statusSocket} within ${START_TIMEOUT_MS} ms`;
-      throw new Error(`nginx ${why}; ${this.paths.errorLog} ends with:\n${await logTail(this.paths.errorLog)}`);
-    }
-    return child.pid;
+    return startDetached({
+      name: 'nginx', binary: this.binary, args: this.args(this.conf), logFile: this.logFile, errorLog: this.paths.errorLog,
+      answersOn: this.paths.statusSocket, ready: async () => (await this.generation()) === generation, timeoutMs: START_TIMEOUT_MS,
+    });
   }
 
   /**
