@@ -1,0 +1,58 @@
+/**
+ * The whole release path through the real proxies of a fleet: `sluice server` drives a managed
+ * HAProxy (runtime API) and a managed NGINX (validated reloads) for a real service under real
+ * traffic. A canary takes its share, a signal rule fails, and the traffic goes back to stable
+ * through the proxy; a healthy release reaches 100%.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { startLoad } from './support/load.ts';
+import { withoutServer } from './support/servers.ts';
+import { freePort, serviceSpec, SluiceServer } from './support/sluice.ts';
+
+const contract = `    interval: 250ms
+    rules:
+      - { signal: page, failIf: { count: 1, within: 1m } }`;
+
+for (const [router, binary, pkg] of [['haproxy', 'haproxy', 'haproxy'], ['nginx', 'nginx', 'nginx-light']] as const) {
+  describe(`releases through ${router}`, { skip: withoutServer(binary, pkg) }, () => {
+    test(`${router}: a canary takes its share, a failed rule sends all traffic back through ${router}, a healthy release reaches 100%`, { timeout: 150_000 }, async (t) => {
+      const server = await SluiceServer.start();
+      t.after(() => server.close());
+      const listenPort = await freePort();
+      const spec = (version: string, steps: string[]) =>
+        serviceSpec({ version, listenPort, instances: 1, contract, steps }).replace('    driver: builtin\n', `    driver: ${router}\n`);
+      await server.apply(spec('1.0.0', ['setWeight: 50', 'pause: {}']));
+      await server.waitForPhase('Healthy', 30_000);
+      const url = `http://127.0.0.1:${listenPort}/`;
+      const load = startLoad({ url, rps: 100, durationMs: 120_000 });
+      t.after(() => load.stop());
+
+      await server.apply(spec('2.0.0', ['setWeight: 50', 'pause: {}']));
+      await server.waitFor((s) => s.phase === 'Paused' && s.appliedWeights['2.0.0'] === 50, 'the canary at 50%', 30_000);
+      const splitFrom = Date.now();
+      await new Promise((r) => setTimeout(r, 1500));
+      const split = load.samples.filter((s) => s.start > splitFrom && s.status === 200);
+      const canaryShare = split.filter((s) => s.version === '2.0.0').length / split.length;
+      assert.ok(canaryShare > 0.3 && canaryShare < 0.7, `canary share ${canaryShare.toFixed(2)} of ${split.length} through ${router}`);
+
+      await server.api('POST', '/api/services/checkout/signals', { signal: 'page', detail: 'on-call paged' });
+      const s = await server.waitFor((x) => x.phase === 'RolledBack' && x.lastRollback?.trafficRevertedAt != null, 'rolled back', 15_000);
+      const reverted = Date.parse(s.lastRollback!.trafficRevertedAt!);
+      t.diagnostic(`${router}: detected → traffic reverted ${s.lastRollback!.revertMs} ms`);
+      await new Promise((r) => setTimeout(r, 1500));
+      const after = load.samples.filter((x) => x.start > reverted + 50);
+      assert.ok(after.length > 50);
+      assert.deepEqual([...new Set(after.map((x) => `${x.version}:${x.status}`))], ['1.0.0:200'], `after the revert, everything on 1.0.0 through ${router}`);
+
+      await server.apply(spec('3.0.0', ['setWeight: 50', 'pause: { duration: 1s }']));
+      await server.waitFor((x) => x.phase === 'Healthy' && x.stableVersion === '3.0.0', 'the healthy release at 100%', 30_000);
+      const doneAt = Date.now();
+      await new Promise((r) => setTimeout(r, 1000));
+      const last = load.samples.filter((x) => x.start > doneAt);
+      assert.ok(last.length > 30 && last.every((x) => x.version === '3.0.0'), `after the release, everything on 3.0.0 through ${router}`);
+      const report = await load.stop();
+      t.diagnostic(`${router}: ${report.sent} requests, ${report.failed} failed`);
+    });
+  });
+}
