@@ -43,7 +43,8 @@ export function commandBlocked(command: Command | 'promote-full', s: ServiceStat
       if (r.status !== 'Paused') return `the release is ${r.status}`;
       return r.pause?.reason === 'step' ? 'waiting at a pause step: use promote' : null;
     case 'abort':
-      return active ? null : 'no release in progress';
+      // Abort also cancels a release waiting for its window.
+      return active || s.waiting ? null : 'no release in progress';
     case 'retry':
       if (r === null || active) return active ? 'a release is in progress' : 'no release to retry';
       return r.status === 'Succeeded' ? 'the last release succeeded' : null;

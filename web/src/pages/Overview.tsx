@@ -37,6 +37,7 @@ export function Overview() {
               </p>
             )}
             {s.degraded && <p className="trigger">{s.degraded}</p>}
+            {s.waiting && <p className="trigger">{s.waiting.version} waits for its release window: {s.waiting.reason}</p>}
           </li>
         ))}
       </ul>
