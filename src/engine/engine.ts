@@ -69,7 +69,7 @@ export class Engine {
     const engine = new Engine(o);
     for (const record of await o.store.services()) {
       engine.#controllers.set(record.name, await ServiceController.open(record, engine.#deps));
-      engine.#configureNotifications(record.name, record.spec as ServiceSpec);
+      engine.#notifyFor(record.name, record.spec as ServiceSpec);
     }
     return engine;
   }
@@ -106,7 +106,7 @@ export class Engine {
       const changed = JSON.stringify(existing.spec) !== JSON.stringify(spec) || existing.revisionKey !== same.key;
       await this.#store.putService(record(same.key));
       controller.reconfigure(record(same.key));
-      this.#configureNotifications(name, spec);
+      this.#notifyFor(name, spec);
       await controller.record([{ type: 'spec.applied', revision: null, templateChanged: false, file: o.file }], o.actor);
       let message = changed ? 'configuration updated; no release needed' : 'unchanged';
       if (same === stable && isActive(controller.state.release)) {
@@ -130,7 +130,7 @@ export class Engine {
     } else {
       c.reconfigure(record(revision.key));
     }
-    this.#configureNotifications(name, spec);
+    this.#notifyFor(name, spec);
     const ref = { key: revision.key, version: revision.version };
     await c.record([{ type: 'spec.applied', revision: ref, templateChanged: true, file: o.file }], o.actor);
     const first = c.state.stable === null;
@@ -249,7 +249,7 @@ export class Engine {
     }
     const existing = await this.#store.service(c.service);
     await this.#store.putService({ ...existing!, spec: rev.spec, revisionKey: rev.key, updatedAt: Date.now() });
-    this.#configureNotifications(c.service, rev.spec as ServiceSpec);
+    this.#notifyFor(c.service, rev.spec as ServiceSpec);
     await this.#start(c, 'undo', rev, actor);
   }
 
@@ -288,8 +288,13 @@ export class Engine {
   }
 
   /** Specs stored before notifications existed have none. */
-  #configureNotifications(name: string, spec: ServiceSpec): void {
+  #notifyFor(name: string, spec: ServiceSpec): void {
     this.#notifications.configure(name, spec.spec.notifications ?? []);
+  }
+
+  /** Notifiers for events logged under a name that runs no controller (an environment's base service). */
+  configureNotifications(name: string, configs: ServiceSpec['spec']['notifications']): void {
+    this.#notifications.configure(name, configs);
   }
 
   /** Detach from everything; instances and data planes keep serving for the next start. */

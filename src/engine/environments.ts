@@ -59,7 +59,10 @@ export class Environments {
       const events = await d.store.events({ service: base });
       let gs = emptyGovernance();
       for (const ev of events) if (isGovernance(ev)) gs = foldGovernance(gs, ev);
-      if (gs.document !== null) e.#states.set(base, gs);
+      if (gs.document !== null) {
+        e.#states.set(base, gs);
+        e.#notifyBase(base, gs);
+      }
     }
     e.#timer = setInterval(() => void e.#tick(), d.tickMs ?? 1000);
     e.#timer.unref();
@@ -68,6 +71,15 @@ export class Environments {
 
   close(): void {
     clearInterval(this.#timer);
+  }
+
+  /** Governance events (plans, gates, approvals) are logged under the base name: its spec's notifiers get them. */
+  #notifyBase(service: string, gs: GovernanceState): void {
+    try {
+      this.#d.engine.configureNotifications(service, appliedOf(this.#d.engine, service, gs).spec.spec.notifications ?? []);
+    } catch {
+      // A stored document that no longer parses has no notifiers; its environments report the problem.
+    }
   }
 
   /** Whether this YAML text holds a Service with spec.environments (then `apply` here handles it). */
@@ -99,6 +111,7 @@ export class Environments {
         },
         now: this.#now(),
       }, spec.metadata.name, raws[i]!, o))));
+      this.#d.engine.configureNotifications(spec.metadata.name, spec.spec.notifications);
     }
     return results;
   }
