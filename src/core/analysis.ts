@@ -15,21 +15,17 @@ export function observe(b: DecisionBuilder, obs: Observation): void {
   if (!isActive(r) || r.from === null) return;
   const accumulated = accumulate(r.accumulated, obs);
   const increase = accumulated === null ? undefined : { canary: increaseOf(r.accumulated?.canary, accumulated.canary), baseline: increaseOf(r.accumulated?.baseline, accumulated.baseline) };
-  const withIncrease: Observation = { ...obs, signals: r.signals ?? {}, ...(accumulated !== null && { accumulated }), ...(increase && { increase }) };
-  // Mann–Whitney rules: this interval's point of each revision, added to the release's series.
-  const newPoints: Record<string, { canary: number | null; baseline: number | null }> = {};
-  const points: Record<string, RulePoints> = {};
-  for (const rule of r.contract.rules) {
-    if (rule.metric === 'query' || rule.metric === 'burn_rate' || rule.metric === 'signal' || rule.judge !== 'mannWhitney') continue;
-    const point = pointsOf(rule, withIncrease);
-    newPoints[rule.name] = point;
-    points[rule.name] = appendPoints(r.points?.[rule.name], point);
-  }
-  const full: Observation = { ...withIncrease, points };
-  const verdicts = r.contract.rules.map((rule) => judgeRule(rule, r.contract, full, b.now));
+  const withCounts: Observation = { ...obs, signals: r.signals ?? {}, ...(accumulated !== null && { accumulated }), ...(increase && { increase }) };
+  const { newPoints, points } = mannWhitneyPoints(r, withCounts);
+  const verdicts = r.contract.rules.map((rule) => judgeRule(rule, r.contract, { ...withCounts, points }, b.now));
   const metricsError = providerError(obs);
-  const hasPoints = Object.keys(newPoints).length > 0;
-  b.emit({ type: 'analysis.evaluated', verdicts, ...(metricsError !== null && { metricsError }), ...(accumulated !== null && { accumulated }), ...(hasPoints && { points: newPoints }) });
+  b.emit({
+    type: 'analysis.evaluated',
+    verdicts,
+    ...(metricsError !== null && { metricsError }),
+    ...(accumulated !== null && { accumulated }),
+    ...(Object.keys(newPoints).length > 0 && { points: newPoints }),
+  });
   const after = b.state.release as ReleaseState;
   for (const rule of r.contract.rules) {
     const s = after.rules[rule.name];
@@ -43,7 +39,8 @@ export function observe(b: DecisionBuilder, obs: Observation): void {
       return;
     }
   }
-  const policy = r.contract.metricsErrors;
+  // Contracts recorded before the policy existed get its defaults.
+  const policy = r.contract.metricsErrors ?? { limit: 3, action: 'pause' };
   if (metricsError !== null && (after.metricsErrors ?? 0) >= policy.limit) {
     const why = `the metrics provider failed ${after.metricsErrors} evaluations in a row: ${metricsError}`;
     if (policy.action === 'rollback') {
@@ -69,3 +66,15 @@ export function observe(b: DecisionBuilder, obs: Observation): void {
   advance(b);
 }
 
+/** Mann–Whitney rules: this interval's point of each revision, and the release's series with it. */
+function mannWhitneyPoints(r: ReleaseState, obs: Observation) {
+  const newPoints: Record<string, { canary: number | null; baseline: number | null }> = {};
+  const points: Record<string, RulePoints> = {};
+  for (const rule of r.contract.rules) {
+    if (rule.metric === 'query' || rule.metric === 'burn_rate' || rule.metric === 'signal' || rule.judge !== 'mannWhitney') continue;
+    const point = pointsOf(rule, obs);
+    newPoints[rule.name] = point;
+    points[rule.name] = appendPoints(r.points?.[rule.name], point);
+  }
+  return { newPoints, points };
+}
