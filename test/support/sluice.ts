@@ -176,8 +176,13 @@ export class SluiceServer {
     const until = Date.now() + timeoutMs;
     let last: ServiceStatus | null = null;
     while (Date.now() < until) {
-      last = await this.status(name);
-      if (check(last)) return last;
+      // A service that does not exist yet (an environment before its first release) is waited for.
+      const r = await this.api<ServiceStatus>('GET', `/api/services/${name}`);
+      if (r.status !== 200 && r.status !== 404) throw new Error(`status failed (${r.status}): ${JSON.stringify(r.body)}`);
+      if (r.status === 200) {
+        last = r.body;
+        if (check(last)) return last;
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`timed out waiting for ${what}; last status:\n${JSON.stringify(last, null, 2)}\nserver log:\n${this.#log.slice(-3000)}`);
