@@ -117,7 +117,8 @@ export class SluiceServer {
     child.stdout!.on('data', (d) => (this.#log += d));
     child.stderr!.on('data', (d) => (this.#log += d));
     this.#child = child;
-    const until = Date.now() + 15_000;
+    // Generous: a loaded CI machine starts processes slowly; a healthy start takes under a second.
+    const until = Date.now() + 30_000;
     while (Date.now() < until) {
       if (child.exitCode !== null) throw new Error(`sluice server exited ${child.exitCode}:\n${this.#log}`);
       try {
@@ -127,7 +128,7 @@ export class SluiceServer {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`sluice server did not answer within 15 s:\n${this.#log}`);
+    throw new Error(`sluice server did not answer within 30 s:\n${this.#log}`);
   }
 
   get log(): string {
@@ -172,7 +173,7 @@ export class SluiceServer {
   }
 
   /** Poll until `check` holds; fails with the last status and the server log. */
-  async waitFor(check: (s: ServiceStatus) => boolean, what: string, timeoutMs = 30_000, name = 'checkout'): Promise<ServiceStatus> {
+  async waitFor(check: (s: ServiceStatus) => boolean, what: string, timeoutMs = 60_000, name = 'checkout'): Promise<ServiceStatus> {
     const until = Date.now() + timeoutMs;
     let last: ServiceStatus | null = null;
     while (Date.now() < until) {
@@ -188,7 +189,7 @@ export class SluiceServer {
     throw new Error(`timed out waiting for ${what}; last status:\n${JSON.stringify(last, null, 2)}\nserver log:\n${this.#log.slice(-3000)}`);
   }
 
-  waitForPhase(phase: ServiceStatus['phase'], timeoutMs = 30_000, name = 'checkout'): Promise<ServiceStatus> {
+  waitForPhase(phase: ServiceStatus['phase'], timeoutMs = 60_000, name = 'checkout'): Promise<ServiceStatus> {
     return this.waitFor((s) => s.phase === phase && (s.release === null || !['Starting', 'Progressing', 'Paused'].includes(s.release.status)), `phase ${phase}`, timeoutMs, name);
   }
 
