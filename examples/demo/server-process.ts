@@ -6,30 +6,22 @@
  * detached instances and proxy running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import net from 'node:net';
 import { join } from 'node:path';
+import { freeListenPort } from '../../src/drivers/free-port.ts';
 
 const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 10_000;
 const OUTPUT_LINES_KEPT = 40;
 
 /**
- * `count` distinct ports free right now on 127.0.0.1: bind port 0 that many times, read the
- * ports, close. All stay bound until all are read, so the kernel cannot hand out one twice.
+ * `count` distinct ports free right now on 127.0.0.1, for listeners (the API, the service's
+ * router): below the range the service's instances get their ports from, so none can take one
+ * before it is bound.
  */
 export async function freePorts(count: number): Promise<number[]> {
-  const servers = Array.from({ length: count }, () => net.createServer().listen(0, '127.0.0.1'));
-  try {
-    await Promise.all(servers.map((server) => once(server, 'listening')));
-    return servers.map((server) => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') throw new Error('freePorts: a socket reported no port');
-      return address.port;
-    });
-  } finally {
-    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
-  }
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freeListenPort());
+  return [...ports];
 }
 
 export interface ExitStatus {

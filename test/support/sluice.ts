@@ -7,14 +7,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../src/drivers/targets/process/free-port.ts';
+import { freeListenPort } from '../../src/drivers/free-port.ts';
 import type { ReleaseView, ServiceStatus } from '../../src/engine/status.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SERVICE_SCRIPT = join(ROOT, 'examples/service/server.ts');
 export const CLI = join(ROOT, 'bin/sluice.js');
 
-export { freePort };
+/** Ports for listeners (the server, routers): outside the range instances get their ports from. */
+export const freePort = freeListenPort;
 
 export interface SpecOptions {
   name?: string;

@@ -43,14 +43,8 @@ export async function startUpstream(t: TestContext, name: string, handler?: http
   return upstream;
 }
 
-/** A port nothing listens on right now (bound to port 0, then released). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** A port for a router's listener: outside the range the upstreams (bound to port 0) get theirs from. */
+export { freeListenPort as freePort } from '../free-port.ts';
 
 export interface Answer {
   status: number;

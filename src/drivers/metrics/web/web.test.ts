@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { QueryResult } from '../../../core/types.ts';
-import { freePort } from '../../targets/process/free-port.ts';
+import { freePort } from '../../free-port.ts';
 import { fillQuery } from '../query-template.ts';
 import { parseWebQuery, webMetrics, webQueryEscape } from './index.ts';
 

@@ -3,7 +3,7 @@ import type { Instance } from '../../../core/types.ts';
 import type { DriverContext, Target, TargetRevision, TargetSignal } from '../../types.ts';
 import { waitUntilReady } from '../readiness.ts';
 import type { ProcessTargetConfig } from './config.ts';
-import { freePort, portFreesUp } from './free-port.ts';
+import { freePort, portFreesUp } from '../../free-port.ts';
 import { readState, recordedInstances, removeState } from './instance-files.ts';
 import { launchUntilReady, spawnFor, type InstancePlan } from './launch.ts';
 import { groupOf, isAlive, stopGroup } from './process-group.ts';
