@@ -26,6 +26,7 @@ export function formatStatus(s: ServiceStatus): string {
   if (s.step) lines.push(`step     ${Math.min(s.step.index + 1, s.step.total)}/${s.step.total} ${s.step.current ?? 'all steps done, waiting for passing verdicts'} (for ${since(s.step.startedAt)})`);
   if (s.release?.pause) lines.push(`paused   ${s.release.pause.detail}`);
   if (s.degraded) lines.push(`degraded ${s.degraded}`);
+  for (const p of s.problems ?? []) lines.push(`problem  ${p.driver} (${p.operation}, since ${p.since}): ${p.error}`);
   if (s.waiting) lines.push(`waiting  ${s.waiting.version} waits for its release window: ${s.waiting.reason}${s.waiting.until ? ` (until ${s.waiting.until})` : ''}`);
   if (s.verdicts.length > 0) {
     lines.push('rules');

@@ -1,6 +1,6 @@
 import type { Accumulated } from './accumulate.ts';
 import type { GovernanceEvent } from './plan/events.ts';
-import type { PauseReason, ReleaseState, RevisionRef } from './state.ts';
+import type { DriverName, PauseReason, ReleaseState, RevisionRef } from './state.ts';
 import type { CohortRoute, ReleaseStep, SmokeCheck } from './strategy.ts';
 import type { Instance, RollbackContract, RollbackLog, Verdict, Weights } from './types.ts';
 
@@ -60,7 +60,7 @@ export type EventBody =
   | { type: 'service.degraded'; reason: string }
   | { type: 'service.recovered' }
   /** A driver call failed; recorded, retried by the engine, never a crash. */
-  | { type: 'driver.failed'; driver: 'target' | 'router' | 'metrics' | 'notifier'; operation: string; error: string }
+  | { type: 'driver.failed'; driver: DriverName; operation: string; error: string }
   | { type: 'service.deleted' }
   /** Server-level changes, logged under `_server` (engine/server-log.ts): API tokens and the release policy. */
   | { type: 'token.created'; tokenId: string; name: string; role: string; expiresAt: number | null }

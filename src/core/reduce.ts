@@ -1,6 +1,6 @@
 import type { ServiceEvent } from './events.ts';
 import { appendPoints } from './rules/mann-whitney-rule.ts';
-import { isActive, RELEASE_DEFAULTS, type ReleaseState, type RevisionRuntime, type ServiceState } from './state.ts';
+import { type DriverName, isActive, RELEASE_DEFAULTS, type ReleaseState, type RevisionRuntime, type ServiceState } from './state.ts';
 
 /** How long crash times are kept for the instance_crashes metric. */
 const CRASH_MEMORY_MS = 3_600_000;
@@ -16,14 +16,22 @@ function withRuntime(state: ServiceState, key: string, patch: Partial<RevisionRu
   return { ...state, runtimes: { ...state.runtimes, [key]: { ...current, ...patch } } };
 }
 
+/** A driver that works again: its problem is no longer shown. */
+function solved(s: ServiceState, driver: DriverName): ServiceState {
+  if (s.problems?.[driver] === undefined) return s;
+  const { [driver]: _gone, ...rest } = s.problems;
+  return { ...s, problems: rest };
+}
+
 /** Fold one event into the state. Pure: the same events always give the same state. */
 export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
   // `routes ?? []`: projections stored before cohort routes existed.
   const s: ServiceState = { ...state, routes: state.routes ?? [], seq: Math.max(state.seq, event.seq) };
   switch (event.type) {
     case 'spec.applied':
-    case 'driver.failed':
       return s;
+    case 'driver.failed':
+      return { ...s, problems: { ...s.problems, [event.driver]: { operation: event.operation, error: event.error, since: s.problems?.[event.driver]?.since ?? event.at, at: event.at } } };
     // Governance is folded by core/plan/governance-state.ts, not into the service state.
     case 'environments.applied':
     case 'plan.requested':
@@ -34,7 +42,7 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'postmortem.opened':
       return s;
     case 'traffic.applied':
-      return { ...s, appliedWeights: event.weights };
+      return { ...solved(s, 'router'), appliedWeights: event.weights };
     case 'release.started':
       return { ...s, release: { ...RELEASE_DEFAULTS, ...event.release }, releases: Math.max(s.releases, event.release.number) };
     case 'routes.set':
@@ -63,7 +71,7 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
         runtimes: { ...s.runtimes, [event.ref.key]: { ...event.ref, status: 'starting', instances: [], crashes: [] } },
       };
     case 'target.ready':
-      return withRuntime(s, event.key, { status: 'ready', instances: event.instances });
+      return withRuntime(solved(s, 'target'), event.key, { status: 'ready', instances: event.instances });
     case 'target.failed':
       return withRuntime(s, event.key, { status: 'failed' });
     case 'target.crashed': {
@@ -112,7 +120,7 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
         ...r.points,
         ...Object.fromEntries(Object.entries(event.points).map(([rule, point]) => [rule, appendPoints(r.points?.[rule], point)])),
       };
-      return withRelease(s, { rules, analysedAt: event.at, metricsErrors, ...(event.accumulated && { accumulated: event.accumulated }), ...(points && { points }) });
+      return withRelease(event.metricsError ? s : solved(s, 'metrics'), { rules, analysedAt: event.at, metricsErrors, ...(event.accumulated && { accumulated: event.accumulated }), ...(points && { points }) });
     }
     case 'release.paused':
       return withRelease(s, {

@@ -124,8 +124,20 @@ export interface ServiceState {
   routes: CohortRoute[];
   /** Sequence of the last event folded in. */
   seq: number;
+  /** The last failure of each driver that has not worked since (absent: none), for people to see why a service is stuck. */
+  problems?: Partial<Record<DriverName, DriverProblem>>;
   /** A release waiting for its window (absent or null: none). */
   waiting?: WaitingRelease | null;
+}
+
+export type DriverName = 'target' | 'router' | 'metrics' | 'notifier';
+
+export interface DriverProblem {
+  operation: string;
+  error: string;
+  /** The first failure of this streak, and the last. */
+  since: number;
+  at: number;
 }
 
 /** A release held by a closed release window (see release.waiting). */

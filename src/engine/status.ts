@@ -21,6 +21,8 @@ export interface ServiceStatus {
   lastRollback: RollbackView | null;
   instances: Record<string, { id: string; url: string }[]>;
   degraded: string | null;
+  /** Drivers failing right now (retried by the engine): which, doing what, the error, since when (ISO). */
+  problems: { driver: string; operation: string; error: string; since: string; at: string }[];
   /** A release waiting for its release window: the version, why, until when (ISO), who asked. */
   waiting: { version: string; revision: string; reason: string; until: string | null; since: string; by: string } | null;
 }
@@ -125,6 +127,7 @@ export function statusOf(state: ServiceState, pastRollback?: ReleaseState): Serv
     lastRollback: withLog?.rollback ? rollbackView(withLog, withLog.rollback) : null,
     instances,
     degraded: state.degraded,
+    problems: Object.entries(state.problems ?? {}).map(([driver, p]) => ({ driver, operation: p!.operation, error: p!.error, since: iso(p!.since), at: iso(p!.at) })),
     waiting: state.waiting ? { version: state.waiting.revision.version, revision: state.waiting.revision.key, reason: state.waiting.reason, until: state.waiting.until === null ? null : iso(state.waiting.until), since: iso(state.waiting.since), by: state.waiting.by } : null,
   };
 }

@@ -9,7 +9,7 @@ const release = (status: ReleaseView['status'], more: Partial<ReleaseView> = {})
 });
 const status = (phase: ServiceStatus['phase'], r: ReleaseView | null, service = 's'): ServiceStatus => ({
   service, phase, stableVersion: '1', stableRevision: '1', canaryVersion: null, canaryRevision: null, weights: {}, appliedWeights: {},
-  step: null, release: r, verdicts: [], lastRollback: null, instances: {}, degraded: null, waiting: null,
+  step: null, release: r, verdicts: [], lastRollback: null, instances: {}, degraded: null, waiting: null, problems: [],
 } as ServiceStatus);
 
 test('services in trouble come first, then by name', () => {
