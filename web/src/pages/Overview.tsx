@@ -37,6 +37,7 @@ export function Overview() {
               </p>
             )}
             {s.degraded && <p className="trigger">{s.degraded}</p>}
+            {(s.problems ?? []).map((p) => <p key={p.driver} className="trigger">{p.driver} failing: {p.error}</p>)}
             {s.waiting && <p className="trigger">{s.waiting.version} waits for its release window: {s.waiting.reason}</p>}
           </li>
         ))}

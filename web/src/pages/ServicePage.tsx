@@ -79,6 +79,11 @@ export function ServicePage({ name, releaseNumber }: { name: string; releaseNumb
           </p>
         )}
         {s.release?.pause && ACTIVE.has(s.release.status) && <p className="note">Paused: {s.release.pause.detail} ({s.release.pause.by})</p>}
+        {(s.problems ?? []).map((p) => (
+          <p key={p.driver} className="error" data-testid={`problem-${p.driver}`}>
+            {p.driver} failing since {clock(p.since)} ({p.operation}): {p.error}
+          </p>
+        ))}
         {s.waiting && (
           <p className="note" data-testid="waiting">
             {s.waiting.version} waits for its release window: {s.waiting.reason}{s.waiting.until ? ` — starts at ${clock(s.waiting.until)}` : ''} (asked by {s.waiting.by}; Abort cancels it)
