@@ -50,9 +50,14 @@ for (const [router, binary, pkg] of [['haproxy', 'haproxy', 'haproxy'], ['nginx'
       const doneAt = Date.now();
       await new Promise((r) => setTimeout(r, 1000));
       const last = load.samples.filter((x) => x.start > doneAt);
-      assert.ok(last.length > 30 && last.every((x) => x.version === '3.0.0'), `after the release, everything on 3.0.0 through ${router}`);
+      const served = last.filter((x) => x.status === 200);
+      assert.ok(served.length > 30 && served.every((x) => x.version === '3.0.0'), `after the release, everything served by 3.0.0 through ${router}`);
       const report = await load.stop();
       t.diagnostic(`${router}: ${report.sent} requests, ${report.failed} failed`);
+      // NGINX's reloads (one per weight change, and when the old version leaves the upstream) reset
+      // idle keep-alive connections: a few requests fail there (bench/README.md). HAProxy changes
+      // weights at run time and loses none.
+      if (router === 'haproxy') assert.equal(report.failed, 0, `${report.failed} failed requests through haproxy`);
     });
   });
 }
