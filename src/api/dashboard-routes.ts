@@ -3,12 +3,12 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import type { ServiceEvent } from '../core/events.ts';
 import { isActive, type ReleaseState } from '../core/state.ts';
-import type { Verdict, VerdictOutcome } from '../core/types.ts';
 import type { Engine } from '../engine/engine.ts';
 import { SluiceError } from '../engine/errors.ts';
 import { describeStep, releaseView } from '../engine/status.ts';
 import type { Store } from '../store/types.ts';
 import { serviceParams } from './requests.ts';
+import { reduceSeries, seriesOf } from './verdict-series.ts';
 
 /**
  * What the dashboard reads beyond status and history: a revision's whole spec (for the diff), a
@@ -21,19 +21,6 @@ export const seriesQuery = z.object({
   /** Most points per rule; longer series are reduced, keeping each bucket's extremes and verdict changes. */
   maxPoints: z.coerce.number().int().min(16).max(20_000).default(2000),
 });
-
-/** One rule's verdicts as columns (cheap to send and to hand to a chart). */
-export interface RuleSeries {
-  rule: string;
-  metric: Verdict['metric'];
-  at: number[];
-  canary: (number | null)[];
-  baseline: (number | null)[];
-  threshold: (number | null)[];
-  outcome: VerdictOutcome[];
-  /** Verdicts in the log, before any reduction. */
-  total: number;
-}
 
 const PAGE = 5000;
 
@@ -64,65 +51,6 @@ async function findRelease(engine: Engine, store: Store, service: string, number
   const r = number > latest ? undefined : (await store.releases(service, latest - number + 1)).find((x) => x.number === number);
   if (r === undefined) throw new SluiceError('NOT_FOUND', `${service} has no release ${number}; GET /api/services/${service}/history lists them`);
   return r;
-}
-
-/**
- * Indices to keep, per time bucket: the lowest and highest canary value, the first and last change
- * of verdict, and the first Fail, so spikes, dips and verdict marks survive the reduction.
- */
-function keptIndices(s: RuleSeries, buckets: number): number[] {
-  const n = s.at.length;
-  const keep = new Set<number>();
-  for (let b = 0; b < buckets; b++) {
-    const from = Math.floor((b * n) / buckets);
-    const to = Math.floor(((b + 1) * n) / buckets);
-    let lo = -1, hi = -1, firstChange = -1, lastChange = -1, fail = -1;
-    for (let i = from; i < to; i++) {
-      const v = s.canary[i];
-      if (v !== null && v !== undefined) {
-        if (lo < 0 || v < s.canary[lo]!) lo = i;
-        if (hi < 0 || v > s.canary[hi]!) hi = i;
-      }
-      if (i > 0 && s.outcome[i] !== s.outcome[i - 1]) {
-        if (firstChange < 0) firstChange = i;
-        lastChange = i;
-      }
-      if (fail < 0 && s.outcome[i] === 'Fail') fail = i;
-    }
-    for (const i of [lo < 0 ? from : lo, hi, firstChange, lastChange, fail]) if (i >= 0) keep.add(i);
-  }
-  return [...keep].sort((a, b) => a - b);
-}
-
-/** At most `maxPoints` points: two per bucket, fewer buckets when verdict changes need room. */
-export function reduceSeries(s: RuleSeries, maxPoints: number): RuleSeries {
-  if (s.at.length <= maxPoints) return s;
-  let buckets = Math.max(1, Math.floor(maxPoints / 2));
-  let idx = keptIndices(s, buckets);
-  while (idx.length > maxPoints && buckets > 1) {
-    buckets = Math.max(1, Math.floor((buckets * maxPoints) / idx.length) - 1);
-    idx = keptIndices(s, buckets);
-  }
-  const pick = <T>(xs: T[]) => idx.map((i) => xs[i]!);
-  return { ...s, at: pick(s.at), canary: pick(s.canary), baseline: pick(s.baseline), threshold: pick(s.threshold), outcome: pick(s.outcome) };
-}
-
-export function seriesOf(events: ServiceEvent[]): RuleSeries[] {
-  const rules = new Map<string, RuleSeries>();
-  for (const e of events) {
-    if (e.type !== 'analysis.evaluated') continue;
-    for (const v of e.verdicts) {
-      let s = rules.get(v.rule);
-      if (s === undefined) rules.set(v.rule, (s = { rule: v.rule, metric: v.metric, at: [], canary: [], baseline: [], threshold: [], outcome: [], total: 0 }));
-      s.at.push(v.at);
-      s.canary.push(v.canary);
-      s.baseline.push(v.baseline);
-      s.threshold.push(v.threshold);
-      s.outcome.push(v.outcome);
-      s.total++;
-    }
-  }
-  return [...rules.values()];
 }
 
 export function registerDashboardRoutes(app: FastifyInstance, engine: Engine, store: Store): void {

@@ -1,6 +1,9 @@
 import type { ServiceEvent } from '../../src/core/events.ts';
 import type { Condition, RollbackContract, Step, Verdict } from '../../src/core/types.ts';
 import type { ReleaseView, ServiceStatus } from '../../src/engine/status.ts';
+import type { RuleSeries } from '../../src/api/verdict-series.ts';
+
+export type { RuleSeries };
 
 export type { ReleaseView, ServiceEvent, ServiceStatus };
 export type Command = 'promote' | 'pause' | 'resume' | 'abort' | 'retry' | 'undo';
@@ -11,16 +14,6 @@ export interface TimelineStep { index: number; step: Step; description: string |
 /** A contract rule as the dashboard reads it: kinds of rule other than metric thresholds are shown by name. */
 export interface ContractRule { name: string; metric: string; failIf?: Condition; objective?: number }
 export interface ReleaseTimeline { release: ReleaseView; stepIndex: number; steps: TimelineStep[]; contract: Omit<RollbackContract, 'rules'> & { rules: ContractRule[] }; activity: ServiceEvent[] }
-export interface RuleSeries {
-  rule: string;
-  metric: string;
-  at: number[];
-  canary: (number | null)[];
-  baseline: (number | null)[];
-  threshold: (number | null)[];
-  outcome: Verdict['outcome'][];
-  total: number;
-}
 export interface VerdictSeries { release: string; lastSeq: number; rules: RuleSeries[] }
 
 /** An API error, with the server's code and message (which says what would be valid). */

@@ -1,28 +1,14 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, type RuleSeries, type ServiceEvent, type VerdictSeries } from './api.ts';
 import { hub, throttle } from './live.ts';
+import { appendVerdicts } from '../../src/api/verdict-series.ts';
 
 /** Points per rule asked from the server; the server keeps each bucket's extremes and verdict changes. */
 export const MAX_POINTS = 2000;
 
 function append(series: VerdictSeries, e: Extract<ServiceEvent, { type: 'analysis.evaluated' }>): number {
-  let longest = 0;
-  for (const v of e.verdicts) {
-    let s = series.rules.find((r) => r.rule === v.rule);
-    if (s === undefined) {
-      s = { rule: v.rule, metric: v.metric, at: [], canary: [], baseline: [], threshold: [], outcome: [], total: 0 };
-      series.rules.push(s);
-    }
-    s.at.push(v.at);
-    s.canary.push(v.canary);
-    s.baseline.push(v.baseline);
-    s.threshold.push(v.threshold);
-    s.outcome.push(v.outcome);
-    s.total++;
-    longest = Math.max(longest, s.at.length);
-  }
   series.lastSeq = e.seq;
-  return longest;
+  return appendVerdicts(series.rules, e.verdicts);
 }
 
 /**

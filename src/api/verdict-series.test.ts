@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ServiceEvent } from '../core/events.ts';
 import type { Verdict } from '../core/types.ts';
-import { reduceSeries, seriesOf } from './dashboard-routes.ts';
+import { reduceSeries, seriesOf } from './verdict-series.ts';
 
 const verdict = (rule: string, at: number, canary: number | null, outcome: Verdict['outcome'] = 'Pass'): Verdict => ({
   rule, metric: 'error_rate', outcome, canary, baseline: 0.01, threshold: 0.03, canarySamples: 50, baselineSamples: 500, reason: '', at,
