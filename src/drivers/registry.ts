@@ -35,7 +35,8 @@ export const notifiers: Record<string, NotifierFactory> = {
 export function driverSchemas(): DriverSchemas {
   const pick = <T extends { config: DriverSchemas['targets'][string] }>(m: Record<string, T>) =>
     Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.config]));
-  return { targets: pick(targets), routers: pick(routers), metrics: pick(metricsProviders), notifiers: pick(notifiers) };
+  const metricsRouters = Object.fromEntries(Object.entries(metricsProviders).flatMap(([name, f]) => (f.measuresRouter === undefined ? [] : [[name, f.measuresRouter]])));
+  return { targets: pick(targets), routers: pick(routers), metrics: pick(metricsProviders), notifiers: pick(notifiers), metricsRouters };
 }
 
 function lookup<T>(kind: string, table: Record<string, T>, name: string): T {

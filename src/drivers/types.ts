@@ -116,6 +116,8 @@ export interface TargetFactory<C = any> {
 export interface DriverFactory<T, C = any> {
   /** Validates `spec.router` / `spec.metrics`, `driver` / `provider` field included. */
   config: z.ZodType<C>;
+  /** A metrics provider that reads one router's own data plane names that router (request rules need it). */
+  measuresRouter?: string;
   create(config: C, ctx: DriverContext): T;
 }
 

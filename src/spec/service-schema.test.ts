@@ -243,7 +243,7 @@ describe('serviceSchema', () => {
       doc.spec.router = { driver: 'haproxy', listen: '127.0.0.1:8080' } as never;
     });
     assert.equal(issues.length, 1);
-    assert.match(issues[0]!, /^spec\.metrics: the builtin metrics provider measures Sluice's built-in proxy, not router "haproxy": rules error_rate, latency_p95, .* would never get data/);
+    assert.match(issues[0]!, /^spec\.metrics: the builtin metrics provider measures router "builtin", not router "haproxy": rules error_rate, latency_p95, .* would never get data/);
     const other = parse((doc) => {
       doc.spec.router = { driver: 'haproxy', listen: '127.0.0.1:8080' } as never;
       doc.spec.metrics = { provider: 'prometheus', url: 'http://127.0.0.1:9090' } as never;

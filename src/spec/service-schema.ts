@@ -19,6 +19,8 @@ export interface DriverSchemas {
   routers: Record<string, z.ZodType>;
   metrics: Record<string, z.ZodType>;
   notifiers: Record<string, z.ZodType>;
+  /** Metrics providers that measure only one router's data plane: provider → router driver. */
+  metricsRouters?: Record<string, string>;
 }
 
 /** A validated, normalised Service document: what the rest of Sluice consumes. */
@@ -164,21 +166,23 @@ export function serviceSchema(drivers: DriverSchemas): z.ZodType<ServiceSpec> {
   })
     // Runs even when other fields are invalid, so target problems are reported with the rest.
     .superRefine(checkTarget(drivers.targets), { when: () => true })
-    .superRefine(checkMetricsSource(drivers.routers));
+    .superRefine(checkMetricsSource(drivers));
 }
 
 /**
- * The built-in metrics provider reads the built-in proxy: with another router, rules on request
- * metrics would stay Inconclusive forever, so the spec says so instead of a release pausing.
+ * A metrics provider that reads one router's data plane (builtin reads the built-in proxy) sees
+ * nothing behind another router: request rules would stay Inconclusive forever, so the spec says
+ * so instead of a release pausing.
  */
-const checkMetricsSource = (routers: Record<string, z.ZodType>) => (doc: ServiceSpec, ctx: z.RefinementCtx): void => {
+const checkMetricsSource = (drivers: DriverSchemas) => (doc: ServiceSpec, ctx: z.RefinementCtx): void => {
   const { metrics, router, rollbackContract } = doc.spec;
-  if (metrics.provider !== 'builtin' || router.driver === 'builtin' || !Object.hasOwn(routers, router.driver)) return;
+  const measured = drivers.metricsRouters?.[metrics.provider];
+  if (measured === undefined || router.driver === measured || !Object.hasOwn(drivers.routers, router.driver)) return;
   const requestRules = rollbackContract.rules.filter((r) => r.metric !== 'query' && r.metric !== 'signal').map((r) => r.name);
   if (requestRules.length === 0) return;
   ctx.addIssue({
     code: 'custom',
     path: ['spec', 'metrics'],
-    message: `the builtin metrics provider measures Sluice's built-in proxy, not router "${router.driver}": rules ${requestRules.join(', ')} would never get data. Use query rules with a provider that sees this router (e.g. metrics: { provider: prometheus, address: … } with HAProxy's or NGINX's exporter)`,
+    message: `the ${metrics.provider} metrics provider measures router "${measured}", not router "${router.driver}": rules ${requestRules.join(', ')} would never get data. Use query rules with a provider that sees this router (e.g. metrics: { provider: prometheus, address: … } with HAProxy's or NGINX's exporter)`,
   });
 };

@@ -32,6 +32,7 @@ export const testDrivers: DriverSchemas = {
   notifiers: {
     webhook: z.strictObject({ driver: z.literal('webhook'), url: z.url() }),
   },
+  metricsRouters: { builtin: 'builtin' },
 };
 
 /** The documented example; tests derive broken variants from it by replacing text. */

@@ -84,5 +84,6 @@ class BuiltinMetrics implements MetricsProvider {
 
 export const builtinMetrics: DriverFactory<MetricsProvider, BuiltinMetricsConfig> = {
   config: builtinMetricsConfig,
+  measuresRouter: 'builtin',
   create: (_config, ctx) => new BuiltinMetrics(ctx),
 };
