@@ -175,6 +175,12 @@ export interface Verdict {
 /** A log-bucketed latency histogram: bucket index → count (see histogram.ts). */
 export type HistogramCounts = Record<number, number>;
 
+/**
+ * Responses by status: the three-digit code as a string ("200", "404", "503") and `connect` for a
+ * request that got no answer (refused, reset, timed out). Rules pick the statuses they count.
+ */
+export type StatusCounts = Record<string, number>;
+
 /** What a metrics provider saw for one version over a window. */
 export interface WindowStats {
   requests: number;
@@ -182,6 +188,8 @@ export interface WindowStats {
   errors: number;
   latency: HistogramCounts;
   windowMs: number;
+  /** The same requests by status (absent: the provider does not tell statuses apart). */
+  statuses?: StatusCounts;
 }
 
 /**
@@ -193,6 +201,8 @@ export interface RequestTotals {
   errors: number;
   latency: HistogramCounts;
   since: number;
+  /** By status, as in WindowStats (absent: not told apart). */
+  statuses?: StatusCounts;
 }
 
 /** A provider never reports zero for "I have nothing": it says noData, or error. */

@@ -102,6 +102,12 @@ export interface MetricsProvider {
   query?(query: string, windowMs: number): Promise<QueryResult>;
   /** How a version or service name must be escaped inside this provider's queries (PromQL string, URL). */
   escapeQueryValue?(value: string): string;
+  /**
+   * Providers with live counters: resolves as soon as the data plane has answered `key` with a bad
+   * response (status ≥ 400, or none) that this watcher has not yet reported, so the engine judges
+   * when the evidence arrives instead of at the next interval. Rejects when `signal` aborts.
+   */
+  watch?(key: string, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
