@@ -1,5 +1,5 @@
 /**
- * The rollback benchmark (`npm run bench:rollback [-- --runs N] [-- --quick]`): how fast Sluice
+ * The rollback benchmark (`npm run bench:rollback [-- --runs N] [-- --quick] [-- --cases …]`): how fast Sluice
  * takes traffic off a bad canary under steady load, whether a healthy release goes through
  * cleanly, and what the built-in proxy costs. Prints one JSON object on stdout; progress goes to
  * stderr. Every figure is defined in bench/README.md.
@@ -13,11 +13,17 @@ import { healthyReport, rollbackCaseReport } from './report.ts';
 import { BAD_CANARIES, runRollbackCase, SLOW_MS, type LoadPlan, type RollbackRun } from './rollback-case.ts';
 import { CONTRACT, healthySteps } from './service-spec.ts';
 
-const USAGE = 'usage: node bench/rollback.ts [--runs N] [--rps R] [--quick]';
+/** What `--cases` can pick: the bad canaries, the healthy release and the proxy overhead. */
+const PARTS = [...BAD_CANARIES.map((b) => b.name), 'healthy', 'overhead'] as const;
+type Part = (typeof PARTS)[number];
+
+const USAGE = `usage: node bench/rollback.ts [--runs N] [--rps R] [--quick] [--cases ${PARTS.join(',')}]`;
 
 interface Plan {
   quick: boolean;
   runs: number;
+  /** The parts to run (default: all). */
+  cases: Set<Part>;
   load: LoadPlan;
   healthyPause: string;
   healthyTimeoutMs: number;
@@ -29,7 +35,7 @@ function planFrom(argv: string[]): Plan {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { runs: { type: 'string' }, rps: { type: 'string' }, quick: { type: 'boolean', default: false } },
+      options: { runs: { type: 'string' }, rps: { type: 'string' }, quick: { type: 'boolean', default: false }, cases: { type: 'string' } },
     }));
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${USAGE}`);
@@ -41,8 +47,18 @@ function planFrom(argv: string[]): Plan {
     return n;
   };
   const quick = values.quick === true;
+  const cases = new Set<Part>(PARTS);
+  if (values.cases !== undefined) {
+    cases.clear();
+    for (const name of values.cases.split(',')) {
+      const part = PARTS.find((p) => p === name.trim());
+      if (part === undefined) throw new Error(`--cases: "${name}" is not a case; write some of ${PARTS.join(',')}\n${USAGE}`);
+      cases.add(part);
+    }
+  }
   return {
     quick,
+    cases,
     runs: whole('runs', values.runs, quick ? 1 : 5, 50),
     load: { rps: whole('rps', values.rps, 400, 2000), warmupMs: quick ? 1500 : 2000, settleMs: 1500, rollbackTimeoutMs: 30_000 },
     healthyPause: quick ? '2s' : '5s',
@@ -74,10 +90,11 @@ const noRelease = (error: string): HealthyRun => ({
 async function main(plan: Plan): Promise<Record<string, unknown>> {
   const started = Date.now();
   const machine = describeMachine();
-  const rollbackRuns = new Map<string, RollbackRun[]>(BAD_CANARIES.map((b) => [b.name, []]));
+  const badCanaries = BAD_CANARIES.filter((b) => plan.cases.has(b.name));
+  const rollbackRuns = new Map<string, RollbackRun[]>(badCanaries.map((b) => [b.name, []]));
   // Cases take turns within each round, so a noisy minute on the shared machine hits all of them alike.
   for (let round = 1; round <= plan.runs; round++) {
-    for (const bad of BAD_CANARIES) {
+    for (const bad of badCanaries) {
       progress(`rollback ${bad.name}: run ${round}/${plan.runs}`);
       const run = await attempt(`rollback ${bad.name}`, () => runRollbackCase(bad, plan.load), noRollback);
       progress(`  revertMs ${run.revertMs}, failed ${run.failedRequests}${run.error ? `, error: ${run.error}` : ''}`);
@@ -85,18 +102,22 @@ async function main(plan: Plan): Promise<Record<string, unknown>> {
     }
   }
   const healthyRuns: HealthyRun[] = [];
-  for (let round = 1; round <= plan.runs; round++) {
+  for (let round = 1; plan.cases.has('healthy') && round <= plan.runs; round++) {
     progress(`healthy release: run ${round}/${plan.runs}`);
     const load = { ...plan.load, rollbackTimeoutMs: plan.healthyTimeoutMs };
     const run = await attempt('healthy release', () => runHealthyRelease(load, plan.healthyPause), noRelease);
     progress(`  promoted ${run.promoted}, failed ${run.failedRequests}, rollbacks ${run.rollbacks}`);
     healthyRuns.push(run);
   }
-  progress('proxy overhead');
-  const proxyOverhead = await attempt<ProxyOverhead | { error: string }>('proxy overhead', () => measureProxyOverhead(plan.overhead), (error) => ({ error }));
+  let proxyOverhead: ProxyOverhead | { error: string } | null = null;
+  if (plan.cases.has('overhead')) {
+    progress('proxy overhead');
+    proxyOverhead = await attempt<ProxyOverhead | { error: string }>('proxy overhead', () => measureProxyOverhead(plan.overhead), (error) => ({ error }));
+  }
 
-  const rollback = Object.fromEntries(BAD_CANARIES.map((b) => [b.name, rollbackCaseReport(b, rollbackRuns.get(b.name)!)]));
-  const healthyRelease = healthyReport(healthyRuns);
+  const rollback = Object.fromEntries(badCanaries.map((b) => [b.name, rollbackCaseReport(b, rollbackRuns.get(b.name)!)]));
+  // Parts left out by --cases are null.
+  const healthyRelease = plan.cases.has('healthy') ? healthyReport(healthyRuns) : null;
   return {
     benchmark: 'rollback',
     date: new Date(started).toISOString(),
@@ -104,6 +125,7 @@ async function main(plan: Plan): Promise<Record<string, unknown>> {
     machine,
     config: {
       runs: plan.runs,
+      cases: [...plan.cases],
       serverPerRun: true,
       load: { ...plan.load, kind: 'open-loop, keep-alive, through the built-in proxy', prewarm: 'closed loop, 4 workers, 1 s' },
       canarySteps: [{ setWeight: 10 }, { pause: {} }],
@@ -114,7 +136,7 @@ async function main(plan: Plan): Promise<Record<string, unknown>> {
     },
     targets: {
       ...Object.fromEntries(Object.entries(rollback).map(([name, r]) => [name, { target: r.target, medianRevertMs: r.revertMs.median, met: r.met }])),
-      healthyRelease: { target: healthyRelease.target, failedRequests: healthyRelease.failedRequests, rollbacks: healthyRelease.rollbacks, met: healthyRelease.met },
+      ...(healthyRelease && { healthyRelease: { target: healthyRelease.target, failedRequests: healthyRelease.failedRequests, rollbacks: healthyRelease.rollbacks, met: healthyRelease.met } }),
     },
     rollback,
     healthyRelease,

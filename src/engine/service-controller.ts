@@ -13,6 +13,7 @@ import type { ServiceSpec } from '../spec/index.ts';
 import type { Strategy } from '../spec/strategy-schema.ts';
 import type { Store, StoredService } from '../store/types.ts';
 import type { EventBus } from './event-bus.ts';
+import { EvidenceWatch, watchedKey } from './evidence-watch.ts';
 import { collectObservation } from './observe.ts';
 import { PreviewListener } from './preview-listener.ts';
 import { ProbeRunner } from './probe-runner.ts';
@@ -55,6 +56,10 @@ export class ServiceController {
   #lock: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #measuring = false;
+  /** A wake-up came while a measurement was in flight: measure again right after it. */
+  #measureAgain = false;
+  /** Observes at once when the canary's bad answers arrive (providers that can watch). */
+  readonly #evidence = new EvidenceWatch(() => this.#wakeUp());
   #ticking = false;
   #closed = false;
 
@@ -98,6 +103,7 @@ export class ServiceController {
     this.#preview ??= this.#previewListener(spec);
     void this.#metrics.close();
     this.#metrics = createMetricsProvider(spec.spec.metrics, this.#ctx);
+    this.#syncEvidence();
     if (this.#routes.sameConfig(spec.spec.router)) return;
     // The new router takes over the same data plane; a driver re-created with a changed config
     // (a new listen address) reconciles its data plane itself on the next apply.
@@ -131,6 +137,40 @@ export class ServiceController {
     const stored = await this.#deps.store.commit(this.service, bodies.map((b) => ({ ...b, at: now, actor })), after);
     this.state = replay(this.state, stored);
     this.#deps.bus.publish(stored);
+    this.#syncEvidence();
+  }
+
+  /** One watch on the canary's bad answers while the core would analyse it; none otherwise. */
+  #syncEvidence(): void {
+    if (this.#closed) this.#evidence.stop();
+    else this.#evidence.sync(this.#metrics, watchedKey(this.state));
+  }
+
+  /** The watch saw new bad answers: judge them now rather than at the next interval. */
+  #wakeUp(): void {
+    if (this.#closed || watchedKey(this.state) === null) return;
+    if (this.#measuring) this.#measureAgain = true;
+    else this.#measure();
+  }
+
+  /**
+   * Collect an observation and feed it to the core, one at a time: on the interval (#tick) and on
+   * a wake-up (the core does not mind an early one). A wake-up during a measurement runs another
+   * right after it, so the evidence that woke it is judged.
+   */
+  #measure(): void {
+    this.#measuring = true;
+    this.#measureAgain = false;
+    void collectObservation(this.state, this.#metrics, this.#deps.now())
+      .then((observation) => this.input({ type: 'observation', observation }, CONTROLLER))
+      .catch((err) => this.#fail('metrics', 'collect', err))
+      .finally(() => {
+        this.#measuring = false;
+        if (this.#measureAgain) {
+          this.#measureAgain = false;
+          this.#wakeUp();
+        }
+      });
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -267,14 +307,9 @@ export class ServiceController {
     this.#ticking = true;
     try {
       const now = this.#deps.now();
-      if (!this.#measuring && analysisDue(this.state, now)) {
-        this.#measuring = true;
-        void collectObservation(this.state, this.#metrics, now)
-          .then((observation) => this.input({ type: 'observation', observation }, CONTROLLER))
-          .catch((err) => this.#fail('metrics', 'collect', err))
-          .finally(() => (this.#measuring = false));
-      }
+      if (!this.#measuring && analysisDue(this.state, now)) this.#measure();
       await this.input({ type: 'tick' }, CONTROLLER);
+      this.#syncEvidence();
       if (!this.#routes.inSync()) await this.#routes.sync();
       this.#probes.sync(this.state);
       void this.#preview?.sync(this.state, (op, err) => this.#fail('router', op, err));
@@ -303,6 +338,7 @@ export class ServiceController {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
+    this.#evidence.stop();
     this.#probes.stop();
     for (const smoke of this.#smokes) smoke.abort();
     await Promise.allSettled([...this.#starts.values()].map((s) => s.done));
@@ -313,6 +349,7 @@ export class ServiceController {
   async shutdown(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
+    this.#evidence.stop();
     this.#probes.stop();
     for (const smoke of this.#smokes) smoke.abort();
     for (const s of this.#starts.values()) s.abort.abort();

@@ -3,11 +3,15 @@
  *   GET /healthz               → { ok, pid, startedAt }
  *   GET /routes                → the current table, 404 when there is none
  *   PUT /routes                → validate, persist, apply → { ok: true, appliedAt }; 400 on a bad table
- *   GET /metrics?window=<ms>   → per backend key: figures over the window, in-flight, totals
+ *   GET /metrics?window=<ms>   → per backend key: figures over the window (by status too), in-flight, totals
+ *   GET /metrics/watch?key=<key>&seen=<n>[&startedAt=<ms>][&timeout=<ms>]
+ *                              → long poll: { key, bad, woke, startedAt, now } once the key's bad
+ *                                answers (status ≥ 400, or none) number more than `seen`, or at the timeout
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { DataPlane } from './data-plane.ts';
 import { RETENTION_MS } from './backend-metrics.ts';
+import { BadAnswerWatchers, DEFAULT_WATCH_MS, MAX_WATCH_MS } from './bad-answer-watch.ts';
 import { type ProxyTable, validateTable } from './table.ts';
 
 const MAX_TABLE_BYTES = 1 << 20;
@@ -44,10 +48,33 @@ function readBody(req: IncomingMessage): Promise<string | null> {
   });
 }
 
+/**
+ * The watch's parameters, or the error to answer with. A `seen` counted on another start of the
+ * proxy (`startedAt` is not this one's) counts as 0: the counters began again since.
+ */
+function watchQuery(q: URLSearchParams, startedAt: number): { key: string; seen: number; timeoutMs: number } | string {
+  const key = q.get('key');
+  if (key === null || key === '') return 'key is required: GET /metrics/watch?key=<backend key>&seen=<bad answers seen>';
+  const whole = (name: string, fallback: number, max: number): number | string => {
+    const raw = q.get(name);
+    if (raw === null) return fallback;
+    const n = Number(raw);
+    return raw !== '' && Number.isInteger(n) && n >= 0 && n <= max ? n : `${name} must be a whole number from 0 to ${max}, got "${raw}"`;
+  };
+  const seen = whole('seen', 0, Number.MAX_SAFE_INTEGER);
+  const timeoutMs = whole('timeout', DEFAULT_WATCH_MS, MAX_WATCH_MS);
+  const since = whole('startedAt', startedAt, Number.MAX_SAFE_INTEGER);
+  if (typeof seen === 'string') return seen;
+  if (typeof timeoutMs === 'string') return timeoutMs;
+  if (typeof since === 'string') return since;
+  return { key, seen: since === startedAt ? seen : 0, timeoutMs };
+}
+
 export function createAdminHandler(deps: AdminDeps): RequestListener {
   const { plane, persist, startedAt, now } = deps;
   // Tables are persisted and applied one at a time, so routes.json always matches the last apply.
   let queue: Promise<void> = Promise.resolve();
+  const watchers = new BadAnswerWatchers();
 
   async function putRoutes(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const text = await readBody(req);
@@ -87,6 +114,19 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
     send(res, 200, { now: at, startedAt, windowMs: effective, backends: plane.metrics(at, effective) });
   }
 
+  function watchMetrics(url: URL, res: ServerResponse): void {
+    const q = watchQuery(url.searchParams, startedAt);
+    if (typeof q === 'string') return send(res, 400, { error: q });
+    const metrics = plane.metricsOf(q.key);
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    const waiting = watchers.wait(metrics, q.seen, q.timeoutMs, gone.signal);
+    if (waiting === null) return send(res, 429, { error: `${watchers.max} watchers wait already; retry later` });
+    void waiting.then((woke) => {
+      if (!res.destroyed && !res.writableEnded) send(res, 200, { key: q.key, bad: metrics.totalBad, woke, startedAt, now: now() });
+    });
+  }
+
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://admin');
     const route = `${req.method} ${url.pathname}`;
@@ -102,8 +142,10 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
         return;
       case 'GET /metrics':
         return getMetrics(url, res);
+      case 'GET /metrics/watch':
+        return watchMetrics(url, res);
       default:
-        return send(res, 404, { error: `no such admin route: ${route}; see GET /healthz, GET|PUT /routes, GET /metrics` });
+        return send(res, 404, { error: `no such admin route: ${route}; see GET /healthz, GET|PUT /routes, GET /metrics, GET /metrics/watch` });
     }
   };
 }

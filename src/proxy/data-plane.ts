@@ -3,7 +3,7 @@
  * `apply` swaps the table in one assignment; requests already running keep the backend and
  * endpoint they started on.
  */
-import { type BackendWindow, MetricsBook } from './backend-metrics.ts';
+import { type BackendMetrics, type BackendWindow, MetricsBook } from './backend-metrics.ts';
 import { RouteState } from './route-state.ts';
 import type { ProxyTable } from './table.ts';
 import { UpstreamPool } from './upstream-pool.ts';
@@ -28,6 +28,11 @@ export class DataPlane {
 
   metrics(now: number, windowMs: number): Record<string, BackendWindow> {
     return this.book.snapshot(now, windowMs, this.state?.keys ?? []);
+  }
+
+  /** One key's live counters (made if the key has none yet: a watcher may come before its traffic). */
+  metricsOf(key: string): BackendMetrics {
+    return this.book.of(key);
   }
 
   close(): void {

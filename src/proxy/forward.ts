@@ -2,11 +2,13 @@
  * The request path: pick a backend, stream the request to one of its endpoints and the response
  * back, and record the outcome for that backend. A connection failure before any response byte
  * is retried once elsewhere when the request has no body; otherwise the client gets 502 (or 504
- * on upstream timeout). Every attempt is counted once: requests, errors, latency, in-flight.
+ * on upstream timeout). Every attempt is counted once: requests, errors, latency, in-flight, and
+ * its answer: the upstream's status, or `connect` when the upstream gave no whole answer.
  */
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type RequestHead, requestHead, responseHeaders } from './headers.ts';
+import type { Answer } from './backend-metrics.ts';
 import { stickyPoint } from './picker.ts';
 import type { LiveBackend, RouteState } from './route-state.ts';
 import type { Endpoint } from './upstream-pool.ts';
@@ -37,17 +39,18 @@ export function createForwarder(routes: () => RouteState | null, upstreamTimeout
     isRetry: boolean,
   ): void => {
     let settled = false;
-    let responded = false;
+    /** The upstream's status once its response head arrived (0: none yet). */
+    let status = 0;
     let timedOut = false;
     const metrics = backend.metrics;
     metrics.inflight++;
     endpoint.acquire();
-    const settle = (error: boolean): void => {
+    const settle = (answer: Answer): void => {
       if (settled) return;
       settled = true;
       metrics.inflight--;
       endpoint.release();
-      metrics.record(Date.now(), performance.now() - startedAt, error);
+      metrics.record(Date.now(), performance.now() - startedAt, answer);
     };
 
     const upstream = http.request(
@@ -61,19 +64,18 @@ export function createForwarder(routes: () => RouteState | null, upstreamTimeout
         timeout: upstreamTimeoutMs,
       },
       (ures) => {
-        responded = true;
-        const status = ures.statusCode ?? 502;
-        ures.on('end', () => settle(status >= 500));
-        // The upstream went away mid-body: the client sees a cut response, the backend an error.
+        status = ures.statusCode ?? 502;
+        ures.on('end', () => settle(status));
+        // The upstream went away mid-body: the client sees a cut response, the backend no whole answer.
         ures.on('error', () => {
-          settle(true);
+          settle('connect');
           res.destroy();
         });
         try {
           res.writeHead(status, ures.statusMessage, responseHeaders(ures.rawHeaders));
         } catch {
           // Headers Node will not send on (e.g. invalid characters): the upstream answered badly.
-          settle(true);
+          settle(502);
           ures.destroy();
           reply(res, 502, BAD_GATEWAY);
           return;
@@ -87,8 +89,8 @@ export function createForwarder(routes: () => RouteState | null, upstreamTimeout
     });
     upstream.on('error', () => {
       if (settled) return;
-      settle(true);
-      if (responded) {
+      settle('connect');
+      if (status !== 0) {
         res.destroy();
       } else if (timedOut) {
         reply(res, 504, GATEWAY_TIMEOUT);
@@ -98,10 +100,11 @@ export function createForwarder(routes: () => RouteState | null, upstreamTimeout
         else send(req, res, head, next.backend, next.endpoint, startedAt, true);
       }
     });
-    // The client left: stop the upstream work. Counted as a request, not as the backend's error.
+    // The client left: stop the upstream work. Counted as a request with the status the upstream
+    // gave, if any; without one it is not the backend's error.
     res.on('close', () => {
       if (settled) return;
-      settle(false);
+      settle(status === 0 ? null : status);
       upstream.destroy();
     });
     if (head.hasBody) req.pipe(upstream);

@@ -1,0 +1,27 @@
+/**
+ * Where the service's built-in proxy answers its admin API: `<serviceDir>/router/proxy.json`,
+ * read on every call (a restarted proxy listens on a new port).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DriverContext } from '../../types.ts';
+
+/** Why a request failed, briefly: a timeout's length, a socket error's code, or the message. */
+export function describe(err: unknown, timeoutMs: number): string {
+  const e = err as Error & { cause?: { code?: string } };
+  if (e.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  return e.cause?.code ?? e.message;
+}
+
+export async function proxyAdminUrl(ctx: DriverContext): Promise<string> {
+  const infoPath = join(ctx.serviceDir, 'router', 'proxy.json');
+  let adminUrl: unknown;
+  try {
+    adminUrl = (JSON.parse(await readFile(infoPath, 'utf8')) as { adminUrl?: unknown }).adminUrl;
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new Error(missing ? `no built-in proxy is running (${infoPath} does not exist)` : `cannot read ${infoPath}: ${(err as Error).message}`);
+  }
+  if (typeof adminUrl !== 'string') throw new Error(`${infoPath} has no adminUrl`);
+  return adminUrl;
+}
