@@ -6,12 +6,14 @@
  */
 import { merge } from './histogram.ts';
 import type { Observation } from './judge.ts';
-import type { HistogramCounts, Measurement, RequestTotals } from './types.ts';
+import type { HistogramCounts, Measurement, RequestTotals, StatusCounts } from './types.ts';
 
 export interface Counts {
   requests: number;
   errors: number;
   latency: HistogramCounts;
+  /** By status, while every figure added so far told statuses apart (absent: one did not). */
+  statuses?: StatusCounts;
 }
 
 export interface Accumulation {
@@ -22,8 +24,14 @@ export interface Accumulation {
 
 /** What one evaluation added: the interval's own figures (Mann–Whitney's one point per interval). */
 export function increaseOf(prev: Accumulation | undefined, next: Accumulation): Counts {
-  const before = prev?.sum ?? empty();
-  return { requests: next.sum.requests - before.requests, errors: next.sum.errors - before.errors, latency: minus(next.sum.latency, before.latency) };
+  return difference(next.sum, prev?.sum ?? empty());
+}
+
+/** `later` − `earlier`, for counts that only grow (the counts at a traffic level = now − when it began). */
+export function difference(later: Counts, earlier: Counts): Counts {
+  const out: Counts = { requests: later.requests - earlier.requests, errors: later.errors - earlier.errors, latency: minus(later.latency, earlier.latency) };
+  if (later.statuses !== undefined && earlier.statuses !== undefined) out.statuses = minusStatuses(later.statuses, earlier.statuses);
+  return out;
 }
 
 export interface Accumulated {
@@ -31,7 +39,23 @@ export interface Accumulated {
   baseline: Accumulation;
 }
 
-const empty = (): Counts => ({ requests: 0, errors: 0, latency: {} });
+export const empty = (): Counts => ({ requests: 0, errors: 0, latency: {}, statuses: {} });
+
+function minusStatuses(a: StatusCounts, b: StatusCounts): StatusCounts {
+  const out: StatusCounts = {};
+  for (const [k, v] of Object.entries(a)) {
+    const d = v - (b[k] ?? 0);
+    if (d > 0) out[k] = d;
+  }
+  return out;
+}
+
+function plusStatuses(a: StatusCounts | undefined, b: StatusCounts | undefined): StatusCounts | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
 
 function minus(a: HistogramCounts, b: HistogramCounts): HistogramCounts {
   const out: HistogramCounts = {};
@@ -45,7 +69,10 @@ function minus(a: HistogramCounts, b: HistogramCounts): HistogramCounts {
 function add(sum: Counts, more: Counts): Counts {
   const latency = { ...sum.latency };
   merge(latency, more.latency);
-  return { requests: sum.requests + more.requests, errors: sum.errors + more.errors, latency };
+  const out: Counts = { requests: sum.requests + more.requests, errors: sum.errors + more.errors, latency };
+  const statuses = plusStatuses(sum.statuses, more.statuses);
+  if (statuses !== undefined) out.statuses = statuses;
+  return out;
 }
 
 function step(prev: Accumulation | undefined, m: Measurement): Accumulation | null {
@@ -57,13 +84,17 @@ function step(prev: Accumulation | undefined, m: Measurement): Accumulation | nu
   const last = prev?.last ?? null;
   if (last === null) {
     // The first figures of the release: the window's, and the counters from here on.
-    return { last: totals, sum: add(sum, { requests: m.stats.requests, errors: m.stats.errors, latency: m.stats.latency }) };
+    return { last: totals, sum: add(sum, countsOf(m.stats)) };
   }
   const restarted = last.since !== totals.since || totals.requests < last.requests;
-  const increase: Counts = restarted
-    ? { requests: totals.requests, errors: totals.errors, latency: totals.latency }
-    : { requests: totals.requests - last.requests, errors: totals.errors - last.errors, latency: minus(totals.latency, last.latency) };
+  const increase: Counts = restarted ? countsOf(totals) : difference(countsOf(totals), countsOf(last));
   return { last: totals, sum: add(sum, increase) };
+}
+
+function countsOf(c: { requests: number; errors: number; latency: HistogramCounts; statuses?: StatusCounts }): Counts {
+  const out: Counts = { requests: c.requests, errors: c.errors, latency: c.latency };
+  if (c.statuses !== undefined) out.statuses = c.statuses;
+  return out;
 }
 
 /** The accumulation after this observation, or null when the provider keeps no counters. */

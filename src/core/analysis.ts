@@ -2,6 +2,7 @@ import { accumulate, increaseOf } from './accumulate.ts';
 import { appendPoints, pointsOf, type RulePoints } from './rules/mann-whitney-rule.ts';
 import type { DecisionBuilder } from './decision.ts';
 import { judgeRule, type Observation, providerError } from './judge.ts';
+import { levelCounts } from './level.ts';
 import { advance } from './progression.ts';
 import { rollBack } from './rollback.ts';
 import { isActive, type ReleaseState } from './state.ts';
@@ -15,7 +16,8 @@ export function observe(b: DecisionBuilder, obs: Observation): void {
   if (!isActive(r) || r.from === null) return;
   const accumulated = accumulate(r.accumulated, obs);
   const increase = accumulated === null ? undefined : { canary: increaseOf(r.accumulated?.canary, accumulated.canary), baseline: increaseOf(r.accumulated?.baseline, accumulated.baseline) };
-  const withCounts: Observation = { ...obs, signals: r.signals ?? {}, ...(accumulated !== null && { accumulated }), ...(increase && { increase }) };
+  const level = accumulated === null ? undefined : levelCounts(accumulated, r, b.now);
+  const withCounts: Observation = { ...obs, signals: r.signals ?? {}, ...(accumulated !== null && { accumulated }), ...(increase && { increase }), ...(level && { level }) };
   const { newPoints, points } = mannWhitneyPoints(r, withCounts);
   const verdicts = r.contract.rules.map((rule) => judgeRule(rule, r.contract, { ...withCounts, points }, b.now));
   const metricsError = providerError(obs);

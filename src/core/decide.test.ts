@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analysisDue, decide } from './decide.ts';
-import { contract, STEPS } from './fixtures.ts';
+import { contract, healthyEvidence, STEPS } from './fixtures.ts';
 import { phaseOf } from './state.ts';
 import { deployed, driver } from './test-driver.ts';
 
@@ -32,10 +32,17 @@ test('a release starts its target, then sets the first weight in the same decisi
   const ready = d.send({ type: 'targetReady', key: '2', instances: [] }, 200);
   assert.deepEqual(ready.actions, [{ kind: 'setWeights', weights: { '2': 1, '1': 99 }, purpose: 'step' }]);
   assert.equal(d.state.release?.stepIndex, 1);
-  // The timed pause holds until its time is up.
+  // The timed pause holds until its time is up, and then until the contract shows the canary is good.
+  d.send({ type: 'observation', observation: healthyEvidence }, 1_000);
   assert.deepEqual(d.send({ type: 'tick' }, 5_000).actions, []);
   const next = d.send({ type: 'tick' }, 10_200);
   assert.deepEqual(next.actions, [{ kind: 'setWeights', weights: { '2': 10, '1': 90 }, purpose: 'step' }]);
+  assert.equal(d.state.release?.stepIndex, 3);
+  // At 10% the evidence gathered at 1% no longer counts: the next pause holds until new evidence.
+  assert.deepEqual(d.send({ type: 'tick' }, 21_000).actions, []);
+  assert.equal(d.state.release?.stepIndex, 3);
+  const later = d.send({ type: 'observation', observation: healthyEvidence }, 21_500);
+  assert.deepEqual(later.actions, [{ kind: 'setWeights', weights: { '2': 50, '1': 50 }, purpose: 'step' }]);
 });
 
 test('a failing verdict rolls back: weights to stable first, then the canary is stopped', () => {

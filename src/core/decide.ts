@@ -102,14 +102,19 @@ function command(b: DecisionBuilder, cmd: Command): Decision {
       return b.done();
     case 'promote':
       if (r.status === 'Starting') return conflict('the new revision is not ready yet');
-      b.emit({ type: 'release.promoted', full: cmd.full, fromStep: r.stepIndex });
+      {
+        // A person may move on without evidence; the log keeps what the verdicts said at that moment.
+        const verdicts = r.contract.rules.flatMap((rule) => r.rules[rule.name]?.last ?? []);
+        const withoutEvidence = r.contract.rules.filter((rule) => r.rules[rule.name]?.last?.outcome !== 'Pass').map((rule) => rule.name);
+        b.emit({ type: 'release.promoted', full: cmd.full, fromStep: r.stepIndex, verdicts, withoutEvidence });
+      }
       if (r.status === 'Verifying') {
         succeed(b); // a person accepts the release before the verify window ends
       } else if (cmd.full || r.stepIndex >= r.steps.length) {
         complete(b);
       } else {
         b.emit({ type: 'step.started', index: r.stepIndex + 1, step: r.steps[r.stepIndex + 1] ?? null });
-        advance(b);
+        advance(b, { promoted: true });
       }
       return b.done();
   }

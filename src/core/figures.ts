@@ -16,6 +16,8 @@ export function metricValue(metric: MetricName, stats: WindowStats): number | nu
   switch (metric) {
     case 'error_rate':
       return stats.errors / stats.requests;
+    case 'success_rate':
+      return 1 - stats.errors / stats.requests;
     case 'latency_mean':
       return mean(stats.latency);
     case 'request_rate':
@@ -27,7 +29,7 @@ export function metricValue(metric: MetricName, stats: WindowStats): number | nu
 
 /** A figure as people read it: 1.25%, 512.0ms, 40.0/s, 14.4× for a burn rate. */
 export function formatFigure(metric: RuleMetric, value: number): string {
-  if (metric === 'error_rate') return `${(value * 100).toFixed(2)}%`;
+  if (metric === 'error_rate' || metric === 'success_rate') return `${(value * 100).toFixed(2)}%`;
   if (metric.startsWith('latency')) return `${value.toFixed(1)}ms`;
   if (metric === 'request_rate') return `${value.toFixed(1)}/s`;
   if (metric === 'burn_rate') return `${value.toFixed(1)}×`;

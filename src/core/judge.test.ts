@@ -23,9 +23,15 @@ test('baseline rule fails above baseline + by, with the figures that decided it'
   assert.match(v.reason, /canary 10\.00%, baseline 0\.00%/);
 });
 
-test('baseline rule passes within the threshold', () => {
-  const v = judgeRule(errorRule, contract(), obs(stats(100, 1, 5), stats(1000, 5, 5)), 1);
-  assert.equal(v.outcome, 'Pass');
+test('baseline rule passes only when its confidence bound is within the threshold, not on the figure alone', () => {
+  // 1% against a limit of 1.5%: inside on the figure, but 100 requests cannot show it.
+  const few = judgeRule(errorRule, contract(), obs(stats(100, 1, 5), stats(1000, 5, 5)), 1);
+  assert.equal(few.outcome, 'Inconclusive');
+  assert.match(few.reason, /not yet shown within it/);
+  const many = judgeRule(errorRule, contract(), obs(stats(5000, 10, 5), stats(50_000, 250, 5)), 1);
+  assert.equal(many.outcome, 'Pass');
+  assert.equal(many.bound?.side, 'atMost');
+  assert.ok(many.bound!.value <= many.bound!.allowed && many.bound!.allowed <= many.threshold!, JSON.stringify(many.bound));
 });
 
 test('too few samples is Inconclusive, never Pass', () => {
@@ -49,10 +55,11 @@ test('no data and provider errors are Inconclusive with the reason', () => {
 test('latency rules: by in ms and times as a ratio; absolute and below conditions', () => {
   const by: Rule = { name: 'p95', metric: 'latency_p95', failIf: { op: 'above', reference: 'baseline', by: 500 } };
   assert.equal(judgeRule(by, contract(), obs(stats(100, 0, 810), stats(100, 0, 10)), 1).outcome, 'Fail');
-  assert.equal(judgeRule(by, contract(), obs(stats(100, 0, 400), stats(100, 0, 10)), 1).outcome, 'Pass');
+  assert.equal(judgeRule(by, contract(), obs(stats(100, 0, 400), stats(100, 0, 10)), 1).outcome, 'Inconclusive', 'too few to bound a p95');
+  assert.equal(judgeRule(by, contract(), obs(stats(400, 0, 400), stats(400, 0, 10)), 1).outcome, 'Pass');
   const times: Rule = { name: 'x2', metric: 'latency_p95', failIf: { op: 'above', reference: 'baseline', times: 2 } };
   assert.equal(judgeRule(times, contract(), obs(stats(100, 0, 25), stats(100, 0, 10)), 1).outcome, 'Fail');
-  assert.equal(judgeRule(times, contract(), obs(stats(100, 0, 15), stats(100, 0, 10)), 1).outcome, 'Pass');
+  assert.equal(judgeRule(times, contract(), obs(stats(400, 0, 15), stats(400, 0, 10)), 1).outcome, 'Pass');
   const abs: Rule = { name: 'cap', metric: 'latency_p99', failIf: { op: 'above', reference: 2000 } };
   assert.equal(judgeRule(abs, contract(), obs(stats(100, 0, 2500), { kind: 'noData' }), 1).outcome, 'Fail');
   const rate: Rule = { name: 'rps', metric: 'request_rate', failIf: { op: 'below', reference: 5 } };

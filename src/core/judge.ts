@@ -1,4 +1,5 @@
 import type { Accumulated, Counts } from './accumulate.ts';
+import type { LevelCounts } from './level.ts';
 import type { RulePoints } from './rules/mann-whitney-rule.ts';
 import { judgeBurnRate } from './rules/burn-rate.ts';
 import { judgeMetric } from './rules/metric.ts';
@@ -23,6 +24,8 @@ export interface Observation {
   signals?: Record<string, number[]>;
   /** Counts of both revisions since the canary started (the sequential judge); set by the core. */
   accumulated?: Accumulated;
+  /** Counts at the canary's current share of traffic, and what judging them needs; set by the core. */
+  level?: LevelCounts;
   /** What this evaluation added to them; set by the core. */
   increase?: { canary: Counts; baseline: Counts };
   /** Mann–Whitney rules' per-interval points, this evaluation's included; set by the core. */

@@ -1,5 +1,5 @@
 import type { DecisionBuilder } from './decision.ts';
-import { isActive } from './state.ts';
+import { canaryTakesTraffic, isActive } from './state.ts';
 import type { CohortMatch } from './strategy.ts';
 import type { Weights } from './types.ts';
 
@@ -29,11 +29,28 @@ export function clearRoutes(b: DecisionBuilder, reason: string): void {
   b.act({ kind: 'setRoutes' });
 }
 
-/** True when every rule's latest verdict is Pass: nothing unmeasured is promoted automatically. */
+/**
+ * True when every rule's latest verdict is Pass and was judged at the canary's current share of
+ * traffic: nothing unmeasured is promoted automatically, and evidence gathered at 10% does not
+ * carry a step from 50%.
+ */
 export function allRulesPass(b: DecisionBuilder): boolean {
   const r = b.state.release;
   if (r === null) return false;
-  return r.contract.rules.every((rule) => r.rules[rule.name]?.last?.outcome === 'Pass');
+  const since = r.level?.since ?? -Infinity;
+  return r.contract.rules.every((rule) => {
+    const last = r.rules[rule.name]?.last;
+    return last?.outcome === 'Pass' && last.at > since;
+  });
+}
+
+/**
+ * Whether moving on needs evidence first: a canary takes traffic that a contract judges.
+ * Blue-green's gates are its analysis steps (pre- and post-promotion), which the spec turns on.
+ */
+function judged(b: DecisionBuilder): boolean {
+  const r = b.state.release;
+  return r !== null && r.from !== null && r.plan.strategy !== 'blueGreen' && canaryTakesTraffic(b.state);
 }
 
 export function anyRuleFailing(b: DecisionBuilder): boolean {
@@ -78,13 +95,16 @@ const next = (b: DecisionBuilder, index: number) =>
   b.emit({ type: 'step.started', index: index + 1, step: b.state.release?.steps[index + 1] ?? null });
 
 /**
- * Walk the steps as far as time and verdicts allow: weights and routes are set at once, timed
- * pauses end when their time is up (and no rule is failing), an open pause waits for a promote,
- * a smoke step waits for its check and an analysis step for every rule to pass; after the last
- * step the release completes once every rule passes.
+ * Walk the steps as far as time and evidence allow. A step that gives the canary more traffic,
+ * the end of a timed pause (its duration is a minimum), an analysis step and the completion after
+ * the last step all wait until every rule is Pass at the canary's current share of traffic; while
+ * a rule is Inconclusive the step holds (and after maxInconclusive the release pauses for a
+ * person, see analysis.ts). An open pause waits for a promote, a smoke step for its check.
  */
-export function advance(b: DecisionBuilder): void {
+export function advance(b: DecisionBuilder, options: { promoted?: boolean } = {}): void {
   for (let guard = 0; guard < 1000; guard++) {
+    // A promote moves the step it starts on without waiting for evidence (recorded as such by the command).
+    const needsEvidence = !(options.promoted === true && guard === 0);
     const r = b.state.release;
     if (!isActive(r) || r.status !== 'Progressing' || r.completing) return;
     const i = r.stepIndex;
@@ -97,10 +117,13 @@ export function advance(b: DecisionBuilder): void {
     }
     const label = `step ${i + 1}`;
     switch (step.kind) {
-      case 'setWeight':
-        if ((b.state.weights[r.to.key] ?? 0) !== step.weight) shift(b, step.weight, `${label}: setWeight ${step.weight}`, 'step');
+      case 'setWeight': {
+        const current = b.state.weights[r.to.key] ?? 0;
+        if (needsEvidence && step.weight > current && judged(b) && !allRulesPass(b)) return;
+        if (current !== step.weight) shift(b, step.weight, `${label}: setWeight ${step.weight}`, 'step');
         next(b, i);
         continue;
+      }
       case 'setHeaderRoute':
         setCohortRoute(b, step.match, `${label}: setHeaderRoute`);
         next(b, i);
@@ -125,6 +148,7 @@ export function advance(b: DecisionBuilder): void {
           return;
         }
         if (b.now < r.stepStartedAt + step.durationMs || anyRuleFailing(b)) return;
+        if (judged(b) && !allRulesPass(b)) return;
         next(b, i);
         continue;
     }

@@ -46,7 +46,7 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'release.started':
       return { ...s, release: { ...RELEASE_DEFAULTS, ...event.release }, releases: Math.max(s.releases, event.release.number) };
     case 'routes.set':
-      return { ...s, routes: event.routes };
+      return newLevel({ ...s, routes: event.routes }, event.at);
     case 'contract.frozen':
       return withRelease(s, { contract: event.contract, contractFrozen: true });
     case 'smoke.started':
@@ -96,7 +96,9 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'traffic.shifted': {
       // A gradual revert consumes its steps as it shifts; it is done at 0.
       const revert = s.release?.revert;
-      if (!revert) return { ...s, weights: event.weights };
+      const canaryKey = s.release?.to.key;
+      const shifted = canaryKey !== undefined && (event.weights[canaryKey] ?? 0) !== (s.weights[canaryKey] ?? 0);
+      if (!revert) return shifted ? newLevel({ ...s, weights: event.weights }, event.at) : { ...s, weights: event.weights };
       const canary = event.weights[s.release!.to.key] ?? 0;
       const rest = revert.steps.filter((w) => w < canary);
       const next = canary === 0 ? null : { ...revert, steps: rest, nextAt: event.at + revert.intervalMs };
@@ -176,6 +178,15 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'service.deleted':
       return { ...s, stable: null, weights: {}, appliedWeights: {}, runtimes: {}, release: null, degraded: null, routes: [], waiting: null };
   }
+}
+
+/** The canary's share of traffic changed: evidence from here on is judged apart. */
+function newLevel(s: ServiceState, at: number): ServiceState {
+  const r = s.release;
+  if (!isActive(r) || r.from === null) return s;
+  const acc = r.accumulated;
+  const base = acc === undefined ? null : { canary: acc.canary.sum, baseline: acc.baseline.sum };
+  return withRelease(s, { level: { since: at, weight: s.weights[r.to.key] ?? 0, base } });
 }
 
 export function replay(initial: ServiceState, events: readonly ServiceEvent[]): ServiceState {

@@ -32,6 +32,8 @@ export interface SimulationOptions {
   commands?: { at: number; command: Command }[];
   /** The metrics provider fails for this share of calls. */
   metricsErrorRate?: number;
+  /** End the simulation when the release pauses for a person (analysis held too long): what happens next is theirs. */
+  stopWhenPaused?: boolean;
 }
 
 export interface SimulationResult {
@@ -153,6 +155,7 @@ export function simulate(o: SimulationOptions): SimulationResult {
     feed({ type: 'tick' }, now, 'sluice-controller');
     const s = state.release?.status;
     if (s === 'Succeeded' || s === 'RolledBack' || s === 'Aborted' || s === 'Failed') break;
+    if (o.stopWhenPaused === true && s === 'Paused' && state.release?.pause?.reason === 'inconclusive') break;
   }
   return { state, events, ...totals };
 }

@@ -1,4 +1,4 @@
-import type { Accumulated } from './accumulate.ts';
+import type { Accumulated, Counts } from './accumulate.ts';
 import type { RulePoints } from './rules/mann-whitney-rule.ts';
 import type { CohortRoute, ReleasePlan, ReleaseStep } from './strategy.ts';
 import type { Instance, Phase, RollbackContract, RollbackLog, Verdict, Weights } from './types.ts';
@@ -78,6 +78,8 @@ export interface ReleaseState {
   signals?: Record<string, number[]>;
   /** Both revisions' counts since the canary started, for the sequential judge. */
   accumulated?: Accumulated;
+  /** The canary's current share of traffic: since when, and the counts then (verdicts judge what came after). */
+  level?: TrafficLevel;
   /** Mann–Whitney rules' per-interval points of each revision. */
   points?: Record<string, RulePoints>;
   rollback: RollbackLog | null;
@@ -93,6 +95,18 @@ export interface ReleaseState {
   retire: { key: string; at: number } | null;
   /** Baseline rules were turned into fixed thresholds when the baseline stopped taking traffic. */
   contractFrozen: boolean;
+}
+
+/**
+ * A share of traffic the canary holds (a weight, or a cohort route). A step moves on only on
+ * evidence gathered at the current level: verdicts judge the counts since `since`.
+ */
+export interface TrafficLevel {
+  since: number;
+  /** The canary's weight at this level. */
+  weight: number;
+  /** Both revisions' accumulated counts when the level began (null: none yet, so everything counts). */
+  base: { canary: Counts; baseline: Counts } | null;
 }
 
 /** Defaults for fields added after a release was recorded, so old logs replay. */

@@ -4,7 +4,7 @@ import { blueGreenSteps } from './blue-green.ts';
 import { analysisDue, decide } from './decide.ts';
 import type { Action, Input } from './decision.ts';
 import type { ServiceEvent } from './events.ts';
-import { contract } from './fixtures.ts';
+import { contract, healthyEvidence, windowStats } from './fixtures.ts';
 import type { Observation } from './judge.ts';
 import { reduce } from './reduce.ts';
 import { emptyState, phaseOf, type ServiceState } from './state.ts';
@@ -45,8 +45,8 @@ function released(plan: ReleasePlan, c: Contract = contract()) {
   return d;
 }
 
-const stats = (requests: number, errors: number, ms = 50) => ({ kind: 'stats' as const, stats: { requests, errors, latency: { [Math.round(Math.log(ms) * 10)]: requests }, windowMs: 10_000 } });
-const healthy: Observation = { canary: stats(200, 0), baseline: stats(2000, 2), canaryCrashes: 0, baselineCrashes: 0 };
+const stats = windowStats;
+const healthy: Observation = healthyEvidence;
 const failing = (rate: number): Observation => ({ canary: stats(200, Math.round(200 * rate)), baseline: stats(2000, 2), canaryCrashes: 0, baselineCrashes: 0 });
 
 const bg = (o: Partial<BlueGreenPlan> = {}): BlueGreenPlan => ({
@@ -223,6 +223,8 @@ test('smoke: the step runs its check beside the loop, moves on when it passes an
   run.send({ type: 'tick' }, 1500);
   assert.equal(run.events.filter((e) => e.type === 'smoke.started').length, 1, 'not started again while it runs');
   run.send({ type: 'smokeResult', index: 1, ok: true, detail: 'true exited 0', durationMs: 12 }, 2000);
+  assert.equal(run.state.weights['2'], 10, 'a passed smoke check is not evidence from the contract');
+  run.send({ type: 'observation', observation: healthy }, 2500);
   assert.equal(run.state.weights['2'], 50);
 
   const bad = released(canaryPlan(steps));

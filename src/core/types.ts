@@ -31,7 +31,10 @@ export type Step =
 
 /** The metrics a rule can watch. Latency figures are in milliseconds, rates are 0..1. */
 export const METRICS = [
+  /** Share of requests answered with a counted status (default: 5xx and no answer); see `MetricRule.errors`. */
   'error_rate',
+  /** Share of requests not answered with a counted status (default counted: 4xx, 5xx and no answer). */
+  'success_rate',
   'latency_p50',
   'latency_p90',
   'latency_p95',
@@ -70,16 +73,30 @@ export interface MetricRule extends RuleCommon {
   metric: MetricName;
   failIf: Condition;
   /**
+   * error_rate and success_rate: which answers count as errors (absent: the metric's default,
+   * DEFAULT_ERRORS). `5xx`, `4xx` … a class; `429` … one status; `connect`: no answer at all.
+   */
+  errors?: StatusClass[];
+  /**
    * How the canary is judged: `sequential` (anytime-valid, on counts since the canary started),
    * `threshold` (on the window) or `mannWhitney` (Kayenta's test on one point per interval).
    */
   judge?: LiveJudge;
 }
 
+/** A status class a rate rule counts: `5xx`, `4xx` …, one status such as `429`, or `connect` (no answer). */
+export type StatusClass = string;
+export const STATUS_CLASS = /^(?:[1-5]xx|[1-5]\d\d|connect)$/;
+/** What error_rate and success_rate count when a rule does not say. */
+export const DEFAULT_ERRORS: Partial<Record<MetricName, readonly StatusClass[]>> = {
+  error_rate: ['5xx', 'connect'],
+  success_rate: ['4xx', '5xx', 'connect'],
+};
+
 export const LIVE_JUDGES = ['sequential', 'threshold', 'mannWhitney'] as const;
 export type LiveJudge = (typeof LIVE_JUDGES)[number];
 /** Metrics the sequential judge can test (rates on counts, latency quantiles on histograms). */
-export const SEQUENTIAL_METRICS: readonly MetricName[] = ['error_rate', 'latency_p50', 'latency_p90', 'latency_p95', 'latency_p99'];
+export const SEQUENTIAL_METRICS: readonly MetricName[] = ['error_rate', 'success_rate', 'latency_p50', 'latency_p90', 'latency_p95', 'latency_p99'];
 
 /** A provider query (PromQL, an HTTP JSON endpoint) run for the canary and, for baseline rules, the stable revision. */
 export interface QueryRule extends RuleCommon {
@@ -141,6 +158,8 @@ export interface RollbackContract {
   failureLimit: number | null;
   /** A rule Inconclusive for this long pauses the release. */
   maxInconclusiveMs: number;
+  /** Requests per second the service is expected to receive (for `sluice lint`'s evidence check); absent: unknown. */
+  expectedRps?: number;
   metricsErrors: MetricsErrorPolicy;
   /** A failed rule rolls back (default) or pauses the release at its weights. */
   onFail?: RollbackModes['onFail'];
@@ -170,6 +189,33 @@ export interface Verdict {
   /** The judge that decided (absent: threshold) and, for the sequential judge, its evidence. */
   judge?: LiveJudge;
   evidence?: { eValue: number; eThreshold: number; alpha: number };
+  /**
+   * The evidence in plain figures: the canary's confidence bound on the side that decides, and
+   * what the rule allows there. A Pass of an `above` rule shows "canary at most `value`, allowed
+   * at most `allowed`"; a Fail shows "at least". Absent where a rule has no bound (queries, signals).
+   */
+  bound?: EvidenceBound;
+  /** Inconclusive: how much more data a decision is expected to need at the current traffic. */
+  needs?: EvidenceNeeds;
+}
+
+export interface EvidenceBound {
+  /** `atMost`: the canary's value is at most `value`; `atLeast`: at least. */
+  side: 'atMost' | 'atLeast';
+  value: number;
+  /** What the rule allows on that side (at most for `above` rules, at least for `below`). */
+  allowed: number;
+  /** The confidence of the bound, e.g. 0.995. */
+  confidence: number;
+}
+
+export interface EvidenceNeeds {
+  /** More canary requests a Pass is expected to need if the canary keeps its current figures; null: it will not pass at them. */
+  canaryRequests: number | null;
+  /** The canary's request rate at the current weight (null: not known yet). */
+  canaryRps: number | null;
+  /** canaryRequests / canaryRps (null when either is unknown). */
+  seconds: number | null;
 }
 
 /** A log-bucketed latency histogram: bucket index → count (see histogram.ts). */
@@ -184,7 +230,7 @@ export type StatusCounts = Record<string, number>;
 /** What a metrics provider saw for one version over a window. */
 export interface WindowStats {
   requests: number;
-  /** 5xx responses and connection failures. */
+  /** 5xx responses and connection failures (what error_rate counts by default). */
   errors: number;
   latency: HistogramCounts;
   windowMs: number;

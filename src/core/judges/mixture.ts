@@ -31,14 +31,17 @@ export function rejects(successes: number, n: number, p0: number, alpha: number)
   return logMixtureEValue(successes, n, p0) >= Math.log(1 / alpha);
 }
 
-/** Largest p0 the sequence still holds plausible: an upper confidence bound on the rate, valid at every n. */
-export function upperBound(successes: number, n: number, alpha: number): number {
+/**
+ * Largest p0 the sequence still holds plausible: an upper confidence bound on the rate, valid at
+ * every n. `precision` is relative (1e-7 for verdicts; planning estimates take 1e-3).
+ */
+export function upperBound(successes: number, n: number, alpha: number, precision = 1e-7): number {
   if (n === 0) return 1;
   let lo = successes / n;
   let hi = 1;
   if (!rejects(successes, n, hi, alpha)) return 1;
-  // M_n(p0) grows with p0 above the estimate: bisect to a relative precision of 1e-7.
-  for (let i = 0; i < 80 && hi - lo > 1e-7 * hi; i++) {
+  // M_n(p0) grows with p0 above the estimate: bisect to the relative precision asked for.
+  for (let i = 0; i < 80 && hi - lo > precision * hi; i++) {
     const mid = (lo + hi) / 2;
     if (rejects(successes, n, mid, alpha)) hi = mid;
     else lo = mid;
@@ -47,9 +50,9 @@ export function upperBound(successes: number, n: number, alpha: number): number 
 }
 
 /** Smallest p0 the sequence still holds plausible: a lower confidence bound on the rate. */
-export function lowerBound(successes: number, n: number, alpha: number): number {
+export function lowerBound(successes: number, n: number, alpha: number, precision = 1e-7): number {
   if (n === 0) return 0;
-  return 1 - upperBound(n - successes, n, alpha);
+  return 1 - upperBound(n - successes, n, alpha, precision);
 }
 
 /**

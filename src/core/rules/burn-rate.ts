@@ -1,4 +1,6 @@
 import type { Observation } from '../judge.ts';
+import { upperBound } from '../judges/mixture.ts';
+import { DEFAULT_ALPHA } from '../judges/sequential-rate.ts';
 import type { BurnRateRule, Measurement, RollbackContract, Verdict } from '../types.ts';
 import { unusable } from './metric.ts';
 import { inconclusive, verdictBase } from './verdict.ts';
@@ -6,6 +8,8 @@ import { inconclusive, verdictBase } from './verdict.ts';
 interface WindowBurn {
   ms: number;
   rate: number;
+  /** Upper confidence bound of the burn rate (Pass needs it within the factor). */
+  upper: number;
   requests: number;
 }
 
@@ -24,9 +28,9 @@ export function judgeBurnRate(rule: BurnRateRule, contract: RollbackContract, ob
     if (bad !== null) return `${bad} (${Math.round(ms / 1000)}s window)`;
     const { requests, errors } = (m as { kind: 'stats'; stats: { requests: number; errors: number } }).stats;
     if (requests < minSamples) return `${requests} of ${minSamples} canary requests in the ${Math.round(ms / 1000)}s window`;
-    return { ms, rate: errors / requests / budget, requests };
+    return { ms, rate: errors / requests / budget, upper: upperBound(errors, requests, DEFAULT_ALPHA) / budget, requests };
   };
-  let worst: { pair: string; rate: number; factor: number; requests: number } | null = null;
+  let worst: { pair: string; rate: number; upper: number; factor: number; requests: number } | null = null;
   const waiting: string[] = [];
   for (const w of rule.windows) {
     const long = burn(w.longMs);
@@ -49,17 +53,22 @@ export function judgeBurnRate(rule: BurnRateRule, contract: RollbackContract, ob
         reason: `canary burns its ${(rule.objective * 100).toFixed(2)}% error budget at ${long.rate.toFixed(1)}× over ${Math.round(w.longMs / 1000)}s and ${short.rate.toFixed(1)}× over ${Math.round(w.shortMs / 1000)}s: above ${w.factor}× (${pair})`,
       };
     }
-    if (worst === null || rate / w.factor > worst.rate / worst.factor) worst = { pair, rate, factor: w.factor, requests: short.requests };
+    const upper = Math.min(long.upper, short.upper);
+    if (worst === null || upper / w.factor > worst.upper / worst.factor) worst = { pair, rate, upper, factor: w.factor, requests: short.requests };
   }
-  if (worst === null) return inconclusive(rule, at, waiting[0] ?? 'no burn-rate window measured');
+  if (worst === null || waiting.length > 0) return inconclusive(rule, at, waiting[0] ?? 'no burn-rate window measured');
+  const shown = worst.upper <= worst.factor;
   return {
     ...verdictBase(rule, at),
-    outcome: 'Pass',
+    outcome: shown ? 'Pass' : 'Inconclusive',
+    bound: { side: 'atMost', value: worst.upper, allowed: worst.factor, confidence: 1 - DEFAULT_ALPHA },
     canary: worst.rate,
     baseline: null,
     threshold: worst.factor,
     canarySamples: worst.requests,
     baselineSamples: 0,
-    reason: `canary burns its error budget at ${worst.rate.toFixed(1)}× (${worst.pair}), within ${worst.factor}×`,
+    reason: shown
+      ? `canary burns its error budget at ${worst.rate.toFixed(1)}× (${worst.pair}), at most ${worst.upper.toFixed(1)}× at ${(100 - DEFAULT_ALPHA * 100).toFixed(1)}% confidence: within ${worst.factor}×`
+      : `canary burns its error budget at ${worst.rate.toFixed(1)}× (${worst.pair}); not yet shown within ${worst.factor}×: at most ${worst.upper.toFixed(1)}× so far, more requests needed`,
   };
 }

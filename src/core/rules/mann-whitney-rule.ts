@@ -42,15 +42,23 @@ export function judgeMannWhitney(rule: MetricRule, points: RulePoints | undefine
   const r = classifyMetric(canary, baseline, { direction: above ? 'increase' : 'decrease', allowedIncrease: allowed, allowedDecrease: allowed });
   const failed = r.classification === (above ? 'High' : 'Low');
   const test = r.test;
+  // Pass needs evidence too: the interval of the shift lies within what the rule allows
+  // (Kayenta calls every interval that does not prove a regression Pass; here that is Inconclusive).
+  const baseMean = baseline.reduce((s, v) => s + v, 0) / baseline.length;
+  const allowedShift = allowed * Math.abs(baseMean);
+  const within = test === null ? r.classification === 'Pass' : above ? test.interval[1] <= allowedShift : test.interval[0] >= -allowedShift;
+  const outcome = failed ? 'Fail' : within ? 'Pass' : 'Inconclusive';
+  const shown = outcome === 'Inconclusive' ? `; not yet shown within the rule: the interval's ${above ? 'upper' : 'lower'} end must be within ${above ? '+' : '−'}${allowedShift.toPrecision(3)}` : '';
   return {
     ...verdictBase(rule, at),
-    outcome: failed ? 'Fail' : 'Pass',
+    outcome,
     canary: test?.estimate ?? null,
     baseline: null,
     threshold: null,
     canarySamples: canary.length,
     baselineSamples: baseline.length,
-    reason: `${rule.metric} (Mann–Whitney over ${canary.length}/${baseline.length} points): ${r.classification}, ${r.reason}`,
+    reason: `${rule.metric} (Mann–Whitney over ${canary.length}/${baseline.length} points): ${r.classification}, ${r.reason}${shown}`,
+    ...(test !== null && { bound: { side: above ? 'atMost' : 'atLeast', value: above ? test.interval[1] : test.interval[0], allowed: above ? allowedShift : -allowedShift, confidence: test.confLevel } }),
     judge: 'mannWhitney',
   };
 }
