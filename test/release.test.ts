@@ -20,7 +20,7 @@ test('a bad canary is rolled back automatically and all traffic returns to stabl
   assert.equal(rb.trigger, 'error_rate');
   assert.equal(rb.kind, 'contract');
   // The sequential judge (the default) decides on every request since the canary started.
-  assert.match(rb.reason, /error_rate canary \d+\.\d+% \(\d+\/\d+\), baseline 0\.00% \(0\/\d+\): the canary's rate is at least/);
+  assert.match(rb.reason, /error_rate canary \d+\.\d+% \(\d+\/\d+ failed\), baseline 0\.00% \(0\/\d+\): the canary is at least \d+\.\d+% at 99\.5% confidence; the rule allows at most \d+\.\d+% \(baseline \+ 2\.00%\)/);
   assert.ok(rb.revertMs !== null && rb.revertMs >= 0 && rb.revertMs < 2000, `revertMs ${rb.revertMs}`);
   assert.equal(rolledBack.weights['1.0.0'], 100);
   assert.equal(rolledBack.weights['2.0.0'] ?? 0, 0);

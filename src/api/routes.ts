@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { principalOf } from '../auth/auth-hook.ts';
 import type { Engine } from '../engine/engine.ts';
 import { driverSchemas } from '../drivers/registry.ts';
-import { jsonSchema } from '../spec/index.ts';
+import { evidenceWarningsOf, jsonSchema } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { registerDashboardRoutes } from './dashboard-routes.ts';
 import { endStreamsOnClose, streamEvents } from './event-stream.ts';
@@ -34,7 +34,7 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, store: Stor
   app.post('/api/lint', async (req) => {
     const b = lintBody.parse(req.body);
     const specs = engine.lint(b.spec, b.file);
-    return { ok: true, services: specs.map((s) => ({ name: s.metadata.name, version: s.spec.version })) };
+    return { ok: true, services: specs.map((s) => ({ name: s.metadata.name, version: s.spec.version })), warnings: specs.flatMap((s) => evidenceWarningsOf(s)) };
   });
 
   app.post('/api/apply', async (req) => {

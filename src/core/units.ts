@@ -15,6 +15,14 @@ export function parseDuration(text: string): number | null {
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
 
+/** Milliseconds → the largest whole unit a spec takes: 600000 → "10m", 90000 → "90s", 1500 → "1500ms". */
+export function formatDuration(ms: number): string {
+  for (const unit of ['h', 'm', 's'] as const) {
+    if (ms >= UNIT_MS[unit] && ms % UNIT_MS[unit] === 0) return `${ms / UNIT_MS[unit]}${unit}`;
+  }
+  return `${Math.round(ms)}ms`;
+}
+
 /** A duration written as "500ms", "30s", "5m" or "1h"; parsed to milliseconds. */
 export const duration = z
   .string()

@@ -3,7 +3,7 @@ import type { Command } from '../core/decision.ts';
 import { CONTROLLER } from '../core/events.ts';
 import { isActive } from '../core/state.ts';
 import { driverSchemas } from '../drivers/registry.ts';
-import { parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
+import { evidenceWarningsOf, parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
 import type { Store, StoredRevision, StoredService } from '../store/types.ts';
 import { notFound, SluiceError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
@@ -28,6 +28,8 @@ export interface ApplyResult {
   revision: string;
   version: string;
   message: string;
+  /** Whether each step can show a healthy canary in time at the contract's expectedRps (`sluice lint`'s check). */
+  warnings?: string[];
 }
 
 export type CommandName = Command['kind'] | 'undo';
@@ -87,7 +89,10 @@ export class Engine {
   async apply(text: string, o: ApplyOptions): Promise<ApplyResult[]> {
     const specs = this.lint(text, o.file);
     const results: ApplyResult[] = [];
-    for (const spec of specs) results.push(await this.#applyOne(spec, o));
+    for (const spec of specs) {
+      const warnings = evidenceWarningsOf(spec);
+      results.push({ ...(await this.#applyOne(spec, o)), ...(warnings.length > 0 && { warnings }) });
+    }
     return results;
   }
 

@@ -1,6 +1,6 @@
 /** `spec.rollbackContract`: the explicit thresholds a release is held to, normalised to core types. */
 import { z } from 'zod';
-import { LIVE_JUDGES, METRICS, SEQUENTIAL_METRICS, type BurnWindow, type Condition, type RollbackContract, type Rule, type RuleMetric } from '../core/types.ts';
+import { DEFAULT_ERRORS, LIVE_JUDGES, METRICS, SEQUENTIAL_METRICS, STATUS_CLASS, type BurnWindow, type Condition, type RollbackContract, type Rule, type RuleMetric } from '../core/types.ts';
 import { duration, parseDuration } from '../core/units.ts';
 import { rollbackModeFields } from './strategy-schema.ts';
 import { strictObject } from './strict-object.ts';
@@ -62,6 +62,18 @@ const ruleSchema = strictObject({
   burnRate: burnRate.optional().describe('Error-budget burn rate of the canary over window pairs'),
   signal: z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'a signal name: lowercase letters, digits, _ . -').optional().describe('An external signal posted to the API'),
   failIf: failIf.optional(),
+  errors: z
+    .array(
+      z.union([z.string(), z.number()]).transform((v, ctx) => {
+        const text = String(v).trim().toLowerCase();
+        if (STATUS_CLASS.test(text)) return text;
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a status class; write 5xx, 4xx … (a class), 404, 429 … (one status) or connect (no answer)` });
+        return z.NEVER;
+      }),
+    )
+    .min(1, 'errors must name at least one status class, e.g. [5xx, connect]')
+    .optional()
+    .describe('error_rate and success_rate: the answers that count as errors (default 5xx and connect for error_rate, also 4xx for success_rate)'),
   judge: z
     .enum(LIVE_JUDGES, { error: (iss) => `unknown judge ${JSON.stringify(iss.input)}; valid: ${LIVE_JUDGES.join(', ')}` })
     .optional()
@@ -110,6 +122,10 @@ const ruleSchema = strictObject({
     ctx.addIssue({ code: 'custom', path: ['judge'], message: 'judge is for metric rules (error_rate, latency_p95 …)' });
     return z.NEVER;
   }
+  if (raw.errors !== undefined && DEFAULT_ERRORS[raw.metric ?? 'request_rate'] === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['errors'], message: `errors is for error_rate and success_rate rules, not ${raw.query !== undefined ? 'query' : raw.metric}` });
+    return z.NEVER;
+  }
   if (raw.query !== undefined) return { ...common, metric: 'query' as const, query: raw.query, failIf: condition };
   const sequentialOk = SEQUENTIAL_METRICS.includes(raw.metric!);
   if (raw.judge === 'sequential' && !sequentialOk) {
@@ -127,7 +143,8 @@ const ruleSchema = strictObject({
       return z.NEVER;
     }
   }
-  return { ...common, metric: raw.metric!, failIf: condition, judge: raw.judge ?? (sequentialOk ? 'sequential' : 'threshold') };
+  const errors = raw.errors === undefined ? {} : { errors: [...new Set(raw.errors)] };
+  return { ...common, metric: raw.metric!, failIf: condition, ...errors, judge: raw.judge ?? (sequentialOk ? 'sequential' : 'threshold') };
 });
 type NamelessRule = z.output<typeof ruleSchema>;
 
@@ -186,12 +203,13 @@ function amount(metric: RuleMetric, value: number | string, key: string, ctx: z.
     return fail(`${JSON.stringify(value)} is not valid for ${metric}: write ${key === 'by' ? '' : 'baseline or '}${valid}`);
   }
   if (value < 0) return fail(`must be 0 or more, got ${value}`);
-  if (metric === 'error_rate' && value > 1) return fail(`error_rate is a fraction 0..1 (0.05 = 5%), got ${value}`);
+  if ((metric === 'error_rate' || metric === 'success_rate') && value > 1) return fail(`${metric} is a fraction 0..1 (0.05 = 5%), got ${value}`);
   return value;
 }
 
 function unitOf(metric: RuleMetric): string {
   if (metric === 'error_rate') return 'a fraction 0..1 (e.g. 0.05 for 5%)';
+  if (metric === 'success_rate') return 'a fraction 0..1 (e.g. 0.99 for 99%)';
   if (metric === 'request_rate') return 'a number of requests per second';
   return 'a number';
 }
@@ -230,7 +248,12 @@ export const rollbackContractSchema = strictObject(
     minSamples: count(1).default(50).describe('Requests needed in the window for a verdict'),
     consecutive: count(1).default(1).describe('Fail verdicts in a row that trigger a rollback'),
     failureLimit: count(0).nullable().default(null).describe('Fail verdicts in total that trigger a rollback'),
-    maxInconclusive: positiveDuration.prefault('5m').describe('Inconclusive this long pauses the release'),
+    maxInconclusive: positiveDuration.prefault('10m').describe('A step without evidence this long pauses the release'),
+    expectedRps: z
+      .number({ error: 'write the requests per second the service receives, e.g. 40' })
+      .positive()
+      .optional()
+      .describe('Requests per second the service receives: lint says whether each step can reach evidence in time'),
     metricsErrors: strictObject({
       limit: count(1).default(3).describe('Evaluations in a row with a metrics provider error …'),
       action: z.enum(['pause', 'rollback']).default('pause').describe('… that pause the release (default) or roll it back'),
@@ -257,6 +280,7 @@ export const rollbackContractSchema = strictObject(
       consecutive: raw.consecutive,
       failureLimit: raw.failureLimit,
       maxInconclusiveMs: raw.maxInconclusive,
+      ...(raw.expectedRps === undefined ? {} : { expectedRps: raw.expectedRps }),
       metricsErrors: raw.metricsErrors,
       onFail: raw.onFail,
       revert: raw.revert,

@@ -4,3 +4,4 @@ export { SpecError, formatIssue, type SpecIssue } from './spec-error.ts';
 export { serviceSchema, API_VERSION, type ServiceSpec, type DriverSchemas } from './service-schema.ts';
 export { jsonSchema } from './json-schema.ts';
 export { interpolate, templateOf, templateHash, UnknownPlaceholderError } from './interpolate.ts';
+export { evidenceWarningsOf } from './evidence-warnings.ts';

@@ -61,7 +61,7 @@ describe('jsonSchema', () => {
     const contract = at(schema, 'spec', 'rollbackContract');
     assert.equal(at(contract, 'interval').type, 'string');
     assert.equal(at(contract, 'interval').default, '1s');
-    assert.equal(at(contract, 'maxInconclusive').default, '5m');
+    assert.equal(at(contract, 'maxInconclusive').default, '10m');
     assert.equal(at(contract, 'minSamples').default, 50);
     assert.deepEqual(contract.required, ['rules']);
     assert.equal(at(schema, 'spec', 'strategy', 'canary', 'steps', '[]', 'pause', 'duration').type, 'string');

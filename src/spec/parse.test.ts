@@ -59,7 +59,7 @@ describe('parseSpecs', () => {
   it('reports each kind of mistake at the offending text', () => {
     const cases: [string, string, string, string][] = [
       ['timeout: 10s', 'timeout: 10 sec', '10 sec', 'spec.target.readiness.timeout: "10 sec" is not a duration; write e.g. 500ms, 30s, 5m or 1h'],
-      ['metric: latency_p99', 'metric: latency_p98', 'latency_p98', 'spec.rollbackContract.rules[4].metric: unknown metric "latency_p98"; valid metrics: error_rate, latency_p50, latency_p90, latency_p95, latency_p99, latency_mean, request_rate, instance_crashes'],
+      ['metric: latency_p99', 'metric: latency_p98', 'latency_p98', 'spec.rollbackContract.rules[4].metric: unknown metric "latency_p98"; valid metrics: error_rate, success_rate, latency_p50, latency_p90, latency_p95, latency_p99, latency_mean, request_rate, instance_crashes'],
       ['driver: builtin', 'driver: nginx', 'nginx', 'spec.router.driver: unknown router driver "nginx"; valid: builtin'],
       ['driver: process', 'driver: lambda', 'lambda', 'spec.target.driver: unknown target driver "lambda"; valid: process, static'],
       ['- setWeight: 50', '- setWeight: 5', '5\n', 'spec.strategy.canary.steps[4].setWeight: setWeight 5 is below 10 at steps[2]: weights must not decrease'],

@@ -47,7 +47,7 @@ describe('serviceSchema', () => {
       minSamples: 50,
       consecutive: 1,
       failureLimit: null,
-      maxInconclusiveMs: 300_000,
+      maxInconclusiveMs: 600_000,
       metricsErrors: { limit: 3, action: 'pause' },
       onFail: 'rollback',
       revert: { kind: 'instant' },
@@ -135,8 +135,26 @@ describe('serviceSchema', () => {
 
     it('lists the valid metrics for an unknown one', () => {
       assert.deepEqual(issueOf({ metric: 'errors', failIf: { above: 0.1 } }), [
-        'spec.rollbackContract.rules.0.metric: unknown metric "errors"; valid metrics: error_rate, latency_p50, latency_p90, latency_p95, latency_p99, latency_mean, request_rate, instance_crashes',
+        'spec.rollbackContract.rules.0.metric: unknown metric "errors"; valid metrics: error_rate, success_rate, latency_p50, latency_p90, latency_p95, latency_p99, latency_mean, request_rate, instance_crashes',
       ]);
+    });
+
+    it('reads the status classes a rate rule counts, and refuses them elsewhere', () => {
+      const { spec, issues } = check(withRules([
+        { metric: 'error_rate', errors: ['5xx', 404, 'connect', '5XX'], failIf: { above: 'baseline', by: 0.02 } },
+        { metric: 'success_rate', failIf: { below: 0.99 } },
+      ]));
+      assert.deepEqual(issues, []);
+      const [errors, success] = spec?.spec.rollbackContract.rules ?? [];
+      assert.deepEqual((errors as { errors?: string[] }).errors, ['5xx', '404', 'connect']);
+      assert.equal((success as { errors?: string[] }).errors, undefined);
+      assert.deepEqual(issueOf({ metric: 'error_rate', errors: ['6xx'], failIf: { above: 0.1 } }), [
+        'spec.rollbackContract.rules.0.errors.0: "6xx" is not a status class; write 5xx, 4xx … (a class), 404, 429 … (one status) or connect (no answer)',
+      ]);
+      assert.deepEqual(issueOf({ metric: 'latency_p95', errors: ['5xx'], failIf: { above: '1s' } }), [
+        'spec.rollbackContract.rules.0.errors: errors is for error_rate and success_rate rules, not latency_p95',
+      ]);
+      assert.match(issueOf({ metric: 'success_rate', failIf: { below: 99 } })[0]!, /success_rate is a fraction 0\.\.1/);
     });
 
     it('reads query, burnRate and signal rules, naming each after what it watches', () => {

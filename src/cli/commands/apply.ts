@@ -29,7 +29,8 @@ export const applyCommand: CommandDef = {
       const body = { spec: read(file), file: path, baseDir: file === '-' ? process.cwd() : dirname(path) };
       results.push(...(await client().post<{ results: ApplyResult[] }>('/api/apply', body)).results);
     }
-    out(json ? JSON.stringify(results, null, 2) : results.map((r) => `${r.service}: ${r.action} — ${r.message}`).join('\n'));
+    const lines = results.flatMap((r) => [`${r.service}: ${r.action} — ${r.message}`, ...(r.warnings ?? []).map((w) => `warning: ${w}`)]);
+    out(json ? JSON.stringify(results, null, 2) : lines.join('\n'));
     return 0;
   },
 };
@@ -37,10 +38,15 @@ export const applyCommand: CommandDef = {
 export const lintCommand: CommandDef = {
   name: 'lint',
   summary: 'check spec files without a server; every problem with file:line:col',
-  usage: 'sluice lint -f FILE [-f FILE …]',
-  options: { file: { type: 'string', short: 'f', multiple: true } },
+  usage: 'sluice lint -f FILE [-f FILE …] [--rps N]',
+  options: { file: { type: 'string', short: 'f', multiple: true }, rps: { type: 'string' } },
   async run({ values, out, json }) {
-    const { parseSpecs } = await import('../../spec/index.ts');
+    const { parseSpecs, evidenceWarningsOf } = await import('../../spec/index.ts');
+    const rps = values.rps === undefined ? undefined : Number(values.rps);
+    if (rps !== undefined && !(Number.isFinite(rps) && rps > 0)) {
+      throw new UsageError(`--rps: ${JSON.stringify(values.rps)} is not a rate; write the requests per second the service receives, e.g. --rps 40`);
+    }
+    const warnings: string[] = [];
     const { driverSchemas } = await import('../../drivers/registry.ts');
     const found: { file: string; services: string[] }[] = [];
     const { parsePolicy } = await import('../../core/windows/policy-schema.ts');
@@ -53,8 +59,10 @@ export const lintCommand: CommandDef = {
       }
       const specs = parseSpecs(text, file, driverSchemas());
       found.push({ file, services: specs.map((s) => `${s.metadata.name} ${s.spec.version}`) });
+      warnings.push(...specs.flatMap((s) => evidenceWarningsOf(s, rps).map((w) => `${file}: ${w}`)));
     }
-    out(json ? JSON.stringify({ ok: true, files: found }, null, 2) : found.map((f) => `${f.file}: ok (${f.services.join(', ')})`).join('\n'));
+    const lines = [...found.map((f) => `${f.file}: ok (${f.services.join(', ')})`), ...warnings.map((w) => `warning: ${w}`)];
+    out(json ? JSON.stringify({ ok: true, files: found, warnings }, null, 2) : lines.join('\n'));
     return 0;
   },
 };
