@@ -10,6 +10,9 @@
  *     regression (error_rate or latency_p95): sequential and threshold evaluated every 100 ms (every
  *     5th canary request), mannWhitney every 10 s.
  * Traffic: 50 canary requests/s, baseline 9× that (450/s). See bench/README.md for the figures.
+ * (c) promote only on evidence (`--matrix N`, default 1000 per cell; 0 skips it): whole simulated
+ *     releases at 5, 20, 40 and 200 requests/s, 5 s and 5 min steps, six regressions; false
+ *     promotions and time to promote a healthy canary (bench/promotion-matrix.ts).
  */
 import { parseArgs } from 'node:util';
 import { BUCKETS, bucketValue, quantile } from '../src/core/histogram.ts';
@@ -21,6 +24,8 @@ import { thresholdJudge } from '../src/core/judges/threshold.ts';
 import type { Condition, HistogramCounts, WindowStats } from '../src/core/types.ts';
 import { describeMachine } from './machine.ts';
 import { rng } from '../src/core/simulator.ts';
+import { promotionMatrix } from './promotion-matrix.ts';
+import { MATRIX_CONTRACT, STABLE } from '../src/core/evidence-matrix.ts';
 
 const CANARY_PER_TICK = 5; // 50 rps in 100 ms ticks
 const BASELINE_PER_TICK = 45;
@@ -201,8 +206,10 @@ function percentile(sorted: number[], q: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
-function main(): void {
-  const { values } = parseArgs({ options: { releases: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string', default: '1' }, quick: { type: 'boolean' } } });
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { releases: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string', default: '1' }, quick: { type: 'boolean' }, matrix: { type: 'string' } } });
+  const matrixReleases = Number(values.matrix ?? (values.quick ? 20 : 1000));
+  if (!Number.isInteger(matrixReleases) || matrixReleases < 0) throw new Error(`--matrix: ${values.matrix} is not a number of releases per cell (0 skips the matrix)`);
   const releases = Number(values.releases ?? (values.quick ? 50 : 1000));
   const runs = Number(values.runs ?? (values.quick ? 10 : 100));
   const seed = Number(values.seed);
@@ -238,6 +245,18 @@ function main(): void {
     }
   }
 
+  const matrix = matrixReleases === 0 ? [] : await promotionMatrix(matrixReleases, seed, (line) => process.stderr.write(`${line}\n`));
+  const bad = matrix.filter((c) => c.bad);
+  const promotion = matrixReleases === 0 ? null : {
+    setup: {
+      releasesPerCell: matrixReleases, contract: MATRIX_CONTRACT.rules.map((r) => ({ rule: r.name, failIf: (r as { failIf?: unknown }).failIf })),
+      maxInconclusiveSeconds: MATRIX_CONTRACT.maxInconclusiveMs / 1000, steps: 'setWeight 10, pause, setWeight 50, pause', stable: STABLE,
+      note: 'a held release paused for a person after maxInconclusive without evidence; it was neither promoted nor rolled back',
+    },
+    falsePromotions: { promoted: sum(bad.map((c) => c.promoted)), releases: sum(bad.map((c) => c.releases)), target: 0 },
+    cells: matrix,
+  };
+
   console.log(JSON.stringify({
     bench: 'judges',
     setup: {
@@ -251,9 +270,12 @@ function main(): void {
     },
     falseRollbacks,
     detection,
+    promotion,
     machine,
     seconds: Math.round((performance.now() - started) / 100) / 10,
   }, null, 2));
 }
 
-main();
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+await main();

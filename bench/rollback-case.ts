@@ -8,8 +8,10 @@ import { CANARY, SERVICE, withStableV1 } from './deployment.ts';
 import { HOLD_AT_10 } from './service-spec.ts';
 
 export interface BadCanary {
-  name: 'fail_all' | 'fail_10pct' | 'slow_800ms';
+  name: 'fail_all' | 'fail_10pct' | 'slow_800ms' | 'fail_10pct_40rps_midstep';
   env: Record<string, string>;
+  /** Requests per second for this case (default: the run's --rps). */
+  rps?: number;
   /** The slow case also counts a request answered after SLOW_MS as failed. */
   slow: boolean;
 }
@@ -18,6 +20,8 @@ export const BAD_CANARIES: BadCanary[] = [
   { name: 'fail_all', env: { FAIL_RATE: '1' }, slow: false },
   { name: 'fail_10pct', env: { FAIL_RATE: '0.1' }, slow: false },
   { name: 'slow_800ms', env: { FAIL_RATE: '0', EXTRA_LATENCY_MS: '800' }, slow: true },
+  // A quiet Tuesday morning: the README's traffic, and a canary that goes bad 10 s into its step.
+  { name: 'fail_10pct_40rps_midstep', env: { FAIL_RATE: '0.1', FAIL_AFTER_MS: '10000' }, slow: false, rps: 40 },
 ];
 
 /** A request slower than this failed its user (the healthy service answers in a few ms). */
@@ -53,6 +57,8 @@ export interface RollbackRun {
   failedTotal: number;
   requests: number;
   canaryRequests: number;
+  /** Users who met the bad version: requests the canary answered that started before trafficRevertedAt. */
+  canaryBeforeRevert: number | null;
   skipped: number;
 }
 
@@ -66,7 +72,7 @@ export function failed(s: Sample, slow: boolean): boolean {
 
 export async function runRollbackCase(bad: BadCanary, plan: LoadPlan): Promise<RollbackRun> {
   return withStableV1(HOLD_AT_10, async (d) => {
-    const load = startLoad({ url: d.routerUrl, rps: plan.rps, concurrency: 512, durationMs: 5 * 60_000 });
+    const load = startLoad({ url: d.routerUrl, rps: bad.rps ?? plan.rps, concurrency: 512, durationMs: 5 * 60_000 });
     let error: string | null = null;
     let status: ServiceStatus | null = null;
     try {
@@ -109,6 +115,7 @@ export async function runRollbackCase(bad: BadCanary, plan: LoadPlan): Promise<R
       failedTotal: failures.length,
       requests: samples.length,
       canaryRequests: canary.length,
+      canaryBeforeRevert: revertedAt === null ? null : canary.filter((s) => s.start <= revertedAt).length,
       skipped: report.skipped,
     };
   });

@@ -80,7 +80,7 @@ async function attempt<T>(what: string, run: () => Promise<T>, failed: (message:
 
 const noRollback = (error: string): RollbackRun => ({
   rolledBack: false, error, trigger: null, revertMs: null, clientRevertMs: null, detectMs: null,
-  controllerRevertMs: null, failedRequests: null, failedOnCanary: null, failedAfterRevert: null, failedTotal: 0, requests: 0, canaryRequests: 0, skipped: 0,
+  controllerRevertMs: null, failedRequests: null, failedOnCanary: null, failedAfterRevert: null, failedTotal: 0, requests: 0, canaryRequests: 0, canaryBeforeRevert: null, skipped: 0,
 });
 
 const noRelease = (error: string): HealthyRun => ({
@@ -96,7 +96,9 @@ async function main(plan: Plan): Promise<Record<string, unknown>> {
   for (let round = 1; round <= plan.runs; round++) {
     for (const bad of badCanaries) {
       progress(`rollback ${bad.name}: run ${round}/${plan.runs}`);
-      const run = await attempt(`rollback ${bad.name}`, () => runRollbackCase(bad, plan.load), noRollback);
+      // The low-traffic case fails 10 s into its step and needs tens of seconds of evidence.
+      const load = bad.rps === undefined ? plan.load : { ...plan.load, rollbackTimeoutMs: 180_000 };
+      const run = await attempt(`rollback ${bad.name}`, () => runRollbackCase(bad, load), noRollback);
       progress(`  revertMs ${run.revertMs}, failed ${run.failedRequests}${run.error ? `, error: ${run.error}` : ''}`);
       rollbackRuns.get(bad.name)!.push(run);
     }

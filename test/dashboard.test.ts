@@ -134,6 +134,8 @@ describe('dashboard in a real Chromium', { skip: withoutServer('chromium', 'chro
       await server.apply(serviceSpec({ version: '4.0.0', listenPort, steps: ['setWeight: 10', 'pause: {}', 'setWeight: 50', 'pause: {}'] }));
       await page.locator('.service-head [data-testid=phase]', { hasText: 'Paused' }).waitFor({ timeout: 60_000 });
       await page.getByTestId('weight-4.0.0').filter({ hasText: '10%' }).waitFor();
+      // Each rule says what its verdict rests on: a confidence bound against the allowance, or what it still needs.
+      await page.getByTestId('evidence-error_rate').filter({ hasText: /confidence; allowed|more canary requests|no canary requests/ }).waitFor({ timeout: 30_000 });
       assert.equal(await page.getByTestId('cmd-pause').isDisabled(), true, 'pause is not valid while paused');
       assert.equal(await page.getByTestId('cmd-resume').isDisabled(), true, 'a pause step waits for promote, not resume');
       assert.equal(await page.getByTestId('cmd-retry').isDisabled(), true, 'nothing to retry during a release');

@@ -89,6 +89,18 @@ test('FAIL_RATE=0.1 fails about a tenth of 500 requests', async (t) => {
   assert.ok(failures >= 40 && failures <= 60, `expected ~50 failures, got ${failures}`);
 });
 
+test('FAIL_AFTER_MS starts the failures mid-run, with the FAIL_STATUS given', async (t) => {
+  const svc = await startService(t, { FAIL_RATE: '1', FAIL_AFTER_MS: '600', FAIL_STATUS: '404', BASE_LATENCY_MS: '0' });
+  const statusNow = async () => {
+    const res = await fetch(`${svc.url}/`);
+    await res.arrayBuffer();
+    return res.status;
+  };
+  assert.equal(await statusNow(), 200, 'healthy before FAIL_AFTER_MS');
+  await new Promise((r) => setTimeout(r, 700));
+  assert.equal(await statusNow(), 404);
+});
+
 test('EXTRA_LATENCY_MS delays answers but not readiness', async (t) => {
   const svc = await startService(t, { EXTRA_LATENCY_MS: '300' });
   let started = performance.now();

@@ -1,7 +1,9 @@
 /**
  * The demo service Sluice releases. Its behaviour comes from the environment, so changing a
  * variable in the spec is a release: FAIL_RATE makes a version error-prone, EXTRA_LATENCY_MS
- * makes it slow, CRASH_AFTER_MS makes it die. Run: PORT=8081 SLUICE_VERSION=1.0.0 node server.ts
+ * makes it slow, CRASH_AFTER_MS makes it die; FAIL_AFTER_MS starts the failures that long after start
+ * (a version that goes bad mid-step) and FAIL_STATUS picks their status (default 500; 404 for a
+ * misconfiguration only a 4xx rule sees). Run: PORT=8081 SLUICE_VERSION=1.0.0 node server.ts
  * (PORT 0 or unset picks a free port; the chosen address is printed on stdout).
  */
 import http from 'node:http';
@@ -11,6 +13,9 @@ interface Settings {
   version: string;
   instance: string;
   failRate: number;
+  /** Failures start this long after the process started (0: from the first request). */
+  failAfterMs: number;
+  failStatus: number;
   latencyMs: number;
   crashAfterMs: number | null;
 }
@@ -30,6 +35,12 @@ function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
   return value;
 }
 
+function statusFrom(env: NodeJS.ProcessEnv): number {
+  const status = numberFrom(env, 'FAIL_STATUS', 500, 400, 599, 'an HTTP status from 400 to 599, e.g. 503 or 404');
+  if (!Number.isInteger(status)) throw new SettingsError(`examples/service/server.ts: FAIL_STATUS="${env.FAIL_STATUS}" is not a whole number`);
+  return status;
+}
+
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const port = numberFrom(env, 'PORT', 0, 0, 65535, 'a port number from 0 to 65535');
   if (!Number.isInteger(port)) throw new SettingsError(`examples/service/server.ts: PORT="${env.PORT}" is not a whole number`);
@@ -41,6 +52,8 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     version: env.SLUICE_VERSION || env.VERSION || 'dev',
     instance: env.SLUICE_INSTANCE || `pid-${process.pid}`,
     failRate: numberFrom(env, 'FAIL_RATE', 0, 0, 1, 'a fraction from 0 to 1, e.g. 0.1'),
+    failAfterMs: numberFrom(env, 'FAIL_AFTER_MS', 0, 0, 86_400_000, 'milliseconds from 0 to 86400000'),
+    failStatus: statusFrom(env),
     latencyMs: base + extra,
     crashAfterMs: crash < 0 ? null : crash,
   };
@@ -71,6 +84,7 @@ function send(res: http.ServerResponse, status: number, body: unknown, version: 
 
 function createService(settings: Settings): { server: http.Server; draining: () => void; inflight: () => number } {
   const shouldFail = failureSchedule(settings.failRate);
+  const failFrom = Date.now() + settings.failAfterMs;
   let draining = false;
   let inflight = 0;
 
@@ -86,11 +100,11 @@ function createService(settings: Settings): { server: http.Server; draining: () 
       return;
     }
     inflight += 1;
-    const fail = shouldFail();
+    const fail = Date.now() >= failFrom && shouldFail();
     const answer = () => {
       inflight -= 1;
       if (draining) res.setHeader('connection', 'close');
-      if (fail) send(res, 500, { error: 'injected failure', version: settings.version }, settings.version);
+      if (fail) send(res, settings.failStatus, { error: 'injected failure', version: settings.version }, settings.version);
       else send(res, 200, { version: settings.version, path, instance: settings.instance }, settings.version);
     };
     // A plain timer, no random jitter: two healthy versions then show the same latency profile.

@@ -1,4 +1,4 @@
-import { formatFigure } from '../core/judge.ts';
+import { describeBound, formatFigure } from '../core/judge.ts';
 import type { ReleaseView, ServiceStatus, VerdictView } from '../engine/status.ts';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
@@ -11,9 +11,14 @@ function since(iso: string, now = Date.now()): string {
 const figure = (metric: VerdictView['metric'], v: number | null): string => (v === null ? '-' : formatFigure(metric, v));
 
 function verdictLine(v: VerdictView): string {
+  const bound = v.outcome === 'Inconclusive' ? null : describeBound(v);
+  const measured = `canary ${figure(v.metric, v.canary)}  baseline ${figure(v.metric, v.baseline)}`;
+  // A Pass or Fail with evidence shows its bound against what the rule allows, never a bare threshold line.
   const figures = v.outcome === 'Inconclusive'
     ? v.reason
-    : `canary ${figure(v.metric, v.canary)}  baseline ${figure(v.metric, v.baseline)}  threshold ${figure(v.metric, v.threshold)}  (${v.canarySamples}/${v.baselineSamples} samples)`;
+    : bound !== null
+      ? `${measured}  ${bound}  (${v.canarySamples}/${v.baselineSamples} samples)`
+      : `${measured}  threshold ${figure(v.metric, v.threshold)}  (${v.canarySamples}/${v.baselineSamples} samples)`;
   return `  ${pad(v.rule, 18)} ${pad(v.outcome, 13)} ${figures}`;
 }
 

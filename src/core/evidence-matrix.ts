@@ -11,7 +11,9 @@ import type { RollbackContract, Step } from './types.ts';
 /** The contract every cell is judged by: +0.5 points of errors, p95 at most 1.5× the baseline's, the sequential judge. */
 export const MATRIX_CONTRACT: RollbackContract = contract({
   intervalMs: 1000,
-  maxInconclusiveMs: 600_000,
+  // An hour: long enough for a healthy canary at 5 req/s to show it is within +0.5 points, so the
+  // time-to-promote table has a figure at every traffic level (a real contract would use wider steps).
+  maxInconclusiveMs: 3_600_000,
   rules: [
     { name: 'error_rate', metric: 'error_rate', failIf: { op: 'above', reference: 'baseline', by: 0.005 }, judge: 'sequential' },
     { name: 'latency_p95', metric: 'latency_p95', failIf: { op: 'above', reference: 'baseline', times: 1.5 }, judge: 'sequential' },
@@ -65,13 +67,13 @@ export interface CellResult {
 }
 
 /** `releases` simulated releases of one cell, seeds `seed0 + 1 …`. */
-export function runCell(rps: number, stepMs: number, regression: Regression, releases: number, seed0 = 0): CellResult {
+export function runCell(rps: number, stepMs: number, regression: Regression, releases: number, seed0 = 0, tickMs = 100): CellResult {
   const out: CellResult = { rps, stepMs, regression: regression.name, bad: regression.bad, releases, promoted: 0, rolledBack: 0, held: 0, promoteSeconds: [] };
   const steps = matrixSteps(stepMs);
-  // Long enough for every step and a full maxInconclusive hold at each level.
-  const durationMs = 2 * stepMs + 3 * MATRIX_CONTRACT.maxInconclusiveMs;
+  // Long enough for every step and a full maxInconclusive hold at each of the two levels.
+  const durationMs = 2 * stepMs + 2 * MATRIX_CONTRACT.maxInconclusiveMs + 60_000;
   for (let i = 1; i <= releases; i++) {
-    const r = simulate({ seed: seed0 + i, steps, contract: MATRIX_CONTRACT, stable: STABLE, canary: regression.canary, rps, durationMs, stopWhenPaused: true });
+    const r = simulate({ seed: seed0 + i, steps, contract: MATRIX_CONTRACT, stable: STABLE, canary: regression.canary, rps, durationMs, tickMs, stopWhenPaused: true });
     const start = r.events.findIndex((e) => e.type === 'release.started' && e.release.to.key === '2');
     const completing = r.events.slice(start).find((e) => e.type === 'release.completing');
     if (completing !== undefined) {

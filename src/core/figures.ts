@@ -1,5 +1,5 @@
 import { mean, quantile } from './histogram.ts';
-import type { Condition, MetricName, RuleMetric, WindowStats } from './types.ts';
+import type { Condition, EvidenceBound, MetricName, RuleMetric, Verdict, WindowStats } from './types.ts';
 
 const QUANTILES: Partial<Record<MetricName, number>> = {
   latency_p50: 0.5,
@@ -52,4 +52,18 @@ export function describeCondition(metric: RuleMetric, c: Condition): string {
   const parts = [c.times !== undefined ? `${c.times}× baseline` : 'baseline'];
   if (c.by !== undefined) parts.push(`${c.op === 'above' ? '+' : '−'} ${formatFigure(metric, c.by)}`);
   return `${c.op} ${parts.join(' ')}`;
+}
+
+/**
+ * A verdict's evidence as people read it: "canary ≤ 1.30% at 99.5% confidence; allowed ≤ 2.00%"
+ * for a Pass, "canary ≥ 4.10% …; allowed ≤ 2.50%" for a Fail; null without a bound.
+ */
+export function describeBound(v: Pick<Verdict, 'metric' | 'outcome' | 'bound'>): string | null {
+  const b = v.bound;
+  if (b === undefined) return null;
+  const sign = (side: EvidenceBound['side']) => (side === 'atMost' ? '≤' : '≥');
+  // A Pass shows the bound on the rule's side; a Fail the bound beyond it, on the other side.
+  const allowedSide = v.outcome === 'Fail' ? (b.side === 'atMost' ? 'atLeast' : 'atMost') : b.side;
+  const confidence = `${Number((b.confidence * 100).toPrecision(4))}%`;
+  return `canary ${sign(b.side)} ${formatFigure(v.metric, b.value)} at ${confidence} confidence; allowed ${sign(allowedSide)} ${formatFigure(v.metric, b.allowed)}`;
 }

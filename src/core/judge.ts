@@ -7,7 +7,7 @@ import { judgeQuery } from './rules/query.ts';
 import { judgeSignal } from './rules/signal.ts';
 import type { Measurement, QueryResult, RollbackContract, Rule, Verdict } from './types.ts';
 
-export { describeCondition, formatFigure, metricValue, thresholdOf } from './figures.ts';
+export { describeBound, describeCondition, formatFigure, metricValue, thresholdOf } from './figures.ts';
 
 /** What the judge is given for one evaluation, gathered by the engine for the contract's rules. */
 export interface Observation {

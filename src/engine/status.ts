@@ -123,7 +123,8 @@ export function statusOf(state: ServiceState, pastRollback?: ReleaseState): Serv
       ? { index: active.stepIndex, total: active.steps.length, current: describeStep(active.steps[active.stepIndex]), startedAt: iso(active.stepStartedAt) }
       : null,
     release: r ? releaseView(r) : null,
-    verdicts: r ? Object.values(r.rules).flatMap((s) => (s.last ? [verdictView(s.last)] : [])) : [],
+    // The verdicts of the release in progress; an ended release's are in its history and rollback log.
+    verdicts: active ? Object.values(active.rules).flatMap((s) => (s.last ? [verdictView(s.last)] : [])) : [],
     lastRollback: withLog?.rollback ? rollbackView(withLog, withLog.rollback) : null,
     instances,
     degraded: state.degraded,

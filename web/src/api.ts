@@ -1,11 +1,11 @@
 import type { ServiceEvent } from '../../src/core/events.ts';
 import type { Condition, RollbackContract, Step, Verdict } from '../../src/core/types.ts';
-import type { ReleaseView, ServiceStatus } from '../../src/engine/status.ts';
+import type { ReleaseView, ServiceStatus, VerdictView } from '../../src/engine/status.ts';
 import type { RuleSeries } from '../../src/api/verdict-series.ts';
 
 export type { RuleSeries };
 
-export type { ReleaseView, ServiceEvent, ServiceStatus };
+export type { ReleaseView, ServiceEvent, ServiceStatus, VerdictView };
 export type Command = 'promote' | 'pause' | 'resume' | 'abort' | 'retry' | 'undo';
 
 export interface RevisionSummary { key: string; number: number; version: string; templateHash: string; file: string | null; createdAt: string; createdBy: string }

@@ -1,7 +1,8 @@
 import { useEffect, useRef, useSyncExternalStore } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { ContractRule, RuleSeries } from '../api.ts';
+import { describeBound } from '../../../src/core/figures.ts';
+import type { ContractRule, RuleSeries, VerdictView } from '../api.ts';
 import { chartValue, metricValue, unitOf } from '../format.ts';
 
 const dark = matchMedia('(prefers-color-scheme: dark)');
@@ -66,7 +67,12 @@ function options(s: RuleSeries, width: number, isDark: boolean): uPlot.Options {
 }
 
 /** One rule over the release: canary against baseline, the threshold it was compared with, and each verdict marked. */
-export function RuleChart({ series, version, rule }: { series: RuleSeries; version: number; rule: ContractRule | undefined }) {
+/** What the latest verdict rests on: its confidence bound against the allowance, or (Inconclusive) what it still needs. */
+function evidenceOf(v: VerdictView): string {
+  return (v.outcome === 'Inconclusive' ? null : describeBound(v)) ?? v.reason;
+}
+
+export function RuleChart({ series, version, rule, verdict }: { series: RuleSeries; version: number; rule: ContractRule | undefined; verdict?: VerdictView | undefined }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const isDark = useDark();
@@ -101,6 +107,7 @@ export function RuleChart({ series, version, rule }: { series: RuleSeries; versi
           </span>
         )}
         <span className="muted small"> · {series.total} verdicts{series.total > series.at.length ? `, ${series.at.length} drawn` : ''}</span>
+        {verdict && <span className="evidence small" data-testid={`evidence-${series.rule}`}>{evidenceOf(verdict)}</span>}
       </figcaption>
       <div ref={box} className="plot" role="img" aria-label={`${series.rule}: canary against baseline over the release`} />
     </figure>

@@ -99,7 +99,8 @@ export function ServicePage({ name, releaseNumber }: { name: string; releaseNumb
         {series && series.rules.length === 0 && <p className="muted">No verdicts yet: the contract is evaluated once the canary takes traffic.</p>}
         <div className="charts">
           {series?.rules.map((r) => (
-            <RuleChart key={`${series.release}:${r.rule}`} series={r} version={version} rule={t?.contract.rules.find((x) => x.name === r.rule)} />
+            <RuleChart key={`${series.release}:${r.rule}`} series={r} version={version} rule={t?.contract.rules.find((x) => x.name === r.rule)}
+              verdict={isLatest ? s.verdicts.find((v) => v.rule === r.rule) : undefined} />
           ))}
         </div>
       </section>
