@@ -112,6 +112,13 @@ describe('promote only on evidence', { concurrency: true }, () => {
     assert.ok(log.includes('"release.completing"'), 'the promotion is an event');
     assert.ok(!log.includes('"release.promoted"'), 'nobody promoted it by hand');
     assert.equal(healthy.weights['2.0.0'], 100);
+
+    // Lint says when a step cannot show a healthy canary in time at the traffic given.
+    const tight = serviceSpec({ name: 'steady', version: '3.0.0', listenPort: port, instances: 1, steps: ['setWeight: 1', 'pause: {}'], contract: `    expectedRps: 20
+${contract}` });
+    const lint = await server.api<{ warnings: string[] }>('POST', '/api/lint', { spec: tight, file: 'tight.yaml' });
+    assert.equal(lint.status, 200);
+    assert.match(lint.body.warnings.join('\n'), /steady: step 1 \(setWeight: 1\), rule error_rate: at 20 req\/s the canary gets 0\.2 req\/s .* Use setWeight: \d+ or more/);
   });
 
   test('a 404 regression (30% of answers) is caught by a rule that counts 4xx', { timeout: 120_000 }, async (t) => {

@@ -4,6 +4,7 @@
  * revisions by key; this keeps the key → version map to speak in versions.
  */
 import type { ServiceEvent } from '../../src/core/events.ts';
+import { describeBound } from '../../src/core/figures.ts';
 import type { Verdict, Weights } from '../../src/core/types.ts';
 import type { Narrator } from './narrator.ts';
 import { percent } from './narrator.ts';
@@ -22,7 +23,10 @@ export function verdictLine(v: Verdict | Omit<Verdict, 'at'>): string {
   if (v.outcome === 'Inconclusive' || v.canary === null) return `${v.outcome}: ${v.reason}`;
   const baseline = v.baseline === null ? '' : ` vs baseline ${figure(v.metric, v.baseline)}`;
   const samples = v.baseline === null ? `${v.canarySamples}` : `${v.canarySamples} canary / ${v.baselineSamples} baseline`;
-  return `${v.outcome}: canary ${figure(v.metric, v.canary)}${baseline}, limit ${figure(v.metric, v.threshold)} (${samples} requests)`;
+  // With evidence: the canary's confidence bound against what the rule allows, e.g. "canary ≤ 1.30% at 99.5% confidence; allowed ≤ 2.00%".
+  const bound = describeBound(v);
+  const against = bound === null ? `limit ${figure(v.metric, v.threshold)}` : bound;
+  return `${v.outcome}: canary ${figure(v.metric, v.canary)}${baseline}, ${against} (${samples} requests)`;
 }
 
 export class ReleaseNarration {

@@ -90,7 +90,9 @@ export class Engine {
     const specs = this.lint(text, o.file);
     const results: ApplyResult[] = [];
     for (const spec of specs) {
-      const warnings = evidenceWarningsOf(spec);
+      // At the traffic the service receives now, when it has some; else at the spec's expectedRps.
+      const observed = (await this.#controllers.get(spec.metadata.name)?.observedRps()) ?? undefined;
+      const warnings = evidenceWarningsOf(spec, observed);
       results.push({ ...(await this.#applyOne(spec, o)), ...(warnings.length > 0 && { warnings }) });
     }
     return results;

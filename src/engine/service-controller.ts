@@ -97,6 +97,27 @@ export class ServiceController {
     return c;
   }
 
+  /**
+   * Requests per second the service received over the last minute (all revisions taking traffic),
+   * for apply's evidence check; null when unknown. Bounded by `timeoutMs`: never holds up an apply.
+   */
+  async observedRps(timeoutMs = 1000): Promise<number | null> {
+    const keys = Object.entries(this.state.weights).filter(([, w]) => w > 0).map(([key]) => key);
+    if (keys.length === 0) return null;
+    const windowMs = 60_000;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+    try {
+      const measured = await Promise.race([this.#metrics.collect(keys, windowMs).catch(() => null), late]);
+      if (measured === null) return null;
+      let requests = 0;
+      for (const m of Object.values(measured)) if (m.kind === 'stats') requests += m.stats.requests;
+      return requests > 0 ? requests / (windowMs / 1000) : null;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** A spec with a new router or metrics config replaces those drivers. */
   reconfigure(record: StoredService): void {
     const spec = record.spec as ServiceSpec;
