@@ -40,19 +40,18 @@ export const lintCommand: CommandDef = {
   usage: 'sluice lint -f FILE [-f FILE …]',
   options: { file: { type: 'string', short: 'f', multiple: true } },
   async run({ values, out, json }) {
-    const { parseSpecs } = await import('../../spec/index.ts');
-    const { driverSchemas } = await import('../../drivers/registry.ts');
+    // The server's reader, limits and deadline included: what lints here is what the server takes.
+    const { readSpecText } = await import('../../engine/spec-text.ts');
     const found: { file: string; services: string[] }[] = [];
-    const { parsePolicy } = await import('../../core/windows/policy-schema.ts');
     for (const file of files(values)) {
-      const text = read(file);
-      if (/^kind:\s*ReleasePolicy\s*$/m.test(text)) {
-        const policy = parsePolicy(text, file);
+      const text = await readSpecText(read(file), file);
+      if (text.policy !== undefined) {
+        if (!text.policy.ok) throw Object.assign(new Error(text.policy.message), { name: 'SpecError' });
+        const { policy } = text.policy;
         found.push({ file, services: [`release policy ${policy.name}: ${policy.windows.length} window(s), ${policy.freezes.length} freeze(s)`] });
         continue;
       }
-      const specs = parseSpecs(text, file, driverSchemas());
-      found.push({ file, services: specs.map((s) => `${s.metadata.name} ${s.spec.version}`) });
+      found.push({ file, services: text.services.map((s) => `${s.metadata.name} ${s.spec.version}`) });
     }
     out(json ? JSON.stringify({ ok: true, files: found }, null, 2) : found.map((f) => `${f.file}: ok (${f.services.join(', ')})`).join('\n'));
     return 0;
