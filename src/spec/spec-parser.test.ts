@@ -93,8 +93,9 @@ describe('SpecParser', () => {
     const took = performance.now() - started;
     assert.ok(err instanceof SpecLimitError && err.limit === 'parseMs', String(err));
     assert.match(err.message, /parsing took longer than 300 ms and was stopped/);
-    assert.ok(took < 1_500, `stopped after ${Math.round(took)} ms`);
-    assert.ok(stall < 250, `the event loop was held ${Math.round(stall)} ms`);
+    // Generous for a loaded machine; parsed on this thread, the text would hold it for 20 s and more.
+    assert.ok(took < 3_000, `stopped after ${Math.round(took)} ms`);
+    assert.ok(stall < 1_000, `the event loop was held ${Math.round(stall)} ms`);
     // A fresh worker reads the next text.
     assert.equal((await slow.parse(exampleYaml, FILE)).services.length, 1);
   });

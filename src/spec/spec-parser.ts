@@ -5,7 +5,7 @@
  * texts wait, so a flood of requests gets "busy" answers rather than the machine's CPU.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { ParseJob } from './parse-worker.ts';
 import { SpecError } from './spec-error.ts';
 import { SPEC_LIMITS, SpecLimitError, type SpecLimits } from './spec-limits.ts';
@@ -40,7 +40,7 @@ export class SpecParser {
   readonly #schemasModule: string;
   readonly #workers: number;
   readonly #queue: number;
-  readonly #idle: Worker[] = [];
+  readonly #idle: ParseWorker[] = [];
   readonly #waiting: (() => void)[] = [];
   #running = 0;
 
@@ -79,7 +79,7 @@ export class SpecParser {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#idle.splice(0).map((w) => w.terminate()));
+    await Promise.all(this.#idle.splice(0).map(({ worker, answers }) => (answers.close(), worker.terminate())));
   }
 
   async #slot(): Promise<void> {
@@ -92,54 +92,72 @@ export class SpecParser {
     this.#running++;
   }
 
-  #spawn(): Promise<Worker> {
-    const w = new Worker(new URL('./parse-worker.ts', import.meta.url), {
-      workerData: { schemasModule: this.#schemasModule },
+  #spawn(): Promise<ParseWorker> {
+    // Answers come on a port of their own, so a deadline that fires late (the loop was busy) can
+    // still find an answer that arrived in time (receiveMessageOnPort) instead of refusing it.
+    const { port1: answers, port2 } = new MessageChannel();
+    const worker = new Worker(new URL('./parse-worker.ts', import.meta.url), {
+      workerData: { schemasModule: this.#schemasModule, answers: port2 },
+      transferList: [port2],
       // A text that would need more is refused with the worker, not grown into the server's memory.
       resourceLimits: { maxOldGenerationSizeMb: 256, stackSizeMb: 4 },
     });
-    w.unref();
+    worker.unref();
     return new Promise((resolve, reject) => {
-      w.once('message', () => {
-        w.off('error', reject);
-        resolve(w);
+      worker.once('message', () => {
+        worker.off('error', reject);
+        resolve({ worker, answers });
       });
-      w.once('error', reject);
+      worker.once('error', reject);
     });
   }
 
   async #read(job: ParseJob): Promise<SpecTextAnswer> {
     const w = this.#idle.pop() ?? (await this.#spawn());
-    w.ref();
-    return new Promise<SpecTextAnswer>((resolve, reject) => {
+    const { worker, answers } = w;
+    worker.ref();
+    return new Promise<SpecTextAnswer>((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        w.off('message', onMessage);
-        w.off('error', onError);
-        w.off('exit', onExit);
+        answers.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      const stop = () => {
+        answers.close();
+        void worker.terminate();
       };
       const timer = setTimeout(() => {
+        const arrived = receiveMessageOnPort(answers);
+        if (arrived !== undefined) return onMessage(arrived.message as SpecTextAnswer);
         done();
-        void w.terminate();
-        reject(new SpecLimitError(job.file, 'parseMs', this.deadlineMs, this.deadlineMs));
+        stop();
+        resolve({ ok: false, kind: 'limit', file: job.file, limit: 'parseMs', given: this.deadlineMs, max: this.deadlineMs, message: new SpecLimitError(job.file, 'parseMs', this.deadlineMs, this.deadlineMs).message });
       }, this.deadlineMs);
       const onMessage = (answer: SpecTextAnswer) => {
         done();
-        w.unref();
+        answers.unref();
+        worker.unref();
         this.#idle.push(w);
         resolve(answer);
       };
       const onError = (err: Error) => {
         done();
-        void w.terminate();
+        stop();
         // Out of memory, typically: the text asked for more than a spec ever needs.
         resolve({ ok: false, kind: 'invalid', issues: [{ file: job.file, line: 1, column: 1, path: '', message: `cannot read this text: ${err.message}` }] });
       };
       const onExit = (code: number) => onError(new Error(`the parse worker exited with code ${code}`));
-      w.on('message', onMessage);
-      w.on('error', onError);
-      w.on('exit', onExit);
-      w.postMessage(job);
+      answers.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+      worker.postMessage(job);
     });
   }
+}
+
+interface ParseWorker {
+  worker: Worker;
+  /** Where the worker posts its answers. */
+  answers: MessagePort;
 }
