@@ -16,6 +16,7 @@ import { SluiceError } from '../engine/errors.ts';
 import type { Store } from '../store/types.ts';
 import { readPolicy } from './calendar-routes.ts';
 import { applyBody, serviceParams } from './requests.ts';
+import { specTextOf } from './spec-body.ts';
 
 const environmentName = z.string().regex(/^[a-z][a-z0-9]{0,19}$/, 'an environment name is lowercase letters and digits, e.g. production');
 
@@ -76,9 +77,11 @@ export function registerGovernanceRoutes(app: FastifyInstance, engine: Engine, s
   app.addHook('preHandler', async (req, reply) => {
     if (req.method !== 'POST' || req.routeOptions.url !== '/api/apply') return;
     const b = applyBody.safeParse(req.body);
-    if (!b.success || !Environments.hasEnvironments(b.data.spec)) return;
+    if (!b.success) return;
+    const text = await specTextOf(req, b.data);
+    if (!Environments.hasEnvironments(text)) return;
     const baseDir = b.data.baseDir ?? (b.data.file.startsWith('/') ? dirname(b.data.file) : process.cwd());
-    const results = await (await opened).apply(b.data.spec, { file: b.data.file, baseDir, actor: principal(req).name });
+    const results = await (await opened).apply(text, { file: b.data.file, baseDir, actor: principal(req).name });
     return reply.send({ results });
   });
 

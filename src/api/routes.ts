@@ -3,11 +3,14 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { principalOf } from '../auth/auth-hook.ts';
 import type { Engine } from '../engine/engine.ts';
 import { driverSchemas } from '../drivers/registry.ts';
+import { SluiceError } from '../engine/errors.ts';
+import { parseSpecText } from '../engine/spec-text.ts';
 import { evidenceWarningsOf, jsonSchema } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { registerDashboardRoutes } from './dashboard-routes.ts';
 import { endStreamsOnClose, streamEvents } from './event-stream.ts';
 import { openApi } from './openapi.ts';
+import { specTextOf } from './spec-body.ts';
 import { applyBody, commandBody, commandParams, eventsQuery, lintBody, serviceParams, signalBody } from './requests.ts';
 
 /** Who did it: the name of the request's token (docs/access.md); X-Sluice-Actor is not trusted. */
@@ -33,14 +36,21 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, store: Stor
 
   app.post('/api/lint', async (req) => {
     const b = lintBody.parse(req.body);
-    const specs = engine.lint(b.spec, b.file);
-    return { ok: true, services: specs.map((s) => ({ name: s.metadata.name, version: s.spec.version })), warnings: specs.flatMap((s) => evidenceWarningsOf(s)) };
+    const text = await parseSpecText(b.spec, b.file);
+    if (text.policy?.ok === false) throw new SluiceError('SPEC_INVALID', text.policy.message);
+    if (text.policy?.ok) return { ok: true, services: [], policy: { name: text.policy.policy.name, windows: text.policy.policy.windows.length, freezes: text.policy.policy.freezes.length } };
+    return {
+      ok: true,
+      services: text.services.map((s) => ({ name: s.metadata.name, version: s.spec.version })),
+      warnings: text.services.flatMap((s) => evidenceWarningsOf(s)),
+    };
   });
 
   app.post('/api/apply', async (req) => {
     const b = applyBody.parse(req.body);
     const baseDir = b.baseDir ?? (b.file.startsWith('/') ? dirname(b.file) : process.cwd());
-    return { results: await engine.apply(b.spec, { file: b.file, baseDir, actor: actorOf(req) }) };
+    const text = await specTextOf(req, b);
+    return { results: await engine.applySpecs(text.services, { file: b.file, baseDir, actor: actorOf(req) }) };
   });
 
   app.get('/api/services', async () => ({ services: engine.list() }));

@@ -14,6 +14,7 @@ import { registerCalendarRoutes } from './calendar-routes.ts';
 import { registerGovernanceRoutes } from './governance-routes.ts';
 import { registerPolicyRoutes } from './policy-routes.ts';
 import { serverLog } from '../engine/server-log.ts';
+import { closeSpecParser, warmSpecParser } from '../engine/spec-text.ts';
 import { DataDirLock } from './data-dir-lock.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { collectRoutes, registerRoutes } from './routes.ts';
@@ -49,6 +50,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
     ...(o.drainTimeoutMs !== undefined && { drainTimeoutMs: o.drainTimeoutMs }),
   });
+  // A parse worker loads while the server starts, so the first apply does not wait for one.
+  warmSpecParser().catch((err: unknown) => log.warn({ err }, 'the spec parse worker did not start; the first apply starts one'));
   const recordServer = serverLog(store, engine.bus);
   const adminToken = ensureAdminToken(tokens, dataDir, Date.now());
   if (adminToken !== null) {
@@ -76,6 +79,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     store,
     async close() {
       await app.close();
+      await closeSpecParser();
       await engine.close();
       await store.close();
       tokens.close();

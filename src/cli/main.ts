@@ -93,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`sluice ${name}: ${err.message}\nusage: ${cmd.usage}`);
       return EXIT.usage;
     }
-    if (err instanceof Error && err.name === 'SpecError') {
+    if (err instanceof Error && (err.name === 'SpecError' || err.name === 'SpecLimitError')) {
       console.error(err.message);
       return EXIT.failed;
     }

@@ -108,6 +108,8 @@ export interface MetricsProvider {
    * when the evidence arrives instead of at the next interval. Rejects when `signal` aborts.
    */
   watch?(key: string, signal: AbortSignal): Promise<void>;
+  /** The longest one query may take, as configured (`timeout`): the engine waits that long for it. */
+  readonly timeoutMs?: number;
   close(): Promise<void>;
 }
 

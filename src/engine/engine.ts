@@ -87,7 +87,11 @@ export class Engine {
   }
 
   async apply(text: string, o: ApplyOptions): Promise<ApplyResult[]> {
-    const specs = this.lint(text, o.file);
+    return this.applySpecs(this.lint(text, o.file), o);
+  }
+
+  /** Apply Service specs already read and validated (the API reads a text once: parseSpecText). */
+  async applySpecs(specs: readonly ServiceSpec[], o: ApplyOptions): Promise<ApplyResult[]> {
     const results: ApplyResult[] = [];
     for (const spec of specs) {
       // At the traffic the service receives now, when it has some; else at the spec's expectedRps.

@@ -4,13 +4,13 @@
  * version into the next one once its plan's gates pass (core/plan/), `approve` and `override`
  * feed those gates. Governance events go to the log under the service's own name.
  */
-import { parseAllDocuments, stringify } from 'yaml';
 import { GOVERNANCE_EVENT_TYPES, type GovernanceEvent } from '../core/plan/events.ts';
 import { approvalRefusal, overrideRefusal } from '../core/plan/approvals.ts';
 import { blockingSummary, evaluateGates, planOutcome } from '../core/plan/gates.ts';
 import { emptyGovernance, foldGovernance, type GovernanceState, openPlan, type PlanState } from '../core/plan/governance-state.ts';
 import type { GateName, GateResult, PlanFacts, PlanRecord } from '../core/plan/types.ts';
 import { emptyState } from '../core/state.ts';
+import type { SpecText } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { environmentService } from './effective-spec.ts';
 import { applyEnvironments } from './environments-apply.ts';
@@ -82,24 +82,19 @@ export class Environments {
     }
   }
 
-  /** Whether this YAML text holds a Service with spec.environments (then `apply` here handles it). */
-  static hasEnvironments(text: string): boolean {
-    try {
-      return parseAllDocuments(text).some((doc) => (doc.toJS() as { spec?: { environments?: unknown } } | null)?.spec?.environments !== undefined);
-    } catch {
-      return false;
-    }
+  /** Whether a text read by parseSpecText holds a Service with spec.environments (then `apply` here handles it). */
+  static hasEnvironments(text: SpecText): boolean {
+    return text.services.some((s) => s.spec.environments !== undefined);
   }
 
   /** Apply specs; one with environments releases to its first environment and updates the others' config. */
-  async apply(text: string, o: ApplyOptions): Promise<ApplyResult[]> {
-    const specs = this.#d.engine.lint(text, o.file);
-    // parseSpecs skips empty documents: so does this, to keep the two lists aligned.
-    const raws = parseAllDocuments(text).map((d) => d.toJS() as Record<string, unknown> | null).filter((d) => d != null);
+  async apply(text: SpecText, o: ApplyOptions): Promise<ApplyResult[]> {
+    const specs = text.services;
+    const raws = text.documents as Record<string, unknown>[];
     const results: ApplyResult[] = [];
     for (const [i, spec] of specs.entries()) {
       if (spec.spec.environments === undefined) {
-        results.push(...(await this.#d.engine.apply(stringify(raws[i]), o)));
+        results.push(...(await this.#d.engine.applySpecs([spec], o)));
         continue;
       }
       results.push(...(await this.#exclusive(() => applyEnvironments({

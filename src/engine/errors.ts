@@ -8,8 +8,12 @@ export const ERROR_CODES = {
   UNAUTHORIZED: { status: 401, retryable: false },
   FORBIDDEN: { status: 403, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },
+  /** A spec text past a limit (size, keys, nesting, aliases) or past the time allowed to read it. */
+  SPEC_TOO_LARGE: { status: 413, retryable: false },
   CONFLICT: { status: 409, retryable: true },
   INTERNAL: { status: 500, retryable: true },
+  /** Too much work queued (spec texts waiting to be read); try again in a moment. */
+  BUSY: { status: 503, retryable: true },
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

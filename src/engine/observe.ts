@@ -18,7 +18,8 @@ export async function collectObservation(state: ServiceState, metrics: MetricsPr
   const { windowMs, intervalMs, rules } = r.contract;
   const canary = r.to;
   const baseline = r.from;
-  const deadline = Math.max(1_000, intervalMs);
+  // The provider's own timeout is honoured (it ends its queries then); this deadline is the backstop.
+  const deadline = Math.max(1_000, intervalMs, metrics.timeoutMs === undefined ? 0 : metrics.timeoutMs + 250);
   const guarded = <T>(work: () => Promise<T>, what: string, onError: (message: string) => T): Promise<T> =>
     withTimeout(Promise.resolve().then(work), deadline, what).catch((err: unknown) => onError(messageOf(err)));
 

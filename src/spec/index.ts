@@ -5,3 +5,6 @@ export { serviceSchema, API_VERSION, type ServiceSpec, type DriverSchemas } from
 export { jsonSchema } from './json-schema.ts';
 export { interpolate, templateOf, templateHash, UnknownPlaceholderError } from './interpolate.ts';
 export { evidenceWarningsOf } from './evidence-warnings.ts';
+export { SpecParser, SpecParserBusyError, PARSE_DEADLINE_MS, type SpecParserOptions } from './spec-parser.ts';
+export { SPEC_LIMITS, SpecLimitError, checkSpecLimits, type SpecLimits } from './spec-limits.ts';
+export type { SpecText } from './spec-text.ts';

@@ -6,15 +6,29 @@ import { formatPath, SpecError, type SpecIssue } from './spec-error.ts';
 import { positionOf } from './yaml-position.ts';
 
 export function parseSpecs(text: string, file: string, drivers: DriverSchemas): ServiceSpec[] {
-  const lineCounter = new LineCounter();
-  const schema = serviceSchema(drivers);
-  const issues: SpecIssue[] = [];
-  const parsed: { spec: ServiceSpec; doc: Document.Parsed }[] = [];
-  let documents = 0;
+  return validateServices(composeDocuments(text, file), drivers).services;
+}
 
+/** A text's YAML documents, composed once: what the Service and ReleasePolicy readers start from. */
+export interface ComposedText {
+  file: string;
+  lineCounter: LineCounter;
+  /** Non-empty documents that are valid YAML, with their plain values. */
+  documents: { doc: Document.Parsed; value: unknown }[];
+  /** YAML errors; a document with errors is counted as a document but has no value. */
+  issues: SpecIssue[];
+  /** Documents with errors or a value (empty ones are skipped). */
+  count: number;
+}
+
+export function composeDocuments(text: string, file: string): ComposedText {
+  const lineCounter = new LineCounter();
+  const issues: SpecIssue[] = [];
+  const documents: ComposedText['documents'] = [];
+  let count = 0;
   for (const doc of parseAllDocuments(text, { lineCounter, prettyErrors: false })) {
     if (doc.errors.length > 0) {
-      documents++;
+      count++;
       for (const error of doc.errors) {
         const { line, col } = lineCounter.linePos(error.pos[0]);
         issues.push({ file, line, column: col, path: '', message: `YAML: ${error.message}` });
@@ -31,20 +45,35 @@ export function parseSpecs(text: string, file: string, drivers: DriverSchemas): 
       continue;
     }
     if (value === null || value === undefined) continue;
-    documents++;
+    count++;
+    documents.push({ doc, value });
+  }
+  return { file, lineCounter, documents, issues, count };
+}
+
+/**
+ * Every document validated as a Service; throws a SpecError listing every problem. `documents`
+ * are the plain values the services were read from, in the same order.
+ */
+export function validateServices(c: ComposedText, drivers: DriverSchemas): { services: ServiceSpec[]; documents: unknown[] } {
+  const { file, lineCounter } = c;
+  const schema = serviceSchema(drivers);
+  const issues: SpecIssue[] = [...c.issues];
+  const parsed: { spec: ServiceSpec; doc: Document.Parsed }[] = [];
+  for (const { doc, value } of c.documents) {
     const result = schema.safeParse(value, { error: specErrorMap });
     if (result.success) parsed.push({ spec: result.data, doc });
     else issues.push(...result.error.issues.map((issue) => toSpecIssue(issue, doc, lineCounter, file)));
   }
 
-  if (documents === 0) {
+  if (c.count === 0) {
     issues.push({ file, line: 1, column: 1, path: '', message: `no Service document found; expected apiVersion: sluice.dev/v1alpha1, kind: Service` });
   }
   issues.push(...duplicateNames(parsed, lineCounter, file));
   if (issues.length > 0) {
     throw new SpecError(issues.sort((a, b) => a.line - b.line || a.column - b.column));
   }
-  return parsed.map(({ spec }) => spec);
+  return { services: parsed.map(({ spec }) => spec), documents: c.documents.map((d) => d.value) };
 }
 
 function toSpecIssue(issue: z.core.$ZodIssue, doc: Document.Parsed, lineCounter: LineCounter, file: string): SpecIssue {

@@ -41,25 +41,25 @@ export const lintCommand: CommandDef = {
   usage: 'sluice lint -f FILE [-f FILE …] [--rps N]',
   options: { file: { type: 'string', short: 'f', multiple: true }, rps: { type: 'string' } },
   async run({ values, out, json }) {
-    const { parseSpecs, evidenceWarningsOf } = await import('../../spec/index.ts');
+    const { evidenceWarningsOf } = await import('../../spec/index.ts');
     const rps = values.rps === undefined ? undefined : Number(values.rps);
     if (rps !== undefined && !(Number.isFinite(rps) && rps > 0)) {
       throw new UsageError(`--rps: ${JSON.stringify(values.rps)} is not a rate; write the requests per second the service receives, e.g. --rps 40`);
     }
     const warnings: string[] = [];
-    const { driverSchemas } = await import('../../drivers/registry.ts');
+    // The server's reader, limits and deadline included: what lints here is what the server takes.
+    const { readSpecText } = await import('../../engine/spec-text.ts');
     const found: { file: string; services: string[] }[] = [];
-    const { parsePolicy } = await import('../../core/windows/policy-schema.ts');
     for (const file of files(values)) {
-      const text = read(file);
-      if (/^kind:\s*ReleasePolicy\s*$/m.test(text)) {
-        const policy = parsePolicy(text, file);
+      const text = await readSpecText(read(file), file);
+      if (text.policy !== undefined) {
+        if (!text.policy.ok) throw Object.assign(new Error(text.policy.message), { name: 'SpecError' });
+        const { policy } = text.policy;
         found.push({ file, services: [`release policy ${policy.name}: ${policy.windows.length} window(s), ${policy.freezes.length} freeze(s)`] });
         continue;
       }
-      const specs = parseSpecs(text, file, driverSchemas());
-      found.push({ file, services: specs.map((s) => `${s.metadata.name} ${s.spec.version}`) });
-      warnings.push(...specs.flatMap((s) => evidenceWarningsOf(s, rps).map((w) => `${file}: ${w}`)));
+      found.push({ file, services: text.services.map((s) => `${s.metadata.name} ${s.spec.version}`) });
+      warnings.push(...text.services.flatMap((s) => evidenceWarningsOf(s, rps).map((w) => `${file}: ${w}`)));
     }
     const lines = [...found.map((f) => `${f.file}: ok (${f.services.join(', ')})`), ...warnings.map((w) => `warning: ${w}`)];
     out(json ? JSON.stringify({ ok: true, files: found, warnings }, null, 2) : lines.join('\n'));

@@ -15,7 +15,14 @@ export const httpEndpointFields = {
   headers: z.record(z.string(), z.string()).prefault({}),
 };
 
-export type JsonAnswer = { ok: true; status: number; body: unknown } | { ok: false; message: string };
+/** The largest answer read (1 MiB): a metrics answer is one number and its labels, not a data dump. */
+export const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/**
+ * `ok` with the parsed body, or why not. What the remote answered is described by its status,
+ * content type and length only: its text never reaches a message (events are read by viewers).
+ */
+export type JsonAnswer = { ok: true; status: number; contentType: string; bytes: number; body: unknown } | { ok: false; message: string };
 
 /** `path` joined to `address` as text, so a prefix in the address survives ("/api" + "/v1"). */
 export function joinUrl(address: string, path: string): string {
@@ -28,11 +35,44 @@ function cause(err: unknown, timeoutMs: number): string {
   return e.cause?.code ?? e.cause?.message ?? e.message;
 }
 
+class TooLarge extends Error {}
+
+/** The body as text, refusing (and aborting the transfer) past `maxBytes`. */
+async function readCapped(res: Response, maxBytes: number): Promise<{ text: string; bytes: number }> {
+  const declared = Number(res.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new TooLarge();
+  }
+  if (res.body === null) return { text: '', bytes: 0 };
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+    if (bytes > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new TooLarge();
+    }
+    chunks.push(value);
+  }
+  return { text: Buffer.concat(chunks).toString('utf8'), bytes };
+}
+
+/** "HTTP 502, text/html, 1234 bytes": what an answer was, without what it said. */
+export function describeAnswer(status: number, contentType: string, bytes: number): string {
+  return `HTTP ${status}, ${contentType || 'no content type'}, ${bytes} bytes`;
+}
+
 /**
- * GET `url`. Any HTTP status with a JSON body is `ok` (the caller reads error bodies, e.g.
- * Prometheus's `{status: "error"}`); a network error, a timeout or a non-JSON body is not.
+ * GET `url`, with `timeoutMs` for the whole exchange (connecting, waiting and reading) and at
+ * most `maxBytes` read. Any HTTP status with a JSON body is `ok` (the caller reads error bodies,
+ * e.g. Prometheus's `{status: "error"}`); a network error, a timeout, a body past the cap or not
+ * JSON is not.
  */
-export async function getJson(url: string, headers: Record<string, string>, timeoutMs: number): Promise<JsonAnswer> {
+export async function getJson(url: string, headers: Record<string, string>, timeoutMs: number, maxBytes = MAX_ANSWER_BYTES): Promise<JsonAnswer> {
   const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
   try {
@@ -40,16 +80,18 @@ export async function getJson(url: string, headers: Record<string, string>, time
   } catch (err) {
     return { ok: false, message: `GET ${url} failed: ${cause(err, timeoutMs)}` };
   }
+  const contentType = res.headers.get('content-type') ?? '';
   let text: string;
+  let bytes: number;
   try {
-    text = await res.text();
+    ({ text, bytes } = await readCapped(res, maxBytes));
   } catch (err) {
+    if (err instanceof TooLarge) return { ok: false, message: `GET ${url} answered HTTP ${res.status} with more than ${maxBytes} bytes, the most a metrics answer may have; the rest was not read` };
     return { ok: false, message: `GET ${url} answered HTTP ${res.status} but reading the body failed: ${cause(err, timeoutMs)}` };
   }
   try {
-    return { ok: true, status: res.status, body: JSON.parse(text) };
+    return { ok: true, status: res.status, contentType, bytes, body: JSON.parse(text) };
   } catch {
-    const excerpt = text.length > 120 ? `${text.slice(0, 120)}…` : text;
-    return { ok: false, message: `GET ${url} answered HTTP ${res.status} with a body that is not JSON: ${JSON.stringify(excerpt)}` };
+    return { ok: false, message: `GET ${url} answered ${describeAnswer(res.status, contentType, bytes)}, which is not JSON` };
   }
 }

@@ -15,8 +15,10 @@ interface PromAnswer {
 function sampleValue(sample: unknown, query: string): QueryResult {
   const raw = Array.isArray(sample) ? sample[1] : undefined;
   if (typeof raw !== 'string') return { kind: 'error', message: `query ${query}: a sample without a value: ${JSON.stringify(sample)}` };
-  const value = Number(raw);
-  if (Number.isNaN(value)) return { kind: 'noData' };
+  // NaN is 0/0, no requests in the window: no data. Any other text that is not a number is an error.
+  if (raw === 'NaN') return { kind: 'noData' };
+  const value = raw.trim() === '' ? Number.NaN : Number(raw);
+  if (Number.isNaN(value)) return { kind: 'error', message: `query ${query} returned ${JSON.stringify(raw.slice(0, 40))}, which is not a number` };
   if (!Number.isFinite(value)) return { kind: 'error', message: `query ${query} returned ${raw} (a division by zero?)` };
   return { kind: 'value', value };
 }

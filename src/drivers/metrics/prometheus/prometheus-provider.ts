@@ -16,10 +16,12 @@ import type { PrometheusMetricsConfig } from './config.ts';
 export class PrometheusProvider implements MetricsProvider {
   readonly #config: PrometheusMetricsConfig;
   readonly #ctx: DriverContext;
+  readonly timeoutMs: number;
 
   constructor(config: PrometheusMetricsConfig, ctx: DriverContext) {
     this.#config = config;
     this.#ctx = ctx;
+    this.timeoutMs = config.timeout;
   }
 
   async collect(keys: string[]): Promise<Record<string, Measurement>> {

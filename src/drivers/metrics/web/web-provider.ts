@@ -7,7 +7,7 @@
  */
 import type { Measurement, QueryResult } from '../../../core/types.ts';
 import type { DriverContext, MetricsProvider } from '../../types.ts';
-import { getJson, joinUrl } from '../http-json.ts';
+import { describeAnswer, getJson, joinUrl } from '../http-json.ts';
 import type { WebMetricsConfig } from './config.ts';
 import { formatSteps, select } from './selector.ts';
 import { parseWebQuery } from './web-query.ts';
@@ -23,10 +23,12 @@ export function toResult(value: unknown, where: string): QueryResult {
 export class WebProvider implements MetricsProvider {
   readonly #config: WebMetricsConfig;
   readonly #ctx: DriverContext;
+  readonly timeoutMs: number;
 
   constructor(config: WebMetricsConfig, ctx: DriverContext) {
     this.#config = config;
     this.#ctx = ctx;
+    this.timeoutMs = config.timeout;
   }
 
   async collect(keys: string[]): Promise<Record<string, Measurement>> {
@@ -56,7 +58,8 @@ export class WebProvider implements MetricsProvider {
     const sameOrigin = new URL(url).origin === new URL(address).origin;
     const answer = await getJson(url, sameOrigin ? headers : {}, timeout);
     if (!answer.ok) return { kind: 'error', message: answer.message };
-    if (answer.status >= 400) return { kind: 'error', message: `GET ${url} answered HTTP ${answer.status}: ${JSON.stringify(answer.body).slice(0, 200)}` };
+    // Status, type and length only: the page's text would reach events every viewer reads.
+    if (answer.status >= 400) return { kind: 'error', message: `GET ${url} answered ${describeAnswer(answer.status, answer.contentType, answer.bytes)}` };
     const selected = select(answer.body, parsed.selector);
     const where = `${formatSteps(parsed.selector)} in the answer of GET ${url}`;
     if (selected.kind === 'missing') return { kind: 'noData' };

@@ -31,6 +31,24 @@ describe('web metrics provider, against a real HTTP endpoint', { timeout: 20_000
       if (url.pathname === '/prefix/broken') return json(500, { error: 'backend down' });
       if (url.pathname === '/prefix/html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>');
       if (url.pathname === '/prefix/hang') return; // never answers
+      if (url.pathname === '/prefix/internal') return void res.writeHead(502, { 'content-type': 'text/html' }).end('<html>db-7.internal: password=hunter2</html>');
+      if (url.pathname === '/prefix/slow') return void setTimeout(() => json(200, { value: 0.5 }), 1500);
+      if (url.pathname === '/prefix/huge') {
+        // 64 MiB of JSON, streamed without a length: only reading it would find its end.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"value": 1, "pad": "');
+        const chunk = 'x'.repeat(1024 * 1024);
+        let sent = 0;
+        const more = () => {
+          while (sent < 64) {
+            sent++;
+            if (!res.write(chunk)) return void res.once('drain', more);
+          }
+          res.end('"}');
+        };
+        res.on('error', () => undefined);
+        return more();
+      }
       json(404, { error: 'not found' });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -63,10 +81,41 @@ describe('web metrics provider, against a real HTTP endpoint', { timeout: 20_000
 
   test('HTTP errors, non-JSON answers and malformed queries are errors', async () => {
     const p = provider({ address });
-    assert.match(messageOf(await p.query!('/broken | $.x', 1000)), /GET http:\/\/127\.0\.0\.1:\d+\/prefix\/broken answered HTTP 500: \{"error":"backend down"\}/);
-    assert.match(messageOf(await p.query!('/html | $.x', 1000)), /answered HTTP 200 with a body that is not JSON: "<html>login<\/html>"/);
+    assert.match(messageOf(await p.query!('/broken | $.x', 1000)), /GET http:\/\/127\.0\.0\.1:\d+\/prefix\/broken answered HTTP 500, application\/json, 24 bytes$/);
+    assert.match(messageOf(await p.query!('/html | $.x', 1000)), /answered HTTP 200, text\/html, 18 bytes, which is not JSON$/);
     assert.match(messageOf(await p.query!('/api/v1/metrics $.x', 1000)), /must be "PATH_OR_URL \| SELECTOR"/);
     assert.match(messageOf(await p.query!('/api/v1/metrics | $.a[', 1000)), /selector \$\.a\[: unexpected "\["/);
+  });
+
+  test("an error never copies the remote page's text (events are read by viewers): status, type and length", async () => {
+    const message = messageOf(await provider({ address }).query!('/internal | $.x', 1000));
+    assert.match(message, /answered HTTP 502, text\/html, 44 bytes, which is not JSON$/);
+    assert.doesNotMatch(message, /hunter2|db-7|password/);
+  });
+
+  test('an answer past 1 MiB is an error naming the cap, and the transfer is abandoned', async () => {
+    const began = Date.now();
+    const rss = process.memoryUsage().rss;
+    const message = messageOf(await provider({ address }).query!('/huge | $.value', 1000));
+    assert.match(message, /answered HTTP 200 with more than 1048576 bytes, the most a metrics answer may have/);
+    assert.ok(process.memoryUsage().rss - rss < 32 * 1024 * 1024, 'the 64 MiB answer was not read into memory');
+    assert.ok(Date.now() - began < 2000, `gave up after ${Date.now() - began} ms`);
+  });
+
+  test('the configured timeout is honoured, also above the rule interval', async () => {
+    const { collectObservation } = await import('../../../engine/observe.ts');
+    const { emptyState } = await import('../../../core/state.ts');
+    const rule = { name: 'slow', metric: 'query', query: '/slow | $.value', failIf: { above: 1 } };
+    const state = {
+      ...emptyState('checkout'),
+      release: {
+        status: 'Progressing', from: { key: '1', version: '1.0.0' }, to: { key: '2', version: '2.0.0' },
+        contract: { windowMs: 5000, intervalMs: 250, rules: [rule] },
+      },
+    } as unknown as Parameters<typeof collectObservation>[0];
+    // The endpoint answers after 1.5 s: over the 250 ms interval and the old 1 s cut, within the 3 s timeout.
+    const observation = await collectObservation(state, provider({ address, timeout: '3s' }), Date.now());
+    assert.deepEqual(observation.queries?.slow?.canary, { kind: 'value', value: 0.5 });
   });
 
   test('an absolute URL is fetched as is, without the configured headers unless same origin', async () => {
