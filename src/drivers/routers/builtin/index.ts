@@ -112,7 +112,13 @@ class BuiltinRouter implements Router {
       if (dead === null || isAlive(dead.pid)) return;
       this.proxy = null;
       this.lost = { info: dead, at: Date.now() };
-      const how = endingOf(dead.pid) ?? 'is gone';
+      // A zombie counts as dead before this process has reaped it and heard how it ended: a moment for that.
+      let how = endingOf(dead.pid);
+      for (let i = 0; how === null && i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        how = endingOf(dead.pid);
+      }
+      how ??= 'is gone';
       this.ctx.log('error', 'the built-in proxy died; starting it again from its last table', { pid: dead.pid, how });
       this.emit({ kind: 'died', pid: dead.pid, detail: `the built-in proxy (pid ${dead.pid}, serving ${dead.listen}) ${how}`, at: this.lost.at });
     }
