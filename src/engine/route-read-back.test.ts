@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ReadBack } from './route-keeper.ts';
-import { CONFIRM_MS, READ_TIMEOUT_MS, RouteReadBack } from './route-read-back.ts';
+import { CONFIRM_MS, FAILURE_GRACE_MS, READ_TIMEOUT_MS, RouteReadBack } from './route-read-back.ts';
 
 function harness(answers: ReadBack[]) {
   let now = 1000;
@@ -57,12 +57,17 @@ test('poll waits CONFIRM_MS before the confirming read, and never while held', a
   assert.deepEqual(h.seen.drifted, [['a']]);
 });
 
-test('a failing read is reported once per stretch; when it answers again the table is re-asserted', async () => {
+test('a read failing for a moment is not reported; a lasting failure is, and then re-asserted when it answers', async () => {
   const fail: ReadBack = { kind: 'failed', error: 'no answer within 1000 ms' };
-  const h = harness([fail, fail, fail, { kind: 'same' }]);
+  const h = harness([fail, { kind: 'same' }, fail, fail, fail, fail, { kind: 'same' }]);
   await h.rb.check();
   await h.rb.check();
-  assert.deepEqual(h.seen.failed, ['no answer within 1000 ms']);
+  assert.deepEqual([h.seen.failed, h.seen.reasserted], [[], 0], 'a blip: nothing reported, nothing re-applied');
+  await h.rb.check();
+  h.advance(FAILURE_GRACE_MS);
+  await h.rb.check();
+  await h.rb.check();
+  assert.deepEqual(h.seen.failed, ['no answer within 1000 ms'], 'reported once past the grace');
   h.advance(30_000);
   await h.rb.check();
   assert.equal(h.seen.failed.length, 2, 'again after 30 s');

@@ -1,8 +1,10 @@
 /**
  * Reads the router's table back on every tick, beside the control loop (never awaited by it), and
  * reports what it finds: a table that differs from the one the router accepted (changed behind
- * Sluice's back) is reported once seen twice in a row, then re-asserted; a read that fails or
- * hangs past its time box is reported once per stretch (again every FAILURE_REPEAT_MS).
+ * Sluice's back) is reported once seen twice in a row, then re-asserted; reads that fail or
+ * hang past their time box for FAILURE_GRACE_MS are reported (again every FAILURE_REPEAT_MS), and
+ * the table is re-asserted once a read answers again. A read failing for a moment (NGINX between
+ * a reload and its workers) is not reported and costs no reload.
  */
 import type { ReadBack } from './route-keeper.ts';
 
@@ -14,7 +16,7 @@ export interface ReadBackSource {
 export interface ReadBackHooks {
   /** The served table differs (seen twice, CONFIRM_MS apart); it is re-asserted after this resolves. */
   drifted: (differences: string[]) => Promise<void>;
-  /** The table could not be read back (first of a stretch, then every FAILURE_REPEAT_MS). */
+  /** The table could not be read back for FAILURE_GRACE_MS (then again every FAILURE_REPEAT_MS). */
   failed: (error: string) => Promise<void>;
   /** True while the data plane is known to be down (its death is reported already): no read. */
   hold: () => boolean;
@@ -24,6 +26,7 @@ export interface ReadBackHooks {
 export const READ_TIMEOUT_MS = 1000;
 /** A drift is reported when a second read this much later sees the same (a change in flight is not drift). */
 export const CONFIRM_MS = 200;
+export const FAILURE_GRACE_MS = 2000;
 const FAILURE_REPEAT_MS = 30_000;
 /** The same drift coming back after a re-assert is read again after a backoff, doubling up to this. */
 const MAX_BACKOFF_MS = 30_000;
@@ -40,7 +43,8 @@ export class RouteReadBack {
   #reported: string | null = null;
   #repeats = 0;
   #failingSince: number | null = null;
-  #failureReportedAt = 0;
+  /** When the current failing stretch was last reported (null: not reported). */
+  #failureReportedAt: number | null = null;
 
   constructor(source: () => ReadBackSource, hooks: ReadBackHooks, now: () => number = Date.now) {
     this.#source = source;
@@ -68,18 +72,19 @@ export class RouteReadBack {
     }
     if (r.kind === 'failed') {
       this.#pending = null;
-      if (this.#failingSince === null || now - this.#failureReportedAt >= FAILURE_REPEAT_MS) {
-        this.#failingSince ??= now;
+      this.#failingSince ??= now;
+      const due = this.#failureReportedAt === null ? now - this.#failingSince >= FAILURE_GRACE_MS : now - this.#failureReportedAt >= FAILURE_REPEAT_MS;
+      if (due) {
         this.#failureReportedAt = now;
         await this.#hooks.failed(r.error);
       }
       return r.kind;
     }
-    if (this.#failingSince !== null) {
-      // It answers again: re-assert, so the router's problem ends with the table confirmed.
-      this.#failingSince = null;
-      void source.reassert();
-    }
+    const reported = this.#failureReportedAt !== null;
+    this.#failingSince = null;
+    this.#failureReportedAt = null;
+    // It answers again after a reported failure: re-assert, so the router's problem ends with the table confirmed.
+    if (reported) void source.reassert();
     if (r.kind === 'same') {
       this.#pending = null;
       this.#reported = null;
