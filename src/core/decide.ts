@@ -1,6 +1,7 @@
 import { type Command, type Decision, DecisionBuilder, type Input } from './decision.ts';
 import { observe } from './analysis.ts';
 import { freezeContractAtFull } from './contract-freeze.ts';
+import { routerDied } from './data-plane.ts';
 import { probeFailed, smokeFinished } from './gates.ts';
 import { advance, complete, reachedFull, succeed } from './progression.ts';
 import { rollBack } from './rollback.ts';
@@ -51,6 +52,9 @@ export function decide(state: ServiceState, input: Input, now: number, actor: st
       return b.done();
     case 'weightsApplied':
       weightsApplied(b, input.weights);
+      return b.done();
+    case 'routerDied':
+      routerDied(b, input);
       return b.done();
     case 'signal':
       b.emit({ type: 'signal.received', signal: input.signal, detail: input.detail, source: input.source });

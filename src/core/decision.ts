@@ -41,6 +41,8 @@ export type Input =
   | { type: 'targetCrashed'; key: string; instanceId: string; exitCode: number | null; signal: string | null; restarted: boolean }
   /** The router serves these weights now. */
   | { type: 'weightsApplied'; weights: Weights }
+  /** The router's data plane process died (the router starts it again by itself). */
+  | { type: 'routerDied'; pid: number; detail: string }
   /** An external signal (a complaint, a page) posted to the API, for the contract's signal rules. */
   | { type: 'signal'; signal: string; detail: string | null; source: string | null };
 

@@ -65,6 +65,12 @@ export type EventBody =
   | { type: 'service.recovered' }
   /** A driver call failed; recorded, retried by the engine, never a crash. */
   | { type: 'driver.failed'; driver: DriverName; operation: string; error: string }
+  /** The router's data plane process died (a problem until `router.restarted`); counted for a pause (data-plane.ts). */
+  | { type: 'router.died'; pid: number; detail: string }
+  /** The router started its data plane again from its last table, `downMs` after the death was seen. */
+  | { type: 'router.restarted'; pid: number; downMs: number }
+  /** The table read back from the router differs from the intended one (changed behind Sluice's back); it is re-asserted. */
+  | { type: 'router.drifted'; differences: string[] }
   | { type: 'service.deleted' }
   /** Server-level changes, logged under `_server` (engine/server-log.ts): API tokens and the release policy. */
   | { type: 'token.created'; tokenId: string; name: string; role: string; expiresAt: number | null }

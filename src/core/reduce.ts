@@ -1,3 +1,4 @@
+import { DATA_PLANE_DEATH_WINDOW_MS } from './data-plane.ts';
 import type { ServiceEvent } from './events.ts';
 import { appendPoints } from './rules/mann-whitney-rule.ts';
 import { type DriverName, isActive, RELEASE_DEFAULTS, type ReleaseState, type RevisionRuntime, type ServiceState } from './state.ts';
@@ -32,6 +33,16 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
       return s;
     case 'driver.failed':
       return { ...s, problems: { ...s.problems, [event.driver]: { operation: event.operation, error: event.error, since: s.problems?.[event.driver]?.since ?? event.at, at: event.at } } };
+    case 'router.died':
+      return {
+        ...s,
+        problems: { ...s.problems, router: { operation: 'serve traffic', error: event.detail, since: s.problems?.router?.since ?? event.at, at: event.at } },
+        routerDeaths: [...(s.routerDeaths ?? []).filter((t) => t > event.at - DATA_PLANE_DEATH_WINDOW_MS), event.at],
+      };
+    case 'router.restarted':
+      return solved(s, 'router');
+    case 'router.drifted':
+      return s;
     // Governance is folded by core/plan/governance-state.ts, not into the service state.
     case 'environments.applied':
     case 'plan.requested':

@@ -29,7 +29,8 @@ export type ReleaseKind = 'deploy' | 'canary' | 'retry' | 'undo';
 export type ReleaseStatus = 'Starting' | 'Progressing' | 'Paused' | 'Verifying' | 'Succeeded' | 'RolledBack' | 'Aborted' | 'Failed';
 
 /** Why a release waits: a pause step, a user, analysis without data, or a failed gate with `onFail: pause`. */
-export type PauseReason = 'step' | 'user' | 'inconclusive' | 'failed';
+/** `dataPlane`: the router's data plane kept dying (data-plane.ts). */
+export type PauseReason = 'step' | 'user' | 'inconclusive' | 'failed' | 'dataPlane';
 
 export interface PauseState {
   reason: PauseReason;
@@ -142,6 +143,8 @@ export interface ServiceState {
   problems?: Partial<Record<DriverName, DriverProblem>>;
   /** A release waiting for its window (absent or null: none). */
   waiting?: WaitingRelease | null;
+  /** When the router's data plane died, within the last DATA_PLANE_DEATH_WINDOW_MS (absent: never). */
+  routerDeaths?: number[];
 }
 
 export type DriverName = 'target' | 'router' | 'metrics' | 'notifier';

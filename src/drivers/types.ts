@@ -78,6 +78,15 @@ export interface HeaderRoute {
   match: { header: string; value: string } | { cookie: string; value: string };
 }
 
+/**
+ * Something a router noticed on its own about its data plane: the proxy process it supervises died,
+ * was started again from its last table, or could not be started again (it keeps trying).
+ */
+export type RouterSignal =
+  | { kind: 'died'; pid: number; detail: string; at: number }
+  | { kind: 'restarted'; pid: number; downMs: number; at: number }
+  | { kind: 'restartFailed'; error: string; at: number };
+
 export interface Router {
   /** Make the data plane serve this table. Idempotent; resolves once the new table is in effect. */
   apply(table: RouteTable): Promise<void>;
@@ -85,6 +94,11 @@ export interface Router {
   read(): Promise<RouteTable | null>;
   /** In-flight requests per backend key, for draining (null: not supported). */
   inflight(): Promise<Record<string, number> | null>;
+  /**
+   * Routers that run their own data plane process: supervise it from now until close/shutdown
+   * (a dead one is started again from its last table) and report what happened.
+   */
+  onSignal?(listener: (signal: RouterSignal) => void): void;
   /** Detach; the data plane keeps serving. */
   close(): Promise<void>;
   /** Stop the data plane itself (service deleted, tests). */

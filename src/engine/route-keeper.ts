@@ -1,8 +1,25 @@
 import type { ServiceState } from '../core/state.ts';
 import type { Weights } from '../core/types.ts';
 import type { Router } from '../drivers/types.ts';
-import { withRetry } from './retry.ts';
+import { messageOf, withRetry } from './retry.ts';
+import { routeDrift } from './route-drift.ts';
 import { routeTableOf } from './route-table.ts';
+
+/** What reading the table back found: the same, a drift, a failed read, or nothing to compare. */
+export type ReadBack =
+  | { kind: 'same' }
+  | { kind: 'drift'; differences: string[] }
+  | { kind: 'failed'; error: string }
+  /** No table applied yet, an apply ran meanwhile, or applies are failing: nothing to judge. */
+  | { kind: 'skipped' };
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 export interface RouteKeeperHooks {
   /** The state whose weights the router must serve. */
@@ -26,6 +43,9 @@ export class RouteKeeper {
   #chain: Promise<boolean> = Promise.resolve(true);
   #failures = 0;
   #retryAt = 0;
+  /** Bumped when an apply starts and ends: a read that overlapped one says nothing. */
+  #generation = 0;
+  #applying = false;
 
   constructor(router: Router, config: unknown, hooks: RouteKeeperHooks) {
     this.#router = router;
@@ -53,10 +73,20 @@ export class RouteKeeper {
       const json = JSON.stringify(table);
       if (table.backends.length === 0) return true; // nothing runs yet: leave the data plane as it is
       try {
-        if (json !== this.#applied) await withRetry(() => this.#router.apply(table), 3, 50);
+        if (json !== this.#applied) {
+          this.#generation++;
+          this.#applying = true;
+          try {
+            await withRetry(() => this.#router.apply(table), 3, 50);
+          } finally {
+            this.#applying = false;
+            this.#generation++;
+          }
+        }
         this.#applied = json;
         this.#failures = 0;
       } catch (err) {
+        this.#applied = null;
         this.#failures++;
         this.#retryAt = Date.now() + Math.min(5_000, 250 * 2 ** this.#failures);
         await this.#onFail('apply routes', err);
@@ -67,6 +97,31 @@ export class RouteKeeper {
     });
     this.#chain = run.catch(() => false);
     return run;
+  }
+
+  /**
+   * Read the served table back (at most `timeoutMs`) and compare it with the last one the router
+   * accepted. Runs beside the applies, never in their queue: a slow read delays no revert.
+   */
+  async readBack(timeoutMs: number): Promise<ReadBack> {
+    const applied = this.#applied;
+    const generation = this.#generation;
+    if (applied === null || this.#applying || this.#failures > 0) return { kind: 'skipped' };
+    let served;
+    try {
+      served = await withTimeout(this.#router.read(), timeoutMs);
+    } catch (err) {
+      return generation === this.#generation ? { kind: 'failed', error: messageOf(err) } : { kind: 'skipped' };
+    }
+    if (generation !== this.#generation || this.#applying || this.#applied !== applied) return { kind: 'skipped' };
+    const differences = routeDrift(JSON.parse(applied) as ReturnType<typeof routeTableOf>['table'], served);
+    return differences.length === 0 ? { kind: 'same' } : { kind: 'drift', differences };
+  }
+
+  /** Apply the state's table again even though the router accepted it (it drifted, or could not be read). */
+  reassert(): Promise<boolean> {
+    this.#applied = null;
+    return this.sync();
   }
 
   /** Wait until the revision has no request in flight, or the timeout passes. */

@@ -8,7 +8,7 @@ import { emptyState, type ServiceState } from '../core/state.ts';
 import { canaryPlan, type ReleasePlan, type ReleaseStep, type SmokeCheck } from '../core/strategy.ts';
 import type { Instance } from '../core/types.ts';
 import { createMetricsProvider, createRouter, createTarget } from '../drivers/registry.ts';
-import type { DriverContext, MetricsProvider, Router, Target, TargetRevision } from '../drivers/types.ts';
+import type { DriverContext, MetricsProvider, RouterSignal, Target, TargetRevision } from '../drivers/types.ts';
 import type { ServiceSpec } from '../spec/index.ts';
 import type { Strategy } from '../spec/strategy-schema.ts';
 import type { Store, StoredService } from '../store/types.ts';
@@ -20,6 +20,7 @@ import { ProbeRunner } from './probe-runner.ts';
 import { messageOf, withRetry } from './retry.ts';
 import { targetRevisionOf } from './revision-config.ts';
 import { RouteKeeper } from './route-keeper.ts';
+import { RouteReadBack } from './route-read-back.ts';
 import { runSmoke } from './smoke-runner.ts';
 
 export interface ControllerDeps {
@@ -48,6 +49,10 @@ export class ServiceController {
   readonly #starts = new Map<string, { abort: AbortController; done: Promise<void> }>();
   readonly #stops = new Map<string, Promise<void>>();
   #routes: RouteKeeper;
+  /** Reads the served table back each tick, beside the loop; a drift is recorded and re-asserted. */
+  readonly #readBack: RouteReadBack;
+  /** The router reported its data plane dead and not yet started again. */
+  #dataPlaneDown = false;
   #metrics: MetricsProvider;
   readonly #probes: ProbeRunner;
   /** Smoke checks running; aborted (their processes killed) when the controller stops. */
@@ -75,6 +80,11 @@ export class ServiceController {
     };
     const spec = record.spec as ServiceSpec;
     this.#routes = this.#routeKeeper(spec);
+    this.#readBack = new RouteReadBack(() => this.#routes, {
+      drifted: (differences) => this.record([{ type: 'router.drifted', differences }]),
+      failed: (error) => this.#fail('router', 'read the served table back', error),
+      hold: () => this.#dataPlaneDown || this.#closed,
+    });
     this.#metrics = createMetricsProvider(spec.spec.metrics, this.#ctx);
     this.#probes = new ProbeRunner((report) => {
       void this.input({ type: 'probeFailed', ...report }, CONTROLLER).catch((err) => this.#fail('target', 'probe report', err));
@@ -333,6 +343,7 @@ export class ServiceController {
       this.#syncEvidence();
       if (!this.#routes.inSync()) await this.#routes.sync();
       this.#probes.sync(this.state);
+      this.#readBack.poll();
       void this.#preview?.sync(this.state, (op, err) => this.#fail('router', op, err));
     } catch (err) {
       this.#deps.log.error({ service: this.service, err: messageOf(err) }, 'controller tick failed');
@@ -348,11 +359,27 @@ export class ServiceController {
   }
 
   #routeKeeper(spec: ServiceSpec): RouteKeeper {
-    return new RouteKeeper(createRouter(spec.spec.router, this.#ctx), spec.spec.router, {
+    const router = createRouter(spec.spec.router, this.#ctx);
+    // Routers that run their own data plane process supervise it and say when it died or is back.
+    router.onSignal?.((signal) => this.#routerSignal(signal));
+    return new RouteKeeper(router, spec.spec.router, {
       current: () => this.state,
       applied: (weights) => this.input({ type: 'weightsApplied', weights }, CONTROLLER).then(() => undefined),
       failed: (op, err) => this.#fail('router', op, err),
     });
+  }
+
+  #routerSignal(signal: RouterSignal): void {
+    if (this.#closed) return;
+    if (signal.kind === 'died') {
+      this.#dataPlaneDown = true;
+      void this.input({ type: 'routerDied', pid: signal.pid, detail: signal.detail }, CONTROLLER).catch((err) => this.#fail('router', 'report the data plane\'s death', err));
+    } else if (signal.kind === 'restarted') {
+      this.#dataPlaneDown = false;
+      void this.record([{ type: 'router.restarted', pid: signal.pid, downMs: signal.downMs }]).catch(() => undefined);
+    } else {
+      void this.#fail('router', 'start the data plane again', signal.error);
+    }
   }
 
   /** Stop the loop and detach from the drivers; instances and the data plane keep running. */

@@ -1,6 +1,7 @@
 /**
- * The admin API on 127.0.0.1, used by the router and metrics drivers:
- *   GET /healthz               → { ok, pid, startedAt }
+ * The admin API on 127.0.0.1, used by the router and metrics drivers. Every call carries
+ * `Authorization: Bearer <secret>` (see main.ts); any other is answered 401.
+ *   GET /healthz               → { ok, pid, startedAt, auth: 'bearer' }
  *   GET /routes                → the current table, 404 when there is none
  *   PUT /routes                → validate, persist, apply → { ok: true, appliedAt }; 400 on a bad table
  *   GET /metrics?window=<ms>   → per backend key: figures over the window (by status too), in-flight, totals
@@ -8,6 +9,7 @@
  *                              → long poll: { key, bad, woke, startedAt, now } once the key's bad
  *                                answers (status ≥ 400, or none) number more than `seen`, or at the timeout
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { DataPlane } from './data-plane.ts';
 import { RETENTION_MS } from './backend-metrics.ts';
@@ -22,6 +24,17 @@ export interface AdminDeps {
   persist: (table: ProxyTable) => Promise<void>;
   startedAt: number;
   now: () => number;
+  /** The bearer secret every call must carry. */
+  secret: string;
+}
+
+const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/** True when the request carries `Authorization: Bearer <secret>` (compared in constant time). */
+export function authorised(req: IncomingMessage, secret: string): boolean {
+  const header = req.headers.authorization;
+  if (typeof header !== 'string' || !header.startsWith('Bearer ')) return false;
+  return timingSafeEqual(digest(header.slice('Bearer '.length).trim()), digest(secret));
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -128,11 +141,16 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
   }
 
   return (req, res) => {
+    if (!authorised(req, deps.secret)) {
+      req.resume();
+      res.setHeader('www-authenticate', 'Bearer');
+      return send(res, 401, { error: 'the admin API needs Authorization: Bearer <secret>, the secret in the file given to --admin-secret-file' });
+    }
     const url = new URL(req.url ?? '/', 'http://admin');
     const route = `${req.method} ${url.pathname}`;
     switch (route) {
       case 'GET /healthz':
-        return send(res, 200, { ok: true, pid: process.pid, startedAt });
+        return send(res, 200, { ok: true, pid: process.pid, startedAt, auth: 'bearer' });
       case 'GET /routes': {
         const table = plane.table();
         return table === null ? send(res, 404, { error: 'no route table yet' }) : send(res, 200, table);

@@ -8,10 +8,11 @@ import { BadAnswerWatchers } from './bad-answer-watch.ts';
 import { DataPlane } from './data-plane.ts';
 
 const STARTED_AT = 1_700_000_000_000;
+const SECRET = 'a-test-secret-of-some-length';
 
 async function admin(t: TestContext): Promise<{ url: string; plane: DataPlane }> {
   const plane = new DataPlane();
-  const server = http.createServer(createAdminHandler({ plane, persist: async () => {}, startedAt: STARTED_AT, now: Date.now }));
+  const server = http.createServer(createAdminHandler({ plane, persist: async () => {}, startedAt: STARTED_AT, now: Date.now, secret: SECRET }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => {
     server.closeAllConnections();
@@ -21,7 +22,7 @@ async function admin(t: TestContext): Promise<{ url: string; plane: DataPlane }>
 }
 
 async function watch(url: string, query: string, signal?: AbortSignal): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${url}/metrics/watch?${query}`, signal ? { signal } : {});
+  const res = await fetch(`${url}/metrics/watch?${query}`, { headers: { authorization: `Bearer ${SECRET}` }, ...(signal && { signal }) });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -42,9 +42,24 @@ interface Proxy {
   admin: string;
 }
 
-async function startProxy(t: TestContext, extra: string[] = []): Promise<Proxy> {
+const SECRET = 'test-admin-secret-0123456789';
+const AUTH = { authorization: `Bearer ${SECRET}` };
+
+/** A state dir holding the admin secret file (mode 0600 unless said otherwise). */
+async function stateDir(t: TestContext, mode = 0o600): Promise<{ dir: string; secretFile: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-proxy-'));
-  const child = spawn(process.execPath, [MAIN, '--dir', dir, '--listen', '127.0.0.1:0', ...extra], {
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const secretFile = join(dir, 'admin.secret');
+  await writeFile(secretFile, `${SECRET}\n`, { mode });
+  return { dir, secretFile };
+}
+
+/** An admin call with the secret. */
+const admin = (proxy: Proxy, path: string, init: RequestInit = {}) => fetch(`${proxy.admin}${path}`, { ...init, headers: AUTH });
+
+async function startProxy(t: TestContext, extra: string[] = []): Promise<Proxy> {
+  const { dir, secretFile } = await stateDir(t);
+  const child = spawn(process.execPath, [MAIN, '--dir', dir, '--listen', '127.0.0.1:0', '--admin-secret-file', secretFile, ...extra], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   t.after(async () => {
@@ -52,7 +67,6 @@ async function startProxy(t: TestContext, extra: string[] = []): Promise<Proxy> 
       child.kill('SIGKILL');
       await once(child, 'exit');
     }
-    await rm(dir, { recursive: true, force: true });
   });
   await once(child.stdout!, 'data'); // the "serving" line comes after proxy.json is written
   const info = JSON.parse(await readFile(join(dir, 'proxy.json'), 'utf8')) as { adminUrl: string; listen: string };
@@ -60,7 +74,7 @@ async function startProxy(t: TestContext, extra: string[] = []): Promise<Proxy> 
 }
 
 async function putRoutes(proxy: Proxy, table: unknown): Promise<Response> {
-  return fetch(`${proxy.admin}/routes`, { method: 'PUT', body: JSON.stringify(table) });
+  return admin(proxy, '/routes', { method: 'PUT', body: JSON.stringify(table) });
 }
 
 const backend = (key: string, weight: number, endpoints: string[]) => ({ key, version: `v${key}`, weight, endpoints });
@@ -79,18 +93,18 @@ function send(url: string, method = 'GET', body?: string): Promise<{ status: num
 }
 
 async function metrics(proxy: Proxy): Promise<Record<string, { requests: number; errors: number; inflight: number }>> {
-  const res = await fetch(`${proxy.admin}/metrics?window=60000`);
+  const res = await admin(proxy, '/metrics?window=60000');
   return ((await res.json()) as { backends: Record<string, { requests: number; errors: number; inflight: number }> }).backends;
 }
 
 test('without a table the proxy answers 503; the admin API validates and persists tables', async (t) => {
   const proxy = await startProxy(t);
   assert.equal((await send(proxy.url)).status, 503);
-  assert.equal((await fetch(`${proxy.admin}/routes`)).status, 404);
+  assert.equal((await admin(proxy, '/routes')).status, 404);
   const bad = await putRoutes(proxy, { backends: [backend('1', 50, ['http://127.0.0.1:1'])] });
   assert.equal(bad.status, 400);
   assert.match(((await bad.json()) as { error: string }).error, /weights sum to 50/);
-  assert.equal((await fetch(`${proxy.admin}/routes`, { method: 'PUT', body: '{' })).status, 400);
+  assert.equal((await admin(proxy, '/routes', { method: 'PUT', body: '{' })).status, 400);
 
   const table = { backends: [backend('1', 100, [await upstream(t, named('one'))])] };
   const ok = await putRoutes(proxy, table);
@@ -166,12 +180,49 @@ test('SIGTERM lets in-flight requests finish, then exits 0 and removes proxy.jso
   await assert.rejects(readFile(join(proxy.dir, 'proxy.json')), { code: 'ENOENT' });
 });
 
+test('the admin API answers 401 to a call without the secret, or with another one, and changes nothing', async (t) => {
+  const proxy = await startProxy(t);
+  const table = { backends: [backend('1', 100, [await upstream(t, named('one'))])] };
+  assert.equal((await putRoutes(proxy, table)).status, 200);
+  const hijack = JSON.stringify({ backends: [backend('9', 100, [await upstream(t, named('attacker'))])] });
+  for (const headers of [{}, { authorization: 'Bearer wrong-secret' }, { authorization: SECRET }, { authorization: `Basic ${SECRET}` }]) {
+    const res = await fetch(`${proxy.admin}/routes`, { method: 'PUT', body: hijack, headers });
+    assert.equal(res.status, 401, `PUT /routes with ${JSON.stringify(headers)}`);
+    assert.equal(res.headers.get('www-authenticate'), 'Bearer');
+    assert.match(((await res.json()) as { error: string }).error, /Authorization: Bearer/);
+  }
+  for (const path of ['/healthz', '/routes', '/metrics', '/metrics/watch?key=1&timeout=0']) {
+    assert.equal((await fetch(`${proxy.admin}${path}`)).status, 401, `GET ${path} without the secret`);
+  }
+  assert.deepEqual(await send(proxy.url), { status: 200, body: 'one' }, 'the table was not changed');
+  assert.deepEqual(JSON.parse(await readFile(join(proxy.dir, 'routes.json'), 'utf8')), table);
+});
+
+test('the proxy will not start without a secret file only its owner can read', async (t) => {
+  const run = async (args: string[]) => {
+    const child = spawn(process.execPath, [MAIN, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return { code, stderr };
+  };
+  const open = await stateDir(t, 0o644);
+  const none = await run(['--dir', open.dir]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /--admin-secret-file is required/);
+  const wide = await run(['--dir', open.dir, '--admin-secret-file', open.secretFile]);
+  assert.equal(wide.code, 2);
+  assert.match(wide.stderr, /has mode 644; make it readable by its owner only \(chmod 600\)/);
+  const missing = await run(['--dir', open.dir, '--admin-secret-file', join(open.dir, 'nope')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /nope: ENOENT/);
+});
+
 test('a second proxy on the same address exits non-zero naming the address', async (t) => {
   const first = await startProxy(t);
-  const dir = await mkdtemp(join(tmpdir(), 'sluice-proxy-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  const { dir, secretFile } = await stateDir(t);
   const listen = first.url.slice('http://'.length);
-  const second = spawn(process.execPath, [MAIN, '--dir', dir, '--listen', listen], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const second = spawn(process.execPath, [MAIN, '--dir', dir, '--listen', listen, '--admin-secret-file', secretFile], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   second.stderr.on('data', (c: Buffer) => (stderr += c));
   const [code] = (await once(second, 'exit')) as [number | null];

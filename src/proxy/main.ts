@@ -1,11 +1,13 @@
 /**
  * The built-in proxy process: `node src/proxy/main.ts --dir <stateDir> --listen <host:port>
- * [--upstream-timeout-ms <ms>]`. It runs apart from the controller so that traffic keeps flowing
- * at the last weights when the controller dies; a restarted controller finds it through
- * <stateDir>/proxy.json, and a restarted proxy serves <stateDir>/routes.json at once.
+ * --admin-secret-file <path> [--upstream-timeout-ms <ms>]`. Every admin call must carry
+ * `Authorization: Bearer <the file's secret>`; the file must be readable by its owner only.
+ * It runs apart from the controller so that traffic keeps flowing at the last weights when the
+ * controller dies; a restarted controller finds it through <stateDir>/proxy.json, and a
+ * restarted proxy serves <stateDir>/routes.json at once.
  */
 import http from 'node:http';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAdminHandler } from './admin.ts';
@@ -14,7 +16,7 @@ import { createForwarder } from './forward.ts';
 import { type ProxyInfo, readJsonFile, writeJsonAtomic } from './state-files.ts';
 import { validateTable } from './table.ts';
 
-const USAGE = 'usage: node src/proxy/main.ts --dir <stateDir> --listen <host:port> [--upstream-timeout-ms <ms>]';
+const USAGE = 'usage: node src/proxy/main.ts --dir <stateDir> --listen <host:port> --admin-secret-file <path> [--upstream-timeout-ms <ms>]';
 /** In-flight requests get this long to finish after SIGTERM/SIGINT. */
 const DRAIN_MS = 10_000;
 
@@ -40,13 +42,14 @@ function listen(server: http.Server, port: number, host: string): Promise<number
   });
 }
 
-function readArgs(): { dir: string; listen: string; upstreamTimeoutMs: number } {
+function readArgs(): { dir: string; listen: string; secretFile: string; upstreamTimeoutMs: number } {
   let values;
   try {
     ({ values } = parseArgs({
       options: {
         dir: { type: 'string' },
         listen: { type: 'string' },
+        'admin-secret-file': { type: 'string' },
         'upstream-timeout-ms': { type: 'string', default: '60000' },
       },
     }));
@@ -54,11 +57,29 @@ function readArgs(): { dir: string; listen: string; upstreamTimeoutMs: number } 
     return exitWith(`${(err as Error).message}\n${USAGE}`, 2);
   }
   if (values.dir === undefined || values.listen === undefined) exitWith(`--dir and --listen are required\n${USAGE}`, 2);
+  const secretFile = values['admin-secret-file'];
+  if (secretFile === undefined) exitWith(`--admin-secret-file is required: the admin API takes no call without its secret\n${USAGE}`, 2);
   const upstreamTimeoutMs = Number(values['upstream-timeout-ms']);
   if (!Number.isInteger(upstreamTimeoutMs) || upstreamTimeoutMs <= 0) {
     exitWith(`--upstream-timeout-ms must be a positive integer, got "${values['upstream-timeout-ms']}"`, 2);
   }
-  return { dir: values.dir, listen: values.listen, upstreamTimeoutMs };
+  return { dir: values.dir, listen: values.listen, secretFile, upstreamTimeoutMs };
+}
+
+/** The admin secret, from a file only its owner can read (like ssh's keys); exits 2 otherwise. */
+async function readSecret(path: string): Promise<string> {
+  let text: string;
+  let mode: number;
+  try {
+    mode = (await stat(path)).mode & 0o777;
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    return exitWith(`--admin-secret-file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
+  }
+  if ((mode & 0o077) !== 0) exitWith(`--admin-secret-file ${path} has mode ${mode.toString(8)}; make it readable by its owner only (chmod 600)`, 2);
+  const secret = text.trim();
+  if (secret.length < 16) exitWith(`--admin-secret-file ${path} holds ${secret.length} characters; write a random secret of at least 16`, 2);
+  return secret;
 }
 
 async function loadSavedTable(plane: DataPlane, path: string): Promise<void> {
@@ -77,6 +98,7 @@ async function main(): Promise<void> {
   const args = readArgs();
   const address = parseListen(args.listen);
   if (address === null) exitWith(`--listen "${args.listen}" is not host:port, e.g. 127.0.0.1:8080`, 2);
+  const secret = await readSecret(args.secretFile);
   await mkdir(args.dir, { recursive: true });
   const routesPath = join(args.dir, 'routes.json');
   const infoPath = join(args.dir, 'proxy.json');
@@ -90,7 +112,7 @@ async function main(): Promise<void> {
     createForwarder(plane.routes, args.upstreamTimeoutMs),
   );
   const admin = http.createServer(
-    createAdminHandler({ plane, persist: (t) => writeJsonAtomic(routesPath, t), startedAt, now: Date.now }),
+    createAdminHandler({ plane, persist: (t) => writeJsonAtomic(routesPath, t), startedAt, now: Date.now, secret }),
   );
 
   let port: number;

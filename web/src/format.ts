@@ -75,6 +75,9 @@ export function describeEvent(e: ServiceEvent, versions: Versions = {}): string 
     case 'service.degraded': return `degraded: ${e.reason}`;
     case 'service.recovered': return 'recovered';
     case 'driver.failed': return `${e.driver} driver: ${e.operation} failed: ${e.error}`;
+    case 'router.died': return `data plane died: ${e.detail}`;
+    case 'router.restarted': return `data plane serves again (${e.downMs} ms down)`;
+    case 'router.drifted': return `router table changed behind Sluice's back, re-asserted: ${e.differences.join('; ')}`;
     case 'service.deleted': return 'deleted';
     // Event types added later still show, by name, until they get their own sentence.
     default: return (e as { type: string }).type;

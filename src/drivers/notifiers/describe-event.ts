@@ -66,6 +66,9 @@ function sentence(e: EventBody, actor: string): string {
     case 'service.degraded': return `service degraded: ${e.reason}`;
     case 'service.recovered': return 'service recovered';
     case 'driver.failed': return `${e.driver} driver failed to ${e.operation}: ${e.error}`;
+    case 'router.died': return `the data plane died: ${e.detail}`;
+    case 'router.restarted': return `the data plane serves again (pid ${e.pid}, ${e.downMs} ms after its death was seen)`;
+    case 'router.drifted': return `the router served another table than Sluice's; re-asserted: ${e.differences.join('; ')}`;
     case 'service.deleted': return `service deleted by ${actor}`;
     case 'environments.applied':
     case 'plan.requested':

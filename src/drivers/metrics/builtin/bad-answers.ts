@@ -7,7 +7,7 @@
  * when its signal aborts.
  */
 import type { DriverContext } from '../../types.ts';
-import { describe, proxyAdminUrl } from './proxy-admin.ts';
+import { describe, proxyAdmin } from './proxy-admin.ts';
 
 /** How long the proxy holds one poll (it allows up to 30 s). */
 export const POLL_MS = 25_000;
@@ -86,15 +86,15 @@ export class BadAnswerWatch {
   }
 
   async #poll(key: string, signal: AbortSignal): Promise<WatchAnswer> {
-    const adminUrl = await proxyAdminUrl(this.#ctx);
+    const admin = await proxyAdmin(this.#ctx);
     const last = this.#reported.get(key);
     const query = new URLSearchParams({ key, seen: String(last?.bad ?? 0), timeout: String(this.#pollMs) });
     if (last !== undefined) query.set('startedAt', String(last.startedAt));
-    const url = `${adminUrl}/metrics/watch?${query}`;
+    const url = `${admin.url}/metrics/watch?${query}`;
     const limitMs = this.#pollMs + POLL_GRACE_MS;
     let res: Response;
     try {
-      res = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(limitMs)]) });
+      res = await fetch(url, { headers: admin.headers, signal: AbortSignal.any([signal, AbortSignal.timeout(limitMs)]) });
     } catch (err) {
       throw new PollFailed(`the built-in proxy did not answer GET ${url}: ${describe(err, limitMs)}`);
     }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { HistogramCounts, StatusCounts } from '../../../core/types.ts';
 import type { DriverContext, DriverFactory, Measurement, MetricsProvider } from '../../types.ts';
 import { BadAnswerWatch } from './bad-answers.ts';
-import { describe, proxyAdminUrl } from './proxy-admin.ts';
+import { describe, proxyAdmin } from './proxy-admin.ts';
 
 export const builtinMetricsConfig = z.strictObject({ provider: z.literal('builtin') });
 export type BuiltinMetricsConfig = z.output<typeof builtinMetricsConfig>;
@@ -31,10 +31,11 @@ interface ProxyMetrics {
 }
 
 async function fetchMetrics(ctx: DriverContext, windowMs: number): Promise<ProxyMetrics> {
-  const url = `${await proxyAdminUrl(ctx)}/metrics?window=${Math.max(1, Math.round(windowMs))}`;
+  const admin = await proxyAdmin(ctx);
+  const url = `${admin.url}/metrics?window=${Math.max(1, Math.round(windowMs))}`;
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    res = await fetch(url, { headers: admin.headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
   } catch (err) {
     throw new Error(`the built-in proxy did not answer GET ${url}: ${describe(err, TIMEOUT_MS)}`);
   }

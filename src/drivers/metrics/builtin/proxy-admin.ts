@@ -1,9 +1,11 @@
 /**
  * Where the service's built-in proxy answers its admin API: `<serviceDir>/router/proxy.json`,
- * read on every call (a restarted proxy listens on a new port).
+ * read on every call (a restarted proxy listens on a new port), and the bearer header its admin
+ * API requires (the secret the router driver keeps in `<serviceDir>/router/admin.secret`).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { bearer, readAdminSecret } from '../../routers/builtin/admin-secret.ts';
 import type { DriverContext } from '../../types.ts';
 
 /** Why a request failed, briefly: a timeout's length, a socket error's code, or the message. */
@@ -11,6 +13,12 @@ export function describe(err: unknown, timeoutMs: number): string {
   const e = err as Error & { cause?: { code?: string } };
   if (e.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
   return e.cause?.code ?? e.message;
+}
+
+/** The admin API's base URL and the headers every call to it carries. */
+export async function proxyAdmin(ctx: DriverContext): Promise<{ url: string; headers: Record<string, string> }> {
+  const url = await proxyAdminUrl(ctx);
+  return { url, headers: bearer(await readAdminSecret(join(ctx.serviceDir, 'router'))) };
 }
 
 export async function proxyAdminUrl(ctx: DriverContext): Promise<string> {

@@ -1,7 +1,9 @@
 /**
  * Calls to the proxy's admin API: a short timeout and one retry, so a controller never hangs on
- * a stuck or dead proxy. PUT /routes is idempotent, so retrying it is safe.
+ * a stuck or dead proxy. PUT /routes is idempotent, so retrying it is safe. Every call carries the
+ * proxy's admin secret (admin-secret.ts).
  */
+import { bearer } from './admin-secret.ts';
 
 export interface AdminReply {
   status: number;
@@ -16,13 +18,14 @@ function describe(err: unknown): string {
   return e.cause?.code ?? e.cause?.message ?? e.message;
 }
 
-export async function adminCall(baseUrl: string, method: 'GET' | 'PUT', path: string, body?: unknown): Promise<AdminReply> {
+export async function adminCall(baseUrl: string, secret: string, method: 'GET' | 'PUT', path: string, body?: unknown): Promise<AdminReply> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const res = await fetch(`${baseUrl}${path}`, {
         method,
-        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+        headers: { ...bearer(secret), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
       const text = await res.text();

@@ -1,13 +1,21 @@
 /**
  * The built-in router: drives this service's own proxy process (src/proxy/) through its admin
- * API. The proxy lives in `<serviceDir>/router/` and outlives the controller; `apply` attaches to
- * a running proxy or starts one, and `close` leaves it serving.
+ * API, authenticated with the secret in `<serviceDir>/router/admin.secret`. The proxy lives in
+ * `<serviceDir>/router/` and outlives the controller; `apply` attaches to a running proxy or
+ * starts one, and `close` leaves it serving. Once the engine listens (`onSignal`), the router
+ * supervises the proxy: a dead one is started again from its last table (routes.json).
  */
 import { join } from 'node:path';
-import type { DriverContext, DriverFactory, RouteTable, Router } from '../../types.ts';
+import type { DriverContext, DriverFactory, RouteTable, Router, RouterSignal } from '../../types.ts';
 import { adminCall, replyError } from './admin-client.ts';
+import { readAdminSecret } from './admin-secret.ts';
 import { type BuiltinRouterConfig, builtinRouterConfig } from './config.ts';
-import { type ProxyInfo, findRunningProxy, isAlive, logTail, readProxyInfo, spawnProxy, stopProxy } from './proxy-process.ts';
+import { type ProxyInfo, endingOf, findRunningProxy, isAlive, logTail, readProxyInfo, spawnProxy, stopProxy } from './proxy-process.ts';
+
+/** How often a supervised proxy's pid is checked: a death is seen within this. */
+const SUPERVISE_MS = 100;
+/** Waits between attempts to start a dead proxy again, the last one repeated. */
+const RESTART_BACKOFF_MS = [250, 500, 1000, 2000, 5000];
 
 export type { BuiltinRouterConfig };
 
@@ -24,6 +32,15 @@ class BuiltinRouter implements Router {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly config: BuiltinRouterConfig;
   private readonly ctx: DriverContext;
+  private readonly listeners: ((signal: RouterSignal) => void)[] = [];
+  private supervisor: NodeJS.Timeout | undefined;
+  /** A supervision check is queued or running. */
+  private checking = false;
+  /** The proxy that died and is not serving again yet, and since when. */
+  private lost: { info: ProxyInfo; at: number } | null = null;
+  private restartFailures = 0;
+  private retryAt = 0;
+  private stopped = false;
 
   constructor(config: BuiltinRouterConfig, ctx: DriverContext) {
     this.config = config;
@@ -57,19 +74,86 @@ class BuiltinRouter implements Router {
     return started;
   }
 
+  private emit(signal: RouterSignal): void {
+    for (const listener of this.listeners) listener(signal);
+  }
+
+  onSignal(listener: (signal: RouterSignal) => void): void {
+    this.listeners.push(listener);
+    if (this.supervisor !== undefined || this.stopped) return;
+    this.supervisor = setInterval(() => this.check(), SUPERVISE_MS);
+    this.supervisor.unref();
+  }
+
+  private stopSupervising(): void {
+    this.stopped = true;
+    clearInterval(this.supervisor);
+  }
+
+  /** Every SUPERVISE_MS: a signal 0 to the proxy's pid; a dead proxy is revived in the queue. */
+  private check(): void {
+    if (this.checking || this.stopped) return;
+    if (this.lost === null && (this.proxy === null || isAlive(this.proxy.pid))) return;
+    if (Date.now() < this.retryAt) return;
+    this.checking = true;
+    void this.serial(() => this.revive())
+      .catch(() => undefined)
+      .finally(() => (this.checking = false));
+  }
+
+  /**
+   * Runs in the queue (no apply or shutdown meanwhile): report the death of the proxy we knew,
+   * then find it again (another controller may have started it) or start it from routes.json.
+   */
+  private async revive(): Promise<void> {
+    if (this.stopped) return;
+    if (this.lost === null) {
+      const dead = this.proxy;
+      if (dead === null || isAlive(dead.pid)) return;
+      this.proxy = null;
+      this.lost = { info: dead, at: Date.now() };
+      // A zombie counts as dead before this process has reaped it and heard how it ended: a moment for that.
+      let how = endingOf(dead.pid);
+      for (let i = 0; how === null && i < 5; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+        how = endingOf(dead.pid);
+      }
+      how ??= 'is gone';
+      this.ctx.log('error', 'the built-in proxy died; starting it again from its last table', { pid: dead.pid, how });
+      this.emit({ kind: 'died', pid: dead.pid, detail: `the built-in proxy (pid ${dead.pid}, serving ${dead.listen}) ${how}`, at: this.lost.at });
+    }
+    try {
+      this.proxy = await this.ensureProxy();
+    } catch (err) {
+      const wait = RESTART_BACKOFF_MS[Math.min(this.restartFailures, RESTART_BACKOFF_MS.length - 1)]!;
+      this.restartFailures++;
+      this.retryAt = Date.now() + wait;
+      this.emit({ kind: 'restartFailed', error: `${(err as Error).message} (next attempt in ${wait} ms)`, at: Date.now() });
+      return;
+    }
+    const downMs = Date.now() - this.lost.at;
+    this.lost = null;
+    this.restartFailures = 0;
+    this.retryAt = 0;
+    this.emit({ kind: 'restarted', pid: this.proxy.pid, downMs, at: Date.now() });
+  }
+
   apply(table: RouteTable): Promise<void> {
     const stickiness = table.stickiness ?? this.config.stickiness;
     const body: RouteTable = stickiness === undefined ? table : { ...table, stickiness };
     return this.serial(async () => {
       let reply;
       try {
+        // A supervised proxy found dead here is reported and revived like the supervisor does.
+        if (this.supervisor !== undefined && (this.lost !== null || (this.proxy !== null && !isAlive(this.proxy.pid)))) await this.revive();
         this.proxy ??= await this.ensureProxy();
+        const secret = await readAdminSecret(this.dir);
         try {
-          reply = await adminCall(this.proxy.adminUrl, 'PUT', '/routes', body);
+          reply = await adminCall(this.proxy.adminUrl, secret, 'PUT', '/routes', body);
         } catch {
           // The proxy we knew is gone (killed, restarted): find or start it again, once.
           this.proxy = await this.ensureProxy();
-          reply = await adminCall(this.proxy.adminUrl, 'PUT', '/routes', body);
+          reply = await adminCall(this.proxy.adminUrl, secret, 'PUT', '/routes', body);
         }
       } catch (err) {
         this.proxy = null;
@@ -91,7 +175,7 @@ class BuiltinRouter implements Router {
     const info = await this.current();
     if (info === null) return null;
     try {
-      const reply = await adminCall(info.adminUrl, 'GET', '/routes');
+      const reply = await adminCall(info.adminUrl, await readAdminSecret(this.dir), 'GET', '/routes');
       if (reply.status === 404) return null;
       if (reply.status !== 200) throw new Error(replyError(reply));
       return reply.body as RouteTable;
@@ -104,7 +188,7 @@ class BuiltinRouter implements Router {
     const info = await this.current();
     if (info === null) return {};
     try {
-      const reply = await adminCall(info.adminUrl, 'GET', '/metrics?window=1000');
+      const reply = await adminCall(info.adminUrl, await readAdminSecret(this.dir), 'GET', '/metrics?window=1000');
       if (reply.status !== 200) throw new Error(replyError(reply));
       const backends = (reply.body as { backends: Record<string, { inflight: number }> }).backends;
       return Object.fromEntries(Object.entries(backends).map(([key, b]) => [key, b.inflight]));
@@ -115,10 +199,12 @@ class BuiltinRouter implements Router {
 
   async close(): Promise<void> {
     // Nothing is held open: the proxy keeps serving and the next router instance re-attaches.
+    this.stopSupervising();
     this.proxy = null;
   }
 
   shutdown(): Promise<void> {
+    this.stopSupervising();
     return this.serial(async () => {
       const info = this.proxy ?? (await readProxyInfo(this.dir));
       this.proxy = null;

@@ -8,6 +8,7 @@ import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adminCall } from './admin-client.ts';
+import { adminSecretPath, ensureAdminSecret, readAdminSecret } from './admin-secret.ts';
 import { isAlive } from '../managed-process.ts';
 
 const PROXY_MAIN = fileURLToPath(new URL('../../../proxy/main.ts', import.meta.url));
@@ -37,13 +38,27 @@ export async function readProxyInfo(dir: string): Promise<ProxyInfo | null> {
 
 export { isAlive };
 
-/** The proxy named by proxy.json, if it is alive and its admin API answers as that process. */
+/** How proxies this process started ended (pid → "killed by SIGKILL"), for the death's event. */
+const endings = new Map<number, string>();
+
+/** How the proxy `pid` ended, when this process started it and saw it end. */
+export function endingOf(pid: number): string | null {
+  const ending = endings.get(pid) ?? null;
+  endings.delete(pid);
+  return ending;
+}
+
+/**
+ * The proxy named by proxy.json, if it is alive and its admin API answers as that process to our
+ * secret (a proxy started before admin secrets existed answers 401 to nothing: it is replaced).
+ */
 export async function findRunningProxy(dir: string): Promise<ProxyInfo | null> {
   const info = await readProxyInfo(dir);
   if (info === null || !isAlive(info.pid)) return null;
   try {
-    const reply = await adminCall(info.adminUrl, 'GET', '/healthz');
-    return reply.status === 200 && (reply.body as { pid?: unknown }).pid === info.pid ? info : null;
+    const reply = await adminCall(info.adminUrl, await readAdminSecret(dir), 'GET', '/healthz');
+    const body = reply.body as { pid?: unknown; auth?: unknown };
+    return reply.status === 200 && body.pid === info.pid && body.auth === 'bearer' ? info : null;
   } catch {
     return null;
   }
@@ -56,10 +71,11 @@ export async function logTail(dir: string, lines = 8): Promise<string> {
 
 /** Starts a proxy and resolves once it has written a fresh proxy.json. */
 export async function spawnProxy(dir: string, listen: string, upstreamTimeoutMs?: number): Promise<ProxyInfo> {
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await ensureAdminSecret(dir);
   await rm(join(dir, 'proxy.json'), { force: true });
   const log = await open(join(dir, 'proxy.log'), 'a');
-  const args = [PROXY_MAIN, '--dir', dir, '--listen', listen];
+  const args = [PROXY_MAIN, '--dir', dir, '--listen', listen, '--admin-secret-file', adminSecretPath(dir)];
   if (upstreamTimeoutMs !== undefined) args.push('--upstream-timeout-ms', String(Math.round(upstreamTimeoutMs)));
   let exited: string | null = null;
   let child;
@@ -69,7 +85,10 @@ export async function spawnProxy(dir: string, listen: string, upstreamTimeoutMs?
     await log.close();
   }
   child.on('error', (err) => (exited = err.message));
-  child.on('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
+  child.on('exit', (code, signal) => {
+    exited = `exited with ${signal ?? `code ${code}`}`;
+    if (child.pid !== undefined) endings.set(child.pid, signal !== null ? `killed by ${signal}` : `exited with code ${code}`);
+  });
   child.unref();
 
   const deadline = Date.now() + START_TIMEOUT_MS;
