@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { Command } from '../core/decision.ts';
 import { CONTROLLER } from '../core/events.ts';
-import { isActive } from '../core/state.ts';
+import { isActive, type ReleaseState } from '../core/state.ts';
 import { driverSchemas } from '../drivers/registry.ts';
+import { readDocuments, type SpecDocument } from '../spec/documents.ts';
 import { parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
 import type { Store, StoredRevision, StoredService } from '../store/types.ts';
 import { notFound, SluiceError } from './errors.ts';
@@ -84,11 +85,35 @@ export class Engine {
     }
   }
 
+  /** Read the documents of an apply (Services, a ReleasePolicy …), each validated by its kind; ApplyEntry applies them. */
+  read(text: string, file: string): SpecDocument[] {
+    try {
+      return readDocuments(text, file, driverSchemas());
+    } catch (err) {
+      if (err instanceof SpecError) throw new SluiceError('SPEC_INVALID', err.message, { issues: err.issues });
+      throw err;
+    }
+  }
+
+  /**
+   * Apply the Service documents in `text` as they are. Only for environments' own services, whose
+   * gates the caller checked (environments.ts); a person's apply comes through ApplyEntry.
+   */
   async apply(text: string, o: ApplyOptions): Promise<ApplyResult[]> {
     const specs = this.lint(text, o.file);
     const results: ApplyResult[] = [];
     for (const spec of specs) results.push(await this.#applyOne(spec, o));
     return results;
+  }
+
+  /** Apply one validated Service; ApplyEntry checked who may. */
+  applyService(spec: ServiceSpec, o: ApplyOptions): Promise<ApplyResult> {
+    return this.#applyOne(spec, o);
+  }
+
+  /** The release in progress or last ended of `name` (null: none yet). */
+  releaseOf(name: string): ReleaseState | null {
+    return this.#controller(name).state.release;
   }
 
   async #applyOne(spec: ServiceSpec, o: ApplyOptions): Promise<ApplyResult> {
