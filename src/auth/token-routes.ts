@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { rememberSecret } from '../drivers/secrets.ts';
 import { SluiceError } from '../engine/errors.ts';
 import type { RecordServerEvents } from '../engine/server-log.ts';
 import { principalOf } from './auth-hook.ts';
@@ -46,6 +47,7 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: TokenStore, re
       name: b.name, role: b.role, createdBy: actor(req), now: at,
       ttlMs: b.ttl === undefined ? null : parseSpan(b.ttl),
     });
+    rememberSecret(token); // scrubbed from captured output should it ever show up there
     await record([{ type: 'token.created', tokenId: created.id, name: created.name, role: created.role, expiresAt: created.expiresAt }], actor(req));
     return { ...tokenView(created, at), token };
   });
