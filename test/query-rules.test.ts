@@ -29,6 +29,8 @@ test('a query rule on the web provider rolls back a canary with a bad success ra
   t.after(() => metricsApi.close());
 
   const secret = 'test-secret';
+  // Read by the server (spawned with this environment) from its reference: a literal is refused.
+  process.env.SLUICE_TEST_HOOK_SECRET = secret;
   const received: { type: string; body: { type: string; event?: { log?: { trigger?: string } } }; valid: boolean }[] = [];
   const receiver = createServer((req, res) => {
     let raw = '';
@@ -52,7 +54,7 @@ test('a query rule on the web provider rolls back a canary with a bad success ra
         failIf: { below: baseline, by: 0.01 }`;
   const extra = `  metrics: { provider: web, address: "http://127.0.0.1:${metricsPort}", timeout: 1s }
   notifications:
-    - { driver: webhook, url: "http://127.0.0.1:${receiverPort}/hook", secret: ${secret}, events: [rollbacks, release.started] }
+    - { driver: webhook, url: "http://127.0.0.1:${receiverPort}/hook", secretEnv: SLUICE_TEST_HOOK_SECRET, events: [rollbacks, release.started] }
 `;
   const withExtra = (spec: string) => spec.replace('  strategy:\n', `${extra}  strategy:\n`);
   const { server, listenPort } = await deployedServer(t, { contract, instances: 1 });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { redactSecrets } from '../drivers/secrets.ts';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import type { ServiceEvent } from '../core/events.ts';
@@ -59,7 +60,8 @@ export function registerDashboardRoutes(app: FastifyInstance, engine: Engine, st
     await engine.status(name);
     const rev = await store.revision(name, key);
     if (rev === null) throw new SluiceError('NOT_FOUND', `${name} has no revision ${key}; GET /api/services/${name}/revisions lists them`);
-    return { ...rev, createdAt: new Date(rev.createdAt).toISOString(), yaml: stringify(rev.spec) };
+    const spec = redactSecrets(rev.spec);
+    return { ...rev, spec, createdAt: new Date(rev.createdAt).toISOString(), yaml: stringify(spec) };
   });
 
   app.get('/api/services/:name/releases/:number', async (req) => {

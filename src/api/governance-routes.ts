@@ -1,8 +1,6 @@
 /**
  * Environments, promotion, approvals, overrides and post-mortems over HTTP (docs/governance.md).
- * A Service with spec.environments applied through POST /api/apply is handled here too.
  */
-import { dirname } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../auth/auth-hook.ts';
@@ -15,8 +13,7 @@ import { Environments, ForbiddenError, type Principal } from '../engine/environm
 import { SluiceError } from '../engine/errors.ts';
 import type { Store } from '../store/types.ts';
 import { readPolicy } from './calendar-routes.ts';
-import { applyBody, serviceParams } from './requests.ts';
-import { specTextOf } from './spec-body.ts';
+import { serviceParams } from './requests.ts';
 
 const environmentName = z.string().regex(/^[a-z][a-z0-9]{0,19}$/, 'an environment name is lowercase letters and digits, e.g. production');
 
@@ -46,7 +43,7 @@ function principal(req: FastifyRequest): Principal {
   return { name: p.name, role: p.role };
 }
 
-const allows = (has: string, needs: string) => isRole(has) && isRole(needs) && roleAllows(has, needs);
+export const allows = (has: string, needs: string) => isRole(has) && isRole(needs) && roleAllows(has, needs);
 
 /** Four-eyes and role refusals answer 403, in the API's error shape. */
 async function guarded<T>(reply: FastifyReply, fn: () => Promise<T>): Promise<T | FastifyReply> {
@@ -58,10 +55,11 @@ async function guarded<T>(reply: FastifyReply, fn: () => Promise<T>): Promise<T 
   }
 }
 
-export function registerGovernanceRoutes(app: FastifyInstance, engine: Engine, store: Store, dataDir: string, now: () => number = Date.now): void {
-  const opened = Environments.open({
+/** Opens the environments (their plans read back from the log); the apply entry and these routes share it. */
+export function openEnvironments(engine: Engine, store: Store, dataDir: string, log: { warn: (o: object, msg: string) => void }, now: () => number = Date.now): Promise<Environments> {
+  return Environments.open({
     engine, store, now, roleAllows: allows,
-    onError: (err) => app.log.warn({ err }, 'a waiting release plan could not be looked at'),
+    onError: (err) => log.warn({ err }, 'a waiting release plan could not be looked at'),
     windowOf: async (services, at) => {
       const policy = await readPolicy(dataDir);
       if (policy === null) return null;
@@ -69,21 +67,11 @@ export function registerGovernanceRoutes(app: FastifyInstance, engine: Engine, s
       return states.find((s) => !s.open) ?? states[0] ?? null;
     },
   });
-  // Not awaited here: routes wait for it; a failure to open surfaces on the first call.
-  opened.catch(() => undefined);
-  app.addHook('onClose', async () => (await opened.catch(() => null))?.close());
+}
 
-  // A spec with environments is applied per environment (the first gets the release); others go on to the usual route.
-  app.addHook('preHandler', async (req, reply) => {
-    if (req.method !== 'POST' || req.routeOptions.url !== '/api/apply') return;
-    const b = applyBody.safeParse(req.body);
-    if (!b.success) return;
-    const text = await specTextOf(req, b.data);
-    if (!Environments.hasEnvironments(text)) return;
-    const baseDir = b.data.baseDir ?? (b.data.file.startsWith('/') ? dirname(b.data.file) : process.cwd());
-    const results = await (await opened).apply(text, { file: b.data.file, baseDir, actor: principal(req).name });
-    return reply.send({ results });
-  });
+export function registerGovernanceRoutes(app: FastifyInstance, environments: Environments): void {
+  const opened = Promise.resolve(environments);
+  app.addHook('onClose', async () => environments.close());
 
   app.post('/api/services/:name/releases', async (req, reply) => {
     const { name } = serviceParams.parse(req.params);

@@ -1,9 +1,10 @@
 import { dirname } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { principalOf } from '../auth/auth-hook.ts';
+import type { ApplyEntry, Applicant } from '../engine/apply-entry.ts';
 import type { Engine } from '../engine/engine.ts';
-import { driverSchemas } from '../drivers/registry.ts';
 import { SluiceError } from '../engine/errors.ts';
+import { driverSchemas } from '../drivers/registry.ts';
 import { parseSpecText } from '../engine/spec-text.ts';
 import { evidenceWarningsOf, jsonSchema } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
@@ -18,6 +19,13 @@ export function actorOf(req: FastifyRequest): string {
   return principalOf(req)?.name ?? `api@${req.ip}`;
 }
 
+/** Who asks for a change: the request's token (every changing route needs one). */
+function applicant(req: FastifyRequest): Applicant {
+  const p = principalOf(req);
+  if (p === null) throw new SluiceError('UNAUTHORIZED', 'this route needs a token');
+  return { name: p.name, role: p.role };
+}
+
 /** Every route as "METHOD /path", collected as they are registered (GET /api lists them). */
 export function collectRoutes(app: FastifyInstance): string[] {
   const routes: string[] = [];
@@ -27,7 +35,7 @@ export function collectRoutes(app: FastifyInstance): string[] {
   return routes;
 }
 
-export function registerRoutes(app: FastifyInstance, engine: Engine, store: Store, routes: readonly string[]): void {
+export function registerRoutes(app: FastifyInstance, engine: Engine, entry: ApplyEntry, store: Store, routes: readonly string[]): void {
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/api', async () => ({ name: 'sluice', routes, openapi: '/api/openapi.json', access: '/api/access' }));
   app.get('/api/schema', async () => jsonSchema(driverSchemas()));
@@ -49,8 +57,9 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, store: Stor
   app.post('/api/apply', async (req) => {
     const b = applyBody.parse(req.body);
     const baseDir = b.baseDir ?? (b.file.startsWith('/') ? dirname(b.file) : process.cwd());
+    // Read once, off the control loop (the parse worker), then dispatched in one place.
     const text = await specTextOf(req, b);
-    return { results: await engine.applySpecs(text.services, { file: b.file, baseDir, actor: actorOf(req) }) };
+    return { results: await entry.apply(text.documents, { file: b.file, baseDir }, applicant(req)) };
   });
 
   app.get('/api/services', async () => ({ services: engine.list() }));
@@ -78,7 +87,7 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, store: Stor
   app.post('/api/services/:name/:command', async (req) => {
     const { name, command } = commandParams.parse(req.params);
     const args = commandBody.parse(req.body);
-    return engine.command(name, command, args, actorOf(req));
+    return entry.command(name, command, args, applicant(req));
   });
 
   endStreamsOnClose(app);

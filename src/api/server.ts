@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -7,11 +7,13 @@ import { ensureAdminToken } from '../auth/admin-token.ts';
 import { registerAuth } from '../auth/auth-hook.ts';
 import { registerTokenRoutes } from '../auth/token-routes.ts';
 import { TokenStore } from '../auth/token-store.ts';
+import { ApplyEntry } from '../engine/apply-entry.ts';
 import { Engine } from '../engine/engine.ts';
+import { rememberSecret } from '../drivers/secrets.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
 import { registerCalendarRoutes } from './calendar-routes.ts';
-import { registerGovernanceRoutes } from './governance-routes.ts';
+import { allows, openEnvironments, registerGovernanceRoutes } from './governance-routes.ts';
 import { registerPolicyRoutes } from './policy-routes.ts';
 import { serverLog } from '../engine/server-log.ts';
 import { closeSpecParser, warmSpecParser } from '../engine/spec-text.ts';
@@ -40,11 +42,14 @@ export interface RunningServer {
 /** The composition root of `sluice server`: store, engine, API, in one process. */
 export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const dataDir = resolve(o.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  // Only the server's user reads its data dir: the log, tokens' hashes, the admin token.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
   const lock = DataDirLock.acquire(dataDir);
   const log = o.log ?? pino({ level: process.env.SLUICE_LOG_LEVEL ?? 'info' });
   const store = new SqliteStore(join(dataDir, 'sluice.db'));
   const tokens = new TokenStore(join(dataDir, 'sluice.db'));
+  for (const f of ['sluice.db', 'sluice.db-wal', 'sluice.db-shm']) if (existsSync(join(dataDir, f))) chmodSync(join(dataDir, f), 0o600);
   const engine = await Engine.open({
     store, dataDir, log,
     ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
@@ -54,6 +59,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   warmSpecParser().catch((err: unknown) => log.warn({ err }, 'the spec parse worker did not start; the first apply starts one'));
   const recordServer = serverLog(store, engine.bus);
   const adminToken = ensureAdminToken(tokens, dataDir, Date.now());
+  rememberSecret(adminToken ?? readAdminToken(dataDir));
   if (adminToken !== null) {
     const admin = tokens.list().find((t) => t.role === 'admin')!;
     await recordServer([{ type: 'token.created', tokenId: admin.id, name: admin.name, role: admin.role, expiresAt: admin.expiresAt }], 'sluice-server');
@@ -64,12 +70,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   app.setNotFoundHandler(notFoundHandler);
   const routes = collectRoutes(app);
   registerAuth(app, tokens);
-  registerRoutes(app, engine, store, routes);
+  const environments = await openEnvironments(engine, store, dataDir, log);
+  const entry = new ApplyEntry({ engine, environments, dataDir, recordServer, roleAllows: allows });
+  registerRoutes(app, engine, entry, store, routes);
   registerTokenRoutes(app, tokens, recordServer);
   registerAuditRoutes(app, store);
   registerCalendarRoutes(app, dataDir);
-  registerGovernanceRoutes(app, engine, store, dataDir);
-  registerPolicyRoutes(app, dataDir, recordServer);
+  registerGovernanceRoutes(app, environments);
+  registerPolicyRoutes(app, dataDir);
   registerStatic(app);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7070 });
   lock.record(address);
@@ -86,4 +94,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       lock.release();
     },
   };
+}
+
+/** The admin token kept in the data dir (undefined: removed by its owner). */
+function readAdminToken(dataDir: string): string | undefined {
+  try {
+    return readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { rememberSecret } from '../drivers/secrets.ts';
 import { SluiceError } from '../engine/errors.ts';
 import type { RecordServerEvents } from '../engine/server-log.ts';
 import { principalOf } from './auth-hook.ts';
@@ -7,18 +8,25 @@ import { ROLES } from './roles.ts';
 import { parseSpan } from './span.ts';
 import { isLive, type TokenRecord, type TokenStore } from './token-store.ts';
 
+/** The longest token lifetime: 10 years (past it, leave ttl out: the token lives until revoked). */
+export const MAX_TTL_MS = 3650 * 86_400_000;
+
 export const createTokenBody = z.strictObject({
   role: z.enum(ROLES, { error: () => `role must be one of ${ROLES.join(', ')}` }),
   /** The actor of everything done with the token; default: <role>-<id>. */
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,62}$/, 'a token name is 1-63 letters, digits, ".", "_", "@" or "-"').optional(),
   /** Lifetime, e.g. "30d", "12h"; none: until revoked. */
-  ttl: z.string().refine((t) => (parseSpan(t) ?? 0) > 0, 'ttl must be a span such as 30d, 12h or 90m').optional(),
+  ttl: z.string()
+    .refine((t) => (parseSpan(t) ?? 0) > 0, 'ttl must be a span such as 30d, 12h or 90m')
+    .refine((t) => (parseSpan(t) ?? 0) <= MAX_TTL_MS, { error: (iss) => `ttl "${String(iss.input)}" is longer than the longest lifetime, 3650d (10 years); leave ttl out for a token that lives until revoked` })
+    .optional(),
 });
 
 /** A token as the API shows it: never its hash. */
 export function tokenView(t: TokenRecord, now: number) {
   const status = t.revokedAt !== null ? 'revoked' : isLive(t, now) ? 'live' : 'expired';
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  // Clamped to the last time a Date can show: a stored record never makes the list fail.
+  const iso = (ms: number | null) => (ms === null ? null : new Date(Math.min(ms, 8.64e15)).toISOString());
   return { id: t.id, name: t.name, role: t.role, status, createdAt: iso(t.createdAt), createdBy: t.createdBy, expiresAt: iso(t.expiresAt), revokedAt: iso(t.revokedAt) };
 }
 
@@ -29,7 +37,7 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: TokenStore, re
   app.get('/api/whoami', async (req) => {
     const p = principalOf(req);
     if (p === null) throw new SluiceError('UNAUTHORIZED', 'no token was presented');
-    return { name: p.name, role: p.role, tokenId: p.tokenId, expiresAt: p.expiresAt === null ? null : new Date(p.expiresAt).toISOString() };
+    return { name: p.name, role: p.role, tokenId: p.tokenId, expiresAt: p.expiresAt === null ? null : new Date(Math.min(p.expiresAt, 8.64e15)).toISOString() };
   });
   app.get('/api/tokens', async () => ({ tokens: tokens.list().map((t) => tokenView(t, now())) }));
   app.post('/api/tokens', async (req) => {
@@ -39,6 +47,7 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: TokenStore, re
       name: b.name, role: b.role, createdBy: actor(req), now: at,
       ttlMs: b.ttl === undefined ? null : parseSpan(b.ttl),
     });
+    rememberSecret(token); // scrubbed from captured output should it ever show up there
     await record([{ type: 'token.created', tokenId: created.id, name: created.name, role: created.role, expiresAt: created.expiresAt }], actor(req));
     return { ...tokenView(created, at), token };
   });

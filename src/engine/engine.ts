@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import type { Command } from '../core/decision.ts';
 import { CONTROLLER } from '../core/events.ts';
-import { isActive } from '../core/state.ts';
+import { isActive, type ReleaseState } from '../core/state.ts';
 import { driverSchemas } from '../drivers/registry.ts';
+import { readDocuments, type SpecDocument } from '../spec/documents.ts';
 import { evidenceWarningsOf, parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
 import type { Store, StoredRevision, StoredService } from '../store/types.ts';
 import { notFound, SluiceError } from './errors.ts';
@@ -86,6 +87,20 @@ export class Engine {
     }
   }
 
+  /** Read the documents of an apply (Services, a ReleasePolicy …), each validated by its kind; ApplyEntry applies them. */
+  read(text: string, file: string): SpecDocument[] {
+    try {
+      return readDocuments(text, file, driverSchemas());
+    } catch (err) {
+      if (err instanceof SpecError) throw new SluiceError('SPEC_INVALID', err.message, { issues: err.issues });
+      throw err;
+    }
+  }
+
+  /**
+   * Apply the Service documents in `text` as they are. Only for environments' own services, whose
+   * gates the caller checked (environments.ts); a person's apply comes through ApplyEntry.
+   */
   async apply(text: string, o: ApplyOptions): Promise<ApplyResult[]> {
     return this.applySpecs(this.lint(text, o.file), o);
   }
@@ -93,13 +108,23 @@ export class Engine {
   /** Apply Service specs already read and validated (the API reads a text once: parseSpecText). */
   async applySpecs(specs: readonly ServiceSpec[], o: ApplyOptions): Promise<ApplyResult[]> {
     const results: ApplyResult[] = [];
-    for (const spec of specs) {
-      // At the traffic the service receives now, when it has some; else at the spec's expectedRps.
-      const observed = (await this.#controllers.get(spec.metadata.name)?.observedRps()) ?? undefined;
-      const warnings = evidenceWarningsOf(spec, observed);
-      results.push({ ...(await this.#applyOne(spec, o)), ...(warnings.length > 0 && { warnings }) });
-    }
+    for (const spec of specs) results.push(await this.applyService(spec, o));
     return results;
+  }
+
+  /**
+   * Apply one validated Service; ApplyEntry checked who may. The result warns when a step cannot
+   * show a healthy canary in time at the traffic the service receives now (or its expectedRps).
+   */
+  async applyService(spec: ServiceSpec, o: ApplyOptions): Promise<ApplyResult> {
+    const observed = (await this.#controllers.get(spec.metadata.name)?.observedRps()) ?? undefined;
+    const warnings = evidenceWarningsOf(spec, observed);
+    return { ...(await this.#applyOne(spec, o)), ...(warnings.length > 0 && { warnings }) };
+  }
+
+  /** The release in progress or last ended of `name` (null: none yet). */
+  releaseOf(name: string): ReleaseState | null {
+    return this.#controller(name).state.release;
   }
 
   async #applyOne(spec: ServiceSpec, o: ApplyOptions): Promise<ApplyResult> {

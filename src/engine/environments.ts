@@ -10,7 +10,7 @@ import { blockingSummary, evaluateGates, planOutcome } from '../core/plan/gates.
 import { emptyGovernance, foldGovernance, type GovernanceState, openPlan, type PlanState } from '../core/plan/governance-state.ts';
 import type { GateName, GateResult, PlanFacts, PlanRecord } from '../core/plan/types.ts';
 import { emptyState } from '../core/state.ts';
-import type { SpecText } from '../spec/index.ts';
+import type { ServiceSpec } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { environmentService } from './effective-spec.ts';
 import { applyEnvironments } from './environments-apply.ts';
@@ -82,33 +82,58 @@ export class Environments {
     }
   }
 
-  /** Whether a text read by parseSpecText holds a Service with spec.environments (then `apply` here handles it). */
-  static hasEnvironments(text: SpecText): boolean {
-    return text.services.some((s) => s.spec.environments !== undefined);
+  /** The Service with environments last applied as `service` (null: none). */
+  appliedSpec(service: string): ServiceSpec | null {
+    const gs = this.#states.get(service);
+    return gs?.document ? appliedOf(this.#d.engine, service, gs).spec : null;
   }
 
-  /** Apply specs; one with environments releases to its first environment and updates the others' config. */
-  async apply(text: SpecText, o: ApplyOptions): Promise<ApplyResult[]> {
-    const specs = text.services;
-    const raws = text.documents as Record<string, unknown>[];
-    const results: ApplyResult[] = [];
-    for (const [i, spec] of specs.entries()) {
-      if (spec.spec.environments === undefined) {
-        results.push(...(await this.#d.engine.applySpecs([spec], o)));
-        continue;
-      }
-      results.push(...(await this.#exclusive(() => applyEnvironments({
-        engine: this.#d.engine,
-        record: (events) => this.#record(spec.metadata.name, events, o.actor),
-        // Open plans whose environment's spec changed are renewed: their approvals expire.
-        renewOpenPlans: async () => {
-          for (const p of this.#state(spec.metadata.name).plans.filter((x) => x.status === 'Planned' || x.status === 'Refused')) await this.#current(spec.metadata.name, p);
-        },
-        now: this.#now(),
-      }, spec.metadata.name, raws[i]!, o))));
-      this.#d.engine.configureNotifications(spec.metadata.name, spec.spec.notifications);
-    }
+  /** The names of the services released through environments. */
+  has(service: string): boolean {
+    return this.#states.get(service)?.document != null;
+  }
+
+  /** Apply a Service with spec.environments: it releases to its first environment and updates the others' config. */
+  async applyDocument(spec: ServiceSpec, raw: Record<string, unknown>, o: ApplyOptions): Promise<ApplyResult[]> {
+    const service = spec.metadata.name;
+    const results = await this.#exclusive(() => applyEnvironments({
+      engine: this.#d.engine,
+      record: (events) => this.#record(service, events, o.actor),
+      // Open plans whose environment's spec changed are renewed: their approvals expire.
+      renewOpenPlans: async () => {
+        for (const p of this.#state(service).plans.filter((x) => x.status === 'Planned' || x.status === 'Refused')) await this.#current(service, p);
+      },
+      now: this.#now(),
+    }, service, raw, o));
+    this.#d.engine.configureNotifications(service, spec.spec.notifications);
     return results;
+  }
+
+  /**
+   * Why `command` may not run on `service` now (null: it may). In an environment behind gates,
+   * moving a release forward (promote, resume, retry) needs a release its plan started; rolling
+   * back (abort, pause, undo) is always allowed.
+   */
+  commandRefusal(service: string, command: string): string | null {
+    if (!['promote', 'resume', 'retry'].includes(command)) return null;
+    const cut = service.indexOf('--');
+    if (cut < 0) return null;
+    const base = service.slice(0, cut);
+    const environment = service.slice(cut + 2);
+    const gs = this.#states.get(base);
+    if (gs?.document == null) return `${service} is named like an environment's service, but ${base} has no spec.environments`;
+    const a = appliedOf(this.#d.engine, base, gs);
+    if (a.envs.findIndex((e) => e.name === environment) <= 0) return null;
+    let release;
+    try {
+      release = this.#d.engine.releaseOf(service);
+    } catch {
+      return null;
+    }
+    if (release === null || release.kind === 'undo') return null;
+    const planned = gs.plans.some((p) => p.record.environment === environment && p.status === 'Started' && p.record.version === release.to.version);
+    if (planned) return null;
+    return `${service}'s release of ${release.to.version} was not started by a plan that passed ${environment}'s gates; ask for it with sluice release ${base} --version ${release.to.version} --to ${environment}`;
   }
 
   /**

@@ -1,5 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { stringify } from 'yaml';
 import { parsePolicy, type ReleasePolicy } from '../core/windows/policy-schema.ts';
 import type { WindowState } from '../core/windows/types.ts';
 import { windowState } from '../core/windows/window-state.ts';
@@ -30,4 +31,11 @@ export async function releaseWindow(dataDir: string, service: string, now: numbe
   const policy = await readPolicy(dataDir);
   if (policy === null) return { open: true, reason: 'no release policy', until: null };
   return windowState(policy.windows, policy.freezes, service, now);
+}
+
+/** Replace the server's release policy with `raw` (validated): written aside and renamed, so a reader never sees half of it. */
+export async function writePolicy(dataDir: string, raw: unknown): Promise<void> {
+  const path = join(dataDir, POLICY_FILE);
+  await writeFile(`${path}.tmp`, stringify(raw), { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { SmokeCheck } from '../core/strategy.ts';
+import { childEnv, scrubSecrets } from '../drivers/secrets.ts';
 import { messageOf } from './retry.ts';
 
 export interface SmokeOutcome {
@@ -47,7 +48,7 @@ function runCommand(argv: string[], timeoutMs: number, ctx: SmokeContext, done: 
     let output = '';
     const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-OUTPUT_KEPT));
     // Its own process group, so a timeout kills whatever the command started too.
-    const child = spawn(file, args, { cwd: ctx.cwd, env: { ...process.env, ...ctx.env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd: ctx.cwd, env: childEnv(ctx.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     let timedOut = false;
@@ -63,7 +64,7 @@ function runCommand(argv: string[], timeoutMs: number, ctx: SmokeContext, done: 
       kill();
     }, timeoutMs);
     ctx.signal.addEventListener('abort', kill, { once: true });
-    const tail = () => (output.trim() === '' ? '' : `; output: ${output.trim()}`);
+    const tail = () => (output.trim() === '' ? '' : `; output: ${scrubSecrets(output.trim())}`);
     child.on('error', (err) => {
       clearTimeout(timer);
       resolve(done(false, `could not run ${argv.join(' ')}: ${messageOf(err)}`));

@@ -76,7 +76,7 @@ export function validateServices(c: ComposedText, drivers: DriverSchemas): { ser
   return { services: parsed.map(({ spec }) => spec), documents: c.documents.map((d) => d.value) };
 }
 
-function toSpecIssue(issue: z.core.$ZodIssue, doc: Document.Parsed, lineCounter: LineCounter, file: string): SpecIssue {
+export function toSpecIssue(issue: z.core.$ZodIssue, doc: Document.Parsed, lineCounter: LineCounter, file: string): SpecIssue {
   // Unknown keys are reported on the object; point at the (first) offending key instead.
   const firstKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
   const path = firstKey === undefined ? issue.path : [...issue.path, firstKey];
@@ -84,7 +84,7 @@ function toSpecIssue(issue: z.core.$ZodIssue, doc: Document.Parsed, lineCounter:
   return { file, line, column, path: formatPath(path), message: issue.message };
 }
 
-function duplicateNames(
+export function duplicateNames(
   parsed: { spec: ServiceSpec; doc: Document.Parsed }[],
   lineCounter: LineCounter,
   file: string,

@@ -3,17 +3,17 @@
  * a ReleasePolicy (when a document says `kind: ReleasePolicy`) or as Service documents. Runs in
  * the parse worker (spec-parser.ts), so it returns plain data or a plain failure, never throws.
  */
-import { parsePolicy, type ReleasePolicy } from '../core/windows/policy-schema.ts';
-import { composeDocuments, validateServices } from './parse.ts';
+import type { ReleasePolicy } from '../core/windows/policy-schema.ts';
+import { readDocuments, type SpecDocument } from './documents.ts';
 import type { DriverSchemas, ServiceSpec } from './service-schema.ts';
 import { SpecError, type SpecIssue } from './spec-error.ts';
 import { checkSpecLimits, SpecLimitError, type SpecLimits } from './spec-limits.ts';
 
 export interface SpecText {
   file: string;
-  /** The text's non-empty documents as plain values, in order (aligned with `services`). */
-  documents: unknown[];
-  /** Its Service documents, validated; empty when the text is a ReleasePolicy. */
+  /** The text's documents, each validated by its kind (documents.ts): what apply dispatches. */
+  documents: SpecDocument[];
+  /** Its Service documents (with or without environments), validated. */
   services: ServiceSpec[];
   /** A text with a `kind: ReleasePolicy` document is a policy: validated as one, or why not. */
   policy?: { ok: true; policy: ReleasePolicy } | { ok: false; message: string };
@@ -28,19 +28,10 @@ export type SpecTextAnswer =
 export function readSpecText(text: string, file: string, drivers: DriverSchemas, limits?: SpecLimits): SpecTextAnswer {
   try {
     checkSpecLimits(text, file, limits);
-    const composed = composeDocuments(text, file);
-    const values = composed.documents.map((d) => d.value);
-    if (values.some((v) => (v as { kind?: unknown }).kind === 'ReleasePolicy')) {
-      let policy: SpecText['policy'];
-      try {
-        policy = { ok: true, policy: parsePolicy(text, file) };
-      } catch (err) {
-        policy = { ok: false, message: (err as Error).message };
-      }
-      return { ok: true, text: { file, documents: values, services: [], policy } };
-    }
-    const { services, documents } = validateServices(composed, drivers);
-    return { ok: true, text: { file, documents, services } };
+    const documents = readDocuments(text, file, drivers);
+    const services = documents.flatMap((d) => (d.kind === 'ReleasePolicy' ? [] : [d.spec]));
+    const policy = documents.find((d) => d.kind === 'ReleasePolicy');
+    return { ok: true, text: { file, documents, services, ...(policy && { policy: { ok: true, policy: policy.policy } }) } };
   } catch (err) {
     if (err instanceof SpecLimitError) return { ok: false, kind: 'limit', file, limit: err.limit, given: err.given, max: err.max, message: err.message };
     if (err instanceof SpecError) return { ok: false, kind: 'invalid', issues: err.issues };

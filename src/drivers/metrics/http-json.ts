@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { duration } from '../../core/units.ts';
+import { headersWithSecrets, resolveHeaders, type HeadersWithSecrets } from '../secrets.ts';
 
 /** Fields shared by the providers that query an HTTP endpoint. */
 export const httpEndpointFields = {
@@ -11,8 +12,8 @@ export const httpEndpointFields = {
   address: z.url({ protocol: /^https?$/, error: 'write an http(s) URL, e.g. http://127.0.0.1:9090' }),
   /** One query's whole budget: connecting, waiting and reading the answer. */
   timeout: duration.prefault('5s'),
-  /** Sent with every request, e.g. { Authorization: "Bearer …" }. */
-  headers: z.record(z.string(), z.string()).prefault({}),
+  /** Sent with every request; a credential as a reference, e.g. { Authorization: { secretEnv: PROMETHEUS_AUTH } }. */
+  headers: headersWithSecrets,
 };
 
 /** The largest answer read (1 MiB): a metrics answer is one number and its labels, not a data dump. */
@@ -72,11 +73,11 @@ export function describeAnswer(status: number, contentType: string, bytes: numbe
  * e.g. Prometheus's `{status: "error"}`); a network error, a timeout, a body past the cap or not
  * JSON is not.
  */
-export async function getJson(url: string, headers: Record<string, string>, timeoutMs: number, maxBytes = MAX_ANSWER_BYTES): Promise<JsonAnswer> {
+export async function getJson(url: string, headers: HeadersWithSecrets, timeoutMs: number, maxBytes = MAX_ANSWER_BYTES): Promise<JsonAnswer> {
   const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
   try {
-    res = await fetch(url, { headers: { accept: 'application/json', ...headers }, signal });
+    res = await fetch(url, { headers: { accept: 'application/json', ...resolveHeaders(headers) }, signal });
   } catch (err) {
     return { ok: false, message: `GET ${url} failed: ${cause(err, timeoutMs)}` };
   }

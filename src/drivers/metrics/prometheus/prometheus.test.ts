@@ -113,8 +113,10 @@ describe('prometheus provider', { skip: withoutServer('prometheus', 'prometheus'
     test('config: address must be http(s); unknown fields are rejected', () => {
       assert.throws(() => prometheusMetrics.config.parse({ provider: 'prometheus', address: 'localhost:9090' }), /http\(s\) URL/);
       assert.throws(() => prometheusMetrics.config.parse({ provider: 'prometheus', address: 'http://x', query: 'up' }), /query/);
-      const c = prometheusMetrics.config.parse({ provider: 'prometheus', address: 'http://x:9090', headers: { Authorization: 'Bearer t' } });
-      assert.deepEqual(c, { provider: 'prometheus', address: 'http://x:9090', timeout: 5000, headers: { Authorization: 'Bearer t' } });
+      const c = prometheusMetrics.config.parse({ provider: 'prometheus', address: 'http://x:9090', headers: { Authorization: { secretEnv: 'PROM_AUTH' } } });
+      assert.deepEqual(c, { provider: 'prometheus', address: 'http://x:9090', timeout: 5000, headers: { Authorization: { secretEnv: 'PROM_AUTH' } } });
+      // A literal credential is refused, naming the header and the reference form.
+      assert.throws(() => prometheusMetrics.config.parse({ provider: 'prometheus', address: 'http://x:9090', headers: { Authorization: 'Bearer t' } }), /literal secret \(header Authorization\).*secretEnv/);
     });
   });
 });

@@ -58,9 +58,12 @@ describe('web metrics provider, against a real HTTP endpoint', { timeout: 20_000
 
   const RULE = '/api/v1/metrics?service=${service}&version=${version} | $.series[0].points[-1][1]';
 
-  test('fills the query, GETs it with the configured headers, selects the number', async () => {
+  process.env.SLUICE_TEST_WEB_AUTH = 'Bearer s3cret';
+  after(() => void delete process.env.SLUICE_TEST_WEB_AUTH);
+
+  test('fills the query, GETs it with the configured headers (read from their reference), selects the number', async () => {
     const query = fillQuery(RULE, { version: '1.0.0+build.5', service: 'checkout', windowMs: 30_000 }, webQueryEscape);
-    const r = await provider({ address, headers: { Authorization: 'Bearer s3cret' } }).query!(query, 30_000);
+    const r = await provider({ address, headers: { Authorization: { secretEnv: 'SLUICE_TEST_WEB_AUTH' } } }).query!(query, 30_000);
     assert.deepEqual(r, { kind: 'value', value: 0.02 });
     assert.deepEqual(seen.at(-1), { url: '/prefix/api/v1/metrics?service=checkout&version=1.0.0%2Bbuild.5', auth: 'Bearer s3cret' });
   });
@@ -119,7 +122,7 @@ describe('web metrics provider, against a real HTTP endpoint', { timeout: 20_000
   });
 
   test('an absolute URL is fetched as is, without the configured headers unless same origin', async () => {
-    const p = provider({ address: 'http://127.0.0.1:1', headers: { Authorization: 'Bearer s3cret' } });
+    const p = provider({ address: 'http://127.0.0.1:1', headers: { Authorization: { secretEnv: 'SLUICE_TEST_WEB_AUTH' } } });
     assert.deepEqual(await p.query!(`${address}/api/v1/metrics?version=strings | $.series[0].points[0][1]`, 1000), { kind: 'value', value: 0.125 });
     assert.equal(seen.at(-1)?.auth, undefined);
   });

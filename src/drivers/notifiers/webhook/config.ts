@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../../../core/units.ts';
+import { headersWithSecrets, literalMessage } from '../../secrets.ts';
 import { eventSelection } from '../event-filter.ts';
 
 /** One `spec.notifications[]` entry with `driver: webhook`. */
@@ -11,11 +12,13 @@ export const webhookNotifierConfig = z
     format: z.enum(['json', 'slack']).prefault('json'),
     /** Event types, `prefix.*` or groups (see event-filter.ts); parsed to the set of event types. */
     events: eventSelection.prefault(['milestones']),
-    /** HMAC-SHA256 key for X-Sluice-Signature. Prefer `secretEnv` to keep it out of the spec. */
-    secret: z.string().min(1).optional(),
-    /** Name of an environment variable of the Sluice server holding the secret. */
+    /** Refused: a literal key would be stored with every revision. Use secretEnv or secretFile. */
+    secret: z.unknown().optional(),
+    /** The HMAC-SHA256 key for X-Sluice-Signature: the name of an environment variable of the Sluice server holding it. */
     secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'write an environment variable name, e.g. SLUICE_WEBHOOK_SECRET').optional(),
-    headers: z.record(z.string(), z.string()).prefault({}),
+    /** The HMAC-SHA256 key, read from this file (absolute path, mode 600) when the notifier starts. */
+    secretFile: z.string().startsWith('/', 'write an absolute path to a file (mode 600) holding the secret').optional(),
+    headers: headersWithSecrets,
     /** One attempt's limit. */
     timeout: duration.prefault('5s'),
     retry: z
@@ -30,5 +33,6 @@ export const webhookNotifierConfig = z
     /** Notifications waiting for delivery; past it the oldest is dropped (and counted in the log). */
     queueSize: z.int().min(1).max(100_000).prefault(1000),
   })
-  .refine((c) => c.secret === undefined || c.secretEnv === undefined, { error: 'give secret or secretEnv, not both', path: ['secretEnv'] });
+  .refine((c) => c.secret === undefined, { error: literalMessage('the webhook signing key', 'SLUICE_WEBHOOK_SECRET'), path: ['secret'] })
+  .refine((c) => c.secretEnv === undefined || c.secretFile === undefined, { error: 'give secretEnv or secretFile, not both', path: ['secretFile'] });
 export type WebhookNotifierConfig = z.output<typeof webhookNotifierConfig>;

@@ -4,6 +4,7 @@
  * exponential backoff and jitter. A full queue drops its oldest entry; every failure is logged,
  * none is thrown, and nothing here is ever awaited by a release.
  */
+import { resolveHeaders } from '../../secrets.ts';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DriverContext } from '../../types.ts';
@@ -116,8 +117,14 @@ export class WebhookNotifier implements Notifier {
   }
 
   async #post(d: Delivery): Promise<{ ok: true } | { ok: false; retry: boolean; error: string; retryAfterMs: number | null }> {
+    let given: Record<string, string>;
+    try {
+      given = resolveHeaders(this.#config.headers);
+    } catch (err) {
+      return { ok: false, retry: false, error: (err as Error).message, retryAfterMs: null };
+    }
     const headers: Record<string, string> = {
-      ...this.#config.headers,
+      ...given,
       'content-type': 'application/json',
       'user-agent': 'sluice-webhook',
       'x-sluice-event': d.type,

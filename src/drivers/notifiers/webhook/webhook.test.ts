@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -53,7 +56,10 @@ const shifted = () => ev({ type: 'traffic.shifted', weights: { '1': 90, '2': 10 
 describe('webhook notifier, against a real HTTP receiver', { timeout: 30_000 }, () => {
   test('posts the JSON envelope, signed: t=<unix>,v1=HMAC-SHA256(secret, "<t>.<body>")', async (t) => {
     const r = await receiver(t);
-    const { n } = notifier(t, { url: r.url, secret: 'whsec_test', headers: { 'X-Team': 'payments' } });
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-webhook-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'key'), 'whsec_test\n', { mode: 0o600 });
+    const { n } = notifier(t, { url: r.url, secretFile: join(dir, 'key'), headers: { 'X-Team': 'payments' } });
     n.notify(rollback());
     await waitFor('one delivery', () => r.received.length === 1);
     const { headers, body } = r.received[0]!;
@@ -93,12 +99,14 @@ describe('webhook notifier, against a real HTTP receiver', { timeout: 30_000 }, 
 
   test('retries 5xx with growing delays, same delivery id, freshly signed; gives up after the attempts', async (t) => {
     const r = await receiver(t, (i) => (i < 2 ? 500 : 200));
-    const { n, logs } = notifier(t, { url: r.url, secret: 's', retry: { attempts: 4, initialDelay: '100ms' } });
+    process.env.SLUICE_TEST_RETRY_SECRET = 'retry-secret';
+    t.after(() => void delete process.env.SLUICE_TEST_RETRY_SECRET);
+    const { n, logs } = notifier(t, { url: r.url, secretEnv: 'SLUICE_TEST_RETRY_SECRET', retry: { attempts: 4, initialDelay: '100ms' } });
     n.notify(rollback());
     await waitFor('three attempts', () => r.received.length === 3);
     const [a, b, c] = r.received as [Received, Received, Received];
     assert.equal(new Set(r.received.map((x) => x.headers['x-sluice-delivery'])).size, 1, 'one delivery id across retries');
-    for (const x of r.received) assert.equal(verifySignature('s', x.headers['x-sluice-signature'] as string, x.body, Math.floor(x.at / 1000)), null);
+    for (const x of r.received) assert.equal(verifySignature('retry-secret', x.headers['x-sluice-signature'] as string, x.body, Math.floor(x.at / 1000)), null);
     assert.ok(b.at - a.at >= 45, `first retry after ≥ 50 ms (half of 100 ms, jitter): ${b.at - a.at}`);
     assert.ok(c.at - b.at >= 95, `second retry after ≥ 100 ms (half of 200 ms): ${c.at - b.at}`);
     assert.equal(logs.filter((l) => l.level === 'warn').length, 2);
@@ -160,7 +168,11 @@ describe('webhook notifier, against a real HTTP receiver', { timeout: 30_000 }, 
     };
     assert.match(problem({ events: ['step.reached'] }), /^events\.0: unknown event "step\.reached"; write a group \(all, milestones, releases, steps, rollbacks, .*\), an event type such as release\.started/);
     assert.match(problem({ events: [] }), /^events: list at least one event or group/);
-    assert.equal(problem({ secret: 'a', secretEnv: 'B' }), 'secretEnv: give secret or secretEnv, not both');
+    assert.equal(problem({ secretFile: '/a', secretEnv: 'B' }), 'secretFile: give secretEnv or secretFile, not both');
+    // A literal secret is refused, naming the field and the reference to write instead.
+    assert.match(problem({ secret: 'whsec_live' }), /^secret: a literal secret \(the webhook signing key\) would be stored in every revision.*\{ secretEnv: SLUICE_WEBHOOK_SECRET \}/);
+    assert.match(problem({ headers: { Authorization: 'Bearer abc' } }), /^headers\.Authorization: a literal secret \(header Authorization\)/);
+    assert.equal(problem({ headers: { Authorization: { secretEnv: 'HOOK_AUTH' }, 'X-Team': 'payments' } }), 'valid');
   });
 
   test('format: slack posts {text, blocks}, with user text escaped', async (t) => {

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { Instance } from '../../../core/types.ts';
+import { childEnv } from '../../secrets.ts';
 import type { DriverContext, Target, TargetRevision } from '../../types.ts';
 import { ReadinessTimeout, waitUntilReady } from '../readiness.ts';
 import type { CommandTargetConfig } from './config.ts';
@@ -62,13 +63,12 @@ export class CommandTarget implements Target<CommandTargetConfig> {
     const [program = '', ...args] = rev.config[name];
     // `node` is the Node that runs Sluice; a relative program path is relative to the spec's folder.
     const resolved = program === 'node' ? process.execPath : program.includes('/') ? path.resolve(rev.baseDir, program) : program;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
+    const env = childEnv({
       ...rev.config.env,
       SLUICE_SERVICE: this.#ctx.service,
       SLUICE_VERSION: rev.version,
       SLUICE_REVISION: rev.key,
-    };
+    });
     if (instances) env.SLUICE_INSTANCES = instances.map((i) => i.detail?.id ?? i.id).join(',');
     const log: DriverContext['log'] = (level, message, detail) =>
       this.#ctx.log(level, message, { ...detail, revision: rev.key, version: rev.version });

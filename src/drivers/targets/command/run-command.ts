@@ -3,6 +3,7 @@
  * line by line into the release log, bounded by a timeout that kills the whole group (whatever
  * the command forked too). Rejects with a CommandFailed naming the command and what it printed.
  */
+import { scrubSecrets } from '../../secrets.ts';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { DriverContext } from '../../types.ts';
@@ -29,7 +30,7 @@ const MAX_STDOUT = 1 << 20;
 
 export class CommandFailed extends Error {
   constructor(run: CommandRun, what: string, tail: string[]) {
-    const printed = tail.length > 0 ? `; last output: ${tail.join(' | ')}` : '';
+    const printed = tail.length > 0 ? `; last output: ${scrubSecrets(tail.join(' | '))}` : '';
     super(`${run.name} command ${JSON.stringify(run.argv)} ${what}${printed}`);
     this.name = 'CommandFailed';
   }

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Instance } from '../../../core/types.ts';
+import { childEnv, scrubSecrets } from '../../secrets.ts';
 import type { DriverContext, TargetRevision } from '../../types.ts';
 import { ReadinessTimeout, waitUntilReady } from '../readiness.ts';
 import type { ProcessTargetConfig } from './config.ts';
@@ -44,15 +45,14 @@ export function spawnFor(plan: InstancePlan): SpawnedInstance {
   const spawned = spawnInstance({
     command: argv(rev),
     cwd: workingDir(rev),
-    env: {
-      ...process.env,
+    env: childEnv({
       ...rev.config.env,
       PORT: String(port),
       SLUICE_SERVICE: ctx.service,
       SLUICE_VERSION: rev.version,
       SLUICE_REVISION: rev.key,
       SLUICE_INSTANCE: instanceId,
-    },
+    }),
     logFile: logPath(ctx.serviceDir, rev.key, instanceId),
   });
   if (spawned.pid !== undefined) {
@@ -127,7 +127,7 @@ function failureMessage(
     what = `failed: ${(err as Error)?.message ?? String(err)}`;
   }
   const log = logPath(ctx.serviceDir, rev.key, instanceId);
-  const tail = tailLog(log, spawned.logOffset);
+  const tail = scrubSecrets(tailLog(log, spawned.logOffset));
   const quoted = tail === '' ? '  (nothing logged)' : tail.split('\n').map((line) => `  | ${line}`).join('\n');
   return `${describeInstance(plan)} ${what}.\nLast lines of ${log}:\n${quoted}`;
 }

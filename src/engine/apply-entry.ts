@@ -1,0 +1,104 @@
+/**
+ * The one way in for changes a person asks for: every applied document (read once, typed by its
+ * kind) and every release command passes here, where who may change what is checked, and is then
+ * dispatched to the part that applies it. Nothing else applies a person's spec (docs/security.md).
+ *
+ * - A name with `--` belongs to an environment's service (`<service>--<environment>`): no one
+ *   applies it directly; it changes through its Service with spec.environments.
+ * - Governance fields (environments, approvals, minSoak, verify, highRisk, risk, owners) and the
+ *   release policy (windows, freezes) are changed by an approver or admin.
+ * - In an environment behind gates, a release moves forward only if its plan started it.
+ */
+import type { SpecDocument } from '../spec/documents.ts';
+import type { ApplyResult, CommandName, Engine } from './engine.ts';
+import type { Environments } from './environments.ts';
+import { SluiceError } from './errors.ts';
+import { describeChanges, governanceChanges } from './governance-fields.ts';
+import { writePolicy } from './release-policy.ts';
+import type { RecordServerEvents } from './server-log.ts';
+import type { ServiceStatus } from './status.ts';
+
+/** Who asks: a token's name and role. */
+export interface Applicant {
+  name: string;
+  role: string;
+}
+
+export interface ApplyEntryDeps {
+  engine: Engine;
+  environments: Environments;
+  dataDir: string;
+  recordServer: RecordServerEvents;
+  roleAllows: (has: string, needs: string) => boolean;
+}
+
+export interface ApplyWhere {
+  /** Shown in messages and kept with each revision. */
+  file: string;
+  /** The folder relative paths in the spec resolve against. */
+  baseDir: string;
+}
+
+export class ApplyEntry {
+  readonly #d: ApplyEntryDeps;
+
+  constructor(d: ApplyEntryDeps) {
+    this.#d = d;
+  }
+
+  /** Check every document, then apply them in order. Nothing is applied when one is refused. */
+  async apply(docs: SpecDocument[], where: ApplyWhere, who: Applicant): Promise<ApplyResult[]> {
+    for (const doc of docs) this.#check(doc, where, who);
+    const o = { ...where, actor: who.name };
+    const results: ApplyResult[] = [];
+    for (const doc of docs) {
+      switch (doc.kind) {
+        case 'Service':
+          results.push(await this.#d.engine.applyService(doc.spec, o));
+          break;
+        case 'ServiceWithEnvironments':
+          results.push(...(await this.#d.environments.applyDocument(doc.spec, doc.raw, o)));
+          break;
+        case 'ReleasePolicy': {
+          const p = doc.policy;
+          await writePolicy(this.#d.dataDir, doc.raw);
+          await this.#d.recordServer([{ type: 'policy.applied', name: p.name, windows: p.windows.length, freezes: p.freezes.length }], who.name);
+          results.push({ service: `policy/${p.name}`, action: 'configured', revision: '-', version: '-', message: `release policy ${p.name}: ${p.windows.length} window(s), ${p.freezes.length} freeze(s)` });
+          break;
+        }
+        default:
+          doc satisfies never;
+      }
+    }
+    return results;
+  }
+
+  /** A release command (promote, pause …), after the environment's gates are checked. */
+  async command(name: string, kind: CommandName, args: { full?: boolean; toRevision?: string; reason?: string }, who: Applicant): Promise<ServiceStatus> {
+    const refusal = this.#d.environments.commandRefusal(name, kind);
+    if (refusal !== null) throw new SluiceError('FORBIDDEN', refusal);
+    return this.#d.engine.command(name, kind, args, who.name);
+  }
+
+  #check(doc: SpecDocument, where: ApplyWhere, who: Applicant): void {
+    const approver = this.#d.roleAllows(who.role, 'approver');
+    if (doc.kind === 'ReleasePolicy') {
+      if (!approver) throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot apply release policy ${doc.policy.name}: a release policy (windows, freezes) is applied by an approver or admin`);
+      return;
+    }
+    const name = doc.spec.metadata.name;
+    if (name.includes('--')) {
+      const [base, environment] = name.split('--');
+      throw new SluiceError('SPEC_INVALID', `${where.file}: metadata.name "${name}": "--" is reserved for environments' services (<service>--<environment>); ${environment} of ${base} changes only through ${base}'s spec.environments (sluice release ${base} --version V --to ${environment}). Name a service of its own without "--"`);
+    }
+    const { environments } = this.#d;
+    if (doc.kind === 'Service') {
+      if (environments.has(name)) throw new SluiceError('CONFLICT', `${where.file}: ${name} is released through its environments; apply it with its spec.environments (removing them needs sluice delete of each environment's service first)`);
+      return;
+    }
+    const changes = governanceChanges(environments.appliedSpec(name), doc.spec);
+    if (changes.length > 0 && !approver) {
+      throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot change ${describeChanges(changes)} of ${name}: governance fields (environments, approvals, minSoak, verify, highRisk, risk, owners) are changed by an approver or admin. Apply the spec with these fields as they are, or ask an approver to apply it`);
+    }
+  }
+}

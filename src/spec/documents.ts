@@ -1,0 +1,87 @@
+/**
+ * The documents one `sluice apply` carries, each read once and validated by its kind into a typed
+ * union: a Service, a Service with environments, a ReleasePolicy, and the kinds to come. The
+ * engine dispatches on `kind` in one place (engine/apply-entry.ts). Plain data only, so the
+ * parse can run in a worker.
+ */
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { releasePolicySchema, type ReleasePolicy } from '../core/windows/policy-schema.ts';
+import { duplicateNames, toSpecIssue } from './parse.ts';
+import { serviceSchema, specErrorMap, type DriverSchemas, type ServiceSpec } from './service-schema.ts';
+import { SpecError, type SpecIssue } from './spec-error.ts';
+import { positionOf } from './yaml-position.ts';
+
+type Raw = Record<string, unknown>;
+
+/** One applied document, by what it is. `raw` is the document as written (what governance stores and diffs). */
+export type SpecDocument =
+  | { kind: 'Service'; spec: ServiceSpec; raw: Raw }
+  | { kind: 'ServiceWithEnvironments'; spec: ServiceSpec; raw: Raw }
+  | { kind: 'ReleasePolicy'; policy: ReleasePolicy; raw: Raw };
+
+/** The `kind:` values this server applies. */
+export const APPLIED_KINDS = ['Service', 'ReleasePolicy'] as const;
+/** Kinds that are planned (docs/architecture.md) but not applied by this server yet. */
+export const PLANNED_KINDS = ['FeatureFlag', 'ReleaseTrain', 'GameDay'] as const;
+
+/** Parse `text` once and validate each document by its kind; a SpecError lists every problem with file:line:col. */
+export function readDocuments(text: string, file: string, drivers: DriverSchemas): SpecDocument[] {
+  const lineCounter = new LineCounter();
+  const services = serviceSchema(drivers);
+  const issues: SpecIssue[] = [];
+  const read: { doc: SpecDocument; parsed: Document.Parsed }[] = [];
+  let documents = 0;
+  const at = (doc: Document.Parsed, path: (string | number)[]) => ({ file, ...positionOf(doc, lineCounter, path) });
+
+  for (const parsed of parseAllDocuments(text, { lineCounter, prettyErrors: false })) {
+    if (parsed.errors.length > 0) {
+      documents++;
+      for (const error of parsed.errors) {
+        const { line, col } = lineCounter.linePos(error.pos[0]);
+        issues.push({ file, line, column: col, path: '', message: `YAML: ${error.message}` });
+      }
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = parsed.toJS();
+    } catch (error) {
+      const { line, col } = lineCounter.linePos(parsed.range[0]);
+      issues.push({ file, line, column: col, path: '', message: `YAML: ${(error as Error).message}` });
+      continue;
+    }
+    if (value === null || value === undefined) continue;
+    documents++;
+    const kind = typeof value === 'object' && !Array.isArray(value) ? (value as Raw).kind : undefined;
+    if (kind === 'ReleasePolicy') {
+      const r = releasePolicySchema.safeParse(value, { error: specErrorMap });
+      if (!r.success) issues.push(...r.error.issues.map((i) => toSpecIssue(i, parsed, lineCounter, file)));
+      else read.push({ parsed, doc: { kind: 'ReleasePolicy', raw: value as Raw, policy: { name: r.data.metadata.name, windows: r.data.spec.windows, freezes: r.data.spec.freezes } } });
+      continue;
+    }
+    if ((PLANNED_KINDS as readonly unknown[]).includes(kind)) {
+      issues.push({ ...at(parsed, ['kind']), path: 'kind', message: `kind ${String(kind)} is not applied by this server yet; it applies ${APPLIED_KINDS.join(', ')}` });
+      continue;
+    }
+    // Anything else is read as a Service: its schema names a wrong or missing kind.
+    const r = services.safeParse(value, { error: specErrorMap });
+    if (!r.success) {
+      issues.push(...r.error.issues.map((i) => toSpecIssue(i, parsed, lineCounter, file)));
+      continue;
+    }
+    const kindOf = r.data.spec.environments === undefined ? 'Service' : 'ServiceWithEnvironments';
+    read.push({ parsed, doc: { kind: kindOf, spec: r.data, raw: value as Raw } });
+  }
+
+  if (documents === 0) {
+    issues.push({ file, line: 1, column: 1, path: '', message: `no document found; expected apiVersion: sluice.dev/v1alpha1 and kind: ${APPLIED_KINDS.join(' or ')}` });
+  }
+  const services_ = read.filter((r) => r.doc.kind !== 'ReleasePolicy').map((r) => ({ spec: (r.doc as { spec: ServiceSpec }).spec, doc: r.parsed }));
+  issues.push(...duplicateNames(services_, lineCounter, file));
+  if (read.filter((r) => r.doc.kind === 'ReleasePolicy').length > 1) {
+    const second = read.filter((r) => r.doc.kind === 'ReleasePolicy')[1]!;
+    issues.push({ ...at(second.parsed, ['kind']), path: 'kind', message: 'one ReleasePolicy per apply: the server keeps one policy, and a second would replace the first' });
+  }
+  if (issues.length > 0) throw new SpecError(issues.sort((a, b) => a.line - b.line || a.column - b.column));
+  return read.map((r) => r.doc);
+}
