@@ -45,5 +45,37 @@ test('four-eyes: no deployer alone reaches a gated environment', { timeout: 90_0
   await t.test('an approver may change governance fields', async () => {
     const r = await apply(alice, spec('1.0.0', 2));
     assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal((await apply(alice, spec('1.0.0', 1))).status, 200);
+  });
+
+  await t.test('promoting past missing evidence in production is an override: an approver, with a reason, on the record', async () => {
+    // 1.0.0 into production (its first deploy), then 1.1.0 through staging and into production's canary.
+    const toProduction = async (version: string) => {
+      await callAs(server, dora, 'POST', '/api/services/shop/releases', { version, to: 'production' });
+      const approved = await callAs<PlanAnswer & ErrorAnswer>(server, alice, 'POST', '/api/services/shop/approve', { environment: 'production' });
+      assert.equal(approved.body.outcome, 'started', JSON.stringify(approved.body));
+    };
+    await toProduction('1.0.0');
+    await server.waitForPhase('Healthy', 30_000, 'shop--production');
+    assert.equal((await apply(dora, spec('1.1.0', 1))).status, 200);
+    await server.waitFor((s) => s.phase === 'Paused', 'staging canary paused', 30_000, 'shop--staging');
+    assert.equal((await server.api('POST', '/api/services/shop--staging/promote', { full: true })).status, 200, 'staging asks for no approvals');
+    await server.waitFor((s) => s.phase === 'Healthy' && s.stableVersion === '1.1.0', 'staging on 1.1.0', 30_000, 'shop--staging');
+    await toProduction('1.1.0');
+    // No traffic: no rule can show the canary good at 50%.
+    await server.waitFor((s) => s.phase === 'Paused' && s.canaryVersion === '1.1.0', 'production canary at its pause', 30_000, 'shop--production');
+    const promote = (token: string, body: object) => callAs<ErrorAnswer>(server, token, 'POST', '/api/services/shop--production/promote', body);
+    const byDeployer = await promote(dora, { full: true, reason: 'looks fine' });
+    assert.equal(byDeployer.status, 403, JSON.stringify(byDeployer.body));
+    assert.match(byDeployer.body.error.message, /dora \(deployer\) cannot override the evidence: promoting shop--production while error_rate has not shown the canary good/);
+    const noReason = await promote(alice, { full: true });
+    assert.equal(noReason.status, 403);
+    assert.match(noReason.body.error.message, /give the reason/);
+    assert.equal((await promote(alice, { full: true, reason: 'hotfix, verified by hand' })).status, 200);
+    await server.waitFor((s) => s.stableVersion === '1.1.0', 'production on 1.1.0', 30_000, 'shop--production');
+    const log = await server.api<{ events: { type: string; actor: string; reason?: string; withoutEvidence?: string[] }[] }>('GET', '/api/services/shop--production/events?after=0');
+    const promoted = JSON.stringify(log.body).match(/"type":"release\.promoted"[^}]*/)?.[0] ?? '';
+    assert.match(promoted, /"withoutEvidence":\["error_rate"\]/);
+    assert.match(promoted, /"reason":"hotfix, verified by hand"/);
   });
 });

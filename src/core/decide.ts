@@ -3,7 +3,7 @@ import { observe } from './analysis.ts';
 import { freezeContractAtFull } from './contract-freeze.ts';
 import { routerDied } from './data-plane.ts';
 import { probeFailed, smokeFinished } from './gates.ts';
-import { advance, complete, reachedFull, succeed } from './progression.ts';
+import { advance, complete, reachedFull, rulesWithoutEvidence, succeed } from './progression.ts';
 import { rollBack } from './rollback.ts';
 import { canaryTakesTraffic, isActive, RELEASE_DEFAULTS, type ReleaseState, type ServiceState } from './state.ts';
 import { canaryPlan } from './strategy.ts';
@@ -109,8 +109,8 @@ function command(b: DecisionBuilder, cmd: Command): Decision {
       {
         // A person may move on without evidence; the log keeps what the verdicts said at that moment.
         const verdicts = r.contract.rules.flatMap((rule) => r.rules[rule.name]?.last ?? []);
-        const withoutEvidence = r.contract.rules.filter((rule) => r.rules[rule.name]?.last?.outcome !== 'Pass').map((rule) => rule.name);
-        b.emit({ type: 'release.promoted', full: cmd.full, fromStep: r.stepIndex, verdicts, withoutEvidence });
+        const withoutEvidence = rulesWithoutEvidence(r);
+        b.emit({ type: 'release.promoted', full: cmd.full, fromStep: r.stepIndex, verdicts, withoutEvidence, ...(cmd.reason !== undefined && { reason: cmd.reason }) });
       }
       if (r.status === 'Verifying') {
         succeed(b); // a person accepts the release before the verify window ends

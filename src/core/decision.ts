@@ -17,7 +17,8 @@ export type Action =
 
 /** What a user can ask of a service's release. `undo` is resolved by the engine (it needs stored revisions). */
 export type Command =
-  | { kind: 'promote'; full: boolean }
+  /** `reason`: why a person moves on (required where moving on without evidence is an override). */
+  | { kind: 'promote'; full: boolean; reason?: string }
   | { kind: 'pause' }
   | { kind: 'resume' }
   | { kind: 'abort'; reason?: string }

@@ -47,7 +47,7 @@ export type EventBody =
    * A person moved the release on. `verdicts`: the rules' verdicts at that moment; `withoutEvidence`:
    * the rules that were not Pass (absent in logs recorded before promotes carried them).
    */
-  | { type: 'release.promoted'; full: boolean; fromStep: number; verdicts?: Verdict[]; withoutEvidence?: string[] }
+  | { type: 'release.promoted'; full: boolean; fromStep: number; verdicts?: Verdict[]; withoutEvidence?: string[]; reason?: string }
   /** 100% was decided for the new revision; `release.succeeded` follows when the router serves it. */
   | { type: 'release.completing' }
   /** The router serves 100% of the new revision; the contract watches it until `until`. */

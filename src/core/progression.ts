@@ -1,5 +1,5 @@
 import type { DecisionBuilder } from './decision.ts';
-import { canaryTakesTraffic, isActive } from './state.ts';
+import { canaryTakesTraffic, isActive, type ReleaseState } from './state.ts';
 import type { CohortMatch } from './strategy.ts';
 import type { Weights } from './types.ts';
 
@@ -36,12 +36,16 @@ export function clearRoutes(b: DecisionBuilder, reason: string): void {
  */
 export function allRulesPass(b: DecisionBuilder): boolean {
   const r = b.state.release;
-  if (r === null) return false;
+  return r !== null && rulesWithoutEvidence(r).length === 0;
+}
+
+/** The rules whose latest verdict is not a Pass at the canary's current share of traffic. */
+export function rulesWithoutEvidence(r: ReleaseState): string[] {
   const since = r.level?.since ?? -Infinity;
-  return r.contract.rules.every((rule) => {
+  return r.contract.rules.filter((rule) => {
     const last = r.rules[rule.name]?.last;
-    return last?.outcome === 'Pass' && last.at > since;
-  });
+    return !(last?.outcome === 'Pass' && last.at > since);
+  }).map((rule) => rule.name);
 }
 
 /**

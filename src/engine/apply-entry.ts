@@ -9,6 +9,7 @@
  *   release policy (windows, freezes) are changed by an approver or admin.
  * - In an environment behind gates, a release moves forward only if its plan started it.
  */
+import { rulesWithoutEvidence } from '../core/progression.ts';
 import type { SpecDocument } from '../spec/documents.ts';
 import type { ApplyResult, CommandName, Engine } from './engine.ts';
 import type { Environments } from './environments.ts';
@@ -77,7 +78,27 @@ export class ApplyEntry {
   async command(name: string, kind: CommandName, args: { full?: boolean; toRevision?: string; reason?: string }, who: Applicant): Promise<ServiceStatus> {
     const refusal = this.#d.environments.commandRefusal(name, kind);
     if (refusal !== null) throw new SluiceError('FORBIDDEN', refusal);
+    if (kind === 'promote') this.#checkPromote(name, args.reason, who);
     return this.#d.engine.command(name, kind, args, who.name);
+  }
+
+  /**
+   * Where an environment asks for approvals, moving a release on while some rule has not shown
+   * the canary good at its current weight is an override: an approver gives it, with a reason;
+   * the release.promoted event keeps the verdicts, the rules without evidence, who and why.
+   */
+  #checkPromote(name: string, reason: string | undefined, who: Applicant): void {
+    if (this.#d.environments.approvalsRequired(name) === 0) return;
+    const release = this.#d.engine.releaseOf(name);
+    const missing = release === null ? [] : rulesWithoutEvidence(release);
+    if (missing.length === 0) return;
+    const what = `promoting ${name} while ${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} not shown the canary good at its current weight`;
+    if (!this.#d.roleAllows(who.role, 'approver')) {
+      throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot override the evidence: ${what} is an override in this environment, given by an approver or admin with a reason`);
+    }
+    if (reason === undefined || reason.trim() === '') {
+      throw new SluiceError('FORBIDDEN', `${what} is an override in this environment: give the reason (sluice promote ${name} --reason "…")`);
+    }
   }
 
   #check(doc: SpecDocument, where: ApplyWhere, who: Applicant): void {

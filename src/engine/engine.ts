@@ -248,7 +248,7 @@ export class Engine {
       await this.#undo(c, args.toRevision, actor);
     } else {
       const command: Command =
-        kind === 'promote' ? { kind, full: args.full === true }
+        kind === 'promote' ? { kind, full: args.full === true, ...(args.reason !== undefined && { reason: args.reason }) }
         : kind === 'abort' ? (args.reason !== undefined ? { kind, reason: args.reason } : { kind })
         : { kind };
       const d = await c.input({ type: 'command', command }, actor);

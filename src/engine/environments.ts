@@ -136,6 +136,16 @@ export class Environments {
     return `${service}'s release of ${release.to.version} was not started by a plan that passed ${environment}'s gates; ask for it with sluice release ${base} --version ${release.to.version} --to ${environment}`;
   }
 
+  /** Approvals a release into an environment's service needs (0: none asked, or not an environment's service). */
+  approvalsRequired(service: string): number {
+    const cut = service.indexOf('--');
+    if (cut < 0) return 0;
+    const gs = this.#states.get(service.slice(0, cut));
+    if (gs?.document == null) return 0;
+    const env = appliedOf(this.#d.engine, service.slice(0, cut), gs).envs.find((e) => e.name === service.slice(cut + 2));
+    return env?.approvals?.required ?? 0;
+  }
+
   /**
    * Ask for `version` to enter `environment`: plans it and checks its gates. Started when they
    * pass; otherwise the plan waits (approvals, a window) or is refused (a failed gate), and is

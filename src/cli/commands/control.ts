@@ -14,7 +14,8 @@ function control(name: string, summary: string, usage: string, options: CommandD
 }
 
 export const controlCommands: CommandDef[] = [
-  control('promote', 'move a release to its next step (--full: straight to 100%)', 'sluice promote SERVICE [--full]', { full: { type: 'boolean' } }, (v) => ({ full: v.full === true })),
+  control('promote', 'move a release to its next step (--full: straight to 100%); recorded with the verdicts of that moment', 'sluice promote SERVICE [--full] [--reason TEXT]',
+    { full: { type: 'boolean' }, reason: { type: 'string' } }, (v) => ({ full: v.full === true, ...(v.reason !== undefined && { reason: v.reason }) })),
   control('pause', 'hold a release at its current weights (analysis goes on)', 'sluice pause SERVICE', {}, () => ({})),
   control('resume', 'continue a paused release', 'sluice resume SERVICE', {}, () => ({})),
   control('abort', 'send all traffic back to stable and stop the canary', 'sluice abort SERVICE [--reason TEXT]', { reason: { type: 'string' } }, (v) =>
