@@ -77,8 +77,16 @@ export class SluiceServer {
 
   static async start(): Promise<SluiceServer> {
     const s = new SluiceServer(mkdtempSync(join(tmpdir(), 'sluice-e2e-')), await freePort());
-    await s.restart();
-    await s.#authorise();
+    try {
+      await s.restart();
+      await s.#authorise();
+    } catch (err) {
+      // Nobody holds this server to close it: leave no process and no data dir behind.
+      await s.kill('SIGKILL');
+      killLeftovers(s.dataDir);
+      rmSync(s.dataDir, { recursive: true, force: true });
+      throw err;
+    }
     return s;
   }
 
@@ -131,6 +139,8 @@ export class SluiceServer {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
+    // A server that never answered is not left running (it once outlived its test as an orphan).
+    await this.kill('SIGKILL');
     throw new Error(`sluice server did not answer within 30 s:\n${this.#log}`);
   }
 
