@@ -23,6 +23,72 @@ const call = async (server: SluiceServer, method: string, path: string, token: s
   return { status: res.status, body: json ? (JSON.parse(text) as { error?: { code: string; message: string } }) : null };
 };
 
+/**
+ * Who may call each route, written out by hand from docs/access.md, independently of the server's
+ * requiredAccess(): a route classified wrongly there (a write open to viewers) fails against this
+ * list. A new route fails the test until it is added here, with the role it should need.
+ */
+const EXPECTED_ACCESS: Record<string, 'public' | 'viewer' | 'deployer' | 'approver' | 'admin'> = {
+  'GET /healthz': 'public',
+  'GET /': 'public',
+  'GET /*': 'public',
+  'GET /api': 'viewer',
+  'GET /api/access': 'viewer',
+  'GET /api/schema': 'viewer',
+  'GET /api/openapi.json': 'viewer',
+  'GET /api/whoami': 'viewer',
+  'POST /api/lint': 'viewer',
+  'GET /api/services': 'viewer',
+  'GET /api/services/:name': 'viewer',
+  'GET /api/services/:name/history': 'viewer',
+  'GET /api/services/:name/revisions': 'viewer',
+  'GET /api/services/:name/revisions/:key': 'viewer',
+  'GET /api/services/:name/events': 'viewer',
+  'GET /api/services/:name/releases/:number': 'viewer',
+  'GET /api/services/:name/releases/:number/verdicts': 'viewer',
+  'GET /api/services/:name/environments': 'viewer',
+  'GET /api/services/:name/diff': 'viewer',
+  'GET /api/events': 'viewer',
+  'GET /api/audit/verify': 'viewer',
+  'GET /api/audit/export': 'viewer',
+  'GET /api/calendar': 'viewer',
+  'GET /api/postmortems': 'viewer',
+  'GET /api/policy': 'viewer',
+  'POST /api/apply': 'deployer',
+  'POST /api/services/:name/signals': 'deployer',
+  'POST /api/services/:name/releases': 'deployer',
+  'POST /api/services/:name/promote': 'deployer',
+  'POST /api/services/:name/pause': 'deployer',
+  'POST /api/services/:name/resume': 'deployer',
+  'POST /api/services/:name/abort': 'deployer',
+  'POST /api/services/:name/retry': 'deployer',
+  'POST /api/services/:name/undo': 'deployer',
+  'POST /api/services/:name/approve': 'approver',
+  'POST /api/services/:name/override': 'approver',
+  'DELETE /api/services/:name': 'admin',
+  'GET /api/tokens': 'admin',
+  'POST /api/tokens': 'admin',
+  'DELETE /api/tokens/:id': 'admin',
+};
+const ROLES = ['viewer', 'deployer', 'approver', 'admin'] as const;
+
+/** The status a route answers `token` with; the body is not read (the event stream never ends). */
+async function statusOf(server: SluiceServer, method: string, path: string, token: string): Promise<number> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 10_000);
+  const body = method !== 'GET' && method !== 'DELETE';
+  const res = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body && { 'content-type': 'application/json' }) },
+    ...(body && { body: '{}' }),
+    signal: abort.signal,
+  });
+  abort.abort();
+  clearTimeout(timer);
+  await res.body?.cancel().catch(() => undefined);
+  return res.status;
+}
+
 /** A concrete URL for a route pattern: every parameter gets a harmless value. */
 const concrete = (url: string) => url.replace(/:name/g, 'checkout').replace(/:\w+/g, '1').replace('*', 'x');
 
@@ -62,6 +128,27 @@ test('access control end to end', { timeout: 120_000 }, async (t) => {
       assert.equal((await call(server, r.method, url, 'slu_000000000000_' + 'A'.repeat(43))).status, 401, `${r.method} ${url} with an unknown token`);
     }
     assert.equal((await call(server, 'GET', '/healthz', null)).status, 200);
+  });
+
+  await t.test('the routes are exactly those of the hand-written list', () => {
+    assert.deepEqual(routes.map((r) => `${r.method} ${r.url}`).sort(), Object.keys(EXPECTED_ACCESS).sort());
+  });
+
+  await t.test('each role is refused (403) exactly on the routes the hand-written list puts above it', async () => {
+    const tokens = { viewer, deployer, approver: await server.createToken('approver', 'april'), admin: server.adminToken };
+    const wrong: string[] = [];
+    for (const [route, needed] of Object.entries(EXPECTED_ACCESS)) {
+      if (needed === 'public') continue;
+      const [method, pattern] = route.split(' ') as [string, string];
+      // A service and a token that do not exist: an allowed call gets 400 or 404 and changes nothing.
+      const url = pattern.replace(':name', 'no-such-service').replace(':id', 'no-such-token').replace(/:\w+/g, '1').replace('*', 'x');
+      for (const role of ROLES) {
+        const allowed = ROLES.indexOf(role) >= ROLES.indexOf(needed);
+        const status = await statusOf(server, method, url, tokens[role]);
+        if (allowed ? status === 401 || status === 403 : status !== 403) wrong.push(`${method} ${url} as ${role}: ${status}, expected ${allowed ? 'not 401/403' : '403'} (needs ${needed})`);
+      }
+    }
+    assert.deepEqual(wrong, []);
   });
 
   await t.test('a viewer token gets 403 on every route that needs more, and changes nothing', async () => {

@@ -3,7 +3,7 @@
  * load, keep the traffic going, restart it, and see the release resume to the right end.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { startLoad } from './support/load.ts';
@@ -11,6 +11,34 @@ import { deployedServer, serviceSpec, type SluiceServer } from './support/sluice
 
 const proxyPid = (server: SluiceServer) =>
   (JSON.parse(readFileSync(join(server.dataDir, 'services/checkout/router/proxy.json'), 'utf8')) as { pid: number }).pid;
+
+/**
+ * The pid of the process listening on 127.0.0.1:`port`, found from /proc (the socket's inode in
+ * /proc/net/tcp, then the process holding it), not from anything Sluice records.
+ */
+function listenerPid(port: number): number | null {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A') inodes.add(f[9]!); // 0A: LISTEN
+  }
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m && inodes.has(m[1]!)) return Number(pid);
+      }
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return null;
+}
+
+/** Each instance URL with the pid serving it: a restarted instance has another pid, even on the same port. */
+const instancePids = (instances: Record<string, { url: string }[]>) =>
+  Object.values(instances).flat().map(({ url }) => `${url} pid ${listenerPid(Number(new URL(url).port))}`).sort();
 
 test('a controller killed mid-release loses no request, and the release resumes to 100% after restart', { timeout: 120_000 }, async (t) => {
   const { server, listenPort } = await deployedServer(t);
@@ -21,6 +49,9 @@ test('a controller killed mid-release loses no request, and the release resumes 
   const before = await server.waitFor((s) => s.weights['2.0.0'] === 20, 'canary at 20%');
   const pidBefore = proxyPid(server);
   const instancesBefore = JSON.stringify(before.instances);
+  const pidsBefore = instancePids(before.instances);
+  assert.equal(pidsBefore.length, 4, 'two instances of each version');
+  assert.ok(pidsBefore.every((p) => !p.endsWith('pid null')), pidsBefore.join(', '));
 
   await server.kill('SIGKILL');
   const killedAt = Date.now();
@@ -34,7 +65,8 @@ test('a controller killed mid-release loses no request, and the release resumes 
   const resumed = await server.status();
   assert.equal(resumed.phase, 'Progressing');
   assert.equal(resumed.canaryVersion, '2.0.0');
-  assert.equal(JSON.stringify(resumed.instances), instancesBefore, 'instances were re-adopted, not restarted');
+  assert.equal(JSON.stringify(resumed.instances), instancesBefore, 'the same instances (ids and URLs) after the restart');
+  assert.deepEqual(instancePids(resumed.instances), pidsBefore, 'instances were re-adopted, not restarted: the same processes serve them');
   const done = await server.waitFor((s) => s.phase === 'Healthy' && s.stableVersion === '2.0.0' && Object.keys(s.instances).join() === '2.0.0', 'v2 stable', 45_000);
   assert.deepEqual(done.weights, { '2.0.0': 100 });
   assert.equal(proxyPid(server), pidBefore, 'the same proxy process served throughout');

@@ -54,10 +54,19 @@ for (const [router, binary, pkg] of [['haproxy', 'haproxy', 'haproxy'], ['nginx'
       assert.ok(served.length > 30 && served.every((x) => x.version === '3.0.0'), `after the release, everything served by 3.0.0 through ${router}`);
       const report = await load.stop();
       t.diagnostic(`${router}: ${report.sent} requests, ${report.failed} failed`);
-      // NGINX's reloads (one per weight change, and when the old version leaves the upstream) reset
-      // idle keep-alive connections: a few requests fail there (bench/README.md). HAProxy changes
-      // weights at run time and loses none.
+      // HAProxy changes weights at run time and loses none. NGINX's reloads (one per weight change,
+      // and when the old version leaves the upstream) reset keep-alive connections: the requests on
+      // them fail as "socket hang up" / ECONNRESET (bench/README.md). Measured over 7 runs of this
+      // test (about 1,100 requests each, up to 4 at once): 1, 1, 11, 21, 10, 20 and 10 failed, all
+      // of them resets. The bound is twice the worst; a failure of any other kind (a 502, a timeout,
+      // a request not sent) is not a reload's and fails the test.
       if (router === 'haproxy') assert.equal(report.failed, 0, `${report.failed} failed requests through haproxy`);
+      else {
+        const failures = report.samples.filter((x) => x.status === 0 || x.status >= 500);
+        const notResets = failures.filter((x) => !(x.status === 0 && /^(socket hang up|read ECONNRESET)$/.test(x.error ?? '')));
+        assert.deepEqual(notResets.map((x) => `${x.status} ${x.error ?? ''}`), [], 'only reloads\' connection resets fail through nginx');
+        assert.ok(failures.length <= 40, `${failures.length} of ${report.sent} requests failed through nginx; its reloads cost at most 40 here`);
+      }
     });
   });
 }

@@ -47,16 +47,27 @@ export function printSummary(n: Narrator, samples: Sample[], acts: Act[], rollba
   ]);
 }
 
+/**
+ * The commands to do the demo by hand, in order, each with the terminal it runs in. The token
+ * step comes before the first apply: every API call needs a token (test/demo-instructions.test.ts
+ * runs these lines as written).
+ */
+export const DO_IT_YOURSELF: readonly { command: string; note: string }[] = [
+  { command: 'npx sluice server --data-dir .sluice', note: 'terminal 1: API on http://127.0.0.1:7070' },
+  { command: 'export SLUICE_TOKEN=$(cat .sluice/admin.token)', note: 'terminal 2: the admin token made on first start' },
+  { command: 'npx sluice apply -f examples/checkout/v1.yaml', note: 'terminal 2: checkout on http://127.0.0.1:8080/' },
+  { command: 'while :; do curl -s -o /dev/null 127.0.0.1:8080/; done', note: 'terminal 3: traffic for the contract to judge' },
+  { command: 'npx sluice apply -f examples/checkout/v2-errors.yaml', note: 'terminal 2' },
+  { command: 'npx sluice status checkout --watch', note: 'watch it roll back' },
+  { command: 'npx sluice delete checkout', note: 'stops its instances and proxy' },
+];
+
 export function printDoItYourself(n: Narrator): void {
+  const width = Math.max(...DO_IT_YOURSELF.map((line) => line.command.length));
   n.block([
     '',
     'Do it yourself, from the repository root:',
-    '  npx sluice server                                      # terminal 1: API on http://127.0.0.1:7070',
-    '  npx sluice apply -f examples/checkout/v1.yaml          # terminal 2: checkout on http://127.0.0.1:8080/',
-    '  while :; do curl -s -o /dev/null 127.0.0.1:8080/; done # terminal 3: traffic for the contract to judge',
-    '  npx sluice apply -f examples/checkout/v2-errors.yaml   # terminal 2',
-    '  npx sluice status checkout --watch                     # watch it roll back',
-    '  npx sluice delete checkout                             # stops its instances and proxy',
+    ...DO_IT_YOURSELF.map(({ command, note }) => `  ${command.padEnd(width)} # ${note}`),
   ]);
 }
 

@@ -1,6 +1,7 @@
 /** JSON Schema of the Service document as users write it, for editors (YAML language servers). */
 import { z } from 'zod';
 import { documentSchema, type DriverSchemas } from './service-schema.ts';
+import { closeStrictObjects } from './strict-object.ts';
 
 /** Any one of the registered drivers' configs. */
 function oneOf(schemas: Record<string, z.ZodType>): z.ZodType {
@@ -19,5 +20,5 @@ export function jsonSchema(drivers: DriverSchemas): Record<string, unknown> {
     notifications: z.array(oneOf(drivers.notifiers)).optional().describe('Where release events are delivered'),
   }).meta({ title: 'Sluice Service', description: 'A service released progressively by Sluice' });
   // Driver schemas may hold checks JSON Schema cannot express; editors still get the rest.
-  return z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' });
+  return z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any', override: closeStrictObjects });
 }

@@ -60,11 +60,11 @@ describe('parseSpecs', () => {
     const cases: [string, string, string, string][] = [
       ['timeout: 10s', 'timeout: 10 sec', '10 sec', 'spec.target.readiness.timeout: "10 sec" is not a duration; write e.g. 500ms, 30s, 5m or 1h'],
       ['metric: latency_p99', 'metric: latency_p98', 'latency_p98', 'spec.rollbackContract.rules[4].metric: unknown metric "latency_p98"; valid metrics: error_rate, success_rate, latency_p50, latency_p90, latency_p95, latency_p99, latency_mean, request_rate, instance_crashes'],
-      ['driver: builtin', 'driver: nginx', 'nginx', 'spec.router.driver: unknown router driver "nginx"; valid: builtin'],
-      ['driver: process', 'driver: lambda', 'lambda', 'spec.target.driver: unknown target driver "lambda"; valid: process, static'],
+      ['driver: builtin', 'driver: nginx', 'nginx', 'spec.router.driver: unknown router driver "nginx"; valid: builtin; the other fields here are checked once the driver is known'],
+      ['driver: process', 'driver: lambda', 'lambda', 'spec.target.driver: unknown target driver "lambda"; valid: process, static; the other fields here are checked once the driver is known'],
       ['- setWeight: 50', '- setWeight: 5', '5\n', 'spec.strategy.canary.steps[4].setWeight: setWeight 5 is below 10 at steps[2]: weights must not decrease'],
       ['releases/${version}', 'releases/${ver}', '"releases', 'spec.target.command[1]: unknown placeholder ${ver}; valid placeholders: ${version}, ${service}'],
-      ['stickiness:', 'stickyness:', 'stickyness', 'spec.router.stickyness: Unrecognized key: "stickyness"'],
+      ['stickiness:', 'stickyness:', 'stickyness', 'spec.router.stickyness: unknown field "stickyness" (did you mean "stickiness"?); valid fields: driver, listen, stickiness'],
       ['{ above: 2s }', '{ above: 2s, by: 1s }', '1s }', 'spec.rollbackContract.rules[4].failIf.by: by is only for comparisons with the baseline (above: baseline); a fixed threshold is the above value itself'],
       ['name: checkout', 'name: Checkout', 'Checkout', 'metadata.name: must be a DNS label: a lowercase letter, then up to 62 lowercase letters, digits or -'],
       ['version: "2.0.0"', 'version: 2.0', '2.0', 'spec.version: must be a string: quote it, e.g. version: "2.0"'],
@@ -77,8 +77,8 @@ describe('parseSpecs', () => {
 
   it('points at a misspelt key and says what it should be', () => {
     const text = broken('  rollbackContract:', '  rollbackcontract:');
+    // One problem, one message: "rollbackContract is required" would say the same thing again.
     assert.deepEqual(reported(text), [
-      `${at(text, 'version:')} spec.rollbackContract: is required: a release needs explicit rollback thresholds (add rollbackContract with rules)`,
       `${at(text, 'rollbackcontract')} spec.rollbackcontract: unknown field "rollbackcontract" (did you mean "rollbackContract"?); valid fields: version, target, router, metrics, notifications, strategy, rollbackContract, environments, risk, owners`,
     ]);
   });
@@ -101,7 +101,7 @@ describe('parseSpecs', () => {
         assert.ok(error instanceof SpecError);
         assert.equal(error.code, 'SPEC_INVALID');
         assert.deepEqual(error.message.split('\n'), [
-          `${FILE}:${at(text, '0\n', 'minSamples: 0')}: spec.rollbackContract.minSamples: Too small: expected number to be >=1`,
+          `${FILE}:${at(text, '0\n', 'minSamples: 0')}: spec.rollbackContract.minSamples: must be at least 1 (a whole number), got 0`,
           `${FILE}:${at(text, 'soon')}: spec.target.readiness.timeout: "soon" is not a duration; write e.g. 500ms, 30s, 5m or 1h`,
         ]);
         return true;
@@ -134,6 +134,6 @@ describe('parseSpecs', () => {
   });
 
   it('reports a document that is not a map', () => {
-    assert.deepEqual(reported('just text\n'), ['1:1 : Invalid input: expected object, received string']);
+    assert.deepEqual(reported('just text\n'), ['1:1 : expected a map with fields apiVersion, kind, metadata, spec; got "just text"']);
   });
 });

@@ -3,6 +3,7 @@ import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { z } from 'zod';
 import { serviceSchema, specErrorMap, type DriverSchemas, type ServiceSpec } from './service-schema.ts';
 import { formatPath, SpecError, type SpecIssue } from './spec-error.ts';
+import { isUnknownFieldIssue } from './strict-object.ts';
 import { positionOf } from './yaml-position.ts';
 
 export function parseSpecs(text: string, file: string, drivers: DriverSchemas): ServiceSpec[] {
@@ -77,10 +78,10 @@ export function validateServices(c: ComposedText, drivers: DriverSchemas): { ser
 }
 
 export function toSpecIssue(issue: z.core.$ZodIssue, doc: Document.Parsed, lineCounter: LineCounter, file: string): SpecIssue {
-  // Unknown keys are reported on the object; point at the (first) offending key instead.
+  // zod reports unknown keys on the object; point at the (first) offending key instead.
   const firstKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
   const path = firstKey === undefined ? issue.path : [...issue.path, firstKey];
-  const { line, column } = positionOf(doc, lineCounter, path, firstKey !== undefined);
+  const { line, column } = positionOf(doc, lineCounter, path, isUnknownFieldIssue(issue));
   return { file, line, column, path: formatPath(path), message: issue.message };
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { serviceSchema, type ServiceSpec } from './service-schema.ts';
+import { serviceSchema, specErrorMap, type ServiceSpec } from './service-schema.ts';
 import { exampleDocument, exampleSpec, testDrivers } from './test-fixtures.ts';
 
 const schema = serviceSchema(testDrivers);
@@ -12,7 +12,7 @@ type Doc = ReturnType<typeof exampleDocument>;
 function check(edit: (doc: Doc) => void = () => {}): { spec?: ServiceSpec; issues: string[] } {
   const doc = exampleDocument();
   edit(doc);
-  const result = schema.safeParse(doc);
+  const result = schema.safeParse(doc, { error: specErrorMap });
   if (result.success) return { spec: result.data, issues: [] };
   return { issues: result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
 }
@@ -71,7 +71,37 @@ describe('serviceSchema', () => {
       spec.rollbackcontract = spec.rollbackContract;
       delete spec.rollbackContract;
     });
-    assert.ok(issues.some((i) => i.startsWith('spec: unknown field "rollbackcontract" (did you mean "rollbackContract"?); valid fields: version, target')), issues.join('\n'));
+    // One message, at the key itself: "rollbackContract is required" would say the same again.
+    assert.deepEqual(issues, [
+      'spec.rollbackcontract: unknown field "rollbackcontract" (did you mean "rollbackContract"?); valid fields: version, target, router, metrics, notifications, strategy, rollbackContract, environments, risk, owners',
+    ]);
+  });
+
+  it('reports a misspelt step field once, without a second "a step has exactly one of" message', () => {
+    const issues = issuesOf((doc) => {
+      doc.spec.strategy.canary.steps = [{ setWeight: 10 }, { setWeigth: 50 }] as never;
+    });
+    assert.deepEqual(issues, [
+      'spec.strategy.canary.steps.1.setWeigth: unknown field "setWeigth" (did you mean "setWeight"?); valid fields: setWeight, pause, setHeaderRoute, smoke',
+    ]);
+  });
+
+  it('checks the rest of a config whose driver name is misspelt as the driver most likely meant', () => {
+    const issues = issuesOf((doc) => {
+      doc.spec.target.driver = 'proces';
+      doc.spec.target.readiness.timeout = 10 as never;
+    });
+    assert.deepEqual(issues, [
+      'spec.target.driver: unknown target driver "proces" (did you mean "process"?); valid: process, static; the other fields here were checked as process',
+      'spec.target.readiness.timeout: expected a duration such as 500ms, 30s, 5m or 1h; got 10 (checked as driver: process)',
+    ]);
+    const router = issuesOf((doc) => {
+      doc.spec.router = { driver: 'bultin', listen: 8080 } as never;
+    });
+    assert.deepEqual(router, [
+      'spec.router.driver: unknown router driver "bultin" (did you mean "builtin"?); valid: builtin; the other fields here were checked as builtin',
+      'spec.router.listen: expected a string: host:port, e.g. 127.0.0.1:8080; got 8080 (checked as driver: builtin)',
+    ]);
   });
 
   describe('steps', () => {
@@ -83,7 +113,7 @@ describe('serviceSchema', () => {
       assert.match(issuesOf(withSteps([]))[0]!, /^spec\.strategy\.canary\.steps: steps must not be empty/);
       const both = issuesOf(withSteps([{ setWeight: 5, pause: {} }]));
       assert.deepEqual(both, ['spec.strategy.canary.steps.0: a step has exactly one of setWeight: <0..100> or pause: {…}']);
-      assert.match(issuesOf(withSteps([{ setWeight: 101 }]))[0]!, /^spec\.strategy\.canary\.steps\.0\.setWeight: Too big/);
+      assert.match(issuesOf(withSteps([{ setWeight: 101 }]))[0]!, /^spec\.strategy\.canary\.steps\.0\.setWeight: must be from 0 to 100, got 101$/);
     });
 
     it('rejects decreasing weights, naming both steps', () => {
@@ -130,7 +160,7 @@ describe('serviceSchema', () => {
       assert.match(issueOf({ metric: 'error_rate', failIf: {} })[0]!, /failIf: failIf needs above: … or below: …/);
       assert.match(issueOf({ metric: 'error_rate', failIf: { above: 0.1, below: 0.01 } })[0]!, /not both/);
       assert.match(issueOf({ metric: 'error_rate', failIf: { above: 0.1, by: 0.01 } })[0]!, /failIf\.by: by is only for comparisons with the baseline/);
-      assert.match(issueOf({ metric: 'error_rate', failIf: { above: 'baseline', times: 0 } })[0]!, /failIf\.times: Too small/);
+      assert.match(issueOf({ metric: 'error_rate', failIf: { above: 'baseline', times: 0 } })[0]!, /failIf\.times: must be more than 0, got 0$/);
     });
 
     it('lists the valid metrics for an unknown one', () => {
@@ -210,7 +240,7 @@ describe('serviceSchema', () => {
       const issues = issuesOf((doc) => {
         doc.spec.target.readiness.path = '${version}/healthz';
       });
-      assert.deepEqual(issues, ['spec.target.readiness.path: Invalid string: must start with "/"']);
+      assert.deepEqual(issues, ['spec.target.readiness.path: must be text starting with "/", got "2.0.0/healthz"']);
     });
 
     it('names unknown placeholders and the valid ones, and still checks the rest of the target', () => {
@@ -231,9 +261,9 @@ describe('serviceSchema', () => {
         doc.spec.metrics.provider = 'datadog';
       });
       assert.deepEqual(issues, [
-        'spec.target.driver: unknown target driver "lambda"; valid: process, static',
-        'spec.router.driver: unknown router driver "nginx"; valid: builtin',
-        'spec.metrics.provider: unknown metrics provider "datadog"; valid: builtin, prometheus',
+        'spec.target.driver: unknown target driver "lambda"; valid: process, static; the other fields here are checked once the driver is known',
+        'spec.router.driver: unknown router driver "nginx"; valid: builtin; the other fields here are checked once the driver is known',
+        'spec.metrics.provider: unknown metrics provider "datadog"; valid: builtin, prometheus; the other fields here are checked once the driver is known',
       ]);
     });
 

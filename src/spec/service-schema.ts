@@ -7,9 +7,10 @@ import type { RollbackContract, Step } from '../core/types.ts';
 import { rollbackContractSchema } from './contract-schema.ts';
 import { environmentsSchema, riskSchema, type EnvironmentSpec, type RiskLevel } from './environments-schema.ts';
 import { interpolate, listPlaceholders, UnknownPlaceholderError } from './interpolate.ts';
-import { duration } from '../core/units.ts';
 import { strategySchema, type Strategy } from './strategy-schema.ts';
 import { strictObject } from './strict-object.ts';
+import { specErrorMap } from './spec-error-map.ts';
+import { closestName, didYouMean } from './did-you-mean.ts';
 
 export const API_VERSION = 'sluice.dev/v1alpha1';
 
@@ -51,34 +52,60 @@ function templateVars(version: unknown, service: unknown): Record<string, string
   return { version: String(version ?? ''), service: String(service ?? '') };
 }
 
-/** Messages for zod's defaults that read badly in a YAML file; give it to every parse of spec parts. */
-export const specErrorMap: z.core.$ZodErrorMap = (iss) => {
-  if (iss.input === undefined && (iss.code === 'invalid_type' || iss.code === 'invalid_value')) {
-    return 'required field is missing';
-  }
-  // primitives' duration has no message of its own for a non-string (e.g. `timeout: 10`).
-  if (iss.code === 'invalid_type' && iss.inst === duration.in) {
-    return `expected a duration such as 500ms, 30s, 5m or 1h, got ${JSON.stringify(iss.input)}`;
-  }
-  return undefined;
-};
+export { specErrorMap } from './spec-error-map.ts';
 
 function driverName(kind: string, schemas: Record<string, z.ZodType>) {
-  const valid = Object.keys(schemas).join(', ') || '(none registered)';
+  const names = Object.keys(schemas);
+  const valid = names.join(', ') || '(none registered)';
   return z.string().refine((name) => Object.hasOwn(schemas, name), {
-    error: (iss) => `unknown ${kind} ${JSON.stringify(iss.input)}; valid: ${valid}`,
+    error: (iss) => {
+      const name = String(iss.input);
+      const likely = closestName(name, names);
+      const rest = likely === undefined
+        ? '; the other fields here are checked once the driver is known'
+        : `; the other fields here were checked as ${likely}`;
+      return `unknown ${kind} ${JSON.stringify(iss.input)}${didYouMean(name, names)}; valid: ${valid}${rest}`;
+    },
   });
+}
+
+/**
+ * The driver whose schema checks a config: the one named, or, for a misspelt name (`proces`), the
+ * one most likely meant, so a typo in the name does not hide the config's other problems.
+ */
+function driverFor(name: unknown, schemas: Record<string, z.ZodType>): { name: string; guessed: boolean } | undefined {
+  if (typeof name !== 'string') return undefined;
+  if (Object.hasOwn(schemas, name)) return { name, guessed: false };
+  const likely = closestName(name, Object.keys(schemas));
+  return likely === undefined ? undefined : { name: likely, guessed: true };
+}
+
+/** Checks `config` with its driver's schema; issues are reported under `path`. */
+function checkDriverConfig(key: string, config: Record<string, unknown>, schemas: Record<string, z.ZodType>, path: PropertyKey[], ctx: z.RefinementCtx) {
+  const driver = driverFor(config[key], schemas);
+  if (driver === undefined) return undefined;
+  const result = schemas[driver.name]!.safeParse({ ...config, [key]: driver.name }, { error: specErrorMap });
+  for (const issue of result.error?.issues ?? []) {
+    const message = driver.guessed ? `${issue.message} (checked as ${key}: ${driver.name})` : issue.message;
+    ctx.addIssue({ ...issue, message, path: [...path, ...issue.path] });
+  }
+  return result;
 }
 
 /** A router or metrics config: checked by the named driver's schema, whose output is kept. */
 function driverConfig<K extends 'driver' | 'provider'>(key: K, kind: string, schemas: Record<string, z.ZodType>) {
   const shape = { [key]: driverName(kind, schemas) } as { [P in K]: z.ZodString };
-  return z.looseObject(shape).transform((raw, ctx) => {
-    const result = schemas[raw[key] as string]!.safeParse(raw, { error: specErrorMap });
-    if (result.success) return result.data as { [P in K]: string } & Record<string, unknown>;
-    for (const issue of result.error.issues) ctx.addIssue({ ...issue });
-    return z.NEVER;
-  });
+  return z.looseObject(shape)
+    // A misspelt driver name stops the transform below; its config is still checked here.
+    .superRefine((raw, ctx) => {
+      const given = (raw as Record<string, unknown> | null)?.[key];
+      if (typeof given === 'string' && !Object.hasOwn(schemas, given)) checkDriverConfig(key, raw, schemas, [], ctx);
+    }, { when: () => true })
+    .transform((raw, ctx) => {
+      const result = checkDriverConfig(key, raw, schemas, [], ctx);
+      if (result?.success) return result.data as { [P in K]: string } & Record<string, unknown>;
+      return z.NEVER;
+    });
 }
 
 /**
@@ -93,7 +120,7 @@ function checkTarget(schemas: Record<string, z.ZodType>) {
   return (doc: unknown, ctx: z.RefinementCtx) => {
     const { metadata, spec } = (doc ?? {}) as { metadata?: { name?: unknown }; spec?: { version?: unknown; target?: unknown } };
     const target = spec?.target as { driver?: unknown } | undefined;
-    if (typeof target?.driver !== 'string' || !Object.hasOwn(schemas, target.driver)) return;
+    if (driverFor(target?.driver, schemas) === undefined) return;
     const vars = templateVars(spec?.version, metadata?.name);
     let config: unknown;
     try {
@@ -108,10 +135,7 @@ function checkTarget(schemas: Record<string, z.ZodType>) {
       const kept = Object.fromEntries(error.placeholders.map(({ name }) => [name, `\${${name}}`]));
       config = interpolate(target, { ...kept, ...vars });
     }
-    const result = schemas[target.driver]!.safeParse(config, { error: specErrorMap });
-    for (const issue of result.error?.issues ?? []) {
-      ctx.addIssue({ ...issue, path: ['spec', 'target', ...issue.path] });
-    }
+    checkDriverConfig('driver', config as Record<string, unknown>, schemas, ['spec', 'target'], ctx);
   };
 }
 

@@ -101,6 +101,13 @@ test('skips instead of queueing when concurrency requests are in flight', async 
   assert.equal(report.sent, 3);
   assert.equal(report.skipped, 27);
   assert.equal(target.received(), 3);
+  // A request that could not be sent failed: a stalled target does not pass `failed === 0`.
+  assert.equal(report.failed, 30);
+  assert.deepEqual(report.byVersion, { unknown: { ok: 0, failed: 30 } });
+  const skips = report.samples.filter((s) => s.skipped === true);
+  assert.equal(skips.length, 27);
+  assert.ok(skips.every((s) => s.status === 0 && s.version === null && s.end === s.start && s.error === 'not sent: 3 requests already in flight'));
+  assert.ok(skips.every((s, n) => n === 0 || s.start > skips[n - 1]!.start), 'at the time each came due');
 });
 
 test('refuses targets that are not loopback', () => {

@@ -1,8 +1,10 @@
 /**
  * A bounded, open-loop HTTP load generator for end-to-end tests and benchmarks. Requests go out on
  * a fixed schedule whatever the server does, as real users would; when `concurrency` requests are
- * already in flight a scheduled request is counted as skipped instead of queued, so a slow target
- * shows up as skips and latency, never as unbounded memory. Only loopback targets are allowed.
+ * already in flight a scheduled request is skipped instead of queued, so a slow target shows up as
+ * skips and latency, never as unbounded memory. A skipped request is a failed one (a sample with
+ * status 0 and `skipped`): a user whose request cannot even be sent did not get an answer, and a
+ * stalled target must not pass a test that counts failures. Only loopback targets are allowed.
  */
 import http from 'node:http';
 
@@ -25,11 +27,13 @@ export interface Sample {
   /** Epoch ms (performance.timeOrigin + performance.now()). */
   start: number;
   end: number;
-  /** 0 = connection error or timeout. */
+  /** 0 = connection error, timeout, or not sent (skipped). */
   status: number;
   /** The x-version response header. */
   version: string | null;
   error?: string;
+  /** Not sent: `concurrency` requests were in flight when it came due (start = end = that time). */
+  skipped?: true;
 }
 
 export interface LoadReport {
@@ -37,16 +41,16 @@ export interface LoadReport {
   sent: number;
   /** Answered with a status below 500. */
   ok: number;
-  /** Status 0 (connection error, timeout) or >= 500. */
+  /** Status 0 (connection error, timeout, skipped) or >= 500. */
   failed: number;
-  /** Scheduled but not sent because `concurrency` requests were in flight. */
+  /** Of `failed`: scheduled but not sent because `concurrency` requests were in flight. */
   skipped: number;
   /** Per x-version header; requests without one count under "unknown". */
   byVersion: Record<string, { ok: number; failed: number }>;
   /** Latency percentiles over the requests that got a response (NaN when none did). */
   p50Ms: number;
   p99Ms: number;
-  /** Completed requests per second, from the start until the last one ended. */
+  /** Completed (sent) requests per second, from the start until the last one ended. */
   rps: number;
   samples: Sample[];
 }
@@ -169,8 +173,12 @@ export function startLoad(opts: LoadOptions): Load {
     const due = Math.min(total, Math.floor((now() - startedAt) / intervalMs) + 1);
     while (scheduled < due) {
       const i = scheduled++;
-      if (inflight >= concurrency) skipped += 1;
-      else fire(i);
+      if (inflight < concurrency) fire(i);
+      else {
+        skipped += 1;
+        const at = startedAt + i * intervalMs;
+        samples.push({ i, start: at, end: at, status: 0, version: null, error: `not sent: ${concurrency} requests already in flight`, skipped: true });
+      }
     }
     if (scheduled >= total) return halt();
     timer = setTimeout(tick, Math.max(0, startedAt + scheduled * intervalMs - now()));
@@ -198,6 +206,7 @@ function report(samples: Sample[], sent: number, skipped: number, startedAt: num
   const latencies: number[] = [];
   let ok = 0;
   let lastEnd = startedAt;
+  let completed = 0;
   for (const s of samples) {
     const failed = s.status === 0 || s.status >= 500;
     const entry = (byVersion[s.version ?? 'unknown'] ??= { ok: 0, failed: 0 });
@@ -205,6 +214,8 @@ function report(samples: Sample[], sent: number, skipped: number, startedAt: num
     else entry.ok += 1;
     if (!failed) ok += 1;
     if (s.status !== 0) latencies.push(s.end - s.start);
+    if (s.skipped) continue;
+    completed += 1;
     if (s.end > lastEnd) lastEnd = s.end;
   }
   const seconds = (lastEnd - startedAt) / 1000;
@@ -216,7 +227,7 @@ function report(samples: Sample[], sent: number, skipped: number, startedAt: num
     byVersion,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
-    rps: seconds > 0 ? samples.length / seconds : 0,
+    rps: seconds > 0 ? completed / seconds : 0,
     samples,
   };
 }

@@ -18,7 +18,7 @@ function Identity() {
 
 function LiveDot() {
   const state = useConnection();
-  const text = state === 'live' ? 'live' : state === 'offline' ? 'offline — reconnecting' : 'connecting';
+  const text = { live: 'live', offline: 'offline — reconnecting', 'signed-out': 'sign in with a token', connecting: 'connecting' }[state];
   return (
     <span className={`live live-${state}`} role="status" data-testid="connection">
       <span className="dot" aria-hidden="true" />

@@ -53,6 +53,19 @@ function noteAuth(status: number): void {
   authWatchers.forEach((w) => w());
 }
 
+/** Resolves at the next change of token or of its acceptance, or when `signal` aborts. */
+function authChange(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      authWatchers.delete(done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    authWatchers.add(done);
+    signal.addEventListener('abort', done);
+  });
+}
+
 /**
  * The only place requests are made: credentials are added here and nowhere else. With a token the
  * server records its name as the actor; X-Sluice-Actor names the client to servers without tokens.
@@ -127,7 +140,7 @@ export const api = {
  * GET /api/events read with fetch rather than EventSource, so that it carries the same headers as
  * every other request. Reconnects with `after=<last seq>`: no event is lost or seen twice.
  */
-export function streamEvents(onEvent: (e: ServiceEvent) => void, onState: (s: 'live' | 'offline') => void): () => void {
+export function streamEvents(onEvent: (e: ServiceEvent) => void, onState: (s: 'live' | 'offline' | 'signed-out') => void): () => void {
   const stop = new AbortController();
   let lastSeq: number | null = null;
   const run = async () => {
@@ -136,6 +149,12 @@ export function streamEvents(onEvent: (e: ServiceEvent) => void, onState: (s: 'l
       try {
         const res = await fetch(`/api/events${lastSeq === null ? '' : `?after=${lastSeq}`}`, { headers: headers({ accept: 'text/event-stream' }), signal: stop.signal });
         noteAuth(res.status);
+        if (res.status === 401) {
+          // Not offline: the server is there and wants a token. Wait for one instead of retrying.
+          onState('signed-out');
+          await authChange(stop.signal);
+          continue;
+        }
         if (!res.ok || res.body === null) throw new Error(`event stream answered ${res.status}`);
         onState('live');
         delay = 500;

@@ -2,7 +2,8 @@ import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { streamEvents, type ServiceEvent } from './api.ts';
 
 type Listener = (e: ServiceEvent) => void;
-type Connection = 'connecting' | 'live' | 'offline';
+/** `signed-out`: the server answered, and wants a token (the sign-in form is shown). */
+type Connection = 'connecting' | 'live' | 'offline' | 'signed-out';
 
 /**
  * One event stream for the whole app, shared by every page. Listeners get each event once;
