@@ -38,7 +38,11 @@ test('blue-green: preview by header, analysis on preview traffic, one switch, th
   assert.equal(previewing.weights['2.0.0'] ?? 0, 0, 'no user traffic on the new version before the switch');
   const switched = await server.waitFor((s) => s.phase === 'Healthy' && s.stableVersion === '2.0.0', 'switched', 30_000);
   assert.deepEqual(switched.weights, { '2.0.0': 100, '1.0.0': 0 });
-  assert.ok(switched.verdicts.some((v) => v.outcome === 'Pass' && v.canarySamples >= 20), 'judged on preview traffic');
+  // The evaluations that let it switch are in the log (a Healthy service shows no verdicts left from its release).
+  assert.deepEqual(switched.verdicts, [], 'no verdicts left over once Healthy');
+  const log = await server.api<{ events: { type: string; verdicts?: { outcome: string; canarySamples: number }[] }[] }>('GET', '/api/services/checkout/events?after=0&limit=5000');
+  const evaluated = log.body.events.filter((e) => e.type === 'analysis.evaluated').flatMap((e) => e.verdicts ?? []);
+  assert.ok(evaluated.some((v) => v.outcome === 'Pass' && v.canarySamples >= 20), `judged on preview traffic: ${evaluated.length} verdicts`);
   assert.deepEqual(switched.instances['1.0.0']!.map((i) => i.url).sort(), v1Urls, 'the old version is still running');
   for (const url of v1Urls) assert.equal(await answers(url), true);
 

@@ -10,7 +10,7 @@ import type { DriverContext, DriverFactory, RouteTable, Router, RouterSignal } f
 import { adminCall, replyError } from './admin-client.ts';
 import { readAdminSecret } from './admin-secret.ts';
 import { type BuiltinRouterConfig, builtinRouterConfig } from './config.ts';
-import { type ProxyInfo, endingOf, findRunningProxy, isAlive, logTail, readProxyInfo, spawnProxy, stopProxy } from './proxy-process.ts';
+import { type ProxyInfo, endingOf, findRunningProxy, isAlive, isOwnProxy, logTail, readProxyInfo, spawnProxy, stopProxy } from './proxy-process.ts';
 
 /** How often a supervised proxy's pid is checked: a death is seen within this. */
 const SUPERVISE_MS = 100;
@@ -114,7 +114,8 @@ class BuiltinRouter implements Router {
       this.lost = { info: dead, at: Date.now() };
       // A zombie counts as dead before this process has reaped it and heard how it ended: a moment for that.
       let how = endingOf(dead.pid);
-      for (let i = 0; how === null && i < 5; i++) {
+      // Our own child: its exit event comes once the loop gets to it (later on a loaded machine); up to 0.25 s.
+      for (let i = 0; how === null && isOwnProxy(dead.pid) && i < 50; i++) {
         await new Promise((r) => setTimeout(r, 5));
         how = endingOf(dead.pid);
       }

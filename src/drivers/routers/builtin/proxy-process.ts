@@ -40,6 +40,13 @@ export { isAlive };
 
 /** How proxies this process started ended (pid → "killed by SIGKILL"), for the death's event. */
 const endings = new Map<number, string>();
+/** Proxies this process started and has not yet heard end: only for them is an ending worth waiting for. */
+const children = new Set<number>();
+
+/** Whether this process started `pid` and has not heard it end yet. */
+export function isOwnProxy(pid: number): boolean {
+  return children.has(pid);
+}
 
 /** How the proxy `pid` ended, when this process started it and saw it end. */
 export function endingOf(pid: number): string | null {
@@ -85,9 +92,12 @@ export async function spawnProxy(dir: string, listen: string, upstreamTimeoutMs?
     await log.close();
   }
   child.on('error', (err) => (exited = err.message));
+  if (child.pid !== undefined) children.add(child.pid);
   child.on('exit', (code, signal) => {
     exited = `exited with ${signal ?? `code ${code}`}`;
-    if (child.pid !== undefined) endings.set(child.pid, signal !== null ? `killed by ${signal}` : `exited with code ${code}`);
+    if (child.pid === undefined) return;
+    children.delete(child.pid);
+    endings.set(child.pid, signal !== null ? `killed by ${signal}` : `exited with code ${code}`);
   });
   child.unref();
 
