@@ -54,6 +54,8 @@ const EXPECTED_ACCESS: Record<string, 'public' | 'viewer' | 'deployer' | 'approv
   'GET /api/calendar': 'viewer',
   'GET /api/postmortems': 'viewer',
   'GET /api/policy': 'viewer',
+  'GET /api/server-policy': 'viewer',
+  'PUT /api/server-policy': 'admin',
   'POST /api/apply': 'deployer',
   'POST /api/services/:name/signals': 'deployer',
   'POST /api/services/:name/releases': 'deployer',

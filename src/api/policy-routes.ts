@@ -1,4 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { principalOf } from '../auth/auth-hook.ts';
+import type { RecordServerEvents } from '../engine/server-log.ts';
+import { readServerPolicy, serverPolicySchema, writeServerPolicy } from '../engine/server-policy.ts';
 import { readPolicy } from './calendar-routes.ts';
 
 /**
@@ -6,6 +9,14 @@ import { readPolicy } from './calendar-routes.ts';
  * (`kind: ReleasePolicy`, by an approver or admin: engine/apply-entry.ts). Release gates and the
  * calendar read it on each call; rollbacks never consult it.
  */
-export function registerPolicyRoutes(app: FastifyInstance, dataDir: string): void {
+export function registerPolicyRoutes(app: FastifyInstance, dataDir: string, recordServer: RecordServerEvents): void {
   app.get('/api/policy', async () => ({ policy: await readPolicy(dataDir) }));
+  // What specs may make the server start and call (docs/security.md). Reading it: any role; setting it: admin (route-access.ts).
+  app.get('/api/server-policy', async () => ({ policy: await readServerPolicy(dataDir) }));
+  app.put('/api/server-policy', async (req) => {
+    const policy = serverPolicySchema.parse(req.body ?? {});
+    await writeServerPolicy(dataDir, policy);
+    await recordServer([{ type: 'serverPolicy.applied', allowExec: policy.allowExec ?? null, allowUrlHosts: policy.allowUrlHosts ?? null }], principalOf(req)?.name ?? 'admin');
+    return { policy };
+  });
 }

@@ -77,7 +77,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   registerAuditRoutes(app, store);
   registerCalendarRoutes(app, dataDir);
   registerGovernanceRoutes(app, environments);
-  registerPolicyRoutes(app, dataDir);
+  registerPolicyRoutes(app, dataDir, recordServer);
   registerStatic(app);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7070 });
   lock.record(address);

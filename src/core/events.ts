@@ -76,6 +76,8 @@ export type EventBody =
   | { type: 'token.created'; tokenId: string; name: string; role: string; expiresAt: number | null }
   | { type: 'token.revoked'; tokenId: string; name: string }
   | { type: 'policy.applied'; name: string; windows: number; freezes: number }
+  /** An admin set what specs may make the server start and call (null: no limit). */
+  | { type: 'serverPolicy.applied'; allowExec: string[] | null; allowUrlHosts: string[] | null }
   /** A release was asked for while its release window was closed: it starts when the window opens. */
   | { type: 'release.waiting'; revision: RevisionRef; reason: string; until: number | null }
   /** The wait ended: the release started, a person cancelled it, or a newer spec replaced it. */

@@ -176,6 +176,7 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'token.created':
     case 'token.revoked':
     case 'policy.applied':
+    case 'serverPolicy.applied':
       return s;
     case 'release.waiting':
       return { ...s, waiting: { revision: event.revision, reason: event.reason, until: event.until, since: event.at, by: event.actor } };

@@ -16,6 +16,7 @@ import type { Environments } from './environments.ts';
 import { SluiceError } from './errors.ts';
 import { describeChanges, governanceChanges } from './governance-fields.ts';
 import { writePolicy } from './release-policy.ts';
+import { policyViolations, readServerPolicy } from './server-policy.ts';
 import type { RecordServerEvents } from './server-log.ts';
 import type { ServiceStatus } from './status.ts';
 
@@ -50,6 +51,10 @@ export class ApplyEntry {
   /** Check every document, then apply them in order. Nothing is applied when one is refused. */
   async apply(docs: SpecDocument[], where: ApplyWhere, who: Applicant): Promise<ApplyResult[]> {
     for (const doc of docs) this.#check(doc, where, who);
+    // What the server may be made to start and call (an admin's server policy; none: anything).
+    const policy = await readServerPolicy(this.#d.dataDir);
+    const refused = docs.flatMap((doc) => (doc.kind === 'ReleasePolicy' ? [] : policyViolations(doc.spec, policy).map((v) => `${doc.spec.metadata.name}: ${v}`)));
+    if (refused.length > 0) throw new SluiceError('FORBIDDEN', `${where.file}: refused by the server policy:\n${refused.join('\n')}`);
     const o = { ...where, actor: who.name };
     const results: ApplyResult[] = [];
     for (const doc of docs) {

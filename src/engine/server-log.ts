@@ -10,7 +10,7 @@ import type { EventBus } from './event-bus.ts';
  */
 export const SERVER_LOG = '_server';
 
-export type ServerEvent = Extract<EventBody, { type: 'token.created' | 'token.revoked' | 'policy.applied' }>;
+export type ServerEvent = Extract<EventBody, { type: 'token.created' | 'token.revoked' | 'policy.applied' | 'serverPolicy.applied' }>;
 
 export type RecordServerEvents = (events: ServerEvent[], actor: string) => Promise<void>;
 
