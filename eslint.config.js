@@ -1,20 +1,21 @@
 // The linter holds the layers drawn in ../shared/DESIGN.md and docs/architecture.md ("The layers the
 // linter holds"): who may import whom, no import cycles, no promise left floating. Style is not linted here.
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { tseslint, importX, createNodeResolver } from './tools/lint/index.js';
 
 const TESTS = ['**/*.test.ts', '**/*.test.tsx'];
 
 /** Every driver's own folder, e.g. src/drivers/routers/haproxy: a driver imports no other driver's folder. */
 const driverFolders = ['targets', 'routers', 'metrics', 'notifiers'].flatMap((family) =>
-  readdirSync(`src/drivers/${family}`, { withFileTypes: true })
+  readdirSync(join(import.meta.dirname, 'src/drivers', family), { withFileTypes: true })
     .filter((e) => e.isDirectory())
     .map((e) => ({ family, folder: `./src/drivers/${family}/${e.name}` })),
 );
 
 const layerMessage = (layer, may) => `${layer} may import ${may} only (docs/architecture.md, "The layers the linter holds")`;
 
-/** Layer zones on resolved paths: `target` may not import from `from`, except the listed sub-paths. */
+/** Layer zones on resolved paths (relative to this file): `target` may not import from `from`, except the listed sub-paths. */
 const zones = [
   // core: nothing outside core.
   { target: './src/core', from: './src', except: ['./core'], message: layerMessage('src/core', 'src/core') },
@@ -101,7 +102,7 @@ export default tseslint.config(
         { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] },
       ],
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
-      'import-x/no-restricted-paths': ['error', { zones }],
+      'import-x/no-restricted-paths': ['error', { zones, basePath: import.meta.dirname }],
     },
   },
   {

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ROOT } from './support/sluice.ts';
 
-const ESLINT = join(ROOT, 'node_modules/.bin/eslint');
+/** ESLint run by this Node (the pinned 24: the linter's workspace needs its module hooks). */
+const ESLINT = join(ROOT, 'node_modules/eslint/bin/eslint.js');
 const probe = `lint-probe-${process.pid}`;
 const written: string[] = [];
 after(() => {
@@ -27,7 +28,7 @@ function write(path: string, text: string): string {
 
 /** eslint's findings on these files, by file: "rule: message" lines. */
 async function eslint(files: string[]): Promise<{ code: number; found: (file: string) => string }> {
-  const { code, out } = await run(ESLINT, ['--format', 'json', ...files]);
+  const { code, out } = await run(process.execPath, [ESLINT, '--format', 'json', ...files]);
   let results: { filePath: string; messages: { ruleId: string | null; message: string }[] }[];
   try {
     results = JSON.parse(out);
