@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { parsePolicy } from '../src/core/windows/policy-schema.ts';
+import { parsePolicy } from '../src/spec/release-policy-schema.ts';
 import { driverSchemas } from '../src/drivers/registry.ts';
 import { parseSpecs } from '../src/spec/index.ts';
 import { ROOT } from './support/sluice.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { ReleasePolicy } from '../core/windows/policy-schema.ts';
+import type { ReleasePolicy } from '../spec/index.ts';
 import type { WindowSpan } from '../core/windows/types.ts';
 import { localTime, spans, windowState } from '../core/windows/window-state.ts';
 import { POLICY_FILE, readPolicy } from '../engine/release-policy.ts';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from './command.ts';
+import { UsageError } from './errors.ts';
 
 /** The CLI's HTTP client: JSON in and out, errors turned into messages a person can act on. */
 export class ApiError extends Error {

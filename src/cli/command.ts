@@ -25,8 +25,9 @@ export interface CommandDef {
   run(ctx: CommandContext): Promise<number>;
 }
 
-/** A usage error: exit code 2 with the command's usage. */
-export class UsageError extends Error {}
+import { UsageError } from './errors.ts';
+
+export { UsageError };
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 

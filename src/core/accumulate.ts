@@ -5,22 +5,10 @@
  * they are). A counter reset (the proxy restarted) restarts the difference, losing nothing seen.
  */
 import { merge } from './histogram.ts';
-import type { Observation } from './judge.ts';
-import type { HistogramCounts, Measurement, RequestTotals, StatusCounts } from './types.ts';
+import type { Accumulated, Accumulation, Counts, Observation } from './observation.ts';
+import type { HistogramCounts, Measurement, StatusCounts } from './types.ts';
 
-export interface Counts {
-  requests: number;
-  errors: number;
-  latency: HistogramCounts;
-  /** By status, while every figure added so far told statuses apart (absent: one did not). */
-  statuses?: StatusCounts;
-}
-
-export interface Accumulation {
-  /** The counters at the previous evaluation (null when the provider has none). */
-  last: RequestTotals | null;
-  sum: Counts;
-}
+export type { Accumulated, Accumulation, Counts } from './observation.ts';
 
 /** What one evaluation added: the interval's own figures (Mann–Whitney's one point per interval). */
 export function increaseOf(prev: Accumulation | undefined, next: Accumulation): Counts {
@@ -32,11 +20,6 @@ export function difference(later: Counts, earlier: Counts): Counts {
   const out: Counts = { requests: later.requests - earlier.requests, errors: later.errors - earlier.errors, latency: minus(later.latency, earlier.latency) };
   if (later.statuses !== undefined && earlier.statuses !== undefined) out.statuses = minusStatuses(later.statuses, earlier.statuses);
   return out;
-}
-
-export interface Accumulated {
-  canary: Accumulation;
-  baseline: Accumulation;
 }
 
 export const empty = (): Counts => ({ requests: 0, errors: 0, latency: {}, statuses: {} });

@@ -4,10 +4,9 @@
  * (and so its evidence) comes and goes. A person resumes it once the cause is fixed.
  */
 import type { DecisionBuilder, Input } from './decision.ts';
+import { DATA_PLANE_DEATH_WINDOW_MS, DATA_PLANE_DEATHS_TO_PAUSE } from './data-plane-deaths.ts';
 
-/** This many deaths within DATA_PLANE_DEATH_WINDOW_MS pause the release. */
-export const DATA_PLANE_DEATHS_TO_PAUSE = 3;
-export const DATA_PLANE_DEATH_WINDOW_MS = 60_000;
+export { DATA_PLANE_DEATH_WINDOW_MS, DATA_PLANE_DEATHS_TO_PAUSE } from './data-plane-deaths.ts';
 
 export function routerDied(b: DecisionBuilder, input: Extract<Input, { type: 'routerDied' }>): void {
   b.emit({ type: 'router.died', pid: input.pid, detail: input.detail });

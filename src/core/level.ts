@@ -2,20 +2,11 @@
  * Evidence at the canary's current share of traffic: the counts since the level began, the
  * canary's request rate there, and the share of the false-rollback budget α each level spends.
  */
-import { type Accumulated, type Counts, difference } from './accumulate.ts';
+import { type Accumulated, difference } from './accumulate.ts';
+import type { LevelCounts } from './observation.ts';
 import type { ReleaseState } from './state.ts';
 
-export interface LevelCounts {
-  canary: Counts;
-  baseline: Counts;
-  since: number;
-  /** How many levels the plan holds: each spends α / levels of the false-rollback budget, so a release spends at most α. */
-  levels: number;
-  /** The canary's requests per second at this level (null: under a second measured). */
-  canaryRps: number | null;
-  /** Baseline requests per canary request at this level's weights (null: not known). */
-  baselinePerCanary: number | null;
-}
+export type { LevelCounts } from './observation.ts';
 
 /** Shares of traffic the plan gives the canary: weights above 0, cohort routes, and the verify window. */
 export function plannedLevels(r: Pick<ReleaseState, 'steps' | 'plan'>): number {

@@ -1,4 +1,4 @@
-import { DATA_PLANE_DEATH_WINDOW_MS } from './data-plane.ts';
+import { DATA_PLANE_DEATH_WINDOW_MS } from './data-plane-deaths.ts';
 import type { ServiceEvent } from './events.ts';
 import { appendPoints } from './rules/mann-whitney-rule.ts';
 import { type DriverName, isActive, RELEASE_DEFAULTS, type ReleaseState, type RevisionRuntime, type ServiceState } from './state.ts';

@@ -1,4 +1,6 @@
-import type { RollbackContract, Step } from './types.ts';
+import type { RevertMode, RollbackContract, RollbackModes, Step } from './types.ts';
+
+export type { RevertMode, RollbackModes } from './types.ts';
 
 /**
  * How a release moves, as the core runs it: the strategy's steps (blue-green is compiled to steps
@@ -56,15 +58,6 @@ export interface ReleasePlan {
   /** How long the release stays in Verifying at 100%, still watched by the contract (0: no Verify phase). */
   verifyMs: number;
   probes: ProbePlan | null;
-}
-
-/** How traffic leaves a failed canary: all at once, or down a staircase of weights. */
-export type RevertMode = { kind: 'instant' } | { kind: 'gradual'; steps: number[]; intervalMs: number };
-
-/** What a contract failure does: roll back (by `revert`), or pause for a person at the current weights. */
-export interface RollbackModes {
-  onFail: 'rollback' | 'pause';
-  revert: RevertMode;
 }
 
 /** A canary plan of plain steps: what releases were before plans existed. */

@@ -2,7 +2,6 @@
  * The release domain, as plain data. Everything here is serialisable JSON: it is what the
  * event log stores and what the API returns. Times are epoch milliseconds; durations are ms.
  */
-import type { RevertMode, RollbackModes } from './strategy.ts';
 
 /** Where a service stands. */
 export const PHASES = [
@@ -289,4 +288,13 @@ export interface RollbackLog {
   canaryStoppedAt: number | null;
   /** trafficRevertedAt − detectedAt. */
   revertMs: number | null;
+}
+
+/** How traffic leaves a failed canary: all at once, or down a staircase of weights. */
+export type RevertMode = { kind: 'instant' } | { kind: 'gradual'; steps: number[]; intervalMs: number };
+
+/** What a contract failure does: roll back (by `revert`), or pause for a person at the current weights. */
+export interface RollbackModes {
+  onFail: 'rollback' | 'pause';
+  revert: RevertMode;
 }

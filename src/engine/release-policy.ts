@@ -1,7 +1,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { parsePolicy, type ReleasePolicy } from '../core/windows/policy-schema.ts';
+import { parsePolicy, type ReleasePolicy } from '../spec/release-policy-schema.ts';
 import type { WindowState } from '../core/windows/types.ts';
 import { windowState } from '../core/windows/window-state.ts';
 import { SluiceError } from './errors.ts';

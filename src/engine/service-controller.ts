@@ -132,15 +132,15 @@ export class ServiceController {
   reconfigure(record: StoredService): void {
     const spec = record.spec as ServiceSpec;
     this.#preview ??= this.#previewListener(spec);
-    void this.#metrics.close();
+    void this.#metrics.close().catch((err) => this.#fail('metrics', 'close', err));
     this.#metrics = createMetricsProvider(spec.spec.metrics, this.#ctx);
     this.#syncEvidence();
     if (this.#routes.sameConfig(spec.spec.router)) return;
     // The new router takes over the same data plane; a driver re-created with a changed config
     // (a new listen address) reconciles its data plane itself on the next apply.
-    void this.#routes.close();
+    void this.#routes.close().catch((err) => this.#fail('router', 'close', err));
     this.#routes = this.#routeKeeper(spec);
-    void this.#routes.sync();
+    void this.#routes.sync().catch((err) => this.#fail('router', 'apply routes', err));
   }
 
   /** Feed one input to the core; records its events and performs its actions. */
@@ -318,7 +318,7 @@ export class ServiceController {
       else if (rt.status === 'stopping') this.#stopTarget(rt.key, false);
       else if (rt.status === 'ready') void this.#adopt(rt.key, rt.instances);
     }
-    void this.#routes.sync();
+    void this.#routes.sync().catch((err) => this.#fail('router', 'apply routes', err));
   }
 
   async #adopt(key: string, instances: Instance[]): Promise<void> {

@@ -5,7 +5,7 @@
  * parse can run in a worker.
  */
 import { LineCounter, parseAllDocuments, type Document } from 'yaml';
-import { releasePolicySchema, type ReleasePolicy } from '../core/windows/policy-schema.ts';
+import { releasePolicySchema, type ReleasePolicy } from './release-policy-schema.ts';
 import { duplicateNames, toSpecIssue } from './parse.ts';
 import { serviceSchema, specErrorMap, type DriverSchemas, type ServiceSpec } from './service-schema.ts';
 import { SpecError, type SpecIssue } from './spec-error.ts';

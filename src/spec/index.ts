@@ -8,3 +8,4 @@ export { evidenceWarningsOf } from './evidence-warnings.ts';
 export { SpecParser, SpecParserBusyError, PARSE_DEADLINE_MS, type SpecParserOptions } from './spec-parser.ts';
 export { SPEC_LIMITS, SpecLimitError, checkSpecLimits, type SpecLimits } from './spec-limits.ts';
 export type { SpecText } from './spec-text.ts';
+export { parsePolicy, releasePolicySchema, type ReleasePolicy } from './release-policy-schema.ts';

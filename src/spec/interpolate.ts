@@ -3,7 +3,6 @@
  * the spec and interpolated once per revision, so its hash says when a new release is needed.
  */
 import { createHash } from 'node:crypto';
-import type { ServiceSpec } from './service-schema.ts';
 import { formatPath } from './spec-error.ts';
 
 /** `${name}`, or `$${name}` for a literal `${name}` (e.g. a shell variable in a command). */
@@ -75,13 +74,18 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
+/** The part of a ServiceSpec a release deploys (declared here, not imported: service-schema.ts imports this file). */
+interface Deployed {
+  spec: { version: string; target: unknown };
+}
+
 /** What a release deploys: changing any of it starts a new release. */
-export function templateOf(spec: ServiceSpec): { version: string; target: unknown } {
+export function templateOf(spec: Deployed): { version: string; target: unknown } {
   return { version: spec.spec.version, target: spec.spec.target };
 }
 
 /** sha256 (hex) of the template as canonical JSON, so key order in the YAML does not matter. */
-export function templateHash(spec: ServiceSpec): string {
+export function templateHash(spec: Deployed): string {
   return createHash('sha256').update(canonicalJson(templateOf(spec))).digest('hex');
 }
 

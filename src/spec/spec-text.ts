@@ -3,7 +3,7 @@
  * a ReleasePolicy (when a document says `kind: ReleasePolicy`) or as Service documents. Runs in
  * the parse worker (spec-parser.ts), so it returns plain data or a plain failure, never throws.
  */
-import type { ReleasePolicy } from '../core/windows/policy-schema.ts';
+import type { ReleasePolicy } from './release-policy-schema.ts';
 import { readDocuments, type SpecDocument } from './documents.ts';
 import type { DriverSchemas, ServiceSpec } from './service-schema.ts';
 import { SpecError, type SpecIssue } from './spec-error.ts';

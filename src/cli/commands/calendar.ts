@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { calendar } from '../../api/calendar-routes.ts';
-import { parsePolicy } from '../../core/windows/policy-schema.ts';
+import { parsePolicy } from '../../spec/index.ts';
 import { type CommandDef, UsageError } from '../command.ts';
 
 type Calendar = ReturnType<typeof calendar>;

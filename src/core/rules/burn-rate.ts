@@ -1,4 +1,4 @@
-import type { Observation } from '../judge.ts';
+import type { Observation } from '../observation.ts';
 import { upperBound } from '../judges/mixture.ts';
 import { DEFAULT_ALPHA } from '../judges/sequential-rate.ts';
 import type { BurnRateRule, Measurement, RollbackContract, Verdict } from '../types.ts';

@@ -7,20 +7,17 @@
  * costs, and prefer the sequential judge.
  */
 import { metricValue } from '../figures.ts';
-import type { Observation } from '../judge.ts';
+import type { Observation, RulePoints } from '../observation.ts';
 import { classifyMetric } from '../judges/kayenta.ts';
 import type { MetricRule, Verdict } from '../types.ts';
 import { inconclusive, verdictBase } from './verdict.ts';
+
+export type { RulePoints } from '../observation.ts';
 
 /** Points each revision needs before a verdict (Kayenta's canary analyses use about 50). */
 export const MIN_POINTS = 10;
 /** Points kept per revision and rule: the last 10 minutes at one per second. */
 export const MAX_POINTS = 600;
-
-export interface RulePoints {
-  canary: number[];
-  baseline: number[];
-}
 
 /** This evaluation's point of each revision (null when the interval had no request). */
 export function pointsOf(rule: MetricRule, obs: Observation): { canary: number | null; baseline: number | null } {

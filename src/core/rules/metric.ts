@@ -1,5 +1,5 @@
 import { metricValue, thresholdOf } from '../figures.ts';
-import type { Observation } from '../judge.ts';
+import type { Observation } from '../observation.ts';
 import type { LevelCounts } from '../level.ts';
 import { sequentialLatency } from '../judges/sequential-latency.ts';
 import { DEFAULT_ALPHA, sequentialRate } from '../judges/sequential-rate.ts';

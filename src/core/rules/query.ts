@@ -1,5 +1,5 @@
 import { thresholdOf } from '../figures.ts';
-import type { Observation } from '../judge.ts';
+import type { Observation } from '../observation.ts';
 import type { QueryResult, QueryRule, Verdict } from '../types.ts';
 import { compare, inconclusive } from './verdict.ts';
 

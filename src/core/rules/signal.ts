@@ -1,4 +1,4 @@
-import type { Observation } from '../judge.ts';
+import type { Observation } from '../observation.ts';
 import type { SignalRule, Verdict } from '../types.ts';
 import { verdictBase } from './verdict.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parsePolicy } from './policy-schema.ts';
+import { parsePolicy } from '../../spec/release-policy-schema.ts';
 import type { Freeze, ReleaseWindow } from './types.ts';
 import { spans, windowState } from './window-state.ts';
 

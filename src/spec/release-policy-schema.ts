@@ -1,8 +1,8 @@
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { duration } from '../units.ts';
-import { compileRule, isTimeZone } from './occurrences.ts';
-import type { Freeze, ReleaseWindow } from './types.ts';
+import { duration } from '../core/units.ts';
+import { compileRule, isTimeZone } from '../core/windows/occurrences.ts';
+import type { Freeze, ReleaseWindow } from '../core/windows/types.ts';
 
 const serviceName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a service name is lowercase letters, digits and dashes');
 const instant = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(s) && Number.isFinite(Date.parse(s)), 'an instant with its offset, e.g. 2026-11-26T00:00:00Z or 2026-11-26T00:00:00+01:00');
