@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { exportQuery, verifyQuery } from '../audit/audit-routes.ts';
 import { createTokenBody } from '../auth/token-routes.ts';
+import { serverPolicySchema } from '../engine/server-policy.ts';
 import { calendarQuery } from './calendar-routes.ts';
 import { approveBody, diffQuery, overrideBody, postmortemsQuery, releaseBody } from './governance-routes.ts';
 
@@ -38,6 +39,10 @@ export function governancePaths(): Record<string, object> {
     '/api/services/{name}/diff': { get: { summary: "how two environments' effective specs differ, field by field", parameters: [name, ...queryParams(diffQuery)], responses: { ...ok('{service, a, b, differences: [{path, a, b}]}'), ...denied } } },
     '/api/postmortems': { get: { summary: 'post-mortem records opened by gate overrides', parameters: queryParams(postmortemsQuery), responses: { ...ok('postmortems'), ...denied } } },
     '/api/policy': { get: { summary: 'the release policy in force (windows, freezes); apply one with POST /api/apply (kind: ReleasePolicy)', responses: { ...ok('{policy}'), ...denied } } },
+    '/api/server-policy': {
+      get: { summary: 'what specs may make the server start and call (allowed executables and URL hosts); {} when no limit is set', responses: { ...ok('{policy}'), ...denied } },
+      put: { summary: 'set the server policy (admin); checked at every apply, recorded as serverPolicy.applied (docs/security.md)', requestBody: body(serverPolicySchema), responses: { ...ok('{policy}'), ...denied } },
+    },
     '/api/calendar': { get: { summary: 'upcoming release windows and freezes; with service, whether it may release now', parameters: queryParams(calendarQuery), responses: { ...ok('{policy, from, to, state?, spans}'), ...denied } } },
   };
 }
