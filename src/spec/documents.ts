@@ -4,11 +4,11 @@
  * engine dispatches on `kind` in one place (engine/apply-entry.ts). Plain data only, so the
  * parse can run in a worker.
  */
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { Document } from 'yaml';
 import { releasePolicySchema, type ReleasePolicy } from './release-policy-schema.ts';
-import { duplicateNames, toSpecIssue } from './parse.ts';
+import { composeDocuments, duplicateNames, toSpecIssue } from './parse.ts';
 import { serviceSchema, specErrorMap, type DriverSchemas, type ServiceSpec } from './service-schema.ts';
-import { SpecError, type SpecIssue } from './spec-error.ts';
+import { SpecError } from './spec-error.ts';
 import { positionOf } from './yaml-position.ts';
 
 type Raw = Record<string, unknown>;
@@ -26,32 +26,12 @@ export const PLANNED_KINDS = ['FeatureFlag', 'ReleaseTrain', 'GameDay'] as const
 
 /** Parse `text` once and validate each document by its kind; a SpecError lists every problem with file:line:col. */
 export function readDocuments(text: string, file: string, drivers: DriverSchemas): SpecDocument[] {
-  const lineCounter = new LineCounter();
+  const { lineCounter, documents: composed, issues, count: documents } = composeDocuments(text, file);
   const services = serviceSchema(drivers);
-  const issues: SpecIssue[] = [];
   const read: { doc: SpecDocument; parsed: Document.Parsed }[] = [];
-  let documents = 0;
   const at = (doc: Document.Parsed, path: (string | number)[]) => ({ file, ...positionOf(doc, lineCounter, path) });
 
-  for (const parsed of parseAllDocuments(text, { lineCounter, prettyErrors: false })) {
-    if (parsed.errors.length > 0) {
-      documents++;
-      for (const error of parsed.errors) {
-        const { line, col } = lineCounter.linePos(error.pos[0]);
-        issues.push({ file, line, column: col, path: '', message: `YAML: ${error.message}` });
-      }
-      continue;
-    }
-    let value: unknown;
-    try {
-      value = parsed.toJS();
-    } catch (error) {
-      const { line, col } = lineCounter.linePos(parsed.range[0]);
-      issues.push({ file, line, column: col, path: '', message: `YAML: ${(error as Error).message}` });
-      continue;
-    }
-    if (value === null || value === undefined) continue;
-    documents++;
+  for (const { doc: parsed, value } of composed) {
     const kind = typeof value === 'object' && !Array.isArray(value) ? (value as Raw).kind : undefined;
     if (kind === 'ReleasePolicy') {
       const r = releasePolicySchema.safeParse(value, { error: specErrorMap });
