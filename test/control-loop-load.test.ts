@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startLoad } from './support/load.ts';
+import { revertAfterFirstFailure, startLoad } from './support/load.ts';
 import { deployedServer, freePort, serviceSpec, type SluiceServer } from './support/sluice.ts';
 
 const CONTRACT = `    interval: 5s
@@ -163,12 +163,8 @@ test('a failing canary is reverted within 2 s while huge lints, 300 replaying cl
 
   const rb = rolledBack.lastRollback!;
   assert.equal(rb.trigger, 'error_rate');
-  const skew = performance.timeOrigin + performance.now() - Date.now();
-  const revertedAt = Date.parse(rb.trafficRevertedAt!) + skew;
-  const failures = report.samples.filter((s) => s.version === '2.0.0' && s.status >= 500);
+  const { revertMs, failedBefore, failures } = revertAfterFirstFailure(report.samples, '2.0.0', rb.trafficRevertedAt!);
   assert.ok(failures.length > 0, 'the canary failed requests');
-  const revertMs = revertedAt - Math.min(...failures.map((s) => s.start));
-  const failedBefore = failures.filter((s) => s.start <= revertedAt).length;
   t.diagnostic(`revertMs ${Math.round(revertMs)}, ${failedBefore} failed canary requests; server peak RSS ${Math.round(peakRss)} MB; ${SSE_CLIENTS} clients read ${Math.round(replayedMb)} MB of replay; lint answers ${JSON.stringify(lintStatuses)}; metrics backend hit ${backend.hits()} times`);
 
   assert.ok(revertMs >= 0 && revertMs < 2_000, `all traffic back on stable ${Math.round(revertMs)} ms after the first failing request`);

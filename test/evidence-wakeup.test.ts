@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startLoad } from './support/load.ts';
+import { revertAfterFirstFailure, startLoad } from './support/load.ts';
 import { deployedServer, serviceSpec } from './support/sluice.ts';
 
 const INTERVAL_MS = 5_000;
@@ -26,17 +26,11 @@ test('a canary failing every request is rolled back well within the 5 s interval
 
   const rb = rolledBack.lastRollback!;
   assert.equal(rb.trigger, 'error_rate');
-  // The load's clock (performance) and the server's (Date.now) are both epoch ms; align them.
-  const skew = performance.timeOrigin + performance.now() - Date.now();
-  const revertedAt = Date.parse(rb.trafficRevertedAt!) + skew;
-  const failures = report.samples.filter((s) => s.version === '2.0.0' && s.status >= 500);
+  const { revertMs, failedBefore, failures } = revertAfterFirstFailure(report.samples, '2.0.0', rb.trafficRevertedAt!);
   assert.ok(failures.length > 0, 'the canary failed requests');
-  const firstFail = Math.min(...failures.map((s) => s.start));
-  const revertMs = revertedAt - firstFail;
   // At 40 canary requests/s the judge has its evidence within a few requests (~0.1 s); without a
   // wake-up it would wait for the next evaluation, up to 5 s later.
   assert.ok(revertMs >= 0 && revertMs < INTERVAL_MS / 4, `all traffic back on stable ${Math.round(revertMs)} ms after the first failing request (interval ${INTERVAL_MS} ms)`);
-  const failedBefore = failures.filter((s) => s.start <= revertedAt).length;
   assert.ok(failedBefore < 60, `${failedBefore} canary requests failed before the revert`);
   t.diagnostic(`revertMs ${Math.round(revertMs)}, ${failedBefore} failed canary requests`);
 });

@@ -3,7 +3,6 @@ import type { Command } from '../core/decision.ts';
 import { CONTROLLER } from '../core/events.ts';
 import { isActive, type ReleaseState } from '../core/state.ts';
 import { driverSchemas } from '../drivers/registry.ts';
-import { readDocuments, type SpecDocument } from '../spec/documents.ts';
 import { evidenceWarningsOf, parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
 import type { Store, StoredRevision, StoredService } from '../store/types.ts';
 import { notFound, SluiceError } from './errors.ts';
@@ -81,16 +80,6 @@ export class Engine {
   lint(text: string, file: string): ServiceSpec[] {
     try {
       return parseSpecs(text, file, driverSchemas());
-    } catch (err) {
-      if (err instanceof SpecError) throw new SluiceError('SPEC_INVALID', err.message, { issues: err.issues });
-      throw err;
-    }
-  }
-
-  /** Read the documents of an apply (Services, a ReleasePolicy …), each validated by its kind; ApplyEntry applies them. */
-  read(text: string, file: string): SpecDocument[] {
-    try {
-      return readDocuments(text, file, driverSchemas());
     } catch (err) {
       if (err instanceof SpecError) throw new SluiceError('SPEC_INVALID', err.message, { issues: err.issues });
       throw err;

@@ -231,3 +231,16 @@ function report(samples: Sample[], sent: number, skipped: number, startedAt: num
     samples,
   };
 }
+
+/**
+ * From the first failing request `version` answered (5xx, by the load's clock) to the server's
+ * `trafficRevertedAt` (ISO, by Date.now; the two clocks are aligned here), and the failures the
+ * version answered in between: what a user of a bad canary met.
+ */
+export function revertAfterFirstFailure(samples: Sample[], version: string, trafficRevertedAt: string): { revertMs: number; failedBefore: number; failures: Sample[] } {
+  const skew = performance.timeOrigin + performance.now() - Date.now();
+  const revertedAt = Date.parse(trafficRevertedAt) + skew;
+  const failures = samples.filter((s) => s.version === version && s.status >= 500);
+  const firstFail = Math.min(...failures.map((s) => s.start));
+  return { revertMs: revertedAt - firstFail, failedBefore: failures.filter((s) => s.start <= revertedAt).length, failures };
+}
