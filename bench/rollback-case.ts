@@ -2,7 +2,7 @@
  * One rollback run: steady open-loop load through the built-in proxy, a bad v2 held at 10%, and
  * the timeline of its automatic rollback as the client saw it and as the controller recorded it.
  */
-import type { ServiceStatus } from '../src/engine/status.ts';
+import type { ServiceStatus } from '../src/views/index.ts';
 import { startLoad, type Sample } from '../test/support/load.ts';
 import { CANARY, SERVICE, withStableV1 } from './deployment.ts';
 import { HOLD_AT_10 } from './service-spec.ts';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import type { ServiceStatus } from '../src/engine/status.ts';
+import type { ServiceStatus } from '../src/views/index.ts';
 import { revertAfterFirstFailure, startLoad, type LoadReport } from './support/load.ts';
 import { freePort, ROOT, SERVICE_SCRIPT, SluiceServer, serviceSpec } from './support/sluice.ts';
 

@@ -2,9 +2,9 @@
  * The few calls of the Sluice HTTP API the demo makes. Every call is bounded in time and stops
  * when the demo is interrupted.
  */
-import type { ServiceStatus } from '../../src/engine/status.ts';
+import type { ServiceStatus } from '../../src/views/index.ts';
 
-export type { RollbackView, ServiceStatus, VerdictView } from '../../src/engine/status.ts';
+export type { RollbackView, ServiceStatus, VerdictView } from '../../src/views/index.ts';
 
 const CALL_TIMEOUT_MS = 30_000;
 

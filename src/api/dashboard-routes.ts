@@ -3,13 +3,13 @@ import { redactSecrets } from '../drivers/secrets.ts';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import type { ServiceEvent } from '../core/events.ts';
-import { isActive, type ReleaseState } from '../core/state.ts';
+import type { ReleaseState } from '../core/state.ts';
 import type { Engine } from '../engine/engine.ts';
 import { SluiceError } from '../engine/errors.ts';
-import { describeStep, releaseView } from '../engine/status.ts';
 import type { Store } from '../store/types.ts';
 import { serviceParams } from './requests.ts';
-import { reduceSeries, seriesOf } from './verdict-series.ts';
+import { releaseTimeline, type ReleaseTimeline, type Revision } from '../views/release-timeline.ts';
+import { reduceSeries, seriesOf, type VerdictSeries } from '../views/verdict-series.ts';
 
 /**
  * What the dashboard reads beyond status and history: a revision's whole spec (for the diff), a
@@ -55,7 +55,7 @@ async function findRelease(engine: Engine, store: Store, service: string, number
 }
 
 export function registerDashboardRoutes(app: FastifyInstance, engine: Engine, store: Store): void {
-  app.get('/api/services/:name/revisions/:key', async (req) => {
+  app.get('/api/services/:name/revisions/:key', async (req): Promise<Revision> => {
     const { name, key } = revisionParams.parse(req.params);
     await engine.status(name);
     const rev = await store.revision(name, key);
@@ -64,24 +64,14 @@ export function registerDashboardRoutes(app: FastifyInstance, engine: Engine, st
     return { ...rev, spec, createdAt: new Date(rev.createdAt).toISOString(), yaml: stringify(spec) };
   });
 
-  app.get('/api/services/:name/releases/:number', async (req) => {
+  app.get('/api/services/:name/releases/:number', async (req): Promise<ReleaseTimeline> => {
     const { name, number } = releaseParams.parse(req.params);
     const r = await findRelease(engine, store, name, number);
     const { events } = await releaseEvents(store, name, r, (e) => e.type !== 'analysis.evaluated');
-    const stepStarts = new Map<number, string>();
-    for (const e of events) if (e.type === 'step.started') stepStarts.set(e.index, new Date(e.at).toISOString());
-    const done = r.status === 'Succeeded';
-    const steps = r.steps.map((step, index) => ({
-      index,
-      step,
-      description: describeStep(step),
-      state: done || index < r.stepIndex ? 'done' : index === r.stepIndex && isActive(r) ? 'current' : 'next',
-      startedAt: stepStarts.get(index) ?? null,
-    }));
-    return { release: releaseView(r), stepIndex: r.stepIndex, steps, contract: r.contract, activity: events };
+    return releaseTimeline(r, events);
   });
 
-  app.get('/api/services/:name/releases/:number/verdicts', async (req) => {
+  app.get('/api/services/:name/releases/:number/verdicts', async (req): Promise<VerdictSeries> => {
     const { name, number } = releaseParams.parse(req.params);
     const { maxPoints } = seriesQuery.parse(req.query);
     const r = await findRelease(engine, store, name, number);

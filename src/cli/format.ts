@@ -1,5 +1,5 @@
 import { describeBound, formatFigure } from '../core/judge.ts';
-import type { ReleaseView, ServiceStatus, VerdictView } from '../engine/status.ts';
+import type { ReleaseView, ServiceStatus, VerdictView } from '../views/index.ts';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 

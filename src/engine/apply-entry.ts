@@ -11,14 +11,15 @@
  */
 import { rulesWithoutEvidence } from '../core/progression.ts';
 import type { SpecDocument } from '../spec/documents.ts';
-import type { ApplyResult, CommandName, Engine } from './engine.ts';
+import type { ApplyResult } from '../views/apply-result.ts';
+import type { CommandName, Engine } from './engine.ts';
 import type { Environments } from './environments.ts';
 import { SluiceError } from './errors.ts';
 import { describeChanges, governanceChanges } from './governance-fields.ts';
 import { writePolicy } from './release-policy.ts';
 import { policyViolations, readServerPolicy } from './server-policy.ts';
 import type { RecordServerEvents } from './server-log.ts';
-import type { ServiceStatus } from './status.ts';
+import type { ServiceStatus } from '../views/service-status.ts';
 
 /** Who asks: a token's name and role. */
 export interface Applicant {

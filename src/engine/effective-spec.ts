@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Risk } from '../core/plan/types.ts';
 import { parseDuration } from '../core/units.ts';
 import type { EnvironmentSpec } from '../spec/environments-schema.ts';
+import type { SpecDifference } from '../views/spec-difference.ts';
 
 type Raw = Record<string, unknown>;
 
@@ -64,13 +65,6 @@ function canonical(value: unknown): string {
 
 /** sha256 of the effective document: approvals are bound to it, so a changed spec needs new ones. */
 export const documentHash = (doc: unknown) => createHash('sha256').update(canonical(doc)).digest('hex');
-
-export interface SpecDifference {
-  /** Field path, e.g. spec.rollbackContract.rules[0].failIf.by */
-  path: string;
-  a: unknown;
-  b: unknown;
-}
 
 function flatten(value: unknown, path: string, out: Map<string, unknown>): void {
   if (isMap(value) && Object.keys(value).length > 0) {

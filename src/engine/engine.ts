@@ -10,7 +10,8 @@ import { EventBus } from './event-bus.ts';
 import { NotificationHub } from './notifications.ts';
 import { releaseWindow } from './release-policy.ts';
 import { ServiceController, type ControllerDeps } from './service-controller.ts';
-import { historyOf, statusOf, type ReleaseView, type ServiceStatus } from './status.ts';
+import type { ApplyResult } from '../views/apply-result.ts';
+import { historyOf, statusOf, type ReleaseView, type ServiceStatus } from '../views/service-status.ts';
 
 export interface ApplyOptions {
   file: string;
@@ -19,17 +20,6 @@ export interface ApplyOptions {
   actor: string;
   /** `skip`: the caller already checked the release window (an environment's promotion gates). */
   windows?: 'check' | 'skip';
-}
-
-export interface ApplyResult {
-  service: string;
-  /** created: first revision deployed; released: a release started; waiting: it starts when its release window opens; configured: non-template change; unchanged. */
-  action: 'created' | 'released' | 'waiting' | 'configured' | 'unchanged';
-  revision: string;
-  version: string;
-  message: string;
-  /** Whether each step can show a healthy canary in time at the contract's expectedRps (`sluice lint`'s check). */
-  warnings?: string[];
 }
 
 export type CommandName = Command['kind'] | 'undo';

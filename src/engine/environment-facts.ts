@@ -12,6 +12,7 @@ import type { EnvironmentSpec } from '../spec/environments-schema.ts';
 import type { ServiceSpec } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { documentHash, effectiveDocument, environmentService } from './effective-spec.ts';
+import { planView, type EnvironmentsView, type GovernancePhase } from '../views/plan.ts';
 import type { Engine } from './engine.ts';
 import { SluiceError } from './errors.ts';
 
@@ -109,9 +110,6 @@ export async function previousRelease(engine: Engine, store: Store, service: str
   };
 }
 
-/** Release phase of an environment (docs/governance.md): Plan → Stage → Release → Verify → Done, or RolledBack. */
-export type GovernancePhase = 'Plan' | 'Stage' | 'Release' | 'Verify' | 'Done' | 'RolledBack';
-
 function phaseOf(release: { status: string } | null, plan: PlanState | null): GovernancePhase | null {
   if (plan !== null && (plan.status === 'Planned' || plan.status === 'Refused')) return 'Plan';
   switch (release?.status) {
@@ -124,16 +122,9 @@ function phaseOf(release: { status: string } | null, plan: PlanState | null): Go
   }
 }
 
-export const planView = (p: PlanState) => ({
-  id: p.record.id, environment: p.record.environment, version: p.record.version, status: p.status, detail: p.detail,
-  risk: p.record.risk, requestedBy: p.record.requestedBy, requestedAt: new Date(p.record.requestedAt).toISOString(),
-  release: p.release, policy: p.record.policy, gates: Object.values(p.gates),
-});
-export type PlanView = ReturnType<typeof planView>;
-
 /** Where each version is, per environment: what `sluice release SERVICE` prints. */
-export async function environmentsView(engine: Engine, a: AppliedEnvironments, gs: GovernanceState) {
-  const environments = [];
+export async function environmentsView(engine: Engine, a: AppliedEnvironments, gs: GovernanceState): Promise<EnvironmentsView> {
+  const environments: EnvironmentsView['environments'] = [];
   for (const env of a.envs) {
     const service = environmentService(a.service, env.name);
     const s = await statusOrNull(engine, service);

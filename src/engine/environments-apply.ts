@@ -8,7 +8,8 @@ import type { GovernanceEvent } from '../core/plan/events.ts';
 import { templateHash } from '../spec/index.ts';
 import { environmentService } from './effective-spec.ts';
 import { appliedOf, effectiveOf } from './environment-facts.ts';
-import type { ApplyOptions, ApplyResult, Engine } from './engine.ts';
+import type { ApplyResult } from '../views/apply-result.ts';
+import type { ApplyOptions, Engine } from './engine.ts';
 import { SluiceError } from './errors.ts';
 
 export interface ApplyContext {

@@ -14,8 +14,10 @@ import type { ServiceSpec } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { environmentService } from './effective-spec.ts';
 import { applyEnvironments } from './environments-apply.ts';
-import { appliedOf, effectiveOf, environmentIndex, environmentsView, previousRelease, planView, type AppliedEnvironments, type PlanView } from './environment-facts.ts';
-import type { ApplyOptions, ApplyResult, Engine } from './engine.ts';
+import { planView, type PlanAnswer } from '../views/plan.ts';
+import { appliedOf, effectiveOf, environmentIndex, environmentsView, previousRelease, type AppliedEnvironments } from './environment-facts.ts';
+import type { ApplyResult } from '../views/apply-result.ts';
+import type { ApplyOptions, Engine } from './engine.ts';
 import { SluiceError } from './errors.ts';
 
 export interface Principal {
@@ -151,7 +153,7 @@ export class Environments {
    * pass; otherwise the plan waits (approvals, a window) or is refused (a failed gate), and is
    * looked at again on every approval and override.
    */
-  async request(service: string, body: { version: string; environment: string }, actor: string): Promise<{ outcome: 'started' | 'waiting' | 'refused'; plan: PlanView }> {
+  async request(service: string, body: { version: string; environment: string }, actor: string): Promise<PlanAnswer> {
     return this.#exclusive(async () => {
       const gs = this.#state(service);
       const a = appliedOf(this.#d.engine, service, gs);
@@ -187,7 +189,7 @@ export class Environments {
   }
 
   /** Check a plan's gates now, record what changed, and start its release when they all pass. */
-  async #evaluate(service: string, planId: string): Promise<{ outcome: 'started' | 'waiting' | 'refused'; plan: PlanView }> {
+  async #evaluate(service: string, planId: string): Promise<PlanAnswer> {
     const { engine } = this.#d;
     const plan = await this.#current(service, this.#plan(service, planId));
     const a = appliedOf(engine, service, this.#state(service));

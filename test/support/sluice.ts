@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freeListenPort } from '../../src/drivers/free-port.ts';
-import type { ReleaseView, ServiceStatus } from '../../src/engine/status.ts';
+import type { ReleaseView, ServiceStatus } from '../../src/views/index.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SERVICE_SCRIPT = join(ROOT, 'examples/service/server.ts');

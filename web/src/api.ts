@@ -1,20 +1,13 @@
-import type { ServiceEvent } from '../../src/core/events.ts';
-import type { Condition, RollbackContract, Step, Verdict } from '../../src/core/types.ts';
-import type { ReleaseView, ServiceStatus, VerdictView } from '../../src/engine/status.ts';
-import type { RuleSeries } from '../../src/api/verdict-series.ts';
+import type {
+  ContractRule, EnvironmentsView, GateView, PlanView, ReleaseTimeline, ReleaseView, Revision, RevisionSummary, RuleSeries, ServiceEvent,
+  ServiceStatus, TimelineStep, VerdictSeries, VerdictView,
+} from '../../src/views/index.ts';
 
-export type { RuleSeries };
-
-export type { ReleaseView, ServiceEvent, ServiceStatus, VerdictView };
+export type {
+  ContractRule, EnvironmentsView, GateView, PlanView, ReleaseTimeline, ReleaseView, Revision, RevisionSummary, RuleSeries, ServiceEvent,
+  ServiceStatus, TimelineStep, VerdictSeries, VerdictView,
+};
 export type Command = 'promote' | 'pause' | 'resume' | 'abort' | 'retry' | 'undo';
-
-export interface RevisionSummary { key: string; number: number; version: string; templateHash: string; file: string | null; createdAt: string; createdBy: string }
-export interface Revision extends RevisionSummary { spec: unknown; yaml: string }
-export interface TimelineStep { index: number; step: Step; description: string | null; state: 'done' | 'current' | 'next'; startedAt: string | null }
-/** A contract rule as the dashboard reads it: kinds of rule other than metric thresholds are shown by name. */
-export interface ContractRule { name: string; metric: string; failIf?: Condition; objective?: number }
-export interface ReleaseTimeline { release: ReleaseView; stepIndex: number; steps: TimelineStep[]; contract: Omit<RollbackContract, 'rules'> & { rules: ContractRule[] }; activity: ServiceEvent[] }
-export interface VerdictSeries { release: string; lastSeq: number; rules: RuleSeries[] }
 
 /** An API error, with the server's code and message (which says what would be valid). */
 export class ApiError extends Error {
@@ -100,20 +93,6 @@ export async function request<T>(method: string, path: string, body?: unknown, s
 const svc = (name: string) => `/api/services/${encodeURIComponent(name)}`;
 
 export interface Identity { name: string; role: string; expiresAt: string | null }
-
-/** A promotion gate's result (docs/governance.md). */
-export interface GateView { gate: string; outcome: 'passed' | 'waiting' | 'failed' | 'overridden'; detail: string; until: number | null }
-
-export interface PlanView {
-  id: string; environment: string; version: string; status: string; detail: string; requestedBy: string; requestedAt: string;
-  policy: { approvals: { required: number; role: string; owners?: string[] } };
-  gates: GateView[];
-}
-
-export interface EnvironmentsView {
-  service: string;
-  environments: { environment: string; service: string; phase: string | null; stableVersion: string | null; canaryVersion: string | null; plan: PlanView | null }[];
-}
 
 export const api = {
   /** Who the token is (null when the server has no tokens). */

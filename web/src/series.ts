@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, type RuleSeries, type ServiceEvent, type VerdictSeries } from './api.ts';
 import { hub, throttle } from './live.ts';
-import { appendVerdicts } from '../../src/api/verdict-series.ts';
+import { appendVerdicts } from '../../src/views/index.ts';
 
 /** Points per rule asked from the server; the server keeps each bucket's extremes and verdict changes. */
 export const MAX_POINTS = 2000;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { ApplyResult } from '../../engine/engine.ts';
+import type { ApplyResult } from '../../views/index.ts';
 import { type CommandDef, UsageError } from '../command.ts';
 
 function files(values: Record<string, unknown>): string[] {

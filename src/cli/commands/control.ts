@@ -1,4 +1,4 @@
-import type { ServiceStatus } from '../../engine/status.ts';
+import type { ServiceStatus } from '../../views/index.ts';
 import { type CommandDef, UsageError } from '../command.ts';
 import { formatStatus } from '../format.ts';
 

@@ -1,4 +1,4 @@
-import type { SpecDifference } from '../../engine/effective-spec.ts';
+import type { SpecDifference } from '../../views/index.ts';
 import type { CommandDef } from '../command.ts';
 
 interface DiffView { service: string; a: { environment: string; version: string }; b: { environment: string; version: string }; differences: SpecDifference[] }

@@ -1,13 +1,6 @@
-import type { PlanView } from '../../engine/environment-facts.ts';
+import type { EnvironmentsView, PlanAnswer } from '../../views/index.ts';
 import { ApiError } from '../client.ts';
 import { type CommandDef, EXIT, UsageError } from '../command.ts';
-
-interface PlanAnswer { outcome: 'started' | 'waiting' | 'refused'; plan: PlanView; postmortem?: string }
-interface EnvironmentsView {
-  service: string;
-  risk: { level: string; reason: string };
-  environments: { environment: string; service: string; phase: string | null; stableVersion: string | null; canaryVersion: string | null; release: { id: string; status: string } | null; plan: PlanView | null }[];
-}
 
 const MARK: Record<string, string> = { passed: 'ok', failed: 'FAILED', waiting: 'waiting', overridden: 'OVERRIDDEN' };
 

@@ -1,4 +1,4 @@
-import type { ReleaseView, ServiceStatus } from '../../engine/status.ts';
+import type { ReleaseView, ServiceStatus } from '../../views/index.ts';
 import type { Client } from '../client.ts';
 import type { CommandDef } from '../command.ts';
 import { formatHistory, formatList, formatStatus } from '../format.ts';

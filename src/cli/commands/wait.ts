@@ -1,5 +1,5 @@
 import { PHASES, type Phase } from '../../core/types.ts';
-import type { ServiceStatus } from '../../engine/status.ts';
+import type { ServiceStatus } from '../../views/index.ts';
 import { type CommandDef, EXIT, parseDurationFlag, UsageError } from '../command.ts';
 
 /** Phases after which a wait for another phase can only fail: the release is over. */

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useSyncExternalStore } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { describeBound } from '../../../src/core/figures.ts';
+import { describeBound } from '../../../src/views/index.ts';
 import type { ContractRule, RuleSeries, VerdictView } from '../api.ts';
 import { chartValue, metricValue, unitOf } from '../format.ts';
 

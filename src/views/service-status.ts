@@ -58,7 +58,6 @@ export interface ReleaseView {
 const iso = (t: number) => new Date(t).toISOString();
 const isoOrNull = (t: number | null) => (t === null ? null : iso(t));
 
-export { describeStep };
 
 function verdictView(v: Verdict): VerdictView {
   return { ...v, at: iso(v.at) };

@@ -6,6 +6,9 @@
 import type { ServiceEvent } from '../core/events.ts';
 import type { Verdict, VerdictOutcome } from '../core/types.ts';
 
+/** What `GET /api/services/:name/releases/:number/verdicts` answers: each rule's series, up to the log's `lastSeq`. */
+export interface VerdictSeries { release: string; lastSeq: number; rules: RuleSeries[] }
+
 /** One rule's verdicts as columns (cheap to send and to hand to a chart). */
 export interface RuleSeries {
   rule: string;

@@ -1,0 +1,12 @@
+/**
+ * What crosses the wire: the shapes the API answers with, and the pure functions that build them
+ * from the core's state. The CLI and the dashboard import this module only, never the engine.
+ */
+export type { ServiceEvent } from '../core/events.ts';
+export { describeBound } from '../core/figures.ts';
+export type { ApplyResult } from './apply-result.ts';
+export type { EnvironmentsView, GateView, GovernancePhase, PlanAnswer, PlanView } from './plan.ts';
+export type { ContractRule, ReleaseTimeline, Revision, RevisionSummary, TimelineStep } from './release-timeline.ts';
+export type { ReleaseView, RollbackView, ServiceStatus, VerdictView } from './service-status.ts';
+export type { SpecDifference } from './spec-difference.ts';
+export { appendVerdicts, type RuleSeries, type VerdictSeries } from './verdict-series.ts';
