@@ -27,7 +27,7 @@ const zones = [
     target: './src/drivers',
     from: './src',
     // TODO(layers): registry.ts takes the type DriverSchemas from the spec's public module; it belongs with the drivers' types.
-    except: ['./core', './drivers', './spec/index.ts'],
+    except: ['./core', './drivers', './spec/index.ts', './proxy/proxy-info.ts'],
     message: layerMessage('src/drivers', 'src/core and their own folder'),
   },
   ...driverFolders
@@ -54,7 +54,7 @@ const zones = [
   {
     target: './src/api',
     from: './src/engine',
-    except: ['./release-policy.ts', './engine.ts', './errors.ts', './effective-spec.ts', './environments.ts', './apply-entry.ts', './spec-text.ts', './server-log.ts', './server-policy.ts'],
+    except: ['./release-policy.ts', './engine.ts', './effective-spec.ts', './environments.ts', './apply-entry.ts', './spec-text.ts', './server-log.ts', './server-policy.ts'],
     message: 'src/api imports the engine only through the files allowed in eslint.config.js',
   },
   {

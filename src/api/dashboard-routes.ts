@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { ServiceEvent } from '../core/events.ts';
 import type { ReleaseState } from '../core/state.ts';
 import type { Engine } from '../engine/engine.ts';
-import { SluiceError } from '../engine/errors.ts';
+import { SluiceError } from '../errors.ts';
 import type { Store } from '../store/types.ts';
 import { serviceParams } from './requests.ts';
 import { releaseTimeline, type ReleaseTimeline, type Revision } from '../views/release-timeline.ts';

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SluiceError } from '../engine/errors.ts';
+import { SluiceError } from '../errors.ts';
 
 function alive(pid: number): boolean {
   try {

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ERROR_CODES, SluiceError } from '../engine/errors.ts';
+import { ERROR_CODES, SluiceError } from '../errors.ts';
 
 /** The one body every error response has. */
 export interface ErrorBody {

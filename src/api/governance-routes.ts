@@ -10,7 +10,7 @@ import { windowState } from '../core/windows/window-state.ts';
 import { diffDocuments } from '../engine/effective-spec.ts';
 import type { Engine } from '../engine/engine.ts';
 import { Environments, ForbiddenError, type Principal } from '../engine/environments.ts';
-import { SluiceError } from '../engine/errors.ts';
+import { SluiceError } from '../errors.ts';
 import type { Store } from '../store/types.ts';
 import { readPolicy } from './calendar-routes.ts';
 import { serviceParams } from './requests.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { COMMANDS } from '../core/decision.ts';
 import { PHASES } from '../core/types.ts';
-import { ERROR_CODES } from '../engine/errors.ts';
+import { ERROR_CODES } from '../errors.ts';
 import { dashboardPaths } from './dashboard-routes.ts';
 import { bearerScheme, governancePaths } from './governance-openapi.ts';
 import { applyBody, commandBody, lintBody, signalBody } from './requests.ts';

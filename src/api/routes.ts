@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { principalOf } from '../auth/auth-hook.ts';
 import type { ApplyEntry, Applicant } from '../engine/apply-entry.ts';
 import type { Engine } from '../engine/engine.ts';
-import { SluiceError } from '../engine/errors.ts';
+import { SluiceError } from '../errors.ts';
 import { driverSchemas } from '../drivers/registry.ts';
 import { parseSpecText } from '../engine/spec-text.ts';
 import { evidenceWarningsOf, jsonSchema } from '../spec/index.ts';

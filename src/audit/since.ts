@@ -1,4 +1,4 @@
-import { parseSpan } from '../auth/span.ts';
+import { parseSpan } from '../core/units.ts';
 
 /**
  * `--since` as people write it: an ISO 8601 time ("2026-11-01", "2026-11-01T08:00:00Z"), or a

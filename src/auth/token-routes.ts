@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { rememberSecret } from '../drivers/secrets.ts';
-import { SluiceError } from '../engine/errors.ts';
+import { SluiceError } from '../errors.ts';
 import type { RecordServerEvents } from '../engine/server-log.ts';
 import { principalOf } from './auth-hook.ts';
 import { ROLES } from './roles.ts';
-import { parseSpan } from './span.ts';
+import { parseSpan } from '../core/units.ts';
 import { isLive, type TokenRecord, type TokenStore } from './token-store.ts';
 
 /** The longest token lifetime: 10 years (past it, leave ttl out: the token lives until revoked). */

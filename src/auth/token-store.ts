@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { SluiceError } from '../engine/errors.ts';
+import { SluiceError } from '../errors.ts';
 import type { Role } from './roles.ts';
 import { matches, newSecret, tokenId } from './token-secret.ts';
 

@@ -15,6 +15,18 @@ export function parseDuration(text: string): number | null {
   return Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
 }
 
+const DAY_MS = 86_400_000;
+
+/**
+ * A span as people write one for token lifetimes and audit exports: the durations above ("90s",
+ * "12h") plus days and weeks ("30d", "2w"). Null when the text is not one.
+ */
+export function parseSpan(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)(d|w)$/.exec(text.trim());
+  if (m) return Number(m[1]) * (m[2] === 'w' ? 7 * DAY_MS : DAY_MS);
+  return parseDuration(text);
+}
+
 /** Milliseconds → the largest whole unit a spec takes: 600000 → "10m", 90000 → "90s", 1500 → "1500ms". */
 export function formatDuration(ms: number): string {
   for (const unit of ['h', 'm', 's'] as const) {

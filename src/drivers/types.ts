@@ -4,7 +4,11 @@
  * fetch and act; they never decide pass or fail (the core judges).
  */
 import type { z } from 'zod';
+import type { RouteTable } from '../core/route-table.ts';
 import type { Instance, Measurement, QueryResult, WindowStats } from '../core/types.ts';
+
+/** The route table is the core's; drivers name it from here. */
+export type { HeaderRoute, RouteBackend, RouteTable } from '../core/route-table.ts';
 
 /** What every driver instance is given: which service, and a private folder for its state. */
 export interface DriverContext {
@@ -47,35 +51,6 @@ export interface Target<C = unknown> {
   onSignal(listener: (signal: TargetSignal) => void): void;
   /** Detach: stop watching, leave the instances running. */
   close(): Promise<void>;
-}
-
-/** One backend of a route table: a revision, its share of traffic and its endpoints. */
-export interface RouteBackend {
-  key: string;
-  version: string;
-  /** Percent, 0..100; the backends' weights sum to 100. */
-  weight: number;
-  endpoints: string[];
-}
-
-/**
- * The routing state of one service. Order matters for sticky routing: hash ranges are laid out
- * in backend order, so the engine lists the canary first and a user in the first w% stays there
- * as w grows.
- */
-export interface RouteTable {
-  backends: RouteBackend[];
-  stickiness?: { header?: string; cookie?: string };
-  /**
-   * Cohort routes, checked before the weights: a request whose header (or cookie) equals `value`
-   * goes to backend `key` whatever its weight (canary `setHeaderRoute` steps, blue-green preview).
-   */
-  routes?: HeaderRoute[];
-}
-
-export interface HeaderRoute {
-  key: string;
-  match: { header: string; value: string } | { cookie: string; value: string };
 }
 
 /**

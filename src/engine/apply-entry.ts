@@ -14,7 +14,7 @@ import type { SpecDocument } from '../spec/documents.ts';
 import type { ApplyResult } from '../views/apply-result.ts';
 import type { CommandName, Engine } from './engine.ts';
 import type { Environments } from './environments.ts';
-import { SluiceError } from './errors.ts';
+import { SluiceError } from '../errors.ts';
 import { describeChanges, governanceChanges } from './governance-fields.ts';
 import { writePolicy } from './release-policy.ts';
 import { policyViolations, readServerPolicy } from './server-policy.ts';

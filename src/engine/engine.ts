@@ -5,7 +5,7 @@ import { isActive, type ReleaseState } from '../core/state.ts';
 import { driverSchemas } from '../drivers/registry.ts';
 import { evidenceWarningsOf, parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
 import type { Store, StoredRevision, StoredService } from '../store/types.ts';
-import { notFound, SluiceError } from './errors.ts';
+import { notFound, SluiceError } from '../errors.ts';
 import { EventBus } from './event-bus.ts';
 import { NotificationHub } from './notifications.ts';
 import { releaseWindow } from './release-policy.ts';

@@ -14,7 +14,7 @@ import type { Store } from '../store/types.ts';
 import { documentHash, effectiveDocument, environmentService } from './effective-spec.ts';
 import { planView, type EnvironmentsView, type GovernancePhase } from '../views/plan.ts';
 import type { Engine } from './engine.ts';
-import { SluiceError } from './errors.ts';
+import { SluiceError } from '../errors.ts';
 
 type Raw = Record<string, unknown>;
 

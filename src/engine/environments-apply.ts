@@ -10,7 +10,7 @@ import { environmentService } from './effective-spec.ts';
 import { appliedOf, effectiveOf } from './environment-facts.ts';
 import type { ApplyResult } from '../views/apply-result.ts';
 import type { ApplyOptions, Engine } from './engine.ts';
-import { SluiceError } from './errors.ts';
+import { SluiceError } from '../errors.ts';
 
 export interface ApplyContext {
   engine: Engine;

@@ -18,7 +18,8 @@ import { planView, type PlanAnswer } from '../views/plan.ts';
 import { appliedOf, effectiveOf, environmentIndex, environmentsView, previousRelease, type AppliedEnvironments } from './environment-facts.ts';
 import type { ApplyResult } from '../views/apply-result.ts';
 import type { ApplyOptions, Engine } from './engine.ts';
-import { SluiceError } from './errors.ts';
+import { SluiceError } from '../errors.ts';
+import { SerialQueue } from '../core/serial-queue.ts';
 
 export interface Principal {
   name: string;
@@ -45,7 +46,7 @@ export class Environments {
   readonly #d: EnvironmentsDeps;
   readonly #now: () => number;
   readonly #states = new Map<string, GovernanceState>();
-  #lock: Promise<unknown> = Promise.resolve();
+  readonly #lock = new SerialQueue();
   #timer: NodeJS.Timeout | undefined;
 
   private constructor(d: EnvironmentsDeps) {
@@ -327,9 +328,7 @@ export class Environments {
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#lock.then(fn, fn);
-    this.#lock = run.catch(() => undefined);
-    return run;
+    return this.#lock.run(fn);
   }
 
   /** Plans waiting on time (a window, nothing else) start when it comes; a failure is logged, never thrown. */

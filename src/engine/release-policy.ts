@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { parsePolicy, type ReleasePolicy } from '../spec/release-policy-schema.ts';
 import type { WindowState } from '../core/windows/types.ts';
 import { windowState } from '../core/windows/window-state.ts';
-import { SluiceError } from './errors.ts';
+import { SluiceError } from '../errors.ts';
 
 /** Where the server keeps the release policy applied with `sluice apply` (kind: ReleasePolicy). */
 export const POLICY_FILE = 'release-policy.yaml';

@@ -7,7 +7,7 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { SluiceError } from './errors.ts';
+import { SluiceError } from '../errors.ts';
 
 export const SERVER_POLICY_FILE = 'server-policy.json';
 

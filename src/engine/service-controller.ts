@@ -22,6 +22,7 @@ import { targetRevisionOf } from './revision-config.ts';
 import { RouteKeeper } from './route-keeper.ts';
 import { RouteReadBack } from './route-read-back.ts';
 import { runSmoke } from './smoke-runner.ts';
+import { SerialQueue } from '../core/serial-queue.ts';
 
 export interface ControllerDeps {
   store: Store;
@@ -58,7 +59,7 @@ export class ServiceController {
   /** Smoke checks running; aborted (their processes killed) when the controller stops. */
   readonly #smokes = new Set<AbortController>();
   #preview: PreviewListener | null;
-  #lock: Promise<unknown> = Promise.resolve();
+  readonly #lock = new SerialQueue();
   #timer: NodeJS.Timeout | undefined;
   #measuring = false;
   /** A wake-up came while a measurement was in flight: measure again right after it. */
@@ -205,9 +206,7 @@ export class ServiceController {
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#lock.then(fn, fn);
-    this.#lock = run.catch(() => undefined);
-    return run;
+    return this.#lock.run(fn);
   }
 
   /** A release's plan comes from its revision's spec (a revision stored before plans existed runs its steps as a canary). */

@@ -4,7 +4,7 @@
  * lint and apply and the CLI's lint use it; the result is passed on, never parsed again.
  */
 import { SpecError, SpecLimitError, SpecParser, SpecParserBusyError, type SpecText } from '../spec/index.ts';
-import { SluiceError } from './errors.ts';
+import { SluiceError } from '../errors.ts';
 
 const parser = new SpecParser({ schemasModule: new URL('../drivers/registry.ts', import.meta.url) });
 

@@ -14,14 +14,16 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { DataPlane } from './data-plane.ts';
 import { RETENTION_MS } from './backend-metrics.ts';
 import { BadAnswerWatchers, DEFAULT_WATCH_MS, MAX_WATCH_MS } from './bad-answer-watch.ts';
-import { type ProxyTable, validateTable } from './table.ts';
+import type { RouteTable } from '../core/route-table.ts';
+import { validateTable } from './table.ts';
+import { SerialQueue } from '../core/serial-queue.ts';
 
 const MAX_TABLE_BYTES = 1 << 20;
 
 export interface AdminDeps {
   plane: DataPlane;
   /** Writes the table to disk; resolves once it is durable. */
-  persist: (table: ProxyTable) => Promise<void>;
+  persist: (table: RouteTable) => Promise<void>;
   startedAt: number;
   now: () => number;
   /** The bearer secret every call must carry. */
@@ -86,7 +88,7 @@ function watchQuery(q: URLSearchParams, startedAt: number): { key: string; seen:
 export function createAdminHandler(deps: AdminDeps): RequestListener {
   const { plane, persist, startedAt, now } = deps;
   // Tables are persisted and applied one at a time, so routes.json always matches the last apply.
-  let queue: Promise<void> = Promise.resolve();
+  const queue = new SerialQueue();
   const watchers = new BadAnswerWatchers();
 
   async function putRoutes(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -100,15 +102,11 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
     }
     const check = validateTable(input);
     if (!check.ok) return send(res, 400, { error: `invalid route table: ${check.message}` });
-    const applied = queue.then(async () => {
+    const applied = queue.run(async () => {
       await persist(check.table);
       plane.apply(check.table);
       return now();
     });
-    queue = applied.then(
-      () => undefined,
-      () => undefined,
-    );
     try {
       send(res, 200, { ok: true, appliedAt: await applied });
     } catch (err) {

@@ -5,7 +5,7 @@
  */
 import { type BackendMetrics, type BackendWindow, MetricsBook } from './backend-metrics.ts';
 import { RouteState } from './route-state.ts';
-import type { ProxyTable } from './table.ts';
+import type { RouteTable } from '../core/route-table.ts';
 import { UpstreamPool } from './upstream-pool.ts';
 
 export class DataPlane {
@@ -17,12 +17,12 @@ export class DataPlane {
   readonly routes = (): RouteState | null => this.state;
 
   /** `table` must have passed validateTable. */
-  apply(table: ProxyTable): void {
+  apply(table: RouteTable): void {
     this.pool.sync(new Set(table.backends.flatMap((b) => b.endpoints)));
     this.state = new RouteState(table, this.pool, this.book, this.state);
   }
 
-  table(): ProxyTable | null {
+  table(): RouteTable | null {
     return this.state?.table ?? null;
   }
 

@@ -13,7 +13,8 @@ import { parseArgs } from 'node:util';
 import { createAdminHandler } from './admin.ts';
 import { DataPlane } from './data-plane.ts';
 import { createForwarder } from './forward.ts';
-import { type ProxyInfo, readJsonFile, writeJsonAtomic } from './state-files.ts';
+import type { ProxyInfo } from './proxy-info.ts';
+import { readJsonFile, writeJsonAtomic } from './state-files.ts';
 import { validateTable } from './table.ts';
 
 const USAGE = 'usage: node src/proxy/main.ts --dir <stateDir> --listen <host:port> --admin-secret-file <path> [--upstream-timeout-ms <ms>]';

@@ -5,7 +5,7 @@
  */
 import type { BackendMetrics, MetricsBook } from './backend-metrics.ts';
 import { CohortRoutes, StickyRanges, WeightedPicker } from './picker.ts';
-import type { ProxyTable } from './table.ts';
+import type { RouteTable } from '../core/route-table.ts';
 import type { Endpoint, UpstreamPool } from './upstream-pool.ts';
 
 export class LiveBackend {
@@ -43,7 +43,7 @@ export class LiveBackend {
 }
 
 export class RouteState {
-  readonly table: ProxyTable;
+  readonly table: RouteTable;
   readonly backends: LiveBackend[];
   readonly keys: string[];
   /** Lower-cased sticky header name, if the table routes by header. */
@@ -54,7 +54,7 @@ export class RouteState {
   private readonly picker: WeightedPicker;
   private readonly ranges: StickyRanges;
 
-  constructor(table: ProxyTable, pool: UpstreamPool, book: MetricsBook, previous: RouteState | null) {
+  constructor(table: RouteTable, pool: UpstreamPool, book: MetricsBook, previous: RouteState | null) {
     this.table = table;
     this.backends = table.backends.map(
       (b) => new LiveBackend(b.key, b.weight, b.endpoints.map((url) => pool.get(url)), book.of(b.key)),

@@ -34,12 +34,3 @@ export async function readJsonFile(path: string): Promise<unknown> {
   }
   return JSON.parse(text) as unknown;
 }
-
-/** What proxy.json holds: how a controller finds and checks a running proxy. */
-export interface ProxyInfo {
-  pid: number;
-  adminUrl: string;
-  /** The traffic address actually bound (host:port). */
-  listen: string;
-  startedAt: number;
-}

@@ -1,31 +1,7 @@
-/**
- * The route table the proxy serves, and its validation. The shape mirrors `RouteTable` in
- * src/drivers/types.ts (the proxy may import only core, so it declares its own wire format;
- * table.test.ts checks at compile time that the two stay identical).
- */
+/** The route table the proxy serves (the core's `RouteTable`, as its admin API receives it), and its validation. */
+import type { RouteBackend, RouteTable } from '../core/route-table.ts';
 
-export interface ProxyBackend {
-  key: string;
-  version: string;
-  /** Percent, 0..100; the backends' weights sum to 100. */
-  weight: number;
-  /** Base URLs, e.g. http://127.0.0.1:41234 */
-  endpoints: string[];
-}
-
-/** A cohort route: requests whose header (or cookie) equals `value` go to backend `key`. */
-export interface ProxyRoute {
-  key: string;
-  match: { header: string; value: string } | { cookie: string; value: string };
-}
-
-export interface ProxyTable {
-  backends: ProxyBackend[];
-  stickiness?: { header?: string; cookie?: string };
-  routes?: ProxyRoute[];
-}
-
-export type TableCheck = { ok: true; table: ProxyTable } | { ok: false; message: string };
+export type TableCheck = { ok: true; table: RouteTable } | { ok: false; message: string };
 
 const TABLE_FIELDS = new Set(['backends', 'stickiness', 'routes']);
 const ROUTE_FIELDS = new Set(['key', 'match']);
@@ -94,7 +70,7 @@ function checkStickiness(s: unknown): string | null {
   return null;
 }
 
-function checkRoute(r: unknown, i: number, backends: readonly ProxyBackend[]): string | null {
+function checkRoute(r: unknown, i: number, backends: readonly RouteBackend[]): string | null {
   const where = `routes[${i}]`;
   if (!isRecord(r)) return `${where} must be an object with key and match`;
   const extra = unknownField(r, ROUTE_FIELDS);
@@ -127,7 +103,7 @@ export function validateTable(input: unknown): TableCheck {
   for (let i = 0; i < input.backends.length; i++) {
     const problem = checkBackend(input.backends[i], i, seen);
     if (problem) return { ok: false, message: problem };
-    sum += (input.backends[i] as ProxyBackend).weight;
+    sum += (input.backends[i] as RouteBackend).weight;
   }
   if (Math.abs(sum - 100) > WEIGHT_TOLERANCE) {
     return { ok: false, message: `backend weights sum to ${sum}; they must sum to 100` };
@@ -139,9 +115,9 @@ export function validateTable(input: unknown): TableCheck {
   if (input.routes !== undefined) {
     if (!Array.isArray(input.routes)) return { ok: false, message: 'routes must be an array of { key, match }' };
     for (let i = 0; i < input.routes.length; i++) {
-      const problem = checkRoute(input.routes[i], i, input.backends as ProxyBackend[]);
+      const problem = checkRoute(input.routes[i], i, input.backends as RouteBackend[]);
       if (problem) return { ok: false, message: problem };
     }
   }
-  return { ok: true, table: input as unknown as ProxyTable };
+  return { ok: true, table: input as unknown as RouteTable };
 }

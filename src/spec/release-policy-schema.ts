@@ -2,7 +2,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { duration } from '../core/units.ts';
 import { compileRule, isTimeZone } from '../core/windows/occurrences.ts';
-import type { Freeze, ReleaseWindow } from '../core/windows/types.ts';
+import type { Freeze, ReleasePolicy, ReleaseWindow } from '../core/windows/types.ts';
+export type { ReleasePolicy };
 
 const serviceName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a service name is lowercase letters, digits and dashes');
 const instant = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(s) && Number.isFinite(Date.parse(s)), 'an instant with its offset, e.g. 2026-11-26T00:00:00Z or 2026-11-26T00:00:00+01:00');
@@ -48,12 +49,6 @@ export const releasePolicySchema = z.strictObject({
     freezes: z.array(freezeSchema).default([]),
   }),
 });
-
-export interface ReleasePolicy {
-  name: string;
-  windows: ReleaseWindow[];
-  freezes: Freeze[];
-}
 
 /** An invalid policy: the message names the file and every bad field (named like the spec's errors). */
 function policyError(message: string): Error {

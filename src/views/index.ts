@@ -3,6 +3,7 @@
  * from the core's state. The CLI and the dashboard import this module only, never the engine.
  */
 export type { ServiceEvent } from '../core/events.ts';
+export { describeEvent, type Versions } from '../core/describe-event.ts';
 export { describeBound } from '../core/figures.ts';
 export type { ApplyResult } from './apply-result.ts';
 export type { EnvironmentsView, GateView, GovernancePhase, PlanAnswer, PlanView } from './plan.ts';

@@ -1,4 +1,6 @@
-import type { ServiceEvent } from './api.ts';
+import { describeEvent, type ServiceEvent, type Versions } from '../../src/views/index.ts';
+
+export type { Versions };
 
 const RATE = new Set(['error_rate']);
 
@@ -44,42 +46,7 @@ export function dateTime(t: string | number | null | undefined): string {
   return new Date(t).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium', hour12: false });
 }
 
-/** Revision key → version, to name revisions as people know them. */
-export type Versions = Record<string, string>;
-
-/** One line per event for the activity log (null: not worth a line). */
-export function describeEvent(e: ServiceEvent, versions: Versions = {}): string | null {
-  const weights = (w: Record<string, number>) => Object.entries(w).map(([k, v]) => `${versions[k] ?? `r${k}`} ${v}%`).join(', ');
-  switch (e.type) {
-    case 'spec.applied': return e.revision ? `applied revision ${e.revision.key} (${e.revision.version})` : 'applied a spec (no template change)';
-    case 'release.started': return `release ${e.release.number} started: ${e.release.from?.version ?? 'nothing'} → ${e.release.to.version}`;
-    case 'target.starting': return `starting ${e.ref.version}`;
-    case 'target.ready': return `revision ${e.key} ready (${e.instances.length} instance${e.instances.length === 1 ? '' : 's'})`;
-    case 'target.failed': return `revision ${e.key} failed: ${e.error}`;
-    case 'target.crashed': return `instance ${e.instanceId} of revision ${e.key} crashed (${e.signal ?? `exit ${e.exitCode}`})${e.restarted ? ', restarted' : ''}`;
-    case 'target.stopping': return `stopping revision ${e.key}`;
-    case 'target.stopped': return `revision ${e.key} stopped${e.error ? `: ${e.error}` : ''}`;
-    case 'step.started': return `step ${e.index + 1} started`;
-    case 'traffic.shifted': return `weights → ${weights(e.weights)} (${e.reason})`;
-    case 'traffic.applied': return `router serves ${weights(e.weights)}`;
-    case 'analysis.evaluated': return null;
-    case 'release.paused': return `paused: ${e.detail}`;
-    case 'release.resumed': return 'resumed';
-    case 'release.promoted': return e.full ? 'promoted fully' : `promoted from step ${e.fromStep + 1}`;
-    case 'release.completing': return 'moving all traffic to the new revision';
-    case 'release.succeeded': return `succeeded: ${e.stable.version} is stable`;
-    case 'release.failed': return `failed: ${e.error}`;
-    case 'rollback.started': return `${e.status === 'Aborted' ? 'aborted' : 'rolling back'}: ${e.log.reason}`;
-    case 'rollback.trafficReverted': return 'all traffic back on stable';
-    case 'rollback.canaryStopped': return 'canary stopped';
-    case 'service.degraded': return `degraded: ${e.reason}`;
-    case 'service.recovered': return 'recovered';
-    case 'driver.failed': return `${e.driver} driver: ${e.operation} failed: ${e.error}`;
-    case 'router.died': return `data plane died: ${e.detail}`;
-    case 'router.restarted': return `data plane serves again (${e.downMs} ms down)`;
-    case 'router.drifted': return `router table changed behind Sluice's back, re-asserted: ${e.differences.join('; ')}`;
-    case 'service.deleted': return 'deleted';
-    // Event types added later still show, by name, until they get their own sentence.
-    default: return (e as { type: string }).type;
-  }
+/** One line per event for the activity log (null: not worth a line; the charts show the analysis). */
+export function activityLine(e: ServiceEvent, versions: Versions = {}): string | null {
+  return e.type === 'analysis.evaluated' ? null : describeEvent(e, e.actor, versions);
 }

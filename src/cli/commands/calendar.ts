@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { calendar } from '../../api/calendar-routes.ts';
+import { calendar, type Calendar, type CalendarSpan } from '../../core/windows/calendar.ts';
 import { parsePolicy } from '../../spec/index.ts';
 import { type CommandDef, UsageError } from '../command.ts';
 
-type Calendar = ReturnType<typeof calendar>;
-type SpanView = Calendar['spans'][number];
 
 function format(c: Calendar): string {
   const lines = [`policy ${c.policy ?? '(none: no window or freeze restricts releases)'} · ${c.from.slice(0, 16)}Z → ${c.to.slice(0, 16)}Z`];
@@ -13,7 +11,7 @@ function format(c: Calendar): string {
     lines.push('no windows or freezes in this period');
     return lines.join('\n');
   }
-  const rows = c.spans.map((s: SpanView) => [s.kind, s.name, s.localStart, s.localEnd, s.services?.join(',') ?? 'all']);
+  const rows = c.spans.map((s: CalendarSpan) => [s.kind, s.name, s.localStart, s.localEnd, s.services?.join(',') ?? 'all']);
   const head = ['KIND', 'NAME', 'FROM (local)', 'UNTIL (local)', 'SERVICES'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   lines.push(...[head, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()));

@@ -48,3 +48,10 @@ export interface WindowState {
   /** When `open` changes next (within the horizon looked at), or null if it does not. */
   until: number | null;
 }
+
+/** A server's release windows and freezes (`kind: ReleasePolicy`, docs/windows.md). */
+export interface ReleasePolicy {
+  name: string;
+  windows: ReleaseWindow[];
+  freezes: Freeze[];
+}

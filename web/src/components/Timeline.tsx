@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { ReleaseTimeline } from '../api.ts';
-import { clock, describeEvent, type Versions } from '../format.ts';
+import { activityLine, clock, type Versions } from '../format.ts';
 
 const MARK = { done: '✓', current: '▶', next: '○' } as const;
 
@@ -10,7 +10,7 @@ export function Timeline({ timeline }: { timeline: ReleaseTimeline }) {
   const r = timeline.release;
   const versions: Versions = { [r.toRevision]: r.toVersion, ...(r.fromRevision !== null && r.fromVersion !== null && { [r.fromRevision]: r.fromVersion }) };
   const lines = timeline.activity.flatMap((e) => {
-    const text = describeEvent(e, versions);
+    const text = activityLine(e, versions);
     return text === null ? [] : [{ e, text }];
   });
   // Newest first: what just happened is what people look for.

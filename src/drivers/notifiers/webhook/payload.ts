@@ -1,6 +1,9 @@
 /** The body a webhook posts, in Sluice's JSON envelope or in Slack's `{text, blocks}`. Pure. */
-import { describeEvent } from '../describe-event.ts';
+import { describeEvent } from '../../../core/describe-event.ts';
 import type { NotificationEvent } from '../types.ts';
+
+/** The notification's line: the service, then what happened. */
+const textOf = (event: NotificationEvent) => `${event.service}: ${describeEvent(event, event.actor)}`;
 
 export interface JsonEnvelope {
   /** Unique per notification, the same on every retry: receivers deduplicate on it. */
@@ -18,7 +21,7 @@ export interface JsonEnvelope {
 
 export function jsonPayload(id: string, event: NotificationEvent): JsonEnvelope {
   const { type, service, at, actor, seq } = event;
-  return { id, type, service, at: new Date(at).toISOString(), actor, seq, text: describeEvent(event), event };
+  return { id, type, service, at: new Date(at).toISOString(), actor, seq, text: textOf(event), event };
 }
 
 /** Slack reads <…> as links and mentions: user text must not be able to ping @channel. */
@@ -26,7 +29,7 @@ const slackEscape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, 
 
 /** Slack (and Mattermost, Rocket.Chat …) incoming-webhook format: a fallback text and blocks. */
 export function slackPayload(event: NotificationEvent): { text: string; blocks: unknown[] } {
-  const text = slackEscape(describeEvent(event));
+  const text = slackEscape(textOf(event));
   const alarming = event.type === 'rollback.started' || event.type === 'release.failed' || event.type === 'service.degraded' || event.type === 'target.failed';
   return {
     text,

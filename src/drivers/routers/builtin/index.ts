@@ -11,6 +11,7 @@ import { adminCall, replyError } from './admin-client.ts';
 import { readAdminSecret } from './admin-secret.ts';
 import { type BuiltinRouterConfig, builtinRouterConfig } from './config.ts';
 import { type ProxyInfo, endingOf, findRunningProxy, isAlive, isOwnProxy, logTail, readProxyInfo, spawnProxy, stopProxy } from './proxy-process.ts';
+import { SerialQueue } from '../../../core/serial-queue.ts';
 
 /** How often a supervised proxy's pid is checked: a death is seen within this. */
 const SUPERVISE_MS = 100;
@@ -29,7 +30,7 @@ class BuiltinRouter implements Router {
   private readonly dir: string;
   private proxy: ProxyInfo | null = null;
   /** apply/shutdown run one at a time, so one router never starts two proxies. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private readonly config: BuiltinRouterConfig;
   private readonly ctx: DriverContext;
   private readonly listeners: ((signal: RouterSignal) => void)[] = [];
@@ -46,12 +47,6 @@ class BuiltinRouter implements Router {
     this.config = config;
     this.ctx = ctx;
     this.dir = join(ctx.serviceDir, 'router');
-  }
-
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   private fail(what: string, err: unknown): Error {
@@ -96,7 +91,7 @@ class BuiltinRouter implements Router {
     if (this.lost === null && (this.proxy === null || isAlive(this.proxy.pid))) return;
     if (Date.now() < this.retryAt) return;
     this.checking = true;
-    void this.serial(() => this.revive())
+    void this.queue.run(() => this.revive())
       .catch(() => undefined)
       .finally(() => (this.checking = false));
   }
@@ -142,7 +137,7 @@ class BuiltinRouter implements Router {
   apply(table: RouteTable): Promise<void> {
     const stickiness = table.stickiness ?? this.config.stickiness;
     const body: RouteTable = stickiness === undefined ? table : { ...table, stickiness };
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       let reply;
       try {
         // A supervised proxy found dead here is reported and revived like the supervisor does.
@@ -206,7 +201,7 @@ class BuiltinRouter implements Router {
 
   shutdown(): Promise<void> {
     this.stopSupervising();
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       const info = this.proxy ?? (await readProxyInfo(this.dir));
       this.proxy = null;
       if (info === null) return;

@@ -9,28 +9,22 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { adminCall } from './admin-client.ts';
 import { adminSecretPath, ensureAdminSecret, readAdminSecret } from './admin-secret.ts';
+import { proxyInfoOf, type ProxyInfo } from '../../../proxy/proxy-info.ts';
 import { isAlive } from '../managed-process.ts';
+
+export type { ProxyInfo };
 
 const PROXY_MAIN = fileURLToPath(new URL('../../../proxy/main.ts', import.meta.url));
 const START_TIMEOUT_MS = 5000;
 const STOP_TIMEOUT_MS = 12_000;
 const POLL_MS = 25;
 
-/** The contents of <dir>/proxy.json, as the proxy writes it. */
-export interface ProxyInfo {
-  pid: number;
-  adminUrl: string;
-  listen: string;
-  startedAt: number;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function readProxyInfo(dir: string): Promise<ProxyInfo | null> {
   try {
-    const info = JSON.parse(await readFile(join(dir, 'proxy.json'), 'utf8')) as Partial<ProxyInfo>;
-    if (typeof info.pid !== 'number' || typeof info.adminUrl !== 'string' || typeof info.listen !== 'string') return null;
-    return info as ProxyInfo;
+    return proxyInfoOf(JSON.parse(await readFile(join(dir, 'proxy.json'), 'utf8')));
   } catch {
     return null;
   }

@@ -13,6 +13,7 @@ import { type HaproxyState, checkTable, readState, removeState, writeState } fro
 import { type Plan, applyPlan, planFor, verify } from './sync.ts';
 import { currentSessions, serversState } from './runtime-api.ts';
 import { servedPercents } from './layout.ts';
+import { SerialQueue } from '../../../core/serial-queue.ts';
 
 export type { HaproxyRouterConfig };
 
@@ -23,7 +24,7 @@ class HaproxyRouter implements Router {
   private readonly ctx: DriverContext;
   private readonly dir: string;
   private readonly managed: ManagedHaproxy | null;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(config: HaproxyRouterConfig, ctx: DriverContext) {
     this.config = config;
@@ -36,18 +37,12 @@ class HaproxyRouter implements Router {
     return this.managed?.files.socket ?? this.config.adminSocket!;
   }
 
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   private fail(what: string, err: unknown): Error {
     return new Error(`haproxy router for service "${this.ctx.service}": ${what}: ${(err as Error).message ?? err}`);
   }
 
   apply(table: RouteTable): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       try {
         checkTable(table, this.managed !== null);
         const state = await readState(this.dir);
@@ -139,7 +134,7 @@ class HaproxyRouter implements Router {
   }
 
   shutdown(): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       try {
         // An external HAProxy is not ours to stop; its servers keep their last weights.
         if (this.managed !== null) await this.managed.stop();

@@ -12,6 +12,7 @@ import type { DriverContext, DriverFactory, RouteTable, Router } from '../../typ
 import { SAFE_COOKIE, SAFE_HEADER, SAFE_VALUE, renderNginxConfig } from './config-file.ts';
 import { type NginxRouterConfig, nginxRouterConfig } from './config.ts';
 import { ManagedNginx } from './managed-nginx.ts';
+import { SerialQueue } from '../../../core/serial-queue.ts';
 
 export type { NginxRouterConfig };
 
@@ -43,7 +44,7 @@ class NginxRouter implements Router {
   private readonly ctx: DriverContext;
   private readonly dir: string;
   private readonly nginx: ManagedNginx;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
 
   constructor(config: NginxRouterConfig, ctx: DriverContext) {
     this.config = config;
@@ -70,18 +71,12 @@ class NginxRouter implements Router {
     await rename(`${this.stateFile}.tmp`, this.stateFile);
   }
 
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   private fail(what: string, err: unknown): Error {
     return new Error(`nginx router for service "${this.ctx.service}": ${what}: ${(err as Error).message ?? err}`);
   }
 
   apply(table: RouteTable): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       try {
         checkTable(table);
         await mkdir(this.dir, { recursive: true });
@@ -142,7 +137,7 @@ class NginxRouter implements Router {
   }
 
   shutdown(): Promise<void> {
-    return this.serial(async () => {
+    return this.queue.run(async () => {
       try {
         await this.nginx.stop();
         await rm(this.stateFile, { force: true });

@@ -1,12 +1,14 @@
 /**
- * One sentence per event, for the people reading a notification. Pure. The switch is exhaustive:
- * a new event type in core/events.ts does not compile until it has a sentence.
+ * One sentence per event, for the people reading a notification or the dashboard's activity log.
+ * Pure. The switch is exhaustive: a new event type in events.ts does not compile until it has a sentence.
  */
-import type { EventBody } from '../../core/events.ts';
-import { describeGovernanceEvent } from '../../core/plan/events.ts';
-import type { ReleaseStep } from '../../core/strategy.ts';
-import type { Weights } from '../../core/types.ts';
-import type { NotificationEvent } from './types.ts';
+import type { EventBody } from './events.ts';
+import { describeGovernanceEvent } from './plan/events.ts';
+import type { ReleaseStep } from './strategy.ts';
+import type { Weights } from './types.ts';
+
+/** Revision key → version, to name revisions as people know them. */
+export type Versions = Record<string, string>;
 
 function step(s: ReleaseStep | null): string {
   if (s === null) return 'all steps done';
@@ -20,9 +22,12 @@ function step(s: ReleaseStep | null): string {
   }
 }
 
-const weights = (w: Weights) => Object.entries(w).map(([key, percent]) => `revision ${key} ${percent}%`).join(', ');
-
-function sentence(e: EventBody, actor: string): string {
+/**
+ * What happened, in one sentence. `versions` names revisions by their version where known
+ * (the dashboard knows them; a notification names the revision key).
+ */
+export function describeEvent(e: EventBody, actor: string, versions: Versions = {}): string {
+  const weights = (w: Weights) => Object.entries(w).map(([key, percent]) => `${versions[key] ?? `revision ${key}`} ${percent}%`).join(', ');
   switch (e.type) {
     case 'spec.applied': return e.revision ? `spec applied by ${actor}: revision ${e.revision.key} (version ${e.revision.version})` : `spec applied by ${actor}, no new revision`;
     case 'release.started': return `release #${e.release.number} started by ${actor}: ${e.release.from ? `${e.release.from.version} → ` : 'first deploy of '}${e.release.to.version}`;
@@ -54,7 +59,7 @@ function sentence(e: EventBody, actor: string): string {
     case 'analysis.evaluated': return `analysis: ${e.verdicts.map((v) => `${v.rule} ${v.outcome}`).join(', ') || 'no rules'}${e.metricsError ? ` (metrics error: ${e.metricsError})` : ''}`;
     case 'release.paused': return `release paused (${e.reason}): ${e.detail}`;
     case 'release.resumed': return `release resumed by ${actor}`;
-    case 'release.promoted': return `release promoted by ${actor}${e.full ? ' to 100%' : ''}`;
+    case 'release.promoted': return `release promoted ${e.full ? 'to 100%' : `from step ${e.fromStep + 1}`} by ${actor}`;
     case 'release.completing': return 'moving all traffic to the new version';
     case 'release.succeeded': return `release succeeded: ${e.stable.version} is stable`;
     case 'release.failed': return `release failed: ${e.error}`;
@@ -85,8 +90,4 @@ function sentence(e: EventBody, actor: string): string {
 
 function assertNever(e: never): string {
   return `event ${(e as { type: string }).type}`;
-}
-
-export function describeEvent(event: NotificationEvent): string {
-  return `${event.service}: ${sentence(event, event.actor)}`;
 }
