@@ -21,6 +21,7 @@ import { DataDirLock } from './data-dir-lock.ts';
 import { errorHandler, notFoundHandler } from './errors.ts';
 import { collectRoutes, registerRoutes } from './routes.ts';
 import { registerStatic } from './static.ts';
+import { registeredDrivers } from '../drivers/registry.ts';
 
 export interface ServerOptions {
   dataDir: string;
@@ -51,7 +52,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const tokens = new TokenStore(join(dataDir, 'sluice.db'));
   for (const f of ['sluice.db', 'sluice.db-wal', 'sluice.db-shm']) if (existsSync(join(dataDir, f))) chmodSync(join(dataDir, f), 0o600);
   const engine = await Engine.open({
-    store, dataDir, log,
+    store, dataDir, log, drivers: registeredDrivers,
     ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
     ...(o.drainTimeoutMs !== undefined && { drainTimeoutMs: o.drainTimeoutMs }),
   });

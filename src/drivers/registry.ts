@@ -4,6 +4,7 @@
  */
 import type { DriverSchemas } from '../spec/index.ts';
 import type { DriverContext, DriverFactory, MetricsProvider, Router, Target, TargetFactory } from './types.ts';
+import type { DriverFactories } from './factories.ts';
 import type { Notifier, NotifierFactory } from './notifiers/types.ts';
 import { webhookNotifier } from './notifiers/webhook/index.ts';
 import { builtinMetrics } from './metrics/builtin/index.ts';
@@ -70,3 +71,11 @@ export function createMetricsProvider(config: { provider: string }, ctx: DriverC
 export function createNotifier(config: { driver: string }, ctx: DriverContext): Notifier {
   return lookup('notifier', notifiers, config.driver).create(config, ctx);
 }
+
+/** Every registered driver, as the engine is given them (the composition root passes this; tests may pass others). */
+export const registeredDrivers: DriverFactories = {
+  target: createTarget,
+  router: createRouter,
+  metrics: createMetricsProvider,
+  notifier: createNotifier,
+};

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Command } from '../core/decision.ts';
 import { CONTROLLER } from '../core/events.ts';
 import { isActive, type ReleaseState } from '../core/state.ts';
+import type { DriverFactories } from '../drivers/factories.ts';
 import { driverSchemas } from '../drivers/registry.ts';
 import { evidenceWarningsOf, parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
 import type { Store, StoredRevision, StoredService } from '../store/types.ts';
@@ -28,6 +29,8 @@ export interface EngineOptions {
   store: Store;
   dataDir: string;
   log: Logger;
+  /** The drivers specs may name (the registry's `registeredDrivers`). */
+  drivers: DriverFactories;
   now?: () => number;
   tickMs?: number;
   drainTimeoutMs?: number;
@@ -45,12 +48,15 @@ export class Engine {
 
   private constructor(o: EngineOptions) {
     this.#store = o.store;
-    this.#notifications = new NotificationHub(this.bus, o.dataDir, o.log, (service, error) => {
-      void this.#controllers.get(service)?.record([{ type: 'driver.failed', driver: 'notifier', operation: 'create', error }], CONTROLLER).catch(() => undefined);
+    this.#notifications = new NotificationHub({
+      bus: this.bus, dataDir: o.dataDir, log: o.log, create: o.drivers.notifier,
+      onFailure: (service, error) => {
+        void this.#controllers.get(service)?.record([{ type: 'driver.failed', driver: 'notifier', operation: 'create', error }], CONTROLLER).catch(() => undefined);
+      },
     });
     this.#windowTimer = setInterval(() => void this.#startWaiting(), 1000);
     this.#deps = {
-      store: o.store, bus: this.bus, now: o.now ?? Date.now, dataDir: o.dataDir, log: o.log,
+      store: o.store, bus: this.bus, now: o.now ?? Date.now, dataDir: o.dataDir, log: o.log, drivers: o.drivers,
       ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
       ...(o.drainTimeoutMs !== undefined && { drainTimeoutMs: o.drainTimeoutMs }),
     };

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ServiceEvent } from '../core/events.ts';
 import type { Notifier } from '../drivers/notifiers/types.ts';
-import { createNotifier } from '../drivers/registry.ts';
+import type { DriverFactories } from '../drivers/factories.ts';
 import type { EventBus } from './event-bus.ts';
 import { messageOf } from './retry.ts';
 
@@ -23,14 +23,16 @@ export class NotificationHub {
   readonly #byService = new Map<string, ServiceNotifiers>();
   readonly #dataDir: string;
   readonly #log: Logger;
+  readonly #create: DriverFactories['notifier'];
   readonly #onFailure: (service: string, error: string) => void;
   readonly #unsubscribe: () => void;
 
-  constructor(bus: EventBus, dataDir: string, log: Logger, onFailure: (service: string, error: string) => void) {
-    this.#dataDir = dataDir;
-    this.#log = log;
-    this.#onFailure = onFailure;
-    this.#unsubscribe = bus.subscribe((event) => this.#deliver(event));
+  constructor(d: { bus: EventBus; dataDir: string; log: Logger; create: DriverFactories['notifier']; onFailure: (service: string, error: string) => void }) {
+    this.#dataDir = d.dataDir;
+    this.#log = d.log;
+    this.#create = d.create;
+    this.#onFailure = d.onFailure;
+    this.#unsubscribe = d.bus.subscribe((event) => this.#deliver(event));
   }
 
   /** (Re)create a service's notifiers when its `spec.notifications` changed; [] removes them. */
@@ -48,7 +50,7 @@ export class NotificationHub {
     const notifiers: Notifier[] = [];
     configs.forEach((config, i) => {
       try {
-        notifiers.push(createNotifier(config, ctx));
+        notifiers.push(this.#create(config, ctx));
       } catch (err) {
         this.#onFailure(service, `notifications[${i}] (${config.driver}): ${messageOf(err)}`);
       }

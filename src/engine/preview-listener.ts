@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { isActive, type ServiceState } from '../core/state.ts';
-import { createRouter } from '../drivers/registry.ts';
+import type { DriverFactories } from '../drivers/factories.ts';
 import type { DriverContext, RouteTable, Router } from '../drivers/types.ts';
 
 /**
@@ -16,15 +16,17 @@ export class PreviewListener {
   /** What was last brought about: undefined until the first sync, which also cleans up after an earlier controller. */
   #applied: string | null | undefined = undefined;
   #chain: Promise<void> = Promise.resolve();
+  readonly #drivers: DriverFactories;
 
-  constructor(routerConfig: { driver: string } & Record<string, unknown>, ctx: DriverContext) {
+  constructor(routerConfig: { driver: string } & Record<string, unknown>, ctx: DriverContext, drivers: DriverFactories) {
+    this.#drivers = drivers;
     this.#config = routerConfig;
     this.#ctx = { ...ctx, serviceDir: join(ctx.serviceDir, 'preview') };
   }
 
   /** A router of the service's kind on `listen` (routers name their address `listen`). */
   #create(listen: string): Router {
-    return createRouter({ ...this.#config, listen } as { driver: string }, this.#ctx);
+    return this.#drivers.router({ ...this.#config, listen } as { driver: string }, this.#ctx);
   }
 
   /** The table the preview must serve now, or null when there must be no preview. */

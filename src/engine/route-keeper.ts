@@ -22,6 +22,8 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 }
 
 export interface RouteKeeperHooks {
+  /** The controller's clock (retry backoff, drain deadline). */
+  now: () => number;
   /** The state whose weights the router must serve. */
   current: () => ServiceState;
   /** The router serves these weights now. */
@@ -37,6 +39,7 @@ export class RouteKeeper {
   readonly #router: Router;
   readonly #config: string;
   readonly #current: () => ServiceState;
+  readonly #now: () => number;
   readonly #onApplied: (weights: Weights) => Promise<void>;
   readonly #onFail: (operation: string, err: unknown) => Promise<void>;
   #applied: string | null = null;
@@ -51,6 +54,7 @@ export class RouteKeeper {
     this.#router = router;
     this.#config = JSON.stringify(config);
     this.#current = hooks.current;
+    this.#now = hooks.now;
     this.#onApplied = hooks.applied;
     this.#onFail = hooks.failed;
   }
@@ -61,7 +65,7 @@ export class RouteKeeper {
 
   /** True when the router last accepted the table the state asks for (or a retry is not due yet). */
   inSync(): boolean {
-    if (this.#failures > 0 && Date.now() < this.#retryAt) return true;
+    if (this.#failures > 0 && this.#now() < this.#retryAt) return true;
     return JSON.stringify(routeTableOf(this.#current()).table) === this.#applied;
   }
 
@@ -88,7 +92,7 @@ export class RouteKeeper {
       } catch (err) {
         this.#applied = null;
         this.#failures++;
-        this.#retryAt = Date.now() + Math.min(5_000, 250 * 2 ** this.#failures);
+        this.#retryAt = this.#now() + Math.min(5_000, 250 * 2 ** this.#failures);
         await this.#onFail('apply routes', err);
         return false;
       }
@@ -126,8 +130,8 @@ export class RouteKeeper {
 
   /** Wait until the revision has no request in flight, or the timeout passes. */
   async drain(key: string, timeoutMs: number): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    while (Date.now() < until) {
+    const until = this.#now() + timeoutMs;
+    while (this.#now() < until) {
       let inflight: Record<string, number> | null;
       try {
         inflight = await this.#router.inflight();

@@ -7,7 +7,7 @@ import { replay } from '../core/reduce.ts';
 import { emptyState, type ServiceState } from '../core/state.ts';
 import { canaryPlan, type ReleasePlan, type ReleaseStep, type SmokeCheck } from '../core/strategy.ts';
 import type { Instance } from '../core/types.ts';
-import { createMetricsProvider, createRouter, createTarget } from '../drivers/registry.ts';
+import type { DriverFactories } from '../drivers/factories.ts';
 import type { DriverContext, MetricsProvider, RouterSignal, Target, TargetRevision } from '../drivers/types.ts';
 import type { ServiceSpec } from '../spec/index.ts';
 import type { Strategy } from '../spec/strategy-schema.ts';
@@ -30,6 +30,8 @@ export interface ControllerDeps {
   now: () => number;
   dataDir: string;
   log: Logger;
+  /** The drivers a spec names are made by these (the registry's, passed in by the composition root). */
+  drivers: DriverFactories;
   /** How often the loop looks at the release (timed pauses, analysis due, routes to re-assert). */
   tickMs?: number;
   /** Longest wait for in-flight requests to finish before a revision is stopped. */
@@ -86,7 +88,7 @@ export class ServiceController {
       failed: (error) => this.#fail('router', 'read the served table back', error),
       hold: () => this.#dataPlaneDown || this.#closed,
     });
-    this.#metrics = createMetricsProvider(spec.spec.metrics, this.#ctx);
+    this.#metrics = deps.drivers.metrics(spec.spec.metrics, this.#ctx);
     this.#probes = new ProbeRunner((report) => {
       void this.input({ type: 'probeFailed', ...report }, CONTROLLER).catch((err) => this.#fail('target', 'probe report', err));
     });
@@ -96,7 +98,7 @@ export class ServiceController {
   /** Only a blue-green spec with a preview listener has one (it also cleans up after an earlier controller). */
   #previewListener(spec: ServiceSpec): PreviewListener | null {
     const preview = (spec.spec.strategy as Partial<Strategy>).plan?.blueGreen?.preview;
-    return preview !== undefined && 'listen' in preview ? new PreviewListener(spec.spec.router, this.#ctx) : null;
+    return preview !== undefined && 'listen' in preview ? new PreviewListener(spec.spec.router, this.#ctx, this.#deps.drivers) : null;
   }
 
   /** Rebuild the state from the log, re-attach to what is running, re-assert the routes, start the loop. */
@@ -134,7 +136,7 @@ export class ServiceController {
     const spec = record.spec as ServiceSpec;
     this.#preview ??= this.#previewListener(spec);
     void this.#metrics.close().catch((err) => this.#fail('metrics', 'close', err));
-    this.#metrics = createMetricsProvider(spec.spec.metrics, this.#ctx);
+    this.#metrics = this.#deps.drivers.metrics(spec.spec.metrics, this.#ctx);
     this.#syncEvidence();
     if (this.#routes.sameConfig(spec.spec.router)) return;
     // The new router takes over the same data plane; a driver re-created with a changed config
@@ -253,7 +255,7 @@ export class ServiceController {
   #target(driver: string): Target {
     let t = this.#targets.get(driver);
     if (t === undefined) {
-      t = createTarget(driver, this.#ctx);
+      t = this.#deps.drivers.target(driver, this.#ctx);
       t.onSignal((s) => void this.input({ type: 'targetCrashed', ...s }, CONTROLLER).catch((err) => this.#fail('target', 'crash report', err)));
       this.#targets.set(driver, t);
     }
@@ -358,10 +360,11 @@ export class ServiceController {
   }
 
   #routeKeeper(spec: ServiceSpec): RouteKeeper {
-    const router = createRouter(spec.spec.router, this.#ctx);
+    const router = this.#deps.drivers.router(spec.spec.router, this.#ctx);
     // Routers that run their own data plane process supervise it and say when it died or is back.
     router.onSignal?.((signal) => this.#routerSignal(signal));
     return new RouteKeeper(router, spec.spec.router, {
+      now: this.#deps.now,
       current: () => this.state,
       applied: (weights) => this.input({ type: 'weightsApplied', weights }, CONTROLLER).then(() => undefined),
       failed: (op, err) => this.#fail('router', op, err),
