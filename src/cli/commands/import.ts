@@ -64,7 +64,7 @@ export const importCommand: CommandDef = {
         throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
     });
-    const { importArgo, formatNote } = await import('../../spec/index.ts');
+    const { importArgo, formatNote, parseSpecs } = await import('../../spec/index.ts');
     const version = values.version as string | undefined;
     const result = importArgo(texts, {
       targetCommand: splitCommand(command),
@@ -72,11 +72,10 @@ export const importCommand: CommandDef = {
       ...(version === undefined ? {} : { version }),
     });
     for (const note of result.notes) console.error(formatNote(note));
-    // What is printed must lint: the server's reader checks it here, flags (--listen, --target-command) included.
-    const { readSpecText } = await import('../../engine/spec-text.ts');
-    const name = `${files[0]} (imported)`;
+    // What is printed must lint: the Service schema and every driver's, which check the flags (--listen, --target-command) too.
+    const { driverSchemas } = await import('../../drivers/registry.ts');
     try {
-      await readSpecText(result.yaml, name);
+      parseSpecs(result.yaml, `${files[0]} (imported)`, driverSchemas());
     } catch (err) {
       if (err instanceof Error && err.name === 'SpecError') throw Object.assign(new Error(`the imported spec does not pass sluice lint:\n${err.message}`), { name: 'SpecError' });
       throw err;
