@@ -86,6 +86,7 @@ function importStep(ctx: AnalysisContext, kind: string, value: unknown, at: Path
     rollout.note('dropped', at, message);
     return null;
   };
+  if ((kind === 'analysis' || kind === 'experiment') && !isRaw(value)) return drop(`${kind}: expected a map, got ${JSON.stringify(value)}`);
   if (kind === 'setWeight') {
     const weight = typeof value === 'number' ? value : Number.NaN;
     if (!(weight >= 0 && weight <= 100)) return drop(`setWeight ${JSON.stringify(value)} is not a percentage 0..100`);
