@@ -59,7 +59,7 @@ export const importCommand: CommandDef = {
     }
     const texts = files.map((file) => {
       try {
-        return { file, text: readFileSync(file === '-' ? 0 : file, 'utf8') };
+        return { file: file === '-' ? '<stdin>' : file, text: readFileSync(file === '-' ? 0 : file, 'utf8') };
       } catch (err) {
         throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
@@ -75,7 +75,7 @@ export const importCommand: CommandDef = {
     // What is printed must lint: the Service schema and every driver's, which check the flags (--listen, --target-command) too.
     const { driverSchemas } = await import('../../drivers/registry.ts');
     try {
-      parseSpecs(result.yaml, `${files[0]} (imported)`, driverSchemas());
+      parseSpecs(result.yaml, `${texts[0]!.file} (imported)`, driverSchemas());
     } catch (err) {
       if (err instanceof Error && err.name === 'SpecError') throw Object.assign(new Error(`the imported spec does not pass sluice lint:\n${err.message}`), { name: 'SpecError' });
       throw err;

@@ -276,6 +276,39 @@ describe('what does not carry over is named, never dropped silently', () => {
     assert.match(r.report, /spec\.metrics\[2\]: not carried over: metric c needs prometheus http:\/\/two:9090; a Sluice service has one metrics provider, here prometheus http:\/\/one:9090/);
   });
 
+  test('limits: the smallest consecutiveErrorLimit, inconclusiveLimit as maxInconclusive; both conditions and boundaries noted', () => {
+    const r = inline(ROLLOUT('    canary:\n      analysis: { templates: [{ templateName: checks }, { templateName: shared, clusterScope: true }] }\n      steps: [{ setWeight: 10 }]\n'),
+      TEMPLATE([
+        '  - name: a\n    interval: 30s\n    consecutiveErrorLimit: 2\n    inconclusiveLimit: 3\n    successCondition: result[0] >= 0.90\n    failureCondition: result[0] < 0.50\n    provider: { prometheus: { address: "http://p:9090", query: "a" } }',
+        '  - name: b\n    interval: 1m\n    failureCondition: result >= 10\n    provider: { prometheus: { address: "http://p:9090", query: "b" } }',
+        '  - name: skipped\n    failureCondition: result > 1\n    provider: { prometheus: { address: "http://p:9090", query: "c" } }',
+      ].join('\n') + '\n  dryRun: [{ metricName: skip.* }]\n') +
+      '---\n' + TEMPLATE('  - name: d\n    failureCondition: result > 1\n    provider: { prometheus: { address: "http://p:9090", query: "d" } }\n').replace('kind: AnalysisTemplate', 'kind: ClusterAnalysisTemplate').replace('name: checks', 'name: shared'));
+    const contract = r.spec.rollbackContract;
+    assert.deepEqual(contract.rules.map((x: { name: string; failIf: unknown }) => [x.name, x.failIf]), [['a', { below: 0.5 }], ['b', { above: 10 }], ['d', { above: 1 }]]);
+    assert.equal(contract.interval, '30s');
+    assert.deepEqual(contract.metricsErrors, { limit: 3, action: 'rollback' });
+    assert.equal(contract.maxInconclusive, '2m', '(3 + 1) × 30s');
+    assert.match(r.report, /spec\.metrics\[0\]\.successCondition: changed: Sluice fails the rule on the failureCondition and passes it otherwise; Argo's Inconclusive, between "result\[0\] >= 0\.90" and "result\[0\] < 0\.50", is a Pass in Sluice/);
+    assert.match(r.report, /spec\.metrics\[1\]\.failureCondition: changed: a value of exactly 10 fails in Argo \(>=\) and passes in Sluice/);
+    assert.match(r.report, /spec\.metrics\[1\]\.interval: changed: evaluated every 30s \(the contract's interval, the shortest of the imported metrics\), not every 1m/);
+    assert.match(r.report, /spec\.metrics\[2\]: not carried over: metric skipped runs in dry-run mode/);
+    assert.match(r.report, /spec\.metrics\[0\]\.inconclusiveLimit: changed: Sluice pauses a step that has no Pass for maxInconclusive: 2m/);
+  });
+
+  test('web metrics on two hosts share one web provider; headers go to its address only', () => {
+    const r = inline(ROLLOUT('    canary:\n      analysis: { templates: [{ templateName: checks }] }\n      steps: [{ setWeight: 10 }]\n'),
+      TEMPLATE([
+        '  - name: a\n    failureCondition: result > 1\n    provider: { web: { url: "http://one:8080/a", jsonPath: "{$.v}", headers: [{ key: X-Tenant, value: t1 }] } }',
+        '  - name: b\n    failureCondition: result > 1\n    provider: { web: { url: "http://one:8080/b", jsonPath: "{$.v}" } }',
+        '  - name: c\n    failureCondition: result > 1\n    provider: { web: { url: "https://two/c?x=1", jsonPath: "{$.v}", headers: [{ key: X-Tenant, value: t2 }, { key: Authorization, value: Bearer x }] } }',
+      ].join('\n') + '\n'));
+    assert.deepEqual(r.spec.metrics, { provider: 'web', address: 'http://one:8080', headers: { 'X-Tenant': 't1' } });
+    assert.deepEqual(r.spec.rollbackContract.rules.map((x: { query: string }) => x.query), ['http://one:8080/a | $.v', 'http://one:8080/b | $.v', 'https://two/c?x=1 | $.v']);
+    assert.match(r.report, /spec\.metrics\[2\]\.provider\.web\.headers: not carried over: Sluice sends the provider's headers only to its address \(http:\/\/one:8080\), not to https:\/\/two/);
+    assert.match(r.report, /spec\.metrics\[2\]\.provider\.web\.headers\[1\]: not carried over: header Authorization carries a credential/);
+  });
+
   test('${ in Argo text stays literal in Sluice', () => {
     const r = inline(ROLLOUT('    canary:\n      analysis: { templates: [{ templateName: checks }] }\n      steps: [{ setWeight: 10 }]\n'),
       TEMPLATE('  - name: a\n    failureCondition: result > 1\n    provider: { prometheus: { address: "http://p:9090", query: "x{l=\\"${HOME}\\"}" } }\n'));

@@ -103,6 +103,12 @@ export function importRollout(files: ArgoFiles, options: ArgoImportOptions): Arg
   return { service: { apiVersion: API_VERSION, kind: 'Service', metadata, spec }, notes };
 }
 
+function mostCommon(values: string[]): string {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+}
+
 function formatPath(path: Path): string {
   return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
 }
@@ -118,8 +124,9 @@ function importContract(rollout: SourceMarks, rules: ImportedRule[]): { metrics?
     return { contract: { raw: { rules: [{ metric: 'error_rate', failIf: { above: 'baseline', by: 0.01 } }] }, intervalMs: 1000 } };
   }
   const bySource = new Map<string, ImportedRule[]>();
+  // Web queries are absolute URLs, so one web provider reads every host; Prometheus has one address.
   for (const r of rules) {
-    const key = `${r.source.provider} ${r.source.address}`;
+    const key = r.source.provider === 'web' ? 'web' : `${r.source.provider} ${r.source.address}`;
     bySource.set(key, [...(bySource.get(key) ?? []), r]);
   }
   const [chosenKey, chosen] = [...bySource.entries()].sort((a, b) => b[1].length - a[1].length)[0]!;
@@ -158,12 +165,16 @@ function importContract(rollout: SourceMarks, rules: ImportedRule[]): { metrics?
     r.from.marks.note('changed', [...r.from.path, 'inconclusiveLimit'], `Sluice pauses a step that has no Pass for maxInconclusive: ${String(raw.maxInconclusive)} ((inconclusiveLimit + 1) × interval), rather than counting Inconclusive measurements`);
   }
   raw.rules = unique.map((r) => r.rule);
-  const source = chosen[0]!.source;
-  const metrics: Raw = { provider: source.provider, address: source.address };
+  const source = mostCommon(chosen.map((r) => r.source.address));
+  const metrics: Raw = { provider: chosen[0]!.source.provider, address: source };
   const timeouts = unique.flatMap((r) => (r.timeoutMs === undefined ? [] : [r.timeoutMs]));
   if (timeouts.length > 0) metrics.timeout = formatDuration(Math.max(...timeouts));
   const headers: Record<string, string> = {};
   for (const r of unique) {
+    if (r.headers !== undefined && r.source.address !== source) {
+      r.from.marks.note('dropped', [...r.from.path, 'provider', 'web', 'headers'], `Sluice sends the provider's headers only to its address (${source}), not to ${r.source.address}`);
+      continue;
+    }
     for (const [key, value] of Object.entries(r.headers ?? {})) {
       const taken = Object.keys(headers).find((k) => k.toLowerCase() === key.toLowerCase());
       if (taken === undefined) headers[key] = value;
