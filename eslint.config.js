@@ -72,8 +72,8 @@ const zones = [
     {
       target,
       from: './src/store',
-      except: ['./types.ts', './sqlite/sqlite-store.ts'],
-      message: `${target.slice(2)} imports the store only through src/store/types.ts (and the SQLite store where a server is built)`,
+      except: ['./types.ts', './sqlite/sqlite-store.ts', './postgres/store-admin.ts'],
+      message: `${target.slice(2)} imports the store only through src/store/types.ts (and the SQLite or PostgreSQL store where a server is built)`,
     },
   ]),
   { target: './web/src', from: ['./src/drivers', './src/store', './src/proxy', './src/cli', './src/auth', './src/audit'], message: 'the dashboard imports the engine, spec and store views only' },

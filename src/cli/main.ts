@@ -12,6 +12,7 @@ import { releaseCommand } from './commands/release.ts';
 import { serverCommand } from './commands/server.ts';
 import { judgeCommand } from './commands/judge.ts';
 import { historyCommand, statusCommand } from './commands/status.ts';
+import { storeCommand } from './commands/store.ts';
 import { tokenCommand } from './commands/token.ts';
 import { waitCommand } from './commands/wait.ts';
 
@@ -19,6 +20,7 @@ const COMMANDS: CommandDef[] = [
   serverCommand, applyCommand, statusCommand, ...controlCommands, historyCommand, waitCommand, lintCommand, schemaCommand, deleteCommand,
   tokenCommand, auditCommand, calendarCommand, judgeCommand,
   releaseCommand, approveCommand, overrideCommand, diffCommand,
+  storeCommand,
 ];
 
 const GLOBAL = {
