@@ -36,5 +36,5 @@ test('a held lease is renewed under its epoch until the holder\'s own deadline, 
   assert.deepEqual(planLeases({ ...base, now: 2000 }), { claim: [{ service: 'checkout', epoch: 7 }], drop: [] });
   assert.deepEqual(planLeases({ ...base, now: holderDeadline(1000) }), { claim: [], drop: ['checkout'] }, 'the database unreachable: stop at our deadline');
   assert.deepEqual(planLeases({ ...base, now: 2000, leases: [lease('checkout', 'b', 8, 9000)] }), { claim: [], drop: ['checkout'] }, 'taken over: our epoch is stale');
-  assert.deepEqual(planLeases({ ...base, now: 2000, services: [] }), { claim: [], drop: ['checkout'] }, 'a deleted service');
+  assert.deepEqual(planLeases({ ...base, now: 2000, services: [] }), { claim: [{ service: 'checkout', epoch: 7 }], drop: [] }, 'a service being created here is kept');
 });

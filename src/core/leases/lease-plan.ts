@@ -27,8 +27,8 @@ export interface LeaseTimings {
   marginMs: number;
 }
 
-/** Takeover within ttl + one renew period: 2 s + 0.5 s, inside the 5 s the issue asks for. */
-export const LEASE_TIMINGS: LeaseTimings = { ttlMs: 2000, renewMs: 500, marginMs: 400 };
+/** Takeover within ttl + one renew period (3 s + 0.5 s, inside 5 s); a holder keeps its lease through a 2.4 s stall of a loaded machine. */
+export const LEASE_TIMINGS: LeaseTimings = { ttlMs: 3000, renewMs: 500, marginMs: 600 };
 
 /**
  * Until when a holder may act: from when it *sent* the claim (the database set expiry later than
@@ -97,7 +97,9 @@ export function planLeases(i: LeaseInputs): LeasePlan {
   const t = i.timings ?? LEASE_TIMINGS;
   const byService = new Map(i.leases.map((l) => [l.service, l]));
   const plan: LeasePlan = { claim: [], drop: [] };
-  for (const service of i.services) {
+  // A held service not (yet) in the store is one being created here: kept, and renewed below.
+  const services = [...i.services, ...[...i.held.keys()].filter((s) => !i.services.includes(s))];
+  for (const service of services) {
     const held = i.held.get(service);
     const lease = byService.get(service);
     if (held !== undefined) {
@@ -111,6 +113,5 @@ export function planLeases(i: LeaseInputs): LeasePlan {
     const lapsedFor = lease === undefined ? Infinity : i.now - lease.expiresAt;
     if (preferredReplica(service, i.replicas) === i.me || lapsedFor >= t.ttlMs || lease?.holder === i.me) plan.claim.push({ service, epoch: null });
   }
-  for (const service of i.held.keys()) if (!i.services.includes(service)) plan.drop.push(service);
   return plan;
 }

@@ -1,0 +1,63 @@
+/**
+ * Two `sluice server` replicas on one PostgreSQL, sharing a data dir on this machine: the release
+ * runs on the replica holding its lease; SIGKILL that replica mid-canary under real traffic
+ * through the built-in proxy and the other takes over within 5 s, the release ends where it
+ * should, and no request fails.
+ */
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { test } from 'node:test';
+import { startLoad } from './support/load.ts';
+import { TestPostgres, withoutPostgres } from './support/postgres.ts';
+import { freePort, killLeftovers, serviceSpec, SluiceServer } from './support/sluice.ts';
+
+const skip = withoutPostgres();
+
+async function replicas(t: { after: (fn: () => Promise<void>) => void }): Promise<{ a: SluiceServer; b: SluiceServer; pg: TestPostgres }> {
+  const pg = await TestPostgres.start();
+  t.after(() => pg.stop());
+  const url = await pg.createDatabase();
+  const a = await SluiceServer.start({ args: ['--store', url, '--replica-id', 'a'] });
+  const b = await SluiceServer.start({ args: ['--store', url, '--replica-id', 'b'], dataDir: a.dataDir, token: a.token });
+  t.after(async () => {
+    await Promise.all([a.kill('SIGKILL'), b.kill('SIGKILL')]);
+    killLeftovers(a.dataDir);
+    rmSync(a.dataDir, { recursive: true, force: true });
+  });
+  return { a, b, pg };
+}
+
+test('the replica owning a release is killed mid-canary: the other takes over within 5 s and no request fails', { skip, timeout: 150_000 }, async (t) => {
+  const { a, b } = await replicas(t);
+  const listenPort = await freePort();
+  await a.apply(serviceSpec({ version: '1.0.0', listenPort }));
+  await a.waitForPhase('Healthy');
+  const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 100, durationMs: 90_000 });
+  t.after(() => load.stop());
+
+  await a.apply(serviceSpec({ version: '2.0.0', listenPort, steps: ['setWeight: 20', 'pause: { duration: 5s }', 'setWeight: 60', 'pause: { duration: 2s }'] }));
+  await a.waitFor((s) => s.weights['2.0.0'] === 20, 'canary at 20%');
+  const seenByB = await b.status();
+  assert.deepEqual(seenByB.controller, { replica: 'a', epoch: seenByB.controller!.epoch }, 'b serves the status and names the owner');
+  assert.equal(seenByB.phase, 'Progressing');
+  const refused = await b.api<{ error: { code: string; message: string } }>('POST', '/api/services/checkout/pause', {});
+  assert.equal(refused.status, 409);
+  assert.match(refused.body.error.message, /checkout's release is run by replica a \(epoch \d+\); send the request to that replica's API/);
+
+  await a.kill('SIGKILL');
+  const killedAt = Date.now();
+  const taken = await b.waitFor((s) => s.controller?.replica === 'b', 'b holds the lease', 10_000);
+  const takeoverMs = Date.now() - killedAt;
+  assert.ok(takeoverMs < 5000, `taken over in ${takeoverMs} ms`);
+  assert.ok(taken.controller!.epoch > seenByB.controller!.epoch, 'a new epoch');
+
+  const done = await b.waitFor((s) => s.phase === 'Healthy' && s.stableVersion === '2.0.0' && Object.keys(s.instances).join() === '2.0.0', 'v2 stable on b, v1 stopped', 45_000);
+  assert.deepEqual(done.weights, { '2.0.0': 100 });
+  const report = await load.stop();
+  assert.ok(report.sent > 1000, `${report.sent} requests`);
+  const failures = load.samples.filter((x) => x.status !== 200).map((x) => ({ at: x.start - killedAt, status: x.status, error: x.error, skipped: x.skipped }));
+  assert.equal(report.failed, 0, `failed: ${JSON.stringify(report.byVersion)}; ms after the kill, and why: ${JSON.stringify(failures)}`);
+  const history = await b.history();
+  assert.deepEqual(history.map((r) => r.status), ['Succeeded', 'Succeeded']);
+  t.diagnostic(`takeover after SIGKILL: ${takeoverMs} ms`);
+});
