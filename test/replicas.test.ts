@@ -40,9 +40,23 @@ test('the replica owning a release is killed mid-canary: the other takes over wi
   const seenByB = await b.status();
   assert.deepEqual(seenByB.controller, { replica: 'a', epoch: seenByB.controller!.epoch }, 'b serves the status and names the owner');
   assert.equal(seenByB.phase, 'Progressing');
-  const refused = await b.api<{ error: { code: string; message: string } }>('POST', '/api/services/checkout/pause', {});
-  assert.equal(refused.status, 409);
-  assert.match(refused.body.error.message, /checkout's release is run by replica a \(epoch \d+\); send the request to that replica's API/);
+  // b's live clients see a's events; a command sent to b is carried out by a, through the log.
+  const stream = await fetch(`${b.url}/api/events?service=checkout`, { headers: { authorization: `Bearer ${b.token}` } });
+  const reader = stream.body!.getReader();
+  const paused = await b.api<{ release: { status: string } }>('POST', '/api/services/checkout/pause', {});
+  assert.equal(paused.status, 200, JSON.stringify(paused.body));
+  assert.equal((await a.status()).release?.status, 'Paused', 'a, which runs the release, paused it');
+  assert.equal((await b.api('POST', '/api/services/checkout/resume', {})).status, 200);
+  let seen = '';
+  const readUntil = Date.now() + 10_000;
+  while (!(seen.includes('release.paused') && seen.includes('release.resumed')) && Date.now() < readUntil) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    seen += new TextDecoder().decode(chunk.value);
+  }
+  await reader.cancel();
+  assert.match(seen, /event: release\.paused/, 'b streams the pause a recorded');
+  assert.match(seen, /event: release\.resumed/);
 
   await a.kill('SIGKILL');
   const killedAt = Date.now();
@@ -60,4 +74,29 @@ test('the replica owning a release is killed mid-canary: the other takes over wi
   const history = await b.history();
   assert.deepEqual(history.map((r) => r.status), ['Succeeded', 'Succeeded']);
   t.diagnostic(`takeover after SIGKILL: ${takeoverMs} ms`);
+});
+
+test('a bad canary whose owner is killed at the moment of failure is rolled back by the other replica within lease time + 1 s', { skip, timeout: 150_000 }, async (t) => {
+  const { a, b } = await replicas(t);
+  const listenPort = await freePort();
+  await a.apply(serviceSpec({ version: '1.0.0', listenPort }));
+  await a.waitForPhase('Healthy');
+  const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 100, durationMs: 90_000 });
+  t.after(() => load.stop());
+
+  await a.apply(serviceSpec({ version: '2.0.0', listenPort, env: { FAIL_RATE: '0.5', FAIL_AFTER_MS: '4000' }, steps: ['setWeight: 20', 'pause: { duration: 60s }'] }));
+  await a.waitFor((s) => s.weights['2.0.0'] === 20, 'canary at 20%');
+  // The owner dies as the canary's first failures are served (polled every 5 ms).
+  const until = Date.now() + 30_000;
+  while (!load.samples.some((s) => s.version === '2.0.0' && s.status >= 500) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+  await a.kill('SIGKILL');
+  const killedAt = Date.now();
+
+  const rolledBack = await b.waitFor((s) => s.phase === 'RolledBack' && s.lastRollback?.trafficRevertedAt != null, 'rolled back on b', 30_000);
+  const revertedAfterKill = Date.parse(rolledBack.lastRollback!.trafficRevertedAt!) - killedAt;
+  assert.equal(rolledBack.weights['1.0.0'], 100);
+  assert.equal(rolledBack.controller?.replica, 'b');
+  assert.ok(revertedAfterKill <= 3000 + 1000, `traffic reverted ${revertedAfterKill} ms after the owner was killed (lease 3 s + 1 s allowed)`);
+  t.diagnostic(`traffic reverted ${revertedAfterKill} ms after the owner died at the canary's first failure`);
+  await load.stop();
 });

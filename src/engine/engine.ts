@@ -9,6 +9,7 @@ import type { LeaseStore, Store, StoredRevision, StoredService } from '../store/
 import { notFound, SluiceError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
+import { ReplicaTail } from './replica-tail.ts';
 import { NotificationHub } from './notifications.ts';
 import { releaseWindow } from './release-policy.ts';
 import { ServiceController, type ControllerDeps } from './service-controller.ts';
@@ -35,6 +36,7 @@ export interface ApplyResult {
 }
 
 export type CommandName = Command['kind'] | 'undo';
+const COMMANDS: readonly CommandName[] = ['pause', 'resume', 'promote', 'abort', 'retry', 'undo'];
 
 export interface EngineOptions {
   store: Store;
@@ -58,6 +60,7 @@ export class Engine {
   #checkingWindows = false;
   readonly #replica: EngineOptions['replica'];
   #leases: LeaseKeeper | null = null;
+  #tail: ReplicaTail | null = null;
 
   private constructor(o: EngineOptions) {
     this.#store = o.store;
@@ -106,6 +109,16 @@ export class Engine {
       },
     });
     await this.#leases.start();
+    this.#tail = new ReplicaTail({
+      replica: r.id, store: this.#store, leases: r.leases, bus: this.bus, log: this.#deps.log, now: this.#deps.now,
+      runs: (service) => this.#controllers.has(service),
+      carryOut: async (service, command, args, actor) => {
+        if (command === 'signal') await this.signal(service, { signal: args.signal ?? '', ...(args.detail !== undefined && { detail: args.detail }), ...(args.source !== undefined && { source: args.source }) }, actor, false);
+        else if (COMMANDS.includes(command as CommandName)) await this.command(service, command as CommandName, args, actor, false);
+        else throw new SluiceError('BAD_REQUEST', `"${command}" is not a command; valid: ${COMMANDS.join(', ')}, signal`);
+      },
+    });
+    await this.#tail.start();
   }
 
   /** The controller's dependencies; replicated, with the fence of the lease held for the service. */
@@ -121,12 +134,16 @@ export class Engine {
    * taken now; one held by another replica is refused, naming it.
    */
   async #owned(name: string, create = false): Promise<ServiceController | undefined> {
-    const c = this.#controllers.get(name);
-    if (c !== undefined || this.#leases === null) return c;
-    if (!create && (await this.#store.service(name)) === null) throw notFound(name);
-    if (await this.#leases.claimNow(name)) return this.#controllers.get(name);
+    if (await this.#runsHere(name, create)) return this.#controllers.get(name);
     const held = (await this.#replica!.leases.leases()).find((l) => l.service === name);
     throw new SluiceError('CONFLICT', `${name}'s release is run by replica ${held?.holder ?? '?'} (epoch ${held?.epoch ?? '?'}); send the request to that replica's API`);
+  }
+
+  /** Whether this replica runs the service (taking its lease when it is free); false: another replica does. */
+  async #runsHere(name: string, create = false): Promise<boolean> {
+    if (this.#controllers.has(name) || this.#leases === null) return true;
+    if (!create && (await this.#store.service(name)) === null) throw notFound(name);
+    return this.#leases.claimNow(name);
   }
 
   /** Validate spec text without applying it. */
@@ -279,8 +296,13 @@ export class Engine {
     return c;
   }
 
-  async command(name: string, kind: CommandName, args: { full?: boolean; toRevision?: string; reason?: string }, actor: string): Promise<ServiceStatus> {
-    await this.#owned(name);
+  /** Replicated: a command for a service another replica runs is sent on to it through the log (`forward`). */
+  async command(name: string, kind: CommandName, args: { full?: boolean; toRevision?: string; reason?: string }, actor: string, forward = true): Promise<ServiceStatus> {
+    if (!(await this.#runsHere(name))) {
+      if (!forward) await this.#owned(name);
+      await this.#tail!.forward(name, kind, args, actor);
+      return this.status(name);
+    }
     const c = this.#controller(name);
     const pending = c.state.waiting;
     if (pending && (kind === 'abort' || kind === 'undo') && !isActive(c.state.release)) {
@@ -301,8 +323,13 @@ export class Engine {
   }
 
   /** Record an external signal; the release in progress (if any) counts it for its signal rules. */
-  async signal(name: string, body: { signal: string; detail?: string; source?: string }, actor: string): Promise<{ signal: string; counted: boolean; release: string | null }> {
-    await this.#owned(name);
+  async signal(name: string, body: { signal: string; detail?: string; source?: string }, actor: string, forward = true): Promise<{ signal: string; counted: boolean; release: string | null }> {
+    if (!(await this.#runsHere(name))) {
+      if (!forward) await this.#owned(name);
+      await this.#tail!.forward(name, 'signal', body, actor);
+      const r = (await this.#stateOf(name)).release;
+      return { signal: body.signal, counted: isActive(r), release: isActive(r) ? r.id : null };
+    }
     const c = this.#controller(name);
     await c.input({ type: 'signal', signal: body.signal, detail: body.detail ?? null, source: body.source ?? null }, actor);
     const r = c.state.release;
@@ -336,7 +363,8 @@ export class Engine {
   /** Replicated: every service's status, from the store's projections for those another replica runs. */
   async listAll(): Promise<ServiceStatus[]> {
     if (this.#leases === null) return this.list();
-    const states = await this.#store.states();
+    const names = new Set((await this.#store.services()).map((s) => s.name));
+    const states = (await this.#store.states()).filter((st) => names.has(st.service));
     return states.map((st) => statusOf(this.#controllers.get(st.service)?.state ?? st)).sort((a, b) => a.service.localeCompare(b.service));
   }
 
@@ -414,6 +442,7 @@ export class Engine {
   /** Detach from everything; instances and data planes keep serving for the next start. */
   async close(): Promise<void> {
     clearInterval(this.#windowTimer);
+    await this.#tail?.close();
     await this.#leases?.close();
     await Promise.allSettled([...this.#controllers.values()].map((c) => c.close()));
     this.#controllers.clear();

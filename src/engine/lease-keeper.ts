@@ -30,6 +30,7 @@ export class LeaseKeeper {
   readonly #t: LeaseTimings;
   readonly #held = new Map<string, HeldLease>();
   #timer: NodeJS.Timeout | undefined;
+  #expiryTimer: NodeJS.Timeout | undefined;
   #running: Promise<void> = Promise.resolve();
   #closed = false;
 
@@ -102,11 +103,25 @@ export class LeaseKeeper {
         if (c.lease !== null) await this.#took(c.service, c.lease.epoch, sentAt);
         else await this.#drop(c.service, 'another replica holds it');
       }
+      this.#wakeAtExpiry(leases.filter((l) => l.holder !== o.replica).map((l) => l.expiresAt), o.now());
     } catch (err) {
       o.log.warn({ replica: o.replica, err: messageOf(err) }, 'cannot reach the store to keep leases; services stop at their lease deadline');
       const now = o.now();
       for (const [s, h] of [...this.#held]) if (h.deadline <= now) await this.#drop(s, 'the database is unreachable and the lease lapsed');
     }
+  }
+
+  /**
+   * A round when the first of the other replicas' leases expires before the next renewal: a dead
+   * replica's services are taken as soon as their leases lapse, not up to a period later.
+   */
+  #wakeAtExpiry(expiries: number[], now: number): void {
+    const next = Math.min(...expiries.filter((e) => e > now));
+    if (this.#expiryTimer !== undefined || !Number.isFinite(next) || next - now >= this.#t.renewMs) return;
+    this.#expiryTimer = setTimeout(() => {
+      this.#expiryTimer = undefined;
+      this.#running = this.#running.then(() => this.#round());
+    }, next - now + 5);
   }
 
   /** Give one lease up (a deleted service). */
@@ -121,6 +136,7 @@ export class LeaseKeeper {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#expiryTimer);
     await this.#running;
     for (const [service, h] of [...this.#held]) {
       this.#held.delete(service);
