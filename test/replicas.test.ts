@@ -5,19 +5,22 @@
  * should, and no request fails.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { startLoad } from './support/load.ts';
 import { TestPostgres, withoutPostgres } from './support/postgres.ts';
-import { freePort, killLeftovers, serviceSpec, SluiceServer } from './support/sluice.ts';
+import { CLI, freePort, killLeftovers, serviceSpec, SluiceServer } from './support/sluice.ts';
 
 const skip = withoutPostgres();
+const storeUrls = new WeakMap<SluiceServer, string>();
 
 async function replicas(t: { after: (fn: () => Promise<void>) => void }): Promise<{ a: SluiceServer; b: SluiceServer; pg: TestPostgres }> {
   const pg = await TestPostgres.start();
   t.after(() => pg.stop());
   const url = await pg.createDatabase();
   const a = await SluiceServer.start({ args: ['--store', url, '--replica-id', 'a'] });
+  storeUrls.set(a, url);
   const b = await SluiceServer.start({ args: ['--store', url, '--replica-id', 'b'], dataDir: a.dataDir, token: a.token });
   t.after(async () => {
     await Promise.all([a.kill('SIGKILL'), b.kill('SIGKILL')]);
@@ -99,4 +102,32 @@ test('a bad canary whose owner is killed at the moment of failure is rolled back
   assert.ok(revertedAfterKill <= 3000 + 1000, `traffic reverted ${revertedAfterKill} ms after the owner was killed (lease 3 s + 1 s allowed)`);
   t.diagnostic(`traffic reverted ${revertedAfterKill} ms after the owner died at the canary's first failure`);
   await load.stop();
+});
+
+test('a second replica with a live replica\'s id is refused; a server whose database is down says so and starts once it is back', { skip, timeout: 120_000 }, async (t) => {
+  const { a, pg } = await replicas(t);
+  const dbUrl = storeUrls.get(a)!;
+  // Another machine (its own data dir) starting with a's id.
+  await assert.rejects(SluiceServer.start({ args: ['--store', dbUrl, '--replica-id', 'a'], token: a.token }), (err: Error) => {
+    assert.match(err.message, /replica id "a" is in use by another live sluice server on this database; give this one another --replica-id \(or stop the other\)/);
+    return true;
+  });
+
+  await pg.pause();
+  const port = await freePort();
+  const child = spawn(process.execPath, [CLI, 'server', '--data-dir', a.dataDir, '--port', String(port), '--store', dbUrl, '--replica-id', 'c'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => { child.kill('SIGKILL'); });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const until = Date.now() + 20_000;
+  while (!stderr.includes('trying again in 2 s') && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+  assert.match(stderr, /sluice: cannot reach PostgreSQL at postgres:\/\/sluice@127\.0\.0\.1:\d+\/\S+: connection refused \(is it running and listening there\?\); trying again in 2 s/);
+  await pg.resume();
+  const started = Date.now() + 30_000;
+  let up = false;
+  while (!up && Date.now() < started) {
+    up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    if (!up) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(up, `the server started once the database was back:\n${stderr}`);
 });
