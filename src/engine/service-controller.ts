@@ -4,6 +4,7 @@ import { analysisDue, decide } from '../core/decide.ts';
 import type { Action, Decision, Input } from '../core/decision.ts';
 import { CONTROLLER, type EventBody } from '../core/events.ts';
 import { replay } from '../core/reduce.ts';
+import { isRoutineEvaluation } from '../core/retention/routine-evaluation.ts';
 import { emptyState, type ServiceState } from '../core/state.ts';
 import { canaryPlan, type ReleasePlan, type ReleaseStep, type SmokeCheck } from '../core/strategy.ts';
 import type { Instance } from '../core/types.ts';
@@ -71,6 +72,8 @@ export class ServiceController {
   readonly #evidence = new EvidenceWatch(() => this.#wakeUp());
   #ticking = false;
   #closed = false;
+  /** When an evaluation was last recorded (null: none since this controller opened); routine ones between heartbeats are not. */
+  #evaluationRecordedAt: number | null = null;
 
   constructor(record: StoredService, deps: ControllerDeps, state?: ServiceState) {
     this.service = record.name;
@@ -153,7 +156,13 @@ export class ServiceController {
     const decision = await this.#exclusive(async () => {
       const now = this.#deps.now();
       const d = decide(this.state, input, now, actor);
+      if (input.type === 'observation' && isRoutineEvaluation(this.state.release, d.events, this.#evaluationRecordedAt, now)) {
+        // Kept in memory only (core/retention): it changes no decision, and a heartbeat records one.
+        this.state = replay(this.state, d.events.map((e) => ({ ...e, service: this.service, at: now, actor, seq: 0 })));
+        return d;
+      }
       await this.#record(d.events, actor, now);
+      if (d.events.some((e) => e.type === 'analysis.evaluated')) this.#evaluationRecordedAt = now;
       return d;
     });
     await this.#perform(decision.actions);
