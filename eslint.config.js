@@ -71,8 +71,8 @@ const zones = [
     {
       target,
       from: './src/store',
-      except: ['./types.ts', './sqlite/sqlite-store.ts'],
-      message: `${target.slice(2)} imports the store only through src/store/types.ts (and the SQLite store where a server is built)`,
+      except: ['./types.ts', './sqlite/sqlite-store.ts', './postgres/store-admin.ts'],
+      message: `${target.slice(2)} imports the store only through src/store/types.ts (and the SQLite or PostgreSQL store where a server is built)`,
     },
   ]),
 ];

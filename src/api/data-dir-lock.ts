@@ -22,8 +22,9 @@ export class DataDirLock {
     this.#path = path;
   }
 
-  static acquire(dataDir: string): DataDirLock {
-    const path = join(dataDir, 'server.json');
+  /** `replica`: replicas on a shared store may share a data dir on one machine, one lock each. */
+  static acquire(dataDir: string, replica?: string): DataDirLock {
+    const path = join(dataDir, replica === undefined ? 'server.json' : `server-${replica}.json`);
     if (existsSync(path)) {
       try {
         const held = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; url?: string };

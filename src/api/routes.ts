@@ -62,7 +62,7 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, entry: Appl
     return { results: await entry.apply(text.documents, { file: b.file, baseDir }, applicant(req)) };
   });
 
-  app.get('/api/services', async () => ({ services: engine.list() }));
+  app.get('/api/services', async () => ({ services: await engine.listAll() }));
   app.get('/api/services/:name', async (req) => engine.status(serviceParams.parse(req.params).name));
   app.delete('/api/services/:name', async (req) => {
     const { name } = serviceParams.parse(req.params);

@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -10,6 +11,7 @@ import { TokenStore } from '../auth/token-store.ts';
 import { ApplyEntry } from '../engine/apply-entry.ts';
 import { Engine } from '../engine/engine.ts';
 import { rememberSecret } from '../drivers/secrets.ts';
+import { PostgresStore, redactUrl, StoreUnavailable } from '../store/postgres/store-admin.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
 import { registerCalendarRoutes } from './calendar-routes.ts';
@@ -30,6 +32,10 @@ export interface ServerOptions {
   log?: Logger;
   tickMs?: number;
   drainTimeoutMs?: number;
+  /** A PostgreSQL URL: the store several replicas share (default: the data dir's SQLite file). */
+  store?: string;
+  /** This replica's id on a shared store; unique among live replicas. */
+  replicaId?: string;
 }
 
 export interface RunningServer {
@@ -46,13 +52,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // Only the server's user reads its data dir: the log, tokens' hashes, the admin token.
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   chmodSync(dataDir, 0o700);
-  const lock = DataDirLock.acquire(dataDir);
+  const lock = DataDirLock.acquire(dataDir, o.store === undefined ? undefined : o.replicaId);
   const log = o.log ?? pino({ level: process.env.SLUICE_LOG_LEVEL ?? 'info' });
-  const store = new SqliteStore(join(dataDir, 'sluice.db'));
+  const shared = o.store === undefined ? null : await openShared(o.store, log);
+  const store: Store = shared ?? new SqliteStore(join(dataDir, 'sluice.db'));
   const tokens = new TokenStore(join(dataDir, 'sluice.db'));
   for (const f of ['sluice.db', 'sluice.db-wal', 'sluice.db-shm']) if (existsSync(join(dataDir, f))) chmodSync(join(dataDir, f), 0o600);
   const engine = await Engine.open({
     store, dataDir, log, drivers: registeredDrivers,
+    ...(shared !== null && { replica: { id: o.replicaId ?? 'default', instance: `${process.pid}@${hostname()}-${Date.now()}`, url: null, leases: shared.leases } }),
     ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
     ...(o.drainTimeoutMs !== undefined && { drainTimeoutMs: o.drainTimeoutMs }),
   });
@@ -95,6 +103,23 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       lock.release();
     },
   };
+}
+
+/**
+ * The shared PostgreSQL store. An unreachable or read-only database is said, and tried again
+ * every 2 s until it answers; what waiting cannot fix (a refused login, a newer schema) stops the start.
+ */
+async function openShared(url: string, log: Logger): Promise<PostgresStore> {
+  for (;;) {
+    try {
+      return await PostgresStore.open(url);
+    } catch (err) {
+      if (!(err instanceof StoreUnavailable) || !err.retry) throw err;
+      log.error({ store: redactUrl(url) }, `${err.message}; trying again in 2 s`);
+      process.stderr.write(`sluice: ${err.message}; trying again in 2 s\n`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
 }
 
 /** The admin token kept in the data dir (undefined: removed by its owner). */

@@ -13,6 +13,7 @@ import { releaseCommand } from './commands/release.ts';
 import { serverCommand } from './commands/server.ts';
 import { judgeCommand } from './commands/judge.ts';
 import { historyCommand, statusCommand } from './commands/status.ts';
+import { storeCommand } from './commands/store.ts';
 import { tokenCommand } from './commands/token.ts';
 import { waitCommand } from './commands/wait.ts';
 
@@ -21,6 +22,7 @@ const COMMANDS: CommandDef[] = [
   tokenCommand, auditCommand, calendarCommand, judgeCommand,
   releaseCommand, approveCommand, overrideCommand, diffCommand,
   importCommand,
+  storeCommand,
 ];
 
 const GLOBAL = {

@@ -52,6 +52,8 @@ export function describeEvent(e: EventBody, actor: string, versions: Versions = 
     case 'serverPolicy.applied': return `server policy set: executables ${e.allowExec?.join(', ') ?? 'any'}; hosts ${e.allowUrlHosts?.join(', ') ?? 'any'}`;
     case 'release.waiting': return `release of ${e.revision.version} waits for its window: ${e.reason}${e.until === null ? '' : ` (until ${new Date(e.until).toISOString()})`}`;
     case 'release.waitEnded': return `the wait for ${e.revision.version} ended: ${e.outcome} (${e.detail})`;
+    case 'command.requested': return `${e.command} of ${e.target} sent on by replica ${e.replica} to the replica running it`;
+    case 'command.answered': return `replica ${e.replica} ${e.error === null ? 'carried out' : `refused (${e.error.message})`} the command sent on for ${e.target}`;
     case 'signal.received': return `signal ${e.signal}${e.source ? ` from ${e.source}` : ''}${e.detail ? `: ${e.detail}` : ''}`;
     case 'step.started': return `step ${e.index + 1}: ${step(e.step)}`;
     case 'traffic.shifted': return `traffic: ${weights(e.weights)} (${e.reason})`;

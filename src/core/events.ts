@@ -84,6 +84,10 @@ export type EventBody =
   | { type: 'release.waitEnded'; revision: RevisionRef; outcome: 'started' | 'cancelled' | 'superseded'; detail: string }
   /** An external signal; counted by the release in progress for its signal rules. */
   | { type: 'signal.received'; signal: string; detail: string | null; source: string | null }
+  /** Replicas: a command for `target`, received by `replica`, which does not run it; the owner carries it out. Logged under the server's log. */
+  | { type: 'command.requested'; target: string; requestId: string; command: string; args: { full?: boolean; toRevision?: string; reason?: string; signal?: string; detail?: string; source?: string }; replica: string }
+  /** Replicas: the owner (`replica`) carried out a forwarded command, or refused it (`error`). */
+  | { type: 'command.answered'; target: string; requestId: string; error: { code: string; message: string } | null; replica: string }
   /** Environments, plans, gates, approvals, overrides (core/plan/events.ts); logged under the service's own name. */
   | GovernanceEvent;
 

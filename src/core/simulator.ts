@@ -2,7 +2,8 @@ import { type Command, type Input } from './decision.ts';
 import { analysisDue, decide } from './decide.ts';
 import type { ServiceEvent } from './events.ts';
 import { merge, record } from './histogram.ts';
-import { reduce } from './reduce.ts';
+import { reduce, replay } from './reduce.ts';
+import { isRoutineEvaluation } from './retention/routine-evaluation.ts';
 import { emptyState, type ServiceState } from './state.ts';
 import type { HistogramCounts, Measurement, RequestTotals, RollbackContract, Step, WindowStats } from './types.ts';
 
@@ -34,6 +35,8 @@ export interface SimulationOptions {
   metricsErrorRate?: number;
   /** End the simulation when the release pauses for a person (analysis held too long): what happens next is theirs. */
   stopWhenPaused?: boolean;
+  /** Keep routine evaluations out of the log, as the controller does (retention/routine-evaluation.ts). */
+  retention?: boolean;
 }
 
 export interface SimulationResult {
@@ -96,8 +99,16 @@ export function simulate(o: SimulationOptions): SimulationResult {
   const counters: Record<string, RequestTotals> = {};
   const totals = { canaryRequests: 0, canaryErrors: 0 };
 
+  let evaluationRecordedAt: number | null = null;
   const feed = (input: Input, now: number, actor = 'sim'): void => {
     const d = decide(state, input, now, actor);
+    if (o.retention === true && input.type === 'observation') {
+      if (isRoutineEvaluation(state.release, d.events, evaluationRecordedAt, now)) {
+        state = replay(state, d.events.map((body) => ({ ...body, service: 'sim', at: now, actor, seq: 0 }) as ServiceEvent));
+        return;
+      }
+      if (d.events.some((e) => e.type === 'analysis.evaluated')) evaluationRecordedAt = now;
+    }
     for (const body of d.events) {
       const e = { ...body, service: 'sim', at: now, actor, seq: ++seq } as ServiceEvent;
       events.push(e);

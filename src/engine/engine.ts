@@ -5,9 +5,12 @@ import { isActive, type ReleaseState } from '../core/state.ts';
 import type { DriverFactories } from '../drivers/factories.ts';
 import { driverSchemas } from '../drivers/registry.ts';
 import { evidenceWarningsOf, parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
-import type { Store, StoredRevision, StoredService } from '../store/types.ts';
+import type { LeaseTimings } from '../core/leases/lease-plan.ts';
+import type { LeaseStore, Store, StoredRevision, StoredService } from '../store/types.ts';
 import { notFound, SluiceError } from '../errors.ts';
 import { EventBus } from './event-bus.ts';
+import { LeaseKeeper } from './lease-keeper.ts';
+import { ReplicaTail } from './replica-tail.ts';
 import { NotificationHub } from './notifications.ts';
 import { releaseWindow } from './release-policy.ts';
 import { ServiceController, type ControllerDeps } from './service-controller.ts';
@@ -24,6 +27,7 @@ export interface ApplyOptions {
 }
 
 export type CommandName = Command['kind'] | 'undo';
+const COMMANDS: readonly CommandName[] = ['pause', 'resume', 'promote', 'abort', 'retry', 'undo'];
 
 export interface EngineOptions {
   store: Store;
@@ -34,6 +38,8 @@ export interface EngineOptions {
   now?: () => number;
   tickMs?: number;
   drainTimeoutMs?: number;
+  /** One of several replicas on a shared store: each service's release runs where its lease is held. */
+  replica?: { id: string; instance: string; url: string | null; leases: LeaseStore; timings?: LeaseTimings };
 }
 
 /** The control plane: one controller per service, the spec apply flow and the user's commands. */
@@ -45,9 +51,13 @@ export class Engine {
   readonly #notifications: NotificationHub;
   readonly #windowTimer: NodeJS.Timeout;
   #checkingWindows = false;
+  readonly #replica: EngineOptions['replica'];
+  #leases: LeaseKeeper | null = null;
+  #tail: ReplicaTail | null = null;
 
   private constructor(o: EngineOptions) {
     this.#store = o.store;
+    this.#replica = o.replica;
     this.#notifications = new NotificationHub({
       bus: this.bus, dataDir: o.dataDir, log: o.log, create: o.drivers.notifier,
       onFailure: (service, error) => {
@@ -65,11 +75,71 @@ export class Engine {
   /** Opens every stored service: each resumes its release from the log and re-asserts its routes. */
   static async open(o: EngineOptions): Promise<Engine> {
     const engine = new Engine(o);
+    if (o.replica !== undefined) {
+      await engine.#keepLeases(o.replica);
+      return engine;
+    }
     for (const record of await o.store.services()) {
       engine.#controllers.set(record.name, await ServiceController.open(record, engine.#deps));
       engine.#notifyFor(record.name, record.spec as ServiceSpec);
     }
     return engine;
+  }
+
+  /** Replicated: controllers start and stop with this replica's leases. */
+  async #keepLeases(r: NonNullable<EngineOptions['replica']>): Promise<void> {
+    this.#leases = new LeaseKeeper({
+      replica: r.id, instance: r.instance, url: r.url, store: this.#store, leases: r.leases, log: this.#deps.log, now: this.#deps.now,
+      ...(r.timings !== undefined && { timings: r.timings }),
+      gained: async (service) => {
+        const record = await this.#store.service(service);
+        // A service being created here is opened by its apply, under the lease it just took.
+        if (record === null || this.#controllers.has(service)) return;
+        this.#controllers.set(service, await ServiceController.open(record, this.#depsFor(service)));
+        this.#notifyFor(service, record.spec as ServiceSpec);
+      },
+      lost: async (service) => {
+        const c = this.#controllers.get(service);
+        this.#controllers.delete(service);
+        await c?.close();
+      },
+    });
+    await this.#leases.start();
+    this.#tail = new ReplicaTail({
+      replica: r.id, store: this.#store, leases: r.leases, bus: this.bus, log: this.#deps.log, now: this.#deps.now,
+      runs: (service) => this.#controllers.has(service),
+      carryOut: async (service, command, args, actor) => {
+        if (command === 'signal') await this.signal(service, { signal: args.signal ?? '', ...(args.detail !== undefined && { detail: args.detail }), ...(args.source !== undefined && { source: args.source }) }, actor, false);
+        else if (COMMANDS.includes(command as CommandName)) await this.command(service, command as CommandName, args, actor, false);
+        else throw new SluiceError('BAD_REQUEST', `"${command}" is not a command; valid: ${COMMANDS.join(', ')}, signal`);
+      },
+    });
+    await this.#tail.start();
+  }
+
+  /** The controller's dependencies; replicated, with the fence of the lease held for the service. */
+  #depsFor(service: string): ControllerDeps {
+    const fence = this.#leases?.fence(service);
+    if (this.#leases === null || fence === null || fence === undefined) return this.#deps;
+    const leases = this.#leases;
+    return { ...this.#deps, fence, mayAct: () => leases.mayAct(service, fence.epoch) };
+  }
+
+  /**
+   * The controller of a service this replica may act for. Replicated: one whose lease is free is
+   * taken now; one held by another replica is refused, naming it.
+   */
+  async #owned(name: string, create = false): Promise<ServiceController | undefined> {
+    if (await this.#runsHere(name, create)) return this.#controllers.get(name);
+    const held = (await this.#replica!.leases.leases()).find((l) => l.service === name);
+    throw new SluiceError('CONFLICT', `${name}'s release is run by replica ${held?.holder ?? '?'} (epoch ${held?.epoch ?? '?'}); send the request to that replica's API`);
+  }
+
+  /** Whether this replica runs the service (taking its lease when it is free); false: another replica does. */
+  async #runsHere(name: string, create = false): Promise<boolean> {
+    if (this.#controllers.has(name) || this.#leases === null) return true;
+    if (!create && (await this.#store.service(name)) === null) throw notFound(name);
+    return this.#leases.claimNow(name);
   }
 
   /** Validate spec text without applying it. */
@@ -117,7 +187,7 @@ export class Engine {
     const hash = templateHash(spec);
     const existing = await this.#store.service(name);
     const revisions = await this.#store.revisions(name);
-    const controller = this.#controllers.get(name);
+    const controller = await this.#owned(name, true);
     const current = revisions.find((r) => r.key === existing?.revisionKey);
     const stable = revisions.find((r) => r.key === controller?.state.stable?.key);
     const record = (revisionKey: string): StoredService => ({ name, spec, baseDir: o.baseDir, file: o.file, revisionKey, updatedAt: Date.now() });
@@ -146,7 +216,7 @@ export class Engine {
     await this.#store.putService(record(revision.key));
     let c = controller;
     if (c === undefined) {
-      c = await ServiceController.open(record(revision.key), this.#deps);
+      c = await ServiceController.open(record(revision.key), this.#depsFor(name));
       this.#controllers.set(name, c);
     } else {
       c.reconfigure(record(revision.key));
@@ -222,7 +292,13 @@ export class Engine {
     return c;
   }
 
-  async command(name: string, kind: CommandName, args: { full?: boolean; toRevision?: string; reason?: string }, actor: string): Promise<ServiceStatus> {
+  /** Replicated: a command for a service another replica runs is sent on to it through the log (`forward`). */
+  async command(name: string, kind: CommandName, args: { full?: boolean; toRevision?: string; reason?: string }, actor: string, forward = true): Promise<ServiceStatus> {
+    if (!(await this.#runsHere(name))) {
+      if (!forward) await this.#owned(name);
+      await this.#tail!.forward(name, kind, args, actor);
+      return this.status(name);
+    }
     const c = this.#controller(name);
     const pending = c.state.waiting;
     if (pending && (kind === 'abort' || kind === 'undo') && !isActive(c.state.release)) {
@@ -243,7 +319,13 @@ export class Engine {
   }
 
   /** Record an external signal; the release in progress (if any) counts it for its signal rules. */
-  async signal(name: string, body: { signal: string; detail?: string; source?: string }, actor: string): Promise<{ signal: string; counted: boolean; release: string | null }> {
+  async signal(name: string, body: { signal: string; detail?: string; source?: string }, actor: string, forward = true): Promise<{ signal: string; counted: boolean; release: string | null }> {
+    if (!(await this.#runsHere(name))) {
+      if (!forward) await this.#owned(name);
+      await this.#tail!.forward(name, 'signal', body, actor);
+      const r = (await this.#stateOf(name)).release;
+      return { signal: body.signal, counted: isActive(r), release: isActive(r) ? r.id : null };
+    }
     const c = this.#controller(name);
     await c.input({ type: 'signal', signal: body.signal, detail: body.detail ?? null, source: body.source ?? null }, actor);
     const r = c.state.release;
@@ -274,38 +356,73 @@ export class Engine {
     await this.#start(c, 'undo', rev, actor);
   }
 
+  /** Replicated: every service's status, from the store's projections for those another replica runs. */
+  async listAll(): Promise<ServiceStatus[]> {
+    if (this.#leases === null) return this.list();
+    const names = new Set((await this.#store.services()).map((s) => s.name));
+    const states = (await this.#store.states()).filter((st) => names.has(st.service));
+    return states.map((st) => statusOf(this.#controllers.get(st.service)?.state ?? st)).sort((a, b) => a.service.localeCompare(b.service));
+  }
+
   list(): ServiceStatus[] {
     return [...this.#controllers.values()].map((c) => statusOf(c.state)).sort((a, b) => a.service.localeCompare(b.service));
   }
 
   async status(name: string): Promise<ServiceStatus> {
-    const c = this.#controller(name);
-    const status = statusOf(c.state);
+    const state = this.#leases === null ? this.#controller(name).state : await this.#stateOf(name);
+    const status = statusOf(state);
+    const controller = await this.#controllerOf(name);
     if (status.lastRollback === null) {
       const past = (await this.#store.releases(name, 50)).find((r) => r.rollback !== null);
-      if (past) return statusOf(c.state, past);
+      if (past) return { ...statusOf(state, past), ...controller };
     }
-    return status;
+    return { ...status, ...controller };
+  }
+
+  /** Replicated: the state of a service this replica runs, else as the store projected it from the log. */
+  async #stateOf(name: string): Promise<ServiceController['state']> {
+    const own = this.#controllers.get(name);
+    if (own !== undefined) return own.state;
+    const st = (await this.#store.states()).find((s) => s.service === name);
+    if (st === undefined || (await this.#store.service(name)) === null) throw notFound(name);
+    return st;
+  }
+
+  /** Throws NOT_FOUND for a service this server does not know (replicated: not in the store). */
+  async #known(name: string): Promise<void> {
+    if (this.#leases === null) this.#controller(name);
+    else if ((await this.#store.service(name)) === null) throw notFound(name);
+  }
+
+  /** Replicated: which replica runs the service's release, under which epoch (null: none holds it live). */
+  async #controllerOf(name: string): Promise<{ controller?: { replica: string; epoch: number } | null }> {
+    if (this.#leases === null) return {};
+    const fence = this.#leases.fence(name);
+    if (fence !== null) return { controller: { replica: fence.holder, epoch: fence.epoch } };
+    const held = (await this.#replica!.leases.leases()).find((l) => l.service === name);
+    return { controller: held === undefined ? null : { replica: held.holder, epoch: held.epoch } };
   }
 
   async history(name: string): Promise<ReleaseView[]> {
-    this.#controller(name);
+    await this.#known(name);
     return historyOf(await this.#store.releases(name));
   }
 
   async revisions(name: string): Promise<StoredRevision[]> {
-    this.#controller(name);
+    await this.#known(name);
     return this.#store.revisions(name);
   }
 
   /** Stop the service's instances and data plane and forget it (its history stays in the log). */
   async delete(name: string, actor: string): Promise<void> {
+    await this.#owned(name);
     const c = this.#controller(name);
     this.#controllers.delete(name);
     await c.shutdown();
     await c.record([{ type: 'service.deleted' }], actor);
     this.#notifications.configure(name, []);
     await this.#store.deleteService(name);
+    await this.#leases?.release(name);
   }
 
   /** Specs stored before notifications existed have none. */
@@ -321,6 +438,8 @@ export class Engine {
   /** Detach from everything; instances and data planes keep serving for the next start. */
   async close(): Promise<void> {
     clearInterval(this.#windowTimer);
+    await this.#tail?.close();
+    await this.#leases?.close();
     await Promise.allSettled([...this.#controllers.values()].map((c) => c.close()));
     this.#controllers.clear();
     await this.#notifications.close();

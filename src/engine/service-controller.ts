@@ -4,6 +4,7 @@ import { analysisDue, decide } from '../core/decide.ts';
 import type { Action, Decision, Input } from '../core/decision.ts';
 import { CONTROLLER, type EventBody } from '../core/events.ts';
 import { replay } from '../core/reduce.ts';
+import { isRoutineEvaluation } from '../core/retention/routine-evaluation.ts';
 import { emptyState, type ServiceState } from '../core/state.ts';
 import { canaryPlan, type ReleasePlan, type ReleaseStep, type SmokeCheck } from '../core/strategy.ts';
 import type { Instance } from '../core/types.ts';
@@ -11,7 +12,7 @@ import type { DriverFactories } from '../drivers/factories.ts';
 import type { DriverContext, MetricsProvider, RouterSignal, Target, TargetRevision } from '../drivers/types.ts';
 import type { ServiceSpec } from '../spec/index.ts';
 import type { Strategy } from '../spec/strategy-schema.ts';
-import type { Store, StoredService } from '../store/types.ts';
+import type { Fence, Store, StoredService } from '../store/types.ts';
 import type { EventBus } from './event-bus.ts';
 import { EvidenceWatch, watchedKey } from './evidence-watch.ts';
 import { collectObservation } from './observe.ts';
@@ -36,6 +37,10 @@ export interface ControllerDeps {
   tickMs?: number;
   /** Longest wait for in-flight requests to finish before a revision is stopped. */
   drainTimeoutMs?: number;
+  /** Replicated: the lease this controller acts under; every commit carries it (the store refuses a stale epoch). */
+  fence?: Fence;
+  /** Replicated: whether the lease still stands by this replica's clock; checked before every router actuation. */
+  mayAct?: () => boolean;
 }
 
 /**
@@ -70,6 +75,8 @@ export class ServiceController {
   readonly #evidence = new EvidenceWatch(() => this.#wakeUp());
   #ticking = false;
   #closed = false;
+  /** When an evaluation was last recorded (null: none since this controller opened); routine ones between heartbeats are not. */
+  #evaluationRecordedAt: number | null = null;
 
   constructor(record: StoredService, deps: ControllerDeps, state?: ServiceState) {
     this.service = record.name;
@@ -152,7 +159,13 @@ export class ServiceController {
     const decision = await this.#exclusive(async () => {
       const now = this.#deps.now();
       const d = decide(this.state, input, now, actor);
+      if (input.type === 'observation' && isRoutineEvaluation(this.state.release, d.events, this.#evaluationRecordedAt, now)) {
+        // Kept in memory only (core/retention): it changes no decision, and a heartbeat records one.
+        this.state = replay(this.state, d.events.map((e) => ({ ...e, service: this.service, at: now, actor, seq: 0 })));
+        return d;
+      }
       await this.#record(d.events, actor, now);
+      if (d.events.some((e) => e.type === 'analysis.evaluated')) this.#evaluationRecordedAt = now;
       return d;
     });
     await this.#perform(decision.actions);
@@ -168,7 +181,7 @@ export class ServiceController {
     if (bodies.length === 0) return;
     // The projection committed with the events is the state after them.
     const after = replay(this.state, bodies.map((b) => ({ ...b, service: this.service, at: now, actor, seq: 0 })));
-    const stored = await this.#deps.store.commit(this.service, bodies.map((b) => ({ ...b, at: now, actor })), after);
+    const stored = await this.#deps.store.commit(this.service, bodies.map((b) => ({ ...b, at: now, actor })), after, this.#deps.fence);
     this.state = replay(this.state, stored);
     this.#deps.bus.publish(stored);
     this.#syncEvidence();
@@ -220,6 +233,8 @@ export class ServiceController {
   async #perform(actions: Action[]): Promise<void> {
     for (const a of actions) {
       if (a.kind === 'setWeights' || a.kind === 'setRoutes') {
+        // A replica past its lease deadline never actuates: the next owner re-asserts the table.
+        if (!this.#mayAct()) continue;
         // Awaited: a rollback's weights are in force before anything else happens. The keeper
         // reports every table the router accepted as `weightsApplied`.
         await this.#routes.sync();
@@ -309,6 +324,10 @@ export class ServiceController {
     this.#stops.set(key, done);
   }
 
+  #mayAct(): boolean {
+    return !this.#closed && (this.#deps.mayAct?.() ?? true);
+  }
+
   #resume(): void {
     // A smoke check that was running when the controller stopped has no one waiting for it: run it again.
     const r = this.state.release;
@@ -335,14 +354,15 @@ export class ServiceController {
 
   async #tick(): Promise<void> {
     // A slow tick (a busy machine, a slow router) is not stacked on by the next one.
-    if (this.#closed || this.#ticking) return;
+    // Past its lease deadline a replica neither decides nor actuates: the next owner resumes from the log.
+    if (this.#closed || this.#ticking || !this.#mayAct()) return;
     this.#ticking = true;
     try {
       const now = this.#deps.now();
       if (!this.#measuring && analysisDue(this.state, now)) this.#measure();
       await this.input({ type: 'tick' }, CONTROLLER);
       this.#syncEvidence();
-      if (!this.#routes.inSync()) await this.#routes.sync();
+      if (!this.#routes.inSync() && this.#mayAct()) await this.#routes.sync();
       this.#probes.sync(this.state);
       this.#readBack.poll();
       void this.#preview?.sync(this.state, (op, err) => this.#fail('router', op, err));

@@ -59,13 +59,64 @@ export interface ChainHead {
   hash: string;
 }
 
+/** The lease a write is made under (leases.ts in a replicated store): the holder and its epoch. */
+export interface Fence {
+  holder: string;
+  epoch: number;
+}
+
+/** One service's lease: who owns its release, under which epoch, until when (the database's clock, epoch ms). */
+export interface Lease {
+  service: string;
+  holder: string;
+  epoch: number;
+  expiresAt: number;
+}
+
+/** A write made under a fence whose epoch is no longer the service's current one: a newer owner took over. */
+export class FencedWrite extends Error {
+  readonly service: string;
+  readonly fence: Fence;
+  readonly current: Lease | null;
+
+  constructor(service: string, fence: Fence, current: Lease | null) {
+    super(`${fence.holder} wrote ${service}'s events under epoch ${fence.epoch}, but ${current === null ? 'no lease is held' : `the lease is at epoch ${current.epoch}, held by ${current.holder}`}: the write was refused`);
+    this.service = service;
+    this.fence = fence;
+    this.current = current;
+  }
+}
+
+/**
+ * The leases of a store several replicas share (PostgreSQL). Time is the database's clock, so
+ * replicas' clocks need not agree; each holder also keeps its own, shorter, deadline.
+ */
+export interface LeaseStore {
+  leases(): Promise<Lease[]>;
+  /** Take the lease when it is free, lapsed, or already ours under `epoch`; a take increments the epoch. Null: another holder's is live. */
+  claim(service: string, holder: string, ttlMs: number, epoch: number | null): Promise<Lease | null>;
+  /** Give the lease up (its epoch stays, so the next owner's is higher). */
+  release(service: string, holder: string, epoch: number): Promise<void>;
+  /** Record this replica alive; false when another live process holds the same id. */
+  heartbeat(replica: string, instance: string, url: string | null, ttlMs: number): Promise<boolean>;
+  /** Live replicas' ids (seen within `ttlMs`). */
+  replicas(ttlMs: number): Promise<string[]>;
+  /** Calls `wake(service)` when another replica commits events (a wake-up only: read the log). */
+  listen(wake: (service: string) => void): Promise<() => Promise<void>>;
+}
+
 /**
  * The event log and its projections. `commit` appends events, extends their hash chain
  * (event-hash.ts) and updates the projections in one transaction, so the log and what is read
  * from it never disagree.
  */
 export interface Store {
-  commit(service: string, events: NewEvent[], state: ServiceState): Promise<ServiceEvent[]>;
+  /**
+   * With a `fence` (replicated stores), the commit is refused with FencedWrite unless the fence's
+   * epoch is still the service's lease epoch, checked in the same transaction. Single-replica
+   * stores (SQLite, memory) hold no leases and take no fence.
+   */
+  commit(service: string, events: NewEvent[], state: ServiceState, fence?: Fence): Promise<ServiceEvent[]>;
   events(query: EventQuery): Promise<ServiceEvent[]>;
   /** The log with its hash chain (see event-hash.ts), in seq order: `afterSeq` and `limit` page through it. */
   chain(query: { afterSeq?: number; limit?: number }): Promise<ChainRow[]>;

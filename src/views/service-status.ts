@@ -25,6 +25,8 @@ export interface ServiceStatus {
   problems: { driver: string; operation: string; error: string; since: string; at: string }[];
   /** A release waiting for its release window: the version, why, until when (ISO), who asked. */
   waiting: { version: string; revision: string; reason: string; until: string | null; since: string; by: string } | null;
+  /** Replicated servers only: the replica running this release and its lease epoch (null: no live lease). */
+  controller?: { replica: string; epoch: number } | null;
 }
 
 export type VerdictView = Omit<Verdict, 'at'> & { at: string };

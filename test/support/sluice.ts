@@ -68,18 +68,25 @@ export class SluiceServer {
   #child: ChildProcess | null = null;
   #log = '';
   #token = '';
+  readonly #args: string[];
 
-  private constructor(dataDir: string, port: number) {
+  private constructor(dataDir: string, port: number, args: string[] = []) {
     this.dataDir = dataDir;
     this.port = port;
     this.url = `http://127.0.0.1:${port}`;
+    this.#args = args;
   }
 
-  static async start(): Promise<SluiceServer> {
-    const s = new SluiceServer(mkdtempSync(join(tmpdir(), 'sluice-e2e-')), await freePort());
+  /**
+   * `args`: more `sluice server` flags (a replica's --store and --replica-id); `dataDir` and
+   * `token`: a second replica sharing the first one's data dir and its e2e-test token.
+   */
+  static async start(o: { args?: string[]; dataDir?: string; token?: string } = {}): Promise<SluiceServer> {
+    const s = new SluiceServer(o.dataDir ?? mkdtempSync(join(tmpdir(), 'sluice-e2e-')), await freePort(), o.args);
     try {
       await s.restart();
-      await s.#authorise();
+      if (o.token !== undefined) s.#token = o.token;
+      else await s.#authorise();
     } catch (err) {
       // Nobody holds this server to close it: leave no process and no data dir behind.
       await s.kill('SIGKILL');
@@ -118,7 +125,7 @@ export class SluiceServer {
 
   /** (Re)start the server process on the same data dir and port. */
   async restart(): Promise<void> {
-    const child = spawn(process.execPath, [CLI, 'server', '--data-dir', this.dataDir, '--port', String(this.port)], {
+    const child = spawn(process.execPath, [CLI, 'server', '--data-dir', this.dataDir, '--port', String(this.port), ...this.#args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' },
@@ -250,7 +257,7 @@ export async function deployedServer(t: { after: (fn: () => Promise<void>) => vo
  * (a failed delete, a crash of the test). Only processes whose command line names this tree are
  * ended, in case a pid was reused.
  */
-function killLeftovers(dataDir: string): number[] {
+export function killLeftovers(dataDir: string): number[] {
   const servicesDir = join(dataDir, 'services');
   let files: string[];
   try {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
-import { storeContract } from '../contract.ts';
+import { storeConformance } from '../conformance.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-store-'));
@@ -10,7 +10,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const paths = new WeakMap<object, string>();
 
-storeContract(
+storeConformance(
   'sqlite',
   async () => {
     const path = join(dir, `store-${++n}.db`);

@@ -5,10 +5,10 @@ import { eventHash, GENESIS_HASH } from './event-hash.ts';
 import type { Store, StoredRevision } from './types.ts';
 
 /**
- * The conformance suite every Store implementation runs (embedded SQLite now, PostgreSQL next).
+ * The conformance suite every Store implementation runs: embedded SQLite, in-memory and PostgreSQL.
  * `open` gives a fresh, empty store; `reopen` (optional) opens the same storage again.
  */
-export function storeContract(name: string, open: () => Promise<Store>, reopen?: (s: Store) => Promise<Store>): void {
+export function storeConformance(name: string, open: () => Promise<Store>, reopen?: (s: Store) => Promise<Store>): void {
   const state = (service: string, patch: Partial<ServiceState> = {}): ServiceState => ({ ...emptyState(service), ...patch });
   const revision = (n: number): StoredRevision => ({
     service: 'checkout', key: String(n), number: n, version: `${n}.0.0`, spec: { spec: { version: `${n}.0.0` } },
@@ -88,6 +88,30 @@ export function storeContract(name: string, open: () => Promise<Store>, reopen?:
     }
     assert.deepEqual(await store.chainHead(), { seq: rows.at(-1)!.seq, hash: prev });
     assert.deepEqual((await store.chain({ afterSeq: rows[0]!.seq, limit: 1 })).map((r) => r.seq), [rows[1]!.seq]);
+  });
+
+  test(`${name}: commits made at once are chained one after another, none lost`, async (t) => {
+    const store = await open();
+    t.after(() => store.close());
+    await Promise.all(Array.from({ length: 12 }, (_, i) =>
+      store.commit(`s${i % 3}`, [{ type: 'service.recovered', at: i, actor: 'x' }, { type: 'service.degraded', reason: String(i), at: i, actor: 'x' }], state(`s${i % 3}`))));
+    const rows = await store.chain({});
+    assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: 24 }, (_, i) => i + 1));
+    for (const [i, row] of rows.entries()) assert.equal(row.prevHash, i === 0 ? GENESIS_HASH : rows[i - 1]!.hash);
+    assert.equal((await store.states()).length, 3);
+  });
+
+  test(`${name}: a deleted service leaves its history: events, revisions and releases stay`, async (t) => {
+    const store = await open();
+    t.after(() => store.close());
+    await store.putService({ name: 'checkout', spec: {}, baseDir: '/', file: null, revisionKey: '1', updatedAt: 1 });
+    await store.putRevision(revision(1));
+    await store.commit('checkout', [{ type: 'service.deleted', at: 5, actor: 'alice' }], state('checkout'));
+    await store.deleteService('checkout');
+    assert.deepEqual(await store.services(), []);
+    assert.deepEqual(await store.states(), []);
+    assert.equal((await store.events({ service: 'checkout' })).length, 1);
+    assert.equal((await store.revisions('checkout')).length, 1);
   });
 
   if (reopen) {
