@@ -7,6 +7,7 @@ import { auditCommand } from './commands/audit.ts';
 import { calendarCommand } from './commands/calendar.ts';
 import { controlCommands, deleteCommand } from './commands/control.ts';
 import { diffCommand } from './commands/diff.ts';
+import { graphCommand } from './commands/graph.ts';
 import { overrideCommand } from './commands/override.ts';
 import { releaseCommand } from './commands/release.ts';
 import { serverCommand } from './commands/server.ts';
@@ -18,7 +19,7 @@ import { waitCommand } from './commands/wait.ts';
 const COMMANDS: CommandDef[] = [
   serverCommand, applyCommand, statusCommand, ...controlCommands, historyCommand, waitCommand, lintCommand, schemaCommand, deleteCommand,
   tokenCommand, auditCommand, calendarCommand, judgeCommand,
-  releaseCommand, approveCommand, overrideCommand, diffCommand,
+  releaseCommand, approveCommand, overrideCommand, diffCommand, graphCommand,
 ];
 
 const GLOBAL = {

@@ -13,6 +13,7 @@ import { rulesWithoutEvidence } from '../core/progression.ts';
 import type { SpecDocument } from '../spec/documents.ts';
 import type { ApplyResult, CommandName, Engine } from './engine.ts';
 import type { Environments } from './environments.ts';
+import { checkDeclarations } from './dependency-graph.ts';
 import { SluiceError } from './errors.ts';
 import { describeChanges, governanceChanges } from './governance-fields.ts';
 import { writePolicy } from './release-policy.ts';
@@ -51,6 +52,7 @@ export class ApplyEntry {
   /** Check every document, then apply them in order. Nothing is applied when one is refused. */
   async apply(docs: SpecDocument[], where: ApplyWhere, who: Applicant): Promise<ApplyResult[]> {
     for (const doc of docs) this.#check(doc, where, who);
+    checkDeclarations(docs, await this.#d.engine.serviceFacts(), where.file);
     // What the server may be made to start and call (an admin's server policy; none: anything).
     const policy = await readServerPolicy(this.#d.dataDir);
     const refused = docs.flatMap((doc) => (doc.kind === 'ReleasePolicy' ? [] : policyViolations(doc.spec, policy).map((v) => `${doc.spec.metadata.name}: ${v}`)));

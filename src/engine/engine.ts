@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Command } from '../core/decision.ts';
 import { CONTROLLER } from '../core/events.ts';
+import { brokenDependents, dependencyGraph, failForward, unmetDependencies, type DependencyGraph, type UnmetDependency } from '../core/graph/index.ts';
 import { isActive, type ReleaseState } from '../core/state.ts';
 import { driverSchemas } from '../drivers/registry.ts';
 import { evidenceWarningsOf, parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
@@ -9,6 +10,7 @@ import { notFound, SluiceError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
 import { NotificationHub } from './notifications.ts';
 import { releaseWindow } from './release-policy.ts';
+import { graphServices, type ServiceFacts } from './dependency-graph.ts';
 import { ServiceController, type ControllerDeps } from './service-controller.ts';
 import { historyOf, statusOf, type ReleaseView, type ServiceStatus } from './status.ts';
 
@@ -30,6 +32,8 @@ export interface ApplyResult {
   message: string;
   /** Whether each step can show a healthy canary in time at the contract's expectedRps (`sluice lint`'s check). */
   warnings?: string[];
+  /** The release waits for these dependencies to run a version in range (the API answers 202). */
+  heldBy?: { service: string; range: string; running: string | null }[];
 }
 
 export type CommandName = Command['kind'] | 'undo';
@@ -41,6 +45,13 @@ export interface EngineOptions {
   now?: () => number;
   tickMs?: number;
   drainTimeoutMs?: number;
+}
+
+/** How a release held by its dependencies says so (release.waiting's reason starts with it). */
+const DEPENDENCIES = 'waits for its dependencies';
+
+function dependencyReason(unmet: readonly UnmetDependency[]): string {
+  return `${DEPENDENCIES}: ${unmet.map((u) => u.message).join('; ')}`;
 }
 
 /** The control plane: one controller per service, the spec apply flow and the user's commands. */
@@ -159,9 +170,11 @@ export class Engine {
     const ref = { key: revision.key, version: revision.version };
     await c.record([{ type: 'spec.applied', revision: ref, templateChanged: true, file: o.file }], o.actor);
     const first = c.state.stable === null;
-    const waiting = await this.#startOrWait(c, revision, o.actor, first ? 'skip' : (o.windows ?? 'check'));
+    const unmet = await this.#unmetDependencies(spec, name);
+    const waiting = await this.#startOrWait(c, revision, o.actor, first ? 'skip' : (o.windows ?? 'check'), unmet);
     if (waiting !== null) {
-      return { service: name, action: 'waiting', revision: revision.key, version: revision.version, message: `release of ${revision.version} (revision ${revision.key}) waits: ${waiting}` };
+      const heldBy = unmet.map((u) => ({ service: u.service, range: u.range, running: u.running }));
+      return { service: name, action: 'waiting', revision: revision.key, version: revision.version, message: `release of ${revision.version} (revision ${revision.key}) waits: ${waiting}`, ...(heldBy.length > 0 && { heldBy }) };
     }
     return {
       service: name, action: first ? 'created' : 'released', revision: revision.key, version: revision.version,
@@ -173,9 +186,14 @@ export class Engine {
    * Start the release, or record that it waits for its release window (a freeze, a deny window,
    * outside every allow window); a newer spec replaces a waiting one. Returns why it waits, or null.
    */
-  async #startOrWait(c: ServiceController, rev: StoredRevision, actor: string, windows: 'check' | 'skip'): Promise<string | null> {
+  async #startOrWait(c: ServiceController, rev: StoredRevision, actor: string, windows: 'check' | 'skip', unmet: UnmetDependency[]): Promise<string | null> {
     const pending = c.state.waiting;
     if (pending) await c.record([{ type: 'release.waitEnded', revision: pending.revision, outcome: 'superseded', detail: `revision ${rev.key} (${rev.version}) was applied` }], actor);
+    if (unmet.length > 0) {
+      const reason = dependencyReason(unmet);
+      await c.record([{ type: 'release.waiting', revision: { key: rev.key, version: rev.version }, reason, until: null }], actor);
+      return reason;
+    }
     if (windows === 'check') {
       const w = await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
       if (!w.open) {
@@ -196,11 +214,15 @@ export class Engine {
         const pending = c.state.waiting;
         if (!pending) continue;
         try {
-          const w = await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
-          if (!w.open) continue;
           const rev = await this.#store.revision(c.service, pending.revision.key);
           if (rev === null) continue;
-          await c.record([{ type: 'release.waitEnded', revision: pending.revision, outcome: 'started', detail: `the release window opened: ${w.reason}` }], CONTROLLER);
+          const unmet = await this.#unmetDependencies(rev.spec as ServiceSpec, c.service);
+          if (unmet.length > 0) continue;
+          const held = pending.reason.startsWith(DEPENDENCIES);
+          const w = held ? null : await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
+          if (w !== null && !w.open) continue;
+          const detail = w === null ? 'its dependencies run versions in range' : `the release window opened: ${w.reason}`;
+          await c.record([{ type: 'release.waitEnded', revision: pending.revision, outcome: 'started', detail }], CONTROLLER);
           await this.#start(c, 'canary', rev, pending.by);
         } catch (err) {
           this.#deps.log.warn({ service: c.service, err }, 'could not start a release waiting for its window');
@@ -255,7 +277,7 @@ export class Engine {
   }
 
   /** Undo a release in progress (abort), or release an earlier revision again (the previous stable one by default). */
-  async #undo(c: ServiceController, toRevision: string | undefined, actor: string): Promise<void> {
+  async #undo(c: ServiceController, toRevision: string | undefined, actor: string, checkDependents = true): Promise<void> {
     if (isActive(c.state.release) && toRevision === undefined) {
       await c.input({ type: 'command', command: { kind: 'abort', reason: `undone by ${actor}` } }, actor);
       return;
@@ -272,10 +294,51 @@ export class Engine {
       const known = (await this.#store.revisions(c.service)).map((r) => `${r.key} (${r.version})`).join(', ');
       throw new SluiceError('NOT_FOUND', `${c.service} has no revision ${key}; known revisions: ${known}`);
     }
+    if (checkDependents) await this.#refuseBreakingDependents(c.service, rev.version);
     const existing = await this.#store.service(c.service);
     await this.#store.putService({ ...existing!, spec: rev.spec, revisionKey: rev.key, updatedAt: Date.now() });
     this.#notifyFor(c.service, rev.spec as ServiceSpec);
     await this.#start(c, 'undo', rev, actor);
+  }
+
+  /**
+   * A person's rollback may not leave a running dependent outside its range: refused before
+   * anything changes, naming the dependents and what to do instead.
+   */
+  async #refuseBreakingDependents(service: string, version: string): Promise<void> {
+    const facts = await this.serviceFacts();
+    const broken = brokenDependents(service, version, graphServices(facts));
+    if (broken.length === 0) return;
+    const known = facts.find((f) => f.name === service)?.versions ?? [];
+    throw new SluiceError('CONFLICT', `going back to ${service} ${version} would break what runs on it: ${broken.map((b) => b.message).join('; ')}. Nothing was changed; ${failForward(service, version, broken, known)}`, { dependents: broken });
+  }
+
+  /** The dependencies of `spec` not running a version in range now. */
+  async #unmetDependencies(spec: ServiceSpec, name: string): Promise<UnmetDependency[]> {
+    if ((spec.spec.dependsOn ?? []).length === 0) return [];
+    const services = graphServices(await this.serviceFacts());
+    const self = services.find((s) => s.name === name);
+    const dependsOn = self?.dependsOn ?? spec.spec.dependsOn!.map((d) => ({ service: d.service, range: d.version }));
+    return unmetDependencies(dependsOn, services);
+  }
+
+  /** The dependency graph: services, the versions they run, edges with their ranges, violations. */
+  async graph(): Promise<DependencyGraph> {
+    return dependencyGraph(graphServices(await this.serviceFacts()));
+  }
+
+  /** Every service: its stable and releasing versions (from the log), its current spec, its revisions' versions. */
+  async serviceFacts(): Promise<ServiceFacts[]> {
+    const facts: ServiceFacts[] = [];
+    for (const c of this.#controllers.values()) {
+      const release = c.state.release;
+      const stored = await this.#store.service(c.service);
+      facts.push({
+        name: c.service, running: c.state.stable?.version ?? null, releasing: isActive(release) ? release.to.version : null,
+        spec: (stored?.spec as ServiceSpec | undefined) ?? null, versions: (await this.#store.revisions(c.service)).map((r) => r.version),
+      });
+    }
+    return facts;
   }
 
   list(): ServiceStatus[] {

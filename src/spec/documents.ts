@@ -15,9 +15,12 @@ type Raw = Record<string, unknown>;
 
 /** One applied document, by what it is. `raw` is the document as written (what governance stores and diffs). */
 export type SpecDocument =
-  | { kind: 'Service'; spec: ServiceSpec; raw: Raw }
-  | { kind: 'ServiceWithEnvironments'; spec: ServiceSpec; raw: Raw }
+  | { kind: 'Service'; spec: ServiceSpec; raw: Raw; at?: DocumentPositions }
+  | { kind: 'ServiceWithEnvironments'; spec: ServiceSpec; raw: Raw; at?: DocumentPositions }
   | { kind: 'ReleasePolicy'; policy: ReleasePolicy; raw: Raw };
+
+/** Where fields checked after the parse (against the server) are written: `spec.dependsOn.0` → line and column. */
+export type DocumentPositions = Record<string, { file: string; line: number; column: number }>;
 
 /** The `kind:` values this server applies. */
 export const APPLIED_KINDS = ['Service', 'ReleasePolicy'] as const;
@@ -50,7 +53,8 @@ export function readDocuments(text: string, file: string, drivers: DriverSchemas
       continue;
     }
     const kindOf = r.data.spec.environments === undefined ? 'Service' : 'ServiceWithEnvironments';
-    read.push({ parsed, doc: { kind: kindOf, spec: r.data, raw: value as Raw } });
+    const deps = (r.data.spec.dependsOn ?? []).map((_, i) => [`spec.dependsOn.${i}`, at(parsed, ['spec', 'dependsOn', i])] as const);
+    read.push({ parsed, doc: { kind: kindOf, spec: r.data, raw: value as Raw, ...(deps.length > 0 && { at: Object.fromEntries(deps) }) } });
   }
 
   if (documents === 0) {

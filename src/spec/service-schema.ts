@@ -11,6 +11,7 @@ import { strategySchema, type Strategy } from './strategy-schema.ts';
 import { strictObject } from './strict-object.ts';
 import { specErrorMap } from './spec-error-map.ts';
 import { closestName, didYouMean } from './did-you-mean.ts';
+import { dependsOnSchema, type DependencySpec } from './depends-on-schema.ts';
 
 export const API_VERSION = 'sluice.dev/v1alpha1';
 
@@ -44,6 +45,8 @@ export interface ServiceSpec {
     risk?: RiskLevel;
     /** Token names of the service's owners: only they approve its releases. */
     owners?: string[];
+    /** The services this one needs running, each within a semver range (docs/trains.md). */
+    dependsOn?: DependencySpec[];
   };
 }
 
@@ -177,6 +180,7 @@ export function documentSchema<T extends z.ZodType, R extends z.ZodType, M exten
       environments: environmentsSchema.optional(),
       risk: riskSchema.optional(),
       owners: z.array(z.string().min(1)).optional().describe('Who owns the service (token names): only they approve its releases; notifications carry them'),
+      dependsOn: dependsOnSchema.optional().describe('Services this one needs running, each within a semver range; a release waits until they do'),
     }),
   });
 }
