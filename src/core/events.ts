@@ -1,5 +1,6 @@
 import type { Accumulated } from './accumulate.ts';
 import type { GovernanceEvent } from './plan/events.ts';
+import type { TrainEvent } from './trains/train-events.ts';
 import type { DriverName, PauseReason, ReleaseState, RevisionRef } from './state.ts';
 import type { CohortRoute, ReleaseStep, SmokeCheck } from './strategy.ts';
 import type { Instance, RollbackContract, RollbackLog, Verdict, Weights } from './types.ts';
@@ -85,7 +86,9 @@ export type EventBody =
   /** An external signal; counted by the release in progress for its signal rules. */
   | { type: 'signal.received'; signal: string; detail: string | null; source: string | null }
   /** Environments, plans, gates, approvals, overrides (core/plan/events.ts); logged under the service's own name. */
-  | GovernanceEvent;
+  | GovernanceEvent
+  /** Release trains (core/trains/train-events.ts); logged under the train's own name, `_train:<name>`. */
+  | TrainEvent;
 
 export type EventType = EventBody['type'];
 

@@ -178,6 +178,17 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'policy.applied':
     case 'serverPolicy.applied':
       return s;
+    // A train's events are folded by core/trains/train-events.ts, under the train's own name.
+    case 'train.started':
+    case 'train.serviceStarted':
+    case 'train.serviceDone':
+    case 'train.serviceFailed':
+    case 'train.rollbackStarted':
+    case 'train.serviceRolledBack':
+    case 'train.held':
+    case 'train.rollingBack':
+    case 'train.ended':
+      return s;
     case 'release.waiting':
       return { ...s, waiting: { revision: event.revision, reason: event.reason, until: event.until, since: event.at, by: event.actor } };
     case 'release.waitEnded':

@@ -59,7 +59,7 @@ function declarable(facts: readonly ServiceFacts[]): GraphService[] {
  * and line of its entry.
  */
 export function checkDeclarations(docs: readonly SpecDocument[], facts: readonly ServiceFacts[], file: string): void {
-  const applied = docs.flatMap((doc) => (doc.kind === 'ReleasePolicy' ? [] : [{ doc, spec: doc.spec }]));
+  const applied = docs.flatMap((doc) => (doc.kind === 'Service' || doc.kind === 'ServiceWithEnvironments' ? [{ doc, spec: doc.spec }] : []));
   if (applied.every(({ spec }) => (spec.spec.dependsOn ?? []).length === 0)) return;
   const services = applied.map(({ spec }) => ({ name: spec.metadata.name, running: null, releasing: null, known: [spec.spec.version], dependsOn: declared(spec) }));
   const problems = declarationProblems(services, declarable(facts));

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Command } from '../core/decision.ts';
 import { CONTROLLER } from '../core/events.ts';
 import { brokenDependents, dependencyGraph, failForward, unmetDependencies, type DependencyGraph, type UnmetDependency } from '../core/graph/index.ts';
-import { isActive, type ReleaseState } from '../core/state.ts';
+import { isActive, type ReleaseState, type ServiceState } from '../core/state.ts';
 import { driverSchemas } from '../drivers/registry.ts';
 import { evidenceWarningsOf, parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
 import type { Store, StoredRevision, StoredService } from '../store/types.ts';
@@ -120,6 +120,19 @@ export class Engine {
     const observed = (await this.#controllers.get(spec.metadata.name)?.observedRps()) ?? undefined;
     const warnings = evidenceWarningsOf(spec, observed);
     return { ...(await this.#applyOne(spec, o)), ...(warnings.length > 0 && { warnings }) };
+  }
+
+  /** The state of `name` as replayed from its log (null: no such service). */
+  serviceState(name: string): ServiceState | null {
+    return this.#controllers.get(name)?.state ?? null;
+  }
+
+  /**
+   * Release `name` again at an earlier revision, as a rollback Sluice decides by itself (a train's):
+   * never refused for the dependents it leaves, since it is not a person's choice to weigh.
+   */
+  async rollBackTo(name: string, revisionKey: string, actor: string): Promise<void> {
+    await this.#undo(this.#controller(name), revisionKey, actor, false);
   }
 
   /** The release in progress or last ended of `name` (null: none yet). */

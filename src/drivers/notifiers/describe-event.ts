@@ -2,6 +2,7 @@
  * One sentence per event, for the people reading a notification. Pure. The switch is exhaustive:
  * a new event type in core/events.ts does not compile until it has a sentence.
  */
+import { describeTrainEvent } from '../../core/trains/index.ts';
 import type { EventBody } from '../../core/events.ts';
 import { describeGovernanceEvent } from '../../core/plan/events.ts';
 import type { ReleaseStep } from '../../core/strategy.ts';
@@ -79,6 +80,16 @@ function sentence(e: EventBody, actor: string): string {
     case 'gate.overridden':
     case 'postmortem.opened':
       return describeGovernanceEvent(e, actor);
+    case 'train.started':
+    case 'train.serviceStarted':
+    case 'train.serviceDone':
+    case 'train.serviceFailed':
+    case 'train.rollbackStarted':
+    case 'train.serviceRolledBack':
+    case 'train.held':
+    case 'train.rollingBack':
+    case 'train.ended':
+      return describeTrainEvent(e);
     default: return assertNever(e);
   }
 }
