@@ -1,4 +1,5 @@
 import type { Accumulated } from './accumulate.ts';
+import type { MigrationEvent } from './migrations/events.ts';
 import type { GovernanceEvent } from './plan/events.ts';
 import type { TrainEvent } from './trains/train-events.ts';
 import type { DriverName, PauseReason, ReleaseState, RevisionRef } from './state.ts';
@@ -88,7 +89,9 @@ export type EventBody =
   /** Environments, plans, gates, approvals, overrides (core/plan/events.ts); logged under the service's own name. */
   | GovernanceEvent
   /** Release trains (core/trains/train-events.ts); logged under the train's own name, `_train:<name>`. */
-  | TrainEvent;
+  | TrainEvent
+  /** Schema migrations released with a version (core/migrations/events.ts). */
+  | MigrationEvent;
 
 export type EventType = EventBody['type'];
 

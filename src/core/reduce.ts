@@ -188,6 +188,8 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'train.held':
     case 'train.rollingBack':
     case 'train.ended':
+    case 'migration.rehearsed':
+    case 'migration.ran':
       return s;
     case 'release.waiting':
       return { ...s, waiting: { revision: event.revision, reason: event.reason, until: event.until, since: event.at, by: event.actor } };

@@ -10,6 +10,7 @@ import { notFound, SluiceError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
 import { NotificationHub } from './notifications.ts';
 import { releaseWindow } from './release-policy.ts';
+import { MigrationSteps } from '../migrations/migration-steps.ts';
 import { graphServices, type ServiceFacts } from './dependency-graph.ts';
 import { ServiceController, type ControllerDeps } from './service-controller.ts';
 import { historyOf, statusOf, type ReleaseView, type ServiceStatus } from './status.ts';
@@ -50,6 +51,9 @@ export interface EngineOptions {
 /** How a release held by its dependencies says so (release.waiting's reason starts with it). */
 const DEPENDENCIES = 'waits for its dependencies';
 
+/** How a release held by its failed expand migration says so (migration-steps.ts words it). */
+const EXPAND_HELD = 'the expand migration failed';
+
 function dependencyReason(unmet: readonly UnmetDependency[]): string {
   return `${DEPENDENCIES}: ${unmet.map((u) => u.message).join('; ')}`;
 }
@@ -62,6 +66,7 @@ export class Engine {
   readonly #controllers = new Map<string, ServiceController>();
   readonly #notifications: NotificationHub;
   readonly #windowTimer: NodeJS.Timeout;
+  readonly #migrations: MigrationSteps;
   #checkingWindows = false;
 
   private constructor(o: EngineOptions) {
@@ -70,6 +75,15 @@ export class Engine {
       void this.#controllers.get(service)?.record([{ type: 'driver.failed', driver: 'notifier', operation: 'create', error }], CONTROLLER).catch(() => undefined);
     });
     this.#windowTimer = setInterval(() => void this.#startWaiting(), 1000);
+    this.#migrations = new MigrationSteps({
+      store: o.store, log: o.log,
+      record: async (service, events, actor) => void (await this.#controllers.get(service)?.record(events, actor)),
+    });
+    // A release's old version stopped: its contract migration may run (release-migrations.ts).
+    this.bus.subscribe((e) => {
+      const c = e.type === 'target.stopped' ? this.#controllers.get(e.service) : undefined;
+      if (c !== undefined && e.type === 'target.stopped') void this.#migrations.afterStop(c.state, e.key);
+    });
     this.#deps = {
       store: o.store, bus: this.bus, now: o.now ?? Date.now, dataDir: o.dataDir, log: o.log,
       ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
@@ -158,6 +172,12 @@ export class Engine {
       this.#notifyFor(name, spec);
       await controller.record([{ type: 'spec.applied', revision: null, templateChanged: false, file: o.file }], o.actor);
       let message = changed ? 'configuration updated; no release needed' : 'unchanged';
+      const held = controller.state.waiting;
+      if (held?.reason.startsWith(EXPAND_HELD) === true && held.revision.key === same.key) {
+        await controller.record([{ type: 'release.waitEnded', revision: held.revision, outcome: 'started', detail: `${o.actor} applied it again` }], o.actor);
+        const again = await this.#startOrWait(controller, same, o.actor, o.windows ?? 'check', await this.#unmetDependencies(spec, name));
+        return { service: name, action: again === null ? 'released' : 'waiting', revision: same.key, version: same.version, message: again ?? `release of ${same.version} (revision ${same.key}) started: its expand migration ran` };
+      }
       if (same === stable && isActive(controller.state.release)) {
         await controller.input({ type: 'command', command: { kind: 'abort', reason: `the stable spec (revision ${same.key}) was applied again` } }, o.actor);
         message = `matches the stable revision ${same.key}: the release in progress was aborted`;
@@ -170,6 +190,11 @@ export class Engine {
       service: name, key: String(number), number, version: spec.spec.version, spec, templateHash: hash,
       baseDir: o.baseDir, file: o.file, createdAt: Date.now(), createdBy: o.actor,
     };
+    // Before production: the migrations are rehearsed on a copy; refused, nothing else changes.
+    if (controller?.state.stable != null) {
+      const refused = await this.#migrations.rehearse(revision, o.actor);
+      if (refused !== null) throw new SluiceError('CONFLICT', `${o.file}: the migrations of ${name} ${revision.version} were refused before production: ${refused}. Nothing was released`);
+    }
     await this.#store.putRevision(revision);
     await this.#store.putService(record(revision.key));
     let c = controller;
@@ -214,8 +239,7 @@ export class Engine {
         return `${w.reason}${w.until === null ? '' : `; until ${new Date(w.until).toISOString()}`}`;
       }
     }
-    await this.#start(c, 'canary', rev, actor);
-    return null;
+    return this.#start(c, 'canary', rev, actor);
   }
 
   /** Releases waiting for their window start once it opens, as the person who asked. */
@@ -231,6 +255,8 @@ export class Engine {
           if (rev === null) continue;
           const unmet = await this.#unmetDependencies(rev.spec as ServiceSpec, c.service);
           if (unmet.length > 0) continue;
+          // Held by a failed expand: started again by applying the spec again, not every second.
+          if (pending.reason.startsWith(EXPAND_HELD)) continue;
           const held = pending.reason.startsWith(DEPENDENCIES);
           const w = held ? null : await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
           if (w !== null && !w.open) continue;
@@ -246,13 +272,22 @@ export class Engine {
     }
   }
 
-  async #start(c: ServiceController, kind: 'canary' | 'undo', rev: StoredRevision, actor: string): Promise<void> {
+  /** Start the release; null, or why it is held (its expand migration failed: recorded, nothing started). */
+  async #start(c: ServiceController, kind: 'canary' | 'undo', rev: StoredRevision, actor: string): Promise<string | null> {
+    if (kind === 'canary' && c.state.stable !== null) {
+      const held = await this.#migrations.expand(rev, actor);
+      if (held !== null) {
+        await c.record([{ type: 'release.waiting', revision: { key: rev.key, version: rev.version }, reason: held, until: null }], actor);
+        return held;
+      }
+    }
     const spec = rev.spec as ServiceSpec;
     const d = await c.input(
       { type: 'startRelease', kind, to: { key: rev.key, version: rev.version }, steps: spec.spec.strategy.canary.steps, contract: spec.spec.rollbackContract },
       actor,
     );
     if (d.refused) throw new SluiceError('CONFLICT', d.refused.message);
+    return null;
   }
 
   #controller(name: string): ServiceController {
@@ -308,6 +343,9 @@ export class Engine {
       throw new SluiceError('NOT_FOUND', `${c.service} has no revision ${key}; known revisions: ${known}`);
     }
     if (checkDependents) await this.#refuseBreakingDependents(c.service, rev.version);
+    const stable = c.state.stable;
+    const schema = stable === null ? null : await this.#migrations.undoRefusal(c.service, stable, rev.version);
+    if (schema !== null) throw new SluiceError('CONFLICT', `going back to ${c.service} ${rev.version} is refused: ${schema}`);
     const existing = await this.#store.service(c.service);
     await this.#store.putService({ ...existing!, spec: rev.spec, revisionKey: rev.key, updatedAt: Date.now() });
     this.#notifyFor(c.service, rev.spec as ServiceSpec);

@@ -2,6 +2,7 @@
  * One sentence per event, for the people reading a notification. Pure. The switch is exhaustive:
  * a new event type in core/events.ts does not compile until it has a sentence.
  */
+import { describeMigrationEvent } from '../../core/migrations/events.ts';
 import { describeTrainEvent } from '../../core/trains/index.ts';
 import type { EventBody } from '../../core/events.ts';
 import { describeGovernanceEvent } from '../../core/plan/events.ts';
@@ -90,6 +91,9 @@ function sentence(e: EventBody, actor: string): string {
     case 'train.rollingBack':
     case 'train.ended':
       return describeTrainEvent(e);
+    case 'migration.rehearsed':
+    case 'migration.ran':
+      return describeMigrationEvent(e);
     default: return assertNever(e);
   }
 }
