@@ -3,10 +3,11 @@
  * real service processes and traffic through the built-in proxy (docs/trains.md).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import type { DependencyGraph } from '../src/core/graph/index.ts';
 import { startLoad } from './support/load.ts';
-import { freePort, ROOT, serviceSpec, SluiceServer, type SpecOptions } from './support/sluice.ts';
+import { CLI, freePort, ROOT, serviceSpec, SluiceServer, type SpecOptions } from './support/sluice.ts';
 
 /** A spec of the example service with `dependsOn` entries (service → range). */
 const withDeps = (o: SpecOptions, deps: Record<string, string>) =>
@@ -89,4 +90,16 @@ test('dependsOn: refused at apply with file:line, held until met, a manual undo 
   assert.equal(rolledBack.weights['2.2.0'] ?? 0, 0);
   const g3 = (await server.api<DependencyGraph>('GET', '/api/graph')).body;
   assert.deepEqual(g3.violations.map((v) => v.message), ['checkout 2.0.0 depends on payments >=2.2.0, and payments runs 2.1.0']);
+
+  // sluice graph: the table, the order and the violation (exit 1); DOT with the unmet edge in red.
+  const cli = (...args: string[]) => new Promise<{ code: number; stdout: string }>((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: server.token } }, (err, stdout) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }));
+  });
+  const text = await cli('graph');
+  assert.equal(text.code, 1);
+  assert.match(text.stdout, /checkout\s+2\.0\.0\s+payments >=2\.2\.0 \(UNMET\)/);
+  assert.match(text.stdout, /release order: payments → checkout/);
+  assert.match(text.stdout, /violations:\n  checkout 2\.0\.0 depends on payments >=2\.2\.0, and payments runs 2\.1\.0/);
+  assert.match((await cli('graph', '-o', 'dot')).stdout, /"checkout" -> "payments" \[label=">=2\.2\.0", color=red, fontcolor=red\];/);
 });

@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import type { ServiceEvent } from '../src/core/events.ts';
 import { startLoad } from './support/load.ts';
 import { startPostgres, withoutPostgres } from './support/postgres-server.ts';
+import { DatabaseSync } from 'node:sqlite';
 import { freePort, serviceSpec, SluiceServer } from './support/sluice.ts';
 
 const MIGRATIONS = {
@@ -97,4 +98,44 @@ test('migrations: a broken down is refused before production; expand → canary 
   assert.equal(undo.status, 409);
   assert.match(undo.body.error.message, /the contract migration of checkout 2\.0\.0 ran at .*: it removed what versions before it need/);
   assert.equal((await server.status()).stableVersion, '2.0.0');
+});
+
+test('a database that fails mid-migration: the expand is recorded as failed and the release is held before its canary, never reported done', { timeout: 90_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-migrations-sqlite-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const db = new DatabaseSync(join(dir, 'app.db'));
+  db.exec('CREATE TABLE orders (id integer primary key)');
+  db.close();
+  const server = await SluiceServer.start();
+  t.after(() => server.close());
+  const listenPort = await freePort();
+  // The expand works on the rehearsal's copy and fails on the real file, as a full disk would.
+  const failing = `["node", "-e", "if (!process.env.SLUICE_DATABASE_PATH.includes('.rehearsal-')) { console.error('disk full'); process.exit(1) }"]`;
+  const spec = (version: string, m: boolean) => `${serviceSpec({ version, listenPort, instances: 1 })}${m ? `  migrations:
+    database: { driver: sqlite, path: app.db }
+    expand: { up: ${failing}, down: ["node", "-e", "0"] }
+` : ''}`;
+  const apply = (text: string) => server.api<{ results: { action: string; message: string }[] }>('POST', '/api/apply', { spec: text, file: 'checkout.yaml', baseDir: dir });
+  await apply(spec('1.0.0', false));
+  await server.waitForPhase('Healthy');
+  const held = await apply(spec('2.0.0', true));
+  assert.equal(held.status, 200);
+  assert.equal(held.body.results[0]!.action, 'waiting');
+  assert.match(held.body.results[0]!.message, /the expand migration failed on the sqlite database \(node -e .* failed \(1\): disk full\); the release is held before its canary got any traffic/);
+  const status = await server.status();
+  assert.equal(status.stableVersion, '1.0.0');
+  assert.equal(status.canaryVersion, null, 'no canary was started');
+  assert.match(status.waiting!.reason, /the expand migration failed/);
+  const events = (await server.api<{ events: ServiceEvent[] }>('GET', '/api/services/checkout/events')).body.events;
+  const ran = events.filter((e) => e.type === 'migration.ran');
+  assert.equal(ran.length, 1);
+  assert.ok(ran[0]!.type === 'migration.ran' && !ran[0]!.ok && ran[0]!.error !== null && /disk full/.test(ran[0]!.output));
+  assert.ok(events.some((e) => e.type === 'migration.rehearsed' && e.ok), 'the rehearsal passed first');
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await server.api<{ events: ServiceEvent[] }>('GET', '/api/services/checkout/events')).body.events.filter((e) => e.type === 'migration.ran').length, 1, 'not retried by itself');
+  assert.deepEqual((await server.history()).map((r) => r.status), ['Succeeded'], 'no release of 2.0.0 was started, none reported done');
+  // Applying it again tries the expand again (here it fails again, and is recorded again).
+  const again = await apply(spec('2.0.0', true));
+  assert.equal(again.body.results[0]!.action, 'waiting');
+  assert.equal((await server.api<{ events: ServiceEvent[] }>('GET', '/api/services/checkout/events')).body.events.filter((e) => e.type === 'migration.ran').length, 2);
 });

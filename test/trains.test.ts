@@ -5,10 +5,11 @@
  * no request failed on any stable version (docs/trains.md).
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import type { TrainView } from '../src/api/train-routes.ts';
 import { startLoad } from './support/load.ts';
-import { freePort, ROOT, serviceSpec, type SpecOptions } from './support/sluice.ts';
+import { CLI, freePort, ROOT, serviceSpec, type SpecOptions } from './support/sluice.ts';
 import { SluiceServer } from './support/sluice.ts';
 
 const withDeps = (o: SpecOptions, deps: Record<string, string>) =>
@@ -83,4 +84,19 @@ test('a three-service train whose middle service fails its contract is rolled ba
   }
   assert.equal(reports[0]!.report.byVersion['2.0.0']?.failed ?? 0, 0, 'payments 2.0.0 is healthy');
   assert.ok((reports[1]!.report.byVersion['2.0.0']?.failed ?? 0) > 0, 'checkout 2.0.0 did fail requests');
+
+  // The CLI: each service and the timeline; exit 1 for a train rolled back.
+  const cli = (...args: string[]) => new Promise<{ code: number; stdout: string }>((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: server.token } }, (err, stdout) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }));
+  });
+  const status = await cli('train', 'status', 'spring');
+  assert.equal(status.code, 1);
+  assert.match(status.stdout, /^train spring run 1: RolledBack/);
+  assert.match(status.stdout, /payments\s+2\.0\.0\s+1\.0\.0\s+rolledBack\s+payments runs 1\.0\.0 again/);
+  assert.match(status.stdout, /search\s+2\.0\.0\s+1\.0\.0\s+held/);
+  assert.match(status.stdout, /payments: rolling back to 1\.0\.0/);
+  assert.equal(JSON.parse((await cli('train', 'status', 'spring', '-o', 'json')).stdout).status, 'RolledBack');
+  const abort = await cli('train', 'abort', 'spring');
+  assert.notEqual(abort.code, 0, 'a train that stopped cannot be aborted');
 });
