@@ -2,8 +2,10 @@ import type { ServiceEvent } from '../../src/core/events.ts';
 import type { Condition, RollbackContract, Step, Verdict } from '../../src/core/types.ts';
 import type { ReleaseView, ServiceStatus, VerdictView } from '../../src/engine/status.ts';
 import type { RuleSeries } from '../../src/api/verdict-series.ts';
+import type { TrainView } from '../../src/api/train-routes.ts';
+import type { DependencyGraph } from '../../src/core/graph/index.ts';
 
-export type { RuleSeries };
+export type { RuleSeries, TrainView };
 
 export type { ReleaseView, ServiceEvent, ServiceStatus, VerdictView };
 export type Command = 'promote' | 'pause' | 'resume' | 'abort' | 'retry' | 'undo';
@@ -132,6 +134,9 @@ export const api = {
   environments: (name: string, signal?: AbortSignal) => request<EnvironmentsView>('GET', `${svc(name)}/environments`, undefined, signal),
   approve: (name: string, environment: string, comment: string) => request<unknown>('POST', `${svc(name)}/approve`, { environment, ...(comment && { comment }) }),
   override: (name: string, environment: string, gate: string, reason: string) => request<unknown>('POST', `${svc(name)}/override`, { environment, gate, reason }),
+  graph: (signal?: AbortSignal) => request<DependencyGraph>('GET', '/api/graph', undefined, signal),
+  trains: (signal?: AbortSignal) => request<{ trains: TrainView[] }>('GET', '/api/trains', undefined, signal).then((r) => r.trains),
+  train: (name: string, signal?: AbortSignal) => request<TrainView>('GET', `/api/trains/${encodeURIComponent(name)}`, undefined, signal),
   command: (name: string, command: Command, body: { full?: boolean; reason?: string; toRevision?: string } = {}) =>
     request<ServiceStatus>('POST', `${svc(name)}/${command}`, body),
 };
