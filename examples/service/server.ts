@@ -3,7 +3,8 @@
  * variable in the spec is a release: FAIL_RATE makes a version error-prone, EXTRA_LATENCY_MS
  * makes it slow, CRASH_AFTER_MS makes it die; FAIL_AFTER_MS starts the failures that long after start
  * (a version that goes bad mid-step) and FAIL_STATUS picks their status (default 500; 404 for a
- * misconfiguration only a 4xx rule sees). Run: PORT=8081 SLUICE_VERSION=1.0.0 node server.ts
+ * misconfiguration only a 4xx rule sees); FAIL_VERSIONS="2.0.0,3.1.0" makes only those versions fail (at FAIL_RATE,
+ * default 0.5), so one spec can name a broken version, as a release train does. Run: PORT=8081 SLUICE_VERSION=1.0.0 node server.ts
  * (PORT 0 or unset picks a free port; the chosen address is printed on stdout).
  */
 import http from 'node:http';
@@ -41,6 +42,14 @@ function statusFrom(env: NodeJS.ProcessEnv): number {
   return status;
 }
 
+/** FAIL_RATE, or with FAIL_VERSIONS set: FAIL_RATE (default 0.5) for the versions listed, 0 for the others. */
+function failRateOf(env: NodeJS.ProcessEnv): number {
+  const listed = env.FAIL_VERSIONS?.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  if (listed === undefined || listed.length === 0) return numberFrom(env, 'FAIL_RATE', 0, 0, 1, 'a fraction from 0 to 1, e.g. 0.1');
+  const version = env.SLUICE_VERSION || env.VERSION || 'dev';
+  return listed.includes(version) ? numberFrom(env, 'FAIL_RATE', 0.5, 0, 1, 'a fraction from 0 to 1, e.g. 0.1') : 0;
+}
+
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const port = numberFrom(env, 'PORT', 0, 0, 65535, 'a port number from 0 to 65535');
   if (!Number.isInteger(port)) throw new SettingsError(`examples/service/server.ts: PORT="${env.PORT}" is not a whole number`);
@@ -51,7 +60,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     port,
     version: env.SLUICE_VERSION || env.VERSION || 'dev',
     instance: env.SLUICE_INSTANCE || `pid-${process.pid}`,
-    failRate: numberFrom(env, 'FAIL_RATE', 0, 0, 1, 'a fraction from 0 to 1, e.g. 0.1'),
+    failRate: failRateOf(env),
     failAfterMs: numberFrom(env, 'FAIL_AFTER_MS', 0, 0, 86_400_000, 'milliseconds from 0 to 86400000'),
     failStatus: statusFrom(env),
     latencyMs: base + extra,

@@ -5,6 +5,7 @@ import { ERROR_CODES } from '../errors.ts';
 import { dashboardPaths } from './dashboard-routes.ts';
 import { bearerScheme, governancePaths } from './governance-openapi.ts';
 import { applyBody, commandBody, lintBody, signalBody } from './requests.ts';
+import { trainPaths } from './trains-openapi.ts';
 
 /**
  * The OpenAPI 3.1 description of the API, served at GET /api/openapi.json. Request bodies come
@@ -74,7 +75,7 @@ export function openApi(): object {
       '/api/openapi.json': { get: { summary: 'this document', responses: { '200': json({ type: 'object' }, 'OpenAPI 3.1') } } },
       '/api/schema': { get: { summary: 'JSON Schema of the spec format', responses: { '200': json({ type: 'object' }, 'JSON Schema 2020-12') } } },
       '/api/lint': { post: { summary: 'validate spec text', requestBody: { required: true, content: { 'application/json': { schema: schema(lintBody) } } }, responses: { '200': json({ type: 'object' }, 'valid'), ...errors } } },
-      '/api/apply': { post: { summary: 'apply specs: deploy, or start a release when the template changed', requestBody: { required: true, content: { 'application/json': { schema: schema(applyBody) } } }, responses: { '200': json({ type: 'object', properties: { results: { type: 'array', items: { type: 'object' } } } }, 'one result per service'), ...errors } } },
+      '/api/apply': { post: { summary: 'apply specs: deploy, or start a release when the template changed', requestBody: { required: true, content: { 'application/json': { schema: schema(applyBody) } } }, responses: { '200': json({ type: 'object', properties: { results: { type: 'array', items: { type: 'object' } } } }, 'one result per service'), '202': json({ type: 'object' }, 'applied; a release waits for its dependencies (results[].heldBy names them)'), ...errors } } },
       '/api/services': { get: { summary: 'every service', responses: { '200': json({ type: 'object', properties: { services: { type: 'array', items: { $ref: '#/components/schemas/Status' } } } }, 'the services') } } },
       '/api/services/{name}/signals': {
         post: {
@@ -93,6 +94,7 @@ export function openApi(): object {
       '/api/services/{name}/events': { get: { summary: "the service's events", parameters: [name, { name: 'after', in: 'query', schema: { type: 'integer' } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }], responses: { '200': json({ type: 'object' }, 'events in order'), ...errors } } },
       ...dashboardPaths(),
       ...governancePaths(),
+      ...trainPaths(),
       ...commands,
       '/api/events': {
         get: {

@@ -9,6 +9,7 @@ import { parseSpecText } from '../engine/spec-text.ts';
 import { evidenceWarningsOf, jsonSchema } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { registerDashboardRoutes } from './dashboard-routes.ts';
+import { registerGraphRoutes } from './graph-routes.ts';
 import { endStreamsOnClose, streamEvents } from './event-stream.ts';
 import { openApi } from './openapi.ts';
 import { specTextOf } from './spec-body.ts';
@@ -54,12 +55,15 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, entry: Appl
     };
   });
 
-  app.post('/api/apply', async (req) => {
+  app.post('/api/apply', async (req, reply) => {
     const b = applyBody.parse(req.body);
     const baseDir = b.baseDir ?? (b.file.startsWith('/') ? dirname(b.file) : process.cwd());
     // Read once, off the control loop (the parse worker), then dispatched in one place.
     const text = await specTextOf(req, b);
-    return { results: await entry.apply(text.documents, { file: b.file, baseDir }, applicant(req)) };
+    const results = await entry.apply(text.documents, { file: b.file, baseDir }, applicant(req));
+    // 202: accepted, but a release waits for its dependencies (docs/trains.md).
+    if (results.some((r) => r.heldBy !== undefined)) void reply.code(202);
+    return { results };
   });
 
   app.get('/api/services', async () => ({ services: await engine.listAll() }));
@@ -93,4 +97,5 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, entry: Appl
   endStreamsOnClose(app);
   app.get('/api/events', async (req, reply) => streamEvents(req, reply, engine, store, eventsQuery.parse(req.query)));
   registerDashboardRoutes(app, engine, store);
+  registerGraphRoutes(app, engine);
 }

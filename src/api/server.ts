@@ -24,6 +24,8 @@ import { errorHandler, notFoundHandler } from './errors.ts';
 import { collectRoutes, registerRoutes } from './routes.ts';
 import { registerStatic } from './static.ts';
 import { registeredDrivers } from '../drivers/registry.ts';
+import { registerTrainRoutes } from './train-routes.ts';
+import { TrainRunner } from '../trains/train-runner.ts';
 
 export interface ServerOptions {
   dataDir: string;
@@ -80,13 +82,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const routes = collectRoutes(app);
   registerAuth(app, tokens);
   const environments = await openEnvironments(engine, store, dataDir, log);
-  const entry = new ApplyEntry({ engine, environments, dataDir, recordServer, roleAllows: allows });
+  const trains = await TrainRunner.open({ engine, store, log: log.child({ component: 'trains' }) });
+  const entry = new ApplyEntry({ engine, environments, dataDir, recordServer, roleAllows: allows, trains });
   registerRoutes(app, engine, entry, store, routes);
   registerTokenRoutes(app, tokens, recordServer);
   registerAuditRoutes(app, store);
   registerCalendarRoutes(app, dataDir);
   registerGovernanceRoutes(app, environments);
   registerPolicyRoutes(app, dataDir, recordServer);
+  registerTrainRoutes(app, trains);
   registerStatic(app);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7070 });
   lock.record(address);
@@ -96,6 +100,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     store,
     async close() {
       await app.close();
+      trains.close();
       await closeSpecParser();
       await engine.close();
       await store.close();

@@ -28,5 +28,7 @@ export function requiredAccess(method: string, route: string, params: Record<str
   if (method === 'POST' && route === '/api/services/:name/releases') return 'deployer';
   if (method === 'POST' && (route === '/api/services/:name/approve' || route === '/api/services/:name/override')) return 'approver';
   if (method === 'POST' && route === '/api/services/:name/:command') return COMMAND_ROLES[params.command ?? ''] ?? 'admin';
+  // Release trains (docs/trains.md): stopping or re-running one is a deployer's, as for a release.
+  if (method === 'POST' && (route === '/api/trains/:name/abort' || route === '/api/trains/:name/retry')) return 'deployer';
   return 'admin';
 }

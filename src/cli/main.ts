@@ -8,6 +8,8 @@ import { calendarCommand } from './commands/calendar.ts';
 import { controlCommands, deleteCommand } from './commands/control.ts';
 import { diffCommand } from './commands/diff.ts';
 import { importCommand } from './commands/import.ts';
+import { graphCommand } from './commands/graph.ts';
+import { trainCommand } from './commands/train.ts';
 import { overrideCommand } from './commands/override.ts';
 import { releaseCommand } from './commands/release.ts';
 import { serverCommand } from './commands/server.ts';
@@ -20,7 +22,7 @@ import { waitCommand } from './commands/wait.ts';
 const COMMANDS: CommandDef[] = [
   serverCommand, applyCommand, statusCommand, ...controlCommands, historyCommand, waitCommand, lintCommand, schemaCommand, deleteCommand,
   tokenCommand, auditCommand, calendarCommand, judgeCommand,
-  releaseCommand, approveCommand, overrideCommand, diffCommand,
+  releaseCommand, approveCommand, overrideCommand, diffCommand, graphCommand, trainCommand,
   importCommand,
   storeCommand,
 ];

@@ -2,6 +2,8 @@
  * One sentence per event, for the people reading a notification or the dashboard's activity log.
  * Pure. The switch is exhaustive: a new event type in events.ts does not compile until it has a sentence.
  */
+import { describeMigrationEvent } from './migrations/events.ts';
+import { describeTrainEvent } from './trains/index.ts';
 import type { EventBody } from './events.ts';
 import { describeGovernanceEvent } from './plan/events.ts';
 import type { ReleaseStep } from './strategy.ts';
@@ -86,6 +88,19 @@ export function describeEvent(e: EventBody, actor: string, versions: Versions = 
     case 'gate.overridden':
     case 'postmortem.opened':
       return describeGovernanceEvent(e, actor);
+    case 'train.started':
+    case 'train.serviceStarted':
+    case 'train.serviceDone':
+    case 'train.serviceFailed':
+    case 'train.rollbackStarted':
+    case 'train.serviceRolledBack':
+    case 'train.held':
+    case 'train.rollingBack':
+    case 'train.ended':
+      return describeTrainEvent(e);
+    case 'migration.rehearsed':
+    case 'migration.ran':
+      return describeMigrationEvent(e);
     default: return assertNever(e);
   }
 }

@@ -1,5 +1,7 @@
 import type { Accumulated } from './accumulate.ts';
+import type { MigrationEvent } from './migrations/events.ts';
 import type { GovernanceEvent } from './plan/events.ts';
+import type { TrainEvent } from './trains/train-events.ts';
 import type { DriverName, PauseReason, ReleaseState, RevisionRef } from './state.ts';
 import type { CohortRoute, ReleaseStep, SmokeCheck } from './strategy.ts';
 import type { Instance, RollbackContract, RollbackLog, Verdict, Weights } from './types.ts';
@@ -89,7 +91,11 @@ export type EventBody =
   /** Replicas: the owner (`replica`) carried out a forwarded command, or refused it (`error`). */
   | { type: 'command.answered'; target: string; requestId: string; error: { code: string; message: string } | null; replica: string }
   /** Environments, plans, gates, approvals, overrides (core/plan/events.ts); logged under the service's own name. */
-  | GovernanceEvent;
+  | GovernanceEvent
+  /** Release trains (core/trains/train-events.ts); logged under the train's own name, `_train:<name>`. */
+  | TrainEvent
+  /** Schema migrations released with a version (core/migrations/events.ts). */
+  | MigrationEvent;
 
 export type EventType = EventBody['type'];
 

@@ -180,6 +180,19 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'command.requested':
     case 'command.answered':
       return s;
+    // A train's events are folded by core/trains/train-events.ts, under the train's own name.
+    case 'train.started':
+    case 'train.serviceStarted':
+    case 'train.serviceDone':
+    case 'train.serviceFailed':
+    case 'train.rollbackStarted':
+    case 'train.serviceRolledBack':
+    case 'train.held':
+    case 'train.rollingBack':
+    case 'train.ended':
+    case 'migration.rehearsed':
+    case 'migration.ran':
+      return s;
     case 'release.waiting':
       return { ...s, waiting: { revision: event.revision, reason: event.reason, until: event.until, since: event.at, by: event.actor } };
     case 'release.waitEnded':

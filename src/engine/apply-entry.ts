@@ -14,12 +14,14 @@ import type { SpecDocument } from '../spec/documents.ts';
 import type { ApplyResult } from '../views/apply-result.ts';
 import type { CommandName, Engine } from './engine.ts';
 import type { Environments } from './environments.ts';
+import { checkDeclarations } from './dependency-graph.ts';
 import { SluiceError } from '../errors.ts';
 import { describeChanges, governanceChanges } from './governance-fields.ts';
 import { writePolicy } from './release-policy.ts';
 import { policyViolations, readServerPolicy } from './server-policy.ts';
 import type { RecordServerEvents } from './server-log.ts';
 import type { ServiceStatus } from '../views/service-status.ts';
+import type { TrainRunner } from '../trains/train-runner.ts';
 
 /** Who asks: a token's name and role. */
 export interface Applicant {
@@ -33,6 +35,8 @@ export interface ApplyEntryDeps {
   dataDir: string;
   recordServer: RecordServerEvents;
   roleAllows: (has: string, needs: string) => boolean;
+  /** Release trains (kind: ReleaseTrain); absent: the kind is refused. */
+  trains?: TrainRunner;
 }
 
 export interface ApplyWhere {
@@ -52,9 +56,10 @@ export class ApplyEntry {
   /** Check every document, then apply them in order. Nothing is applied when one is refused. */
   async apply(docs: SpecDocument[], where: ApplyWhere, who: Applicant): Promise<ApplyResult[]> {
     for (const doc of docs) this.#check(doc, where, who);
+    checkDeclarations(docs, await this.#d.engine.serviceFacts(), where.file);
     // What the server may be made to start and call (an admin's server policy; none: anything).
     const policy = await readServerPolicy(this.#d.dataDir);
-    const refused = docs.flatMap((doc) => (doc.kind === 'ReleasePolicy' ? [] : policyViolations(doc.spec, policy).map((v) => `${doc.spec.metadata.name}: ${v}`)));
+    const refused = docs.flatMap((doc) => (doc.kind === 'ReleasePolicy' || doc.kind === 'ReleaseTrain' ? [] : policyViolations(doc.spec, policy).map((v) => `${doc.spec.metadata.name}: ${v}`)));
     if (refused.length > 0) throw new SluiceError('FORBIDDEN', `${where.file}: refused by the server policy:\n${refused.join('\n')}`);
     const o = { ...where, actor: who.name };
     const results: ApplyResult[] = [];
@@ -71,6 +76,12 @@ export class ApplyEntry {
           await writePolicy(this.#d.dataDir, doc.raw);
           await this.#d.recordServer([{ type: 'policy.applied', name: p.name, windows: p.windows.length, freezes: p.freezes.length }], who.name);
           results.push({ service: `policy/${p.name}`, action: 'configured', revision: '-', version: '-', message: `release policy ${p.name}: ${p.windows.length} window(s), ${p.freezes.length} freeze(s)` });
+          break;
+        }
+        case 'ReleaseTrain': {
+          if (this.#d.trains === undefined) throw new SluiceError('BAD_REQUEST', `${where.file}: this server runs no release trains`);
+          const r = await this.#d.trains.apply(doc.train, doc.at, where.file, who.name);
+          results.push({ service: `train/${doc.train.name}`, action: r.action === 'started' ? 'released' : 'unchanged', revision: '-', version: '-', message: r.message });
           break;
         }
         default:
@@ -109,6 +120,7 @@ export class ApplyEntry {
 
   #check(doc: SpecDocument, where: ApplyWhere, who: Applicant): void {
     const approver = this.#d.roleAllows(who.role, 'approver');
+    if (doc.kind === 'ReleaseTrain') return;
     if (doc.kind === 'ReleasePolicy') {
       if (!approver) throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot apply release policy ${doc.policy.name}: a release policy (windows, freezes) is applied by an approver or admin`);
       return;

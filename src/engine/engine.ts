@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Command } from '../core/decision.ts';
 import { CONTROLLER } from '../core/events.ts';
-import { isActive, type ReleaseState } from '../core/state.ts';
+import { brokenDependents, dependencyGraph, failForward, unmetDependencies, type DependencyGraph, type UnmetDependency } from '../core/graph/index.ts';
+import { isActive, type ReleaseState, type ServiceState } from '../core/state.ts';
 import type { DriverFactories } from '../drivers/factories.ts';
 import { driverSchemas } from '../drivers/registry.ts';
 import { evidenceWarningsOf, parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
@@ -13,6 +14,8 @@ import { LeaseKeeper } from './lease-keeper.ts';
 import { ReplicaTail } from './replica-tail.ts';
 import { NotificationHub } from './notifications.ts';
 import { releaseWindow } from './release-policy.ts';
+import { MigrationSteps } from '../migrations/migration-steps.ts';
+import { graphServices, type ServiceFacts } from './dependency-graph.ts';
 import { ServiceController, type ControllerDeps } from './service-controller.ts';
 import type { ApplyResult } from '../views/apply-result.ts';
 import { historyOf, statusOf, type ReleaseView, type ServiceStatus } from '../views/service-status.ts';
@@ -42,6 +45,16 @@ export interface EngineOptions {
   replica?: { id: string; instance: string; url: string | null; leases: LeaseStore; timings?: LeaseTimings };
 }
 
+/** How a release held by its dependencies says so (release.waiting's reason starts with it). */
+const DEPENDENCIES = 'waits for its dependencies';
+
+/** How a release held by its failed expand migration says so (migration-steps.ts words it). */
+const EXPAND_HELD = 'the expand migration failed';
+
+function dependencyReason(unmet: readonly UnmetDependency[]): string {
+  return `${DEPENDENCIES}: ${unmet.map((u) => u.message).join('; ')}`;
+}
+
 /** The control plane: one controller per service, the spec apply flow and the user's commands. */
 export class Engine {
   readonly bus = new EventBus();
@@ -50,6 +63,7 @@ export class Engine {
   readonly #controllers = new Map<string, ServiceController>();
   readonly #notifications: NotificationHub;
   readonly #windowTimer: NodeJS.Timeout;
+  readonly #migrations: MigrationSteps;
   #checkingWindows = false;
   readonly #replica: EngineOptions['replica'];
   #leases: LeaseKeeper | null = null;
@@ -65,6 +79,15 @@ export class Engine {
       },
     });
     this.#windowTimer = setInterval(() => void this.#startWaiting(), 1000);
+    this.#migrations = new MigrationSteps({
+      store: o.store, log: o.log,
+      record: async (service, events, actor) => void (await this.#controllers.get(service)?.record(events, actor)),
+    });
+    // A release's old version stopped: its contract migration may run (release-migrations.ts).
+    this.bus.subscribe((e) => {
+      const c = e.type === 'target.stopped' ? this.#controllers.get(e.service) : undefined;
+      if (c !== undefined && e.type === 'target.stopped') void this.#migrations.afterStop(c.state, e.key);
+    });
     this.#deps = {
       store: o.store, bus: this.bus, now: o.now ?? Date.now, dataDir: o.dataDir, log: o.log, drivers: o.drivers,
       ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
@@ -177,6 +200,19 @@ export class Engine {
     return { ...(await this.#applyOne(spec, o)), ...(warnings.length > 0 && { warnings }) };
   }
 
+  /** The state of `name` as replayed from its log (null: no such service). */
+  serviceState(name: string): ServiceState | null {
+    return this.#controllers.get(name)?.state ?? null;
+  }
+
+  /**
+   * Release `name` again at an earlier revision, as a rollback Sluice decides by itself (a train's):
+   * never refused for the dependents it leaves, since it is not a person's choice to weigh.
+   */
+  async rollBackTo(name: string, revisionKey: string, actor: string): Promise<void> {
+    await this.#undo(this.#controller(name), revisionKey, actor, false);
+  }
+
   /** The release in progress or last ended of `name` (null: none yet). */
   releaseOf(name: string): ReleaseState | null {
     return this.#controller(name).state.release;
@@ -200,6 +236,12 @@ export class Engine {
       this.#notifyFor(name, spec);
       await controller.record([{ type: 'spec.applied', revision: null, templateChanged: false, file: o.file }], o.actor);
       let message = changed ? 'configuration updated; no release needed' : 'unchanged';
+      const held = controller.state.waiting;
+      if (held?.reason.startsWith(EXPAND_HELD) === true && held.revision.key === same.key) {
+        await controller.record([{ type: 'release.waitEnded', revision: held.revision, outcome: 'started', detail: `${o.actor} applied it again` }], o.actor);
+        const again = await this.#startOrWait(controller, same, o.actor, o.windows ?? 'check', await this.#unmetDependencies(spec, name));
+        return { service: name, action: again === null ? 'released' : 'waiting', revision: same.key, version: same.version, message: again ?? `release of ${same.version} (revision ${same.key}) started: its expand migration ran` };
+      }
       if (same === stable && isActive(controller.state.release)) {
         await controller.input({ type: 'command', command: { kind: 'abort', reason: `the stable spec (revision ${same.key}) was applied again` } }, o.actor);
         message = `matches the stable revision ${same.key}: the release in progress was aborted`;
@@ -212,6 +254,11 @@ export class Engine {
       service: name, key: String(number), number, version: spec.spec.version, spec, templateHash: hash,
       baseDir: o.baseDir, file: o.file, createdAt: Date.now(), createdBy: o.actor,
     };
+    // Before production: the migrations are rehearsed on a copy; refused, nothing else changes.
+    if (controller?.state.stable != null) {
+      const refused = await this.#migrations.rehearse(revision, o.actor);
+      if (refused !== null) throw new SluiceError('CONFLICT', `${o.file}: the migrations of ${name} ${revision.version} were refused before production: ${refused}. Nothing was released`);
+    }
     await this.#store.putRevision(revision);
     await this.#store.putService(record(revision.key));
     let c = controller;
@@ -225,9 +272,11 @@ export class Engine {
     const ref = { key: revision.key, version: revision.version };
     await c.record([{ type: 'spec.applied', revision: ref, templateChanged: true, file: o.file }], o.actor);
     const first = c.state.stable === null;
-    const waiting = await this.#startOrWait(c, revision, o.actor, first ? 'skip' : (o.windows ?? 'check'));
+    const unmet = await this.#unmetDependencies(spec, name);
+    const waiting = await this.#startOrWait(c, revision, o.actor, first ? 'skip' : (o.windows ?? 'check'), unmet);
     if (waiting !== null) {
-      return { service: name, action: 'waiting', revision: revision.key, version: revision.version, message: `release of ${revision.version} (revision ${revision.key}) waits: ${waiting}` };
+      const heldBy = unmet.map((u) => ({ service: u.service, range: u.range, running: u.running }));
+      return { service: name, action: 'waiting', revision: revision.key, version: revision.version, message: `release of ${revision.version} (revision ${revision.key}) waits: ${waiting}`, ...(heldBy.length > 0 && { heldBy }) };
     }
     return {
       service: name, action: first ? 'created' : 'released', revision: revision.key, version: revision.version,
@@ -239,9 +288,14 @@ export class Engine {
    * Start the release, or record that it waits for its release window (a freeze, a deny window,
    * outside every allow window); a newer spec replaces a waiting one. Returns why it waits, or null.
    */
-  async #startOrWait(c: ServiceController, rev: StoredRevision, actor: string, windows: 'check' | 'skip'): Promise<string | null> {
+  async #startOrWait(c: ServiceController, rev: StoredRevision, actor: string, windows: 'check' | 'skip', unmet: UnmetDependency[]): Promise<string | null> {
     const pending = c.state.waiting;
     if (pending) await c.record([{ type: 'release.waitEnded', revision: pending.revision, outcome: 'superseded', detail: `revision ${rev.key} (${rev.version}) was applied` }], actor);
+    if (unmet.length > 0) {
+      const reason = dependencyReason(unmet);
+      await c.record([{ type: 'release.waiting', revision: { key: rev.key, version: rev.version }, reason, until: null }], actor);
+      return reason;
+    }
     if (windows === 'check') {
       const w = await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
       if (!w.open) {
@@ -249,8 +303,7 @@ export class Engine {
         return `${w.reason}${w.until === null ? '' : `; until ${new Date(w.until).toISOString()}`}`;
       }
     }
-    await this.#start(c, 'canary', rev, actor);
-    return null;
+    return this.#start(c, 'canary', rev, actor);
   }
 
   /** Releases waiting for their window start once it opens, as the person who asked. */
@@ -262,11 +315,17 @@ export class Engine {
         const pending = c.state.waiting;
         if (!pending) continue;
         try {
-          const w = await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
-          if (!w.open) continue;
           const rev = await this.#store.revision(c.service, pending.revision.key);
           if (rev === null) continue;
-          await c.record([{ type: 'release.waitEnded', revision: pending.revision, outcome: 'started', detail: `the release window opened: ${w.reason}` }], CONTROLLER);
+          const unmet = await this.#unmetDependencies(rev.spec as ServiceSpec, c.service);
+          if (unmet.length > 0) continue;
+          // Held by a failed expand: started again by applying the spec again, not every second.
+          if (pending.reason.startsWith(EXPAND_HELD)) continue;
+          const held = pending.reason.startsWith(DEPENDENCIES);
+          const w = held ? null : await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
+          if (w !== null && !w.open) continue;
+          const detail = w === null ? 'its dependencies run versions in range' : `the release window opened: ${w.reason}`;
+          await c.record([{ type: 'release.waitEnded', revision: pending.revision, outcome: 'started', detail }], CONTROLLER);
           await this.#start(c, 'canary', rev, pending.by);
         } catch (err) {
           this.#deps.log.warn({ service: c.service, err }, 'could not start a release waiting for its window');
@@ -277,13 +336,22 @@ export class Engine {
     }
   }
 
-  async #start(c: ServiceController, kind: 'canary' | 'undo', rev: StoredRevision, actor: string): Promise<void> {
+  /** Start the release; null, or why it is held (its expand migration failed: recorded, nothing started). */
+  async #start(c: ServiceController, kind: 'canary' | 'undo', rev: StoredRevision, actor: string): Promise<string | null> {
+    if (kind === 'canary' && c.state.stable !== null) {
+      const held = await this.#migrations.expand(rev, actor);
+      if (held !== null) {
+        await c.record([{ type: 'release.waiting', revision: { key: rev.key, version: rev.version }, reason: held, until: null }], actor);
+        return held;
+      }
+    }
     const spec = rev.spec as ServiceSpec;
     const d = await c.input(
       { type: 'startRelease', kind, to: { key: rev.key, version: rev.version }, steps: spec.spec.strategy.canary.steps, contract: spec.spec.rollbackContract },
       actor,
     );
     if (d.refused) throw new SluiceError('CONFLICT', d.refused.message);
+    return null;
   }
 
   #controller(name: string): ServiceController {
@@ -333,7 +401,7 @@ export class Engine {
   }
 
   /** Undo a release in progress (abort), or release an earlier revision again (the previous stable one by default). */
-  async #undo(c: ServiceController, toRevision: string | undefined, actor: string): Promise<void> {
+  async #undo(c: ServiceController, toRevision: string | undefined, actor: string, checkDependents = true): Promise<void> {
     if (isActive(c.state.release) && toRevision === undefined) {
       await c.input({ type: 'command', command: { kind: 'abort', reason: `undone by ${actor}` } }, actor);
       return;
@@ -350,6 +418,10 @@ export class Engine {
       const known = (await this.#store.revisions(c.service)).map((r) => `${r.key} (${r.version})`).join(', ');
       throw new SluiceError('NOT_FOUND', `${c.service} has no revision ${key}; known revisions: ${known}`);
     }
+    if (checkDependents) await this.#refuseBreakingDependents(c.service, rev.version);
+    const stable = c.state.stable;
+    const schema = stable === null ? null : await this.#migrations.undoRefusal(c.service, stable, rev.version);
+    if (schema !== null) throw new SluiceError('CONFLICT', `going back to ${c.service} ${rev.version} is refused: ${schema}`);
     const existing = await this.#store.service(c.service);
     await this.#store.putService({ ...existing!, spec: rev.spec, revisionKey: rev.key, updatedAt: Date.now() });
     this.#notifyFor(c.service, rev.spec as ServiceSpec);
@@ -362,6 +434,46 @@ export class Engine {
     const names = new Set((await this.#store.services()).map((s) => s.name));
     const states = (await this.#store.states()).filter((st) => names.has(st.service));
     return states.map((st) => statusOf(this.#controllers.get(st.service)?.state ?? st)).sort((a, b) => a.service.localeCompare(b.service));
+  }
+
+  /**
+   * A person's rollback may not leave a running dependent outside its range: refused before
+   * anything changes, naming the dependents and what to do instead.
+   */
+  async #refuseBreakingDependents(service: string, version: string): Promise<void> {
+    const facts = await this.serviceFacts();
+    const broken = brokenDependents(service, version, graphServices(facts));
+    if (broken.length === 0) return;
+    const known = facts.find((f) => f.name === service)?.versions ?? [];
+    throw new SluiceError('CONFLICT', `going back to ${service} ${version} would break what runs on it: ${broken.map((b) => b.message).join('; ')}. Nothing was changed; ${failForward(service, version, broken, known)}`, { dependents: broken });
+  }
+
+  /** The dependencies of `spec` not running a version in range now. */
+  async #unmetDependencies(spec: ServiceSpec, name: string): Promise<UnmetDependency[]> {
+    if ((spec.spec.dependsOn ?? []).length === 0) return [];
+    const services = graphServices(await this.serviceFacts());
+    const self = services.find((s) => s.name === name);
+    const dependsOn = self?.dependsOn ?? spec.spec.dependsOn!.map((d) => ({ service: d.service, range: d.version }));
+    return unmetDependencies(dependsOn, services);
+  }
+
+  /** The dependency graph: services, the versions they run, edges with their ranges, violations. */
+  async graph(): Promise<DependencyGraph> {
+    return dependencyGraph(graphServices(await this.serviceFacts()));
+  }
+
+  /** Every service: its stable and releasing versions (from the log), its current spec, its revisions' versions. */
+  async serviceFacts(): Promise<ServiceFacts[]> {
+    const facts: ServiceFacts[] = [];
+    for (const c of this.#controllers.values()) {
+      const release = c.state.release;
+      const stored = await this.#store.service(c.service);
+      facts.push({
+        name: c.service, running: c.state.stable?.version ?? null, releasing: isActive(release) ? release.to.version : null,
+        spec: (stored?.spec as ServiceSpec | undefined) ?? null, versions: (await this.#store.revisions(c.service)).map((r) => r.version),
+      });
+    }
+    return facts;
   }
 
   list(): ServiceStatus[] {

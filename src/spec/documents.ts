@@ -5,7 +5,9 @@
  * parse can run in a worker.
  */
 import type { Document } from 'yaml';
+import type { TrainSpec } from '../core/trains/index.ts';
 import { releasePolicySchema, type ReleasePolicy } from './release-policy-schema.ts';
+import { releaseTrainSchema, trainOf } from './release-train-schema.ts';
 import { composeDocuments, duplicateNames, toSpecIssue } from './parse.ts';
 import { serviceSchema, specErrorMap, type DriverSchemas, type ServiceSpec } from './service-schema.ts';
 import { SpecError } from './spec-error.ts';
@@ -15,14 +17,18 @@ type Raw = Record<string, unknown>;
 
 /** One applied document, by what it is. `raw` is the document as written (what governance stores and diffs). */
 export type SpecDocument =
-  | { kind: 'Service'; spec: ServiceSpec; raw: Raw }
-  | { kind: 'ServiceWithEnvironments'; spec: ServiceSpec; raw: Raw }
-  | { kind: 'ReleasePolicy'; policy: ReleasePolicy; raw: Raw };
+  | { kind: 'Service'; spec: ServiceSpec; raw: Raw; at?: DocumentPositions }
+  | { kind: 'ServiceWithEnvironments'; spec: ServiceSpec; raw: Raw; at?: DocumentPositions }
+  | { kind: 'ReleasePolicy'; policy: ReleasePolicy; raw: Raw }
+  | { kind: 'ReleaseTrain'; train: TrainSpec; raw: Raw; at: DocumentPositions };
+
+/** Where fields checked after the parse (against the server) are written: `spec.dependsOn.0` → line and column. */
+export type DocumentPositions = Record<string, { file: string; line: number; column: number }>;
 
 /** The `kind:` values this server applies. */
-export const APPLIED_KINDS = ['Service', 'ReleasePolicy'] as const;
+export const APPLIED_KINDS = ['Service', 'ReleasePolicy', 'ReleaseTrain'] as const;
 /** Kinds that are planned (docs/architecture.md) but not applied by this server yet. */
-export const PLANNED_KINDS = ['FeatureFlag', 'ReleaseTrain', 'GameDay'] as const;
+export const PLANNED_KINDS = ['FeatureFlag', 'GameDay'] as const;
 
 /** Parse `text` once and validate each document by its kind; a SpecError lists every problem with file:line:col. */
 export function readDocuments(text: string, file: string, drivers: DriverSchemas): SpecDocument[] {
@@ -39,6 +45,12 @@ export function readDocuments(text: string, file: string, drivers: DriverSchemas
       else read.push({ parsed, doc: { kind: 'ReleasePolicy', raw: value as Raw, policy: { name: r.data.metadata.name, windows: r.data.spec.windows, freezes: r.data.spec.freezes } } });
       continue;
     }
+    if (kind === 'ReleaseTrain') {
+      const r = releaseTrainSchema.safeParse(value, { error: specErrorMap });
+      if (!r.success) issues.push(...r.error.issues.map((i) => toSpecIssue(i, parsed, lineCounter, file)));
+      else read.push({ parsed, doc: { kind: 'ReleaseTrain', raw: value as Raw, train: trainOf(r.data), at: Object.fromEntries(r.data.spec.services.map((_, i) => [`spec.services.${i}`, at(parsed, ['spec', 'services', i])])) } });
+      continue;
+    }
     if ((PLANNED_KINDS as readonly unknown[]).includes(kind)) {
       issues.push({ ...at(parsed, ['kind']), path: 'kind', message: `kind ${String(kind)} is not applied by this server yet; it applies ${APPLIED_KINDS.join(', ')}` });
       continue;
@@ -50,13 +62,14 @@ export function readDocuments(text: string, file: string, drivers: DriverSchemas
       continue;
     }
     const kindOf = r.data.spec.environments === undefined ? 'Service' : 'ServiceWithEnvironments';
-    read.push({ parsed, doc: { kind: kindOf, spec: r.data, raw: value as Raw } });
+    const deps = (r.data.spec.dependsOn ?? []).map((_, i) => [`spec.dependsOn.${i}`, at(parsed, ['spec', 'dependsOn', i])] as const);
+    read.push({ parsed, doc: { kind: kindOf, spec: r.data, raw: value as Raw, ...(deps.length > 0 && { at: Object.fromEntries(deps) }) } });
   }
 
   if (documents === 0) {
     issues.push({ file, line: 1, column: 1, path: '', message: `no document found; expected apiVersion: sluice.dev/v1alpha1 and kind: ${APPLIED_KINDS.join(' or ')}` });
   }
-  const services_ = read.filter((r) => r.doc.kind !== 'ReleasePolicy').map((r) => ({ spec: (r.doc as { spec: ServiceSpec }).spec, doc: r.parsed }));
+  const services_ = read.filter((r) => r.doc.kind === 'Service' || r.doc.kind === 'ServiceWithEnvironments').map((r) => ({ spec: (r.doc as { spec: ServiceSpec }).spec, doc: r.parsed }));
   issues.push(...duplicateNames(services_, lineCounter, file));
   if (read.filter((r) => r.doc.kind === 'ReleasePolicy').length > 1) {
     const second = read.filter((r) => r.doc.kind === 'ReleasePolicy')[1]!;

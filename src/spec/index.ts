@@ -10,3 +10,4 @@ export { SPEC_LIMITS, SpecLimitError, checkSpecLimits, type SpecLimits } from '.
 export type { SpecText } from './spec-text.ts';
 export { parsePolicy, releasePolicySchema, type ReleasePolicy } from './release-policy-schema.ts';
 export { importArgo, formatNote, ARGO_KINDS, type ArgoImportOptions, type ArgoImportResult, type ImportNote } from './argo/index.ts';
+export type { MigrationsSpec, DatabaseSpec, MigrationStep } from './migrations-schema.ts';

@@ -11,6 +11,8 @@ import { strategySchema, type Strategy } from './strategy-schema.ts';
 import { strictObject } from './strict-object.ts';
 import { specErrorMap } from './spec-error-map.ts';
 import { closestName, didYouMean } from './did-you-mean.ts';
+import { dependsOnSchema, type DependencySpec } from './depends-on-schema.ts';
+import { migrationsSchema, type MigrationsSpec } from './migrations-schema.ts';
 
 export const API_VERSION = 'sluice.dev/v1alpha1';
 
@@ -44,6 +46,10 @@ export interface ServiceSpec {
     risk?: RiskLevel;
     /** Token names of the service's owners: only they approve its releases. */
     owners?: string[];
+    /** The services this one needs running, each within a semver range (docs/trains.md). */
+    dependsOn?: DependencySpec[];
+    /** Schema changes released with the version: expand before the canary, contract after (docs/trains.md). */
+    migrations?: MigrationsSpec;
   };
 }
 
@@ -177,6 +183,8 @@ export function documentSchema<T extends z.ZodType, R extends z.ZodType, M exten
       environments: environmentsSchema.optional(),
       risk: riskSchema.optional(),
       owners: z.array(z.string().min(1)).optional().describe('Who owns the service (token names): only they approve its releases; notifications carry them'),
+      dependsOn: dependsOnSchema.optional().describe('Services this one needs running, each within a semver range; a release waits until they do'),
+      migrations: migrationsSchema.optional().describe('Schema changes released with the version: expand before the canary gets traffic, contract after the old version is gone'),
     }),
   });
 }

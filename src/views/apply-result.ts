@@ -8,4 +8,6 @@ export interface ApplyResult {
   message: string;
   /** Whether each step can show a healthy canary in time at the contract's expectedRps (`sluice lint`'s check). */
   warnings?: string[];
+  /** The release waits for these dependencies to run a version in range (the API answers 202). */
+  heldBy?: { service: string; range: string; running: string | null }[];
 }

@@ -10,4 +10,6 @@ export type { EnvironmentsView, GateView, GovernancePhase, PlanAnswer, PlanView 
 export type { ContractRule, ReleaseTimeline, Revision, RevisionSummary, TimelineStep } from './release-timeline.ts';
 export type { ReleaseView, RollbackView, ServiceStatus, VerdictView } from './service-status.ts';
 export type { SpecDifference } from './spec-difference.ts';
+export type { TrainView } from './train.ts';
+export type { DependencyGraph } from '../core/graph/index.ts';
 export { appendVerdicts, type RuleSeries, type VerdictSeries } from './verdict-series.ts';

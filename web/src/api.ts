@@ -1,11 +1,11 @@
 import type {
-  ContractRule, EnvironmentsView, GateView, PlanView, ReleaseTimeline, ReleaseView, Revision, RevisionSummary, RuleSeries, ServiceEvent,
-  ServiceStatus, TimelineStep, VerdictSeries, VerdictView,
+  ContractRule, DependencyGraph, EnvironmentsView, GateView, PlanView, ReleaseTimeline, ReleaseView, Revision, RevisionSummary, RuleSeries,
+  ServiceEvent, ServiceStatus, TimelineStep, TrainView, VerdictSeries, VerdictView,
 } from '../../src/views/index.ts';
 
 export type {
-  ContractRule, EnvironmentsView, GateView, PlanView, ReleaseTimeline, ReleaseView, Revision, RevisionSummary, RuleSeries, ServiceEvent,
-  ServiceStatus, TimelineStep, VerdictSeries, VerdictView,
+  ContractRule, DependencyGraph, EnvironmentsView, GateView, PlanView, ReleaseTimeline, ReleaseView, Revision, RevisionSummary, RuleSeries,
+  ServiceEvent, ServiceStatus, TimelineStep, TrainView, VerdictSeries, VerdictView,
 };
 export type Command = 'promote' | 'pause' | 'resume' | 'abort' | 'retry' | 'undo';
 
@@ -111,6 +111,9 @@ export const api = {
   environments: (name: string, signal?: AbortSignal) => request<EnvironmentsView>('GET', `${svc(name)}/environments`, undefined, signal),
   approve: (name: string, environment: string, comment: string) => request<unknown>('POST', `${svc(name)}/approve`, { environment, ...(comment && { comment }) }),
   override: (name: string, environment: string, gate: string, reason: string) => request<unknown>('POST', `${svc(name)}/override`, { environment, gate, reason }),
+  graph: (signal?: AbortSignal) => request<DependencyGraph>('GET', '/api/graph', undefined, signal),
+  trains: (signal?: AbortSignal) => request<{ trains: TrainView[] }>('GET', '/api/trains', undefined, signal).then((r) => r.trains),
+  train: (name: string, signal?: AbortSignal) => request<TrainView>('GET', `/api/trains/${encodeURIComponent(name)}`, undefined, signal),
   command: (name: string, command: Command, body: { full?: boolean; reason?: string; toRevision?: string } = {}) =>
     request<ServiceStatus>('POST', `${svc(name)}/${command}`, body),
 };

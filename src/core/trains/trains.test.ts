@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { abortTrain, planTrain, reduceTrain, stepTrain, type ServiceObservation, type TrainAction, type TrainSpec, type TrainState } from './index.ts';
+
+/** A simulated fleet: each service's stable version and release, moved by the train's actions. */
+class Fleet {
+  readonly seen: Record<string, ServiceObservation> = {};
+  constructor(running: Record<string, string>) {
+    for (const [name, v] of Object.entries(running)) this.seen[name] = { stable: v, release: null, waiting: null };
+  }
+  perform(a: TrainAction) {
+    const o = this.seen[a.service]!;
+    if (a.kind === 'release') o.release = { to: a.version, status: 'Progressing', kind: 'canary', detail: '' };
+    if (a.kind === 'rollback') o.release = { to: a.version, status: 'Progressing', kind: 'undo', detail: '' };
+    if (a.kind === 'abort') o.release = { ...o.release!, status: 'Aborted', detail: a.reason };
+  }
+  succeed(name: string) {
+    const o = this.seen[name]!;
+    o.stable = o.release!.to;
+    o.release = { ...o.release!, status: 'Succeeded' };
+  }
+  fail(name: string) {
+    this.seen[name]!.release = { ...this.seen[name]!.release!, status: 'RolledBack', detail: 'error_rate failed' };
+  }
+}
+
+function runner(spec: TrainSpec, needs: Record<string, string[]>, fleet: Fleet) {
+  const running = new Map(Object.entries(fleet.seen).map(([n, o]) => [n, o.stable === null ? null : { version: o.stable, revision: `r-${o.stable}` }]));
+  let t: TrainState = reduceTrain(null, { type: 'train.started', spec, run: 1, services: planTrain(spec, new Map(Object.entries(needs)), running), at: 0 })!;
+  const log: string[] = [];
+  let now = 0;
+  const step = () => {
+    const d = stepTrain(t, fleet.seen);
+    for (const e of d.events) {
+      t = reduceTrain(t, { ...e, at: ++now })!;
+      log.push('member' in e ? `${e.type} ${e.member}` : e.type);
+    }
+    for (const a of d.actions) fleet.perform(a);
+    return d;
+  };
+  return { step, log, state: () => t, set: (s: TrainState) => (t = s) };
+}
+
+const spec = (o: Partial<TrainSpec> = {}): TrainSpec => ({
+  name: 'spring', maxParallel: 2, onFailure: 'rollbackAll',
+  services: [{ name: 'payments', version: '2.3.0' }, { name: 'checkout', version: '3.0.0' }, { name: 'search', version: '1.9.0' }], ...o,
+});
+
+test('services start in dependency order, independent ones in parallel up to maxParallel, and the train succeeds when all are done', () => {
+  const fleet = new Fleet({ payments: '2.2.0', checkout: '2.0.0', search: '1.8.0' });
+  const r = runner(spec(), { checkout: ['payments'] }, fleet);
+  const first = r.step();
+  assert.deepEqual(first.actions.map((a) => `${a.kind} ${a.service}`), ['release payments', 'release search'], 'checkout waits for payments; two at a time');
+  assert.deepEqual(r.step().actions, [], 'nothing done yet');
+  fleet.succeed('search');
+  assert.deepEqual(r.step().actions, [], 'checkout still waits for payments');
+  fleet.succeed('payments');
+  assert.deepEqual(r.step().actions.map((a) => `${a.kind} ${a.service} ${a.kind === 'release' ? a.version : ''}`), ['release checkout 3.0.0']);
+  fleet.succeed('checkout');
+  r.step();
+  assert.equal(r.state().status, 'Succeeded');
+  assert.deepEqual(r.log, ['train.serviceStarted payments', 'train.serviceStarted search', 'train.serviceDone search', 'train.serviceDone payments', 'train.serviceStarted checkout', 'train.serviceDone checkout', 'train.ended']);
+});
+
+test('maxParallel 1 releases one at a time', () => {
+  const fleet = new Fleet({ payments: '2.2.0', checkout: '2.0.0', search: '1.8.0' });
+  const r = runner(spec({ maxParallel: 1 }), {}, fleet);
+  assert.equal(r.step().actions.length, 1);
+});
+
+test('rollbackAll: the middle service fails, the others are rolled back in reverse dependency order, dependents first', () => {
+  // chain: search → checkout → payments (search depends on checkout, checkout on payments), plus an independent ledger.
+  const fleet = new Fleet({ payments: '2.2.0', checkout: '2.0.0', search: '1.8.0', ledger: '1.0.0' });
+  const s = spec({ services: [...spec().services, { name: 'ledger', version: '1.1.0' }] });
+  const r = runner(s, { checkout: ['payments'], search: ['checkout'] }, fleet);
+  r.step(); // payments, ledger
+  fleet.succeed('payments');
+  fleet.succeed('ledger');
+  assert.deepEqual(r.step().actions.map((a) => a.service), ['checkout']);
+  fleet.fail('checkout'); // its own contract rolled it back
+  const stop = r.step();
+  assert.equal(r.state().status, 'RollingBack');
+  assert.deepEqual(stop.actions, []);
+  assert.equal(r.state().services.find((x) => x.name === 'search')!.status, 'held');
+  const back = r.step();
+  assert.deepEqual(back.actions.map((a) => `${a.kind} ${a.service} ${a.kind === 'rollback' ? a.toRevision : ''}`), ['rollback payments r-2.2.0', 'rollback ledger r-1.0.0']);
+  fleet.succeed('payments');
+  fleet.succeed('ledger');
+  r.step();
+  assert.equal(r.state().status, 'RolledBack');
+  assert.deepEqual(r.state().services.map((x) => `${x.name}:${x.status}`), ['payments:rolledBack', 'checkout:failed', 'search:held', 'ledger:rolledBack']);
+});
+
+test('rollbackAll with two levels done: the dependent goes back before what it depends on; a service still releasing is aborted', () => {
+  const fleet = new Fleet({ payments: '2.2.0', checkout: '2.0.0', search: '1.8.0' });
+  const r = runner(spec({ maxParallel: 3 }), { checkout: ['payments'] }, fleet);
+  r.step(); // payments, search
+  fleet.succeed('payments');
+  r.step(); // checkout
+  fleet.succeed('checkout');
+  fleet.fail('search');
+  const stop = r.step();
+  assert.deepEqual(stop.actions, [], 'nothing else releasing');
+  const first = r.step();
+  assert.deepEqual(first.actions.map((a) => a.service), ['checkout'], 'payments waits until checkout is back');
+  fleet.succeed('checkout');
+  assert.deepEqual(r.step().actions.map((a) => a.service), ['payments']);
+  fleet.succeed('payments');
+  r.step();
+  assert.equal(r.state().status, 'RolledBack');
+  assert.deepEqual(r.log.filter((l) => l.startsWith('train.rollbackStarted')), ['train.rollbackStarted checkout', 'train.rollbackStarted payments']);
+
+  const fleet2 = new Fleet({ payments: '2.2.0', checkout: '2.0.0', search: '1.8.0' });
+  const r2 = runner(spec(), {}, fleet2);
+  r2.step(); // payments, checkout (no dependencies: in the order written)
+  fleet2.fail('payments');
+  assert.deepEqual(r2.step().actions.map((a) => `${a.kind} ${a.service}`), ['abort checkout']);
+  r2.step();
+  assert.equal(r2.state().services.find((x) => x.name === 'checkout')!.status, 'rolledBack');
+  assert.equal(r2.state().status, 'RolledBack');
+});
+
+test('holdOthers: the failed service is back by its own contract, the rest is held, nothing else rolled back', () => {
+  const fleet = new Fleet({ payments: '2.2.0', checkout: '2.0.0', search: '1.8.0' });
+  const r = runner(spec({ onFailure: 'holdOthers', maxParallel: 1 }), { checkout: ['payments'] }, fleet);
+  r.step();
+  fleet.succeed('payments');
+  r.step();
+  fleet.fail('checkout');
+  const d = r.step();
+  assert.deepEqual(d.actions, []);
+  assert.equal(r.state().status, 'Failed');
+  assert.deepEqual(r.state().services.map((x) => x.status), ['done', 'failed', 'held']);
+});
+
+test('abort: releasing services are aborted, waiting ones held', () => {
+  const fleet = new Fleet({ payments: '2.2.0', checkout: '2.0.0', search: '1.8.0' });
+  const r = runner(spec({ maxParallel: 1 }), { checkout: ['payments'] }, fleet);
+  r.step();
+  const d = abortTrain(r.state(), 'stopped by alice');
+  assert.deepEqual(d.actions, [{ kind: 'abort', service: 'payments', reason: 'stopped by alice' }]);
+  assert.deepEqual(d.events.map((e) => e.type), ['train.held', 'train.ended']);
+});

@@ -1,0 +1,199 @@
+/**
+ * Runs release trains: applies a ReleaseTrain, then on each tick asks the core (core/trains) what
+ * the train does next from what its services show, records that in the train's log and performs
+ * it through the engine — a release of a service at its train version, an abort, a rollback to
+ * the revision it ran before the train. Trains resume from their log after a restart.
+ */
+import type { Logger } from 'pino';
+import { CONTROLLER } from '../core/events.ts';
+import { needsOf } from '../core/graph/index.ts';
+import { isActive } from '../core/state.ts';
+import { abortTrain, isRunning, planTrain, reduceTrain, stepTrain, type ServiceObservation, type TrainAction, type TrainEvent, type TrainSpec, type TrainState } from '../core/trains/index.ts';
+import { graphServices } from '../engine/dependency-graph.ts';
+import type { Engine } from '../engine/engine.ts';
+import { SluiceError } from '../errors.ts';
+import type { ServiceSpec } from '../spec/index.ts';
+import type { Store } from '../store/types.ts';
+import { trainLog, type TrainLog } from './train-log.ts';
+
+export interface TrainRunnerDeps {
+  engine: Engine;
+  store: Store;
+  log: Logger;
+  now?: () => number;
+  tickMs?: number;
+}
+
+/** Where a train's document was written, for errors that name the file and line. */
+export type TrainPositions = Record<string, { file: string; line: number; column: number }>;
+
+export class TrainRunner {
+  readonly #d: TrainRunnerDeps;
+  readonly #now: () => number;
+  readonly #log: TrainLog;
+  readonly #trains = new Map<string, TrainState>();
+  readonly #timer: NodeJS.Timeout;
+  #ticking = false;
+
+  private constructor(d: TrainRunnerDeps) {
+    this.#d = d;
+    this.#now = d.now ?? Date.now;
+    this.#log = trainLog(d.store, d.engine.bus, this.#now);
+    this.#timer = setInterval(() => void this.#tick(), d.tickMs ?? 100);
+  }
+
+  /** Opens every train in the log; those still running carry on. */
+  static async open(d: TrainRunnerDeps): Promise<TrainRunner> {
+    const runner = new TrainRunner(d);
+    for (const name of await runner.#log.names()) {
+      const t = await runner.#log.state(name);
+      if (t !== null) runner.#trains.set(name, t);
+    }
+    return runner;
+  }
+
+  /** Start the train (or a new run of it). Refused, naming file and line, for a service that does not exist. */
+  async apply(spec: TrainSpec, at: TrainPositions, file: string, actor: string): Promise<{ action: 'started' | 'unchanged'; message: string }> {
+    const current = this.#trains.get(spec.name);
+    if (isRunning(current ?? null)) {
+      if (JSON.stringify(current!.spec) === JSON.stringify(spec)) return { action: 'unchanged', message: `train ${spec.name} is running (run ${current!.run})` };
+      throw new SluiceError('CONFLICT', `${file}: train ${spec.name} is running (run ${current!.run}); abort it first (sluice train abort ${spec.name}) to apply a changed train`);
+    }
+    const facts = await this.#d.engine.serviceFacts();
+    const problems = spec.services.flatMap((s, i) => {
+      const where = at[`spec.services.${i}`];
+      const prefix = where === undefined ? file : `${where.file}:${where.line}:${where.column}`;
+      if (facts.some((f) => f.name === s.name)) return [];
+      const environments = facts.filter((f) => f.name.startsWith(`${s.name}--`)).map((f) => f.name);
+      return [environments.length > 0
+        ? `${prefix}: spec.services[${i}]: ${s.name} is released through its environments (${environments.join(', ')}); a train releases services without environments`
+        : `${prefix}: spec.services[${i}]: unknown service ${JSON.stringify(s.name)}; apply its Service spec first; known services: ${facts.map((f) => f.name).sort().join(', ') || '(none)'}`];
+    });
+    if (problems.length > 0) throw new SluiceError('SPEC_INVALID', problems.join('\n'));
+    await this.#start(spec, actor);
+    return { action: 'started', message: `train ${spec.name} started: ${spec.services.map((s) => `${s.name} ${s.version}`).join(', ')}` };
+  }
+
+  async #start(spec: TrainSpec, actor: string): Promise<void> {
+    const needs = needsOf(graphServices(await this.#d.engine.serviceFacts()));
+    const running = new Map(spec.services.map((s) => {
+      const stable = this.#d.engine.serviceState(s.name)?.stable ?? null;
+      return [s.name, stable === null ? null : { version: stable.version, revision: stable.key }] as const;
+    }));
+    const run = (this.#trains.get(spec.name)?.run ?? 0) + 1;
+    await this.#record(spec.name, [{ type: 'train.started', spec, run, services: planTrain(spec, needs, running) }], actor);
+  }
+
+  /** A person stops the train: releasing services are aborted (back to stable), the rest held; nothing done is rolled back. */
+  async abort(name: string, actor: string): Promise<TrainState> {
+    const t = this.#train(name);
+    if (!isRunning(t)) throw new SluiceError('CONFLICT', `train ${name} is not running (${t.status}); nothing to abort`);
+    const d = abortTrain(t, `aborted by ${actor}`);
+    await this.#record(name, d.events, actor);
+    await this.#perform(name, d.actions, actor);
+    return this.#train(name);
+  }
+
+  /** A new run of a train that stopped: services already on their train version count as done. */
+  async retry(name: string, actor: string): Promise<TrainState> {
+    const t = this.#train(name);
+    if (isRunning(t)) throw new SluiceError('CONFLICT', `train ${name} is running (run ${t.run}); retry a train that stopped`);
+    await this.#start(t.spec, actor);
+    return this.#train(name);
+  }
+
+  status(name: string): TrainState {
+    return this.#train(name);
+  }
+
+  list(): TrainState[] {
+    return [...this.#trains.values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name));
+  }
+
+  timeline(name: string): ReturnType<TrainLog['events']> {
+    this.#train(name);
+    return this.#log.events(name);
+  }
+
+  #train(name: string): TrainState {
+    const t = this.#trains.get(name);
+    if (t === undefined) throw new SluiceError('NOT_FOUND', `no train named "${name}"; trains: ${[...this.#trains.keys()].join(', ') || '(none)'}; apply a kind: ReleaseTrain document to start one`);
+    return t;
+  }
+
+  async #record(name: string, events: TrainEvent[], actor: string): Promise<void> {
+    if (events.length === 0) return;
+    await this.#log.record(name, events, actor);
+    const at = this.#now();
+    let t = this.#trains.get(name) ?? null;
+    for (const e of events) t = reduceTrain(t, { ...e, at });
+    if (t !== null) this.#trains.set(name, t);
+  }
+
+  #observe(t: TrainState): Record<string, ServiceObservation> {
+    const seen: Record<string, ServiceObservation> = {};
+    for (const s of t.services) {
+      const state = this.#d.engine.serviceState(s.name);
+      if (state === null) continue;
+      const r = state.release;
+      const detail = r === null ? '' : r.rollback?.reason ?? r.error ?? (isActive(r) ? '' : r.status);
+      seen[s.name] = {
+        stable: state.stable?.version ?? null,
+        release: r === null ? null : { to: r.to.version, status: r.status, kind: r.kind, detail },
+        waiting: state.waiting?.reason ?? null,
+      };
+    }
+    return seen;
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#ticking) return;
+    this.#ticking = true;
+    try {
+      for (const t of this.#trains.values()) {
+        if (!isRunning(t)) continue;
+        const d = stepTrain(t, this.#observe(t));
+        await this.#record(t.spec.name, d.events, CONTROLLER);
+        await this.#perform(t.spec.name, d.actions, CONTROLLER);
+      }
+    } catch (err) {
+      this.#d.log.warn({ err }, 'a train step failed; retried on the next tick');
+    } finally {
+      this.#ticking = false;
+    }
+  }
+
+  /** All at once: a train's rollbacks of one level run in parallel. A refused action fails that service. */
+  async #perform(name: string, actions: TrainAction[], actor: string): Promise<void> {
+    const results = await Promise.allSettled(actions.map((a) => this.#act(name, a, actor)));
+    const failed: TrainEvent[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') return;
+      const a = actions[i]!;
+      this.#d.log.warn({ train: name, action: a, err: r.reason }, 'a train action failed');
+      if (a.kind !== 'abort') failed.push({ type: 'train.serviceFailed', member: a.service, detail: `${a.kind} ${a.service} ${a.version} refused: ${(r.reason as Error).message}` });
+    });
+    await this.#record(name, failed, CONTROLLER);
+  }
+
+  async #act(train: string, a: TrainAction, actor: string): Promise<void> {
+    const engine = this.#d.engine;
+    if (a.kind === 'abort') {
+      if (isActive(engine.serviceState(a.service)?.release)) await engine.command(a.service, 'abort', { reason: a.reason }, actor);
+      return;
+    }
+    if (a.kind === 'rollback') {
+      await engine.rollBackTo(a.service, a.toRevision, actor);
+      return;
+    }
+    const stored = await this.#d.store.service(a.service);
+    if (stored === null) throw new SluiceError('NOT_FOUND', `no service named "${a.service}"`);
+    const base = stored.spec as ServiceSpec;
+    const spec: ServiceSpec = { ...base, spec: { ...base.spec, version: a.version } };
+    await engine.applyService(spec, { file: `train ${train}`, baseDir: stored.baseDir, actor });
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+}
