@@ -12,6 +12,9 @@ import { Engine } from '../engine/engine.ts';
 import { rememberSecret } from '../drivers/secrets.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
+import { Analytics } from '../analytics/analytics.ts';
+import { SqliteAnalyticsStore } from '../analytics/sqlite/sqlite-analytics-store.ts';
+import { registerAnalyticsRoutes } from './analytics-routes.ts';
 import { registerCalendarRoutes } from './calendar-routes.ts';
 import { allows, openEnvironments, registerGovernanceRoutes } from './governance-routes.ts';
 import { registerPolicyRoutes } from './policy-routes.ts';
@@ -78,6 +81,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   registerCalendarRoutes(app, dataDir);
   registerGovernanceRoutes(app, environments);
   registerPolicyRoutes(app, dataDir, recordServer);
+  const history = new SqliteAnalyticsStore(join(dataDir, 'analytics.db'));
+  const analytics = new Analytics({ store, analytics: history, bus: engine.bus });
+  registerAnalyticsRoutes(app, analytics);
   registerStatic(app);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7070 });
   lock.record(address);
@@ -89,6 +95,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       await app.close();
       await closeSpecParser();
       await engine.close();
+      history.close();
       await store.close();
       tokens.close();
       lock.release();

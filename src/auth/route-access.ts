@@ -27,6 +27,8 @@ export function requiredAccess(method: string, route: string, params: Record<str
   // Environments (docs/governance.md): asking for a promotion is a release; approving and overriding gates is the approver's.
   if (method === 'POST' && route === '/api/services/:name/releases') return 'deployer';
   if (method === 'POST' && (route === '/api/services/:name/approve' || route === '/api/services/:name/override')) return 'approver';
+  // Analytics history (docs/analytics.md): importing it, or an alerting tool's incidents, is a deployer's.
+  if (method === 'POST' && (route === '/api/analytics/import' || route === '/api/analytics/incidents')) return 'deployer';
   if (method === 'POST' && route === '/api/services/:name/:command') return COMMAND_ROLES[params.command ?? ''] ?? 'admin';
   return 'admin';
 }

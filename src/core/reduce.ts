@@ -177,6 +177,8 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'token.revoked':
     case 'policy.applied':
     case 'serverPolicy.applied':
+    case 'analytics.imported':
+    case 'retrospective.opened':
       return s;
     case 'release.waiting':
       return { ...s, waiting: { revision: event.revision, reason: event.reason, until: event.until, since: event.at, by: event.actor } };

@@ -15,7 +15,7 @@ function deployment(id: string, finishedAt: number, o: Partial<Deployment> = {})
     firstTrafficAt: null, trafficRevertedAt: null, revertMs: null, commits: [], progressive: null, rehearsed: null, behindFlag: null, source: 'import', ...o,
   };
 }
-const commit = (sha: string, committedAt: number): Commit => ({ sha, service: 'checkout', committedAt });
+const commit = (sha: string, committedAt: number): Commit => ({ sha, service: 'checkout', committedAt, message: null });
 const incident = (id: string, openedAt: number, resolvedAt: number | null): Incident => ({ id, service: 'checkout', environment: 'production', openedAt, resolvedAt });
 const week = { since: T0, until: T0 + 7 * DAY };
 

@@ -36,6 +36,8 @@ export interface Commit {
   sha: string;
   service: string;
   committedAt: number;
+  /** The first line of its message (null: not known). */
+  message: string | null;
 }
 
 export interface Incident {
