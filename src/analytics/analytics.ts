@@ -1,4 +1,4 @@
-import { fourKeysByBucket, type FourKeys, type KeysFilter } from '../core/analytics/four-keys.ts';
+import { fourKeys, fourKeysByBucket, type FourKeys, type KeysFilter } from '../core/analytics/four-keys.ts';
 import { type ImportRecord, type LineError, readImportText } from '../core/analytics/import-lines.ts';
 import { DEFAULT_TIERS, TIER_THRESHOLDS } from '../core/analytics/tiers.ts';
 import type { Bucketing, Commit, Deployment } from '../core/analytics/types.ts';
@@ -115,8 +115,10 @@ export class Analytics {
     this.checkKnown(q);
     const filter: KeysFilter = { environment: q.environment, ...(q.service !== undefined && { service: q.service }), ...(q.team !== undefined && { team: q.team }) };
     const window = { since: q.since, until: q.until };
-    const { total, buckets } = fourKeysByBucket(this.#analytics.history(filter, window), window, filter, q.bucket ?? 'week', tiers);
-    return q.bucket === undefined ? total : { ...total, buckets };
+    const history = this.#analytics.history(filter, window);
+    if (q.bucket === undefined) return fourKeys(history, window, filter, tiers);
+    const { total, buckets } = fourKeysByBucket(history, window, filter, q.bucket, tiers);
+    return { ...total, buckets };
   }
 
   checkKnown(q: { service?: string; team?: string; environment: string }): void {
@@ -130,6 +132,12 @@ export class Analytics {
     if (!environments.includes(q.environment) && environments.length > 0) {
       throw new SluiceError('NOT_FOUND', `environment "${q.environment}" has no deployments in the analytics history; known: ${list(environments)}`);
     }
+  }
+
+  /** The log's head: what a report or document was generated from. */
+  async logHead(): Promise<{ seq: number; hash: string | null }> {
+    const head = await this.#store.chainHead();
+    return { seq: head?.seq ?? 0, hash: head?.hash ?? null };
   }
 
   deployments(filter: KeysFilter, window: { since: number; until: number }, limit = 1000): Deployment[] {

@@ -22,6 +22,11 @@ const SCHEMA = [
     success INTEGER NOT NULL, PRIMARY KEY (deployment_id, sha))`,
   'CREATE INDEX IF NOT EXISTS deployment_commits_by_sha ON deployment_commits (sha, environment, finished_at)',
   'CREATE INDEX IF NOT EXISTS deployment_commits_by_time ON deployment_commits (environment, finished_at)',
+  // Each commit's first successful deployment per environment and service (core's isEarlierShipment), kept as deployments are written.
+  `CREATE TABLE IF NOT EXISTS first_shipments (
+    environment TEXT NOT NULL, service TEXT NOT NULL, sha TEXT NOT NULL, team TEXT, deployment_id TEXT NOT NULL, shipped_at INTEGER NOT NULL,
+    PRIMARY KEY (environment, service, sha))`,
+  'CREATE INDEX IF NOT EXISTS first_shipments_by_time ON first_shipments (environment, shipped_at)',
   'CREATE TABLE IF NOT EXISTS commits (sha TEXT PRIMARY KEY, service TEXT NOT NULL, committed_at INTEGER NOT NULL, message TEXT)',
   `CREATE TABLE IF NOT EXISTS incidents (
     id TEXT PRIMARY KEY, service TEXT NOT NULL, environment TEXT NOT NULL, opened_at INTEGER NOT NULL, resolved_at INTEGER)`,
@@ -62,6 +67,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   readonly #insertLink: StatementSync;
   readonly #deleteLinks: StatementSync;
   readonly #insertCommit: StatementSync;
+  readonly #ship: StatementSync;
   readonly #readIncident: StatementSync;
   readonly #upsertIncident: StatementSync;
   readonly #insertVersionCommit: StatementSync;
@@ -78,6 +84,9 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     this.#replaceSluice = this.#db.prepare(`INSERT OR REPLACE INTO deployments (${COLUMNS}) VALUES ${values}`);
     this.#insertLink = this.#db.prepare('INSERT OR IGNORE INTO deployment_commits (sha, deployment_id, environment, service, finished_at, success) VALUES (?, ?, ?, ?, ?, ?)');
     this.#deleteLinks = this.#db.prepare('DELETE FROM deployment_commits WHERE deployment_id = ?');
+    this.#ship = this.#db.prepare(`INSERT INTO first_shipments (environment, service, sha, team, deployment_id, shipped_at) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (environment, service, sha) DO UPDATE SET team = excluded.team, deployment_id = excluded.deployment_id, shipped_at = excluded.shipped_at
+      WHERE excluded.shipped_at < first_shipments.shipped_at OR (excluded.shipped_at = first_shipments.shipped_at AND excluded.deployment_id < first_shipments.deployment_id)`);
     this.#insertCommit = this.#db.prepare('INSERT OR IGNORE INTO commits (sha, service, committed_at, message) VALUES (?, ?, ?, ?)');
     this.#readIncident = this.#db.prepare('SELECT resolved_at FROM incidents WHERE id = ?');
     this.#upsertIncident = this.#db.prepare('INSERT INTO incidents (id, service, environment, opened_at, resolved_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET resolved_at = excluded.resolved_at');
@@ -106,15 +115,30 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
           if (before !== undefined && JSON.stringify(toDeployment(before)) === JSON.stringify(d)) { counts.unchanged++; continue; }
           this.#replaceSluice.run(...row);
           this.#deleteLinks.run(d.id);
+          this.#reship(d.id);
           counts[before === undefined ? 'added' : 'updated']++;
         } else if (Number(this.#insertImported.run(...row).changes) === 0) {
           counts.unchanged++;
           continue;
         } else counts.added++;
-        for (const sha of d.commits) this.#insertLink.run(sha, d.id, d.environment, d.service, d.finishedAt, d.result === 'success' ? 1 : 0);
+        for (const sha of d.commits) {
+          this.#insertLink.run(sha, d.id, d.environment, d.service, d.finishedAt, d.result === 'success' ? 1 : 0);
+          if (d.result === 'success') this.#ship.run(d.environment, d.service, sha, d.team, d.id, d.finishedAt);
+        }
       }
       return counts;
     });
+  }
+
+  /** A replaced deployment's first shipments go back to the next earliest successful deployment of each commit. */
+  #reship(deploymentId: string): void {
+    const rows = this.#db.prepare('SELECT environment, service, sha FROM first_shipments WHERE deployment_id = ?').all(deploymentId) as Row[];
+    this.#db.prepare('DELETE FROM first_shipments WHERE deployment_id = ?').run(deploymentId);
+    for (const r of rows) {
+      const links = this.#db.prepare(`SELECT dc.deployment_id, dc.finished_at, d.team FROM deployment_commits dc JOIN deployments d ON d.id = dc.deployment_id
+        WHERE dc.sha = ? AND dc.environment = ? AND dc.service = ? AND dc.success = 1`).all(r.sha!, r.environment!, r.service!) as Row[];
+      for (const l of links) this.#ship.run(r.environment!, r.service!, r.sha!, l.team ?? null, l.deployment_id!, l.finished_at!);
+    }
   }
 
   putCommits(commits: readonly Commit[]): PutCounts {
@@ -157,27 +181,37 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
 
   history(filter: KeysFilter, window: Window): History {
     const w = where(filter);
-    const inWindow = this.#db.prepare(`SELECT ${COLUMNS} FROM deployments d WHERE ${w.sql} AND d.finished_at >= ? AND d.finished_at < ?`).all(...w.params, window.since, window.until) as Row[];
+    // Rows as arrays of the columns the keys read (the keys read first shipments below, not each deployment's commits).
+    const keyRows = (sql: string, params: SQLInputValue[]): Deployment[] => {
+      const stmt = this.#db.prepare(sql);
+      stmt.setReturnArrays(true);
+      return (stmt.all(...params) as unknown as Cell[][]).map((r) => ({
+        id: String(r[0]), service: String(r[1]), environment: filter.environment, team: r[2] == null ? null : String(r[2]), version: String(r[3]),
+        startedAt: Number(r[4]), finishedAt: Number(r[5]), result: r[6] === 'rolledback' ? 'rolledback' : 'success',
+        firstTrafficAt: num(r[7]), trafficRevertedAt: num(r[8]), revertMs: num(r[9]), commits: [],
+        progressive: fromBool(r[10] ?? null), rehearsed: fromBool(r[11] ?? null), behindFlag: fromBool(r[12] ?? null), source: r[13] === 'sluice' ? 'sluice' : 'import',
+      }));
+    };
+    const columns = 'd.id, d.service, d.team, d.version, d.started_at, d.finished_at, d.result, d.first_traffic_at, d.traffic_reverted_at, d.revert_ms, d.progressive, d.rehearsed, d.behind_flag, d.source';
+    const inWindow = keyRows(`SELECT ${columns} FROM deployments d WHERE ${w.sql} AND d.finished_at >= ? AND d.finished_at < ?`, [...w.params, window.since, window.until]);
     // The next deployment of each service after the window: an incident before it still fails the window's last one.
-    const next = this.#db.prepare(`SELECT ${COLUMNS}, MIN(d.finished_at) FROM deployments d WHERE ${w.sql} AND d.finished_at >= ? GROUP BY d.service`).all(...w.params, window.until) as Row[];
-    // Earlier successful deployments that shipped a commit the window's deployments ship again (it shipped then).
-    const earlier = this.#db.prepare(`SELECT DISTINCT ${COLUMNS.split(', ').map((c) => `d.${c}`).join(', ')} FROM deployment_commits dc JOIN deployments d ON d.id = dc.deployment_id
-      WHERE ${w.sql} AND dc.environment = ? AND dc.success = 1 AND dc.finished_at < ? AND dc.sha IN (
-        SELECT w.sha FROM deployment_commits w WHERE w.environment = ? AND w.finished_at >= ? AND w.finished_at < ? AND w.success = 1)`)
-      .all(...w.params, filter.environment, window.since, filter.environment, window.since, window.until) as Row[];
-    const deployments = [...inWindow, ...next, ...earlier].map(toDeployment);
-    const commits = (this.#db.prepare(`SELECT c.sha, c.service, c.committed_at, c.message FROM commits c WHERE c.sha IN (
-        SELECT dc.sha FROM deployment_commits dc JOIN deployments d ON d.id = dc.deployment_id WHERE ${w.sql} AND dc.environment = ? AND dc.finished_at >= ? AND dc.finished_at < ? AND dc.success = 1)`)
-      .all(...w.params, filter.environment, window.since, window.until) as Row[]).map(toCommit);
+    const next = keyRows(`SELECT ${columns}, MIN(d.finished_at) FROM deployments d WHERE ${w.sql} AND d.finished_at >= ? GROUP BY d.service`, [...w.params, window.until]);
+    const deployments = [...inWindow, ...next];
+    const shipFilter = `${filter.service === undefined ? '' : ' AND fs.service = ?'}${filter.team === undefined ? '' : ' AND fs.team = ?'}`;
+    const shipments = this.#db.prepare(`SELECT fs.sha, fs.deployment_id, fs.shipped_at, c.committed_at FROM first_shipments fs LEFT JOIN commits c ON c.sha = fs.sha
+        WHERE fs.environment = ? AND fs.shipped_at >= ? AND fs.shipped_at < ?${shipFilter}`);
+    shipments.setReturnArrays(true);
+    const shipped = (shipments.all(filter.environment, window.since, window.until, ...(filter.service === undefined ? [] : [filter.service]), ...(filter.team === undefined ? [] : [filter.team])) as unknown as SQLInputValue[][])
+      .map(([sha, deploymentId, shippedAt, committedAt]) => ({ sha: String(sha), deploymentId: String(deploymentId), shippedAt: Number(shippedAt), committedAt: num(committedAt) }));
     // Incidents up to the last of those next deployments (or without end, if a service has none yet).
-    const nextBy = new Map(next.map((r) => [String(r.service), Number(r.finished_at)]));
-    const windowServices = [...new Set(inWindow.map((r) => String(r.service)))];
+    const nextBy = new Map(next.map((d) => [d.service, d.finishedAt]));
+    const windowServices = [...new Set(inWindow.map((d) => d.service))];
     const horizon = windowServices.every((s) => nextBy.has(s)) ? Math.max(window.until, ...windowServices.map((s) => nextBy.get(s)!)) : Number.MAX_SAFE_INTEGER;
     const services = filter.service === undefined ? '' : ' AND i.service = ?';
     const incidents = (this.#db.prepare(`SELECT i.id, i.service, i.environment, i.opened_at, i.resolved_at FROM incidents i WHERE i.environment = ? AND i.opened_at >= ? AND i.opened_at < ?${services}`)
       .all(filter.environment, window.since, horizon, ...(filter.service === undefined ? [] : [filter.service])) as Row[])
       .map((r) => ({ id: String(r.id), service: String(r.service), environment: String(r.environment), openedAt: Number(r.opened_at), resolvedAt: num(r.resolved_at) }));
-    return { deployments, commits, incidents };
+    return { deployments, commits: [], incidents, shipments: shipped };
   }
 
   deployments(filter: KeysFilter, window: Window, limit: number): Deployment[] {

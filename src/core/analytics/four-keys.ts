@@ -1,7 +1,7 @@
 import { bucketsOf, DAY_MS, utcDay } from './buckets.ts';
-import { median, quantileSorted, seconds } from './stats.ts';
+import { median, medianSorted, quantileSorted, seconds } from './stats.ts';
 import { DEFAULT_TIERS, type Tier, tierAtLeast, tierBelow, type TierThresholds } from './tiers.ts';
-import type { Bucketing, Deployment, History, Incident, Window } from './types.ts';
+import type { Bucketing, Commit, Deployment, History, Incident, Shipment, Window } from './types.ts';
 
 /** Which deployments count: one environment (production unless asked), optionally one service or team. */
 export interface KeysFilter {
@@ -36,25 +36,48 @@ export interface FourKeys {
 /** The upper bounds (seconds) of the rollback-time histogram; the last bucket is unbounded. */
 export const ROLLBACK_TIME_BOUNDS_S = [0.25, 0.5, 1, 2, 5, 10, 30, 60, 300] as const;
 
-/** One deployment with what its failure and first shipments were found to be. */
+/** One deployment with what its failure was found to be. */
 interface Judged {
   d: Deployment;
   followedByIncident: boolean;
-  /** Shas this deployment shipped first (successful deployments only). */
-  firstShipped: string[];
 }
 
 interface Prepared {
   /** Matching deployments, by finishedAt. */
   judged: Judged[];
   incidents: Incident[];
-  committedAt: Map<string, number>;
+  /** First shipments by successful matching deployments, by shippedAt. */
+  shipments: Shipment[];
 }
 
 const matches = (f: KeysFilter, d: { service: string; environment: string; team?: string | null }) =>
   d.environment === f.environment && (f.service === undefined || d.service === f.service) && (f.team === undefined || d.team === f.team);
 
 const byFinish = (a: Deployment, b: Deployment) => a.finishedAt - b.finishedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** Whether shipment `a` (a finish time and a deployment id) came before `b`: the earlier finish, then the smaller id. */
+export const isEarlierShipment = (a: { shippedAt: number; deploymentId: string }, b: { shippedAt: number; deploymentId: string }): boolean =>
+  a.shippedAt < b.shippedAt || (a.shippedAt === b.shippedAt && a.deploymentId < b.deploymentId);
+
+/**
+ * Each commit's first successful deployment of each service, among `deployments` (sorted by finish),
+ * with its commit time when known. A commit two services ship (a monorepo) has a lead time in each.
+ */
+export function firstShipments(deployments: readonly Deployment[], commits: readonly Commit[]): Shipment[] {
+  const committedAt = new Map(commits.map((c) => [c.sha, c.committedAt]));
+  const shipped = new Set<string>();
+  const out: Shipment[] = [];
+  for (const d of deployments) {
+    if (d.result !== 'success') continue;
+    for (const sha of d.commits) {
+      const key = `${d.service}\0${sha}`;
+      if (shipped.has(key)) continue;
+      shipped.add(key);
+      out.push({ sha, deploymentId: d.id, shippedAt: d.finishedAt, committedAt: committedAt.get(sha) ?? null });
+    }
+  }
+  return out;
+}
 
 /**
  * Judge every deployment once. A deployment failed if it was rolled back, or if an incident on its
@@ -66,26 +89,21 @@ function prepare(history: History, filter: KeysFilter): Prepared {
   const services = new Set(deployments.map((d) => d.service));
   const incidents = history.incidents.filter((i) => i.environment === filter.environment && services.has(i.service)).sort((a, b) => a.openedAt - b.openedAt);
   const openings = new Map<string, number[]>();
-  for (const i of incidents) openings.set(i.service, [...(openings.get(i.service) ?? []), i.openedAt]);
+  for (const i of incidents) {
+    const list = openings.get(i.service);
+    if (list === undefined) openings.set(i.service, [i.openedAt]);
+    else list.push(i.openedAt);
+  }
   const nextFinish = new Map<string, number>();
   const judged: Judged[] = new Array<Judged>(deployments.length);
   for (let k = deployments.length - 1; k >= 0; k--) {
     const d = deployments[k]!;
     const until = nextFinish.get(d.service) ?? Infinity;
     nextFinish.set(d.service, d.finishedAt);
-    judged[k] = { d, followedByIncident: anyBetween(openings.get(d.service) ?? [], d.finishedAt, until), firstShipped: [] };
+    judged[k] = { d, followedByIncident: anyBetween(openings.get(d.service) ?? [], d.finishedAt, until) };
   }
-  const shipped = new Set<string>();
-  for (const j of judged) {
-    if (j.d.result !== 'success') continue;
-    for (const sha of j.d.commits) {
-      if (shipped.has(sha)) continue;
-      shipped.add(sha);
-      j.firstShipped.push(sha);
-    }
-  }
-  const committedAt = new Map(history.commits.map((c) => [c.sha, c.committedAt]));
-  return { judged, incidents, committedAt };
+  const shipments = (history.shipments ?? firstShipments(deployments, history.commits)).slice().sort((a, b) => a.shippedAt - b.shippedAt);
+  return { judged, incidents, shipments };
 }
 
 /** Whether a sorted list holds a value in the open interval (after, before). */
@@ -98,6 +116,29 @@ function anyBetween(sorted: readonly number[], after: number, before: number): b
     else hi = mid;
   }
   return lo < sorted.length && sorted[lo]! < before;
+}
+
+/** The index of the first judged deployment that finished at or after `t` (they are sorted by finishedAt). */
+function firstAtOrAfter(judged: readonly Judged[], t: number): number {
+  let lo = 0;
+  let hi = judged.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (judged[mid]!.d.finishedAt < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function firstShippedAtOrAfter(shipments: readonly Shipment[], t: number): number {
+  let lo = 0;
+  let hi = shipments.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (shipments[mid]!.shippedAt < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function share(items: readonly Deployment[], flag: (d: Deployment) => boolean | null): Share {
@@ -115,7 +156,7 @@ function share(items: readonly Deployment[], flag: (d: Deployment) => boolean | 
 const sortedAsc = (values: number[]) => values.sort((a, b) => a - b);
 
 function aggregate(p: Prepared, window: Window, filter: KeysFilter, tiers: TierThresholds): FourKeys {
-  const inWindow = p.judged.filter((j) => j.d.finishedAt >= window.since && j.d.finishedAt < window.until);
+  const inWindow = p.judged.slice(firstAtOrAfter(p.judged, window.since), firstAtOrAfter(p.judged, window.until));
   const deployments = inWindow.map((j) => j.d);
   const days = (window.until - window.since) / DAY_MS;
 
@@ -128,12 +169,10 @@ function aggregate(p: Prepared, window: Window, filter: KeysFilter, tiers: TierT
 
   const leads: number[] = [];
   let withoutCommitTime = 0;
-  for (const j of inWindow) {
-    for (const sha of j.firstShipped) {
-      const at = p.committedAt.get(sha);
-      if (at === undefined) withoutCommitTime++;
-      else leads.push(j.d.finishedAt - at);
-    }
+  for (let i = firstShippedAtOrAfter(p.shipments, window.since); i < p.shipments.length && p.shipments[i]!.shippedAt < window.until; i++) {
+    const s = p.shipments[i]!;
+    if (s.committedAt === null) withoutCommitTime++;
+    else leads.push(s.shippedAt - s.committedAt);
   }
   sortedAsc(leads);
 
@@ -157,7 +196,7 @@ function aggregate(p: Prepared, window: Window, filter: KeysFilter, tiers: TierT
     }
   }
   sortedAsc(restores);
-  const restoreMedianS = seconds(median(restores));
+  const restoreMedianS = seconds(medianSorted(restores));
 
   const reverts = sortedAsc(rolledBack.flatMap((j) => (j.d.revertMs === null ? [] : [j.d.revertMs / 1000])));
   const histogram = [...ROLLBACK_TIME_BOUNDS_S, null].map((leS, i) => ({
@@ -165,7 +204,7 @@ function aggregate(p: Prepared, window: Window, filter: KeysFilter, tiers: TierT
     count: reverts.filter((s) => (leS === null || s <= leS) && (i === 0 || s > ROLLBACK_TIME_BOUNDS_S[i - 1]!)).length,
   }));
 
-  const leadMedianS = seconds(median(leads));
+  const leadMedianS = seconds(medianSorted(leads));
   return {
     window: { since: new Date(window.since).toISOString(), until: new Date(window.until).toISOString() },
     filter,
@@ -192,7 +231,7 @@ function aggregate(p: Prepared, window: Window, filter: KeysFilter, tiers: TierT
     progressive: share(deployments, (d) => d.progressive),
     rehearsed: share(deployments, (d) => d.rehearsed),
     behindFlags: share(deployments, (d) => d.behindFlag),
-    rollbackTime: { count: reverts.length, medianS: median(reverts), p90S: quantileSorted(reverts, 0.9), maxS: reverts.at(-1) ?? null, histogram },
+    rollbackTime: { count: reverts.length, medianS: medianSorted(reverts), p90S: quantileSorted(reverts, 0.9), maxS: reverts.at(-1) ?? null, histogram },
   };
 }
 

@@ -15,7 +15,12 @@ export function quantileSorted(sorted: readonly number[], q: number): number | n
 /** The median: the middle value, or the mean of the two middle values of an even count. */
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
+  return medianSorted([...values].sort((a, b) => a - b));
+}
+
+/** As `median`, for values already sorted ascending. */
+export function medianSorted(sorted: readonly number[]): number | null {
+  if (sorted.length === 0) return null;
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }

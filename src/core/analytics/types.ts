@@ -58,9 +58,23 @@ export interface Window {
 
 export type Bucketing = 'day' | 'week' | 'month';
 
+/** A commit's first successful deployment to an environment: where its lead time ends. */
+export interface Shipment {
+  sha: string;
+  deploymentId: string;
+  shippedAt: number;
+  /** Null when the commit's time is not known. */
+  committedAt: number | null;
+}
+
 /** Everything the keys of one window need; a superset is fine (see four-keys.ts). */
 export interface History {
   deployments: Deployment[];
   commits: Commit[];
   incidents: Incident[];
+  /**
+   * The first shipments, when the caller already knows them (the store keeps them as deployments are
+   * written, by `isEarlierShipment`); otherwise they are found from the deployments' commits.
+   */
+  shipments?: Shipment[];
 }
