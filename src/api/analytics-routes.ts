@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Analytics } from '../analytics/analytics.ts';
 import { incidentsFromWebhook } from '../analytics/incident-webhook.ts';
+import type { ReleaseDocuments } from '../analytics/release-documents.ts';
+import { weeklyReport } from '../analytics/weekly-report.ts';
+import { DOCUMENT_KINDS } from '../core/documents/types.ts';
 import { SluiceError } from '../engine/errors.ts';
 import { actorOf } from './routes.ts';
 
@@ -55,4 +58,21 @@ export function registerAnalyticsRoutes(app: FastifyInstance, analytics: Analyti
       ...(q.bucket !== undefined && { bucket: q.bucket }), ...(q.tiers !== undefined && { tiers: q.tiers }),
     });
   });
+}
+
+export const documentParams = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a service name is lowercase letters, digits and dashes'),
+  kind: z.enum(DOCUMENT_KINDS, { error: () => `unknown document; valid: ${DOCUMENT_KINDS.join(', ')}` }),
+});
+export const documentQuery = z.strictObject({ release: z.coerce.number().int().positive().optional() });
+export const weeklyQuery = z.strictObject({ env: z.string().min(1).default('production') });
+
+/** Release documents (docs/documents.md) and the weekly report: reads, for viewers. */
+export function registerDocumentRoutes(app: FastifyInstance, documents: ReleaseDocuments, analytics: Analytics): void {
+  app.get('/api/services/:name/documents/:kind', async (req) => {
+    const { name, kind } = documentParams.parse(req.params);
+    const { release } = documentQuery.parse(req.query);
+    return documents.generate(kind, name, release);
+  });
+  app.get('/api/reports/weekly', async (req) => weeklyReport(analytics, { now: Date.now(), environment: weeklyQuery.parse(req.query).env }));
 }

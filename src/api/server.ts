@@ -14,7 +14,11 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
 import { Analytics } from '../analytics/analytics.ts';
 import { SqliteAnalyticsStore } from '../analytics/sqlite/sqlite-analytics-store.ts';
-import { registerAnalyticsRoutes } from './analytics-routes.ts';
+import { MetricsCollector } from '../analytics/metrics-collector.ts';
+import { ReleaseDocuments } from '../analytics/release-documents.ts';
+import { openRetrospectives } from '../analytics/retrospective-opener.ts';
+import { registerAnalyticsRoutes, registerDocumentRoutes } from './analytics-routes.ts';
+import { registerMetricsRoute } from './metrics-route.ts';
 import { registerCalendarRoutes } from './calendar-routes.ts';
 import { allows, openEnvironments, registerGovernanceRoutes } from './governance-routes.ts';
 import { registerPolicyRoutes } from './policy-routes.ts';
@@ -84,6 +88,10 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const history = new SqliteAnalyticsStore(join(dataDir, 'analytics.db'));
   const analytics = new Analytics({ store, analytics: history, bus: engine.bus });
   registerAnalyticsRoutes(app, analytics);
+  registerDocumentRoutes(app, new ReleaseDocuments(store, history), analytics);
+  const stopRetrospectives = openRetrospectives(engine.bus, store, (e, actor) => analytics.recordServerEvent(e, actor), (err) => log.warn({ err }, 'a retrospective could not be opened'));
+  const metrics = await MetricsCollector.open(store, engine.bus);
+  registerMetricsRoute(app, engine, metrics);
   registerStatic(app);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7070 });
   lock.record(address);
@@ -93,6 +101,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     store,
     async close() {
       await app.close();
+      metrics.close();
+      stopRetrospectives();
       await closeSpecParser();
       await engine.close();
       history.close();

@@ -16,6 +16,8 @@ export const COMMAND_ROLES: Record<string, Role> = {
  */
 export function requiredAccess(method: string, route: string, params: Record<string, string | undefined>, path = route): Access {
   const read = method === 'GET' || method === 'HEAD';
+  // Sluice's own metrics (docs/analytics.md) are a read of the API: a viewer's, though outside /api for Prometheus.
+  if (route === '/metrics') return read ? 'viewer' : 'admin';
   // The path too: a catch-all route (the dashboard's `/*`) must not open an /api URL.
   if (!route.startsWith('/api') && !path.startsWith('/api')) return read ? 'public' : 'admin';
   if (route === '/api/tokens' || route.startsWith('/api/tokens/')) return 'admin';

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ApiError, client, findToken, serverUrl, Unreachable } from './client.ts';
 import { type CommandDef, EXIT, UsageError } from './command.ts';
 import { analyticsCommand } from './commands/analytics.ts';
+import { docCommand, reportCommand } from './commands/doc.ts';
 import { applyCommand, lintCommand, schemaCommand } from './commands/apply.ts';
 import { approveCommand } from './commands/approve.ts';
 import { auditCommand } from './commands/audit.ts';
@@ -20,7 +21,7 @@ const COMMANDS: CommandDef[] = [
   serverCommand, applyCommand, statusCommand, ...controlCommands, historyCommand, waitCommand, lintCommand, schemaCommand, deleteCommand,
   tokenCommand, auditCommand, calendarCommand, judgeCommand,
   releaseCommand, approveCommand, overrideCommand, diffCommand,
-  analyticsCommand,
+  analyticsCommand, docCommand, reportCommand,
 ];
 
 const GLOBAL = {

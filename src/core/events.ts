@@ -85,7 +85,7 @@ export type EventBody =
   /** History was imported for the analytics (docs/analytics.md), logged under `_server`: where from and the counts (the rows are in the analytics store). */
   | { type: 'analytics.imported'; source: 'file' | 'api' | 'webhook' | 'git'; added: number; unchanged: number; updated: number; rejected: number }
   /** A retrospective was opened for a rollback or an override (docs/documents.md), logged under `_server`. */
-  | { type: 'retrospective.opened'; id: string; service: string; release: number; trigger: 'rollback' | 'override'; reason: string }
+  | { type: 'retrospective.opened'; id: string; service: string; release: number | null; trigger: 'rollback' | 'override'; reason: string }
   /** An external signal; counted by the release in progress for its signal rules. */
   | { type: 'signal.received'; signal: string; detail: string | null; source: string | null }
   /** Environments, plans, gates, approvals, overrides (core/plan/events.ts); logged under the service's own name. */
