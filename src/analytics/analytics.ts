@@ -2,7 +2,7 @@ import { fourKeys, fourKeysByBucket, type FourKeys, type KeysFilter } from '../c
 import { type ImportRecord, type LineError, readImportText } from '../core/analytics/import-lines.ts';
 import { DEFAULT_TIERS, TIER_THRESHOLDS } from '../core/analytics/tiers.ts';
 import type { Bucketing, Commit, Deployment } from '../core/analytics/types.ts';
-import type { EventBody } from '../core/events.ts';
+import type { EventBody, ServiceEvent } from '../core/events.ts';
 import { emptyState } from '../core/state.ts';
 import { SluiceError } from '../engine/errors.ts';
 import type { EventBus } from '../engine/event-bus.ts';
@@ -96,14 +96,15 @@ export class Analytics {
     return summary;
   }
 
-  /** Record server-level events of this capability (imports, retrospectives) in the log under `_server`. */
-  async #record(event: EventBody, actor: string): Promise<void> {
+  /** Record server-level events of this capability (imports, retrospectives, reports) in the log under `_server`. */
+  async #record(event: EventBody, actor: string): Promise<ServiceEvent> {
     const stored = await this.#store.commit(SERVER_LOG, [{ ...event, at: this.#now(), actor }], emptyState(SERVER_LOG));
     this.#bus.publish(stored);
+    return stored[0]!;
   }
 
-  async recordServerEvent(event: EventBody, actor: string): Promise<void> {
-    await this.#record(event, actor);
+  async recordServerEvent(event: EventBody, actor: string): Promise<ServiceEvent> {
+    return this.#record(event, actor);
   }
 
   /** The four keys of a window (and of its buckets when asked). Unknown services, teams and environments are errors. */

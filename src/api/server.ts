@@ -17,6 +17,7 @@ import { SqliteAnalyticsStore } from '../analytics/sqlite/sqlite-analytics-store
 import { MetricsCollector } from '../analytics/metrics-collector.ts';
 import { ReleaseDocuments } from '../analytics/release-documents.ts';
 import { openRetrospectives } from '../analytics/retrospective-opener.ts';
+import { WeeklyReportSchedule } from '../analytics/weekly-schedule.ts';
 import { registerAnalyticsRoutes, registerDocumentRoutes } from './analytics-routes.ts';
 import { registerMetricsRoute } from './metrics-route.ts';
 import { registerCalendarRoutes } from './calendar-routes.ts';
@@ -89,7 +90,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const analytics = new Analytics({ store, analytics: history, bus: engine.bus });
   registerAnalyticsRoutes(app, analytics);
   registerDocumentRoutes(app, new ReleaseDocuments(store, history), analytics);
-  const stopRetrospectives = openRetrospectives(engine.bus, store, (e, actor) => analytics.recordServerEvent(e, actor), (err) => log.warn({ err }, 'a retrospective could not be opened'));
+  const weekly = new WeeklyReportSchedule({ analytics, store, dataDir, now: Date.now, log: (message, err) => log.warn({ err }, message) });
+  weekly.start();
+  const stopRetrospectives = openRetrospectives(engine.bus, store, async (e, actor) => void (await analytics.recordServerEvent(e, actor)), (err) => log.warn({ err }, 'a retrospective could not be opened'));
   const metrics = await MetricsCollector.open(store, engine.bus);
   registerMetricsRoute(app, engine, metrics);
   registerStatic(app);
@@ -103,6 +106,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       await app.close();
       metrics.close();
       stopRetrospectives();
+      await weekly.stop();
       await closeSpecParser();
       await engine.close();
       history.close();

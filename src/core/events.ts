@@ -86,6 +86,8 @@ export type EventBody =
   | { type: 'analytics.imported'; source: 'file' | 'api' | 'webhook' | 'git'; added: number; unchanged: number; updated: number; rejected: number }
   /** A retrospective was opened for a rollback or an override (docs/documents.md), logged under `_server`. */
   | { type: 'retrospective.opened'; id: string; service: string; release: number | null; trigger: 'rollback' | 'override'; reason: string }
+  /** The weekly delivery report (docs/analytics.md), logged under `_server` and sent to the notifiers that select `report.weekly`. */
+  | { type: 'report.weekly'; environment: string; week: string; title: string; markdown: string }
   /** An external signal; counted by the release in progress for its signal rules. */
   | { type: 'signal.received'; signal: string; detail: string | null; source: string | null }
   /** Environments, plans, gates, approvals, overrides (core/plan/events.ts); logged under the service's own name. */

@@ -23,7 +23,7 @@ export function svgChart(title: string, points: readonly ChartPoint[], o: { kind
   const marks: string[] = [];
   if (o.kind === 'bar') {
     points.forEach((p, i) => {
-      if (p.value === null) return;
+      if (p.value === null || p.value === 0) return;
       const bw = Math.max(1, step * 0.7);
       marks.push(`<rect class="mark" x="${(x(i) - bw / 2).toFixed(1)}" y="${y(p.value).toFixed(1)}" width="${bw.toFixed(1)}" height="${(PAD.top + ih - y(p.value)).toFixed(1)}" fill="#3b82f6"><title>${escapeHtml(`${p.label}: ${o.format(p.value)}`)}</title></rect>`);
     });

@@ -47,6 +47,7 @@ function sentence(e: EventBody, actor: string): string {
     case 'serverPolicy.applied': return `server policy set: executables ${e.allowExec?.join(', ') ?? 'any'}; hosts ${e.allowUrlHosts?.join(', ') ?? 'any'}`;
     case 'analytics.imported': return `analytics history imported (${e.source}): ${e.added} added, ${e.unchanged} unchanged, ${e.updated} updated, ${e.rejected} rejected`;
     case 'retrospective.opened': return `retrospective ${e.id} opened for the ${e.trigger} of ${e.service}${e.release === null ? '' : ` release ${e.release}`}: ${e.reason}`;
+    case 'report.weekly': return `${e.title}\n\n${e.markdown}`;
     case 'release.waiting': return `release of ${e.revision.version} waits for its window: ${e.reason}${e.until === null ? '' : ` (until ${new Date(e.until).toISOString()})`}`;
     case 'release.waitEnded': return `the wait for ${e.revision.version} ended: ${e.outcome} (${e.detail})`;
     case 'signal.received': return `signal ${e.signal}${e.source ? ` from ${e.source}` : ''}${e.detail ? `: ${e.detail}` : ''}`;
