@@ -60,6 +60,7 @@ export type Bucketing = 'day' | 'week' | 'month';
 
 /** A commit's first successful deployment to an environment: where its lead time ends. */
 export interface Shipment {
+  /** Empty when the caller did not need it (the store reads only the times). */
   sha: string;
   deploymentId: string;
   shippedAt: number;
