@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { COMMANDS } from '../core/decision.ts';
 import { PHASES } from '../core/types.ts';
 import { ERROR_CODES } from '../engine/errors.ts';
+import { analyticsPaths } from './analytics-openapi.ts';
 import { dashboardPaths } from './dashboard-routes.ts';
 import { bearerScheme, governancePaths } from './governance-openapi.ts';
 import { applyBody, commandBody, lintBody, signalBody } from './requests.ts';
@@ -93,6 +94,7 @@ export function openApi(): object {
       '/api/services/{name}/events': { get: { summary: "the service's events", parameters: [name, { name: 'after', in: 'query', schema: { type: 'integer' } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }], responses: { '200': json({ type: 'object' }, 'events in order'), ...errors } } },
       ...dashboardPaths(),
       ...governancePaths(),
+      ...analyticsPaths(),
       ...commands,
       '/api/events': {
         get: {
