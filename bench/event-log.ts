@@ -6,6 +6,7 @@
  *
  *   node bench/event-log.ts [--hours 24] [--rps 50]
  */
+import type { NewEvent } from '../src/store/types.ts';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +42,8 @@ async function storedBytes(events: ReturnType<typeof simulate>['events']): Promi
       while (j < events.length && events[j]!.at === events[i]!.at) j++;
       const batch = events.slice(i, j);
       state = replay(state, batch);
-      await store.commit('sim', batch.map(({ service: _s, seq: _q, ...e }) => e), state);
+      // The log's envelope (service, seq) comes off; the body stays as the controller commits it.
+      await store.commit('sim', batch.map(({ service: _s, seq: _q, ...e }) => e as NewEvent), state);
       i = j;
     }
     await store.close();

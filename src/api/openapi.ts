@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { COMMANDS } from '../core/decision.ts';
 import { PHASES } from '../core/types.ts';
 import { ERROR_CODES } from '../errors.ts';
+import { analyticsPaths } from './analytics-openapi.ts';
 import { dashboardPaths } from './dashboard-routes.ts';
 import { bearerScheme, governancePaths } from './governance-openapi.ts';
 import { applyBody, commandBody, lintBody, signalBody } from './requests.ts';
@@ -95,6 +96,7 @@ export function openApi(): object {
       ...dashboardPaths(),
       ...governancePaths(),
       ...trainPaths(),
+      ...analyticsPaths(),
       ...commands,
       '/api/events': {
         get: {

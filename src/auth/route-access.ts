@@ -16,6 +16,8 @@ export const COMMAND_ROLES: Record<string, Role> = {
  */
 export function requiredAccess(method: string, route: string, params: Record<string, string | undefined>, path = route): Access {
   const read = method === 'GET' || method === 'HEAD';
+  // Sluice's own metrics (docs/analytics.md) are a read of the API: a viewer's, though outside /api for Prometheus.
+  if (route === '/metrics') return read ? 'viewer' : 'admin';
   // The path too: a catch-all route (the dashboard's `/*`) must not open an /api URL.
   if (!route.startsWith('/api') && !path.startsWith('/api')) return read ? 'public' : 'admin';
   if (route === '/api/tokens' || route.startsWith('/api/tokens/')) return 'admin';
@@ -27,6 +29,8 @@ export function requiredAccess(method: string, route: string, params: Record<str
   // Environments (docs/governance.md): asking for a promotion is a release; approving and overriding gates is the approver's.
   if (method === 'POST' && route === '/api/services/:name/releases') return 'deployer';
   if (method === 'POST' && (route === '/api/services/:name/approve' || route === '/api/services/:name/override')) return 'approver';
+  // Analytics history (docs/analytics.md): importing it, or an alerting tool's incidents, is a deployer's.
+  if (method === 'POST' && (route === '/api/analytics/import' || route === '/api/analytics/incidents')) return 'deployer';
   if (method === 'POST' && route === '/api/services/:name/:command') return COMMAND_ROLES[params.command ?? ''] ?? 'admin';
   // Release trains (docs/trains.md): stopping or re-running one is a deployer's, as for a release.
   if (method === 'POST' && (route === '/api/trains/:name/abort' || route === '/api/trains/:name/retry')) return 'deployer';

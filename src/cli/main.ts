@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import { ApiError, client, findToken, serverUrl, Unreachable } from './client.ts';
 import { type CommandDef, EXIT, UsageError } from './command.ts';
+import { analyticsCommand } from './commands/analytics.ts';
+import { docCommand, reportCommand } from './commands/doc.ts';
 import { applyCommand, lintCommand, schemaCommand } from './commands/apply.ts';
 import { approveCommand } from './commands/approve.ts';
 import { auditCommand } from './commands/audit.ts';
@@ -25,6 +27,7 @@ const COMMANDS: CommandDef[] = [
   releaseCommand, approveCommand, overrideCommand, diffCommand, graphCommand, trainCommand,
   importCommand,
   storeCommand,
+  analyticsCommand, docCommand, reportCommand,
 ];
 
 const GLOBAL = {

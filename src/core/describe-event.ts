@@ -52,6 +52,9 @@ export function describeEvent(e: EventBody, actor: string, versions: Versions = 
     case 'token.revoked': return `token ${e.name} revoked`;
     case 'policy.applied': return `release policy ${e.name} applied: ${e.windows} window(s), ${e.freezes} freeze(s)`;
     case 'serverPolicy.applied': return `server policy set: executables ${e.allowExec?.join(', ') ?? 'any'}; hosts ${e.allowUrlHosts?.join(', ') ?? 'any'}`;
+    case 'analytics.imported': return `analytics history imported (${e.source}): ${e.added} added, ${e.unchanged} unchanged, ${e.updated} updated, ${e.rejected} rejected`;
+    case 'retrospective.opened': return `retrospective ${e.id} opened for the ${e.trigger} of ${e.service}${e.release === null ? '' : ` release ${e.release}`}: ${e.reason}`;
+    case 'report.weekly': return `${e.title}\n\n${e.markdown}`;
     case 'release.waiting': return `release of ${e.revision.version} waits for its window: ${e.reason}${e.until === null ? '' : ` (until ${new Date(e.until).toISOString()})`}`;
     case 'release.waitEnded': return `the wait for ${e.revision.version} ended: ${e.outcome} (${e.detail})`;
     case 'command.requested': return `${e.command} of ${e.target} sent on by replica ${e.replica} to the replica running it`;

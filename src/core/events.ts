@@ -84,6 +84,12 @@ export type EventBody =
   | { type: 'release.waiting'; revision: RevisionRef; reason: string; until: number | null }
   /** The wait ended: the release started, a person cancelled it, or a newer spec replaced it. */
   | { type: 'release.waitEnded'; revision: RevisionRef; outcome: 'started' | 'cancelled' | 'superseded'; detail: string }
+  /** History was imported for the analytics (docs/analytics.md), logged under `_server`: where from and the counts (the rows are in the analytics store). */
+  | { type: 'analytics.imported'; source: 'file' | 'api' | 'webhook' | 'git'; added: number; unchanged: number; updated: number; rejected: number }
+  /** A retrospective was opened for a rollback or an override (docs/documents.md), logged under `_server`. */
+  | { type: 'retrospective.opened'; id: string; service: string; release: number | null; trigger: 'rollback' | 'override'; reason: string }
+  /** The weekly delivery report (docs/analytics.md), logged under `_server` and sent to the notifiers that select `report.weekly`. */
+  | { type: 'report.weekly'; environment: string; week: string; title: string; markdown: string }
   /** An external signal; counted by the release in progress for its signal rules. */
   | { type: 'signal.received'; signal: string; detail: string | null; source: string | null }
   /** Replicas: a command for `target`, received by `replica`, which does not run it; the owner carries it out. Logged under the server's log. */

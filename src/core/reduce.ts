@@ -192,6 +192,9 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'train.ended':
     case 'migration.rehearsed':
     case 'migration.ran':
+    case 'analytics.imported':
+    case 'retrospective.opened':
+    case 'report.weekly':
       return s;
     case 'release.waiting':
       return { ...s, waiting: { revision: event.revision, reason: event.reason, until: event.until, since: event.at, by: event.actor } };

@@ -17,12 +17,18 @@ function read(file: string): string {
   }
 }
 
+function versionLines(results: readonly ApplyResult[], commit: string): string {
+  return results.map((r) => JSON.stringify({ type: 'version', service: r.service.split('--')[0], version: r.version, commits: [commit] })).join('\n');
+}
+
 export const applyCommand: CommandDef = {
   name: 'apply',
   summary: 'apply service specs: the first apply deploys, a changed template starts a release',
-  usage: 'sluice apply -f FILE [-f FILE …]',
-  options: { file: { type: 'string', short: 'f', multiple: true } },
+  usage: 'sluice apply -f FILE [-f FILE …] [--commit SHA]',
+  options: { file: { type: 'string', short: 'f', multiple: true }, commit: { type: 'string' } },
   async run({ values, client, out, json }) {
+    const commit = values.commit as string | undefined;
+    if (commit !== undefined && !/^[0-9a-f]{4,64}$/.test(commit)) throw new UsageError(`--commit "${commit}" is not a commit sha (4 to 64 hex digits, e.g. from git rev-parse HEAD)`);
     const results: ApplyResult[] = [];
     for (const file of files(values)) {
       const path = file === '-' ? '<stdin>' : resolve(file);
@@ -30,6 +36,8 @@ export const applyCommand: CommandDef = {
       results.push(...(await client().post<{ results: ApplyResult[] }>('/api/apply', body)).results);
     }
     const lines = results.flatMap((r) => [`${r.service}: ${r.action} — ${r.message}`, ...(r.warnings ?? []).map((w) => `warning: ${w}`)]);
+    // --commit: the version each service moves to shipped this commit (for lead time, docs/analytics.md).
+    if (commit !== undefined) await client().post('/api/analytics/import', { text: versionLines(results, commit), source: 'api' });
     out(json ? JSON.stringify(results, null, 2) : lines.join('\n'));
     return 0;
   },

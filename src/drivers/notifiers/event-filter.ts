@@ -15,7 +15,7 @@ export const EVENT_TYPES = [
   'release.paused', 'release.resumed', 'release.promoted', 'release.completing', 'release.verifying',
   'release.succeeded', 'release.failed', 'rollback.started', 'rollback.gradual', 'rollback.gradualRefused',
   'rollback.trafficReverted', 'rollback.canaryStopped', 'service.degraded', 'service.recovered', 'driver.failed',
-  'router.died', 'router.restarted', 'router.drifted', 'service.deleted', 'signal.received', 'release.waiting', 'release.waitEnded', 'token.created', 'token.revoked', 'policy.applied', 'serverPolicy.applied', 'command.requested', 'command.answered', ...GOVERNANCE_EVENT_TYPES, ...TRAIN_EVENT_TYPES, ...MIGRATION_EVENT_TYPES,
+  'router.died', 'router.restarted', 'router.drifted', 'service.deleted', 'signal.received', 'release.waiting', 'release.waitEnded', 'token.created', 'token.revoked', 'policy.applied', 'serverPolicy.applied', 'analytics.imported', 'retrospective.opened', 'report.weekly', 'command.requested', 'command.answered', ...GOVERNANCE_EVENT_TYPES, ...TRAIN_EVENT_TYPES, ...MIGRATION_EVENT_TYPES,
 ] as const satisfies readonly EventType[];
 /** Fails to compile when core/events.ts gains an event type this list lacks. */
 const everyEventListed: Exclude<EventType, (typeof EVENT_TYPES)[number]> extends never ? true : never = true;
