@@ -9,6 +9,7 @@ import { registerTokenRoutes } from '../auth/token-routes.ts';
 import { TokenStore } from '../auth/token-store.ts';
 import { ApplyEntry } from '../engine/apply-entry.ts';
 import { Engine } from '../engine/engine.ts';
+import { FlagService } from '../flags/flag-service.ts';
 import { rememberSecret } from '../drivers/secrets.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
@@ -71,7 +72,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const routes = collectRoutes(app);
   registerAuth(app, tokens);
   const environments = await openEnvironments(engine, store, dataDir, log);
-  const entry = new ApplyEntry({ engine, environments, dataDir, recordServer, roleAllows: allows });
+  const flags = await FlagService.open(store, engine.bus);
+  const entry = new ApplyEntry({ engine, environments, dataDir, recordServer, roleAllows: allows, flags });
   registerRoutes(app, engine, entry, store, routes);
   registerTokenRoutes(app, tokens, recordServer);
   registerAuditRoutes(app, store);

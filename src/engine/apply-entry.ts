@@ -10,6 +10,7 @@
  * - In an environment behind gates, a release moves forward only if its plan started it.
  */
 import { rulesWithoutEvidence } from '../core/progression.ts';
+import type { FlagService } from '../flags/flag-service.ts';
 import type { SpecDocument } from '../spec/documents.ts';
 import type { ApplyResult, CommandName, Engine } from './engine.ts';
 import type { Environments } from './environments.ts';
@@ -32,6 +33,7 @@ export interface ApplyEntryDeps {
   dataDir: string;
   recordServer: RecordServerEvents;
   roleAllows: (has: string, needs: string) => boolean;
+  flags: FlagService;
 }
 
 export interface ApplyWhere {
@@ -51,9 +53,13 @@ export class ApplyEntry {
   /** Check every document, then apply them in order. Nothing is applied when one is refused. */
   async apply(docs: SpecDocument[], where: ApplyWhere, who: Applicant): Promise<ApplyResult[]> {
     for (const doc of docs) this.#check(doc, where, who);
+    // A flag's rules may name segments stored already or applied in the same text.
+    const segments = docs.flatMap((d) => (d.kind === 'Segment' ? [d.segment.name] : []));
+    const flagProblems = docs.flatMap((d) => (d.kind === 'FeatureFlag' ? this.#d.flags.problems(d.flag, where.file, segments) : []));
+    if (flagProblems.length > 0) throw new SluiceError('SPEC_INVALID', flagProblems.join('\n'));
     // What the server may be made to start and call (an admin's server policy; none: anything).
     const policy = await readServerPolicy(this.#d.dataDir);
-    const refused = docs.flatMap((doc) => (doc.kind === 'ReleasePolicy' ? [] : policyViolations(doc.spec, policy).map((v) => `${doc.spec.metadata.name}: ${v}`)));
+    const refused = docs.flatMap((doc) => (doc.kind === 'ReleasePolicy' || doc.kind === 'FeatureFlag' || doc.kind === 'Segment' ? [] : policyViolations(doc.spec, policy).map((v) => `${doc.spec.metadata.name}: ${v}`)));
     if (refused.length > 0) throw new SluiceError('FORBIDDEN', `${where.file}: refused by the server policy:\n${refused.join('\n')}`);
     const o = { ...where, actor: who.name };
     const results: ApplyResult[] = [];
@@ -72,6 +78,14 @@ export class ApplyEntry {
           results.push({ service: `policy/${p.name}`, action: 'configured', revision: '-', version: '-', message: `release policy ${p.name}: ${p.windows.length} window(s), ${p.freezes.length} freeze(s)` });
           break;
         }
+        case 'FeatureFlag':
+          await this.#d.flags.applyFlag(doc.flag, where.file, who.name);
+          results.push({ service: `flag/${doc.flag.name}`, action: 'configured', revision: '-', version: '-', message: `flag ${doc.flag.name}: ${Object.keys(doc.flag.environments).join(', ') || 'no environments'}` });
+          break;
+        case 'Segment':
+          await this.#d.flags.applySegment(doc.segment, where.file, who.name);
+          results.push({ service: `segment/${doc.segment.name}`, action: 'configured', revision: '-', version: '-', message: `segment ${doc.segment.name}: ${doc.segment.conditions.length} condition(s)` });
+          break;
         default:
           doc satisfies never;
       }
@@ -112,6 +126,7 @@ export class ApplyEntry {
       if (!approver) throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot apply release policy ${doc.policy.name}: a release policy (windows, freezes) is applied by an approver or admin`);
       return;
     }
+    if (doc.kind === 'FeatureFlag' || doc.kind === 'Segment') return;
     const name = doc.spec.metadata.name;
     if (name.includes('--')) {
       const [base, environment] = name.split('--');

@@ -5,6 +5,8 @@
  * parse can run in a worker.
  */
 import type { Document } from 'yaml';
+import type { FeatureFlag, Segment } from '../core/flags/model.ts';
+import { featureFlagSchema, segmentSchema } from './flag-schema.ts';
 import { releasePolicySchema, type ReleasePolicy } from './release-policy-schema.ts';
 import { composeDocuments, duplicateNames, toSpecIssue } from './parse.ts';
 import { serviceSchema, specErrorMap, type DriverSchemas, type ServiceSpec } from './service-schema.ts';
@@ -17,12 +19,14 @@ type Raw = Record<string, unknown>;
 export type SpecDocument =
   | { kind: 'Service'; spec: ServiceSpec; raw: Raw }
   | { kind: 'ServiceWithEnvironments'; spec: ServiceSpec; raw: Raw }
-  | { kind: 'ReleasePolicy'; policy: ReleasePolicy; raw: Raw };
+  | { kind: 'ReleasePolicy'; policy: ReleasePolicy; raw: Raw }
+  | { kind: 'FeatureFlag'; flag: FeatureFlag; raw: Raw }
+  | { kind: 'Segment'; segment: Segment; raw: Raw };
 
 /** The `kind:` values this server applies. */
-export const APPLIED_KINDS = ['Service', 'ReleasePolicy'] as const;
+export const APPLIED_KINDS = ['Service', 'ReleasePolicy', 'FeatureFlag', 'Segment'] as const;
 /** Kinds that are planned (docs/architecture.md) but not applied by this server yet. */
-export const PLANNED_KINDS = ['FeatureFlag', 'ReleaseTrain', 'GameDay'] as const;
+export const PLANNED_KINDS = ['ReleaseTrain', 'GameDay'] as const;
 
 /** Parse `text` once and validate each document by its kind; a SpecError lists every problem with file:line:col. */
 export function readDocuments(text: string, file: string, drivers: DriverSchemas): SpecDocument[] {
@@ -37,6 +41,13 @@ export function readDocuments(text: string, file: string, drivers: DriverSchemas
       const r = releasePolicySchema.safeParse(value, { error: specErrorMap });
       if (!r.success) issues.push(...r.error.issues.map((i) => toSpecIssue(i, parsed, lineCounter, file)));
       else read.push({ parsed, doc: { kind: 'ReleasePolicy', raw: value as Raw, policy: { name: r.data.metadata.name, windows: r.data.spec.windows, freezes: r.data.spec.freezes } } });
+      continue;
+    }
+    if (kind === 'FeatureFlag' || kind === 'Segment') {
+      const r = kind === 'FeatureFlag' ? featureFlagSchema.safeParse(value, { error: specErrorMap }) : segmentSchema.safeParse(value, { error: specErrorMap });
+      if (!r.success) issues.push(...r.error.issues.map((i) => toSpecIssue(i, parsed, lineCounter, file)));
+      else if ('variants' in r.data) read.push({ parsed, doc: { kind: 'FeatureFlag', raw: value as Raw, flag: r.data } });
+      else read.push({ parsed, doc: { kind: 'Segment', raw: value as Raw, segment: r.data } });
       continue;
     }
     if ((PLANNED_KINDS as readonly unknown[]).includes(kind)) {
@@ -56,7 +67,7 @@ export function readDocuments(text: string, file: string, drivers: DriverSchemas
   if (documents === 0) {
     issues.push({ file, line: 1, column: 1, path: '', message: `no document found; expected apiVersion: sluice.dev/v1alpha1 and kind: ${APPLIED_KINDS.join(' or ')}` });
   }
-  const services_ = read.filter((r) => r.doc.kind !== 'ReleasePolicy').map((r) => ({ spec: (r.doc as { spec: ServiceSpec }).spec, doc: r.parsed }));
+  const services_ = read.filter((r) => r.doc.kind === 'Service' || r.doc.kind === 'ServiceWithEnvironments').map((r) => ({ spec: (r.doc as { spec: ServiceSpec }).spec, doc: r.parsed }));
   issues.push(...duplicateNames(services_, lineCounter, file));
   if (read.filter((r) => r.doc.kind === 'ReleasePolicy').length > 1) {
     const second = read.filter((r) => r.doc.kind === 'ReleasePolicy')[1]!;

@@ -29,7 +29,7 @@ export function readSpecText(text: string, file: string, drivers: DriverSchemas,
   try {
     checkSpecLimits(text, file, limits);
     const documents = readDocuments(text, file, drivers);
-    const services = documents.flatMap((d) => (d.kind === 'ReleasePolicy' ? [] : [d.spec]));
+    const services = documents.flatMap((d) => (d.kind === 'Service' || d.kind === 'ServiceWithEnvironments' ? [d.spec] : []));
     const policy = documents.find((d) => d.kind === 'ReleasePolicy');
     return { ok: true, text: { file, documents, services, ...(policy && { policy: { ok: true, policy: policy.policy } }) } };
   } catch (err) {
