@@ -1,7 +1,7 @@
-import type { Role } from './roles.ts';
+import type { Role, TokenRole } from './roles.ts';
 
 /** What a route needs: a role, or nothing (`public`). */
-export type Access = Role | 'public';
+export type Access = TokenRole | 'public';
 
 /** The role each release command needs (POST /api/services/:name/:command). */
 export const COMMAND_ROLES: Record<string, Role> = {
@@ -16,6 +16,8 @@ export const COMMAND_ROLES: Record<string, Role> = {
  */
 export function requiredAccess(method: string, route: string, params: Record<string, string | undefined>, path = route): Access {
   const read = method === 'GET' || method === 'HEAD';
+  // Applications read their environment's flags with an sdk token (docs/flags.md).
+  if (route.startsWith('/ofrep/') || path.startsWith('/ofrep/') || route.startsWith('/api/sdk/')) return 'sdk';
   // The path too: a catch-all route (the dashboard's `/*`) must not open an /api URL.
   if (!route.startsWith('/api') && !path.startsWith('/api')) return read ? 'public' : 'admin';
   if (route === '/api/tokens' || route.startsWith('/api/tokens/')) return 'admin';
@@ -27,6 +29,8 @@ export function requiredAccess(method: string, route: string, params: Record<str
   // Environments (docs/governance.md): asking for a promotion is a release; approving and overriding gates is the approver's.
   if (method === 'POST' && route === '/api/services/:name/releases') return 'deployer';
   if (method === 'POST' && (route === '/api/services/:name/approve' || route === '/api/services/:name/override')) return 'approver';
+  // Flags (docs/flags.md): exposure, the kill switch and archive are a deployer's (a protected environment asks more, in the route).
+  if (method === 'POST' && route.startsWith('/api/flags/:name/')) return 'deployer';
   if (method === 'POST' && route === '/api/services/:name/:command') return COMMAND_ROLES[params.command ?? ''] ?? 'admin';
   return 'admin';
 }

@@ -74,7 +74,8 @@ export type EventBody =
   | { type: 'router.drifted'; differences: string[] }
   | { type: 'service.deleted' }
   /** Server-level changes, logged under `_server` (engine/server-log.ts): API tokens and the release policy. */
-  | { type: 'token.created'; tokenId: string; name: string; role: string; expiresAt: number | null }
+  /** `environment`: the one environment an sdk token reads. */
+  | { type: 'token.created'; tokenId: string; name: string; role: string; expiresAt: number | null; environment?: string }
   | { type: 'token.revoked'; tokenId: string; name: string }
   | { type: 'policy.applied'; name: string; windows: number; freezes: number }
   /** An admin set what specs may make the server start and call (null: no limit). */

@@ -9,6 +9,7 @@
  *   release policy (windows, freezes) are changed by an approver or admin.
  * - In an environment behind gates, a release moves forward only if its plan started it.
  */
+import { protectedChanges } from '../core/flags/protected.ts';
 import { rulesWithoutEvidence } from '../core/progression.ts';
 import type { FlagService } from '../flags/flag-service.ts';
 import type { SpecDocument } from '../spec/documents.ts';
@@ -126,7 +127,14 @@ export class ApplyEntry {
       if (!approver) throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot apply release policy ${doc.policy.name}: a release policy (windows, freezes) is applied by an approver or admin`);
       return;
     }
-    if (doc.kind === 'FeatureFlag' || doc.kind === 'Segment') return;
+    if (doc.kind === 'Segment') return;
+    if (doc.kind === 'FeatureFlag') {
+      const changed = protectedChanges(this.#d.flags.set.flags[doc.flag.name]?.flag ?? null, doc.flag);
+      if (changed.length > 0 && !approver) {
+        throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot change flag ${doc.flag.name} in ${changed.join(', ')}: ${changed.length === 1 ? 'it is' : 'they are'} protected (protected: true), changed by an approver or admin. Turning the flag off (sluice flag disable) needs no approver`);
+      }
+      return;
+    }
     const name = doc.spec.metadata.name;
     if (name.includes('--')) {
       const [base, environment] = name.split('--');

@@ -58,6 +58,7 @@ const ruleSchema = z.strictObject({
 
 const environmentSchema = z.strictObject({
   enabled: z.boolean().default(true),
+  protected: z.boolean().optional(),
   rules: z.array(ruleSchema).default([]),
 });
 
@@ -92,7 +93,7 @@ export const featureFlagSchema = z
     return {
       name, type: s.type, owner: s.owner ?? null, description: s.description ?? null,
       variants: s.variants, defaultVariant: s.defaultVariant, offVariant: s.offVariant ?? s.defaultVariant,
-      environments: Object.fromEntries(Object.entries(s.environments).map(([env, e]) => [env, { enabled: e.enabled, rules: e.rules.map(rule) }])),
+      environments: Object.fromEntries(Object.entries(s.environments).map(([env, e]) => [env, { enabled: e.enabled, rules: e.rules.map(rule), ...(e.protected && { protected: true }) }])),
       lifetimeDays: s.lifetime === undefined ? EXPECTED_LIFETIME_DAYS[s.type] : s.lifetime === 'permanent' ? null : Number(s.lifetime.slice(0, -1)),
     };
   })

@@ -83,6 +83,11 @@ export interface FlagEnvironment {
   /** false is the kill switch: the flag serves its off variant, whatever the rules say. */
   enabled: boolean;
   rules: Rule[];
+  /**
+   * Changes here are an approver's (as a release into an environment with approvals): applying
+   * a change, raising exposure, enabling. Turning the flag off never needs one.
+   */
+  protected?: boolean;
 }
 
 export interface FeatureFlag {
