@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../auth/auth-hook.ts';
 import { SluiceError } from '../engine/errors.ts';
-import { environmentFlagSet } from '../flags/environment-flags.ts';
+import { environmentFlagSet } from '../core/flags/environment-set.ts';
 import type { FlagService } from '../flags/flag-service.ts';
 import type { FlagTelemetry } from '../flags/flag-telemetry.ts';
 

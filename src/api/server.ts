@@ -9,6 +9,7 @@ import { registerTokenRoutes } from '../auth/token-routes.ts';
 import { TokenStore } from '../auth/token-store.ts';
 import { ApplyEntry } from '../engine/apply-entry.ts';
 import { Engine } from '../engine/engine.ts';
+import { FlagGuard } from '../flags/flag-guard.ts';
 import { FlagService } from '../flags/flag-service.ts';
 import { FlagTelemetry } from '../flags/flag-telemetry.ts';
 import { registerFlagRoutes } from './flag-routes.ts';
@@ -88,6 +89,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   registerFlagRoutes(app, flags, store, telemetry);
   registerOfrepRoutes(app, flags);
   registerSdkRoutes(app, flags, telemetry);
+  const flagGuard = new FlagGuard(flags, { dataDir, onError: (service, err) => log.warn({ err, service }, 'flag guard: the proxy could not be reached or judged') });
+  flagGuard.start();
   registerStatic(app);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7070 });
   lock.record(address);
@@ -96,6 +99,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     engine,
     store,
     async close() {
+      flagGuard.close();
       await app.close();
       await closeSpecParser();
       await engine.close();

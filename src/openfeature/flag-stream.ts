@@ -4,7 +4,7 @@
  * with a growing delay (to 5 s) when the stream ends or Sluice cannot be reached; the caller
  * keeps the last set it got meanwhile.
  */
-import type { EnvironmentFlagSet } from '../flags/environment-flags.ts';
+import type { EnvironmentFlagSet } from '../core/flags/environment-set.ts';
 
 export interface FlagStreamHandlers {
   onSet: (set: EnvironmentFlagSet) => void;

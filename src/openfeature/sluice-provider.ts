@@ -13,7 +13,7 @@ import {
   type EvaluationContext, type Hook, type JsonValue, type Provider, type ResolutionDetails,
 } from '@openfeature/server-sdk';
 import { evaluate, type CompiledFlag } from '../core/flags/evaluate.ts';
-import { compileEnvironment, type EnvironmentFlagSet } from '../flags/environment-flags.ts';
+import { compileEnvironment, type EnvironmentFlagSet } from '../core/flags/environment-set.ts';
 import { EvaluationReport } from './evaluation-report.ts';
 import { FlagStream } from './flag-stream.ts';
 

@@ -14,6 +14,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { DataPlane } from './data-plane.ts';
 import { RETENTION_MS } from './backend-metrics.ts';
 import { BadAnswerWatchers, DEFAULT_WATCH_MS, MAX_WATCH_MS } from './bad-answer-watch.ts';
+import type { FlagAdmin } from './flag-admin.ts';
 import { type ProxyTable, validateTable } from './table.ts';
 
 const MAX_TABLE_BYTES = 1 << 20;
@@ -26,6 +27,8 @@ export interface AdminDeps {
   now: () => number;
   /** The bearer secret every call must carry. */
   secret: string;
+  /** Flags at the edge: PUT|GET /flags, GET /flags/metrics (flag-admin.ts). */
+  flags?: FlagAdmin;
 }
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
@@ -148,6 +151,7 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
     }
     const url = new URL(req.url ?? '/', 'http://admin');
     const route = `${req.method} ${url.pathname}`;
+    if (deps.flags?.(route, req, res) === true) return;
     switch (route) {
       case 'GET /healthz':
         return send(res, 200, { ok: true, pid: process.pid, startedAt, auth: 'bearer' });

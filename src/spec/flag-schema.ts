@@ -62,6 +62,16 @@ const environmentSchema = z.strictObject({
   rules: z.array(ruleSchema).default([]),
 });
 
+const contractSchema = z.strictObject({
+  service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'the service whose built-in proxy serves the flag\'s traffic (a service name)'),
+  environment: key('environment'),
+  stickiness: z.strictObject({ header: z.string().min(1).optional(), cookie: z.string().min(1).optional() })
+    .refine((s) => (s.header === undefined) !== (s.cookie === undefined), 'stickiness names one header or one cookie: { header: x-user-id } or { cookie: uid }'),
+  errorRate: z.strictObject({ by: z.number().min(0).max(1).default(0), times: z.number().min(1).default(1) }).default({ by: 0, times: 1 }),
+  alpha: z.number().gt(0).lt(0.5).default(0.005),
+  minSamples: z.int().min(1).default(50),
+});
+
 const variantValue = z.union([z.boolean(), z.string(), z.number(), z.array(z.json()), z.record(z.string(), z.json())]);
 const lifetime = z.union([z.literal('permanent'), z.string().regex(/^\d+d$/, 'a lifetime is a number of days such as 40d, or permanent')]);
 
@@ -79,6 +89,7 @@ export const featureFlagSchema = z
       offVariant: z.string().optional(),
       lifetime: lifetime.optional(),
       environments: z.record(key('environment'), environmentSchema).default({}),
+      rollbackContract: contractSchema.optional(),
     }),
   })
   .transform((d): FeatureFlag => {
@@ -94,6 +105,7 @@ export const featureFlagSchema = z
       name, type: s.type, owner: s.owner ?? null, description: s.description ?? null,
       variants: s.variants, defaultVariant: s.defaultVariant, offVariant: s.offVariant ?? s.defaultVariant,
       environments: Object.fromEntries(Object.entries(s.environments).map(([env, e]) => [env, { enabled: e.enabled, rules: e.rules.map(rule), ...(e.protected && { protected: true }) }])),
+      ...(s.rollbackContract !== undefined && { rollbackContract: { ...s.rollbackContract, stickiness: { ...s.rollbackContract.stickiness } } }),
       lifetimeDays: s.lifetime === undefined ? EXPECTED_LIFETIME_DAYS[s.type] : s.lifetime === 'permanent' ? null : Number(s.lifetime.slice(0, -1)),
     };
   })

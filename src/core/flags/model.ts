@@ -103,6 +103,25 @@ export interface FeatureFlag {
   environments: Record<string, FlagEnvironment>;
   /** Expected lifetime in days (null: permanent); default per type (lifecycle.ts). */
   lifetimeDays: number | null;
+  /** The flag's own rollback contract, judged on the built-in proxy's per-variant counts (flags/flag-guard.ts). */
+  rollbackContract?: FlagContract;
+}
+
+/**
+ * A flag judged as a release is: the service whose built-in proxy evaluates it per request (from
+ * a stickiness header or cookie), and the rule its served variants must keep against the off
+ * variant. A Fail turns the flag off in that environment, with a rollback log.
+ */
+export interface FlagContract {
+  service: string;
+  environment: string;
+  stickiness: { header?: string; cookie?: string };
+  /** Fail when a served variant's error rate is above the off variant's × times + by (sequential judge). */
+  errorRate: { by: number; times: number };
+  /** The judge's α (default 0.005, as releases'). */
+  alpha: number;
+  /** Requests each variant needs before a Pass (a Fail needs no minimum). */
+  minSamples: number;
 }
 
 /** A reusable set of conditions, referenced by rules of any flag. */

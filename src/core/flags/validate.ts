@@ -76,6 +76,10 @@ export function flagProblems(flag: FeatureFlag, segments: ReadonlySet<string> | 
   }
   if (!(flag.defaultVariant in flag.variants)) out.push({ path: ['defaultVariant'], message: `defaultVariant "${flag.defaultVariant}" is not a variant; valid: ${names.join(', ')}` });
   if (!(flag.offVariant in flag.variants)) out.push({ path: ['offVariant'], message: `offVariant "${flag.offVariant}" is not a variant; valid: ${names.join(', ')}` });
+  const c = flag.rollbackContract;
+  if (c !== undefined && flag.environments[c.environment] === undefined) {
+    out.push({ path: ['rollbackContract', 'environment'], message: `the contract watches ${c.environment}, which the flag does not have; it has ${Object.keys(flag.environments).join(', ') || 'none'}` });
+  }
   for (const [env, e] of Object.entries(flag.environments)) {
     let reachable = true;
     e.rules.forEach((r, i) => {
