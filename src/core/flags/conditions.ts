@@ -30,9 +30,22 @@ function compare(op: string, c: number): boolean {
   }
 }
 
+/** `test` on the (folded) text against any of `values`, without a closure per call. */
+function anyOf(values: string[], fold: (s: string) => string, test: (t: string, v: string) => boolean): (text: string) => boolean {
+  if (values.length === 1) {
+    const only = values[0]!;
+    return (t) => test(fold(t), only);
+  }
+  return (t) => {
+    const f = fold(t);
+    for (const v of values) if (test(f, v)) return true;
+    return false;
+  };
+}
+
 /** The test on the attribute's text, for a present attribute. */
 function test(c: Condition): (text: string, now: number) => boolean {
-  const fold = (s: string) => (c.caseInsensitive ? s.toLowerCase() : s);
+  const fold = c.caseInsensitive ? (s: string) => s.toLowerCase() : (s: string) => s;
   const values = c.values.map(fold);
   const first = c.values[0] ?? '';
   switch (c.operator) {
@@ -45,14 +58,14 @@ function test(c: Condition): (text: string, now: number) => boolean {
       const set = new Set(values);
       return (t) => !set.has(fold(t));
     }
-    case 'CONTAINS': return (t) => values.some((v) => fold(t).includes(v));
-    case 'STARTS_WITH': return (t) => values.some((v) => fold(t).startsWith(v));
-    case 'ENDS_WITH': return (t) => values.some((v) => fold(t).endsWith(v));
+    case 'CONTAINS': return anyOf(values, fold, (t, v) => t.includes(v));
+    case 'STARTS_WITH': return anyOf(values, fold, (t, v) => t.startsWith(v));
+    case 'ENDS_WITH': return anyOf(values, fold, (t, v) => t.endsWith(v));
     case 'NUM_EQ': case 'NUM_GT': case 'NUM_GTE': case 'NUM_LT': case 'NUM_LTE': {
       const want = Number(first);
       const op = c.operator.slice(4);
       return (t) => {
-        const n = t.trim() === '' ? NaN : Number(t);
+        const n = t === '' ? NaN : Number(t);
         return !Number.isNaN(n) && compare(op, n - want);
       };
     }
@@ -67,8 +80,15 @@ function test(c: Condition): (text: string, now: number) => boolean {
     case 'SEMVER_EQ': case 'SEMVER_GT': case 'SEMVER_GTE': case 'SEMVER_LT': case 'SEMVER_LTE': {
       const want = parseSemver(first);
       const op = c.operator.slice(7);
+      // Applications send few distinct versions: each is parsed once (a bounded cache).
+      const parsed = new Map<string, ReturnType<typeof parseSemver>>();
       return (t) => {
-        const v = parseSemver(t);
+        let v = parsed.get(t);
+        if (v === undefined) {
+          v = parseSemver(t);
+          if (parsed.size >= 256) parsed.clear();
+          parsed.set(t, v);
+        }
         return v !== null && want !== null && compare(op, compareSemver(v, want));
       };
     }

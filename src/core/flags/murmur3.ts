@@ -17,6 +17,43 @@ function mixBlock(h: number, k: number): number {
 
 /** The unsigned 32-bit hash of `text` encoded as UTF-8, with `seed`. */
 export function murmur3(text: string, seed = 0): number {
+  return isAscii(text) ? murmur3Ascii(text, seed) : murmur3Utf8(text, seed);
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/** The common case (keys, ids): one byte per character, four at a time. */
+function murmur3Ascii(text: string, seed: number): number {
+  let h = seed | 0;
+  const n = text.length;
+  const body = n - (n % 4);
+  for (let i = 0; i < body; i += 4) {
+    h = mixBlock(h, text.charCodeAt(i) | (text.charCodeAt(i + 1) << 8) | (text.charCodeAt(i + 2) << 16) | (text.charCodeAt(i + 3) << 24));
+  }
+  let k = 0;
+  for (let i = n - 1; i >= body; i--) k = (k << 8) | text.charCodeAt(i);
+  if (n > body) {
+    k = Math.imul(k, C1);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, C2);
+  }
+  return finish(h, n);
+}
+
+function finish(h: number, length: number): number {
+  h ^= length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+function murmur3Utf8(text: string, seed: number): number {
   let h = seed | 0;
   let block = 0;
   let filled = 0; // bytes in `block`
@@ -61,11 +98,5 @@ export function murmur3(text: string, seed = 0): number {
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, C2);
   }
-  h ^= length;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return finish(h, length);
 }
