@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { readDocuments } from '../src/spec/documents.ts';
 import { parsePolicy } from '../src/spec/release-policy-schema.ts';
 import { driverSchemas } from '../src/drivers/registry.ts';
-import { readDocuments } from '../src/spec/documents.ts';
 import { parseSpecs } from '../src/spec/index.ts';
 import { ROOT } from './support/sluice.ts';
 
@@ -39,7 +39,7 @@ test('every complete spec in the README, docs/ and examples/ is valid', () => {
       const where = `${file}:${block.line}`;
       try {
         if (/^kind:\s*ReleasePolicy\s*$/m.test(block.text)) parsePolicy(block.text, where);
-        else if (/^kind:\s*ReleaseTrain\s*$/m.test(block.text)) readDocuments(block.text, where, driverSchemas());
+        else if (/^kind:\s*(ReleaseTrain|FeatureFlag|Segment)\s*$/m.test(block.text)) readDocuments(block.text, where, driverSchemas());
         else parseSpecs(block.text, where, driverSchemas());
         checked.push(where);
       } catch (err) {

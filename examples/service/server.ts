@@ -4,7 +4,9 @@
  * makes it slow, CRASH_AFTER_MS makes it die; FAIL_AFTER_MS starts the failures that long after start
  * (a version that goes bad mid-step) and FAIL_STATUS picks their status (default 500; 404 for a
  * misconfiguration only a 4xx rule sees); FAIL_VERSIONS="2.0.0,3.1.0" makes only those versions fail (at FAIL_RATE,
- * default 0.5), so one spec can name a broken version, as a release train does. Run: PORT=8081 SLUICE_VERSION=1.0.0 node server.ts
+ * default 0.5), so one spec can name a broken version, as a release train does; FAIL_WHEN_HEADER="name: value" fails
+ * only requests carrying that header (a feature flag's variant, e.g. "x-sluice-flag-new-checkout: on").
+ * Run: PORT=8081 SLUICE_VERSION=1.0.0 node server.ts
  * (PORT 0 or unset picks a free port; the chosen address is printed on stdout).
  */
 import http from 'node:http';
@@ -17,6 +19,8 @@ interface Settings {
   /** Failures start this long after the process started (0: from the first request). */
   failAfterMs: number;
   failStatus: number;
+  /** Only requests with this header value fail (null: any request). */
+  failWhen: { header: string; value: string } | null;
   latencyMs: number;
   crashAfterMs: number | null;
 }
@@ -50,6 +54,14 @@ function failRateOf(env: NodeJS.ProcessEnv): number {
   return listed.includes(version) ? numberFrom(env, 'FAIL_RATE', 0.5, 0, 1, 'a fraction from 0 to 1, e.g. 0.1') : 0;
 }
 
+function failWhenFrom(env: NodeJS.ProcessEnv): Settings['failWhen'] {
+  const text = env.FAIL_WHEN_HEADER;
+  if (text === undefined || text.trim() === '') return null;
+  const m = /^([A-Za-z0-9-]+):\s*(.+)$/.exec(text.trim());
+  if (m === null) throw new SettingsError(`examples/service/server.ts: FAIL_WHEN_HEADER="${text}" is not "name: value", e.g. "x-sluice-flag-new-checkout: on"`);
+  return { header: m[1]!.toLowerCase(), value: m[2]! };
+}
+
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const port = numberFrom(env, 'PORT', 0, 0, 65535, 'a port number from 0 to 65535');
   if (!Number.isInteger(port)) throw new SettingsError(`examples/service/server.ts: PORT="${env.PORT}" is not a whole number`);
@@ -63,6 +75,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     failRate: failRateOf(env),
     failAfterMs: numberFrom(env, 'FAIL_AFTER_MS', 0, 0, 86_400_000, 'milliseconds from 0 to 86400000'),
     failStatus: statusFrom(env),
+    failWhen: failWhenFrom(env),
     latencyMs: base + extra,
     crashAfterMs: crash < 0 ? null : crash,
   };
@@ -109,7 +122,8 @@ function createService(settings: Settings): { server: http.Server; draining: () 
       return;
     }
     inflight += 1;
-    const fail = Date.now() >= failFrom && shouldFail();
+    const when = settings.failWhen;
+    const fail = Date.now() >= failFrom && (when === null || req.headers[when.header] === when.value) && shouldFail();
     const answer = () => {
       inflight -= 1;
       if (draining) res.setHeader('connection', 'close');

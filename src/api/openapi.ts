@@ -4,6 +4,7 @@ import { PHASES } from '../core/types.ts';
 import { ERROR_CODES } from '../errors.ts';
 import { analyticsPaths } from './analytics-openapi.ts';
 import { dashboardPaths } from './dashboard-routes.ts';
+import { flagPaths } from './flags-openapi.ts';
 import { bearerScheme, governancePaths } from './governance-openapi.ts';
 import { applyBody, commandBody, lintBody, signalBody } from './requests.ts';
 import { trainPaths } from './trains-openapi.ts';
@@ -97,6 +98,7 @@ export function openApi(): object {
       ...governancePaths(),
       ...trainPaths(),
       ...analyticsPaths(),
+      ...flagPaths(),
       ...commands,
       '/api/events': {
         get: {

@@ -10,6 +10,12 @@ import { registerTokenRoutes } from '../auth/token-routes.ts';
 import { TokenStore } from '../auth/token-store.ts';
 import { ApplyEntry } from '../engine/apply-entry.ts';
 import { Engine } from '../engine/engine.ts';
+import { FlagGuard } from '../flags/flag-guard.ts';
+import { FlagService } from '../flags/flag-service.ts';
+import { FlagTelemetry } from '../flags/flag-telemetry.ts';
+import { registerFlagRoutes } from './flag-routes.ts';
+import { registerOfrepRoutes } from './ofrep-routes.ts';
+import { registerSdkRoutes } from './sdk-routes.ts';
 import { rememberSecret } from '../drivers/secrets.ts';
 import { PostgresStore, redactUrl, StoreUnavailable } from '../store/postgres/store-admin.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
@@ -91,7 +97,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   registerAuth(app, tokens);
   const environments = await openEnvironments(engine, store, dataDir, log);
   const trains = await TrainRunner.open({ engine, store, log: log.child({ component: 'trains' }) });
-  const entry = new ApplyEntry({ engine, environments, dataDir, recordServer, roleAllows: allows, trains });
+  const flags = await FlagService.open(store, engine.bus);
+  const entry = new ApplyEntry({ engine, environments, dataDir, recordServer, roleAllows: allows, trains, flags });
   registerRoutes(app, engine, entry, store, routes);
   registerTokenRoutes(app, tokens, recordServer);
   registerAuditRoutes(app, store);
@@ -108,6 +115,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const stopRetrospectives = openRetrospectives(engine.bus, store, async (e, actor) => void (await analytics.recordServerEvent(e, actor)), (err) => log.warn({ err }, 'a retrospective could not be opened'));
   const metrics = await MetricsCollector.open(store, engine.bus);
   registerMetricsRoute(app, engine, metrics);
+  const telemetry = new FlagTelemetry();
+  registerFlagRoutes(app, flags, store, telemetry);
+  registerOfrepRoutes(app, flags);
+  registerSdkRoutes(app, flags, telemetry);
+  const flagGuard = new FlagGuard(flags, { dataDir, onError: (service, err) => log.warn({ err, service }, 'flag guard: the proxy could not be reached or judged') });
+  flagGuard.start();
   registerStatic(app);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7070 });
   lock.record(address);
@@ -116,6 +129,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     engine,
     store,
     async close() {
+      flagGuard.close();
       await app.close();
       trains.close();
       metrics.close();

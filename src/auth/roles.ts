@@ -18,7 +18,17 @@ export function isRole(text: string): text is Role {
   return (ROLES as readonly string[]).includes(text);
 }
 
+/**
+ * An application's token: it reads one environment's flags (OFREP, the provider's stream) and
+ * reports evaluations, and nothing else. Outside the ladder above: no role includes it, and it
+ * includes none.
+ */
+export const SDK_ROLE = 'sdk';
+export type TokenRole = Role | typeof SDK_ROLE;
+export const TOKEN_ROLES = [...ROLES, SDK_ROLE] as const;
+
 /** Whether a token of role `has` may call a route that needs `needs`. */
-export function roleAllows(has: Role, needs: Role): boolean {
+export function roleAllows(has: TokenRole, needs: TokenRole): boolean {
+  if (has === SDK_ROLE || needs === SDK_ROLE) return has === needs;
   return ROLES.indexOf(has) >= ROLES.indexOf(needs);
 }

@@ -1,7 +1,7 @@
-import type { Role } from './roles.ts';
+import type { Role, TokenRole } from './roles.ts';
 
 /** What a route needs: a role, or nothing (`public`). */
-export type Access = Role | 'public';
+export type Access = TokenRole | 'public';
 
 /** The role each release command needs (POST /api/services/:name/:command). */
 export const COMMAND_ROLES: Record<string, Role> = {
@@ -18,6 +18,8 @@ export function requiredAccess(method: string, route: string, params: Record<str
   const read = method === 'GET' || method === 'HEAD';
   // Sluice's own metrics (docs/analytics.md) are a read of the API: a viewer's, though outside /api for Prometheus.
   if (route === '/metrics') return read ? 'viewer' : 'admin';
+  // Applications read their environment's flags with an sdk token (docs/flags.md).
+  if (route.startsWith('/ofrep/') || path.startsWith('/ofrep/') || route.startsWith('/api/sdk/')) return 'sdk';
   // The path too: a catch-all route (the dashboard's `/*`) must not open an /api URL.
   if (!route.startsWith('/api') && !path.startsWith('/api')) return read ? 'public' : 'admin';
   if (route === '/api/tokens' || route.startsWith('/api/tokens/')) return 'admin';
@@ -31,6 +33,8 @@ export function requiredAccess(method: string, route: string, params: Record<str
   if (method === 'POST' && (route === '/api/services/:name/approve' || route === '/api/services/:name/override')) return 'approver';
   // Analytics history (docs/analytics.md): importing it, or an alerting tool's incidents, is a deployer's.
   if (method === 'POST' && (route === '/api/analytics/import' || route === '/api/analytics/incidents')) return 'deployer';
+  // Flags (docs/flags.md): exposure, the kill switch and archive are a deployer's (a protected environment asks more, in the route).
+  if (method === 'POST' && route.startsWith('/api/flags/:name/')) return 'deployer';
   if (method === 'POST' && route === '/api/services/:name/:command') return COMMAND_ROLES[params.command ?? ''] ?? 'admin';
   // Release trains (docs/trains.md): stopping or re-running one is a deployer's, as for a release.
   if (method === 'POST' && (route === '/api/trains/:name/abort' || route === '/api/trains/:name/retry')) return 'deployer';

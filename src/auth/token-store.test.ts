@@ -23,7 +23,7 @@ test('a token is stored only as its hash, authenticates until it expires or is r
   tokens.close();
   assert.ok(!readFileSync(path).includes(token.split('_')[2]!), 'the secret is not in the file');
   const again = new TokenStore(path);
-  assert.deepEqual(again.authenticate(token, 2000), { tokenId: record.id, name: 'ci', role: 'deployer', expiresAt: 61_000 });
+  assert.deepEqual(again.authenticate(token, 2000), { tokenId: record.id, name: 'ci', role: 'deployer', environment: null, expiresAt: 61_000 });
   assert.equal(again.authenticate(token, 61_000), null, 'expired');
   const forged = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
   assert.equal(again.authenticate(forged, 2000), null, 'right id, wrong secret');
@@ -76,4 +76,14 @@ test('roles include the ones before them; unknown routes are closed by default',
   assert.equal(requiredAccess('POST', '/api/services/:name/:command', { command: 'explode' }), 'admin');
   assert.equal(requiredAccess('PUT', '/api/some-new-route', {}), 'admin');
   assert.equal(requiredAccess('GET', '/api/tokens', {}), 'admin');
+});
+
+test('an sdk token reads one environment and is outside the ladder: no role includes it, it includes none', () => {
+  const tokens = new TokenStore(':memory:');
+  const { token } = tokens.create({ name: 'web-app', role: 'sdk', environment: 'production', createdBy: 'admin', now: 1000, ttlMs: null });
+  assert.equal(tokens.authenticate(token, 2000)?.environment, 'production');
+  assert.ok(roleAllows('sdk', 'sdk') && !roleAllows('admin', 'sdk') && !roleAllows('sdk', 'viewer'));
+  assert.equal(requiredAccess('POST', '/ofrep/v1/evaluate/flags/:key', {}), 'sdk');
+  assert.equal(requiredAccess('GET', '/api/sdk/flags/stream', {}), 'sdk');
+  tokens.close();
 });

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { SluiceError } from '../errors.ts';
-import type { Role } from './roles.ts';
+import type { TokenRole } from './roles.ts';
 import { matches, newSecret, tokenId } from './token-secret.ts';
 
 /** A token as stored: never the token itself, only its hash. */
@@ -10,7 +10,9 @@ export interface TokenRecord {
   id: string;
   /** Who acts with it: the actor of every event it causes. Unique among live tokens. */
   name: string;
-  role: Role;
+  role: TokenRole;
+  /** The one environment an sdk token reads (null for every other role). */
+  environment: string | null;
   hash: string;
   createdAt: number;
   createdBy: string;
@@ -22,7 +24,8 @@ export interface TokenRecord {
 export interface Principal {
   tokenId: string;
   name: string;
-  role: Role;
+  role: TokenRole;
+  environment: string | null;
   expiresAt: number | null;
 }
 
@@ -30,7 +33,7 @@ export const isLive = (t: TokenRecord, now: number) => t.revokedAt === null && (
 
 type Row = Record<string, unknown>;
 const toRecord = (r: Row): TokenRecord => ({
-  id: String(r.id), name: String(r.name), role: String(r.role) as Role, hash: String(r.hash), createdAt: Number(r.created_at),
+  id: String(r.id), name: String(r.name), role: String(r.role) as TokenRole, environment: r.environment === null || r.environment === undefined ? null : String(r.environment), hash: String(r.hash), createdAt: Number(r.created_at),
   createdBy: String(r.created_by), expiresAt: r.expires_at === null ? null : Number(r.expires_at), revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
 });
 
@@ -50,6 +53,9 @@ export class TokenStore {
     this.#db.exec(`CREATE TABLE IF NOT EXISTS api_tokens (
       id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL, created_at BIGINT NOT NULL,
       created_by TEXT NOT NULL, expires_at BIGINT, revoked_at BIGINT)`);
+    // sdk tokens (flags) read one environment: a column added to tables made before them.
+    const columns = this.#db.prepare('PRAGMA table_info(api_tokens)').all() as Row[];
+    if (!columns.some((c) => c.name === 'environment')) this.#db.exec('ALTER TABLE api_tokens ADD COLUMN environment TEXT');
     for (const row of this.#db.prepare('SELECT * FROM api_tokens').all() as Row[]) this.#byId.set(String(row.id), toRecord(row));
   }
 
@@ -59,16 +65,16 @@ export class TokenStore {
 
   /** Creates a token; the returned `token` is the only time its secret exists outside the caller. */
   /** Without a name, the token is named `<role>-<id>`. */
-  create(o: { name?: string | undefined; role: Role; createdBy: string; now: number; ttlMs: number | null }): { token: string; record: TokenRecord } {
+  create(o: { name?: string | undefined; role: TokenRole; environment?: string | null; createdBy: string; now: number; ttlMs: number | null }): { token: string; record: TokenRecord } {
     const taken = this.list().find((t) => t.name === o.name && isLive(t, o.now));
     if (taken) throw new SluiceError('CONFLICT', `a live token named "${o.name}" exists (${taken.id}); choose another --name or revoke it first`);
     const secret = newSecret();
     const record: TokenRecord = {
-      id: secret.id, name: o.name ?? `${o.role}-${secret.id}`, role: o.role, hash: secret.hash, createdAt: o.now, createdBy: o.createdBy,
+      id: secret.id, name: o.name ?? `${o.role}-${secret.id}`, role: o.role, environment: o.environment ?? null, hash: secret.hash, createdAt: o.now, createdBy: o.createdBy,
       expiresAt: o.ttlMs === null ? null : o.now + o.ttlMs, revokedAt: null,
     };
-    this.#db.prepare('INSERT INTO api_tokens (id, name, role, hash, created_at, created_by, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(record.id, record.name, record.role, record.hash, record.createdAt, record.createdBy, record.expiresAt, null);
+    this.#db.prepare('INSERT INTO api_tokens (id, name, role, hash, created_at, created_by, expires_at, revoked_at, environment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(record.id, record.name, record.role, record.hash, record.createdAt, record.createdBy, record.expiresAt, null, record.environment);
     this.#byId.set(record.id, record);
     return { token: secret.token, record };
   }
@@ -92,7 +98,7 @@ export class TokenStore {
     const id = tokenId(token);
     const record = id === null ? undefined : this.#byId.get(id);
     if (record === undefined || !matches(token, record.hash) || !isLive(record, now)) return null;
-    return { tokenId: record.id, name: record.name, role: record.role, expiresAt: record.expiresAt };
+    return { tokenId: record.id, name: record.name, role: record.role, environment: record.environment, expiresAt: record.expiresAt };
   }
 
   close(): void {

@@ -12,6 +12,7 @@ import { diffCommand } from './commands/diff.ts';
 import { importCommand } from './commands/import.ts';
 import { graphCommand } from './commands/graph.ts';
 import { trainCommand } from './commands/train.ts';
+import { flagCommand } from './commands/flag.ts';
 import { overrideCommand } from './commands/override.ts';
 import { releaseCommand } from './commands/release.ts';
 import { serverCommand } from './commands/server.ts';
@@ -28,6 +29,7 @@ const COMMANDS: CommandDef[] = [
   importCommand,
   storeCommand,
   analyticsCommand, docCommand, reportCommand,
+  flagCommand,
 ];
 
 const GLOBAL = {

@@ -5,6 +5,7 @@
 import { describeMigrationEvent } from './migrations/events.ts';
 import { describeTrainEvent } from './trains/index.ts';
 import type { EventBody } from './events.ts';
+import { describeFlagEvent } from './flags/events.ts';
 import { describeGovernanceEvent } from './plan/events.ts';
 import type { ReleaseStep } from './strategy.ts';
 import type { Weights } from './types.ts';
@@ -104,6 +105,14 @@ export function describeEvent(e: EventBody, actor: string, versions: Versions = 
     case 'migration.rehearsed':
     case 'migration.ran':
       return describeMigrationEvent(e);
+    case 'flag.applied':
+    case 'flag.percentSet':
+    case 'flag.enabled':
+    case 'flag.disabled':
+    case 'flag.rolledBack':
+    case 'flag.archived':
+    case 'segment.applied':
+      return describeFlagEvent(e, actor);
     default: return assertNever(e);
   }
 }

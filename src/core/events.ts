@@ -1,5 +1,6 @@
 import type { Accumulated } from './accumulate.ts';
 import type { MigrationEvent } from './migrations/events.ts';
+import type { FlagEvent } from './flags/events.ts';
 import type { GovernanceEvent } from './plan/events.ts';
 import type { TrainEvent } from './trains/train-events.ts';
 import type { DriverName, PauseReason, ReleaseState, RevisionRef } from './state.ts';
@@ -75,7 +76,8 @@ export type EventBody =
   | { type: 'router.drifted'; differences: string[] }
   | { type: 'service.deleted' }
   /** Server-level changes, logged under `_server` (engine/server-log.ts): API tokens and the release policy. */
-  | { type: 'token.created'; tokenId: string; name: string; role: string; expiresAt: number | null }
+  /** `environment`: the one environment an sdk token reads. */
+  | { type: 'token.created'; tokenId: string; name: string; role: string; expiresAt: number | null; environment?: string }
   | { type: 'token.revoked'; tokenId: string; name: string }
   | { type: 'policy.applied'; name: string; windows: number; freezes: number }
   /** An admin set what specs may make the server start and call (null: no limit). */
@@ -101,7 +103,10 @@ export type EventBody =
   /** Release trains (core/trains/train-events.ts); logged under the train's own name, `_train:<name>`. */
   | TrainEvent
   /** Schema migrations released with a version (core/migrations/events.ts). */
-  | MigrationEvent;
+  | MigrationEvent
+
+  /** Feature flags and segments (core/flags/events.ts); logged under `_flags`. */
+  | FlagEvent;
 
 export type EventType = EventBody['type'];
 

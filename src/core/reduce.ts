@@ -196,6 +196,15 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'retrospective.opened':
     case 'report.weekly':
       return s;
+    // Flags are folded by core/flags/flag-set.ts, under `_flags`.
+    case 'flag.applied':
+    case 'flag.percentSet':
+    case 'flag.enabled':
+    case 'flag.disabled':
+    case 'flag.rolledBack':
+    case 'flag.archived':
+    case 'segment.applied':
+      return s;
     case 'release.waiting':
       return { ...s, waiting: { revision: event.revision, reason: event.reason, until: event.until, since: event.at, by: event.actor } };
     case 'release.waitEnded':

@@ -9,7 +9,9 @@
  *   release policy (windows, freezes) are changed by an approver or admin.
  * - In an environment behind gates, a release moves forward only if its plan started it.
  */
+import { protectedChanges } from '../core/flags/protected.ts';
 import { rulesWithoutEvidence } from '../core/progression.ts';
+import type { FlagService } from '../flags/flag-service.ts';
 import type { SpecDocument } from '../spec/documents.ts';
 import type { ApplyResult } from '../views/apply-result.ts';
 import type { CommandName, Engine } from './engine.ts';
@@ -37,6 +39,7 @@ export interface ApplyEntryDeps {
   roleAllows: (has: string, needs: string) => boolean;
   /** Release trains (kind: ReleaseTrain); absent: the kind is refused. */
   trains?: TrainRunner;
+  flags: FlagService;
 }
 
 export interface ApplyWhere {
@@ -57,9 +60,13 @@ export class ApplyEntry {
   async apply(docs: SpecDocument[], where: ApplyWhere, who: Applicant): Promise<ApplyResult[]> {
     for (const doc of docs) this.#check(doc, where, who);
     checkDeclarations(docs, await this.#d.engine.serviceFacts(), where.file);
+    // A flag's rules may name segments stored already or applied in the same text.
+    const segments = docs.flatMap((d) => (d.kind === 'Segment' ? [d.segment.name] : []));
+    const flagProblems = docs.flatMap((d) => (d.kind === 'FeatureFlag' ? this.#d.flags.problems(d.flag, where.file, segments) : []));
+    if (flagProblems.length > 0) throw new SluiceError('SPEC_INVALID', flagProblems.join('\n'));
     // What the server may be made to start and call (an admin's server policy; none: anything).
     const policy = await readServerPolicy(this.#d.dataDir);
-    const refused = docs.flatMap((doc) => (doc.kind === 'ReleasePolicy' || doc.kind === 'ReleaseTrain' ? [] : policyViolations(doc.spec, policy).map((v) => `${doc.spec.metadata.name}: ${v}`)));
+    const refused = docs.flatMap((doc) => (doc.kind === 'ReleasePolicy' || doc.kind === 'ReleaseTrain' || doc.kind === 'FeatureFlag' || doc.kind === 'Segment' ? [] : policyViolations(doc.spec, policy).map((v) => `${doc.spec.metadata.name}: ${v}`)));
     if (refused.length > 0) throw new SluiceError('FORBIDDEN', `${where.file}: refused by the server policy:\n${refused.join('\n')}`);
     const o = { ...where, actor: who.name };
     const results: ApplyResult[] = [];
@@ -84,6 +91,14 @@ export class ApplyEntry {
           results.push({ service: `train/${doc.train.name}`, action: r.action === 'started' ? 'released' : 'unchanged', revision: '-', version: '-', message: r.message });
           break;
         }
+        case 'FeatureFlag':
+          await this.#d.flags.applyFlag(doc.flag, where.file, who.name);
+          results.push({ service: `flag/${doc.flag.name}`, action: 'configured', revision: '-', version: '-', message: `flag ${doc.flag.name}: ${Object.keys(doc.flag.environments).join(', ') || 'no environments'}` });
+          break;
+        case 'Segment':
+          await this.#d.flags.applySegment(doc.segment, where.file, who.name);
+          results.push({ service: `segment/${doc.segment.name}`, action: 'configured', revision: '-', version: '-', message: `segment ${doc.segment.name}: ${doc.segment.conditions.length} condition(s)` });
+          break;
         default:
           doc satisfies never;
       }
@@ -123,6 +138,14 @@ export class ApplyEntry {
     if (doc.kind === 'ReleaseTrain') return;
     if (doc.kind === 'ReleasePolicy') {
       if (!approver) throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot apply release policy ${doc.policy.name}: a release policy (windows, freezes) is applied by an approver or admin`);
+      return;
+    }
+    if (doc.kind === 'Segment') return;
+    if (doc.kind === 'FeatureFlag') {
+      const changed = protectedChanges(this.#d.flags.set.flags[doc.flag.name]?.flag ?? null, doc.flag);
+      if (changed.length > 0 && !approver) {
+        throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot change flag ${doc.flag.name} in ${changed.join(', ')}: ${changed.length === 1 ? 'it is' : 'they are'} protected (protected: true), changed by an approver or admin. Turning the flag off (sluice flag disable) needs no approver`);
+      }
       return;
     }
     const name = doc.spec.metadata.name;

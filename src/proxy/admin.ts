@@ -17,6 +17,7 @@ import { BadAnswerWatchers, DEFAULT_WATCH_MS, MAX_WATCH_MS } from './bad-answer-
 import type { RouteTable } from '../core/route-table.ts';
 import { validateTable } from './table.ts';
 import { SerialQueue } from '../core/serial-queue.ts';
+import type { FlagAdmin } from './flag-admin.ts';
 
 const MAX_TABLE_BYTES = 1 << 20;
 
@@ -28,6 +29,8 @@ export interface AdminDeps {
   now: () => number;
   /** The bearer secret every call must carry. */
   secret: string;
+  /** Flags at the edge: PUT|GET /flags, GET /flags/metrics (flag-admin.ts). */
+  flags?: FlagAdmin;
 }
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
@@ -146,6 +149,7 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
     }
     const url = new URL(req.url ?? '/', 'http://admin');
     const route = `${req.method} ${url.pathname}`;
+    if (deps.flags?.(route, req, res) === true) return;
     switch (route) {
       case 'GET /healthz':
         return send(res, 200, { ok: true, pid: process.pid, startedAt, auth: 'bearer' });

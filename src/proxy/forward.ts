@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type RequestHead, requestHead, responseHeaders } from './headers.ts';
 import type { Answer } from './backend-metrics.ts';
+import type { FlagPlane } from './flag-plane.ts';
 import { stickyPoint } from './picker.ts';
 import type { LiveBackend, RouteState } from './route-state.ts';
 import type { Endpoint } from './upstream-pool.ts';
@@ -28,7 +29,7 @@ function reply(res: ServerResponse, status: number, body: Buffer): void {
 
 export type Forwarder = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function createForwarder(routes: () => RouteState | null, upstreamTimeoutMs: number): Forwarder {
+export function createForwarder(routes: () => RouteState | null, upstreamTimeoutMs: number, flags?: FlagPlane): Forwarder {
   const send = (
     req: IncomingMessage,
     res: ServerResponse,
@@ -120,6 +121,8 @@ export function createForwarder(routes: () => RouteState | null, upstreamTimeout
       (head.stickyKey === undefined ? state.pick() : state.pickSticky(stickyPoint(head.stickyKey)));
     const endpoint = backend?.nextEndpoint();
     if (backend === undefined || endpoint === undefined) return reply(res, 503, NO_ROUTE);
-    send(req, res, head, backend, endpoint, performance.now(), false);
+    const startedAt = performance.now();
+    flags?.assign(req, res, head.headers, startedAt);
+    send(req, res, head, backend, endpoint, startedAt, false);
   };
 }

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAdminHandler } from './admin.ts';
 import { DataPlane } from './data-plane.ts';
+import { createFlagAdmin } from './flag-admin.ts';
+import { FlagPlane, validateFlagConfig } from './flag-plane.ts';
 import { createForwarder } from './forward.ts';
 import type { ProxyInfo } from './proxy-info.ts';
 import { readJsonFile, writeJsonAtomic } from './state-files.ts';
@@ -106,14 +108,22 @@ async function main(): Promise<void> {
 
   const plane = new DataPlane();
   await loadSavedTable(plane, routesPath);
+  // Flags at the edge (flag-plane.ts): the last config given, served again after a restart.
+  const flags = new FlagPlane();
+  const flagsPath = join(args.dir, 'flags.json');
+  const savedFlags = validateFlagConfig(await readJsonFile(flagsPath).catch(() => undefined));
+  if (savedFlags.ok) flags.apply(savedFlags.config);
   const startedAt = Date.now();
   const traffic = http.createServer(
     // requestTimeout 0: long uploads and streamed responses are the upstream's business.
     { requestTimeout: 0, keepAliveTimeout: 15_000 },
-    createForwarder(plane.routes, args.upstreamTimeoutMs),
+    createForwarder(plane.routes, args.upstreamTimeoutMs, flags),
   );
   const admin = http.createServer(
-    createAdminHandler({ plane, persist: (t) => writeJsonAtomic(routesPath, t), startedAt, now: Date.now, secret }),
+    createAdminHandler({
+      plane, persist: (t) => writeJsonAtomic(routesPath, t), startedAt, now: Date.now, secret,
+      flags: createFlagAdmin(flags, (c) => writeJsonAtomic(flagsPath, c), startedAt),
+    }),
   );
 
   let port: number;

@@ -6,6 +6,8 @@
  */
 import type { Document } from 'yaml';
 import type { TrainSpec } from '../core/trains/index.ts';
+import type { FeatureFlag, Segment } from '../core/flags/model.ts';
+import { featureFlagSchema, segmentSchema } from './flag-schema.ts';
 import { releasePolicySchema, type ReleasePolicy } from './release-policy-schema.ts';
 import { releaseTrainSchema, trainOf } from './release-train-schema.ts';
 import { composeDocuments, duplicateNames, toSpecIssue } from './parse.ts';
@@ -20,15 +22,17 @@ export type SpecDocument =
   | { kind: 'Service'; spec: ServiceSpec; raw: Raw; at?: DocumentPositions }
   | { kind: 'ServiceWithEnvironments'; spec: ServiceSpec; raw: Raw; at?: DocumentPositions }
   | { kind: 'ReleasePolicy'; policy: ReleasePolicy; raw: Raw }
-  | { kind: 'ReleaseTrain'; train: TrainSpec; raw: Raw; at: DocumentPositions };
+  | { kind: 'ReleaseTrain'; train: TrainSpec; raw: Raw; at: DocumentPositions }
+  | { kind: 'FeatureFlag'; flag: FeatureFlag; raw: Raw }
+  | { kind: 'Segment'; segment: Segment; raw: Raw };
 
 /** Where fields checked after the parse (against the server) are written: `spec.dependsOn.0` → line and column. */
 export type DocumentPositions = Record<string, { file: string; line: number; column: number }>;
 
 /** The `kind:` values this server applies. */
-export const APPLIED_KINDS = ['Service', 'ReleasePolicy', 'ReleaseTrain'] as const;
+export const APPLIED_KINDS = ['Service', 'ReleasePolicy', 'ReleaseTrain', 'FeatureFlag', 'Segment'] as const;
 /** Kinds that are planned (docs/architecture.md) but not applied by this server yet. */
-export const PLANNED_KINDS = ['FeatureFlag', 'GameDay'] as const;
+export const PLANNED_KINDS = ['GameDay'] as const;
 
 /** Parse `text` once and validate each document by its kind; a SpecError lists every problem with file:line:col. */
 export function readDocuments(text: string, file: string, drivers: DriverSchemas): SpecDocument[] {
@@ -49,6 +53,13 @@ export function readDocuments(text: string, file: string, drivers: DriverSchemas
       const r = releaseTrainSchema.safeParse(value, { error: specErrorMap });
       if (!r.success) issues.push(...r.error.issues.map((i) => toSpecIssue(i, parsed, lineCounter, file)));
       else read.push({ parsed, doc: { kind: 'ReleaseTrain', raw: value as Raw, train: trainOf(r.data), at: Object.fromEntries(r.data.spec.services.map((_, i) => [`spec.services.${i}`, at(parsed, ['spec', 'services', i])])) } });
+      continue;
+    }
+    if (kind === 'FeatureFlag' || kind === 'Segment') {
+      const r = kind === 'FeatureFlag' ? featureFlagSchema.safeParse(value, { error: specErrorMap }) : segmentSchema.safeParse(value, { error: specErrorMap });
+      if (!r.success) issues.push(...r.error.issues.map((i) => toSpecIssue(i, parsed, lineCounter, file)));
+      else if ('variants' in r.data) read.push({ parsed, doc: { kind: 'FeatureFlag', raw: value as Raw, flag: r.data } });
+      else read.push({ parsed, doc: { kind: 'Segment', raw: value as Raw, segment: r.data } });
       continue;
     }
     if ((PLANNED_KINDS as readonly unknown[]).includes(kind)) {

@@ -4,6 +4,7 @@ interface TokenView {
   id: string;
   name: string;
   role: string;
+  environment?: string;
   status: string;
   createdAt: string;
   createdBy: string;
@@ -23,21 +24,22 @@ function table(tokens: TokenView[]): string {
 
 export const tokenCommand: CommandDef = {
   name: 'token',
-  summary: 'API tokens (admin): create --role R [--name N] [--ttl 30d] · list · revoke ID|NAME · whoami',
-  usage: 'sluice token create --role viewer|deployer|approver|admin [--name NAME] [--ttl 30d] | token list | token revoke ID|NAME | token whoami',
-  options: { role: { type: 'string' }, name: { type: 'string' }, ttl: { type: 'string' } },
+  summary: 'API tokens (admin): create --role R [--env E] [--name N] [--ttl 30d] · list · revoke ID|NAME · whoami',
+  usage: 'sluice token create --role viewer|deployer|approver|admin|sdk [--env ENV (sdk)] [--name NAME] [--ttl 30d] | token list | token revoke ID|NAME | token whoami',
+  options: { role: { type: 'string' }, name: { type: 'string' }, ttl: { type: 'string' }, env: { type: 'string' } },
   args: ['action', 'target?'],
   async run({ positionals, values, client, out, json }) {
     const [action, target] = positionals;
     const c = client();
     switch (action) {
       case 'create': {
-        if (values.role === undefined) throw new UsageError('give the token a role: --role viewer|deployer|approver|admin');
-        const body = { role: values.role, ...(values.name !== undefined && { name: values.name }), ...(values.ttl !== undefined && { ttl: values.ttl }) };
+        if (values.role === undefined) throw new UsageError('give the token a role: --role viewer|deployer|approver|admin|sdk');
+        if (values.role === 'sdk' && values.env === undefined) throw new UsageError('an sdk token reads one environment\'s flags: --env ENV');
+        const body = { role: values.role, ...(values.env !== undefined && { environment: values.env }), ...(values.name !== undefined && { name: values.name }), ...(values.ttl !== undefined && { ttl: values.ttl }) };
         const t = await c.post<TokenView & { token: string }>('/api/tokens', body);
         if (json) out(JSON.stringify(t, null, 2));
         // The token alone on the last line, so a script can take it with `tail -n 1`.
-        else out(`created token ${t.id} "${t.name}" (role ${t.role}, expires ${t.expiresAt ?? 'never'}); it is shown only now:\n${t.token}`);
+        else out(`created token ${t.id} "${t.name}" (role ${t.role}${t.environment ? `, environment ${t.environment}` : ''}, expires ${t.expiresAt ?? 'never'}); it is shown only now:\n${t.token}`);
         return 0;
       }
       case 'list': {

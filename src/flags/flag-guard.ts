@@ -1,0 +1,142 @@
+/**
+ * Flags under their own rollback contract. For each service named by a flag's contract, the
+ * guard gives that service's built-in proxy the flags to evaluate per request (PUT /flags), reads
+ * its per-variant counts (GET /flags/metrics), and judges each served variant against the off
+ * variant on the requests since the flag's definition last reached the proxy
+ * (core/flags/flag-judge.ts). A Fail turns the flag off in that environment: a `flag.rolledBack`
+ * event with the rule and the figures, by the controller, and the proxy serves the off variant
+ * on its next push. A proxy that cannot be reached is skipped and tried again; nothing here
+ * can delay a person's kill switch (that is an event of its own).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CONTROLLER } from '../core/events.ts';
+import { environmentFlagSet } from '../core/flags/environment-set.ts';
+import { flagRollbackLog, judgeFlag, type VariantTally } from '../core/flags/flag-judge.ts';
+import type { FeatureFlag } from '../core/flags/model.ts';
+import type { FlagService } from './flag-service.ts';
+
+interface Proxy {
+  adminUrl: string;
+  secret: string;
+}
+
+type Counts = Record<string, Record<string, VariantTally>>;
+
+async function proxyOf(dataDir: string, service: string): Promise<Proxy | null> {
+  const dir = join(dataDir, 'services', service, 'router');
+  try {
+    const info = JSON.parse(await readFile(join(dir, 'proxy.json'), 'utf8')) as { adminUrl?: string };
+    const secret = (await readFile(join(dir, 'admin.secret'), 'utf8')).trim();
+    return typeof info.adminUrl === 'string' ? { adminUrl: info.adminUrl, secret } : null;
+  } catch {
+    return null;
+  }
+}
+
+export interface FlagGuardOptions {
+  dataDir: string;
+  intervalMs?: number;
+  now?: () => number;
+  onError?: (service: string, error: Error) => void;
+}
+
+export class FlagGuard {
+  readonly #flags: FlagService;
+  readonly #o: FlagGuardOptions;
+  /** The config last pushed to each service's proxy (JSON). */
+  readonly #pushed = new Map<string, string>();
+  readonly #startedAt = new Map<string, number>();
+  /** Per flag: the proxy's counts when its definition last reached the proxy (null: take at the next read). */
+  readonly #marks = new Map<string, Counts[string] | null>();
+  #timer: NodeJS.Timeout | null = null;
+  #running = false;
+
+  constructor(flags: FlagService, o: FlagGuardOptions) {
+    this.#flags = flags;
+    this.#o = o;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      if (this.#running) return;
+      this.#running = true;
+      this.tick().finally(() => (this.#running = false)).catch(() => undefined);
+    }, this.#o.intervalMs ?? 250);
+    this.#timer.unref();
+  }
+
+  close(): void {
+    if (this.#timer !== null) clearInterval(this.#timer);
+  }
+
+  /** One round over every service a flag contract names. */
+  async tick(): Promise<void> {
+    const guarded = new Map<string, FeatureFlag[]>();
+    for (const r of Object.values(this.#flags.set.flags)) {
+      const c = r.flag.rollbackContract;
+      if (r.archived || c === undefined) continue;
+      guarded.set(c.service, [...(guarded.get(c.service) ?? []), r.flag]);
+    }
+    for (const [service, flags] of guarded) {
+      try {
+        await this.#guard(service, flags);
+      } catch (err) {
+        this.#o.onError?.(service, err as Error);
+      }
+    }
+  }
+
+  async #guard(service: string, flags: FeatureFlag[]): Promise<void> {
+    const proxy = await proxyOf(this.#o.dataDir, service);
+    if (proxy === null) return;
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${proxy.adminUrl}${path}`, {
+        method, signal: AbortSignal.timeout(2000),
+        headers: { authorization: `Bearer ${proxy.secret}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+      });
+      const json = (await res.json()) as unknown;
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+    // One environment and stickiness per proxy: the first flag's (docs/flags.md).
+    const first = flags[0]!.rollbackContract!;
+    const mine = flags.filter((f) => f.rollbackContract!.environment === first.environment);
+    const config = { set: environmentFlagSet(this.#flags.set, first.environment, new Set(mine.map((f) => f.name))), stickiness: first.stickiness };
+    const text = JSON.stringify({ ...config, set: { ...config.set, version: 0 } });
+    const before = this.#pushed.get(service);
+    if (before !== text) {
+      await call('PUT', '/flags', config);
+      const old = before === undefined ? null : (JSON.parse(before) as typeof config);
+      for (const f of mine) {
+        const was = old?.set.flags.find((x) => x.name === f.name);
+        if (JSON.stringify(was) !== JSON.stringify(config.set.flags.find((x) => x.name === f.name))) this.#marks.set(f.name, null);
+      }
+      this.#pushed.set(service, text);
+    }
+    const metrics = (await call('GET', '/flags/metrics')) as { startedAt: number; flags: Counts };
+    if (this.#startedAt.get(service) !== metrics.startedAt) {
+      // The proxy started again: its counts began again, and so do the marks.
+      if (this.#startedAt.has(service)) for (const f of mine) this.#marks.set(f.name, {});
+      this.#startedAt.set(service, metrics.startedAt);
+    }
+    const now = (this.#o.now ?? Date.now)();
+    for (const flag of mine) {
+      const counts = metrics.flags[flag.name] ?? {};
+      const mark = this.#marks.get(flag.name);
+      if (mark === undefined || mark === null) {
+        this.#marks.set(flag.name, counts);
+        continue;
+      }
+      if (flag.environments[first.environment]?.enabled !== true) continue;
+      const tallies: Record<string, VariantTally> = {};
+      for (const [variant, c] of Object.entries(counts)) {
+        tallies[variant] = { requests: c.requests - (mark[variant]?.requests ?? 0), errors: c.errors - (mark[variant]?.errors ?? 0) };
+      }
+      const failed = judgeFlag(flag, tallies).find((v) => v.judgment.outcome === 'Fail');
+      if (failed === undefined) continue;
+      await this.#flags.recordEvents([{ type: 'flag.rolledBack', flag: flag.name, log: flagRollbackLog(flag, failed, now) }], CONTROLLER);
+    }
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The flags of this server: every change an event in the hash-chained log under `_flags`, with
+ * its actor; the flag set is folded from them (core/flags/flag-set.ts), never kept in a table of
+ * its own. Changes are serialised; listeners (the providers' streams, the proxy) hear each new
+ * version of the set.
+ */
+import type { FlagEvent } from '../core/flags/events.ts';
+import { emptyFlagSet, exposedRule, reduceFlags, type FlagRecord, type FlagSet } from '../core/flags/flag-set.ts';
+import type { FeatureFlag, Segment } from '../core/flags/model.ts';
+import { flagProblems } from '../core/flags/validate.ts';
+import { emptyState } from '../core/state.ts';
+import { SluiceError } from '../errors.ts';
+import type { EventBus } from '../engine/event-bus.ts';
+import type { Store } from '../store/types.ts';
+
+export const FLAG_LOG = '_flags';
+
+type Listener = (set: FlagSet) => void;
+
+export class FlagService {
+  readonly #store: Store;
+  readonly #bus: EventBus | null;
+  readonly #now: () => number;
+  readonly #listeners = new Set<Listener>();
+  #set: FlagSet = emptyFlagSet();
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(store: Store, bus: EventBus | null, now: () => number) {
+    this.#store = store;
+    this.#bus = bus;
+    this.#now = now;
+  }
+
+  /** The flag set replayed from the log. */
+  static async open(store: Store, bus: EventBus | null = null, now: () => number = Date.now): Promise<FlagService> {
+    const s = new FlagService(store, bus, now);
+    let afterSeq = 0;
+    for (;;) {
+      const page = await store.events({ service: FLAG_LOG, afterSeq, limit: 5000 });
+      for (const e of page) s.#set = reduceFlags(s.#set, e as FlagEvent & typeof e);
+      if (page.length < 5000) break;
+      afterSeq = page.at(-1)!.seq;
+    }
+    return s;
+  }
+
+  get set(): FlagSet {
+    return this.#set;
+  }
+
+  /** Hear every new version of the set; returns the unsubscribe. */
+  onChange(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  list(): FlagRecord[] {
+    return Object.values(this.#set.flags).sort((a, b) => a.flag.name.localeCompare(b.flag.name));
+  }
+
+  get(name: string): FlagRecord {
+    const r = this.#set.flags[name];
+    if (r === undefined) throw new SluiceError('NOT_FOUND', `no flag named "${name}"; see sluice flag list, or apply a kind: FeatureFlag document`);
+    return r;
+  }
+
+  /** Refusals of a flag against the stored segments (and those applied with it), as "file: path: message". */
+  problems(flag: FeatureFlag, file: string, alsoSegments: readonly string[] = []): string[] {
+    const known = new Set([...Object.keys(this.#set.segments), ...alsoSegments]);
+    return flagProblems(flag, known).map((p) => `${file}: spec.${p.path.join('.')}: ${p.message}`);
+  }
+
+  applyFlag(flag: FeatureFlag, file: string | null, actor: string): Promise<FlagSet> {
+    return this.#record([{ type: 'flag.applied', flag, file }], actor);
+  }
+
+  applySegment(segment: Segment, file: string | null, actor: string): Promise<FlagSet> {
+    return this.#record([{ type: 'segment.applied', segment, file }], actor);
+  }
+
+  /** A rule's exposure in one environment (the rule named, else the flag's one rule with an exposure). */
+  setPercent(name: string, o: { environment: string; percent: number; rule: string | null; reason: string | null }, actor: string): Promise<FlagSet> {
+    const { flag } = this.#live(name);
+    if (!Number.isFinite(o.percent) || o.percent < 0 || o.percent > 100) throw new SluiceError('BAD_REQUEST', `percent ${o.percent} is outside 0–100`);
+    const rules = this.#environment(flag, o.environment).rules;
+    let rule = exposedRule(rules, o.rule)?.name ?? null;
+    if (rule === null && rules.length === 0 && o.rule === null && 'on' in flag.variants) rule = 'rollout';
+    if (rule === null) {
+      const named = rules.map((r) => r.name).join(', ') || 'none';
+      throw new SluiceError('BAD_REQUEST', o.rule === null
+        ? `flag ${name} in ${o.environment}: say which rule to expose with --rule (rules: ${named})`
+        : `flag ${name} in ${o.environment} has no rule "${o.rule}"; rules: ${named}`);
+    }
+    return this.#record([{ type: 'flag.percentSet', flag: name, environment: o.environment, rule, percent: o.percent, reason: o.reason }], actor);
+  }
+
+  enable(name: string, environment: string, actor: string): Promise<FlagSet> {
+    const { flag } = this.#live(name);
+    this.#environment(flag, environment);
+    return this.#record([{ type: 'flag.enabled', flag: name, environment }], actor);
+  }
+
+  /** The kill switch. Never refused for an existing flag and environment: turning a flag off is always allowed. */
+  disable(name: string, environment: string, reason: string | null, actor: string): Promise<FlagSet> {
+    const { flag } = this.get(name);
+    this.#environment(flag, environment);
+    return this.#record([{ type: 'flag.disabled', flag: name, environment, reason }], actor);
+  }
+
+  archive(name: string, actor: string): Promise<FlagSet> {
+    this.get(name);
+    return this.#record([{ type: 'flag.archived', flag: name }], actor);
+  }
+
+  /** Record events that someone other than a person decided (the flag's contract, a ramp). */
+  recordEvents(events: FlagEvent[], actor: string): Promise<FlagSet> {
+    return this.#record(events, actor);
+  }
+
+  #live(name: string): FlagRecord {
+    const r = this.get(name);
+    if (r.archived) throw new SluiceError('CONFLICT', `flag ${name} is archived; apply its FeatureFlag document again to bring it back`);
+    return r;
+  }
+
+  #environment(flag: FeatureFlag, environment: string) {
+    const env = flag.environments[environment];
+    if (env === undefined) throw new SluiceError('NOT_FOUND', `flag ${flag.name} has no environment "${environment}"; it has ${Object.keys(flag.environments).join(', ') || 'none'} (add it under spec.environments)`);
+    return env;
+  }
+
+  #record(events: FlagEvent[], actor: string): Promise<FlagSet> {
+    const run = this.#queue.then(async () => {
+      const at = this.#now();
+      const stored = await this.#store.commit(FLAG_LOG, events.map((e) => ({ ...e, at, actor })), emptyState(FLAG_LOG));
+      for (const e of stored) this.#set = reduceFlags(this.#set, e as FlagEvent & typeof e);
+      this.#bus?.publish(stored);
+      for (const l of this.#listeners) {
+        try {
+          l(this.#set);
+        } catch {
+          // A listener's failure is its own; it never stops a flag change.
+        }
+      }
+      return this.#set;
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+}
