@@ -9,6 +9,8 @@ import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type RequestHead, requestHead, responseHeaders } from './headers.ts';
 import type { Answer } from './backend-metrics.ts';
+import type { FaultBook } from './fault-book.ts';
+import { injectFault } from './fault-effects.ts';
 import { stickyPoint } from './picker.ts';
 import type { LiveBackend, RouteState } from './route-state.ts';
 import type { Endpoint } from './upstream-pool.ts';
@@ -28,7 +30,7 @@ function reply(res: ServerResponse, status: number, body: Buffer): void {
 
 export type Forwarder = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function createForwarder(routes: () => RouteState | null, upstreamTimeoutMs: number): Forwarder {
+export function createForwarder(routes: () => RouteState | null, upstreamTimeoutMs: number, faults?: FaultBook): Forwarder {
   const send = (
     req: IncomingMessage,
     res: ServerResponse,
@@ -120,6 +122,10 @@ export function createForwarder(routes: () => RouteState | null, upstreamTimeout
       (head.stickyKey === undefined ? state.pick() : state.pickSticky(stickyPoint(head.stickyKey)));
     const endpoint = backend?.nextEndpoint();
     if (backend === undefined || endpoint === undefined) return reply(res, 503, NO_ROUTE);
-    send(req, res, head, backend, endpoint, performance.now(), false);
+    const startedAt = performance.now();
+    // A drill's fault (fault-book.ts): with none held, one comparison.
+    const fault = faults === undefined || faults.size === 0 ? undefined : faults.pick(backend.key, req.rawHeaders, Date.now());
+    if (fault !== undefined) return injectFault(fault, req, res, backend, startedAt, () => send(req, res, head, backend, endpoint, startedAt, false));
+    send(req, res, head, backend, endpoint, startedAt, false);
   };
 }

@@ -109,7 +109,7 @@ async function main(): Promise<void> {
   const traffic = http.createServer(
     // requestTimeout 0: long uploads and streamed responses are the upstream's business.
     { requestTimeout: 0, keepAliveTimeout: 15_000 },
-    createForwarder(plane.routes, args.upstreamTimeoutMs),
+    createForwarder(plane.routes, args.upstreamTimeoutMs, plane.faults),
   );
   const admin = http.createServer(
     createAdminHandler({ plane, persist: (t) => writeJsonAtomic(routesPath, t), startedAt, now: Date.now, secret }),

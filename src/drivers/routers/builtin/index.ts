@@ -10,6 +10,7 @@ import type { DriverContext, DriverFactory, RouteTable, Router, RouterSignal } f
 import { adminCall, replyError } from './admin-client.ts';
 import { readAdminSecret } from './admin-secret.ts';
 import { type BuiltinRouterConfig, builtinRouterConfig } from './config.ts';
+import { ProxyFaults } from './proxy-faults.ts';
 import { type ProxyInfo, endingOf, findRunningProxy, isAlive, isOwnProxy, logTail, readProxyInfo, spawnProxy, stopProxy } from './proxy-process.ts';
 
 /** How often a supervised proxy's pid is checked: a death is seen within this. */
@@ -41,11 +42,13 @@ class BuiltinRouter implements Router {
   private restartFailures = 0;
   private retryAt = 0;
   private stopped = false;
+  readonly faults: ProxyFaults;
 
   constructor(config: BuiltinRouterConfig, ctx: DriverContext) {
     this.config = config;
     this.ctx = ctx;
     this.dir = join(ctx.serviceDir, 'router');
+    this.faults = new ProxyFaults(this.dir, () => this.current());
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
