@@ -3,6 +3,7 @@ import { COMMANDS } from '../core/decision.ts';
 import { PHASES } from '../core/types.ts';
 import { ERROR_CODES } from '../engine/errors.ts';
 import { dashboardPaths } from './dashboard-routes.ts';
+import { gameDayPaths } from './gameday-openapi.ts';
 import { bearerScheme, governancePaths } from './governance-openapi.ts';
 import { applyBody, commandBody, lintBody, signalBody } from './requests.ts';
 
@@ -93,6 +94,7 @@ export function openApi(): object {
       '/api/services/{name}/events': { get: { summary: "the service's events", parameters: [name, { name: 'after', in: 'query', schema: { type: 'integer' } }, { name: 'limit', in: 'query', schema: { type: 'integer' } }], responses: { '200': json({ type: 'object' }, 'events in order'), ...errors } } },
       ...dashboardPaths(),
       ...governancePaths(),
+      ...gameDayPaths(),
       ...commands,
       '/api/events': {
         get: {

@@ -13,6 +13,8 @@ import { rememberSecret } from '../drivers/secrets.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { Store } from '../store/types.ts';
 import { registerCalendarRoutes } from './calendar-routes.ts';
+import { Drills } from '../drills/drills.ts';
+import { registerGameDayRoutes } from './gameday-routes.ts';
 import { allows, openEnvironments, registerGovernanceRoutes } from './governance-routes.ts';
 import { registerPolicyRoutes } from './policy-routes.ts';
 import { serverLog } from '../engine/server-log.ts';
@@ -78,6 +80,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   registerCalendarRoutes(app, dataDir);
   registerGovernanceRoutes(app, environments);
   registerPolicyRoutes(app, dataDir, recordServer);
+  registerGameDayRoutes(app, await Drills.open({ engine, store, dataDir, hasEnvironments: (n) => environments.has(n), roleAllows: allows }));
   registerStatic(app);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7070 });
   lock.record(address);

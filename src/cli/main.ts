@@ -7,6 +7,7 @@ import { auditCommand } from './commands/audit.ts';
 import { calendarCommand } from './commands/calendar.ts';
 import { controlCommands, deleteCommand } from './commands/control.ts';
 import { diffCommand } from './commands/diff.ts';
+import { gamedayCommand } from './commands/gameday.ts';
 import { overrideCommand } from './commands/override.ts';
 import { releaseCommand } from './commands/release.ts';
 import { serverCommand } from './commands/server.ts';
@@ -19,6 +20,7 @@ const COMMANDS: CommandDef[] = [
   serverCommand, applyCommand, statusCommand, ...controlCommands, historyCommand, waitCommand, lintCommand, schemaCommand, deleteCommand,
   tokenCommand, auditCommand, calendarCommand, judgeCommand,
   releaseCommand, approveCommand, overrideCommand, diffCommand,
+  gamedayCommand,
 ];
 
 const GLOBAL = {

@@ -1,4 +1,5 @@
 import type { Accumulated } from './accumulate.ts';
+import type { DrillEvent } from './drills/events.ts';
 import type { GovernanceEvent } from './plan/events.ts';
 import type { DriverName, PauseReason, ReleaseState, RevisionRef } from './state.ts';
 import type { CohortRoute, ReleaseStep, SmokeCheck } from './strategy.ts';
@@ -85,7 +86,9 @@ export type EventBody =
   /** An external signal; counted by the release in progress for its signal rules. */
   | { type: 'signal.received'; signal: string; detail: string | null; source: string | null }
   /** Environments, plans, gates, approvals, overrides (core/plan/events.ts); logged under the service's own name. */
-  | GovernanceEvent;
+  | GovernanceEvent
+  /** Drills (core/drills/events.ts); logged under the drills' own log name. */
+  | DrillEvent;
 
 export type EventType = EventBody['type'];
 

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Command } from '../core/decision.ts';
 import { CONTROLLER } from '../core/events.ts';
-import { isActive, type ReleaseState } from '../core/state.ts';
+import { isActive, type ReleaseState, type ServiceState } from '../core/state.ts';
+import type { FaultControl } from '../drivers/types.ts';
 import { driverSchemas } from '../drivers/registry.ts';
 import { evidenceWarningsOf, parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
 import type { Store, StoredRevision, StoredService } from '../store/types.ts';
@@ -109,6 +110,21 @@ export class Engine {
     const observed = (await this.#controllers.get(spec.metadata.name)?.observedRps()) ?? undefined;
     const warnings = evidenceWarningsOf(spec, observed);
     return { ...(await this.#applyOne(spec, o)), ...(warnings.length > 0 && { warnings }) };
+  }
+
+  /** The state of `name` as its controller holds it (drills read which revision is canary, which stable). */
+  stateOf(name: string): ServiceState {
+    return this.#controller(name).state;
+  }
+
+  /** The data plane's drill faults of `name`; undefined when its router cannot inject faults. */
+  faultsOf(name: string): FaultControl | undefined {
+    return this.#controller(name).faults();
+  }
+
+  /** The names of the services this engine runs. */
+  serviceNames(): string[] {
+    return [...this.#controllers.keys()];
   }
 
   /** The release in progress or last ended of `name` (null: none yet). */

@@ -8,7 +8,7 @@ import { emptyState, type ServiceState } from '../core/state.ts';
 import { canaryPlan, type ReleasePlan, type ReleaseStep, type SmokeCheck } from '../core/strategy.ts';
 import type { Instance } from '../core/types.ts';
 import { createMetricsProvider, createRouter, createTarget } from '../drivers/registry.ts';
-import type { DriverContext, MetricsProvider, RouterSignal, Target, TargetRevision } from '../drivers/types.ts';
+import type { DriverContext, FaultControl, MetricsProvider, RouterSignal, Target, TargetRevision } from '../drivers/types.ts';
 import type { ServiceSpec } from '../spec/index.ts';
 import type { Strategy } from '../spec/strategy-schema.ts';
 import type { Store, StoredService } from '../store/types.ts';
@@ -126,6 +126,11 @@ export class ServiceController {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The data plane's drill faults (docs/drills.md), when the service's router can inject them. */
+  faults(): FaultControl | undefined {
+    return this.#routes.faults;
   }
 
   /** A spec with a new router or metrics config replaces those drivers. */

@@ -11,9 +11,9 @@ import { cookieValue } from './headers.ts';
 import { stickyPoint } from './picker.ts';
 
 class LiveFault {
-  readonly rule: FaultRule;
+  rule: FaultRule;
   readonly setAt: number;
-  readonly expiresAt: number;
+  expiresAt: number;
   hits = 0;
   firstHitAt: number | null = null;
   lastHitAt: number | null = null;
@@ -56,6 +56,10 @@ function cookieOf(raw: readonly string[], name: string): string | undefined {
   return header === undefined ? undefined : cookieValue(header, name);
 }
 
+function sameFault(a: FaultRule, b: FaultRule): boolean {
+  return JSON.stringify({ ...a, ttlMs: 0 }) === JSON.stringify({ ...b, ttlMs: 0 });
+}
+
 export class FaultBook {
   readonly #byKey = new Map<string, LiveFault[]>();
   readonly #byId = new Map<string, LiveFault>();
@@ -66,9 +70,18 @@ export class FaultBook {
     return this.#byId.size;
   }
 
-  /** Adds the rules; a rule whose id is held already replaces it (and its TTL starts again). */
+  /**
+   * Adds the rules. A rule whose id is held with the same effect and share renews it (its TTL
+   * starts again, its counts stay: how a drill keeps its faults alive); otherwise it replaces it.
+   */
   set(rules: readonly FaultRule[], now: number): ActiveFault[] {
     for (const rule of rules) {
+      const held = this.#byId.get(rule.id);
+      if (held !== undefined && sameFault(held.rule, rule)) {
+        held.rule = rule;
+        held.expiresAt = now + rule.ttlMs;
+        continue;
+      }
       this.#drop(rule.id);
       const live = new LiveFault(rule, now);
       this.#byId.set(rule.id, live);

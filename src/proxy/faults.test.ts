@@ -153,3 +153,18 @@ test('bad faults are refused naming the field; the admin secret is required', as
   const anonymous = await fetch(`${proxy.admin}/faults`, { method: 'DELETE' });
   assert.equal(anonymous.status, 401);
 });
+
+test('setting a held fault again renews its TTL and keeps its counts', async (t) => {
+  const proxy = await canaryProxy(t);
+  await call(proxy, 'PUT', '/routes', { backends: [{ key: '2', version: 'v2', weight: 100, endpoints: [await upstream(t, 'canary')] }] });
+  const f = fault('lease', { kind: 'error', status: 503 }, 100, { ttlMs: 400 });
+  await call(proxy, 'PUT', '/faults', { faults: [f] });
+  assert.equal((await get(proxy.url)).status, 503);
+  for (let i = 0; i < 3; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    await call(proxy, 'PUT', '/faults', { faults: [f] });
+  }
+  assert.equal((await get(proxy.url)).status, 503, 'renewed three times: alive 750 ms after a 400 ms TTL');
+  const [held] = (await call<{ faults: ActiveFault[] }>(proxy, 'GET', '/faults')).body.faults;
+  assert.equal(held!.hits, 2);
+});

@@ -9,3 +9,4 @@ export { SpecParser, SpecParserBusyError, PARSE_DEADLINE_MS, type SpecParserOpti
 export { SPEC_LIMITS, SpecLimitError, checkSpecLimits, type SpecLimits } from './spec-limits.ts';
 export type { SpecText } from './spec-text.ts';
 export { parsePolicy, releasePolicySchema, type ReleasePolicy } from './release-policy-schema.ts';
+export { parseGameDay, gameDaySchema } from './gameday-schema.ts';

@@ -3,6 +3,7 @@
  * a new event type in core/events.ts does not compile until it has a sentence.
  */
 import type { EventBody } from '../../core/events.ts';
+import { describeDrillEvent } from '../../core/drills/events.ts';
 import { describeGovernanceEvent } from '../../core/plan/events.ts';
 import type { ReleaseStep } from '../../core/strategy.ts';
 import type { Weights } from '../../core/types.ts';
@@ -79,6 +80,14 @@ function sentence(e: EventBody, actor: string): string {
     case 'gate.overridden':
     case 'postmortem.opened':
       return describeGovernanceEvent(e, actor);
+    case 'drill.started':
+    case 'drill.faultsSet':
+    case 'drill.faultsCleared':
+    case 'drill.steadyState':
+    case 'drill.stopped':
+    case 'drill.finished':
+    case 'drill.signedOff':
+      return describeDrillEvent(e, actor);
     default: return assertNever(e);
   }
 }
