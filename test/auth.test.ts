@@ -73,6 +73,8 @@ const EXPECTED_ACCESS: Record<string, 'public' | 'viewer' | 'deployer' | 'approv
   'POST /api/gamedays/run': 'deployer',
   'POST /api/gamedays/stop': 'deployer',
   'POST /api/gamedays/:name/signoff': 'approver',
+  'GET /api/rehearsals': 'viewer',
+  'POST /api/rehearsals': 'deployer',
   'GET /api/tokens': 'admin',
   'POST /api/tokens': 'admin',
   'DELETE /api/tokens/:id': 'admin',

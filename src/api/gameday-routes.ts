@@ -25,6 +25,13 @@ const showQuery = z.object({
   format: z.enum(['json', 'md'], { error: () => 'format is json or md' }).default('json'),
 });
 
+export const rehearseBody = z.strictObject({
+  service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'service is the service with spec.environments, e.g. shop'),
+  /** The environment whose gate asks for the rehearsal (it runs in the one before). */
+  to: z.string().regex(/^[a-z][a-z0-9]{0,19}$/, 'to is the environment that asks for the rehearsal, e.g. production'),
+  version: z.string().min(1, 'version: the version whose rollback is rehearsed'),
+});
+
 export const signOffBody = z.strictObject({
   run: z.number().int().positive(),
   comment: z.string().trim().min(1, 'comment: say whether the drill met its objectives').max(2000),
@@ -66,6 +73,11 @@ export function registerGameDayRoutes(app: FastifyInstance, drills: Drills): voi
     if (q.format === 'md') return reply.type('text/markdown; charset=utf-8').send(drillMarkdown(record));
     return record;
   });
+  app.post('/api/rehearsals', async (req) => {
+    const b = rehearseBody.parse(req.body);
+    return drills.rehearse(b.service, b.to, b.version, who(req));
+  });
+  app.get('/api/rehearsals', async () => drills.rehearsals());
   app.post('/api/gamedays/:name/signoff', async (req) => {
     const { name } = drillParams.parse(req.params);
     const b = signOffBody.parse(req.body);

@@ -80,7 +80,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   registerCalendarRoutes(app, dataDir);
   registerGovernanceRoutes(app, environments);
   registerPolicyRoutes(app, dataDir, recordServer);
-  registerGameDayRoutes(app, await Drills.open({ engine, store, dataDir, hasEnvironments: (n) => environments.has(n), roleAllows: allows }));
+  registerGameDayRoutes(app, await Drills.open({ engine, store, dataDir, hasEnvironments: (n) => environments.has(n), appliedSpec: (n) => environments.appliedSpec(n), roleAllows: allows }));
   registerStatic(app);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7070 });
   lock.record(address);

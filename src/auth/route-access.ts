@@ -28,7 +28,7 @@ export function requiredAccess(method: string, route: string, params: Record<str
   if (method === 'POST' && route === '/api/services/:name/releases') return 'deployer';
   if (method === 'POST' && (route === '/api/services/:name/approve' || route === '/api/services/:name/override')) return 'approver';
   // Drills (docs/drills.md): running one and the safety lever are a deployer's; signing one off an approver's.
-  if (method === 'POST' && (route === '/api/gamedays/run' || route === '/api/gamedays/stop')) return 'deployer';
+  if (method === 'POST' && (route === '/api/gamedays/run' || route === '/api/gamedays/stop' || route === '/api/rehearsals')) return 'deployer';
   if (method === 'POST' && route === '/api/gamedays/:name/signoff') return 'approver';
   if (method === 'POST' && route === '/api/services/:name/:command') return COMMAND_ROLES[params.command ?? ''] ?? 'admin';
   return 'admin';

@@ -60,6 +60,7 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'drill.stopped':
     case 'drill.finished':
     case 'drill.signedOff':
+    case 'drill.rehearsed':
       return s;
     case 'traffic.applied':
       return { ...solved(s, 'router'), appliedWeights: event.weights };

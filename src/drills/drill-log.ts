@@ -2,13 +2,13 @@
  * Drill events in the hash-chained log, under a log name no service can have (service names are
  * DNS labels), like the server's own `_server`. The drill records are folded from it.
  */
-import type { DrillEvent } from '../core/drills/events.ts';
+import { DRILL_LOG, type DrillEvent } from '../core/drills/events.ts';
 import { drillRecords, type DrillRecord, type StoredDrillEvent } from '../core/drills/record.ts';
 import { emptyState } from '../core/state.ts';
 import type { EventBus } from '../engine/event-bus.ts';
 import type { Store } from '../store/types.ts';
 
-export const DRILL_LOG = '_drills';
+export { DRILL_LOG };
 
 export class DrillLog {
   readonly #store: Store;
@@ -35,6 +35,6 @@ export class DrillLog {
 
   async records(): Promise<DrillRecord[]> {
     const events = await this.#store.events({ service: DRILL_LOG });
-    return drillRecords(events.filter((e): e is StoredDrillEvent => e.type.startsWith('drill.')));
+    return drillRecords(events.filter((e): e is StoredDrillEvent => e.type.startsWith('drill.') && e.type !== 'drill.rehearsed'));
   }
 }

@@ -5,16 +5,19 @@
  * controller left unfinished are recorded `interrupted` (their faults ended by their lease).
  */
 import type { ActionItem } from '../core/drills/events.ts';
+import { rehearsedShare } from '../core/drills/rehearsal.ts';
 import type { DrillRecord } from '../core/drills/record.ts';
 import type { GameDay } from '../core/drills/gameday.ts';
 import { isActive } from '../core/state.ts';
 import type { Engine } from '../engine/engine.ts';
 import { SluiceError } from '../engine/errors.ts';
+import { rehearsals } from '../engine/rehearsal-facts.ts';
 import { releaseWindow } from '../engine/release-policy.ts';
 import type { ServiceSpec } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { DrillLog } from './drill-log.ts';
 import { DrillRun } from './drill-run.ts';
+import { type Rehearsal, rehearse } from './rehearsal-run.ts';
 
 /** How long a fault outlives the runner that stopped renewing it. */
 export const DEFAULT_LEASE_MS = 3000;
@@ -26,6 +29,8 @@ export interface DrillsDeps {
   dataDir: string;
   /** Whether `name` is a service released through its environments (drilled only through one of them). */
   hasEnvironments: (name: string) => boolean;
+  /** The spec with environments last applied for `name` (null: none), for rehearsals. */
+  appliedSpec: (name: string) => ServiceSpec | null;
   roleAllows: (has: string, needs: string) => boolean;
   leaseMs?: number;
 }
@@ -158,6 +163,29 @@ export class Drills {
     if (r.signOff !== null) throw new SluiceError('CONFLICT', `drill ${drill} #${run} was signed off by ${r.signOff.by} already`);
     await this.#log.record({ type: 'drill.signedOff', drill, run, drilled: r.service, role: who.role, comment, actionItems }, who.name);
     return this.show(drill, run);
+  }
+
+  /** A rollback rehearsal of `version` for `environment`, in the environment before it (rehearsal-run.ts). */
+  rehearse(service: string, environment: string, version: string, who: Who): Promise<Rehearsal> {
+    const busy = (name: string) => [...this.#running.values()].some((r) => r.run.service === name);
+    const contractWindowMs = (name: string) => this.#d.engine.stateOf(name).release?.contract.windowMs ?? 30_000;
+    return rehearse({ engine: this.#d.engine, log: this.#log, appliedSpec: this.#d.appliedSpec, leaseMs: this.#d.leaseMs ?? DEFAULT_LEASE_MS, busy, contractWindowMs }, service, environment, version, who.name);
+  }
+
+  /** The rehearsals, and the share of releases into rehearsal-gated environments that had a passing one first. */
+  async rehearsals() {
+    const all = await rehearsals(this.#d.store);
+    const releases = [];
+    for (const name of this.#d.engine.serviceNames()) {
+      const cut = name.indexOf('--');
+      if (cut < 0) continue;
+      const [service, environment] = [name.slice(0, cut), name.slice(cut + 2)];
+      const env = this.#d.appliedSpec(service)?.spec.environments?.find((e) => e.name === environment);
+      if (env?.rehearsal?.required !== true) continue;
+      // A first release has nothing to roll back to: it is not counted.
+      for (const r of await this.#d.store.releases(name, 1000)) if (r.from !== null) releases.push({ service, environment, version: r.to.version, startedAt: r.startedAt });
+    }
+    return { ...rehearsedShare(releases, all), rehearsals: all };
   }
 
   /** Lets running drills finish their cleanup (their faults removed) before the server stops. */

@@ -14,6 +14,7 @@ import type { ServiceSpec } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { environmentService } from './effective-spec.ts';
 import { applyEnvironments } from './environments-apply.ts';
+import { rehearsalFacts } from './rehearsal-facts.ts';
 import { appliedOf, effectiveOf, environmentIndex, environmentsView, previousRelease, planView, type AppliedEnvironments, type PlanView } from './environment-facts.ts';
 import type { ApplyOptions, ApplyResult, Engine } from './engine.ts';
 import { SluiceError } from './errors.ts';
@@ -240,6 +241,7 @@ export class Environments {
       approvals: gs.approvals,
       overrides: gs.overrides,
       window: await this.#d.windowOf([service, e.service], now),
+      ...(plan.record.policy.rehearsal !== undefined && { rehearsal: await rehearsalFacts(engine, store, service, plan.record.environment, plan.record.version) }),
     };
     return evaluateGates(plan.record, facts, now);
   }

@@ -16,6 +16,17 @@ interface RunRow {
   signedOffBy: string | null;
 }
 
+interface RehearsalView {
+  service: string;
+  environment: string;
+  version: string;
+  ranIn: string;
+  ok: boolean;
+  at: number;
+  detail: string;
+  retried?: boolean;
+}
+
 const ms = (v: number | null) => (v === null ? '-' : `${v}ms`);
 
 function table(runs: RunRow[]): string {
@@ -43,11 +54,11 @@ function actionItem(text: string): { text: string; owner: string } {
 
 export const gamedayCommand: CommandDef = {
   name: 'gameday',
-  summary: 'drills: run -f DRILL.yaml [--wait] · stop --all (the safety lever) · list · show NAME [--run N] · signoff NAME --run N --comment',
-  usage: 'sluice gameday run -f DRILL.yaml [--wait] | gameday stop --all | gameday list | gameday show NAME [--run N] [-o json|md] | gameday signoff NAME --run N --comment "..." [--action "TEXT=OWNER"]...',
+  summary: 'drills: run -f DRILL.yaml [--wait] · stop --all (the safety lever) · list · show NAME [--run N] · signoff NAME --run N --comment · rehearse SERVICE --to ENV --version V · rehearsals',
+  usage: 'sluice gameday run -f DRILL.yaml [--wait] | gameday stop --all | gameday list | gameday show NAME [--run N] [-o json|md] | gameday signoff NAME --run N --comment "..." [--action "TEXT=OWNER"]... | gameday rehearse SERVICE --to ENV --version V | gameday rehearsals',
   options: {
     file: { type: 'string', short: 'f' }, wait: { type: 'boolean' }, all: { type: 'boolean' }, run: { type: 'string' },
-    comment: { type: 'string' }, action: { type: 'string', multiple: true },
+    comment: { type: 'string' }, action: { type: 'string', multiple: true }, to: { type: 'string' }, version: { type: 'string' },
   },
   args: ['action', 'name?'],
   outputs: ['md'],
@@ -104,8 +115,20 @@ export const gamedayCommand: CommandDef = {
         out(json ? JSON.stringify(r, null, 2) : `drill ${r.drill} #${r.run} signed off by ${r.signOff?.by ?? '?'}`);
         return 0;
       }
+      case 'rehearse': {
+        if (name === undefined || values.to === undefined || values.version === undefined) throw new UsageError('say what to rehearse: sluice gameday rehearse SERVICE --to ENVIRONMENT --version V');
+        const r = await c.post<RehearsalView>('/api/rehearsals', { service: name, to: values.to, version: values.version });
+        out(json ? JSON.stringify(r, null, 2) : `rehearsal of ${r.version} for ${r.environment} in ${r.ranIn}: ${r.ok ? 'passed' : 'FAILED'} — ${r.detail}${r.retried ? `; ${r.version} is released again in ${r.ranIn}` : ''}`);
+        return r.ok ? 0 : 1;
+      }
+      case 'rehearsals': {
+        const r = await c.get<{ releases: number; rehearsed: number; share: number | null; rehearsals: RehearsalView[] }>('/api/rehearsals');
+        if (json) out(JSON.stringify(r, null, 2));
+        else out([`${r.rehearsed} of ${r.releases} release(s) into rehearsal-gated environments were rehearsed first${r.share === null ? '' : ` (${r.share}%)`}`, ...r.rehearsals.map((x) => `  ${new Date(x.at).toISOString().slice(0, 16)}  ${x.service} ${x.version} → ${x.environment} (in ${x.ranIn}): ${x.ok ? 'passed' : 'failed'} — ${x.detail}`)].join('\n'));
+        return 0;
+      }
       default:
-        throw new UsageError(`unknown action "${action}"; valid: run, stop, list, show, signoff`);
+        throw new UsageError(`unknown action "${action}"; valid: run, stop, list, show, signoff, rehearse, rehearsals`);
     }
   },
 };

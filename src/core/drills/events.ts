@@ -5,6 +5,10 @@
  */
 import type { ActiveFault, FaultRule } from './fault.ts';
 import type { GameDay } from './gameday.ts';
+import type { RehearsalResult } from './rehearsal.ts';
+
+/** The log name drill events are recorded under: no service can have it (service names are DNS labels). */
+export const DRILL_LOG = '_drills';
 
 export type DrillPhase = 'before' | 'during' | 'after';
 export const DRILL_VERDICTS = ['passed', 'deviated', 'aborted', 'interrupted'] as const;
@@ -40,12 +44,18 @@ export type DrillEvent =
       type: 'drill.finished'; drill: string; run: number; drilled: string; verdict: DrillVerdict; detail: string;
       timeToDetectMs: number | null; timeToRestoreMs: number | null; score: number | null;
     }
-  | { type: 'drill.signedOff'; drill: string; run: number; drilled: string; role: string; comment: string; actionItems: ActionItem[] };
+  | { type: 'drill.signedOff'; drill: string; run: number; drilled: string; role: string; comment: string; actionItems: ActionItem[] }
+  /** A rollback rehearsal ran for `result.environment`, in the previous environment's service (rehearsal.ts). */
+  | { type: 'drill.rehearsed'; result: RehearsalResult };
 
-export const DRILL_EVENT_TYPES = ['drill.started', 'drill.faultsSet', 'drill.faultsCleared', 'drill.steadyState', 'drill.stopped', 'drill.finished', 'drill.signedOff'] as const satisfies readonly DrillEvent['type'][];
+export const DRILL_EVENT_TYPES = ['drill.started', 'drill.faultsSet', 'drill.faultsCleared', 'drill.steadyState', 'drill.stopped', 'drill.finished', 'drill.signedOff', 'drill.rehearsed'] as const satisfies readonly DrillEvent['type'][];
 
 /** A sentence per drill event, for notifications and the timeline. */
 export function describeDrillEvent(e: DrillEvent, actor: string): string {
+  if (e.type === 'drill.rehearsed') {
+    const r = e.result;
+    return `rollback rehearsal of ${r.service} ${r.version} for ${r.environment} in ${r.ranIn}: ${r.ok ? 'reverted in time' : 'failed'} (${r.detail})`;
+  }
   const which = `drill ${e.drill} #${e.run} on ${e.drilled}`;
   switch (e.type) {
     case 'drill.started': return `${which} started by ${actor}`;

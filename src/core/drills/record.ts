@@ -9,7 +9,7 @@ import { type ActionItem, type DrillEvent, type DrillPhase, type DrillVerdict, t
 import type { ActiveFault } from './fault.ts';
 import type { GameDay } from './gameday.ts';
 
-export type StoredDrillEvent = Extract<ServiceEvent, DrillEvent>;
+export type StoredDrillEvent = Extract<ServiceEvent, Exclude<DrillEvent, { type: 'drill.rehearsed' }>>;
 
 export interface TimelineEntry {
   at: number;

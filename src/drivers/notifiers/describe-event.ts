@@ -87,6 +87,7 @@ function sentence(e: EventBody, actor: string): string {
     case 'drill.stopped':
     case 'drill.finished':
     case 'drill.signedOff':
+    case 'drill.rehearsed':
       return describeDrillEvent(e, actor);
     default: return assertNever(e);
   }
