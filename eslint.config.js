@@ -43,7 +43,7 @@ const zones = [
   { target: './src/store', from: './src', except: ['./core', './store'], message: layerMessage('src/store', 'src/core') },
   { target: './src/proxy', from: './src', except: ['./core', './proxy'], message: layerMessage('src/proxy', 'src/core') },
   // engine and the capabilities beside it (auth, audit): nothing above them.
-  ...['engine', 'auth', 'audit', 'flags'].map((layer) => ({
+  ...['engine', 'auth', 'audit', 'flags', 'drills'].map((layer) => ({
     target: `./src/${layer}`,
     from: ['./src/api', './src/cli', './web'],
     message: `src/${layer} may not import the API, the CLI or the dashboard`,

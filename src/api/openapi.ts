@@ -5,6 +5,7 @@ import { ERROR_CODES } from '../errors.ts';
 import { analyticsPaths } from './analytics-openapi.ts';
 import { dashboardPaths } from './dashboard-routes.ts';
 import { flagPaths } from './flags-openapi.ts';
+import { gameDayPaths } from './gameday-openapi.ts';
 import { bearerScheme, governancePaths } from './governance-openapi.ts';
 import { applyBody, commandBody, lintBody, signalBody } from './requests.ts';
 import { trainPaths } from './trains-openapi.ts';
@@ -99,6 +100,7 @@ export function openApi(): object {
       ...trainPaths(),
       ...analyticsPaths(),
       ...flagPaths(),
+      ...gameDayPaths(),
       ...commands,
       '/api/events': {
         get: {

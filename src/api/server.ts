@@ -29,6 +29,8 @@ import { WeeklyReportSchedule } from '../analytics/weekly-schedule.ts';
 import { registerAnalyticsRoutes, registerDocumentRoutes } from './analytics-routes.ts';
 import { registerMetricsRoute } from './metrics-route.ts';
 import { registerCalendarRoutes } from './calendar-routes.ts';
+import { Drills } from '../drills/drills.ts';
+import { registerGameDayRoutes } from './gameday-routes.ts';
 import { allows, openEnvironments, registerGovernanceRoutes } from './governance-routes.ts';
 import { registerPolicyRoutes } from './policy-routes.ts';
 import { serverLog } from '../engine/server-log.ts';
@@ -121,6 +123,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   registerSdkRoutes(app, flags, telemetry);
   const flagGuard = new FlagGuard(flags, { dataDir, onError: (service, err) => log.warn({ err, service }, 'flag guard: the proxy could not be reached or judged') });
   flagGuard.start();
+  registerGameDayRoutes(app, await Drills.open({ engine, store, dataDir, hasEnvironments: (n) => environments.has(n), appliedSpec: (n) => environments.appliedSpec(n), roleAllows: allows }));
   registerStatic(app);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7070 });
   lock.record(address);

@@ -35,6 +35,9 @@ export function requiredAccess(method: string, route: string, params: Record<str
   if (method === 'POST' && (route === '/api/analytics/import' || route === '/api/analytics/incidents')) return 'deployer';
   // Flags (docs/flags.md): exposure, the kill switch and archive are a deployer's (a protected environment asks more, in the route).
   if (method === 'POST' && route.startsWith('/api/flags/:name/')) return 'deployer';
+  // Drills (docs/drills.md): running one and the safety lever are a deployer's; signing one off an approver's.
+  if (method === 'POST' && (route === '/api/gamedays/run' || route === '/api/gamedays/stop' || route === '/api/rehearsals')) return 'deployer';
+  if (method === 'POST' && route === '/api/gamedays/:name/signoff') return 'approver';
   if (method === 'POST' && route === '/api/services/:name/:command') return COMMAND_ROLES[params.command ?? ''] ?? 'admin';
   // Release trains (docs/trains.md): stopping or re-running one is a deployer's, as for a release.
   if (method === 'POST' && (route === '/api/trains/:name/abort' || route === '/api/trains/:name/retry')) return 'deployer';

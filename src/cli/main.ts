@@ -13,6 +13,7 @@ import { importCommand } from './commands/import.ts';
 import { graphCommand } from './commands/graph.ts';
 import { trainCommand } from './commands/train.ts';
 import { flagCommand } from './commands/flag.ts';
+import { gamedayCommand } from './commands/gameday.ts';
 import { overrideCommand } from './commands/override.ts';
 import { releaseCommand } from './commands/release.ts';
 import { serverCommand } from './commands/server.ts';
@@ -30,6 +31,7 @@ const COMMANDS: CommandDef[] = [
   storeCommand,
   analyticsCommand, docCommand, reportCommand,
   flagCommand,
+  gamedayCommand,
 ];
 
 const GLOBAL = {

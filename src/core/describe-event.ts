@@ -6,6 +6,7 @@ import { describeMigrationEvent } from './migrations/events.ts';
 import { describeTrainEvent } from './trains/index.ts';
 import type { EventBody } from './events.ts';
 import { describeFlagEvent } from './flags/events.ts';
+import { describeDrillEvent } from './drills/events.ts';
 import { describeGovernanceEvent } from './plan/events.ts';
 import type { ReleaseStep } from './strategy.ts';
 import type { Weights } from './types.ts';
@@ -113,6 +114,15 @@ export function describeEvent(e: EventBody, actor: string, versions: Versions = 
     case 'flag.archived':
     case 'segment.applied':
       return describeFlagEvent(e, actor);
+    case 'drill.started':
+    case 'drill.faultsSet':
+    case 'drill.faultsCleared':
+    case 'drill.steadyState':
+    case 'drill.stopped':
+    case 'drill.finished':
+    case 'drill.signedOff':
+    case 'drill.rehearsed':
+      return describeDrillEvent(e, actor);
     default: return assertNever(e);
   }
 }

@@ -1,6 +1,7 @@
 import type { Accumulated } from './accumulate.ts';
 import type { MigrationEvent } from './migrations/events.ts';
 import type { FlagEvent } from './flags/events.ts';
+import type { DrillEvent } from './drills/events.ts';
 import type { GovernanceEvent } from './plan/events.ts';
 import type { TrainEvent } from './trains/train-events.ts';
 import type { DriverName, PauseReason, ReleaseState, RevisionRef } from './state.ts';
@@ -106,7 +107,10 @@ export type EventBody =
   | MigrationEvent
 
   /** Feature flags and segments (core/flags/events.ts); logged under `_flags`. */
-  | FlagEvent;
+  | FlagEvent
+
+  /** Drills (core/drills/events.ts); logged under the drills' own log name. */
+  | DrillEvent;
 
 export type EventType = EventBody['type'];
 

@@ -52,6 +52,16 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'gate.overridden':
     case 'postmortem.opened':
       return s;
+    // Drills are folded by core/drills/record.ts.
+    case 'drill.started':
+    case 'drill.faultsSet':
+    case 'drill.faultsCleared':
+    case 'drill.steadyState':
+    case 'drill.stopped':
+    case 'drill.finished':
+    case 'drill.signedOff':
+    case 'drill.rehearsed':
+      return s;
     case 'traffic.applied':
       return { ...solved(s, 'router'), appliedWeights: event.weights };
     case 'release.started':

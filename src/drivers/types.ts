@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { RouteTable } from '../core/route-table.ts';
+import type { ActiveFault, FaultRule } from '../core/drills/fault.ts';
 import type { Instance, Measurement, QueryResult, WindowStats } from '../core/types.ts';
 
 /** The route table is the core's; drivers name it from here. */
@@ -74,10 +75,21 @@ export interface Router {
    * (a dead one is started again from its last table) and report what happened.
    */
   onSignal?(listener: (signal: RouterSignal) => void): void;
+  /** Routers whose data plane injects drills' faults (docs/drills.md); absent: this router cannot. */
+  readonly faults?: FaultControl;
   /** Detach; the data plane keeps serving. */
   close(): Promise<void>;
   /** Stop the data plane itself (service deleted, tests). */
   shutdown(): Promise<void>;
+}
+
+/** A data plane's faults; each ends at its TTL by the data plane's own clock. */
+export interface FaultControl {
+  /** Add the faults (a held id is replaced); resolves once the data plane injects them. */
+  set(faults: FaultRule[]): Promise<ActiveFault[]>;
+  /** Remove these faults (every fault when `ids` is undefined); resolves with what they hit. */
+  clear(ids?: string[]): Promise<ActiveFault[]>;
+  list(): Promise<ActiveFault[]>;
 }
 
 export interface MetricsProvider {

@@ -4,6 +4,7 @@ import { CONTROLLER } from '../core/events.ts';
 import { brokenDependents, dependencyGraph, failForward, unmetDependencies, type DependencyGraph, type UnmetDependency } from '../core/graph/index.ts';
 import { isActive, type ReleaseState, type ServiceState } from '../core/state.ts';
 import type { DriverFactories } from '../drivers/factories.ts';
+import type { FaultControl } from '../drivers/types.ts';
 import { driverSchemas } from '../drivers/registry.ts';
 import { evidenceWarningsOf, parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
 import type { LeaseTimings } from '../core/leases/lease-plan.ts';
@@ -211,6 +212,21 @@ export class Engine {
    */
   async rollBackTo(name: string, revisionKey: string, actor: string): Promise<void> {
     await this.#undo(this.#controller(name), revisionKey, actor, false);
+  }
+
+  /** The state of `name` as its controller holds it (drills read which revision is canary, which stable). */
+  stateOf(name: string): ServiceState {
+    return this.#controller(name).state;
+  }
+
+  /** The data plane's drill faults of `name`; undefined when its router cannot inject faults. */
+  faultsOf(name: string): FaultControl | undefined {
+    return this.#controller(name).faults();
+  }
+
+  /** The names of the services this engine runs. */
+  serviceNames(): string[] {
+    return [...this.#controllers.keys()];
   }
 
   /** The release in progress or last ended of `name` (null: none yet). */

@@ -14,6 +14,7 @@ import type { ServiceSpec } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { environmentService } from './effective-spec.ts';
 import { applyEnvironments } from './environments-apply.ts';
+import { rehearsalFacts } from './rehearsal-facts.ts';
 import { planView, type PlanAnswer } from '../views/plan.ts';
 import { appliedOf, effectiveOf, environmentIndex, environmentsView, previousRelease, type AppliedEnvironments } from './environment-facts.ts';
 import type { ApplyResult } from '../views/apply-result.ts';
@@ -243,6 +244,7 @@ export class Environments {
       approvals: gs.approvals,
       overrides: gs.overrides,
       window: await this.#d.windowOf([service, e.service], now),
+      ...(plan.record.policy.rehearsal !== undefined && { rehearsal: await rehearsalFacts(engine, store, service, plan.record.environment, plan.record.version) }),
     };
     return evaluateGates(plan.record, facts, now);
   }

@@ -13,7 +13,7 @@ export interface GovernanceChange {
   now: unknown;
 }
 
-const GATED = ['minSoak', 'verify', 'approvals', 'highRisk'] as const;
+const GATED = ['minSoak', 'verify', 'approvals', 'highRisk', 'rehearsal'] as const;
 
 /** What differs in the governance fields between the stored spec (null: none yet) and the new one. */
 export function governanceChanges(before: ServiceSpec | null, after: ServiceSpec): GovernanceChange[] {

@@ -1,6 +1,6 @@
 import type { ServiceState } from '../core/state.ts';
 import type { Weights } from '../core/types.ts';
-import type { Router } from '../drivers/types.ts';
+import type { FaultControl, Router } from '../drivers/types.ts';
 import { messageOf, withRetry } from './retry.ts';
 import { routeDrift } from './route-drift.ts';
 import { routeTableOf } from './route-table.ts';
@@ -49,6 +49,11 @@ export class RouteKeeper {
   /** Bumped when an apply starts and ends: a read that overlapped one says nothing. */
   #generation = 0;
   #applying = false;
+
+  /** The data plane's drill faults, when the router can inject them. */
+  get faults(): FaultControl | undefined {
+    return this.#router.faults;
+  }
 
   constructor(router: Router, config: unknown, hooks: RouteKeeperHooks) {
     this.#router = router;

@@ -9,7 +9,7 @@ import { emptyState, type ServiceState } from '../core/state.ts';
 import { canaryPlan, type ReleasePlan, type ReleaseStep, type SmokeCheck } from '../core/strategy.ts';
 import type { Instance } from '../core/types.ts';
 import type { DriverFactories } from '../drivers/factories.ts';
-import type { DriverContext, MetricsProvider, RouterSignal, Target, TargetRevision } from '../drivers/types.ts';
+import type { DriverContext, MetricsProvider, FaultControl, RouterSignal, Target, TargetRevision } from '../drivers/types.ts';
 import type { ServiceSpec } from '../spec/index.ts';
 import type { Strategy } from '../spec/strategy-schema.ts';
 import type { Fence, Store, StoredService } from '../store/types.ts';
@@ -136,6 +136,11 @@ export class ServiceController {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The data plane's drill faults (docs/drills.md), when the service's router can inject them. */
+  faults(): FaultControl | undefined {
+    return this.#routes.faults;
   }
 
   /** A spec with a new router or metrics config replaces those drivers. */

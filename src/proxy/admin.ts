@@ -8,6 +8,7 @@
  *   GET /metrics/watch?key=<key>&seen=<n>[&startedAt=<ms>][&timeout=<ms>]
  *                              → long poll: { key, bad, woke, startedAt, now } once the key's bad
  *                                answers (status ≥ 400, or none) number more than `seen`, or at the timeout
+ *   GET|PUT|DELETE /faults     → drills' faults (fault-admin.ts)
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
@@ -18,6 +19,7 @@ import type { RouteTable } from '../core/route-table.ts';
 import { validateTable } from './table.ts';
 import { SerialQueue } from '../core/serial-queue.ts';
 import type { FlagAdmin } from './flag-admin.ts';
+import { faultRoute } from './fault-admin.ts';
 
 const MAX_TABLE_BYTES = 1 << 20;
 
@@ -164,8 +166,13 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
         return getMetrics(url, res);
       case 'GET /metrics/watch':
         return watchMetrics(url, res);
+      case 'GET /faults':
+      case 'PUT /faults':
+      case 'DELETE /faults':
+        faultRoute(plane.faults, req.method!, url, () => readBody(req), now).then((r) => send(res, r.status, r.body), (err: Error) => send(res, 500, { error: err.message }));
+        return;
       default:
-        return send(res, 404, { error: `no such admin route: ${route}; see GET /healthz, GET|PUT /routes, GET /metrics, GET /metrics/watch` });
+        return send(res, 404, { error: `no such admin route: ${route}; see GET /healthz, GET|PUT /routes, GET /metrics, GET /metrics/watch, GET|PUT|DELETE /faults` });
     }
   };
 }

@@ -4,6 +4,7 @@
  * endpoint they started on.
  */
 import { type BackendMetrics, type BackendWindow, MetricsBook } from './backend-metrics.ts';
+import { FaultBook } from './fault-book.ts';
 import { RouteState } from './route-state.ts';
 import type { RouteTable } from '../core/route-table.ts';
 import { UpstreamPool } from './upstream-pool.ts';
@@ -12,6 +13,8 @@ export class DataPlane {
   private state: RouteState | null = null;
   private readonly pool = new UpstreamPool();
   private readonly book = new MetricsBook();
+  /** Drills' faults, each with its own TTL (fault-book.ts). */
+  readonly faults = new FaultBook();
 
   /** The current routes, for the request path (an arrow so it can be passed around unbound). */
   readonly routes = (): RouteState | null => this.state;
@@ -36,6 +39,7 @@ export class DataPlane {
   }
 
   close(): void {
+    this.faults.close();
     this.pool.destroyAll();
   }
 }

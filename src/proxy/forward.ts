@@ -10,6 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type RequestHead, requestHead, responseHeaders } from './headers.ts';
 import type { Answer } from './backend-metrics.ts';
 import type { FlagPlane } from './flag-plane.ts';
+import type { FaultBook } from './fault-book.ts';
+import { injectFault } from './fault-effects.ts';
 import { stickyPoint } from './picker.ts';
 import type { LiveBackend, RouteState } from './route-state.ts';
 import type { Endpoint } from './upstream-pool.ts';
@@ -29,7 +31,7 @@ function reply(res: ServerResponse, status: number, body: Buffer): void {
 
 export type Forwarder = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function createForwarder(routes: () => RouteState | null, upstreamTimeoutMs: number, flags?: FlagPlane): Forwarder {
+export function createForwarder(routes: () => RouteState | null, upstreamTimeoutMs: number, flags?: FlagPlane, faults?: FaultBook): Forwarder {
   const send = (
     req: IncomingMessage,
     res: ServerResponse,
@@ -123,6 +125,9 @@ export function createForwarder(routes: () => RouteState | null, upstreamTimeout
     if (backend === undefined || endpoint === undefined) return reply(res, 503, NO_ROUTE);
     const startedAt = performance.now();
     flags?.assign(req, res, head.headers, startedAt);
+    // A drill's fault (fault-book.ts): with none held, one comparison.
+    const fault = faults === undefined || faults.size === 0 ? undefined : faults.pick(backend.key, req.rawHeaders, Date.now());
+    if (fault !== undefined) return injectFault(fault, req, res, backend, startedAt, () => send(req, res, head, backend, endpoint, startedAt, false));
     send(req, res, head, backend, endpoint, startedAt, false);
   };
 }

@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   const traffic = http.createServer(
     // requestTimeout 0: long uploads and streamed responses are the upstream's business.
     { requestTimeout: 0, keepAliveTimeout: 15_000 },
-    createForwarder(plane.routes, args.upstreamTimeoutMs, flags),
+    createForwarder(plane.routes, args.upstreamTimeoutMs, flags, plane.faults),
   );
   const admin = http.createServer(
     createAdminHandler({

@@ -63,7 +63,8 @@ export function readDocuments(text: string, file: string, drivers: DriverSchemas
       continue;
     }
     if ((PLANNED_KINDS as readonly unknown[]).includes(kind)) {
-      issues.push({ ...at(parsed, ['kind']), path: 'kind', message: `kind ${String(kind)} is not applied by this server yet; it applies ${APPLIED_KINDS.join(', ')}` });
+      const hint = kind === 'GameDay' ? '; a GameDay is run, not applied: sluice gameday run -f FILE' : '';
+      issues.push({ ...at(parsed, ['kind']), path: 'kind', message: `kind ${String(kind)} is not applied by this server yet; it applies ${APPLIED_KINDS.join(', ')}${hint}` });
       continue;
     }
     // Anything else is read as a Service: its schema names a wrong or missing kind.

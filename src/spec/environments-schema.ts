@@ -33,6 +33,15 @@ export const environmentSchema = strictObject({
     role: z.enum(['approver', 'admin'], { error: () => 'role is approver or admin' }).default('approver'),
   }).optional().describe('Approvals a release into this environment needs, from a role; never from its author'),
   highRisk: highRiskSchema.optional(),
+  rehearsal: strictObject({
+    required: z.boolean(),
+    fault: strictObject({
+      errors: z.string().regex(/^\d+(\.\d+)?%$/, 'errors is the share of the canary\'s requests to fail, e.g. 100%')
+        .transform((t) => Number(t.slice(0, -1)))
+        .refine((p) => p > 0 && p <= 100, { error: (iss) => `errors is more than 0% and at most 100%, got ${String(iss.input)}%` }),
+    }).default({ errors: 100 }),
+    maxTimeToRevert: duration.refine((ms) => ms > 0 && ms <= 600_000, 'maxTimeToRevert is above 0 and at most 10m'),
+  }).optional().describe('Before a version enters this environment, its rollback is rehearsed in the previous one: the fault injected into its canary, the contract must revert it within maxTimeToRevert (docs/drills.md)'),
 });
 
 export type EnvironmentSpec = z.output<typeof environmentSchema>;
@@ -46,7 +55,7 @@ export const environmentsSchema = z.array(environmentSchema).min(1, 'list at lea
   const first = envs[0];
   // The first environment is released by `sluice apply` itself: nothing comes before it to gate on.
   if (first !== undefined) {
-    for (const field of ['approvals', 'minSoak', 'highRisk'] as const) {
+    for (const field of ['approvals', 'minSoak', 'highRisk', 'rehearsal'] as const) {
       if (first[field] !== undefined) ctx.addIssue({ code: 'custom', path: [0, field], message: `the first environment (${first.name}) is released by sluice apply and takes no ${field}; set it on a later environment` });
     }
   }

@@ -13,6 +13,8 @@ export interface EnvSpecOptions {
   /** Extra YAML lines under the production environment (indented 6 spaces). */
   production?: string[];
   contractBy?: string;
+  /** The contract's window (default: the schema's 30s). */
+  contractWindow?: string;
 }
 
 export function envSpec(o: EnvSpecOptions): string {
@@ -40,7 +42,7 @@ ${o.risk ? `  risk: ${o.risk}\n` : ''}  target:
   rollbackContract:
     interval: 250ms
     minSamples: 20
-    rules:
+${o.contractWindow ? `    window: ${o.contractWindow}\n` : ''}    rules:
       - { metric: error_rate, failIf: { above: baseline, by: ${o.contractBy ?? '0.02'} } }
   environments:
     - name: staging

@@ -1,3 +1,4 @@
+import { rehearsalGate } from '../drills/rehearsal.ts';
 import { validApprovals } from './approvals.ts';
 import type { GateName, GateResult, PlanFacts, PlanRecord } from './types.ts';
 
@@ -65,6 +66,7 @@ export function evaluateGates(plan: PlanRecord, facts: PlanFacts, now: number): 
     soak: soak(plan, facts, now),
     approvals: approvals(plan, facts),
     window: window(facts),
+    rehearsal: rehearsalGate(plan, facts.rehearsal),
   };
   return (Object.entries(results) as [GateName, Omit<GateResult, 'gate'>][]).map(([gate, r]) => {
     const o = facts.overrides.find((x) => x.planId === plan.id && x.gate === gate);

@@ -1,3 +1,4 @@
+import type { RehearsalPolicy } from '../drills/rehearsal.ts';
 import type { EnvironmentPolicy, Risk } from './types.ts';
 
 /** An environment as its gates need it (the spec's normalised fields, durations in ms). */
@@ -6,6 +7,7 @@ export interface EnvironmentGates {
   minSoak?: number | undefined;
   approvals?: { required: number; role: string } | undefined;
   highRisk?: { approvals?: number | undefined; minSoak?: number | undefined } | undefined;
+  rehearsal?: { required: boolean; fault: { errors: number }; maxTimeToRevert: number } | undefined;
 }
 
 /**
@@ -24,5 +26,6 @@ export function policyOf(envs: EnvironmentGates[], index: number, risk: Risk, ow
     previous: envs[index - 1]?.name ?? null,
     minSoakMs: Math.max(env.minSoak ?? 0, high ? (env.highRisk?.minSoak ?? 0) : 0),
     approvals: { required: Math.max(base, extra), role: env.approvals?.role ?? 'approver', ...(owners.length > 0 && { owners: [...owners] }) },
+    ...(env.rehearsal?.required === true && { rehearsal: { errorsPercent: env.rehearsal.fault.errors, maxTimeToRevertMs: env.rehearsal.maxTimeToRevert } satisfies RehearsalPolicy }),
   };
 }

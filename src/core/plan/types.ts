@@ -1,3 +1,5 @@
+import type { RehearsalFacts, RehearsalPolicy } from '../drills/rehearsal-types.ts';
+
 /**
  * The governance of a release as plain data: the plan to move a version into an environment, the
  * gates it must pass, approvals, overrides and the post-mortems overrides open. Times are epoch ms.
@@ -13,7 +15,7 @@ export interface Risk {
 }
 
 /** The gates a plan passes before its release starts in the environment. */
-export const GATES = ['contract', 'previous-environment', 'soak', 'approvals', 'window'] as const;
+export const GATES = ['contract', 'previous-environment', 'soak', 'approvals', 'window', 'rehearsal'] as const;
 export type GateName = (typeof GATES)[number];
 
 /**
@@ -42,6 +44,8 @@ export interface EnvironmentPolicy {
   minSoakMs: number;
   /** `owners`: when the service names owners, only they may approve (still with the role). */
   approvals: { required: number; role: string; owners?: string[] };
+  /** A rollback rehearsal in the previous environment first (docs/drills.md). */
+  rehearsal?: RehearsalPolicy;
 }
 
 /**
@@ -107,6 +111,8 @@ export interface PlanFacts {
   overrides: Override[];
   /** The release window for the environment's service now (null: no policy). */
   window: { open: boolean; reason: string; until: number | null } | null;
+  /** The version's rollback rehearsal for the environment (environments with rehearsal.required). */
+  rehearsal?: RehearsalFacts;
 }
 
 export interface PreviousRelease {

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { EventType } from '../../core/events.ts';
 import { FLAG_EVENT_TYPES } from '../../core/flags/events.ts';
+import { DRILL_EVENT_TYPES } from '../../core/drills/events.ts';
 import { GOVERNANCE_EVENT_TYPES } from '../../core/plan/events.ts';
 import { TRAIN_EVENT_TYPES } from '../../core/trains/index.ts';
 import { MIGRATION_EVENT_TYPES } from '../../core/migrations/events.ts';
@@ -16,7 +17,7 @@ export const EVENT_TYPES = [
   'release.paused', 'release.resumed', 'release.promoted', 'release.completing', 'release.verifying',
   'release.succeeded', 'release.failed', 'rollback.started', 'rollback.gradual', 'rollback.gradualRefused',
   'rollback.trafficReverted', 'rollback.canaryStopped', 'service.degraded', 'service.recovered', 'driver.failed',
-  'router.died', 'router.restarted', 'router.drifted', 'service.deleted', 'signal.received', 'release.waiting', 'release.waitEnded', 'token.created', 'token.revoked', 'policy.applied', 'serverPolicy.applied', 'analytics.imported', 'retrospective.opened', 'report.weekly', 'command.requested', 'command.answered', ...GOVERNANCE_EVENT_TYPES, ...FLAG_EVENT_TYPES, ...TRAIN_EVENT_TYPES, ...MIGRATION_EVENT_TYPES,
+  'router.died', 'router.restarted', 'router.drifted', 'service.deleted', 'signal.received', 'release.waiting', 'release.waitEnded', 'token.created', 'token.revoked', 'policy.applied', 'serverPolicy.applied', 'analytics.imported', 'retrospective.opened', 'report.weekly', 'command.requested', 'command.answered', ...GOVERNANCE_EVENT_TYPES, ...FLAG_EVENT_TYPES, ...DRILL_EVENT_TYPES, ...TRAIN_EVENT_TYPES, ...MIGRATION_EVENT_TYPES,
 ] as const satisfies readonly EventType[];
 /** Fails to compile when core/events.ts gains an event type this list lacks. */
 const everyEventListed: Exclude<EventType, (typeof EVENT_TYPES)[number]> extends never ? true : never = true;
@@ -38,6 +39,7 @@ export const EVENT_GROUPS: Record<string, readonly EventType[]> = {
   signals: ['signal.received'],
   governance: GOVERNANCE_EVENT_TYPES,
   flags: FLAG_EVENT_TYPES,
+  drills: DRILL_EVENT_TYPES,
 };
 
 /** The event types one entry stands for, or null when it names nothing. */

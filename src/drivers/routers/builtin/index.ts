@@ -10,6 +10,7 @@ import type { DriverContext, DriverFactory, RouteTable, Router, RouterSignal } f
 import { adminCall, replyError } from './admin-client.ts';
 import { readAdminSecret } from './admin-secret.ts';
 import { type BuiltinRouterConfig, builtinRouterConfig } from './config.ts';
+import { ProxyFaults } from './proxy-faults.ts';
 import { type ProxyInfo, endingOf, findRunningProxy, isAlive, isOwnProxy, logTail, readProxyInfo, spawnProxy, stopProxy } from './proxy-process.ts';
 import { SerialQueue } from '../../../core/serial-queue.ts';
 
@@ -42,11 +43,13 @@ class BuiltinRouter implements Router {
   private restartFailures = 0;
   private retryAt = 0;
   private stopped = false;
+  readonly faults: ProxyFaults;
 
   constructor(config: BuiltinRouterConfig, ctx: DriverContext) {
     this.config = config;
     this.ctx = ctx;
     this.dir = join(ctx.serviceDir, 'router');
+    this.faults = new ProxyFaults(this.dir, () => this.current());
   }
 
   private fail(what: string, err: unknown): Error {

@@ -1,0 +1,69 @@
+/**
+ * Drill events, recorded in the hash-chained log under the drills' own log name (engine's
+ * `_drills`, a name no service can have), each naming its drill, run and the service drilled (`drilled`; `service` is the log's name). Part of
+ * core/events.ts's EventBody; the drill record (record.ts) is folded from them.
+ */
+import type { ActiveFault, FaultRule } from './fault.ts';
+import type { GameDay } from './gameday.ts';
+import type { RehearsalResult } from './rehearsal.ts';
+
+/** The log name drill events are recorded under: no service can have it (service names are DNS labels). */
+export const DRILL_LOG = '_drills';
+
+export type DrillPhase = 'before' | 'during' | 'after';
+export const DRILL_VERDICTS = ['passed', 'deviated', 'aborted', 'interrupted'] as const;
+/** passed: the hypothesis held and every fault was detected; deviated: it did not; aborted: a stop condition or the safety lever ended it; interrupted: the controller died mid-drill. */
+export type DrillVerdict = (typeof DRILL_VERDICTS)[number];
+
+/** One probe's answers in one phase. */
+export interface ProbeTally {
+  probe: string;
+  good: number;
+  total: number;
+  tolerance: number;
+  weight: number;
+}
+
+export interface ActionItem {
+  text: string;
+  owner: string;
+}
+
+export type DrillEvent =
+  /** A drill started against `drilled` (its environment's service), as `gameDay` says. */
+  | { type: 'drill.started'; drill: string; run: number; drilled: string; gameDay: GameDay; leaseMs: number }
+  /** The data plane took these faults (`step`: the method step). */
+  | { type: 'drill.faultsSet'; drill: string; run: number; drilled: string; step: number; faults: FaultRule[] }
+  /** The faults were removed (or found expired); `faults` holds what each hit, by the data plane's clock. */
+  | { type: 'drill.faultsCleared'; drill: string; run: number; drilled: string; step: number; faults: ActiveFault[]; reason: string }
+  /** The probes' answers in one phase. */
+  | { type: 'drill.steadyState'; drill: string; run: number; drilled: string; phase: DrillPhase; tallies: ProbeTally[] }
+  /** A stop condition held, or a person pulled the safety lever: the drill aborts and every fault is removed. */
+  | { type: 'drill.stopped'; drill: string; run: number; drilled: string; reason: string }
+  | {
+      type: 'drill.finished'; drill: string; run: number; drilled: string; verdict: DrillVerdict; detail: string;
+      timeToDetectMs: number | null; timeToRestoreMs: number | null; score: number | null;
+    }
+  | { type: 'drill.signedOff'; drill: string; run: number; drilled: string; role: string; comment: string; actionItems: ActionItem[] }
+  /** A rollback rehearsal ran for `result.environment`, in the previous environment's service (rehearsal.ts). */
+  | { type: 'drill.rehearsed'; result: RehearsalResult };
+
+export const DRILL_EVENT_TYPES = ['drill.started', 'drill.faultsSet', 'drill.faultsCleared', 'drill.steadyState', 'drill.stopped', 'drill.finished', 'drill.signedOff', 'drill.rehearsed'] as const satisfies readonly DrillEvent['type'][];
+
+/** A sentence per drill event, for notifications and the timeline. */
+export function describeDrillEvent(e: DrillEvent, actor: string): string {
+  if (e.type === 'drill.rehearsed') {
+    const r = e.result;
+    return `rollback rehearsal of ${r.service} ${r.version} for ${r.environment} in ${r.ranIn}: ${r.ok ? 'reverted in time' : 'failed'} (${r.detail})`;
+  }
+  const which = `drill ${e.drill} #${e.run} on ${e.drilled}`;
+  switch (e.type) {
+    case 'drill.started': return `${which} started by ${actor}`;
+    case 'drill.faultsSet': return `${which}: step ${e.step + 1} injects ${e.faults.length} fault(s)`;
+    case 'drill.faultsCleared': return `${which}: step ${e.step + 1}'s faults removed (${e.reason}); ${e.faults.reduce((n, f) => n + f.hits, 0)} request(s) hit`;
+    case 'drill.steadyState': return `${which}: steady state ${e.phase}: ${e.tallies.map((t) => `${t.probe} ${t.good}/${t.total}`).join(', ')}`;
+    case 'drill.stopped': return `${which} stopped: ${e.reason}`;
+    case 'drill.finished': return `${which} ${e.verdict}: ${e.detail}`;
+    case 'drill.signedOff': return `${which} signed off by ${actor} (${e.role})${e.comment ? `: ${e.comment}` : ''}`;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * A GameDay as the runner takes it (the spec layer reads the YAML into this, gameday-schema.ts):
+ * the steady state its probes must hold, the faults to inject in order (a step of several runs
+ * them together), what aborts it, and who signs it off. Times in milliseconds, shares in percent.
+ */
+import type { FaultCohort, FaultEffect } from './fault.ts';
+
+/** Which revision of the service a fault hits: the release's canary, or the stable revision. */
+export type FaultTarget = 'canary' | 'stable';
+
+export interface DrillProbe {
+  name: string;
+  url: string;
+  expectStatus: number;
+  everyMs: number;
+  /** The share of answers that must be as expected, in percent. */
+  tolerance: number;
+  /** Its weight in the resilience score (1 unless said). */
+  weight: number;
+}
+
+export interface DrillFault {
+  target: FaultTarget;
+  effect: FaultEffect;
+  /** Percent of the revision's requests, or of its users in `cohort`. */
+  percent: number;
+  cohort?: FaultCohort;
+  forMs: number;
+}
+
+/** One step of the method: its faults run together; steps run one after another. */
+export interface DrillStep {
+  faults: DrillFault[];
+}
+
+export interface StopCondition {
+  probe: string;
+  /** Abort when the probe's share of good answers so far in the drill falls below this (percent). */
+  below: number;
+}
+
+export interface GameDay {
+  name: string;
+  service: string;
+  probes: DrillProbe[];
+  method: DrillStep[];
+  stopConditions: StopCondition[];
+  /** How long the steady state is sampled before the first fault and after the last one. */
+  steadyStateMs: { before: number; after: number };
+  signOff: { role: 'approver' | 'admin' } | null;
+}

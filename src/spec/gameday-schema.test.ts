@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseGameDay } from './gameday-schema.ts';
+
+const doc = (method: string, extra = '') => `apiVersion: sluice.dev/v1alpha1
+kind: GameDay
+metadata: { name: checkout-drill }
+spec:
+  service: checkout--staging
+  hypothesis:
+    probes:
+      - { name: home, http: { url: "http://127.0.0.1:8082/" }, every: 1s, tolerance: 99% }
+  method:
+${method}
+${extra}`;
+
+test('the issue\'s GameDay reads into faults in sequence and in parallel', () => {
+  const g = parseGameDay(doc(`    - fault: { target: canary, latency: 900ms, percent: 100, for: 2m }
+    - parallel:
+        - fault: { target: stable, errors: 503, cohort: { header: X-User-Id, percent: 5 }, for: 1m }
+        - fault: { target: stable, errors: reset, percent: 1, for: 1m }`, '  stopConditions: [ { probe: home, below: 90% } ]\n  signOff: { role: approver }'), 'drill.yaml');
+  assert.equal(g.service, 'checkout--staging');
+  assert.deepEqual(g.probes[0], { name: 'home', url: 'http://127.0.0.1:8082/', expectStatus: 200, everyMs: 1000, tolerance: 99, weight: 1 });
+  assert.deepEqual(g.method[0]!.faults, [{ target: 'canary', effect: { kind: 'latency', ms: 900 }, percent: 100, forMs: 120_000 }]);
+  assert.deepEqual(g.method[1]!.faults.map((f) => [f.effect, f.percent, f.cohort]), [[{ kind: 'error', status: 503 }, 5, { header: 'x-user-id' }], [{ kind: 'reset' }, 1, undefined]]);
+  assert.deepEqual(g.stopConditions, [{ probe: 'home', below: 90 }]);
+  assert.deepEqual(g.signOff, { role: 'approver' });
+});
+
+test('bad faults are refused with file:line:col, the field and what is valid', () => {
+  const refused = (method: string): string => {
+    try {
+      parseGameDay(doc(method), 'drill.yaml');
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error(`accepted: ${method}`);
+  };
+  assert.match(refused('    - fault: { target: canary, errors: 503, percent: 101, for: 1m }'), /^drill\.yaml:10:\d+: spec\.method\[0\]\.fault\.percent: a share is more than 0% and at most 100%, got 101%/);
+  assert.match(refused('    - fault: { target: canary, errors: 503, latency: 1s, for: 1m }'), /a fault has exactly one effect/);
+  assert.match(refused('    - fault: { target: instance, kill: 1, for: 1m }'), /instance faults \(kill, stop, restart\) are not supported yet/);
+  assert.match(refused('    - fault: { target: stable, errors: 503, cohort: { header: x-user-id, cookie: sid, percent: 5 }, for: 1m }'), /a cohort hashes users by one key/);
+  assert.match(refused('    - fault: { target: stable, errors: 503 }'), /spec\.method\[0\]\.fault\.for/);
+});

@@ -1,0 +1,108 @@
+/**
+ * `kind: GameDay` (docs/drills.md): a drill against one service, read from YAML with
+ * file:line:col errors into the core's GameDay (src/core/drills/gameday.ts).
+ */
+import { z } from 'zod';
+import type { FaultEffect } from '../core/drills/fault.ts';
+import { MAX_FAULT_LATENCY_MS } from '../core/drills/fault.ts';
+import type { DrillFault, GameDay } from '../core/drills/gameday.ts';
+import { duration } from '../core/units.ts';
+import { composeDocuments, toSpecIssue } from './parse.ts';
+import { specErrorMap } from './spec-error-map.ts';
+import { SpecError } from './spec-error.ts';
+
+/** "99%", "99.5%" or a number: a share in percent, more than 0 and at most 100. */
+const percent = z
+  .union([z.number(), z.string().regex(/^\d+(\.\d+)?%$/, 'write a share as 99% or 99.5%')])
+  .transform((v) => (typeof v === 'number' ? v : Number(v.slice(0, -1))))
+  .refine((p) => p > 0 && p <= 100, { error: (iss) => `a share is more than 0% and at most 100%, got ${String(iss.input)}%` });
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a name is lowercase letters, digits and dashes (at most 63)');
+
+const probeSchema = z.strictObject({
+  name,
+  http: z.strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'url is an http:// or https:// URL' }),
+    expectStatus: z.number().int().min(100).max(599).default(200),
+  }),
+  every: duration.refine((ms) => ms >= 100 && ms <= 60_000, 'every is 100ms..60s').default(1000),
+  tolerance: percent,
+  weight: z.number().positive().default(1),
+});
+
+const cohortSchema = z
+  .strictObject({ header: z.string().min(1).optional(), cookie: z.string().min(1).optional(), percent })
+  .refine((c) => (c.header === undefined) !== (c.cookie === undefined), 'a cohort hashes users by one key: give header: NAME or cookie: NAME');
+
+const faultSchema = z
+  .strictObject({
+    target: z.enum(['canary', 'stable', 'instance'], { error: () => 'target is canary or stable (instance faults come later)' }),
+    errors: z.union([z.number().int().min(400).max(599), z.literal('reset')], { error: () => 'errors is an HTTP error status 400..599 or reset' }).optional(),
+    latency: duration.refine((ms) => ms >= 1 && ms <= MAX_FAULT_LATENCY_MS, `latency is 1ms..${MAX_FAULT_LATENCY_MS / 1000}s`).optional(),
+    abort: z.literal(true, { error: () => 'abort: true cuts the answer\'s body' }).optional(),
+    percent: percent.optional(),
+    cohort: cohortSchema.optional(),
+    for: duration.refine((ms) => ms >= 100 && ms <= 3_600_000, 'for is 100ms..1h'),
+    kill: z.number().int().positive().optional(),
+  })
+  .superRefine((f, ctx) => {
+    if (f.target === 'instance' || f.kill !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['target'], message: 'instance faults (kill, stop, restart) are not supported yet; fault the canary or stable revision\'s traffic' });
+      return;
+    }
+    const effects = [f.errors, f.latency, f.abort].filter((e) => e !== undefined).length;
+    if (effects !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'a fault has exactly one effect: errors: 503 | reset, latency: 900ms, or abort: true' });
+    if (f.percent !== undefined && f.cohort !== undefined) ctx.addIssue({ code: 'custom', path: ['percent'], message: 'give percent or cohort.percent, not both' });
+  })
+  .transform((f): DrillFault => {
+    const effect: FaultEffect = f.errors === 'reset' ? { kind: 'reset' } : f.errors !== undefined ? { kind: 'error', status: f.errors } : f.latency !== undefined ? { kind: 'latency', ms: f.latency } : { kind: 'abort' };
+    const cohort = f.cohort === undefined ? undefined : f.cohort.header !== undefined ? { header: f.cohort.header.toLowerCase() } : { cookie: f.cohort.cookie! };
+    return { target: f.target as 'canary' | 'stable', effect, percent: f.cohort?.percent ?? f.percent ?? 100, ...(cohort !== undefined && { cohort }), forMs: f.for };
+  });
+
+const stepSchema = z
+  .strictObject({ fault: faultSchema.optional(), parallel: z.array(z.strictObject({ fault: faultSchema })).min(1).optional() })
+  .refine((s) => (s.fault === undefined) !== (s.parallel === undefined), 'a method step is { fault: {...} } or { parallel: [ { fault: {...} }, ... ] }');
+
+export const gameDaySchema = z
+  .strictObject({
+    apiVersion: z.literal('sluice.dev/v1alpha1'),
+    kind: z.literal('GameDay'),
+    metadata: z.strictObject({ name }),
+    spec: z.strictObject({
+      service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'service names the service to drill, e.g. checkout--staging (an environment\'s service)'),
+      hypothesis: z.strictObject({ probes: z.array(probeSchema).min(1, 'the hypothesis needs at least one probe: the steady state it checks') }),
+      method: z.array(stepSchema).min(1, 'the method needs at least one fault'),
+      stopConditions: z.array(z.strictObject({ probe: name, below: percent })).default([]),
+      steadyState: z.strictObject({ before: duration.default(3000), after: duration.default(3000) }).default({ before: 3000, after: 3000 }),
+      signOff: z.strictObject({ role: z.enum(['approver', 'admin']) }).optional(),
+    }),
+  })
+  .superRefine((d, ctx) => {
+    const probes = new Set(d.spec.hypothesis.probes.map((p) => p.name));
+    d.spec.stopConditions.forEach((c, i) => {
+      if (!probes.has(c.probe)) ctx.addIssue({ code: 'custom', path: ['spec', 'stopConditions', i, 'probe'], message: `no probe named "${c.probe}"; the hypothesis has ${[...probes].join(', ')}` });
+    });
+  });
+
+/** Reads one GameDay document; a SpecError lists every problem with file:line:col. */
+export function parseGameDay(text: string, file: string): GameDay {
+  const composed = composeDocuments(text, file);
+  if (composed.issues.length > 0) throw new SpecError(composed.issues);
+  if (composed.documents.length !== 1) {
+    throw new SpecError([{ file, line: 1, column: 1, path: '', message: `a drill file holds one GameDay document, found ${composed.documents.length}` }]);
+  }
+  const { doc, value } = composed.documents[0]!;
+  const r = gameDaySchema.safeParse(value, { error: specErrorMap });
+  if (!r.success) throw new SpecError(r.error.issues.map((i) => toSpecIssue(i, doc, composed.lineCounter, file)));
+  const s = r.data.spec;
+  return {
+    name: r.data.metadata.name,
+    service: s.service,
+    probes: s.hypothesis.probes.map((p) => ({ name: p.name, url: p.http.url, expectStatus: p.http.expectStatus, everyMs: p.every, tolerance: p.tolerance, weight: p.weight })),
+    method: s.method.map((step) => ({ faults: step.fault !== undefined ? [step.fault] : step.parallel!.map((p) => p.fault) })),
+    stopConditions: s.stopConditions,
+    steadyStateMs: s.steadyState,
+    signOff: s.signOff ?? null,
+  };
+}
