@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { chromium } from 'playwright-core';
 import { freeListenPort } from '../src/drivers/free-port.ts';
 import { waitFor } from '../src/drivers/targets/fixtures/wait-for.ts';
 import { startLoad } from './support/load.ts';
@@ -89,6 +90,29 @@ test('a real release and a real rollback give the expected four keys, a retrospe
     assert.ok(log.includes(`"retrospective.opened"`) && log.includes(`"id":"checkout-retro-${v3.release!.number}"`), 'retrospective.opened recorded');
     const rollback = (await server.api<{ sections: { heading: string; body: any }[] }>('GET', '/api/services/checkout/documents/rollback')).body;
     assert.equal(rollback.sections[0]!.body.rule, 'error_rate');
+  });
+
+  await t.test('the dashboard Analytics page: six-month charts, and a storyboard whose frames open the documents', { skip: withoutServer('chromium', 'chromium') }, async () => {
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    t.after(() => browser.close());
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addInitScript((token) => localStorage.setItem('sluice.token', token), server.token);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/analytics`);
+    await page.getByTestId('analytics-service').selectOption('checkout');
+    await page.getByTestId('analytics-keys').getByText(`${succeeded + 1} deployments`).waitFor({ timeout: 15_000 });
+    assert.match(await page.getByTestId('analytics-keys').innerText(), /1\/\d+ failed/);
+    for (const id of ['chart-deployments', 'chart-lead-time', 'chart-change-failure-rate', 'chart-time-to-restore']) {
+      const box = await page.locator(`svg#${id}`).boundingBox();
+      assert.ok(box !== null && box.width > 300, `${id} is drawn`);
+    }
+    assert.ok((await page.locator('svg#chart-deployments rect.mark').count()) >= 1, 'this week has a bar');
+    await page.getByTestId('frame-Rollback').click();
+    const doc = page.getByTestId('frame-document');
+    await doc.getByText(`Rollback: Rollback log: checkout release ${v3.release!.number} (3.0.0)`).waitFor({ timeout: 10_000 });
+    assert.match(await doc.innerText(), /generated from the log at sequence \d+, chain hash [0-9a-f]{16}…/);
+    await page.getByTestId('frame-Plan').click();
+    await doc.getByText('Plan: Release plan: checkout 2.0.0 → 3.0.0').waitFor({ timeout: 10_000 });
   });
 
   await t.test('GET /metrics in the Prometheus text format, scraped by a real Prometheus with a viewer token', { skip: withoutServer('prometheus', 'prometheus') }, async () => {
