@@ -4,16 +4,17 @@
  * timeline is the log's, and Sluice's own metrics scraped by a real Prometheus.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { chromium } from 'playwright-core';
 import { freeListenPort } from '../src/drivers/free-port.ts';
 import { waitFor } from '../src/drivers/targets/fixtures/wait-for.ts';
 import { startLoad } from './support/load.ts';
 import { withoutServer } from './support/servers.ts';
-import { deployedServer, ROOT, serviceSpec, type SluiceServer } from './support/sluice.ts';
+import { CLI, deployedServer, ROOT, serviceSpec, type SluiceServer } from './support/sluice.ts';
 
 interface Ev { seq: number; type: string; at: number; weights?: Record<string, number>; release?: { number: number; to: { key: string; version: string } } }
 
@@ -33,7 +34,17 @@ test('a real release and a real rollback give the expected four keys, a retrospe
   const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 150, durationMs: 90_000, headers: (i) => ({ 'x-user-id': `u${i % 50}` }) });
   t.after(() => load.stop());
 
-  await server.apply(serviceSpec({ version: '2.0.0', listenPort }));
+  // 2.0.0 ships a commit made an hour ago: its time is imported, the release names it with apply --commit.
+  const committedAt = Date.now() - 3_600_000;
+  await server.api('POST', '/api/analytics/import', { text: JSON.stringify({ type: 'commit', sha: 'c0ffee42', service: 'checkout', committedAt: new Date(committedAt).toISOString() }) });
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-spec-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'checkout.yaml'), serviceSpec({ version: '2.0.0', listenPort }));
+  const applied = await new Promise<{ code: number; stderr: string }>((resolve) => {
+    execFile(process.execPath, [CLI, 'apply', '-f', join(dir, 'checkout.yaml'), '--commit', 'c0ffee42'], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: server.token }, timeout: 60_000 }, (err, _out, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }));
+  });
+  assert.equal(applied.code, 0, applied.stderr);
   await server.waitFor((s) => s.phase === 'Healthy' && s.stableVersion === '2.0.0', 'v2 stable', 60_000);
   await server.apply(serviceSpec({ version: '3.0.0', listenPort, env: { FAIL_RATE: '0.5' }, steps: ['setWeight: 20', 'pause: {}'] }));
   const rolledBack = await server.waitFor((s) => s.phase === 'RolledBack' && s.lastRollback?.trafficRevertedAt != null, 'v3 rolled back', 45_000);
@@ -47,6 +58,8 @@ test('a real release and a real rollback give the expected four keys, a retrospe
   const firstTraffic = events.find((e) => e.seq > v3.seq && e.type === 'traffic.applied' && (e.weights![v3Key] ?? 0) > 0)!;
   const reverted = events.find((e) => e.seq > v3.seq && e.type === 'rollback.trafficReverted')!;
   const succeeded = events.filter((e) => e.type === 'release.succeeded').length;
+  const v2 = starts.find((e) => e.release!.to.version === '2.0.0')!;
+  const v2Succeeded = events.find((e) => e.seq > v2.seq && e.type === 'release.succeeded')!;
 
   await t.test('the four keys of the window', async () => {
     const q = new URLSearchParams({ service: 'checkout', since: new Date(startedAt - 60_000).toISOString(), until: new Date(Date.now() + 60_000).toISOString() });
@@ -62,6 +75,9 @@ test('a real release and a real rollback give the expected four keys, a retrospe
     assert.equal(k.progressive.counts.yes, 2);
     assert.equal(k.progressive.counts.known, succeeded + 1);
     assert.equal(k.deploymentFrequency.counts.deployDays >= 1, true);
+    // apply --commit: 2.0.0 shipped c0ffee42; its lead time ends when 2.0.0 took all traffic.
+    assert.deepEqual(k.leadTime.counts, { commits: 1, withoutCommitTime: 0 });
+    assert.equal(k.leadTime.medianS, (v2Succeeded.at - committedAt) / 1000);
   });
 
   await t.test('the retrospective of the rollback: its timeline is the log, with the chain position it came from', async () => {
@@ -87,8 +103,34 @@ test('a real release and a real rollback give the expected four keys, a retrospe
     // …and it was opened by itself, as an event.
     const log = await (await fetch(`${server.url}/api/audit/export`, { headers: { authorization: `Bearer ${server.token}` } })).text();
     assert.ok(log.includes(`"retrospective.opened"`) && log.includes(`"id":"checkout-retro-${v3.release!.number}"`), 'retrospective.opened recorded');
+    // The plan of 2.0.0 names the commit it shipped, with its time.
+    const plan = (await server.api<{ sections: { heading: string; body: any }[] }>('GET', `/api/services/checkout/documents/plan?release=${v2.release!.number}`)).body;
+    assert.deepEqual(plan.sections.find((s) => s.heading === 'Commits')!.body, [{ sha: 'c0ffee42', committed: new Date(committedAt).toISOString(), message: '' }]);
     const rollback = (await server.api<{ sections: { heading: string; body: any }[] }>('GET', '/api/services/checkout/documents/rollback')).body;
     assert.equal(rollback.sections[0]!.body.rule, 'error_rate');
+  });
+
+  await t.test('the dashboard Analytics page: six-month charts, and a storyboard whose frames open the documents', { skip: withoutServer('chromium', 'chromium') }, async () => {
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    t.after(() => browser.close());
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.addInitScript((token) => localStorage.setItem('sluice.token', token), server.token);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/analytics`);
+    await page.getByTestId('analytics-service').selectOption('checkout');
+    await page.getByTestId('analytics-keys').getByText(`${succeeded + 1} deployments`).waitFor({ timeout: 15_000 });
+    assert.match(await page.getByTestId('analytics-keys').innerText(), /1\/\d+ failed/);
+    for (const id of ['chart-deployments', 'chart-lead-time', 'chart-change-failure-rate', 'chart-time-to-restore']) {
+      const box = await page.locator(`svg#${id}`).boundingBox();
+      assert.ok(box !== null && box.width > 300, `${id} is drawn`);
+    }
+    assert.ok((await page.locator('svg#chart-deployments rect.mark').count()) >= 1, 'this week has a bar');
+    await page.getByTestId('frame-Rollback').click();
+    const doc = page.getByTestId('frame-document');
+    await doc.getByText(`Rollback: Rollback log: checkout release ${v3.release!.number} (3.0.0)`).waitFor({ timeout: 10_000 });
+    assert.match(await doc.innerText(), /generated from the log at sequence \d+, chain hash [0-9a-f]{16}…/);
+    await page.getByTestId('frame-Plan').click();
+    await doc.getByText('Plan: Release plan: checkout 2.0.0 → 3.0.0').waitFor({ timeout: 10_000 });
   });
 
   await t.test('GET /metrics in the Prometheus text format, scraped by a real Prometheus with a viewer token', { skip: withoutServer('prometheus', 'prometheus') }, async () => {

@@ -109,6 +109,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   registerPolicyRoutes(app, dataDir, recordServer);
   registerTrainRoutes(app, trains);
   const history = new SqliteAnalyticsStore(join(dataDir, 'analytics.db'));
+  for (const f of ['analytics.db', 'analytics.db-wal', 'analytics.db-shm']) if (existsSync(join(dataDir, f))) chmodSync(join(dataDir, f), 0o600);
   const analytics = new Analytics({ store, analytics: history, bus: engine.bus });
   registerAnalyticsRoutes(app, analytics);
   registerDocumentRoutes(app, new ReleaseDocuments(store, history), analytics);

@@ -13,3 +13,6 @@ export type { SpecDifference } from './spec-difference.ts';
 export type { TrainView } from './train.ts';
 export type { DependencyGraph } from '../core/graph/index.ts';
 export { appendVerdicts, type RuleSeries, type VerdictSeries } from './verdict-series.ts';
+export type { FourKeys } from '../core/analytics/four-keys.ts';
+export { trendCharts } from '../core/analytics/weekly-report.ts';
+export type { GeneratedDocument } from '../core/documents/types.ts';

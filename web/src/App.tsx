@@ -2,6 +2,7 @@ import { useIdentity } from './identity.ts';
 import { useConnection } from './live.ts';
 import { SignOut, TokenForm, useAuthRefused } from './components/TokenForm.tsx';
 import { GraphPage } from './pages/GraphPage.tsx';
+import { AnalyticsPage } from './pages/AnalyticsPage.tsx';
 import { Overview } from './pages/Overview.tsx';
 import { ServicePage } from './pages/ServicePage.tsx';
 import { Link, routeOf, usePath } from './router.tsx';
@@ -38,6 +39,7 @@ export function App() {
         <Link href="/" className="brand">Sluice</Link>
         <nav aria-label="breadcrumb">{route.page === 'service' && <span className="crumb">/ {route.name}</span>}</nav>
         <Link href="/graph" className="nav-link">Graph</Link>
+        <Link href="/analytics" className="nav-link">Analytics</Link>
         <span className="spacer" />
         <LiveDot />
         <Identity />
@@ -47,6 +49,7 @@ export function App() {
         {refused && <TokenForm />}
         {!refused && route.page === 'overview' && <Overview />}
         {!refused && route.page === 'graph' && <GraphPage />}
+        {!refused && route.page === 'analytics' && <AnalyticsPage />}
         {!refused && route.page === 'service' && <ServicePage key={route.name} name={route.name} releaseNumber={route.release} />}
         {!refused && route.page === 'missing' && (
           <section className="panel">
