@@ -6,6 +6,7 @@ import type { DriverSchemas } from '../spec/index.ts';
 import type { DriverContext, DriverFactory, MetricsProvider, Router, Target, TargetFactory } from './types.ts';
 import type { Notifier, NotifierFactory } from './notifiers/types.ts';
 import { webhookNotifier } from './notifiers/webhook/index.ts';
+import { accessLogMetrics } from './metrics/access-log/index.ts';
 import { builtinMetrics } from './metrics/builtin/index.ts';
 import { prometheusMetrics } from './metrics/prometheus/index.ts';
 import { webMetrics } from './metrics/web/index.ts';
@@ -26,6 +27,7 @@ export const metricsProviders: Record<string, DriverFactory<MetricsProvider>> = 
   builtin: builtinMetrics,
   prometheus: prometheusMetrics,
   web: webMetrics,
+  'access-log': accessLogMetrics,
 };
 export const notifiers: Record<string, NotifierFactory> = {
   webhook: webhookNotifier,
@@ -36,7 +38,8 @@ export function driverSchemas(): DriverSchemas {
   const pick = <T extends { config: DriverSchemas['targets'][string] }>(m: Record<string, T>) =>
     Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.config]));
   const metricsRouters = Object.fromEntries(Object.entries(metricsProviders).flatMap(([name, f]) => (f.measuresRouter === undefined ? [] : [[name, f.measuresRouter]])));
-  return { targets: pick(targets), routers: pick(routers), metrics: pick(metricsProviders), notifiers: pick(notifiers), metricsRouters };
+  const metricsRouterSettings = Object.fromEntries(Object.entries(metricsProviders).flatMap(([name, f]) => (f.routerSetting === undefined ? [] : [[name, f.routerSetting]])));
+  return { targets: pick(targets), routers: pick(routers), metrics: pick(metricsProviders), notifiers: pick(notifiers), metricsRouters, metricsRouterSettings };
 }
 
 function lookup<T>(kind: string, table: Record<string, T>, name: string): T {

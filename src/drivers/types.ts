@@ -138,8 +138,10 @@ export interface TargetFactory<C = any> {
 export interface DriverFactory<T, C = any> {
   /** Validates `spec.router` / `spec.metrics`, `driver` / `provider` field included. */
   config: z.ZodType<C>;
-  /** A metrics provider that reads one router's own data plane names that router (request rules need it). */
-  measuresRouter?: string;
+  /** A metrics provider that reads routers' own data planes names those routers (request rules need one of them). */
+  measuresRouter?: string | readonly string[];
+  /** The router config field that must be set for this provider to see anything (e.g. `accessLog`). */
+  routerSetting?: string;
   create(config: C, ctx: DriverContext): T;
 }
 

@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type RequestHead, requestHead, responseHeaders } from './headers.ts';
-import type { Answer } from './backend-metrics.ts';
+import type { Answer } from '../core/backend-metrics.ts';
 import { stickyPoint } from './picker.ts';
 import type { LiveBackend, RouteState } from './route-state.ts';
 import type { Endpoint } from './upstream-pool.ts';

@@ -20,8 +20,10 @@ export interface DriverSchemas {
   routers: Record<string, z.ZodType>;
   metrics: Record<string, z.ZodType>;
   notifiers: Record<string, z.ZodType>;
-  /** Metrics providers that measure only one router's data plane: provider → router driver. */
-  metricsRouters?: Record<string, string>;
+  /** Metrics providers that measure only some routers' data planes: provider → router driver(s). */
+  metricsRouters?: Record<string, string | readonly string[]>;
+  /** Such providers that see a router only when one of its fields is set: provider → field (`accessLog`). */
+  metricsRouterSettings?: Record<string, string>;
 }
 
 /** A validated, normalised Service document: what the rest of Sluice consumes. */
@@ -196,17 +198,33 @@ export function serviceSchema(drivers: DriverSchemas): z.ZodType<ServiceSpec> {
 /**
  * A metrics provider that reads one router's data plane (builtin reads the built-in proxy) sees
  * nothing behind another router: request rules would stay Inconclusive forever, so the spec says
- * so instead of a release pausing.
+ * so instead of a release pausing. One that reads a router's access log needs the router to send it.
  */
 const checkMetricsSource = (drivers: DriverSchemas) => (doc: ServiceSpec, ctx: z.RefinementCtx): void => {
   const { metrics, router, rollbackContract } = doc.spec;
-  const measured = drivers.metricsRouters?.[metrics.provider];
-  if (measured === undefined || router.driver === measured || !Object.hasOwn(drivers.routers, router.driver)) return;
-  const requestRules = rollbackContract.rules.filter((r) => r.metric !== 'query' && r.metric !== 'signal').map((r) => r.name);
+  const measuredBy = drivers.metricsRouters?.[metrics.provider];
+  if (measuredBy === undefined || !Object.hasOwn(drivers.routers, router.driver)) return;
+  const measured: readonly string[] = typeof measuredBy === 'string' ? [measuredBy] : measuredBy;
+  // Runs only on a valid document, but keep it safe on a partial one.
+  const requestRules = (rollbackContract?.rules ?? []).filter((r) => r.metric !== 'query' && r.metric !== 'signal').map((r) => r.name);
   if (requestRules.length === 0) return;
-  ctx.addIssue({
-    code: 'custom',
-    path: ['spec', 'metrics'],
-    message: `the ${metrics.provider} metrics provider measures router "${measured}", not router "${router.driver}": rules ${requestRules.join(', ')} would never get data. Use query rules with a provider that sees this router (e.g. metrics: { provider: prometheus, address: … } with HAProxy's or NGINX's exporter)`,
-  });
+  const setting = drivers.metricsRouterSettings?.[metrics.provider];
+  if (!measured.includes(router.driver)) {
+    const readers = Object.entries(drivers.metricsRouters ?? {}).filter(([, r]) => (typeof r === 'string' ? r === router.driver : r.includes(router.driver))).map(([p]) => p);
+    const instead = readers.length > 0
+      ? `Use metrics: { provider: ${readers[0]}${drivers.metricsRouterSettings?.[readers[0]!] !== undefined ? ', listen: 127.0.0.1:5514' : ''} } (request rules from ${router.driver}'s own log), or query rules`
+      : 'Use query rules with a provider that sees this router (e.g. metrics: { provider: prometheus, address: … })';
+    ctx.addIssue({
+      code: 'custom',
+      path: ['spec', 'metrics'],
+      message: `the ${metrics.provider} metrics provider measures router${measured.length > 1 ? 's' : ''} ${measured.map((m) => `"${m}"`).join(', ')}, not router "${router.driver}": rules ${requestRules.join(', ')} would never get data. ${instead}`,
+    });
+  } else if (setting !== undefined && router[setting] === undefined) {
+    const listen = typeof metrics.listen === 'string' ? metrics.listen : 'the address metrics.listen names';
+    ctx.addIssue({
+      code: 'custom',
+      path: ['spec', 'router', setting],
+      message: `the ${metrics.provider} metrics provider reads the router's access log, but router.${setting} is not set: rules ${requestRules.join(', ')} would never get data. Set router.${setting}: ${listen} (where the router sends one line per request)`,
+    });
+  }
 };

@@ -25,6 +25,11 @@ export const haproxyRouterConfig = z
         message: 'set exactly one of stickiness.header or stickiness.cookie',
       })
       .optional(),
+    /**
+     * Managed mode: where haproxy sends one line per request (syslog over UDP), for the access-log
+     * metrics provider, e.g. 127.0.0.1:5514 (its metrics.listen as this host reaches it).
+     */
+    accessLog: listenAddress.optional(),
     /** Managed mode: how long haproxy waits on an idle upstream (default 60s). */
     upstreamTimeout: duration.optional(),
     /** The haproxy executable (default `haproxy` on PATH). */
@@ -40,10 +45,10 @@ export const haproxyRouterConfig = z
       });
     } else if (external && (c.adminSocket === undefined || c.backend === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'an external HAProxy needs both adminSocket and backend' });
-    } else if (external && (c.stickiness !== undefined || c.upstreamTimeout !== undefined)) {
+    } else if (external && (c.stickiness !== undefined || c.upstreamTimeout !== undefined || c.accessLog !== undefined)) {
       ctx.addIssue({
         code: 'custom',
-        message: "stickiness and upstreamTimeout apply to managed mode only; set them in your HAProxy's backend",
+        message: "stickiness, upstreamTimeout and accessLog apply to managed mode only; set them in your HAProxy (docs/access-log.md has the log-format)",
       });
     }
   });

@@ -7,6 +7,8 @@
  */
 import { join } from 'node:path';
 import type { DriverContext, DriverFactory, RouteTable, Router } from '../../types.ts';
+import { heartbeatUrl, upstreamsOf, writeLogStream } from '../../access-log.ts';
+import { logSource } from './config-file.ts';
 import { type HaproxyRouterConfig, haproxyRouterConfig } from './config.ts';
 import { ManagedHaproxy } from './managed-haproxy.ts';
 import { type HaproxyState, checkTable, readState, removeState, writeState } from './state.ts';
@@ -54,9 +56,19 @@ class HaproxyRouter implements Router {
         const plan = this.managed === null ? await this.planExternal(table, state) : await this.planManaged(table, state);
         await applyPlan(plan, this.socket);
         await writeState(this.dir, plan.state);
+        if (this.config.accessLog !== undefined) await this.describeLogStream(table);
       } catch (err) {
         throw this.fail('could not apply the route table', err);
       }
+    });
+  }
+
+  /** Tells the access-log provider where this haproxy's lines come from and whose the upstreams are. */
+  private async describeLogStream(table: RouteTable): Promise<void> {
+    const listen = this.config.listen!;
+    await writeLogStream(this.ctx.serviceDir, {
+      sources: [{ source: logSource(listen), heartbeatUrl: heartbeatUrl(listen), adminSocket: this.socket }],
+      upstreams: upstreamsOf(table.backends),
     });
   }
 
@@ -76,6 +88,7 @@ class HaproxyRouter implements Router {
       listen: this.config.listen!,
       upstreamTimeoutMs: Math.round(this.config.upstreamTimeout ?? DEFAULT_UPSTREAM_TIMEOUT_MS),
       stickiness: table.stickiness ?? this.config.stickiness,
+      accessLog: this.config.accessLog,
     };
     const plan = planFor(table, { backend: 'main', slots: [], previous: state, base, running: pid !== null, files: managed.files });
     if (plan.reload) {

@@ -4,6 +4,7 @@
  * sticky key, one upstream per cohort route chosen through a `map`, and a status server on a unix
  * socket that answers the config generation (how the router sees that a reload took effect).
  */
+import { HEARTBEAT_PATH, nginxLogFormat, sourceName } from '../../access-log.ts';
 import type { HeaderRoute, RouteTable } from '../../types.ts';
 
 export interface NginxPaths {
@@ -18,7 +19,12 @@ export interface NginxSettings {
   stickiness: { header?: string; cookie?: string } | undefined;
   upstreamTimeoutMs: number;
   workers: number | 'auto';
+  /** Where nginx sends one line per request (syslog over UDP), or absent. */
+  accessLog?: string | undefined;
 }
+
+/** The name nginx writes in its log lines: its listen address. */
+export const logSource = (listen: string) => sourceName(`nginx-${listen}`);
 
 export const SAFE_HEADER = /^[A-Za-z0-9-]+$/;
 export const SAFE_COOKIE = /^[A-Za-z0-9_]+$/;
@@ -84,9 +90,15 @@ export function renderNginxConfig(table: RouteTable, s: NginxSettings, paths: Ng
     lines.push(`  map ${variable(r.match)} $sluice_r${i} {`, '    default "";', `    ${exactly(r.match.value)} sluice_route_${i};`, '  }');
   });
   const timeout = `${Math.max(1, Math.round(s.upstreamTimeoutMs))}ms`;
+  if (s.accessLog !== undefined) lines.push(`  log_format sluice_stream '${nginxLogFormat(logSource(s.listen))}';`);
   lines.push(
     '  server {',
     `    listen ${s.listen};`,
+    // One line per request to Sluice's receiver (the access-log metrics provider), and a heartbeat
+    // nginx answers itself, so the receiver tells a silent stream from an idle service.
+    ...(s.accessLog === undefined
+      ? []
+      : [`    access_log syslog:server=${s.accessLog},nohostname,tag=sluice sluice_stream;`, `    location = ${HEARTBEAT_PATH} { return 204; }`]),
     '    location / {',
     `      set $sluice_target ${pick};`,
     // Checked last to first, so the first matching route wins.

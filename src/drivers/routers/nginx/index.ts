@@ -9,7 +9,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DriverContext, DriverFactory, RouteTable, Router } from '../../types.ts';
-import { SAFE_COOKIE, SAFE_HEADER, SAFE_VALUE, renderNginxConfig } from './config-file.ts';
+import { heartbeatUrl, upstreamsOf, writeLogStream } from '../../access-log.ts';
+import { SAFE_COOKIE, SAFE_HEADER, SAFE_VALUE, logSource, renderNginxConfig } from './config-file.ts';
 import { type NginxRouterConfig, nginxRouterConfig } from './config.ts';
 import { ManagedNginx } from './managed-nginx.ts';
 
@@ -20,6 +21,8 @@ const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 interface NginxState {
   generation: number;
   table: RouteTable;
+  /** The access-log address the config was written with (absent: none). */
+  accessLog?: string;
 }
 
 /** Throws, naming the field, when nginx could not serve the table as written. */
@@ -87,13 +90,17 @@ class NginxRouter implements Router {
         await mkdir(this.dir, { recursive: true });
         const state = await this.readState();
         const pid = await this.nginx.running();
-        if (pid !== null && state !== null && isDeepStrictEqual(state.table, table) && (await this.nginx.generation()) === state.generation) return;
+        const accessLog = this.config.accessLog;
+        if (accessLog !== undefined) await this.describeLogStream(table);
+        const same = state !== null && isDeepStrictEqual(state.table, table) && state.accessLog === accessLog;
+        if (pid !== null && same && (await this.nginx.generation()) === state.generation) return;
         const generation = (state?.generation ?? 0) + 1;
         const settings = {
           listen: this.config.listen,
           stickiness: table.stickiness ?? this.config.stickiness,
           upstreamTimeoutMs: this.config.upstreamTimeout ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
           workers: this.config.workers,
+          accessLog,
         };
         const text = renderNginxConfig(table, settings, this.nginx.paths, generation);
         const conf = join(this.dir, 'nginx.conf');
@@ -113,10 +120,21 @@ class NginxRouter implements Router {
           await rename(good, conf).catch(() => undefined);
           throw err;
         }
-        await this.writeState({ generation, table });
+        await this.writeState({ generation, table, ...(accessLog !== undefined && { accessLog }) });
       } catch (err) {
         throw this.fail('could not apply the route table', err);
       }
+    });
+  }
+
+  /**
+   * Tells the access-log provider where this nginx's lines come from and whose the upstreams are
+   * (before the reload: the new table's upstreams answer as soon as it is in force).
+   */
+  private async describeLogStream(table: RouteTable): Promise<void> {
+    await writeLogStream(this.ctx.serviceDir, {
+      sources: [{ source: logSource(this.config.listen), heartbeatUrl: heartbeatUrl(this.config.listen) }],
+      upstreams: upstreamsOf(table.backends),
     });
   }
 
