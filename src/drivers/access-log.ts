@@ -37,7 +37,7 @@ export interface LogStreamFile {
   sources: LogSource[];
   /** Upstream `ip:port` → revision key, for every endpoint of the last applied table. */
   upstreams: Record<string, string>;
-  /** HAProxy only: `backend/server` → `ip:port`, to match runtime API counters to upstreams. */
+  /** HAProxy only: `backend/server` → `ip:port` (every source's config has the same slots), to match runtime API counters to upstreams. */
   servers?: Record<string, string>;
 }
 

@@ -3,6 +3,7 @@ import type { HistogramCounts, StatusCounts } from '../../../core/types.ts';
 import { type LogStreamFile, readLogStream } from '../../access-log.ts';
 import type { DriverContext, Measurement, MetricsProvider } from '../../types.ts';
 import type { AccessLogMetricsConfig } from './config.ts';
+import { HaproxyCrossCheck } from './cross-check.ts';
 import { type AccessLogReceiver, type ReceiverCounts, acquireReceiver, releaseReceiver } from './receiver.ts';
 
 const HEARTBEAT_TIMEOUT_MS = 1000;
@@ -39,6 +40,9 @@ export class AccessLogProvider implements MetricsProvider {
   #reported: ReceiverCounts = { lines: 0, garbage: 0, dropped: 0, unattributed: 0 };
   #reportedAt = 0;
   readonly #closing = new AbortController();
+  /** HAProxy's per-server counters against the lines (instances with a runtime API socket). */
+  readonly crossCheck = new HaproxyCrossCheck();
+  #reportedMissing = 0;
 
   constructor(config: AccessLogMetricsConfig, ctx: DriverContext) {
     this.#config = config;
@@ -72,6 +76,7 @@ export class AccessLogProvider implements MetricsProvider {
         }
       }),
     );
+    if (this.#stream !== null && this.#receiver !== null) await this.crossCheck.check(this.#stream, this.#receiver);
     this.#report();
   }
 
@@ -90,10 +95,14 @@ export class AccessLogProvider implements MetricsProvider {
     const now = Date.now();
     if (r === null || now - this.#reportedAt < REPORT_EVERY_MS) return;
     const c = r.counts;
-    const grew = c.garbage > this.#reported.garbage || c.dropped > this.#reported.dropped || c.unattributed > this.#reported.unattributed;
+    let missing = 0;
+    for (const f of this.crossCheck.figures.values()) if ('missing' in f) missing += f.missing;
+    const grew = c.garbage > this.#reported.garbage || c.dropped > this.#reported.dropped || c.unattributed > this.#reported.unattributed || missing > this.#reportedMissing;
     if (!grew) return;
-    this.#ctx.log('warn', `access log on ${r.listen}: ${c.garbage} unreadable, ${c.dropped} dropped, ${c.unattributed} for no known revision, of ${c.lines + c.garbage + c.dropped} datagrams`, { ...c });
+    const lost = missing > 0 ? `; ${missing} requests HAProxy counted were not logged here (lost or late lines)` : '';
+    this.#ctx.log('warn', `access log on ${r.listen}: ${c.garbage} unreadable, ${c.dropped} dropped, ${c.unattributed} for no known revision, of ${c.lines + c.garbage + c.dropped} datagrams${lost}`, { ...c, missing });
     this.#reported = { ...c };
+    this.#reportedMissing = missing;
     this.#reportedAt = now;
   }
 

@@ -16,6 +16,7 @@ import { haproxyRouter } from '../../routers/haproxy/index.ts';
 import { nginxRouter } from '../../routers/nginx/index.ts';
 import { freePort, keepAliveClient, load, startUpstream } from '../../routers/upstreams.ts';
 import type { DriverContext, Measurement, Router } from '../../types.ts';
+import type { AccessLogProvider } from './access-log-provider.ts';
 import { accessLogMetrics } from './index.ts';
 import { AccessLogReceiver, MAX_UPSTREAMS, acquireReceiver, releaseReceiver } from './receiver.ts';
 
@@ -115,6 +116,37 @@ for (const [name, binary, pkg, make] of routers) {
     });
   });
 }
+
+describe('the cross-check with HAProxy\'s own counters', { skip: withoutServer('haproxy', 'haproxy') }, () => {
+  test('every request HAProxy served was logged; lines dropped on the way show as missing', async (t) => {
+    const dir = await serviceDir(t);
+    const ctx: DriverContext = { service: 'shop', serviceDir: dir, log: () => {} };
+    const [logPort, listenPort] = [await freePort(), await freePort()];
+    // A cap low enough that a burst loses lines, as a lossy network would.
+    const p = provider(t, ctx, `127.0.0.1:${logPort}`, { maxLinesPerSecond: 150 }) as AccessLogProvider;
+    const stable = await startUpstream(t, 'stable');
+    const router = haproxyRouter.create(haproxyRouter.config.parse({ driver: 'haproxy', listen: `127.0.0.1:${listenPort}`, accessLog: `127.0.0.1:${logPort}` }), ctx);
+    t.after(() => router.shutdown());
+    await router.apply({ backends: [{ key: '1', version: 'v1', weight: 100, endpoints: [stable.url] }] });
+    await sleep(1200); // the first reading is the baseline
+    await load(`http://127.0.0.1:${listenPort}/`, keepAliveClient(t), 60, 4);
+    await sleep(1500);
+    const first = p.crossCheck.figures.get(`haproxy-127.0.0.1:${listenPort}`);
+    assert.ok(first !== undefined && 'missing' in first, JSON.stringify(first));
+    assert.deepEqual({ served: first.served, logged: first.logged, missing: first.missing }, { served: 60, logged: 60, missing: 0 });
+    // 1000 requests in a burst against 150 lines a second.
+    const receiver = acquireReceiver(`127.0.0.1:${logPort}`, 'shop', 150);
+    t.after(() => releaseReceiver(receiver));
+    await load(`http://127.0.0.1:${listenPort}/`, keepAliveClient(t), 1000, 16);
+    await sleep(1500);
+    const after = p.crossCheck.figures.get(`haproxy-127.0.0.1:${listenPort}`);
+    assert.ok(after !== undefined && 'missing' in after);
+    t.diagnostic(`served ${after.served}, logged ${after.logged}, missing ${after.missing}; receiver dropped ${receiver.counts.dropped}`);
+    assert.equal(after.served, 1060);
+    assert.ok(after.missing > 0 && after.missing <= receiver.counts.dropped, 'the lines dropped are seen as missing');
+    assert.equal(after.logged + after.missing, after.served);
+  });
+});
 
 describe('the access-log receiver', () => {
   test('garbage and truncated lines are counted, a flood past the cap is dropped and counted, and nothing throws', async (t) => {

@@ -36,6 +36,8 @@ export class AccessLogReceiver {
   readonly upstreams = new Map<string, { key: string | null; metrics: BackendMetrics }>();
   /** Per source: when its last line came. */
   readonly lastLineAt = new Map<string, number>();
+  /** Per source: its request lines (with an upstream) read, for the cross-check with HAProxy's counters. */
+  readonly requestLines = new Map<string, number>();
   /** Set when binding failed: every collect reports it. */
   error: string | null = null;
   readonly ready: Promise<void>;
@@ -85,6 +87,7 @@ export class AccessLogReceiver {
     this.counts.lines++;
     if (this.lastLineAt.has(line.source) || this.lastLineAt.size < MAX_SOURCES) this.lastLineAt.set(line.source, now);
     if (line.upstream === null) return;
+    if (this.lastLineAt.has(line.source)) this.requestLines.set(line.source, (this.requestLines.get(line.source) ?? 0) + 1);
     let u = this.upstreams.get(line.upstream);
     if (u === undefined) {
       if (this.upstreams.size >= MAX_UPSTREAMS) {

@@ -7,8 +7,8 @@
  */
 import { join } from 'node:path';
 import type { DriverContext, DriverFactory, RouteTable, Router } from '../../types.ts';
-import { heartbeatUrl, upstreamsOf, writeLogStream } from '../../access-log.ts';
-import { logSource } from './config-file.ts';
+import { heartbeatUrl, upstreamAddress, upstreamsOf, writeLogStream } from '../../access-log.ts';
+import { logSource, routeBackend } from './config-file.ts';
 import { type HaproxyRouterConfig, haproxyRouterConfig } from './config.ts';
 import { ManagedHaproxy } from './managed-haproxy.ts';
 import { type HaproxyState, checkTable, readState, removeState, writeState } from './state.ts';
@@ -56,7 +56,7 @@ class HaproxyRouter implements Router {
         const plan = this.managed === null ? await this.planExternal(table, state) : await this.planManaged(table, state);
         await applyPlan(plan, this.socket);
         await writeState(this.dir, plan.state);
-        if (this.config.accessLog !== undefined) await this.describeLogStream(table);
+        if (this.config.accessLog !== undefined) await this.describeLogStream(table, plan.state);
       } catch (err) {
         throw this.fail('could not apply the route table', err);
       }
@@ -64,11 +64,19 @@ class HaproxyRouter implements Router {
   }
 
   /** Tells the access-log provider where this haproxy's lines come from and whose the upstreams are. */
-  private async describeLogStream(table: RouteTable): Promise<void> {
+  private async describeLogStream(table: RouteTable, state: HaproxyState): Promise<void> {
     const listen = this.config.listen!;
+    // Which server slot holds which upstream, so the provider can hold HAProxy's own counters against the lines.
+    const servers: Record<string, string> = {};
+    const slots = (backend: string, assignment: Record<string, string>) => {
+      for (const [slot, url] of Object.entries(assignment)) servers[`${backend}/${slot}`] = upstreamAddress(url);
+    };
+    slots(state.backend, state.main);
+    state.routes.forEach((a, i) => slots(routeBackend(i), a));
     await writeLogStream(this.ctx.serviceDir, {
       sources: [{ source: logSource(listen), heartbeatUrl: heartbeatUrl(listen), adminSocket: this.socket }],
       upstreams: upstreamsOf(table.backends),
+      servers,
     });
   }
 

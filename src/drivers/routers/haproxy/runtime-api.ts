@@ -76,17 +76,22 @@ export async function serversState(socketPath: string, backend?: string): Promis
 
 /** Current sessions per backend/server, from `show stat` (CSV). */
 export async function currentSessions(socketPath: string): Promise<Map<string, number>> {
+  return serverStat(socketPath, 'scur');
+}
+
+/** One `show stat` column (scur, stot, econ …) per backend/server. */
+export async function serverStat(socketPath: string, column: string): Promise<Map<string, number>> {
   const text = await runtimeCommand(socketPath, 'show stat');
   const lines = text.split('\n');
   const names = (lines[0] ?? '').replace(/^# /, '').split(',');
   const px = names.indexOf('pxname');
   const sv = names.indexOf('svname');
-  const scur = names.indexOf('scur');
+  const col = names.indexOf(column);
   const out = new Map<string, number>();
   for (const line of lines.slice(1)) {
     const f = line.split(',');
     if (f[px] === undefined || f[sv] === undefined || f[sv] === 'BACKEND' || f[sv] === 'FRONTEND') continue;
-    out.set(`${f[px]}/${f[sv]}`, Number(f[scur] ?? 0));
+    out.set(`${f[px]}/${f[sv]}`, Number(f[col] ?? 0));
   }
   return out;
 }
