@@ -11,6 +11,7 @@ import { builtinMetrics } from './metrics/builtin/index.ts';
 import { prometheusMetrics } from './metrics/prometheus/index.ts';
 import { webMetrics } from './metrics/web/index.ts';
 import { builtinRouter } from './routers/builtin/index.ts';
+import { FleetRouter, hostDir } from './routers/fleet.ts';
 import { haproxyRouter } from './routers/haproxy/index.ts';
 import { nginxRouter } from './routers/nginx/index.ts';
 import { commandTarget } from './targets/command/index.ts';
@@ -61,8 +62,23 @@ export function targetConfigSchema(name: string) {
  * validated and normalised them (durations in ms …), so they are not parsed a second time.
  */
 
-export function createRouter(config: { driver: string }, ctx: DriverContext): Router {
-  return lookup('router', routers, config.driver).create(config, ctx);
+export function createRouter(config: { driver: string; fleet?: unknown }, ctx: DriverContext): Router {
+  const factory = lookup('router', routers, config.driver);
+  // `router:` as a list: one router per host, driven as one (see routers/fleet.ts).
+  if (Array.isArray(config.fleet)) {
+    const members = (config.fleet as Array<{ driver: string } & Record<string, unknown>>).map((c) => {
+      const host = hostOf(c);
+      const serviceDir = hostDir(ctx.serviceDir, host);
+      return { host, serviceDir, router: factory.create(c, { ...ctx, serviceDir }) };
+    });
+    return new FleetRouter(members, ctx);
+  }
+  return factory.create(config, ctx);
+}
+
+/** How one host of a router list is named: its admin socket, its listen address, or its whole config. */
+export function hostOf(config: Record<string, unknown>): string {
+  return typeof config.adminSocket === 'string' ? config.adminSocket : typeof config.listen === 'string' ? config.listen : JSON.stringify(config);
 }
 
 export function createMetricsProvider(config: { provider: string }, ctx: DriverContext): MetricsProvider {

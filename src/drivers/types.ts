@@ -103,6 +103,14 @@ export interface Router {
   close(): Promise<void>;
   /** Stop the data plane itself (service deleted, tests). */
   shutdown(): Promise<void>;
+  /** Routers over several hosts: how the last apply went on each (a failed apply rejects too). */
+  lastApply?(): HostsApplied | null;
+}
+
+/** One apply across a fleet: when each host confirmed the table, and why the others did not. */
+export interface HostsApplied {
+  applied: Record<string, number>;
+  unreachable: Record<string, string>;
 }
 
 export interface MetricsProvider {

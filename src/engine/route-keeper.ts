@@ -1,6 +1,6 @@
 import type { ServiceState } from '../core/state.ts';
 import type { Weights } from '../core/types.ts';
-import type { Router } from '../drivers/types.ts';
+import type { HostsApplied, Router } from '../drivers/types.ts';
 import { messageOf, withRetry } from './retry.ts';
 import { routeDrift } from './route-drift.ts';
 import { routeTableOf } from './route-table.ts';
@@ -27,6 +27,8 @@ export interface RouteKeeperHooks {
   /** The router serves these weights now. */
   applied: (weights: Weights) => Promise<void>;
   failed: (operation: string, err: unknown) => Promise<void>;
+  /** A router over several hosts: how an apply went on each host (after every attempt, confirmed or not). */
+  hosts?: (outcome: HostsApplied, weights: Weights) => Promise<void>;
 }
 
 /**
@@ -39,6 +41,7 @@ export class RouteKeeper {
   readonly #current: () => ServiceState;
   readonly #onApplied: (weights: Weights) => Promise<void>;
   readonly #onFail: (operation: string, err: unknown) => Promise<void>;
+  readonly #onHosts: RouteKeeperHooks['hosts'];
   #applied: string | null = null;
   #chain: Promise<boolean> = Promise.resolve(true);
   #failures = 0;
@@ -53,6 +56,7 @@ export class RouteKeeper {
     this.#current = hooks.current;
     this.#onApplied = hooks.applied;
     this.#onFail = hooks.failed;
+    this.#onHosts = hooks.hosts;
   }
 
   sameConfig(config: unknown): boolean {
@@ -81,6 +85,7 @@ export class RouteKeeper {
           } finally {
             this.#applying = false;
             this.#generation++;
+            await this.#reportHosts(state.weights);
           }
         }
         this.#applied = json;
@@ -97,6 +102,13 @@ export class RouteKeeper {
     });
     this.#chain = run.catch(() => false);
     return run;
+  }
+
+  /** Each host's outcome of the last apply (routers over several hosts); never throws. */
+  async #reportHosts(weights: Weights): Promise<void> {
+    const outcome = this.#router.lastApply?.() ?? null;
+    if (outcome === null || this.#onHosts === undefined) return;
+    await this.#onHosts(outcome, weights).catch(() => undefined);
   }
 
   /**

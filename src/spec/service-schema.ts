@@ -110,6 +110,49 @@ function driverConfig<K extends 'driver' | 'provider'>(key: K, kind: string, sch
     });
 }
 
+/** How a host of a router list is told apart (as drivers/registry.ts names it): admin socket, else listen address. */
+const hostKey = (c: Record<string, unknown>) => (typeof c.adminSocket === 'string' ? c.adminSocket : typeof c.listen === 'string' ? c.listen : JSON.stringify(c));
+
+/**
+ * `router`: one router config, or a list of hosts of one driver (one release, many hosts). A list
+ * becomes `{ driver, fleet: [configs] }`; mixed drivers and a host listed twice are refused.
+ */
+function routerConfig(schemas: Record<string, z.ZodType>) {
+  const one = driverConfig('driver', 'router driver', schemas);
+  return z.unknown().transform((raw, ctx) => {
+    if (!Array.isArray(raw)) {
+      const r = one.safeParse(raw, { error: specErrorMap });
+      for (const issue of r.error?.issues ?? []) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+      return r.success ? r.data : z.NEVER;
+    }
+    if (raw.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'a router list needs at least one host, e.g. [ { driver: haproxy, adminSocket: 10.0.0.1:9999, backend: app } ]' });
+      return z.NEVER;
+    }
+    const configs: Array<{ driver: string } & Record<string, unknown>> = [];
+    raw.forEach((item, i) => {
+      const r = one.safeParse(item, { error: specErrorMap });
+      for (const issue of r.error?.issues ?? []) ctx.addIssue({ ...issue, path: [i, ...issue.path] } as Parameters<typeof ctx.addIssue>[0]);
+      if (r.success) configs.push(r.data);
+    });
+    if (configs.length !== raw.length) return z.NEVER;
+    const drivers = [...new Set(configs.map((c) => c.driver))];
+    if (drivers.length > 1) {
+      ctx.addIssue({ code: 'custom', message: `the hosts of one router list use one driver; this list mixes ${drivers.join(', ')} (one release weighs one kind of router)` });
+      return z.NEVER;
+    }
+    const seen = new Map<string, number>();
+    configs.forEach((c, i) => {
+      const key = hostKey(c);
+      const first = seen.get(key);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i], message: `host ${key} is listed twice (items ${first} and ${i}); list each host once` });
+      else seen.set(key, i);
+    });
+    if (seen.size !== configs.length) return z.NEVER;
+    return configs.length === 1 ? configs[0]! : { driver: drivers[0]!, fleet: configs };
+  });
+}
+
 /**
  * The target is kept raw because it is a template; it is validated, interpolated, by its
  * driver's schema in `checkTarget`, which needs the document's version and name.
@@ -186,7 +229,7 @@ export function documentSchema<T extends z.ZodType, R extends z.ZodType, M exten
 export function serviceSchema(drivers: DriverSchemas): z.ZodType<ServiceSpec> {
   return documentSchema({
     target: targetTemplate(drivers.targets),
-    router: driverConfig('driver', 'router driver', drivers.routers),
+    router: routerConfig(drivers.routers),
     metrics: driverConfig('provider', 'metrics provider', drivers.metrics).prefault({ provider: 'builtin' }),
     notifications: z.array(driverConfig('driver', 'notifier', drivers.notifiers)).default([]),
   })
@@ -219,7 +262,7 @@ const checkMetricsSource = (drivers: DriverSchemas) => (doc: ServiceSpec, ctx: z
       path: ['spec', 'metrics'],
       message: `the ${metrics.provider} metrics provider measures router${measured.length > 1 ? 's' : ''} ${measured.map((m) => `"${m}"`).join(', ')}, not router "${router.driver}": rules ${requestRules.join(', ')} would never get data. ${instead}`,
     });
-  } else if (setting !== undefined && router[setting] === undefined) {
+  } else if (setting !== undefined && (Array.isArray(router.fleet) ? (router.fleet as Array<Record<string, unknown>>) : [router]).some((h) => h[setting] === undefined)) {
     const listen = typeof metrics.listen === 'string' ? metrics.listen : 'the address metrics.listen names';
     ctx.addIssue({
       code: 'custom',

@@ -78,6 +78,7 @@ export function describeEvent(e: ServiceEvent, versions: Versions = {}): string 
     case 'router.died': return `data plane died: ${e.detail}`;
     case 'router.restarted': return `data plane serves again (${e.downMs} ms down)`;
     case 'router.drifted': return `router table changed behind Sluice's back, re-asserted: ${e.differences.join('; ')}`;
+    case 'router.hostsApplied': return `${Object.keys(e.applied).join(', ') || 'no host'} confirmed ${JSON.stringify(e.weights)}${Object.keys(e.unreachable).length > 0 ? `; not confirmed: ${Object.entries(e.unreachable).map(([h, m]) => `${h} (${m})`).join(', ')}` : ''}`;
     case 'service.deleted': return 'deleted';
     // Event types added later still show, by name, until they get their own sentence.
     default: return (e as { type: string }).type;

@@ -14,7 +14,7 @@ export const haproxyRouterConfig = z
     driver: z.literal('haproxy'),
     /** Managed mode: where Sluice's own haproxy serves the service's traffic. */
     listen: listenAddress.optional(),
-    /** External mode: the runtime API socket of a running HAProxy (`stats socket … level admin`). */
+    /** External mode: the runtime API of a running HAProxy (`stats socket … level admin`): a unix socket path, or host:port. */
     adminSocket: z.string().min(1).optional(),
     /** External mode: the backend whose servers Sluice fills and weighs (its servers are the slots). */
     backend: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'write a backend name, e.g. checkout').optional(),
