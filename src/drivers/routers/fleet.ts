@@ -26,8 +26,13 @@ export const hostDir = (serviceDir: string, host: string) => join(serviceDir, 'r
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** How long one apply waits for a host before counting it as not confirmed (its apply goes on). */
-export const HOST_DEADLINE_MS = 1000;
+/**
+ * How long one apply waits for a host before counting it as not confirmed (its apply goes on):
+ * longer for a host that never confirmed a table (starting a managed haproxy or nginx takes seconds
+ * on a busy machine), and an NGINX reload waits up to 5 s for old workers.
+ */
+export const HOST_DEADLINE_MS = 6000;
+export const FIRST_APPLY_DEADLINE_MS = 15_000;
 /** A host that did not confirm the last table is waited for this long only, so it cannot delay a rollback of the others. */
 export const SUSPECT_DEADLINE_MS = 100;
 
@@ -90,6 +95,8 @@ export class FleetRouter implements Router {
   #last: HostsApplied | null = null;
   /** Hosts that did not confirm the last table. */
   readonly #suspect = new Set<string>();
+  /** Hosts that confirmed a table at least once. */
+  readonly #confirmed = new Set<string>();
 
   constructor(members: FleetMember[], ctx: DriverContext, deadlineMs = HOST_DEADLINE_MS) {
     this.#members = members;
@@ -108,7 +115,8 @@ export class FleetRouter implements Router {
         const applied = q.apply(table);
         applied.catch(() => undefined);
         if (stuckMs > this.#deadlineMs) throw new Error(`no answer for ${(stuckMs / 1000).toFixed(1)} s`);
-        await withDeadline(applied, this.#suspect.has(q.host) ? SUSPECT_DEADLINE_MS : this.#deadlineMs);
+        const deadline = this.#suspect.has(q.host) ? SUSPECT_DEADLINE_MS : this.#confirmed.has(q.host) ? this.#deadlineMs : Math.max(this.#deadlineMs, FIRST_APPLY_DEADLINE_MS);
+        await withDeadline(applied, deadline);
         return Date.now();
       }),
     );
@@ -118,6 +126,7 @@ export class FleetRouter implements Router {
       if (r.status === 'fulfilled') {
         outcome.applied[host] = r.value;
         this.#suspect.delete(host);
+        this.#confirmed.add(host);
       } else {
         outcome.unreachable[host] = messageOf(r.reason);
         this.#suspect.add(host);

@@ -6,12 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { withoutServer } from '../../../../test/support/servers.ts';
+import { createRouter } from '../../registry.ts';
 import { haproxyRouter } from '../../routers/haproxy/index.ts';
 import { nginxRouter } from '../../routers/nginx/index.ts';
 import { freePort, keepAliveClient, load, startUpstream } from '../../routers/upstreams.ts';
@@ -145,6 +146,38 @@ describe('the cross-check with HAProxy\'s own counters', { skip: withoutServer('
     assert.equal(after.served, 1060);
     assert.ok(after.missing > 0 && after.missing <= receiver.counts.dropped, 'the lines dropped are seen as missing');
     assert.equal(after.logged + after.missing, after.served);
+  });
+});
+
+describe('access-log metrics across several HAProxy hosts', { skip: withoutServer('haproxy', 'haproxy') }, () => {
+  test('the lines of every host are summed per revision; a host that goes silent is an error naming it', async (t) => {
+    const dir = await serviceDir(t);
+    const ctx: DriverContext = { service: 'shop', serviceDir: dir, log: () => {} };
+    const [logPort, a, b] = [await freePort(), await freePort(), await freePort()];
+    const p = provider(t, ctx, `127.0.0.1:${logPort}`);
+    const [canary, stable] = [await startUpstream(t, 'canary'), await startUpstream(t, 'stable')];
+    const hosts = [a, b].map((port) => ({ driver: 'haproxy', listen: `127.0.0.1:${port}`, accessLog: `127.0.0.1:${logPort}`, binary: 'haproxy' }));
+    const router = createRouter({ driver: 'haproxy', fleet: hosts }, ctx);
+    t.after(() => router.shutdown());
+    await router.apply({
+      backends: [
+        { key: '2', version: 'v2', weight: 50, endpoints: [canary.url] },
+        { key: '1', version: 'v1', weight: 50, endpoints: [stable.url] },
+      ],
+    });
+    const answers = [...(await load(`http://127.0.0.1:${a}/`, keepAliveClient(t), 60, 4)), ...(await load(`http://127.0.0.1:${b}/`, keepAliveClient(t), 40, 4))];
+    const byVersion = { canary: answers.filter((x) => x.body === 'canary').length, stable: answers.filter((x) => x.body === 'stable').length };
+    const m = await counted(p, ['2', '1'], { 2: byVersion.canary, 1: byVersion.stable });
+    assert.equal(stats(m['2']).requests + stats(m['1']).requests, 100, 'both hosts\' requests, summed');
+    assert.equal(stats(m['2']).requests, byVersion.canary);
+    // Host b stops: the figures become an error naming it.
+    const { hostDir } = await import('../../routers/fleet.ts');
+    const pid = Number((await readFile(join(hostDir(dir, `127.0.0.1:${b}`), 'router', 'haproxy', 'haproxy.pid'), 'utf8')).trim());
+    process.kill(-pid, 'SIGKILL');
+    await sleep(2200);
+    const silent = (await p.collect(['1'], 60_000))['1'];
+    assert.equal(silent?.kind, 'error');
+    assert.match((silent as { message: string }).message, new RegExp(`no access-log line from router haproxy-127.0.0.1:${b} `));
   });
 });
 
