@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, describe, test } from 'node:test';
@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { withoutServer } from '../../../../test/support/servers.ts';
 import { createRouter } from '../../registry.ts';
 import { haproxyRouter } from '../../routers/haproxy/index.ts';
+import { isAlive, readPid } from '../../routers/managed-process.ts';
 import { nginxRouter } from '../../routers/nginx/index.ts';
 import { freePort, keepAliveClient, load, startUpstream } from '../../routers/upstreams.ts';
 import type { DriverContext, Measurement, Router } from '../../types.ts';
@@ -23,7 +24,15 @@ import { AccessLogReceiver, MAX_UPSTREAMS, acquireReceiver, releaseReceiver } fr
 
 async function serviceDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sluice-access-log-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.after(async () => {
+    // Whatever the test did, no haproxy or nginx it started outlives it.
+    const pidFiles = (await readdir(dir, { recursive: true })).filter((f) => /(haproxy|nginx)\.pid$/.test(f));
+    for (const f of pidFiles) {
+      const pid = await readPid(join(dir, f));
+      if (pid !== null && isAlive(pid)) process.kill(-pid, 'SIGKILL');
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
   return dir;
 }
 
