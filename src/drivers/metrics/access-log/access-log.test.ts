@@ -17,6 +17,7 @@ import { haproxyRouter } from '../../routers/haproxy/index.ts';
 import { isAlive, readPid } from '../../routers/managed-process.ts';
 import { nginxRouter } from '../../routers/nginx/index.ts';
 import { freePort, keepAliveClient, load, startUpstream } from '../../routers/upstreams.ts';
+import { writeLogStream } from '../../access-log.ts';
 import type { DriverContext, Measurement, Router } from '../../types.ts';
 import type { AccessLogProvider } from './access-log-provider.ts';
 import { accessLogMetrics } from './index.ts';
@@ -237,6 +238,30 @@ describe('the access-log receiver', () => {
     const other = provider(t, { ...ctx, service: 'billing' }, free);
     const o = (await other.collect(['1'], 60_000))['1'];
     assert.deepEqual(o, { kind: 'error', message: `service "billing": metrics.listen ${free} already receives the access log of service "shop"; give each service its own port` });
+  });
+
+  test('watch wakes on the revision\'s next bad answer as soon as its line arrives, not on others\' or on good ones', async (t) => {
+    const dir = await serviceDir(t);
+    const ctx: DriverContext = { service: 'shop', serviceDir: dir, log: () => {} };
+    const logPort = await freePort();
+    await writeLogStream(dir, { sources: [{ source: 'a', heartbeatUrl: 'http://127.0.0.1:1/' }], upstreams: { '127.0.0.1:4100': '2', '127.0.0.1:4200': '1' } });
+    const p = provider(t, ctx, `127.0.0.1:${logPort}`);
+    await sleep(300); // the provider has read the router's description
+    const socket = dgram.createSocket('udp4');
+    t.after(() => socket.close());
+    const send = (text: string) => new Promise<void>((resolve) => socket.send(text, logPort, '127.0.0.1', () => resolve()));
+    const abort = new AbortController();
+    t.after(() => abort.abort());
+    let woke = 0;
+    void p.watch!('2', abort.signal).then(() => (woke = Date.now()), () => undefined);
+    await send('sluice1 h a 127.0.0.1:4100 200 0 1 1');
+    await send('sluice1 h a 127.0.0.1:4200 500 0 1 1');
+    await sleep(200);
+    assert.equal(woke, 0, 'a good answer, and another revision\'s bad one, do not wake it');
+    const sent = Date.now();
+    await send('sluice1 h a 127.0.0.1:4100 503 0 1 1');
+    await sleep(200);
+    assert.ok(woke >= sent && woke - sent < 200, `woke ${woke - sent} ms after the line was sent`);
   });
 
   test('memory is bounded: upstreams past the limit are dropped and counted', () => {
