@@ -4,7 +4,7 @@
  * still open is listed so a signal or the run-time bound can tear them down too.
  */
 import { runClosedLoop } from './closed-loop.ts';
-import { serviceSpec, type StepSpec } from './service-spec.ts';
+import { type RouterName, serviceSpec, type StepSpec } from './service-spec.ts';
 import { freePort, SluiceServer } from '../test/support/sluice.ts';
 
 export const SERVICE = 'bench';
@@ -47,16 +47,17 @@ async function routerServes(url: string, version: string, timeoutMs: number): Pr
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`the built-in proxy at ${url} did not serve ${version} within ${timeoutMs} ms (last: ${last})`);
+  throw new Error(`the router at ${url} did not serve ${version} within ${timeoutMs} ms (last: ${last})`);
 }
 
-export async function withStableV1<T>(steps: StepSpec[], run: (d: Deployment) => Promise<T>): Promise<T> {
+export async function withStableV1<T>(steps: StepSpec[], run: (d: Deployment) => Promise<T>, router: RouterName = 'builtin'): Promise<T> {
   const server = await SluiceServer.start();
   open.add(server);
   try {
     const routerPort = await freePort();
+    const via = router === 'builtin' ? undefined : { driver: router, logPort: await freePort() };
     const spec = (version: string, env: Record<string, string>, s: StepSpec[]) =>
-      serviceSpec({ name: SERVICE, version, env, routerPort, steps: s });
+      serviceSpec({ name: SERVICE, version, env, routerPort, steps: s, ...(via && { router: via }) });
     await server.apply(spec(STABLE, { FAIL_RATE: '0' }, steps));
     await server.waitFor((s) =>
       s.phase === 'Healthy' && s.stableVersion === STABLE && s.instances[STABLE]?.length === 2, `Healthy at ${STABLE}`, DEPLOY_TIMEOUT_MS, SERVICE);

@@ -1,11 +1,11 @@
 /**
- * One rollback run: steady open-loop load through the built-in proxy, a bad v2 held at 10%, and
+ * One rollback run: steady open-loop load through the router (the built-in proxy, HAProxy or NGINX), a bad v2 held at 10%, and
  * the timeline of its automatic rollback as the client saw it and as the controller recorded it.
  */
 import type { ServiceStatus } from '../src/views/index.ts';
 import { startLoad, type Sample } from '../test/support/load.ts';
 import { CANARY, SERVICE, withStableV1 } from './deployment.ts';
-import { HOLD_AT_10 } from './service-spec.ts';
+import { HOLD_AT_10, type RouterName } from './service-spec.ts';
 
 export interface BadCanary {
   name: 'fail_all' | 'fail_10pct' | 'slow_800ms' | 'fail_10pct_40rps_midstep';
@@ -70,7 +70,7 @@ export function failed(s: Sample, slow: boolean): boolean {
   return s.status === 0 || s.status >= 500 || (slow && s.end - s.start > SLOW_MS);
 }
 
-export async function runRollbackCase(bad: BadCanary, plan: LoadPlan): Promise<RollbackRun> {
+export async function runRollbackCase(bad: BadCanary, plan: LoadPlan, router: RouterName = 'builtin'): Promise<RollbackRun> {
   return withStableV1(HOLD_AT_10, async (d) => {
     const load = startLoad({ url: d.routerUrl, rps: bad.rps ?? plan.rps, concurrency: 512, durationMs: 5 * 60_000 });
     let error: string | null = null;
@@ -118,5 +118,5 @@ export async function runRollbackCase(bad: BadCanary, plan: LoadPlan): Promise<R
       canaryBeforeRevert: revertedAt === null ? null : canary.filter((s) => s.start <= revertedAt).length,
       skipped: report.skipped,
     };
-  });
+  }, router);
 }

@@ -11,19 +11,23 @@ import { describeMachine } from './machine.ts';
 import { measureProxyOverhead, type OverheadPlan, type ProxyOverhead } from './proxy-overhead.ts';
 import { healthyReport, rollbackCaseReport } from './report.ts';
 import { BAD_CANARIES, runRollbackCase, SLOW_MS, type LoadPlan, type RollbackRun } from './rollback-case.ts';
-import { CONTRACT, healthySteps } from './service-spec.ts';
+import { CONTRACT, healthySteps, ROUTERS, type RouterName } from './service-spec.ts';
 
 /** What `--cases` can pick: the bad canaries, the healthy release and the proxy overhead. */
 const PARTS = [...BAD_CANARIES.map((b) => b.name), 'healthy', 'overhead'] as const;
 type Part = (typeof PARTS)[number];
 
-const USAGE = `usage: node bench/rollback.ts [--runs N] [--rps R] [--quick] [--cases ${PARTS.join(',')}]`;
+const USAGE = `usage: node bench/rollback.ts [--runs N] [--rps R] [--quick] [--cases ${PARTS.join(',')}] [--routers ${ROUTERS.join(',')}]`;
+/** Behind HAProxy and NGINX (request figures from their access log): median first failing request → reverted ≤ 1 s. */
+const FLEET_TARGET_MS = 1000;
 
 interface Plan {
   quick: boolean;
   runs: number;
   /** The parts to run (default: all). */
   cases: Set<Part>;
+  /** The routers the bad canaries run behind (default: builtin); the healthy release and overhead stay on builtin. */
+  routers: RouterName[];
   load: LoadPlan;
   healthyPause: string;
   healthyTimeoutMs: number;
@@ -35,7 +39,7 @@ function planFrom(argv: string[]): Plan {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { runs: { type: 'string' }, rps: { type: 'string' }, quick: { type: 'boolean', default: false }, cases: { type: 'string' } },
+      options: { runs: { type: 'string' }, rps: { type: 'string' }, quick: { type: 'boolean', default: false }, cases: { type: 'string' }, routers: { type: 'string' } },
     }));
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${USAGE}`);
@@ -56,9 +60,16 @@ function planFrom(argv: string[]): Plan {
       cases.add(part);
     }
   }
+  const routers: RouterName[] = [];
+  for (const name of (values.routers ?? 'builtin').split(',')) {
+    const router = ROUTERS.find((r) => r === name.trim());
+    if (router === undefined) throw new Error(`--routers: "${name}" is not a router; write some of ${ROUTERS.join(',')}\n${USAGE}`);
+    routers.push(router);
+  }
   return {
     quick,
     cases,
+    routers,
     runs: whole('runs', values.runs, quick ? 1 : 5, 50),
     load: { rps: whole('rps', values.rps, 400, 2000), warmupMs: quick ? 1500 : 2000, settleMs: 1500, rollbackTimeoutMs: 30_000 },
     healthyPause: quick ? '2s' : '5s',
@@ -90,17 +101,19 @@ const noRelease = (error: string): HealthyRun => ({
 async function main(plan: Plan): Promise<Record<string, unknown>> {
   const started = Date.now();
   const machine = describeMachine();
-  const badCanaries = BAD_CANARIES.filter((b) => plan.cases.has(b.name));
+  // A case behind HAProxy or NGINX is named `<case>@<router>`.
+  const badCanaries = BAD_CANARIES.filter((b) => plan.cases.has(b.name)).flatMap((b) =>
+    plan.routers.map((router) => ({ bad: b, router, name: router === 'builtin' ? b.name : `${b.name}@${router}` })));
   const rollbackRuns = new Map<string, RollbackRun[]>(badCanaries.map((b) => [b.name, []]));
   // Cases take turns within each round, so a noisy minute on the shared machine hits all of them alike.
   for (let round = 1; round <= plan.runs; round++) {
-    for (const bad of badCanaries) {
-      progress(`rollback ${bad.name}: run ${round}/${plan.runs}`);
+    for (const { bad, router, name } of badCanaries) {
+      progress(`rollback ${name}: run ${round}/${plan.runs}`);
       // The low-traffic case fails 10 s into its step and needs tens of seconds of evidence.
       const load = bad.rps === undefined ? plan.load : { ...plan.load, rollbackTimeoutMs: 180_000 };
-      const run = await attempt(`rollback ${bad.name}`, () => runRollbackCase(bad, load), noRollback);
+      const run = await attempt(`rollback ${name}`, () => runRollbackCase(bad, load, router), noRollback);
       progress(`  revertMs ${run.revertMs}, failed ${run.failedRequests}${run.error ? `, error: ${run.error}` : ''}`);
-      rollbackRuns.get(bad.name)!.push(run);
+      rollbackRuns.get(name)!.push(run);
     }
   }
   const healthyRuns: HealthyRun[] = [];
@@ -117,7 +130,7 @@ async function main(plan: Plan): Promise<Record<string, unknown>> {
     proxyOverhead = await attempt<ProxyOverhead | { error: string }>('proxy overhead', () => measureProxyOverhead(plan.overhead), (error) => ({ error }));
   }
 
-  const rollback = Object.fromEntries(badCanaries.map((b) => [b.name, rollbackCaseReport(b, rollbackRuns.get(b.name)!)]));
+  const rollback = Object.fromEntries(badCanaries.map((b) => [b.name, rollbackCaseReport(b.bad, rollbackRuns.get(b.name)!, b.router === 'builtin' ? undefined : FLEET_TARGET_MS)]));
   // Parts left out by --cases are null.
   const healthyRelease = plan.cases.has('healthy') ? healthyReport(healthyRuns) : null;
   return {
@@ -128,6 +141,7 @@ async function main(plan: Plan): Promise<Record<string, unknown>> {
     config: {
       runs: plan.runs,
       cases: [...plan.cases],
+      routers: plan.routers,
       serverPerRun: true,
       load: { ...plan.load, kind: 'open-loop, keep-alive, through the built-in proxy', prewarm: 'closed loop, 4 workers, 1 s' },
       canarySteps: [{ setWeight: 10 }, { pause: {} }],

@@ -1,4 +1,4 @@
-/** The Service documents the benchmark applies: the example service behind the built-in proxy. */
+/** The Service documents the benchmark applies: the example service behind the built-in proxy, HAProxy or NGINX. */
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
@@ -31,7 +31,13 @@ export interface SpecOptions {
   env: Record<string, string>;
   routerPort: number;
   steps: StepSpec[];
+  /** HAProxy or NGINX (managed) instead of the built-in proxy, with request figures from their access log on `logPort`. */
+  router?: { driver: 'haproxy' | 'nginx'; logPort: number };
 }
+
+/** The routers the rollback cases run behind (`--routers`). */
+export const ROUTERS = ['builtin', 'haproxy', 'nginx'] as const;
+export type RouterName = (typeof ROUTERS)[number];
 
 export function serviceSpec(o: SpecOptions): string {
   return stringify({
@@ -47,7 +53,10 @@ export function serviceSpec(o: SpecOptions): string {
         readiness: { path: '/healthz', timeout: '10s' },
         instances: 2,
       },
-      router: { driver: 'builtin', listen: `127.0.0.1:${o.routerPort}` },
+      router: o.router === undefined
+        ? { driver: 'builtin', listen: `127.0.0.1:${o.routerPort}` }
+        : { driver: o.router.driver, listen: `127.0.0.1:${o.routerPort}`, accessLog: `127.0.0.1:${o.router.logPort}` },
+      ...(o.router && { metrics: { provider: 'access-log', listen: `127.0.0.1:${o.router.logPort}` } }),
       strategy: { canary: { steps: o.steps } },
       rollbackContract: CONTRACT,
     },

@@ -2,6 +2,7 @@ import { type Command, type Decision, DecisionBuilder, type Input } from './deci
 import { observe } from './analysis.ts';
 import { freezeContractAtFull } from './contract-freeze.ts';
 import { routerDied } from './data-plane.ts';
+import { hostsApplied } from './hosts.ts';
 import { probeFailed, smokeFinished } from './gates.ts';
 import { advance, complete, reachedFull, rulesWithoutEvidence, succeed } from './progression.ts';
 import { rollBack } from './rollback.ts';
@@ -55,6 +56,9 @@ export function decide(state: ServiceState, input: Input, now: number, actor: st
       return b.done();
     case 'routerDied':
       routerDied(b, input);
+      return b.done();
+    case 'hostsApplied':
+      hostsApplied(b, input);
       return b.done();
     case 'signal':
       b.emit({ type: 'signal.received', signal: input.signal, detail: input.detail, source: input.source });

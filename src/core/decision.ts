@@ -42,6 +42,8 @@ export type Input =
   | { type: 'targetCrashed'; key: string; instanceId: string; exitCode: number | null; signal: string | null; restarted: boolean }
   /** The router serves these weights now. */
   | { type: 'weightsApplied'; weights: Weights }
+  /** A router over several hosts: when each confirmed the table (`weights`), and why the others did not. */
+  | { type: 'hostsApplied'; weights: Weights; applied: Record<string, number>; unreachable: Record<string, string> }
   /** The router's data plane process died (the router starts it again by itself). */
   | { type: 'routerDied'; pid: number; detail: string }
   /** An external signal (a complaint, a page) posted to the API, for the contract's signal rules. */

@@ -84,6 +84,7 @@ export function describeEvent(e: EventBody, actor: string, versions: Versions = 
     case 'router.died': return `the data plane died: ${e.detail}`;
     case 'router.restarted': return `the data plane serves again (pid ${e.pid}, ${e.downMs} ms after its death was seen)`;
     case 'router.drifted': return `the router served another table than Sluice's; re-asserted: ${e.differences.join('; ')}`;
+    case 'router.hostsApplied': return `${Object.keys(e.applied).join(', ') || 'no host'} confirmed ${JSON.stringify(e.weights)}${Object.keys(e.unreachable).length > 0 ? `; not confirmed: ${Object.entries(e.unreachable).map(([h, m]) => `${h} (${m})`).join(', ')}` : ''}`;
     case 'service.deleted': return `service deleted by ${actor}`;
     case 'environments.applied':
     case 'plan.requested':

@@ -75,6 +75,8 @@ export type EventBody =
   | { type: 'router.restarted'; pid: number; downMs: number }
   /** The table read back from the router differs from the intended one (changed behind Sluice's back); it is re-asserted. */
   | { type: 'router.drifted'; differences: string[] }
+  /** A router over several hosts: when each host confirmed `weights`, and why the others did not. */
+  | { type: 'router.hostsApplied'; weights: Record<string, number>; applied: Record<string, number>; unreachable: Record<string, string> }
   | { type: 'service.deleted' }
   /** Server-level changes, logged under `_server` (engine/server-log.ts): API tokens and the release policy. */
   /** `environment`: the one environment an sdk token reads. */

@@ -1,5 +1,6 @@
 import { DATA_PLANE_DEATH_WINDOW_MS } from './data-plane-deaths.ts';
 import type { ServiceEvent } from './events.ts';
+import { withHostReverts } from './host-reverts.ts';
 import { appendPoints } from './rules/mann-whitney-rule.ts';
 import { type DriverName, isActive, RELEASE_DEFAULTS, type ReleaseState, type RevisionRuntime, type ServiceState } from './state.ts';
 
@@ -43,6 +44,10 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
       return solved(s, 'router');
     case 'router.drifted':
       return s;
+    case 'router.hostsApplied': {
+      const r = s.release;
+      return r?.rollback ? withRelease(s, { rollback: withHostReverts(r.rollback, r.to.key, event) }) : s;
+    }
     // Governance is folded by core/plan/governance-state.ts, not into the service state.
     case 'environments.applied':
     case 'plan.requested':

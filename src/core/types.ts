@@ -288,6 +288,11 @@ export interface RollbackLog {
   canaryStoppedAt: number | null;
   /** trafficRevertedAt − detectedAt. */
   revertMs: number | null;
+  /**
+   * A router over several hosts: when each host confirmed the revert (null: not yet; it is retried).
+   * `trafficRevertedAt` is when the last one did.
+   */
+  hosts?: Record<string, number | null>;
 }
 
 /** How traffic leaves a failed canary: all at once, or down a staircase of weights. */

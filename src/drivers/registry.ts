@@ -7,10 +7,12 @@ import type { DriverContext, DriverFactory, MetricsProvider, Router, Target, Tar
 import type { DriverFactories } from './factories.ts';
 import type { Notifier, NotifierFactory } from './notifiers/types.ts';
 import { webhookNotifier } from './notifiers/webhook/index.ts';
+import { accessLogMetrics } from './metrics/access-log/index.ts';
 import { builtinMetrics } from './metrics/builtin/index.ts';
 import { prometheusMetrics } from './metrics/prometheus/index.ts';
 import { webMetrics } from './metrics/web/index.ts';
 import { builtinRouter } from './routers/builtin/index.ts';
+import { FleetRouter, hostDir } from './routers/fleet.ts';
 import { haproxyRouter } from './routers/haproxy/index.ts';
 import { nginxRouter } from './routers/nginx/index.ts';
 import { commandTarget } from './targets/command/index.ts';
@@ -27,6 +29,7 @@ export const metricsProviders: Record<string, DriverFactory<MetricsProvider>> = 
   builtin: builtinMetrics,
   prometheus: prometheusMetrics,
   web: webMetrics,
+  'access-log': accessLogMetrics,
 };
 export const notifiers: Record<string, NotifierFactory> = {
   webhook: webhookNotifier,
@@ -37,7 +40,8 @@ export function driverSchemas(): DriverSchemas {
   const pick = <T extends { config: DriverSchemas['targets'][string] }>(m: Record<string, T>) =>
     Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.config]));
   const metricsRouters = Object.fromEntries(Object.entries(metricsProviders).flatMap(([name, f]) => (f.measuresRouter === undefined ? [] : [[name, f.measuresRouter]])));
-  return { targets: pick(targets), routers: pick(routers), metrics: pick(metricsProviders), notifiers: pick(notifiers), metricsRouters };
+  const metricsRouterSettings = Object.fromEntries(Object.entries(metricsProviders).flatMap(([name, f]) => (f.routerSetting === undefined ? [] : [[name, f.routerSetting]])));
+  return { targets: pick(targets), routers: pick(routers), metrics: pick(metricsProviders), notifiers: pick(notifiers), metricsRouters, metricsRouterSettings };
 }
 
 function lookup<T>(kind: string, table: Record<string, T>, name: string): T {
@@ -59,8 +63,23 @@ export function targetConfigSchema(name: string) {
  * validated and normalised them (durations in ms …), so they are not parsed a second time.
  */
 
-export function createRouter(config: { driver: string }, ctx: DriverContext): Router {
-  return lookup('router', routers, config.driver).create(config, ctx);
+export function createRouter(config: { driver: string; fleet?: unknown }, ctx: DriverContext): Router {
+  const factory = lookup('router', routers, config.driver);
+  // `router:` as a list: one router per host, driven as one (see routers/fleet.ts).
+  if (Array.isArray(config.fleet)) {
+    const members = (config.fleet as Array<{ driver: string } & Record<string, unknown>>).map((c) => {
+      const host = hostOf(c);
+      const serviceDir = hostDir(ctx.serviceDir, host);
+      return { host, serviceDir, router: factory.create(c, { ...ctx, serviceDir }) };
+    });
+    return new FleetRouter(members, ctx);
+  }
+  return factory.create(config, ctx);
+}
+
+/** How one host of a router list is named: its admin socket, its listen address, or its whole config. */
+export function hostOf(config: Record<string, unknown>): string {
+  return typeof config.adminSocket === 'string' ? config.adminSocket : typeof config.listen === 'string' ? config.listen : JSON.stringify(config);
 }
 
 export function createMetricsProvider(config: { provider: string }, ctx: DriverContext): MetricsProvider {

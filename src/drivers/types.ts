@@ -81,6 +81,14 @@ export interface Router {
   close(): Promise<void>;
   /** Stop the data plane itself (service deleted, tests). */
   shutdown(): Promise<void>;
+  /** Routers over several hosts: how the last apply went on each (a failed apply rejects too). */
+  lastApply?(): HostsApplied | null;
+}
+
+/** One apply across a fleet: when each host confirmed the table, and why the others did not. */
+export interface HostsApplied {
+  applied: Record<string, number>;
+  unreachable: Record<string, string>;
 }
 
 /** A data plane's faults; each ends at its TTL by the data plane's own clock. */
@@ -125,8 +133,10 @@ export interface TargetFactory<C = any> {
 export interface DriverFactory<T, C = any> {
   /** Validates `spec.router` / `spec.metrics`, `driver` / `provider` field included. */
   config: z.ZodType<C>;
-  /** A metrics provider that reads one router's own data plane names that router (request rules need it). */
-  measuresRouter?: string;
+  /** A metrics provider that reads routers' own data planes names those routers (request rules need one of them). */
+  measuresRouter?: string | readonly string[];
+  /** The router config field that must be set for this provider to see anything (e.g. `accessLog`). */
+  routerSetting?: string;
   create(config: C, ctx: DriverContext): T;
 }
 

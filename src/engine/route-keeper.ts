@@ -1,6 +1,6 @@
 import type { ServiceState } from '../core/state.ts';
 import type { Weights } from '../core/types.ts';
-import type { FaultControl, Router } from '../drivers/types.ts';
+import type { FaultControl, HostsApplied, Router } from '../drivers/types.ts';
 import { messageOf, withRetry } from './retry.ts';
 import { routeDrift } from './route-drift.ts';
 import { routeTableOf } from './route-table.ts';
@@ -29,6 +29,8 @@ export interface RouteKeeperHooks {
   /** The router serves these weights now. */
   applied: (weights: Weights) => Promise<void>;
   failed: (operation: string, err: unknown) => Promise<void>;
+  /** A router over several hosts: how an apply went on each host (after every attempt, confirmed or not). */
+  hosts?: (outcome: HostsApplied, weights: Weights) => Promise<void>;
 }
 
 /**
@@ -42,6 +44,7 @@ export class RouteKeeper {
   readonly #now: () => number;
   readonly #onApplied: (weights: Weights) => Promise<void>;
   readonly #onFail: (operation: string, err: unknown) => Promise<void>;
+  readonly #onHosts: RouteKeeperHooks['hosts'];
   #applied: string | null = null;
   #chain: Promise<boolean> = Promise.resolve(true);
   #failures = 0;
@@ -62,6 +65,7 @@ export class RouteKeeper {
     this.#now = hooks.now;
     this.#onApplied = hooks.applied;
     this.#onFail = hooks.failed;
+    this.#onHosts = hooks.hosts;
   }
 
   sameConfig(config: unknown): boolean {
@@ -90,6 +94,7 @@ export class RouteKeeper {
           } finally {
             this.#applying = false;
             this.#generation++;
+            await this.#reportHosts(state.weights);
           }
         }
         this.#applied = json;
@@ -106,6 +111,13 @@ export class RouteKeeper {
     });
     this.#chain = run.catch(() => false);
     return run;
+  }
+
+  /** Each host's outcome of the last apply (routers over several hosts); never throws. */
+  async #reportHosts(weights: Weights): Promise<void> {
+    const outcome = this.#router.lastApply?.() ?? null;
+    if (outcome === null || this.#onHosts === undefined) return;
+    await this.#onHosts(outcome, weights).catch(() => undefined);
   }
 
   /**

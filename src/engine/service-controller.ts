@@ -393,6 +393,7 @@ export class ServiceController {
       current: () => this.state,
       applied: (weights) => this.input({ type: 'weightsApplied', weights }, CONTROLLER).then(() => undefined),
       failed: (op, err) => this.#fail('router', op, err),
+      hosts: (outcome, weights) => this.input({ type: 'hostsApplied', weights, ...outcome }, CONTROLLER).then(() => undefined),
     });
   }
 

@@ -75,6 +75,8 @@ describe('jsonSchema', () => {
     assert.equal(at(targets[0]!, 'readiness', 'timeout').default, '10s');
     const metrics = at(schema, 'spec', 'metrics').anyOf ?? [];
     assert.deepEqual(metrics.map((m) => at(m, 'provider').const), ['builtin', 'prometheus']);
-    assert.equal(at(schema, 'spec', 'router', 'driver').const, 'builtin');
+    const router = at(schema, 'spec', 'router').anyOf ?? [];
+    assert.equal(at(router[0]!, 'driver').const, 'builtin');
+    assert.equal(router[1]?.type, 'array', 'or a list of hosts of one driver');
   });
 });

@@ -15,7 +15,7 @@ function oneOf(schemas: Record<string, z.ZodType>): z.ZodType {
 export function jsonSchema(drivers: DriverSchemas): Record<string, unknown> {
   const schema = documentSchema({
     target: oneOf(drivers.targets).describe('Target template; ${version} and ${service} are replaced per revision'),
-    router: oneOf(drivers.routers).describe('Where traffic is split between versions'),
+    router: z.union([oneOf(drivers.routers), z.array(oneOf(drivers.routers)).min(1)]).describe('Where traffic is split between versions: one router, or a list of hosts of one driver'),
     metrics: oneOf(drivers.metrics).optional().describe('Where figures come from; default { provider: builtin }'),
     notifications: z.array(oneOf(drivers.notifiers)).optional().describe('Where release events are delivered'),
   }).meta({ title: 'Sluice Service', description: 'A service released progressively by Sluice' });

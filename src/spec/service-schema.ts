@@ -22,8 +22,10 @@ export interface DriverSchemas {
   routers: Record<string, z.ZodType>;
   metrics: Record<string, z.ZodType>;
   notifiers: Record<string, z.ZodType>;
-  /** Metrics providers that measure only one router's data plane: provider → router driver. */
-  metricsRouters?: Record<string, string>;
+  /** Metrics providers that measure only some routers' data planes: provider → router driver(s). */
+  metricsRouters?: Record<string, string | readonly string[]>;
+  /** Such providers that see a router only when one of its fields is set: provider → field (`accessLog`). */
+  metricsRouterSettings?: Record<string, string>;
 }
 
 /** A validated, normalised Service document: what the rest of Sluice consumes. */
@@ -114,6 +116,49 @@ function driverConfig<K extends 'driver' | 'provider'>(key: K, kind: string, sch
     });
 }
 
+/** How a host of a router list is told apart (as drivers/registry.ts names it): admin socket, else listen address. */
+const hostKey = (c: Record<string, unknown>) => (typeof c.adminSocket === 'string' ? c.adminSocket : typeof c.listen === 'string' ? c.listen : JSON.stringify(c));
+
+/**
+ * `router`: one router config, or a list of hosts of one driver (one release, many hosts). A list
+ * becomes `{ driver, fleet: [configs] }`; mixed drivers and a host listed twice are refused.
+ */
+function routerConfig(schemas: Record<string, z.ZodType>) {
+  const one = driverConfig('driver', 'router driver', schemas);
+  return z.unknown().transform((raw, ctx) => {
+    if (!Array.isArray(raw)) {
+      const r = one.safeParse(raw, { error: specErrorMap });
+      for (const issue of r.error?.issues ?? []) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+      return r.success ? r.data : z.NEVER;
+    }
+    if (raw.length === 0) {
+      ctx.addIssue({ code: 'custom', message: 'a router list needs at least one host, e.g. [ { driver: haproxy, adminSocket: 10.0.0.1:9999, backend: app } ]' });
+      return z.NEVER;
+    }
+    const configs: Array<{ driver: string } & Record<string, unknown>> = [];
+    raw.forEach((item, i) => {
+      const r = one.safeParse(item, { error: specErrorMap });
+      for (const issue of r.error?.issues ?? []) ctx.addIssue({ ...issue, path: [i, ...issue.path] } as Parameters<typeof ctx.addIssue>[0]);
+      if (r.success) configs.push(r.data);
+    });
+    if (configs.length !== raw.length) return z.NEVER;
+    const drivers = [...new Set(configs.map((c) => c.driver))];
+    if (drivers.length > 1) {
+      ctx.addIssue({ code: 'custom', message: `the hosts of one router list use one driver; this list mixes ${drivers.join(', ')} (one release weighs one kind of router)` });
+      return z.NEVER;
+    }
+    const seen = new Map<string, number>();
+    configs.forEach((c, i) => {
+      const key = hostKey(c);
+      const first = seen.get(key);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i], message: `host ${key} is listed twice (items ${first} and ${i}); list each host once` });
+      else seen.set(key, i);
+    });
+    if (seen.size !== configs.length) return z.NEVER;
+    return configs.length === 1 ? configs[0]! : { driver: drivers[0]!, fleet: configs };
+  });
+}
+
 /**
  * The target is kept raw because it is a template; it is validated, interpolated, by its
  * driver's schema in `checkTarget`, which needs the document's version and name.
@@ -192,7 +237,7 @@ export function documentSchema<T extends z.ZodType, R extends z.ZodType, M exten
 export function serviceSchema(drivers: DriverSchemas): z.ZodType<ServiceSpec> {
   return documentSchema({
     target: targetTemplate(drivers.targets),
-    router: driverConfig('driver', 'router driver', drivers.routers),
+    router: routerConfig(drivers.routers),
     metrics: driverConfig('provider', 'metrics provider', drivers.metrics).prefault({ provider: 'builtin' }),
     notifications: z.array(driverConfig('driver', 'notifier', drivers.notifiers)).default([]),
   })
@@ -204,17 +249,33 @@ export function serviceSchema(drivers: DriverSchemas): z.ZodType<ServiceSpec> {
 /**
  * A metrics provider that reads one router's data plane (builtin reads the built-in proxy) sees
  * nothing behind another router: request rules would stay Inconclusive forever, so the spec says
- * so instead of a release pausing.
+ * so instead of a release pausing. One that reads a router's access log needs the router to send it.
  */
 const checkMetricsSource = (drivers: DriverSchemas) => (doc: ServiceSpec, ctx: z.RefinementCtx): void => {
   const { metrics, router, rollbackContract } = doc.spec;
-  const measured = drivers.metricsRouters?.[metrics.provider];
-  if (measured === undefined || router.driver === measured || !Object.hasOwn(drivers.routers, router.driver)) return;
-  const requestRules = rollbackContract.rules.filter((r) => r.metric !== 'query' && r.metric !== 'signal').map((r) => r.name);
+  const measuredBy = drivers.metricsRouters?.[metrics.provider];
+  if (measuredBy === undefined || !Object.hasOwn(drivers.routers, router.driver)) return;
+  const measured: readonly string[] = typeof measuredBy === 'string' ? [measuredBy] : measuredBy;
+  // Runs only on a valid document, but keep it safe on a partial one.
+  const requestRules = (rollbackContract?.rules ?? []).filter((r) => r.metric !== 'query' && r.metric !== 'signal').map((r) => r.name);
   if (requestRules.length === 0) return;
-  ctx.addIssue({
-    code: 'custom',
-    path: ['spec', 'metrics'],
-    message: `the ${metrics.provider} metrics provider measures router "${measured}", not router "${router.driver}": rules ${requestRules.join(', ')} would never get data. Use query rules with a provider that sees this router (e.g. metrics: { provider: prometheus, address: … } with HAProxy's or NGINX's exporter)`,
-  });
+  const setting = drivers.metricsRouterSettings?.[metrics.provider];
+  if (!measured.includes(router.driver)) {
+    const readers = Object.entries(drivers.metricsRouters ?? {}).filter(([, r]) => (typeof r === 'string' ? r === router.driver : r.includes(router.driver))).map(([p]) => p);
+    const instead = readers.length > 0
+      ? `Use metrics: { provider: ${readers[0]}${drivers.metricsRouterSettings?.[readers[0]!] !== undefined ? ', listen: 127.0.0.1:5514' : ''} } (request rules from ${router.driver}'s own log), or query rules`
+      : 'Use query rules with a provider that sees this router (e.g. metrics: { provider: prometheus, address: … })';
+    ctx.addIssue({
+      code: 'custom',
+      path: ['spec', 'metrics'],
+      message: `the ${metrics.provider} metrics provider measures router${measured.length > 1 ? 's' : ''} ${measured.map((m) => `"${m}"`).join(', ')}, not router "${router.driver}": rules ${requestRules.join(', ')} would never get data. ${instead}`,
+    });
+  } else if (setting !== undefined && (Array.isArray(router.fleet) ? (router.fleet as Array<Record<string, unknown>>) : [router]).some((h) => h[setting] === undefined)) {
+    const listen = typeof metrics.listen === 'string' ? metrics.listen : 'the address metrics.listen names';
+    ctx.addIssue({
+      code: 'custom',
+      path: ['spec', 'router', setting],
+      message: `the ${metrics.provider} metrics provider reads the router's access log, but router.${setting} is not set: rules ${requestRules.join(', ')} would never get data. Set router.${setting}: ${listen} (where the router sends one line per request)`,
+    });
+  }
 };

@@ -31,7 +31,9 @@ export interface ServiceStatus {
 
 export type VerdictView = Omit<Verdict, 'at'> & { at: string };
 
-export type RollbackView = Omit<RollbackLog, 'detectedAt' | 'trafficRevertedAt' | 'canaryStoppedAt' | 'verdicts'> & {
+export type RollbackView = Omit<RollbackLog, 'detectedAt' | 'trafficRevertedAt' | 'canaryStoppedAt' | 'verdicts' | 'hosts'> & {
+  /** A router over several hosts: when each host confirmed the revert (null: not yet). */
+  hosts?: Record<string, string | null>;
   release: string;
   detectedAt: string;
   trafficRevertedAt: string | null;
@@ -65,7 +67,7 @@ function verdictView(v: Verdict): VerdictView {
   return { ...v, at: iso(v.at) };
 }
 
-function rollbackView(r: ReleaseState, log: RollbackLog): RollbackView {
+function rollbackView(r: ReleaseState, { hosts, ...log }: RollbackLog): RollbackView {
   return {
     ...log,
     release: r.id,
@@ -73,6 +75,7 @@ function rollbackView(r: ReleaseState, log: RollbackLog): RollbackView {
     trafficRevertedAt: isoOrNull(log.trafficRevertedAt),
     canaryStoppedAt: isoOrNull(log.canaryStoppedAt),
     verdicts: log.verdicts.map(verdictView),
+    ...(hosts && { hosts: Object.fromEntries(Object.entries(hosts).map(([h, at]) => [h, isoOrNull(at)])) }),
   };
 }
 

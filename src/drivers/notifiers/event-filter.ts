@@ -17,7 +17,7 @@ export const EVENT_TYPES = [
   'release.paused', 'release.resumed', 'release.promoted', 'release.completing', 'release.verifying',
   'release.succeeded', 'release.failed', 'rollback.started', 'rollback.gradual', 'rollback.gradualRefused',
   'rollback.trafficReverted', 'rollback.canaryStopped', 'service.degraded', 'service.recovered', 'driver.failed',
-  'router.died', 'router.restarted', 'router.drifted', 'service.deleted', 'signal.received', 'release.waiting', 'release.waitEnded', 'token.created', 'token.revoked', 'policy.applied', 'serverPolicy.applied', 'analytics.imported', 'retrospective.opened', 'report.weekly', 'command.requested', 'command.answered', ...GOVERNANCE_EVENT_TYPES, ...FLAG_EVENT_TYPES, ...DRILL_EVENT_TYPES, ...TRAIN_EVENT_TYPES, ...MIGRATION_EVENT_TYPES,
+  'router.died', 'router.restarted', 'router.drifted', 'router.hostsApplied', 'service.deleted', 'signal.received', 'release.waiting', 'release.waitEnded', 'token.created', 'token.revoked', 'policy.applied', 'serverPolicy.applied', 'analytics.imported', 'retrospective.opened', 'report.weekly', 'command.requested', 'command.answered', ...GOVERNANCE_EVENT_TYPES, ...FLAG_EVENT_TYPES, ...DRILL_EVENT_TYPES, ...TRAIN_EVENT_TYPES, ...MIGRATION_EVENT_TYPES,
 ] as const satisfies readonly EventType[];
 /** Fails to compile when core/events.ts gains an event type this list lacks. */
 const everyEventListed: Exclude<EventType, (typeof EVENT_TYPES)[number]> extends never ? true : never = true;
@@ -33,7 +33,7 @@ export const EVENT_GROUPS: Record<string, readonly EventType[]> = {
   steps: ['step.started', 'smoke.started', 'smoke.finished'],
   rollbacks: ['rollback.started', 'rollback.gradual', 'rollback.gradualRefused', 'rollback.trafficReverted', 'rollback.canaryStopped'],
   problems: ['rollback.started', 'release.failed', 'target.failed', 'target.crashed', 'probe.failed', 'service.degraded', 'driver.failed', 'router.died', 'router.drifted'],
-  traffic: ['traffic.shifted', 'traffic.applied', 'routes.set', 'router.died', 'router.restarted', 'router.drifted'],
+  traffic: ['traffic.shifted', 'traffic.applied', 'routes.set', 'router.died', 'router.restarted', 'router.drifted', 'router.hostsApplied'],
   targets: ['target.starting', 'target.ready', 'target.failed', 'target.crashed', 'target.stopping', 'target.stopped', 'target.retireScheduled', 'probe.failed'],
   analysis: ['analysis.evaluated', 'contract.frozen'],
   signals: ['signal.received'],

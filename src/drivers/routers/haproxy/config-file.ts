@@ -4,6 +4,7 @@
  * the current server states (baked in, so a restarted haproxy serves the last table at once).
  * Weights, server addresses and route values change at run time, without a reload.
  */
+import { HEARTBEAT_PATH, haproxyLogFormat, sourceName } from '../../access-log.ts';
 import type { HeaderRoute, RouteTable } from '../../types.ts';
 import type { SlotTarget } from './layout.ts';
 import { PARKED } from './layout.ts';
@@ -22,6 +23,8 @@ export interface HaproxyShape {
   routeBackends: number;
   routeSlots: number;
   upstreamTimeoutMs: number;
+  /** Where haproxy sends one line per request (syslog over UDP, raw), or absent. */
+  accessLog?: string | undefined;
 }
 
 export interface HaproxyFiles {
@@ -42,12 +45,14 @@ export const slotNames = (count: number, name: (i: number) => string) => Array.f
 export const matchOf = (r: HeaderRoute): RouteMatchName =>
   'header' in r.match ? { kind: 'header', name: r.match.header.toLowerCase() } : { kind: 'cookie', name: r.match.cookie };
 
+/** The name a managed haproxy writes in its log lines: its listen address. */
+export const logSource = (listen: string) => sourceName(`haproxy-${listen}`);
 const roundUp = (n: number, min: number) => Math.max(min, 2 ** Math.ceil(Math.log2(Math.max(1, n))));
 
 /** The shape a table needs; `running` is kept when it already fits, so a weight change never reloads. */
 export function shapeFor(
   table: RouteTable,
-  base: { listen: string; upstreamTimeoutMs: number; stickiness: HaproxyShape['stickiness'] },
+  base: { listen: string; upstreamTimeoutMs: number; stickiness: HaproxyShape['stickiness']; accessLog?: string | undefined },
   running: HaproxyShape | null,
 ): HaproxyShape {
   const routes = table.routes ?? [];
@@ -61,6 +66,7 @@ export function shapeFor(
     running !== null &&
     running.listen === base.listen &&
     running.upstreamTimeoutMs === base.upstreamTimeoutMs &&
+    running.accessLog === base.accessLog &&
     JSON.stringify(running.stickiness ?? null) === JSON.stringify(base.stickiness ?? null) &&
     matches.every((m) => running.matches.some((x) => x.kind === m.kind && x.name === m.name)) &&
     running.mainSlots >= endpoints &&
@@ -102,6 +108,8 @@ export function renderConfig(
     `  stats socket ${files.socket} level admin`,
     // The generation lets the router see, through `show info`, which config the worker runs.
     `  node sluice-gen-${generation}`,
+    // One raw line per request to Sluice's receiver (the access-log metrics provider).
+    ...(shape.accessLog === undefined ? [] : [`  log ${shape.accessLog} len 1024 format raw local0 info`]),
     '',
     'defaults',
     '  mode http',
@@ -117,6 +125,11 @@ export function renderConfig(
     'frontend sluice',
     `  bind ${shape.listen}`,
   ];
+  if (shape.accessLog !== undefined) {
+    lines.push('  log global', `  log-format "${haproxyLogFormat(logSource(shape.listen))}"`);
+    // Answered by haproxy itself and logged: the receiver tells a silent stream from an idle service.
+    lines.push(`  http-request return status 204 if { path ${HEARTBEAT_PATH} }`);
+  }
   shape.matches.forEach((m, i) => {
     const fetch = m.kind === 'header' ? `req.fhdr(${m.name},1)` : `req.cook(${m.name})`;
     lines.push(`  http-request set-var(txn.sluice_route) ${fetch},map_str(${files.mapFile(i)}) if !{ var(txn.sluice_route) -m found }`);

@@ -14,7 +14,7 @@ export const haproxyRouterConfig = z
     driver: z.literal('haproxy'),
     /** Managed mode: where Sluice's own haproxy serves the service's traffic. */
     listen: listenAddress.optional(),
-    /** External mode: the runtime API socket of a running HAProxy (`stats socket … level admin`). */
+    /** External mode: the runtime API of a running HAProxy (`stats socket … level admin`): a unix socket path, or host:port. */
     adminSocket: z.string().min(1).optional(),
     /** External mode: the backend whose servers Sluice fills and weighs (its servers are the slots). */
     backend: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'write a backend name, e.g. checkout').optional(),
@@ -25,6 +25,11 @@ export const haproxyRouterConfig = z
         message: 'set exactly one of stickiness.header or stickiness.cookie',
       })
       .optional(),
+    /**
+     * Managed mode: where haproxy sends one line per request (syslog over UDP), for the access-log
+     * metrics provider, e.g. 127.0.0.1:5514 (its metrics.listen as this host reaches it).
+     */
+    accessLog: listenAddress.optional(),
     /** Managed mode: how long haproxy waits on an idle upstream (default 60s). */
     upstreamTimeout: duration.optional(),
     /** The haproxy executable (default `haproxy` on PATH). */
@@ -40,10 +45,10 @@ export const haproxyRouterConfig = z
       });
     } else if (external && (c.adminSocket === undefined || c.backend === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'an external HAProxy needs both adminSocket and backend' });
-    } else if (external && (c.stickiness !== undefined || c.upstreamTimeout !== undefined)) {
+    } else if (external && (c.stickiness !== undefined || c.upstreamTimeout !== undefined || c.accessLog !== undefined)) {
       ctx.addIssue({
         code: 'custom',
-        message: "stickiness and upstreamTimeout apply to managed mode only; set them in your HAProxy's backend",
+        message: "stickiness, upstreamTimeout and accessLog apply to managed mode only; set them in your HAProxy (docs/access-log.md has the log-format)",
       });
     }
   });

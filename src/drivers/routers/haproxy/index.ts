@@ -7,6 +7,8 @@
  */
 import { join } from 'node:path';
 import type { DriverContext, DriverFactory, RouteTable, Router } from '../../types.ts';
+import { heartbeatUrl, upstreamAddress, upstreamsOf, writeLogStream } from '../../access-log.ts';
+import { logSource, routeBackend } from './config-file.ts';
 import { type HaproxyRouterConfig, haproxyRouterConfig } from './config.ts';
 import { ManagedHaproxy } from './managed-haproxy.ts';
 import { type HaproxyState, checkTable, readState, removeState, writeState } from './state.ts';
@@ -49,9 +51,27 @@ class HaproxyRouter implements Router {
         const plan = this.managed === null ? await this.planExternal(table, state) : await this.planManaged(table, state);
         await applyPlan(plan, this.socket);
         await writeState(this.dir, plan.state);
+        if (this.config.accessLog !== undefined) await this.describeLogStream(table, plan.state);
       } catch (err) {
         throw this.fail('could not apply the route table', err);
       }
+    });
+  }
+
+  /** Tells the access-log provider where this haproxy's lines come from and whose the upstreams are. */
+  private async describeLogStream(table: RouteTable, state: HaproxyState): Promise<void> {
+    const listen = this.config.listen!;
+    // Which server slot holds which upstream, so the provider can hold HAProxy's own counters against the lines.
+    const servers: Record<string, string> = {};
+    const slots = (backend: string, assignment: Record<string, string>) => {
+      for (const [slot, url] of Object.entries(assignment)) servers[`${backend}/${slot}`] = upstreamAddress(url);
+    };
+    slots(state.backend, state.main);
+    state.routes.forEach((a, i) => slots(routeBackend(i), a));
+    await writeLogStream(this.ctx.serviceDir, {
+      sources: [{ source: logSource(listen), heartbeatUrl: heartbeatUrl(listen), adminSocket: this.socket }],
+      upstreams: upstreamsOf(table.backends),
+      servers,
     });
   }
 
@@ -71,6 +91,7 @@ class HaproxyRouter implements Router {
       listen: this.config.listen!,
       upstreamTimeoutMs: Math.round(this.config.upstreamTimeout ?? DEFAULT_UPSTREAM_TIMEOUT_MS),
       stickiness: table.stickiness ?? this.config.stickiness,
+      accessLog: this.config.accessLog,
     };
     const plan = planFor(table, { backend: 'main', slots: [], previous: state, base, running: pid !== null, files: managed.files });
     if (plan.reload) {

@@ -1,5 +1,6 @@
 /**
- * HAProxy's runtime API over its unix socket: one command per connection (the answer ends when
+ * HAProxy's runtime API over its unix socket (or a TCP `host:port`, as a remote host exposes it with
+ * `stats socket ipv4@…`): one command per connection (the answer ends when
  * HAProxy closes it), with a timeout, so a stuck or dead HAProxy never hangs a controller.
  */
 import net from 'node:net';
@@ -8,7 +9,8 @@ const TIMEOUT_MS = 2000;
 
 export function runtimeCommand(socketPath: string, command: string, timeoutMs = TIMEOUT_MS): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(socketPath);
+    const tcp = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(socketPath);
+    const socket = tcp === null ? net.connect(socketPath) : net.connect({ host: tcp[1]!.replace(/^\[|\]$/g, ''), port: Number(tcp[2]) });
     let out = '';
     const timer = setTimeout(() => socket.destroy(new Error(`no answer to "${command}" within ${timeoutMs} ms`)), timeoutMs);
     socket.setEncoding('utf8');
@@ -76,17 +78,22 @@ export async function serversState(socketPath: string, backend?: string): Promis
 
 /** Current sessions per backend/server, from `show stat` (CSV). */
 export async function currentSessions(socketPath: string): Promise<Map<string, number>> {
+  return serverStat(socketPath, 'scur');
+}
+
+/** One `show stat` column (scur, stot, econ …) per backend/server. */
+export async function serverStat(socketPath: string, column: string): Promise<Map<string, number>> {
   const text = await runtimeCommand(socketPath, 'show stat');
   const lines = text.split('\n');
   const names = (lines[0] ?? '').replace(/^# /, '').split(',');
   const px = names.indexOf('pxname');
   const sv = names.indexOf('svname');
-  const scur = names.indexOf('scur');
+  const col = names.indexOf(column);
   const out = new Map<string, number>();
   for (const line of lines.slice(1)) {
     const f = line.split(',');
     if (f[px] === undefined || f[sv] === undefined || f[sv] === 'BACKEND' || f[sv] === 'FRONTEND') continue;
-    out.set(`${f[px]}/${f[sv]}`, Number(f[scur] ?? 0));
+    out.set(`${f[px]}/${f[sv]}`, Number(f[col] ?? 0));
   }
   return out;
 }

@@ -37,7 +37,7 @@ export interface PlanInput {
   slots: string[];
   previous: HaproxyState | null;
   /** Managed mode: what the config's shape is built from; null in external mode. */
-  base: { listen: string; upstreamTimeoutMs: number; stickiness: HaproxyShape['stickiness'] } | null;
+  base: { listen: string; upstreamTimeoutMs: number; stickiness: HaproxyShape['stickiness']; accessLog?: string | undefined } | null;
   running: boolean;
   files: HaproxyFiles | null;
 }

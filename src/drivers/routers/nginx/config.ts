@@ -22,6 +22,11 @@ export const nginxRouterConfig = z.strictObject({
     .optional(),
   /** How long nginx waits on an idle upstream before answering 504 (default 60s). */
   upstreamTimeout: duration.optional(),
+  /**
+   * Where nginx sends one line per request (syslog over UDP), for the access-log metrics
+   * provider, e.g. 127.0.0.1:5514 (its metrics.listen as this host reaches it).
+   */
+  accessLog: listenAddress.optional(),
   /** nginx worker processes (default auto: one per CPU). */
   workers: z.union([z.literal('auto'), z.number().int().min(1).max(64)]).default('auto'),
   /** The nginx executable (default `nginx` on PATH). */

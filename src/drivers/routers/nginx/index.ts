@@ -1,18 +1,21 @@
 /**
- * The nginx router (managed mode): every table becomes an nginx.conf that must pass `nginx -t`
+ * The nginx router (managed mode): a change of weights only is written to the weight table nginx
+ * reads per request (weight-table.ts): no reload, so no keep-alive connection is reset. Any other
+ * change (backends, endpoints, routes, settings) becomes an nginx.conf that must pass `nginx -t`
  * before it replaces the last good one, then a graceful reload, confirmed by the new workers
  * answering the config's generation. nginx runs detached and keeps serving when the controller
  * dies; a new router re-attaches through the pid file. Re-applying the table nginx already
- * serves does not reload.
+ * serves changes nothing.
  */
-import { isDeepStrictEqual } from 'node:util';
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DriverContext, DriverFactory, RouteTable, Router } from '../../types.ts';
-import { SAFE_COOKIE, SAFE_HEADER, SAFE_VALUE, renderNginxConfig } from './config-file.ts';
+import { heartbeatUrl, upstreamsOf, writeLogStream } from '../../access-log.ts';
+import { SAFE_COOKIE, SAFE_HEADER, SAFE_VALUE, logSource, renderNginxConfig } from './config-file.ts';
 import { type NginxRouterConfig, nginxRouterConfig } from './config.ts';
 import { ManagedNginx } from './managed-nginx.ts';
 import { SerialQueue } from '../../../core/serial-queue.ts';
+import { BUCKETS, generationDir, pruneWeights, readWeights, removeWeightTable, weightTableRoot, writeWeights } from './weight-table.ts';
 
 export type { NginxRouterConfig };
 
@@ -21,6 +24,10 @@ const DEFAULT_UPSTREAM_TIMEOUT_MS = 60_000;
 interface NginxState {
   generation: number;
   table: RouteTable;
+  /** The access-log address the config was written with (absent: none). */
+  accessLog?: string;
+  /** What the config was written from (settings, backends' keys and endpoints, routes): a weight-only change keeps it. */
+  shape?: string;
 }
 
 /** Throws, naming the field, when nginx could not serve the table as written. */
@@ -44,6 +51,8 @@ class NginxRouter implements Router {
   private readonly ctx: DriverContext;
   private readonly dir: string;
   private readonly nginx: ManagedNginx;
+  /** Where the weight table nginx reads per request lives (weight-table.ts). */
+  private readonly weights: string;
   private readonly queue = new SerialQueue();
 
   constructor(config: NginxRouterConfig, ctx: DriverContext) {
@@ -51,6 +60,7 @@ class NginxRouter implements Router {
     this.ctx = ctx;
     this.dir = join(ctx.serviceDir, 'router', 'nginx');
     this.nginx = new ManagedNginx(this.dir, config.binary);
+    this.weights = weightTableRoot(this.dir);
   }
 
   private get stateFile(): string {
@@ -82,15 +92,26 @@ class NginxRouter implements Router {
         await mkdir(this.dir, { recursive: true });
         const state = await this.readState();
         const pid = await this.nginx.running();
-        if (pid !== null && state !== null && isDeepStrictEqual(state.table, table) && (await this.nginx.generation()) === state.generation) return;
-        const generation = (state?.generation ?? 0) + 1;
+        const accessLog = this.config.accessLog;
+        if (accessLog !== undefined) await this.describeLogStream(table);
         const settings = {
           listen: this.config.listen,
           stickiness: table.stickiness ?? this.config.stickiness,
           upstreamTimeoutMs: this.config.upstreamTimeout ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
           workers: this.config.workers,
+          accessLog,
         };
-        const text = renderNginxConfig(table, settings, this.nginx.paths, generation);
+        const shape = JSON.stringify({ settings, backends: table.backends.map((b) => ({ key: b.key, endpoints: b.endpoints })), routes: table.routes ?? [] });
+        if (pid !== null && state !== null && state.shape === shape && (await this.nginx.generation()) === state.generation) {
+          // Only weights changed: the weight table on disk, read per request; no reload.
+          await writeWeights(this.weights, state.generation, table);
+          await this.writeState({ ...state, table });
+          return;
+        }
+        const generation = (state?.generation ?? 0) + 1;
+        // The new generation's weights are on disk before its config can be served.
+        await writeWeights(this.weights, generation, table);
+        const text = renderNginxConfig(table, settings, this.nginx.paths, generation, generationDir(this.weights, generation));
         const conf = join(this.dir, 'nginx.conf');
         const good = join(this.dir, 'nginx.conf.good');
         await copyFile(conf, good).catch(() => undefined);
@@ -108,10 +129,23 @@ class NginxRouter implements Router {
           await rename(good, conf).catch(() => undefined);
           throw err;
         }
-        await this.writeState({ generation, table });
+        await this.writeState({ generation, table, shape, ...(accessLog !== undefined && { accessLog }) });
+        // The old workers are gone (reload waits for them): older weight tables are read by no one.
+        await pruneWeights(this.weights, generation);
       } catch (err) {
         throw this.fail('could not apply the route table', err);
       }
+    });
+  }
+
+  /**
+   * Tells the access-log provider where this nginx's lines come from and whose the upstreams are
+   * (before the reload: the new table's upstreams answer as soon as it is in force).
+   */
+  private async describeLogStream(table: RouteTable): Promise<void> {
+    await writeLogStream(this.ctx.serviceDir, {
+      sources: [{ source: logSource(this.config.listen), heartbeatUrl: heartbeatUrl(this.config.listen) }],
+      upstreams: upstreamsOf(table.backends),
     });
   }
 
@@ -121,7 +155,11 @@ class NginxRouter implements Router {
       if (state === null || (await this.nginx.running()) === null) return null;
       const served = await this.nginx.generation();
       if (served !== state.generation) throw new Error(`nginx serves config generation ${served}, the last applied is ${state.generation}`);
-      return state.table;
+      // The weights nginx reads per request, from the weight table on disk.
+      const weights = await readWeights(this.weights, state.generation, state.table);
+      // Within one bucket's rounding (0.1%) the table's own weight is what is served.
+      const inForce = (w: number, asked: number) => (Math.abs(w - asked) <= 100 / BUCKETS / 2 + 1e-9 ? asked : w);
+      return { ...state.table, backends: state.table.backends.map((b, i) => ({ ...b, weight: inForce(weights[i] ?? 0, b.weight) })) };
     } catch (err) {
       throw this.fail('could not read the route table', err);
     }
@@ -141,6 +179,7 @@ class NginxRouter implements Router {
       try {
         await this.nginx.stop();
         await rm(this.stateFile, { force: true });
+        await removeWeightTable(this.weights);
       } catch (err) {
         throw this.fail('could not stop nginx', err);
       }

@@ -37,7 +37,7 @@ describe('nginx router, against a real NGINX', { skip: withoutServer('nginx', 'n
       nginxDir,
       port,
       listenUrl: `http://127.0.0.1:${port}`,
-      retryResetConnections: 'every nginx table change is a reload, and old workers close their idle keep-alive connections',
+      // No retries: a weight change is no reload (the weight table on disk), so no keep-alive connection is reset.
     };
   }
 
@@ -100,6 +100,31 @@ describe('nginx router, against a real NGINX', { skip: withoutServer('nginx', 'n
     await router.shutdown();
     assert.equal(isAlive(pid!), false);
     assert.equal(await router.read(), null);
+  });
+
+  test('a weight change is no reload: the weight table on disk changes, the same workers serve the new split', async (t) => {
+    const [canary, stable] = await Promise.all([startUpstream(t, 'canary'), startUpstream(t, 'stable')]);
+    const { router, nginxDir, listenUrl } = await makeNginx(t);
+    const split = (w: number): RouteTable => ({
+      backends: [
+        { key: '2', version: 'v2', weight: w, endpoints: [canary.url] },
+        { key: '1', version: 'v1', weight: 100 - w, endpoints: [stable.url] },
+      ],
+    });
+    await router.apply(split(0));
+    const nginx = new ManagedNginx(nginxDir, 'nginx');
+    const generation = await nginx.generation();
+    for (const w of [10, 50, 100, 25]) {
+      await router.apply(split(w));
+      assert.deepEqual(await router.read(), split(w));
+    }
+    assert.equal(await nginx.generation(), generation, 'no reload for weights');
+    const counts = tally(await load(listenUrl, keepAliveClient(t), 400, 8));
+    assert.ok((counts.canary ?? 0) > 40 && (counts.canary ?? 0) < 170, `25% of 400: ${JSON.stringify(counts)}`);
+    // A new revision's endpoints are a new config: a reload.
+    const third = await startUpstream(t, 'third');
+    await router.apply({ backends: [...split(25).backends, { key: '3', version: 'v3', weight: 0, endpoints: [third.url] }] });
+    assert.equal(await nginx.generation(), generation! + 1);
   });
 
   test('the config needs listen; stickiness names one header or cookie nginx can read', () => {

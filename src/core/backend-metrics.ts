@@ -1,11 +1,12 @@
 /**
  * Per-backend request figures: a ring of 250 ms slots covering the last 15 minutes, plus running
  * totals and the in-flight count. Recording touches one slot (a few array writes, one histogram
- * bump and one status count), so it is cheap enough for every request; window queries, which only
- * the admin API makes, sum the slots. Times are passed in so tests can drive the clock.
+ * bump and one status count), so it is cheap enough for every request; window queries (the built-in
+ * proxy's admin API, the access-log metrics provider) sum the slots. Times are passed in so tests
+ * can drive the clock. Shared by the built-in proxy and the access-log provider, hence in core.
  */
-import { merge, record } from '../core/histogram.ts';
-import type { HistogramCounts, StatusCounts } from '../core/types.ts';
+import { merge, record } from './histogram.ts';
+import type { HistogramCounts, StatusCounts } from './types.ts';
 
 export const SLOT_MS = 250;
 export const RETENTION_MS = 15 * 60_000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { total } from '../core/histogram.ts';
+import { total } from './histogram.ts';
 import { BackendMetrics, MetricsBook, RETENTION_MS, SLOT_MS } from './backend-metrics.ts';
 
 const T0 = 1_700_000_000_000;
