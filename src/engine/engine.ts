@@ -257,10 +257,10 @@ export class Engine {
           if (unmet.length > 0) continue;
           // Held by a failed expand: started again by applying the spec again, not every second.
           if (pending.reason.startsWith(EXPAND_HELD)) continue;
-          const held = pending.reason.startsWith(DEPENDENCIES);
-          const w = held ? null : await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
-          if (w !== null && !w.open) continue;
-          const detail = w === null ? 'its dependencies run versions in range' : `the release window opened: ${w.reason}`;
+          // A release held by its dependencies still obeys its window once they run in range.
+          const w = await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
+          if (!w.open) continue;
+          const detail = pending.reason.startsWith(DEPENDENCIES) ? `its dependencies run versions in range (window: ${w.reason})` : `the release window opened: ${w.reason}`;
           await c.record([{ type: 'release.waitEnded', revision: pending.revision, outcome: 'started', detail }], CONTROLLER);
           await this.#start(c, 'canary', rev, pending.by);
         } catch (err) {

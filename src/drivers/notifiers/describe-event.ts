@@ -82,6 +82,7 @@ function sentence(e: EventBody, actor: string): string {
     case 'postmortem.opened':
       return describeGovernanceEvent(e, actor);
     case 'train.started':
+    case 'train.scheduled':
     case 'train.serviceStarted':
     case 'train.serviceDone':
     case 'train.serviceFailed':
