@@ -35,6 +35,15 @@ spec:
     - { name: checkout, version: "1.0.0" }
 `);
 
+  await server.apply(`apiVersion: sluice.dev/v1alpha1
+kind: ReleaseTrain
+metadata: { name: weekly }
+spec:
+  services:
+    - { name: checkout, version: "1.0.0" }
+  schedule: { rrule: "FREQ=WEEKLY;BYDAY=TU", start: "2026-12-01T10:00", timeZone: Europe/Berlin }
+`);
+
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   t.after(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -58,6 +67,9 @@ spec:
   await train.getByText('Running', { exact: true }).waitFor();
   assert.match((await page.getByTestId('train-service-payments').textContent())!, /releasing.*payments 1\.0\.0 → 2\.0\.0/);
   assert.match((await page.getByTestId('train-timeline-spring').textContent())!, /train spring run 1 started: payments 2\.0\.0, checkout 1\.0\.0/);
+  const upcoming = (await page.getByTestId('upcoming-trains').textContent())!;
+  assert.match(upcoming, /weekly FREQ=WEEKLY;BYDAY=TU \(Europe\/Berlin\):/);
+  assert.equal(upcoming.split('·').length, 5, 'the next five runs');
   // npm run screenshots (SLUICE_SCREENSHOTS=1) keeps the picture for docs/trains.md.
   if (process.env.SLUICE_SCREENSHOTS === '1') await page.screenshot({ path: join(ROOT, 'docs/screenshots/graph.png'), fullPage: true });
 

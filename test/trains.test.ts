@@ -100,3 +100,42 @@ test('a three-service train whose middle service fails its contract is rolled ba
   const abort = await cli('train', 'abort', 'spring');
   assert.notEqual(abort.code, 0, 'a train that stopped cannot be aborted');
 });
+
+test('a train calendar: a scheduled train runs at each occurrence of its RRULE, shows its next runs, and abort cancels it', { timeout: 60_000 }, async (t) => {
+  const server = await SluiceServer.start();
+  t.after(() => server.close());
+  await server.apply(withDeps({ name: 'payments', version: '1.0.0', listenPort: await freePort() }, {}));
+  await server.waitForPhase('Healthy', 30_000, 'payments');
+  const applied = await server.apply(`apiVersion: sluice.dev/v1alpha1
+kind: ReleaseTrain
+metadata: { name: nightly }
+spec:
+  services:
+    - { name: payments, version: "1.0.0" }
+  schedule: { rrule: "FREQ=SECONDLY;INTERVAL=3", start: "2026-01-01T00:00", timeZone: UTC }
+`);
+  assert.deepEqual(applied.map((r) => r.action), ['waiting']);
+  const first = (await server.api<TrainView>('GET', '/api/trains/nightly')).body;
+  assert.equal(first.status, 'Scheduled');
+  assert.equal(first.run, 0);
+  assert.ok(first.nextRunAt !== null && Date.parse(first.nextRunAt) - Date.now() <= 3500);
+  assert.equal(first.upcoming!.length, 5);
+  assert.deepEqual(first.upcoming!.slice(1).map((u, i) => Date.parse(u) - Date.parse(first.upcoming![i]!)), [3000, 3000, 3000, 3000]);
+
+  // It runs at its time (payments already runs 1.0.0: done at once), then waits for the next run.
+  const until = Date.now() + 20_000;
+  let t2 = first;
+  while (Date.now() < until && t2.run < 2) {
+    await new Promise((r) => setTimeout(r, 200));
+    t2 = (await server.api<TrainView>('GET', '/api/trains/nightly')).body;
+  }
+  assert.ok(t2.run >= 2, `ran ${t2.run} times`);
+
+  assert.equal((await server.api('POST', '/api/trains/nightly/abort', {})).status, 200);
+  const aborted = (await server.api<TrainView>('GET', '/api/trains/nightly')).body;
+  await new Promise((r) => setTimeout(r, 3500));
+  const later = (await server.api<TrainView>('GET', '/api/trains/nightly')).body;
+  assert.equal(later.status, 'Aborted');
+  assert.equal(later.run, aborted.run, 'no run after the schedule was cancelled');
+  assert.deepEqual(later.upcoming, []);
+});

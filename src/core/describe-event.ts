@@ -95,6 +95,7 @@ export function describeEvent(e: EventBody, actor: string, versions: Versions = 
     case 'postmortem.opened':
       return describeGovernanceEvent(e, actor);
     case 'train.started':
+    case 'train.scheduled':
     case 'train.serviceStarted':
     case 'train.serviceDone':
     case 'train.serviceFailed':

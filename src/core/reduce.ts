@@ -197,6 +197,7 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
       return s;
     // A train's events are folded by core/trains/train-events.ts, under the train's own name.
     case 'train.started':
+    case 'train.scheduled':
     case 'train.serviceStarted':
     case 'train.serviceDone':
     case 'train.serviceFailed':

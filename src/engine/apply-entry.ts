@@ -88,7 +88,7 @@ export class ApplyEntry {
         case 'ReleaseTrain': {
           if (this.#d.trains === undefined) throw new SluiceError('BAD_REQUEST', `${where.file}: this server runs no release trains`);
           const r = await this.#d.trains.apply(doc.train, doc.at, where.file, who.name);
-          results.push({ service: `train/${doc.train.name}`, action: r.action === 'started' ? 'released' : 'unchanged', revision: '-', version: '-', message: r.message });
+          results.push({ service: `train/${doc.train.name}`, action: r.action === 'started' ? 'released' : r.action === 'scheduled' ? 'waiting' : 'unchanged', revision: '-', version: '-', message: r.message });
           break;
         }
         case 'FeatureFlag':

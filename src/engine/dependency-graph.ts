@@ -4,8 +4,10 @@
  * environment's service (`shop--production`) depends on the same environment of a dependency
  * when it has one (`payments--production`), else on the dependency itself.
  */
-import { declarationProblems, type Dependency, type GraphService } from '../core/graph/index.ts';
+import { brokenDependents, declarationProblems, failForward, unmetDependencies, type BrokenDependent, type Dependency, type GraphService, type UnmetDependency } from '../core/graph/index.ts';
+import { isActive, type ServiceState } from '../core/state.ts';
 import type { ServiceSpec } from '../spec/index.ts';
+import type { Store } from '../store/types.ts';
 import type { SpecDocument } from '../spec/documents.ts';
 import { SluiceError } from '../errors.ts';
 
@@ -71,4 +73,32 @@ export function checkDeclarations(docs: readonly SpecDocument[], facts: readonly
     return `${where}: ${p.service} spec.dependsOn[${p.index}]: ${p.message}`;
   });
   throw new SluiceError('SPEC_INVALID', lines.join('\n'));
+}
+
+/** The facts of every service: its state (replayed from the log), its current spec and its revisions' versions. */
+export async function factsOf(services: readonly { service: string; state: ServiceState }[], store: Store): Promise<ServiceFacts[]> {
+  const facts: ServiceFacts[] = [];
+  for (const { service, state } of services) {
+    const stored = await store.service(service);
+    facts.push({
+      name: service, running: state.stable?.version ?? null, releasing: isActive(state.release) ? state.release.to.version : null,
+      spec: (stored?.spec as ServiceSpec | undefined) ?? null, versions: (await store.revisions(service)).map((r) => r.version),
+    });
+  }
+  return facts;
+}
+
+/** The dependencies of `spec` (as service `name`) not running a version in range. */
+export function unmetFor(spec: ServiceSpec, name: string, facts: readonly ServiceFacts[]): UnmetDependency[] {
+  const services = graphServices(facts);
+  const dependsOn = services.find((s) => s.name === name)?.dependsOn ?? declared(spec);
+  return unmetDependencies(dependsOn, services);
+}
+
+/** Why a person may not take `service` back to `version` (running dependents left outside their range), or null. */
+export function breakingRefusal(service: string, version: string, facts: readonly ServiceFacts[]): { message: string; dependents: BrokenDependent[] } | null {
+  const broken = brokenDependents(service, version, graphServices(facts));
+  if (broken.length === 0) return null;
+  const known = facts.find((f) => f.name === service)?.versions ?? [];
+  return { dependents: broken, message: `going back to ${service} ${version} would break what runs on it: ${broken.map((b) => b.message).join('; ')}. Nothing was changed; ${failForward(service, version, broken, known)}` };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Command } from '../core/decision.ts';
 import { CONTROLLER } from '../core/events.ts';
-import { brokenDependents, dependencyGraph, failForward, unmetDependencies, type DependencyGraph, type UnmetDependency } from '../core/graph/index.ts';
+import { dependencyGraph, type DependencyGraph, type UnmetDependency } from '../core/graph/index.ts';
 import { isActive, type ReleaseState, type ServiceState } from '../core/state.ts';
 import type { DriverFactories } from '../drivers/factories.ts';
 import type { FaultControl } from '../drivers/types.ts';
@@ -16,7 +16,7 @@ import { ReplicaTail } from './replica-tail.ts';
 import { NotificationHub } from './notifications.ts';
 import { releaseWindow } from './release-policy.ts';
 import { MigrationSteps } from '../migrations/migration-steps.ts';
-import { graphServices, type ServiceFacts } from './dependency-graph.ts';
+import { breakingRefusal, factsOf, graphServices, unmetFor, type ServiceFacts } from './dependency-graph.ts';
 import { ServiceController, type ControllerDeps } from './service-controller.ts';
 import type { ApplyResult } from '../views/apply-result.ts';
 import { historyOf, statusOf, type ReleaseView, type ServiceStatus } from '../views/service-status.ts';
@@ -337,10 +337,10 @@ export class Engine {
           if (unmet.length > 0) continue;
           // Held by a failed expand: started again by applying the spec again, not every second.
           if (pending.reason.startsWith(EXPAND_HELD)) continue;
-          const held = pending.reason.startsWith(DEPENDENCIES);
-          const w = held ? null : await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
-          if (w !== null && !w.open) continue;
-          const detail = w === null ? 'its dependencies run versions in range' : `the release window opened: ${w.reason}`;
+          // A release held by its dependencies still obeys its window once they run in range.
+          const w = await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
+          if (!w.open) continue;
+          const detail = pending.reason.startsWith(DEPENDENCIES) ? `its dependencies run versions in range (window: ${w.reason})` : `the release window opened: ${w.reason}`;
           await c.record([{ type: 'release.waitEnded', revision: pending.revision, outcome: 'started', detail }], CONTROLLER);
           await this.#start(c, 'canary', rev, pending.by);
         } catch (err) {
@@ -434,7 +434,9 @@ export class Engine {
       const known = (await this.#store.revisions(c.service)).map((r) => `${r.key} (${r.version})`).join(', ');
       throw new SluiceError('NOT_FOUND', `${c.service} has no revision ${key}; known revisions: ${known}`);
     }
-    if (checkDependents) await this.#refuseBreakingDependents(c.service, rev.version);
+    // A person's rollback may not leave a running dependent outside its range: refused before anything changes.
+    const breaking = checkDependents ? breakingRefusal(c.service, rev.version, await this.serviceFacts()) : null;
+    if (breaking !== null) throw new SluiceError('CONFLICT', breaking.message, { dependents: breaking.dependents });
     const stable = c.state.stable;
     const schema = stable === null ? null : await this.#migrations.undoRefusal(c.service, stable, rev.version);
     if (schema !== null) throw new SluiceError('CONFLICT', `going back to ${c.service} ${rev.version} is refused: ${schema}`);
@@ -452,25 +454,9 @@ export class Engine {
     return states.map((st) => statusOf(this.#controllers.get(st.service)?.state ?? st)).sort((a, b) => a.service.localeCompare(b.service));
   }
 
-  /**
-   * A person's rollback may not leave a running dependent outside its range: refused before
-   * anything changes, naming the dependents and what to do instead.
-   */
-  async #refuseBreakingDependents(service: string, version: string): Promise<void> {
-    const facts = await this.serviceFacts();
-    const broken = brokenDependents(service, version, graphServices(facts));
-    if (broken.length === 0) return;
-    const known = facts.find((f) => f.name === service)?.versions ?? [];
-    throw new SluiceError('CONFLICT', `going back to ${service} ${version} would break what runs on it: ${broken.map((b) => b.message).join('; ')}. Nothing was changed; ${failForward(service, version, broken, known)}`, { dependents: broken });
-  }
-
   /** The dependencies of `spec` not running a version in range now. */
   async #unmetDependencies(spec: ServiceSpec, name: string): Promise<UnmetDependency[]> {
-    if ((spec.spec.dependsOn ?? []).length === 0) return [];
-    const services = graphServices(await this.serviceFacts());
-    const self = services.find((s) => s.name === name);
-    const dependsOn = self?.dependsOn ?? spec.spec.dependsOn!.map((d) => ({ service: d.service, range: d.version }));
-    return unmetDependencies(dependsOn, services);
+    return (spec.spec.dependsOn ?? []).length === 0 ? [] : unmetFor(spec, name, await this.serviceFacts());
   }
 
   /** The dependency graph: services, the versions they run, edges with their ranges, violations. */
@@ -480,16 +466,7 @@ export class Engine {
 
   /** Every service: its stable and releasing versions (from the log), its current spec, its revisions' versions. */
   async serviceFacts(): Promise<ServiceFacts[]> {
-    const facts: ServiceFacts[] = [];
-    for (const c of this.#controllers.values()) {
-      const release = c.state.release;
-      const stored = await this.#store.service(c.service);
-      facts.push({
-        name: c.service, running: c.state.stable?.version ?? null, releasing: isActive(release) ? release.to.version : null,
-        spec: (stored?.spec as ServiceSpec | undefined) ?? null, versions: (await this.#store.revisions(c.service)).map((r) => r.version),
-      });
-    }
-    return facts;
+    return factsOf([...this.#controllers.values()], this.#store);
   }
 
   list(): ServiceStatus[] {

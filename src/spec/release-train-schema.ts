@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ON_FAILURE, type TrainSpec } from '../core/trains/index.ts';
+import { compileRule } from '../core/windows/occurrences.ts';
 import { strictObject } from './strict-object.ts';
 
 const serviceName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a service name: a lowercase letter, then up to 62 lowercase letters, digits or -');
@@ -33,9 +34,20 @@ export const releaseTrainSchema = strictObject({
     onFailure: z.enum(ON_FAILURE, { error: () => `onFailure is ${ON_FAILURE.join(' or ')}` }).default('rollbackAll')
       .describe('rollbackAll: roll every released service back, dependents first; holdOthers: stop, roll back the failed one only'),
     window: strictObject({ policy: z.string().min(1) }).optional().describe('Trains obey the server\'s release windows like releases do; names the policy for readers'),
+    schedule: strictObject({
+      rrule: z.string().min(1, 'rrule is an RFC 5545 rule such as FREQ=WEEKLY;BYDAY=TU'),
+      start: z.string().min(1).describe('Local date-time of the first run, e.g. 2026-12-08T10:00'),
+      timeZone: z.string().min(1).describe('IANA time zone, e.g. Europe/Berlin'),
+    }).superRefine((s, ctx) => {
+      try {
+        compileRule(s);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    }).optional().describe('A train calendar: runs at each occurrence instead of when applied (RRULE, as release windows)'),
   }),
 });
 
 export function trainOf(doc: z.output<typeof releaseTrainSchema>): TrainSpec {
-  return { name: doc.metadata.name, services: doc.spec.services, maxParallel: doc.spec.maxParallel, onFailure: doc.spec.onFailure };
+  return { name: doc.metadata.name, services: doc.spec.services, maxParallel: doc.spec.maxParallel, onFailure: doc.spec.onFailure, ...(doc.spec.schedule && { schedule: doc.spec.schedule }) };
 }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { CONTROLLER } from '../core/events.ts';
 import { needsOf } from '../core/graph/index.ts';
 import { isActive } from '../core/state.ts';
-import { abortTrain, isRunning, planTrain, reduceTrain, stepTrain, type ServiceObservation, type TrainAction, type TrainEvent, type TrainSpec, type TrainState } from '../core/trains/index.ts';
+import { abortTrain, isRunning, nextRuns, planTrain, reduceTrain, stepTrain, type ServiceObservation, type TrainAction, type TrainEvent, type TrainSpec, type TrainState } from '../core/trains/index.ts';
 import { graphServices } from '../engine/dependency-graph.ts';
 import type { Engine } from '../engine/engine.ts';
 import { SluiceError } from '../errors.ts';
@@ -53,7 +53,7 @@ export class TrainRunner {
   }
 
   /** Start the train (or a new run of it). Refused, naming file and line, for a service that does not exist. */
-  async apply(spec: TrainSpec, at: TrainPositions, file: string, actor: string): Promise<{ action: 'started' | 'unchanged'; message: string }> {
+  async apply(spec: TrainSpec, at: TrainPositions, file: string, actor: string): Promise<{ action: 'started' | 'scheduled' | 'unchanged'; message: string }> {
     const current = this.#trains.get(spec.name);
     if (isRunning(current ?? null)) {
       if (JSON.stringify(current!.spec) === JSON.stringify(spec)) return { action: 'unchanged', message: `train ${spec.name} is running (run ${current!.run})` };
@@ -70,6 +70,10 @@ export class TrainRunner {
         : `${prefix}: spec.services[${i}]: unknown service ${JSON.stringify(s.name)}; apply its Service spec first; known services: ${facts.map((f) => f.name).sort().join(', ') || '(none)'}`];
     });
     if (problems.length > 0) throw new SluiceError('SPEC_INVALID', problems.join('\n'));
+    if (spec.schedule !== undefined) {
+      const next = await this.#schedule(spec, actor);
+      return { action: 'scheduled', message: next === null ? `train ${spec.name}: its schedule has no run in the next 400 days` : `train ${spec.name} scheduled: next run at ${new Date(next).toISOString()}` };
+    }
     await this.#start(spec, actor);
     return { action: 'started', message: `train ${spec.name} started: ${spec.services.map((s) => `${s.name} ${s.version}`).join(', ')}` };
   }
@@ -84,10 +88,23 @@ export class TrainRunner {
     await this.#record(spec.name, [{ type: 'train.started', spec, run, services: planTrain(spec, needs, running) }], actor);
   }
 
-  /** A person stops the train: releasing services are aborted (back to stable), the rest held; nothing done is rolled back. */
+  /** Record the next run of a scheduled train (null: none within 400 days; nothing recorded). */
+  async #schedule(spec: TrainSpec, actor: string): Promise<number | null> {
+    const next = nextRuns(spec.schedule!, this.#now())[0] ?? null;
+    if (next !== null) await this.#record(spec.name, [{ type: 'train.scheduled', spec, nextRunAt: next }], actor);
+    return next;
+  }
+
+  /** The next runs of a scheduled train (for the dashboard's upcoming trains). */
+  upcoming(name: string, count = 5): number[] {
+    const t = this.#train(name);
+    return t.spec.schedule === undefined || t.status === 'Aborted' ? [] : nextRuns(t.spec.schedule, this.#now(), count);
+  }
+
+  /** A person stops the train: releasing services are aborted (back to stable), the rest held; nothing done is rolled back. A scheduled train's schedule is cancelled. */
   async abort(name: string, actor: string): Promise<TrainState> {
     const t = this.#train(name);
-    if (!isRunning(t)) throw new SluiceError('CONFLICT', `train ${name} is not running (${t.status}); nothing to abort`);
+    if (!isRunning(t) && t.status !== 'Scheduled') throw new SluiceError('CONFLICT', `train ${name} is not running (${t.status}); nothing to abort`);
     const d = abortTrain(t, `aborted by ${actor}`);
     await this.#record(name, d.events, actor);
     await this.#perform(name, d.actions, actor);
@@ -151,10 +168,17 @@ export class TrainRunner {
     this.#ticking = true;
     try {
       for (const t of this.#trains.values()) {
+        if (t.status === 'Scheduled' && t.nextRunAt !== null && t.nextRunAt <= this.#now()) {
+          await this.#start(t.spec, CONTROLLER);
+          continue;
+        }
         if (!isRunning(t)) continue;
         const d = stepTrain(t, this.#observe(t));
         await this.#record(t.spec.name, d.events, CONTROLLER);
         await this.#perform(t.spec.name, d.actions, CONTROLLER);
+        // A recurring train that just ended waits for its next run (unless a person aborted it).
+        const after = this.#trains.get(t.spec.name)!;
+        if (!isRunning(after) && after.status !== 'Aborted' && after.spec.schedule !== undefined) await this.#schedule(after.spec, CONTROLLER);
       }
     } catch (err) {
       this.#d.log.warn({ err }, 'a train step failed; retried on the next tick');

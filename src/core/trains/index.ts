@@ -4,3 +4,4 @@ export { ON_FAILURE } from './types.ts';
 export { describeTrainEvent, isRunning, reduceTrain, TRAIN_EVENT_TYPES, type TrainEvent, type TrainEventType } from './train-events.ts';
 export { abortTrain, stepTrain, type TrainDecision } from './step.ts';
 export { planTrain } from './plan.ts';
+export { nextRuns, type TrainSchedule } from './schedule.ts';

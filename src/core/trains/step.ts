@@ -123,6 +123,7 @@ function stepRollingBack(t: TrainState, seen: Readonly<Record<string, ServiceObs
 
 /** A person stops the train: services releasing are aborted (back to their stable version), the rest held. */
 export function abortTrain(t: TrainState, reason: string): TrainDecision {
+  if (t.status === 'Scheduled') return { events: [{ type: 'train.ended', status: 'Aborted', detail: `the schedule was cancelled: ${reason}` }], actions: [] };
   const actions: TrainAction[] = t.services.filter((s) => s.status === 'releasing').map((s) => ({ kind: 'abort', service: s.name, reason }));
   const waiting = t.services.filter((s) => s.status === 'waiting').map((s) => s.name);
   const events: TrainEvent[] = [

@@ -8,6 +8,8 @@ import type { TrainServiceState, TrainSpec, TrainState, TrainStatus } from './ty
 export type TrainEvent =
   /** A run began: each service with what it ran before and what it waits for. */
   | { type: 'train.started'; spec: TrainSpec; run: number; services: TrainServiceState[] }
+  /** A recurring train waits for its next run (`nextRunAt`). */
+  | { type: 'train.scheduled'; spec: TrainSpec; nextRunAt: number }
   | { type: 'train.serviceStarted'; member: string; version: string }
   | { type: 'train.serviceDone'; member: string; detail: string }
   | { type: 'train.serviceFailed'; member: string; detail: string }
@@ -21,7 +23,7 @@ export type TrainEvent =
 export type TrainEventType = TrainEvent['type'];
 
 export const TRAIN_EVENT_TYPES = [
-  'train.started', 'train.serviceStarted', 'train.serviceDone', 'train.serviceFailed', 'train.rollbackStarted',
+  'train.started', 'train.scheduled', 'train.serviceStarted', 'train.serviceDone', 'train.serviceFailed', 'train.rollbackStarted',
   'train.serviceRolledBack', 'train.held', 'train.ended', 'train.rollingBack',
 ] as const satisfies readonly TrainEventType[];
 
@@ -29,6 +31,7 @@ export const TRAIN_EVENT_TYPES = [
 export function describeTrainEvent(e: TrainEvent): string {
   switch (e.type) {
     case 'train.started': return `train ${e.spec.name} run ${e.run} started: ${e.spec.services.map((s) => `${s.name} ${s.version}`).join(', ')}`;
+    case 'train.scheduled': return `train ${e.spec.name} scheduled: next run at ${new Date(e.nextRunAt).toISOString()}`;
     case 'train.serviceStarted': return `${e.member}: releasing ${e.version}`;
     case 'train.serviceDone': return `${e.member}: done (${e.detail})`;
     case 'train.serviceFailed': return `${e.member}: failed (${e.detail})`;
@@ -48,7 +51,11 @@ function withService(t: TrainState, name: string, change: Partial<TrainServiceSt
 
 /** Fold one event into the train's state (null before its first start). */
 export function reduceTrain(t: TrainState | null, e: Timed): TrainState | null {
-  if (e.type === 'train.started') return { spec: e.spec, run: e.run, status: 'Running', services: e.services, startedAt: e.at, endedAt: null, detail: '' };
+  if (e.type === 'train.started') return { spec: e.spec, run: e.run, status: 'Running', services: e.services, startedAt: e.at, endedAt: null, detail: '', nextRunAt: null };
+  if (e.type === 'train.scheduled') {
+    const services = t?.services ?? e.spec.services.map((s) => ({ name: s.name, version: s.version, from: null, status: 'waiting' as const, after: [], startedAt: null, endedAt: null, detail: '' }));
+    return { spec: e.spec, run: t?.run ?? 0, status: 'Scheduled', services, startedAt: t?.startedAt ?? e.at, endedAt: t?.endedAt ?? null, detail: `next run at ${new Date(e.nextRunAt).toISOString()}`, nextRunAt: e.nextRunAt };
+  }
   if (t === null) return null;
   switch (e.type) {
     case 'train.serviceStarted':
@@ -66,7 +73,7 @@ export function reduceTrain(t: TrainState | null, e: Timed): TrainState | null {
     case 'train.rollingBack':
       return { ...t, status: 'RollingBack', detail: e.detail };
     case 'train.ended':
-      return { ...t, status: e.status, endedAt: e.at, detail: e.detail };
+      return { ...t, status: e.status, endedAt: e.at, detail: e.detail, nextRunAt: null };
     default:
       e satisfies never;
       return t;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { abortTrain, planTrain, reduceTrain, stepTrain, type ServiceObservation, type TrainAction, type TrainSpec, type TrainState } from './index.ts';
+import { abortTrain, nextRuns, planTrain, reduceTrain, stepTrain, type ServiceObservation, type TrainAction, type TrainSpec, type TrainState } from './index.ts';
 
 /** A simulated fleet: each service's stable version and release, moved by the train's actions. */
 class Fleet {
@@ -140,4 +140,20 @@ test('abort: releasing services are aborted, waiting ones held', () => {
   const d = abortTrain(r.state(), 'stopped by alice');
   assert.deepEqual(d.actions, [{ kind: 'abort', service: 'payments', reason: 'stopped by alice' }]);
   assert.deepEqual(d.events.map((e) => e.type), ['train.held', 'train.ended']);
+});
+
+test('a train calendar: the next runs of its RRULE in its time zone; abort cancels the schedule', () => {
+  const weekly = { rrule: 'FREQ=WEEKLY;BYDAY=TU', start: '2026-12-01T10:00', timeZone: 'Europe/Berlin' };
+  const after = Date.parse('2026-12-03T12:00:00Z'); // a Thursday
+  assert.deepEqual(nextRuns(weekly, after, 2).map((t) => new Date(t).toISOString()), ['2026-12-08T09:00:00.000Z', '2026-12-15T09:00:00.000Z']);
+  // Summer time: 10:00 in Berlin is 08:00Z.
+  assert.equal(new Date(nextRuns(weekly, Date.parse('2027-06-01T00:00:00Z'))[0]!).toISOString(), '2027-06-01T08:00:00.000Z');
+  assert.deepEqual(nextRuns({ ...weekly, rrule: 'FREQ=YEARLY;COUNT=1' }, after), [], 'none left');
+  const t = reduceTrain(null, { type: 'train.scheduled', spec: { ...spec(), schedule: weekly }, nextRunAt: 5, at: 1 })!;
+  assert.equal(t.status, 'Scheduled');
+  assert.equal(t.nextRunAt, 5);
+  assert.deepEqual(stepTrain(t, {}), { events: [], actions: [] }, 'the runner, not a step, starts it at its time');
+  const d = abortTrain(t, 'by alice');
+  assert.deepEqual(d.events, [{ type: 'train.ended', status: 'Aborted', detail: 'the schedule was cancelled: by alice' }]);
+  assert.equal(reduceTrain(t, { ...d.events[0]!, at: 2 })!.nextRunAt, null);
 });

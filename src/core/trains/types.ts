@@ -12,6 +12,8 @@ export interface TrainSpec {
   services: { name: string; version: string }[];
   maxParallel: number;
   onFailure: OnFailure;
+  /** A recurring train: each run starts at an occurrence of this rule (schedule.ts); absent: it starts when applied. */
+  schedule?: { rrule: string; start: string; timeZone: string };
 }
 
 /**
@@ -35,8 +37,12 @@ export interface TrainServiceState {
   detail: string;
 }
 
-/** Running; Succeeded: every service runs its version; Failed: stopped (holdOthers, or nothing to roll back); RollingBack → RolledBack; Aborted by a person. */
-export type TrainStatus = 'Running' | 'Succeeded' | 'Failed' | 'RollingBack' | 'RolledBack' | 'Aborted';
+/**
+ * Scheduled: waits for its next run (a train calendar); Running; Succeeded: every service runs its
+ * version; Failed: stopped (holdOthers, or a rollback that did not complete); RollingBack →
+ * RolledBack; Aborted by a person.
+ */
+export type TrainStatus = 'Scheduled' | 'Running' | 'Succeeded' | 'Failed' | 'RollingBack' | 'RolledBack' | 'Aborted';
 
 export interface TrainState {
   spec: TrainSpec;
@@ -47,6 +53,8 @@ export interface TrainState {
   startedAt: number;
   endedAt: number | null;
   detail: string;
+  /** When a scheduled train runs next (null: not scheduled). */
+  nextRunAt: number | null;
 }
 
 /** What the train sees of one of its services at a moment (from the service's own state). */

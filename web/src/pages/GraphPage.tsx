@@ -101,6 +101,18 @@ export function GraphPage() {
         </div>
       )}
       {trains.data?.length === 0 && <p className="panel">No release trains yet. Apply a <code>kind: ReleaseTrain</code> document.</p>}
+      {(trains.data ?? []).some((t) => (t.upcoming ?? []).length > 0) && (
+        <section className="panel" aria-labelledby="upcoming-title" data-testid="upcoming-trains">
+          <h2 id="upcoming-title">Upcoming trains</h2>
+          <ul className="history">
+            {trains.data!.filter((t) => (t.upcoming ?? []).length > 0).map((t) => (
+              <li key={t.name} className="release">
+                <strong>{t.name}</strong> <span className="muted">{t.schedule?.rrule} ({t.schedule?.timeZone})</span>: {t.upcoming!.map((u) => new Date(u).toLocaleString()).join(' · ')}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
       {shown && <TrainPanel key={shown.name} name={shown.name} />}
       {(trains.data?.length ?? 0) > 1 && (
         <p className="muted">Other trains: {trains.data!.filter((t) => t !== shown).map((t) => `${t.name} (${t.status})`).join(', ')}</p>
