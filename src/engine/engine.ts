@@ -9,7 +9,7 @@ import { notFound, SluiceError } from './errors.ts';
 import { EventBus } from './event-bus.ts';
 import { NotificationHub } from './notifications.ts';
 import { releaseWindow } from './release-policy.ts';
-import { ServiceController, type ControllerDeps } from './service-controller.ts';
+import { ServiceController, type ControllerDeps, type SetFlag } from './service-controller.ts';
 import { historyOf, statusOf, type ReleaseView, type ServiceStatus } from './status.ts';
 
 export interface ApplyOptions {
@@ -41,6 +41,8 @@ export interface EngineOptions {
   now?: () => number;
   tickMs?: number;
   drainTimeoutMs?: number;
+  /** Performs setFlag steps (flags/flag-service.ts). */
+  setFlag?: SetFlag;
 }
 
 /** The control plane: one controller per service, the spec apply flow and the user's commands. */
@@ -63,6 +65,7 @@ export class Engine {
       store: o.store, bus: this.bus, now: o.now ?? Date.now, dataDir: o.dataDir, log: o.log,
       ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
       ...(o.drainTimeoutMs !== undefined && { drainTimeoutMs: o.drainTimeoutMs }),
+      ...(o.setFlag !== undefined && { setFlag: o.setFlag }),
     };
   }
 

@@ -82,7 +82,7 @@ describe('serviceSchema', () => {
       doc.spec.strategy.canary.steps = [{ setWeight: 10 }, { setWeigth: 50 }] as never;
     });
     assert.deepEqual(issues, [
-      'spec.strategy.canary.steps.1.setWeigth: unknown field "setWeigth" (did you mean "setWeight"?); valid fields: setWeight, pause, setHeaderRoute, smoke',
+      'spec.strategy.canary.steps.1.setWeigth: unknown field "setWeigth" (did you mean "setWeight"?); valid fields: setWeight, pause, setHeaderRoute, smoke, setFlag',
     ]);
   });
 
