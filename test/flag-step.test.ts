@@ -26,7 +26,10 @@ test('a setFlag step exposes the flag when the release reaches it', { timeout: 1
   assert.equal(unknown.status, 400);
   assert.match(unknown.body.error.message, /release\.yaml: setFlag: no flag "old-checkout"; apply its kind: FeatureFlag first \(flags: new-checkout\)/);
 
-  await server.apply(serviceSpec({ version: '2.0.0', listenPort, instances: 1, steps: ['setFlag: { flag: new-checkout, percent: 30 }', 'setWeight: 50', 'pause: {}'] }));
+  const declares = (spec: string, flags: string) => spec.replace('  version: "2.0.0"\n', `  version: "2.0.0"\n  flags: [${flags}]\n`);
+  const undeclared = await server.api<{ error: { message: string } }>('POST', '/api/apply', { spec: declares(serviceSpec({ version: '2.0.0', listenPort, instances: 1 }), 'nope'), file: 'release.yaml' });
+  assert.match(undeclared.body.error.message, /release\.yaml: spec\.flags: no flag "nope"/);
+  await server.apply(declares(serviceSpec({ version: '2.0.0', listenPort, instances: 1, steps: ['setFlag: { flag: new-checkout, percent: 30 }', 'setWeight: 50', 'pause: {}'] }), 'new-checkout'));
   // The first step, before the canary takes traffic: the flag's rule goes to 30%.
   const percent = async () => (await server.api<{ environments: { production: { rules: { rollout: { percent: number } }[] } } }>('GET', '/api/flags/new-checkout')).body.environments.production.rules[0]!.rollout.percent;
   const until = Date.now() + 30_000;
@@ -40,4 +43,8 @@ test('a setFlag step exposes the flag when the release reaches it', { timeout: 1
   const set = events.body.events.find((e) => e.type === 'flag.percentSet');
   assert.equal(set?.actor, 'sluice-controller');
   assert.match(set?.reason ?? '', /step 1: setFlag 30%$/);
+  const adoption = await server.api<{ releases: number; behindFlags: number; share: number; services: { flags: string[] }[] }>('GET', '/api/flags/adoption');
+  assert.equal(adoption.body.behindFlags, 1, JSON.stringify(adoption.body));
+  assert.equal(adoption.body.share, 1 / adoption.body.releases);
+  assert.deepEqual(adoption.body.services[0]!.flags, ['new-checkout']);
 });

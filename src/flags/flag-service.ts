@@ -89,7 +89,9 @@ export class FlagService {
       }
     };
     walk(spec);
-    return steps.flatMap((s) => {
+    const declared = ((spec as { spec?: { flags?: string[] } }).spec?.flags ?? []).filter((name) => !alsoFlags.some((f) => f.name === name) && this.#set.flags[name] === undefined);
+    const undeclared = declared.map((name) => `${file}: spec.flags: no flag "${name}"; apply its kind: FeatureFlag first (flags: ${Object.keys(this.#set.flags).join(', ') || 'none'})`);
+    return undeclared.concat(steps.flatMap((s) => {
       const flag = alsoFlags.find((f) => f.name === s.flag) ?? this.#set.flags[s.flag]?.flag;
       if (flag === undefined) return [`${file}: setFlag: no flag "${s.flag}"; apply its kind: FeatureFlag first (flags: ${Object.keys(this.#set.flags).join(', ') || 'none'})`];
       const env = flag.environments[s.environment];
@@ -98,7 +100,7 @@ export class FlagService {
         return [`${file}: setFlag ${s.flag} in ${s.environment}: ${s.rule === null ? `say which rule with rule: (rules: ${env.rules.map((r) => r.name).join(', ')})` : `no rule "${s.rule}"`}`];
       }
       return [];
-    });
+    }));
   }
 
   applyFlag(flag: FeatureFlag, file: string | null, actor: string): Promise<FlagSet> {

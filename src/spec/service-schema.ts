@@ -44,6 +44,8 @@ export interface ServiceSpec {
     risk?: RiskLevel;
     /** Token names of the service's owners: only they approve its releases. */
     owners?: string[];
+    /** The feature flags this version ships behind (docs/flags.md). */
+    flags?: string[];
   };
 }
 
@@ -177,6 +179,7 @@ export function documentSchema<T extends z.ZodType, R extends z.ZodType, M exten
       environments: environmentsSchema.optional(),
       risk: riskSchema.optional(),
       owners: z.array(z.string().min(1)).optional().describe('Who owns the service (token names): only they approve its releases; notifications carry them'),
+      flags: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'a flag name (kind: FeatureFlag)')).optional().describe('The feature flags this version ships behind'),
     }),
   });
 }
