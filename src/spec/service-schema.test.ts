@@ -73,7 +73,7 @@ describe('serviceSchema', () => {
     });
     // One message, at the key itself: "rollbackContract is required" would say the same again.
     assert.deepEqual(issues, [
-      'spec.rollbackcontract: unknown field "rollbackcontract" (did you mean "rollbackContract"?); valid fields: version, target, router, metrics, notifications, strategy, rollbackContract, environments, risk, owners',
+      'spec.rollbackcontract: unknown field "rollbackcontract" (did you mean "rollbackContract"?); valid fields: version, target, router, metrics, notifications, strategy, rollbackContract, environments, risk, owners, flags',
     ]);
   });
 
