@@ -1,6 +1,7 @@
 import { useIdentity } from './identity.ts';
 import { useConnection } from './live.ts';
 import { SignOut, TokenForm, useAuthRefused } from './components/TokenForm.tsx';
+import { FlagsPage } from './pages/FlagsPage.tsx';
 import { Overview } from './pages/Overview.tsx';
 import { ServicePage } from './pages/ServicePage.tsx';
 import { Link, routeOf, usePath } from './router.tsx';
@@ -36,6 +37,7 @@ export function App() {
       <header className="top">
         <Link href="/" className="brand">Sluice</Link>
         <nav aria-label="breadcrumb">{route.page === 'service' && <span className="crumb">/ {route.name}</span>}</nav>
+        <Link href="/flags" className="crumb">Flags</Link>
         <span className="spacer" />
         <LiveDot />
         <Identity />
@@ -44,6 +46,7 @@ export function App() {
       <main id="main" tabIndex={-1}>
         {refused && <TokenForm />}
         {!refused && route.page === 'overview' && <Overview />}
+        {!refused && route.page === 'flags' && <FlagsPage />}
         {!refused && route.page === 'service' && <ServicePage key={route.name} name={route.name} releaseNumber={route.release} />}
         {!refused && route.page === 'missing' && (
           <section className="panel">
