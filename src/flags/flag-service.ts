@@ -72,7 +72,8 @@ export class FlagService {
   /** Refusals of a flag against the stored segments (and those applied with it), as "file: path: message". */
   problems(flag: FeatureFlag, file: string, alsoSegments: readonly string[] = []): string[] {
     const known = new Set([...Object.keys(this.#set.segments), ...alsoSegments]);
-    return flagProblems(flag, known).map((p) => `${file}: spec.${p.path.join('.')}: ${p.message}`);
+    const path = (p: (string | number)[]) => p.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${k}`)).join('');
+    return flagProblems(flag, known).map((p) => `${file}: spec.${path(p.path)}: ${p.message}`);
   }
 
   /**
