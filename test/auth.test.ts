@@ -91,6 +91,7 @@ const EXPECTED_ACCESS: Record<string, 'public' | 'viewer' | 'deployer' | 'approv
   'DELETE /api/tokens/:id': 'admin',
   'GET /api/flags': 'viewer',
   'GET /api/flags/stale': 'viewer',
+  'GET /api/flags/adoption': 'viewer',
   'GET /api/flags/:name': 'viewer',
   'GET /api/flags/:name/events': 'viewer',
   'POST /api/flags/:name/percent': 'deployer',

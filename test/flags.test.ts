@@ -176,7 +176,7 @@ test('feature flags end to end: apply, OFREP with the official provider, CLI cha
     assert.match(bad.stderr, /bad\.yaml:19:\d+: .*a percent is 0 to 100/);
     writeFileSync(join(dir, 'seg.yaml'), FLAG.split('---')[1]!.replace('[beta-testers]', '[nobody]'));
     const seg = await sluice(server, 'apply', '-f', join(dir, 'seg.yaml'));
-    assert.match(seg.stderr, /seg\.yaml: spec\.environments\.production\.rules\.0\.segments\.0: no segment "nobody"; known: beta-testers/);
+    assert.match(seg.stderr, /seg\.yaml: spec\.environments\.production\.rules\[0\]\.segments\[0\]: no segment "nobody"; known: beta-testers/);
   });
 
   await t.test('an sdk token reads its flags and nothing else; every change is an event with its actor in the verified log', async () => {

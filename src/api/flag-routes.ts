@@ -10,6 +10,7 @@ import { roleAllows } from '../auth/roles.ts';
 import { SluiceError } from '../errors.ts';
 import type { FlagService } from '../flags/flag-service.ts';
 import { FLAG_LOG } from '../flags/flag-service.ts';
+import { flagAdoption } from '../flags/flag-adoption.ts';
 import type { FlagTelemetry } from '../flags/flag-telemetry.ts';
 import { flagView } from '../flags/flag-views.ts';
 import type { Store } from '../store/types.ts';
@@ -36,6 +37,7 @@ export function registerFlagRoutes(app: FastifyInstance, flags: FlagService, sto
   };
 
   app.get('/api/flags', async () => ({ flags: flags.list().map((r) => flagView(r, now())) }));
+  app.get('/api/flags/adoption', async () => flagAdoption(store));
   app.get('/api/flags/stale', async () => ({
     flags: flags.list().filter((r) => !r.archived).map((r) => flagView(r, now())).filter((v) => v.staleness.stale),
   }));

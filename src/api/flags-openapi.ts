@@ -19,6 +19,7 @@ const ofrepRequest = { required: true, content: { 'application/json': { schema: 
 export function flagPaths(): Record<string, object> {
   return {
     '/api/flags': { get: { summary: 'every flag, with its environments, exposure now and staleness', responses: ok('flags') } },
+    '/api/flags/adoption': { get: { summary: 'the share of releases that ship behind flags (spec.flags of the revision released)', responses: ok('releases, behindFlags, share, services') } },
     '/api/flags/stale': { get: { summary: 'flags past their expected lifetime (recomputed at each call)', responses: ok('flags') } },
     '/api/flags/{name}': { get: { summary: 'one flag, with the evaluations applications reported per variant', parameters: [name], responses: { ...ok('the flag'), ...refused } } },
     '/api/flags/{name}/events': { get: { summary: "the flag's events (who changed what, when)", parameters: [name], responses: { ...ok('events'), ...refused } } },

@@ -76,9 +76,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const store: Store = shared ?? new SqliteStore(join(dataDir, 'sluice.db'));
   const tokens = new TokenStore(join(dataDir, 'sluice.db'));
   for (const f of ['sluice.db', 'sluice.db-wal', 'sluice.db-shm']) if (existsSync(join(dataDir, f))) chmodSync(join(dataDir, f), 0o600);
+  // Flags first: a release's setFlag steps change them (docs/flags.md).
+  const flags = await FlagService.open(store);
   const engine = await Engine.open({
     store, dataDir, log, drivers: registeredDrivers,
     ...(shared !== null && { replica: { id: o.replicaId ?? 'default', instance: `${process.pid}@${hostname()}-${Date.now()}`, url: null, leases: shared.leases } }),
+    setFlag: (a, actor) => flags.setPercent(a.flag, { environment: a.environment, percent: a.percent, rule: a.rule, reason: a.reason }, actor),
     ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
     ...(o.drainTimeoutMs !== undefined && { drainTimeoutMs: o.drainTimeoutMs }),
   });
@@ -99,7 +102,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   registerAuth(app, tokens);
   const environments = await openEnvironments(engine, store, dataDir, log);
   const trains = await TrainRunner.open({ engine, store, log: log.child({ component: 'trains' }) });
-  const flags = await FlagService.open(store, engine.bus);
+  flags.publishTo(engine.bus);
   const entry = new ApplyEntry({ engine, environments, dataDir, recordServer, roleAllows: allows, trains, flags });
   registerRoutes(app, engine, entry, store, routes);
   registerTokenRoutes(app, tokens, recordServer);

@@ -13,6 +13,8 @@ export type Action =
   | { kind: 'setRoutes' }
   /** Run a smoke step's check beside the loop and report `smokeResult`; never awaited by a decision. */
   | { kind: 'runSmoke'; index: number; check: SmokeCheck; timeoutMs: number }
+  /** Set a feature flag's exposure (a setFlag step); beside the loop, never awaited by a decision. */
+  | { kind: 'setFlag'; flag: string; environment: string; percent: number; rule: string | null; reason: string }
   | { kind: 'stopTarget'; key: string; drain: boolean; purpose: 'rollback' | 'retire' };
 
 /** What a user can ask of a service's release. `undo` is resolved by the engine (it needs stored revisions). */

@@ -22,6 +22,7 @@ function step(s: ReleaseStep | null): string {
     case 'setHeaderRoute': return s.match === null ? 'clear the cohort route' : 'route a cohort to the new version';
     case 'smoke': return 'smoke check';
     case 'analysis': return 'wait for every rule to pass';
+    case 'setFlag': return `expose flag ${s.flag} to ${s.percent}% in ${s.environment}`;
     default: return (s as { kind: string }).kind;
   }
 }

@@ -136,6 +136,12 @@ export function advance(b: DecisionBuilder, options: { promoted?: boolean } = {}
         if (!allRulesPass(b)) return;
         next(b, i);
         continue;
+      case 'setFlag':
+        // More exposure is more risk: like a setWeight that raises traffic, it waits for evidence.
+        if (needsEvidence && step.percent > 0 && judged(b) && !allRulesPass(b)) return;
+        b.act({ kind: 'setFlag', flag: step.flag, environment: step.environment, percent: step.percent, rule: step.rule, reason: `${r.id} ${label}: setFlag ${step.percent}%` });
+        next(b, i);
+        continue;
       case 'smoke':
         if (r.smoke?.index !== i || r.smoke.ok === false) {
           // Not run yet at this step, or failed and the user resumed: run it (again).

@@ -28,7 +28,9 @@ export type ReleaseStep =
   /** Run a smoke check beside the loop; the release moves on when it passes and fails when it fails. */
   | { kind: 'smoke'; check: SmokeCheck; timeoutMs: number }
   /** Wait until every rule's latest verdict is Pass (blue-green pre- and post-promotion analysis). */
-  | { kind: 'analysis' };
+  | { kind: 'analysis' }
+  /** Expose a feature flag's rule to `percent` in an environment (docs/flags.md); raising it waits for evidence, as setWeight does. */
+  | { kind: 'setFlag'; flag: string; environment: string; percent: number; rule: string | null };
 
 /** Active HTTP probes of each instance of the new revision. */
 export interface ProbePlan {
@@ -86,5 +88,7 @@ export function describeStep(step: ReleaseStep | undefined): string | null {
       return 'command' in step.check ? `smoke ${step.check.command.join(' ')}` : `smoke GET ${step.check.http.url}`;
     case 'analysis':
       return 'analysis (until every rule passes)';
+    case 'setFlag':
+      return `setFlag ${step.flag} ${step.percent}% in ${step.environment}`;
   }
 }

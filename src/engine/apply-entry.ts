@@ -62,7 +62,9 @@ export class ApplyEntry {
     checkDeclarations(docs, await this.#d.engine.serviceFacts(), where.file);
     // A flag's rules may name segments stored already or applied in the same text.
     const segments = docs.flatMap((d) => (d.kind === 'Segment' ? [d.segment.name] : []));
-    const flagProblems = docs.flatMap((d) => (d.kind === 'FeatureFlag' ? this.#d.flags.problems(d.flag, where.file, segments) : []));
+    const appliedFlags = docs.flatMap((d) => (d.kind === 'FeatureFlag' ? [d.flag] : []));
+    const flagProblems = docs.flatMap((d) => (d.kind === 'FeatureFlag' ? this.#d.flags.problems(d.flag, where.file, segments)
+      : d.kind === 'Service' || d.kind === 'ServiceWithEnvironments' ? this.#d.flags.stepProblems(d.spec, where.file, appliedFlags) : []));
     if (flagProblems.length > 0) throw new SluiceError('SPEC_INVALID', flagProblems.join('\n'));
     // What the server may be made to start and call (an admin's server policy; none: anything).
     const policy = await readServerPolicy(this.#d.dataDir);

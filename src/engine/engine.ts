@@ -17,7 +17,7 @@ import { NotificationHub } from './notifications.ts';
 import { releaseWindow } from './release-policy.ts';
 import { MigrationSteps } from '../migrations/migration-steps.ts';
 import { breakingRefusal, factsOf, graphServices, unmetFor, type ServiceFacts } from './dependency-graph.ts';
-import { ServiceController, type ControllerDeps } from './service-controller.ts';
+import { ServiceController, type ControllerDeps, type SetFlag } from './service-controller.ts';
 import type { ApplyResult } from '../views/apply-result.ts';
 import { historyOf, statusOf, type ReleaseView, type ServiceStatus } from '../views/service-status.ts';
 
@@ -44,6 +44,8 @@ export interface EngineOptions {
   drainTimeoutMs?: number;
   /** One of several replicas on a shared store: each service's release runs where its lease is held. */
   replica?: { id: string; instance: string; url: string | null; leases: LeaseStore; timings?: LeaseTimings };
+  /** Performs setFlag steps (flags/flag-service.ts). */
+  setFlag?: SetFlag;
 }
 
 /** How a release held by its dependencies says so (release.waiting's reason starts with it). */
@@ -93,6 +95,7 @@ export class Engine {
       store: o.store, bus: this.bus, now: o.now ?? Date.now, dataDir: o.dataDir, log: o.log, drivers: o.drivers,
       ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
       ...(o.drainTimeoutMs !== undefined && { drainTimeoutMs: o.drainTimeoutMs }),
+      ...(o.setFlag !== undefined && { setFlag: o.setFlag }),
     };
   }
 

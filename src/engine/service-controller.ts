@@ -41,7 +41,11 @@ export interface ControllerDeps {
   fence?: Fence;
   /** Replicated: whether the lease still stands by this replica's clock; checked before every router actuation. */
   mayAct?: () => boolean;
+  /** Performs a setFlag step (the server's FlagService); absent: such steps do nothing. */
+  setFlag?: SetFlag;
 }
+
+export type SetFlag = (a: { flag: string; environment: string; percent: number; rule: string | null; reason: string }, actor: string) => Promise<unknown>;
 
 /**
  * One service's controller: asks the core what to do, records the events, performs the actions
@@ -247,10 +251,21 @@ export class ServiceController {
         this.#startTarget(a.ref.key);
       } else if (a.kind === 'runSmoke') {
         this.#runSmoke(a.index, a.check, a.timeoutMs);
+      } else if (a.kind === 'setFlag') {
+        this.#setFlag(a);
       } else {
         this.#stopTarget(a.key, a.drain);
       }
     }
+  }
+
+  /** Beside the loop, by the flags' own log (docs/flags.md); a failure is logged and the release goes on. */
+  #setFlag(a: Extract<Action, { kind: 'setFlag' }>): void {
+    const set = this.#deps.setFlag;
+    if (set === undefined) return;
+    set(a, CONTROLLER).catch((err: unknown) => {
+      this.#deps.log.warn({ err, service: this.service, flag: a.flag }, `setFlag step: ${(err as Error).message}`);
+    });
   }
 
   /** Beside the loop: a smoke check never holds up a decision, least of all a rollback. */

@@ -49,6 +49,8 @@ export class FlagGuard {
   readonly #startedAt = new Map<string, number>();
   /** Per flag: the proxy's counts when its definition last reached the proxy (null: take at the next read). */
   readonly #marks = new Map<string, Counts[string] | null>();
+  /** The last failure reported per service: a proxy down for an hour is reported once, not every tick. */
+  readonly #failing = new Map<string, string>();
   #timer: NodeJS.Timeout | null = null;
   #running = false;
 
@@ -81,8 +83,11 @@ export class FlagGuard {
     for (const [service, flags] of guarded) {
       try {
         await this.#guard(service, flags);
+        this.#failing.delete(service);
       } catch (err) {
-        this.#o.onError?.(service, err as Error);
+        const message = (err as Error).message;
+        if (this.#failing.get(service) !== message) this.#o.onError?.(service, err as Error);
+        this.#failing.set(service, message);
       }
     }
   }

@@ -19,7 +19,7 @@ type Listener = (set: FlagSet) => void;
 
 export class FlagService {
   readonly #store: Store;
-  readonly #bus: EventBus | null;
+  #bus: EventBus | null;
   readonly #now: () => number;
   readonly #listeners = new Set<Listener>();
   #set: FlagSet = emptyFlagSet();
@@ -42,6 +42,11 @@ export class FlagService {
       afterSeq = page.at(-1)!.seq;
     }
     return s;
+  }
+
+  /** Publish flag events on the engine's bus too (the event stream), once the engine exists. */
+  publishTo(bus: EventBus): void {
+    this.#bus = bus;
   }
 
   get set(): FlagSet {
@@ -67,7 +72,36 @@ export class FlagService {
   /** Refusals of a flag against the stored segments (and those applied with it), as "file: path: message". */
   problems(flag: FeatureFlag, file: string, alsoSegments: readonly string[] = []): string[] {
     const known = new Set([...Object.keys(this.#set.segments), ...alsoSegments]);
-    return flagProblems(flag, known).map((p) => `${file}: spec.${p.path.join('.')}: ${p.message}`);
+    const path = (p: (string | number)[]) => p.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${k}`)).join('');
+    return flagProblems(flag, known).map((p) => `${file}: spec.${path(p.path)}: ${p.message}`);
+  }
+
+  /**
+   * Refusals of a Service's setFlag steps (anywhere in its spec): the flag, its environment and
+   * the rule they expose must exist (flags applied in the same text count).
+   */
+  stepProblems(spec: unknown, file: string, alsoFlags: readonly FeatureFlag[] = []): string[] {
+    const steps: { flag: string; environment: string; rule: string | null }[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (typeof v === 'object' && v !== null) {
+        if ((v as { kind?: unknown }).kind === 'setFlag') steps.push(v as (typeof steps)[number]);
+        else Object.values(v).forEach(walk);
+      }
+    };
+    walk(spec);
+    const declared = ((spec as { spec?: { flags?: string[] } }).spec?.flags ?? []).filter((name) => !alsoFlags.some((f) => f.name === name) && this.#set.flags[name] === undefined);
+    const undeclared = declared.map((name) => `${file}: spec.flags: no flag "${name}"; apply its kind: FeatureFlag first (flags: ${Object.keys(this.#set.flags).join(', ') || 'none'})`);
+    return undeclared.concat(steps.flatMap((s) => {
+      const flag = alsoFlags.find((f) => f.name === s.flag) ?? this.#set.flags[s.flag]?.flag;
+      if (flag === undefined) return [`${file}: setFlag: no flag "${s.flag}"; apply its kind: FeatureFlag first (flags: ${Object.keys(this.#set.flags).join(', ') || 'none'})`];
+      const env = flag.environments[s.environment];
+      if (env === undefined) return [`${file}: setFlag ${s.flag}: the flag has no environment "${s.environment}"; it has ${Object.keys(flag.environments).join(', ') || 'none'}`];
+      if (exposedRule(env.rules, s.rule) === null && !(env.rules.length === 0 && s.rule === null && 'on' in flag.variants)) {
+        return [`${file}: setFlag ${s.flag} in ${s.environment}: ${s.rule === null ? `say which rule with rule: (rules: ${env.rules.map((r) => r.name).join(', ')})` : `no rule "${s.rule}"`}`];
+      }
+      return [];
+    }));
   }
 
   applyFlag(flag: FeatureFlag, file: string | null, actor: string): Promise<FlagSet> {

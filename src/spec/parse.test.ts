@@ -79,7 +79,7 @@ describe('parseSpecs', () => {
     const text = broken('  rollbackContract:', '  rollbackcontract:');
     // One problem, one message: "rollbackContract is required" would say the same thing again.
     assert.deepEqual(reported(text), [
-      `${at(text, 'rollbackcontract')} spec.rollbackcontract: unknown field "rollbackcontract" (did you mean "rollbackContract"?); valid fields: version, target, router, metrics, notifications, strategy, rollbackContract, environments, risk, owners, dependsOn, migrations`,
+      `${at(text, 'rollbackcontract')} spec.rollbackcontract: unknown field "rollbackcontract" (did you mean "rollbackContract"?); valid fields: version, target, router, metrics, notifications, strategy, rollbackContract, environments, risk, owners, dependsOn, migrations, flags`,
     ]);
   });
 

@@ -73,7 +73,7 @@ describe('serviceSchema', () => {
     });
     // One message, at the key itself: "rollbackContract is required" would say the same again.
     assert.deepEqual(issues, [
-      'spec.rollbackcontract: unknown field "rollbackcontract" (did you mean "rollbackContract"?); valid fields: version, target, router, metrics, notifications, strategy, rollbackContract, environments, risk, owners, dependsOn, migrations',
+      'spec.rollbackcontract: unknown field "rollbackcontract" (did you mean "rollbackContract"?); valid fields: version, target, router, metrics, notifications, strategy, rollbackContract, environments, risk, owners, dependsOn, migrations, flags',
     ]);
   });
 
@@ -82,7 +82,7 @@ describe('serviceSchema', () => {
       doc.spec.strategy.canary.steps = [{ setWeight: 10 }, { setWeigth: 50 }] as never;
     });
     assert.deepEqual(issues, [
-      'spec.strategy.canary.steps.1.setWeigth: unknown field "setWeigth" (did you mean "setWeight"?); valid fields: setWeight, pause, setHeaderRoute, smoke',
+      'spec.strategy.canary.steps.1.setWeigth: unknown field "setWeigth" (did you mean "setWeight"?); valid fields: setWeight, pause, setHeaderRoute, smoke, setFlag',
     ]);
   });
 

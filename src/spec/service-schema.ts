@@ -52,6 +52,8 @@ export interface ServiceSpec {
     dependsOn?: DependencySpec[];
     /** Schema changes released with the version: expand before the canary, contract after (docs/trains.md). */
     migrations?: MigrationsSpec;
+    /** The feature flags this version ships behind (docs/flags.md). */
+    flags?: string[];
   };
 }
 
@@ -230,6 +232,7 @@ export function documentSchema<T extends z.ZodType, R extends z.ZodType, M exten
       owners: z.array(z.string().min(1)).optional().describe('Who owns the service (token names): only they approve its releases; notifications carry them'),
       dependsOn: dependsOnSchema.optional().describe('Services this one needs running, each within a semver range; a release waits until they do'),
       migrations: migrationsSchema.optional().describe('Schema changes released with the version: expand before the canary gets traffic, contract after the old version is gone'),
+      flags: z.array(z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'a flag name (kind: FeatureFlag)')).optional().describe('The feature flags this version ships behind'),
     }),
   });
 }

@@ -45,7 +45,7 @@ test('says what is wrong, where', () => {
     'canary.steps.0.smoke: a smoke step has exactly one of command: [argv…] or http: { url, expectStatus }',
   ]);
   assert.deepEqual(issues({ canary: { steps: [{ setWeight: 5, smoke: { command: ['x'] } }] } }), [
-    'canary.steps.0: a step has exactly one of setWeight, pause, setHeaderRoute, smoke; got setWeight and smoke',
+    'canary.steps.0: a step has exactly one of setWeight, pause, setHeaderRoute, smoke, setFlag; got setWeight and smoke',
   ]);
   assert.deepEqual(issues({ canary: { steps: [{ setHeaderRoute: { header: 'x-a' } }] } }), [
     'canary.steps.0.setHeaderRoute: write { header: x-cohort, value: internal } or { cookie: cohort, value: beta }; {} clears the route',

@@ -38,7 +38,14 @@ const smoke = strictObject({
   return { kind: 'smoke', check, timeoutMs: raw.timeout };
 });
 
-const STEP_KINDS = ['setWeight', 'pause', 'setHeaderRoute', 'smoke'] as const;
+const STEP_KINDS = ['setWeight', 'pause', 'setHeaderRoute', 'smoke', 'setFlag'] as const;
+
+const setFlag = strictObject({
+  flag: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'a flag name (kind: FeatureFlag)'),
+  percent: z.number().min(0, 'a percent is 0 to 100').max(100, 'a percent is 0 to 100'),
+  environment: z.string().min(1).default('production'),
+  rule: z.string().min(1).optional(),
+});
 
 const stepItem = strictObject({
   setWeight: z.number().min(0).max(100).optional().describe('Percent of traffic (0..100) sent to the new version'),
@@ -49,6 +56,7 @@ const stepItem = strictObject({
     .describe('Wait for duration, or until `sluice promote` when no duration is given ({})'),
   setHeaderRoute: headerRoute.optional().describe('Send a cohort to the new version before any percentage; {} clears it'),
   smoke: smoke.optional().describe('A command or HTTP check that must pass before the next step'),
+  setFlag: setFlag.optional().describe("Expose a feature flag's rule to a percent in an environment (default production)"),
 }).transform((raw, ctx): ReleaseStep => {
   const keys = STEP_KINDS.filter((key) => raw[key] !== undefined); // a cleared route is null, still given
   if (keys.length !== 1) {
@@ -62,6 +70,7 @@ const stepItem = strictObject({
   if (raw.setWeight !== undefined) return { kind: 'setWeight', weight: raw.setWeight };
   if (keys[0] === 'setHeaderRoute') return { kind: 'setHeaderRoute', match: raw.setHeaderRoute ?? null };
   if (raw.smoke !== undefined) return raw.smoke;
+  if (raw.setFlag !== undefined) return { kind: 'setFlag', flag: raw.setFlag.flag, environment: raw.setFlag.environment, percent: raw.setFlag.percent, rule: raw.setFlag.rule ?? null };
   return { kind: 'pause', durationMs: raw.pause?.duration ?? null };
 });
 

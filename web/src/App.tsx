@@ -3,6 +3,7 @@ import { useConnection } from './live.ts';
 import { SignOut, TokenForm, useAuthRefused } from './components/TokenForm.tsx';
 import { GraphPage } from './pages/GraphPage.tsx';
 import { AnalyticsPage } from './pages/AnalyticsPage.tsx';
+import { FlagsPage } from './pages/FlagsPage.tsx';
 import { Overview } from './pages/Overview.tsx';
 import { ServicePage } from './pages/ServicePage.tsx';
 import { Link, routeOf, usePath } from './router.tsx';
@@ -40,6 +41,7 @@ export function App() {
         <nav aria-label="breadcrumb">{route.page === 'service' && <span className="crumb">/ {route.name}</span>}</nav>
         <Link href="/graph" className="nav-link">Graph</Link>
         <Link href="/analytics" className="nav-link">Analytics</Link>
+        <Link href="/flags" className="nav-link">Flags</Link>
         <span className="spacer" />
         <LiveDot />
         <Identity />
@@ -50,6 +52,7 @@ export function App() {
         {!refused && route.page === 'overview' && <Overview />}
         {!refused && route.page === 'graph' && <GraphPage />}
         {!refused && route.page === 'analytics' && <AnalyticsPage />}
+        {!refused && route.page === 'flags' && <FlagsPage />}
         {!refused && route.page === 'service' && <ServicePage key={route.name} name={route.name} releaseNumber={route.release} />}
         {!refused && route.page === 'missing' && (
           <section className="panel">

@@ -18,12 +18,13 @@ export function usePath(): string {
   );
 }
 
-export type Route = { page: 'overview' } | { page: 'graph' } | { page: 'analytics' } | { page: 'service'; name: string; release: number | null } | { page: 'missing'; path: string };
+export type Route = { page: 'overview' } | { page: 'graph' } | { page: 'analytics' } | { page: 'flags' } | { page: 'service'; name: string; release: number | null } | { page: 'missing'; path: string };
 
 export function routeOf(path: string): Route {
   if (path === '/' || path === '') return { page: 'overview' };
   if (path === '/graph' || path === '/graph/') return { page: 'graph' };
   if (path === '/analytics' || path === '/analytics/') return { page: 'analytics' };
+  if (path === '/flags' || path === '/flags/') return { page: 'flags' };
   const m = /^\/services\/([a-z][a-z0-9-]*)(?:\/releases\/(\d+))?\/?$/.exec(path);
   if (m) return { page: 'service', name: m[1]!, release: m[2] ? Number(m[2]) : null };
   return { page: 'missing', path };

@@ -66,7 +66,8 @@ export const lintCommand: CommandDef = {
         found.push({ file, services: [`release policy ${policy.name}: ${policy.windows.length} window(s), ${policy.freezes.length} freeze(s)`] });
         continue;
       }
-      found.push({ file, services: text.services.map((s) => `${s.metadata.name} ${s.spec.version}`) });
+      const flagDocs = text.documents.flatMap((d) => (d.kind === 'FeatureFlag' ? [`flag ${d.flag.name}`] : d.kind === 'Segment' ? [`segment ${d.segment.name}`] : []));
+      found.push({ file, services: [...text.services.map((s) => `${s.metadata.name} ${s.spec.version}`), ...flagDocs] });
       warnings.push(...text.services.flatMap((s) => evidenceWarningsOf(s, rps).map((w) => `${file}: ${w}`)));
     }
     const lines = [...found.map((f) => `${f.file}: ok (${f.services.join(', ')})`), ...warnings.map((w) => `warning: ${w}`)];
