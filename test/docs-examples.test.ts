@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parsePolicy } from '../src/spec/release-policy-schema.ts';
 import { driverSchemas } from '../src/drivers/registry.ts';
-import { parseSpecs } from '../src/spec/index.ts';
+import { parseGameDay, parseSpecs } from '../src/spec/index.ts';
 import { ROOT } from './support/sluice.ts';
 
 const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
@@ -38,6 +38,7 @@ test('every complete spec in the README, docs/ and examples/ is valid', () => {
       const where = `${file}:${block.line}`;
       try {
         if (/^kind:\s*ReleasePolicy\s*$/m.test(block.text)) parsePolicy(block.text, where);
+        else if (/^kind:\s*GameDay\s*$/m.test(block.text)) parseGameDay(block.text, where);
         else parseSpecs(block.text, where, driverSchemas());
         checked.push(where);
       } catch (err) {

@@ -107,12 +107,14 @@ export class FaultBook {
   }
 
   /**
-   * The first live fault of `key` that takes this request, counted as a hit at `now`; undefined
-   * when none does. Faults are tried in the order they were set.
+   * The first live fault of `key` that takes this request, counted as a hit at the clock's time
+   * (read only when `key` has faults); undefined when none does. Faults are tried in the order
+   * they were set.
    */
-  pick(key: string, rawHeaders: readonly string[], now: number): FaultRule | undefined {
+  pick(key: string, rawHeaders: readonly string[], clock: () => number = Date.now): FaultRule | undefined {
     const list = this.#byKey.get(key);
     if (list === undefined) return undefined;
+    const now = clock();
     for (const f of list) {
       if (f.expiresAt <= now || !f.takes(rawHeaders)) continue;
       f.hits++;

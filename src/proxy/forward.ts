@@ -124,7 +124,7 @@ export function createForwarder(routes: () => RouteState | null, upstreamTimeout
     if (backend === undefined || endpoint === undefined) return reply(res, 503, NO_ROUTE);
     const startedAt = performance.now();
     // A drill's fault (fault-book.ts): with none held, one comparison.
-    const fault = faults === undefined || faults.size === 0 ? undefined : faults.pick(backend.key, req.rawHeaders, Date.now());
+    const fault = faults === undefined || faults.size === 0 ? undefined : faults.pick(backend.key, req.rawHeaders);
     if (fault !== undefined) return injectFault(fault, req, res, backend, startedAt, () => send(req, res, head, backend, endpoint, startedAt, false));
     send(req, res, head, backend, endpoint, startedAt, false);
   };

@@ -1,4 +1,4 @@
-import type { RehearsalFacts, RehearsalPolicy } from '../drills/rehearsal.ts';
+import type { RehearsalFacts, RehearsalPolicy } from '../drills/rehearsal-types.ts';
 
 /**
  * The governance of a release as plain data: the plan to move a version into an environment, the
