@@ -6,7 +6,7 @@
  * picker: 10% is 1 request in every 10); cohort faults hit the users whose header or cookie value
  * hashes below the percent, so the same users fail on every request.
  */
-import type { ActiveFault, FaultRule } from '../core/drills/fault.ts';
+import { type ActiveFault, type FaultRule, METRICS_KEY } from '../core/drills/fault.ts';
 import { cookieValue } from './headers.ts';
 import { stickyPoint } from './picker.ts';
 
@@ -123,6 +123,17 @@ export class FaultBook {
       return f.rule;
     }
     return undefined;
+  }
+
+  /** Whether a metricsOutage fault is live: the metrics API answers 503 (counted as the fault's hit). */
+  metricsDown(now: number): boolean {
+    const list = this.#byKey.get(METRICS_KEY);
+    const live = list?.find((f) => f.expiresAt > now);
+    if (live === undefined) return false;
+    live.hits++;
+    live.firstHitAt ??= now;
+    live.lastHitAt = now;
+    return true;
   }
 
   #drop(id: string): void {
