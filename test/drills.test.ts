@@ -116,6 +116,17 @@ test('bad drills are refused, naming what is wrong', { timeout: 90_000 }, async 
   const stop = sluice(server, 'gameday', 'stop', '--all');
   assert.equal(stop.status, 0, stop.stderr);
   assert.match(stop.stdout, /stopped 1 drill\(s\)/);
+
+  // Once the stopped drill has ended, the CLI runs the next one to its end with --wait.
+  const ended = Date.now() + 10_000;
+  while ((await server.api<DrillRecord>('GET', '/api/gamedays/long')).body.status === 'running') {
+    assert.ok(Date.now() < ended, 'the stopped drill never ended');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  writeFileSync(join(server.dataDir, 'short.yaml'), drill({ name: 'short', url, fault: '{ target: stable, latency: 5ms, percent: 10, for: 1s }', before: '500ms', after: '500ms' }));
+  const waited = sluice(server, 'gameday', 'run', '-f', join(server.dataDir, 'short.yaml'), '--wait');
+  assert.equal(waited.status, 0, waited.stdout + waited.stderr);
+  assert.match(waited.stdout, /drill short #1 on checkout: passed/);
 });
 
 test('the safety lever removes every fault within 1 s under load; a killed controller\'s faults end by their lease and the run is recorded interrupted', { timeout: 120_000 }, async (t) => {
