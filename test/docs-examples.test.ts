@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { readDocuments } from '../src/spec/documents.ts';
 import { parsePolicy } from '../src/spec/release-policy-schema.ts';
 import { driverSchemas } from '../src/drivers/registry.ts';
-import { parseSpecs } from '../src/spec/index.ts';
+import { parseGameDay, parseSpecs } from '../src/spec/index.ts';
 import { ROOT } from './support/sluice.ts';
 
 const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
@@ -40,6 +40,7 @@ test('every complete spec in the README, docs/ and examples/ is valid', () => {
       try {
         if (/^kind:\s*ReleasePolicy\s*$/m.test(block.text)) parsePolicy(block.text, where);
         else if (/^kind:\s*(ReleaseTrain|FeatureFlag|Segment)\s*$/m.test(block.text)) readDocuments(block.text, where, driverSchemas());
+        else if (/^kind:\s*GameDay\s*$/m.test(block.text)) parseGameDay(block.text, where);
         else parseSpecs(block.text, where, driverSchemas());
         checked.push(where);
       } catch (err) {

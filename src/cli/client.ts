@@ -22,7 +22,8 @@ export interface Client {
   /** The Authorization header (when a token was found), for calls made without get/post/delete (the event stream). */
   headers: Record<string, string>;
   get<T>(path: string): Promise<T>;
-  post<T>(path: string, body?: unknown): Promise<T>;
+  /** `timeoutMs`: how long to wait for the answer (default 30 s; a rollback rehearsal takes longer). */
+  post<T>(path: string, body?: unknown, timeoutMs?: number): Promise<T>;
   delete<T>(path: string): Promise<T>;
 }
 
@@ -47,14 +48,14 @@ export function findToken(flag: string | undefined, dataDir: string | undefined)
 
 export function client(server: string, token: string | null = null): Client {
   const headers: Record<string, string> = token === null ? {} : { authorization: `Bearer ${token}` };
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const call = async <T>(method: string, path: string, body?: unknown, timeoutMs = 30_000): Promise<T> => {
     let res: Response;
     try {
       res = await fetch(`${server}${path}`, {
         method,
         headers: { ...headers, ...(body !== undefined && { 'content-type': 'application/json' }) },
         ...(body !== undefined && { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(30_000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
@@ -77,7 +78,7 @@ export function client(server: string, token: string | null = null): Client {
     server,
     headers,
     get: (p) => call('GET', p),
-    post: (p, b) => call('POST', p, b ?? {}),
+    post: (p, b, timeoutMs) => call('POST', p, b ?? {}, timeoutMs),
     delete: (p) => call('DELETE', p),
   };
 }

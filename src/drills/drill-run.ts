@@ -6,7 +6,7 @@
  */
 import type { DrillVerdict } from '../core/drills/events.ts';
 import type { ActiveFault, FaultRule } from '../core/drills/fault.ts';
-import type { DrillFault, GameDay } from '../core/drills/gameday.ts';
+import type { DrillFault, FaultTarget, GameDay } from '../core/drills/gameday.ts';
 import { resilienceScore, timeToDetect, timeToRestore, toleranceMet } from '../core/drills/record.ts';
 import type { ServiceEvent } from '../core/events.ts';
 import type { FaultControl } from '../drivers/types.ts';
@@ -21,8 +21,8 @@ export interface DrillRunDeps {
   log: DrillLog;
   bus: EventBus;
   faults: FaultControl;
-  /** The revision key each target names now. */
-  keys: Record<'canary' | 'stable', string | null>;
+  /** The key each target names now (a revision; the metrics API's for `metrics`). */
+  keys: Record<FaultTarget, string | null>;
   leaseMs: number;
   actor: string;
 }

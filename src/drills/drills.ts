@@ -5,6 +5,7 @@
  * controller left unfinished are recorded `interrupted` (their faults ended by their lease).
  */
 import type { ActionItem } from '../core/drills/events.ts';
+import { METRICS_KEY } from '../core/drills/fault.ts';
 import { rehearsedShare } from '../core/drills/rehearsal.ts';
 import type { DrillRecord } from '../core/drills/record.ts';
 import type { GameDay } from '../core/drills/gameday.ts';
@@ -85,6 +86,10 @@ export class Drills {
     if (spec === undefined || spec.spec.rollbackContract.rules.length === 0) {
       throw new SluiceError('CONFLICT', `spec.service: ${name} has no rollback contract rules: a drill checks the contract detects its faults; give it a contract first`);
     }
+    const provider = (spec.spec.metrics as { provider?: string } | undefined)?.provider ?? 'builtin';
+    if (provider !== 'builtin' && g.method.some((s) => s.faults.some((f) => f.target === 'metrics'))) {
+      throw new SluiceError('CONFLICT', `spec.method: a metrics fault takes the built-in proxy's metrics API down; ${name} reads its metrics from ${provider}`);
+    }
     if (PRODUCTION.test(name)) {
       if (!this.#d.roleAllows(who.role, 'approver')) throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot run a drill in production (${name}): it needs an approver or admin`);
       const w = await releaseWindow(this.#d.dataDir, name, Date.now());
@@ -98,7 +103,7 @@ export class Drills {
     if (faults === undefined) throw new SluiceError('CONFLICT', `${name}'s router cannot inject faults; drills need the builtin router`);
     const state = this.#d.engine.stateOf(name);
     const canary = isActive(state.release) ? state.release.to.key : null;
-    const keys = { canary, stable: state.stable?.key ?? null };
+    const keys = { canary, stable: state.stable?.key ?? null, metrics: METRICS_KEY };
     g.method.forEach((step, i) => step.faults.forEach((f, j) => {
       if (keys[f.target] === null) {
         const where = `spec.method[${i}]${step.faults.length > 1 ? `.parallel[${j}]` : ''}.fault.target`;

@@ -152,6 +152,8 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
     const url = new URL(req.url ?? '/', 'http://admin');
     const route = `${req.method} ${url.pathname}`;
     if (deps.flags?.(route, req, res) === true) return;
+    // A drill's metricsOutage fault: the metrics backend is down (fault-book.ts).
+    if (url.pathname.startsWith('/metrics') && plane.faults.size > 0 && plane.faults.metricsDown(now())) return send(res, 503, { error: 'the metrics API is down: a drill injected an outage' });
     switch (route) {
       case 'GET /healthz':
         return send(res, 200, { ok: true, pid: process.pid, startedAt, auth: 'bearer' });

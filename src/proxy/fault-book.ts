@@ -6,7 +6,7 @@
  * picker: 10% is 1 request in every 10); cohort faults hit the users whose header or cookie value
  * hashes below the percent, so the same users fail on every request.
  */
-import type { ActiveFault, FaultRule } from '../core/drills/fault.ts';
+import { type ActiveFault, type FaultRule, METRICS_KEY } from '../core/drills/fault.ts';
 import { cookieValue } from './headers.ts';
 import { stickyPoint } from './picker.ts';
 
@@ -107,12 +107,14 @@ export class FaultBook {
   }
 
   /**
-   * The first live fault of `key` that takes this request, counted as a hit at `now`; undefined
-   * when none does. Faults are tried in the order they were set.
+   * The first live fault of `key` that takes this request, counted as a hit at the clock's time
+   * (read only when `key` has faults); undefined when none does. Faults are tried in the order
+   * they were set.
    */
-  pick(key: string, rawHeaders: readonly string[], now: number): FaultRule | undefined {
+  pick(key: string, rawHeaders: readonly string[], clock: () => number = Date.now): FaultRule | undefined {
     const list = this.#byKey.get(key);
     if (list === undefined) return undefined;
+    const now = clock();
     for (const f of list) {
       if (f.expiresAt <= now || !f.takes(rawHeaders)) continue;
       f.hits++;
@@ -121,6 +123,17 @@ export class FaultBook {
       return f.rule;
     }
     return undefined;
+  }
+
+  /** Whether a metricsOutage fault is live: the metrics API answers 503 (counted as the fault's hit). */
+  metricsDown(now: number): boolean {
+    const list = this.#byKey.get(METRICS_KEY);
+    const live = list?.find((f) => f.expiresAt > now);
+    if (live === undefined) return false;
+    live.hits++;
+    live.firstHitAt ??= now;
+    live.lastHitAt = now;
+    return true;
   }
 
   #drop(id: string): void {

@@ -41,6 +41,10 @@ export function injectFault(
       record('connect');
       req.socket.resetAndDestroy();
       return;
+    case 'metricsOutage':
+      // Held under the metrics API's key, never a backend's: not a request fault.
+      forward();
+      return;
     case 'abort':
       req.resume();
       record('connect');

@@ -135,9 +135,9 @@ test('a cohort fault hits the same users on every request, and only requests car
 test('a fault ends at its TTL by the proxy\'s own clock', async (t) => {
   const proxy = await canaryProxy(t);
   await call(proxy, 'PUT', '/routes', { backends: [{ key: '2', version: 'v2', weight: 100, endpoints: [await upstream(t, 'canary')] }] });
-  await call(proxy, 'PUT', '/faults', { faults: [fault('short', { kind: 'error', status: 503 }, 100, { ttlMs: 300 })] });
+  await call(proxy, 'PUT', '/faults', { faults: [fault('short', { kind: 'error', status: 503 }, 100, { ttlMs: 1500 })] });
   assert.equal((await get(proxy.url)).status, 503);
-  await new Promise((r) => setTimeout(r, 400));
+  await new Promise((r) => setTimeout(r, 1600));
   assert.equal((await get(proxy.url)).status, 200);
   assert.deepEqual((await call<{ faults: unknown[] }>(proxy, 'GET', '/faults')).body.faults, []);
 });
@@ -149,7 +149,7 @@ test('bad faults are refused naming the field; the admin secret is required', as
   assert.match(await bad(fault('x', { kind: 'error', status: 503 }, 5, { cohort: {} })), /faults\[0\]\.cohort needs exactly one key/);
   assert.match(await bad(fault('x', { kind: 'error', status: 200 })), /faults\[0\]\.effect\.status must be an HTTP error status 400\.\.599, got 200/);
   assert.match(await bad({ ...fault('x', { kind: 'reset' }), ttlMs: undefined }), /faults\[0\]\.ttlMs must be a whole number .* \(a fault always ends\)/);
-  assert.match(await bad(fault('x', { kind: 'boom' })), /effect\.kind must be error, reset, latency or abort, got "boom"/);
+  assert.match(await bad(fault('x', { kind: 'boom' })), /effect\.kind must be error, reset, latency, abort or metricsOutage, got "boom"/);
   const anonymous = await fetch(`${proxy.admin}/faults`, { method: 'DELETE' });
   assert.equal(anonymous.status, 401);
 });
@@ -157,14 +157,28 @@ test('bad faults are refused naming the field; the admin secret is required', as
 test('setting a held fault again renews its TTL and keeps its counts', async (t) => {
   const proxy = await canaryProxy(t);
   await call(proxy, 'PUT', '/routes', { backends: [{ key: '2', version: 'v2', weight: 100, endpoints: [await upstream(t, 'canary')] }] });
-  const f = fault('lease', { kind: 'error', status: 503 }, 100, { ttlMs: 400 });
+  const f = fault('lease', { kind: 'error', status: 503 }, 100, { ttlMs: 1000 });
   await call(proxy, 'PUT', '/faults', { faults: [f] });
+  const setAt = Date.now();
   assert.equal((await get(proxy.url)).status, 503);
   for (let i = 0; i < 3; i++) {
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 400));
     await call(proxy, 'PUT', '/faults', { faults: [f] });
   }
-  assert.equal((await get(proxy.url)).status, 503, 'renewed three times: alive 750 ms after a 400 ms TTL');
+  assert.ok(Date.now() - setAt > 1000, 'past the first TTL');
+  assert.equal((await get(proxy.url)).status, 503, 'renewed three times: alive past its 1 s TTL');
   const [held] = (await call<{ faults: ActiveFault[] }>(proxy, 'GET', '/faults')).body.faults;
   assert.equal(held!.hits, 2);
+});
+
+test('a metrics outage: the metrics API answers 503 until the fault ends; traffic is untouched', async (t) => {
+  const proxy = await canaryProxy(t);
+  const refused = await call<{ error: string }>(proxy, 'PUT', '/faults', { faults: [{ id: 'm', key: '2', effect: { kind: 'metricsOutage' }, percent: 100, ttlMs: 500 }] });
+  assert.match(refused.body.error, /a metricsOutage fault takes key "\*"/);
+  assert.equal((await call(proxy, 'PUT', '/faults', { faults: [{ id: 'm', key: '*', effect: { kind: 'metricsOutage' }, percent: 100, ttlMs: 500 }] })).status, 200);
+  assert.equal((await call(proxy, 'GET', '/metrics?window=1000')).status, 503);
+  assert.equal((await call(proxy, 'GET', '/metrics/watch?key=2&timeout=0')).status, 503);
+  for (let i = 0; i < 10; i++) assert.equal((await get(proxy.url)).status, 200);
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal((await call(proxy, 'GET', '/metrics?window=1000')).status, 200);
 });

@@ -126,7 +126,7 @@ export function createForwarder(routes: () => RouteState | null, upstreamTimeout
     const startedAt = performance.now();
     flags?.assign(req, res, head.headers, startedAt);
     // A drill's fault (fault-book.ts): with none held, one comparison.
-    const fault = faults === undefined || faults.size === 0 ? undefined : faults.pick(backend.key, req.rawHeaders, Date.now());
+    const fault = faults === undefined || faults.size === 0 ? undefined : faults.pick(backend.key, req.rawHeaders);
     if (fault !== undefined) return injectFault(fault, req, res, backend, startedAt, () => send(req, res, head, backend, endpoint, startedAt, false));
     send(req, res, head, backend, endpoint, startedAt, false);
   };

@@ -24,6 +24,8 @@ test('the issue\'s GameDay reads into faults in sequence and in parallel', () =>
   assert.deepEqual(g.method[0]!.faults, [{ target: 'canary', effect: { kind: 'latency', ms: 900 }, percent: 100, forMs: 120_000 }]);
   assert.deepEqual(g.method[1]!.faults.map((f) => [f.effect, f.percent, f.cohort]), [[{ kind: 'error', status: 503 }, 5, { header: 'x-user-id' }], [{ kind: 'reset' }, 1, undefined]]);
   assert.deepEqual(g.stopConditions, [{ probe: 'home', below: 90 }]);
+  const outage = parseGameDay(doc('    - fault: { target: metrics, outage: true, for: 30s }'), 'drill.yaml');
+  assert.deepEqual(outage.method[0]!.faults, [{ target: 'metrics', effect: { kind: 'metricsOutage' }, percent: 100, forMs: 30_000 }]);
   assert.deepEqual(g.signOff, { role: 'approver' });
 });
 
@@ -41,4 +43,6 @@ test('bad faults are refused with file:line:col, the field and what is valid', (
   assert.match(refused('    - fault: { target: instance, kill: 1, for: 1m }'), /instance faults \(kill, stop, restart\) are not supported yet/);
   assert.match(refused('    - fault: { target: stable, errors: 503, cohort: { header: x-user-id, cookie: sid, percent: 5 }, for: 1m }'), /a cohort hashes users by one key/);
   assert.match(refused('    - fault: { target: stable, errors: 503 }'), /spec\.method\[0\]\.fault\.for/);
+  assert.match(refused('    - fault: { target: metrics, errors: 503, for: 1m }'), /a metrics fault is \{ target: metrics, outage: true, for: DURATION \}/);
+  assert.match(refused('    - fault: { target: stable, outage: true, for: 1m }'), /outage: true is for target: metrics/);
 });

@@ -36,10 +36,11 @@ const cohortSchema = z
 
 const faultSchema = z
   .strictObject({
-    target: z.enum(['canary', 'stable', 'instance'], { error: () => 'target is canary or stable (instance faults come later)' }),
+    target: z.enum(['canary', 'stable', 'metrics', 'instance'], { error: () => 'target is canary, stable or metrics (instance faults come later)' }),
     errors: z.union([z.number().int().min(400).max(599), z.literal('reset')], { error: () => 'errors is an HTTP error status 400..599 or reset' }).optional(),
     latency: duration.refine((ms) => ms >= 1 && ms <= MAX_FAULT_LATENCY_MS, `latency is 1ms..${MAX_FAULT_LATENCY_MS / 1000}s`).optional(),
     abort: z.literal(true, { error: () => 'abort: true cuts the answer\'s body' }).optional(),
+    outage: z.literal(true, { error: () => 'outage: true takes the metrics backend down (target: metrics)' }).optional(),
     percent: percent.optional(),
     cohort: cohortSchema.optional(),
     for: duration.refine((ms) => ms >= 100 && ms <= 3_600_000, 'for is 100ms..1h'),
@@ -50,14 +51,18 @@ const faultSchema = z
       ctx.addIssue({ code: 'custom', path: ['target'], message: 'instance faults (kill, stop, restart) are not supported yet; fault the canary or stable revision\'s traffic' });
       return;
     }
-    const effects = [f.errors, f.latency, f.abort].filter((e) => e !== undefined).length;
-    if (effects !== 1) ctx.addIssue({ code: 'custom', path: [], message: 'a fault has exactly one effect: errors: 503 | reset, latency: 900ms, or abort: true' });
+    if (f.target === 'metrics') {
+      if (f.outage !== true || [f.errors, f.latency, f.abort, f.percent, f.cohort].some((e) => e !== undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'a metrics fault is { target: metrics, outage: true, for: DURATION }: the metrics backend answers errors' });
+      return;
+    }
+    const effects = [f.errors, f.latency, f.abort, f.outage].filter((e) => e !== undefined).length;
+    if (effects !== 1 || f.outage !== undefined) ctx.addIssue({ code: 'custom', path: [], message: 'a fault has exactly one effect: errors: 503 | reset, latency: 900ms, or abort: true (outage: true is for target: metrics)' });
     if (f.percent !== undefined && f.cohort !== undefined) ctx.addIssue({ code: 'custom', path: ['percent'], message: 'give percent or cohort.percent, not both' });
   })
   .transform((f): DrillFault => {
-    const effect: FaultEffect = f.errors === 'reset' ? { kind: 'reset' } : f.errors !== undefined ? { kind: 'error', status: f.errors } : f.latency !== undefined ? { kind: 'latency', ms: f.latency } : { kind: 'abort' };
+    const effect: FaultEffect = f.outage === true ? { kind: 'metricsOutage' } : f.errors === 'reset' ? { kind: 'reset' } : f.errors !== undefined ? { kind: 'error', status: f.errors } : f.latency !== undefined ? { kind: 'latency', ms: f.latency } : { kind: 'abort' };
     const cohort = f.cohort === undefined ? undefined : f.cohort.header !== undefined ? { header: f.cohort.header.toLowerCase() } : { cookie: f.cohort.cookie! };
-    return { target: f.target as 'canary' | 'stable', effect, percent: f.cohort?.percent ?? f.percent ?? 100, ...(cohort !== undefined && { cohort }), forMs: f.for };
+    return { target: f.target as DrillFault['target'], effect, percent: f.cohort?.percent ?? f.percent ?? 100, ...(cohort !== undefined && { cohort }), forMs: f.for };
   });
 
 const stepSchema = z

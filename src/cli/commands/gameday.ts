@@ -81,11 +81,19 @@ export const gamedayCommand: CommandDef = {
         } catch (err) {
           throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
         }
-        const r = await c.post<DrillRecord | { drill: string; run: number; service: string; status: 'running' }>('/api/gamedays/run', { spec, file, wait: values.wait === true });
-        if (json) out(JSON.stringify(r, null, 2));
-        else if ('timeline' in r) out(output === 'md' ? drillMarkdown(r) : summary(r));
-        else out(`drill ${r.drill} #${r.run} running on ${r.service}; follow it with sluice gameday show ${r.drill} --run ${r.run}`);
-        return 'timeline' in r && r.status !== 'passed' ? 1 : 0;
+        const started = await c.post<{ drill: string; run: number; service: string; status: 'running' }>('/api/gamedays/run', { spec, file, wait: false });
+        if (values.wait !== true) {
+          out(json ? JSON.stringify(started, null, 2) : `drill ${started.drill} #${started.run} running on ${started.service}; follow it with sluice gameday show ${started.drill} --run ${started.run}`);
+          return 0;
+        }
+        // --wait: the record once the drill has ended (a drill may run longer than one HTTP call waits).
+        let r = await c.get<DrillRecord>(`/api/gamedays/${encodeURIComponent(started.drill)}?run=${started.run}`);
+        while (r.status === 'running') {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          r = await c.get<DrillRecord>(`/api/gamedays/${encodeURIComponent(started.drill)}?run=${started.run}`);
+        }
+        out(json ? JSON.stringify(r, null, 2) : output === 'md' ? drillMarkdown(r) : summary(r));
+        return r.status === 'passed' ? 0 : 1;
       }
       case 'stop': {
         if (values.all !== true) throw new UsageError('the safety lever stops every drill and removes every fault: sluice gameday stop --all');
@@ -117,7 +125,8 @@ export const gamedayCommand: CommandDef = {
       }
       case 'rehearse': {
         if (name === undefined || values.to === undefined || values.version === undefined) throw new UsageError('say what to rehearse: sluice gameday rehearse SERVICE --to ENVIRONMENT --version V');
-        const r = await c.post<RehearsalView>('/api/rehearsals', { service: name, to: values.to, version: values.version });
+        // The rehearsal waits for the revert (at most maxTimeToRevert), then for the contract's window before releasing again.
+        const r = await c.post<RehearsalView>('/api/rehearsals', { service: name, to: values.to, version: values.version }, 15 * 60_000);
         out(json ? JSON.stringify(r, null, 2) : `rehearsal of ${r.version} for ${r.environment} in ${r.ranIn}: ${r.ok ? 'passed' : 'FAILED'} — ${r.detail}${r.retried ? `; ${r.version} is released again in ${r.ranIn}` : ''}`);
         return r.ok ? 0 : 1;
       }

@@ -5,7 +5,7 @@
  */
 import type { ActiveFault, FaultRule } from './fault.ts';
 import type { GameDay } from './gameday.ts';
-import type { RehearsalResult } from './rehearsal.ts';
+import type { RehearsalResult } from './rehearsal-types.ts';
 
 /** The log name drill events are recorded under: no service can have it (service names are DNS labels). */
 export const DRILL_LOG = '_drills';

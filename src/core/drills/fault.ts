@@ -14,7 +14,9 @@ export type FaultEffect =
   /** The request is held `ms` before it is forwarded. */
   | { kind: 'latency'; ms: number }
   /** A 200 head promising a body that never arrives whole: the connection is cut after the head. */
-  | { kind: 'abort' };
+  | { kind: 'abort' }
+  /** The data plane's metrics API answers 503 (the metrics backend is down); traffic is untouched. Key `*`. */
+  | { kind: 'metricsOutage' };
 
 export type FaultEffectKind = FaultEffect['kind'];
 
@@ -46,6 +48,8 @@ export interface ActiveFault extends FaultRule {
 }
 
 export const MAX_FAULT_TTL_MS = 3_600_000;
+/** The key of a metricsOutage fault: it hits the metrics API, no revision's traffic. */
+export const METRICS_KEY = '*';
 export const MAX_FAULT_LATENCY_MS = 120_000;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$/;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$/;
@@ -69,9 +73,10 @@ function checkEffect(e: unknown, at: string): Check<FaultEffect> {
       return { ok: true, value: { kind: 'latency', ms: o.ms as number } };
     case 'reset':
     case 'abort':
+    case 'metricsOutage':
       return { ok: true, value: { kind: o.kind } };
     default:
-      return refuse(`${at}.kind must be error, reset, latency or abort, got ${JSON.stringify(o.kind)}`);
+      return refuse(`${at}.kind must be error, reset, latency, abort or metricsOutage, got ${JSON.stringify(o.kind)}`);
   }
 }
 
@@ -93,6 +98,9 @@ export function checkFaultRule(input: unknown, at = 'fault'): Check<FaultRule> {
   if (typeof o.key !== 'string' || o.key === '') return refuse(`${at}.key must name a backend key, got ${JSON.stringify(o.key)}`);
   const effect = checkEffect(o.effect, `${at}.effect`);
   if (!effect.ok) return effect;
+  if ((effect.value.kind === 'metricsOutage') !== (o.key === METRICS_KEY)) {
+    return refuse(`${at}.key: a metricsOutage fault takes key "${METRICS_KEY}" (the metrics API, not a revision), and only it does; got ${JSON.stringify(o.key)} with ${effect.value.kind}`);
+  }
   if (typeof o.percent !== 'number' || !(o.percent > 0 && o.percent <= 100)) {
     return refuse(`${at}.percent must be more than 0 and at most 100, got ${JSON.stringify(o.percent)}`);
   }
@@ -126,6 +134,7 @@ export function checkFaultRules(input: unknown): Check<FaultRule[]> {
 /** One line for a timeline: "503 for 10% of revision 2's requests". */
 export function describeFault(rule: Pick<FaultRule, 'key' | 'effect' | 'percent' | 'cohort'>): string {
   const e = rule.effect;
+  if (e.kind === 'metricsOutage') return 'metrics API down';
   const what = e.kind === 'error' ? `${e.status}` : e.kind === 'latency' ? `+${e.ms} ms` : e.kind === 'reset' ? 'connection reset' : 'aborted body';
   const whom = rule.cohort === undefined ? `${rule.percent}% of revision ${rule.key}'s requests` : `${rule.percent}% of revision ${rule.key}'s users by ${'header' in rule.cohort ? `header ${rule.cohort.header}` : `cookie ${rule.cohort.cookie}`}`;
   return `${what} for ${whom}`;

@@ -5,8 +5,8 @@
  */
 import type { FaultCohort, FaultEffect } from './fault.ts';
 
-/** Which revision of the service a fault hits: the release's canary, or the stable revision. */
-export type FaultTarget = 'canary' | 'stable';
+/** What a fault hits: the release's canary, the stable revision, or the metrics backend (the data plane's metrics API). */
+export type FaultTarget = 'canary' | 'stable' | 'metrics';
 
 export interface DrillProbe {
   name: string;

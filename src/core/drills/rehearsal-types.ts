@@ -1,4 +1,7 @@
-/** What a rollback rehearsal gate reads (core/drills/rehearsal.ts) and a plan's policy carries (core/plan/types.ts). */
+/**
+ * The rehearsal gate's data (rehearsal.ts): what an environment asks, one rehearsal's result, and
+ * what the gate reads. Apart from the gate so the plan's types (core/plan/types.ts) can name them.
+ */
 
 /** What an environment asks (spec.environments[].rehearsal, normalised). */
 export interface RehearsalPolicy {

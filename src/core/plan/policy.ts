@@ -1,4 +1,4 @@
-import type { RehearsalPolicy } from '../drills/rehearsal.ts';
+import type { RehearsalPolicy } from '../drills/rehearsal-types.ts';
 import type { EnvironmentPolicy, Risk } from './types.ts';
 
 /** An environment as its gates need it (the spec's normalised fields, durations in ms). */
