@@ -1,7 +1,7 @@
 import { after, before } from 'node:test';
 import pg from 'pg';
 import { startPostgres, withoutPostgres, type PostgresServer } from '../../../../test/support/postgres-server.ts';
-import { migrationDriverContract } from '../contract.ts';
+import { migrationDriverConformance } from '../conformance.ts';
 import type { MigrationDatabase } from '../types.ts';
 import { PostgresDatabase } from './postgres-database.ts';
 
@@ -15,7 +15,7 @@ before(async () => {
 });
 after(async () => server?.stop());
 
-migrationDriverContract('postgres', {
+migrationDriverConformance('postgres', {
   skip,
   async fresh() {
     const name = `app${++n}`;

@@ -2,11 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { migrationDriverContract } from '../contract.ts';
+import { migrationDriverConformance } from '../conformance.ts';
 import type { MigrationDatabase } from '../types.ts';
 import { SqliteDatabase } from './sqlite-database.ts';
 
-migrationDriverContract('sqlite', {
+migrationDriverConformance('sqlite', {
   async fresh() {
     const path = join(mkdtempSync(join(tmpdir(), 'sluice-sqlite-')), 'app.db');
     const db = new DatabaseSync(path);

@@ -10,7 +10,7 @@ import { type TestContext, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { builtinMetrics } from '../../metrics/builtin/index.ts';
 import type { DriverContext, RouteTable } from '../../types.ts';
-import { routerContract } from '../contract.ts';
+import { routerConformance } from '../conformance.ts';
 import { freePort, keepAliveClient, load, startUpstream, tally } from '../upstreams.ts';
 import { builtinRouter } from './index.ts';
 import { isAlive, readProxyInfo, spawnProxy } from './proxy-process.ts';
@@ -27,7 +27,7 @@ async function makeBuiltin(t: TestContext) {
   return { router, listenUrl: `http://127.0.0.1:${port}`, metrics: builtinMetrics.create({ provider: 'builtin' }, ctx) };
 }
 
-routerContract('builtin', makeBuiltin);
+routerConformance('builtin', makeBuiltin);
 
 const oneBackend = (url: string, key = '1'): RouteTable => ({
   backends: [{ key, version: `v${key}`, weight: 100, endpoints: [url] }],

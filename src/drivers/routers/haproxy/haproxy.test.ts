@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type TestContext, test, describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { DriverContext, RouteTable } from '../../types.ts';
-import { routerContract } from '../contract.ts';
+import { routerConformance } from '../conformance.ts';
 import { isAlive, pollUntil, readPid } from '../managed-process.ts';
 import { freePort, keepAliveClient, load, startUpstream, tally } from '../upstreams.ts';
 import { haproxyRouter } from './index.ts';
@@ -37,7 +37,7 @@ describe('haproxy router, against a real HAProxy', { skip: withoutServer('haprox
     return { router, make, dir, listenUrl: `http://127.0.0.1:${port}`, port };
   }
 
-  routerContract('haproxy (managed)', makeManaged, {
+  routerConformance('haproxy (managed)', makeManaged, {
     'a down backend: its errors are counted for it': 'no metrics provider reads HAProxy per-server counters yet',
   });
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type TestContext, test, describe } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { DriverContext, RouteTable } from '../../types.ts';
-import { routerContract } from '../contract.ts';
+import { routerConformance } from '../conformance.ts';
 import { isAlive, readPid } from '../managed-process.ts';
 import { freePort, keepAliveClient, load, startUpstream, tally } from '../upstreams.ts';
 import { nginxRouter } from './index.ts';
@@ -41,7 +41,7 @@ describe('nginx router, against a real NGINX', { skip: withoutServer('nginx', 'n
     };
   }
 
-  routerContract('nginx', (t) => makeNginx(t), {
+  routerConformance('nginx', (t) => makeNginx(t), {
     'a down backend: its errors are counted for it': 'no metrics provider reads nginx per-upstream counters (open-source nginx has none)',
   });
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { TargetRevision } from '../../types.ts';
-import { targetContract, type TargetFixture } from '../contract.ts';
+import { targetConformance, type TargetFixture } from '../conformance.ts';
 import { bodyOf } from '../fixtures/http-get.ts';
 import { waitFor } from '../fixtures/wait-for.ts';
 import { isAlive } from '../process/process-group.ts';
@@ -37,7 +37,7 @@ function revision(key: string, version: string, config: Record<string, unknown>)
   return { key, version, config: parsed, baseDir: path.dirname(DEPLOYER) };
 }
 
-targetContract('command', async (): Promise<TargetFixture<CommandTargetConfig>> => {
+targetConformance('command', async (): Promise<TargetFixture<CommandTargetConfig>> => {
   const service = `command-test-${++services}`;
   const state = await stateDir();
   const ctx = { service, serviceDir: '/nonexistent', log: () => {} };

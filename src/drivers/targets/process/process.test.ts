@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import type { Instance } from '../../../core/types.ts';
 import type { TargetSignal } from '../../types.ts';
-import { targetContract, type TargetFixture } from '../contract.ts';
+import { targetConformance, type TargetFixture } from '../conformance.ts';
 import { bodyOf, httpGet } from '../fixtures/http-get.ts';
 import { waitFor } from '../fixtures/wait-for.ts';
 import { processTarget, type ProcessTargetConfig } from './index.ts';
@@ -22,7 +22,7 @@ function only<T>(items: T[]): T {
   return items[0] as T;
 }
 
-targetContract('process', async (): Promise<TargetFixture<ProcessTargetConfig>> => {
+targetConformance('process', async (): Promise<TargetFixture<ProcessTargetConfig>> => {
   const svc = makeService();
   return {
     service: svc.service,

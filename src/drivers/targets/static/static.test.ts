@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import type { TargetRevision } from '../../types.ts';
-import { targetContract, type TargetFixture } from '../contract.ts';
+import { targetConformance, type TargetFixture } from '../conformance.ts';
 import { bodyOf } from '../fixtures/http-get.ts';
 import { staticTarget, type StaticTargetConfig } from './index.ts';
 
@@ -28,7 +28,7 @@ function revision(key: string, version: string, config: Record<string, unknown>)
   return { key, version, config: staticTarget.config.parse({ driver: 'static', ...config }), baseDir: '/' };
 }
 
-targetContract('static', async (): Promise<TargetFixture<StaticTargetConfig>> => {
+targetConformance('static', async (): Promise<TargetFixture<StaticTargetConfig>> => {
   const service = `static-test-${++services}`;
   const servers: Array<{ close: () => Promise<void> }> = [];
   const readiness = { interval: '50ms', timeout: '1s' };

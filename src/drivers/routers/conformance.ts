@@ -1,7 +1,7 @@
 /**
  * The router contract suite: what every Router driver must do, checked with real upstream HTTP
  * servers and real traffic through the router's data plane. A driver's test calls
- * `routerContract(name, makeRouter, skips)`; cases it cannot meet are skipped by name, with the
+ * `routerConformance(name, makeRouter, skips)`; cases it cannot meet are skipped by name, with the
  * reason shown in the test report.
  */
 import assert from 'node:assert/strict';
@@ -230,7 +230,7 @@ const cases: Record<RouterCase, (t: TestContext, make: MakeRouter) => Promise<vo
   },
 };
 
-export function routerContract(name: string, makeRouter: MakeRouter, skips: Partial<Record<RouterCase, string>> = {}): void {
+export function routerConformance(name: string, makeRouter: MakeRouter, skips: Partial<Record<RouterCase, string>> = {}): void {
   describe(`router contract: ${name}`, () => {
     for (const title of ROUTER_CASES) {
       const reason = skips[title];

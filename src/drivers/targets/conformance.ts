@@ -36,7 +36,7 @@ export interface TargetFixture<C> {
 const CASE_TIMEOUT_MS = 30_000;
 const START_TIMEOUT_MS = 20_000;
 
-export function targetContract<C>(name: string, makeFixture: () => Promise<TargetFixture<C>>): void {
+export function targetConformance<C>(name: string, makeFixture: () => Promise<TargetFixture<C>>): void {
   /** Runs one case with a fresh fixture; everything started through `run` is stopped afterwards. */
   function contractCase(id: TargetContractCase, body: (fixture: TargetFixture<C>, run: Runner<C>) => Promise<void>) {
     test(TARGET_CONTRACT_CASES[id], { timeout: CASE_TIMEOUT_MS }, async (t: TestContext) => {

@@ -27,7 +27,7 @@ function sqlFiles(files: Record<string, string>): string {
 
 const EXPAND = { 'expand.up.sql': 'ALTER TABLE users ADD COLUMN email text;\nCREATE INDEX users_email ON users (email);', 'expand.down.sql': 'DROP INDEX users_email;\nALTER TABLE users DROP COLUMN email;' };
 
-export function migrationDriverContract(name: string, o: ContractOptions): void {
+export function migrationDriverConformance(name: string, o: ContractOptions): void {
   const opts = { skip: o.skip ?? false };
 
   test(`${name}: SQL runs in one transaction (a failing statement leaves nothing), and the schema shows the change`, opts, async () => {
