@@ -9,7 +9,7 @@ import type { ActiveFault, FaultRule } from '../core/drills/fault.ts';
 import type { DrillFault, FaultTarget, GameDay } from '../core/drills/gameday.ts';
 import { resilienceScore, timeToDetect, timeToRestore, toleranceMet } from '../core/drills/record.ts';
 import type { ServiceEvent } from '../core/events.ts';
-import type { FaultControl } from '../drivers/types.ts';
+import type { FaultControl } from '../drivers/routers/types.ts';
 import type { EventBus } from '../engine/event-bus.ts';
 import type { DrillLog } from './drill-log.ts';
 import { ProbeSampler } from './probe-sampler.ts';

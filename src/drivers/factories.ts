@@ -1,5 +1,8 @@
 import type { Notifier } from './notifiers/types.ts';
-import type { DriverContext, MetricsProvider, Router, Target } from './types.ts';
+import type { DriverContext } from './types.ts';
+import type { MetricsProvider } from './metrics/types.ts';
+import type { Router } from './routers/types.ts';
+import type { Target } from './targets/types.ts';
 
 /**
  * How the engine gets a driver: by the name (or validated config) in a spec. The composition root

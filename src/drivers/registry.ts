@@ -3,7 +3,10 @@
  * line here; nothing else in the tree names a driver.
  */
 import type { DriverSchemas } from '../spec/index.ts';
-import type { DriverContext, DriverFactory, MetricsProvider, Router, Target, TargetFactory } from './types.ts';
+import type { DriverContext, DriverFactory } from './types.ts';
+import type { MetricsProvider } from './metrics/types.ts';
+import type { Router } from './routers/types.ts';
+import type { Target, TargetFactory } from './targets/types.ts';
 import type { DriverFactories } from './factories.ts';
 import type { Notifier, NotifierFactory } from './notifiers/types.ts';
 import { webhookNotifier } from './notifiers/webhook/index.ts';

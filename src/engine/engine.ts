@@ -4,7 +4,7 @@ import { CONTROLLER } from '../core/events.ts';
 import { dependencyGraph, type DependencyGraph, type UnmetDependency } from '../core/graph/index.ts';
 import { isActive, type ReleaseState, type ServiceState } from '../core/state.ts';
 import type { DriverFactories } from '../drivers/factories.ts';
-import type { FaultControl } from '../drivers/types.ts';
+import type { FaultControl } from '../drivers/routers/types.ts';
 import { driverSchemas } from '../drivers/registry.ts';
 import { evidenceWarningsOf, parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
 import type { LeaseTimings } from '../core/leases/lease-plan.ts';

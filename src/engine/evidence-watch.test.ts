@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { MetricsProvider } from '../drivers/types.ts';
+import type { MetricsProvider } from '../drivers/metrics/types.ts';
 import { EvidenceWatch } from './evidence-watch.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { canaryTakesTraffic, isActive, type ServiceState } from '../core/state.ts';
-import type { MetricsProvider } from '../drivers/types.ts';
+import type { MetricsProvider } from '../drivers/metrics/types.ts';
 
 /** At most one wake-up observation per this long. */
 export const MIN_WAKE_GAP_MS = 50;

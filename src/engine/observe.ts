@@ -2,7 +2,7 @@ import type { Observation } from '../core/judge.ts';
 import { isActive, type ServiceState } from '../core/state.ts';
 import type { Measurement, QueryResult, QueryRule } from '../core/types.ts';
 import { fillQuery } from '../drivers/metrics/query-template.ts';
-import type { MetricsProvider } from '../drivers/types.ts';
+import type { MetricsProvider } from '../drivers/metrics/types.ts';
 import { messageOf, withTimeout } from './retry.ts';
 
 /**

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { isActive, type ServiceState } from '../core/state.ts';
 import type { DriverFactories } from '../drivers/factories.ts';
-import type { DriverContext, RouteTable, Router } from '../drivers/types.ts';
+import type { DriverContext } from '../drivers/types.ts';
+import type { RouteTable, Router } from '../drivers/routers/types.ts';
 
 /**
  * A blue-green preview on a second listener: a router of the service's own kind, on the preview

@@ -1,5 +1,5 @@
 import { targetConfigSchema } from '../drivers/registry.ts';
-import type { TargetRevision } from '../drivers/types.ts';
+import type { TargetRevision } from '../drivers/targets/types.ts';
 import { interpolate, type ServiceSpec } from '../spec/index.ts';
 import type { StoredRevision } from '../store/types.ts';
 

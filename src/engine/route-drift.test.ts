@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RouteTable } from '../drivers/types.ts';
+import type { RouteTable } from '../drivers/routers/types.ts';
 import { routeDrift } from './route-drift.ts';
 
 const intended: RouteTable = {

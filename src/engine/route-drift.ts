@@ -1,4 +1,4 @@
-import type { RouteTable } from '../drivers/types.ts';
+import type { RouteTable } from '../drivers/routers/types.ts';
 
 /** Weights closer than this (percentage points) are the same weight. */
 const WEIGHT_TOLERANCE = 0.01;

@@ -1,6 +1,6 @@
 import type { ServiceState } from '../core/state.ts';
 import type { Weights } from '../core/types.ts';
-import type { FaultControl, HostsApplied, Router } from '../drivers/types.ts';
+import type { FaultControl, HostsApplied, Router } from '../drivers/routers/types.ts';
 import { messageOf, withRetry } from './retry.ts';
 import { routeDrift } from './route-drift.ts';
 import { routeTableOf } from './route-table.ts';

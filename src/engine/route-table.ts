@@ -1,5 +1,5 @@
 import type { ServiceState } from '../core/state.ts';
-import type { RouteTable } from '../drivers/types.ts';
+import type { RouteTable } from '../drivers/routers/types.ts';
 
 /**
  * The route table the router must serve for a state: one backend per revision with instances,

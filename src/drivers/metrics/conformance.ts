@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
-import type { QueryResult } from '../types.ts';
+import type { QueryResult } from './types.ts';
 
 /** One reading of a metric, whatever the provider's API (a query's value, a revision's figures). */
 export type Reading = QueryResult;

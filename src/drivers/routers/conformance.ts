@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
-import type { HeaderRoute, MetricsProvider, RouteTable, Router } from '../types.ts';
+import type { HeaderRoute, RouteTable, Router } from './types.ts';
+import type { MetricsProvider } from '../metrics/types.ts';
 import { freePort, keepAliveClient, load, loadWhile, startUpstream, tally } from './upstreams.ts';
 
 export interface RouterUnderTest {

@@ -11,7 +11,8 @@
  */
 import { join } from 'node:path';
 import { type LogStreamFile, readLogStream, writeLogStream } from '../access-log.ts';
-import type { DriverContext, HostsApplied, RouteTable, Router, RouterSignal } from '../types.ts';
+import type { DriverContext } from '../types.ts';
+import type { HostsApplied, RouteTable, Router, RouterSignal } from './types.ts';
 
 export interface FleetMember {
   /** How the host is named in errors and in the rollback log (its listen address or admin socket). */

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test, type TestContext } from 'node:test';
 import type { Instance } from '../../core/types.ts';
-import type { Target, TargetRevision } from '../types.ts';
+import type { Target, TargetRevision } from './types.ts';
 import { bodyOf, httpGet } from './fixtures/http-get.ts';
 import { probeUrl } from './readiness.ts';
 

@@ -1,7 +1,8 @@
 import { merge } from '../../../core/histogram.ts';
 import type { HistogramCounts, StatusCounts } from '../../../core/types.ts';
 import { type LogStreamFile, readLogStream } from '../../access-log.ts';
-import type { DriverContext, Measurement, MetricsProvider } from '../../types.ts';
+import type { DriverContext } from '../../types.ts';
+import type { Measurement, MetricsProvider } from '../types.ts';
 import type { AccessLogMetricsConfig } from './config.ts';
 import { HaproxyCrossCheck } from './cross-check.ts';
 import { type AccessLogReceiver, type ReceiverCounts, acquireReceiver, releaseReceiver } from './receiver.ts';

@@ -7,7 +7,8 @@
  * a silent stream, it never promotes on it. Garbage, drops and unattributed lines are counted and
  * logged. `collect` never throws.
  */
-import type { DriverFactory, MetricsProvider } from '../../types.ts';
+import type { DriverFactory } from '../../types.ts';
+import type { MetricsProvider } from '../types.ts';
 import { AccessLogProvider } from './access-log-provider.ts';
 import { type AccessLogMetricsConfig, accessLogMetricsConfig } from './config.ts';
 

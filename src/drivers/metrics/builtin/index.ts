@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import type { HistogramCounts, StatusCounts } from '../../../core/types.ts';
-import type { DriverContext, DriverFactory, Measurement, MetricsProvider } from '../../types.ts';
+import type { DriverContext, DriverFactory } from '../../types.ts';
+import type { Measurement, MetricsProvider } from '../types.ts';
 import { BadAnswerWatch } from './bad-answers.ts';
 import { describe, proxyAdmin } from './proxy-admin.ts';
 

@@ -1,4 +1,5 @@
-import type { DriverFactory, MetricsProvider } from '../../types.ts';
+import type { DriverFactory } from '../../types.ts';
+import type { MetricsProvider } from '../types.ts';
 import { prometheusMetricsConfig, type PrometheusMetricsConfig } from './config.ts';
 import { PrometheusProvider } from './prometheus-provider.ts';
 

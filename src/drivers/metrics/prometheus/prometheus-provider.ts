@@ -7,7 +7,8 @@
  * error_rate/latency_* need the builtin provider; with Prometheus, write them as queries.
  */
 import type { Measurement, QueryResult } from '../../../core/types.ts';
-import type { DriverContext, MetricsProvider } from '../../types.ts';
+import type { DriverContext } from '../../types.ts';
+import type { MetricsProvider } from '../types.ts';
 import { getJson, joinUrl } from '../http-json.ts';
 import { escapePromqlString } from '../query-template.ts';
 import { readAnswer } from './answer.ts';

@@ -1,4 +1,5 @@
-import type { DriverFactory, MetricsProvider } from '../../types.ts';
+import type { DriverFactory } from '../../types.ts';
+import type { MetricsProvider } from '../types.ts';
 import { webMetricsConfig, type WebMetricsConfig } from './config.ts';
 import { WebProvider } from './web-provider.ts';
 

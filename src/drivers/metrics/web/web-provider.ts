@@ -6,7 +6,8 @@
  * Like `prometheus`, it answers queries only: `collect` reports noData for every revision key.
  */
 import type { Measurement, QueryResult } from '../../../core/types.ts';
-import type { DriverContext, MetricsProvider } from '../../types.ts';
+import type { DriverContext } from '../../types.ts';
+import type { MetricsProvider } from '../types.ts';
 import { describeAnswer, getJson, joinUrl } from '../http-json.ts';
 import type { WebMetricsConfig } from './config.ts';
 import { formatSteps, select } from './selector.ts';

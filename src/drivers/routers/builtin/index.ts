@@ -6,7 +6,8 @@
  * supervises the proxy: a dead one is started again from its last table (routes.json).
  */
 import { join } from 'node:path';
-import type { DriverContext, DriverFactory, RouteTable, Router, RouterSignal } from '../../types.ts';
+import type { DriverContext, DriverFactory } from '../../types.ts';
+import type { RouteTable, Router, RouterSignal } from '../types.ts';
 import { adminCall, replyError } from './admin-client.ts';
 import { readAdminSecret } from './admin-secret.ts';
 import { type BuiltinRouterConfig, builtinRouterConfig } from './config.ts';

@@ -3,7 +3,7 @@
  * proxy holds each fault's TTL itself; a proxy that is not running has no faults to clear.
  */
 import type { ActiveFault, FaultRule } from '../../../core/drills/fault.ts';
-import type { FaultControl } from '../../types.ts';
+import type { FaultControl } from '../types.ts';
 import { adminCall, replyError } from './admin-client.ts';
 import { readAdminSecret } from './admin-secret.ts';
 import type { ProxyInfo } from './proxy-process.ts';

@@ -5,7 +5,7 @@
  * Weights, server addresses and route values change at run time, without a reload.
  */
 import { HEARTBEAT_PATH, haproxyLogFormat, sourceName } from '../../access-log.ts';
-import type { HeaderRoute, RouteTable } from '../../types.ts';
+import type { HeaderRoute, RouteTable } from '../types.ts';
 import type { SlotTarget } from './layout.ts';
 import { PARKED } from './layout.ts';
 

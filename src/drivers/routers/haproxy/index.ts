@@ -6,7 +6,8 @@
  * backend in an HAProxy someone else runs.
  */
 import { join } from 'node:path';
-import type { DriverContext, DriverFactory, RouteTable, Router } from '../../types.ts';
+import type { DriverContext, DriverFactory } from '../../types.ts';
+import type { RouteTable, Router } from '../types.ts';
 import { heartbeatUrl, upstreamAddress, upstreamsOf, writeLogStream } from '../../access-log.ts';
 import { logSource, routeBackend } from './config-file.ts';
 import { type HaproxyRouterConfig, haproxyRouterConfig } from './config.ts';

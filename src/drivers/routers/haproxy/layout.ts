@@ -5,7 +5,7 @@
  * commands that turn the current server states into the wanted ones are computed as a diff.
  */
 import net from 'node:net';
-import type { RouteTable } from '../../types.ts';
+import type { RouteTable } from '../types.ts';
 import type { ServerState } from './runtime-api.ts';
 
 /** HAProxy's largest server weight. */

@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RouteTable } from '../../types.ts';
+import type { RouteTable } from '../types.ts';
 import { type HaproxyShape, SAFE_NAME, SAFE_VALUE } from './config-file.ts';
 import { type Assignment, type SlotTarget, endpointAddress } from './layout.ts';
 

@@ -3,7 +3,7 @@
  * entries, the managed config text), applying it through the runtime API as a diff, and checking
  * HAProxy against it afterwards.
  */
-import type { RouteTable } from '../../types.ts';
+import type { RouteTable } from '../types.ts';
 import {
   type HaproxyFiles,
   type HaproxyShape,

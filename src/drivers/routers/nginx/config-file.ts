@@ -6,7 +6,7 @@
  * the router sees that a reload took effect). Weights are not in the config: changing them is no reload.
  */
 import { HEARTBEAT_PATH, nginxLogFormat, sourceName } from '../../access-log.ts';
-import type { HeaderRoute, RouteTable } from '../../types.ts';
+import type { HeaderRoute, RouteTable } from '../types.ts';
 import { BUCKETS, defaultBackend } from './weight-table.ts';
 
 export interface NginxPaths {

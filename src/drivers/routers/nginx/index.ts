@@ -9,7 +9,8 @@
  */
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DriverContext, DriverFactory, RouteTable, Router } from '../../types.ts';
+import type { DriverContext, DriverFactory } from '../../types.ts';
+import type { RouteTable, Router } from '../types.ts';
 import { heartbeatUrl, upstreamsOf, writeLogStream } from '../../access-log.ts';
 import { SAFE_COOKIE, SAFE_HEADER, SAFE_VALUE, logSource, renderNginxConfig } from './config-file.ts';
 import { type NginxRouterConfig, nginxRouterConfig } from './config.ts';

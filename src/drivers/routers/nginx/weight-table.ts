@@ -17,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RouteTable } from '../../types.ts';
+import type { RouteTable } from '../types.ts';
 
 export const BUCKETS = 1000;
 

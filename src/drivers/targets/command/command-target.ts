@@ -5,7 +5,8 @@
 import path from 'node:path';
 import type { Instance } from '../../../core/types.ts';
 import { childEnv } from '../../secrets.ts';
-import type { DriverContext, Target, TargetRevision } from '../../types.ts';
+import type { DriverContext } from '../../types.ts';
+import type { Target, TargetRevision } from '../types.ts';
 import { ReadinessTimeout, waitUntilReady } from '../readiness.ts';
 import type { CommandTargetConfig } from './config.ts';
 import { parseInstances } from './instances-output.ts';

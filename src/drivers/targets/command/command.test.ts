@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { TargetRevision } from '../../types.ts';
+import type { TargetRevision } from '../types.ts';
 import { targetConformance, type TargetFixture } from '../conformance.ts';
 import { bodyOf } from '../fixtures/http-get.ts';
 import { waitFor } from '../fixtures/wait-for.ts';

@@ -1,4 +1,4 @@
-import type { TargetFactory } from '../../types.ts';
+import type { TargetFactory } from '../types.ts';
 import { CommandTarget } from './command-target.ts';
 import { commandTargetConfig, type CommandTargetConfig } from './config.ts';
 

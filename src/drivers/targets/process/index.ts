@@ -1,4 +1,4 @@
-import type { TargetFactory } from '../../types.ts';
+import type { TargetFactory } from '../types.ts';
 import { processTargetConfig, type ProcessTargetConfig } from './config.ts';
 import { ProcessTarget } from './process-target.ts';
 

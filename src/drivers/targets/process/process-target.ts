@@ -1,6 +1,7 @@
 /** The `process` target: each revision runs as N local, detached OS processes on ports it picks. */
 import type { Instance } from '../../../core/types.ts';
-import type { DriverContext, Target, TargetRevision, TargetSignal } from '../../types.ts';
+import type { DriverContext } from '../../types.ts';
+import type { Target, TargetRevision, TargetSignal } from '../types.ts';
 import { waitUntilReady } from '../readiness.ts';
 import type { ProcessTargetConfig } from './config.ts';
 import { freePort, portFreesUp } from '../../free-port.ts';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, test } from 'node:test';
 import type { Instance } from '../../../core/types.ts';
-import type { TargetSignal } from '../../types.ts';
+import type { TargetSignal } from '../types.ts';
 import { targetConformance, type TargetFixture } from '../conformance.ts';
 import { bodyOf, httpGet } from '../fixtures/http-get.ts';
 import { waitFor } from '../fixtures/wait-for.ts';

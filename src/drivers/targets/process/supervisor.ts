@@ -3,7 +3,8 @@
  * (so the router's endpoints stay valid) after a short backoff, and a `crashed` signal is emitted.
  * Children are watched through their exit event; adopted instances (not our children) by polling.
  */
-import type { DriverContext, TargetSignal } from '../../types.ts';
+import type { DriverContext } from '../../types.ts';
+import type { TargetSignal } from '../types.ts';
 import { isAlive } from './process-group.ts';
 import type { ExitStatus, SpawnedInstance } from './spawn-instance.ts';
 

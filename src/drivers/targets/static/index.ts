@@ -1,4 +1,4 @@
-import type { TargetFactory } from '../../types.ts';
+import type { TargetFactory } from '../types.ts';
 import { staticTargetConfig, type StaticTargetConfig } from './config.ts';
 import { StaticTarget } from './static-target.ts';
 

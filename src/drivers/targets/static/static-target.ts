@@ -3,7 +3,8 @@
  * checks (when asked) that its URLs are ready; stopping it stops nothing, and it never signals.
  */
 import type { Instance } from '../../../core/types.ts';
-import type { DriverContext, Target, TargetRevision } from '../../types.ts';
+import type { DriverContext } from '../../types.ts';
+import type { Target, TargetRevision } from '../types.ts';
 import { ReadinessTimeout, waitUntilReady } from '../readiness.ts';
 import type { StaticTargetConfig } from './config.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
-import type { TargetRevision } from '../../types.ts';
+import type { TargetRevision } from '../types.ts';
 import { targetConformance, type TargetFixture } from '../conformance.ts';
 import { bodyOf } from '../fixtures/http-get.ts';
 import { staticTarget, type StaticTargetConfig } from './index.ts';
