@@ -11,10 +11,10 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { contract } from '../src/core/fixtures.ts';
-import { replay } from '../src/core/reduce.ts';
-import { simulate } from '../src/core/simulator.ts';
-import { emptyState } from '../src/core/state.ts';
+import { contract } from '../src/core/testing/fixtures.ts';
+import { replay } from '../src/core/release/reduce.ts';
+import { simulate } from '../src/core/testing/simulator.ts';
+import { emptyState } from '../src/core/release/state.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 
 const { values } = parseArgs({ options: { hours: { type: 'string', default: '24' }, rps: { type: 'string', default: '50' } } });

@@ -15,17 +15,17 @@
  *     promotions and time to promote a healthy canary (bench/promotion-matrix.ts).
  */
 import { parseArgs } from 'node:util';
-import { BUCKETS, bucketValue, quantile } from '../src/core/histogram.ts';
-import { classifyMetric, scoreMetrics } from '../src/core/judges/kayenta.ts';
-import { sequentialLatency } from '../src/core/judges/sequential-latency.ts';
-import { sequentialRate } from '../src/core/judges/sequential-rate.ts';
-import { normalCdf } from '../src/core/judges/special.ts';
-import { thresholdJudge } from '../src/core/judges/threshold.ts';
+import { BUCKETS, bucketValue, quantile } from '../src/core/analysis/histogram.ts';
+import { classifyMetric, scoreMetrics } from '../src/core/analysis/judges/kayenta.ts';
+import { sequentialLatency } from '../src/core/analysis/judges/sequential-latency.ts';
+import { sequentialRate } from '../src/core/analysis/judges/sequential-rate.ts';
+import { normalCdf } from '../src/core/analysis/judges/special.ts';
+import { thresholdJudge } from '../src/core/analysis/judges/threshold.ts';
 import type { Condition, HistogramCounts, WindowStats } from '../src/core/types.ts';
 import { describeMachine } from './machine.ts';
-import { rng } from '../src/core/simulator.ts';
+import { rng } from '../src/core/testing/simulator.ts';
 import { promotionMatrix } from './promotion-matrix.ts';
-import { MATRIX_CONTRACT, STABLE } from '../src/core/evidence-matrix.ts';
+import { MATRIX_CONTRACT, STABLE } from '../src/core/testing/evidence-matrix.ts';
 
 const CANARY_PER_TICK = 5; // 50 rps in 100 ms ticks
 const BASELINE_PER_TICK = 45;

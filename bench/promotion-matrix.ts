@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { quantileOf, REGRESSIONS, runCell, STEP_LENGTHS_MS, TRAFFIC_RPS, type CellResult } from '../src/core/evidence-matrix.ts';
+import { quantileOf, REGRESSIONS, runCell, STEP_LENGTHS_MS, TRAFFIC_RPS, type CellResult } from '../src/core/testing/evidence-matrix.ts';
 
 /** The simulator's tick: the contract evaluates every second, so one tick per evaluation. */
 const TICK_MS = 1000;

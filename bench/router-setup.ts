@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { routers } from '../src/drivers/registry.ts';
 import { childrenOf, readPid } from '../src/drivers/routers/managed-process.ts';
 import { freePort } from '../src/drivers/routers/upstreams.ts';
-import type { RouteTable, Router } from '../src/drivers/types.ts';
+import type { RouteTable, Router } from '../src/drivers/routers/types.ts';
 import type { LoadTrace } from './router-load.ts';
 
 const SERVICE = fileURLToPath(new URL('../examples/service/server.ts', import.meta.url));

@@ -6,7 +6,7 @@
  * changes under load. Prints one JSON object; progress on stderr. Defined in bench/README.md.
  */
 import { parseArgs } from 'node:util';
-import type { RouteTable } from '../src/drivers/types.ts';
+import type { RouteTable } from '../src/drivers/routers/types.ts';
 import { runClosedLoop, type ClosedLoopResult } from './closed-loop.ts';
 import { describeMachine } from './machine.ts';
 import { closeAll, cpuSeconds, type RouterRig, startLoad, startRouter, startUpstream } from './router-setup.ts';

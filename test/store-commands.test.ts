@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { TokenStore } from '../src/auth/token-store.ts';
-import { emptyState } from '../src/core/state.ts';
+import { emptyState } from '../src/core/release/state.ts';
 import { PostgresStore } from '../src/store/postgres/store-admin.ts';
 import { SCHEMA_VERSION } from '../src/store/postgres/migrations.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';

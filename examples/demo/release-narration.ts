@@ -4,7 +4,7 @@
  * revisions by key; this keeps the key → version map to speak in versions.
  */
 import type { ServiceEvent } from '../../src/core/events.ts';
-import { describeBound } from '../../src/core/figures.ts';
+import { describeBound } from '../../src/core/analysis/figures.ts';
 import type { Verdict, Weights } from '../../src/core/types.ts';
 import type { Narrator } from './narrator.ts';
 import { percent } from './narrator.ts';

@@ -3,7 +3,7 @@ import { type ImportRecord, type LineError, readImportText } from '../core/analy
 import { DEFAULT_TIERS, TIER_THRESHOLDS } from '../core/analytics/tiers.ts';
 import type { Bucketing, Commit, Deployment } from '../core/analytics/types.ts';
 import type { EventBody, ServiceEvent } from '../core/events.ts';
-import { emptyState } from '../core/state.ts';
+import { emptyState } from '../core/release/state.ts';
 import { SluiceError } from '../errors.ts';
 import type { EventBus } from '../engine/event-bus.ts';
 import { SERVER_LOG } from '../engine/server-log.ts';

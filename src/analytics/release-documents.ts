@@ -3,7 +3,7 @@ import { runbook } from '../core/documents/runbook.ts';
 import type { DocumentKind, GeneratedDocument, ReleaseDocInput } from '../core/documents/types.ts';
 import { serviceEnvironment } from '../core/analytics/from-log.ts';
 import type { ServiceEvent } from '../core/events.ts';
-import type { ReleaseState } from '../core/state.ts';
+import type { ReleaseState } from '../core/release/state.ts';
 import { notFound, SluiceError } from '../errors.ts';
 import type { Store } from '../store/types.ts';
 import type { AnalyticsStore } from './analytics-store.ts';

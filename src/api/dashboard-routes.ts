@@ -3,7 +3,7 @@ import { redactSecrets } from '../drivers/secrets.ts';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import type { ServiceEvent } from '../core/events.ts';
-import type { ReleaseState } from '../core/state.ts';
+import type { ReleaseState } from '../core/release/state.ts';
 import type { Engine } from '../engine/engine.ts';
 import { SluiceError } from '../errors.ts';
 import type { Store } from '../store/types.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { COMMANDS } from '../core/decision.ts';
+import { COMMANDS } from '../core/release/decision.ts';
 import { PHASES } from '../core/types.ts';
 import { ERROR_CODES } from '../errors.ts';
 import { analyticsPaths } from './analytics-openapi.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { COMMANDS } from '../core/decision.ts';
+import { COMMANDS } from '../core/release/decision.ts';
 
 /** Request bodies and parameters, validated with the same library as the specs. */
 export const applyBody = z.strictObject({

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, test } from 'node:test';
-import { emptyState } from '../core/state.ts';
+import { emptyState } from '../core/release/state.ts';
 import { eventHash } from '../store/event-hash.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import { verifyStore } from './verify-chain.ts';

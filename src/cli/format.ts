@@ -1,4 +1,4 @@
-import { describeBound, formatFigure } from '../core/judge.ts';
+import { describeBound, formatFigure } from '../core/analysis/judge.ts';
 import type { ReleaseView, ServiceStatus, VerdictView } from '../views/index.ts';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));

@@ -8,7 +8,7 @@ import type { EventBody } from './events.ts';
 import { describeFlagEvent } from './flags/events.ts';
 import { describeDrillEvent } from './drills/events.ts';
 import { describeGovernanceEvent } from './plan/events.ts';
-import type { ReleaseStep } from './strategy.ts';
+import type { ReleaseStep } from './release/strategy.ts';
 import type { Weights } from './types.ts';
 
 /** Revision key → version, to name revisions as people know them. */

@@ -1,11 +1,11 @@
-import type { Accumulated } from './accumulate.ts';
+import type { Accumulated } from './analysis/accumulate.ts';
 import type { MigrationEvent } from './migrations/events.ts';
 import type { FlagEvent } from './flags/events.ts';
 import type { DrillEvent } from './drills/events.ts';
 import type { GovernanceEvent } from './plan/events.ts';
 import type { TrainEvent } from './trains/train-events.ts';
-import type { DriverName, PauseReason, ReleaseState, RevisionRef } from './state.ts';
-import type { CohortRoute, ReleaseStep, SmokeCheck } from './strategy.ts';
+import type { DriverName, PauseReason, ReleaseState, RevisionRef } from './release/state.ts';
+import type { CohortRoute, ReleaseStep, SmokeCheck } from './release/strategy.ts';
 import type { Instance, RollbackContract, RollbackLog, Verdict, Weights } from './types.ts';
 
 /** One failed probe of an instance: when, and what came back (an HTTP status, or the error). */

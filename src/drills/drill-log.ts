@@ -4,7 +4,7 @@
  */
 import { DRILL_LOG, type DrillEvent } from '../core/drills/events.ts';
 import { drillRecords, type DrillRecord, type StoredDrillEvent } from '../core/drills/record.ts';
-import { emptyState } from '../core/state.ts';
+import { emptyState } from '../core/release/state.ts';
 import type { EventBus } from '../engine/event-bus.ts';
 import type { Store } from '../store/types.ts';
 

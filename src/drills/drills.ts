@@ -9,7 +9,7 @@ import { METRICS_KEY } from '../core/drills/fault.ts';
 import { rehearsedShare } from '../core/drills/rehearsal.ts';
 import type { DrillRecord } from '../core/drills/record.ts';
 import type { GameDay } from '../core/drills/gameday.ts';
-import { isActive } from '../core/state.ts';
+import { isActive } from '../core/release/state.ts';
 import type { Engine } from '../engine/engine.ts';
 import { SluiceError } from '../errors.ts';
 import { rehearsals } from '../engine/rehearsal-facts.ts';

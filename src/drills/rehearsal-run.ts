@@ -9,7 +9,7 @@ import { rehearsalPassed, type RehearsalResult } from '../core/drills/rehearsal.
 import { firstHit } from '../core/drills/record.ts';
 import type { ActiveFault, FaultRule } from '../core/drills/fault.ts';
 import type { ServiceEvent } from '../core/events.ts';
-import { isActive } from '../core/state.ts';
+import { isActive } from '../core/release/state.ts';
 import type { Engine } from '../engine/engine.ts';
 import { SluiceError } from '../errors.ts';
 import type { ServiceSpec } from '../spec/index.ts';

@@ -10,7 +10,7 @@
  * - In an environment behind gates, a release moves forward only if its plan started it.
  */
 import { protectedChanges } from '../core/flags/protected.ts';
-import { rulesWithoutEvidence } from '../core/progression.ts';
+import { rulesWithoutEvidence } from '../core/release/progression.ts';
 import type { FlagService } from '../flags/flag-service.ts';
 import type { SpecDocument } from '../spec/documents.ts';
 import type { ApplyResult } from '../views/apply-result.ts';

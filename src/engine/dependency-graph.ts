@@ -5,7 +5,7 @@
  * when it has one (`payments--production`), else on the dependency itself.
  */
 import { brokenDependents, declarationProblems, failForward, unmetDependencies, type BrokenDependent, type Dependency, type GraphService, type UnmetDependency } from '../core/graph/index.ts';
-import { isActive, type ServiceState } from '../core/state.ts';
+import { isActive, type ServiceState } from '../core/release/state.ts';
 import type { ServiceSpec } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import type { SpecDocument } from '../spec/documents.ts';

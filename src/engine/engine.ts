@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import type { Command } from '../core/decision.ts';
+import type { Command } from '../core/release/decision.ts';
 import { CONTROLLER } from '../core/events.ts';
 import { dependencyGraph, type DependencyGraph, type UnmetDependency } from '../core/graph/index.ts';
-import { isActive, type ReleaseState, type ServiceState } from '../core/state.ts';
+import { isActive, type ReleaseState, type ServiceState } from '../core/release/state.ts';
 import type { DriverFactories } from '../drivers/factories.ts';
 import type { FaultControl } from '../drivers/routers/types.ts';
 import { driverSchemas } from '../drivers/registry.ts';

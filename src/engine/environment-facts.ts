@@ -7,7 +7,7 @@ import type { GovernanceState, PlanState } from '../core/plan/governance-state.t
 import { policyOf } from '../core/plan/policy.ts';
 import { riskOf } from '../core/plan/risk.ts';
 import type { EnvironmentPolicy, PreviousRelease, Risk } from '../core/plan/types.ts';
-import type { ReleaseState } from '../core/state.ts';
+import type { ReleaseState } from '../core/release/state.ts';
 import type { EnvironmentSpec } from '../spec/environments-schema.ts';
 import type { ServiceSpec } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';

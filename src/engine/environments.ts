@@ -9,7 +9,7 @@ import { approvalRefusal, overrideRefusal } from '../core/plan/approvals.ts';
 import { blockingSummary, evaluateGates, planOutcome } from '../core/plan/gates.ts';
 import { emptyGovernance, foldGovernance, type GovernanceState, openPlan, type PlanState } from '../core/plan/governance-state.ts';
 import type { GateName, GateResult, PlanFacts, PlanRecord } from '../core/plan/types.ts';
-import { emptyState } from '../core/state.ts';
+import { emptyState } from '../core/release/state.ts';
 import type { ServiceSpec } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { environmentService } from './effective-spec.ts';

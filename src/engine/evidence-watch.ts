@@ -7,7 +7,7 @@
  * controller's loop and never holds it up.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { canaryTakesTraffic, isActive, type ServiceState } from '../core/state.ts';
+import { canaryTakesTraffic, isActive, type ServiceState } from '../core/release/state.ts';
 import type { MetricsProvider } from '../drivers/metrics/types.ts';
 
 /** At most one wake-up observation per this long. */

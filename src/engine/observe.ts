@@ -1,5 +1,5 @@
-import type { Observation } from '../core/judge.ts';
-import { isActive, type ServiceState } from '../core/state.ts';
+import type { Observation } from '../core/analysis/judge.ts';
+import { isActive, type ServiceState } from '../core/release/state.ts';
 import type { Measurement, QueryResult, QueryRule } from '../core/types.ts';
 import { fillQuery } from '../drivers/metrics/query-template.ts';
 import type { MetricsProvider } from '../drivers/metrics/types.ts';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { isActive, type ServiceState } from '../core/state.ts';
+import { isActive, type ServiceState } from '../core/release/state.ts';
 import type { DriverFactories } from '../drivers/factories.ts';
 import type { DriverContext } from '../drivers/types.ts';
 import type { RouteTable, Router } from '../drivers/routers/types.ts';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { emptyState, RELEASE_DEFAULTS, type ServiceState } from '../core/state.ts';
-import { contract } from '../core/fixtures.ts';
+import { emptyState, RELEASE_DEFAULTS, type ServiceState } from '../core/release/state.ts';
+import { contract } from '../core/testing/fixtures.ts';
 import { ProbeRunner, type ProbeReport } from './probe-runner.ts';
 
 function releasing(url: string, failureThreshold: number): ServiceState {

@@ -1,7 +1,7 @@
 import type { ProbeFailure } from '../core/events.ts';
-import { tallyProbe, type ProbeRun } from '../core/probes.ts';
-import { isActive, type ServiceState } from '../core/state.ts';
-import type { ProbePlan } from '../core/strategy.ts';
+import { tallyProbe, type ProbeRun } from '../core/release/probes.ts';
+import { isActive, type ServiceState } from '../core/release/state.ts';
+import type { ProbePlan } from '../core/release/strategy.ts';
 import { messageOf } from './retry.ts';
 
 export interface ProbeReport {

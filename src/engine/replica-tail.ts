@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { EventBody, ServiceEvent } from '../core/events.ts';
-import { emptyState } from '../core/state.ts';
+import { emptyState } from '../core/release/state.ts';
 import type { LeaseStore, Store } from '../store/types.ts';
 import { ERROR_CODES, SluiceError, type ErrorCode } from '../errors.ts';
 import type { EventBus } from './event-bus.ts';

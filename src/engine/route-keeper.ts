@@ -1,4 +1,4 @@
-import type { ServiceState } from '../core/state.ts';
+import type { ServiceState } from '../core/release/state.ts';
 import type { Weights } from '../core/types.ts';
 import type { FaultControl, HostsApplied, Router } from '../drivers/routers/types.ts';
 import { messageOf, withRetry } from './retry.ts';

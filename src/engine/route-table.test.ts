@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { emptyState, type ServiceState } from '../core/state.ts';
+import { emptyState, type ServiceState } from '../core/release/state.ts';
 import { routeTableOf } from './route-table.ts';
 
 function state(weights: Record<string, number>, instances: Record<string, number>, canary = '2'): ServiceState {

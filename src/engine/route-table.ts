@@ -1,4 +1,4 @@
-import type { ServiceState } from '../core/state.ts';
+import type { ServiceState } from '../core/release/state.ts';
 import type { RouteTable } from '../drivers/routers/types.ts';
 
 /**

@@ -1,5 +1,5 @@
 import type { EventBody } from '../core/events.ts';
-import { emptyState } from '../core/state.ts';
+import { emptyState } from '../core/release/state.ts';
 import type { Store } from '../store/types.ts';
 import type { EventBus } from './event-bus.ts';
 

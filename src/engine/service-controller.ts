@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { analysisDue, decide } from '../core/decide.ts';
-import type { Action, Decision, Input } from '../core/decision.ts';
+import { analysisDue, decide } from '../core/release/decide.ts';
+import type { Action, Decision, Input } from '../core/release/decision.ts';
 import { CONTROLLER, type EventBody } from '../core/events.ts';
-import { replay } from '../core/reduce.ts';
+import { replay } from '../core/release/reduce.ts';
 import { isRoutineEvaluation } from '../core/retention/routine-evaluation.ts';
-import { emptyState, type ServiceState } from '../core/state.ts';
-import { canaryPlan, type ReleasePlan, type ReleaseStep, type SmokeCheck } from '../core/strategy.ts';
+import { emptyState, type ServiceState } from '../core/release/state.ts';
+import { canaryPlan, type ReleasePlan, type ReleaseStep, type SmokeCheck } from '../core/release/strategy.ts';
 import type { Instance } from '../core/types.ts';
 import type { DriverFactories } from '../drivers/factories.ts';
 import type { DriverContext } from '../drivers/types.ts';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import type { SmokeCheck } from '../core/strategy.ts';
+import type { SmokeCheck } from '../core/release/strategy.ts';
 import { childEnv, scrubSecrets } from '../drivers/secrets.ts';
 import { messageOf } from './retry.ts';
 

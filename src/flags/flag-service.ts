@@ -8,7 +8,7 @@ import type { FlagEvent } from '../core/flags/events.ts';
 import { emptyFlagSet, exposedRule, reduceFlags, type FlagRecord, type FlagSet } from '../core/flags/flag-set.ts';
 import type { FeatureFlag, Segment } from '../core/flags/model.ts';
 import { flagProblems } from '../core/flags/validate.ts';
-import { emptyState } from '../core/state.ts';
+import { emptyState } from '../core/release/state.ts';
 import { SluiceError } from '../errors.ts';
 import type { EventBus } from '../engine/event-bus.ts';
 import type { Store } from '../store/types.ts';

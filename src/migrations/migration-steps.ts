@@ -6,7 +6,7 @@
 import type { EventBody, ServiceEvent } from '../core/events.ts';
 import type { MigrationEvent } from '../core/migrations/events.ts';
 import { schemaUndoRefusal } from '../core/migrations/undo.ts';
-import type { ServiceState } from '../core/state.ts';
+import type { ServiceState } from '../core/release/state.ts';
 import type { ServiceSpec } from '../spec/index.ts';
 import type { Store, StoredRevision } from '../store/types.ts';
 import { rehearseMigrations, runMigration } from './release-migrations.ts';

@@ -6,7 +6,7 @@
  * release; a failed contract is recorded, and leaves the release done on the expanded schema.
  */
 import type { MigrationEvent, MigrationPhase } from '../core/migrations/events.ts';
-import type { RevisionRef } from '../core/state.ts';
+import type { RevisionRef } from '../core/release/state.ts';
 import { openMigrationDatabase } from '../drivers/migrations/open-database.ts';
 import { rehearse } from '../drivers/migrations/rehearse.ts';
 import { runStep } from '../drivers/migrations/run-step.ts';

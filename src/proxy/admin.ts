@@ -13,7 +13,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { DataPlane } from './data-plane.ts';
-import { RETENTION_MS } from '../core/backend-metrics.ts';
+import { RETENTION_MS } from '../core/analysis/backend-metrics.ts';
 import { BadAnswerWatchers, DEFAULT_WATCH_MS, MAX_WATCH_MS } from './bad-answer-watch.ts';
 import type { RouteTable } from '../core/route-table.ts';
 import { validateTable } from './table.ts';

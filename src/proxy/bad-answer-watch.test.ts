@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { createAdminHandler } from './admin.ts';
-import { BackendMetrics } from '../core/backend-metrics.ts';
+import { BackendMetrics } from '../core/analysis/backend-metrics.ts';
 import { BadAnswerWatchers } from './bad-answer-watch.ts';
 import { DataPlane } from './data-plane.ts';
 

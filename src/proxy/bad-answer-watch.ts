@@ -4,7 +4,7 @@
  * arrive instead of at its next evaluation. Bounded: at most `max` wait at once, each until its
  * timeout at the latest, and one that stops waiting (its client left) leaves no timer or listener.
  */
-import type { BackendMetrics } from '../core/backend-metrics.ts';
+import type { BackendMetrics } from '../core/analysis/backend-metrics.ts';
 
 export const MAX_WATCHERS = 64;
 export const MAX_WATCH_MS = 30_000;

@@ -3,7 +3,7 @@
  * `apply` swaps the table in one assignment; requests already running keep the backend and
  * endpoint they started on.
  */
-import { type BackendMetrics, type BackendWindow, MetricsBook } from '../core/backend-metrics.ts';
+import { type BackendMetrics, type BackendWindow, MetricsBook } from '../core/analysis/backend-metrics.ts';
 import { FaultBook } from './fault-book.ts';
 import { RouteState } from './route-state.ts';
 import type { RouteTable } from '../core/route-table.ts';

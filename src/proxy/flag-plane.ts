@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { compileEnvironment, type EnvironmentFlagSet } from '../core/flags/environment-set.ts';
 import { evaluate, type CompiledFlag } from '../core/flags/evaluate.ts';
-import { record } from '../core/histogram.ts';
+import { record } from '../core/analysis/histogram.ts';
 import type { HistogramCounts } from '../core/types.ts';
 
 /** What `PUT /flags` takes: the flags to evaluate and where the user's key is. */

@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type RequestHead, requestHead, responseHeaders } from './headers.ts';
-import type { Answer } from '../core/backend-metrics.ts';
+import type { Answer } from '../core/analysis/backend-metrics.ts';
 import type { FlagPlane } from './flag-plane.ts';
 import type { FaultBook } from './fault-book.ts';
 import { injectFault } from './fault-effects.ts';

@@ -3,7 +3,7 @@
  * metrics, the weighted picker and the sticky ranges. A table change builds a new RouteState and
  * swaps one reference, so each request sees one table from start to end.
  */
-import type { BackendMetrics, MetricsBook } from '../core/backend-metrics.ts';
+import type { BackendMetrics, MetricsBook } from '../core/analysis/backend-metrics.ts';
 import { CohortRoutes, StickyRanges, WeightedPicker } from './picker.ts';
 import type { RouteTable } from '../core/route-table.ts';
 import type { Endpoint, UpstreamPool } from './upstream-pool.ts';

@@ -1,5 +1,5 @@
 /** Lint's evidence check for a Service: whether each canary step can show a healthy canary before maxInconclusive. */
-import { evidenceWarnings } from '../core/evidence-plan.ts';
+import { evidenceWarnings } from '../core/analysis/evidence-plan.ts';
 import type { ServiceSpec } from './service-schema.ts';
 
 /**

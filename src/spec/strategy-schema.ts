@@ -1,7 +1,7 @@
 /** `spec.strategy`: canary steps or blue-green, the Verify window and health probes, normalised to a core `ReleasePlan`. */
 import { z } from 'zod';
-import { blueGreenSteps } from '../core/blue-green.ts';
-import type { BlueGreenPlan, CohortMatch, ReleasePlan, ReleaseStep, RevertMode } from '../core/strategy.ts';
+import { blueGreenSteps } from '../core/release/blue-green.ts';
+import type { BlueGreenPlan, CohortMatch, ReleasePlan, ReleaseStep, RevertMode } from '../core/release/strategy.ts';
 import { duration, listenAddress } from '../core/units.ts';
 import { strictObject } from './strict-object.ts';
 

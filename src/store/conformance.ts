@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { emptyState, RELEASE_DEFAULTS, type ServiceState } from '../core/state.ts';
+import { emptyState, RELEASE_DEFAULTS, type ServiceState } from '../core/release/state.ts';
 import { eventHash, GENESIS_HASH } from './event-hash.ts';
 import type { Store, StoredRevision } from './types.ts';
 

@@ -1,5 +1,5 @@
 import type { EventBody, ServiceEvent } from '../core/events.ts';
-import type { ReleaseState, ServiceState } from '../core/state.ts';
+import type { ReleaseState, ServiceState } from '../core/release/state.ts';
 
 /** One applied template of a service: what a release moves to. Immutable once stored. */
 export interface StoredRevision {

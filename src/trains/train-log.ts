@@ -2,7 +2,7 @@
  * A train's events live in the hash-chained log under `_train:<name>` (service names are DNS
  * labels, so no service can have it), folded by core/trains into the train's state.
  */
-import { emptyState } from '../core/state.ts';
+import { emptyState } from '../core/release/state.ts';
 import { reduceTrain, type TrainEvent, type TrainState } from '../core/trains/index.ts';
 import type { EventBus } from '../engine/event-bus.ts';
 import type { Store } from '../store/types.ts';

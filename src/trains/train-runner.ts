@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import { CONTROLLER } from '../core/events.ts';
 import { needsOf } from '../core/graph/index.ts';
-import { isActive } from '../core/state.ts';
+import { isActive } from '../core/release/state.ts';
 import { abortTrain, isRunning, nextRuns, planTrain, reduceTrain, stepTrain, type ServiceObservation, type TrainAction, type TrainEvent, type TrainSpec, type TrainState } from '../core/trains/index.ts';
 import { graphServices } from '../engine/dependency-graph.ts';
 import type { Engine } from '../engine/engine.ts';

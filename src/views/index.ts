@@ -4,7 +4,7 @@
  */
 export type { ServiceEvent } from '../core/events.ts';
 export { describeEvent, type Versions } from '../core/describe-event.ts';
-export { describeBound } from '../core/figures.ts';
+export { describeBound } from '../core/analysis/figures.ts';
 export type { ApplyResult } from './apply-result.ts';
 export type { EnvironmentsView, GateView, GovernancePhase, PlanAnswer, PlanView } from './plan.ts';
 export type { ContractRule, ReleaseTimeline, Revision, RevisionSummary, TimelineStep } from './release-timeline.ts';

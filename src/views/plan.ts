@@ -1,6 +1,6 @@
 import type { PlanState } from '../core/plan/governance-state.ts';
 import type { EnvironmentPolicy, GateResult, PlanStatus, Risk } from '../core/plan/types.ts';
-import type { ReleaseState } from '../core/state.ts';
+import type { ReleaseState } from '../core/release/state.ts';
 
 /** A promotion gate's latest result (docs/governance.md). */
 export type GateView = GateResult;

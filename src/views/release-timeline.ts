@@ -1,6 +1,6 @@
 import type { ServiceEvent } from '../core/events.ts';
-import { isActive, type ReleaseState } from '../core/state.ts';
-import { describeStep, type ReleaseStep } from '../core/strategy.ts';
+import { isActive, type ReleaseState } from '../core/release/state.ts';
+import { describeStep, type ReleaseStep } from '../core/release/strategy.ts';
 import type { Condition, RollbackContract } from '../core/types.ts';
 import { releaseView, type ReleaseView } from './service-status.ts';
 

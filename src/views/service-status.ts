@@ -1,5 +1,5 @@
-import { isActive, phaseOf, type ReleaseState, type ServiceState } from '../core/state.ts';
-import { describeStep } from '../core/strategy.ts';
+import { isActive, phaseOf, type ReleaseState, type ServiceState } from '../core/release/state.ts';
+import { describeStep } from '../core/release/strategy.ts';
 import type { Phase, RollbackLog, Verdict } from '../core/types.ts';
 
 /** The API's and CLI's view of a service: what `sluice status -o json` prints. Times are ISO strings. */

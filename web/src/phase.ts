@@ -23,7 +23,7 @@ export function healthOf(s: ServiceStatus): { health: Health; label: string } {
   return { health: 'ok', label: 'healthy' };
 }
 
-/** Release statuses in which a release is in progress (core/state.ts isActive). */
+/** Release statuses in which a release is in progress (core/release/state.ts isActive). */
 export const ACTIVE = new Set<string>(['Starting', 'Progressing', 'Paused', 'Verifying']);
 
 /** Why a command cannot be used now (null: it can). Mirrors the checks the core makes, so the button says it before the server does. */

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { record } from '../../core/histogram.ts';
-import { classifyMetric } from '../../core/judges/kayenta.ts';
-import { JUDGES, type JudgeName } from '../../core/judges/judgment.ts';
-import { sequentialLatency } from '../../core/judges/sequential-latency.ts';
-import { sequentialRate } from '../../core/judges/sequential-rate.ts';
-import { thresholdJudge } from '../../core/judges/threshold.ts';
+import { record } from '../../core/analysis/histogram.ts';
+import { classifyMetric } from '../../core/analysis/judges/kayenta.ts';
+import { JUDGES, type JudgeName } from '../../core/analysis/judges/judgment.ts';
+import { sequentialLatency } from '../../core/analysis/judges/sequential-latency.ts';
+import { sequentialRate } from '../../core/analysis/judges/sequential-rate.ts';
+import { thresholdJudge } from '../../core/analysis/judges/threshold.ts';
 import type { Condition, HistogramCounts, MetricName, VerdictOutcome, WindowStats } from '../../core/types.ts';
 import { type CommandDef, UsageError } from '../command.ts';
 

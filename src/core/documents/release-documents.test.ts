@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EventBody, ServiceEvent } from '../events.ts';
-import type { ReleaseState } from '../state.ts';
+import type { ReleaseState } from '../release/state.ts';
 import { impactOf, retrospective, rollbackLog, stagedSchedule } from './release-documents.ts';
 import type { ReleaseDocInput } from './types.ts';
 

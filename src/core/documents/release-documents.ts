@@ -1,5 +1,5 @@
 import type { ServiceEvent } from '../events.ts';
-import { describeStep } from '../strategy.ts';
+import { describeStep } from '../release/strategy.ts';
 import type { Rule } from '../types.ts';
 import { sectionsMarkdown } from './markdown.ts';
 import { timelineOf } from './timeline.ts';

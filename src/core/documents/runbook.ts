@@ -1,5 +1,5 @@
-import type { ReleaseState } from '../state.ts';
-import { describeStep } from '../strategy.ts';
+import type { ReleaseState } from '../release/state.ts';
+import { describeStep } from '../release/strategy.ts';
 import { sectionsMarkdown } from './markdown.ts';
 import { describeRule } from './release-documents.ts';
 import type { GeneratedDocument, GeneratedFrom } from './types.ts';

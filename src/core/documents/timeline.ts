@@ -1,4 +1,4 @@
-import { describeStep } from '../strategy.ts';
+import { describeStep } from '../release/strategy.ts';
 import type { ServiceEvent } from '../events.ts';
 import type { TimelineEntry } from './types.ts';
 

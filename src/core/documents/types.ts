@@ -1,6 +1,6 @@
 import type { Commit } from '../analytics/types.ts';
 import type { ServiceEvent } from '../events.ts';
-import type { ReleaseState } from '../state.ts';
+import type { ReleaseState } from '../release/state.ts';
 
 export const DOCUMENT_KINDS = ['plan', 'schedule', 'rollback', 'retro', 'runbook', 'comms'] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];

@@ -4,7 +4,7 @@
  * sequential judge releases use (judges/sequential-rate.ts). A Fail gives the rollback log that
  * turns the flag off.
  */
-import { sequentialRate, type RateJudgment } from '../judges/sequential-rate.ts';
+import { sequentialRate, type RateJudgment } from '../analysis/judges/sequential-rate.ts';
 import type { FlagRollbackLog } from './events.ts';
 import type { FeatureFlag } from './model.ts';
 import { rulePercent } from './ramp.ts';

@@ -2,7 +2,7 @@
  * The events of schema migrations released with a version (docs/trains.md), logged under the
  * service's name: each rehearsal on a throwaway copy, and each run on the real database.
  */
-import type { RevisionRef } from '../state.ts';
+import type { RevisionRef } from '../release/state.ts';
 
 export type MigrationPhase = 'expand' | 'contract';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { contract } from '../fixtures.ts';
-import { simulate } from '../simulator.ts';
+import { contract } from '../testing/fixtures.ts';
+import { simulate } from '../testing/simulator.ts';
 import type { Step } from '../types.ts';
 
 const STEPS: Step[] = [{ kind: 'setWeight', weight: 10 }, { kind: 'pause', durationMs: 20_000 }, { kind: 'setWeight', weight: 50 }, { kind: 'pause', durationMs: 20_000 }];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EventBody } from '../events.ts';
-import type { ReleaseState } from '../state.ts';
+import type { ReleaseState } from '../release/state.ts';
 import type { Verdict } from '../types.ts';
 import { HEARTBEAT_MS, isRoutineEvaluation } from './routine-evaluation.ts';
 

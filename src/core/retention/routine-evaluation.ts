@@ -14,7 +14,7 @@
  * and adds their whole increase, so the accumulated sums lose nothing.
  */
 import type { EventBody } from '../events.ts';
-import type { ReleaseState } from '../state.ts';
+import type { ReleaseState } from '../release/state.ts';
 
 /** A routine evaluation is still recorded at least this often (the dashboard's series, a restart's figures). */
 export const HEARTBEAT_MS = 30_000;

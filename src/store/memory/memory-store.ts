@@ -1,5 +1,5 @@
 import type { EventBody, ServiceEvent } from '../../core/events.ts';
-import type { ReleaseState, ServiceState } from '../../core/state.ts';
+import type { ReleaseState, ServiceState } from '../../core/release/state.ts';
 import { eventHash, GENESIS_HASH } from '../event-hash.ts';
 import type { ChainHead, ChainRow, EventQuery, NewEvent, Store, StoredRevision, StoredService } from '../types.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { TestPostgres, withoutPostgres } from '../../../test/support/postgres.ts';
-import { emptyState } from '../../core/state.ts';
+import { emptyState } from '../../core/release/state.ts';
 import { storeConformance } from '../conformance.ts';
 import { FencedWrite } from '../types.ts';
 import { StoreUnavailable } from './connect.ts';

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { EventBody, ServiceEvent } from '../../core/events.ts';
-import type { ReleaseState, ServiceState } from '../../core/state.ts';
+import type { ReleaseState, ServiceState } from '../../core/release/state.ts';
 import { eventHash, GENESIS_HASH } from '../event-hash.ts';
 import { INSERT_REVISION, UPSERT_HEAD, UPSERT_RELEASE, UPSERT_SERVICE, UPSERT_STATE } from '../sql.ts';
 import type { ChainHead, ChainRow, EventQuery, Fence, NewEvent, Store, StoredRevision, StoredService } from '../types.ts';

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { EventBody, ServiceEvent } from '../../core/events.ts';
-import type { ReleaseState, ServiceState } from '../../core/state.ts';
+import type { ReleaseState, ServiceState } from '../../core/release/state.ts';
 import { eventHash } from '../event-hash.ts';
 import { INSERT_EVENT, INSERT_REVISION, SCHEMA, UPSERT_HEAD, UPSERT_RELEASE, UPSERT_SERVICE, UPSERT_STATE } from '../sql.ts';
 import type { ChainHead, ChainRow, EventQuery, NewEvent, Store, StoredRevision, StoredService } from '../types.ts';

@@ -1,4 +1,4 @@
-import { merge } from '../../../core/histogram.ts';
+import { merge } from '../../../core/analysis/histogram.ts';
 import type { HistogramCounts, StatusCounts } from '../../../core/types.ts';
 import { type LogStreamFile, readLogStream } from '../../access-log.ts';
 import type { DriverContext } from '../../types.ts';

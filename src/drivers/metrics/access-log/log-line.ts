@@ -5,7 +5,7 @@
  * The formats are described in ../../access-log.ts.
  */
 import { LINE_TAG, normalAddress } from '../../access-log.ts';
-import type { Answer } from '../../../core/backend-metrics.ts';
+import type { Answer } from '../../../core/analysis/backend-metrics.ts';
 
 export type LogLine =
   | { source: string; upstream: string; answer: Exclude<Answer, null>; latencyMs: number }

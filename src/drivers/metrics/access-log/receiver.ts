@@ -1,13 +1,13 @@
 /**
  * The syslog receiver of one `listen` address (UDP): every datagram is one request line, folded
- * into per-upstream counters (the built-in proxy's ring of 250 ms slots, core/backend-metrics.ts).
+ * into per-upstream counters (the built-in proxy's ring of 250 ms slots, core/analysis/backend-metrics.ts).
  * Memory is bounded: a fixed number of upstreams, and a cap on lines per second beyond which
  * lines are dropped and counted. Garbage is counted, never thrown. One receiver per address in
  * this process, shared by the providers of one service (a reconfigured provider takes over the
  * same counters); another service on the same address is refused.
  */
 import dgram from 'node:dgram';
-import { BackendMetrics } from '../../../core/backend-metrics.ts';
+import { BackendMetrics } from '../../../core/analysis/backend-metrics.ts';
 import { splitListen } from '../../../core/units.ts';
 import { parseLogLine } from './log-line.ts';
 

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { quantile } from '../../../core/histogram.ts';
+import { quantile } from '../../../core/analysis/histogram.ts';
 import { builtinRouter } from '../../routers/builtin/index.ts';
 import { freePort, keepAliveClient, load, startUpstream } from '../../routers/upstreams.ts';
 import type { DriverContext } from '../../types.ts';

@@ -107,7 +107,7 @@ describe('web metrics provider, against a real HTTP endpoint', { timeout: 20_000
 
   test('the configured timeout is honoured, also above the rule interval', async () => {
     const { collectObservation } = await import('../../../engine/observe.ts');
-    const { emptyState } = await import('../../../core/state.ts');
+    const { emptyState } = await import('../../../core/release/state.ts');
     const rule = { name: 'slow', metric: 'query', query: '/slow | $.value', failIf: { above: 1 } };
     const state = {
       ...emptyState('checkout'),
