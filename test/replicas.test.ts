@@ -104,9 +104,17 @@ test('a bad canary whose owner is killed at the moment of failure is rolled back
   await load.stop();
 });
 
-test('a second replica with a live replica\'s id is refused; a server whose database is down says so and starts once it is back', { skip, timeout: 120_000 }, async (t) => {
-  const { a, pg } = await replicas(t);
+test('tokens are shared; a second replica with a live replica\'s id is refused; a server whose database is down says so and starts once it is back', { skip, timeout: 120_000 }, async (t) => {
+  const { a, b, pg } = await replicas(t);
   const dbUrl = storeUrls.get(a)!;
+  // Tokens live in the shared database: one made on b authenticates on a.
+  const fromB = await b.createToken('viewer', 'made-on-b');
+  let whoami = 0;
+  for (let i = 0; i < 100 && whoami !== 200; i++) {
+    whoami = (await fetch(`${a.url}/api/whoami`, { headers: { authorization: `Bearer ${fromB}` } })).status;
+    if (whoami !== 200) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(whoami, 200, 'a token made on replica b is accepted by replica a');
   // Another machine (its own data dir) starting with a's id.
   await assert.rejects(SluiceServer.start({ args: ['--store', dbUrl, '--replica-id', 'a'], token: a.token }), (err: Error) => {
     assert.match(err.message, /replica id "a" is in use by another live sluice server on this database; give this one another --replica-id \(or stop the other\)/);
