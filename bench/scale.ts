@@ -87,13 +87,15 @@ async function loop(kind: 'sqlite' | 'postgres', pg: TestPostgres | null) {
   const lags: number[] = [];
   let peakRss = 0;
   let errors = 0;
+  let firstError: string | null = null;
+  const failed = (err: unknown) => { errors++; firstError ??= (err as Error).message; };
   const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 500);
-  const tickTimers = services.map((s) => setInterval(() => void s.exclusive(() => s.feed({ type: 'tick' }, Date.now())).catch(() => errors++), 100));
+  const tickTimers = services.map((s) => setInterval(() => void s.exclusive(() => s.feed({ type: 'tick' }, Date.now())).catch(failed), 100));
   await Promise.all(services.map(async (s, i) => {
     let due = t0 + (i * 1000) / N;
     while (due < end) {
       await sleep(Math.max(0, due - Date.now()));
-      await s.exclusive(() => s.evaluate(Date.now())).catch(() => errors++);
+      await s.exclusive(() => s.evaluate(Date.now())).catch(failed);
       lags.push(Date.now() - due);
       due += 1000;
     }
@@ -108,7 +110,7 @@ async function loop(kind: 'sqlite' | 'postgres', pg: TestPostgres | null) {
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return {
-    store: kind, services: N, seconds: Math.round(wall), evaluations: lags.length, errors,
+    store: kind, services: N, seconds: Math.round(wall), evaluations: lags.length, errors, firstError,
     decisionLagMs: { p50: quantile(lags, 0.5), p99: quantile(lags, 0.99), max: quantile(lags, 1) },
     controlPlaneCpuCores: Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 100) / 100,
     ...(pgCpu !== null && { postgresCpuCores: Math.round((pgCpu / wall) * 100) / 100 }),

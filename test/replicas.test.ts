@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { startLoad } from './support/load.ts';
 import { TestPostgres, withoutPostgres } from './support/postgres.ts';
@@ -76,6 +77,8 @@ test('the replica owning a release is killed mid-canary: the other takes over wi
   assert.equal(report.failed, 0, `failed: ${JSON.stringify(report.byVersion)}; ms after the kill, and why: ${JSON.stringify(failures)}`);
   const history = await b.history();
   assert.deepEqual(history.map((r) => r.status), ['Succeeded', 'Succeeded']);
+  const served = JSON.parse(readFileSync(join(b.dataDir, 'services/checkout/router/routes.json'), 'utf8')) as { epoch?: number };
+  assert.equal(served.epoch, taken.controller!.epoch, 'the proxy serves the table set under b\'s epoch (a lower one would be refused)');
   t.diagnostic(`takeover after SIGKILL: ${takeoverMs} ms`);
 });
 

@@ -71,6 +71,11 @@ export interface RouteTable {
    * goes to backend `key` whatever its weight (canary `setHeaderRoute` steps, blue-green preview).
    */
   routes?: HeaderRoute[];
+  /**
+   * Replicated control planes: the lease epoch of the controller setting the table. A router that
+   * can (the built-in proxy) refuses a table with a lower epoch than the one in force.
+   */
+  epoch?: number;
 }
 
 export interface HeaderRoute {

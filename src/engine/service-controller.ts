@@ -386,6 +386,7 @@ export class ServiceController {
       current: () => this.state,
       applied: (weights) => this.input({ type: 'weightsApplied', weights }, CONTROLLER).then(() => undefined),
       failed: (op, err) => this.#fail('router', op, err),
+      ...(this.#deps.fence !== undefined && { epoch: this.#deps.fence.epoch }),
     });
   }
 

@@ -23,11 +23,13 @@ export interface ProxyTable {
   backends: ProxyBackend[];
   stickiness?: { header?: string; cookie?: string };
   routes?: ProxyRoute[];
+  /** The lease epoch of the replica that set it (replicated control planes): a lower one is refused. */
+  epoch?: number;
 }
 
 export type TableCheck = { ok: true; table: ProxyTable } | { ok: false; message: string };
 
-const TABLE_FIELDS = new Set(['backends', 'stickiness', 'routes']);
+const TABLE_FIELDS = new Set(['backends', 'stickiness', 'routes', 'epoch']);
 const ROUTE_FIELDS = new Set(['key', 'match']);
 const BACKEND_FIELDS = new Set(['key', 'version', 'weight', 'endpoints']);
 const STICKINESS_FIELDS = new Set(['header', 'cookie']);
@@ -118,7 +120,10 @@ function checkRoute(r: unknown, i: number, backends: readonly ProxyBackend[]): s
 export function validateTable(input: unknown): TableCheck {
   if (!isRecord(input)) return { ok: false, message: 'the route table must be a JSON object with "backends"' };
   const extra = unknownField(input, TABLE_FIELDS);
-  if (extra !== undefined) return { ok: false, message: `unknown field "${extra}"; allowed: backends, stickiness, routes` };
+  if (extra !== undefined) return { ok: false, message: `unknown field "${extra}"; allowed: backends, stickiness, routes, epoch` };
+  if (input.epoch !== undefined && !(Number.isSafeInteger(input.epoch) && (input.epoch as number) >= 0)) {
+    return { ok: false, message: `epoch must be a whole number ≥ 0 (a lease epoch), got ${JSON.stringify(input.epoch)}` };
+  }
   if (!Array.isArray(input.backends) || input.backends.length === 0) {
     return { ok: false, message: 'backends must be a non-empty array' };
   }
