@@ -8,6 +8,7 @@ import { connectPool, describePgError, EVENTS_CHANNEL } from './connect.ts';
 import { migrate, type MigrateResult } from './migrate.ts';
 import { PostgresLeases } from './postgres-leases.ts';
 import { PostgresTokens } from './postgres-tokens.ts';
+import { GroupCommit } from './group-commit.ts';
 import { toChainRow, toEvent, toRevision, toService } from './pg-rows.ts';
 
 /** The portable SQL of sql.ts with PostgreSQL's numbered placeholders. */
@@ -16,8 +17,6 @@ export const numbered = (sql: string): string => {
   return sql.replace(/\?/g, () => `$${++n}`);
 };
 
-/** The transaction lock that makes the hash chain one writer at a time across every replica. */
-const CHAIN_LOCK = 0x51_1c_e0_02;
 
 type Row = Record<string, unknown>;
 
@@ -33,6 +32,7 @@ export class PostgresStore implements Store {
   readonly leases: PostgresLeases;
   readonly tokens: PostgresTokens;
   readonly migrated: MigrateResult;
+  readonly #group: GroupCommit;
 
   private constructor(url: string, pool: pg.Pool, migrated: MigrateResult) {
     this.url = url;
@@ -40,6 +40,7 @@ export class PostgresStore implements Store {
     this.migrated = migrated;
     this.leases = new PostgresLeases(url, pool);
     this.tokens = new PostgresTokens(pool);
+    this.#group = new GroupCommit((work) => this.transaction(work));
   }
 
   /** Connect, check the database is writable, and migrate its schema (StoreUnavailable, SchemaTooNew). */
@@ -75,46 +76,11 @@ export class PostgresStore implements Store {
   }
 
   /**
-   * Under the chain lock only what needs it, in two round trips: the head (read with the lock,
-   * sluice_chain_tip), then one statement that inserts the events and writes the head, the
-   * projections and the wake-up. The fence is checked before, in the same transaction.
+   * Under the chain lock only what needs it (group-commit.ts): commits arriving together share one
+   * transaction; the fence of each is checked in it, and a stale one refuses that commit only.
    */
   async commit(service: string, events: NewEvent[], state: ServiceState, fence?: Fence): Promise<ServiceEvent[]> {
-    return this.transaction(async (c) => {
-      if (fence !== undefined) await this.leases.check(c, service, fence);
-      const tip = (await c.query('SELECT seq, hash FROM sluice_chain_tip($1)', [CHAIN_LOCK])).rows[0] as Row | undefined;
-      let head: ChainHead = tip === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: Number(tip.seq), hash: String(tip.hash ?? GENESIS_HASH) };
-      const stored: ServiceEvent[] = [];
-      const args: unknown[] = [];
-      const arg = (v: unknown): string => `$${args.push(v)}`;
-      const rows: string[] = [];
-      for (const e of events) {
-        const { at, actor, ...rest } = e;
-        const body = JSON.stringify(rest);
-        // Hashed as it will be read back (JSON round trip), so verify recomputes the same bytes.
-        const event = { ...(JSON.parse(body) as EventBody), service, at, actor, seq: head.seq + 1 } as ServiceEvent;
-        const hash = eventHash(head.hash, event);
-        rows.push(`(${[event.seq, service, e.type, at, actor, body, head.hash, hash].map(arg).join(', ')})`);
-        head = { seq: event.seq, hash };
-        stored.push(event);
-      }
-      const seq = stored.at(-1)?.seq ?? state.seq;
-      const writes: string[] = [];
-      const sql = (template: string, values: unknown[]): string => {
-        let i = 0;
-        return template.replace(/\?/g, () => arg(values[i++]));
-      };
-      writes.push(`st AS (${sql(UPSERT_STATE, [service, seq, JSON.stringify({ ...state, seq })])})`);
-      const r = state.release;
-      if (r !== null) writes.push(`rel AS (${sql(UPSERT_RELEASE, [r.id, service, r.number, r.status, r.startedAt, r.endedAt, JSON.stringify(r)])})`);
-      if (stored.length > 0) {
-        writes.push(`ev AS (INSERT INTO events (seq, service, type, at, actor, body, prev_hash, hash) VALUES ${rows.join(', ')})`);
-        writes.push(`hd AS (${sql(UPSERT_HEAD, [head.seq, head.hash])})`);
-      }
-      const notify = stored.length > 0 ? `SELECT pg_notify(${arg(EVENTS_CHANNEL)}, ${arg(service)})` : 'SELECT 1';
-      await c.query(`WITH ${writes.join(', ')} ${notify}`, args);
-      return stored;
-    });
+    return this.#group.commit(service, events, state, fence);
   }
 
   async events(q: EventQuery): Promise<ServiceEvent[]> {
