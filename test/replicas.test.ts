@@ -142,3 +142,31 @@ test('tokens are shared; a second replica with a live replica\'s id is refused; 
   }
   assert.ok(up, `the server started once the database was back:\n${stderr}`);
 });
+
+test('a replica paused past its lease wakes up late and cannot act: the new owner\'s epoch stays in force at the router', { skip, timeout: 150_000 }, async (t) => {
+  const { a, b } = await replicas(t);
+  const listenPort = await freePort();
+  await a.apply(serviceSpec({ version: '1.0.0', listenPort }));
+  await a.waitForPhase('Healthy');
+  const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 100, durationMs: 90_000 });
+  t.after(() => load.stop());
+  await a.apply(serviceSpec({ version: '2.0.0', listenPort, steps: ['setWeight: 20', 'pause: { duration: 4s }', 'setWeight: 60', 'pause: { duration: 2s }'] }));
+  const before = await a.waitFor((s) => s.weights['2.0.0'] === 20, 'canary at 20%');
+  process.kill(a.pid!, 'SIGSTOP');
+  t.after(() => { try { process.kill(a.pid!, 'SIGCONT'); } catch { /* gone */ } });
+  const taken = await b.waitFor((s) => s.controller?.replica === 'b', 'b holds the lease while a is paused', 15_000);
+  assert.ok(taken.controller!.epoch > before.controller!.epoch);
+  await b.waitFor((s) => s.phase === 'Healthy' && s.stableVersion === '2.0.0', 'v2 stable on b', 45_000);
+  process.kill(a.pid!, 'SIGCONT');
+  // a wakes up with a lease it lost: it must neither write nor set the router's table.
+  await new Promise((r) => setTimeout(r, 4000));
+  const served = JSON.parse(readFileSync(join(b.dataDir, 'services/checkout/router/routes.json'), 'utf8')) as { epoch?: number; backends: { version: string; weight: number }[] };
+  assert.equal(served.epoch, taken.controller!.epoch, 'the router still serves the new owner\'s table');
+  assert.deepEqual(served.backends.map((x) => [x.version, x.weight]), [['2.0.0', 100]]);
+  const after = await b.status();
+  assert.equal(after.controller?.replica, 'b');
+  assert.deepEqual(after.weights, { '2.0.0': 100 });
+  assert.match(a.log, /stopped acting for the service: its lease is no longer ours/);
+  const report = await load.stop();
+  assert.equal(report.failed, 0, `failed: ${JSON.stringify(report.byVersion)}`);
+});
