@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { startLoad } from './support/load.ts';
 import { TestPostgres, withoutPostgres } from './support/postgres.ts';
@@ -76,6 +77,8 @@ test('the replica owning a release is killed mid-canary: the other takes over wi
   assert.equal(report.failed, 0, `failed: ${JSON.stringify(report.byVersion)}; ms after the kill, and why: ${JSON.stringify(failures)}`);
   const history = await b.history();
   assert.deepEqual(history.map((r) => r.status), ['Succeeded', 'Succeeded']);
+  const served = JSON.parse(readFileSync(join(b.dataDir, 'services/checkout/router/routes.json'), 'utf8')) as { epoch?: number };
+  assert.equal(served.epoch, taken.controller!.epoch, 'the proxy serves the table set under b\'s epoch (a lower one would be refused)');
   t.diagnostic(`takeover after SIGKILL: ${takeoverMs} ms`);
 });
 
@@ -104,9 +107,17 @@ test('a bad canary whose owner is killed at the moment of failure is rolled back
   await load.stop();
 });
 
-test('a second replica with a live replica\'s id is refused; a server whose database is down says so and starts once it is back', { skip, timeout: 120_000 }, async (t) => {
-  const { a, pg } = await replicas(t);
+test('tokens are shared; a second replica with a live replica\'s id is refused; a server whose database is down says so and starts once it is back', { skip, timeout: 120_000 }, async (t) => {
+  const { a, b, pg } = await replicas(t);
   const dbUrl = storeUrls.get(a)!;
+  // Tokens live in the shared database: one made on b authenticates on a.
+  const fromB = await b.createToken('viewer', 'made-on-b');
+  let whoami = 0;
+  for (let i = 0; i < 100 && whoami !== 200; i++) {
+    whoami = (await fetch(`${a.url}/api/whoami`, { headers: { authorization: `Bearer ${fromB}` } })).status;
+    if (whoami !== 200) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(whoami, 200, 'a token made on replica b is accepted by replica a');
   // Another machine (its own data dir) starting with a's id.
   await assert.rejects(SluiceServer.start({ args: ['--store', dbUrl, '--replica-id', 'a'], token: a.token }), (err: Error) => {
     assert.match(err.message, /replica id "a" is in use by another live sluice server on this database; give this one another --replica-id \(or stop the other\)/);
@@ -130,4 +141,32 @@ test('a second replica with a live replica\'s id is refused; a server whose data
     if (!up) await new Promise((r) => setTimeout(r, 100));
   }
   assert.ok(up, `the server started once the database was back:\n${stderr}`);
+});
+
+test('a replica paused past its lease wakes up late and cannot act: the new owner\'s epoch stays in force at the router', { skip, timeout: 150_000 }, async (t) => {
+  const { a, b } = await replicas(t);
+  const listenPort = await freePort();
+  await a.apply(serviceSpec({ version: '1.0.0', listenPort }));
+  await a.waitForPhase('Healthy');
+  const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 100, durationMs: 90_000 });
+  t.after(() => load.stop());
+  await a.apply(serviceSpec({ version: '2.0.0', listenPort, steps: ['setWeight: 20', 'pause: { duration: 4s }', 'setWeight: 60', 'pause: { duration: 2s }'] }));
+  const before = await a.waitFor((s) => s.weights['2.0.0'] === 20, 'canary at 20%');
+  process.kill(a.pid!, 'SIGSTOP');
+  t.after(() => { try { process.kill(a.pid!, 'SIGCONT'); } catch { /* gone */ } });
+  const taken = await b.waitFor((s) => s.controller?.replica === 'b', 'b holds the lease while a is paused', 15_000);
+  assert.ok(taken.controller!.epoch > before.controller!.epoch);
+  await b.waitFor((s) => s.phase === 'Healthy' && s.stableVersion === '2.0.0', 'v2 stable on b', 45_000);
+  process.kill(a.pid!, 'SIGCONT');
+  // a wakes up with a lease it lost: it must neither write nor set the router's table.
+  await new Promise((r) => setTimeout(r, 4000));
+  const served = JSON.parse(readFileSync(join(b.dataDir, 'services/checkout/router/routes.json'), 'utf8')) as { epoch?: number; backends: { version: string; weight: number }[] };
+  assert.equal(served.epoch, taken.controller!.epoch, 'the router still serves the new owner\'s table');
+  assert.deepEqual(served.backends.map((x) => [x.version, x.weight]), [['2.0.0', 100]]);
+  const after = await b.status();
+  assert.equal(after.controller?.replica, 'b');
+  assert.deepEqual(after.weights, { '2.0.0': 100 });
+  assert.match(a.log, /stopped acting for the service: its lease is no longer ours/);
+  const report = await load.stop();
+  assert.equal(report.failed, 0, `failed: ${JSON.stringify(report.byVersion)}`);
 });

@@ -74,7 +74,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const log = o.log ?? pino({ level: process.env.SLUICE_LOG_LEVEL ?? 'info' });
   const shared = o.store === undefined ? null : await openShared(o.store, log);
   const store: Store = shared ?? new SqliteStore(join(dataDir, 'sluice.db'));
-  const tokens = new TokenStore(join(dataDir, 'sluice.db'));
+  const tokens = shared === null ? new TokenStore(join(dataDir, 'sluice.db')) : await TokenStore.shared(shared.tokens);
   for (const f of ['sluice.db', 'sluice.db-wal', 'sluice.db-shm']) if (existsSync(join(dataDir, f))) chmodSync(join(dataDir, f), 0o600);
   // Flags first: a release's setFlag steps change them (docs/flags.md).
   const flags = await FlagService.open(store);
@@ -89,6 +89,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   warmSpecParser().catch((err: unknown) => log.warn({ err }, 'the spec parse worker did not start; the first apply starts one'));
   const recordServer = serverLog(store, engine.bus);
   const adminToken = ensureAdminToken(tokens, dataDir, Date.now());
+  await tokens.persisted();
+  // Replicas: a token another replica created or revoked reaches this one as its event.
+  if (shared !== null) engine.bus.subscribe((e) => { if (e.type === 'token.created' || e.type === 'token.revoked') void tokens.reload().catch(() => undefined); });
   rememberSecret(adminToken ?? readAdminToken(dataDir));
   if (adminToken !== null) {
     const admin = tokens.list().find((t) => t.role === 'admin')!;

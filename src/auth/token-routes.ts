@@ -53,12 +53,14 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: TokenStore, re
       ttlMs: b.ttl === undefined ? null : parseSpan(b.ttl),
     });
     rememberSecret(token); // scrubbed from captured output should it ever show up there
+    await tokens.persisted();
     await record([{ type: 'token.created', tokenId: created.id, name: created.name, role: created.role, expiresAt: created.expiresAt, ...(created.environment !== null && { environment: created.environment }) }], actor(req));
     return { ...tokenView(created, at), token };
   });
   app.delete('/api/tokens/:id', async (req) => {
     const { id } = z.object({ id: z.string().min(1) }).parse(req.params);
     const revoked = tokens.revoke(id, now());
+    await tokens.persisted();
     await record([{ type: 'token.revoked', tokenId: revoked.id, name: revoked.name }], actor(req));
     return tokenView(revoked, now());
   });

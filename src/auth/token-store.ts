@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { SluiceError } from '../errors.ts';
+import type { TokenTable } from '../store/types.ts';
 import type { TokenRole } from './roles.ts';
 import { matches, newSecret, tokenId } from './token-secret.ts';
 
@@ -38,15 +39,31 @@ const toRecord = (r: Row): TokenRecord => ({
 });
 
 /**
- * The API tokens, in a table of the data dir's SQLite file. Every token is held in memory too:
- * a request is authenticated without a query, and this process is the only writer (one server
- * per data dir).
+ * The API tokens, in a table of the data dir's SQLite file, or of the shared PostgreSQL database
+ * (`TokenStore.shared`). Every token is held in memory too: a request is authenticated without a
+ * query. With one server per data dir this process is the only writer; replicas on a shared
+ * database `reload` when another one created or revoked a token (its event reaches them).
  */
 export class TokenStore {
-  readonly #db: DatabaseSync;
+  readonly #db: DatabaseSync | null;
+  readonly #table: TokenTable | null;
   readonly #byId = new Map<string, TokenRecord>();
+  /** Writes to the shared table, in order; `persisted` waits for them. */
+  #writes: Promise<void> = Promise.resolve();
 
-  constructor(path: string) {
+  /** The tokens of a shared database (replicas), loaded now. */
+  static async shared(table: TokenTable): Promise<TokenStore> {
+    const store = new TokenStore(null, table);
+    await store.reload();
+    return store;
+  }
+
+  constructor(path: string | null, table: TokenTable | null = null) {
+    this.#table = table;
+    if (path === null) {
+      this.#db = null;
+      return;
+    }
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new DatabaseSync(path);
     this.#db.exec('PRAGMA busy_timeout = 5000');
@@ -73,9 +90,10 @@ export class TokenStore {
       id: secret.id, name: o.name ?? `${o.role}-${secret.id}`, role: o.role, environment: o.environment ?? null, hash: secret.hash, createdAt: o.now, createdBy: o.createdBy,
       expiresAt: o.ttlMs === null ? null : o.now + o.ttlMs, revokedAt: null,
     };
-    this.#db.prepare('INSERT INTO api_tokens (id, name, role, hash, created_at, created_by, expires_at, revoked_at, environment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    this.#db?.prepare('INSERT INTO api_tokens (id, name, role, hash, created_at, created_by, expires_at, revoked_at, environment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
       .run(record.id, record.name, record.role, record.hash, record.createdAt, record.createdBy, record.expiresAt, null, record.environment);
     this.#byId.set(record.id, record);
+    this.#write(() => this.#table!.insert(record), () => this.#byId.delete(record.id));
     return { token: secret.token, record };
   }
 
@@ -87,9 +105,10 @@ export class TokenStore {
     if (found.role === 'admin' && !this.list().some((t) => t.id !== found.id && t.role === 'admin' && isLive(t, now))) {
       throw new SluiceError('CONFLICT', `"${found.name}" is the last live admin token: revoking it would leave no one able to manage tokens; create another admin token first`);
     }
-    this.#db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ?').run(now, found.id);
+    this.#db?.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ?').run(now, found.id);
     const revoked = { ...found, revokedAt: now };
     this.#byId.set(found.id, revoked);
+    this.#write(() => this.#table!.revoke(found.id, now), () => undefined);
     return revoked;
   }
 
@@ -101,7 +120,31 @@ export class TokenStore {
     return { tokenId: record.id, name: record.name, role: record.role, environment: record.environment, expiresAt: record.expiresAt };
   }
 
+  /** Shared table: queue a write; a failed insert is undone in memory (`persisted` reports it). */
+  #write(work: () => Promise<void>, undo: () => void): void {
+    if (this.#table === null) return;
+    this.#writes = this.#writes.then(work).catch((err: unknown) => {
+      undo();
+      throw err;
+    });
+  }
+
+  /** Resolves once every create and revoke so far is in the shared table (at once without one); throws a failed write. */
+  async persisted(): Promise<void> {
+    const writes = this.#writes;
+    this.#writes = writes.catch(() => undefined);
+    await writes;
+  }
+
+  /** Shared table: read every token again (another replica created or revoked one). */
+  async reload(): Promise<void> {
+    if (this.#table === null) return;
+    const rows = await this.#table.all();
+    this.#byId.clear();
+    for (const r of rows) this.#byId.set(r.id, { ...r, role: r.role as TokenRole });
+  }
+
   close(): void {
-    this.#db.close();
+    this.#db?.close();
   }
 }

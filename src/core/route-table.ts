@@ -25,6 +25,8 @@ export interface RouteTable {
    * goes to backend `key` whatever its weight (canary `setHeaderRoute` steps, blue-green preview).
    */
   routes?: HeaderRoute[];
+  /** The lease epoch of the replica that set it (replicated control planes): a lower one is refused. */
+  epoch?: number;
 }
 
 export interface HeaderRoute {

@@ -31,6 +31,8 @@ export interface RouteKeeperHooks {
   failed: (operation: string, err: unknown) => Promise<void>;
   /** A router over several hosts: how an apply went on each host (after every attempt, confirmed or not). */
   hosts?: (outcome: HostsApplied, weights: Weights) => Promise<void>;
+  /** Replicated: the lease epoch every table carries (the built-in proxy refuses a lower one). */
+  epoch?: number;
 }
 
 /**
@@ -52,6 +54,7 @@ export class RouteKeeper {
   /** Bumped when an apply starts and ends: a read that overlapped one says nothing. */
   #generation = 0;
   #applying = false;
+  readonly #epoch: number | undefined;
 
   /** The data plane's drill faults, when the router can inject them. */
   get faults(): FaultControl | undefined {
@@ -66,6 +69,13 @@ export class RouteKeeper {
     this.#onApplied = hooks.applied;
     this.#onFail = hooks.failed;
     this.#onHosts = hooks.hosts;
+    this.#epoch = hooks.epoch;
+  }
+
+  /** The table the state asks for, with the lease epoch when there is one. */
+  #tableOf(state: ServiceState): ReturnType<typeof routeTableOf>['table'] {
+    const { table } = routeTableOf(state);
+    return this.#epoch === undefined ? table : { ...table, epoch: this.#epoch };
   }
 
   sameConfig(config: unknown): boolean {
@@ -75,14 +85,14 @@ export class RouteKeeper {
   /** True when the router last accepted the table the state asks for (or a retry is not due yet). */
   inSync(): boolean {
     if (this.#failures > 0 && this.#now() < this.#retryAt) return true;
-    return JSON.stringify(routeTableOf(this.#current()).table) === this.#applied;
+    return JSON.stringify(this.#tableOf(this.#current())) === this.#applied;
   }
 
   /** Apply the state's table now; resolves true once the router serves it. */
   sync(): Promise<boolean> {
     const run = this.#chain.then(async () => {
       const state = this.#current();
-      const { table } = routeTableOf(state);
+      const table = this.#tableOf(state);
       const json = JSON.stringify(table);
       if (table.backends.length === 0) return true; // nothing runs yet: leave the data plane as it is
       try {

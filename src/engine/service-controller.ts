@@ -412,6 +412,7 @@ export class ServiceController {
       applied: (weights) => this.input({ type: 'weightsApplied', weights }, CONTROLLER).then(() => undefined),
       failed: (op, err) => this.#fail('router', op, err),
       hosts: (outcome, weights) => this.input({ type: 'hostsApplied', weights, ...outcome }, CONTROLLER).then(() => undefined),
+      ...(this.#deps.fence !== undefined && { epoch: this.#deps.fence.epoch }),
     });
   }
 

@@ -90,6 +90,12 @@ function watchQuery(q: URLSearchParams, startedAt: number): { key: string; seen:
   return { key, seen: since === startedAt ? seen : 0, timeoutMs };
 }
 
+class StaleEpoch extends Error {
+  constructor(epoch: number, current: number) {
+    super(`stale epoch: the table was set under lease epoch ${epoch}, but epoch ${current} set the one in force; refused`);
+  }
+}
+
 export function createAdminHandler(deps: AdminDeps): RequestListener {
   const { plane, persist, startedAt, now } = deps;
   // Tables are persisted and applied one at a time, so routes.json always matches the last apply.
@@ -108,6 +114,11 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
     const check = validateTable(input);
     if (!check.ok) return send(res, 400, { error: `invalid route table: ${check.message}` });
     const applied = queue.run(async () => {
+      // Fencing: a table set under a lower lease epoch than the one in force comes from a replica
+      // that lost its lease (paused, partitioned) and woke up late: refused, never applied.
+      const current = plane.table()?.epoch;
+      const epoch = check.table.epoch;
+      if (epoch !== undefined && current !== undefined && epoch < current) throw new StaleEpoch(epoch, current);
       await persist(check.table);
       plane.apply(check.table);
       return now();
@@ -115,7 +126,8 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
     try {
       send(res, 200, { ok: true, appliedAt: await applied });
     } catch (err) {
-      send(res, 500, { error: `could not persist the route table: ${(err as Error).message}` });
+      if (err instanceof StaleEpoch) send(res, 409, { error: err.message });
+      else send(res, 500, { error: `could not persist the route table: ${(err as Error).message}` });
     }
   }
 

@@ -229,3 +229,19 @@ test('a second proxy on the same address exits non-zero naming the address', asy
   assert.notEqual(code, 0);
   assert.match(stderr, new RegExp(`cannot listen on ${listen}: EADDRINUSE`));
 });
+
+test('fencing: a table set under a lower lease epoch than the one in force is refused and changes nothing', async (t) => {
+  const proxy = await startProxy(t);
+  const one = await upstream(t, named('one'));
+  const two = await upstream(t, named('two'));
+  assert.equal((await putRoutes(proxy, { epoch: 7, backends: [backend('1', 100, [one])] })).status, 200);
+  const stale = await putRoutes(proxy, { epoch: 6, backends: [backend('2', 100, [two])] });
+  assert.equal(stale.status, 409);
+  assert.match(((await stale.json()) as { error: string }).error, /stale epoch: the table was set under lease epoch 6, but epoch 7 set the one in force; refused/);
+  assert.deepEqual(await send(proxy.url), { status: 200, body: 'one' }, 'the stale table was not applied');
+  assert.equal(JSON.parse(await readFile(join(proxy.dir, 'routes.json'), 'utf8')).epoch, 7, 'nor persisted');
+  assert.equal((await putRoutes(proxy, { epoch: 8, backends: [backend('2', 100, [two])] })).status, 200, 'the next owner, a higher epoch');
+  assert.deepEqual(await send(proxy.url), { status: 200, body: 'two' });
+  const bad = await putRoutes(proxy, { epoch: -1, backends: [backend('2', 100, [two])] });
+  assert.match(((await bad.json()) as { error: string }).error, /epoch must be a whole number ≥ 0 \(a lease epoch\), got -1/);
+});

@@ -3,7 +3,7 @@ import type { RouteBackend, RouteTable } from '../core/route-table.ts';
 
 export type TableCheck = { ok: true; table: RouteTable } | { ok: false; message: string };
 
-const TABLE_FIELDS = new Set(['backends', 'stickiness', 'routes']);
+const TABLE_FIELDS = new Set(['backends', 'stickiness', 'routes', 'epoch']);
 const ROUTE_FIELDS = new Set(['key', 'match']);
 const BACKEND_FIELDS = new Set(['key', 'version', 'weight', 'endpoints']);
 const STICKINESS_FIELDS = new Set(['header', 'cookie']);
@@ -94,7 +94,10 @@ function checkRoute(r: unknown, i: number, backends: readonly RouteBackend[]): s
 export function validateTable(input: unknown): TableCheck {
   if (!isRecord(input)) return { ok: false, message: 'the route table must be a JSON object with "backends"' };
   const extra = unknownField(input, TABLE_FIELDS);
-  if (extra !== undefined) return { ok: false, message: `unknown field "${extra}"; allowed: backends, stickiness, routes` };
+  if (extra !== undefined) return { ok: false, message: `unknown field "${extra}"; allowed: backends, stickiness, routes, epoch` };
+  if (input.epoch !== undefined && !(Number.isSafeInteger(input.epoch) && (input.epoch as number) >= 0)) {
+    return { ok: false, message: `epoch must be a whole number ≥ 0 (a lease epoch), got ${JSON.stringify(input.epoch)}` };
+  }
   if (!Array.isArray(input.backends) || input.backends.length === 0) {
     return { ok: false, message: 'backends must be a non-empty array' };
   }

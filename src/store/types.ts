@@ -105,6 +105,27 @@ export interface LeaseStore {
   listen(wake: (service: string) => void): Promise<() => Promise<void>>;
 }
 
+/** An API token as a replicated store keeps it: its hash, never the token (auth/token-store.ts holds the rules). */
+export interface StoredToken {
+  id: string;
+  name: string;
+  role: string;
+  hash: string;
+  createdAt: number;
+  createdBy: string;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  /** An sdk token's environment (the flags it may read); null for every other role. */
+  environment: string | null;
+}
+
+/** The API tokens of a store several replicas share. */
+export interface TokenTable {
+  all(): Promise<StoredToken[]>;
+  insert(token: StoredToken): Promise<void>;
+  revoke(id: string, at: number): Promise<void>;
+}
+
 /**
  * The event log and its projections. `commit` appends events, extends their hash chain
  * (event-hash.ts) and updates the projections in one transaction, so the log and what is read

@@ -106,6 +106,11 @@ export class TestPostgres {
     }
   }
 
+  /** The postmaster's pid (null: not running); its backends are its children. */
+  get pid(): number | null {
+    return this.#child?.pid ?? null;
+  }
+
   /** Stop the server (fast shutdown: connections are cut), keeping its files for `resume`. */
   async pause(): Promise<void> {
     const child = this.#child;

@@ -155,6 +155,11 @@ export class SluiceServer {
     return this.#log;
   }
 
+  /** The server process's pid (SIGSTOP/SIGCONT a replica: a pause, not a death). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** SIGKILL the control plane: no shutdown code runs, like a crash. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const child = this.#child;

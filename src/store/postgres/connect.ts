@@ -24,6 +24,9 @@ export class StoreUnavailable extends Error {
   }
 }
 
+/** How long the database lets a transaction sit idle before ending it (and its locks). */
+export const IDLE_IN_TRANSACTION_MS = 2000;
+
 /** The words for a connection or query failure against `url`. */
 export function describePgError(url: string, err: unknown): StoreUnavailable {
   const e = err as Error & { code?: string };
@@ -45,7 +48,10 @@ export async function connectPool(url: string, max = 8): Promise<pg.Pool> {
   if (!/^postgres(ql)?:\/\//.test(url)) {
     throw new StoreUnavailable(`--store "${redactUrl(url)}" is not a PostgreSQL URL; write postgres://USER@HOST:PORT/DATABASE`, false);
   }
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30_000 });
+  // A replica paused (SIGSTOP, a VM freeze) inside a transaction would hold its locks (the lease
+  // row, the chain lock) and block every other replica: the database ends such a transaction
+  // after 2 s idle, inside the 3 s lease, so the next owner can take over.
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 3000, idleTimeoutMillis: 30_000, idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS });
   // A broken idle connection is dropped by the pool; without a listener it would end the process.
   pool.on('error', () => undefined);
   try {

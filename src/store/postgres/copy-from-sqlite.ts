@@ -13,7 +13,7 @@ const TABLES: readonly { name: string; columns: readonly string[] }[] = [
   { name: 'releases', columns: ['id', 'service', 'number', 'status', 'started_at', 'ended_at', 'release'] },
   { name: 'revisions', columns: ['service', 'key', 'number', 'version', 'template_hash', 'base_dir', 'file', 'created_at', 'created_by', 'spec'] },
   { name: 'services', columns: ['name', 'revision_key', 'base_dir', 'file', 'updated_at', 'spec'] },
-  { name: 'api_tokens', columns: ['id', 'name', 'role', 'hash', 'created_at', 'created_by', 'expires_at', 'revoked_at'] },
+  { name: 'api_tokens', columns: ['id', 'name', 'role', 'hash', 'created_at', 'created_by', 'expires_at', 'revoked_at', 'environment'] },
 ];
 
 /** A copy that would lose or mix data: no source store, or a target that already holds one. */
@@ -42,18 +42,21 @@ export async function copyFromSqlite(dataDir: string, to: PostgresStore): Promis
       for (const table of TABLES) {
         rows[table.name] = 0;
         if (!present.has(table.name)) continue;
-        const cols = table.columns.join(', ');
+        // A column an older store does not have yet (e.g. a token's environment) is left to its default.
+        const have = new Set((source.prepare(`PRAGMA table_info(${table.name})`).all() as Row[]).map((r) => String(r.name)));
+        const columns = table.columns.filter((col) => have.has(col));
+        const cols = columns.join(', ');
         let batch: unknown[][] = [];
         const flush = async (): Promise<void> => {
           if (batch.length === 0) return;
-          const n = table.columns.length;
-          const tuples = batch.map((_, i) => `(${table.columns.map((__, j) => `$${i * n + j + 1}`).join(', ')})`);
+          const n = columns.length;
+          const tuples = batch.map((_, i) => `(${columns.map((__, j) => `$${i * n + j + 1}`).join(', ')})`);
           await c.query(`INSERT INTO ${table.name} (${cols}) VALUES ${tuples.join(', ')}`, batch.flat());
           rows[table.name]! += batch.length;
           batch = [];
         };
         for (const row of source.prepare(`SELECT ${cols} FROM ${table.name}`).iterate() as Iterable<Row>) {
-          batch.push(table.columns.map((col) => row[col] ?? null));
+          batch.push(columns.map((col) => row[col] ?? null));
           if (batch.length >= 500) await flush();
         }
         await flush();

@@ -43,6 +43,27 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE TABLE replicas (id TEXT PRIMARY KEY, instance TEXT NOT NULL, url TEXT, seen_at BIGINT NOT NULL)`,
     ],
   },
+  {
+    version: 3,
+    name: 'the chain head read under the chain lock in one call, for shorter commits',
+    sql: [
+      // VOLATILE plpgsql: the SELECT after the lock takes a new snapshot, so it sees the commit
+      // that held the lock before this one.
+      `CREATE FUNCTION sluice_chain_tip(lock_key BIGINT) RETURNS TABLE (seq BIGINT, hash TEXT) LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        PERFORM pg_advisory_xact_lock(lock_key);
+        RETURN QUERY SELECT h.seq, h.hash FROM audit_head h WHERE h.id = 1;
+        IF NOT FOUND THEN
+          RETURN QUERY SELECT e.seq, e.hash FROM events e ORDER BY e.seq DESC LIMIT 1;
+        END IF;
+      END $$`,
+    ],
+  },
+  {
+    version: 4,
+    name: "an sdk token's environment: the one environment's flags it may read",
+    sql: ['ALTER TABLE api_tokens ADD COLUMN environment TEXT'],
+  },
 ];
 
 /** The newest schema this binary knows. */

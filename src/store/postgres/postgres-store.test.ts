@@ -5,6 +5,7 @@ import { TestPostgres, withoutPostgres } from '../../../test/support/postgres.ts
 import { emptyState } from '../../core/release/state.ts';
 import { storeConformance } from '../conformance.ts';
 import { FencedWrite } from '../types.ts';
+import { verifyStore } from '../../audit/verify-chain.ts';
 import { StoreUnavailable } from './connect.ts';
 import { SCHEMA_VERSION } from './migrations.ts';
 import { PostgresStore } from './postgres-store.ts';
@@ -111,5 +112,23 @@ else {
     for (let i = 0; i < 50 && !woken.includes('checkout'); i++) await new Promise((r) => setTimeout(r, 20));
     await stop();
     assert.ok(woken.includes('checkout'), JSON.stringify(woken));
+  });
+}
+
+if (!skip) {
+  test('postgres: commits written together in one transaction: a stale fence refuses that commit only', async (t) => {
+    const store = await fresh();
+    t.after(() => store.close());
+    await store.leases.claim('a', 'x', 60_000, null);
+    const results = await Promise.allSettled([
+      store.commit('b', [{ type: 'service.recovered', at: 1, actor: 'x' }], emptyState('b')),
+      store.commit('a', [{ type: 'service.degraded', reason: 'stale', at: 2, actor: 'x' }], emptyState('a'), { holder: 'x', epoch: 0 }),
+      store.commit('a', [{ type: 'service.recovered', at: 3, actor: 'x' }], emptyState('a'), { holder: 'x', epoch: 1 }),
+      store.commit('b', [{ type: 'service.recovered', at: 4, actor: 'x' }], emptyState('b')),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    assert.ok((results[1] as PromiseRejectedResult).reason instanceof FencedWrite);
+    assert.deepEqual((await store.events({})).map((e) => `${e.seq} ${e.service} ${e.at}`), ['1 b 1', '2 a 3', '3 b 4']);
+    assert.equal((await verifyStore(store)).ok, true);
   });
 }

@@ -7,6 +7,8 @@ import type { ChainHead, ChainRow, EventQuery, Fence, NewEvent, Store, StoredRev
 import { connectPool, describePgError, EVENTS_CHANNEL } from './connect.ts';
 import { migrate, type MigrateResult } from './migrate.ts';
 import { PostgresLeases } from './postgres-leases.ts';
+import { PostgresTokens } from './postgres-tokens.ts';
+import { GroupCommit } from './group-commit.ts';
 import { toChainRow, toEvent, toRevision, toService } from './pg-rows.ts';
 
 /** The portable SQL of sql.ts with PostgreSQL's numbered placeholders. */
@@ -15,8 +17,6 @@ export const numbered = (sql: string): string => {
   return sql.replace(/\?/g, () => `$${++n}`);
 };
 
-/** The transaction lock that makes the hash chain one writer at a time across every replica. */
-const CHAIN_LOCK = 0x51_1c_e0_02;
 
 type Row = Record<string, unknown>;
 
@@ -30,13 +30,17 @@ export class PostgresStore implements Store {
   readonly url: string;
   readonly pool: pg.Pool;
   readonly leases: PostgresLeases;
+  readonly tokens: PostgresTokens;
   readonly migrated: MigrateResult;
+  readonly #group: GroupCommit;
 
   private constructor(url: string, pool: pg.Pool, migrated: MigrateResult) {
     this.url = url;
     this.pool = pool;
     this.migrated = migrated;
     this.leases = new PostgresLeases(url, pool);
+    this.tokens = new PostgresTokens(pool);
+    this.#group = new GroupCommit((work) => this.transaction(work));
   }
 
   /** Connect, check the database is writable, and migrate its schema (StoreUnavailable, SchemaTooNew). */
@@ -71,35 +75,12 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * Under the chain lock only what needs it (group-commit.ts): commits arriving together share one
+   * transaction; the fence of each is checked in it, and a stale one refuses that commit only.
+   */
   async commit(service: string, events: NewEvent[], state: ServiceState, fence?: Fence): Promise<ServiceEvent[]> {
-    return this.transaction(async (c) => {
-      if (fence !== undefined) await this.leases.check(c, service, fence);
-      await c.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
-      let head = await chainTip(c);
-      const stored: ServiceEvent[] = [];
-      const values: unknown[] = [];
-      for (const e of events) {
-        const { at, actor, ...rest } = e;
-        const body = JSON.stringify(rest);
-        // Hashed as it will be read back (JSON round trip), so verify recomputes the same bytes.
-        const event = { ...(JSON.parse(body) as EventBody), service, at, actor, seq: head.seq + 1 } as ServiceEvent;
-        const hash = eventHash(head.hash, event);
-        values.push(event.seq, service, e.type, at, actor, body, head.hash, hash);
-        head = { seq: event.seq, hash };
-        stored.push(event);
-      }
-      if (stored.length > 0) {
-        const rows = stored.map((_, i) => `(${Array.from({ length: 8 }, (__, j) => `$${i * 8 + j + 1}`).join(', ')})`);
-        await c.query(`INSERT INTO events (seq, service, type, at, actor, body, prev_hash, hash) VALUES ${rows.join(', ')}`, values);
-        await c.query(numbered(UPSERT_HEAD), [head.seq, head.hash]);
-      }
-      const seq = stored.at(-1)?.seq ?? state.seq;
-      await c.query(numbered(UPSERT_STATE), [service, seq, JSON.stringify({ ...state, seq })]);
-      const r = state.release;
-      if (r !== null) await c.query(numbered(UPSERT_RELEASE), [r.id, service, r.number, r.status, r.startedAt, r.endedAt, JSON.stringify(r)]);
-      if (stored.length > 0) await c.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, service]);
-      return stored;
-    });
+    return this.#group.commit(service, events, state, fence);
   }
 
   async events(q: EventQuery): Promise<ServiceEvent[]> {
@@ -175,12 +156,4 @@ export class PostgresStore implements Store {
 /** Errors from pg (with a code) get an operator's words; our own errors pass through. */
 function describeOr(url: string, err: unknown): Error {
   return typeof (err as { code?: unknown }).code === 'string' ? describePgError(url, err) : (err as Error);
-}
-
-/** What the next event chains to: the recorded head, else the last event, else the genesis. */
-async function chainTip(c: pg.ClientBase): Promise<ChainHead> {
-  const head = (await c.query('SELECT seq, hash FROM audit_head WHERE id = 1')).rows[0] as Row | undefined;
-  if (head !== undefined) return { seq: Number(head.seq), hash: String(head.hash) };
-  const last = (await c.query('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1')).rows[0] as Row | undefined;
-  return last === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: Number(last.seq), hash: String(last.hash ?? GENESIS_HASH) };
 }
