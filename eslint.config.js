@@ -13,13 +13,18 @@ const driverFolders = ['targets', 'routers', 'metrics', 'notifiers'].flatMap((fa
     .map((e) => ({ family, folder: `./src/drivers/${family}/${e.name}` })),
 );
 
-const layerMessage = (layer, may) => `${layer} may import ${may} only (docs/architecture.md, "The layers the linter holds")`;
+const layerMessage = (layer, may) =>
+  `${layer} may import ${may} only (docs/architecture.md, "The layers the linter holds")`;
 
 /** Layer zones on resolved paths (relative to this file): `target` may not import from `from`, except the listed sub-paths. */
 const zones = [
   // core: nothing outside core.
   { target: './src/core', from: './src', except: ['./core'], message: layerMessage('src/core', 'src/core') },
-  { target: './src/core', from: ['./web', './test', './bench', './examples', './bin'], message: layerMessage('src/core', 'src/core') },
+  {
+    target: './src/core',
+    from: ['./web', './test', './bench', './examples', './bin'],
+    message: layerMessage('src/core', 'src/core'),
+  },
   // spec: core.
   { target: './src/spec', from: './src', except: ['./core', './spec'], message: layerMessage('src/spec', 'src/core') },
   // drivers: core, their own folder, the drivers' shared files (types.ts, registry, helpers at the top of src/drivers and of each family).
@@ -38,10 +43,25 @@ const zones = [
     }))
     .filter((zone) => zone.from.length > 0),
   // views: what crosses the wire, built from core state only.
-  { target: './src/views', from: './src', except: ['./core', './views'], message: layerMessage('src/views', 'src/core') },
+  {
+    target: './src/views',
+    from: './src',
+    except: ['./core', './views'],
+    message: layerMessage('src/views', 'src/core'),
+  },
   // store and proxy: core types.
-  { target: './src/store', from: './src', except: ['./core', './store'], message: layerMessage('src/store', 'src/core') },
-  { target: './src/proxy', from: './src', except: ['./core', './proxy'], message: layerMessage('src/proxy', 'src/core') },
+  {
+    target: './src/store',
+    from: './src',
+    except: ['./core', './store'],
+    message: layerMessage('src/store', 'src/core'),
+  },
+  {
+    target: './src/proxy',
+    from: './src',
+    except: ['./core', './proxy'],
+    message: layerMessage('src/proxy', 'src/core'),
+  },
   // engine and the capabilities beside it (auth, audit): nothing above them.
   ...['engine', 'auth', 'audit', 'flags', 'drills'].map((layer) => ({
     target: `./src/${layer}`,
@@ -54,7 +74,16 @@ const zones = [
   {
     target: './src/api',
     from: './src/engine',
-    except: ['./release-policy.ts', './engine.ts', './effective-spec.ts', './environments.ts', './apply-entry.ts', './spec-text.ts', './server-log.ts', './server-policy.ts'],
+    except: [
+      './release-policy.ts',
+      './engine.ts',
+      './effective-spec.ts',
+      './environments.ts',
+      './apply-entry.ts',
+      './spec-text.ts',
+      './server-log.ts',
+      './server-policy.ts',
+    ],
     message: 'src/api imports the engine only through the files allowed in eslint.config.js',
   },
   {
@@ -64,10 +93,25 @@ const zones = [
     message: 'src/cli imports the engine only through the files allowed in eslint.config.js',
   },
   // The dashboard reads what crosses the wire (src/views/index.ts) and nothing else of the server.
-  { target: './web/src', from: './src', except: ['./views/index.ts'], message: 'the dashboard imports src/views/index.ts only' },
-  { target: './src/cli', from: './src/views', except: ['./index.ts'], message: 'src/cli imports the views only through src/views/index.ts' },
+  {
+    target: './web/src',
+    from: './src',
+    except: ['./views/index.ts'],
+    message: 'the dashboard imports src/views/index.ts only',
+  },
+  {
+    target: './src/cli',
+    from: './src/views',
+    except: ['./index.ts'],
+    message: 'src/cli imports the views only through src/views/index.ts',
+  },
   ...['./src/api', './src/cli'].flatMap((target) => [
-    { target, from: './src/spec', except: ['./index.ts'], message: `${target.slice(2)} imports the spec only through src/spec/index.ts` },
+    {
+      target,
+      from: './src/spec',
+      except: ['./index.ts'],
+      message: `${target.slice(2)} imports the spec only through src/spec/index.ts`,
+    },
     {
       target,
       from: './src/store',
@@ -97,7 +141,11 @@ export default tseslint.config(
       // node:test's test()/describe() return promises the runner itself awaits and reports.
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] },
+          ],
+        },
       ],
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'import-x/no-restricted-paths': ['error', { zones, basePath: import.meta.dirname }],
@@ -116,7 +164,8 @@ export default tseslint.config(
           patterns: [
             {
               regex: '^(?!\\.|zod$|rrule-temporal$|semver$)',
-              message: 'src/core imports nothing outside src/core: no node:*, no yaml, no I/O (zod, rrule-temporal and semver are the allowed pure libraries).',
+              message:
+                'src/core imports nothing outside src/core: no node:*, no yaml, no I/O (zod, rrule-temporal and semver are the allowed pure libraries).',
             },
           ],
         },

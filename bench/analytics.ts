@@ -16,7 +16,13 @@ import { EventBus } from '../src/engine/event-bus.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { describeMachine } from './machine.ts';
 
-const { values } = parseArgs({ options: { deployments: { type: 'string', default: '100000' }, services: { type: 'string', default: '40' }, runs: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: {
+    deployments: { type: 'string', default: '100000' },
+    services: { type: 'string', default: '40' },
+    runs: { type: 'string', default: '5' },
+  },
+});
 const N = Number(values.deployments);
 const SERVICES = Number(values.services);
 const RUNS = Number(values.runs);
@@ -49,16 +55,38 @@ function history(): string[] {
     for (let c = 0, n = 1 + Math.floor(r() * 3); c < n; c++) {
       const s = (++sha).toString(16).padStart(12, '0');
       commits.push(s);
-      lines.push(JSON.stringify({ type: 'commit', sha: s, service, committedAt: iso(startedAt - Math.floor(r() * 5 * DAY)) }));
+      lines.push(
+        JSON.stringify({ type: 'commit', sha: s, service, committedAt: iso(startedAt - Math.floor(r() * 5 * DAY)) }),
+      );
     }
     const rolledBack = r() < 0.08;
-    lines.push(JSON.stringify({
-      type: 'deployment', id: `d${i}`, service, environment: 'production', team: `team-${i % 8}`, version: `1.${i}.0`, startedAt: iso(startedAt), finishedAt: iso(finishedAt),
-      result: rolledBack ? 'rolledback' : 'success', ...(rolledBack && { trafficRevertedAt: iso(finishedAt) }), commits, progressive: r() < 0.7,
-    }));
+    lines.push(
+      JSON.stringify({
+        type: 'deployment',
+        id: `d${i}`,
+        service,
+        environment: 'production',
+        team: `team-${i % 8}`,
+        version: `1.${i}.0`,
+        startedAt: iso(startedAt),
+        finishedAt: iso(finishedAt),
+        result: rolledBack ? 'rolledback' : 'success',
+        ...(rolledBack && { trafficRevertedAt: iso(finishedAt) }),
+        commits,
+        progressive: r() < 0.7,
+      }),
+    );
     if (r() < 0.03) {
       const openedAt = finishedAt + Math.floor(r() * 3_600_000);
-      lines.push(JSON.stringify({ type: 'incident', id: `i${i}`, service, openedAt: iso(openedAt), resolvedAt: iso(openedAt + Math.floor(r() * 4 * 3_600_000)) }));
+      lines.push(
+        JSON.stringify({
+          type: 'incident',
+          id: `i${i}`,
+          service,
+          openedAt: iso(openedAt),
+          resolvedAt: iso(openedAt + Math.floor(r() * 4 * 3_600_000)),
+        }),
+      );
     }
   }
   return lines;
@@ -70,7 +98,11 @@ const timed = async <T>(fn: () => Promise<T> | T): Promise<{ ms: number; cpuMs: 
   const c0 = process.cpuUsage();
   const value = await fn();
   const c = process.cpuUsage(c0);
-  return { ms: Math.round((performance.now() - t0) * 10) / 10, cpuMs: Math.round((c.user + c.system) / 100) / 10, value };
+  return {
+    ms: Math.round((performance.now() - t0) * 10) / 10,
+    cpuMs: Math.round((c.user + c.system) / 100) / 10,
+    value,
+  };
 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
@@ -107,7 +139,8 @@ try {
     last = t.value;
   }
   const oneService: number[] = [];
-  for (let i = 0; i < RUNS; i++) oneService.push((await timed(() => analytics.dora({ ...query, service: 'svc-3' }))).ms);
+  for (let i = 0; i < RUNS; i++)
+    oneService.push((await timed(() => analytics.dora({ ...query, service: 'svc-3' }))).ms);
   const weekly: number[] = [];
   const weeklyCpu: number[] = [];
   for (let i = 0; i < RUNS; i++) {
@@ -126,10 +159,28 @@ try {
     importPerSecond: Math.round(lines.length / (importRun.ms / 1000)),
     reimport50kLinesMs: again.ms,
     reimportAdded: again.value.deployments.added + again.value.commits.added,
-    sixMonthDoraMs: { median: median(dora), max: Math.max(...dora), firstRun: dora[0], runs: dora.length, cpuMedian: median(doraCpu), target: 500, met: Math.max(...dora) <= 500 },
+    sixMonthDoraMs: {
+      median: median(dora),
+      max: Math.max(...dora),
+      firstRun: dora[0],
+      runs: dora.length,
+      cpuMedian: median(doraCpu),
+      target: 500,
+      met: Math.max(...dora) <= 500,
+    },
     sixMonthDoraOneServiceMs: { median: median(oneService), max: Math.max(...oneService) },
-    weeklyReportMs: { median: median(weekly), max: Math.max(...weekly), cpuMedian: median(weeklyCpu), target: 1000, met: Math.max(...weekly) <= 1000 },
-    sixMonth: { deployments: last?.deployments.count, leadTimeCommits: last?.leadTime.counts.commits, changeFailureRate: last?.changeFailureRate.value },
+    weeklyReportMs: {
+      median: median(weekly),
+      max: Math.max(...weekly),
+      cpuMedian: median(weeklyCpu),
+      target: 1000,
+      met: Math.max(...weekly) <= 1000,
+    },
+    sixMonth: {
+      deployments: last?.deployments.count,
+      leadTimeCommits: last?.leadTime.counts.commits,
+      changeFailureRate: last?.changeFailureRate.value,
+    },
   };
   console.log(JSON.stringify(result, null, 2));
 } finally {

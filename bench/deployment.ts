@@ -50,7 +50,11 @@ async function routerServes(url: string, version: string, timeoutMs: number): Pr
   throw new Error(`the router at ${url} did not serve ${version} within ${timeoutMs} ms (last: ${last})`);
 }
 
-export async function withStableV1<T>(steps: StepSpec[], run: (d: Deployment) => Promise<T>, router: RouterName = 'builtin'): Promise<T> {
+export async function withStableV1<T>(
+  steps: StepSpec[],
+  run: (d: Deployment) => Promise<T>,
+  router: RouterName = 'builtin',
+): Promise<T> {
   const server = await SluiceServer.start();
   open.add(server);
   try {
@@ -59,8 +63,12 @@ export async function withStableV1<T>(steps: StepSpec[], run: (d: Deployment) =>
     const spec = (version: string, env: Record<string, string>, s: StepSpec[]) =>
       serviceSpec({ name: SERVICE, version, env, routerPort, steps: s, ...(via && { router: via }) });
     await server.apply(spec(STABLE, { FAIL_RATE: '0' }, steps));
-    await server.waitFor((s) =>
-      s.phase === 'Healthy' && s.stableVersion === STABLE && s.instances[STABLE]?.length === 2, `Healthy at ${STABLE}`, DEPLOY_TIMEOUT_MS, SERVICE);
+    await server.waitFor(
+      (s) => s.phase === 'Healthy' && s.stableVersion === STABLE && s.instances[STABLE]?.length === 2,
+      `Healthy at ${STABLE}`,
+      DEPLOY_TIMEOUT_MS,
+      SERVICE,
+    );
     const routerUrl = `http://127.0.0.1:${routerPort}/`;
     await routerServes(routerUrl, STABLE, DEPLOY_TIMEOUT_MS);
     // A freshly started proxy and service answer an opening burst slowly (JIT, new connections);

@@ -33,7 +33,12 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? null : s[Math.floor((s.length - 1) / 2)]!;
 };
-const range = (xs: number[]) => ({ median: median(xs), min: xs.length === 0 ? null : Math.min(...xs), max: xs.length === 0 ? null : Math.max(...xs), runs: xs.length });
+const range = (xs: number[]) => ({
+  median: median(xs),
+  min: xs.length === 0 ? null : Math.min(...xs),
+  max: xs.length === 0 ? null : Math.max(...xs),
+  runs: xs.length,
+});
 
 function drill(name: string, url: string, fault: string): string {
   return `apiVersion: sluice.dev/v1alpha1
@@ -51,10 +56,20 @@ spec:
 }
 
 /** One kind: a release at 10%, the GameDay, its record. */
-async function oneRun(server: SluiceServer, listenPort: number, version: string, kind: (typeof KINDS)[number], run: number): Promise<DrillRecord> {
+async function oneRun(
+  server: SluiceServer,
+  listenPort: number,
+  version: string,
+  kind: (typeof KINDS)[number],
+  run: number,
+): Promise<DrillRecord> {
   await server.apply(serviceSpec({ version, listenPort, steps: STEPS, instances: 1 }));
   await server.waitFor((s) => s.appliedWeights[version] === 10, `${version} at 10%`, 60_000);
-  const r = await server.api<DrillRecord>('POST', '/api/gamedays/run', { spec: drill(`bench-${kind.kind}-${run}`, `http://127.0.0.1:${listenPort}/`, kind.fault), file: 'bench.yaml', wait: true });
+  const r = await server.api<DrillRecord>('POST', '/api/gamedays/run', {
+    spec: drill(`bench-${kind.kind}-${run}`, `http://127.0.0.1:${listenPort}/`, kind.fault),
+    file: 'bench.yaml',
+    wait: true,
+  });
   if (r.status !== 200) throw new Error(`the drill was refused (${r.status}): ${JSON.stringify(r.body)}`);
   await server.waitFor((s) => s.phase === 'RolledBack' || s.phase === 'Healthy', 'the release ended', 60_000);
   return r.body;
@@ -74,13 +89,28 @@ function overhead(): Record<string, number> {
     }
     return Math.round(ns * 10) / 10;
   };
-  const rule = (id: string, key: string, extra: Partial<FaultRule> = {}): FaultRule => ({ id, key, effect: { kind: 'error', status: 503 }, percent: 0.0001, ttlMs: 3_600_000, ...extra });
+  const rule = (id: string, key: string, extra: Partial<FaultRule> = {}): FaultRule => ({
+    id,
+    key,
+    effect: { kind: 'error', status: 503 },
+    percent: 0.0001,
+    ttlMs: 3_600_000,
+    ...extra,
+  });
   const none = new FaultBook();
   const other = new FaultBook();
   other.set([rule('a', '2', { percent: 100 })], Date.now());
   const ten = new FaultBook();
-  ten.set(Array.from({ length: 10 }, (_, i) => rule(`f${i}`, '1', i % 2 === 0 ? {} : { cohort: { header: 'x-user-id' } })), Date.now());
-  const out = { noFaults: measure(none), faultOnAnotherRevision: measure(other), tenFaultsOnThisRevision: measure(ten), taken: sink };
+  ten.set(
+    Array.from({ length: 10 }, (_, i) => rule(`f${i}`, '1', i % 2 === 0 ? {} : { cohort: { header: 'x-user-id' } })),
+    Date.now(),
+  );
+  const out = {
+    noFaults: measure(none),
+    faultOnAnotherRevision: measure(other),
+    tenFaultsOnThisRevision: measure(ten),
+    taken: sink,
+  };
   for (const b of [none, other, ten]) b.close();
   return out;
 }
@@ -88,7 +118,8 @@ function overhead(): Record<string, number> {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
   const runs = Number(values.runs);
-  if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error(`--runs "${values.runs}" is not a whole number from 1 to 20`);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20)
+    throw new Error(`--runs "${values.runs}" is not a whole number from 1 to 20`);
   const machine = describeMachine();
   const server = await SluiceServer.start();
   try {
@@ -96,7 +127,10 @@ async function main(): Promise<void> {
     await server.apply(serviceSpec({ version: '1.0.0', listenPort, steps: STEPS, instances: 1 }));
     await server.waitForPhase('Healthy', 60_000);
     const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: RPS, durationMs: 9 * 60_000 });
-    const kinds: Record<string, { timeToDetectMs: ReturnType<typeof range>; timeToRestoreMs: ReturnType<typeof range>; verdicts: string[] }> = {};
+    const kinds: Record<
+      string,
+      { timeToDetectMs: ReturnType<typeof range>; timeToRestoreMs: ReturnType<typeof range>; verdicts: string[] }
+    > = {};
     let version = 1;
     for (const kind of KINDS) {
       const detect: number[] = [];
@@ -115,31 +149,56 @@ async function main(): Promise<void> {
 
     // The safety lever: 100 faults held by the proxy (each on 0.01% of the stable revision's requests), then one stop.
     const secret = readFileSync(join(server.dataDir, 'services', 'checkout', 'router', 'admin.secret'), 'utf8').trim();
-    const { adminUrl } = JSON.parse(readFileSync(join(server.dataDir, 'services', 'checkout', 'router', 'proxy.json'), 'utf8')) as { adminUrl: string };
+    const { adminUrl } = JSON.parse(
+      readFileSync(join(server.dataDir, 'services', 'checkout', 'router', 'proxy.json'), 'utf8'),
+    ) as { adminUrl: string };
     const lever: number[] = [];
     const serverSide: number[] = [];
     for (let run = 1; run <= runs; run++) {
       // The lever sweeps again 200 ms after it answered: the next run's faults come after that.
       await new Promise((r) => setTimeout(r, 500));
-      const faults = Array.from({ length: 100 }, (_, i): FaultRule => ({ id: `lever/${run}/${i}`, key: '1', effect: { kind: 'latency', ms: 1 }, percent: 0.01, ttlMs: 60_000 }));
-      const set = await fetch(`${adminUrl}/faults`, { method: 'PUT', headers: { authorization: `Bearer ${secret}` }, body: JSON.stringify({ faults }) });
+      const faults = Array.from({ length: 100 }, (_, i): FaultRule => ({
+        id: `lever/${run}/${i}`,
+        key: '1',
+        effect: { kind: 'latency', ms: 1 },
+        percent: 0.01,
+        ttlMs: 60_000,
+      }));
+      const set = await fetch(`${adminUrl}/faults`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${secret}` },
+        body: JSON.stringify({ faults }),
+      });
       if (!set.ok) throw new Error(`setting 100 faults failed: ${await set.text()}`);
       const started = performance.now();
       const stop = await server.api<{ removed: number; ms: number }>('POST', '/api/gamedays/stop', { all: true });
       lever.push(Math.round((performance.now() - started) * 10) / 10);
       if (stop.body.removed !== 100) throw new Error(`the safety lever removed ${stop.body.removed} of 100 faults`);
       serverSide.push(stop.body.ms);
-      const left = (await (await fetch(`${adminUrl}/faults`, { headers: { authorization: `Bearer ${secret}` } })).json()) as { faults: unknown[] };
+      const left = (await (
+        await fetch(`${adminUrl}/faults`, { headers: { authorization: `Bearer ${secret}` } })
+      ).json()) as { faults: unknown[] };
       if (left.faults.length !== 0) throw new Error(`${left.faults.length} faults left after the safety lever`);
     }
     const report = await load.stop();
-    process.stdout.write(`${JSON.stringify({
-      benchmark: 'drills', at: new Date().toISOString(), machine, rps: RPS, canaryWeight: 10, runs,
-      load: { sent: report.sent, failed: report.failed, rps: Math.round(report.rps) },
-      kinds,
-      overheadNsPerRequest: overhead(),
-      safetyLever100Faults: { clientMs: range(lever), serverMs: range(serverSide) },
-    }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          benchmark: 'drills',
+          at: new Date().toISOString(),
+          machine,
+          rps: RPS,
+          canaryWeight: 10,
+          runs,
+          load: { sent: report.sent, failed: report.failed, rps: Math.round(report.rps) },
+          kinds,
+          overheadNsPerRequest: overhead(),
+          safetyLever100Faults: { clientMs: range(lever), serverMs: range(serverSide) },
+        },
+        null,
+        2,
+      )}\n`,
+    );
   } finally {
     await server.close();
   }

@@ -24,19 +24,56 @@ import type { FeatureFlag } from '../src/core/flags/model.ts';
 import { SluiceProvider } from '../src/openfeature/sluice-provider.ts';
 import { describeMachine } from './machine.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, providers: { type: 'string', default: '100' }, changes: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '3' },
+    providers: { type: 'string', default: '100' },
+    changes: { type: 'string', default: '20' },
+  },
+});
 const SECONDS = Number(values.seconds);
 const PROVIDERS = Number(values.providers);
 const CHANGES = Number(values.changes);
 
-const base = { type: 'release', owner: null, description: null, lifetimeDays: 40, variants: { on: true, off: false }, defaultVariant: 'off', offVariant: 'off' } as const;
+const base = {
+  type: 'release',
+  owner: null,
+  description: null,
+  lifetimeDays: 40,
+  variants: { on: true, off: false },
+  defaultVariant: 'off',
+  offVariant: 'off',
+} as const;
 const STATIC: FeatureFlag = { ...base, name: 'static', environments: { production: { enabled: true, rules: [] } } };
 const RULES: FeatureFlag = {
-  ...base, name: 'new-checkout', environments: { production: { enabled: true, rules: [
-    { name: 'staff', when: [{ attribute: 'email', operator: 'ENDS_WITH', values: ['@example.com'] }], segments: [], serve: 'on' },
-    { name: 'big', when: [{ attribute: 'seats', operator: 'NUM_GTE', values: ['100'] }], segments: [], serve: 'on' },
-    { name: 'new-app', when: [{ attribute: 'appVersion', operator: 'SEMVER_GTE', values: ['2.0.0'] }], segments: [], rollout: { percent: 25, stickiness: 'default', groupId: 'new-checkout' }, serve: 'on' },
-  ] } },
+  ...base,
+  name: 'new-checkout',
+  environments: {
+    production: {
+      enabled: true,
+      rules: [
+        {
+          name: 'staff',
+          when: [{ attribute: 'email', operator: 'ENDS_WITH', values: ['@example.com'] }],
+          segments: [],
+          serve: 'on',
+        },
+        {
+          name: 'big',
+          when: [{ attribute: 'seats', operator: 'NUM_GTE', values: ['100'] }],
+          segments: [],
+          serve: 'on',
+        },
+        {
+          name: 'new-app',
+          when: [{ attribute: 'appVersion', operator: 'SEMVER_GTE', values: ['2.0.0'] }],
+          segments: [],
+          rollout: { percent: 25, stickiness: 'default', groupId: 'new-checkout' },
+          serve: 'on',
+        },
+      ],
+    },
+  },
 };
 const RULES_YAML = `apiVersion: sluice.dev/v1alpha1
 kind: FeatureFlag
@@ -58,7 +95,12 @@ const quantileOf = (xs: number[], q: number) => {
 /** ns per call: the best and the median of 5 rounds of 10^6 calls (the machine is shared: the best is the code, the median the machine). */
 function perCall(flag: FeatureFlag): { bestNs: number; medianNs: number; exposed: number } {
   const compiled = compileFlag(flag, 'production', new Map());
-  const contexts = Array.from({ length: 1024 }, (_, i) => ({ targetingKey: `user-${i}`, email: `u${i}@example.org`, seats: String(i % 50), appVersion: '2.1.0' }));
+  const contexts = Array.from({ length: 1024 }, (_, i) => ({
+    targetingKey: `user-${i}`,
+    email: `u${i}@example.org`,
+    seats: String(i % 50),
+    appVersion: '2.1.0',
+  }));
   const now = Date.now();
   for (let i = 0; i < 200_000; i++) evaluate(compiled, contexts[i & 1023]!, now);
   const n = 1_000_000;
@@ -82,32 +124,44 @@ async function main(): Promise<void> {
   try {
     const admin = readFileSync(join(dir, 'admin.token'), 'utf8').trim();
     const api = async (method: string, path: string, body: unknown) => {
-      const res = await fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
       return res.json() as Promise<Record<string, unknown>>;
     };
     await api('POST', '/api/apply', { spec: RULES_YAML, file: 'bench.yaml' });
-    const { token } = (await api('POST', '/api/tokens', { role: 'sdk', environment: 'production', name: 'bench' })) as { token: string };
+    const { token } = (await api('POST', '/api/tokens', { role: 'sdk', environment: 'production', name: 'bench' })) as {
+      token: string;
+    };
 
     // (b) OFREP
     let requests = 0;
     let failures = 0;
     const until = performance.now() + SECONDS * 1000;
-    await Promise.all(Array.from({ length: 32 }, async (_, w) => {
-      for (let i = 0; performance.now() < until; i++) {
-        const res = await fetch(`${server.url}/ofrep/v1/evaluate/flags/new-checkout`, {
-          method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ context: { targetingKey: `w${w}-${i}`, appVersion: '2.1.0' } }),
-        });
-        await res.arrayBuffer();
-        requests++;
-        if (res.status !== 200) failures++;
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 32 }, async (_, w) => {
+        for (let i = 0; performance.now() < until; i++) {
+          const res = await fetch(`${server.url}/ofrep/v1/evaluate/flags/new-checkout`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ context: { targetingKey: `w${w}-${i}`, appVersion: '2.1.0' } }),
+          });
+          await res.arrayBuffer();
+          requests++;
+          if (res.status !== 200) failures++;
+        }
+      }),
+    );
     const ofrep = { requestsPerSecond: Math.round(requests / SECONDS), failures, inFlight: 32, seconds: SECONDS };
 
     // (c) propagation to providers
-    const providers = Array.from({ length: PROVIDERS }, () => new SluiceProvider({ url: server.url, token, reportIntervalMs: 0, initTimeoutMs: 30_000 }));
+    const providers = Array.from(
+      { length: PROVIDERS },
+      () => new SluiceProvider({ url: server.url, token, reportIntervalMs: 0, initTimeoutMs: 30_000 }),
+    );
     await Promise.all(providers.map((p) => p.initialize()));
     const delays: number[] = [];
     for (let c = 1; c <= CHANGES; c++) {
@@ -117,7 +171,8 @@ async function main(): Promise<void> {
       await api('POST', '/api/flags/new-checkout/percent', { environment: 'production', percent, rule: 'new-app' });
       while (seen.includes(-1)) {
         providers.forEach((p, i) => {
-          if (seen[i] === -1 && p.flagSet?.flags[0]?.environments.production?.rules[2]?.rollout?.percent === percent) seen[i] = performance.now() - start;
+          if (seen[i] === -1 && p.flagSet?.flags[0]?.environments.production?.rules[2]?.rollout?.percent === percent)
+            seen[i] = performance.now() - start;
         });
         if (performance.now() - start > 10_000) throw new Error('providers did not see a change within 10 s');
         await new Promise((r) => setImmediate(r));
@@ -125,17 +180,36 @@ async function main(): Promise<void> {
       delays.push(...seen);
     }
     await Promise.all(providers.map((p) => p.onClose()));
-    const propagation = { providers: PROVIDERS, changes: CHANGES, p50Ms: round(quantileOf(delays, 0.5)), p99Ms: round(quantileOf(delays, 0.99)), maxMs: round(Math.max(...delays)) };
+    const propagation = {
+      providers: PROVIDERS,
+      changes: CHANGES,
+      p50Ms: round(quantileOf(delays, 0.5)),
+      p99Ms: round(quantileOf(delays, 0.99)),
+      maxMs: round(Math.max(...delays)),
+    };
 
-    console.log(JSON.stringify({
-      benchmark: 'flags', at: new Date().toISOString(), machine: describeMachine(),
-      evaluation: {
-        staticNsPerCall: { best: round(evaluation.static.bestNs), median: round(evaluation.static.medianNs) },
-        threeRulesAndPercentageNsPerCall: { best: round(evaluation.threeRulesAndPercentage.bestNs), median: round(evaluation.threeRulesAndPercentage.medianNs) },
-        targetsNs: { static: 200, threeRulesAndPercentage: 1000 }, exposedShare: round(evaluation.threeRulesAndPercentage.exposed),
-      },
-      ofrep, propagation: { ...propagation, targetP99Ms: 200 },
-    }, null, 2));
+    console.log(
+      JSON.stringify(
+        {
+          benchmark: 'flags',
+          at: new Date().toISOString(),
+          machine: describeMachine(),
+          evaluation: {
+            staticNsPerCall: { best: round(evaluation.static.bestNs), median: round(evaluation.static.medianNs) },
+            threeRulesAndPercentageNsPerCall: {
+              best: round(evaluation.threeRulesAndPercentage.bestNs),
+              median: round(evaluation.threeRulesAndPercentage.medianNs),
+            },
+            targetsNs: { static: 200, threeRulesAndPercentage: 1000 },
+            exposedShare: round(evaluation.threeRulesAndPercentage.exposed),
+          },
+          ofrep,
+          propagation: { ...propagation, targetP99Ms: 200 },
+        },
+        null,
+        2,
+      ),
+    );
   } finally {
     await server.close();
     rmSync(dir, { recursive: true, force: true });

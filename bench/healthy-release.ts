@@ -36,12 +36,21 @@ export async function runHealthyRelease(plan: LoadPlan, pause: string): Promise<
       await sleep(plan.warmupMs);
       // Same behaviour as v1: only the version differs, which is a release like any other.
       await d.applyCanary({ FAIL_RATE: '0' }, steps);
-      const end = await d.server.waitFor((s) =>
-        s.release?.toVersion === CANARY && s.release.endedAt !== null, `done releasing ${CANARY}`, plan.rollbackTimeoutMs, SERVICE);
+      const end = await d.server.waitFor(
+        (s) => s.release?.toVersion === CANARY && s.release.endedAt !== null,
+        `done releasing ${CANARY}`,
+        plan.rollbackTimeoutMs,
+        SERVICE,
+      );
       releaseMs = end.release?.durationMs ?? null;
       // Keep the load on while the old version drains and stops: that is part of the release.
       if (end.release?.status === 'Succeeded') {
-        await d.server.waitFor((s) => s.instances[STABLE] === undefined, `rid of ${STABLE}`, plan.rollbackTimeoutMs, SERVICE);
+        await d.server.waitFor(
+          (s) => s.instances[STABLE] === undefined,
+          `rid of ${STABLE}`,
+          plan.rollbackTimeoutMs,
+          SERVICE,
+        );
       }
       await sleep(plan.settleMs);
     } catch (err) {
@@ -51,7 +60,9 @@ export async function runHealthyRelease(plan: LoadPlan, pause: string): Promise<
     const [status, history] = await Promise.all([d.server.status(SERVICE), d.server.history(SERVICE)]);
     const byVersion: Record<string, number> = {};
     for (const s of report.samples) byVersion[s.version ?? 'none'] = (byVersion[s.version ?? 'none'] ?? 0) + 1;
-    const rolledBack = history.filter((r) => r.rollback !== null || r.status === 'RolledBack' || r.status === 'Aborted');
+    const rolledBack = history.filter(
+      (r) => r.rollback !== null || r.status === 'RolledBack' || r.status === 'Aborted',
+    );
     return {
       promoted: status.phase === 'Healthy' && status.stableVersion === CANARY,
       error,

@@ -55,14 +55,14 @@ const SCENARIOS: Record<string, Profile> = {
   variance_x2_same_median: { ...BASELINE, sigma: 1.0 },
 };
 
-
 /** Draws a request's histogram bucket directly from the profile's CDF at the bucket edges. */
 function bucketSampler(p: Profile): (u: number) => number {
   const half = Math.sqrt(bucketValue(2) / bucketValue(1));
   const cdf = new Float64Array(BUCKETS);
   for (let i = 0; i < BUCKETS; i++) {
     const edge = i === 0 ? bucketValue(0) : bucketValue(i) * half;
-    cdf[i] = i === BUCKETS - 1 ? 1 : edge <= p.shiftMs ? 0 : normalCdf(Math.log((edge - p.shiftMs) / p.medianMs) / p.sigma);
+    cdf[i] =
+      i === BUCKETS - 1 ? 1 : edge <= p.shiftMs ? 0 : normalCdf(Math.log((edge - p.shiftMs) / p.medianMs) / p.sigma);
   }
   return (u) => {
     let lo = 0;
@@ -87,14 +87,24 @@ const add = (s: Side, bucket: number, error: boolean, sign = 1) => {
   if (error) s.errors += sign;
   s.latency[bucket] = (s.latency[bucket] ?? 0) + sign;
 };
-const stats = (s: Side, windowMs: number): WindowStats => ({ requests: s.requests, errors: s.errors, latency: s.latency, windowMs });
+const stats = (s: Side, windowMs: number): WindowStats => ({
+  requests: s.requests,
+  errors: s.errors,
+  latency: s.latency,
+  windowMs,
+});
 
 /** One release's request stream with the three views the judges read: cumulative, sliding window, 1-s points. */
 class Release {
   tick = 0;
   readonly total = { canary: side(), baseline: side() };
   readonly window = { canary: side(), baseline: side() };
-  readonly points = { canaryErrors: [] as number[], baselineErrors: [] as number[], canaryP95: [] as number[], baselineP95: [] as number[] };
+  readonly points = {
+    canaryErrors: [] as number[],
+    baselineErrors: [] as number[],
+    canaryP95: [] as number[],
+    baselineP95: [] as number[],
+  };
   private second = { canary: side(), baseline: side() };
   /** The window's ticks as flat rings: bucket and error flag of each request, canary first. */
   private readonly ringBucket = new Int16Array(THRESHOLD_WINDOW_TICKS * PER_TICK);
@@ -161,15 +171,20 @@ type Rules = 'both' | 'error_rate' | 'latency_p95';
 
 function thresholdFails(r: Release, rules: Rules, errorRule: Condition, latencyRule: Condition): boolean {
   const input = { canary: stats(r.window.canary, 30_000), baseline: stats(r.window.baseline, 30_000) };
-  return (rules !== 'latency_p95' && thresholdJudge(input, { metric: 'error_rate', condition: errorRule }).outcome === 'Fail') ||
-    (rules !== 'error_rate' && thresholdJudge(input, { metric: 'latency_p95', condition: latencyRule }).outcome === 'Fail');
+  return (
+    (rules !== 'latency_p95' &&
+      thresholdJudge(input, { metric: 'error_rate', condition: errorRule }).outcome === 'Fail') ||
+    (rules !== 'error_rate' &&
+      thresholdJudge(input, { metric: 'latency_p95', condition: latencyRule }).outcome === 'Fail')
+  );
 }
 
 /** Whether each judge fails the release at this point (the first Fail rolls back). */
 const FAILS: Record<JudgeKey, (r: Release, rules: Rules) => boolean> = {
   sequential: (r, rules) =>
     (rules !== 'latency_p95' && sequentialRate(r.total, { condition: ERROR_RULE }).outcome === 'Fail') ||
-    (rules !== 'error_rate' && sequentialLatency(r.total, { condition: LATENCY_RULE, quantile: 0.95 }).outcome === 'Fail'),
+    (rules !== 'error_rate' &&
+      sequentialLatency(r.total, { condition: LATENCY_RULE, quantile: 0.95 }).outcome === 'Fail'),
   threshold: (r, rules) => thresholdFails(r, rules, ERROR_RULE, LATENCY_RULE),
   /** The README's contract (error rate +1 point, p95 +500 ms): loose enough not to fire as often on noise. */
   thresholdReadme: (r, rules) => thresholdFails(r, rules, README_ERROR_RULE, README_LATENCY_RULE),
@@ -177,8 +192,16 @@ const FAILS: Record<JudgeKey, (r: Release, rules: Rules) => boolean> = {
     const p = r.points;
     if (p.canaryErrors.length < 10) return false;
     const metrics = [];
-    if (rules !== 'latency_p95') metrics.push({ name: 'error_rate', classification: classifyMetric(p.canaryErrors, p.baselineErrors, { direction: 'increase' }).classification });
-    if (rules !== 'error_rate') metrics.push({ name: 'latency_p95', classification: classifyMetric(p.canaryP95, p.baselineP95, { direction: 'increase' }).classification });
+    if (rules !== 'latency_p95')
+      metrics.push({
+        name: 'error_rate',
+        classification: classifyMetric(p.canaryErrors, p.baselineErrors, { direction: 'increase' }).classification,
+      });
+    if (rules !== 'error_rate')
+      metrics.push({
+        name: 'latency_p95',
+        classification: classifyMetric(p.canaryP95, p.baselineP95, { direction: 'increase' }).classification,
+      });
     return scoreMetrics(metrics).outcome === 'Fail';
   },
 };
@@ -190,13 +213,24 @@ const EVERY = {
 } as const;
 
 /** Runs one release to its end (or until every judge has failed it); returns the tick of each judge's first Fail. */
-function run(profile: Profile, rules: Rules, seed: number, every: Record<JudgeKey, number>): Record<JudgeKey, number | null> {
+function run(
+  profile: Profile,
+  rules: Rules,
+  seed: number,
+  every: Record<JudgeKey, number>,
+): Record<JudgeKey, number | null> {
   const r = new Release(profile, seed);
-  const failedAt: Record<JudgeKey, number | null> = { sequential: null, mannWhitney: null, threshold: null, thresholdReadme: null };
+  const failedAt: Record<JudgeKey, number | null> = {
+    sequential: null,
+    mannWhitney: null,
+    threshold: null,
+    thresholdReadme: null,
+  };
   const keys = Object.keys(FAILS) as JudgeKey[];
   while (r.tick < RELEASE_TICKS && keys.some((k) => failedAt[k] === null)) {
     r.step();
-    for (const k of keys) if (failedAt[k] === null && r.tick % every[k] === 0 && FAILS[k](r, rules)) failedAt[k] = r.tick;
+    for (const k of keys)
+      if (failedAt[k] === null && r.tick % every[k] === 0 && FAILS[k](r, rules)) failedAt[k] = r.tick;
   }
   return failedAt;
 }
@@ -207,9 +241,18 @@ function percentile(sorted: number[], q: number): number | null {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { releases: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string', default: '1' }, quick: { type: 'boolean' }, matrix: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      releases: { type: 'string' },
+      runs: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      quick: { type: 'boolean' },
+      matrix: { type: 'string' },
+    },
+  });
   const matrixReleases = Number(values.matrix ?? (values.quick ? 20 : 1000));
-  if (!Number.isInteger(matrixReleases) || matrixReleases < 0) throw new Error(`--matrix: ${values.matrix} is not a number of releases per cell (0 skips the matrix)`);
+  if (!Number.isInteger(matrixReleases) || matrixReleases < 0)
+    throw new Error(`--matrix: ${values.matrix} is not a number of releases per cell (0 skips the matrix)`);
   const releases = Number(values.releases ?? (values.quick ? 50 : 1000));
   const runs = Number(values.runs ?? (values.quick ? 10 : 100));
   const seed = Number(values.seed);
@@ -217,63 +260,123 @@ async function main(): Promise<void> {
   const machine = describeMachine();
   const keys = Object.keys(FAILS) as JudgeKey[];
 
-  const falseRollbacks: Record<JudgeKey, { releases: number; rolledBack: number; rate: number; medianSecondsToFalseRollback: number | null }> = {} as never;
+  const falseRollbacks: Record<
+    JudgeKey,
+    { releases: number; rolledBack: number; rate: number; medianSecondsToFalseRollback: number | null }
+  > = {} as never;
   const healthy = Array.from({ length: releases }, (_, i) => {
     if (i % 100 === 0) process.stderr.write(`healthy release ${i}/${releases}\n`);
     return run(BASELINE, 'both', seed * 1_000_003 + i, EVERY.healthy);
   });
   for (const k of keys) {
-    const at = healthy.map((h) => h[k]).filter((t): t is number => t !== null).sort((a, b) => a - b);
-    falseRollbacks[k] = { releases, rolledBack: at.length, rate: at.length / releases, medianSecondsToFalseRollback: at.length ? percentile(at, 0.5)! / 10 : null };
+    const at = healthy
+      .map((h) => h[k])
+      .filter((t): t is number => t !== null)
+      .sort((a, b) => a - b);
+    falseRollbacks[k] = {
+      releases,
+      rolledBack: at.length,
+      rate: at.length / releases,
+      medianSecondsToFalseRollback: at.length ? percentile(at, 0.5)! / 10 : null,
+    };
   }
 
   const detection: Record<string, Record<JudgeKey, unknown>> = {};
   for (const [name, profile] of Object.entries(SCENARIOS)) {
     const rules: Rules = profile.errorRate !== BASELINE.errorRate ? 'error_rate' : 'latency_p95';
     process.stderr.write(`detect ${name}\n`);
-    const results = Array.from({ length: runs }, (_, i) => run(profile, rules, seed * 7_000_003 + 10_000 * Object.keys(detection).length + i, EVERY.detect));
+    const results = Array.from({ length: runs }, (_, i) =>
+      run(profile, rules, seed * 7_000_003 + 10_000 * Object.keys(detection).length + i, EVERY.detect),
+    );
     detection[name] = {} as Record<JudgeKey, unknown>;
     for (const k of keys) {
-      const ticks = results.map((r) => r[k]).filter((t): t is number => t !== null).sort((a, b) => a - b);
+      const ticks = results
+        .map((r) => r[k])
+        .filter((t): t is number => t !== null)
+        .sort((a, b) => a - b);
       const req = (q: number) => (ticks.length ? percentile(ticks, q)! * CANARY_PER_TICK : null);
       const sec = (q: number) => (ticks.length ? percentile(ticks, q)! / 10 : null);
       detection[name]![k] = {
-        rule: rules, detected: ticks.length, runs,
+        rule: rules,
+        detected: ticks.length,
+        runs,
         requests: { median: req(0.5), p90: req(0.9), max: req(1) },
         seconds: { median: sec(0.5), p90: sec(0.9), max: sec(1) },
       };
     }
   }
 
-  const matrix = matrixReleases === 0 ? [] : await promotionMatrix(matrixReleases, seed, (line) => process.stderr.write(`${line}\n`));
+  const matrix =
+    matrixReleases === 0
+      ? []
+      : await promotionMatrix(matrixReleases, seed, (line) => process.stderr.write(`${line}\n`));
   const bad = matrix.filter((c) => c.bad);
-  const promotion = matrixReleases === 0 ? null : {
-    setup: {
-      releasesPerCell: matrixReleases, contract: MATRIX_CONTRACT.rules.map((r) => ({ rule: r.name, failIf: (r as { failIf?: unknown }).failIf })),
-      maxInconclusiveSeconds: MATRIX_CONTRACT.maxInconclusiveMs / 1000, steps: 'setWeight 10, pause, setWeight 50, pause', stable: STABLE,
-      note: 'a held release paused for a person after maxInconclusive without evidence; it was neither promoted nor rolled back',
-    },
-    falsePromotions: { promoted: sum(bad.map((c) => c.promoted)), releases: sum(bad.map((c) => c.releases)), target: 0 },
-    cells: matrix,
-  };
+  const promotion =
+    matrixReleases === 0
+      ? null
+      : {
+          setup: {
+            releasesPerCell: matrixReleases,
+            contract: MATRIX_CONTRACT.rules.map((r) => ({ rule: r.name, failIf: (r as { failIf?: unknown }).failIf })),
+            maxInconclusiveSeconds: MATRIX_CONTRACT.maxInconclusiveMs / 1000,
+            steps: 'setWeight 10, pause, setWeight 50, pause',
+            stable: STABLE,
+            note: 'a held release paused for a person after maxInconclusive without evidence; it was neither promoted nor rolled back',
+          },
+          falsePromotions: {
+            promoted: sum(bad.map((c) => c.promoted)),
+            releases: sum(bad.map((c) => c.releases)),
+            target: 0,
+          },
+          cells: matrix,
+        };
 
-  console.log(JSON.stringify({
-    bench: 'judges',
-    setup: {
-      canaryRps: 50, baselineRps: 450, releaseSeconds: RELEASE_TICKS / 10, baseline: BASELINE, scenarios: SCENARIOS,
-      rules: { error_rate: ERROR_RULE, latency_p95: LATENCY_RULE },
-      sequential: { alphaPerRule: 0.005, evaluateEvery: { healthy: '1s', detect: '100ms' } },
-      threshold: { window: '30s', minSamples: 50, consecutive: 1, evaluateEvery: { healthy: '1s', detect: '100ms' } },
-      thresholdReadme: { rules: { error_rate: README_ERROR_RULE, latency_p95: README_LATENCY_RULE }, note: 'threshold judge with the README contract\'s looser tolerances' },
-      mannWhitney: { points: '1s (error rate and p95 per second, all points since the canary started)', minPoints: 10, confLevel: 0.98, tolerance: 0.25, allowedIncrease: 0, direction: 'increase', score: 'pass 95, marginal 75, error_rate and latency_p95 weighted equally', evaluateEvery: { healthy: '10s', detect: '10s' } },
-      releases, runs, seed,
-    },
-    falseRollbacks,
-    detection,
-    promotion,
-    machine,
-    seconds: Math.round((performance.now() - started) / 100) / 10,
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        bench: 'judges',
+        setup: {
+          canaryRps: 50,
+          baselineRps: 450,
+          releaseSeconds: RELEASE_TICKS / 10,
+          baseline: BASELINE,
+          scenarios: SCENARIOS,
+          rules: { error_rate: ERROR_RULE, latency_p95: LATENCY_RULE },
+          sequential: { alphaPerRule: 0.005, evaluateEvery: { healthy: '1s', detect: '100ms' } },
+          threshold: {
+            window: '30s',
+            minSamples: 50,
+            consecutive: 1,
+            evaluateEvery: { healthy: '1s', detect: '100ms' },
+          },
+          thresholdReadme: {
+            rules: { error_rate: README_ERROR_RULE, latency_p95: README_LATENCY_RULE },
+            note: "threshold judge with the README contract's looser tolerances",
+          },
+          mannWhitney: {
+            points: '1s (error rate and p95 per second, all points since the canary started)',
+            minPoints: 10,
+            confLevel: 0.98,
+            tolerance: 0.25,
+            allowedIncrease: 0,
+            direction: 'increase',
+            score: 'pass 95, marginal 75, error_rate and latency_p95 weighted equally',
+            evaluateEvery: { healthy: '10s', detect: '10s' },
+          },
+          releases,
+          runs,
+          seed,
+        },
+        falseRollbacks,
+        detection,
+        promotion,
+        machine,
+        seconds: Math.round((performance.now() - started) / 100) / 10,
+      },
+      null,
+      2,
+    ),
+  );
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);

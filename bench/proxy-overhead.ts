@@ -63,7 +63,10 @@ export async function measureProxyOverhead(plan: OverheadPlan): Promise<ProxyOve
     return {
       direct,
       proxied,
-      rpsRatio: direct.rps.median && proxied.rps.median !== null ? Math.round((proxied.rps.median / direct.rps.median) * 1000) / 1000 : null,
+      rpsRatio:
+        direct.rps.median && proxied.rps.median !== null
+          ? Math.round((proxied.rps.median / direct.rps.median) * 1000) / 1000
+          : null,
       addedP99Ms: delta(proxied.p99Ms.median, direct.p99Ms.median),
       addedP50Ms: delta(proxied.p50Ms.median, direct.p50Ms.median),
       rounds,

@@ -70,53 +70,66 @@ export function failed(s: Sample, slow: boolean): boolean {
   return s.status === 0 || s.status >= 500 || (slow && s.end - s.start > SLOW_MS);
 }
 
-export async function runRollbackCase(bad: BadCanary, plan: LoadPlan, router: RouterName = 'builtin'): Promise<RollbackRun> {
-  return withStableV1(HOLD_AT_10, async (d) => {
-    const load = startLoad({ url: d.routerUrl, rps: bad.rps ?? plan.rps, concurrency: 512, durationMs: 5 * 60_000 });
-    let error: string | null = null;
-    let status: ServiceStatus | null = null;
-    try {
-      await sleep(plan.warmupMs);
-      await d.applyCanary(bad.env, HOLD_AT_10);
-      status = await d.server.waitFor((s) =>
-        s.release?.toVersion === CANARY && s.lastRollback?.trafficRevertedAt != null, 'rolled back', plan.rollbackTimeoutMs, SERVICE);
-      await sleep(plan.settleMs);
-    } catch (err) {
-      error = (err as Error).message;
-    }
-    const report = await load.stop();
-    const rollback = status?.lastRollback ?? null;
-    const skew = clockSkew();
-    const serverTime = (iso: string | null | undefined) => (iso ? Date.parse(iso) + skew : null);
-    const revertedAt = serverTime(rollback?.trafficRevertedAt);
-    const detectedAt = serverTime(rollback?.detectedAt);
+export async function runRollbackCase(
+  bad: BadCanary,
+  plan: LoadPlan,
+  router: RouterName = 'builtin',
+): Promise<RollbackRun> {
+  return withStableV1(
+    HOLD_AT_10,
+    async (d) => {
+      const load = startLoad({ url: d.routerUrl, rps: bad.rps ?? plan.rps, concurrency: 512, durationMs: 5 * 60_000 });
+      let error: string | null = null;
+      let status: ServiceStatus | null = null;
+      try {
+        await sleep(plan.warmupMs);
+        await d.applyCanary(bad.env, HOLD_AT_10);
+        status = await d.server.waitFor(
+          (s) => s.release?.toVersion === CANARY && s.lastRollback?.trafficRevertedAt != null,
+          'rolled back',
+          plan.rollbackTimeoutMs,
+          SERVICE,
+        );
+        await sleep(plan.settleMs);
+      } catch (err) {
+        error = (err as Error).message;
+      }
+      const report = await load.stop();
+      const rollback = status?.lastRollback ?? null;
+      const skew = clockSkew();
+      const serverTime = (iso: string | null | undefined) => (iso ? Date.parse(iso) + skew : null);
+      const revertedAt = serverTime(rollback?.trafficRevertedAt);
+      const detectedAt = serverTime(rollback?.detectedAt);
 
-    const samples = report.samples;
-    const canary = samples.filter((s) => s.version === CANARY);
-    const firstFail = Math.min(...canary.filter((s) => failed(s, bad.slow)).map((s) => s.start));
-    const firstFailAt = Number.isFinite(firstFail) ? firstFail : null;
-    const lastCanaryStart = Math.max(...canary.map((s) => s.start));
-    const since = (t: number | null) => (t === null || firstFailAt === null ? null : Math.round(t - firstFailAt));
-    const failures = samples.filter((s) => failed(s, bad.slow));
-    const between = firstFailAt === null || revertedAt === null
-      ? null
-      : failures.filter((s) => s.start >= firstFailAt && s.start <= revertedAt);
-    return {
-      rolledBack: revertedAt !== null,
-      error,
-      trigger: rollback ? `${rollback.trigger}: ${rollback.reason}` : null,
-      revertMs: since(revertedAt),
-      clientRevertMs: canary.length > 0 ? since(lastCanaryStart) : null,
-      detectMs: since(detectedAt),
-      controllerRevertMs: rollback?.revertMs ?? null,
-      failedRequests: between?.length ?? null,
-      failedOnCanary: between?.filter((s) => s.version === CANARY).length ?? null,
-      failedAfterRevert: revertedAt === null ? null : failures.filter((s) => s.start > revertedAt).length,
-      failedTotal: failures.length,
-      requests: samples.length,
-      canaryRequests: canary.length,
-      canaryBeforeRevert: revertedAt === null ? null : canary.filter((s) => s.start <= revertedAt).length,
-      skipped: report.skipped,
-    };
-  }, router);
+      const samples = report.samples;
+      const canary = samples.filter((s) => s.version === CANARY);
+      const firstFail = Math.min(...canary.filter((s) => failed(s, bad.slow)).map((s) => s.start));
+      const firstFailAt = Number.isFinite(firstFail) ? firstFail : null;
+      const lastCanaryStart = Math.max(...canary.map((s) => s.start));
+      const since = (t: number | null) => (t === null || firstFailAt === null ? null : Math.round(t - firstFailAt));
+      const failures = samples.filter((s) => failed(s, bad.slow));
+      const between =
+        firstFailAt === null || revertedAt === null
+          ? null
+          : failures.filter((s) => s.start >= firstFailAt && s.start <= revertedAt);
+      return {
+        rolledBack: revertedAt !== null,
+        error,
+        trigger: rollback ? `${rollback.trigger}: ${rollback.reason}` : null,
+        revertMs: since(revertedAt),
+        clientRevertMs: canary.length > 0 ? since(lastCanaryStart) : null,
+        detectMs: since(detectedAt),
+        controllerRevertMs: rollback?.revertMs ?? null,
+        failedRequests: between?.length ?? null,
+        failedOnCanary: between?.filter((s) => s.version === CANARY).length ?? null,
+        failedAfterRevert: revertedAt === null ? null : failures.filter((s) => s.start > revertedAt).length,
+        failedTotal: failures.length,
+        requests: samples.length,
+        canaryRequests: canary.length,
+        canaryBeforeRevert: revertedAt === null ? null : canary.filter((s) => s.start <= revertedAt).length,
+        skipped: report.skipped,
+      };
+    },
+    router,
+  );
 }

@@ -39,7 +39,13 @@ function planFrom(argv: string[]): Plan {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { runs: { type: 'string' }, rps: { type: 'string' }, quick: { type: 'boolean', default: false }, cases: { type: 'string' }, routers: { type: 'string' } },
+      options: {
+        runs: { type: 'string' },
+        rps: { type: 'string' },
+        quick: { type: 'boolean', default: false },
+        cases: { type: 'string' },
+        routers: { type: 'string' },
+      },
     }));
   } catch (err) {
     throw new Error(`${(err as Error).message}\n${USAGE}`);
@@ -47,7 +53,8 @@ function planFrom(argv: string[]): Plan {
   const whole = (name: string, text: string | undefined, fallback: number, max: number) => {
     if (text === undefined) return fallback;
     const n = Number(text);
-    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`--${name} "${text}" is not valid; write a whole number from 1 to ${max}\n${USAGE}`);
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      throw new Error(`--${name} "${text}" is not valid; write a whole number from 1 to ${max}\n${USAGE}`);
     return n;
   };
   const quick = values.quick === true;
@@ -56,14 +63,16 @@ function planFrom(argv: string[]): Plan {
     cases.clear();
     for (const name of values.cases.split(',')) {
       const part = PARTS.find((p) => p === name.trim());
-      if (part === undefined) throw new Error(`--cases: "${name}" is not a case; write some of ${PARTS.join(',')}\n${USAGE}`);
+      if (part === undefined)
+        throw new Error(`--cases: "${name}" is not a case; write some of ${PARTS.join(',')}\n${USAGE}`);
       cases.add(part);
     }
   }
   const routers: RouterName[] = [];
   for (const name of (values.routers ?? 'builtin').split(',')) {
     const router = ROUTERS.find((r) => r === name.trim());
-    if (router === undefined) throw new Error(`--routers: "${name}" is not a router; write some of ${ROUTERS.join(',')}\n${USAGE}`);
+    if (router === undefined)
+      throw new Error(`--routers: "${name}" is not a router; write some of ${ROUTERS.join(',')}\n${USAGE}`);
     routers.push(router);
   }
   return {
@@ -71,7 +80,12 @@ function planFrom(argv: string[]): Plan {
     cases,
     routers,
     runs: whole('runs', values.runs, quick ? 1 : 5, 50),
-    load: { rps: whole('rps', values.rps, 400, 2000), warmupMs: quick ? 1500 : 2000, settleMs: 1500, rollbackTimeoutMs: 30_000 },
+    load: {
+      rps: whole('rps', values.rps, 400, 2000),
+      warmupMs: quick ? 1500 : 2000,
+      settleMs: 1500,
+      rollbackTimeoutMs: 30_000,
+    },
     healthyPause: quick ? '2s' : '5s',
     healthyTimeoutMs: 60_000,
     overhead: { rounds: quick ? 1 : 3, concurrency: 32, warmupMs: quick ? 500 : 1000, durationMs: quick ? 2000 : 5000 },
@@ -90,12 +104,33 @@ async function attempt<T>(what: string, run: () => Promise<T>, failed: (message:
 }
 
 const noRollback = (error: string): RollbackRun => ({
-  rolledBack: false, error, trigger: null, revertMs: null, clientRevertMs: null, detectMs: null,
-  controllerRevertMs: null, failedRequests: null, failedOnCanary: null, failedAfterRevert: null, failedTotal: 0, requests: 0, canaryRequests: 0, canaryBeforeRevert: null, skipped: 0,
+  rolledBack: false,
+  error,
+  trigger: null,
+  revertMs: null,
+  clientRevertMs: null,
+  detectMs: null,
+  controllerRevertMs: null,
+  failedRequests: null,
+  failedOnCanary: null,
+  failedAfterRevert: null,
+  failedTotal: 0,
+  requests: 0,
+  canaryRequests: 0,
+  canaryBeforeRevert: null,
+  skipped: 0,
 });
 
 const noRelease = (error: string): HealthyRun => ({
-  promoted: false, error, rollbacks: 0, rollbackReasons: [], failedRequests: 0, slowRequests: 0, requests: 0, byVersion: {}, releaseMs: null,
+  promoted: false,
+  error,
+  rollbacks: 0,
+  rollbackReasons: [],
+  failedRequests: 0,
+  slowRequests: 0,
+  requests: 0,
+  byVersion: {},
+  releaseMs: null,
 });
 
 async function main(plan: Plan): Promise<Record<string, unknown>> {
@@ -103,7 +138,8 @@ async function main(plan: Plan): Promise<Record<string, unknown>> {
   const machine = describeMachine();
   // A case behind HAProxy or NGINX is named `<case>@<router>`.
   const badCanaries = BAD_CANARIES.filter((b) => plan.cases.has(b.name)).flatMap((b) =>
-    plan.routers.map((router) => ({ bad: b, router, name: router === 'builtin' ? b.name : `${b.name}@${router}` })));
+    plan.routers.map((router) => ({ bad: b, router, name: router === 'builtin' ? b.name : `${b.name}@${router}` })),
+  );
   const rollbackRuns = new Map<string, RollbackRun[]>(badCanaries.map((b) => [b.name, []]));
   // Cases take turns within each round, so a noisy minute on the shared machine hits all of them alike.
   for (let round = 1; round <= plan.runs; round++) {
@@ -127,10 +163,19 @@ async function main(plan: Plan): Promise<Record<string, unknown>> {
   let proxyOverhead: ProxyOverhead | { error: string } | null = null;
   if (plan.cases.has('overhead')) {
     progress('proxy overhead');
-    proxyOverhead = await attempt<ProxyOverhead | { error: string }>('proxy overhead', () => measureProxyOverhead(plan.overhead), (error) => ({ error }));
+    proxyOverhead = await attempt<ProxyOverhead | { error: string }>(
+      'proxy overhead',
+      () => measureProxyOverhead(plan.overhead),
+      (error) => ({ error }),
+    );
   }
 
-  const rollback = Object.fromEntries(badCanaries.map((b) => [b.name, rollbackCaseReport(b.bad, rollbackRuns.get(b.name)!, b.router === 'builtin' ? undefined : FLEET_TARGET_MS)]));
+  const rollback = Object.fromEntries(
+    badCanaries.map((b) => [
+      b.name,
+      rollbackCaseReport(b.bad, rollbackRuns.get(b.name)!, b.router === 'builtin' ? undefined : FLEET_TARGET_MS),
+    ]),
+  );
   // Parts left out by --cases are null.
   const healthyRelease = plan.cases.has('healthy') ? healthyReport(healthyRuns) : null;
   return {
@@ -143,7 +188,11 @@ async function main(plan: Plan): Promise<Record<string, unknown>> {
       cases: [...plan.cases],
       routers: plan.routers,
       serverPerRun: true,
-      load: { ...plan.load, kind: 'open-loop, keep-alive, through the built-in proxy', prewarm: 'closed loop, 4 workers, 1 s' },
+      load: {
+        ...plan.load,
+        kind: 'open-loop, keep-alive, through the built-in proxy',
+        prewarm: 'closed loop, 4 workers, 1 s',
+      },
       canarySteps: [{ setWeight: 10 }, { pause: {} }],
       healthySteps: healthySteps(plan.healthyPause),
       contract: CONTRACT,
@@ -151,8 +200,20 @@ async function main(plan: Plan): Promise<Record<string, unknown>> {
       overhead: plan.overhead,
     },
     targets: {
-      ...Object.fromEntries(Object.entries(rollback).map(([name, r]) => [name, { target: r.target, medianRevertMs: r.revertMs.median, met: r.met }])),
-      ...(healthyRelease && { healthyRelease: { target: healthyRelease.target, failedRequests: healthyRelease.failedRequests, rollbacks: healthyRelease.rollbacks, met: healthyRelease.met } }),
+      ...Object.fromEntries(
+        Object.entries(rollback).map(([name, r]) => [
+          name,
+          { target: r.target, medianRevertMs: r.revertMs.median, met: r.met },
+        ]),
+      ),
+      ...(healthyRelease && {
+        healthyRelease: {
+          target: healthyRelease.target,
+          failedRequests: healthyRelease.failedRequests,
+          rollbacks: healthyRelease.rollbacks,
+          met: healthyRelease.met,
+        },
+      }),
     },
     rollback,
     healthyRelease,

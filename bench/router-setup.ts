@@ -52,7 +52,11 @@ export async function startRouter(name: string, table: RouteTable): Promise<Rout
   const serviceDir = await mkdtemp(join(tmpdir(), `sluice-bench-${name}-`));
   const listen = `127.0.0.1:${await freePort()}`;
   const factory = routers[name]!;
-  const router = factory.create(factory.config.parse({ driver: name, listen }), { service: 'bench', serviceDir, log: () => {} });
+  const router = factory.create(factory.config.parse({ driver: name, listen }), {
+    service: 'bench',
+    serviceDir,
+    log: () => {},
+  });
   const close = async () => {
     await router.shutdown().catch(() => undefined);
     await rm(serviceDir, { recursive: true, force: true });
@@ -88,7 +92,9 @@ export interface RunningLoad {
 
 /** A forked closed-loop load on `url`; resolves once it is sending. */
 export async function startLoad(url: string, concurrency: number): Promise<RunningLoad> {
-  const child: ChildProcess = fork(LOAD, [url, String(concurrency)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(LOAD, [url, String(concurrency)], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   cleanups.push(async () => void child.kill('SIGKILL'));
   const [first] = (await once(child, 'message')) as [unknown];
   if (first !== 'ready') throw new Error(`bench/router-load.ts said ${JSON.stringify(first)} instead of ready`);

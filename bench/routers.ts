@@ -12,7 +12,12 @@ import { describeMachine } from './machine.ts';
 import { closeAll, cpuSeconds, type RouterRig, startLoad, startRouter, startUpstream } from './router-setup.ts';
 import { spread } from './summary.ts';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, routers: { type: 'string', default: 'builtin,haproxy,nginx' } } });
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    routers: { type: 'string', default: 'builtin,haproxy,nginx' },
+  },
+});
 const ROUTERS = args.routers.split(',');
 const PLAN = args.quick
   ? { rounds: 1, concurrency: 32, warmupMs: 500, durationMs: 2000, flips: 6, changes: 100, loadConcurrency: 16 }
@@ -50,7 +55,12 @@ async function throughput(rig: RouterRig | null): Promise<Throughput> {
     const urls = rig === null ? [stable, canary] : [rig.url];
     const pids = rig === null ? [] : await rig.pids();
     const before = await cpuSeconds(pids);
-    const run = await runClosedLoop({ urls, concurrency: PLAN.concurrency, warmupMs: PLAN.warmupMs, durationMs: PLAN.durationMs });
+    const run = await runClosedLoop({
+      urls,
+      concurrency: PLAN.concurrency,
+      warmupMs: PLAN.warmupMs,
+      durationMs: PLAN.durationMs,
+    });
     // CPU over warm-up + measured stretch, divided by the requests of both (rps × whole time).
     const cpuUsed = (await cpuSeconds(pids)) - before;
     runs.push(run);
@@ -79,7 +89,12 @@ async function propagation(rig: RouterRig) {
     const toCanary = i % 2 === 0;
     const decidedAt = performance.timeOrigin + performance.now();
     await rig.router.apply(table(toCanary ? 100 : 0));
-    flips.push({ decidedAt, appliedMs: performance.timeOrigin + performance.now() - decidedAt, to: toCanary ? '2.0.0' : '1.0.0', from: toCanary ? '1.0.0' : '2.0.0' });
+    flips.push({
+      decidedAt,
+      appliedMs: performance.timeOrigin + performance.now() - decidedAt,
+      to: toCanary ? '2.0.0' : '1.0.0',
+      from: toCanary ? '1.0.0' : '2.0.0',
+    });
     await sleep(400);
   }
   const trace = await load.stop();
@@ -156,20 +171,52 @@ async function main(): Promise<void> {
     const changes = await churn(rig);
     await rig.close();
     out[name] = {
-      throughput: { ...through, vsDirect: through.rps && direct.rps ? r2(through.rps / direct.rps) : null, addedP99Ms: through.p99Ms !== null && direct.p99Ms !== null ? r2(through.p99Ms - direct.p99Ms) : null },
+      throughput: {
+        ...through,
+        vsDirect: through.rps && direct.rps ? r2(through.rps / direct.rps) : null,
+        addedP99Ms: through.p99Ms !== null && direct.p99Ms !== null ? r2(through.p99Ms - direct.p99Ms) : null,
+      },
       propagation: prop,
       weightChanges: changes,
     };
   }
   const builtinVsHaproxy = rps.builtin && rps.haproxy ? r2(rps.builtin / rps.haproxy) : null;
   const builtinVsHaproxyPerCpu = perCpu.builtin && perCpu.haproxy ? r2(perCpu.builtin / perCpu.haproxy) : null;
-  const get = (n: string) => (out[n] ?? { propagation: { servedMs: { median: null, max: null } }, weightChanges: { failed: NaN, resetsRetried: NaN } }) as { propagation: { servedMs: { median: number | null; max: number | null } }; weightChanges: { failed: number; resetsRetried: number } };
+  const get = (n: string) =>
+    (out[n] ?? {
+      propagation: { servedMs: { median: null, max: null } },
+      weightChanges: { failed: NaN, resetsRetried: NaN },
+    }) as {
+      propagation: { servedMs: { median: number | null; max: number | null } };
+      weightChanges: { failed: number; resetsRetried: number };
+    };
   const targets = {
-    builtinVsHaproxyThroughput: { value: builtinVsHaproxy, target: '>= 0.5', met: builtinVsHaproxy !== null && builtinVsHaproxy >= 0.5 },
-    builtinVsHaproxyPerCpu: { value: builtinVsHaproxyPerCpu, target: '>= 0.5', met: builtinVsHaproxyPerCpu !== null && builtinVsHaproxyPerCpu >= 0.5 },
-    haproxyChangeMs: { value: get('haproxy').propagation.servedMs.max, target: '< 50 (max over flips)', met: (get('haproxy').propagation.servedMs.max ?? Infinity) < 50 },
-    nginxChangeMs: { value: get('nginx').propagation.servedMs.max, target: '< 1000 (max over flips)', met: (get('nginx').propagation.servedMs.max ?? Infinity) < 1000 },
-    failedDuringChanges: Object.fromEntries(ROUTERS.map((n) => [n, { failed: get(n).weightChanges.failed, resetsRetried: get(n).weightChanges.resetsRetried }])),
+    builtinVsHaproxyThroughput: {
+      value: builtinVsHaproxy,
+      target: '>= 0.5',
+      met: builtinVsHaproxy !== null && builtinVsHaproxy >= 0.5,
+    },
+    builtinVsHaproxyPerCpu: {
+      value: builtinVsHaproxyPerCpu,
+      target: '>= 0.5',
+      met: builtinVsHaproxyPerCpu !== null && builtinVsHaproxyPerCpu >= 0.5,
+    },
+    haproxyChangeMs: {
+      value: get('haproxy').propagation.servedMs.max,
+      target: '< 50 (max over flips)',
+      met: (get('haproxy').propagation.servedMs.max ?? Infinity) < 50,
+    },
+    nginxChangeMs: {
+      value: get('nginx').propagation.servedMs.max,
+      target: '< 1000 (max over flips)',
+      met: (get('nginx').propagation.servedMs.max ?? Infinity) < 1000,
+    },
+    failedDuringChanges: Object.fromEntries(
+      ROUTERS.map((n) => [
+        n,
+        { failed: get(n).weightChanges.failed, resetsRetried: get(n).weightChanges.resetsRetried },
+      ]),
+    ),
   };
   process.stdout.write(`${JSON.stringify({ machine, plan: PLAN, direct, routers: out, targets }, null, 2)}\n`);
 }

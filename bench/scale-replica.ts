@@ -10,9 +10,19 @@ const [url, id] = process.argv.slice(2);
 const store = await PostgresStore.open(url!);
 const say = (o: object) => process.stdout.write(`${JSON.stringify({ ...o, at: Date.now() })}\n`);
 const keeper = new LeaseKeeper({
-  replica: id!, instance: `${process.pid}`, url: null, store, leases: store.leases, log: pino({ level: 'silent' }), now: Date.now,
-  gained: async (service, epoch) => { say({ gained: service, epoch }); },
-  lost: async (service) => { say({ lost: service }); },
+  replica: id!,
+  instance: `${process.pid}`,
+  url: null,
+  store,
+  leases: store.leases,
+  log: pino({ level: 'silent' }),
+  now: Date.now,
+  gained: async (service, epoch) => {
+    say({ gained: service, epoch });
+  },
+  lost: async (service) => {
+    say({ lost: service });
+  },
 });
 await keeper.start();
 say({ ready: id });

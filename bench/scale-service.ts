@@ -16,9 +16,19 @@ import type { HistogramCounts, Measurement, RequestTotals } from '../src/core/ty
 import type { Fence, Store } from '../src/store/types.ts';
 
 const WINDOW_MS = 60_000;
-const CONTRACT = contract({ intervalMs: 1000, windowMs: WINDOW_MS, maxInconclusiveMs: 86_400_000, rules: contract().rules.map((r) => ({ ...r, judge: 'sequential' as const })) });
+const CONTRACT = contract({
+  intervalMs: 1000,
+  windowMs: WINDOW_MS,
+  maxInconclusiveMs: 86_400_000,
+  rules: contract().rules.map((r) => ({ ...r, judge: 'sequential' as const })),
+});
 
-interface Slot { at: number; requests: number; errors: number; latency: HistogramCounts }
+interface Slot {
+  at: number;
+  requests: number;
+  errors: number;
+  latency: HistogramCounts;
+}
 
 export class BenchService {
   readonly name: string;
@@ -45,25 +55,55 @@ export class BenchService {
 
   /** Stable 1.0.0 deployed, then a canary at 20% held for a day: a release in progress. */
   async start(now: number): Promise<void> {
-    await this.feed({ type: 'startRelease', kind: 'deploy', to: { key: '1', version: '1.0.0' }, steps: [], contract: CONTRACT }, now);
-    await this.feed({ type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: [{ kind: 'setWeight', weight: 20 }, { kind: 'pause', durationMs: 86_400_000 }], contract: CONTRACT }, now);
+    await this.feed(
+      { type: 'startRelease', kind: 'deploy', to: { key: '1', version: '1.0.0' }, steps: [], contract: CONTRACT },
+      now,
+    );
+    await this.feed(
+      {
+        type: 'startRelease',
+        kind: 'canary',
+        to: { key: '2', version: '2.0.0' },
+        steps: [
+          { kind: 'setWeight', weight: 20 },
+          { kind: 'pause', durationMs: 86_400_000 },
+        ],
+        contract: CONTRACT,
+      },
+      now,
+    );
     this.#trafficAt = now;
   }
 
   async feed(input: Input, now: number, actor = 'sluice-controller'): Promise<void> {
     const d = decide(this.state, input, now, actor);
     if (input.type === 'observation' && isRoutineEvaluation(this.state.release, d.events, this.#recordedAt, now)) {
-      this.state = replay(this.state, d.events.map((e) => ({ ...e, service: this.name, at: now, actor, seq: 0 }) as ServiceEvent));
+      this.state = replay(
+        this.state,
+        d.events.map((e) => ({ ...e, service: this.name, at: now, actor, seq: 0 }) as ServiceEvent),
+      );
     } else if (d.events.length > 0) {
-      const after = replay(this.state, d.events.map((e) => ({ ...e, service: this.name, at: now, actor, seq: 0 }) as ServiceEvent));
-      const stored = await this.#store.commit(this.name, d.events.map((e: EventBody) => ({ ...e, at: now, actor })), after, this.#fence);
+      const after = replay(
+        this.state,
+        d.events.map((e) => ({ ...e, service: this.name, at: now, actor, seq: 0 }) as ServiceEvent),
+      );
+      const stored = await this.#store.commit(
+        this.name,
+        d.events.map((e: EventBody) => ({ ...e, at: now, actor })),
+        after,
+        this.#fence,
+      );
       this.state = replay(this.state, stored);
       this.commits++;
       if (d.events.some((e) => e.type === 'analysis.evaluated')) this.#recordedAt = now;
     }
     for (const a of d.actions) {
       if (a.kind === 'setWeights') await this.feed({ type: 'weightsApplied', weights: a.weights }, now);
-      else if (a.kind === 'startTarget') await this.feed({ type: 'targetReady', key: a.ref.key, instances: [{ id: `${a.ref.key}-1`, url: `sim://${a.ref.key}` }] }, now);
+      else if (a.kind === 'startTarget')
+        await this.feed(
+          { type: 'targetReady', key: a.ref.key, instances: [{ id: `${a.ref.key}-1`, url: `sim://${a.ref.key}` }] },
+          now,
+        );
       else if (a.kind === 'stopTarget') await this.feed({ type: 'targetStopped', key: a.key, error: null }, now);
     }
   }
@@ -106,10 +146,31 @@ export class BenchService {
       const latency: HistogramCounts = {};
       let requests = 0;
       let errors = 0;
-      for (const s of slots) { requests += s.requests; errors += s.errors; merge(latency, s.latency); }
-      return requests === 0 ? { kind: 'noData' } : { kind: 'stats', stats: { requests, errors, latency, windowMs: WINDOW_MS }, totals: { ...c, latency: { ...c.latency } } };
+      for (const s of slots) {
+        requests += s.requests;
+        errors += s.errors;
+        merge(latency, s.latency);
+      }
+      return requests === 0
+        ? { kind: 'noData' }
+        : {
+            kind: 'stats',
+            stats: { requests, errors, latency, windowMs: WINDOW_MS },
+            totals: { ...c, latency: { ...c.latency } },
+          };
     };
     const r = this.state.release!;
-    await this.feed({ type: 'observation', observation: { canary: measure(r.to.key), baseline: measure(r.from?.key), canaryCrashes: 0, baselineCrashes: 0 } }, now);
+    await this.feed(
+      {
+        type: 'observation',
+        observation: {
+          canary: measure(r.to.key),
+          baseline: measure(r.from?.key),
+          canaryCrashes: 0,
+          baselineCrashes: 0,
+        },
+      },
+      now,
+    );
   }
 }

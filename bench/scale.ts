@@ -21,10 +21,16 @@ import type { Store } from '../src/store/types.ts';
 import { TestPostgres } from '../test/support/postgres.ts';
 import { BenchService } from './scale-service.ts';
 
-const { values } = parseArgs({ options: {
-  services: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '60' }, stores: { type: 'string', default: 'sqlite,postgres' },
-  kills: { type: 'string', default: '20' }, 'failover-services': { type: 'string', default: '100' }, rps: { type: 'string', default: '20' },
-} });
+const { values } = parseArgs({
+  options: {
+    services: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '60' },
+    stores: { type: 'string', default: 'sqlite,postgres' },
+    kills: { type: 'string', default: '20' },
+    'failover-services': { type: 'string', default: '100' },
+    rps: { type: 'string', default: '20' },
+  },
+});
 const N = Number(values.services);
 const SECONDS = Number(values.seconds);
 const KILLS = Number(values.kills);
@@ -60,7 +66,14 @@ async function loop(kind: 'sqlite' | 'postgres', pg: TestPostgres | null) {
   if (kind === 'sqlite') {
     const path = join(dir, 'sluice.db');
     store = new SqliteStore(path);
-    size = async () => ['', '-wal'].reduce((n, s) => { try { return n + statSync(path + s).size; } catch { return n; } }, 0);
+    size = async () =>
+      ['', '-wal'].reduce((n, s) => {
+        try {
+          return n + statSync(path + s).size;
+        } catch {
+          return n;
+        }
+      }, 0);
   } else {
     const pgStore = await PostgresStore.open(await pg!.createDatabase('scale'), { poolSize: 10 });
     store = pgStore;
@@ -88,18 +101,27 @@ async function loop(kind: 'sqlite' | 'postgres', pg: TestPostgres | null) {
   let peakRss = 0;
   let errors = 0;
   let firstError: string | null = null;
-  const failed = (err: unknown) => { errors++; firstError ??= (err as Error).message; };
-  const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 500);
-  const tickTimers = services.map((s) => setInterval(() => void s.exclusive(() => s.feed({ type: 'tick' }, Date.now())).catch(failed), 100));
-  await Promise.all(services.map(async (s, i) => {
-    let due = t0 + (i * 1000) / N;
-    while (due < end) {
-      await sleep(Math.max(0, due - Date.now()));
-      await s.exclusive(() => s.evaluate(Date.now())).catch(failed);
-      lags.push(Date.now() - due);
-      due += 1000;
-    }
-  }));
+  const failed = (err: unknown) => {
+    errors++;
+    firstError ??= (err as Error).message;
+  };
+  const rssTimer = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 500);
+  const tickTimers = services.map((s) =>
+    setInterval(() => void s.exclusive(() => s.feed({ type: 'tick' }, Date.now())).catch(failed), 100),
+  );
+  await Promise.all(
+    services.map(async (s, i) => {
+      let due = t0 + (i * 1000) / N;
+      while (due < end) {
+        await sleep(Math.max(0, due - Date.now()));
+        await s.exclusive(() => s.evaluate(Date.now())).catch(failed);
+        lags.push(Date.now() - due);
+        due += 1000;
+      }
+    }),
+  );
   const wall = (Date.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const pgCpu = kind === 'postgres' && pg?.pid ? treeCpuSeconds(pg.pid) - pgCpu0 : null;
@@ -110,12 +132,17 @@ async function loop(kind: 'sqlite' | 'postgres', pg: TestPostgres | null) {
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return {
-    store: kind, services: N, seconds: Math.round(wall), evaluations: lags.length, errors, firstError,
+    store: kind,
+    services: N,
+    seconds: Math.round(wall),
+    evaluations: lags.length,
+    errors,
+    firstError,
     decisionLagMs: { p50: quantile(lags, 0.5), p99: quantile(lags, 0.99), max: quantile(lags, 1) },
     controlPlaneCpuCores: Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 100) / 100,
     ...(pgCpu !== null && { postgresCpuCores: Math.round((pgCpu / wall) * 100) / 100 }),
     peakRssMb: Math.round(peakRss / 1e6),
-    storeGrowthMbPerHour: Math.round((grown / wall) * 3600 / 1e6 * 10) / 10,
+    storeGrowthMbPerHour: Math.round((((grown / wall) * 3600) / 1e6) * 10) / 10,
     commits: services.reduce((n, s) => n + s.commits, 0),
   };
 }
@@ -124,13 +151,16 @@ async function loop(kind: 'sqlite' | 'postgres', pg: TestPostgres | null) {
 async function failover(pg: TestPostgres) {
   const url = await pg.createDatabase('failover');
   const store = await PostgresStore.open(url);
-  for (let i = 0; i < FAILOVER_SERVICES; i++) await store.putService({ name: `svc-${i}`, spec: {}, baseDir: '/', file: null, revisionKey: '1', updatedAt: 0 });
+  for (let i = 0; i < FAILOVER_SERVICES; i++)
+    await store.putService({ name: `svc-${i}`, spec: {}, baseDir: '/', file: null, revisionKey: '1', updatedAt: 0 });
   await store.close();
   const held = new Map<string, Set<string>>();
   const gainedAt = new Map<string, number[]>();
   const children: ChildProcess[] = [];
   const startReplica = async (id: string): Promise<ChildProcess> => {
-    const child = spawn(process.execPath, [join(import.meta.dirname, 'scale-replica.ts'), url, id], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'scale-replica.ts'), url, id], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     children.push(child);
     held.set(id, new Set());
     gainedAt.set(id, []);
@@ -138,7 +168,10 @@ async function failover(pg: TestPostgres) {
     const isReady = new Promise<void>((r) => (ready = r));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const e = JSON.parse(line) as { gained?: string; lost?: string; ready?: string; at: number };
-      if (e.gained) { held.get(id)!.add(e.gained); gainedAt.get(id)!.push(e.at); }
+      if (e.gained) {
+        held.get(id)!.add(e.gained);
+        gainedAt.get(id)!.push(e.at);
+      }
       if (e.lost) held.get(id)!.delete(e.lost);
       if (e.ready) ready();
     });
@@ -166,7 +199,11 @@ async function failover(pg: TestPostgres) {
   } finally {
     for (const c of children) c.kill('SIGKILL');
   }
-  return { replicasKilled: times.length, servicesPerReplica: FAILOVER_SERVICES, failoverMs: { p50: quantile(times, 0.5), p99: quantile(times, 0.99), max: quantile(times, 1), all: times } };
+  return {
+    replicasKilled: times.length,
+    servicesPerReplica: FAILOVER_SERVICES,
+    failoverMs: { p50: quantile(times, 0.5), p99: quantile(times, 0.99), max: quantile(times, 1), all: times },
+  };
 }
 
 const started = Date.now();
@@ -176,12 +213,26 @@ try {
   const runs = [];
   for (const kind of stores) runs.push(await loop(kind as 'sqlite' | 'postgres', pg));
   const fail = KILLS > 0 && pg !== null ? await failover(pg) : null;
-  console.log(JSON.stringify({
-    bench: 'scale', machine: `${(await import('node:os')).cpus().length} cores, load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`,
-    intervalMs: 1000, tickMs: 100, rpsPerService: RPS, runs, failover: fail,
-    targets: { decisionLagP99Ms: 1000, controlPlaneCpuCores: 1 },
-    seconds: Math.round((Date.now() - started) / 1000),
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        bench: 'scale',
+        machine: `${(await import('node:os')).cpus().length} cores, load average ${(await import('node:os'))
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}`,
+        intervalMs: 1000,
+        tickMs: 100,
+        rpsPerService: RPS,
+        runs,
+        failover: fail,
+        targets: { decisionLagP99Ms: 1000, controlPlaneCpuCores: 1 },
+        seconds: Math.round((Date.now() - started) / 1000),
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   await pg?.stop();
 }

@@ -53,9 +53,14 @@ export function serviceSpec(o: SpecOptions): string {
         readiness: { path: '/healthz', timeout: '10s' },
         instances: 2,
       },
-      router: o.router === undefined
-        ? { driver: 'builtin', listen: `127.0.0.1:${o.routerPort}` }
-        : { driver: o.router.driver, listen: `127.0.0.1:${o.routerPort}`, accessLog: `127.0.0.1:${o.router.logPort}` },
+      router:
+        o.router === undefined
+          ? { driver: 'builtin', listen: `127.0.0.1:${o.routerPort}` }
+          : {
+              driver: o.router.driver,
+              listen: `127.0.0.1:${o.routerPort}`,
+              accessLog: `127.0.0.1:${o.router.logPort}`,
+            },
       ...(o.router && { metrics: { provider: 'access-log', listen: `127.0.0.1:${o.router.logPort}` } }),
       strategy: { canary: { steps: o.steps } },
       rollbackContract: CONTRACT,

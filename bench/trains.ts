@@ -13,7 +13,13 @@ import type { TrainView } from '../src/views/index.ts';
 const log = (m: string) => process.stderr.write(`bench:trains ${m}\n`);
 
 /** A blue-green service (switch at once, the old version kept warm 5 minutes) with its dependencies. */
-function spec(name: string, version: string, port: number, deps: string[], command = `["node", "${SERVICE_SCRIPT}"]`): string {
+function spec(
+  name: string,
+  version: string,
+  port: number,
+  deps: string[],
+  command = `["node", "${SERVICE_SCRIPT}"]`,
+): string {
   return `apiVersion: sluice.dev/v1alpha1
 kind: Service
 metadata: { name: ${name} }
@@ -33,7 +39,7 @@ ${deps.length === 0 ? '' : `  dependsOn:\n${deps.map((d) => `    - { service: ${
 /** A small seeded generator, so every run releases the same graph. */
 function random(seed: number): () => number {
   let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 async function waitTrain(server: SluiceServer, name: string, timeoutMs: number): Promise<TrainView> {
@@ -41,7 +47,10 @@ async function waitTrain(server: SluiceServer, name: string, timeoutMs: number):
   for (;;) {
     const t = (await server.api<TrainView>('GET', `/api/trains/${name}`)).body;
     if (t.status !== 'Running' && t.status !== 'RollingBack') return t;
-    if (Date.now() > until) throw new Error(`train ${name} still ${t.status} after ${timeoutMs} ms: ${JSON.stringify(t.services.map((s) => `${s.name}:${s.status}`))}`);
+    if (Date.now() > until)
+      throw new Error(
+        `train ${name} still ${t.status} after ${timeoutMs} ms: ${JSON.stringify(t.services.map((s) => `${s.name}:${s.status}`))}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -65,11 +74,22 @@ ${services.map((s) => `    - { name: ${s}, version: "2.0.0" }`).join('\n')}
 async function twentyServices(server: SluiceServer) {
   const next = random(42);
   const names = Array.from({ length: 20 }, (_, i) => `s${String(i + 1).padStart(2, '0')}`);
-  const deps = new Map(names.map((n, i) => [n, i === 0 ? [] : [...new Set([names[Math.floor(next() * i)]!, ...(next() < 0.5 ? [names[Math.floor(next() * i)]!] : [])])]]));
+  const deps = new Map(
+    names.map((n, i) => [
+      n,
+      i === 0
+        ? []
+        : [...new Set([names[Math.floor(next() * i)]!, ...(next() < 0.5 ? [names[Math.floor(next() * i)]!] : [])])],
+    ]),
+  );
   const ports = new Map<string, number>();
   for (const n of names) ports.set(n, await freePort());
   log('deploying 20 services at 1.0.0');
-  await deploy(server, names.map((n) => spec(n, '1.0.0', ports.get(n)!, deps.get(n)!)), names);
+  await deploy(
+    server,
+    names.map((n) => spec(n, '1.0.0', ports.get(n)!, deps.get(n)!)),
+    names,
+  );
   log('running the 20-service train');
   const started = Date.now();
   await server.apply(train('twenty', names, 4));
@@ -82,8 +102,14 @@ async function twentyServices(server: SluiceServer) {
   const criticalPathMs = Math.max(...finish.values());
   const depth = (n: string): number => 1 + Math.max(0, ...deps.get(n)!.map(depth));
   return {
-    status: t.status, services: 20, maxParallel: 4, edges: [...deps.values()].reduce((a, d) => a + d.length, 0), levels: Math.max(...names.map(depth)),
-    totalMs, criticalPathMs, overCriticalPath: Math.round((totalMs / criticalPathMs) * 100) / 100,
+    status: t.status,
+    services: 20,
+    maxParallel: 4,
+    edges: [...deps.values()].reduce((a, d) => a + d.length, 0),
+    levels: Math.max(...names.map(depth)),
+    totalMs,
+    criticalPathMs,
+    overCriticalPath: Math.round((totalMs / criticalPathMs) * 100) / 100,
     serialMs: [...duration.values()].reduce((a, b) => a + b, 0),
     serviceReleaseMs: { min: Math.min(...duration.values()), max: Math.max(...duration.values()) },
   };
@@ -97,23 +123,32 @@ async function reverseRollback(server: SluiceServer) {
   // The breaker's 2.0.0 exits at start: its release fails once the train has released the 10.
   const breaker = `["node", "--input-type=module", "-e", "if (process.env.SLUICE_VERSION === '2.0.0') process.exit(1); await import('${SERVICE_SCRIPT}')"]`;
   log('deploying 10 services and the breaker at 1.0.0');
-  await deploy(server, [...names.map((n) => spec(n, '1.0.0', ports.get(n)!, [])), spec('breaker', '1.0.0', ports.get('breaker')!, names, breaker)], [...names, 'breaker']);
+  await deploy(
+    server,
+    [
+      ...names.map((n) => spec(n, '1.0.0', ports.get(n)!, [])),
+      spec('breaker', '1.0.0', ports.get('breaker')!, names, breaker),
+    ],
+    [...names, 'breaker'],
+  );
   const reverted = new Map<string, number>();
   let sawV2 = new Set<string>();
   let polling = true;
   const poll = (async () => {
     while (polling) {
-      await Promise.all(names.map(async (n) => {
-        try {
-          const res = await fetch(`http://127.0.0.1:${ports.get(n)}/`, { signal: AbortSignal.timeout(2000) });
-          await res.arrayBuffer();
-          const v = res.headers.get('x-version');
-          if (v === '2.0.0') sawV2.add(n);
-          else if (v === '1.0.0' && sawV2.has(n) && !reverted.has(n)) reverted.set(n, Date.now());
-        } catch {
-          // counted below: a proxy that does not answer never reverts
-        }
-      }));
+      await Promise.all(
+        names.map(async (n) => {
+          try {
+            const res = await fetch(`http://127.0.0.1:${ports.get(n)}/`, { signal: AbortSignal.timeout(2000) });
+            await res.arrayBuffer();
+            const v = res.headers.get('x-version');
+            if (v === '2.0.0') sawV2.add(n);
+            else if (v === '1.0.0' && sawV2.has(n) && !reverted.has(n)) reverted.set(n, Date.now());
+          } catch {
+            // counted below: a proxy that does not answer never reverts
+          }
+        }),
+      );
       await new Promise((r) => setTimeout(r, 10));
     }
   })();
@@ -128,10 +163,13 @@ async function reverseRollback(server: SluiceServer) {
   const serverSide = await Promise.all(names.map(async (n) => Date.parse((await server.history(n))[0]!.endedAt!)));
   sawV2 = new Set();
   return {
-    status: t.status, released: names.length, revertedThroughProxy: reverted.size,
+    status: t.status,
+    released: names.length,
+    revertedThroughProxy: reverted.size,
     failureToLastRevertedMs: lastReverted - failedAt,
     failureToLastUndoConfirmedMs: Math.max(...serverSide) - failedAt,
-    targetMs: 2000, met: reverted.size === names.length && lastReverted - failedAt <= 2000,
+    targetMs: 2000,
+    met: reverted.size === names.length && lastReverted - failedAt <= 2000,
   };
 }
 

@@ -20,7 +20,9 @@ if (major > 22 || (major === 22 && minor >= 18)) {
 } else {
   const pinned = join(root, 'node_modules/node/bin/node');
   if (!existsSync(pinned)) {
-    console.error(`sluice needs Node >= 22.18 (this is ${process.version}); run npm ci in ${root} to get the pinned Node 24`);
+    console.error(
+      `sluice needs Node >= 22.18 (this is ${process.version}); run npm ci in ${root} to get the pinned Node 24`,
+    );
     process.exit(2);
   }
   const child = spawn(pinned, [join(root, 'bin/sluice.js'), ...process.argv.slice(2)], {

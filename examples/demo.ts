@@ -46,7 +46,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
       narrator.say(`${signal}: stopping the demo and removing what it started`, 'warn');
       interrupt.abort(new Error(`interrupted by ${signal}`));
     } else {
-      narrator.say('still cleaning up (a few seconds): the service is being deleted so no process is left behind', 'warn');
+      narrator.say(
+        'still cleaning up (a few seconds): the service is being deleted so no process is left behind',
+        'warn',
+      );
     }
   });
 }
@@ -55,7 +58,9 @@ process.on('unhandledRejection', (err) => interrupt.abort(err instanceof Error ?
 function usage(): number {
   const unknown = process.argv.slice(2).filter((a) => a !== '--quick');
   if (unknown.length === 0) return 0;
-  process.stderr.write(`examples/demo.ts: unknown argument ${unknown.join(' ')}; the only option is --quick (shorter pauses)\n`);
+  process.stderr.write(
+    `examples/demo.ts: unknown argument ${unknown.join(' ')}; the only option is --quick (shorter pauses)\n`,
+  );
   return 2;
 }
 
@@ -71,7 +76,9 @@ async function run(session: Session, quick: boolean): Promise<void> {
   narrator.act('Sluice demo: canary releases watched by a rollback contract');
   narrator.say(`Starting a real sluice server on 127.0.0.1:${apiPort} (data in ${dataDir})`);
   session.server = await SluiceServer.start({ root: ROOT, dataDir, port: apiPort, signal });
-  narrator.say(`sluice server is up (pid ${session.server.pid}) at ${session.server.url}; following its event stream for ${SERVICE}`);
+  narrator.say(
+    `sluice server is up (pid ${session.server.pid}) at ${session.server.url}; following its event stream for ${SERVICE}`,
+  );
   session.token = (await readFile(join(dataDir, 'admin.token'), 'utf8')).trim();
 
   const narration = (session.narration = new ReleaseNarration(narrator));
@@ -80,13 +87,25 @@ async function run(session: Session, quick: boolean): Promise<void> {
     narration.onEvent(e);
     ledger.noteEvent(e, narration.versionOf);
   };
-  session.events = followEvents(session.server.url, SERVICE, onEvent, (err) => narrator.say(`(${err.message})`, 'warn'), session.token);
+  session.events = followEvents(
+    session.server.url,
+    SERVICE,
+    onEvent,
+    (err) => narrator.say(`(${err.message})`, 'warn'),
+    session.token,
+  );
   await session.events.opened;
 
   const api = new SluiceApi(session.server.url, signal, session.token);
   session.applied = true;
   const result = await runActs({
-    narrator, api, checkoutDir: CHECKOUT_DIR, specDir, listen: `127.0.0.1:${servicePort}`, quick, signal,
+    narrator,
+    api,
+    checkoutDir: CHECKOUT_DIR,
+    specDir,
+    listen: `127.0.0.1:${servicePort}`,
+    quick,
+    signal,
     onTraffic: (load) => (session.load = load),
   });
   const report = await session.load?.stop();
@@ -112,9 +131,11 @@ async function cleanup(s: Session): Promise<string[]> {
   if (s.server?.running && s.applied) {
     narrator.say(`DELETE /api/services/${SERVICE}: stopping its instances and its proxy`);
     // A fresh client: the interrupted one would refuse to call.
-    await attempt(`DELETE /api/services/${SERVICE}`, async () => new SluiceApi(s.server?.url ?? '', undefined, s.token).delete(SERVICE).catch((err: Error) => {
-      if (!/answered 404/.test(err.message)) throw err;
-    }));
+    await attempt(`DELETE /api/services/${SERVICE}`, async () =>
+      new SluiceApi(s.server?.url ?? '', undefined, s.token).delete(SERVICE).catch((err: Error) => {
+        if (!/answered 404/.test(err.message)) throw err;
+      }),
+    );
   }
   if (s.server) {
     const exit = await s.server.stop();
@@ -125,7 +146,10 @@ async function cleanup(s: Session): Promise<string[]> {
     await attempt('reading the service pids', async () => s.ledger?.noteFiles(s.narration?.versionOf ?? String));
     const tracked = s.ledger.all;
     const killed = s.ledger.killLeftovers();
-    if (killed.length > 0) problems.push(`the server left these running, killed now: ${killed.map((p) => `${p.role} (pid ${p.pid})`).join(', ')}`);
+    if (killed.length > 0)
+      problems.push(
+        `the server left these running, killed now: ${killed.map((p) => `${p.role} (pid ${p.pid})`).join(', ')}`,
+      );
     const proxy = tracked.filter((p) => p.role === 'proxy').map((p) => p.pid);
     const instances = tracked.filter((p) => p.role !== 'proxy').map((p) => p.pid);
     let left = s.ledger.leftovers();
@@ -137,7 +161,9 @@ async function cleanup(s: Session): Promise<string[]> {
     else if (tracked.length > 0) {
       const parts = [
         ...(proxy.length > 0 ? [`the proxy (pid ${proxy.join(', ')})`] : []),
-        ...(instances.length > 0 ? [`${instances.length} instance${instances.length === 1 ? ' (pid' : 's (pids'} ${instances.join(', ')})`] : []),
+        ...(instances.length > 0
+          ? [`${instances.length} instance${instances.length === 1 ? ' (pid' : 's (pids'} ${instances.join(', ')})`]
+          : []),
       ];
       narrator.say(`No process left behind: ${parts.join(' and ')} have all exited`, 'good');
     }
@@ -158,17 +184,24 @@ async function main(): Promise<number> {
     const cause = interrupt.signal.aborted ? interrupt.signal.reason : err;
     const server = session.server;
     // A refused call often means the server died; its exit may be reported a moment later.
-    if (server !== undefined && interruptedBy === null) await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 500))]);
-    const died = server !== undefined && !server.running ? ` (the sluice server had exited: ${describe(await server.exited)})` : '';
+    if (server !== undefined && interruptedBy === null)
+      await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 500))]);
+    const died =
+      server !== undefined && !server.running
+        ? ` (the sluice server had exited: ${describe(await server.exited)})`
+        : '';
     narrator.say(`The demo stopped: ${cause instanceof Error ? cause.message : String(cause)}${died}`, 'bad');
   }
   const problems = await cleanup(session);
   for (const p of problems) narrator.say(`Cleanup problem: ${p}`, 'bad');
   if ((failure !== null && interruptedBy === null) || problems.length > 0) {
-    if (session.server) narrator.block(['', 'The sluice server\'s last output:', session.server.outputTail()], 'dim');
+    if (session.server) narrator.block(['', "The sluice server's last output:", session.server.outputTail()], 'dim');
   }
   if (failure === null && problems.length === 0) {
-    narrator.say(`Done in ${((Date.now() - narrator.startedAt) / 1000).toFixed(1)} s; the temp dir is removed.`, 'good');
+    narrator.say(
+      `Done in ${((Date.now() - narrator.startedAt) / 1000).toFixed(1)} s; the temp dir is removed.`,
+      'good',
+    );
     return 0;
   }
   return interruptedBy === null ? 1 : 130;

@@ -13,20 +13,73 @@ import { CLI, ROOT, SluiceServer } from './support/sluice.ts';
 
 function sluice(server: SluiceServer, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: server.token }, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: server.token }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
 const lines = [
   { type: 'commit', sha: 'a1b2c3', service: 'checkout', committedAt: '2026-05-31T16:00:00Z' },
   { type: 'commit', sha: 'b2c3d4', service: 'checkout', committedAt: '2026-06-01T08:00:00Z' },
-  { type: 'deployment', id: 'd1', service: 'checkout', environment: 'production', team: 'payments', version: '2.0.0', startedAt: '2026-06-01T10:00:00Z', finishedAt: '2026-06-01T10:20:00Z', result: 'success', commits: ['a1b2c3', 'b2c3d4'] },
-  { type: 'deployment', id: 'd2', service: 'checkout', environment: 'production', team: 'payments', version: '2.0.1', startedAt: '2026-06-01T14:00:00Z', finishedAt: '2026-06-01T14:10:00Z', result: 'rolledback', trafficRevertedAt: '2026-06-01T14:10:00Z', commits: [] },
+  {
+    type: 'deployment',
+    id: 'd1',
+    service: 'checkout',
+    environment: 'production',
+    team: 'payments',
+    version: '2.0.0',
+    startedAt: '2026-06-01T10:00:00Z',
+    finishedAt: '2026-06-01T10:20:00Z',
+    result: 'success',
+    commits: ['a1b2c3', 'b2c3d4'],
+  },
+  {
+    type: 'deployment',
+    id: 'd2',
+    service: 'checkout',
+    environment: 'production',
+    team: 'payments',
+    version: '2.0.1',
+    startedAt: '2026-06-01T14:00:00Z',
+    finishedAt: '2026-06-01T14:10:00Z',
+    result: 'rolledback',
+    trafficRevertedAt: '2026-06-01T14:10:00Z',
+    commits: [],
+  },
   'not json at all',
-  { type: 'deployment', id: 'd3', service: 'checkout', environment: 'production', version: '2.0.2', startedAt: '2026-06-03T10:00:00Z', finishedAt: '2026-06-03T09:00:00Z', result: 'success' },
-  { type: 'deployment', id: 'd4', service: 'checkout', environment: 'production', team: 'payments', version: '2.0.2', startedAt: '2026-06-08T10:00:00Z', finishedAt: '2026-06-08T10:30:00Z', result: 'success', commits: ['b2c3d4'] },
-  { type: 'incident', id: 'i1', service: 'checkout', openedAt: '2026-06-08T12:00:00Z', resolvedAt: '2026-06-08T12:40:00Z' },
+  {
+    type: 'deployment',
+    id: 'd3',
+    service: 'checkout',
+    environment: 'production',
+    version: '2.0.2',
+    startedAt: '2026-06-03T10:00:00Z',
+    finishedAt: '2026-06-03T09:00:00Z',
+    result: 'success',
+  },
+  {
+    type: 'deployment',
+    id: 'd4',
+    service: 'checkout',
+    environment: 'production',
+    team: 'payments',
+    version: '2.0.2',
+    startedAt: '2026-06-08T10:00:00Z',
+    finishedAt: '2026-06-08T10:30:00Z',
+    result: 'success',
+    commits: ['b2c3d4'],
+  },
+  {
+    type: 'incident',
+    id: 'i1',
+    service: 'checkout',
+    openedAt: '2026-06-08T12:00:00Z',
+    resolvedAt: '2026-06-08T12:40:00Z',
+  },
 ].map((l) => (typeof l === 'string' ? l : JSON.stringify(l)));
 
 test('analytics inputs and the four keys through the CLI and the API', { timeout: 120_000 }, async (t) => {
@@ -37,26 +90,68 @@ test('analytics inputs and the four keys through the CLI and the API', { timeout
   const file = join(dir, 'events.jsonl');
   writeFileSync(file, `${lines.join('\n')}\n`);
 
-  await t.test('an import reports each bad line with its number and imports the rest; a second import changes nothing', async () => {
-    const first = await sluice(server, 'analytics', 'import', '-f', file);
-    assert.equal(first.code, 1, first.stderr);
-    assert.match(first.stdout, /deployments: 3 added, 0 unchanged/);
-    assert.match(first.stdout, /commits: 2 added/);
-    assert.match(first.stdout, /incidents: 1 added/);
-    assert.match(first.stdout, /2 bad line\(s\)/);
-    assert.match(first.stdout, new RegExp(`${file}:5: not JSON`));
-    assert.match(first.stdout, new RegExp(`${file}:6: finishedAt 2026-06-03T09:00:00Z is before startedAt`));
-    const again = await sluice(server, 'analytics', 'import', '-f', file, '-o', 'json');
-    const s = JSON.parse(again.stdout) as { deployments: { added: number; unchanged: number }; commits: { added: number }; rejected: number };
-    assert.deepEqual([s.deployments.added, s.deployments.unchanged, s.commits.added, s.rejected], [0, 3, 0, 2]);
-    // Each import is one event in the log, with its counts.
-    const log = await (await fetch(`${server.url}/api/audit/export`, { headers: { authorization: `Bearer ${server.token}` } })).text();
-    const imports = log.split('\n').filter((l) => l.includes('"analytics.imported"')).map((l) => JSON.parse(l) as { service: string; source: string; added: number; unchanged: number; rejected: number; actor: string });
-    assert.deepEqual(imports.map((e) => [e.service, e.source, e.added, e.unchanged, e.rejected, e.actor]), [['_server', 'file', 6, 0, 2, 'e2e-test'], ['_server', 'file', 0, 6, 2, 'e2e-test']]);
-  });
+  await t.test(
+    'an import reports each bad line with its number and imports the rest; a second import changes nothing',
+    async () => {
+      const first = await sluice(server, 'analytics', 'import', '-f', file);
+      assert.equal(first.code, 1, first.stderr);
+      assert.match(first.stdout, /deployments: 3 added, 0 unchanged/);
+      assert.match(first.stdout, /commits: 2 added/);
+      assert.match(first.stdout, /incidents: 1 added/);
+      assert.match(first.stdout, /2 bad line\(s\)/);
+      assert.match(first.stdout, new RegExp(`${file}:5: not JSON`));
+      assert.match(first.stdout, new RegExp(`${file}:6: finishedAt 2026-06-03T09:00:00Z is before startedAt`));
+      const again = await sluice(server, 'analytics', 'import', '-f', file, '-o', 'json');
+      const s = JSON.parse(again.stdout) as {
+        deployments: { added: number; unchanged: number };
+        commits: { added: number };
+        rejected: number;
+      };
+      assert.deepEqual([s.deployments.added, s.deployments.unchanged, s.commits.added, s.rejected], [0, 3, 0, 2]);
+      // Each import is one event in the log, with its counts.
+      const log = await (
+        await fetch(`${server.url}/api/audit/export`, { headers: { authorization: `Bearer ${server.token}` } })
+      ).text();
+      const imports = log
+        .split('\n')
+        .filter((l) => l.includes('"analytics.imported"'))
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              service: string;
+              source: string;
+              added: number;
+              unchanged: number;
+              rejected: number;
+              actor: string;
+            },
+        );
+      assert.deepEqual(
+        imports.map((e) => [e.service, e.source, e.added, e.unchanged, e.rejected, e.actor]),
+        [
+          ['_server', 'file', 6, 0, 2, 'e2e-test'],
+          ['_server', 'file', 0, 6, 2, 'e2e-test'],
+        ],
+      );
+    },
+  );
 
   await t.test('the four keys of the window, with tiers and the counts they came from', async () => {
-    const r = await sluice(server, 'analytics', 'dora', '--service', 'checkout', '--env', 'production', '--since', '2026-06-01', '--until', '2026-06-15', '-o', 'json');
+    const r = await sluice(
+      server,
+      'analytics',
+      'dora',
+      '--service',
+      'checkout',
+      '--env',
+      'production',
+      '--since',
+      '2026-06-01',
+      '--until',
+      '2026-06-15',
+      '-o',
+      'json',
+    );
     assert.equal(r.code, 0, r.stderr);
     const k = JSON.parse(r.stdout) as Record<string, any>;
     assert.deepEqual(k.deployments, { count: 3, succeeded: 2, rolledBack: 1 });
@@ -74,7 +169,17 @@ test('analytics inputs and the four keys through the CLI and the API', { timeout
     assert.equal(k.timeToRestore.medianS, 1500);
     assert.equal(k.timeToRestore.tier, 'elite');
     assert.equal(k.rehearsed.available, false);
-    const text = await sluice(server, 'analytics', 'dora', '--service', 'checkout', '--since', '2026-06-01', '--until', '2026-06-15');
+    const text = await sluice(
+      server,
+      'analytics',
+      'dora',
+      '--service',
+      'checkout',
+      '--since',
+      '2026-06-01',
+      '--until',
+      '2026-06-15',
+    );
     assert.match(text.stdout, /change failure rate\s+66\.7% \(2\/3/);
   });
 
@@ -82,13 +187,36 @@ test('analytics inputs and the four keys through the CLI and the API', { timeout
     const backwards = await sluice(server, 'analytics', 'dora', '--since', '2026-07-01', '--until', '2026-06-01');
     assert.equal(backwards.code, 2);
     assert.match(backwards.stderr, /--since 2026-07-01 is not before --until 2026-06-01/);
-    const api = await server.api<{ error: { code: string; message: string } }>('GET', '/api/analytics/dora?since=2026-07-01&until=2026-06-01');
+    const api = await server.api<{ error: { code: string; message: string } }>(
+      'GET',
+      '/api/analytics/dora?since=2026-07-01&until=2026-06-01',
+    );
     assert.equal(api.status, 400);
     assert.match(api.body.error.message, /since 2026-07-01T00:00:00.000Z is not before until/);
-    const unknown = await sluice(server, 'analytics', 'dora', '--service', 'nope', '--since', '2026-06-01', '--until', '2026-07-01');
+    const unknown = await sluice(
+      server,
+      'analytics',
+      'dora',
+      '--service',
+      'nope',
+      '--since',
+      '2026-06-01',
+      '--until',
+      '2026-07-01',
+    );
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /service "nope" has no deployments in the analytics history; known: checkout/);
-    const env = await sluice(server, 'analytics', 'dora', '--env', 'moon', '--since', '2026-06-01', '--until', '2026-07-01');
+    const env = await sluice(
+      server,
+      'analytics',
+      'dora',
+      '--env',
+      'moon',
+      '--since',
+      '2026-06-01',
+      '--until',
+      '2026-07-01',
+    );
     assert.match(env.stderr, /environment "moon" has no deployments in the analytics history; known: production/);
     const notRepo = await sluice(server, 'analytics', 'git', '--repo', dir, '--service', 'checkout');
     assert.equal(notRepo.code, 2);
@@ -97,24 +225,70 @@ test('analytics inputs and the four keys through the CLI and the API', { timeout
 
   await t.test('an Alertmanager webhook opens and resolves an incident', async () => {
     const alert = (status: string, endsAt: string) => ({
-      version: '4', status, alerts: [{ status, labels: { alertname: 'HighErrorRate', service: 'checkout' }, startsAt: '2026-06-10T09:00:00.123456789Z', endsAt, fingerprint: 'f00d' }, { status, labels: { alertname: 'NoService' }, startsAt: '2026-06-10T09:00:00Z', fingerprint: 'beef' }],
+      version: '4',
+      status,
+      alerts: [
+        {
+          status,
+          labels: { alertname: 'HighErrorRate', service: 'checkout' },
+          startsAt: '2026-06-10T09:00:00.123456789Z',
+          endsAt,
+          fingerprint: 'f00d',
+        },
+        { status, labels: { alertname: 'NoService' }, startsAt: '2026-06-10T09:00:00Z', fingerprint: 'beef' },
+      ],
     });
-    const opened = await server.api<{ incidents: { added: number }; rejected: number; errors: { message: string }[] }>('POST', '/api/analytics/incidents', alert('firing', '0001-01-01T00:00:00Z'));
+    const opened = await server.api<{ incidents: { added: number }; rejected: number; errors: { message: string }[] }>(
+      'POST',
+      '/api/analytics/incidents',
+      alert('firing', '0001-01-01T00:00:00Z'),
+    );
     assert.equal(opened.status, 200, JSON.stringify(opened.body));
     assert.equal(opened.body.incidents.added, 1);
     assert.equal(opened.body.rejected, 1);
     assert.match(opened.body.errors[0]!.message, /alerts\[1\] \(NoService\) has no "service" label/);
-    const resolved = await server.api<{ incidents: { updated: number } }>('POST', '/api/analytics/incidents', alert('resolved', '2026-06-10T09:30:00Z'));
+    const resolved = await server.api<{ incidents: { updated: number } }>(
+      'POST',
+      '/api/analytics/incidents',
+      alert('resolved', '2026-06-10T09:30:00Z'),
+    );
     assert.equal(resolved.body.incidents.updated, 1);
-    const k = (await server.api<Record<string, any>>('GET', '/api/analytics/dora?service=checkout&since=2026-06-01&until=2026-06-15')).body;
+    const k = (
+      await server.api<Record<string, any>>(
+        'GET',
+        '/api/analytics/dora?service=checkout&since=2026-06-01&until=2026-06-15',
+      )
+    ).body;
     assert.deepEqual(k.timeToRestore.counts, { rollbacks: 1, incidents: 2, unresolvedIncidents: 0 });
   });
 
   await t.test('git tags and commits from a real repository give lead times to the versions', async () => {
     const repo = join(dir, 'repo');
-    const git = (...args: string[]) => execFileSync('git', ['-C', repo, ...args], { env: { PATH: process.env.PATH!, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x' } });
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-C', repo, ...args], {
+        env: {
+          PATH: process.env.PATH!,
+          GIT_CONFIG_GLOBAL: '/dev/null',
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@x',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@x',
+        },
+      });
     execFileSync('git', ['init', '-q', repo]);
-    const commitAt = (when: string, msg: string) => execFileSync('git', ['-C', repo, 'commit', '-q', '--allow-empty', '-m', msg], { env: { PATH: process.env.PATH!, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@x', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@x', GIT_AUTHOR_DATE: when, GIT_COMMITTER_DATE: when } });
+    const commitAt = (when: string, msg: string) =>
+      execFileSync('git', ['-C', repo, 'commit', '-q', '--allow-empty', '-m', msg], {
+        env: {
+          PATH: process.env.PATH!,
+          GIT_CONFIG_GLOBAL: '/dev/null',
+          GIT_AUTHOR_NAME: 't',
+          GIT_AUTHOR_EMAIL: 't@x',
+          GIT_COMMITTER_NAME: 't',
+          GIT_COMMITTER_EMAIL: 't@x',
+          GIT_AUTHOR_DATE: when,
+          GIT_COMMITTER_DATE: when,
+        },
+      });
     commitAt('2026-06-20T08:00:00Z', 'first');
     git('tag', 'v3.0.0');
     commitAt('2026-06-21T08:00:00Z', 'fix the cart');
@@ -125,7 +299,9 @@ test('analytics inputs and the four keys through the CLI and the API', { timeout
     const s = JSON.parse(r.stdout) as { commits: { added: number }; versions: { added: number } };
     assert.equal(s.commits.added, 3);
     assert.equal(s.versions.added, 3);
-    const again = JSON.parse((await sluice(server, 'analytics', 'git', '--repo', repo, '--service', 'checkout', '-o', 'json')).stdout) as { commits: { added: number } };
+    const again = JSON.parse(
+      (await sluice(server, 'analytics', 'git', '--repo', repo, '--service', 'checkout', '-o', 'json')).stdout,
+    ) as { commits: { added: number } };
     assert.equal(again.commits.added, 0, 'reading the repository again changes nothing');
   });
 });

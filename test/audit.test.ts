@@ -13,8 +13,17 @@ import { CLI, deployedServer, ROOT, type SluiceServer } from './support/sluice.t
 
 function sluice(server: SluiceServer, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: server.token }, timeout: 30_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: server.token },
+        timeout: 30_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -36,15 +45,23 @@ test('the audit trail: verify, tampering found and named, export', { timeout: 12
 
   const intact = await sluice(server, 'audit', 'verify');
   assert.equal(intact.code, 0, intact.stdout + intact.stderr);
-  const [, checked, seq, hash] = /^audit trail intact: (\d+) events chained; head (\d+):([0-9a-f]{64})/.exec(intact.stdout) ?? [];
+  const [, checked, seq, hash] =
+    /^audit trail intact: (\d+) events chained; head (\d+):([0-9a-f]{64})/.exec(intact.stdout) ?? [];
   assert.ok(Number(checked) >= 5, intact.stdout);
 
   await t.test('one flipped byte of a past event: verify exits 1 naming it', async () => {
-    const applied = db.prepare("SELECT seq FROM events WHERE type = 'spec.applied' ORDER BY seq LIMIT 1").get() as { seq: number };
+    const applied = db.prepare("SELECT seq FROM events WHERE type = 'spec.applied' ORDER BY seq LIMIT 1").get() as {
+      seq: number;
+    };
     const flip = flipByte(db, applied.seq, 'test.yaml');
     const broken = await sluice(server, 'audit', 'verify');
     assert.equal(broken.code, 1);
-    assert.match(broken.stdout, new RegExp(`^audit trail BROKEN at event ${applied.seq}: event ${applied.seq} \\(spec\\.applied, checkout\\) was changed after it was written`));
+    assert.match(
+      broken.stdout,
+      new RegExp(
+        `^audit trail BROKEN at event ${applied.seq}: event ${applied.seq} \\(spec\\.applied, checkout\\) was changed after it was written`,
+      ),
+    );
     const api = await server.api<{ ok: boolean; firstBad: { seq: number } }>('GET', '/api/audit/verify');
     assert.deepEqual([api.body.ok, api.body.firstBad.seq], [false, applied.seq]);
     flip.restore();
@@ -61,7 +78,13 @@ test('the audit trail: verify, tampering found and named, export', { timeout: 12
   await t.test('export --since gives every event with its hashes, chained; -o json as an array', async () => {
     const exported = await sluice(server, 'audit', 'export', '--since', '1h', '-o', 'jsonl');
     assert.equal(exported.code, 0, exported.stderr);
-    const lines = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as { seq: number; prevHash: string; hash: string; actor: string; time: string; type: string });
+    const lines = exported.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as { seq: number; prevHash: string; hash: string; actor: string; time: string; type: string },
+      );
     assert.ok(lines.length >= Number(checked));
     assert.equal(lines[0]!.prevHash, GENESIS_HASH);
     for (const [i, e] of lines.entries()) {
@@ -70,7 +93,11 @@ test('the audit trail: verify, tampering found and named, export', { timeout: 12
       assert.equal(eventHash(prevHash, event), h, 'a compliance tool can recompute each hash from the line');
     }
     assert.ok(lines.some((e) => e.type === 'spec.applied' && e.actor === 'e2e-test'));
-    assert.equal((await sluice(server, 'audit', 'export', '--since', new Date(Date.now() + 3_600_000).toISOString())).stdout, '', 'nothing after a future time');
+    assert.equal(
+      (await sluice(server, 'audit', 'export', '--since', new Date(Date.now() + 3_600_000).toISOString())).stdout,
+      '',
+      'nothing after a future time',
+    );
     const asArray = JSON.parse((await sluice(server, 'audit', 'export', '-o', 'json')).stdout) as unknown[];
     assert.equal(asArray.length, lines.length);
     const bad = await sluice(server, 'audit', 'export', '--since', 'last tuesday');
@@ -79,10 +106,15 @@ test('the audit trail: verify, tampering found and named, export', { timeout: 12
   });
 
   await t.test('a deleted event: verify exits 1 naming the missing one', async () => {
-    const victim = db.prepare("SELECT seq FROM events WHERE type = 'target.ready' ORDER BY seq LIMIT 1").get() as { seq: number };
+    const victim = db.prepare("SELECT seq FROM events WHERE type = 'target.ready' ORDER BY seq LIMIT 1").get() as {
+      seq: number;
+    };
     db.prepare('DELETE FROM events WHERE seq = ?').run(victim.seq);
     const broken = await sluice(server, 'audit', 'verify');
     assert.equal(broken.code, 1);
-    assert.match(broken.stdout, new RegExp(`^audit trail BROKEN at event ${victim.seq}: event ${victim.seq} is missing: deleted from the log`));
+    assert.match(
+      broken.stdout,
+      new RegExp(`^audit trail BROKEN at event ${victim.seq}: event ${victim.seq} is missing: deleted from the log`),
+    );
   });
 });

@@ -9,18 +9,35 @@ import { statSync } from 'node:fs';
 import { test } from 'node:test';
 import { CLI, deployedServer, ROOT, serviceSpec, type SluiceServer } from './support/sluice.ts';
 
-interface RouteAccess { method: string; url: string; access: string }
+interface RouteAccess {
+  method: string;
+  url: string;
+  access: string;
+}
 
-const call = async (server: SluiceServer, method: string, path: string, token: string | null, extra: Record<string, string> = {}) => {
+const call = async (
+  server: SluiceServer,
+  method: string,
+  path: string,
+  token: string | null,
+  extra: Record<string, string> = {},
+) => {
   const res = await fetch(`${server.url}${path}`, {
     method,
-    headers: { ...(token !== null && { authorization: `Bearer ${token}` }), ...(method !== 'GET' && method !== 'DELETE' && { 'content-type': 'application/json' }), ...extra },
+    headers: {
+      ...(token !== null && { authorization: `Bearer ${token}` }),
+      ...(method !== 'GET' && method !== 'DELETE' && { 'content-type': 'application/json' }),
+      ...extra,
+    },
     ...(method !== 'GET' && method !== 'DELETE' && { body: '{}' }),
     signal: AbortSignal.timeout(10_000),
   });
   const text = await res.text();
   const json = res.headers.get('content-type')?.startsWith('application/json') === true;
-  return { status: res.status, body: json ? (JSON.parse(text) as { error?: { code: string; message: string } }) : null };
+  return {
+    status: res.status,
+    body: json ? (JSON.parse(text) as { error?: { code: string; message: string } }) : null,
+  };
 };
 
 /**
@@ -127,24 +144,35 @@ async function statusOf(server: SluiceServer, method: string, path: string, toke
 /** A concrete URL for a route pattern: every parameter gets a harmless value. */
 const concrete = (url: string) => url.replace(/:name/g, 'checkout').replace(/:\w+/g, '1').replace('*', 'x');
 
-function sluice(server: SluiceServer, env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function sluice(
+  server: SluiceServer,
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: '', ...env }, timeout: 30_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: '', ...env }, timeout: 30_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
 test('access control end to end', { timeout: 120_000 }, async (t) => {
   const { server, listenPort } = await deployedServer(t, { instances: 1 });
 
-  await t.test('the first start writes the admin token (mode 600) and prints it once; a restart makes none', async () => {
-    assert.equal(statSync(`${server.dataDir}/admin.token`).mode & 0o777, 0o600);
-    assert.equal(server.log.split(server.adminToken).length - 1, 1, 'printed once');
-    await server.kill('SIGTERM');
-    await server.restart();
-    assert.equal(server.log.split('created the admin token').length - 1, 1, 'not again on restart');
-    assert.equal((await call(server, 'GET', '/api/whoami', server.adminToken)).status, 200);
-  });
+  await t.test(
+    'the first start writes the admin token (mode 600) and prints it once; a restart makes none',
+    async () => {
+      assert.equal(statSync(`${server.dataDir}/admin.token`).mode & 0o777, 0o600);
+      assert.equal(server.log.split(server.adminToken).length - 1, 1, 'printed once');
+      await server.kill('SIGTERM');
+      await server.restart();
+      assert.equal(server.log.split('created the admin token').length - 1, 1, 'not again on restart');
+      assert.equal((await call(server, 'GET', '/api/whoami', server.adminToken)).status, 200);
+    },
+  );
 
   const viewer = await server.createToken('viewer', 'vera');
   const deployer = await server.createToken('deployer', 'dora');
@@ -152,15 +180,29 @@ test('access control end to end', { timeout: 120_000 }, async (t) => {
 
   await t.test('the route table covers the API; only reads outside /api are open', () => {
     const urls = new Set(routes.map((r) => `${r.method} ${r.url}`));
-    for (const r of ['POST /api/apply', 'DELETE /api/services/:name', 'POST /api/services/:name/promote', 'POST /api/tokens', 'GET /api/events', 'GET /api/audit/verify']) assert.ok(urls.has(r), r);
-    for (const r of routes) if (r.access === 'public') assert.ok(!r.url.startsWith('/api') && r.method === 'GET', `${r.method} ${r.url} is public`);
+    for (const r of [
+      'POST /api/apply',
+      'DELETE /api/services/:name',
+      'POST /api/services/:name/promote',
+      'POST /api/tokens',
+      'GET /api/events',
+      'GET /api/audit/verify',
+    ])
+      assert.ok(urls.has(r), r);
+    for (const r of routes)
+      if (r.access === 'public')
+        assert.ok(!r.url.startsWith('/api') && r.method === 'GET', `${r.method} ${r.url} is public`);
   });
 
   await t.test('without a token, or with a wrong one, every /api route answers 401; /healthz stays open', async () => {
     for (const r of routes.filter((r) => r.access !== 'public')) {
       const url = concrete(r.url);
       assert.equal((await call(server, r.method, url, null)).status, 401, `${r.method} ${url} without a token`);
-      assert.equal((await call(server, r.method, url, 'slu_000000000000_' + 'A'.repeat(43))).status, 401, `${r.method} ${url} with an unknown token`);
+      assert.equal(
+        (await call(server, r.method, url, 'slu_000000000000_' + 'A'.repeat(43))).status,
+        401,
+        `${r.method} ${url} with an unknown token`,
+      );
     }
     assert.equal((await call(server, 'GET', '/healthz', null)).status, 200);
   });
@@ -170,17 +212,29 @@ test('access control end to end', { timeout: 120_000 }, async (t) => {
   });
 
   await t.test('each role is refused (403) exactly on the routes the hand-written list puts above it', async () => {
-    const tokens = { viewer, deployer, approver: await server.createToken('approver', 'april'), admin: server.adminToken };
+    const tokens = {
+      viewer,
+      deployer,
+      approver: await server.createToken('approver', 'april'),
+      admin: server.adminToken,
+    };
     const wrong: string[] = [];
     for (const [route, needed] of Object.entries(EXPECTED_ACCESS)) {
       if (needed === 'public') continue;
       const [method, pattern] = route.split(' ') as [string, string];
       // A service and a token that do not exist: an allowed call gets 400 or 404 and changes nothing.
-      const url = pattern.replace(':name', 'no-such-service').replace(':id', 'no-such-token').replace(/:\w+/g, '1').replace('*', 'x');
+      const url = pattern
+        .replace(':name', 'no-such-service')
+        .replace(':id', 'no-such-token')
+        .replace(/:\w+/g, '1')
+        .replace('*', 'x');
       for (const role of ROLES) {
         const allowed = needed !== 'sdk' && ROLES.indexOf(role) >= ROLES.indexOf(needed);
         const status = await statusOf(server, method, url, tokens[role]);
-        if (allowed ? status === 401 || status === 403 : status !== 403) wrong.push(`${method} ${url} as ${role}: ${status}, expected ${allowed ? 'not 401/403' : '403'} (needs ${needed})`);
+        if (allowed ? status === 401 || status === 403 : status !== 403)
+          wrong.push(
+            `${method} ${url} as ${role}: ${status}, expected ${allowed ? 'not 401/403' : '403'} (needs ${needed})`,
+          );
       }
     }
     assert.deepEqual(wrong, []);
@@ -195,34 +249,58 @@ test('access control end to end', { timeout: 120_000 }, async (t) => {
       assert.equal(res.body?.error?.code, 'FORBIDDEN');
       assert.match(res.body!.error!.message, new RegExp(`token "vera" has role viewer; .* needs ${r.access} or above`));
     }
-    for (const r of routes.filter((r) => r.access === 'viewer' && r.method === 'GET' && !r.url.includes('/events') && !r.url.includes(':'))) {
-      assert.equal((await call(server, r.method, r.url, viewer)).status, 200, `${r.method} ${r.url} is readable by a viewer`);
+    for (const r of routes.filter(
+      (r) => r.access === 'viewer' && r.method === 'GET' && !r.url.includes('/events') && !r.url.includes(':'),
+    )) {
+      assert.equal(
+        (await call(server, r.method, r.url, viewer)).status,
+        200,
+        `${r.method} ${r.url} is readable by a viewer`,
+      );
     }
     const status = await server.status();
     assert.equal(status.phase, 'Healthy');
-    const events = (await server.api<{ events: { actor: string }[] }>('GET', '/api/services/checkout/events')).body.events;
+    const events = (await server.api<{ events: { actor: string }[] }>('GET', '/api/services/checkout/events')).body
+      .events;
     assert.ok(!events.some((e) => e.actor === 'vera'), 'the viewer caused no event');
   });
 
-  await t.test("a deployer steers releases as itself (the token's name is the actor; X-Sluice-Actor is ignored) but may not delete or mint tokens", async () => {
-    const paused = await call(server, 'POST', '/api/services/checkout/pause', deployer, { 'x-sluice-actor': 'someone-else' });
-    assert.equal(paused.status, 409, 'allowed through (no release to pause: 409 from the engine, not 403)');
-    assert.equal((await call(server, 'DELETE', '/api/services/checkout', deployer)).status, 403);
-    assert.equal((await call(server, 'POST', '/api/tokens', deployer)).status, 403);
-    const apply = await fetch(`${server.url}/api/apply`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${deployer}`, 'x-sluice-actor': 'someone-else', 'content-type': 'application/json' },
-      // The same spec again: no release, but an apply recorded with its actor.
-      body: JSON.stringify({ spec: serviceSpec({ version: '1.0.0', listenPort, instances: 1 }), file: 'dora.yaml', baseDir: ROOT }),
-    });
-    assert.equal(apply.status, 200);
-    const events = (await server.api<{ events: { type: string; actor: string }[] }>('GET', '/api/services/checkout/events')).body.events;
-    assert.equal(events.filter((e) => e.type === 'spec.applied').at(-1)!.actor, 'dora');
-  });
+  await t.test(
+    "a deployer steers releases as itself (the token's name is the actor; X-Sluice-Actor is ignored) but may not delete or mint tokens",
+    async () => {
+      const paused = await call(server, 'POST', '/api/services/checkout/pause', deployer, {
+        'x-sluice-actor': 'someone-else',
+      });
+      assert.equal(paused.status, 409, 'allowed through (no release to pause: 409 from the engine, not 403)');
+      assert.equal((await call(server, 'DELETE', '/api/services/checkout', deployer)).status, 403);
+      assert.equal((await call(server, 'POST', '/api/tokens', deployer)).status, 403);
+      const apply = await fetch(`${server.url}/api/apply`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${deployer}`,
+          'x-sluice-actor': 'someone-else',
+          'content-type': 'application/json',
+        },
+        // The same spec again: no release, but an apply recorded with its actor.
+        body: JSON.stringify({
+          spec: serviceSpec({ version: '1.0.0', listenPort, instances: 1 }),
+          file: 'dora.yaml',
+          baseDir: ROOT,
+        }),
+      });
+      assert.equal(apply.status, 200);
+      const events = (
+        await server.api<{ events: { type: string; actor: string }[] }>('GET', '/api/services/checkout/events')
+      ).body.events;
+      assert.equal(events.filter((e) => e.type === 'spec.applied').at(-1)!.actor, 'dora');
+    },
+  );
 
   await t.test('the event stream takes ?token= (EventSource cannot send headers); no other route does', async () => {
     const abort = new AbortController();
-    const res = await fetch(`${server.url}/api/events?service=checkout&after=0&token=${viewer}`, { signal: abort.signal });
+    const res = await fetch(`${server.url}/api/events?service=checkout&after=0&token=${viewer}`, {
+      signal: abort.signal,
+    });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'text/event-stream');
     abort.abort();
@@ -231,43 +309,86 @@ test('access control end to end', { timeout: 120_000 }, async (t) => {
   });
 
   await t.test('revoked and expired tokens are refused', async () => {
-    const short = (await server.api<{ token: string; expiresAt: string }>('POST', '/api/tokens', { role: 'viewer', name: 'brief', ttl: '1s' })).body;
+    const short = (
+      await server.api<{ token: string; expiresAt: string }>('POST', '/api/tokens', {
+        role: 'viewer',
+        name: 'brief',
+        ttl: '1s',
+      })
+    ).body;
     assert.equal((await call(server, 'GET', '/api/whoami', short.token)).status, 200);
     const until = Date.now() + 10_000;
-    while ((await call(server, 'GET', '/api/whoami', short.token)).status === 200 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    while ((await call(server, 'GET', '/api/whoami', short.token)).status === 200 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 100));
     assert.equal((await call(server, 'GET', '/api/whoami', short.token)).status, 401, 'expired after its ttl');
     assert.equal((await server.api('DELETE', '/api/tokens/vera')).status, 200);
     assert.equal((await call(server, 'GET', '/api/services', viewer)).status, 401, 'revoked');
-    const list = (await server.api<{ tokens: { name: string; status: string; hash?: string }[] }>('GET', '/api/tokens')).body.tokens;
-    assert.deepEqual(list.filter((t) => ['vera', 'brief'].includes(t.name)).map((t) => `${t.name}:${t.status}`), ['vera:revoked', 'brief:expired']);
-    assert.ok(list.every((t) => !('hash' in t)), 'never the hash');
+    const list = (await server.api<{ tokens: { name: string; status: string; hash?: string }[] }>('GET', '/api/tokens'))
+      .body.tokens;
+    assert.deepEqual(
+      list.filter((t) => ['vera', 'brief'].includes(t.name)).map((t) => `${t.name}:${t.status}`),
+      ['vera:revoked', 'brief:expired'],
+    );
+    assert.ok(
+      list.every((t) => !('hash' in t)),
+      'never the hash',
+    );
     // Making and revoking tokens is in the audit trail, with who did it.
-    const log = (await server.api<{ events: { type: string; service: string; name?: string; actor: string }[] }>('GET', '/api/services/_server/events')).status;
+    const log = (
+      await server.api<{ events: { type: string; service: string; name?: string; actor: string }[] }>(
+        'GET',
+        '/api/services/_server/events',
+      )
+    ).status;
     assert.equal(log, 400, 'the server log is not a service');
-    const exported = await fetch(`${server.url}/api/audit/export`, { headers: { authorization: `Bearer ${server.adminToken}` } });
-    const lines = (await exported.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; service: string; name?: string; actor: string });
+    const exported = await fetch(`${server.url}/api/audit/export`, {
+      headers: { authorization: `Bearer ${server.adminToken}` },
+    });
+    const lines = (await exported.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; service: string; name?: string; actor: string });
     const tokenEvents = lines.filter((e) => e.service === '_server').map((e) => `${e.type}:${e.name}:${e.actor}`);
     assert.ok(tokenEvents.includes('token.created:admin:sluice-server'), tokenEvents.join(', '));
-    assert.ok(tokenEvents.some((e) => e.startsWith('token.created:vera:')) && tokenEvents.includes('token.revoked:vera:e2e-test'), tokenEvents.join(', '));
+    assert.ok(
+      tokenEvents.some((e) => e.startsWith('token.created:vera:')) &&
+        tokenEvents.includes('token.revoked:vera:e2e-test'),
+      tokenEvents.join(', '),
+    );
   });
 
-  await t.test('the CLI: token create prints the token on its last line; --data-dir reads admin.token; none → 401 message', async () => {
-    const created = await sluice(server, {}, 'token', 'create', '--role', 'deployer', '--name', 'ci', '--ttl', '30d', '--data-dir', server.dataDir);
-    assert.equal(created.code, 0, created.stderr);
-    const token = created.stdout.trim().split('\n').at(-1)!;
-    assert.match(token, /^slu_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
-    const who = await sluice(server, { SLUICE_TOKEN: token }, 'token', 'whoami');
-    assert.match(who.stdout, /^ci \(role deployer, token [a-z0-9]{12}, expires 20/);
-    const byFlag = await sluice(server, {}, 'token', 'whoami', '--token', token);
-    assert.match(byFlag.stdout, /^ci /);
-    const list = await sluice(server, { SLUICE_TOKEN: token }, 'token', 'list');
-    assert.equal(list.code, 1);
-    assert.match(list.stderr, /token "ci" has role deployer; GET \/api\/tokens needs admin or above/);
-    const none = await sluice(server, {}, 'status');
-    assert.equal(none.code, 1);
-    assert.match(none.stderr, /needs a token with role viewer or above/);
-    const revoked = await sluice(server, {}, 'token', 'revoke', 'ci', '--data-dir', server.dataDir);
-    assert.match(revoked.stdout, /^revoked token [a-z0-9]{12} "ci"/);
-  });
+  await t.test(
+    'the CLI: token create prints the token on its last line; --data-dir reads admin.token; none → 401 message',
+    async () => {
+      const created = await sluice(
+        server,
+        {},
+        'token',
+        'create',
+        '--role',
+        'deployer',
+        '--name',
+        'ci',
+        '--ttl',
+        '30d',
+        '--data-dir',
+        server.dataDir,
+      );
+      assert.equal(created.code, 0, created.stderr);
+      const token = created.stdout.trim().split('\n').at(-1)!;
+      assert.match(token, /^slu_[a-z0-9]{12}_[A-Za-z0-9_-]{43}$/);
+      const who = await sluice(server, { SLUICE_TOKEN: token }, 'token', 'whoami');
+      assert.match(who.stdout, /^ci \(role deployer, token [a-z0-9]{12}, expires 20/);
+      const byFlag = await sluice(server, {}, 'token', 'whoami', '--token', token);
+      assert.match(byFlag.stdout, /^ci /);
+      const list = await sluice(server, { SLUICE_TOKEN: token }, 'token', 'list');
+      assert.equal(list.code, 1);
+      assert.match(list.stderr, /token "ci" has role deployer; GET \/api\/tokens needs admin or above/);
+      const none = await sluice(server, {}, 'status');
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /needs a token with role viewer or above/);
+      const revoked = await sluice(server, {}, 'token', 'revoke', 'ci', '--data-dir', server.dataDir);
+      assert.match(revoked.stdout, /^revoked token [a-z0-9]{12} "ci"/);
+    },
+  );
 });
-

@@ -6,7 +6,14 @@ import assert from 'node:assert/strict';
 import { before, after, test } from 'node:test';
 import { freePort, serviceSpec, SluiceServer } from './support/sluice.ts';
 
-type ErrorBody = { error: { code: string; message: string; retryable: boolean; detail?: { issues?: { line: number; column: number; path: string; message: string }[] } } };
+type ErrorBody = {
+  error: {
+    code: string;
+    message: string;
+    retryable: boolean;
+    detail?: { issues?: { line: number; column: number; path: string; message: string }[] };
+  };
+};
 let server: SluiceServer;
 let listenPort: number;
 before(async () => {
@@ -38,13 +45,19 @@ test('every problem of a spec is reported at once, each where it is', async () =
   const byPath = Object.fromEntries(issues.map((i) => [i.path, i]));
   assert.match(byPath['spec.rollbackContract.interval']!.message, /not a duration.*500ms/);
   assert.match(byPath['spec.rollbackContract.rules[0].failIf.above']!.message, /threshold/);
-  assert.match(Object.entries(byPath).find(([p]) => p.startsWith('spec.rollbackContract.rules[1].metric'))![1].message, /latency_p95/);
+  assert.match(
+    Object.entries(byPath).find(([p]) => p.startsWith('spec.rollbackContract.rules[1].metric'))![1].message,
+    /latency_p95/,
+  );
   const lines = spec.split('\n');
   assert.match(lines[byPath['spec.rollbackContract.interval']!.line - 1]!, /interval: 10 sec/);
 });
 
 test('YAML syntax errors and unknown keys name the place', async () => {
-  const broken = await server.api<ErrorBody>('POST', '/api/apply', { spec: 'kind: Service\nmetadata: [oops', file: 'x.yaml' });
+  const broken = await server.api<ErrorBody>('POST', '/api/apply', {
+    spec: 'kind: Service\nmetadata: [oops',
+    file: 'x.yaml',
+  });
   assert.equal(broken.status, 400);
   assert.match(broken.body.error.message, /^x\.yaml:\d+:\d+: YAML:/);
   const typo = serviceSpec({ version: '2.0.0', listenPort }).replace('rollbackContract:', 'rollbackcontract:');
@@ -53,7 +66,11 @@ test('YAML syntax errors and unknown keys name the place', async () => {
 });
 
 test('bad API requests get 4xx with a message, never a crash', async () => {
-  const raw = await fetch(`${server.url}/api/apply`, { method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' }, body: '{not json' });
+  const raw = await fetch(`${server.url}/api/apply`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    body: '{not json',
+  });
   assert.equal(raw.status, 400);
   assert.equal(((await raw.json()) as ErrorBody).error.code, 'BAD_REQUEST');
   const missing = await server.api<ErrorBody>('POST', '/api/apply', {});
@@ -75,17 +92,28 @@ test('bad API requests get 4xx with a message, never a crash', async () => {
 });
 
 test('the OpenAPI document describes every route the API lists, with the validated bodies', async () => {
-  const doc = await server.api<{ openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[]; properties?: object } }> } }>> }>('GET', '/api/openapi.json');
+  const doc = await server.api<{
+    openapi: string;
+    paths: Record<
+      string,
+      Record<
+        string,
+        { requestBody?: { content: Record<string, { schema: { required?: string[]; properties?: object } }> } }
+      >
+    >;
+  }>('GET', '/api/openapi.json');
   assert.equal(doc.status, 200);
   assert.equal(doc.body.openapi, '3.1.0');
   // Every route the server registered (its live route table), so a new route cannot go undocumented.
-  const registered = (await server.api<{ routes: { method: string; url: string }[] }>('GET', '/api/access')).body.routes;
+  const registered = (await server.api<{ routes: { method: string; url: string }[] }>('GET', '/api/access')).body
+    .routes;
   const missing = registered
     .filter((r) => r.url.startsWith('/api') && !r.url.includes(':command'))
     .filter((r) => !doc.body.paths[r.url.replace(/:(\w+)/g, '{$1}')]?.[r.method.toLowerCase()])
     .map((r) => `${r.method} ${r.url}`);
   assert.deepEqual(missing, [], 'every registered route is in the OpenAPI document');
-  for (const command of ['promote', 'pause', 'resume', 'abort', 'retry', 'undo']) assert.ok(doc.body.paths[`/api/services/{name}/${command}`]?.post);
+  for (const command of ['promote', 'pause', 'resume', 'abort', 'retry', 'undo'])
+    assert.ok(doc.body.paths[`/api/services/{name}/${command}`]?.post);
   const apply = doc.body.paths['/api/apply']!.post!.requestBody!.content['application/json']!.schema;
   assert.deepEqual(apply.required, ['spec']);
   assert.ok(apply.properties && 'baseDir' in apply.properties);

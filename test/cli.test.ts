@@ -16,8 +16,12 @@ let carol: string;
 
 function sluice(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: carol }, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: carol }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -26,7 +30,9 @@ async function waitFor(phase: string, timeout = '45s', expected = 0): Promise<vo
   const r = await sluice('wait', 'checkout', '--for', phase, '--timeout', timeout);
   if (r.code === expected) return;
   const status = await sluice('status', 'checkout', '-o', 'json');
-  assert.fail(`wait --for ${phase} exited ${r.code}, expected ${expected}: ${r.stdout}${r.stderr}\nstatus: ${status.stdout}\nserver log:\n${server.log.slice(-4000)}`);
+  assert.fail(
+    `wait --for ${phase} exited ${r.code}, expected ${expected}: ${r.stdout}${r.stderr}\nstatus: ${status.stdout}\nserver log:\n${server.log.slice(-4000)}`,
+  );
 }
 
 function specFile(name: string, text: string): string {
@@ -52,10 +58,23 @@ test('apply, status, promote at an open pause, pause and resume, history', { tim
   assert.match((await sluice('apply', '-f', v2)).stdout, /checkout: released/);
   await waitFor('paused');
   const status = JSON.parse((await sluice('status', 'checkout', '-o', 'json')).stdout);
-  for (const field of ['service', 'phase', 'stableVersion', 'canaryVersion', 'weights', 'step', 'verdicts', 'lastRollback']) assert.ok(field in status, field);
+  for (const field of [
+    'service',
+    'phase',
+    'stableVersion',
+    'canaryVersion',
+    'weights',
+    'step',
+    'verdicts',
+    'lastRollback',
+  ])
+    assert.ok(field in status, field);
   assert.equal(status.phase, 'Paused');
   assert.deepEqual(status.weights, { '1.0.0': 75, '2.0.0': 25 });
-  assert.match((await sluice('status', 'checkout')).stdout, /checkout {2}Paused {2}stable 1\.0\.0 {2}canary 2\.0\.0\ntraffic {2}1\.0\.0 75% {2}2\.0\.0 25%/);
+  assert.match(
+    (await sluice('status', 'checkout')).stdout,
+    /checkout {2}Paused {2}stable 1\.0\.0 {2}canary 2\.0\.0\ntraffic {2}1\.0\.0 75% {2}2\.0\.0 25%/,
+  );
 
   const resumeAtStep = await sluice('resume', 'checkout');
   assert.equal(resumeAtStep.code, 1);
@@ -68,7 +87,10 @@ test('apply, status, promote at an open pause, pause and resume, history', { tim
   await waitFor('healthy');
 
   const history = JSON.parse((await sluice('history', 'checkout', '-o', 'json')).stdout);
-  assert.deepEqual(history.map((r: { status: string; startedBy: string }) => `${r.status}:${r.startedBy}`), ['Succeeded:carol', 'Succeeded:carol']);
+  assert.deepEqual(
+    history.map((r: { status: string; startedBy: string }) => `${r.status}:${r.startedBy}`),
+    ['Succeeded:carol', 'Succeeded:carol'],
+  );
 });
 
 test('abort, retry, undo, and wait exit codes', { timeout: 90_000 }, async () => {
@@ -102,7 +124,11 @@ test('abort, retry, undo, and wait exit codes', { timeout: 90_000 }, async () =>
   await sluice('promote', 'checkout', '--full');
   await waitFor('healthy');
   assert.equal(JSON.parse((await sluice('status', 'checkout', '-o', 'json')).stdout).stableVersion, '2.0.0');
-  assert.equal((await sluice('wait', 'checkout', '--for', 'paused', '--timeout', '1s')).code, 1, 'no release in progress: it cannot pause');
+  assert.equal(
+    (await sluice('wait', 'checkout', '--for', 'paused', '--timeout', '1s')).code,
+    1,
+    'no release in progress: it cannot pause',
+  );
 });
 
 test('usage errors exit 2, an unreachable server exits 3, lint needs no server', async () => {
@@ -112,10 +138,16 @@ test('usage errors exit 2, an unreachable server exits 3, lint needs no server',
   assert.equal((await sluice('wait', 'checkout', '--for', 'done')).code, 2);
   assert.equal((await sluice('frobnicate')).code, 2);
   const down = await new Promise<{ code: number; stderr: string }>((resolve) =>
-    execFile(process.execPath, [CLI, 'status', '--server', 'http://127.0.0.1:9'], (err, _o, stderr) => resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr })));
+    execFile(process.execPath, [CLI, 'status', '--server', 'http://127.0.0.1:9'], (err, _o, stderr) =>
+      resolve({ code: (err as { code?: number } | null)?.code ?? 0, stderr }),
+    ),
+  );
   assert.equal(down.code, 3);
   assert.match(down.stderr, /cannot reach the sluice server at http:\/\/127\.0\.0\.1:9/);
-  const bad = specFile('bad.yaml', serviceSpec({ version: '9', listenPort }).replace('minSamples: 20', 'minSamples: -1'));
+  const bad = specFile(
+    'bad.yaml',
+    serviceSpec({ version: '9', listenPort }).replace('minSamples: 20', 'minSamples: -1'),
+  );
   const lint = await sluice('lint', '-f', bad);
   assert.equal(lint.code, 1);
   assert.match(lint.stderr, /bad\.yaml:\d+:\d+: spec\.rollbackContract\.minSamples: /);
@@ -124,7 +156,10 @@ test('usage errors exit 2, an unreachable server exits 3, lint needs no server',
 });
 
 test('status --watch redraws on every event and stops cleanly on Ctrl-C', { timeout: 60_000 }, async (t) => {
-  const watch = spawn(process.execPath, [CLI, 'status', 'checkout', '--watch'], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: carol } });
+  const watch = spawn(process.execPath, [CLI, 'status', 'checkout', '--watch'], {
+    cwd: ROOT,
+    env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: carol },
+  });
   t.after(() => {
     if (watch.exitCode === null && watch.signalCode === null) watch.kill('SIGKILL');
   });
@@ -138,7 +173,10 @@ test('status --watch redraws on every event and stops cleanly on Ctrl-C', { time
     }
   };
   await seen(/checkout {2}Healthy/);
-  const v4 = specFile('v4.yaml', serviceSpec({ version: '4.0.0', listenPort, instances: 1, steps: ['setWeight: 40', 'pause: {}'] }));
+  const v4 = specFile(
+    'v4.yaml',
+    serviceSpec({ version: '4.0.0', listenPort, instances: 1, steps: ['setWeight: 40', 'pause: {}'] }),
+  );
   await sluice('apply', '-f', v4);
   await seen(/checkout {2}Paused {2}stable (\S+) {2}canary 4\.0\.0\ntraffic {2}\1 60% {2}4\.0\.0 40%/);
   await sluice('abort', 'checkout');

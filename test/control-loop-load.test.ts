@@ -31,7 +31,10 @@ async function hostileMetricsBackend(): Promise<{ url: string; hits: () => numbe
     hits++;
     res.on('error', () => undefined);
     if (req.url?.startsWith('/slow')) {
-      const timer = setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"value": 1}'), 8_000);
+      const timer = setTimeout(
+        () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"value": 1}'),
+        8_000,
+      );
       res.on('close', () => clearTimeout(timer));
       return;
     }
@@ -51,7 +54,11 @@ async function hostileMetricsBackend(): Promise<{ url: string; hits: () => numbe
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     hits: () => hits,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -65,12 +72,23 @@ async function ledgerOnHostileMetrics(server: SluiceServer, backend: string): Pr
       - { name: huge, query: "/huge | $.value", failIf: { above: 100 } }
       - { name: slow, query: "/slow | $.value", failIf: { above: 100 } }`;
   const spec = (version: string) =>
-    serviceSpec({ name: 'ledger', version, listenPort, instances: 1, steps: ['setWeight: 20', 'pause: {}'], contract })
-      .replace('  strategy:', `  metrics: { provider: web, address: "${backend}", timeout: 10s }\n  strategy:`);
+    serviceSpec({
+      name: 'ledger',
+      version,
+      listenPort,
+      instances: 1,
+      steps: ['setWeight: 20', 'pause: {}'],
+      contract,
+    }).replace('  strategy:', `  metrics: { provider: web, address: "${backend}", timeout: 10s }\n  strategy:`);
   await server.apply(spec('1.0.0'));
   await server.waitForPhase('Healthy', 30_000, 'ledger');
   await server.apply(spec('2.0.0'));
-  await server.waitFor((s) => s.release?.toVersion === '2.0.0' && ['Progressing', 'Paused'].includes(s.release.status), 'ledger releasing', 30_000, 'ledger');
+  await server.waitFor(
+    (s) => s.release?.toVersion === '2.0.0' && ['Progressing', 'Paused'].includes(s.release.status),
+    'ledger releasing',
+    30_000,
+    'ledger',
+  );
 }
 
 /** Grow the log to `n` events with signals (each is one event). */
@@ -92,7 +110,10 @@ function lintFlood(url: string, token: string): { stop: () => Promise<Record<num
     // 3.4 MB, one mapping of 200,000 keys: the text that held the server 30 s.
     `apiVersion: sluice.dev/v1alpha1\nkind: Service\nspec:\n${Array.from({ length: 200_000 }, (_, i) => `  k${i}: 1`).join('\n')}\n`,
     // 250 KB within the size limit, 490 keys per mapping: read in the worker, refused for its keys in all.
-    Array.from({ length: 40 }, (_, j) => `m${j}:\n${Array.from({ length: 490 }, (_, i) => `  k${i}: 1`).join('\n')}`).join('\n'),
+    Array.from(
+      { length: 40 },
+      (_, j) => `m${j}:\n${Array.from({ length: 490 }, (_, i) => `  k${i}: 1`).join('\n')}`,
+    ).join('\n'),
     `a: ${'['.repeat(5_000)}${']'.repeat(5_000)}\n`,
   ];
   const statuses: Record<number, number> = {};
@@ -111,7 +132,13 @@ function lintFlood(url: string, token: string): { stop: () => Promise<Record<num
     }
   };
   const loops = Array.from({ length: 4 }, (_, i) => loop(i));
-  return { stop: async () => { stopped = true; await Promise.all(loops); return statuses; } };
+  return {
+    stop: async () => {
+      stopped = true;
+      await Promise.all(loops);
+      return statuses;
+    },
+  };
 }
 
 /** Clients reading /api/events?after=0 to the end; returns the bytes each read. */
@@ -133,44 +160,69 @@ function rssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : 0;
 }
 
-test('a failing canary is reverted within 2 s while huge lints, 300 replaying clients and a hostile metrics backend load the server', { timeout: 120_000 }, async (t) => {
-  const backend = await hostileMetricsBackend();
-  t.after(() => backend.close());
-  const { server, listenPort } = await deployedServer(t, { contract: CONTRACT });
-  const pid = (JSON.parse(readFileSync(join(server.dataDir, 'server.json'), 'utf8')) as { pid: number }).pid;
-  await ledgerOnHostileMetrics(server, backend.url);
-  await growLog(server, LOG_EVENTS);
-  const viewer = await server.createToken('viewer', 'curious-viewer');
+test(
+  'a failing canary is reverted within 2 s while huge lints, 300 replaying clients and a hostile metrics backend load the server',
+  { timeout: 120_000 },
+  async (t) => {
+    const backend = await hostileMetricsBackend();
+    t.after(() => backend.close());
+    const { server, listenPort } = await deployedServer(t, { contract: CONTRACT });
+    const pid = (JSON.parse(readFileSync(join(server.dataDir, 'server.json'), 'utf8')) as { pid: number }).pid;
+    await ledgerOnHostileMetrics(server, backend.url);
+    await growLog(server, LOG_EVENTS);
+    const viewer = await server.createToken('viewer', 'curious-viewer');
 
-  const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 200, durationMs: 60_000 });
-  t.after(() => load.stop());
-  let peakRss = rssMb(pid);
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(pid))), 100);
-  t.after(() => clearInterval(sampler));
-  const lints = lintFlood(server.url, viewer);
-  const replays = replayClients(server.url, viewer, SSE_CLIENTS);
-  t.after(() => replays.stop());
-  await new Promise((r) => setTimeout(r, 1000)); // the load builds up; the baseline's traffic flows
+    const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 200, durationMs: 60_000 });
+    t.after(() => load.stop());
+    let peakRss = rssMb(pid);
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(pid))), 100);
+    t.after(() => clearInterval(sampler));
+    const lints = lintFlood(server.url, viewer);
+    const replays = replayClients(server.url, viewer, SSE_CLIENTS);
+    t.after(() => replays.stop());
+    await new Promise((r) => setTimeout(r, 1000)); // the load builds up; the baseline's traffic flows
 
-  await server.apply(serviceSpec({ version: '2.0.0', listenPort, env: { FAIL_RATE: '1' }, steps: ['setWeight: 20', 'pause: {}'], contract: CONTRACT }));
-  const rolledBack = await server.waitFor((s) => s.release?.toVersion === '2.0.0' && s.lastRollback?.trafficRevertedAt != null, 'rolled back', 30_000);
-  await new Promise((r) => setTimeout(r, 300));
-  const report = await load.stop();
-  const lintStatuses = await lints.stop();
-  const replayedMb = replays.bytes() / 1024 / 1024;
-  replays.stop();
-  clearInterval(sampler);
+    await server.apply(
+      serviceSpec({
+        version: '2.0.0',
+        listenPort,
+        env: { FAIL_RATE: '1' },
+        steps: ['setWeight: 20', 'pause: {}'],
+        contract: CONTRACT,
+      }),
+    );
+    const rolledBack = await server.waitFor(
+      (s) => s.release?.toVersion === '2.0.0' && s.lastRollback?.trafficRevertedAt != null,
+      'rolled back',
+      30_000,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const report = await load.stop();
+    const lintStatuses = await lints.stop();
+    const replayedMb = replays.bytes() / 1024 / 1024;
+    replays.stop();
+    clearInterval(sampler);
 
-  const rb = rolledBack.lastRollback!;
-  assert.equal(rb.trigger, 'error_rate');
-  const { revertMs, failedBefore, failures } = revertAfterFirstFailure(report.samples, '2.0.0', rb.trafficRevertedAt!);
-  assert.ok(failures.length > 0, 'the canary failed requests');
-  t.diagnostic(`revertMs ${Math.round(revertMs)}, ${failedBefore} failed canary requests; server peak RSS ${Math.round(peakRss)} MB; ${SSE_CLIENTS} clients read ${Math.round(replayedMb)} MB of replay; lint answers ${JSON.stringify(lintStatuses)}; metrics backend hit ${backend.hits()} times`);
+    const rb = rolledBack.lastRollback!;
+    assert.equal(rb.trigger, 'error_rate');
+    const { revertMs, failedBefore, failures } = revertAfterFirstFailure(
+      report.samples,
+      '2.0.0',
+      rb.trafficRevertedAt!,
+    );
+    assert.ok(failures.length > 0, 'the canary failed requests');
+    t.diagnostic(
+      `revertMs ${Math.round(revertMs)}, ${failedBefore} failed canary requests; server peak RSS ${Math.round(peakRss)} MB; ${SSE_CLIENTS} clients read ${Math.round(replayedMb)} MB of replay; lint answers ${JSON.stringify(lintStatuses)}; metrics backend hit ${backend.hits()} times`,
+    );
 
-  assert.ok(revertMs >= 0 && revertMs < 2_000, `all traffic back on stable ${Math.round(revertMs)} ms after the first failing request`);
-  // The load really ran: lints were answered (refused as too large), replays and metrics queries flowed.
-  assert.ok((lintStatuses[413] ?? 0) >= 3, `lint answers ${JSON.stringify(lintStatuses)}`);
-  assert.ok(replayedMb > 1, `the replaying clients read ${replayedMb.toFixed(1)} MB`);
-  assert.ok(backend.hits() >= 2, `the hostile metrics backend was queried ${backend.hits()} times`);
-  assert.ok(peakRss < 600, `server peak RSS ${Math.round(peakRss)} MB`);
-});
+    assert.ok(
+      revertMs >= 0 && revertMs < 2_000,
+      `all traffic back on stable ${Math.round(revertMs)} ms after the first failing request`,
+    );
+    // The load really ran: lints were answered (refused as too large), replays and metrics queries flowed.
+    assert.ok((lintStatuses[413] ?? 0) >= 3, `lint answers ${JSON.stringify(lintStatuses)}`);
+    assert.ok(replayedMb > 1, `the replaying clients read ${replayedMb.toFixed(1)} MB`);
+    assert.ok(backend.hits() >= 2, `the hostile metrics backend was queried ${backend.hits()} times`);
+    assert.ok(peakRss < 600, `server peak RSS ${Math.round(peakRss)} MB`);
+  },
+);

@@ -26,14 +26,31 @@ spec:
 
 describe('the Flags page in a real Chromium', { skip: withoutServer('chromium', 'chromium') }, () => {
   test('shows rules and exposure, and the kill switch live', { timeout: 120_000 }, async (t) => {
-    assert.ok(existsSync(join(ROOT, 'web/dist/index.html')), 'the dashboard is not built: run `npm run build:web` (npm ci does it)');
+    assert.ok(
+      existsSync(join(ROOT, 'web/dist/index.html')),
+      'the dashboard is not built: run `npm run build:web` (npm ci does it)',
+    );
     const server = await SluiceServer.start();
     t.after(() => server.close());
     await server.apply(FLAG);
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
     t.after(() => browser.close());
     const context = await browser.newContext();
-    await context.addInitScript((token) => localStorage.setItem('sluice.token', token), readFileSync(join(server.dataDir, 'admin.token'), 'utf8').trim());
+    await context.addInitScript(
+      (token) => localStorage.setItem('sluice.token', token),
+      readFileSync(join(server.dataDir, 'admin.token'), 'utf8').trim(),
+    );
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
@@ -44,7 +61,10 @@ describe('the Flags page in a real Chromium', { skip: withoutServer('chromium', 
     assert.match(text ?? '', /production on/);
     assert.match(text ?? '', /staff: email ENDS_WITH @example\.com → on/);
     assert.match(text ?? '', /ramp: everyone, 25% → on/);
-    assert.equal((await server.api('POST', '/api/flags/new-checkout/disable', { environment: 'production' })).status, 200);
+    assert.equal(
+      (await server.api('POST', '/api/flags/new-checkout/disable', { environment: 'production' })).status,
+      200,
+    );
     await env.getByText('off (kill switch)').waitFor({ timeout: 15_000 });
     assert.deepEqual(errors, []);
   });

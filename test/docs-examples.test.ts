@@ -13,8 +13,17 @@ import { driverSchemas } from '../src/drivers/registry.ts';
 import { parseGameDay, parseSpecs } from '../src/spec/index.ts';
 import { ROOT } from './support/sluice.ts';
 
-const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
-const examples = ['examples/checkout', 'examples/more'].flatMap((dir) => readdirSync(join(ROOT, dir)).filter((f) => f.endsWith('.yaml')).map((f) => `${dir}/${f}`));
+const files = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
+const examples = ['examples/checkout', 'examples/more'].flatMap((dir) =>
+  readdirSync(join(ROOT, dir))
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => `${dir}/${f}`),
+);
 
 function yamlBlocks(file: string): { text: string; line: number }[] {
   const lines = readFileSync(join(ROOT, file), 'utf8').split('\n');
@@ -33,13 +42,17 @@ function yamlBlocks(file: string): { text: string; line: number }[] {
 test('every complete spec in the README, docs/ and examples/ is valid', () => {
   const checked: string[] = [];
   const problems: string[] = [];
-  const examplesAsBlocks = examples.map((file) => ({ file, blocks: [{ text: readFileSync(join(ROOT, file), 'utf8'), line: 1 }] }));
+  const examplesAsBlocks = examples.map((file) => ({
+    file,
+    blocks: [{ text: readFileSync(join(ROOT, file), 'utf8'), line: 1 }],
+  }));
   for (const { file, blocks } of [...files.map((file) => ({ file, blocks: yamlBlocks(file) })), ...examplesAsBlocks]) {
     for (const block of blocks) {
       const where = `${file}:${block.line}`;
       try {
         if (/^kind:\s*ReleasePolicy\s*$/m.test(block.text)) parsePolicy(block.text, where);
-        else if (/^kind:\s*(ReleaseTrain|FeatureFlag|Segment)\s*$/m.test(block.text)) readDocuments(block.text, where, driverSchemas());
+        else if (/^kind:\s*(ReleaseTrain|FeatureFlag|Segment)\s*$/m.test(block.text))
+          readDocuments(block.text, where, driverSchemas());
         else if (/^kind:\s*GameDay\s*$/m.test(block.text)) parseGameDay(block.text, where);
         else parseSpecs(block.text, where, driverSchemas());
         checked.push(where);

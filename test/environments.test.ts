@@ -11,7 +11,13 @@ import { test } from 'node:test';
 import { callAs, envSpec, gate, type ErrorAnswer, type PlanAnswer } from './support/environments.ts';
 import { CLI, freePort, ROOT, SluiceServer } from './support/sluice.ts';
 
-interface EnvView { environment: string; service: string; phase: string | null; stableVersion: string | null; plan: { status: string; version: string } | null }
+interface EnvView {
+  environment: string;
+  service: string;
+  phase: string | null;
+  stableVersion: string | null;
+  plan: { status: string; version: string } | null;
+}
 
 test('environments: promotion order, soak, status, diff, windows, overrides', { timeout: 150_000 }, async (t) => {
   const server = await SluiceServer.start();
@@ -19,13 +25,22 @@ test('environments: promotion order, soak, status, diff, windows, overrides', { 
   const [stagingPort, productionPort] = [await freePort(), await freePort()];
   const dora = await server.createToken('deployer', 'dora');
   const alice = await server.createToken('approver', 'alice');
-  const spec = (version: string, extra: Partial<Parameters<typeof envSpec>[0]> = {}) => envSpec({ version, stagingPort, productionPort, minSoak: '4s', approvals: 1, ...extra });
-  const release = (version: string, token = dora) => callAs<PlanAnswer & ErrorAnswer>(server, token, 'POST', '/api/services/shop/releases', { version, to: 'production' });
-  const envs = async () => (await server.api<{ environments: EnvView[] }>('GET', '/api/services/shop/environments')).body.environments;
+  const spec = (version: string, extra: Partial<Parameters<typeof envSpec>[0]> = {}) =>
+    envSpec({ version, stagingPort, productionPort, minSoak: '4s', approvals: 1, ...extra });
+  const release = (version: string, token = dora) =>
+    callAs<PlanAnswer & ErrorAnswer>(server, token, 'POST', '/api/services/shop/releases', {
+      version,
+      to: 'production',
+    });
+  const envs = async () =>
+    (await server.api<{ environments: EnvView[] }>('GET', '/api/services/shop/environments')).body.environments;
 
   await t.test('apply deploys the first environment only', async () => {
     const results = await server.apply(spec('1.0.0'));
-    assert.deepEqual(results.map((r) => [r.service, r.action]), [['shop--staging', 'created']]);
+    assert.deepEqual(
+      results.map((r) => [r.service, r.action]),
+      [['shop--staging', 'created']],
+    );
     await server.waitForPhase('Healthy', 30_000, 'shop--staging');
     const [staging, production] = await envs();
     assert.equal(staging?.phase, 'Done');
@@ -56,7 +71,10 @@ test('environments: promotion order, soak, status, diff, windows, overrides', { 
 
   await t.test('after the soak, an approval starts the release and production serves the version', async () => {
     while (Date.now() < soakedAt + 200) await new Promise((r) => setTimeout(r, 100));
-    const r = await callAs<PlanAnswer>(server, alice, 'POST', '/api/services/shop/approve', { environment: 'production', comment: 'staging looks fine' });
+    const r = await callAs<PlanAnswer>(server, alice, 'POST', '/api/services/shop/approve', {
+      environment: 'production',
+      comment: 'staging looks fine',
+    });
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal(r.body.outcome, 'started');
     assert.equal(r.body.plan.release?.service, 'shop--production');
@@ -77,11 +95,19 @@ test('environments: promotion order, soak, status, diff, windows, overrides', { 
     assert.equal(r.status, 409);
     assert.match(gate(r.body.error.detail, 'previous-environment')!.detail, /is Paused, not Succeeded/);
     assert.equal((await server.api('POST', '/api/services/shop--staging/promote', { full: true })).status, 200);
-    await server.waitFor((s) => s.phase === 'Healthy' && s.stableVersion === '2.0.0', 'staging on 2.0.0', 30_000, 'shop--staging');
+    await server.waitFor(
+      (s) => s.phase === 'Healthy' && s.stableVersion === '2.0.0',
+      'staging on 2.0.0',
+      30_000,
+      'shop--staging',
+    );
   });
 
   await t.test('diff shows how production differs from staging, field by field', async () => {
-    const r = await server.api<{ differences: { path: string; a: unknown; b: unknown }[] }>('GET', '/api/services/shop/diff?a=staging&b=production');
+    const r = await server.api<{ differences: { path: string; a: unknown; b: unknown }[] }>(
+      'GET',
+      '/api/services/shop/diff?a=staging&b=production',
+    );
     assert.equal(r.status, 200);
     const byPath = Object.fromEntries(r.body.differences.map((d) => [d.path, [d.a, d.b]]));
     assert.deepEqual(byPath['spec.router.listen'], [`127.0.0.1:${stagingPort}`, `127.0.0.1:${productionPort}`]);
@@ -90,10 +116,15 @@ test('environments: promotion order, soak, status, diff, windows, overrides', { 
   });
 
   await t.test('the CLI: release (where each version is, a refusal naming the gate) and diff', async () => {
-    const sluice = (...args: string[]) => new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: dora }, timeout: 30_000 }, (err, stdout) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }));
-    });
+    const sluice = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          [CLI, ...args],
+          { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: dora }, timeout: 30_000 },
+          (err, stdout) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
+        );
+      });
     const table = await sluice('release', 'shop');
     assert.equal(table.code, 0);
     assert.match(table.stdout, /^staging\s+Done\s+2\.0\.0/m);
@@ -104,22 +135,32 @@ test('environments: promotion order, soak, status, diff, windows, overrides', { 
     assert.match(refused.stdout, /previous-environment\s+FAILED\s+7\.0\.0 was never released to staging/);
     const diff = await sluice('diff', 'shop', 'staging', 'production');
     assert.equal(diff.code, 1, 'they differ');
-    assert.match(diff.stdout, new RegExp(`spec\\.router\\.listen\\s+127\\.0\\.0\\.1:${stagingPort}  →  127\\.0\\.0\\.1:${productionPort}`));
+    assert.match(
+      diff.stdout,
+      new RegExp(`spec\\.router\\.listen\\s+127\\.0\\.0\\.1:${stagingPort}  →  127\\.0\\.0\\.1:${productionPort}`),
+    );
     // Asking for 2.0.0 again puts its plan back in front (7.0.0 superseded it).
     assert.ok([202, 409].includes((await release('2.0.0')).status));
   });
 
   await t.test('outside a release window the promotion waits, says until when, and starts when it opens', async () => {
     const freezeEnd = new Date(Date.now() + 60 * 60_000).toISOString();
-    const policy = (freezes: string) => `apiVersion: sluice.dev/v1alpha1\nkind: ReleasePolicy\nmetadata: { name: test }\nspec:\n  freezes:\n${freezes}`;
-    const applied = await server.apply(policy(`    - { name: launch, from: "2020-01-01T00:00:00Z", until: "${freezeEnd}", reason: product launch, services: [shop--production] }\n`));
+    const policy = (freezes: string) =>
+      `apiVersion: sluice.dev/v1alpha1\nkind: ReleasePolicy\nmetadata: { name: test }\nspec:\n  freezes:\n${freezes}`;
+    const applied = await server.apply(
+      policy(
+        `    - { name: launch, from: "2020-01-01T00:00:00Z", until: "${freezeEnd}", reason: product launch, services: [shop--production] }\n`,
+      ),
+    );
     assert.match(JSON.stringify(applied), /release policy test: 0 window\(s\), 1 freeze\(s\)/);
     t.after(() => rmSync(join(server.dataDir, 'release-policy.yaml'), { force: true }));
     await new Promise((r) => setTimeout(r, 4200)); // the soak of 2.0.0 in staging
     const r = await release('2.0.0');
     assert.equal(r.status, 202, 'only people and the window are missing now');
     assert.equal(gate(r.body, 'soak')?.outcome, 'passed');
-    const a = await callAs<PlanAnswer>(server, alice, 'POST', '/api/services/shop/approve', { environment: 'production' });
+    const a = await callAs<PlanAnswer>(server, alice, 'POST', '/api/services/shop/approve', {
+      environment: 'production',
+    });
     assert.equal(a.status, 200);
     assert.equal(a.body.outcome, 'waiting');
     const w = gate(a.body, 'window');
@@ -128,37 +169,95 @@ test('environments: promotion order, soak, status, diff, windows, overrides', { 
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal((await server.status('shop--production')).stableVersion, '1.0.0', 'held while frozen');
     await server.apply(policy('    []\n'));
-    const s = await server.waitFor((x) => x.canaryVersion === '2.0.0' || x.stableVersion === '2.0.0', 'production release started once the window opened', 15_000, 'shop--production');
+    const s = await server.waitFor(
+      (x) => x.canaryVersion === '2.0.0' || x.stableVersion === '2.0.0',
+      'production release started once the window opened',
+      15_000,
+      'shop--production',
+    );
     assert.equal(s.release?.toVersion, '2.0.0');
   });
 
-  await t.test('an override by an approver who is not the author lets a soaking version through and opens a post-mortem', async () => {
-    await server.apply(spec('3.0.0', { minSoak: '1h' }));
-    await server.waitFor((s) => s.phase === 'Paused', 'staging canary paused', 30_000, 'shop--staging');
-    await server.api('POST', '/api/services/shop--staging/promote', { full: true });
-    await server.waitFor((s) => s.stableVersion === '3.0.0' && s.phase === 'Healthy', 'staging on 3.0.0', 30_000, 'shop--staging');
-    const r = await release('3.0.0');
-    assert.equal(r.status, 409);
-    assert.equal(gate(r.body.error.detail, 'soak')?.outcome, 'failed');
-    const self = await callAs<ErrorAnswer>(server, dora, 'POST', '/api/services/shop/override', { gate: 'soak', reason: 'hotfix for the checkout outage' });
-    assert.equal(self.status, 403, 'a deployer cannot override');
-    const short = await callAs<ErrorAnswer>(server, alice, 'POST', '/api/services/shop/override', { gate: 'soak', reason: 'x' });
-    assert.equal(short.status, 400);
-    const contract = await callAs<ErrorAnswer>(server, alice, 'POST', '/api/services/shop/override', { gate: 'contract', reason: 'we know what we do' });
-    assert.equal(contract.status, 403);
-    const o = await callAs<PlanAnswer>(server, alice, 'POST', '/api/services/shop/override', { gate: 'soak', reason: 'hotfix for the checkout outage' });
-    assert.equal(o.status, 200, JSON.stringify(o.body));
-    assert.equal(gate(o.body, 'soak')?.outcome, 'overridden');
-    assert.equal(o.body.outcome, 'waiting', 'approvals are still needed');
-    const a = await callAs<PlanAnswer>(server, alice, 'POST', '/api/services/shop/approve', { environment: 'production' });
-    assert.equal(a.body.outcome, 'started');
-    const pm = await server.api<{ postmortems: { id: string; gate: string; overriddenBy: string; reason: string; release: { service: string; id: string } | null }[] }>('GET', '/api/postmortems?service=shop');
-    assert.equal(pm.body.postmortems.length, 1);
-    assert.deepEqual(pm.body.postmortems[0], { ...pm.body.postmortems[0], gate: 'soak', overriddenBy: 'alice', reason: 'hotfix for the checkout outage', release: a.body.plan.release });
-    const exported = await fetch(`${server.url}/api/audit/export`, { headers: { authorization: `Bearer ${server.token}` } });
-    const events = (await exported.text()).trim().split('\n').map((l) => JSON.parse(l) as { service: string; type: string; actor: string });
-    const types = events.filter((e) => e.service === 'shop').map((e) => e.type);
-    assert.ok(events.some((e) => e.type === 'gate.overridden' && e.actor === 'alice'), 'the override is in the audit trail with its actor');
-    for (const ty of ['environments.applied', 'plan.requested', 'gate.evaluated', 'approval.given', 'gate.overridden', 'postmortem.opened', 'plan.decided']) assert.ok(types.includes(ty), ty);
-  });
+  await t.test(
+    'an override by an approver who is not the author lets a soaking version through and opens a post-mortem',
+    async () => {
+      await server.apply(spec('3.0.0', { minSoak: '1h' }));
+      await server.waitFor((s) => s.phase === 'Paused', 'staging canary paused', 30_000, 'shop--staging');
+      await server.api('POST', '/api/services/shop--staging/promote', { full: true });
+      await server.waitFor(
+        (s) => s.stableVersion === '3.0.0' && s.phase === 'Healthy',
+        'staging on 3.0.0',
+        30_000,
+        'shop--staging',
+      );
+      const r = await release('3.0.0');
+      assert.equal(r.status, 409);
+      assert.equal(gate(r.body.error.detail, 'soak')?.outcome, 'failed');
+      const self = await callAs<ErrorAnswer>(server, dora, 'POST', '/api/services/shop/override', {
+        gate: 'soak',
+        reason: 'hotfix for the checkout outage',
+      });
+      assert.equal(self.status, 403, 'a deployer cannot override');
+      const short = await callAs<ErrorAnswer>(server, alice, 'POST', '/api/services/shop/override', {
+        gate: 'soak',
+        reason: 'x',
+      });
+      assert.equal(short.status, 400);
+      const contract = await callAs<ErrorAnswer>(server, alice, 'POST', '/api/services/shop/override', {
+        gate: 'contract',
+        reason: 'we know what we do',
+      });
+      assert.equal(contract.status, 403);
+      const o = await callAs<PlanAnswer>(server, alice, 'POST', '/api/services/shop/override', {
+        gate: 'soak',
+        reason: 'hotfix for the checkout outage',
+      });
+      assert.equal(o.status, 200, JSON.stringify(o.body));
+      assert.equal(gate(o.body, 'soak')?.outcome, 'overridden');
+      assert.equal(o.body.outcome, 'waiting', 'approvals are still needed');
+      const a = await callAs<PlanAnswer>(server, alice, 'POST', '/api/services/shop/approve', {
+        environment: 'production',
+      });
+      assert.equal(a.body.outcome, 'started');
+      const pm = await server.api<{
+        postmortems: {
+          id: string;
+          gate: string;
+          overriddenBy: string;
+          reason: string;
+          release: { service: string; id: string } | null;
+        }[];
+      }>('GET', '/api/postmortems?service=shop');
+      assert.equal(pm.body.postmortems.length, 1);
+      assert.deepEqual(pm.body.postmortems[0], {
+        ...pm.body.postmortems[0],
+        gate: 'soak',
+        overriddenBy: 'alice',
+        reason: 'hotfix for the checkout outage',
+        release: a.body.plan.release,
+      });
+      const exported = await fetch(`${server.url}/api/audit/export`, {
+        headers: { authorization: `Bearer ${server.token}` },
+      });
+      const events = (await exported.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { service: string; type: string; actor: string });
+      const types = events.filter((e) => e.service === 'shop').map((e) => e.type);
+      assert.ok(
+        events.some((e) => e.type === 'gate.overridden' && e.actor === 'alice'),
+        'the override is in the audit trail with its actor',
+      );
+      for (const ty of [
+        'environments.applied',
+        'plan.requested',
+        'gate.evaluated',
+        'approval.given',
+        'gate.overridden',
+        'postmortem.opened',
+        'plan.decided',
+      ])
+        assert.ok(types.includes(ty), ty);
+    },
+  );
 });

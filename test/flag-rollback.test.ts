@@ -25,44 +25,65 @@ spec:
     errorRate: { by: 0.01 }
 `;
 
-interface FlagEvent { type: string; actor: string; log?: { trigger: string; detail: string; percent: number | null; figures: Record<string, number | string | null> } }
+interface FlagEvent {
+  type: string;
+  actor: string;
+  log?: { trigger: string; detail: string; percent: number | null; figures: Record<string, number | string | null> };
+}
 
-test('a failing flag is turned off by its contract, with the rule and figures in the rollback log', { timeout: 120_000 }, async (t) => {
-  const { server, listenPort } = await deployedServer(t, { instances: 1, env: { FAIL_RATE: '0.1', FAIL_WHEN_HEADER: 'x-sluice-flag-new-checkout: on' } });
-  await server.apply(FLAG);
-  const base = `http://127.0.0.1:${listenPort}/`;
-  let user = 0;
-  const tally = { requests: 0, errors: 0 };
-  const hit = async () => {
-    const res = await fetch(base, { headers: { 'x-user-id': `user-${user++}` } });
-    await res.arrayBuffer();
-    tally.requests++;
-    if (res.status >= 500) tally.errors++;
-  };
-  const disabled = async () => (await server.api<{ environments: { production: { enabled: boolean } } }>('GET', '/api/flags/new-checkout')).body.environments.production.enabled === false;
+test(
+  'a failing flag is turned off by its contract, with the rule and figures in the rollback log',
+  { timeout: 120_000 },
+  async (t) => {
+    const { server, listenPort } = await deployedServer(t, {
+      instances: 1,
+      env: { FAIL_RATE: '0.1', FAIL_WHEN_HEADER: 'x-sluice-flag-new-checkout: on' },
+    });
+    await server.apply(FLAG);
+    const base = `http://127.0.0.1:${listenPort}/`;
+    let user = 0;
+    const tally = { requests: 0, errors: 0 };
+    const hit = async () => {
+      const res = await fetch(base, { headers: { 'x-user-id': `user-${user++}` } });
+      await res.arrayBuffer();
+      tally.requests++;
+      if (res.status >= 500) tally.errors++;
+    };
+    const disabled = async () =>
+      (await server.api<{ environments: { production: { enabled: boolean } } }>('GET', '/api/flags/new-checkout')).body
+        .environments.production.enabled === false;
 
-  const started = Date.now();
-  while (!(await disabled())) {
-    assert.ok(Date.now() - started < 30_000, `not turned off after 30 s; ${tally.requests} requests, ${tally.errors} errors\n${server.log.slice(-3000)}`);
-    await Promise.all(Array.from({ length: 20 }, hit));
-  }
-  assert.ok(tally.errors > 0, 'the "on" variant failed some requests before the flag was turned off');
+    const started = Date.now();
+    while (!(await disabled())) {
+      assert.ok(
+        Date.now() - started < 30_000,
+        `not turned off after 30 s; ${tally.requests} requests, ${tally.errors} errors\n${server.log.slice(-3000)}`,
+      );
+      await Promise.all(Array.from({ length: 20 }, hit));
+    }
+    assert.ok(tally.errors > 0, 'the "on" variant failed some requests before the flag was turned off');
 
-  const { body } = await server.api<{ events: FlagEvent[] }>('GET', '/api/flags/new-checkout/events');
-  const rolled = body.events.find((e) => e.type === 'flag.rolledBack');
-  assert.ok(rolled?.log, JSON.stringify(body.events));
-  t.diagnostic(`rollback log: ${JSON.stringify(rolled.log)} after ${tally.requests} requests`);
-  assert.equal(rolled.actor, 'sluice-controller');
-  assert.match(rolled.log.trigger, /^errorRate: on above off × 1 \+ 0\.01$/);
-  assert.equal(rolled.log.figures.rule, 'ramp');
-  assert.equal(rolled.log.percent, 50);
-  assert.ok(Number(rolled.log.figures.errors) > 0 && Number(rolled.log.figures.requests) > Number(rolled.log.figures.errors));
-  assert.equal(rolled.log.figures.offErrors, 0);
-  assert.ok(Number(rolled.log.figures.lowerBound) > Number(rolled.log.figures.limit), 'Fail on evidence: the lower bound of "on" is above the limit');
+    const { body } = await server.api<{ events: FlagEvent[] }>('GET', '/api/flags/new-checkout/events');
+    const rolled = body.events.find((e) => e.type === 'flag.rolledBack');
+    assert.ok(rolled?.log, JSON.stringify(body.events));
+    t.diagnostic(`rollback log: ${JSON.stringify(rolled.log)} after ${tally.requests} requests`);
+    assert.equal(rolled.actor, 'sluice-controller');
+    assert.match(rolled.log.trigger, /^errorRate: on above off × 1 \+ 0\.01$/);
+    assert.equal(rolled.log.figures.rule, 'ramp');
+    assert.equal(rolled.log.percent, 50);
+    assert.ok(
+      Number(rolled.log.figures.errors) > 0 && Number(rolled.log.figures.requests) > Number(rolled.log.figures.errors),
+    );
+    assert.equal(rolled.log.figures.offErrors, 0);
+    assert.ok(
+      Number(rolled.log.figures.lowerBound) > Number(rolled.log.figures.limit),
+      'Fail on evidence: the lower bound of "on" is above the limit',
+    );
 
-  // The proxy is given the disabled flag within a tick or two: then every request gets "off".
-  await new Promise((r) => setTimeout(r, 1000));
-  const after = { ...tally };
-  for (let i = 0; i < 10; i++) await Promise.all(Array.from({ length: 20 }, hit));
-  assert.equal(tally.errors - after.errors, 0, 'no failures once the flag is off');
-});
+    // The proxy is given the disabled flag within a tick or two: then every request gets "off".
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = { ...tally };
+    for (let i = 0; i < 10; i++) await Promise.all(Array.from({ length: 20 }, hit));
+    assert.equal(tally.errors - after.errors, 0, 'no failures once the flag is off');
+  },
+);

@@ -55,7 +55,11 @@ async function startHost(t: TestContext, dir: string, i: number): Promise<Host> 
       haproxy.kill('SIGKILL');
       await new Promise((r) => haproxy!.once('exit', r));
     }
-    for (const args of [['link', 'del', link], ['route', 'del', 'blackhole', `10.213.${i}.2/32`], ['netns', 'del', name]]) {
+    for (const args of [
+      ['link', 'del', link],
+      ['route', 'del', 'blackhole', `10.213.${i}.2/32`],
+      ['netns', 'del', name],
+    ]) {
       try {
         ip(...args);
       } catch {
@@ -82,7 +86,17 @@ async function startHost(t: TestContext, dir: string, i: number): Promise<Host> 
   );
   haproxy = spawn('ip', ['netns', 'exec', name, 'haproxy', '-f', cfg], { stdio: 'ignore' });
   const admin = `${addr}:9999`;
-  assert.ok(await pollUntil(() => runtimeCommand(admin, 'show info').then(() => true, () => null), 5000), `${name}'s haproxy answers`);
+  assert.ok(
+    await pollUntil(
+      () =>
+        runtimeCommand(admin, 'show info').then(
+          () => true,
+          () => null,
+        ),
+      5000,
+    ),
+    `${name}'s haproxy answers`,
+  );
   return { name, link, addr, admin, url: `http://${addr}:8080/`, haproxy };
 }
 
@@ -99,7 +113,12 @@ async function startVersion(t: TestContext, version: string): Promise<{ url: str
   return { url: `http://${SERVICE_IP}:${(server.address() as { port: number }).port}`, fail: (on) => (failing = on) };
 }
 
-interface Sample { start: number; status: number; version: string | null; error?: string }
+interface Sample {
+  start: number;
+  status: number;
+  version: string | null;
+  error?: string;
+}
 
 /** Steady load on one host's frontend (support/load.ts serves loopback only): `rps` requests a second, keep-alive. */
 function hostLoad(url: string, rps: number) {
@@ -136,16 +155,19 @@ function hostLoad(url: string, rps: number) {
 }
 
 describe('a fleet in network namespaces', { skip: withoutServer('haproxy', 'haproxy') || netnsUnavailable() }, () => {
-  test('three HAProxy hosts: a host cut off pauses the release; a bad canary is reverted on every host', { timeout: 120_000 }, async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'sluice-netns-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
-    ip('addr', 'add', `${SERVICE_IP}/32`, 'dev', 'lo');
-    t.after(() => ip('addr', 'del', `${SERVICE_IP}/32`, 'dev', 'lo'));
-    const hosts = [await startHost(t, dir, 0), await startHost(t, dir, 1), await startHost(t, dir, 2)];
-    const [v1, v2] = [await startVersion(t, '1.0.0'), await startVersion(t, '2.0.0')];
-    const server = await SluiceServer.start();
-    t.after(() => server.close());
-    const spec = (version: string, url: string, steps: string) => `apiVersion: sluice.dev/v1alpha1
+  test(
+    'three HAProxy hosts: a host cut off pauses the release; a bad canary is reverted on every host',
+    { timeout: 120_000 },
+    async (t) => {
+      const dir = await mkdtemp(join(tmpdir(), 'sluice-netns-'));
+      t.after(() => rm(dir, { recursive: true, force: true }));
+      ip('addr', 'add', `${SERVICE_IP}/32`, 'dev', 'lo');
+      t.after(() => ip('addr', 'del', `${SERVICE_IP}/32`, 'dev', 'lo'));
+      const hosts = [await startHost(t, dir, 0), await startHost(t, dir, 1), await startHost(t, dir, 2)];
+      const [v1, v2] = [await startVersion(t, '1.0.0'), await startVersion(t, '2.0.0')];
+      const server = await SluiceServer.start();
+      t.after(() => server.close());
+      const spec = (version: string, url: string, steps: string) => `apiVersion: sluice.dev/v1alpha1
 kind: Service
 metadata: { name: checkout }
 spec:
@@ -159,47 +181,83 @@ ${hosts.map((h) => `    - { driver: haproxy, adminSocket: "${h.admin}", backend:
     rules:
       - { signal: page, failIf: { count: 1, within: 1m } }
 `;
-    await server.apply(spec('1.0.0', v1.url, '[ { setWeight: 50 }, { pause: {} } ]'));
-    await server.waitForPhase('Healthy', 30_000);
-    const loads = hosts.map((h) => hostLoad(h.url, 40));
-    t.after(() => Promise.all(loads.map((l) => l.stop())));
+      await server.apply(spec('1.0.0', v1.url, '[ { setWeight: 50 }, { pause: {} } ]'));
+      await server.waitForPhase('Healthy', 30_000);
+      const loads = hosts.map((h) => hostLoad(h.url, 40));
+      t.after(() => Promise.all(loads.map((l) => l.stop())));
 
-    await server.apply(spec('2.0.0', v2.url, '[ { setWeight: 20 }, { pause: { duration: 2s } }, { setWeight: 60 }, { pause: { duration: 60s } } ]'));
-    await server.waitFor((s) => s.appliedWeights['2.0.0'] === 20, 'every host at 20%', 30_000);
-    // Host 1's link goes down before the next step (and nothing for it leaves by the default route).
-    ip('link', 'set', hosts[1]!.link, 'down');
-    ip('route', 'add', 'blackhole', `${hosts[1]!.addr}/32`);
-    const paused = await server.waitFor((s) => s.phase === 'Paused' && s.release?.pause?.reason === 'dataPlane', 'paused on the cut-off host', 20_000);
-    t.diagnostic(`paused: ${paused.release?.pause?.detail}`);
-    assert.match(paused.release!.pause!.detail, new RegExp(`host ${hosts[1]!.admin.replaceAll('.', '\\.')} \\([\\s\\S]*\\) did not confirm the weights`));
-    assert.equal(paused.appliedWeights['2.0.0'], 20, 'not advanced on partial evidence');
+      await server.apply(
+        spec(
+          '2.0.0',
+          v2.url,
+          '[ { setWeight: 20 }, { pause: { duration: 2s } }, { setWeight: 60 }, { pause: { duration: 60s } } ]',
+        ),
+      );
+      await server.waitFor((s) => s.appliedWeights['2.0.0'] === 20, 'every host at 20%', 30_000);
+      // Host 1's link goes down before the next step (and nothing for it leaves by the default route).
+      ip('link', 'set', hosts[1]!.link, 'down');
+      ip('route', 'add', 'blackhole', `${hosts[1]!.addr}/32`);
+      const paused = await server.waitFor(
+        (s) => s.phase === 'Paused' && s.release?.pause?.reason === 'dataPlane',
+        'paused on the cut-off host',
+        20_000,
+      );
+      t.diagnostic(`paused: ${paused.release?.pause?.detail}`);
+      assert.match(
+        paused.release!.pause!.detail,
+        new RegExp(`host ${hosts[1]!.admin.replaceAll('.', '\\.')} \\([\\s\\S]*\\) did not confirm the weights`),
+      );
+      assert.equal(paused.appliedWeights['2.0.0'], 20, 'not advanced on partial evidence');
 
-    // The canary goes bad; a page rolls it back.
-    v2.fail(true);
-    await server.api('POST', '/api/services/checkout/signals', { signal: 'page', detail: 'canary answers 500' });
-    const partial = await server.waitFor((s) => {
-      const h = s.lastRollback?.hosts;
-      return h !== undefined && h[hosts[0]!.admin] != null && h[hosts[2]!.admin] != null;
-    }, 'reverted on the reachable hosts', 15_000);
-    assert.equal(partial.lastRollback!.hosts![hosts[1]!.admin], null);
-    const reachableRevert = Math.max(Date.parse(partial.lastRollback!.hosts![hosts[0]!.admin]!), Date.parse(partial.lastRollback!.hosts![hosts[2]!.admin]!));
-    ip('route', 'del', 'blackhole', `${hosts[1]!.addr}/32`);
-    ip('link', 'set', hosts[1]!.link, 'up');
-    const done = await server.waitFor((s) => s.lastRollback?.trafficRevertedAt != null, 'reverted on every host', 30_000);
-    t.diagnostic(`revert times: ${JSON.stringify(done.lastRollback!.hosts)}; detected ${done.lastRollback!.detectedAt}`);
-    assert.ok(Date.parse(done.lastRollback!.hosts![hosts[1]!.admin]!) > reachableRevert);
-    await new Promise((r) => setTimeout(r, 1000));
-    const revertedAt = Date.parse(done.lastRollback!.trafficRevertedAt!);
-    for (const [i, l] of loads.entries()) {
-      const after = l.samples.filter((s) => s.start > revertedAt + 100 && s.status !== 0);
-      assert.ok(after.length > 10 && after.every((s) => s.version === '1.0.0' && s.status === 200), `host ${i}: everything on 1.0.0 after the revert`);
-    }
-    const reports = await Promise.all(loads.map((l) => l.stop()));
-    t.diagnostic(`requests per host: ${reports.map((r) => `${r.sent} sent, ${r.failed} failed`).join('; ')}`);
-    // Reachable hosts: only the canary's own 500s (between its going bad and the revert) fail.
-    for (const i of [0, 2]) {
-      const notCanary = reports[i]!.samples.filter((s) => (s.status === 0 || s.status >= 500) && s.version !== '2.0.0');
-      assert.deepEqual(notCanary.map((s) => `${s.status} ${s.error ?? ''}`), [], `host ${i}: no request failed but the bad canary's`);
-    }
-  });
+      // The canary goes bad; a page rolls it back.
+      v2.fail(true);
+      await server.api('POST', '/api/services/checkout/signals', { signal: 'page', detail: 'canary answers 500' });
+      const partial = await server.waitFor(
+        (s) => {
+          const h = s.lastRollback?.hosts;
+          return h !== undefined && h[hosts[0]!.admin] != null && h[hosts[2]!.admin] != null;
+        },
+        'reverted on the reachable hosts',
+        15_000,
+      );
+      assert.equal(partial.lastRollback!.hosts![hosts[1]!.admin], null);
+      const reachableRevert = Math.max(
+        Date.parse(partial.lastRollback!.hosts![hosts[0]!.admin]!),
+        Date.parse(partial.lastRollback!.hosts![hosts[2]!.admin]!),
+      );
+      ip('route', 'del', 'blackhole', `${hosts[1]!.addr}/32`);
+      ip('link', 'set', hosts[1]!.link, 'up');
+      const done = await server.waitFor(
+        (s) => s.lastRollback?.trafficRevertedAt != null,
+        'reverted on every host',
+        30_000,
+      );
+      t.diagnostic(
+        `revert times: ${JSON.stringify(done.lastRollback!.hosts)}; detected ${done.lastRollback!.detectedAt}`,
+      );
+      assert.ok(Date.parse(done.lastRollback!.hosts![hosts[1]!.admin]!) > reachableRevert);
+      await new Promise((r) => setTimeout(r, 1000));
+      const revertedAt = Date.parse(done.lastRollback!.trafficRevertedAt!);
+      for (const [i, l] of loads.entries()) {
+        const after = l.samples.filter((s) => s.start > revertedAt + 100 && s.status !== 0);
+        assert.ok(
+          after.length > 10 && after.every((s) => s.version === '1.0.0' && s.status === 200),
+          `host ${i}: everything on 1.0.0 after the revert`,
+        );
+      }
+      const reports = await Promise.all(loads.map((l) => l.stop()));
+      t.diagnostic(`requests per host: ${reports.map((r) => `${r.sent} sent, ${r.failed} failed`).join('; ')}`);
+      // Reachable hosts: only the canary's own 500s (between its going bad and the revert) fail.
+      for (const i of [0, 2]) {
+        const notCanary = reports[i]!.samples.filter(
+          (s) => (s.status === 0 || s.status >= 500) && s.version !== '2.0.0',
+        );
+        assert.deepEqual(
+          notCanary.map((s) => `${s.status} ${s.error ?? ''}`),
+          [],
+          `host ${i}: no request failed but the bad canary's`,
+        );
+      }
+    },
+  );
 });

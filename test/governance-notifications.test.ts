@@ -22,16 +22,27 @@ test('a webhook on a service with environments hears its promotions and approval
   const server = await SluiceServer.start();
   t.after(() => server.close());
   const [stagingPort, productionPort] = [await freePort(), await freePort()];
-  const spec = envSpec({ version: '1.0.0', stagingPort, productionPort, approvals: 1 })
-    .replace('  environments:\n', `  notifications:\n    - { driver: webhook, url: "${hook}", events: [governance] }\n  environments:\n`);
+  const spec = envSpec({ version: '1.0.0', stagingPort, productionPort, approvals: 1 }).replace(
+    '  environments:\n',
+    `  notifications:\n    - { driver: webhook, url: "${hook}", events: [governance] }\n  environments:\n`,
+  );
   await server.apply(spec);
   await server.waitFor((s) => s.phase === 'Healthy', 'staging healthy', 30_000, 'shop--staging');
   const dora = await server.createToken('approver', 'dora');
   const bob = await server.createToken('approver', 'bob');
-  assert.equal((await callAs(server, dora, 'POST', '/api/services/shop/releases', { version: '1.0.0', to: 'production' })).status, 202);
-  assert.equal((await callAs(server, bob, 'POST', '/api/services/shop/approve', { environment: 'production' })).status, 200);
+  assert.equal(
+    (await callAs(server, dora, 'POST', '/api/services/shop/releases', { version: '1.0.0', to: 'production' })).status,
+    202,
+  );
+  assert.equal(
+    (await callAs(server, bob, 'POST', '/api/services/shop/approve', { environment: 'production' })).status,
+    200,
+  );
   const until = Date.now() + 10_000;
   while (!received.includes('approval.given') && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(received.includes('plan.requested') && received.includes('gate.evaluated'), `deliveries: ${received.join(', ')}`);
+  assert.ok(
+    received.includes('plan.requested') && received.includes('gate.evaluated'),
+    `deliveries: ${received.join(', ')}`,
+  );
   assert.ok(received.includes('approval.given'), `deliveries: ${received.join(', ')}`);
 });

@@ -21,10 +21,14 @@ async function lint(from: string, to: string): Promise<string[]> {
   writeFileSync(file, example.replace(from, to));
   const { code, stderr } = await new Promise<{ code: number; stderr: string }>((resolve) => {
     execFile(process.execPath, [CLI, 'lint', '-f', file], { cwd: ROOT, timeout: 30_000 }, (err, _stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }));
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    );
   });
   assert.equal(code, 1, stderr);
-  return stderr.trim().split('\n').map((line) => line.replace(/^.*?checkout\.yaml:\d+:\d+: /, ''));
+  return stderr
+    .trim()
+    .split('\n')
+    .map((line) => line.replace(/^.*?checkout\.yaml:\d+:\d+: /, ''));
 }
 
 test('a weight out of range says the range, not the validator\'s ">=0"', async () => {
@@ -49,7 +53,13 @@ test('a misspelt driver names the valid drivers and still checks its config as t
   assert.deepEqual(await lint('driver: process', 'driver: proces'), [
     'spec.target.driver: unknown target driver "proces" (did you mean "process"?); valid: process, static, command; the other fields here were checked as process',
   ]);
-  const both = await lint('driver: process\n    command: ["node", "../service/server.ts"]', 'driver: proces\n    command: "node server.ts"');
+  const both = await lint(
+    'driver: process\n    command: ["node", "../service/server.ts"]',
+    'driver: proces\n    command: "node server.ts"',
+  );
   assert.equal(both.length, 2, both.join('\n'));
-  assert.match(both[1]!, /^spec\.target\.command: expected a list.*got "node server\.ts" \(checked as driver: process\)$/);
+  assert.match(
+    both[1]!,
+    /^spec\.target\.command: expected a list.*got "node server\.ts" \(checked as driver: process\)$/,
+  );
 });

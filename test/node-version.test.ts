@@ -23,20 +23,31 @@ function compare(a: Version, b: Version): number {
 /** Whether `v` satisfies an npm engines range of the forms packages use: `>=X`, `>X`, `^X.Y`, `a || b`. */
 function satisfies(v: Version, range: string): boolean {
   return range.split('||').some((alternative) => {
-    const comparators = alternative.trim().replace(/([<>=^~]+)\s+/g, '$1').split(/\s+/).filter(Boolean);
+    const comparators = alternative
+      .trim()
+      .replace(/([<>=^~]+)\s+/g, '$1')
+      .split(/\s+/)
+      .filter(Boolean);
     return comparators.every((c) => {
       const m = /^(>=|>|<=|<|\^|~|=)?(\d+(?:\.\d+){0,2}(?:\.x)?)$/.exec(c);
       if (m === null) throw new Error(`unreadable engines range ${range}`);
       const bound = version(m[2]!);
       const cmp = compare(v, bound);
       switch (m[1]) {
-        case '>=': return cmp >= 0;
-        case '>': return cmp > 0;
-        case '<=': return cmp <= 0;
-        case '<': return cmp < 0;
-        case '^': return cmp >= 0 && v[0] === bound[0];
-        case '~': return cmp >= 0 && v[0] === bound[0] && v[1] === bound[1];
-        default: return v[0] === bound[0] && (m[2]!.split('.').length < 2 || v[1] === bound[1]);
+        case '>=':
+          return cmp >= 0;
+        case '>':
+          return cmp > 0;
+        case '<=':
+          return cmp <= 0;
+        case '<':
+          return cmp < 0;
+        case '^':
+          return cmp >= 0 && v[0] === bound[0];
+        case '~':
+          return cmp >= 0 && v[0] === bound[0] && v[1] === bound[1];
+        default:
+          return v[0] === bound[0] && (m[2]!.split('.').length < 2 || v[1] === bound[1]);
       }
     });
   });
@@ -47,9 +58,13 @@ const minimum = /^>=(\d+\.\d+\.\d+)$/.exec(pkg.engines.node)?.[1];
 
 test('package.json engines is a plain minimum that every installed package accepts', () => {
   assert.ok(minimum, `engines.node is >=X.Y.Z, got ${pkg.engines.node}`);
-  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { engines?: { node?: string }; optional?: boolean }> };
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { engines?: { node?: string }; optional?: boolean }>;
+  };
   const refused = Object.entries(lock.packages)
-    .filter(([path, p]) => path !== '' && typeof p.engines?.node === 'string' && !satisfies(version(minimum), p.engines.node))
+    .filter(
+      ([path, p]) => path !== '' && typeof p.engines?.node === 'string' && !satisfies(version(minimum), p.engines.node),
+    )
     .map(([path, p]) => `${path.replace(/^.*node_modules\//, '')} needs node ${p.engines!.node}`);
   assert.deepEqual(refused, [], `npm ci on Node ${minimum} would warn EBADENGINE`);
 });

@@ -30,61 +30,101 @@ async function until(check: () => boolean, what: string, ms: number): Promise<nu
   return performance.now() - start;
 }
 
-test('the in-process provider: local evaluation, a change seen within 1 s, the last set kept while Sluice is down', { timeout: 120_000 }, async (t) => {
-  const server = await SluiceServer.start();
-  t.after(() => server.close());
-  await server.apply(FLAG);
-  const created = await server.api<{ token: string }>('POST', '/api/tokens', { role: 'sdk', environment: 'production', name: 'checkout-app' });
-  const provider = new SluiceProvider({ url: server.url, token: created.body.token, reportIntervalMs: 200 });
-  const seen: string[] = [];
-  for (const e of [ProviderEvents.Ready, ProviderEvents.ConfigurationChanged, ProviderEvents.Stale, ProviderEvents.Error]) OpenFeature.addHandler(e, () => seen.push(e));
-  await OpenFeature.setProviderAndWait(provider);
-  t.after(() => OpenFeature.close());
-  const client = OpenFeature.getClient();
-  const staff = { targetingKey: 'u-1', email: 'ann@example.com' };
+test(
+  'the in-process provider: local evaluation, a change seen within 1 s, the last set kept while Sluice is down',
+  { timeout: 120_000 },
+  async (t) => {
+    const server = await SluiceServer.start();
+    t.after(() => server.close());
+    await server.apply(FLAG);
+    const created = await server.api<{ token: string }>('POST', '/api/tokens', {
+      role: 'sdk',
+      environment: 'production',
+      name: 'checkout-app',
+    });
+    const provider = new SluiceProvider({ url: server.url, token: created.body.token, reportIntervalMs: 200 });
+    const seen: string[] = [];
+    for (const e of [
+      ProviderEvents.Ready,
+      ProviderEvents.ConfigurationChanged,
+      ProviderEvents.Stale,
+      ProviderEvents.Error,
+    ])
+      OpenFeature.addHandler(e, () => seen.push(e));
+    await OpenFeature.setProviderAndWait(provider);
+    t.after(() => OpenFeature.close());
+    const client = OpenFeature.getClient();
+    const staff = { targetingKey: 'u-1', email: 'ann@example.com' };
 
-  await t.test('evaluates as the server does', async () => {
-    const d = await client.getBooleanDetails('new-checkout', false, staff);
-    assert.deepEqual([d.value, d.variant, d.reason, d.flagMetadata], [true, 'on', 'TARGETING_MATCH', { rule: 'staff' }]);
-    assert.equal(await client.getBooleanValue('new-checkout', true, { targetingKey: 'u-2' }), false);
-    assert.equal((await client.getBooleanDetails('nope', true, staff)).errorCode, 'FLAG_NOT_FOUND');
-    assert.ok(seen.includes(ProviderEvents.Ready));
-  });
+    await t.test('evaluates as the server does', async () => {
+      const d = await client.getBooleanDetails('new-checkout', false, staff);
+      assert.deepEqual(
+        [d.value, d.variant, d.reason, d.flagMetadata],
+        [true, 'on', 'TARGETING_MATCH', { rule: 'staff' }],
+      );
+      assert.equal(await client.getBooleanValue('new-checkout', true, { targetingKey: 'u-2' }), false);
+      assert.equal((await client.getBooleanDetails('nope', true, staff)).errorCode, 'FLAG_NOT_FOUND');
+      assert.ok(seen.includes(ProviderEvents.Ready));
+    });
 
-  await t.test('the kill switch reaches the provider within 1 s, with CONFIGURATION_CHANGED naming the flag', async () => {
-    let changed: string[] = [];
-    const onChange = (e?: EventDetails) => { changed = (e?.flagsChanged as string[] | undefined) ?? []; };
-    OpenFeature.addHandler(ProviderEvents.ConfigurationChanged, onChange);
-    const r = await server.api('POST', '/api/flags/new-checkout/disable', { environment: 'production', reason: 'test' });
-    assert.equal(r.status, 200);
-    const ms = await until(() => provider.flagSet?.flags[0]?.environments.production?.enabled === false, 'the disable', 1000);
-    assert.ok(ms < 1000, `${ms} ms`);
-    assert.equal((await client.getBooleanDetails('new-checkout', true, staff)).reason, 'DISABLED');
-    await until(() => changed.includes('new-checkout'), 'CONFIGURATION_CHANGED', 1000);
-    OpenFeature.removeHandler(ProviderEvents.ConfigurationChanged, onChange);
-  });
+    await t.test(
+      'the kill switch reaches the provider within 1 s, with CONFIGURATION_CHANGED naming the flag',
+      async () => {
+        let changed: string[] = [];
+        const onChange = (e?: EventDetails) => {
+          changed = (e?.flagsChanged as string[] | undefined) ?? [];
+        };
+        OpenFeature.addHandler(ProviderEvents.ConfigurationChanged, onChange);
+        const r = await server.api('POST', '/api/flags/new-checkout/disable', {
+          environment: 'production',
+          reason: 'test',
+        });
+        assert.equal(r.status, 200);
+        const ms = await until(
+          () => provider.flagSet?.flags[0]?.environments.production?.enabled === false,
+          'the disable',
+          1000,
+        );
+        assert.ok(ms < 1000, `${ms} ms`);
+        assert.equal((await client.getBooleanDetails('new-checkout', true, staff)).reason, 'DISABLED');
+        await until(() => changed.includes('new-checkout'), 'CONFIGURATION_CHANGED', 1000);
+        OpenFeature.removeHandler(ProviderEvents.ConfigurationChanged, onChange);
+      },
+    );
 
-  await t.test('the hook reports evaluations per variant to Sluice', async () => {
-    // The evaluations above: "on" for staff before the kill switch, "off" after it; reported every 200 ms.
-    let reported: Record<string, Record<string, { evaluations: number }>> = {};
-    for (let i = 0; i < 50 && ((reported.production?.on?.evaluations ?? 0) < 1 || (reported.production?.off?.evaluations ?? 0) < 1); i++) {
-      reported = (await server.api<{ reported: typeof reported }>('GET', '/api/flags/new-checkout')).body.reported;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok((reported.production?.on?.evaluations ?? 0) >= 1, JSON.stringify(reported));
-    assert.ok((reported.production?.off?.evaluations ?? 0) >= 1, JSON.stringify(reported));
-  });
+    await t.test('the hook reports evaluations per variant to Sluice', async () => {
+      // The evaluations above: "on" for staff before the kill switch, "off" after it; reported every 200 ms.
+      let reported: Record<string, Record<string, { evaluations: number }>> = {};
+      for (
+        let i = 0;
+        i < 50 && ((reported.production?.on?.evaluations ?? 0) < 1 || (reported.production?.off?.evaluations ?? 0) < 1);
+        i++
+      ) {
+        reported = (await server.api<{ reported: typeof reported }>('GET', '/api/flags/new-checkout')).body.reported;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok((reported.production?.on?.evaluations ?? 0) >= 1, JSON.stringify(reported));
+      assert.ok((reported.production?.off?.evaluations ?? 0) >= 1, JSON.stringify(reported));
+    });
 
-  await t.test('Sluice down: STALE, the last set still served; Sluice back: READY and changes flow again', async () => {
-    await server.kill('SIGKILL');
-    await until(() => seen.includes(ProviderEvents.Stale), 'STALE', 5000);
-    const d = await client.getBooleanDetails('new-checkout', true, staff);
-    assert.deepEqual([d.value, d.reason], [false, 'STALE'], 'the last good set (disabled), marked stale');
-    const readies = seen.filter((e) => e === ProviderEvents.Ready).length;
-    await server.restart();
-    await until(() => seen.filter((e) => e === ProviderEvents.Ready).length > readies, 'READY again', 10_000);
-    await server.api('POST', '/api/flags/new-checkout/enable', { environment: 'production' });
-    await until(() => provider.flagSet?.flags[0]?.environments.production?.enabled === true, 'the enable after the restart', 2000);
-    assert.equal(await client.getBooleanValue('new-checkout', false, staff), true);
-  });
-});
+    await t.test(
+      'Sluice down: STALE, the last set still served; Sluice back: READY and changes flow again',
+      async () => {
+        await server.kill('SIGKILL');
+        await until(() => seen.includes(ProviderEvents.Stale), 'STALE', 5000);
+        const d = await client.getBooleanDetails('new-checkout', true, staff);
+        assert.deepEqual([d.value, d.reason], [false, 'STALE'], 'the last good set (disabled), marked stale');
+        const readies = seen.filter((e) => e === ProviderEvents.Ready).length;
+        await server.restart();
+        await until(() => seen.filter((e) => e === ProviderEvents.Ready).length > readies, 'READY again', 10_000);
+        await server.api('POST', '/api/flags/new-checkout/enable', { environment: 'production' });
+        await until(
+          () => provider.flagSet?.flags[0]?.environments.production?.enabled === true,
+          'the enable after the restart',
+          2000,
+        );
+        assert.equal(await client.getBooleanValue('new-checkout', false, staff), true);
+      },
+    );
+  },
+);

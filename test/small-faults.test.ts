@@ -19,9 +19,16 @@ before(async () => {
 after(() => server.close());
 
 test('a token lifetime past 10 years is refused at creation; the token list never fails', async () => {
-  const r = await server.api<ErrorBody>('POST', '/api/tokens', { role: 'viewer', name: 'forever', ttl: '99999999999999999999d' });
+  const r = await server.api<ErrorBody>('POST', '/api/tokens', {
+    role: 'viewer',
+    name: 'forever',
+    ttl: '99999999999999999999d',
+  });
   assert.equal(r.status, 400, JSON.stringify(r.body));
-  assert.match(r.body.error.message, /ttl "99999999999999999999d" is longer than the longest lifetime, 3650d \(10 years\); leave ttl out/);
+  assert.match(
+    r.body.error.message,
+    /ttl "99999999999999999999d" is longer than the longest lifetime, 3650d \(10 years\); leave ttl out/,
+  );
   assert.equal((await server.api('POST', '/api/tokens', { role: 'viewer', name: 'decade', ttl: '3650d' })).status, 200);
   assert.equal((await server.api('GET', '/api/tokens')).status, 200);
 });
@@ -41,20 +48,41 @@ test('a SIGKILL of the sluice server launcher stops the server it started', { ti
   assert.ok(existsSync(oldNode), `${oldNode} is needed to run the launcher (an older Node)`);
   const version = spawnSync(oldNode, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const [major, minor] = version.slice(1).split('.').map(Number) as [number, number];
-  assert.ok(major < 22 || (major === 22 && minor < 18), `${oldNode} is ${version}: the launcher runs only under Node < 22.18`);
+  assert.ok(
+    major < 22 || (major === 22 && minor < 18),
+    `${oldNode} is ${version}: the launcher runs only under Node < 22.18`,
+  );
   const dataDir = mkdtempSync(join(tmpdir(), 'sluice-launcher-'));
   t.after(() => rmSync(dataDir, { recursive: true, force: true }));
   const port = await freePort();
-  const launcher = spawn(oldNode, [CLI, 'server', '--data-dir', dataDir, '--port', String(port)], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' } });
-  const answers = async () => fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+  const launcher = spawn(oldNode, [CLI, 'server', '--data-dir', dataDir, '--port', String(port)], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' },
+  });
+  const answers = async () =>
+    fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
   const until = Date.now() + 30_000;
   while (!(await answers())) {
     assert.ok(Date.now() < until, 'the server did not start');
     await new Promise((r) => setTimeout(r, 100));
   }
-  const real = spawnSync('pgrep', ['-P', String(launcher.pid)], { encoding: 'utf8' }).stdout.trim().split('\n').map(Number).filter((n) => n > 0);
+  const real = spawnSync('pgrep', ['-P', String(launcher.pid)], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')
+    .map(Number)
+    .filter((n) => n > 0);
   assert.equal(real.length, 1, 'the launcher started one server process');
-  t.after(() => { try { process.kill(real[0]!, 'SIGKILL'); } catch { /* gone */ } });
+  t.after(() => {
+    try {
+      process.kill(real[0]!, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  });
   launcher.kill('SIGKILL');
   const killedAt = Date.now();
   while (await answers()) {
@@ -65,7 +93,11 @@ test('a SIGKILL of the sluice server launcher stops the server it started', { ti
   while (isRunning(real[0]!) && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
   assert.ok(!isRunning(real[0]!), 'the real server exited');
   // It let go of the data dir: a new server starts on it.
-  const next = spawn(process.execPath, [CLI, 'server', '--data-dir', dataDir, '--port', String(port)], { cwd: ROOT, stdio: 'ignore', env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' } });
+  const next = spawn(process.execPath, [CLI, 'server', '--data-dir', dataDir, '--port', String(port)], {
+    cwd: ROOT,
+    stdio: 'ignore',
+    env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' },
+  });
   t.after(() => next.kill('SIGKILL'));
   const again = Date.now() + 30_000;
   while (!(await answers())) {

@@ -52,21 +52,30 @@ export interface PreparedSpec {
  * Copies examples/checkout/<name> into specDir with router.listen set to the demo's free port
  * (the examples stay untouched) and returns the text and path to apply.
  */
-export async function prepareSpec(checkoutDir: string, specDir: string, name: string, listen: string): Promise<PreparedSpec> {
+export async function prepareSpec(
+  checkoutDir: string,
+  specDir: string,
+  name: string,
+  listen: string,
+): Promise<PreparedSpec> {
   const source = join(checkoutDir, name);
   const doc = parseDocument(await readFile(source, 'utf8'));
-  if (!doc.hasIn(['spec', 'router', 'listen'])) throw new Error(`${source}: spec.router.listen is missing; the demo needs it to point the proxy at a free port`);
+  if (!doc.hasIn(['spec', 'router', 'listen']))
+    throw new Error(`${source}: spec.router.listen is missing; the demo needs it to point the proxy at a free port`);
   doc.setIn(['spec', 'router', 'listen'], listen);
   const file = join(specDir, basename(name));
   const text = doc.toString();
   await writeFile(file, text);
   const field = (path: string[]) => String(doc.getIn(path) ?? 'unset');
   return {
-    text, file,
+    text,
+    file,
     version: field(['spec', 'version']),
     instances: field(['spec', 'target', 'instances']),
     failRate: field(['spec', 'target', 'env', 'FAIL_RATE']),
-    contract: describeRules((doc.toJS() as { spec?: { rollbackContract?: { rules?: unknown } } }).spec?.rollbackContract?.rules),
+    contract: describeRules(
+      (doc.toJS() as { spec?: { rollbackContract?: { rules?: unknown } } }).spec?.rollbackContract?.rules,
+    ),
   };
 }
 
@@ -78,12 +87,14 @@ interface RuleText {
 /** "error_rate above baseline + 0.02, or latency_p95 above baseline + 300ms", as the spec writes them. */
 function describeRules(rules: unknown): string {
   if (!Array.isArray(rules) || rules.length === 0) return 'no rules';
-  return (rules as RuleText[]).map(({ metric, failIf = {} }) => {
-    const op = failIf.above !== undefined ? 'above' : 'below';
-    const times = failIf.times !== undefined ? ` × ${String(failIf.times)}` : '';
-    const by = failIf.by !== undefined ? ` ${op === 'above' ? '+' : '-'} ${String(failIf.by)}` : '';
-    return `${String(metric)} ${op} ${String(failIf[op])}${times}${by}`;
-  }).join(', or ');
+  return (rules as RuleText[])
+    .map(({ metric, failIf = {} }) => {
+      const op = failIf.above !== undefined ? 'above' : 'below';
+      const times = failIf.times !== undefined ? ` × ${String(failIf.times)}` : '';
+      const by = failIf.by !== undefined ? ` ${op === 'above' ? '+' : '-'} ${String(failIf.by)}` : '';
+      return `${String(metric)} ${op} ${String(failIf[op])}${times}${by}`;
+    })
+    .join(', or ');
 }
 
 export async function runActs(s: Stage): Promise<ActsResult> {
@@ -125,7 +136,9 @@ export async function runActs(s: Stage): Promise<ActsResult> {
   const rollback = await rollbackLog(s);
   printRollback(n, rollback);
   await pause(3000);
-  n.say(`Since traffic was reverted: ${tally(load.samples, Date.parse(rollback.trafficRevertedAt ?? rollback.detectedAt))}`);
+  n.say(
+    `Since traffic was reverted: ${tally(load.samples, Date.parse(rollback.trafficRevertedAt ?? rollback.detectedAt))}`,
+  );
 
   n.act('Act 3: release 3.0.0 (healthy)');
   n.say('Releasing 3.0.0 (healthy): same steps, same contract');

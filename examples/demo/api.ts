@@ -23,7 +23,11 @@ export class SluiceApi {
    * POST /api/apply; relative paths in the spec (the service command) resolve against baseDir.
    * Not cut short by an interrupt: the demo must know whether the service exists to delete it.
    */
-  apply(spec: string, file: string, baseDir: string): Promise<{ results: { action: string; version: string; message: string }[] }> {
+  apply(
+    spec: string,
+    file: string,
+    baseDir: string,
+  ): Promise<{ results: { action: string; version: string; message: string }[] }> {
     return this.#call('POST', '/api/apply', { spec, file, baseDir }, false);
   }
 
@@ -40,7 +44,12 @@ export class SluiceApi {
    * Polls until the release of `version` ends in `phase`. Another end (e.g. RolledBack while
    * waiting for Healthy) or the timeout is an error that quotes the status.
    */
-  async waitFor(service: string, version: string, phase: ServiceStatus['phase'], timeoutMs: number): Promise<ServiceStatus> {
+  async waitFor(
+    service: string,
+    version: string,
+    phase: ServiceStatus['phase'],
+    timeoutMs: number,
+  ): Promise<ServiceStatus> {
     const deadline = Date.now() + timeoutMs;
     let last: ServiceStatus | null = null;
     while (Date.now() < deadline) {
@@ -48,11 +57,15 @@ export class SluiceApi {
       const ours = last.release?.toVersion === version;
       if (ours && last.phase === phase) return last;
       if (ours && last.phase !== 'Progressing' && last.phase !== 'Paused') {
-        throw new Error(`${service} ${version} ended ${last.phase}, not ${phase}: ${last.release?.error ?? last.lastRollback?.reason ?? last.degraded ?? 'no reason given'}`);
+        throw new Error(
+          `${service} ${version} ended ${last.phase}, not ${phase}: ${last.release?.error ?? last.lastRollback?.reason ?? last.degraded ?? 'no reason given'}`,
+        );
       }
       await sleep(200, this.#signal);
     }
-    throw new Error(`${service} ${version} did not reach ${phase} within ${timeoutMs / 1000} s; it is ${last?.phase ?? 'unknown'} with weights ${JSON.stringify(last?.weights ?? {})}`);
+    throw new Error(
+      `${service} ${version} did not reach ${phase} within ${timeoutMs / 1000} s; it is ${last?.phase ?? 'unknown'} with weights ${JSON.stringify(last?.weights ?? {})}`,
+    );
   }
 
   async #call<T>(method: string, path: string, body?: unknown, interruptible = true): Promise<T> {
@@ -63,12 +76,16 @@ export class SluiceApi {
       res = await fetch(`${this.url}${path}`, {
         method,
         signal,
-        headers: { ...(this.#token !== undefined && { authorization: `Bearer ${this.#token}` }), ...(body !== undefined && { 'content-type': 'application/json' }) },
+        headers: {
+          ...(this.#token !== undefined && { authorization: `Bearer ${this.#token}` }),
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
     } catch (err) {
       if (interruptible && this.#signal?.aborted) throw this.#signal.reason;
-      if (timeout.aborted) throw new Error(`${method} ${path}: the sluice server did not answer within ${CALL_TIMEOUT_MS / 1000} s`);
+      if (timeout.aborted)
+        throw new Error(`${method} ${path}: the sluice server did not answer within ${CALL_TIMEOUT_MS / 1000} s`);
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
       throw new Error(`${method} ${path}: cannot reach the sluice server at ${this.url} (${cause})`);
     }

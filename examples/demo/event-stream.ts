@@ -26,7 +26,9 @@ export function followEvents(
     closed = true;
     onError(err);
   };
-  const req = http.get(`${apiUrl}/api/events?service=${encodeURIComponent(service)}`, { headers: { accept: 'text/event-stream', ...(token !== undefined && { authorization: `Bearer ${token}` }) } });
+  const req = http.get(`${apiUrl}/api/events?service=${encodeURIComponent(service)}`, {
+    headers: { accept: 'text/event-stream', ...(token !== undefined && { authorization: `Bearer ${token}` }) },
+  });
   const opened = new Promise<void>((resolve, reject) => {
     req.once('response', (res) => {
       if (res.statusCode !== 200) {
@@ -43,12 +45,20 @@ export function followEvents(
         while ((end = buffer.indexOf('\n\n')) >= 0) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+          const data = block
+            .split('\n')
+            .filter((l) => l.startsWith('data:'))
+            .map((l) => l.slice(5).trimStart())
+            .join('\n');
           if (data === '') continue;
           try {
             onEvent(JSON.parse(data) as ServiceEvent);
           } catch (err) {
-            onError(new Error(`event stream: cannot read an event (${err instanceof Error ? err.message : String(err)}): ${data.slice(0, 200)}`));
+            onError(
+              new Error(
+                `event stream: cannot read an event (${err instanceof Error ? err.message : String(err)}): ${data.slice(0, 200)}`,
+              ),
+            );
           }
         }
       });

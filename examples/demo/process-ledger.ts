@@ -36,7 +36,8 @@ export class ProcessLedger {
     if (e.type !== 'target.ready') return;
     for (const instance of e.instances) {
       const pid = instance.detail?.pid;
-      if (typeof pid === 'number') this.#note({ pid, role: `${versionOf(e.key)} instance ${instance.id}`, marker: this.#instanceMarker });
+      if (typeof pid === 'number')
+        this.#note({ pid, role: `${versionOf(e.key)} instance ${instance.id}`, marker: this.#instanceMarker });
     }
   }
 
@@ -50,7 +51,11 @@ export class ProcessLedger {
         if (!file.endsWith('.json')) continue;
         const state = await readJson(join(targets, key, file));
         if (typeof state?.pid === 'number') {
-          this.#note({ pid: state.pid, role: `${versionOf(key)} instance ${file.slice(0, -5)}`, marker: this.#instanceMarker });
+          this.#note({
+            pid: state.pid,
+            role: `${versionOf(key)} instance ${file.slice(0, -5)}`,
+            marker: this.#instanceMarker,
+          });
         }
       }
     }

@@ -22,7 +22,8 @@ export function figure(metric: string, value: number | null): string {
 export function verdictLine(v: Verdict | Omit<Verdict, 'at'>): string {
   if (v.outcome === 'Inconclusive' || v.canary === null) return `${v.outcome}: ${v.reason}`;
   const baseline = v.baseline === null ? '' : ` vs baseline ${figure(v.metric, v.baseline)}`;
-  const samples = v.baseline === null ? `${v.canarySamples}` : `${v.canarySamples} canary / ${v.baselineSamples} baseline`;
+  const samples =
+    v.baseline === null ? `${v.canarySamples}` : `${v.canarySamples} canary / ${v.baselineSamples} baseline`;
   // With evidence: the canary's confidence bound against what the rule allows, e.g. "canary ≤ 1.30% at 99.5% confidence; allowed ≤ 2.00%".
   const bound = describeBound(v);
   const against = bound === null ? `limit ${figure(v.metric, v.threshold)}` : bound;
@@ -58,11 +59,21 @@ export class ReleaseNarration {
         return n.say(`starting the instances of ${e.ref.version}`, 'plain', e.at);
       case 'target.ready': {
         const pids = e.instances.map((i) => i.detail?.pid).filter((p) => p !== undefined);
-        return n.say(`${this.versionOf(e.key)} is ready: ${e.instances.length} instances passed their readiness check (pids ${pids.join(', ')})`, 'plain', e.at);
+        return n.say(
+          `${this.versionOf(e.key)} is ready: ${e.instances.length} instances passed their readiness check (pids ${pids.join(', ')})`,
+          'plain',
+          e.at,
+        );
       }
       case 'step.started':
         if (e.step?.kind !== 'pause') return;
-        return n.say(e.step.durationMs === null ? 'pausing until someone promotes' : `holding for ${e.step.durationMs / 1000} s while the contract watches`, 'plain', e.at);
+        return n.say(
+          e.step.durationMs === null
+            ? 'pausing until someone promotes'
+            : `holding for ${e.step.durationMs / 1000} s while the contract watches`,
+          'plain',
+          e.at,
+        );
       case 'traffic.shifted':
         n.say(`traffic: ${this.#weights(e.weights)}`, 'plain', e.at);
         return n.detail(`(${e.reason})`);
@@ -79,19 +90,35 @@ export class ReleaseNarration {
         return n.say(`the release failed: ${e.error}`, 'bad', e.at);
       case 'rollback.started':
         this.#detectedAt = e.log.detectedAt;
-        return n.say(`ROLLBACK: rule ${e.log.trigger} failed, Sluice moves all traffic back to the stable version`, 'bad', e.at);
+        return n.say(
+          `ROLLBACK: rule ${e.log.trigger} failed, Sluice moves all traffic back to the stable version`,
+          'bad',
+          e.at,
+        );
       case 'rollback.trafficReverted':
-        return n.say(`traffic reverted${this.#since(e.at)}: the stable version answers every request again`, 'good', e.at);
+        return n.say(
+          `traffic reverted${this.#since(e.at)}: the stable version answers every request again`,
+          'good',
+          e.at,
+        );
       case 'target.stopping':
         return n.say(`stopping the instances of ${this.versionOf(e.key)} (draining in-flight requests)`, 'plain', e.at);
       case 'target.stopped':
-        return n.say(`instances of ${this.versionOf(e.key)} stopped${e.error ? `, with an error: ${e.error}` : ''}`, e.error ? 'warn' : 'plain', e.at);
+        return n.say(
+          `instances of ${this.versionOf(e.key)} stopped${e.error ? `, with an error: ${e.error}` : ''}`,
+          e.error ? 'warn' : 'plain',
+          e.at,
+        );
       case 'rollback.canaryStopped':
         return n.say(`canary stopped${this.#since(e.at)}`, 'plain', e.at);
       case 'target.failed':
         return n.say(`${this.versionOf(e.key)} failed to start: ${e.error}`, 'bad', e.at);
       case 'target.crashed':
-        return n.say(`an instance of ${this.versionOf(e.key)} crashed (${e.signal ?? `exit code ${e.exitCode}`})${e.restarted ? ', restarted' : ''}`, 'warn', e.at);
+        return n.say(
+          `an instance of ${this.versionOf(e.key)} crashed (${e.signal ?? `exit code ${e.exitCode}`})${e.restarted ? ', restarted' : ''}`,
+          'warn',
+          e.at,
+        );
       case 'driver.failed':
         return n.say(`${e.driver} driver: ${e.operation} failed, will retry: ${e.error}`, 'warn', e.at);
       case 'service.degraded':
@@ -105,7 +132,9 @@ export class ReleaseNarration {
   }
 
   #weights(weights: Weights): string {
-    const shares = Object.entries(weights).filter(([, w]) => w > 0).map(([key, w]) => ({ version: this.versionOf(key), w }));
+    const shares = Object.entries(weights)
+      .filter(([, w]) => w > 0)
+      .map(([key, w]) => ({ version: this.versionOf(key), w }));
     if (shares.length === 1 && shares[0]) return `all on ${shares[0].version}`;
     return shares.map((s) => `${s.version} ${s.w}%`).join(' · ');
   }

@@ -68,7 +68,16 @@ export class SluiceServer {
 
   /** Spawns `node bin/sluice.js server` from the repo root and resolves once /healthz answers. */
   static async start(o: { root: string; dataDir: string; port: number; signal?: AbortSignal }): Promise<SluiceServer> {
-    const args = [join(o.root, 'bin/sluice.js'), 'server', '--data-dir', o.dataDir, '--port', String(o.port), '--host', '127.0.0.1'];
+    const args = [
+      join(o.root, 'bin/sluice.js'),
+      'server',
+      '--data-dir',
+      o.dataDir,
+      '--port',
+      String(o.port),
+      '--host',
+      '127.0.0.1',
+    ];
     const child = spawn(process.execPath, args, { cwd: o.root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const server = new SluiceServer(child, `http://127.0.0.1:${o.port}`);
     const deadline = Date.now() + START_TIMEOUT_MS;
@@ -83,7 +92,9 @@ export class SluiceServer {
       await server.stop();
       throw err;
     }
-    const why = server.running ? `did not answer ${server.url}/healthz within ${START_TIMEOUT_MS / 1000} s` : `exited (${describe(server.#exit)})`;
+    const why = server.running
+      ? `did not answer ${server.url}/healthz within ${START_TIMEOUT_MS / 1000} s`
+      : `exited (${describe(server.#exit)})`;
     await server.stop();
     throw new Error(`sluice server ${why}; its last output:\n${server.outputTail()}`);
   }

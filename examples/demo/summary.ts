@@ -9,7 +9,13 @@ import type { Narrator } from './narrator.ts';
 import { seconds } from './narrator.ts';
 import { actFigures, exposureTo, type Act } from './traffic.ts';
 
-export function printSummary(n: Narrator, samples: Sample[], acts: Act[], rollback: RollbackView, badVersion: string): void {
+export function printSummary(
+  n: Narrator,
+  samples: Sample[],
+  acts: Act[],
+  rollback: RollbackView,
+  badVersion: string,
+): void {
   n.act('Summary');
   const rows = actFigures(samples, acts);
   const cells = rows.map((r) => {
@@ -28,8 +34,12 @@ export function printSummary(n: Narrator, samples: Sample[], acts: Act[], rollba
   n.block([line(header), ...cells.map(line)]);
 
   const bad = exposureTo(badVersion, samples);
-  const otherFailures = rows.reduce((sum, r) => sum + Object.entries(r.byVersion).reduce((s, [v, f]) => s + (v === badVersion ? 0 : f.failed), 0), 0);
-  const clientExposureMs = bad.firstFailureAt !== null && bad.lastAnsweredAt !== null ? bad.lastAnsweredAt - bad.firstFailureAt : null;
+  const otherFailures = rows.reduce(
+    (sum, r) => sum + Object.entries(r.byVersion).reduce((s, [v, f]) => s + (v === badVersion ? 0 : f.failed), 0),
+    0,
+  );
+  const clientExposureMs =
+    bad.firstFailureAt !== null && bad.lastAnsweredAt !== null ? bad.lastAnsweredAt - bad.firstFailureAt : null;
   const detected = Date.parse(rollback.detectedAt);
   const stopped = rollback.canaryStoppedAt === null ? null : Date.parse(rollback.canaryStoppedAt) - detected;
 
@@ -41,7 +51,9 @@ export function printSummary(n: Narrator, samples: Sample[], acts: Act[], rollba
     `               (it includes the time the contract took to gather ${rollback.verdicts[0]?.canarySamples ?? 'enough'} canary requests to judge)`,
     `  ${badVersion} took traffic for ${bad.firstAnsweredAt === null || bad.lastAnsweredAt === null ? 'n/a' : seconds(bad.lastAnsweredAt - bad.firstAnsweredAt)} and answered ${bad.answered} requests, ${bad.failed} of them with an error`,
     `  users who saw an error from ${badVersion}: ${bad.usersWithError} of the ${bad.usersServed} signed-in users it served` +
-      (bad.anonymousErrors > 0 ? `, plus ${bad.anonymousErrors} anonymous request${bad.anonymousErrors === 1 ? '' : 's'}` : ''),
+      (bad.anonymousErrors > 0
+        ? `, plus ${bad.anonymousErrors} anonymous request${bad.anonymousErrors === 1 ? '' : 's'}`
+        : ''),
     `  every other request was answered without error: ${otherFailures === 0 ? 'yes' : `no, ${otherFailures} failed`}`,
     `  demo total: ${samples.length} requests in ${seconds(lastEnd(samples) - (acts[0]?.from ?? 0))}`,
   ]);
@@ -54,9 +66,15 @@ export function printSummary(n: Narrator, samples: Sample[], acts: Act[], rollba
  */
 export const DO_IT_YOURSELF: readonly { command: string; note: string }[] = [
   { command: 'npx sluice server --data-dir .sluice', note: 'terminal 1: API on http://127.0.0.1:7070' },
-  { command: 'export SLUICE_TOKEN=$(cat .sluice/admin.token)', note: 'terminal 2: the admin token made on first start' },
+  {
+    command: 'export SLUICE_TOKEN=$(cat .sluice/admin.token)',
+    note: 'terminal 2: the admin token made on first start',
+  },
   { command: 'npx sluice apply -f examples/checkout/v1.yaml', note: 'terminal 2: checkout on http://127.0.0.1:8080/' },
-  { command: 'while :; do curl -s -o /dev/null 127.0.0.1:8080/; done', note: 'terminal 3: traffic for the contract to judge' },
+  {
+    command: 'while :; do curl -s -o /dev/null 127.0.0.1:8080/; done',
+    note: 'terminal 3: traffic for the contract to judge',
+  },
   { command: 'npx sluice apply -f examples/checkout/v2-errors.yaml', note: 'terminal 2' },
   { command: 'npx sluice status checkout --watch', note: 'watch it roll back' },
   { command: 'npx sluice delete checkout', note: 'stops its instances and proxy' },

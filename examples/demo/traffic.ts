@@ -46,7 +46,10 @@ export function tally(samples: Sample[], since = 0): string {
     byVersion.set(version, (byVersion.get(version) ?? 0) + 1);
   }
   const versions = [...byVersion.entries()];
-  const answered = versions.length === 1 && versions[0] ? `all answered by ${versions[0][0]}` : `answered by ${versions.map(([v, c]) => `${v} ${c}`).join(' · ')}`;
+  const answered =
+    versions.length === 1 && versions[0]
+      ? `all answered by ${versions[0][0]}`
+      : `answered by ${versions.map(([v, c]) => `${v} ${c}`).join(' · ')}`;
   return `${requests} requests, ${answered}, ${failures === 0 ? 'none failed' : `${failures} failed`}`;
 }
 
@@ -117,7 +120,14 @@ export function exposureTo(version: string, samples: Sample[]): Exposure {
     else usersWithError.add(user);
   }
   return {
-    version, answered, failed: failures, firstFailureAt, firstAnsweredAt, lastAnsweredAt,
-    usersServed: usersServed.size, usersWithError: usersWithError.size, anonymousErrors,
+    version,
+    answered,
+    failed: failures,
+    firstFailureAt,
+    firstAnsweredAt,
+    lastAnsweredAt,
+    usersServed: usersServed.size,
+    usersWithError: usersWithError.size,
+    anonymousErrors,
   };
 }

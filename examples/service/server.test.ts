@@ -19,7 +19,10 @@ async function startService(t: { after: (fn: () => void) => void }, env: Record<
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = once(child, 'exit').then(([code, signal]) => ({ code: code as number | null, signal: signal as string | null }));
+  const exited = once(child, 'exit').then(([code, signal]) => ({
+    code: code as number | null,
+    signal: signal as string | null,
+  }));
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -113,7 +116,10 @@ test('EXTRA_LATENCY_MS delays answers but not readiness', async (t) => {
 });
 
 test('an invalid setting exits 2 and names the variable', async () => {
-  const child = spawn(process.execPath, [SERVER], { env: { ...process.env, FAIL_RATE: '1.5' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [SERVER], {
+    env: { ...process.env, FAIL_RATE: '1.5' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const [code] = await withTimeout(once(child, 'exit'), 10_000, 'exit');

@@ -30,7 +30,14 @@ const SHUTDOWN_GRACE_MS = 5000;
 
 class SettingsError extends Error {}
 
-function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number, valid: string): number {
+function numberFrom(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  valid: string,
+): number {
   const text = env[name];
   if (text === undefined || text.trim() === '') return fallback;
   const value = Number(text);
@@ -42,14 +49,18 @@ function numberFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min:
 
 function statusFrom(env: NodeJS.ProcessEnv): number {
   const status = numberFrom(env, 'FAIL_STATUS', 500, 400, 599, 'an HTTP status from 400 to 599, e.g. 503 or 404');
-  if (!Number.isInteger(status)) throw new SettingsError(`examples/service/server.ts: FAIL_STATUS="${env.FAIL_STATUS}" is not a whole number`);
+  if (!Number.isInteger(status))
+    throw new SettingsError(`examples/service/server.ts: FAIL_STATUS="${env.FAIL_STATUS}" is not a whole number`);
   return status;
 }
 
 /** FAIL_RATE, or with FAIL_VERSIONS set: FAIL_RATE (default 0.5) for the versions listed, 0 for the others. */
 function failRateOf(env: NodeJS.ProcessEnv): number {
-  const listed = env.FAIL_VERSIONS?.split(',').map((v) => v.trim()).filter((v) => v !== '');
-  if (listed === undefined || listed.length === 0) return numberFrom(env, 'FAIL_RATE', 0, 0, 1, 'a fraction from 0 to 1, e.g. 0.1');
+  const listed = env.FAIL_VERSIONS?.split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+  if (listed === undefined || listed.length === 0)
+    return numberFrom(env, 'FAIL_RATE', 0, 0, 1, 'a fraction from 0 to 1, e.g. 0.1');
   const version = env.SLUICE_VERSION || env.VERSION || 'dev';
   return listed.includes(version) ? numberFrom(env, 'FAIL_RATE', 0.5, 0, 1, 'a fraction from 0 to 1, e.g. 0.1') : 0;
 }
@@ -58,13 +69,17 @@ function failWhenFrom(env: NodeJS.ProcessEnv): Settings['failWhen'] {
   const text = env.FAIL_WHEN_HEADER;
   if (text === undefined || text.trim() === '') return null;
   const m = /^([A-Za-z0-9-]+):\s*(.+)$/.exec(text.trim());
-  if (m === null) throw new SettingsError(`examples/service/server.ts: FAIL_WHEN_HEADER="${text}" is not "name: value", e.g. "x-sluice-flag-new-checkout: on"`);
+  if (m === null)
+    throw new SettingsError(
+      `examples/service/server.ts: FAIL_WHEN_HEADER="${text}" is not "name: value", e.g. "x-sluice-flag-new-checkout: on"`,
+    );
   return { header: m[1]!.toLowerCase(), value: m[2]! };
 }
 
 function readSettings(env: NodeJS.ProcessEnv): Settings {
   const port = numberFrom(env, 'PORT', 0, 0, 65535, 'a port number from 0 to 65535');
-  if (!Number.isInteger(port)) throw new SettingsError(`examples/service/server.ts: PORT="${env.PORT}" is not a whole number`);
+  if (!Number.isInteger(port))
+    throw new SettingsError(`examples/service/server.ts: PORT="${env.PORT}" is not a whole number`);
   const extra = numberFrom(env, 'EXTRA_LATENCY_MS', 0, 0, 600_000, 'milliseconds from 0 to 600000');
   const base = numberFrom(env, 'BASE_LATENCY_MS', 2, 0, 600_000, 'milliseconds from 0 to 600000');
   const crash = numberFrom(env, 'CRASH_AFTER_MS', -1, 0, 86_400_000, 'milliseconds from 0 to 86400000');
@@ -127,7 +142,8 @@ function createService(settings: Settings): { server: http.Server; draining: () 
     const answer = () => {
       inflight -= 1;
       if (draining) res.setHeader('connection', 'close');
-      if (fail) send(res, settings.failStatus, { error: 'injected failure', version: settings.version }, settings.version);
+      if (fail)
+        send(res, settings.failStatus, { error: 'injected failure', version: settings.version }, settings.version);
       else send(res, 200, { version: settings.version, path, instance: settings.instance }, settings.version);
     };
     // A plain timer, no random jitter: two healthy versions then show the same latency profile.
@@ -165,7 +181,9 @@ function main(): void {
   server.listen(settings.port, '127.0.0.1', () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : settings.port;
-    process.stdout.write(`listening on http://127.0.0.1:${port} version ${settings.version} instance ${settings.instance}\n`);
+    process.stdout.write(
+      `listening on http://127.0.0.1:${port} version ${settings.version} instance ${settings.instance}\n`,
+    );
     if (settings.crashAfterMs !== null) {
       crashTimer = setTimeout(() => {
         process.stderr.write(`crashing on purpose after CRASH_AFTER_MS=${settings.crashAfterMs}\n`);

@@ -77,22 +77,45 @@ export class Analytics {
     return this.importRecords(records, errors, source, actor);
   }
 
-  async importRecords(records: readonly ImportRecord[], errors: readonly LineError[], source: ImportSource, actor: string): Promise<ImportSummary> {
-    const of = <T extends ImportRecord['type']>(type: T) => records.filter((r): r is Extract<ImportRecord, { type: T }> => r.type === type);
+  async importRecords(
+    records: readonly ImportRecord[],
+    errors: readonly LineError[],
+    source: ImportSource,
+    actor: string,
+  ): Promise<ImportSummary> {
+    const of = <T extends ImportRecord['type']>(type: T) =>
+      records.filter((r): r is Extract<ImportRecord, { type: T }> => r.type === type);
     const a = this.#analytics;
     const summary: ImportSummary = {
       // Commits first, so a deployment's lead times are complete as soon as it is written.
       commits: records.some((r) => r.type === 'commit') ? a.putCommits(of('commit').map((r) => r.commit)) : zero(),
-      versions: records.some((r) => r.type === 'version') ? a.putVersionCommits(of('version').map((r) => r.version)) : zero(),
-      deployments: records.some((r) => r.type === 'deployment') ? a.putDeployments(of('deployment').map((r) => r.deployment)) : zero(),
-      incidents: records.some((r) => r.type === 'incident') ? a.putIncidents(of('incident').map((r) => r.incident)) : zero(),
+      versions: records.some((r) => r.type === 'version')
+        ? a.putVersionCommits(of('version').map((r) => r.version))
+        : zero(),
+      deployments: records.some((r) => r.type === 'deployment')
+        ? a.putDeployments(of('deployment').map((r) => r.deployment))
+        : zero(),
+      incidents: records.some((r) => r.type === 'incident')
+        ? a.putIncidents(of('incident').map((r) => r.incident))
+        : zero(),
       rejected: errors.length,
       errors: errors.slice(0, 100),
     };
     // New version → commit mappings change Sluice's own deployments: project the log again from its start.
     if (summary.versions.added > 0) a.setProjectedSeq(0);
-    const total = (k: keyof PutCounts) => summary.commits[k] + summary.versions[k] + summary.deployments[k] + summary.incidents[k];
-    await this.#record({ type: 'analytics.imported', source, added: total('added'), unchanged: total('unchanged'), updated: total('updated'), rejected: errors.length }, actor);
+    const total = (k: keyof PutCounts) =>
+      summary.commits[k] + summary.versions[k] + summary.deployments[k] + summary.incidents[k];
+    await this.#record(
+      {
+        type: 'analytics.imported',
+        source,
+        added: total('added'),
+        unchanged: total('unchanged'),
+        updated: total('updated'),
+        rejected: errors.length,
+      },
+      actor,
+    );
     return summary;
   }
 
@@ -109,12 +132,24 @@ export class Analytics {
 
   /** The four keys of a window (and of its buckets when asked). Unknown services, teams and environments are errors. */
   async dora(q: DoraQuery): Promise<DoraAnswer> {
-    if (!(q.since < q.until)) throw new SluiceError('BAD_REQUEST', `since ${iso(q.since)} is not before until ${iso(q.until)}; give a window with since < until`);
+    if (!(q.since < q.until))
+      throw new SluiceError(
+        'BAD_REQUEST',
+        `since ${iso(q.since)} is not before until ${iso(q.until)}; give a window with since < until`,
+      );
     const tiers = q.tiers === undefined ? DEFAULT_TIERS : TIER_THRESHOLDS[q.tiers];
-    if (tiers === undefined) throw new SluiceError('BAD_REQUEST', `tiers "${q.tiers}" is not a known set of thresholds; valid: ${Object.keys(TIER_THRESHOLDS).join(', ')}`);
+    if (tiers === undefined)
+      throw new SluiceError(
+        'BAD_REQUEST',
+        `tiers "${q.tiers}" is not a known set of thresholds; valid: ${Object.keys(TIER_THRESHOLDS).join(', ')}`,
+      );
     await this.project();
     this.checkKnown(q);
-    const filter: KeysFilter = { environment: q.environment, ...(q.service !== undefined && { service: q.service }), ...(q.team !== undefined && { team: q.team }) };
+    const filter: KeysFilter = {
+      environment: q.environment,
+      ...(q.service !== undefined && { service: q.service }),
+      ...(q.team !== undefined && { team: q.team }),
+    };
     const window = { since: q.since, until: q.until };
     const history = this.#analytics.history(filter, window);
     if (q.bucket === undefined) return fourKeys(history, window, filter, tiers);
@@ -124,14 +159,25 @@ export class Analytics {
 
   checkKnown(q: { service?: string; team?: string; environment: string }): void {
     const { services, environments } = this.#analytics.catalogue();
-    const list = (xs: string[]) => (xs.length === 0 ? 'none yet (import history or release with Sluice first)' : xs.join(', '));
+    const list = (xs: string[]) =>
+      xs.length === 0 ? 'none yet (import history or release with Sluice first)' : xs.join(', ');
     if (q.service !== undefined && !services.some((s) => s.service === q.service)) {
-      throw new SluiceError('NOT_FOUND', `service "${q.service}" has no deployments in the analytics history; known: ${list(services.map((s) => s.service))}`);
+      throw new SluiceError(
+        'NOT_FOUND',
+        `service "${q.service}" has no deployments in the analytics history; known: ${list(services.map((s) => s.service))}`,
+      );
     }
     const teams = [...new Set(services.flatMap((s) => (s.team === null ? [] : [s.team])))];
-    if (q.team !== undefined && !teams.includes(q.team)) throw new SluiceError('NOT_FOUND', `team "${q.team}" has no deployments in the analytics history; known: ${list(teams)}`);
+    if (q.team !== undefined && !teams.includes(q.team))
+      throw new SluiceError(
+        'NOT_FOUND',
+        `team "${q.team}" has no deployments in the analytics history; known: ${list(teams)}`,
+      );
     if (!environments.includes(q.environment) && environments.length > 0) {
-      throw new SluiceError('NOT_FOUND', `environment "${q.environment}" has no deployments in the analytics history; known: ${list(environments)}`);
+      throw new SluiceError(
+        'NOT_FOUND',
+        `environment "${q.environment}" has no deployments in the analytics history; known: ${list(environments)}`,
+      );
     }
   }
 

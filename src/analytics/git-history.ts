@@ -11,13 +11,25 @@ export class GitError extends Error {
  * run hooks, pagers or credential helpers, and the C locale so its output is stable.
  */
 function git(repo: string, args: string[]): Promise<string> {
-  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0' };
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    LC_ALL: 'C',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+  };
   return new Promise((done, fail) => {
-    execFile('git', ['-C', repo, '--no-pager', ...args], { env, maxBuffer: 256 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
-      if (err === null) done(stdout);
-      else if ((err as NodeJS.ErrnoException).code === 'ENOENT') fail(new GitError('git is not installed (or not on PATH); install git to read a repository'));
-      else fail(new GitError(stderr.trim().split('\n')[0] || err.message));
-    });
+    execFile(
+      'git',
+      ['-C', repo, '--no-pager', ...args],
+      { env, maxBuffer: 256 * 1024 * 1024, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        if (err === null) done(stdout);
+        else if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+          fail(new GitError('git is not installed (or not on PATH); install git to read a repository'));
+        else fail(new GitError(stderr.trim().split('\n')[0] || err.message));
+      },
+    );
   });
 }
 
@@ -48,10 +60,13 @@ export async function readGitVersions(repoPath: string): Promise<GitVersion[]> {
   for (const tag of tags) {
     const range = previous === null ? [`refs/tags/${tag}`] : [`refs/tags/${previous}..refs/tags/${tag}`];
     const log = await git(repo, ['log', '--format=%H%x00%cI%x00%s', ...range, '--']);
-    const commits = log.split('\n').filter((l) => l !== '').map((l) => {
-      const [sha, committedAt, message] = l.split('\0') as [string, string, string];
-      return { sha, committedAt, message };
-    });
+    const commits = log
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => {
+        const [sha, committedAt, message] = l.split('\0') as [string, string, string];
+        return { sha, committedAt, message };
+      });
     out.push({ tag, version: versionOfTag(tag), commits });
     previous = tag;
   }
@@ -66,9 +81,20 @@ export function gitImportLines(service: string, versions: readonly GitVersion[])
     for (const c of v.commits) {
       if (seen.has(c.sha)) continue;
       seen.add(c.sha);
-      lines.push(JSON.stringify({ type: 'commit', sha: c.sha, service, committedAt: c.committedAt, message: c.message.slice(0, 2000) }));
+      lines.push(
+        JSON.stringify({
+          type: 'commit',
+          sha: c.sha,
+          service,
+          committedAt: c.committedAt,
+          message: c.message.slice(0, 2000),
+        }),
+      );
     }
-    if (v.commits.length > 0) lines.push(JSON.stringify({ type: 'version', service, version: v.version, commits: v.commits.map((c) => c.sha) }));
+    if (v.commits.length > 0)
+      lines.push(
+        JSON.stringify({ type: 'version', service, version: v.version, commits: v.commits.map((c) => c.sha) }),
+      );
   }
   return lines;
 }

@@ -4,13 +4,17 @@ import { type ImportRecord, type LineError, readImportLine } from '../core/analy
 /** Alertmanager's webhook (version 4): each alert with a `service` label is an incident; its fingerprint is the id. */
 const alertmanagerBody = z.object({
   version: z.string().optional(),
-  alerts: z.array(z.object({
-    status: z.enum(['firing', 'resolved']),
-    labels: z.record(z.string(), z.string()),
-    startsAt: z.string(),
-    endsAt: z.string().optional(),
-    fingerprint: z.string().min(1),
-  })).max(10_000),
+  alerts: z
+    .array(
+      z.object({
+        status: z.enum(['firing', 'resolved']),
+        labels: z.record(z.string(), z.string()),
+        startsAt: z.string(),
+        endsAt: z.string().optional(),
+        fingerprint: z.string().min(1),
+      }),
+    )
+    .max(10_000),
 });
 
 /**
@@ -24,7 +28,11 @@ export function incidentsFromWebhook(body: unknown): { records: ImportRecord[]; 
   const take = (value: unknown, index: number) => {
     const r = readImportLine(value);
     if (typeof r === 'string') errors.push({ line: index, message: r });
-    else if (r.type !== 'incident') errors.push({ line: index, message: `type "${r.type}": this webhook takes incidents only; import other lines with POST /api/analytics/import` });
+    else if (r.type !== 'incident')
+      errors.push({
+        line: index,
+        message: `type "${r.type}": this webhook takes incidents only; import other lines with POST /api/analytics/import`,
+      });
     else records.push(r);
   };
   const am = alertmanagerBody.safeParse(body);
@@ -32,11 +40,24 @@ export function incidentsFromWebhook(body: unknown): { records: ImportRecord[]; 
     am.data.alerts.forEach((a, i) => {
       const service = a.labels.service;
       if (service === undefined) {
-        errors.push({ line: i + 1, message: `alerts[${i}] (${a.labels.alertname ?? a.fingerprint}) has no "service" label; add one in the alert rule so the incident is counted against its service` });
+        errors.push({
+          line: i + 1,
+          message: `alerts[${i}] (${a.labels.alertname ?? a.fingerprint}) has no "service" label; add one in the alert rule so the incident is counted against its service`,
+        });
         return;
       }
       const resolved = a.status === 'resolved' && a.endsAt !== undefined && !a.endsAt.startsWith('0001-');
-      take({ type: 'incident', id: `alertmanager:${a.fingerprint}:${a.startsAt}`, service, ...(a.labels.environment !== undefined && { environment: a.labels.environment }), openedAt: a.startsAt, resolvedAt: resolved ? a.endsAt : null }, i + 1);
+      take(
+        {
+          type: 'incident',
+          id: `alertmanager:${a.fingerprint}:${a.startsAt}`,
+          service,
+          ...(a.labels.environment !== undefined && { environment: a.labels.environment }),
+          openedAt: a.startsAt,
+          resolvedAt: resolved ? a.endsAt : null,
+        },
+        i + 1,
+      );
     });
     return { records, errors };
   }

@@ -43,7 +43,9 @@ export async function projectLog(store: Store, analytics: AnalyticsStore): Promi
     const events = await serviceLog(store, name);
     const stored = await store.service(name);
     const versions = analytics.versionCommits(serviceEnvironment(name).service);
-    analytics.putDeployments(deploymentsFromLog(name, events, teamOf(stored?.spec ?? null), (v) => versions.get(v) ?? []));
+    analytics.putDeployments(
+      deploymentsFromLog(name, events, teamOf(stored?.spec ?? null), (v) => versions.get(v) ?? []),
+    );
   }
   analytics.setProjectedSeq(last);
   return last;

@@ -9,18 +9,43 @@ type RecordEvent = (event: Extract<EventBody, { type: 'retrospective.opened' }>,
  * traffic is reverted, and for every gate override. Beside the control loop, after the events are
  * committed: it never delays a rollback, and a failure to record is logged, not raised.
  */
-export function openRetrospectives(bus: EventBus, store: Store, record: RecordEvent, onError: (err: unknown) => void): () => void {
+export function openRetrospectives(
+  bus: EventBus,
+  store: Store,
+  record: RecordEvent,
+  onError: (err: unknown) => void,
+): () => void {
   return bus.subscribe((e) => {
     if (e.type === 'rollback.trafficReverted') {
       void (async () => {
         const release = (await store.releases(e.service, 1))[0];
         if (release?.rollback == null) return;
         const log = release.rollback;
-        await record({ type: 'retrospective.opened', id: `${e.service}-retro-${release.number}`, service: e.service, release: release.number, trigger: 'rollback', reason: `${log.kind} rollback on ${log.trigger}: ${log.reason}` }, 'sluice-controller');
+        await record(
+          {
+            type: 'retrospective.opened',
+            id: `${e.service}-retro-${release.number}`,
+            service: e.service,
+            release: release.number,
+            trigger: 'rollback',
+            reason: `${log.kind} rollback on ${log.trigger}: ${log.reason}`,
+          },
+          'sluice-controller',
+        );
       })().catch(onError);
     }
     if (e.type === 'gate.overridden') {
-      void record({ type: 'retrospective.opened', id: `${e.service}-retro-${e.override.postmortemId}`, service: e.service, release: null, trigger: 'override', reason: `${e.override.by} overrode gate ${e.override.gate}: ${e.override.reason}` }, e.actor).catch(onError);
+      void record(
+        {
+          type: 'retrospective.opened',
+          id: `${e.service}-retro-${e.override.postmortemId}`,
+          service: e.service,
+          release: null,
+          trigger: 'override',
+          reason: `${e.override.by} overrode gate ${e.override.gate}: ${e.override.reason}`,
+        },
+        e.actor,
+      ).catch(onError);
     }
   });
 }

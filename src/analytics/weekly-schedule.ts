@@ -48,12 +48,16 @@ export class WeeklyReportSchedule {
   }
 
   start(everyMs = 3_600_000, firstAfterMs = 60_000): void {
-    const tick = () => void this.runOnce().catch((err: unknown) => this.#o.log('the weekly report could not be sent', err));
-    this.#timer = setTimeout(function again(this: WeeklyReportSchedule) {
-      tick();
-      this.#timer = setTimeout(again.bind(this), everyMs);
-      this.#timer.unref();
-    }.bind(this), firstAfterMs);
+    const tick = () =>
+      void this.runOnce().catch((err: unknown) => this.#o.log('the weekly report could not be sent', err));
+    this.#timer = setTimeout(
+      function again(this: WeeklyReportSchedule) {
+        tick();
+        this.#timer = setTimeout(again.bind(this), everyMs);
+        this.#timer.unref();
+      }.bind(this),
+      firstAfterMs,
+    );
     this.#timer.unref();
   }
 
@@ -65,12 +69,21 @@ export class WeeklyReportSchedule {
     const targets = await reportNotifiers(this.#o.store);
     if (targets.length === 0) return null;
     const report = await weeklyReport(this.#o.analytics, { now, environment });
-    const event = await this.#o.analytics.recordServerEvent({ type: 'report.weekly', environment, week, title: report.title, markdown: report.markdown }, 'sluice-server');
+    const event = await this.#o.analytics.recordServerEvent(
+      { type: 'report.weekly', environment, week, title: report.title, markdown: report.markdown },
+      'sluice-server',
+    );
     this.#o.analytics.history.setReportedWeek(week);
     const notifiers: Notifier[] = [];
     for (const t of targets) {
       try {
-        notifiers.push(createNotifier(t.config, { service: t.service, serviceDir: `${this.#o.dataDir}/services/${t.service}`, log: (_level, message) => this.#o.log(message) }));
+        notifiers.push(
+          createNotifier(t.config, {
+            service: t.service,
+            serviceDir: `${this.#o.dataDir}/services/${t.service}`,
+            log: (_level, message) => this.#o.log(message),
+          }),
+        );
       } catch (err) {
         this.#o.log(`a notifier of ${t.service} could not be created for the weekly report`, err);
       }

@@ -2,11 +2,16 @@ import { z } from 'zod';
 import { DOCUMENT_KINDS } from '../core/documents/types.ts';
 
 /** The analytics and documents routes' queries and bodies (docs/analytics.md, docs/documents.md). */
-const time = (field: string) => z.string().transform((s, ctx) => {
-  const ms = /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(s) ? Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s) : NaN;
-  if (Number.isNaN(ms)) ctx.addIssue({ code: 'custom', message: `${field} "${s}" is not a date (2026-06-01) or an ISO time (2026-06-01T00:00:00Z)` });
-  return ms;
-});
+const time = (field: string) =>
+  z.string().transform((s, ctx) => {
+    const ms = /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(s) ? Date.parse(s.length === 10 ? `${s}T00:00:00Z` : s) : NaN;
+    if (Number.isNaN(ms))
+      ctx.addIssue({
+        code: 'custom',
+        message: `${field} "${s}" is not a date (2026-06-01) or an ISO time (2026-06-01T00:00:00Z)`,
+      });
+    return ms;
+  });
 
 /** The window when none is given: the last 30 days. */
 export const DEFAULT_DAYS = 30;
@@ -37,4 +42,3 @@ export const documentParams = z.object({
 });
 export const documentQuery = z.strictObject({ release: z.coerce.number().int().positive().optional() });
 export const weeklyQuery = z.strictObject({ env: z.string().min(1).default('production') });
-

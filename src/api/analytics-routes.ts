@@ -4,7 +4,14 @@ import { incidentsFromWebhook } from '../analytics/incident-webhook.ts';
 import type { ReleaseDocuments } from '../analytics/release-documents.ts';
 import { weeklyReport } from '../analytics/weekly-report.ts';
 import { SluiceError } from '../errors.ts';
-import { DEFAULT_DAYS, documentParams, documentQuery, doraQuery, importBody, weeklyQuery } from './analytics-requests.ts';
+import {
+  DEFAULT_DAYS,
+  documentParams,
+  documentQuery,
+  doraQuery,
+  importBody,
+  weeklyQuery,
+} from './analytics-requests.ts';
 import { actorOf } from './routes.ts';
 
 /** The analytics routes (docs/analytics.md): imports and incidents need a deployer; reading the keys, a viewer. */
@@ -16,16 +23,25 @@ export function registerAnalyticsRoutes(app: FastifyInstance, analytics: Analyti
   });
   app.post('/api/analytics/incidents', async (req) => {
     const { records, errors } = incidentsFromWebhook(req.body);
-    if (records.length === 0 && errors.length > 0) throw new SluiceError('BAD_REQUEST', `no incident taken: ${errors.map((e) => `#${e.line}: ${e.message}`).join('; ')}`, { errors });
+    if (records.length === 0 && errors.length > 0)
+      throw new SluiceError(
+        'BAD_REQUEST',
+        `no incident taken: ${errors.map((e) => `#${e.line}: ${e.message}`).join('; ')}`,
+        { errors },
+      );
     return analytics.importRecords(records, errors, 'webhook', actorOf(req));
   });
   app.get('/api/analytics/dora', async (req) => {
     const q = doraQuery.parse(req.query);
     const until = q.until ?? Date.now();
     return analytics.dora({
-      since: q.since ?? until - DEFAULT_DAYS * 86_400_000, until, environment: q.env,
-      ...(q.service !== undefined && { service: q.service }), ...(q.team !== undefined && { team: q.team }),
-      ...(q.bucket !== undefined && { bucket: q.bucket }), ...(q.tiers !== undefined && { tiers: q.tiers }),
+      since: q.since ?? until - DEFAULT_DAYS * 86_400_000,
+      until,
+      environment: q.env,
+      ...(q.service !== undefined && { service: q.service }),
+      ...(q.team !== undefined && { team: q.team }),
+      ...(q.bucket !== undefined && { bucket: q.bucket }),
+      ...(q.tiers !== undefined && { tiers: q.tiers }),
     });
   });
 }
@@ -37,5 +53,7 @@ export function registerDocumentRoutes(app: FastifyInstance, documents: ReleaseD
     const { release } = documentQuery.parse(req.query);
     return documents.generate(kind, name, release);
   });
-  app.get('/api/reports/weekly', async (req) => weeklyReport(analytics, { now: Date.now(), environment: weeklyQuery.parse(req.query).env }));
+  app.get('/api/reports/weekly', async (req) =>
+    weeklyReport(analytics, { now: Date.now(), environment: weeklyQuery.parse(req.query).env }),
+  );
 }

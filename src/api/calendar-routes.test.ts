@@ -38,11 +38,23 @@ test('GET /api/calendar lists the windows and freezes ahead, and whether a servi
   assert.equal(res.statusCode, 200);
   const c = res.json();
   assert.equal(c.policy, 'default');
-  assert.deepEqual(c.state, { open: false, reason: 'outside every allow window; next: "workdays" at Mon, 23/11/2026, 09:00 Europe/Berlin', until: '2026-11-23T08:00:00.000Z' });
-  assert.deepEqual(c.spans.map((s: { kind: string; name: string; start: string }) => `${s.kind} ${s.name} ${s.start}`), [
-    'allow workdays 2026-11-23T08:00:00.000Z', 'allow workdays 2026-11-24T08:00:00.000Z', 'allow workdays 2026-11-25T08:00:00.000Z',
-    'freeze black-friday 2026-11-26T00:00:00.000Z', 'allow workdays 2026-11-26T08:00:00.000Z', 'allow workdays 2026-11-27T08:00:00.000Z',
-  ], 'the deny window for payments is not listed for checkout');
+  assert.deepEqual(c.state, {
+    open: false,
+    reason: 'outside every allow window; next: "workdays" at Mon, 23/11/2026, 09:00 Europe/Berlin',
+    until: '2026-11-23T08:00:00.000Z',
+  });
+  assert.deepEqual(
+    c.spans.map((s: { kind: string; name: string; start: string }) => `${s.kind} ${s.name} ${s.start}`),
+    [
+      'allow workdays 2026-11-23T08:00:00.000Z',
+      'allow workdays 2026-11-24T08:00:00.000Z',
+      'allow workdays 2026-11-25T08:00:00.000Z',
+      'freeze black-friday 2026-11-26T00:00:00.000Z',
+      'allow workdays 2026-11-26T08:00:00.000Z',
+      'allow workdays 2026-11-27T08:00:00.000Z',
+    ],
+    'the deny window for payments is not listed for checkout',
+  );
   const all = (await a.inject({ url: '/api/calendar?days=7' })).json();
   assert.ok(all.spans.some((s: { name: string }) => s.name === 'friday-evening'));
   assert.equal(all.state, undefined);
@@ -50,18 +62,29 @@ test('GET /api/calendar lists the windows and freezes ahead, and whether a servi
 
 test('no policy file: nothing restricts releases; an invalid one is a 400 naming file and field', async (t) => {
   const none = await app(t, null, 0);
-  assert.deepEqual((await none.app.inject({ url: '/api/calendar?service=checkout' })).json().state, { open: true, reason: 'no window applies', until: null });
+  assert.deepEqual((await none.app.inject({ url: '/api/calendar?service=checkout' })).json().state, {
+    open: true,
+    reason: 'no window applies',
+    until: null,
+  });
   const bad = await app(t, POLICY.replace('Europe/Berlin', 'Europe/Atlantis'), 0);
   const res = await bad.app.inject({ url: '/api/calendar' });
   assert.equal(res.statusCode, 400);
-  assert.match(res.json().error.message, /release-policy\.yaml: spec\.windows\.0\.timeZone: timeZone is an IANA time zone/);
+  assert.match(
+    res.json().error.message,
+    /release-policy\.yaml: spec\.windows\.0\.timeZone: timeZone is an IANA time zone/,
+  );
   assert.equal((await none.app.inject({ url: '/api/calendar?days=0' })).statusCode, 400);
 });
 
 test('sluice calendar -f evaluates a policy file without a server', async (t) => {
   const { dir } = await app(t, POLICY, 0);
-  const run = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-    execFile(process.execPath, [CLI, 'calendar', ...args], { timeout: 30_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr })));
+  const run = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, [CLI, 'calendar', ...args], { timeout: 30_000 }, (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
   const ok = await run('-f', join(dir, 'release-policy.yaml'), '--days', '3', '--service', 'checkout');
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /^policy default · /);

@@ -7,7 +7,10 @@ export { POLICY_FILE, readPolicy };
 
 export const calendarQuery = z.object({
   days: z.coerce.number().int().min(1, 'days is 1 to 366').max(366, 'days is 1 to 366').default(14),
-  service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a service name is lowercase letters, digits and dashes').optional(),
+  service: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'a service name is lowercase letters, digits and dashes')
+    .optional(),
 });
 
 /** GET /api/calendar?days=14&service=NAME (viewer). */

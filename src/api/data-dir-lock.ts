@@ -29,7 +29,10 @@ export class DataDirLock {
       try {
         const held = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; url?: string };
         if (held.pid !== process.pid && alive(held.pid)) {
-          throw new SluiceError('CONFLICT', `another sluice server (pid ${held.pid}${held.url ? `, ${held.url}` : ''}) uses the data dir ${dataDir}; stop it or choose another --data-dir`);
+          throw new SluiceError(
+            'CONFLICT',
+            `another sluice server (pid ${held.pid}${held.url ? `, ${held.url}` : ''}) uses the data dir ${dataDir}; stop it or choose another --data-dir`,
+          );
         }
       } catch (err) {
         if (err instanceof SluiceError) throw err;

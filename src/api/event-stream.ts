@@ -58,7 +58,12 @@ export async function streamEvents(
     else overflowed = true;
   });
   reply.hijack();
-  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
   send(': sluice event stream\n\n');
   const heartbeat = setInterval(() => send(': keep-alive\n\n'), 15_000);
   res.once('close', () => {
@@ -71,9 +76,17 @@ export async function streamEvents(
   try {
     for (;;) {
       if (closed) return;
-      const page = await store.events({ afterSeq: sent, limit: REPLAY_PAGE, ...(query.service !== undefined && { service: query.service }) });
+      const page = await store.events({
+        afterSeq: sent,
+        limit: REPLAY_PAGE,
+        ...(query.service !== undefined && { service: query.service }),
+      });
       for (const e of page) write(e);
-      if (res.writableNeedDrain && !closed) await new Promise((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+      if (res.writableNeedDrain && !closed)
+        await new Promise((resolve) => {
+          res.once('drain', resolve);
+          res.once('close', resolve);
+        });
       if (page.length < REPLAY_PAGE && !overflowed) break;
       // Live events the buffer could not hold are in the store: the next pages read them.
       if (overflowed) {

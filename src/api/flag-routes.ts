@@ -17,7 +17,12 @@ import type { Store } from '../store/types.ts';
 
 export const nameParams = z.object({ name: z.string().min(1) });
 const environment = z.string().min(1, 'name the environment (--env production)');
-export const percentBody = z.strictObject({ environment, percent: z.number().min(0, 'percent is 0 to 100').max(100, 'percent is 0 to 100'), rule: z.string().min(1).optional(), reason: z.string().max(500).optional() });
+export const percentBody = z.strictObject({
+  environment,
+  percent: z.number().min(0, 'percent is 0 to 100').max(100, 'percent is 0 to 100'),
+  rule: z.string().min(1).optional(),
+  reason: z.string().max(500).optional(),
+});
 export const envBody = z.strictObject({ environment, reason: z.string().max(500).optional() });
 
 function who(req: FastifyRequest) {
@@ -26,12 +31,21 @@ function who(req: FastifyRequest) {
   return p;
 }
 
-export function registerFlagRoutes(app: FastifyInstance, flags: FlagService, store: Store, telemetry: FlagTelemetry, now: () => number = Date.now): void {
+export function registerFlagRoutes(
+  app: FastifyInstance,
+  flags: FlagService,
+  store: Store,
+  telemetry: FlagTelemetry,
+  now: () => number = Date.now,
+): void {
   const mayChangeProtected = (req: FastifyRequest, name: string, env: string, what: string) => {
     const p = who(req);
     const e = flags.get(name).flag.environments[env];
     if (e?.protected && !roleAllows(p.role, 'approver')) {
-      throw new SluiceError('FORBIDDEN', `${p.name} (${p.role}) cannot ${what} flag ${name} in ${env}: it is protected, changed by an approver or admin. Turning it off (sluice flag disable) needs no approver`);
+      throw new SluiceError(
+        'FORBIDDEN',
+        `${p.name} (${p.role}) cannot ${what} flag ${name} in ${env}: it is protected, changed by an approver or admin. Turning it off (sluice flag disable) needs no approver`,
+      );
     }
     return p.name;
   };
@@ -39,7 +53,11 @@ export function registerFlagRoutes(app: FastifyInstance, flags: FlagService, sto
   app.get('/api/flags', async () => ({ flags: flags.list().map((r) => flagView(r, now())) }));
   app.get('/api/flags/adoption', async () => flagAdoption(store));
   app.get('/api/flags/stale', async () => ({
-    flags: flags.list().filter((r) => !r.archived).map((r) => flagView(r, now())).filter((v) => v.staleness.stale),
+    flags: flags
+      .list()
+      .filter((r) => !r.archived)
+      .map((r) => flagView(r, now()))
+      .filter((v) => v.staleness.stale),
   }));
   app.get('/api/flags/:name', async (req) => {
     const { name } = nameParams.parse(req.params);
@@ -49,13 +67,21 @@ export function registerFlagRoutes(app: FastifyInstance, flags: FlagService, sto
     const { name } = nameParams.parse(req.params);
     flags.get(name);
     const events = await store.events({ service: FLAG_LOG, limit: 100_000 });
-    return { events: events.filter((e) => ('flag' in e && (e.flag === name || (typeof e.flag === 'object' && e.flag.name === name)))) };
+    return {
+      events: events.filter(
+        (e) => 'flag' in e && (e.flag === name || (typeof e.flag === 'object' && e.flag.name === name)),
+      ),
+    };
   });
   app.post('/api/flags/:name/percent', async (req) => {
     const { name } = nameParams.parse(req.params);
     const b = percentBody.parse(req.body);
     const actor = mayChangeProtected(req, name, b.environment, 'change the exposure of');
-    await flags.setPercent(name, { environment: b.environment, percent: b.percent, rule: b.rule ?? null, reason: b.reason ?? null }, actor);
+    await flags.setPercent(
+      name,
+      { environment: b.environment, percent: b.percent, rule: b.rule ?? null, reason: b.reason ?? null },
+      actor,
+    );
     return flagView(flags.get(name), now());
   });
   app.post('/api/flags/:name/enable', async (req) => {

@@ -3,44 +3,153 @@ import { envBody, percentBody } from './flag-routes.ts';
 
 /** The OpenAPI paths of flags, OFREP and the provider's routes (docs/flags.md), from the schemas the routes validate with. */
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
-const ok = (description: string, type = 'application/json') => ({ '200': { description, content: { [type]: { schema: type === 'application/json' ? { type: 'object' } : { type: 'string' } } } } });
+const ok = (description: string, type = 'application/json') => ({
+  '200': {
+    description,
+    content: { [type]: { schema: type === 'application/json' ? { type: 'object' } : { type: 'string' } } },
+  },
+});
 const err = { $ref: '#/components/schemas/Error' };
 const refused = {
   '400': { description: 'a bad body', content: { 'application/json': { schema: err } } },
   '401': { description: 'no token, or not a live one', content: { 'application/json': { schema: err } } },
-  '403': { description: "the token's role is too low (a protected environment: approver)", content: { 'application/json': { schema: err } } },
+  '403': {
+    description: "the token's role is too low (a protected environment: approver)",
+    content: { 'application/json': { schema: err } },
+  },
   '404': { description: 'no such flag or environment', content: { 'application/json': { schema: err } } },
 };
 const name = { name: 'name', in: 'path', required: true, schema: { type: 'string' } };
 const body = (s: z.ZodType) => ({ required: true, content: { 'application/json': { schema: schema(s) } } });
-const ofrepFailure = (codes: string[]) => ({ description: codes.join(' / '), content: { 'application/json': { schema: { type: 'object', required: ['errorCode'], properties: { key: { type: 'string' }, errorCode: { enum: codes }, errorDetails: { type: 'string' } } } } } });
-const ofrepRequest = { required: true, content: { 'application/json': { schema: { type: 'object', properties: { context: { type: 'object', properties: { targetingKey: { type: 'string' } }, additionalProperties: true } } } } } };
+const ofrepFailure = (codes: string[]) => ({
+  description: codes.join(' / '),
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['errorCode'],
+        properties: { key: { type: 'string' }, errorCode: { enum: codes }, errorDetails: { type: 'string' } },
+      },
+    },
+  },
+});
+const ofrepRequest = {
+  required: true,
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        properties: {
+          context: { type: 'object', properties: { targetingKey: { type: 'string' } }, additionalProperties: true },
+        },
+      },
+    },
+  },
+};
 
 export function flagPaths(): Record<string, object> {
   return {
-    '/api/flags': { get: { summary: 'every flag, with its environments, exposure now and staleness', responses: ok('flags') } },
-    '/api/flags/adoption': { get: { summary: 'the share of releases that ship behind flags (spec.flags of the revision released)', responses: ok('releases, behindFlags, share, services') } },
-    '/api/flags/stale': { get: { summary: 'flags past their expected lifetime (recomputed at each call)', responses: ok('flags') } },
-    '/api/flags/{name}': { get: { summary: 'one flag, with the evaluations applications reported per variant', parameters: [name], responses: { ...ok('the flag'), ...refused } } },
-    '/api/flags/{name}/events': { get: { summary: "the flag's events (who changed what, when)", parameters: [name], responses: { ...ok('events'), ...refused } } },
-    '/api/flags/{name}/percent': { post: { summary: "set a rule's exposure in one environment", parameters: [name], requestBody: body(percentBody), responses: { ...ok('the flag'), ...refused } } },
-    '/api/flags/{name}/enable': { post: { summary: 'enable the flag in one environment', parameters: [name], requestBody: body(envBody), responses: { ...ok('the flag'), ...refused } } },
-    '/api/flags/{name}/disable': { post: { summary: 'the kill switch: serve the off variant in one environment (never needs an approver)', parameters: [name], requestBody: body(envBody), responses: { ...ok('the flag'), ...refused } } },
-    '/api/flags/{name}/archive': { post: { summary: 'archive: served to no one, history kept', parameters: [name], responses: { ...ok('the flag'), ...refused } } },
+    '/api/flags': {
+      get: { summary: 'every flag, with its environments, exposure now and staleness', responses: ok('flags') },
+    },
+    '/api/flags/adoption': {
+      get: {
+        summary: 'the share of releases that ship behind flags (spec.flags of the revision released)',
+        responses: ok('releases, behindFlags, share, services'),
+      },
+    },
+    '/api/flags/stale': {
+      get: { summary: 'flags past their expected lifetime (recomputed at each call)', responses: ok('flags') },
+    },
+    '/api/flags/{name}': {
+      get: {
+        summary: 'one flag, with the evaluations applications reported per variant',
+        parameters: [name],
+        responses: { ...ok('the flag'), ...refused },
+      },
+    },
+    '/api/flags/{name}/events': {
+      get: {
+        summary: "the flag's events (who changed what, when)",
+        parameters: [name],
+        responses: { ...ok('events'), ...refused },
+      },
+    },
+    '/api/flags/{name}/percent': {
+      post: {
+        summary: "set a rule's exposure in one environment",
+        parameters: [name],
+        requestBody: body(percentBody),
+        responses: { ...ok('the flag'), ...refused },
+      },
+    },
+    '/api/flags/{name}/enable': {
+      post: {
+        summary: 'enable the flag in one environment',
+        parameters: [name],
+        requestBody: body(envBody),
+        responses: { ...ok('the flag'), ...refused },
+      },
+    },
+    '/api/flags/{name}/disable': {
+      post: {
+        summary: 'the kill switch: serve the off variant in one environment (never needs an approver)',
+        parameters: [name],
+        requestBody: body(envBody),
+        responses: { ...ok('the flag'), ...refused },
+      },
+    },
+    '/api/flags/{name}/archive': {
+      post: {
+        summary: 'archive: served to no one, history kept',
+        parameters: [name],
+        responses: { ...ok('the flag'), ...refused },
+      },
+    },
     '/ofrep/v1/evaluate/flags/{key}': {
       post: {
-        summary: 'OFREP: evaluate one flag (sdk token; its environment)', parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }], requestBody: ofrepRequest,
-        responses: { ...ok('key, value, reason, variant, metadata'), '400': ofrepFailure(['PARSE_ERROR', 'INVALID_CONTEXT', 'GENERAL']), '401': { description: 'no live token' }, '404': ofrepFailure(['FLAG_NOT_FOUND']) },
+        summary: 'OFREP: evaluate one flag (sdk token; its environment)',
+        parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: ofrepRequest,
+        responses: {
+          ...ok('key, value, reason, variant, metadata'),
+          '400': ofrepFailure(['PARSE_ERROR', 'INVALID_CONTEXT', 'GENERAL']),
+          '401': { description: 'no live token' },
+          '404': ofrepFailure(['FLAG_NOT_FOUND']),
+        },
       },
     },
     '/ofrep/v1/evaluate/flags': {
       post: {
-        summary: 'OFREP: evaluate every flag of the environment; ETag / If-None-Match', parameters: [{ name: 'If-None-Match', in: 'header', schema: { type: 'string' } }], requestBody: ofrepRequest,
-        responses: { ...ok('flags, metadata'), '304': { description: 'unchanged since the ETag' }, '400': ofrepFailure(['PARSE_ERROR', 'INVALID_CONTEXT']), '401': { description: 'no live token' } },
+        summary: 'OFREP: evaluate every flag of the environment; ETag / If-None-Match',
+        parameters: [{ name: 'If-None-Match', in: 'header', schema: { type: 'string' } }],
+        requestBody: ofrepRequest,
+        responses: {
+          ...ok('flags, metadata'),
+          '304': { description: 'unchanged since the ETag' },
+          '400': ofrepFailure(['PARSE_ERROR', 'INVALID_CONTEXT']),
+          '401': { description: 'no live token' },
+        },
       },
     },
-    '/api/sdk/flags': { get: { summary: "the sdk token's environment's flag set, for local evaluation (ETag)", responses: { ...ok('environment, version, flags, segments'), '304': { description: 'unchanged' } } } },
-    '/api/sdk/flags/stream': { get: { summary: 'the same set as server-sent events (event: flags), sent again on each change', responses: ok('event stream', 'text/event-stream') } },
-    '/api/sdk/evaluations': { post: { summary: "the provider hook's report: evaluations and errors per flag and variant", requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } }, responses: { ...ok('accepted'), ...refused } } },
+    '/api/sdk/flags': {
+      get: {
+        summary: "the sdk token's environment's flag set, for local evaluation (ETag)",
+        responses: { ...ok('environment, version, flags, segments'), '304': { description: 'unchanged' } },
+      },
+    },
+    '/api/sdk/flags/stream': {
+      get: {
+        summary: 'the same set as server-sent events (event: flags), sent again on each change',
+        responses: ok('event stream', 'text/event-stream'),
+      },
+    },
+    '/api/sdk/evaluations': {
+      post: {
+        summary: "the provider hook's report: evaluations and errors per flag and variant",
+        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
+        responses: { ...ok('accepted'), ...refused },
+      },
+    },
   };
 }

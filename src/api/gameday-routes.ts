@@ -11,15 +11,22 @@ import { parseGameDay, SpecError } from '../spec/index.ts';
 
 export const runBody = z.strictObject({
   /** The YAML text of one GameDay document. */
-  spec: z.string().min(1, 'spec is empty: send the YAML text of a GameDay').max(256 * 1024, 'a GameDay is at most 256 KiB'),
+  spec: z
+    .string()
+    .min(1, 'spec is empty: send the YAML text of a GameDay')
+    .max(256 * 1024, 'a GameDay is at most 256 KiB'),
   file: z.string().min(1).default('<api>'),
   /** Answer once the drill has finished, with its record. */
   wait: z.boolean().default(false),
 });
 
-export const stopBody = z.strictObject({ all: z.literal(true, { error: () => 'the safety lever stops every drill: send { "all": true }' }) });
+export const stopBody = z.strictObject({
+  all: z.literal(true, { error: () => 'the safety lever stops every drill: send { "all": true }' }),
+});
 
-const drillParams = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a drill name is lowercase letters, digits and dashes') });
+const drillParams = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a drill name is lowercase letters, digits and dashes'),
+});
 const showQuery = z.object({
   run: z.coerce.number().int().positive().optional(),
   format: z.enum(['json', 'md'], { error: () => 'format is json or md' }).default('json'),
@@ -35,7 +42,10 @@ export const rehearseBody = z.strictObject({
 export const signOffBody = z.strictObject({
   run: z.number().int().positive(),
   comment: z.string().trim().min(1, 'comment: say whether the drill met its objectives').max(2000),
-  actionItems: z.array(z.strictObject({ text: z.string().min(1).max(500), owner: z.string().min(1).max(100) })).max(50).default([]),
+  actionItems: z
+    .array(z.strictObject({ text: z.string().min(1).max(500), owner: z.string().min(1).max(100) }))
+    .max(50)
+    .default([]),
 });
 
 function who(req: FastifyRequest): Who {
@@ -64,7 +74,19 @@ export function registerGameDayRoutes(app: FastifyInstance, drills: Drills): voi
     return drills.stopAll(who(req));
   });
   app.get('/api/gamedays', async () => ({
-    runs: (await drills.list()).map((r) => ({ drill: r.drill, run: r.run, service: r.service, status: r.status, startedAt: r.startedAt, startedBy: r.startedBy, finishedAt: r.finishedAt, timeToDetectMs: r.timeToDetectMs, timeToRestoreMs: r.timeToRestoreMs, score: r.score, signedOffBy: r.signOff?.by ?? null })),
+    runs: (await drills.list()).map((r) => ({
+      drill: r.drill,
+      run: r.run,
+      service: r.service,
+      status: r.status,
+      startedAt: r.startedAt,
+      startedBy: r.startedBy,
+      finishedAt: r.finishedAt,
+      timeToDetectMs: r.timeToDetectMs,
+      timeToRestoreMs: r.timeToRestoreMs,
+      score: r.score,
+      signedOffBy: r.signOff?.by ?? null,
+    })),
   }));
   app.get('/api/gamedays/:name', async (req, reply) => {
     const { name } = drillParams.parse(req.params);

@@ -15,7 +15,9 @@ import type { Store } from '../store/types.ts';
 import { readPolicy } from './calendar-routes.ts';
 import { serviceParams } from './requests.ts';
 
-const environmentName = z.string().regex(/^[a-z][a-z0-9]{0,19}$/, 'an environment name is lowercase letters and digits, e.g. production');
+const environmentName = z
+  .string()
+  .regex(/^[a-z][a-z0-9]{0,19}$/, 'an environment name is lowercase letters and digits, e.g. production');
 
 export const releaseBody = z.strictObject({
   version: z.string().min(1, 'version: the version to release, e.g. "2.0.0"'),
@@ -30,7 +32,10 @@ export const approveBody = z.strictObject({
 
 export const overrideBody = z.strictObject({
   gate: z.enum(GATES, { error: () => `gate is one of ${GATES.join(', ')}` }),
-  reason: z.string().trim().min(10, 'reason: say why the gate may be passed (at least 10 characters); it opens the post-mortem'),
+  reason: z
+    .string()
+    .trim()
+    .min(10, 'reason: say why the gate may be passed (at least 10 characters); it opens the post-mortem'),
   environment: environmentName.optional(),
 });
 
@@ -56,9 +61,18 @@ async function guarded<T>(reply: FastifyReply, fn: () => Promise<T>): Promise<T 
 }
 
 /** Opens the environments (their plans read back from the log); the apply entry and these routes share it. */
-export function openEnvironments(engine: Engine, store: Store, dataDir: string, log: { warn: (o: object, msg: string) => void }, now: () => number = Date.now): Promise<Environments> {
+export function openEnvironments(
+  engine: Engine,
+  store: Store,
+  dataDir: string,
+  log: { warn: (o: object, msg: string) => void },
+  now: () => number = Date.now,
+): Promise<Environments> {
   return Environments.open({
-    engine, store, now, roleAllows: allows,
+    engine,
+    store,
+    now,
+    roleAllows: allows,
     onError: (err) => log.warn({ err }, 'a waiting release plan could not be looked at'),
     windowOf: async (services, at) => {
       const policy = await readPolicy(dataDir);
@@ -77,15 +91,23 @@ export function registerGovernanceRoutes(app: FastifyInstance, environments: Env
     const { name } = serviceParams.parse(req.params);
     const b = releaseBody.parse(req.body);
     const r = await (await opened).request(name, { version: b.version, environment: b.to }, principal(req).name);
-    if (r.outcome === 'refused') throw new SluiceError('CONFLICT', `release of ${b.version} to ${b.to} refused: ${r.plan.detail}`, r);
+    if (r.outcome === 'refused')
+      throw new SluiceError('CONFLICT', `release of ${b.version} to ${b.to} refused: ${r.plan.detail}`, r);
     return reply.status(r.outcome === 'started' ? 200 : 202).send(r);
   });
-  app.get('/api/services/:name/environments', async (req) => (await opened).environments(serviceParams.parse(req.params).name));
+  app.get('/api/services/:name/environments', async (req) =>
+    (await opened).environments(serviceParams.parse(req.params).name),
+  );
   app.get('/api/services/:name/diff', async (req) => {
     const { name } = serviceParams.parse(req.params);
     const q = diffQuery.parse(req.query);
     const { a, b } = (await opened).effectivePair(name, q.a, q.b);
-    return { service: name, a: { environment: q.a, version: a.spec.spec.version }, b: { environment: q.b, version: b.spec.spec.version }, differences: diffDocuments(a.doc, b.doc) };
+    return {
+      service: name,
+      a: { environment: q.a, version: a.spec.spec.version },
+      b: { environment: q.b, version: b.spec.spec.version },
+      differences: diffDocuments(a.doc, b.doc),
+    };
   });
   app.post('/api/services/:name/approve', async (req, reply) => {
     const { name } = serviceParams.parse(req.params);
@@ -99,5 +121,7 @@ export function registerGovernanceRoutes(app: FastifyInstance, environments: Env
     const envs = await opened;
     return guarded(reply, () => envs.override(name, b, principal(req)));
   });
-  app.get('/api/postmortems', async (req) => ({ postmortems: (await opened).postmortems(postmortemsQuery.parse(req.query).service) }));
+  app.get('/api/postmortems', async (req) => ({
+    postmortems: (await opened).postmortems(postmortemsQuery.parse(req.query).service),
+  }));
 }

@@ -9,5 +9,8 @@ import type { Engine } from '../engine/engine.ts';
  */
 export function registerMetricsRoute(app: FastifyInstance, engine: Engine, metrics: MetricsCollector): void {
   app.get('/metrics', async (_req, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render(engine.list().map((s) => ({ service: s.service, phase: s.phase })))));
+    reply
+      .type('text/plain; version=0.0.4; charset=utf-8')
+      .send(metrics.render(engine.list().map((s) => ({ service: s.service, phase: s.phase })))),
+  );
 }

@@ -16,7 +16,16 @@ export function registerPolicyRoutes(app: FastifyInstance, dataDir: string, reco
   app.put('/api/server-policy', async (req) => {
     const policy = serverPolicySchema.parse(req.body ?? {});
     await writeServerPolicy(dataDir, policy);
-    await recordServer([{ type: 'serverPolicy.applied', allowExec: policy.allowExec ?? null, allowUrlHosts: policy.allowUrlHosts ?? null }], principalOf(req)?.name ?? 'admin');
+    await recordServer(
+      [
+        {
+          type: 'serverPolicy.applied',
+          allowExec: policy.allowExec ?? null,
+          allowUrlHosts: policy.allowUrlHosts ?? null,
+        },
+      ],
+      principalOf(req)?.name ?? 'admin',
+    );
     return { policy };
   });
 }

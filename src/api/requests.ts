@@ -13,7 +13,9 @@ export const applyBody = z.strictObject({
 
 export const lintBody = applyBody.omit({ baseDir: true });
 
-export const serviceParams = z.object({ name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a service name is lowercase letters, digits and dashes') });
+export const serviceParams = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a service name is lowercase letters, digits and dashes'),
+});
 
 export const commandParams = serviceParams.extend({
   command: z.enum(COMMANDS, { error: () => `unknown command; valid: ${COMMANDS.join(', ')}` }),
@@ -24,7 +26,10 @@ export const commandBody = z
     /** promote: skip the remaining steps. */
     full: z.boolean().optional(),
     /** undo: the revision to go back to (default: the previous stable one). */
-    toRevision: z.union([z.string().regex(/^\d+$/), z.int().positive()]).transform(String).optional(),
+    toRevision: z
+      .union([z.string().regex(/^\d+$/), z.int().positive()])
+      .transform(String)
+      .optional(),
     /** abort: why, for the rollback log. */
     reason: z.string().max(500).optional(),
   })
@@ -33,7 +38,9 @@ export const commandBody = z
 
 export const signalBody = z.strictObject({
   /** The signal's name, as rules name it (`signal: customer_complaint`). */
-  signal: z.string().regex(/^[a-z][a-z0-9_.-]{0,99}$/, 'a signal name is lowercase letters, digits, _ . - (as in the rule)'),
+  signal: z
+    .string()
+    .regex(/^[a-z][a-z0-9_.-]{0,99}$/, 'a signal name is lowercase letters, digits, _ . - (as in the rule)'),
   /** What happened, for the release log. */
   detail: z.string().max(2000).optional(),
   /** Who or what sent it (a support tool, a pager). */

@@ -31,12 +31,19 @@ function applicant(req: FastifyRequest): Applicant {
 export function collectRoutes(app: FastifyInstance): string[] {
   const routes: string[] = [];
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD' && method !== 'OPTIONS') routes.push(`${method} ${r.url}`);
+    for (const method of [r.method].flat())
+      if (method !== 'HEAD' && method !== 'OPTIONS') routes.push(`${method} ${r.url}`);
   });
   return routes;
 }
 
-export function registerRoutes(app: FastifyInstance, engine: Engine, entry: ApplyEntry, store: Store, routes: readonly string[]): void {
+export function registerRoutes(
+  app: FastifyInstance,
+  engine: Engine,
+  entry: ApplyEntry,
+  store: Store,
+  routes: readonly string[],
+): void {
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/api', async () => ({ name: 'sluice', routes, openapi: '/api/openapi.json', access: '/api/access' }));
   app.get('/api/schema', async () => jsonSchema(driverSchemas()));
@@ -47,7 +54,16 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, entry: Appl
     const b = lintBody.parse(req.body);
     const text = await parseSpecText(b.spec, b.file);
     if (text.policy?.ok === false) throw new SluiceError('SPEC_INVALID', text.policy.message);
-    if (text.policy?.ok) return { ok: true, services: [], policy: { name: text.policy.policy.name, windows: text.policy.policy.windows.length, freezes: text.policy.policy.freezes.length } };
+    if (text.policy?.ok)
+      return {
+        ok: true,
+        services: [],
+        policy: {
+          name: text.policy.policy.name,
+          windows: text.policy.policy.windows.length,
+          freezes: text.policy.policy.freezes.length,
+        },
+      };
     return {
       ok: true,
       services: text.services.map((s) => ({ name: s.metadata.name, version: s.spec.version })),
@@ -73,16 +89,26 @@ export function registerRoutes(app: FastifyInstance, engine: Engine, entry: Appl
     await engine.delete(name, actorOf(req));
     return { deleted: name };
   });
-  app.get('/api/services/:name/history', async (req) => ({ releases: await engine.history(serviceParams.parse(req.params).name) }));
+  app.get('/api/services/:name/history', async (req) => ({
+    releases: await engine.history(serviceParams.parse(req.params).name),
+  }));
   app.get('/api/services/:name/revisions', async (req) => {
     const revisions = await engine.revisions(serviceParams.parse(req.params).name);
-    return { revisions: revisions.map(({ spec: _spec, ...r }) => ({ ...r, createdAt: new Date(r.createdAt).toISOString() })) };
+    return {
+      revisions: revisions.map(({ spec: _spec, ...r }) => ({ ...r, createdAt: new Date(r.createdAt).toISOString() })),
+    };
   });
   app.get('/api/services/:name/events', async (req) => {
     const { name } = serviceParams.parse(req.params);
     const q = eventsQuery.parse(req.query);
     await engine.status(name);
-    return { events: await store.events({ service: name, ...(q.after !== undefined && { afterSeq: q.after }), limit: q.limit ?? 1000 }) };
+    return {
+      events: await store.events({
+        service: name,
+        ...(q.after !== undefined && { afterSeq: q.after }),
+        limit: q.limit ?? 1000,
+      }),
+    };
   });
   app.post('/api/services/:name/signals', async (req) => {
     const { name } = serviceParams.parse(req.params);

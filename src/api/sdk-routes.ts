@@ -15,17 +15,25 @@ import type { FlagService } from '../flags/flag-service.ts';
 import type { FlagTelemetry } from '../flags/flag-telemetry.ts';
 
 const reportBody = z.strictObject({
-  evaluations: z.array(z.strictObject({
-    flag: z.string().min(1).max(128),
-    variant: z.string().min(1).max(128),
-    count: z.int().min(0),
-    errors: z.int().min(0).default(0),
-  })).max(10_000),
+  evaluations: z
+    .array(
+      z.strictObject({
+        flag: z.string().min(1).max(128),
+        variant: z.string().min(1).max(128),
+        count: z.int().min(0),
+        errors: z.int().min(0).default(0),
+      }),
+    )
+    .max(10_000),
 });
 
 function environmentOf(req: FastifyRequest): string {
   const env = principalOf(req)?.environment ?? null;
-  if (env === null) throw new SluiceError('FORBIDDEN', 'this route reads one environment\'s flags: use an sdk token (sluice token create --role sdk --env ENV)');
+  if (env === null)
+    throw new SluiceError(
+      'FORBIDDEN',
+      "this route reads one environment's flags: use an sdk token (sluice token create --role sdk --env ENV)",
+    );
   return env;
 }
 
@@ -81,7 +89,12 @@ export function registerSdkRoutes(app: FastifyInstance, flags: FlagService, tele
     const s = sets.get(environment);
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     streams.set(res, { environment, etag: s.etag });
     res.write(`id: ${s.etag}\nevent: flags\ndata: ${s.json}\n\n`);
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);

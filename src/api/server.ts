@@ -75,30 +75,60 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const shared = o.store === undefined ? null : await openShared(o.store, log);
   const store: Store = shared ?? new SqliteStore(join(dataDir, 'sluice.db'));
   const tokens = shared === null ? new TokenStore(join(dataDir, 'sluice.db')) : await TokenStore.shared(shared.tokens);
-  for (const f of ['sluice.db', 'sluice.db-wal', 'sluice.db-shm']) if (existsSync(join(dataDir, f))) chmodSync(join(dataDir, f), 0o600);
+  for (const f of ['sluice.db', 'sluice.db-wal', 'sluice.db-shm'])
+    if (existsSync(join(dataDir, f))) chmodSync(join(dataDir, f), 0o600);
   // Flags first: a release's setFlag steps change them (docs/flags.md).
   const flags = await FlagService.open(store);
   const engine = await Engine.open({
-    store, dataDir, log, drivers: registeredDrivers,
-    ...(shared !== null && { replica: { id: o.replicaId ?? 'default', instance: `${process.pid}@${hostname()}-${Date.now()}`, url: null, leases: shared.leases } }),
-    setFlag: (a, actor) => flags.setPercent(a.flag, { environment: a.environment, percent: a.percent, rule: a.rule, reason: a.reason }, actor),
+    store,
+    dataDir,
+    log,
+    drivers: registeredDrivers,
+    ...(shared !== null && {
+      replica: {
+        id: o.replicaId ?? 'default',
+        instance: `${process.pid}@${hostname()}-${Date.now()}`,
+        url: null,
+        leases: shared.leases,
+      },
+    }),
+    setFlag: (a, actor) =>
+      flags.setPercent(
+        a.flag,
+        { environment: a.environment, percent: a.percent, rule: a.rule, reason: a.reason },
+        actor,
+      ),
     ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
     ...(o.drainTimeoutMs !== undefined && { drainTimeoutMs: o.drainTimeoutMs }),
   });
   // A parse worker loads while the server starts, so the first apply does not wait for one.
-  warmSpecParser().catch((err: unknown) => log.warn({ err }, 'the spec parse worker did not start; the first apply starts one'));
+  warmSpecParser().catch((err: unknown) =>
+    log.warn({ err }, 'the spec parse worker did not start; the first apply starts one'),
+  );
   const recordServer = serverLog(store, engine.bus);
   const adminToken = ensureAdminToken(tokens, dataDir, Date.now());
   await tokens.persisted();
   // Replicas: a token another replica created or revoked reaches this one as its event.
-  if (shared !== null) engine.bus.subscribe((e) => { if (e.type === 'token.created' || e.type === 'token.revoked') void tokens.reload().catch(() => undefined); });
+  if (shared !== null)
+    engine.bus.subscribe((e) => {
+      if (e.type === 'token.created' || e.type === 'token.revoked') void tokens.reload().catch(() => undefined);
+    });
   rememberSecret(adminToken ?? readAdminToken(dataDir));
   if (adminToken !== null) {
     const admin = tokens.list().find((t) => t.role === 'admin')!;
-    await recordServer([{ type: 'token.created', tokenId: admin.id, name: admin.name, role: admin.role, expiresAt: admin.expiresAt }], 'sluice-server');
-    process.stderr.write(`sluice: created the admin token (shown once; also in ${join(dataDir, 'admin.token')}, mode 600):\n${adminToken}\n`);
+    await recordServer(
+      [{ type: 'token.created', tokenId: admin.id, name: admin.name, role: admin.role, expiresAt: admin.expiresAt }],
+      'sluice-server',
+    );
+    process.stderr.write(
+      `sluice: created the admin token (shown once; also in ${join(dataDir, 'admin.token')}, mode 600):\n${adminToken}\n`,
+    );
   }
-  const app = Fastify({ loggerInstance: log.child({ component: 'api' }) as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), bodyLimit: 4 * 1024 * 1024 });
+  const app = Fastify({
+    loggerInstance: log.child({ component: 'api' }) as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 4 * 1024 * 1024,
+  });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   const routes = collectRoutes(app);
@@ -115,22 +145,47 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   registerPolicyRoutes(app, dataDir, recordServer);
   registerTrainRoutes(app, trains);
   const history = new SqliteAnalyticsStore(join(dataDir, 'analytics.db'));
-  for (const f of ['analytics.db', 'analytics.db-wal', 'analytics.db-shm']) if (existsSync(join(dataDir, f))) chmodSync(join(dataDir, f), 0o600);
+  for (const f of ['analytics.db', 'analytics.db-wal', 'analytics.db-shm'])
+    if (existsSync(join(dataDir, f))) chmodSync(join(dataDir, f), 0o600);
   const analytics = new Analytics({ store, analytics: history, bus: engine.bus });
   registerAnalyticsRoutes(app, analytics);
   registerDocumentRoutes(app, new ReleaseDocuments(store, history), analytics);
-  const weekly = new WeeklyReportSchedule({ analytics, store, dataDir, now: Date.now, log: (message, err) => log.warn({ err }, message) });
+  const weekly = new WeeklyReportSchedule({
+    analytics,
+    store,
+    dataDir,
+    now: Date.now,
+    log: (message, err) => log.warn({ err }, message),
+  });
   weekly.start();
-  const stopRetrospectives = openRetrospectives(engine.bus, store, async (e, actor) => void (await analytics.recordServerEvent(e, actor)), (err) => log.warn({ err }, 'a retrospective could not be opened'));
+  const stopRetrospectives = openRetrospectives(
+    engine.bus,
+    store,
+    async (e, actor) => void (await analytics.recordServerEvent(e, actor)),
+    (err) => log.warn({ err }, 'a retrospective could not be opened'),
+  );
   const metrics = await MetricsCollector.open(store, engine.bus);
   registerMetricsRoute(app, engine, metrics);
   const telemetry = new FlagTelemetry();
   registerFlagRoutes(app, flags, store, telemetry);
   registerOfrepRoutes(app, flags);
   registerSdkRoutes(app, flags, telemetry);
-  const flagGuard = new FlagGuard(flags, { dataDir, onError: (service, err) => log.warn({ err, service }, 'flag guard: the proxy could not be reached or judged') });
+  const flagGuard = new FlagGuard(flags, {
+    dataDir,
+    onError: (service, err) => log.warn({ err, service }, 'flag guard: the proxy could not be reached or judged'),
+  });
   flagGuard.start();
-  registerGameDayRoutes(app, await Drills.open({ engine, store, dataDir, hasEnvironments: (n) => environments.has(n), appliedSpec: (n) => environments.appliedSpec(n), roleAllows: allows }));
+  registerGameDayRoutes(
+    app,
+    await Drills.open({
+      engine,
+      store,
+      dataDir,
+      hasEnvironments: (n) => environments.has(n),
+      appliedSpec: (n) => environments.appliedSpec(n),
+      roleAllows: allows,
+    }),
+  );
   registerStatic(app);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 7070 });
   lock.record(address);

@@ -12,11 +12,13 @@ import { registerStatic } from './static.ts';
 function rawGet(url: string, path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    http.get({ host: u.hostname, port: u.port, path }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d));
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
+    http
+      .get({ host: u.hostname, port: u.port, path }, (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d));
+        res.on('end', () => resolve(body));
+      })
+      .on('error', reject);
   });
 }
 
@@ -58,7 +60,10 @@ test('serves the build: hashed assets cached for good, index.html revalidated, a
   assert.equal((await fetch(`${url}/assets/missing.js`)).status, 404);
   for (const path of ['/..%2f..%2f..%2fetc%2fhostname', '/assets/..%2f..%2f..%2f..%2fetc%2fhostname']) {
     const body = await rawGet(url, path);
-    assert.ok(body === '<!doctype html><title>app</title>' || body.includes('NOT_FOUND'), `${path} answered ${body.slice(0, 80)}`);
+    assert.ok(
+      body === '<!doctype html><title>app</title>' || body.includes('NOT_FOUND'),
+      `${path} answered ${body.slice(0, 80)}`,
+    );
   }
   assert.equal((await fetch(`${url}/%E0%A4%A`)).status, 400, 'a malformed path is a bad request');
 });

@@ -60,7 +60,12 @@ export function registerStatic(app: FastifyInstance, dist: string = WEB_DIST): v
     // Fastify has already answered 400 to a path that does not decode.
     const path = decodeURIComponent(req.url.split('?')[0] ?? '/');
     if (path === '/api' || path.startsWith('/api/') || path === '/healthz') return reply.callNotFound();
-    if (!(await isFile(index))) return reply.status(503).header('content-type', TYPES['.html']!).header('cache-control', 'no-store').send(MISSING);
+    if (!(await isFile(index)))
+      return reply
+        .status(503)
+        .header('content-type', TYPES['.html']!)
+        .header('cache-control', 'no-store')
+        .send(MISSING);
     const file = normalize(join(root, path));
     if (file.startsWith(root) && file !== index && (await isFile(file))) {
       return send(reply, file, path.startsWith('/assets/') ? IMMUTABLE : REVALIDATE);

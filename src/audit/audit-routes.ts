@@ -8,11 +8,20 @@ import { verifyStore } from './verify-chain.ts';
 
 export const verifyQuery = z.object({
   /** SEQ:HASH from an earlier verify, kept elsewhere: the chain must still have it. */
-  anchor: z.string().regex(/^\d+:[0-9a-f]{64}$/, 'anchor is SEQ:HASH, as printed by sluice audit verify').optional(),
+  anchor: z
+    .string()
+    .regex(/^\d+:[0-9a-f]{64}$/, 'anchor is SEQ:HASH, as printed by sluice audit verify')
+    .optional(),
 });
 
 export const exportQuery = z.object({
-  since: z.string().refine((s) => parseSince(s, 0) !== null, 'since is an ISO time (2026-11-01T00:00:00Z) or a span back from now (24h, 7d)').optional(),
+  since: z
+    .string()
+    .refine(
+      (s) => parseSince(s, 0) !== null,
+      'since is an ISO time (2026-11-01T00:00:00Z) or a span back from now (24h, 7d)',
+    )
+    .optional(),
 });
 
 /** GET /api/audit/verify and GET /api/audit/export (viewer: the events are readable to viewers anyway). */

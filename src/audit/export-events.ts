@@ -12,7 +12,16 @@ export function exportLine(row: ChainRow): string {
     // A tampered body is exported as found: the export is evidence, not a cleaned-up copy.
     body = { type: row.type, unreadableBody: row.body };
   }
-  return JSON.stringify({ ...body, service: row.service, at: row.at, time: new Date(row.at).toISOString(), actor: row.actor, seq: row.seq, prevHash: row.prevHash, hash: row.hash });
+  return JSON.stringify({
+    ...body,
+    service: row.service,
+    at: row.at,
+    time: new Date(row.at).toISOString(),
+    actor: row.actor,
+    seq: row.seq,
+    prevHash: row.prevHash,
+    hash: row.hash,
+  });
 }
 
 /** The log's events at or after `since` (epoch ms), as JSON lines, read a page at a time. */

@@ -17,7 +17,12 @@ let n = 0;
 async function log(count: number): Promise<{ store: SqliteStore; db: DatabaseSync; path: string }> {
   const path = join(dir, `log-${++n}.db`);
   const store = new SqliteStore(path);
-  for (let i = 1; i <= count; i++) await store.commit('checkout', [{ type: 'service.degraded', reason: `reason ${i}`, at: 1000 + i, actor: 'alice' }], emptyState('checkout'));
+  for (let i = 1; i <= count; i++)
+    await store.commit(
+      'checkout',
+      [{ type: 'service.degraded', reason: `reason ${i}`, at: 1000 + i, actor: 'alice' }],
+      emptyState('checkout'),
+    );
   return { store, db: new DatabaseSync(path), path };
 }
 
@@ -36,7 +41,9 @@ test('one flipped byte in a past event is found and named', async (t) => {
   t.after(() => (db.close(), store.close()));
   const { body } = db.prepare('SELECT body FROM events WHERE seq = 4').get() as { body: string };
   const i = body.indexOf('reason 4') + 1;
-  db.prepare('UPDATE events SET body = ? WHERE seq = 4').run(body.slice(0, i) + String.fromCharCode(body.charCodeAt(i) ^ 1) + body.slice(i + 1));
+  db.prepare('UPDATE events SET body = ? WHERE seq = 4').run(
+    body.slice(0, i) + String.fromCharCode(body.charCodeAt(i) ^ 1) + body.slice(i + 1),
+  );
   const r = await verifyStore(store);
   assert.equal(r.ok, false);
   assert.equal(r.firstBad!.seq, 4);
@@ -72,9 +79,21 @@ test('a rewritten event with a recomputed hash breaks the link to the next; a re
   const { store, db } = await log(6);
   t.after(() => (db.close(), store.close()));
   const anchor = (await verifyStore(store)).head!;
-  const row = db.prepare('SELECT * FROM events WHERE seq = 3').get() as { body: string; prev_hash: string; service: string; at: number; actor: string };
+  const row = db.prepare('SELECT * FROM events WHERE seq = 3').get() as {
+    body: string;
+    prev_hash: string;
+    service: string;
+    at: number;
+    actor: string;
+  };
   const forged = row.body.replace('reason 3', 'nothing to see');
-  const hash = eventHash(row.prev_hash, { ...JSON.parse(forged), service: row.service, at: row.at, actor: row.actor, seq: 3 });
+  const hash = eventHash(row.prev_hash, {
+    ...JSON.parse(forged),
+    service: row.service,
+    at: row.at,
+    actor: row.actor,
+    seq: 3,
+  });
   db.prepare('UPDATE events SET body = ?, hash = ? WHERE seq = 3').run(forged, hash);
   const r = await verifyStore(store);
   assert.equal(r.firstBad!.seq, 4);
@@ -82,7 +101,12 @@ test('a rewritten event with a recomputed hash breaks the link to the next; a re
   // The whole chain recomputed from event 3 on, head included: only a kept anchor shows it.
   let prev = hash;
   for (const seq of [4, 5, 6]) {
-    const e = db.prepare('SELECT * FROM events WHERE seq = ?').get(seq) as { body: string; service: string; at: number; actor: string };
+    const e = db.prepare('SELECT * FROM events WHERE seq = ?').get(seq) as {
+      body: string;
+      service: string;
+      at: number;
+      actor: string;
+    };
     const h = eventHash(prev, { ...JSON.parse(e.body), service: e.service, at: e.at, actor: e.actor, seq });
     db.prepare('UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?').run(prev, h, seq);
     prev = h;
@@ -97,8 +121,12 @@ test('a rewritten event with a recomputed hash breaks the link to the next; a re
 test('a log written before the chain existed is chained when opened, and new events extend it', async (t) => {
   const path = join(dir, 'legacy.db');
   const old = new DatabaseSync(path);
-  old.exec('CREATE TABLE events (seq INTEGER PRIMARY KEY, service TEXT NOT NULL, type TEXT NOT NULL, at BIGINT NOT NULL, actor TEXT NOT NULL, body TEXT NOT NULL)');
-  old.prepare('INSERT INTO events (service, type, at, actor, body) VALUES (?, ?, ?, ?, ?)').run('checkout', 'service.recovered', 1, 'bob', '{"type":"service.recovered"}');
+  old.exec(
+    'CREATE TABLE events (seq INTEGER PRIMARY KEY, service TEXT NOT NULL, type TEXT NOT NULL, at BIGINT NOT NULL, actor TEXT NOT NULL, body TEXT NOT NULL)',
+  );
+  old
+    .prepare('INSERT INTO events (service, type, at, actor, body) VALUES (?, ?, ?, ?, ?)')
+    .run('checkout', 'service.recovered', 1, 'bob', '{"type":"service.recovered"}');
   old.close();
   const store = new SqliteStore(path);
   t.after(() => store.close());

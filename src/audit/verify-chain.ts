@@ -51,10 +51,15 @@ export class ChainVerifier {
 
   #check(row: ChainRow): ChainProblem | null {
     const seq = row.seq;
-    if (seq !== this.#prevSeq + 1) return { seq: this.#prevSeq + 1, reason: `${missing(this.#prevSeq + 1, seq - 1)}: deleted from the log` };
-    if (row.hash === null || row.prevHash === null) return { seq, reason: `event ${seq} has no hash: it was written outside Sluice` };
+    if (seq !== this.#prevSeq + 1)
+      return { seq: this.#prevSeq + 1, reason: `${missing(this.#prevSeq + 1, seq - 1)}: deleted from the log` };
+    if (row.hash === null || row.prevHash === null)
+      return { seq, reason: `event ${seq} has no hash: it was written outside Sluice` };
     if (row.prevHash !== this.#prevHash) {
-      return { seq, reason: `event ${seq} does not chain to event ${seq - 1} (prev_hash ${short(row.prevHash)} ≠ ${short(this.#prevHash)}): one of the two was rewritten` };
+      return {
+        seq,
+        reason: `event ${seq} does not chain to event ${seq - 1} (prev_hash ${short(row.prevHash)} ≠ ${short(this.#prevHash)}): one of the two was rewritten`,
+      };
     }
     let body: Record<string, unknown>;
     try {
@@ -62,11 +67,22 @@ export class ChainVerifier {
     } catch {
       return { seq, reason: `event ${seq} was changed: its body is no longer JSON` };
     }
-    if (body.type !== row.type) return { seq, reason: `event ${seq} was changed: its type column says ${row.type}, its body ${String(body.type)}` };
+    if (body.type !== row.type)
+      return {
+        seq,
+        reason: `event ${seq} was changed: its type column says ${row.type}, its body ${String(body.type)}`,
+      };
     const hash = eventHash(row.prevHash, { ...body, service: row.service, at: row.at, actor: row.actor, seq });
-    if (hash !== row.hash) return { seq, reason: `event ${seq} (${row.type}, ${row.service}) was changed after it was written: its content no longer matches its hash` };
+    if (hash !== row.hash)
+      return {
+        seq,
+        reason: `event ${seq} (${row.type}, ${row.service}) was changed after it was written: its content no longer matches its hash`,
+      };
     if (this.#anchor !== null && this.#anchor.seq === seq && this.#anchor.hash !== row.hash) {
-      return { seq, reason: `event ${seq} differs from the anchor (${short(this.#anchor.hash)}): the chain was rewritten from here or before` };
+      return {
+        seq,
+        reason: `event ${seq} differs from the anchor (${short(this.#anchor.hash)}): the chain was rewritten from here or before`,
+      };
     }
     return null;
   }
@@ -78,21 +94,39 @@ export class ChainVerifier {
   }
 
   #checkEnd(head: ChainHead | null): ChainProblem | null {
-    if (head === null) return this.#prevSeq === 0 ? null : { seq: this.#prevSeq, reason: 'the recorded head of the log is missing: it was removed outside Sluice' };
+    if (head === null)
+      return this.#prevSeq === 0
+        ? null
+        : { seq: this.#prevSeq, reason: 'the recorded head of the log is missing: it was removed outside Sluice' };
     if (head.seq > this.#prevSeq) {
-      return { seq: this.#prevSeq + 1, reason: `${missing(this.#prevSeq + 1, head.seq)}: the end of the log was deleted` };
+      return {
+        seq: this.#prevSeq + 1,
+        reason: `${missing(this.#prevSeq + 1, head.seq)}: the end of the log was deleted`,
+      };
     }
-    if (head.seq !== this.#prevSeq || head.hash !== this.#prevHash) return { seq: this.#prevSeq, reason: `the recorded head (${head.seq}, ${short(head.hash)}) does not match the last event: the log was rewritten` };
-    if (this.#anchor !== null && this.#anchor.seq > this.#prevSeq) return { seq: this.#anchor.seq, reason: `the anchor names event ${this.#anchor.seq}, but the log ends at ${this.#prevSeq}` };
+    if (head.seq !== this.#prevSeq || head.hash !== this.#prevHash)
+      return {
+        seq: this.#prevSeq,
+        reason: `the recorded head (${head.seq}, ${short(head.hash)}) does not match the last event: the log was rewritten`,
+      };
+    if (this.#anchor !== null && this.#anchor.seq > this.#prevSeq)
+      return {
+        seq: this.#anchor.seq,
+        reason: `the anchor names event ${this.#anchor.seq}, but the log ends at ${this.#prevSeq}`,
+      };
     return null;
   }
 }
 
 const short = (hash: string) => hash.slice(0, 12);
-const missing = (from: number, to: number) => (from === to ? `event ${from} is missing` : `events ${from}–${to} are missing`);
+const missing = (from: number, to: number) =>
+  from === to ? `event ${from} is missing` : `events ${from}–${to} are missing`;
 
 /** Verifies a store's whole log, `pageSize` events at a time. */
-export async function verifyStore(store: Store, o: { anchor?: Anchor | null; pageSize?: number } = {}): Promise<VerifyResult> {
+export async function verifyStore(
+  store: Store,
+  o: { anchor?: Anchor | null; pageSize?: number } = {},
+): Promise<VerifyResult> {
   const verifier = new ChainVerifier(o.anchor ?? null);
   // The head is read first: events committed while verifying lie past it and are not judged.
   const head = await store.chainHead();

@@ -40,7 +40,11 @@ export interface RouteAccess {
 /** Per-command rows for a route with a `:command` parameter: its access depends on the command. */
 function accessRows(method: string, url: string): RouteAccess[] {
   if (!url.includes(':command')) return [{ method, url, access: requiredAccess(method, url, {}) }];
-  return Object.keys(COMMAND_ROLES).map((command) => ({ method, url: url.replace(':command', command), access: requiredAccess(method, url, { command }) }));
+  return Object.keys(COMMAND_ROLES).map((command) => ({
+    method,
+    url: url.replace(':command', command),
+    access: requiredAccess(method, url, { command }),
+  }));
 }
 
 /**
@@ -53,7 +57,8 @@ function accessRows(method: string, url: string): RouteAccess[] {
 export function registerAuth(app: FastifyInstance, tokens: TokenStore, now: () => number = Date.now): void {
   const routes: RouteAccess[] = [];
   app.addHook('onRoute', (r) => {
-    for (const method of [r.method].flat()) if (method !== 'HEAD' && method !== 'OPTIONS') routes.push(...accessRows(method, r.url));
+    for (const method of [r.method].flat())
+      if (method !== 'HEAD' && method !== 'OPTIONS') routes.push(...accessRows(method, r.url));
   });
   app.get('/api/access', async () => ({ routes }));
   app.addHook('onRequest', async (req, reply) => {
@@ -63,12 +68,25 @@ export function registerAuth(app: FastifyInstance, tokens: TokenStore, now: () =
     if (access === 'public') return;
     const token = presentedToken(req, route);
     if (token === null) {
-      return deny(reply, 401, `${req.method} ${route} needs a token with role ${access} or above: send "Authorization: Bearer <token>" (sluice --token / SLUICE_TOKEN); the first admin token is in <data-dir>/admin.token`);
+      return deny(
+        reply,
+        401,
+        `${req.method} ${route} needs a token with role ${access} or above: send "Authorization: Bearer <token>" (sluice --token / SLUICE_TOKEN); the first admin token is in <data-dir>/admin.token`,
+      );
     }
     const principal = tokens.authenticate(token, now());
-    if (principal === null) return deny(reply, 401, 'the token is unknown, revoked or expired; ask an admin for a new one (sluice token create)');
+    if (principal === null)
+      return deny(
+        reply,
+        401,
+        'the token is unknown, revoked or expired; ask an admin for a new one (sluice token create)',
+      );
     if (!roleAllows(principal.role, access)) {
-      return deny(reply, 403, `token "${principal.name}" has role ${principal.role}; ${req.method} ${route} needs ${access} or above`);
+      return deny(
+        reply,
+        403,
+        `token "${principal.name}" has role ${principal.role}; ${req.method} ${route} needs ${access} or above`,
+      );
     }
     principals.set(req, principal);
   });

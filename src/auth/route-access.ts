@@ -5,7 +5,12 @@ export type Access = TokenRole | 'public';
 
 /** The role each release command needs (POST /api/services/:name/:command). */
 export const COMMAND_ROLES: Record<string, Role> = {
-  promote: 'deployer', pause: 'deployer', resume: 'deployer', abort: 'deployer', retry: 'deployer', undo: 'deployer',
+  promote: 'deployer',
+  pause: 'deployer',
+  resume: 'deployer',
+  abort: 'deployer',
+  retry: 'deployer',
+  undo: 'deployer',
 };
 
 /**
@@ -14,7 +19,12 @@ export const COMMAND_ROLES: Record<string, Role> = {
  * anything, so a new route is never open by mistake. Reads outside /api (/healthz, the
  * dashboard's files) are public. `path` is the request's path, when `route` is a pattern.
  */
-export function requiredAccess(method: string, route: string, params: Record<string, string | undefined>, path = route): Access {
+export function requiredAccess(
+  method: string,
+  route: string,
+  params: Record<string, string | undefined>,
+  path = route,
+): Access {
   const read = method === 'GET' || method === 'HEAD';
   // Sluice's own metrics (docs/analytics.md) are a read of the API: a viewer's, though outside /api for Prometheus.
   if (route === '/metrics') return read ? 'viewer' : 'admin';
@@ -30,16 +40,24 @@ export function requiredAccess(method: string, route: string, params: Record<str
   if (method === 'POST' && route === '/api/services/:name/signals') return 'deployer';
   // Environments (docs/governance.md): asking for a promotion is a release; approving and overriding gates is the approver's.
   if (method === 'POST' && route === '/api/services/:name/releases') return 'deployer';
-  if (method === 'POST' && (route === '/api/services/:name/approve' || route === '/api/services/:name/override')) return 'approver';
+  if (method === 'POST' && (route === '/api/services/:name/approve' || route === '/api/services/:name/override'))
+    return 'approver';
   // Analytics history (docs/analytics.md): importing it, or an alerting tool's incidents, is a deployer's.
-  if (method === 'POST' && (route === '/api/analytics/import' || route === '/api/analytics/incidents')) return 'deployer';
+  if (method === 'POST' && (route === '/api/analytics/import' || route === '/api/analytics/incidents'))
+    return 'deployer';
   // Flags (docs/flags.md): exposure, the kill switch and archive are a deployer's (a protected environment asks more, in the route).
   if (method === 'POST' && route.startsWith('/api/flags/:name/')) return 'deployer';
   // Drills (docs/drills.md): running one and the safety lever are a deployer's; signing one off an approver's.
-  if (method === 'POST' && (route === '/api/gamedays/run' || route === '/api/gamedays/stop' || route === '/api/rehearsals')) return 'deployer';
+  if (
+    method === 'POST' &&
+    (route === '/api/gamedays/run' || route === '/api/gamedays/stop' || route === '/api/rehearsals')
+  )
+    return 'deployer';
   if (method === 'POST' && route === '/api/gamedays/:name/signoff') return 'approver';
-  if (method === 'POST' && route === '/api/services/:name/:command') return COMMAND_ROLES[params.command ?? ''] ?? 'admin';
+  if (method === 'POST' && route === '/api/services/:name/:command')
+    return COMMAND_ROLES[params.command ?? ''] ?? 'admin';
   // Release trains (docs/trains.md): stopping or re-running one is a deployer's, as for a release.
-  if (method === 'POST' && (route === '/api/trains/:name/abort' || route === '/api/trains/:name/retry')) return 'deployer';
+  if (method === 'POST' && (route === '/api/trains/:name/abort' || route === '/api/trains/:name/retry'))
+    return 'deployer';
   return 'admin';
 }

@@ -17,13 +17,25 @@ const fresh = () => new TokenStore(join(dir, `t-${++n}.db`));
 test('a token is stored only as its hash, authenticates until it expires or is revoked, and survives a reopen', () => {
   const path = join(dir, 'persist.db');
   const tokens = new TokenStore(path);
-  const { token, record } = tokens.create({ name: 'ci', role: 'deployer', createdBy: 'admin', now: 1000, ttlMs: 60_000 });
+  const { token, record } = tokens.create({
+    name: 'ci',
+    role: 'deployer',
+    createdBy: 'admin',
+    now: 1000,
+    ttlMs: 60_000,
+  });
   assert.match(token, /^slu_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
   assert.equal(record.hash, hashToken(token));
   tokens.close();
   assert.ok(!readFileSync(path).includes(token.split('_')[2]!), 'the secret is not in the file');
   const again = new TokenStore(path);
-  assert.deepEqual(again.authenticate(token, 2000), { tokenId: record.id, name: 'ci', role: 'deployer', environment: null, expiresAt: 61_000 });
+  assert.deepEqual(again.authenticate(token, 2000), {
+    tokenId: record.id,
+    name: 'ci',
+    role: 'deployer',
+    environment: null,
+    expiresAt: 61_000,
+  });
   assert.equal(again.authenticate(token, 61_000), null, 'expired');
   const forged = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
   assert.equal(again.authenticate(forged, 2000), null, 'right id, wrong secret');
@@ -36,7 +48,10 @@ test('a token is stored only as its hash, authenticates until it expires or is r
 test('names are unique among live tokens (reusable after revocation); default name <role>-<id>', () => {
   const tokens = fresh();
   tokens.create({ name: 'ci', role: 'deployer', createdBy: 'a', now: 0, ttlMs: null });
-  assert.throws(() => tokens.create({ name: 'ci', role: 'viewer', createdBy: 'a', now: 0, ttlMs: null }), /a live token named "ci" exists/);
+  assert.throws(
+    () => tokens.create({ name: 'ci', role: 'viewer', createdBy: 'a', now: 0, ttlMs: null }),
+    /a live token named "ci" exists/,
+  );
   tokens.revoke('ci', 1);
   tokens.create({ name: 'ci', role: 'deployer', createdBy: 'a', now: 2, ttlMs: null });
   const unnamed = tokens.create({ role: 'viewer', createdBy: 'a', now: 0, ttlMs: null }).record;
@@ -67,7 +82,12 @@ test('the admin token is made on first start only, in a file of mode 600', () =>
 });
 
 test('roles include the ones before them; unknown routes are closed by default', () => {
-  assert.ok(roleAllows('admin', 'viewer') && roleAllows('approver', 'deployer') && !roleAllows('deployer', 'approver') && !roleAllows('viewer', 'deployer'));
+  assert.ok(
+    roleAllows('admin', 'viewer') &&
+      roleAllows('approver', 'deployer') &&
+      !roleAllows('deployer', 'approver') &&
+      !roleAllows('viewer', 'deployer'),
+  );
   assert.equal(requiredAccess('GET', '/healthz', {}), 'public');
   assert.equal(requiredAccess('GET', '/*', {}, '/api/secret'), 'viewer', 'a catch-all cannot open an /api path');
   assert.equal(requiredAccess('POST', '/healthz', {}), 'admin');
@@ -80,7 +100,14 @@ test('roles include the ones before them; unknown routes are closed by default',
 
 test('an sdk token reads one environment and is outside the ladder: no role includes it, it includes none', () => {
   const tokens = new TokenStore(':memory:');
-  const { token } = tokens.create({ name: 'web-app', role: 'sdk', environment: 'production', createdBy: 'admin', now: 1000, ttlMs: null });
+  const { token } = tokens.create({
+    name: 'web-app',
+    role: 'sdk',
+    environment: 'production',
+    createdBy: 'admin',
+    now: 1000,
+    ttlMs: null,
+  });
   assert.equal(tokens.authenticate(token, 2000)?.environment, 'production');
   assert.ok(roleAllows('sdk', 'sdk') && !roleAllows('admin', 'sdk') && !roleAllows('sdk', 'viewer'));
   assert.equal(requiredAccess('POST', '/ofrep/v1/evaluate/flags/:key', {}), 'sdk');

@@ -30,12 +30,20 @@ export interface Principal {
   expiresAt: number | null;
 }
 
-export const isLive = (t: TokenRecord, now: number) => t.revokedAt === null && (t.expiresAt === null || t.expiresAt > now);
+export const isLive = (t: TokenRecord, now: number) =>
+  t.revokedAt === null && (t.expiresAt === null || t.expiresAt > now);
 
 type Row = Record<string, unknown>;
 const toRecord = (r: Row): TokenRecord => ({
-  id: String(r.id), name: String(r.name), role: String(r.role) as TokenRole, environment: r.environment === null || r.environment === undefined ? null : String(r.environment), hash: String(r.hash), createdAt: Number(r.created_at),
-  createdBy: String(r.created_by), expiresAt: r.expires_at === null ? null : Number(r.expires_at), revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+  id: String(r.id),
+  name: String(r.name),
+  role: String(r.role) as TokenRole,
+  environment: r.environment === null || r.environment === undefined ? null : String(r.environment),
+  hash: String(r.hash),
+  createdAt: Number(r.created_at),
+  createdBy: String(r.created_by),
+  expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+  revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
 });
 
 /**
@@ -72,8 +80,10 @@ export class TokenStore {
       created_by TEXT NOT NULL, expires_at BIGINT, revoked_at BIGINT)`);
     // sdk tokens (flags) read one environment: a column added to tables made before them.
     const columns = this.#db.prepare('PRAGMA table_info(api_tokens)').all() as Row[];
-    if (!columns.some((c) => c.name === 'environment')) this.#db.exec('ALTER TABLE api_tokens ADD COLUMN environment TEXT');
-    for (const row of this.#db.prepare('SELECT * FROM api_tokens').all() as Row[]) this.#byId.set(String(row.id), toRecord(row));
+    if (!columns.some((c) => c.name === 'environment'))
+      this.#db.exec('ALTER TABLE api_tokens ADD COLUMN environment TEXT');
+    for (const row of this.#db.prepare('SELECT * FROM api_tokens').all() as Row[])
+      this.#byId.set(String(row.id), toRecord(row));
   }
 
   list(): TokenRecord[] {
@@ -82,18 +92,52 @@ export class TokenStore {
 
   /** Creates a token; the returned `token` is the only time its secret exists outside the caller. */
   /** Without a name, the token is named `<role>-<id>`. */
-  create(o: { name?: string | undefined; role: TokenRole; environment?: string | null; createdBy: string; now: number; ttlMs: number | null }): { token: string; record: TokenRecord } {
+  create(o: {
+    name?: string | undefined;
+    role: TokenRole;
+    environment?: string | null;
+    createdBy: string;
+    now: number;
+    ttlMs: number | null;
+  }): { token: string; record: TokenRecord } {
     const taken = this.list().find((t) => t.name === o.name && isLive(t, o.now));
-    if (taken) throw new SluiceError('CONFLICT', `a live token named "${o.name}" exists (${taken.id}); choose another --name or revoke it first`);
+    if (taken)
+      throw new SluiceError(
+        'CONFLICT',
+        `a live token named "${o.name}" exists (${taken.id}); choose another --name or revoke it first`,
+      );
     const secret = newSecret();
     const record: TokenRecord = {
-      id: secret.id, name: o.name ?? `${o.role}-${secret.id}`, role: o.role, environment: o.environment ?? null, hash: secret.hash, createdAt: o.now, createdBy: o.createdBy,
-      expiresAt: o.ttlMs === null ? null : o.now + o.ttlMs, revokedAt: null,
+      id: secret.id,
+      name: o.name ?? `${o.role}-${secret.id}`,
+      role: o.role,
+      environment: o.environment ?? null,
+      hash: secret.hash,
+      createdAt: o.now,
+      createdBy: o.createdBy,
+      expiresAt: o.ttlMs === null ? null : o.now + o.ttlMs,
+      revokedAt: null,
     };
-    this.#db?.prepare('INSERT INTO api_tokens (id, name, role, hash, created_at, created_by, expires_at, revoked_at, environment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(record.id, record.name, record.role, record.hash, record.createdAt, record.createdBy, record.expiresAt, null, record.environment);
+    this.#db
+      ?.prepare(
+        'INSERT INTO api_tokens (id, name, role, hash, created_at, created_by, expires_at, revoked_at, environment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        record.id,
+        record.name,
+        record.role,
+        record.hash,
+        record.createdAt,
+        record.createdBy,
+        record.expiresAt,
+        null,
+        record.environment,
+      );
     this.#byId.set(record.id, record);
-    this.#write(() => this.#table!.insert(record), () => this.#byId.delete(record.id));
+    this.#write(
+      () => this.#table!.insert(record),
+      () => this.#byId.delete(record.id),
+    );
     return { token: secret.token, record };
   }
 
@@ -103,12 +147,18 @@ export class TokenStore {
     if (!found) throw new SluiceError('NOT_FOUND', `no token with id or name "${idOrName}"; see sluice token list`);
     if (found.revokedAt !== null) return found;
     if (found.role === 'admin' && !this.list().some((t) => t.id !== found.id && t.role === 'admin' && isLive(t, now))) {
-      throw new SluiceError('CONFLICT', `"${found.name}" is the last live admin token: revoking it would leave no one able to manage tokens; create another admin token first`);
+      throw new SluiceError(
+        'CONFLICT',
+        `"${found.name}" is the last live admin token: revoking it would leave no one able to manage tokens; create another admin token first`,
+      );
     }
     this.#db?.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ?').run(now, found.id);
     const revoked = { ...found, revokedAt: now };
     this.#byId.set(found.id, revoked);
-    this.#write(() => this.#table!.revoke(found.id, now), () => undefined);
+    this.#write(
+      () => this.#table!.revoke(found.id, now),
+      () => undefined,
+    );
     return revoked;
   }
 
@@ -117,7 +167,13 @@ export class TokenStore {
     const id = tokenId(token);
     const record = id === null ? undefined : this.#byId.get(id);
     if (record === undefined || !matches(token, record.hash) || !isLive(record, now)) return null;
-    return { tokenId: record.id, name: record.name, role: record.role, environment: record.environment, expiresAt: record.expiresAt };
+    return {
+      tokenId: record.id,
+      name: record.name,
+      role: record.role,
+      environment: record.environment,
+      expiresAt: record.expiresAt,
+    };
   }
 
   /** Shared table: queue a write; a failed insert is undone in memory (`persisted` reports it). */

@@ -42,7 +42,9 @@ export function findToken(flag: string | undefined, dataDir: string | undefined)
   try {
     return readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
   } catch (err) {
-    throw new UsageError(`cannot read the admin token in ${join(dataDir, 'admin.token')} (${(err as NodeJS.ErrnoException).code}); pass --token or SLUICE_TOKEN`);
+    throw new UsageError(
+      `cannot read the admin token in ${join(dataDir, 'admin.token')} (${(err as NodeJS.ErrnoException).code}); pass --token or SLUICE_TOKEN`,
+    );
   }
 }
 
@@ -59,14 +61,21 @@ export function client(server: string, token: string | null = null): Client {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new Unreachable(`cannot reach the sluice server at ${server} (${cause}); start one with \`sluice server\` or pass --server URL / SLUICE_SERVER`);
+      throw new Unreachable(
+        `cannot reach the sluice server at ${server} (${cause}); start one with \`sluice server\` or pass --server URL / SLUICE_SERVER`,
+      );
     }
     const text = await res.text();
     let json: unknown = null;
     try {
       json = text ? JSON.parse(text) : null;
     } catch {
-      throw new ApiError(res.status, 'BAD_RESPONSE', `the server answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`, null);
+      throw new ApiError(
+        res.status,
+        'BAD_RESPONSE',
+        `the server answered ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+        null,
+      );
     }
     if (!res.ok) {
       const e = (json as { error?: { code: string; message: string; detail?: unknown } })?.error;

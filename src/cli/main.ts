@@ -24,12 +24,30 @@ import { tokenCommand } from './commands/token.ts';
 import { waitCommand } from './commands/wait.ts';
 
 const COMMANDS: CommandDef[] = [
-  serverCommand, applyCommand, statusCommand, ...controlCommands, historyCommand, waitCommand, lintCommand, schemaCommand, deleteCommand,
-  tokenCommand, auditCommand, calendarCommand, judgeCommand,
-  releaseCommand, approveCommand, overrideCommand, diffCommand, graphCommand, trainCommand,
+  serverCommand,
+  applyCommand,
+  statusCommand,
+  ...controlCommands,
+  historyCommand,
+  waitCommand,
+  lintCommand,
+  schemaCommand,
+  deleteCommand,
+  tokenCommand,
+  auditCommand,
+  calendarCommand,
+  judgeCommand,
+  releaseCommand,
+  approveCommand,
+  overrideCommand,
+  diffCommand,
+  graphCommand,
+  trainCommand,
   importCommand,
   storeCommand,
-  analyticsCommand, docCommand, reportCommand,
+  analyticsCommand,
+  docCommand,
+  reportCommand,
   flagCommand,
   gamedayCommand,
 ];
@@ -53,7 +71,7 @@ function usage(): string {
     '',
     'global flags: --server URL (or SLUICE_SERVER; default http://127.0.0.1:7070), -o json|text, -h/--help,',
     '  --token TOKEN (or SLUICE_TOKEN; else <data-dir>/admin.token when --data-dir DIR is given)',
-    'sluice COMMAND --help shows the command\'s flags.',
+    "sluice COMMAND --help shows the command's flags.",
   ].join('\n');
 }
 
@@ -76,7 +94,9 @@ async function main(argv: string[]): Promise<number> {
       const e = err as Error & { code?: string };
       if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
         const flag = /'([^']+)'/.exec(e.message)?.[1] ?? '?';
-        const valid = Object.entries({ ...GLOBAL, ...cmd.options }).map(([n, o]) => ('short' in o && o.short ? `-${o.short}/--${n}` : `--${n}`));
+        const valid = Object.entries({ ...GLOBAL, ...cmd.options }).map(([n, o]) =>
+          'short' in o && o.short ? `-${o.short}/--${n}` : `--${n}`,
+        );
         throw new UsageError(`unknown flag ${flag}; valid: ${valid.join(', ')}`);
       }
       throw new UsageError(e.message);
@@ -88,7 +108,8 @@ async function main(argv: string[]): Promise<number> {
     }
     const output = values.output ?? 'text';
     const formats = ['json', 'text', ...(cmd.outputs ?? [])];
-    if (!formats.includes(output)) throw new UsageError(`-o "${output}" is not an output format; valid: ${formats.join(', ')}`);
+    if (!formats.includes(output))
+      throw new UsageError(`-o "${output}" is not an output format; valid: ${formats.join(', ')}`);
     const required = (cmd.args ?? []).filter((a) => !a.endsWith('?')).length;
     const allowed = (cmd.args ?? []).length;
     if (positionals.length < required) throw new UsageError(`missing ${cmd.args![positionals.length]!.toUpperCase()}`);
@@ -99,7 +120,11 @@ async function main(argv: string[]): Promise<number> {
       json: output === 'json',
       output,
       out: (text) => console.log(text),
-      client: () => client(serverUrl(values.server as string | undefined), findToken(values.token as string | undefined, values['data-dir'] as string | undefined)),
+      client: () =>
+        client(
+          serverUrl(values.server as string | undefined),
+          findToken(values.token as string | undefined, values['data-dir'] as string | undefined),
+        ),
     });
   } catch (err) {
     if (err instanceof UsageError) {

@@ -26,7 +26,14 @@ export type EventBody =
   | { type: 'target.starting'; ref: RevisionRef }
   | { type: 'target.ready'; key: string; instances: Instance[] }
   | { type: 'target.failed'; key: string; error: string }
-  | { type: 'target.crashed'; key: string; instanceId: string; exitCode: number | null; signal: string | null; restarted: boolean }
+  | {
+      type: 'target.crashed';
+      key: string;
+      instanceId: string;
+      exitCode: number | null;
+      signal: string | null;
+      restarted: boolean;
+    }
   | { type: 'target.stopping'; key: string }
   | { type: 'target.stopped'; key: string; error: string | null }
   /** The revision replaced is kept running until `until`, so an undo before then needs no start-up. */
@@ -44,14 +51,27 @@ export type EventBody =
   /** The router confirmed it serves new weights (decided by an earlier `traffic.shifted`). */
   | { type: 'traffic.applied'; weights: Weights }
   /** `metricsError`: the provider failed in this evaluation (counted for the contract's metricsErrors policy). */
-  | { type: 'analysis.evaluated'; verdicts: Verdict[]; metricsError?: string; accumulated?: Accumulated; points?: Record<string, { canary: number | null; baseline: number | null }> }
+  | {
+      type: 'analysis.evaluated';
+      verdicts: Verdict[];
+      metricsError?: string;
+      accumulated?: Accumulated;
+      points?: Record<string, { canary: number | null; baseline: number | null }>;
+    }
   | { type: 'release.paused'; reason: PauseReason; detail: string }
   | { type: 'release.resumed' }
   /**
    * A person moved the release on. `verdicts`: the rules' verdicts at that moment; `withoutEvidence`:
    * the rules that were not Pass (absent in logs recorded before promotes carried them).
    */
-  | { type: 'release.promoted'; full: boolean; fromStep: number; verdicts?: Verdict[]; withoutEvidence?: string[]; reason?: string }
+  | {
+      type: 'release.promoted';
+      full: boolean;
+      fromStep: number;
+      verdicts?: Verdict[];
+      withoutEvidence?: string[];
+      reason?: string;
+    }
   /** 100% was decided for the new revision; `release.succeeded` follows when the router serves it. */
   | { type: 'release.completing' }
   /** The router serves 100% of the new revision; the contract watches it until `until`. */
@@ -76,11 +96,23 @@ export type EventBody =
   /** The table read back from the router differs from the intended one (changed behind Sluice's back); it is re-asserted. */
   | { type: 'router.drifted'; differences: string[] }
   /** A router over several hosts: when each host confirmed `weights`, and why the others did not. */
-  | { type: 'router.hostsApplied'; weights: Record<string, number>; applied: Record<string, number>; unreachable: Record<string, string> }
+  | {
+      type: 'router.hostsApplied';
+      weights: Record<string, number>;
+      applied: Record<string, number>;
+      unreachable: Record<string, string>;
+    }
   | { type: 'service.deleted' }
   /** Server-level changes, logged under `_server` (engine/server-log.ts): API tokens and the release policy. */
   /** `environment`: the one environment an sdk token reads. */
-  | { type: 'token.created'; tokenId: string; name: string; role: string; expiresAt: number | null; environment?: string }
+  | {
+      type: 'token.created';
+      tokenId: string;
+      name: string;
+      role: string;
+      expiresAt: number | null;
+      environment?: string;
+    }
   | { type: 'token.revoked'; tokenId: string; name: string }
   | { type: 'policy.applied'; name: string; windows: number; freezes: number }
   /** An admin set what specs may make the server start and call (null: no limit). */
@@ -88,19 +120,51 @@ export type EventBody =
   /** A release was asked for while its release window was closed: it starts when the window opens. */
   | { type: 'release.waiting'; revision: RevisionRef; reason: string; until: number | null }
   /** The wait ended: the release started, a person cancelled it, or a newer spec replaced it. */
-  | { type: 'release.waitEnded'; revision: RevisionRef; outcome: 'started' | 'cancelled' | 'superseded'; detail: string }
+  | {
+      type: 'release.waitEnded';
+      revision: RevisionRef;
+      outcome: 'started' | 'cancelled' | 'superseded';
+      detail: string;
+    }
   /** History was imported for the analytics (docs/analytics.md), logged under `_server`: where from and the counts (the rows are in the analytics store). */
-  | { type: 'analytics.imported'; source: 'file' | 'api' | 'webhook' | 'git'; added: number; unchanged: number; updated: number; rejected: number }
+  | {
+      type: 'analytics.imported';
+      source: 'file' | 'api' | 'webhook' | 'git';
+      added: number;
+      unchanged: number;
+      updated: number;
+      rejected: number;
+    }
   /** A retrospective was opened for a rollback or an override (docs/documents.md), logged under `_server`. */
-  | { type: 'retrospective.opened'; id: string; service: string; release: number | null; trigger: 'rollback' | 'override'; reason: string }
+  | {
+      type: 'retrospective.opened';
+      id: string;
+      service: string;
+      release: number | null;
+      trigger: 'rollback' | 'override';
+      reason: string;
+    }
   /** The weekly delivery report (docs/analytics.md), logged under `_server` and sent to the notifiers that select `report.weekly`. */
   | { type: 'report.weekly'; environment: string; week: string; title: string; markdown: string }
   /** An external signal; counted by the release in progress for its signal rules. */
   | { type: 'signal.received'; signal: string; detail: string | null; source: string | null }
   /** Replicas: a command for `target`, received by `replica`, which does not run it; the owner carries it out. Logged under the server's log. */
-  | { type: 'command.requested'; target: string; requestId: string; command: string; args: { full?: boolean; toRevision?: string; reason?: string; signal?: string; detail?: string; source?: string }; replica: string }
+  | {
+      type: 'command.requested';
+      target: string;
+      requestId: string;
+      command: string;
+      args: { full?: boolean; toRevision?: string; reason?: string; signal?: string; detail?: string; source?: string };
+      replica: string;
+    }
   /** Replicas: the owner (`replica`) carried out a forwarded command, or refused it (`error`). */
-  | { type: 'command.answered'; target: string; requestId: string; error: { code: string; message: string } | null; replica: string }
+  | {
+      type: 'command.answered';
+      target: string;
+      requestId: string;
+      error: { code: string; message: string } | null;
+      replica: string;
+    }
   /** Environments, plans, gates, approvals, overrides (core/plan/events.ts); logged under the service's own name. */
   | GovernanceEvent
   /** Release trains (core/trains/train-events.ts); logged under the train's own name, `_train:<name>`. */

@@ -95,7 +95,14 @@ export const DEFAULT_ERRORS: Partial<Record<MetricName, readonly StatusClass[]>>
 export const LIVE_JUDGES = ['sequential', 'threshold', 'mannWhitney'] as const;
 export type LiveJudge = (typeof LIVE_JUDGES)[number];
 /** Metrics the sequential judge can test (rates on counts, latency quantiles on histograms). */
-export const SEQUENTIAL_METRICS: readonly MetricName[] = ['error_rate', 'success_rate', 'latency_p50', 'latency_p90', 'latency_p95', 'latency_p99'];
+export const SEQUENTIAL_METRICS: readonly MetricName[] = [
+  'error_rate',
+  'success_rate',
+  'latency_p50',
+  'latency_p90',
+  'latency_p95',
+  'latency_p99',
+];
 
 /** A provider query (PromQL, an HTTP JSON endpoint) run for the canary and, for baseline rules, the stable revision. */
 export interface QueryRule extends RuleCommon {
@@ -257,10 +264,7 @@ export type Measurement =
   | { kind: 'error'; message: string };
 
 /** The value of one query rule (PromQL, an HTTP endpoint) for one version over a window. */
-export type QueryResult =
-  | { kind: 'value'; value: number }
-  | { kind: 'noData' }
-  | { kind: 'error'; message: string };
+export type QueryResult = { kind: 'value'; value: number } | { kind: 'noData' } | { kind: 'error'; message: string };
 
 /** A running instance of a revision, as its target driver reports it. */
 export interface Instance {

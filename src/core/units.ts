@@ -55,7 +55,8 @@ export const listenAddress = z
   .string()
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'write host:port, e.g. 127.0.0.1:8080')
   .refine((a) => !/:\d+$/.test(a) || validPort(Number(a.slice(a.lastIndexOf(':') + 1))), {
-    error: (iss) => `port ${String(iss.input).slice(String(iss.input).lastIndexOf(':') + 1)} is out of range: a port is 1..65535, e.g. 127.0.0.1:8080`,
+    error: (iss) =>
+      `port ${String(iss.input).slice(String(iss.input).lastIndexOf(':') + 1)} is out of range: a port is 1..65535, e.g. 127.0.0.1:8080`,
   })
   .describe('host:port, e.g. 127.0.0.1:8080');
 

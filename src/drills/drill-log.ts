@@ -35,6 +35,8 @@ export class DrillLog {
 
   async records(): Promise<DrillRecord[]> {
     const events = await this.#store.events({ service: DRILL_LOG });
-    return drillRecords(events.filter((e): e is StoredDrillEvent => e.type.startsWith('drill.') && e.type !== 'drill.rehearsed'));
+    return drillRecords(
+      events.filter((e): e is StoredDrillEvent => e.type.startsWith('drill.') && e.type !== 'drill.rehearsed'),
+    );
   }
 }

@@ -71,7 +71,10 @@ export class DrillRun {
       for (const c of g.stopConditions) {
         if (c.probe !== probe || overall.total === 0) continue;
         const share = (overall.good / overall.total) * 100;
-        if (share < c.below) this.stop(`stop condition: probe ${probe} at ${share.toFixed(1)}% (${overall.good}/${overall.total}), below ${c.below}%`);
+        if (share < c.below)
+          this.stop(
+            `stop condition: probe ${probe} at ${share.toFixed(1)}% (${overall.good}/${overall.total}), below ${c.below}%`,
+          );
       }
     });
     const hit: ActiveFault[] = [];
@@ -79,39 +82,74 @@ export class DrillRun {
     sampler.start();
     try {
       await this.#wait(g.steadyStateMs.before);
-      await log.record({ type: 'drill.steadyState', ...this.#event(), phase: 'before', tallies: sampler.tallies('before') }, actor);
+      await log.record(
+        { type: 'drill.steadyState', ...this.#event(), phase: 'before', tallies: sampler.tallies('before') },
+        actor,
+      );
       sampler.phase = 'during';
       for (let step = 0; step < g.method.length && !this.#stop.signal.aborted; step++) {
         hit.push(...(await this.#step(step, g.method[step]!.faults, seen)));
       }
-      await log.record({ type: 'drill.steadyState', ...this.#event(), phase: 'during', tallies: sampler.tallies('during') }, actor);
+      await log.record(
+        { type: 'drill.steadyState', ...this.#event(), phase: 'during', tallies: sampler.tallies('during') },
+        actor,
+      );
       sampler.phase = 'after';
       if (!this.#stop.signal.aborted) await this.#wait(g.steadyStateMs.after);
-      await log.record({ type: 'drill.steadyState', ...this.#event(), phase: 'after', tallies: sampler.tallies('after') }, actor);
+      await log.record(
+        { type: 'drill.steadyState', ...this.#event(), phase: 'after', tallies: sampler.tallies('after') },
+        actor,
+      );
     } catch (err) {
       error = (err as Error).message;
     } finally {
       sampler.stop();
       unsubscribe();
     }
-    if (this.#stopReason !== null) await log.record({ type: 'drill.stopped', ...this.#event(), reason: this.#stopReason }, actor);
-    const phases = { before: sampler.tallies('before'), during: sampler.tallies('during'), after: sampler.tallies('after') };
+    if (this.#stopReason !== null)
+      await log.record({ type: 'drill.stopped', ...this.#event(), reason: this.#stopReason }, actor);
+    const phases = {
+      before: sampler.tallies('before'),
+      during: sampler.tallies('during'),
+      after: sampler.tallies('after'),
+    };
     const { verdict, detail } = this.#verdict(phases, hit, seen.failAt, error);
-    await log.record({
-      type: 'drill.finished', ...this.#event(), verdict, detail,
-      timeToDetectMs: timeToDetect(hit, seen.failAt), timeToRestoreMs: timeToRestore(hit), score: resilienceScore(phases),
-    }, actor);
+    await log.record(
+      {
+        type: 'drill.finished',
+        ...this.#event(),
+        verdict,
+        detail,
+        timeToDetectMs: timeToDetect(hit, seen.failAt),
+        timeToRestoreMs: timeToRestore(hit),
+        score: resilienceScore(phases),
+      },
+      actor,
+    );
     return verdict;
   }
 
-  #verdict(phases: Record<'before' | 'during' | 'after', ReturnType<ProbeSampler['tallies']>>, hit: ActiveFault[], failAt: number | null, error: string | null): { verdict: DrillVerdict; detail: string } {
+  #verdict(
+    phases: Record<'before' | 'during' | 'after', ReturnType<ProbeSampler['tallies']>>,
+    hit: ActiveFault[],
+    failAt: number | null,
+    error: string | null,
+  ): { verdict: DrillVerdict; detail: string } {
     if (this.#stopReason !== null) return { verdict: 'aborted', detail: this.#stopReason };
     if (error !== null) return { verdict: 'aborted', detail: `the drill could not go on: ${error}` };
-    const missed = Object.entries(phases).flatMap(([phase, tallies]) => tallies.filter((t) => !toleranceMet(t)).map((t) => `${t.probe} ${phase}: ${t.good}/${t.total} good, needs ${t.tolerance}%`));
+    const missed = Object.entries(phases).flatMap(([phase, tallies]) =>
+      tallies
+        .filter((t) => !toleranceMet(t))
+        .map((t) => `${t.probe} ${phase}: ${t.good}/${t.total} good, needs ${t.tolerance}%`),
+    );
     const canaryFaults = this.gameDay.method.some((s) => s.faults.some((f) => f.target === 'canary'));
-    if (canaryFaults && hit.some((f) => f.hits > 0) && timeToDetect(hit, failAt) === null) missed.push('the contract did not fail the faulted canary');
+    if (canaryFaults && hit.some((f) => f.hits > 0) && timeToDetect(hit, failAt) === null)
+      missed.push('the contract did not fail the faulted canary');
     if (missed.length > 0) return { verdict: 'deviated', detail: `the hypothesis did not hold: ${missed.join('; ')}` };
-    return { verdict: 'passed', detail: 'the steady state held before, during and after; every fault was detected and restored' };
+    return {
+      verdict: 'passed',
+      detail: 'the steady state held before, during and after; every fault was detected and restored',
+    };
   }
 
   async #step(step: number, faults: DrillFault[], seen: { revertedAt: number | null }): Promise<ActiveFault[]> {
@@ -147,7 +185,9 @@ export class DrillRun {
         }
         await this.#wait(Math.min(leaseMs / 3, ...live.map((r, i) => until(r, i) - now)));
         const renewAt = Date.now();
-        const renew = rules.filter((r, i) => until(r, i) > renewAt).map((r, i) => ({ ...r, ttlMs: Math.max(1, Math.min(leaseMs, until(r, i) - renewAt)) }));
+        const renew = rules
+          .filter((r, i) => until(r, i) > renewAt)
+          .map((r, i) => ({ ...r, ttlMs: Math.max(1, Math.min(leaseMs, until(r, i) - renewAt)) }));
         if (renew.length > 0 && !this.#stop.signal.aborted) await this.#d.faults.set(renew);
       }
     } finally {

@@ -57,11 +57,20 @@ export class Drills {
     for (const r of await drills.#log.records()) {
       if (r.status !== 'running') continue;
       const ids = r.timeline.length > 0 ? await drills.#leftFaults(r) : [];
-      await drills.#log.record({
-        type: 'drill.finished', drill: r.drill, run: r.run, drilled: r.service, verdict: 'interrupted',
-        detail: `the controller stopped during the drill; its faults ended by their lease${ids.length > 0 ? ` (${ids.length} still held were removed now)` : ''}`,
-        timeToDetectMs: null, timeToRestoreMs: null, score: null,
-      }, 'sluice-controller');
+      await drills.#log.record(
+        {
+          type: 'drill.finished',
+          drill: r.drill,
+          run: r.run,
+          drilled: r.service,
+          verdict: 'interrupted',
+          detail: `the controller stopped during the drill; its faults ended by their lease${ids.length > 0 ? ` (${ids.length} still held were removed now)` : ''}`,
+          timeToDetectMs: null,
+          timeToRestoreMs: null,
+          score: null,
+        },
+        'sluice-controller',
+      );
     }
     return drills;
   }
@@ -70,50 +79,94 @@ export class Drills {
   async #leftFaults(r: DrillRecord): Promise<string[]> {
     const faults = this.#d.engine.serviceNames().includes(r.service) ? this.#d.engine.faultsOf(r.service) : undefined;
     if (faults === undefined) return [];
-    const held = (await faults.list().catch(() => [])).filter((f) => f.id.startsWith(`${r.drill}/${r.run}/`)).map((f) => f.id);
+    const held = (await faults.list().catch(() => []))
+      .filter((f) => f.id.startsWith(`${r.drill}/${r.run}/`))
+      .map((f) => f.id);
     if (held.length > 0) await faults.clear(held).catch(() => []);
     return held;
   }
 
   /** Checks the drill may run now, records its start and runs it; `wait` resolves at its end. */
-  async start(g: GameDay, who: Who, wait: boolean): Promise<DrillRecord | { drill: string; run: number; service: string; status: 'running' }> {
+  async start(
+    g: GameDay,
+    who: Who,
+    wait: boolean,
+  ): Promise<DrillRecord | { drill: string; run: number; service: string; status: 'running' }> {
     const name = g.service;
     if (this.#d.hasEnvironments(name)) {
-      throw new SluiceError('FORBIDDEN', `spec.service: ${name} is released through its environments; a drill names one environment's service, e.g. ${name}--staging`);
+      throw new SluiceError(
+        'FORBIDDEN',
+        `spec.service: ${name} is released through its environments; a drill names one environment's service, e.g. ${name}--staging`,
+      );
     }
-    if (!this.#d.engine.serviceNames().includes(name)) throw new SluiceError('NOT_FOUND', `spec.service: no service named "${name}"; drills run against a service this server runs`);
+    if (!this.#d.engine.serviceNames().includes(name))
+      throw new SluiceError(
+        'NOT_FOUND',
+        `spec.service: no service named "${name}"; drills run against a service this server runs`,
+      );
     const spec = (await this.#d.store.service(name))?.spec as ServiceSpec | undefined;
     if (spec === undefined || spec.spec.rollbackContract.rules.length === 0) {
-      throw new SluiceError('CONFLICT', `spec.service: ${name} has no rollback contract rules: a drill checks the contract detects its faults; give it a contract first`);
+      throw new SluiceError(
+        'CONFLICT',
+        `spec.service: ${name} has no rollback contract rules: a drill checks the contract detects its faults; give it a contract first`,
+      );
     }
     const provider = (spec.spec.metrics as { provider?: string } | undefined)?.provider ?? 'builtin';
     if (provider !== 'builtin' && g.method.some((s) => s.faults.some((f) => f.target === 'metrics'))) {
-      throw new SluiceError('CONFLICT', `spec.method: a metrics fault takes the built-in proxy's metrics API down; ${name} reads its metrics from ${provider}`);
+      throw new SluiceError(
+        'CONFLICT',
+        `spec.method: a metrics fault takes the built-in proxy's metrics API down; ${name} reads its metrics from ${provider}`,
+      );
     }
     if (PRODUCTION.test(name)) {
-      if (!this.#d.roleAllows(who.role, 'approver')) throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot run a drill in production (${name}): it needs an approver or admin`);
+      if (!this.#d.roleAllows(who.role, 'approver'))
+        throw new SluiceError(
+          'FORBIDDEN',
+          `${who.name} (${who.role}) cannot run a drill in production (${name}): it needs an approver or admin`,
+        );
       const w = await releaseWindow(this.#d.dataDir, name, Date.now());
-      if (!w.open) throw new SluiceError('CONFLICT', `${name} is production and its release window is closed (${w.reason}): drills in production run inside an open window`);
+      if (!w.open)
+        throw new SluiceError(
+          'CONFLICT',
+          `${name} is production and its release window is closed (${w.reason}): drills in production run inside an open window`,
+        );
     }
     const overlapping = [...this.#running.values()].find((r) => r.run.service === name);
     if (overlapping !== undefined) {
-      throw new SluiceError('CONFLICT', `drill ${overlapping.run.gameDay.name} #${overlapping.run.run} is running on ${name}; one drill at a time per service (stop it: sluice gameday stop --all)`);
+      throw new SluiceError(
+        'CONFLICT',
+        `drill ${overlapping.run.gameDay.name} #${overlapping.run.run} is running on ${name}; one drill at a time per service (stop it: sluice gameday stop --all)`,
+      );
     }
     const faults = this.#d.engine.faultsOf(name);
-    if (faults === undefined) throw new SluiceError('CONFLICT', `${name}'s router cannot inject faults; drills need the builtin router`);
+    if (faults === undefined)
+      throw new SluiceError('CONFLICT', `${name}'s router cannot inject faults; drills need the builtin router`);
     const state = this.#d.engine.stateOf(name);
     const canary = isActive(state.release) ? state.release.to.key : null;
     const keys = { canary, stable: state.stable?.key ?? null, metrics: METRICS_KEY };
-    g.method.forEach((step, i) => step.faults.forEach((f, j) => {
-      if (keys[f.target] === null) {
-        const where = `spec.method[${i}]${step.faults.length > 1 ? `.parallel[${j}]` : ''}.fault.target`;
-        throw new SluiceError('CONFLICT', `${where}: ${name} has no ${f.target} revision now${f.target === 'canary' ? ' (no release in progress): start a release, then run the drill' : ''}`);
-      }
-    }));
-    const run = (await this.#log.records()).filter((r) => r.drill === g.name).reduce((n, r) => Math.max(n, r.run), 0) + 1;
+    g.method.forEach((step, i) =>
+      step.faults.forEach((f, j) => {
+        if (keys[f.target] === null) {
+          const where = `spec.method[${i}]${step.faults.length > 1 ? `.parallel[${j}]` : ''}.fault.target`;
+          throw new SluiceError(
+            'CONFLICT',
+            `${where}: ${name} has no ${f.target} revision now${f.target === 'canary' ? ' (no release in progress): start a release, then run the drill' : ''}`,
+          );
+        }
+      }),
+    );
+    const run =
+      (await this.#log.records()).filter((r) => r.drill === g.name).reduce((n, r) => Math.max(n, r.run), 0) + 1;
     const leaseMs = this.#d.leaseMs ?? DEFAULT_LEASE_MS;
     await this.#log.record({ type: 'drill.started', drill: g.name, run, drilled: name, gameDay: g, leaseMs }, who.name);
-    const drill = new DrillRun(g, run, { log: this.#log, bus: this.#d.engine.bus, faults, keys, leaseMs, actor: who.name });
+    const drill = new DrillRun(g, run, {
+      log: this.#log,
+      bus: this.#d.engine.bus,
+      faults,
+      keys,
+      leaseMs,
+      actor: who.name,
+    });
     const id = `${g.name}#${run}`;
     const done = drill.execute().finally(() => this.#running.delete(id));
     this.#running.set(id, { run: drill, done });
@@ -152,21 +205,59 @@ export class Drills {
     const runs = (await this.#log.records()).filter((r) => r.drill === drill);
     if (runs.length === 0) throw new SluiceError('NOT_FOUND', `no drill named "${drill}"; see sluice gameday list`);
     const r = run === undefined ? runs.at(-1)! : runs.find((x) => x.run === run);
-    if (r === undefined) throw new SluiceError('NOT_FOUND', `drill ${drill} has no run ${run}; its runs: ${runs.map((x) => x.run).join(', ')}`);
+    if (r === undefined)
+      throw new SluiceError(
+        'NOT_FOUND',
+        `drill ${drill} has no run ${run}; its runs: ${runs.map((x) => x.run).join(', ')}`,
+      );
     const until = r.finishedAt ?? Date.now();
     const service = await this.#d.store.events({ service: r.service, since: r.startedAt });
-    const notable = service.filter((e) => e.at <= until && ['rollback.started', 'rollback.trafficReverted', 'rollback.canaryStopped', 'release.paused', 'release.succeeded', 'traffic.applied'].includes(e.type));
-    const timeline = [...r.timeline, ...notable.map((e) => ({ at: e.at, type: e.type, text: e.type === 'rollback.started' ? `rollback started: ${e.log.trigger}` : e.type, actor: e.actor }))];
+    const notable = service.filter(
+      (e) =>
+        e.at <= until &&
+        [
+          'rollback.started',
+          'rollback.trafficReverted',
+          'rollback.canaryStopped',
+          'release.paused',
+          'release.succeeded',
+          'traffic.applied',
+        ].includes(e.type),
+    );
+    const timeline = [
+      ...r.timeline,
+      ...notable.map((e) => ({
+        at: e.at,
+        type: e.type,
+        text: e.type === 'rollback.started' ? `rollback started: ${e.log.trigger}` : e.type,
+        actor: e.actor,
+      })),
+    ];
     return { ...r, timeline: timeline.sort((a, b) => a.at - b.at) };
   }
 
-  async signOff(drill: string, run: number, who: Who, comment: string, actionItems: ActionItem[]): Promise<DrillRecord> {
+  async signOff(
+    drill: string,
+    run: number,
+    who: Who,
+    comment: string,
+    actionItems: ActionItem[],
+  ): Promise<DrillRecord> {
     const r = await this.show(drill, run);
     const role = r.gameDay.signOff?.role ?? 'approver';
-    if (!this.#d.roleAllows(who.role, role)) throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot sign off drill ${drill} #${run}: it needs the ${role} role`);
-    if (r.status === 'running') throw new SluiceError('CONFLICT', `drill ${drill} #${run} is still running; sign it off once it finished`);
-    if (r.signOff !== null) throw new SluiceError('CONFLICT', `drill ${drill} #${run} was signed off by ${r.signOff.by} already`);
-    await this.#log.record({ type: 'drill.signedOff', drill, run, drilled: r.service, role: who.role, comment, actionItems }, who.name);
+    if (!this.#d.roleAllows(who.role, role))
+      throw new SluiceError(
+        'FORBIDDEN',
+        `${who.name} (${who.role}) cannot sign off drill ${drill} #${run}: it needs the ${role} role`,
+      );
+    if (r.status === 'running')
+      throw new SluiceError('CONFLICT', `drill ${drill} #${run} is still running; sign it off once it finished`);
+    if (r.signOff !== null)
+      throw new SluiceError('CONFLICT', `drill ${drill} #${run} was signed off by ${r.signOff.by} already`);
+    await this.#log.record(
+      { type: 'drill.signedOff', drill, run, drilled: r.service, role: who.role, comment, actionItems },
+      who.name,
+    );
     return this.show(drill, run);
   }
 
@@ -174,7 +265,20 @@ export class Drills {
   rehearse(service: string, environment: string, version: string, who: Who): Promise<Rehearsal> {
     const busy = (name: string) => [...this.#running.values()].some((r) => r.run.service === name);
     const contractWindowMs = (name: string) => this.#d.engine.stateOf(name).release?.contract.windowMs ?? 30_000;
-    return rehearse({ engine: this.#d.engine, log: this.#log, appliedSpec: this.#d.appliedSpec, leaseMs: this.#d.leaseMs ?? DEFAULT_LEASE_MS, busy, contractWindowMs }, service, environment, version, who.name);
+    return rehearse(
+      {
+        engine: this.#d.engine,
+        log: this.#log,
+        appliedSpec: this.#d.appliedSpec,
+        leaseMs: this.#d.leaseMs ?? DEFAULT_LEASE_MS,
+        busy,
+        contractWindowMs,
+      },
+      service,
+      environment,
+      version,
+      who.name,
+    );
   }
 
   /** The rehearsals, and the share of releases into rehearsal-gated environments that had a passing one first. */
@@ -188,7 +292,8 @@ export class Drills {
       const env = this.#d.appliedSpec(service)?.spec.environments?.find((e) => e.name === environment);
       if (env?.rehearsal?.required !== true) continue;
       // A first release has nothing to roll back to: it is not counted.
-      for (const r of await this.#d.store.releases(name, 1000)) if (r.from !== null) releases.push({ service, environment, version: r.to.version, startedAt: r.startedAt });
+      for (const r of await this.#d.store.releases(name, 1000))
+        if (r.from !== null) releases.push({ service, environment, version: r.to.version, startedAt: r.startedAt });
     }
     return { ...rehearsedShare(releases, all), rehearsals: all };
   }

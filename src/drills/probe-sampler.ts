@@ -58,7 +58,12 @@ export class ProbeSampler {
 
   tallies(phase: DrillPhase): ProbeTally[] {
     const counts = this.#phases.get(phase);
-    return this.#probes.map((p) => ({ probe: p.name, ...(counts?.get(p.name) ?? { good: 0, total: 0 }), tolerance: p.tolerance, weight: p.weight }));
+    return this.#probes.map((p) => ({
+      probe: p.name,
+      ...(counts?.get(p.name) ?? { good: 0, total: 0 }),
+      tolerance: p.tolerance,
+      weight: p.weight,
+    }));
   }
 
   stop(): void {

@@ -33,24 +33,52 @@ export interface Rehearsal extends RehearsalResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function rehearse(d: RehearsalDeps, service: string, environment: string, version: string, actor: string): Promise<Rehearsal> {
+export async function rehearse(
+  d: RehearsalDeps,
+  service: string,
+  environment: string,
+  version: string,
+  actor: string,
+): Promise<Rehearsal> {
   const spec = d.appliedSpec(service);
-  if (spec === null) throw new SluiceError('NOT_FOUND', `no service "${service}" with spec.environments; a rehearsal gates an environment`);
+  if (spec === null)
+    throw new SluiceError(
+      'NOT_FOUND',
+      `no service "${service}" with spec.environments; a rehearsal gates an environment`,
+    );
   const envs = spec.spec.environments ?? [];
   const index = envs.findIndex((e) => e.name === environment);
-  if (index < 0) throw new SluiceError('NOT_FOUND', `${service} has no environment "${environment}"; its environments: ${envs.map((e) => e.name).join(', ')}`);
+  if (index < 0)
+    throw new SluiceError(
+      'NOT_FOUND',
+      `${service} has no environment "${environment}"; its environments: ${envs.map((e) => e.name).join(', ')}`,
+    );
   const policy = envs[index]!.rehearsal;
-  if (policy?.required !== true || index === 0) throw new SluiceError('CONFLICT', `environment ${environment} of ${service} asks for no rehearsal (spec.environments[${environment}].rehearsal.required)`);
+  if (policy?.required !== true || index === 0)
+    throw new SluiceError(
+      'CONFLICT',
+      `environment ${environment} of ${service} asks for no rehearsal (spec.environments[${environment}].rehearsal.required)`,
+    );
   const ranIn = `${service}--${envs[index - 1]!.name}`;
   const { engine } = d;
   const state = engine.serviceNames().includes(ranIn) ? engine.stateOf(ranIn) : null;
   const release = state?.release ?? null;
-  if (state === null || !isActive(release) || release.to.version !== version || (state.weights[release.to.key] ?? 0) === 0) {
-    throw new SluiceError('CONFLICT', `${version}'s canary is not taking traffic in ${ranIn}: start its release there (sluice release ${service} --version ${version} --to ${envs[index - 1]!.name}), then rehearse while the canary runs`);
+  if (
+    state === null ||
+    !isActive(release) ||
+    release.to.version !== version ||
+    (state.weights[release.to.key] ?? 0) === 0
+  ) {
+    throw new SluiceError(
+      'CONFLICT',
+      `${version}'s canary is not taking traffic in ${ranIn}: start its release there (sluice release ${service} --version ${version} --to ${envs[index - 1]!.name}), then rehearse while the canary runs`,
+    );
   }
-  if (d.busy(ranIn)) throw new SluiceError('CONFLICT', `a drill is running on ${ranIn}; stop it or wait for it before rehearsing`);
+  if (d.busy(ranIn))
+    throw new SluiceError('CONFLICT', `a drill is running on ${ranIn}; stop it or wait for it before rehearsing`);
   const faults = engine.faultsOf(ranIn);
-  if (faults === undefined) throw new SluiceError('CONFLICT', `${ranIn}'s router cannot inject faults; rehearsals need the builtin router`);
+  if (faults === undefined)
+    throw new SluiceError('CONFLICT', `${ranIn}'s router cannot inject faults; rehearsals need the builtin router`);
 
   const max = policy.maxTimeToRevert;
   const seen: { failAt: number | null; revertedAt: number | null } = { failAt: null, revertedAt: null };
@@ -59,7 +87,13 @@ export async function rehearse(d: RehearsalDeps, service: string, environment: s
     if (e.type === 'rollback.started') seen.failAt ??= e.at;
     if (e.type === 'rollback.trafficReverted') seen.revertedAt ??= e.at;
   });
-  const rule: FaultRule = { id: `rehearsal/${service}/${environment}/${Date.now()}`, key: release.to.key, effect: { kind: 'error', status: 503 }, percent: policy.fault.errors, ttlMs: Math.min(d.leaseMs, max) };
+  const rule: FaultRule = {
+    id: `rehearsal/${service}/${environment}/${Date.now()}`,
+    key: release.to.key,
+    effect: { kind: 'error', status: 503 },
+    percent: policy.fault.errors,
+    ttlMs: Math.min(d.leaseMs, max),
+  };
   const startedAt = Date.now();
   let cleared: ActiveFault[] = [];
   let error: string | null = null;
@@ -68,7 +102,8 @@ export async function rehearse(d: RehearsalDeps, service: string, environment: s
     while (seen.revertedAt === null && Date.now() - startedAt < max) {
       await sleep(Math.min(d.leaseMs / 3, 100));
       // The lease is renewed on its last third; a dead controller's fault ends within it.
-      if (Date.now() - startedAt < max) await faults.set([{ ...rule, ttlMs: Math.min(d.leaseMs, Math.max(1, startedAt + max - Date.now())) }]);
+      if (Date.now() - startedAt < max)
+        await faults.set([{ ...rule, ttlMs: Math.min(d.leaseMs, Math.max(1, startedAt + max - Date.now())) }]);
     }
   } catch (err) {
     error = (err as Error).message;
@@ -80,14 +115,34 @@ export async function rehearse(d: RehearsalDeps, service: string, environment: s
   const timeToDetectMs = first === null || seen.failAt === null ? null : seen.failAt - first;
   const timeToRevertMs = first === null || seen.revertedAt === null ? null : seen.revertedAt - first;
   const ok = error === null && rehearsalPassed(timeToRevertMs, max);
-  const detail = error !== null ? `the fault could not be injected: ${error}`
-    : first === null ? 'no request reached the canary during the rehearsal: it needs traffic'
-    : timeToRevertMs === null ? `the contract did not revert the canary within ${max} ms`
-    : ok ? `detected in ${timeToDetectMs} ms, reverted in ${timeToRevertMs} ms` : `reverted in ${timeToRevertMs} ms, more than ${max} ms`;
-  const result: RehearsalResult = { service, environment, version, ranIn, ok, at: Date.now(), timeToDetectMs, timeToRevertMs, maxTimeToRevertMs: max, detail };
+  const detail =
+    error !== null
+      ? `the fault could not be injected: ${error}`
+      : first === null
+        ? 'no request reached the canary during the rehearsal: it needs traffic'
+        : timeToRevertMs === null
+          ? `the contract did not revert the canary within ${max} ms`
+          : ok
+            ? `detected in ${timeToDetectMs} ms, reverted in ${timeToRevertMs} ms`
+            : `reverted in ${timeToRevertMs} ms, more than ${max} ms`;
+  const result: RehearsalResult = {
+    service,
+    environment,
+    version,
+    ranIn,
+    ok,
+    at: Date.now(),
+    timeToDetectMs,
+    timeToRevertMs,
+    maxTimeToRevertMs: max,
+    detail,
+  };
   await d.log.record({ type: 'drill.rehearsed', result }, actor);
   const lastHit = Math.max(0, ...cleared.map((f) => f.lastHitAt ?? 0));
-  return { ...result, retried: ok ? await releaseAgain(engine, ranIn, lastHit + d.contractWindowMs(ranIn), actor) : false };
+  return {
+    ...result,
+    retried: ok ? await releaseAgain(engine, ranIn, lastHit + d.contractWindowMs(ranIn), actor) : false,
+  };
 }
 
 /**

@@ -21,7 +21,8 @@ export const HEARTBEAT_PATH = '/.sluice/log-heartbeat';
 /** HAProxy's `log-format` for one router instance (`source` names it in the lines). */
 export const haproxyLogFormat = (source: string) => `${LINE_TAG} h ${source} %si:%sp %ST %Tc %Tr %Td`;
 /** NGINX's `log_format` body for one router instance. */
-export const nginxLogFormat = (source: string) => `${LINE_TAG} n ${source} $upstream_addr $upstream_status $upstream_response_time $status`;
+export const nginxLogFormat = (source: string) =>
+  `${LINE_TAG} n ${source} $upstream_addr $upstream_status $upstream_response_time $status`;
 
 /** What a router instance tells the provider about its stream. */
 export interface LogSource {
@@ -58,7 +59,9 @@ export function normalAddress(logged: string): string | null {
 }
 
 /** The table's endpoints by upstream address (a later backend wins a shared address). */
-export function upstreamsOf(backends: ReadonlyArray<{ key: string; endpoints: readonly string[] }>): Record<string, string> {
+export function upstreamsOf(
+  backends: ReadonlyArray<{ key: string; endpoints: readonly string[] }>,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const b of backends) for (const url of b.endpoints) out[upstreamAddress(url)] = b.key;
   return out;

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import { freeListenPort, freePort } from './free-port.ts';
 
 test('a listen port is picked below the ephemeral range, where port-0 binds (instances) never land', async () => {
-  const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number) as [number];
+  const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number) as [
+    number,
+  ];
   const ephemeral = await freePort();
   assert.ok(ephemeral >= low, `port 0 gave ${ephemeral}, inside the ephemeral range from ${low}`);
   for (let i = 0; i < 20; i++) {

@@ -27,7 +27,11 @@ export const targets: Record<string, TargetFactory> = {
   static: staticTarget,
   command: commandTarget,
 };
-export const routers: Record<string, DriverFactory<Router>> = { builtin: builtinRouter, haproxy: haproxyRouter, nginx: nginxRouter };
+export const routers: Record<string, DriverFactory<Router>> = {
+  builtin: builtinRouter,
+  haproxy: haproxyRouter,
+  nginx: nginxRouter,
+};
 export const metricsProviders: Record<string, DriverFactory<MetricsProvider>> = {
   builtin: builtinMetrics,
   prometheus: prometheusMetrics,
@@ -42,9 +46,24 @@ export const notifiers: Record<string, NotifierFactory> = {
 export function driverSchemas(): DriverSchemas {
   const pick = <T extends { config: DriverSchemas['targets'][string] }>(m: Record<string, T>) =>
     Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.config]));
-  const metricsRouters = Object.fromEntries(Object.entries(metricsProviders).flatMap(([name, f]) => (f.measuresRouter === undefined ? [] : [[name, f.measuresRouter]])));
-  const metricsRouterSettings = Object.fromEntries(Object.entries(metricsProviders).flatMap(([name, f]) => (f.routerSetting === undefined ? [] : [[name, f.routerSetting]])));
-  return { targets: pick(targets), routers: pick(routers), metrics: pick(metricsProviders), notifiers: pick(notifiers), metricsRouters, metricsRouterSettings };
+  const metricsRouters = Object.fromEntries(
+    Object.entries(metricsProviders).flatMap(([name, f]) =>
+      f.measuresRouter === undefined ? [] : [[name, f.measuresRouter]],
+    ),
+  );
+  const metricsRouterSettings = Object.fromEntries(
+    Object.entries(metricsProviders).flatMap(([name, f]) =>
+      f.routerSetting === undefined ? [] : [[name, f.routerSetting]],
+    ),
+  );
+  return {
+    targets: pick(targets),
+    routers: pick(routers),
+    metrics: pick(metricsProviders),
+    notifiers: pick(notifiers),
+    metricsRouters,
+    metricsRouterSettings,
+  };
 }
 
 function lookup<T>(kind: string, table: Record<string, T>, name: string): T {
@@ -82,7 +101,11 @@ export function createRouter(config: { driver: string; fleet?: unknown }, ctx: D
 
 /** How one host of a router list is named: its admin socket, its listen address, or its whole config. */
 export function hostOf(config: Record<string, unknown>): string {
-  return typeof config.adminSocket === 'string' ? config.adminSocket : typeof config.listen === 'string' ? config.listen : JSON.stringify(config);
+  return typeof config.adminSocket === 'string'
+    ? config.adminSocket
+    : typeof config.listen === 'string'
+      ? config.listen
+      : JSON.stringify(config);
 }
 
 export function createMetricsProvider(config: { provider: string }, ctx: DriverContext): MetricsProvider {

@@ -3,8 +3,20 @@ import { test } from 'node:test';
 import { childEnv, redactSecrets, rememberSecret, scrubSecrets } from './secrets.ts';
 
 test('a stored literal secret shows as [redacted]: secret fields, credential headers, secret-named env', () => {
-  const spec = { spec: { target: { env: { DB_PASSWORD: 'hunter22', COLOR: 'blue' } }, metrics: { headers: { Authorization: 'Bearer x', 'X-Team': 'a' } }, notifications: [{ driver: 'webhook', secret: 'whsec' }] } };
-  assert.deepEqual(redactSecrets(spec), { spec: { target: { env: { DB_PASSWORD: '[redacted]', COLOR: 'blue' } }, metrics: { headers: { Authorization: '[redacted]', 'X-Team': 'a' } }, notifications: [{ driver: 'webhook', secret: '[redacted]' }] } });
+  const spec = {
+    spec: {
+      target: { env: { DB_PASSWORD: 'hunter22', COLOR: 'blue' } },
+      metrics: { headers: { Authorization: 'Bearer x', 'X-Team': 'a' } },
+      notifications: [{ driver: 'webhook', secret: 'whsec' }],
+    },
+  };
+  assert.deepEqual(redactSecrets(spec), {
+    spec: {
+      target: { env: { DB_PASSWORD: '[redacted]', COLOR: 'blue' } },
+      metrics: { headers: { Authorization: '[redacted]', 'X-Team': 'a' } },
+      notifications: [{ driver: 'webhook', secret: '[redacted]' }],
+    },
+  });
 });
 
 test('remembered secrets and secret-named server variables are scrubbed from output', () => {

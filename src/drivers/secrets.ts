@@ -11,22 +11,36 @@ import { z } from 'zod';
 
 /** Where a secret is: read at use, never stored. */
 export const secretRef = z.union([
-  z.strictObject({ secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'write an environment variable name, e.g. PROMETHEUS_TOKEN') }),
-  z.strictObject({ secretFile: z.string().startsWith('/', 'write an absolute path to a file (mode 600) holding the secret') }),
+  z.strictObject({
+    secretEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'write an environment variable name, e.g. PROMETHEUS_TOKEN'),
+  }),
+  z.strictObject({
+    secretFile: z.string().startsWith('/', 'write an absolute path to a file (mode 600) holding the secret'),
+  }),
 ]);
 export type SecretRef = z.output<typeof secretRef>;
 
 /** Header names whose value is a credential. */
-const SENSITIVE_HEADER = /^(authorization|proxy-authorization|cookie|x-api-key|api-key)$|token|secret|password|auth|key/i;
+const SENSITIVE_HEADER =
+  /^(authorization|proxy-authorization|cookie|x-api-key|api-key)$|token|secret|password|auth|key/i;
 
 /** HTTP headers from a spec: plain values, or references for credentials (a literal credential is refused). */
-export const headersWithSecrets = z.record(z.string(), z.union([z.string(), secretRef])).prefault({}).superRefine((headers, ctx) => {
-  for (const [name, value] of Object.entries(headers)) {
-    if (typeof value === 'string' && SENSITIVE_HEADER.test(name)) {
-      ctx.addIssue({ code: 'custom', path: [name], message: literalMessage(`header ${name}`, 'SLUICE_HEADER_SECRET') });
+export const headersWithSecrets = z
+  .record(z.string(), z.union([z.string(), secretRef]))
+  .prefault({})
+  .superRefine((headers, ctx) => {
+    for (const [name, value] of Object.entries(headers)) {
+      if (typeof value === 'string' && SENSITIVE_HEADER.test(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: literalMessage(`header ${name}`, 'SLUICE_HEADER_SECRET'),
+        });
+      }
     }
-  }
-});
+  });
 export type HeadersWithSecrets = z.output<typeof headersWithSecrets>;
 
 /** The refusal of a literal secret, with the reference form to write instead. */
@@ -48,12 +62,15 @@ export function resolveSecret(ref: SecretRef): string {
   let value: string | undefined;
   if ('secretEnv' in ref) {
     value = process.env[ref.secretEnv];
-    if (value === undefined || value === '') throw new Error(`secretEnv ${ref.secretEnv} is not set in the Sluice server's environment`);
+    if (value === undefined || value === '')
+      throw new Error(`secretEnv ${ref.secretEnv} is not set in the Sluice server's environment`);
   } else {
     try {
       value = readFileSync(ref.secretFile, 'utf8').trim();
     } catch (err) {
-      throw new Error(`secretFile ${ref.secretFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      throw new Error(
+        `secretFile ${ref.secretFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      );
     }
     if (value === '') throw new Error(`secretFile ${ref.secretFile} is empty`);
   }
@@ -69,7 +86,8 @@ export function resolveHeaders(headers: HeadersWithSecrets): Record<string, stri
 /** `text` with every known secret (and every secret-named variable of the server) replaced by `[secret]`. */
 export function scrubSecrets(text: string): string {
   const values = new Set(known);
-  for (const [name, value] of Object.entries(process.env)) if (SECRET_NAME.test(name) && value !== undefined && value.length >= 6) values.add(value);
+  for (const [name, value] of Object.entries(process.env))
+    if (SECRET_NAME.test(name) && value !== undefined && value.length >= 6) values.add(value);
   let out = text;
   for (const v of [...values].sort((a, b) => b.length - a.length)) out = out.split(v).join('[secret]');
   return out;
@@ -95,7 +113,11 @@ export function redactSecrets(value: unknown, key = ''): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const literal = typeof v === 'string' && v !== '';
-    if (literal && (k === 'secret' || (key === 'headers' && SENSITIVE_HEADER.test(k)) || (key === 'env' && SECRET_NAME.test(k)))) out[k] = '[redacted]';
+    if (
+      literal &&
+      (k === 'secret' || (key === 'headers' && SENSITIVE_HEADER.test(k)) || (key === 'env' && SECRET_NAME.test(k)))
+    )
+      out[k] = '[redacted]';
     else out[k] = redactSecrets(v, k);
   }
   return out;

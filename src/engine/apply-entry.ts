@@ -63,13 +63,26 @@ export class ApplyEntry {
     // A flag's rules may name segments stored already or applied in the same text.
     const segments = docs.flatMap((d) => (d.kind === 'Segment' ? [d.segment.name] : []));
     const appliedFlags = docs.flatMap((d) => (d.kind === 'FeatureFlag' ? [d.flag] : []));
-    const flagProblems = docs.flatMap((d) => (d.kind === 'FeatureFlag' ? this.#d.flags.problems(d.flag, where.file, segments)
-      : d.kind === 'Service' || d.kind === 'ServiceWithEnvironments' ? this.#d.flags.stepProblems(d.spec, where.file, appliedFlags) : []));
+    const flagProblems = docs.flatMap((d) =>
+      d.kind === 'FeatureFlag'
+        ? this.#d.flags.problems(d.flag, where.file, segments)
+        : d.kind === 'Service' || d.kind === 'ServiceWithEnvironments'
+          ? this.#d.flags.stepProblems(d.spec, where.file, appliedFlags)
+          : [],
+    );
     if (flagProblems.length > 0) throw new SluiceError('SPEC_INVALID', flagProblems.join('\n'));
     // What the server may be made to start and call (an admin's server policy; none: anything).
     const policy = await readServerPolicy(this.#d.dataDir);
-    const refused = docs.flatMap((doc) => (doc.kind === 'ReleasePolicy' || doc.kind === 'ReleaseTrain' || doc.kind === 'FeatureFlag' || doc.kind === 'Segment' ? [] : policyViolations(doc.spec, policy).map((v) => `${doc.spec.metadata.name}: ${v}`)));
-    if (refused.length > 0) throw new SluiceError('FORBIDDEN', `${where.file}: refused by the server policy:\n${refused.join('\n')}`);
+    const refused = docs.flatMap((doc) =>
+      doc.kind === 'ReleasePolicy' ||
+      doc.kind === 'ReleaseTrain' ||
+      doc.kind === 'FeatureFlag' ||
+      doc.kind === 'Segment'
+        ? []
+        : policyViolations(doc.spec, policy).map((v) => `${doc.spec.metadata.name}: ${v}`),
+    );
+    if (refused.length > 0)
+      throw new SluiceError('FORBIDDEN', `${where.file}: refused by the server policy:\n${refused.join('\n')}`);
     const o = { ...where, actor: who.name };
     const results: ApplyResult[] = [];
     for (const doc of docs) {
@@ -83,23 +96,51 @@ export class ApplyEntry {
         case 'ReleasePolicy': {
           const p = doc.policy;
           await writePolicy(this.#d.dataDir, doc.raw);
-          await this.#d.recordServer([{ type: 'policy.applied', name: p.name, windows: p.windows.length, freezes: p.freezes.length }], who.name);
-          results.push({ service: `policy/${p.name}`, action: 'configured', revision: '-', version: '-', message: `release policy ${p.name}: ${p.windows.length} window(s), ${p.freezes.length} freeze(s)` });
+          await this.#d.recordServer(
+            [{ type: 'policy.applied', name: p.name, windows: p.windows.length, freezes: p.freezes.length }],
+            who.name,
+          );
+          results.push({
+            service: `policy/${p.name}`,
+            action: 'configured',
+            revision: '-',
+            version: '-',
+            message: `release policy ${p.name}: ${p.windows.length} window(s), ${p.freezes.length} freeze(s)`,
+          });
           break;
         }
         case 'ReleaseTrain': {
-          if (this.#d.trains === undefined) throw new SluiceError('BAD_REQUEST', `${where.file}: this server runs no release trains`);
+          if (this.#d.trains === undefined)
+            throw new SluiceError('BAD_REQUEST', `${where.file}: this server runs no release trains`);
           const r = await this.#d.trains.apply(doc.train, doc.at, where.file, who.name);
-          results.push({ service: `train/${doc.train.name}`, action: r.action === 'started' ? 'released' : r.action === 'scheduled' ? 'waiting' : 'unchanged', revision: '-', version: '-', message: r.message });
+          results.push({
+            service: `train/${doc.train.name}`,
+            action: r.action === 'started' ? 'released' : r.action === 'scheduled' ? 'waiting' : 'unchanged',
+            revision: '-',
+            version: '-',
+            message: r.message,
+          });
           break;
         }
         case 'FeatureFlag':
           await this.#d.flags.applyFlag(doc.flag, where.file, who.name);
-          results.push({ service: `flag/${doc.flag.name}`, action: 'configured', revision: '-', version: '-', message: `flag ${doc.flag.name}: ${Object.keys(doc.flag.environments).join(', ') || 'no environments'}` });
+          results.push({
+            service: `flag/${doc.flag.name}`,
+            action: 'configured',
+            revision: '-',
+            version: '-',
+            message: `flag ${doc.flag.name}: ${Object.keys(doc.flag.environments).join(', ') || 'no environments'}`,
+          });
           break;
         case 'Segment':
           await this.#d.flags.applySegment(doc.segment, where.file, who.name);
-          results.push({ service: `segment/${doc.segment.name}`, action: 'configured', revision: '-', version: '-', message: `segment ${doc.segment.name}: ${doc.segment.conditions.length} condition(s)` });
+          results.push({
+            service: `segment/${doc.segment.name}`,
+            action: 'configured',
+            revision: '-',
+            version: '-',
+            message: `segment ${doc.segment.name}: ${doc.segment.conditions.length} condition(s)`,
+          });
           break;
         default:
           doc satisfies never;
@@ -109,7 +150,12 @@ export class ApplyEntry {
   }
 
   /** A release command (promote, pause …), after the environment's gates are checked. */
-  async command(name: string, kind: CommandName, args: { full?: boolean; toRevision?: string; reason?: string }, who: Applicant): Promise<ServiceStatus> {
+  async command(
+    name: string,
+    kind: CommandName,
+    args: { full?: boolean; toRevision?: string; reason?: string },
+    who: Applicant,
+  ): Promise<ServiceStatus> {
     const refusal = this.#d.environments.commandRefusal(name, kind);
     if (refusal !== null) throw new SluiceError('FORBIDDEN', refusal);
     if (kind === 'promote') this.#checkPromote(name, args.reason, who);
@@ -128,10 +174,16 @@ export class ApplyEntry {
     if (missing.length === 0) return;
     const what = `promoting ${name} while ${missing.join(', ')} ${missing.length === 1 ? 'has' : 'have'} not shown the canary good at its current weight`;
     if (!this.#d.roleAllows(who.role, 'approver')) {
-      throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot override the evidence: ${what} is an override in this environment, given by an approver or admin with a reason`);
+      throw new SluiceError(
+        'FORBIDDEN',
+        `${who.name} (${who.role}) cannot override the evidence: ${what} is an override in this environment, given by an approver or admin with a reason`,
+      );
     }
     if (reason === undefined || reason.trim() === '') {
-      throw new SluiceError('FORBIDDEN', `${what} is an override in this environment: give the reason (sluice promote ${name} --reason "…")`);
+      throw new SluiceError(
+        'FORBIDDEN',
+        `${what} is an override in this environment: give the reason (sluice promote ${name} --reason "…")`,
+      );
     }
   }
 
@@ -139,30 +191,47 @@ export class ApplyEntry {
     const approver = this.#d.roleAllows(who.role, 'approver');
     if (doc.kind === 'ReleaseTrain') return;
     if (doc.kind === 'ReleasePolicy') {
-      if (!approver) throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot apply release policy ${doc.policy.name}: a release policy (windows, freezes) is applied by an approver or admin`);
+      if (!approver)
+        throw new SluiceError(
+          'FORBIDDEN',
+          `${who.name} (${who.role}) cannot apply release policy ${doc.policy.name}: a release policy (windows, freezes) is applied by an approver or admin`,
+        );
       return;
     }
     if (doc.kind === 'Segment') return;
     if (doc.kind === 'FeatureFlag') {
       const changed = protectedChanges(this.#d.flags.set.flags[doc.flag.name]?.flag ?? null, doc.flag);
       if (changed.length > 0 && !approver) {
-        throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot change flag ${doc.flag.name} in ${changed.join(', ')}: ${changed.length === 1 ? 'it is' : 'they are'} protected (protected: true), changed by an approver or admin. Turning the flag off (sluice flag disable) needs no approver`);
+        throw new SluiceError(
+          'FORBIDDEN',
+          `${who.name} (${who.role}) cannot change flag ${doc.flag.name} in ${changed.join(', ')}: ${changed.length === 1 ? 'it is' : 'they are'} protected (protected: true), changed by an approver or admin. Turning the flag off (sluice flag disable) needs no approver`,
+        );
       }
       return;
     }
     const name = doc.spec.metadata.name;
     if (name.includes('--')) {
       const [base, environment] = name.split('--');
-      throw new SluiceError('SPEC_INVALID', `${where.file}: metadata.name "${name}": "--" is reserved for environments' services (<service>--<environment>); ${environment} of ${base} changes only through ${base}'s spec.environments (sluice release ${base} --version V --to ${environment}). Name a service of its own without "--"`);
+      throw new SluiceError(
+        'SPEC_INVALID',
+        `${where.file}: metadata.name "${name}": "--" is reserved for environments' services (<service>--<environment>); ${environment} of ${base} changes only through ${base}'s spec.environments (sluice release ${base} --version V --to ${environment}). Name a service of its own without "--"`,
+      );
     }
     const { environments } = this.#d;
     if (doc.kind === 'Service') {
-      if (environments.has(name)) throw new SluiceError('CONFLICT', `${where.file}: ${name} is released through its environments; apply it with its spec.environments (removing them needs sluice delete of each environment's service first)`);
+      if (environments.has(name))
+        throw new SluiceError(
+          'CONFLICT',
+          `${where.file}: ${name} is released through its environments; apply it with its spec.environments (removing them needs sluice delete of each environment's service first)`,
+        );
       return;
     }
     const changes = governanceChanges(environments.appliedSpec(name), doc.spec);
     if (changes.length > 0 && !approver) {
-      throw new SluiceError('FORBIDDEN', `${who.name} (${who.role}) cannot change ${describeChanges(changes)} of ${name}: governance fields (environments, approvals, minSoak, verify, highRisk, risk, owners) are changed by an approver or admin. Apply the spec with these fields as they are, or ask an approver to apply it`);
+      throw new SluiceError(
+        'FORBIDDEN',
+        `${who.name} (${who.role}) cannot change ${describeChanges(changes)} of ${name}: governance fields (environments, approvals, minSoak, verify, highRisk, risk, owners) are changed by an approver or admin. Apply the spec with these fields as they are, or ask an approver to apply it`,
+      );
     }
   }
 }

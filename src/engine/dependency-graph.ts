@@ -4,7 +4,16 @@
  * environment's service (`shop--production`) depends on the same environment of a dependency
  * when it has one (`payments--production`), else on the dependency itself.
  */
-import { brokenDependents, declarationProblems, failForward, unmetDependencies, type BrokenDependent, type Dependency, type GraphService, type UnmetDependency } from '../core/graph/index.ts';
+import {
+  brokenDependents,
+  declarationProblems,
+  failForward,
+  unmetDependencies,
+  type BrokenDependent,
+  type Dependency,
+  type GraphService,
+  type UnmetDependency,
+} from '../core/graph/index.ts';
 import { isActive, type ServiceState } from '../core/release/state.ts';
 import type { ServiceSpec } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
@@ -35,7 +44,13 @@ export function graphServices(facts: readonly ServiceFacts[]): GraphService[] {
       const same = `${d.service}${ENV}${environment}`;
       return environment !== null && names.has(same) ? { ...d, service: same } : d;
     };
-    return { name: f.name, running: f.running, releasing: f.releasing, known: [...new Set(f.versions)], dependsOn: declared(f.spec).map(resolve) };
+    return {
+      name: f.name,
+      running: f.running,
+      releasing: f.releasing,
+      known: [...new Set(f.versions)],
+      dependsOn: declared(f.spec).map(resolve),
+    };
   });
 }
 
@@ -47,7 +62,13 @@ function declarable(facts: readonly ServiceFacts[]): GraphService[] {
   const byName = new Map<string, GraphService>();
   for (const f of facts) {
     const base = f.name.split(ENV)[0]!;
-    const entry = byName.get(base) ?? { name: base, running: null, releasing: null, known: [], dependsOn: declared(f.spec) };
+    const entry = byName.get(base) ?? {
+      name: base,
+      running: null,
+      releasing: null,
+      known: [],
+      dependsOn: declared(f.spec),
+    };
     entry.known = [...new Set([...entry.known, ...f.versions])];
     if (base === f.name) entry.running = f.running;
     byName.set(base, entry);
@@ -61,9 +82,17 @@ function declarable(facts: readonly ServiceFacts[]): GraphService[] {
  * and line of its entry.
  */
 export function checkDeclarations(docs: readonly SpecDocument[], facts: readonly ServiceFacts[], file: string): void {
-  const applied = docs.flatMap((doc) => (doc.kind === 'Service' || doc.kind === 'ServiceWithEnvironments' ? [{ doc, spec: doc.spec }] : []));
+  const applied = docs.flatMap((doc) =>
+    doc.kind === 'Service' || doc.kind === 'ServiceWithEnvironments' ? [{ doc, spec: doc.spec }] : [],
+  );
   if (applied.every(({ spec }) => (spec.spec.dependsOn ?? []).length === 0)) return;
-  const services = applied.map(({ spec }) => ({ name: spec.metadata.name, running: null, releasing: null, known: [spec.spec.version], dependsOn: declared(spec) }));
+  const services = applied.map(({ spec }) => ({
+    name: spec.metadata.name,
+    running: null,
+    releasing: null,
+    known: [spec.spec.version],
+    dependsOn: declared(spec),
+  }));
   const problems = declarationProblems(services, declarable(facts));
   if (problems.length === 0) return;
   const lines = problems.map((p) => {
@@ -76,13 +105,19 @@ export function checkDeclarations(docs: readonly SpecDocument[], facts: readonly
 }
 
 /** The facts of every service: its state (replayed from the log), its current spec and its revisions' versions. */
-export async function factsOf(services: readonly { service: string; state: ServiceState }[], store: Store): Promise<ServiceFacts[]> {
+export async function factsOf(
+  services: readonly { service: string; state: ServiceState }[],
+  store: Store,
+): Promise<ServiceFacts[]> {
   const facts: ServiceFacts[] = [];
   for (const { service, state } of services) {
     const stored = await store.service(service);
     facts.push({
-      name: service, running: state.stable?.version ?? null, releasing: isActive(state.release) ? state.release.to.version : null,
-      spec: (stored?.spec as ServiceSpec | undefined) ?? null, versions: (await store.revisions(service)).map((r) => r.version),
+      name: service,
+      running: state.stable?.version ?? null,
+      releasing: isActive(state.release) ? state.release.to.version : null,
+      spec: (stored?.spec as ServiceSpec | undefined) ?? null,
+      versions: (await store.revisions(service)).map((r) => r.version),
     });
   }
   return facts;
@@ -96,9 +131,16 @@ export function unmetFor(spec: ServiceSpec, name: string, facts: readonly Servic
 }
 
 /** Why a person may not take `service` back to `version` (running dependents left outside their range), or null. */
-export function breakingRefusal(service: string, version: string, facts: readonly ServiceFacts[]): { message: string; dependents: BrokenDependent[] } | null {
+export function breakingRefusal(
+  service: string,
+  version: string,
+  facts: readonly ServiceFacts[],
+): { message: string; dependents: BrokenDependent[] } | null {
   const broken = brokenDependents(service, version, graphServices(facts));
   if (broken.length === 0) return null;
   const known = facts.find((f) => f.name === service)?.versions ?? [];
-  return { dependents: broken, message: `going back to ${service} ${version} would break what runs on it: ${broken.map((b) => b.message).join('; ')}. Nothing was changed; ${failForward(service, version, broken, known)}` };
+  return {
+    dependents: broken,
+    message: `going back to ${service} ${version} would break what runs on it: ${broken.map((b) => b.message).join('; ')}. Nothing was changed; ${failForward(service, version, broken, known)}`,
+  };
 }

@@ -29,15 +29,30 @@ export function deepMerge(base: unknown, over: unknown): unknown {
  * environment's target/router/metrics merged over the base, its strategy and contract replacing
  * the base's, and the Verify window raised for a high-risk release.
  */
-export function effectiveDocument(base: unknown, env: { raw: Raw; parsed: EnvironmentSpec }, version: string, risk: Risk): Raw {
+export function effectiveDocument(
+  base: unknown,
+  env: { raw: Raw; parsed: EnvironmentSpec },
+  version: string,
+  risk: Risk,
+): Raw {
   const doc = structuredClone(base) as Raw & { metadata: Raw; spec: Raw };
   const service = String(doc.metadata.name);
-  doc.metadata = { ...doc.metadata, name: environmentService(service, env.parsed.name), labels: { ...(doc.metadata.labels as Raw | undefined), 'sluice.dev/service': service, 'sluice.dev/environment': env.parsed.name } };
+  doc.metadata = {
+    ...doc.metadata,
+    name: environmentService(service, env.parsed.name),
+    labels: {
+      ...(doc.metadata.labels as Raw | undefined),
+      'sluice.dev/service': service,
+      'sluice.dev/environment': env.parsed.name,
+    },
+  };
   const spec: Raw = { ...doc.spec, version };
   delete spec.environments;
   delete spec.risk;
-  for (const key of ['target', 'router', 'metrics'] as const) if (env.raw[key] !== undefined) spec[key] = deepMerge(spec[key], env.raw[key]);
-  for (const key of ['strategy', 'rollbackContract'] as const) if (env.raw[key] !== undefined) spec[key] = structuredClone(env.raw[key]);
+  for (const key of ['target', 'router', 'metrics'] as const)
+    if (env.raw[key] !== undefined) spec[key] = deepMerge(spec[key], env.raw[key]);
+  for (const key of ['strategy', 'rollbackContract'] as const)
+    if (env.raw[key] !== undefined) spec[key] = structuredClone(env.raw[key]);
   const slowdown = risk.level === 'high' ? (env.parsed.highRisk?.slowdown ?? 1) : 1;
   if (slowdown > 1) spec.strategy = slowedDown(spec.strategy, slowdown);
   const verifyMs = Math.max(env.parsed.verify ?? 0, risk.level === 'high' ? (env.parsed.highRisk?.verify ?? 0) : 0);
@@ -59,7 +74,12 @@ function slowedDown(strategy: unknown, factor: number): unknown {
 
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (isMap(value)) return `{${Object.keys(value).sort().filter((k) => value[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
+  if (isMap(value))
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => value[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`)
+      .join(',')}}`;
   return JSON.stringify(value ?? null);
 }
 
@@ -84,5 +104,7 @@ export function diffDocuments(a: unknown, b: unknown): SpecDifference[] {
   flatten(b, '', fb);
   const skip = new Set(['metadata.name', 'metadata.labels.sluice.dev/environment']);
   const paths = [...new Set([...fa.keys(), ...fb.keys()])].filter((p) => !skip.has(p)).sort();
-  return paths.filter((p) => canonical(fa.get(p)) !== canonical(fb.get(p))).map((p) => ({ path: p, a: fa.get(p) ?? null, b: fb.get(p) ?? null }));
+  return paths
+    .filter((p) => canonical(fa.get(p)) !== canonical(fb.get(p)))
+    .map((p) => ({ path: p, a: fa.get(p) ?? null, b: fb.get(p) ?? null }));
 }

@@ -76,14 +76,21 @@ export class Engine {
     this.#store = o.store;
     this.#replica = o.replica;
     this.#notifications = new NotificationHub({
-      bus: this.bus, dataDir: o.dataDir, log: o.log, create: o.drivers.notifier,
+      bus: this.bus,
+      dataDir: o.dataDir,
+      log: o.log,
+      create: o.drivers.notifier,
       onFailure: (service, error) => {
-        void this.#controllers.get(service)?.record([{ type: 'driver.failed', driver: 'notifier', operation: 'create', error }], CONTROLLER).catch(() => undefined);
+        void this.#controllers
+          .get(service)
+          ?.record([{ type: 'driver.failed', driver: 'notifier', operation: 'create', error }], CONTROLLER)
+          .catch(() => undefined);
       },
     });
     this.#windowTimer = setInterval(() => void this.#startWaiting(), 1000);
     this.#migrations = new MigrationSteps({
-      store: o.store, log: o.log,
+      store: o.store,
+      log: o.log,
       record: async (service, events, actor) => void (await this.#controllers.get(service)?.record(events, actor)),
     });
     // A release's old version stopped: its contract migration may run (release-migrations.ts).
@@ -92,7 +99,12 @@ export class Engine {
       if (c !== undefined && e.type === 'target.stopped') void this.#migrations.afterStop(c.state, e.key);
     });
     this.#deps = {
-      store: o.store, bus: this.bus, now: o.now ?? Date.now, dataDir: o.dataDir, log: o.log, drivers: o.drivers,
+      store: o.store,
+      bus: this.bus,
+      now: o.now ?? Date.now,
+      dataDir: o.dataDir,
+      log: o.log,
+      drivers: o.drivers,
       ...(o.tickMs !== undefined && { tickMs: o.tickMs }),
       ...(o.drainTimeoutMs !== undefined && { drainTimeoutMs: o.drainTimeoutMs }),
       ...(o.setFlag !== undefined && { setFlag: o.setFlag }),
@@ -116,7 +128,13 @@ export class Engine {
   /** Replicated: controllers start and stop with this replica's leases. */
   async #keepLeases(r: NonNullable<EngineOptions['replica']>): Promise<void> {
     this.#leases = new LeaseKeeper({
-      replica: r.id, instance: r.instance, url: r.url, store: this.#store, leases: r.leases, log: this.#deps.log, now: this.#deps.now,
+      replica: r.id,
+      instance: r.instance,
+      url: r.url,
+      store: this.#store,
+      leases: r.leases,
+      log: this.#deps.log,
+      now: this.#deps.now,
       ...(r.timings !== undefined && { timings: r.timings }),
       gained: async (service) => {
         const record = await this.#store.service(service);
@@ -133,12 +151,29 @@ export class Engine {
     });
     await this.#leases.start();
     this.#tail = new ReplicaTail({
-      replica: r.id, store: this.#store, leases: r.leases, bus: this.bus, log: this.#deps.log, now: this.#deps.now,
+      replica: r.id,
+      store: this.#store,
+      leases: r.leases,
+      bus: this.bus,
+      log: this.#deps.log,
+      now: this.#deps.now,
       runs: (service) => this.#controllers.has(service),
       carryOut: async (service, command, args, actor) => {
-        if (command === 'signal') await this.signal(service, { signal: args.signal ?? '', ...(args.detail !== undefined && { detail: args.detail }), ...(args.source !== undefined && { source: args.source }) }, actor, false);
-        else if (COMMANDS.includes(command as CommandName)) await this.command(service, command as CommandName, args, actor, false);
-        else throw new SluiceError('BAD_REQUEST', `"${command}" is not a command; valid: ${COMMANDS.join(', ')}, signal`);
+        if (command === 'signal')
+          await this.signal(
+            service,
+            {
+              signal: args.signal ?? '',
+              ...(args.detail !== undefined && { detail: args.detail }),
+              ...(args.source !== undefined && { source: args.source }),
+            },
+            actor,
+            false,
+          );
+        else if (COMMANDS.includes(command as CommandName))
+          await this.command(service, command as CommandName, args, actor, false);
+        else
+          throw new SluiceError('BAD_REQUEST', `"${command}" is not a command; valid: ${COMMANDS.join(', ')}, signal`);
       },
     });
     await this.#tail.start();
@@ -159,7 +194,10 @@ export class Engine {
   async #owned(name: string, create = false): Promise<ServiceController | undefined> {
     if (await this.#runsHere(name, create)) return this.#controllers.get(name);
     const held = (await this.#replica!.leases.leases()).find((l) => l.service === name);
-    throw new SluiceError('CONFLICT', `${name}'s release is run by replica ${held?.holder ?? '?'} (epoch ${held?.epoch ?? '?'}); send the request to that replica's API`);
+    throw new SluiceError(
+      'CONFLICT',
+      `${name}'s release is run by replica ${held?.holder ?? '?'} (epoch ${held?.epoch ?? '?'}); send the request to that replica's API`,
+    );
   }
 
   /** Whether this replica runs the service (taking its lease when it is free); false: another replica does. */
@@ -245,38 +283,98 @@ export class Engine {
     const controller = await this.#owned(name, true);
     const current = revisions.find((r) => r.key === existing?.revisionKey);
     const stable = revisions.find((r) => r.key === controller?.state.stable?.key);
-    const record = (revisionKey: string): StoredService => ({ name, spec, baseDir: o.baseDir, file: o.file, revisionKey, updatedAt: Date.now() });
+    const record = (revisionKey: string): StoredService => ({
+      name,
+      spec,
+      baseDir: o.baseDir,
+      file: o.file,
+      revisionKey,
+      updatedAt: Date.now(),
+    });
 
-    if (existing !== null && controller !== undefined && (current?.templateHash === hash || stable?.templateHash === hash)) {
+    if (
+      existing !== null &&
+      controller !== undefined &&
+      (current?.templateHash === hash || stable?.templateHash === hash)
+    ) {
       const same = (current?.templateHash === hash ? current : stable)!;
       const changed = JSON.stringify(existing.spec) !== JSON.stringify(spec) || existing.revisionKey !== same.key;
       await this.#store.putService(record(same.key));
       controller.reconfigure(record(same.key));
       this.#notifyFor(name, spec);
-      await controller.record([{ type: 'spec.applied', revision: null, templateChanged: false, file: o.file }], o.actor);
+      await controller.record(
+        [{ type: 'spec.applied', revision: null, templateChanged: false, file: o.file }],
+        o.actor,
+      );
       let message = changed ? 'configuration updated; no release needed' : 'unchanged';
       const held = controller.state.waiting;
       if (held?.reason.startsWith(EXPAND_HELD) === true && held.revision.key === same.key) {
-        await controller.record([{ type: 'release.waitEnded', revision: held.revision, outcome: 'started', detail: `${o.actor} applied it again` }], o.actor);
-        const again = await this.#startOrWait(controller, same, o.actor, o.windows ?? 'check', await this.#unmetDependencies(spec, name));
-        return { service: name, action: again === null ? 'released' : 'waiting', revision: same.key, version: same.version, message: again ?? `release of ${same.version} (revision ${same.key}) started: its expand migration ran` };
+        await controller.record(
+          [
+            {
+              type: 'release.waitEnded',
+              revision: held.revision,
+              outcome: 'started',
+              detail: `${o.actor} applied it again`,
+            },
+          ],
+          o.actor,
+        );
+        const again = await this.#startOrWait(
+          controller,
+          same,
+          o.actor,
+          o.windows ?? 'check',
+          await this.#unmetDependencies(spec, name),
+        );
+        return {
+          service: name,
+          action: again === null ? 'released' : 'waiting',
+          revision: same.key,
+          version: same.version,
+          message: again ?? `release of ${same.version} (revision ${same.key}) started: its expand migration ran`,
+        };
       }
       if (same === stable && isActive(controller.state.release)) {
-        await controller.input({ type: 'command', command: { kind: 'abort', reason: `the stable spec (revision ${same.key}) was applied again` } }, o.actor);
+        await controller.input(
+          {
+            type: 'command',
+            command: { kind: 'abort', reason: `the stable spec (revision ${same.key}) was applied again` },
+          },
+          o.actor,
+        );
         message = `matches the stable revision ${same.key}: the release in progress was aborted`;
       }
-      return { service: name, action: changed ? 'configured' : 'unchanged', revision: same.key, version: same.version, message };
+      return {
+        service: name,
+        action: changed ? 'configured' : 'unchanged',
+        revision: same.key,
+        version: same.version,
+        message,
+      };
     }
 
     const number = revisions.reduce((n, r) => Math.max(n, r.number), 0) + 1;
     const revision: StoredRevision = {
-      service: name, key: String(number), number, version: spec.spec.version, spec, templateHash: hash,
-      baseDir: o.baseDir, file: o.file, createdAt: Date.now(), createdBy: o.actor,
+      service: name,
+      key: String(number),
+      number,
+      version: spec.spec.version,
+      spec,
+      templateHash: hash,
+      baseDir: o.baseDir,
+      file: o.file,
+      createdAt: Date.now(),
+      createdBy: o.actor,
     };
     // Before production: the migrations are rehearsed on a copy; refused, nothing else changes.
     if (controller?.state.stable != null) {
       const refused = await this.#migrations.rehearse(revision, o.actor);
-      if (refused !== null) throw new SluiceError('CONFLICT', `${o.file}: the migrations of ${name} ${revision.version} were refused before production: ${refused}. Nothing was released`);
+      if (refused !== null)
+        throw new SluiceError(
+          'CONFLICT',
+          `${o.file}: the migrations of ${name} ${revision.version} were refused before production: ${refused}. Nothing was released`,
+        );
     }
     await this.#store.putRevision(revision);
     await this.#store.putService(record(revision.key));
@@ -295,11 +393,23 @@ export class Engine {
     const waiting = await this.#startOrWait(c, revision, o.actor, first ? 'skip' : (o.windows ?? 'check'), unmet);
     if (waiting !== null) {
       const heldBy = unmet.map((u) => ({ service: u.service, range: u.range, running: u.running }));
-      return { service: name, action: 'waiting', revision: revision.key, version: revision.version, message: `release of ${revision.version} (revision ${revision.key}) waits: ${waiting}`, ...(heldBy.length > 0 && { heldBy }) };
+      return {
+        service: name,
+        action: 'waiting',
+        revision: revision.key,
+        version: revision.version,
+        message: `release of ${revision.version} (revision ${revision.key}) waits: ${waiting}`,
+        ...(heldBy.length > 0 && { heldBy }),
+      };
     }
     return {
-      service: name, action: first ? 'created' : 'released', revision: revision.key, version: revision.version,
-      message: first ? `deploying ${revision.version} (revision ${revision.key})` : `release of ${revision.version} (revision ${revision.key}) started`,
+      service: name,
+      action: first ? 'created' : 'released',
+      revision: revision.key,
+      version: revision.version,
+      message: first
+        ? `deploying ${revision.version} (revision ${revision.key})`
+        : `release of ${revision.version} (revision ${revision.key}) started`,
     };
   }
 
@@ -307,18 +417,48 @@ export class Engine {
    * Start the release, or record that it waits for its release window (a freeze, a deny window,
    * outside every allow window); a newer spec replaces a waiting one. Returns why it waits, or null.
    */
-  async #startOrWait(c: ServiceController, rev: StoredRevision, actor: string, windows: 'check' | 'skip', unmet: UnmetDependency[]): Promise<string | null> {
+  async #startOrWait(
+    c: ServiceController,
+    rev: StoredRevision,
+    actor: string,
+    windows: 'check' | 'skip',
+    unmet: UnmetDependency[],
+  ): Promise<string | null> {
     const pending = c.state.waiting;
-    if (pending) await c.record([{ type: 'release.waitEnded', revision: pending.revision, outcome: 'superseded', detail: `revision ${rev.key} (${rev.version}) was applied` }], actor);
+    if (pending)
+      await c.record(
+        [
+          {
+            type: 'release.waitEnded',
+            revision: pending.revision,
+            outcome: 'superseded',
+            detail: `revision ${rev.key} (${rev.version}) was applied`,
+          },
+        ],
+        actor,
+      );
     if (unmet.length > 0) {
       const reason = dependencyReason(unmet);
-      await c.record([{ type: 'release.waiting', revision: { key: rev.key, version: rev.version }, reason, until: null }], actor);
+      await c.record(
+        [{ type: 'release.waiting', revision: { key: rev.key, version: rev.version }, reason, until: null }],
+        actor,
+      );
       return reason;
     }
     if (windows === 'check') {
       const w = await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
       if (!w.open) {
-        await c.record([{ type: 'release.waiting', revision: { key: rev.key, version: rev.version }, reason: w.reason, until: w.until }], actor);
+        await c.record(
+          [
+            {
+              type: 'release.waiting',
+              revision: { key: rev.key, version: rev.version },
+              reason: w.reason,
+              until: w.until,
+            },
+          ],
+          actor,
+        );
         return `${w.reason}${w.until === null ? '' : `; until ${new Date(w.until).toISOString()}`}`;
       }
     }
@@ -343,8 +483,13 @@ export class Engine {
           // A release held by its dependencies still obeys its window once they run in range.
           const w = await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
           if (!w.open) continue;
-          const detail = pending.reason.startsWith(DEPENDENCIES) ? `its dependencies run versions in range (window: ${w.reason})` : `the release window opened: ${w.reason}`;
-          await c.record([{ type: 'release.waitEnded', revision: pending.revision, outcome: 'started', detail }], CONTROLLER);
+          const detail = pending.reason.startsWith(DEPENDENCIES)
+            ? `its dependencies run versions in range (window: ${w.reason})`
+            : `the release window opened: ${w.reason}`;
+          await c.record(
+            [{ type: 'release.waitEnded', revision: pending.revision, outcome: 'started', detail }],
+            CONTROLLER,
+          );
           await this.#start(c, 'canary', rev, pending.by);
         } catch (err) {
           this.#deps.log.warn({ service: c.service, err }, 'could not start a release waiting for its window');
@@ -356,17 +501,31 @@ export class Engine {
   }
 
   /** Start the release; null, or why it is held (its expand migration failed: recorded, nothing started). */
-  async #start(c: ServiceController, kind: 'canary' | 'undo', rev: StoredRevision, actor: string): Promise<string | null> {
+  async #start(
+    c: ServiceController,
+    kind: 'canary' | 'undo',
+    rev: StoredRevision,
+    actor: string,
+  ): Promise<string | null> {
     if (kind === 'canary' && c.state.stable !== null) {
       const held = await this.#migrations.expand(rev, actor);
       if (held !== null) {
-        await c.record([{ type: 'release.waiting', revision: { key: rev.key, version: rev.version }, reason: held, until: null }], actor);
+        await c.record(
+          [{ type: 'release.waiting', revision: { key: rev.key, version: rev.version }, reason: held, until: null }],
+          actor,
+        );
         return held;
       }
     }
     const spec = rev.spec as ServiceSpec;
     const d = await c.input(
-      { type: 'startRelease', kind, to: { key: rev.key, version: rev.version }, steps: spec.spec.strategy.canary.steps, contract: spec.spec.rollbackContract },
+      {
+        type: 'startRelease',
+        kind,
+        to: { key: rev.key, version: rev.version },
+        steps: spec.spec.strategy.canary.steps,
+        contract: spec.spec.rollbackContract,
+      },
       actor,
     );
     if (d.refused) throw new SluiceError('CONFLICT', d.refused.message);
@@ -380,7 +539,13 @@ export class Engine {
   }
 
   /** Replicated: a command for a service another replica runs is sent on to it through the log (`forward`). */
-  async command(name: string, kind: CommandName, args: { full?: boolean; toRevision?: string; reason?: string }, actor: string, forward = true): Promise<ServiceStatus> {
+  async command(
+    name: string,
+    kind: CommandName,
+    args: { full?: boolean; toRevision?: string; reason?: string },
+    actor: string,
+    forward = true,
+  ): Promise<ServiceStatus> {
     if (!(await this.#runsHere(name))) {
       if (!forward) await this.#owned(name);
       await this.#tail!.forward(name, kind, args, actor);
@@ -389,16 +554,30 @@ export class Engine {
     const c = this.#controller(name);
     const pending = c.state.waiting;
     if (pending && (kind === 'abort' || kind === 'undo') && !isActive(c.state.release)) {
-      await c.record([{ type: 'release.waitEnded', revision: pending.revision, outcome: 'cancelled', detail: args.reason ?? `cancelled by ${actor}` }], actor);
+      await c.record(
+        [
+          {
+            type: 'release.waitEnded',
+            revision: pending.revision,
+            outcome: 'cancelled',
+            detail: args.reason ?? `cancelled by ${actor}`,
+          },
+        ],
+        actor,
+      );
       return this.status(name);
     }
     if (kind === 'undo') {
       await this.#undo(c, args.toRevision, actor);
     } else {
       const command: Command =
-        kind === 'promote' ? { kind, full: args.full === true, ...(args.reason !== undefined && { reason: args.reason }) }
-        : kind === 'abort' ? (args.reason !== undefined ? { kind, reason: args.reason } : { kind })
-        : { kind };
+        kind === 'promote'
+          ? { kind, full: args.full === true, ...(args.reason !== undefined && { reason: args.reason }) }
+          : kind === 'abort'
+            ? args.reason !== undefined
+              ? { kind, reason: args.reason }
+              : { kind }
+            : { kind };
       const d = await c.input({ type: 'command', command }, actor);
       if (d.refused) throw new SluiceError(d.refused.code === 'conflict' ? 'CONFLICT' : 'NOT_FOUND', d.refused.message);
     }
@@ -406,7 +585,12 @@ export class Engine {
   }
 
   /** Record an external signal; the release in progress (if any) counts it for its signal rules. */
-  async signal(name: string, body: { signal: string; detail?: string; source?: string }, actor: string, forward = true): Promise<{ signal: string; counted: boolean; release: string | null }> {
+  async signal(
+    name: string,
+    body: { signal: string; detail?: string; source?: string },
+    actor: string,
+    forward = true,
+  ): Promise<{ signal: string; counted: boolean; release: string | null }> {
     if (!(await this.#runsHere(name))) {
       if (!forward) await this.#owned(name);
       await this.#tail!.forward(name, 'signal', body, actor);
@@ -414,13 +598,21 @@ export class Engine {
       return { signal: body.signal, counted: isActive(r), release: isActive(r) ? r.id : null };
     }
     const c = this.#controller(name);
-    await c.input({ type: 'signal', signal: body.signal, detail: body.detail ?? null, source: body.source ?? null }, actor);
+    await c.input(
+      { type: 'signal', signal: body.signal, detail: body.detail ?? null, source: body.source ?? null },
+      actor,
+    );
     const r = c.state.release;
     return { signal: body.signal, counted: isActive(r), release: isActive(r) ? r.id : null };
   }
 
   /** Undo a release in progress (abort), or release an earlier revision again (the previous stable one by default). */
-  async #undo(c: ServiceController, toRevision: string | undefined, actor: string, checkDependents = true): Promise<void> {
+  async #undo(
+    c: ServiceController,
+    toRevision: string | undefined,
+    actor: string,
+    checkDependents = true,
+  ): Promise<void> {
     if (isActive(c.state.release) && toRevision === undefined) {
       await c.input({ type: 'command', command: { kind: 'abort', reason: `undone by ${actor}` } }, actor);
       return;
@@ -428,9 +620,15 @@ export class Engine {
     let key = toRevision;
     if (key === undefined) {
       const stableKey = c.state.stable?.key;
-      const last = (await this.#store.releases(c.service)).find((r) => r.status === 'Succeeded' && r.to.key === stableKey && r.from !== null);
+      const last = (await this.#store.releases(c.service)).find(
+        (r) => r.status === 'Succeeded' && r.to.key === stableKey && r.from !== null,
+      );
       key = last?.from?.key;
-      if (key === undefined) throw new SluiceError('CONFLICT', `${c.service} has no previous revision to go back to; name one with --to-revision N`);
+      if (key === undefined)
+        throw new SluiceError(
+          'CONFLICT',
+          `${c.service} has no previous revision to go back to; name one with --to-revision N`,
+        );
     }
     const rev = await this.#store.revision(c.service, key);
     if (rev === null) {
@@ -442,7 +640,8 @@ export class Engine {
     if (breaking !== null) throw new SluiceError('CONFLICT', breaking.message, { dependents: breaking.dependents });
     const stable = c.state.stable;
     const schema = stable === null ? null : await this.#migrations.undoRefusal(c.service, stable, rev.version);
-    if (schema !== null) throw new SluiceError('CONFLICT', `going back to ${c.service} ${rev.version} is refused: ${schema}`);
+    if (schema !== null)
+      throw new SluiceError('CONFLICT', `going back to ${c.service} ${rev.version} is refused: ${schema}`);
     const existing = await this.#store.service(c.service);
     await this.#store.putService({ ...existing!, spec: rev.spec, revisionKey: rev.key, updatedAt: Date.now() });
     this.#notifyFor(c.service, rev.spec as ServiceSpec);
@@ -454,7 +653,9 @@ export class Engine {
     if (this.#leases === null) return this.list();
     const names = new Set((await this.#store.services()).map((s) => s.name));
     const states = (await this.#store.states()).filter((st) => names.has(st.service));
-    return states.map((st) => statusOf(this.#controllers.get(st.service)?.state ?? st)).sort((a, b) => a.service.localeCompare(b.service));
+    return states
+      .map((st) => statusOf(this.#controllers.get(st.service)?.state ?? st))
+      .sort((a, b) => a.service.localeCompare(b.service));
   }
 
   /** The dependencies of `spec` not running a version in range now. */
@@ -473,7 +674,9 @@ export class Engine {
   }
 
   list(): ServiceStatus[] {
-    return [...this.#controllers.values()].map((c) => statusOf(c.state)).sort((a, b) => a.service.localeCompare(b.service));
+    return [...this.#controllers.values()]
+      .map((c) => statusOf(c.state))
+      .sort((a, b) => a.service.localeCompare(b.service));
   }
 
   async status(name: string): Promise<ServiceStatus> {

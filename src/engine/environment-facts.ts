@@ -36,19 +36,36 @@ const effectives = new WeakMap<AppliedEnvironments, Map<string, Effective>>();
 
 export function appliedOf(engine: Engine, service: string, gs: GovernanceState): AppliedEnvironments {
   const d = gs.document;
-  if (d === null) throw new SluiceError('NOT_FOUND', `no service "${service}" with spec.environments; apply one first (sluice apply -f FILE)`);
+  if (d === null)
+    throw new SluiceError(
+      'NOT_FOUND',
+      `no service "${service}" with spec.environments; apply one first (sluice apply -f FILE)`,
+    );
   const known = applied.get(d);
   if (known !== undefined) return known;
   const [spec] = engine.lint(stringify(d.raw), d.file ?? '<stored>');
   const raw = d.raw as Raw & { spec: { environments: Raw[] } };
-  const a = { service, raw, spec: spec!, envs: spec!.spec.environments ?? [], rawEnvs: raw.spec.environments, baseDir: d.baseDir, file: d.file, risk: riskOf(spec!.spec.risk, spec!.metadata.labels) };
+  const a = {
+    service,
+    raw,
+    spec: spec!,
+    envs: spec!.spec.environments ?? [],
+    rawEnvs: raw.spec.environments,
+    baseDir: d.baseDir,
+    file: d.file,
+    risk: riskOf(spec!.spec.risk, spec!.metadata.labels),
+  };
   applied.set(d, a);
   return a;
 }
 
 export function environmentIndex(a: AppliedEnvironments, name: string): number {
   const i = a.envs.findIndex((e) => e.name === name);
-  if (i < 0) throw new SluiceError('NOT_FOUND', `${a.service} has no environment "${name}"; its environments: ${a.envs.map((e) => e.name).join(', ')}`);
+  if (i < 0)
+    throw new SluiceError(
+      'NOT_FOUND',
+      `${a.service} has no environment "${name}"; its environments: ${a.envs.map((e) => e.name).join(', ')}`,
+    );
   return i;
 }
 
@@ -81,10 +98,18 @@ function buildEffective(engine: Engine, a: AppliedEnvironments, index: number, v
   try {
     [spec] = engine.lint(text, `${a.file ?? a.service} (environment ${env.parsed.name})`) as [ServiceSpec];
   } catch (err) {
-    if (err instanceof SluiceError) throw new SluiceError(err.code, `environment ${env.parsed.name} of ${a.service}: ${err.message}`, err.detail);
+    if (err instanceof SluiceError)
+      throw new SluiceError(err.code, `environment ${env.parsed.name} of ${a.service}: ${err.message}`, err.detail);
     throw err;
   }
-  return { service: environmentService(a.service, env.parsed.name), doc, text, hash: documentHash(doc), spec, policy: policyOf(a.envs, index, a.risk, a.spec.spec.owners ?? []) };
+  return {
+    service: environmentService(a.service, env.parsed.name),
+    doc,
+    text,
+    hash: documentHash(doc),
+    spec,
+    policy: policyOf(a.envs, index, a.risk, a.spec.spec.owners ?? []),
+  };
 }
 
 async function statusOrNull(engine: Engine, service: string) {
@@ -97,12 +122,20 @@ async function statusOrNull(engine: Engine, service: string) {
 }
 
 /** The newest release of `version` in `service`, with what the gates take as evidence. */
-export async function previousRelease(engine: Engine, store: Store, service: string, version: string): Promise<PreviousRelease | null> {
+export async function previousRelease(
+  engine: Engine,
+  store: Store,
+  service: string,
+  version: string,
+): Promise<PreviousRelease | null> {
   const r = (await store.releases(service, 100)).find((x: ReleaseState) => x.to.version === version);
   if (r === undefined) return null;
   const status = await statusOrNull(engine, service);
   return {
-    service, id: r.id, status: r.status, endedAt: r.status === 'Succeeded' ? r.endedAt : null,
+    service,
+    id: r.id,
+    status: r.status,
+    endedAt: r.status === 'Succeeded' ? r.endedAt : null,
     smoke: r.smoke ? { ok: r.smoke.ok, detail: r.smoke.detail } : null,
     verifyMs: r.plan?.verifyMs ?? 0,
     verdicts: Object.values(r.rules).flatMap((x) => (x.last ? [{ rule: x.last.rule, outcome: x.last.outcome }] : [])),
@@ -113,17 +146,28 @@ export async function previousRelease(engine: Engine, store: Store, service: str
 function phaseOf(release: { status: string } | null, plan: PlanState | null): GovernancePhase | null {
   if (plan !== null && (plan.status === 'Planned' || plan.status === 'Refused')) return 'Plan';
   switch (release?.status) {
-    case undefined: return null;
-    case 'Starting': return 'Stage';
-    case 'Progressing': case 'Paused': return 'Release';
-    case 'Verifying': return 'Verify';
-    case 'Succeeded': return 'Done';
-    default: return 'RolledBack';
+    case undefined:
+      return null;
+    case 'Starting':
+      return 'Stage';
+    case 'Progressing':
+    case 'Paused':
+      return 'Release';
+    case 'Verifying':
+      return 'Verify';
+    case 'Succeeded':
+      return 'Done';
+    default:
+      return 'RolledBack';
   }
 }
 
 /** Where each version is, per environment: what `sluice release SERVICE` prints. */
-export async function environmentsView(engine: Engine, a: AppliedEnvironments, gs: GovernanceState): Promise<EnvironmentsView> {
+export async function environmentsView(
+  engine: Engine,
+  a: AppliedEnvironments,
+  gs: GovernanceState,
+): Promise<EnvironmentsView> {
   const environments: EnvironmentsView['environments'] = [];
   for (const env of a.envs) {
     const service = environmentService(a.service, env.name);
@@ -131,9 +175,15 @@ export async function environmentsView(engine: Engine, a: AppliedEnvironments, g
     const last = gs.plans.findLast((p) => p.record.environment === env.name) ?? null;
     const open = last !== null && (last.status === 'Planned' || last.status === 'Refused') ? last : null;
     environments.push({
-      environment: env.name, service, phase: phaseOf(s?.release ?? null, open), servicePhase: s?.phase ?? null,
-      stableVersion: s?.stableVersion ?? null, canaryVersion: s?.canaryVersion ?? null,
-      release: s?.release ? { id: s.release.id, status: s.release.status, toVersion: s.release.toVersion, startedBy: s.release.startedBy } : null,
+      environment: env.name,
+      service,
+      phase: phaseOf(s?.release ?? null, open),
+      servicePhase: s?.phase ?? null,
+      stableVersion: s?.stableVersion ?? null,
+      canaryVersion: s?.canaryVersion ?? null,
+      release: s?.release
+        ? { id: s.release.id, status: s.release.status, toVersion: s.release.toVersion, startedBy: s.release.startedBy }
+        : null,
       plan: last === null ? null : planView(last),
     });
   }

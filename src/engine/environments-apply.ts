@@ -20,22 +20,43 @@ export interface ApplyContext {
   now: number;
 }
 
-export async function applyEnvironments(ctx: ApplyContext, service: string, raw: Record<string, unknown>, o: ApplyOptions): Promise<ApplyResult[]> {
+export async function applyEnvironments(
+  ctx: ApplyContext,
+  service: string,
+  raw: Record<string, unknown>,
+  o: ApplyOptions,
+): Promise<ApplyResult[]> {
   const { engine } = ctx;
   if (engine.list().some((s) => s.service === service)) {
-    throw new SluiceError('CONFLICT', `${service} runs without environments; delete it (sluice delete ${service}) before applying it with spec.environments`);
+    throw new SluiceError(
+      'CONFLICT',
+      `${service} runs without environments; delete it (sluice delete ${service}) before applying it with spec.environments`,
+    );
   }
-  const names = ((raw.spec as { environments: { name: string }[] }).environments).map((e) => e.name);
-  const candidate = foldGovernance(emptyGovernance(), { type: 'environments.applied', document: raw, baseDir: o.baseDir, file: o.file, environments: names, at: ctx.now });
+  const names = (raw.spec as { environments: { name: string }[] }).environments.map((e) => e.name);
+  const candidate = foldGovernance(emptyGovernance(), {
+    type: 'environments.applied',
+    document: raw,
+    baseDir: o.baseDir,
+    file: o.file,
+    environments: names,
+    at: ctx.now,
+  });
   const a = appliedOf(engine, service, candidate);
   const effective = a.envs.map((_, i) => effectiveOf(engine, a, i, a.spec.spec.version));
   const routers = new Map<string, string>();
   for (const [i, e] of effective.entries()) {
     const key = JSON.stringify(e.spec.spec.router);
-    if (routers.has(key)) throw new SluiceError('SPEC_INVALID', `${o.file}: environments ${routers.get(key)} and ${a.envs[i]!.name} share one router config; give each environment its own router.listen`);
+    if (routers.has(key))
+      throw new SluiceError(
+        'SPEC_INVALID',
+        `${o.file}: environments ${routers.get(key)} and ${a.envs[i]!.name} share one router config; give each environment its own router.listen`,
+      );
     routers.set(key, a.envs[i]!.name);
   }
-  await ctx.record([{ type: 'environments.applied', document: raw, baseDir: o.baseDir, file: o.file, environments: names }]);
+  await ctx.record([
+    { type: 'environments.applied', document: raw, baseDir: o.baseDir, file: o.file, environments: names },
+  ]);
   const results = await engine.apply(effective[0]!.text, o);
   await ctx.renewOpenPlans();
   // Later environments take config changes now; a new template reaches them only with a release.
@@ -47,7 +68,14 @@ export async function applyEnvironments(ctx: ApplyContext, service: string, raw:
     const e = effectiveOf(engine, a, i, status.stableVersion);
     const stable = (await engine.revisions(name)).find((r) => r.key === status.stableRevision);
     if (stable?.templateHash === templateHash(e.spec)) results.push(...(await engine.apply(e.text, o)));
-    else results.push({ service: name, action: 'unchanged', revision: status.stableRevision ?? '', version: status.stableVersion, message: `the new target template reaches ${env.name} with its next release (sluice release ${service} --version V --to ${env.name})` });
+    else
+      results.push({
+        service: name,
+        action: 'unchanged',
+        revision: status.stableRevision ?? '',
+        version: status.stableVersion,
+        message: `the new target template reaches ${env.name} with its next release (sluice release ${service} --version V --to ${env.name})`,
+      });
   }
   return results;
 }

@@ -7,7 +7,13 @@
 import { GOVERNANCE_EVENT_TYPES, type GovernanceEvent } from '../core/plan/events.ts';
 import { approvalRefusal, overrideRefusal } from '../core/plan/approvals.ts';
 import { blockingSummary, evaluateGates, planOutcome } from '../core/plan/gates.ts';
-import { emptyGovernance, foldGovernance, type GovernanceState, openPlan, type PlanState } from '../core/plan/governance-state.ts';
+import {
+  emptyGovernance,
+  foldGovernance,
+  type GovernanceState,
+  openPlan,
+  type PlanState,
+} from '../core/plan/governance-state.ts';
 import type { GateName, GateResult, PlanFacts, PlanRecord } from '../core/plan/types.ts';
 import { emptyState } from '../core/release/state.ts';
 import type { ServiceSpec } from '../spec/index.ts';
@@ -16,7 +22,14 @@ import { environmentService } from './effective-spec.ts';
 import { applyEnvironments } from './environments-apply.ts';
 import { rehearsalFacts } from './rehearsal-facts.ts';
 import { planView, type PlanAnswer } from '../views/plan.ts';
-import { appliedOf, effectiveOf, environmentIndex, environmentsView, previousRelease, type AppliedEnvironments } from './environment-facts.ts';
+import {
+  appliedOf,
+  effectiveOf,
+  environmentIndex,
+  environmentsView,
+  previousRelease,
+  type AppliedEnvironments,
+} from './environment-facts.ts';
 import type { ApplyResult } from '../views/apply-result.ts';
 import type { ApplyOptions, Engine } from './engine.ts';
 import { SluiceError } from '../errors.ts';
@@ -58,7 +71,9 @@ export class Environments {
   /** Replays the governance log of every service whose environments are running. */
   static async open(d: EnvironmentsDeps): Promise<Environments> {
     const e = new Environments(d);
-    const bases = new Set((await d.store.services()).filter((s) => s.name.includes('--')).map((s) => s.name.split('--')[0]!));
+    const bases = new Set(
+      (await d.store.services()).filter((s) => s.name.includes('--')).map((s) => s.name.split('--')[0]!),
+    );
     for (const base of bases) {
       const events = await d.store.events({ service: base });
       let gs = emptyGovernance();
@@ -80,7 +95,10 @@ export class Environments {
   /** Governance events (plans, gates, approvals) are logged under the base name: its spec's notifiers get them. */
   #notifyBase(service: string, gs: GovernanceState): void {
     try {
-      this.#d.engine.configureNotifications(service, appliedOf(this.#d.engine, service, gs).spec.spec.notifications ?? []);
+      this.#d.engine.configureNotifications(
+        service,
+        appliedOf(this.#d.engine, service, gs).spec.spec.notifications ?? [],
+      );
     } catch {
       // A stored document that no longer parses has no notifiers; its environments report the problem.
     }
@@ -100,15 +118,23 @@ export class Environments {
   /** Apply a Service with spec.environments: it releases to its first environment and updates the others' config. */
   async applyDocument(spec: ServiceSpec, raw: Record<string, unknown>, o: ApplyOptions): Promise<ApplyResult[]> {
     const service = spec.metadata.name;
-    const results = await this.#exclusive(() => applyEnvironments({
-      engine: this.#d.engine,
-      record: (events) => this.#record(service, events, o.actor),
-      // Open plans whose environment's spec changed are renewed: their approvals expire.
-      renewOpenPlans: async () => {
-        for (const p of this.#state(service).plans.filter((x) => x.status === 'Planned' || x.status === 'Refused')) await this.#current(service, p);
-      },
-      now: this.#now(),
-    }, service, raw, o));
+    const results = await this.#exclusive(() =>
+      applyEnvironments(
+        {
+          engine: this.#d.engine,
+          record: (events) => this.#record(service, events, o.actor),
+          // Open plans whose environment's spec changed are renewed: their approvals expire.
+          renewOpenPlans: async () => {
+            for (const p of this.#state(service).plans.filter((x) => x.status === 'Planned' || x.status === 'Refused'))
+              await this.#current(service, p);
+          },
+          now: this.#now(),
+        },
+        service,
+        raw,
+        o,
+      ),
+    );
     this.#d.engine.configureNotifications(service, spec.spec.notifications);
     return results;
   }
@@ -125,7 +151,8 @@ export class Environments {
     const base = service.slice(0, cut);
     const environment = service.slice(cut + 2);
     const gs = this.#states.get(base);
-    if (gs?.document == null) return `${service} is named like an environment's service, but ${base} has no spec.environments`;
+    if (gs?.document == null)
+      return `${service} is named like an environment's service, but ${base} has no spec.environments`;
     const a = appliedOf(this.#d.engine, base, gs);
     if (a.envs.findIndex((e) => e.name === environment) <= 0) return null;
     let release;
@@ -135,7 +162,9 @@ export class Environments {
       return null;
     }
     if (release === null || release.kind === 'undo') return null;
-    const planned = gs.plans.some((p) => p.record.environment === environment && p.status === 'Started' && p.record.version === release.to.version);
+    const planned = gs.plans.some(
+      (p) => p.record.environment === environment && p.status === 'Started' && p.record.version === release.to.version,
+    );
     if (planned) return null;
     return `${service}'s release of ${release.to.version} was not started by a plan that passed ${environment}'s gates; ask for it with sluice release ${base} --version ${release.to.version} --to ${environment}`;
   }
@@ -146,7 +175,9 @@ export class Environments {
     if (cut < 0) return 0;
     const gs = this.#states.get(service.slice(0, cut));
     if (gs?.document == null) return 0;
-    const env = appliedOf(this.#d.engine, service.slice(0, cut), gs).envs.find((e) => e.name === service.slice(cut + 2));
+    const env = appliedOf(this.#d.engine, service.slice(0, cut), gs).envs.find(
+      (e) => e.name === service.slice(cut + 2),
+    );
     return env?.approvals?.required ?? 0;
   }
 
@@ -160,11 +191,17 @@ export class Environments {
       const gs = this.#state(service);
       const a = appliedOf(this.#d.engine, service, gs);
       const index = environmentIndex(a, body.environment);
-      if (index === 0) throw new SluiceError('CONFLICT', `${body.environment} is ${service}'s first environment: sluice apply releases to it`);
+      if (index === 0)
+        throw new SluiceError(
+          'CONFLICT',
+          `${body.environment} is ${service}'s first environment: sluice apply releases to it`,
+        );
       const e = effectiveOf(this.#d.engine, a, index, body.version);
       const now = this.#d.engine.list().find((s) => s.service === e.service);
-      if (now?.stableVersion === body.version && now.canaryVersion === null) throw new SluiceError('CONFLICT', `${body.version} already runs in ${body.environment}`);
-      if (now?.canaryVersion === body.version) throw new SluiceError('CONFLICT', `${body.version} is already being released to ${body.environment}`);
+      if (now?.stableVersion === body.version && now.canaryVersion === null)
+        throw new SluiceError('CONFLICT', `${body.version} already runs in ${body.environment}`);
+      if (now?.canaryVersion === body.version)
+        throw new SluiceError('CONFLICT', `${body.version} is already being released to ${body.environment}`);
       let plan = openPlan(gs, body.environment);
       if (plan === null || plan.record.version !== body.version || plan.record.specHash !== e.hash) {
         plan = await this.#newPlan(service, a, index, body.version, actor, plan);
@@ -173,17 +210,40 @@ export class Environments {
     });
   }
 
-  async #newPlan(service: string, a: AppliedEnvironments, index: number, version: string, actor: string, previous: PlanState | null): Promise<PlanState> {
+  async #newPlan(
+    service: string,
+    a: AppliedEnvironments,
+    index: number,
+    version: string,
+    actor: string,
+    previous: PlanState | null,
+  ): Promise<PlanState> {
     const e = effectiveOf(this.#d.engine, a, index, version);
     const gs = this.#state(service);
     const record: PlanRecord = {
-      id: `${service}/${a.envs[index]!.name}/${gs.plans.length + 1}`, service, environment: a.envs[index]!.name, version,
-      specHash: e.hash, risk: a.risk, policy: e.policy, requestedBy: actor, requestedAt: this.#now(),
+      id: `${service}/${a.envs[index]!.name}/${gs.plans.length + 1}`,
+      service,
+      environment: a.envs[index]!.name,
+      version,
+      specHash: e.hash,
+      risk: a.risk,
+      policy: e.policy,
+      requestedBy: actor,
+      requestedAt: this.#now(),
     };
     const events: GovernanceEvent[] = [];
     if (previous !== null) {
-      const why = previous.record.version !== version ? `superseded by ${version}` : 'the spec changed: approvals given for the old one expired';
-      events.push({ type: 'plan.decided', planId: previous.record.id, status: 'Superseded', detail: why, release: null });
+      const why =
+        previous.record.version !== version
+          ? `superseded by ${version}`
+          : 'the spec changed: approvals given for the old one expired';
+      events.push({
+        type: 'plan.decided',
+        planId: previous.record.id,
+        status: 'Superseded',
+        detail: why,
+        release: null,
+      });
     }
     events.push({ type: 'plan.requested', plan: record });
     await this.#record(service, events, actor);
@@ -207,18 +267,48 @@ export class Environments {
       await this.#record(service, events, plan.record.requestedBy);
       try {
         // The plan's window gate decided (or was overridden): the engine does not ask again.
-        await engine.apply(e.text, { file: a.file ?? '<environments>', baseDir: a.baseDir, actor: plan.record.requestedBy, windows: 'skip' });
+        await engine.apply(e.text, {
+          file: a.file ?? '<environments>',
+          baseDir: a.baseDir,
+          actor: plan.record.requestedBy,
+          windows: 'skip',
+        });
       } catch (err) {
-        await this.#record(service, [{ type: 'plan.decided', planId: plan.record.id, status: 'Refused', detail: `the release could not start: ${(err as Error).message}`, release: null }], plan.record.requestedBy);
+        await this.#record(
+          service,
+          [
+            {
+              type: 'plan.decided',
+              planId: plan.record.id,
+              status: 'Refused',
+              detail: `the release could not start: ${(err as Error).message}`,
+              release: null,
+            },
+          ],
+          plan.record.requestedBy,
+        );
         throw err;
       }
       const release = (await engine.status(e.service)).release;
-      await this.#record(service, [{ type: 'plan.decided', planId: plan.record.id, status: 'Started', detail: `release ${release?.id ?? '?'} started in ${plan.record.environment} at ${new Date(at).toISOString()}`, release: release ? { service: e.service, id: release.id } : null }], plan.record.requestedBy);
+      await this.#record(
+        service,
+        [
+          {
+            type: 'plan.decided',
+            planId: plan.record.id,
+            status: 'Started',
+            detail: `release ${release?.id ?? '?'} started in ${plan.record.environment} at ${new Date(at).toISOString()}`,
+            release: release ? { service: e.service, id: release.id } : null,
+          },
+        ],
+        plan.record.requestedBy,
+      );
       return { outcome: 'started', plan: planView(this.#plan(service, plan.record.id)) };
     }
     const status = outcome === 'refused' ? 'Refused' : 'Planned';
     const detail = blockingSummary(gates);
-    if (plan.status !== status || plan.detail !== detail) events.push({ type: 'plan.decided', planId: plan.record.id, status, detail, release: null });
+    if (plan.status !== status || plan.detail !== detail)
+      events.push({ type: 'plan.decided', planId: plan.record.id, status, detail, release: null });
     await this.#record(service, events, plan.record.requestedBy);
     return { outcome, plan: planView(this.#plan(service, plan.record.id)) };
   }
@@ -240,11 +330,16 @@ export class Environments {
     const now = this.#now();
     const facts: PlanFacts = {
       contractRules: e.spec.spec.rollbackContract.rules.length,
-      previousRelease: prev === null ? null : await previousRelease(engine, store, environmentService(service, prev), plan.record.version),
+      previousRelease:
+        prev === null
+          ? null
+          : await previousRelease(engine, store, environmentService(service, prev), plan.record.version),
       approvals: gs.approvals,
       overrides: gs.overrides,
       window: await this.#d.windowOf([service, e.service], now),
-      ...(plan.record.policy.rehearsal !== undefined && { rehearsal: await rehearsalFacts(engine, store, service, plan.record.environment, plan.record.version) }),
+      ...(plan.record.policy.rehearsal !== undefined && {
+        rehearsal: await rehearsalFacts(engine, store, service, plan.record.environment, plan.record.version),
+      }),
     };
     return evaluateGates(plan.record, facts, now);
   }
@@ -253,31 +348,89 @@ export class Environments {
   async approve(service: string, body: { environment: string; comment?: string | undefined }, by: Principal) {
     return this.#exclusive(async () => {
       const plan = await this.#current(service, this.#openPlan(service, body.environment));
-      const refusal = approvalRefusal(plan.record, by.name, this.#d.roleAllows(by.role, plan.record.policy.approvals.role), this.#state(service).approvals);
+      const refusal = approvalRefusal(
+        plan.record,
+        by.name,
+        this.#d.roleAllows(by.role, plan.record.policy.approvals.role),
+        this.#state(service).approvals,
+      );
       if (refusal !== null) throw new ForbiddenError(refusal);
       const r = plan.record;
-      await this.#record(service, [{ type: 'approval.given', approval: { planId: r.id, by: by.name, role: by.role, at: this.#now(), version: r.version, specHash: r.specHash, comment: body.comment ?? null } }], by.name);
+      await this.#record(
+        service,
+        [
+          {
+            type: 'approval.given',
+            approval: {
+              planId: r.id,
+              by: by.name,
+              role: by.role,
+              at: this.#now(),
+              version: r.version,
+              specHash: r.specHash,
+              comment: body.comment ?? null,
+            },
+          },
+        ],
+        by.name,
+      );
       return this.#evaluate(service, r.id);
     });
   }
 
   /** Let a plan through a gate that holds it: an approver who is not its author, with a reason; opens a post-mortem. */
-  async override(service: string, body: { environment?: string | undefined; gate: GateName; reason: string }, by: Principal) {
+  async override(
+    service: string,
+    body: { environment?: string | undefined; gate: GateName; reason: string },
+    by: Principal,
+  ) {
     return this.#exclusive(async () => {
       const gs = this.#state(service);
       const open = gs.plans.filter((p) => p.status === 'Planned' || p.status === 'Refused');
-      const plan = body.environment !== undefined ? this.#openPlan(service, body.environment) : open.length === 1 ? open[0]! : null;
-      if (plan === null) throw new SluiceError('CONFLICT', open.length === 0 ? `no release of ${service} is waiting at a gate` : `releases wait in ${open.map((p) => p.record.environment).join(', ')}: name one with --env`);
+      const plan =
+        body.environment !== undefined
+          ? this.#openPlan(service, body.environment)
+          : open.length === 1
+            ? open[0]!
+            : null;
+      if (plan === null)
+        throw new SluiceError(
+          'CONFLICT',
+          open.length === 0
+            ? `no release of ${service} is waiting at a gate`
+            : `releases wait in ${open.map((p) => p.record.environment).join(', ')}: name one with --env`,
+        );
       const gates = await this.#gates(service, appliedOf(this.#d.engine, service, gs), plan);
       const refusal = overrideRefusal(plan.record, body.gate, by.name, this.#d.roleAllows(by.role, 'approver'), gates);
       if (refusal !== null) throw new ForbiddenError(refusal);
       const r = plan.record;
       const postmortemId = `${service}-pm-${gs.postmortems.length + 1}`;
       const at = this.#now();
-      await this.#record(service, [
-        { type: 'gate.overridden', override: { planId: r.id, gate: body.gate, by: by.name, at, reason: body.reason, postmortemId } },
-        { type: 'postmortem.opened', postmortem: { id: postmortemId, service, environment: r.environment, version: r.version, planId: r.id, gate: body.gate, overriddenBy: by.name, reason: body.reason, openedAt: at, release: null } },
-      ], by.name);
+      await this.#record(
+        service,
+        [
+          {
+            type: 'gate.overridden',
+            override: { planId: r.id, gate: body.gate, by: by.name, at, reason: body.reason, postmortemId },
+          },
+          {
+            type: 'postmortem.opened',
+            postmortem: {
+              id: postmortemId,
+              service,
+              environment: r.environment,
+              version: r.version,
+              planId: r.id,
+              gate: body.gate,
+              overriddenBy: by.name,
+              reason: body.reason,
+              openedAt: at,
+              release: null,
+            },
+          },
+        ],
+        by.name,
+      );
       return { postmortem: postmortemId, ...(await this.#evaluate(service, r.id)) };
     });
   }
@@ -299,13 +452,19 @@ export class Environments {
   }
 
   postmortems(service?: string) {
-    const all = [...this.#states.entries()].filter(([name]) => service === undefined || name === service).flatMap(([, gs]) => gs.postmortems);
+    const all = [...this.#states.entries()]
+      .filter(([name]) => service === undefined || name === service)
+      .flatMap(([, gs]) => gs.postmortems);
     return all.map((m) => ({ ...m, openedAt: new Date(m.openedAt).toISOString() }));
   }
 
   #state(service: string): GovernanceState {
     const gs = this.#states.get(service);
-    if (gs === undefined) throw new SluiceError('NOT_FOUND', `no service "${service}" with spec.environments; apply one first (sluice apply -f FILE)`);
+    if (gs === undefined)
+      throw new SluiceError(
+        'NOT_FOUND',
+        `no service "${service}" with spec.environments; apply one first (sluice apply -f FILE)`,
+      );
     return gs;
   }
 
@@ -315,14 +474,22 @@ export class Environments {
 
   #openPlan(service: string, environment: string): PlanState {
     const plan = openPlan(this.#state(service), environment);
-    if (plan === null) throw new SluiceError('CONFLICT', `no release of ${service} to ${environment} is waiting; ask for one first (sluice release ${service} --version V --to ${environment})`);
+    if (plan === null)
+      throw new SluiceError(
+        'CONFLICT',
+        `no release of ${service} to ${environment} is waiting; ask for one first (sluice release ${service} --version V --to ${environment})`,
+      );
     return plan;
   }
 
   async #record(service: string, events: GovernanceEvent[], actor: string): Promise<void> {
     if (events.length === 0) return;
     const at = this.#now();
-    const stored = await this.#d.store.commit(service, events.map((e) => ({ ...e, at, actor })), emptyState(service));
+    const stored = await this.#d.store.commit(
+      service,
+      events.map((e) => ({ ...e, at, actor })),
+      emptyState(service),
+    );
     let gs = this.#states.get(service) ?? emptyGovernance();
     for (const ev of stored) if (isGovernance(ev)) gs = foldGovernance(gs, ev);
     this.#states.set(service, gs);

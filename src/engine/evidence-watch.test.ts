@@ -60,7 +60,8 @@ test('each resolution wakes the controller, at most once per gap, however fast t
   await sleep(320);
   w.stop();
   assert.ok(wakes.length >= 3 && wakes.length <= 8, `${wakes.length} wake-ups in 320 ms`);
-  for (let i = 1; i < wakes.length; i++) assert.ok(wakes[i]! - wakes[i - 1]! >= 45, `wake-ups ${wakes[i]! - wakes[i - 1]!} ms apart`);
+  for (let i = 1; i < wakes.length; i++)
+    assert.ok(wakes[i]! - wakes[i - 1]! >= 45, `wake-ups ${wakes[i]! - wakes[i - 1]!} ms apart`);
   assert.ok(calls.length - wakes.length <= 1, `${calls.length} calls for ${wakes.length} wake-ups`);
 });
 

@@ -31,7 +31,13 @@ export function governanceChanges(before: ServiceSpec | null, after: ServiceSpec
     for (const key of GATED) push(`spec.environments[${env.name}].${key}`, old[key], env[key]);
   }
   const risk = (s: ServiceSpec) => riskOf(s.spec.risk, s.metadata.labels).level;
-  push(before.spec.risk === undefined && after.spec.risk === undefined ? 'risk (derived from metadata.labels)' : 'spec.risk', risk(before), risk(after));
+  push(
+    before.spec.risk === undefined && after.spec.risk === undefined
+      ? 'risk (derived from metadata.labels)'
+      : 'spec.risk',
+    risk(before),
+    risk(after),
+  );
   push('spec.owners', [...(before.spec.owners ?? [])].sort(), [...(after.spec.owners ?? [])].sort());
   return changes;
 }

@@ -1,5 +1,11 @@
 import type { Logger } from 'pino';
-import { holderDeadline, LEASE_TIMINGS, planLeases, type HeldLease, type LeaseTimings } from '../core/leases/lease-plan.ts';
+import {
+  holderDeadline,
+  LEASE_TIMINGS,
+  planLeases,
+  type HeldLease,
+  type LeaseTimings,
+} from '../core/leases/lease-plan.ts';
 import type { Fence, LeaseStore, Store } from '../store/types.ts';
 import { SluiceError } from '../errors.ts';
 import { messageOf } from './retry.ts';
@@ -43,10 +49,15 @@ export class LeaseKeeper {
   async start(): Promise<void> {
     const o = this.#o;
     if (!(await o.leases.heartbeat(o.replica, o.instance, o.url, this.#t.ttlMs))) {
-      throw new SluiceError('CONFLICT', `replica id "${o.replica}" is in use by another live sluice server on this database; give this one another --replica-id (or stop the other)`);
+      throw new SluiceError(
+        'CONFLICT',
+        `replica id "${o.replica}" is in use by another live sluice server on this database; give this one another --replica-id (or stop the other)`,
+      );
     }
     await this.#round();
-    this.#timer = setInterval(() => { this.#running = this.#running.then(() => this.#round()); }, this.#t.renewMs);
+    this.#timer = setInterval(() => {
+      this.#running = this.#running.then(() => this.#round());
+    }, this.#t.renewMs);
   }
 
   /** The fence for a service this replica holds, or null. */
@@ -64,7 +75,12 @@ export class LeaseKeeper {
   /** Take a service's lease now (a new service applied here); false when another replica holds it live. */
   async claimNow(service: string): Promise<boolean> {
     const sentAt = this.#o.now();
-    const lease = await this.#o.leases.claim(service, this.#o.replica, this.#t.ttlMs, this.#held.get(service)?.epoch ?? null);
+    const lease = await this.#o.leases.claim(
+      service,
+      this.#o.replica,
+      this.#t.ttlMs,
+      this.#held.get(service)?.epoch ?? null,
+    );
     if (lease === null) return false;
     await this.#took(service, lease.epoch, sentAt);
     return true;
@@ -82,7 +98,10 @@ export class LeaseKeeper {
 
   async #drop(service: string, why: string): Promise<void> {
     if (!this.#held.delete(service)) return;
-    this.#o.log.warn({ service, replica: this.#o.replica, why }, 'stopped acting for the service: its lease is no longer ours');
+    this.#o.log.warn(
+      { service, replica: this.#o.replica, why },
+      'stopped acting for the service: its lease is no longer ours',
+    );
     await this.#o.lost(service);
   }
 
@@ -92,22 +111,47 @@ export class LeaseKeeper {
     const sentAt = o.now();
     try {
       if (!(await o.leases.heartbeat(o.replica, o.instance, o.url, this.#t.ttlMs))) {
-        for (const s of [...this.#held.keys()]) await this.#drop(s, `another process took the replica id "${o.replica}"`);
+        for (const s of [...this.#held.keys()])
+          await this.#drop(s, `another process took the replica id "${o.replica}"`);
         return;
       }
-      const [services, leases, replicas] = await Promise.all([o.store.services(), o.leases.leases(), o.leases.replicas(this.#t.ttlMs)]);
-      const plan = planLeases({ me: o.replica, now: o.now(), services: services.map((s) => s.name), leases, replicas, held: this.#held, timings: this.#t });
+      const [services, leases, replicas] = await Promise.all([
+        o.store.services(),
+        o.leases.leases(),
+        o.leases.replicas(this.#t.ttlMs),
+      ]);
+      const plan = planLeases({
+        me: o.replica,
+        now: o.now(),
+        services: services.map((s) => s.name),
+        leases,
+        replicas,
+        held: this.#held,
+        timings: this.#t,
+      });
       for (const s of plan.drop) await this.#drop(s, 'lapsed or taken over');
-      const claimed = await Promise.all(plan.claim.map(async (c) => ({ ...c, lease: await o.leases.claim(c.service, o.replica, this.#t.ttlMs, c.epoch) })));
+      const claimed = await Promise.all(
+        plan.claim.map(async (c) => ({
+          ...c,
+          lease: await o.leases.claim(c.service, o.replica, this.#t.ttlMs, c.epoch),
+        })),
+      );
       for (const c of claimed) {
         if (c.lease !== null) await this.#took(c.service, c.lease.epoch, sentAt);
         else await this.#drop(c.service, 'another replica holds it');
       }
-      this.#wakeAtExpiry(leases.filter((l) => l.holder !== o.replica).map((l) => l.expiresAt), o.now());
+      this.#wakeAtExpiry(
+        leases.filter((l) => l.holder !== o.replica).map((l) => l.expiresAt),
+        o.now(),
+      );
     } catch (err) {
-      o.log.warn({ replica: o.replica, err: messageOf(err) }, 'cannot reach the store to keep leases; services stop at their lease deadline');
+      o.log.warn(
+        { replica: o.replica, err: messageOf(err) },
+        'cannot reach the store to keep leases; services stop at their lease deadline',
+      );
       const now = o.now();
-      for (const [s, h] of [...this.#held]) if (h.deadline <= now) await this.#drop(s, 'the database is unreachable and the lease lapsed');
+      for (const [s, h] of [...this.#held])
+        if (h.deadline <= now) await this.#drop(s, 'the database is unreachable and the lease lapsed');
     }
   }
 
@@ -118,10 +162,13 @@ export class LeaseKeeper {
   #wakeAtExpiry(expiries: number[], now: number): void {
     const next = Math.min(...expiries.filter((e) => e > now));
     if (this.#expiryTimer !== undefined || !Number.isFinite(next) || next - now >= this.#t.renewMs) return;
-    this.#expiryTimer = setTimeout(() => {
-      this.#expiryTimer = undefined;
-      this.#running = this.#running.then(() => this.#round());
-    }, next - now + 5);
+    this.#expiryTimer = setTimeout(
+      () => {
+        this.#expiryTimer = undefined;
+        this.#running = this.#running.then(() => this.#round());
+      },
+      next - now + 5,
+    );
   }
 
   /** Give one lease up (a deleted service). */

@@ -27,7 +27,13 @@ export class NotificationHub {
   readonly #onFailure: (service: string, error: string) => void;
   readonly #unsubscribe: () => void;
 
-  constructor(d: { bus: EventBus; dataDir: string; log: Logger; create: DriverFactories['notifier']; onFailure: (service: string, error: string) => void }) {
+  constructor(d: {
+    bus: EventBus;
+    dataDir: string;
+    log: Logger;
+    create: DriverFactories['notifier'];
+    onFailure: (service: string, error: string) => void;
+  }) {
     this.#dataDir = d.dataDir;
     this.#log = d.log;
     this.#create = d.create;
@@ -45,7 +51,8 @@ export class NotificationHub {
     const ctx = {
       service,
       serviceDir: join(this.#dataDir, 'services', service),
-      log: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) => log[level](detail ?? {}, message),
+      log: (level: 'info' | 'warn' | 'error', message: string, detail?: Record<string, unknown>) =>
+        log[level](detail ?? {}, message),
     };
     const notifiers: Notifier[] = [];
     configs.forEach((config, i) => {

@@ -12,7 +12,11 @@ import { messageOf, withTimeout } from './retry.ts';
  * yields error measurements (Inconclusive, then the contract's metricsErrors policy), never a
  * hang and never zeros.
  */
-export async function collectObservation(state: ServiceState, metrics: MetricsProvider, now: number): Promise<Observation> {
+export async function collectObservation(
+  state: ServiceState,
+  metrics: MetricsProvider,
+  now: number,
+): Promise<Observation> {
   const r = state.release;
   if (!isActive(r) || r.from === null) throw new Error('no release to observe');
   const { windowMs, intervalMs, rules } = r.contract;
@@ -24,20 +28,44 @@ export async function collectObservation(state: ServiceState, metrics: MetricsPr
     withTimeout(Promise.resolve().then(work), deadline, what).catch((err: unknown) => onError(messageOf(err)));
 
   const error = (message: string): Measurement => ({ kind: 'error', message });
-  const needsStats = rules.some((rule) => rule.metric !== 'query' && rule.metric !== 'signal' && rule.metric !== 'burn_rate');
+  const needsStats = rules.some(
+    (rule) => rule.metric !== 'query' && rule.metric !== 'signal' && rule.metric !== 'burn_rate',
+  );
   const stats = needsStats
-    ? guarded(() => metrics.collect([canary.key, baseline.key], windowMs), 'metrics collection', (m) => ({ [canary.key]: error(m), [baseline.key]: error(m) }))
+    ? guarded(
+        () => metrics.collect([canary.key, baseline.key], windowMs),
+        'metrics collection',
+        (m) => ({ [canary.key]: error(m), [baseline.key]: error(m) }),
+      )
     : Promise.resolve({} as Record<string, Measurement>);
 
-  const burnWindows = [...new Set(rules.flatMap((rule) => (rule.metric === 'burn_rate' ? rule.windows.flatMap((w) => [w.longMs, w.shortMs]) : [])))];
+  const burnWindows = [
+    ...new Set(
+      rules.flatMap((rule) => (rule.metric === 'burn_rate' ? rule.windows.flatMap((w) => [w.longMs, w.shortMs]) : [])),
+    ),
+  ];
   const windows = Promise.all(
-    burnWindows.map(async (ms) => [ms, await guarded(async () => (await metrics.collect([canary.key], ms))[canary.key] ?? { kind: 'noData' as const }, 'metrics collection', error)] as const),
+    burnWindows.map(
+      async (ms) =>
+        [
+          ms,
+          await guarded(
+            async () => (await metrics.collect([canary.key], ms))[canary.key] ?? { kind: 'noData' as const },
+            'metrics collection',
+            error,
+          ),
+        ] as const,
+    ),
   );
 
   const runQuery = (rule: QueryRule, version: string): Promise<QueryResult> =>
     guarded(
       async () => {
-        if (metrics.query === undefined) return { kind: 'error' as const, message: 'this metrics provider does not answer queries; use one that does (prometheus, web)' };
+        if (metrics.query === undefined)
+          return {
+            kind: 'error' as const,
+            message: 'this metrics provider does not answer queries; use one that does (prometheus, web)',
+          };
         const escape = metrics.escapeQueryValue?.bind(metrics) ?? ((v: string) => v);
         return metrics.query(fillQuery(rule.query, { version, service: state.service, windowMs }, escape), windowMs);
       },
@@ -47,9 +75,12 @@ export async function collectObservation(state: ServiceState, metrics: MetricsPr
   const queries = Promise.all(
     rules.flatMap((rule) =>
       rule.metric === 'query'
-        ? [Promise.all([runQuery(rule, canary.version), rule.failIf.reference === 'baseline' ? runQuery(rule, baseline.version) : null]).then(
-            ([c, b]) => [rule.name, { canary: c, baseline: b }] as const,
-          )]
+        ? [
+            Promise.all([
+              runQuery(rule, canary.version),
+              rule.failIf.reference === 'baseline' ? runQuery(rule, baseline.version) : null,
+            ]).then(([c, b]) => [rule.name, { canary: c, baseline: b }] as const),
+          ]
         : [],
     ),
   );

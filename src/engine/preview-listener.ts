@@ -19,7 +19,11 @@ export class PreviewListener {
   #chain: Promise<void> = Promise.resolve();
   readonly #drivers: DriverFactories;
 
-  constructor(routerConfig: { driver: string } & Record<string, unknown>, ctx: DriverContext, drivers: DriverFactories) {
+  constructor(
+    routerConfig: { driver: string } & Record<string, unknown>,
+    ctx: DriverContext,
+    drivers: DriverFactories,
+  ) {
     this.#drivers = drivers;
     this.#config = routerConfig;
     this.#ctx = { ...ctx, serviceDir: join(ctx.serviceDir, 'preview') };
@@ -38,7 +42,12 @@ export class PreviewListener {
     if ((state.weights[r.to.key] ?? 0) >= 100 || r.completing || r.status === 'Verifying') return null;
     const rt = state.runtimes[r.to.key];
     if (rt?.status !== 'ready' || rt.instances.length === 0) return null;
-    return { listen: preview.listen, table: { backends: [{ key: r.to.key, version: r.to.version, weight: 100, endpoints: rt.instances.map((i) => i.url) }] } };
+    return {
+      listen: preview.listen,
+      table: {
+        backends: [{ key: r.to.key, version: r.to.version, weight: 100, endpoints: rt.instances.map((i) => i.url) }],
+      },
+    };
   }
 
   /** Bring the preview in line with the state; errors go to `failed`, the loop goes on. */

@@ -12,10 +12,27 @@ function releasing(url: string, failureThreshold: number): ServiceState {
     ...emptyState('checkout'),
     runtimes: { '2': { key: '2', version: '2.0.0', status: 'ready', instances: [{ id: '2-1', url }], crashes: [] } },
     release: {
-      ...RELEASE_DEFAULTS, plan: { ...RELEASE_DEFAULTS.plan, probes },
-      id: 'checkout#2', number: 2, kind: 'canary', from: { key: '1', version: '1.0.0' }, to: { key: '2', version: '2.0.0' }, steps: [],
-      contract: contract(), status: 'Progressing', startedAt: 0, startedBy: 'a', endedAt: null, stepIndex: 0, stepStartedAt: 0,
-      pause: null, completing: false, rules: {}, analysedAt: null, rollback: null, error: null,
+      ...RELEASE_DEFAULTS,
+      plan: { ...RELEASE_DEFAULTS.plan, probes },
+      id: 'checkout#2',
+      number: 2,
+      kind: 'canary',
+      from: { key: '1', version: '1.0.0' },
+      to: { key: '2', version: '2.0.0' },
+      steps: [],
+      contract: contract(),
+      status: 'Progressing',
+      startedAt: 0,
+      startedBy: 'a',
+      endedAt: null,
+      stepIndex: 0,
+      stepStartedAt: 0,
+      pause: null,
+      completing: false,
+      rules: {},
+      analysedAt: null,
+      rollback: null,
+      error: null,
     },
   };
 }
@@ -37,7 +54,10 @@ test('an instance is reported after N failed probes in a row, with the evidence;
   assert.equal(answers.length, 0, 'the two failures before the success did not count');
   const [report] = reports;
   assert.deepEqual([report!.instanceId, report!.url, report!.failures], ['2-1', `${url}/healthz`, 3]);
-  assert.deepEqual(report!.evidence.map((e) => e.status), [500, 500, 500]);
+  assert.deepEqual(
+    report!.evidence.map((e) => e.status),
+    [500, 500, 500],
+  );
 });
 
 test('nothing is probed once the release is over', async () => {

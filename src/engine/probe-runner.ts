@@ -52,7 +52,14 @@ export class ProbeRunner {
     for (const instance of wanted) {
       const id = `${runtime.key}/${instance.id}/${instance.url}`;
       if (this.#probers.has(id)) continue;
-      const prober: Prober = { run: [], busy: false, timer: setInterval(() => void this.#probe(prober, probes, runtime.key, instance.id, instance.url), probes.intervalMs) };
+      const prober: Prober = {
+        run: [],
+        busy: false,
+        timer: setInterval(
+          () => void this.#probe(prober, probes, runtime.key, instance.id, instance.url),
+          probes.intervalMs,
+        ),
+      };
       this.#probers.set(id, prober);
     }
   }
@@ -69,7 +76,11 @@ export class ProbeRunner {
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
       const cause = (err as { cause?: { code?: string } }).cause?.code;
-      result = { at: Date.now(), status: null, error: timedOut ? `no answer within ${plan.timeoutMs} ms` : (cause ?? messageOf(err)) };
+      result = {
+        at: Date.now(),
+        status: null,
+        error: timedOut ? `no answer within ${plan.timeoutMs} ms` : (cause ?? messageOf(err)),
+      };
     }
     p.busy = false;
     const { run, failed } = tallyProbe(p.run, result, plan.failureThreshold);

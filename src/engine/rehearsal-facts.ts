@@ -14,8 +14,17 @@ export async function rehearsals(store: Store): Promise<RehearsalResult[]> {
   return (await store.events({ service: DRILL_LOG })).flatMap((e) => (e.type === 'drill.rehearsed' ? [e.result] : []));
 }
 
-export async function rehearsalFacts(engine: Engine, store: Store, service: string, environment: string, version: string): Promise<RehearsalFacts> {
-  const last = (await rehearsals(store)).filter((r) => r.service === service && r.environment === environment && r.version === version).at(-1) ?? null;
+export async function rehearsalFacts(
+  engine: Engine,
+  store: Store,
+  service: string,
+  environment: string,
+  version: string,
+): Promise<RehearsalFacts> {
+  const last =
+    (await rehearsals(store))
+      .filter((r) => r.service === service && r.environment === environment && r.version === version)
+      .at(-1) ?? null;
   const target = environmentService(service, environment);
   const firstRelease = !engine.serviceNames().includes(target) || engine.stateOf(target).stable === null;
   return { last, firstRelease };

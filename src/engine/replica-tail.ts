@@ -81,7 +81,8 @@ export class ReplicaTail {
       if (others.length > 0) this.#o.bus.publish(others);
       for (const e of events) {
         if (e.type === 'command.answered') this.#waiting.get(e.requestId)?.(e);
-        else if (e.type === 'command.requested' && e.replica !== this.#o.replica && this.#o.runs(e.target)) void this.#answer(e);
+        else if (e.type === 'command.requested' && e.replica !== this.#o.replica && this.#o.runs(e.target))
+          void this.#answer(e);
       }
       if (events.length < 1000) return;
     }
@@ -94,12 +95,19 @@ export class ReplicaTail {
     } catch (err) {
       error = { code: err instanceof SluiceError ? err.code : 'INTERNAL', message: messageOf(err) };
     }
-    await this.#record([{ type: 'command.answered', target: e.target, requestId: e.requestId, error, replica: this.#o.replica }], e.actor);
+    await this.#record(
+      [{ type: 'command.answered', target: e.target, requestId: e.requestId, error, replica: this.#o.replica }],
+      e.actor,
+    );
   }
 
   async #record(events: ForwardEvent[], actor: string): Promise<void> {
     const at = this.#o.now();
-    const stored = await this.#o.store.commit(SERVER_LOG, events.map((e) => ({ ...e, at, actor })), emptyState(SERVER_LOG));
+    const stored = await this.#o.store.commit(
+      SERVER_LOG,
+      events.map((e) => ({ ...e, at, actor })),
+      emptyState(SERVER_LOG),
+    );
     this.#o.bus.publish(stored);
   }
 
@@ -109,14 +117,27 @@ export class ReplicaTail {
    */
   async forward(target: string, command: string, args: ForwardedArgs, actor: string): Promise<void> {
     const requestId = randomUUID();
-    const answered = new Promise<Extract<ServiceEvent, { type: 'command.answered' }>>((resolve) => this.#waiting.set(requestId, resolve));
+    const answered = new Promise<Extract<ServiceEvent, { type: 'command.answered' }>>((resolve) =>
+      this.#waiting.set(requestId, resolve),
+    );
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ANSWER_TIMEOUT_MS)));
     try {
-      await this.#record([{ type: 'command.requested', target, requestId, command, args, replica: this.#o.replica }], actor);
+      await this.#record(
+        [{ type: 'command.requested', target, requestId, command, args, replica: this.#o.replica }],
+        actor,
+      );
       const answer = await Promise.race([answered, late]);
-      if (answer === null) throw new SluiceError('BUSY', `no replica running ${target} answered the ${command} within ${ANSWER_TIMEOUT_MS / 1000} s (its owner may be failing over); try again`);
-      if (answer.error !== null) throw new SluiceError(answer.error.code in ERROR_CODES ? (answer.error.code as ErrorCode) : 'CONFLICT', answer.error.message);
+      if (answer === null)
+        throw new SluiceError(
+          'BUSY',
+          `no replica running ${target} answered the ${command} within ${ANSWER_TIMEOUT_MS / 1000} s (its owner may be failing over); try again`,
+        );
+      if (answer.error !== null)
+        throw new SluiceError(
+          answer.error.code in ERROR_CODES ? (answer.error.code as ErrorCode) : 'CONFLICT',
+          answer.error.message,
+        );
     } finally {
       clearTimeout(timer);
       this.#waiting.delete(requestId);

@@ -11,9 +11,12 @@ const intended: RouteTable = {
   routes: [{ key: '2', match: { header: 'x-canary', value: '1' } }],
 };
 
-test('the same table, reordered, with the router\'s own stickiness, is no drift', () => {
+test("the same table, reordered, with the router's own stickiness, is no drift", () => {
   const served: RouteTable = {
-    backends: [{ ...intended.backends[1]! }, { ...intended.backends[0]!, endpoints: ['http://127.0.0.1:4', 'http://127.0.0.1:3'], weight: 20.004 }],
+    backends: [
+      { ...intended.backends[1]! },
+      { ...intended.backends[0]!, endpoints: ['http://127.0.0.1:4', 'http://127.0.0.1:3'], weight: 20.004 },
+    ],
     stickiness: { header: 'x-user-id' },
     routes: intended.routes!,
   };
@@ -36,5 +39,7 @@ test('each difference is named: no table, weights, endpoints, a foreign backend,
   ]);
   const moved = structuredClone(intended);
   moved.backends[1]!.endpoints = ['http://10.0.0.1:1'];
-  assert.deepEqual(routeDrift(intended, moved), ['revision 1 (1.0.0) goes to http://10.0.0.1:1 (intended http://127.0.0.1:1)']);
+  assert.deepEqual(routeDrift(intended, moved), [
+    'revision 1 (1.0.0) goes to http://10.0.0.1:1 (intended http://127.0.0.1:1)',
+  ]);
 });

@@ -22,15 +22,21 @@ export function routeDrift(intended: RouteTable, served: RouteTable | null): str
       if (want.weight > 0) differences.push(`${name} is not served (intended ${want.weight}%)`);
       continue;
     }
-    if (Math.abs(got.weight - want.weight) > WEIGHT_TOLERANCE) differences.push(`${name} has ${got.weight}% (intended ${want.weight}%)`);
-    if (list(got.endpoints) !== list(want.endpoints)) differences.push(`${name} goes to ${list(got.endpoints)} (intended ${list(want.endpoints)})`);
+    if (Math.abs(got.weight - want.weight) > WEIGHT_TOLERANCE)
+      differences.push(`${name} has ${got.weight}% (intended ${want.weight}%)`);
+    if (list(got.endpoints) !== list(want.endpoints))
+      differences.push(`${name} goes to ${list(got.endpoints)} (intended ${list(want.endpoints)})`);
   }
   const intendedKeys = new Set(intended.backends.map((b) => b.key));
   for (const extra of served.backends.filter((b) => !intendedKeys.has(b.key))) {
-    differences.push(`backend ${extra.key} (${extra.version}) is served with ${extra.weight}% to ${list(extra.endpoints)}; Sluice did not ask for it`);
+    differences.push(
+      `backend ${extra.key} (${extra.version}) is served with ${extra.weight}% to ${list(extra.endpoints)}; Sluice did not ask for it`,
+    );
   }
   if (cohorts(served) !== cohorts(intended)) {
-    differences.push(`cohort routes are ${JSON.stringify(served.routes ?? [])} (intended ${JSON.stringify(intended.routes ?? [])})`);
+    differences.push(
+      `cohort routes are ${JSON.stringify(served.routes ?? [])} (intended ${JSON.stringify(intended.routes ?? [])})`,
+    );
   }
   return differences;
 }

@@ -17,11 +17,15 @@ function harness(answers: ReadBack[]) {
       return true;
     },
   };
-  const rb = new RouteReadBack(() => source, {
-    drifted: async (d) => void seen.drifted.push(d),
-    failed: async (e) => void seen.failed.push(e),
-    hold: () => held,
-  }, () => now);
+  const rb = new RouteReadBack(
+    () => source,
+    {
+      drifted: async (d) => void seen.drifted.push(d),
+      failed: async (e) => void seen.failed.push(e),
+      hold: () => held,
+    },
+    () => now,
+  );
   return { rb, seen, advance: (ms: number) => (now += ms), hold: (h: boolean) => (held = h) };
 }
 

@@ -73,7 +73,10 @@ export class RouteReadBack {
     if (r.kind === 'failed') {
       this.#pending = null;
       this.#failingSince ??= now;
-      const due = this.#failureReportedAt === null ? now - this.#failingSince >= FAILURE_GRACE_MS : now - this.#failureReportedAt >= FAILURE_REPEAT_MS;
+      const due =
+        this.#failureReportedAt === null
+          ? now - this.#failingSince >= FAILURE_GRACE_MS
+          : now - this.#failureReportedAt >= FAILURE_REPEAT_MS;
       if (due) {
         this.#failureReportedAt = now;
         await this.#hooks.failed(r.error);

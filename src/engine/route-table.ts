@@ -7,7 +7,10 @@ import type { RouteTable } from '../drivers/routers/types.ts';
  * weight but no known endpoints is left out and its weight given to the others, so the router
  * never receives a table it must refuse; `missing` names it.
  */
-export function routeTableOf(state: ServiceState, stickiness?: RouteTable['stickiness']): { table: RouteTable; missing: string[] } {
+export function routeTableOf(
+  state: ServiceState,
+  stickiness?: RouteTable['stickiness'],
+): { table: RouteTable; missing: string[] } {
   const first = state.release?.to.key;
   const keys = Object.keys(state.weights).sort((a, b) => (a === first ? -1 : b === first ? 1 : Number(a) - Number(b)));
   const backends: RouteTable['backends'] = [];

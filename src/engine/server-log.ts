@@ -10,14 +10,21 @@ import type { EventBus } from './event-bus.ts';
  */
 export const SERVER_LOG = '_server';
 
-export type ServerEvent = Extract<EventBody, { type: 'token.created' | 'token.revoked' | 'policy.applied' | 'serverPolicy.applied' }>;
+export type ServerEvent = Extract<
+  EventBody,
+  { type: 'token.created' | 'token.revoked' | 'policy.applied' | 'serverPolicy.applied' }
+>;
 
 export type RecordServerEvents = (events: ServerEvent[], actor: string) => Promise<void>;
 
 export function serverLog(store: Store, bus: EventBus, now: () => number = Date.now): RecordServerEvents {
   return async (events, actor) => {
     const at = now();
-    const stored = await store.commit(SERVER_LOG, events.map((e) => ({ ...e, at, actor })), emptyState(SERVER_LOG));
+    const stored = await store.commit(
+      SERVER_LOG,
+      events.map((e) => ({ ...e, at, actor })),
+      emptyState(SERVER_LOG),
+    );
     bus.publish(stored);
   };
 }

@@ -13,17 +13,32 @@ export const SERVER_POLICY_FILE = 'server-policy.json';
 
 export const serverPolicySchema = z.strictObject({
   allowExec: z
-    .array(z.string().min(1, 'an entry names an executable (node), a path (/usr/bin/haproxy) or a folder ending in / (/opt/app/)'))
+    .array(
+      z
+        .string()
+        .min(1, 'an entry names an executable (node), a path (/usr/bin/haproxy) or a folder ending in / (/opt/app/)'),
+    )
     .max(200)
     .nullable()
     .optional()
-    .describe('Executables a spec may start: a name as written (node), an exact path, or a folder prefix ending in /; absent or null: any'),
+    .describe(
+      'Executables a spec may start: a name as written (node), an exact path, or a folder prefix ending in /; absent or null: any',
+    ),
   allowUrlHosts: z
-    .array(z.string().regex(/^[A-Za-z0-9.\-:[\]*]+$/, 'an entry is a host (prometheus.internal), host:port (127.0.0.1:9090) or *.domain'))
+    .array(
+      z
+        .string()
+        .regex(
+          /^[A-Za-z0-9.\-:[\]*]+$/,
+          'an entry is a host (prometheus.internal), host:port (127.0.0.1:9090) or *.domain',
+        ),
+    )
     .max(200)
     .nullable()
     .optional()
-    .describe('Hosts a spec may have the server call: host, host:port, or *.domain for its subdomains; absent or null: any'),
+    .describe(
+      'Hosts a spec may have the server call: host, host:port, or *.domain for its subdomains; absent or null: any',
+    ),
 });
 export type ServerPolicy = z.output<typeof serverPolicySchema>;
 
@@ -32,7 +47,10 @@ export async function readServerPolicy(dataDir: string): Promise<ServerPolicy> {
     return serverPolicySchema.parse(JSON.parse(await readFile(join(dataDir, SERVER_POLICY_FILE), 'utf8')));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new SluiceError('SPEC_INVALID', `${join(dataDir, SERVER_POLICY_FILE)} is not a valid server policy: ${(err as Error).message}`);
+    throw new SluiceError(
+      'SPEC_INVALID',
+      `${join(dataDir, SERVER_POLICY_FILE)} is not a valid server policy: ${(err as Error).message}`,
+    );
   }
 }
 
@@ -69,8 +87,14 @@ export function policyViolations(doc: unknown, policy: ServerPolicy): string[] {
   };
   const checkExec = (exec: string, path: string) => {
     const allowed = policy.allowExec;
-    if (allowed == null || allowed.some((a) => (a.endsWith('/') ? exec.startsWith(a) && !exec.slice(a.length).includes('..') : exec === a))) return;
-    out.push(`${path}: ${JSON.stringify(exec)} is not an executable this server may start; allowed (server policy, set by an admin): ${allowed.join(', ') || 'none'}`);
+    if (
+      allowed == null ||
+      allowed.some((a) => (a.endsWith('/') ? exec.startsWith(a) && !exec.slice(a.length).includes('..') : exec === a))
+    )
+      return;
+    out.push(
+      `${path}: ${JSON.stringify(exec)} is not an executable this server may start; allowed (server policy, set by an admin): ${allowed.join(', ') || 'none'}`,
+    );
   };
   const checkUrl = (url: string, path: string) => {
     const allowed = policy.allowUrlHosts;
@@ -88,7 +112,10 @@ export function policyViolations(doc: unknown, policy: ServerPolicy): string[] {
       const entry = a.toLowerCase();
       return entry === host || entry === hostPort || (entry.startsWith('*.') && host.endsWith(entry.slice(1)));
     });
-    if (!ok) out.push(`${path}: ${hostPort} is not a host this server may call; allowed (server policy, set by an admin): ${allowed.join(', ') || 'none'}`);
+    if (!ok)
+      out.push(
+        `${path}: ${hostPort} is not a host this server may call; allowed (server policy, set by an admin): ${allowed.join(', ') || 'none'}`,
+      );
   };
   walk(doc, '', null);
   return out;

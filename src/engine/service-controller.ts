@@ -48,7 +48,10 @@ export interface ControllerDeps {
   setFlag?: SetFlag;
 }
 
-export type SetFlag = (a: { flag: string; environment: string; percent: number; rule: string | null; reason: string }, actor: string) => Promise<unknown>;
+export type SetFlag = (
+  a: { flag: string; environment: string; percent: number; rule: string | null; reason: string },
+  actor: string,
+) => Promise<unknown>;
 
 /**
  * One service's controller: asks the core what to do, records the events, performs the actions
@@ -104,7 +107,9 @@ export class ServiceController {
     });
     this.#metrics = deps.drivers.metrics(spec.spec.metrics, this.#ctx);
     this.#probes = new ProbeRunner((report) => {
-      void this.input({ type: 'probeFailed', ...report }, CONTROLLER).catch((err) => this.#fail('target', 'probe report', err));
+      void this.input({ type: 'probeFailed', ...report }, CONTROLLER).catch((err) =>
+        this.#fail('target', 'probe report', err),
+      );
     });
     this.#preview = this.#previewListener(spec);
   }
@@ -112,7 +117,9 @@ export class ServiceController {
   /** Only a blue-green spec with a preview listener has one (it also cleans up after an earlier controller). */
   #previewListener(spec: ServiceSpec): PreviewListener | null {
     const preview = (spec.spec.strategy as Partial<Strategy>).plan?.blueGreen?.preview;
-    return preview !== undefined && 'listen' in preview ? new PreviewListener(spec.spec.router, this.#ctx, this.#deps.drivers) : null;
+    return preview !== undefined && 'listen' in preview
+      ? new PreviewListener(spec.spec.router, this.#ctx, this.#deps.drivers)
+      : null;
   }
 
   /** Rebuild the state from the log, re-attach to what is running, re-assert the routes, start the loop. */
@@ -129,7 +136,9 @@ export class ServiceController {
    * for apply's evidence check; null when unknown. Bounded by `timeoutMs`: never holds up an apply.
    */
   async observedRps(timeoutMs = 1000): Promise<number | null> {
-    const keys = Object.entries(this.state.weights).filter(([, w]) => w > 0).map(([key]) => key);
+    const keys = Object.entries(this.state.weights)
+      .filter(([, w]) => w > 0)
+      .map(([key]) => key);
     if (keys.length === 0) return null;
     const windowMs = 60_000;
     let timer: NodeJS.Timeout | undefined;
@@ -167,13 +176,22 @@ export class ServiceController {
 
   /** Feed one input to the core; records its events and performs its actions. */
   async input(given: Input, actor: string): Promise<Decision> {
-    const input = given.type === 'startRelease' && given.plan === undefined ? { ...given, plan: await this.#planOf(given.to.key, given.steps) } : given;
+    const input =
+      given.type === 'startRelease' && given.plan === undefined
+        ? { ...given, plan: await this.#planOf(given.to.key, given.steps) }
+        : given;
     const decision = await this.#exclusive(async () => {
       const now = this.#deps.now();
       const d = decide(this.state, input, now, actor);
-      if (input.type === 'observation' && isRoutineEvaluation(this.state.release, d.events, this.#evaluationRecordedAt, now)) {
+      if (
+        input.type === 'observation' &&
+        isRoutineEvaluation(this.state.release, d.events, this.#evaluationRecordedAt, now)
+      ) {
         // Kept in memory only (core/retention): it changes no decision, and a heartbeat records one.
-        this.state = replay(this.state, d.events.map((e) => ({ ...e, service: this.service, at: now, actor, seq: 0 })));
+        this.state = replay(
+          this.state,
+          d.events.map((e) => ({ ...e, service: this.service, at: now, actor, seq: 0 })),
+        );
         return d;
       }
       await this.#record(d.events, actor, now);
@@ -192,8 +210,16 @@ export class ServiceController {
   async #record(bodies: EventBody[], actor: string, now: number): Promise<void> {
     if (bodies.length === 0) return;
     // The projection committed with the events is the state after them.
-    const after = replay(this.state, bodies.map((b) => ({ ...b, service: this.service, at: now, actor, seq: 0 })));
-    const stored = await this.#deps.store.commit(this.service, bodies.map((b) => ({ ...b, at: now, actor })), after, this.#deps.fence);
+    const after = replay(
+      this.state,
+      bodies.map((b) => ({ ...b, service: this.service, at: now, actor, seq: 0 })),
+    );
+    const stored = await this.#deps.store.commit(
+      this.service,
+      bodies.map((b) => ({ ...b, at: now, actor })),
+      after,
+      this.#deps.fence,
+    );
     this.state = replay(this.state, stored);
     this.#deps.bus.publish(stored);
     this.#syncEvidence();
@@ -239,7 +265,10 @@ export class ServiceController {
   /** A release's plan comes from its revision's spec (a revision stored before plans existed runs its steps as a canary). */
   async #planOf(key: string, steps: ReleaseStep[]): Promise<ReleasePlan> {
     const stored = await this.#deps.store.revision(this.service, key);
-    return ((stored?.spec as ServiceSpec | undefined)?.spec.strategy as Partial<Strategy> | undefined)?.plan ?? canaryPlan(steps);
+    return (
+      ((stored?.spec as ServiceSpec | undefined)?.spec.strategy as Partial<Strategy> | undefined)?.plan ??
+      canaryPlan(steps)
+    );
   }
 
   async #perform(actions: Action[]): Promise<void> {
@@ -282,7 +311,11 @@ export class ServiceController {
       if (r) Object.assign(env, { SLUICE_VERSION: r.to.version, SLUICE_REVISION: r.to.key });
       const url = r ? this.state.runtimes[r.to.key]?.instances[0]?.url : undefined;
       if (url !== undefined) env.SLUICE_CANARY_URL = url;
-      const outcome = await runSmoke(check, timeoutMs, { cwd: stored?.baseDir ?? process.cwd(), env, signal: abort.signal });
+      const outcome = await runSmoke(check, timeoutMs, {
+        cwd: stored?.baseDir ?? process.cwd(),
+        env,
+        signal: abort.signal,
+      });
       // A check cut short by a stopping controller is run again by the next one (see #resume).
       if (!abort.signal.aborted) await this.input({ type: 'smokeResult', index, ...outcome }, CONTROLLER);
     })()
@@ -294,7 +327,12 @@ export class ServiceController {
     let t = this.#targets.get(driver);
     if (t === undefined) {
       t = this.#deps.drivers.target(driver, this.#ctx);
-      t.onSignal((s) => void this.input({ type: 'targetCrashed', ...s }, CONTROLLER).catch((err) => this.#fail('target', 'crash report', err)));
+      t.onSignal(
+        (s) =>
+          void this.input({ type: 'targetCrashed', ...s }, CONTROLLER).catch((err) =>
+            this.#fail('target', 'crash report', err),
+          ),
+      );
       this.#targets.set(driver, t);
     }
     return t;
@@ -355,7 +393,8 @@ export class ServiceController {
     // A smoke check that was running when the controller stopped has no one waiting for it: run it again.
     const r = this.state.release;
     const step = r?.smoke && r.smoke.ok === null ? r.steps[r.smoke.index] : undefined;
-    if (r?.smoke && step?.kind === 'smoke' && r.stepIndex === r.smoke.index) this.#runSmoke(r.smoke.index, step.check, step.timeoutMs);
+    if (r?.smoke && step?.kind === 'smoke' && r.stepIndex === r.smoke.index)
+      this.#runSmoke(r.smoke.index, step.check, step.timeoutMs);
     for (const rt of Object.values(this.state.runtimes)) {
       if (rt.status === 'starting') this.#startTarget(rt.key);
       else if (rt.status === 'stopping') this.#stopTarget(rt.key, false);
@@ -368,8 +407,13 @@ export class ServiceController {
     try {
       const { target, revision } = await this.#revision(key);
       const live = await target.adopt(revision, instances);
-      if (live.length === 0) await this.input({ type: 'targetFailed', key, error: 'no instance survived the controller restart' }, CONTROLLER);
-      else if (JSON.stringify(live) !== JSON.stringify(instances)) await this.input({ type: 'targetReady', key, instances: live }, CONTROLLER);
+      if (live.length === 0)
+        await this.input(
+          { type: 'targetFailed', key, error: 'no instance survived the controller restart' },
+          CONTROLLER,
+        );
+      else if (JSON.stringify(live) !== JSON.stringify(instances))
+        await this.input({ type: 'targetReady', key, instances: live }, CONTROLLER);
     } catch (err) {
       await this.#fail('target', `adopt revision ${key}`, err);
     }
@@ -411,7 +455,8 @@ export class ServiceController {
       current: () => this.state,
       applied: (weights) => this.input({ type: 'weightsApplied', weights }, CONTROLLER).then(() => undefined),
       failed: (op, err) => this.#fail('router', op, err),
-      hosts: (outcome, weights) => this.input({ type: 'hostsApplied', weights, ...outcome }, CONTROLLER).then(() => undefined),
+      hosts: (outcome, weights) =>
+        this.input({ type: 'hostsApplied', weights, ...outcome }, CONTROLLER).then(() => undefined),
       ...(this.#deps.fence !== undefined && { epoch: this.#deps.fence.epoch }),
     });
   }
@@ -420,7 +465,9 @@ export class ServiceController {
     if (this.#closed) return;
     if (signal.kind === 'died') {
       this.#dataPlaneDown = true;
-      void this.input({ type: 'routerDied', pid: signal.pid, detail: signal.detail }, CONTROLLER).catch((err) => this.#fail('router', 'report the data plane\'s death', err));
+      void this.input({ type: 'routerDied', pid: signal.pid, detail: signal.detail }, CONTROLLER).catch((err) =>
+        this.#fail('router', "report the data plane's death", err),
+      );
     } else if (signal.kind === 'restarted') {
       this.#dataPlaneDown = false;
       void this.record([{ type: 'router.restarted', pid: signal.pid, downMs: signal.downMs }]).catch(() => undefined);
@@ -437,7 +484,12 @@ export class ServiceController {
     this.#probes.stop();
     for (const smoke of this.#smokes) smoke.abort();
     await Promise.allSettled([...this.#starts.values()].map((s) => s.done));
-    await Promise.allSettled([this.#routes.close(), this.#metrics.close(), this.#preview?.close(), ...[...this.#targets.values()].map((t) => t.close())]);
+    await Promise.allSettled([
+      this.#routes.close(),
+      this.#metrics.close(),
+      this.#preview?.close(),
+      ...[...this.#targets.values()].map((t) => t.close()),
+    ]);
   }
 
   /** Stop everything this service runs: its instances and its data plane. */
@@ -458,6 +510,11 @@ export class ServiceController {
         this.#deps.log.warn({ service: this.service, err: messageOf(err) }, 'stopping an instance failed');
       }
     }
-    await Promise.allSettled([this.#routes.shutdown(), this.#metrics.close(), this.#preview?.shutdown(), ...[...this.#targets.values()].map((t) => t.close())]);
+    await Promise.allSettled([
+      this.#routes.shutdown(),
+      this.#metrics.close(),
+      this.#preview?.shutdown(),
+      ...[...this.#targets.values()].map((t) => t.close()),
+    ]);
   }
 }

@@ -5,7 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { runSmoke } from './smoke-runner.ts';
 
-const ctx = (signal = new AbortController().signal) => ({ cwd: process.cwd(), env: { SLUICE_VERSION: '2.0.0' }, signal });
+const ctx = (signal = new AbortController().signal) => ({
+  cwd: process.cwd(),
+  env: { SLUICE_VERSION: '2.0.0' },
+  signal,
+});
 const node = (code: string) => ({ command: [process.execPath, '-e', code] });
 
 test('a command passes on exit 0, fails otherwise with its exit code and output, and sees the release environment', async () => {
@@ -20,7 +24,8 @@ test('a command passes on exit 0, fails otherwise with its exit code and output,
 
 test('a command over its timeout is killed with everything it started', async () => {
   // The child starts a grandchild that would outlive a plain kill; the process group goes.
-  const code = 'const c = require("node:child_process").spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" }); console.log(c.pid); setInterval(() => {}, 1000)';
+  const code =
+    'const c = require("node:child_process").spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" }); console.log(c.pid); setInterval(() => {}, 1000)';
   const started = Date.now();
   const r = await runSmoke(node(code), 500, ctx());
   assert.equal(r.ok, false);

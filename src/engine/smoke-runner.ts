@@ -36,19 +36,32 @@ export async function runSmoke(check: SmokeCheck, timeoutMs: number, ctx: SmokeC
       return done(res.status === expectStatus, `GET ${url} answered ${res.status} (expected ${expectStatus})`);
     } catch (err) {
       const timedOut = (err as Error).name === 'TimeoutError';
-      return done(false, `GET ${url} ${timedOut ? `did not answer within ${timeoutMs} ms` : `failed: ${messageOf(err)}`}`);
+      return done(
+        false,
+        `GET ${url} ${timedOut ? `did not answer within ${timeoutMs} ms` : `failed: ${messageOf(err)}`}`,
+      );
     }
   }
   return runCommand(check.command, timeoutMs, ctx, done);
 }
 
-function runCommand(argv: string[], timeoutMs: number, ctx: SmokeContext, done: (ok: boolean, detail: string) => SmokeOutcome): Promise<SmokeOutcome> {
+function runCommand(
+  argv: string[],
+  timeoutMs: number,
+  ctx: SmokeContext,
+  done: (ok: boolean, detail: string) => SmokeOutcome,
+): Promise<SmokeOutcome> {
   const [file, ...args] = argv as [string, ...string[]];
   return new Promise((resolve) => {
     let output = '';
     const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-OUTPUT_KEPT));
     // Its own process group, so a timeout kills whatever the command started too.
-    const child = spawn(file, args, { cwd: ctx.cwd, env: childEnv(ctx.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, {
+      cwd: ctx.cwd,
+      env: childEnv(ctx.env),
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     let timedOut = false;
@@ -72,7 +85,8 @@ function runCommand(argv: string[], timeoutMs: number, ctx: SmokeContext, done: 
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', kill);
-      if (timedOut) resolve(done(false, `${argv.join(' ')} did not finish within ${timeoutMs} ms and was killed${tail()}`));
+      if (timedOut)
+        resolve(done(false, `${argv.join(' ')} did not finish within ${timeoutMs} ms and was killed${tail()}`));
       else resolve(done(code === 0, `${argv.join(' ')} exited ${code ?? `on ${signal}`}${tail()}`));
     });
   });

@@ -16,7 +16,8 @@ export async function parseSpecText(text: string, file: string): Promise<SpecTex
     return await parser.parse(text, file);
   } catch (err) {
     if (err instanceof SpecError) throw new SluiceError('SPEC_INVALID', err.message, { issues: err.issues });
-    if (err instanceof SpecLimitError) throw new SluiceError('SPEC_TOO_LARGE', err.message, { limit: err.limit, given: err.given, max: err.max });
+    if (err instanceof SpecLimitError)
+      throw new SluiceError('SPEC_TOO_LARGE', err.message, { limit: err.limit, given: err.given, max: err.max });
     if (err instanceof SpecParserBusyError) throw new SluiceError('BUSY', err.message);
     throw err;
   }

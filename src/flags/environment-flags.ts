@@ -10,7 +10,14 @@ import { rampPercent } from '../core/flags/ramp.ts';
  * names the version and every ramp's percent now, so a ramp's step changes it too.
  */
 export class EnvironmentFlags {
-  readonly #cache = new Map<string, { version: number; compiled: Map<string, CompiledFlag>; ramps: FeatureFlag['environments'][string]['rules'][number]['ramp'][] }>();
+  readonly #cache = new Map<
+    string,
+    {
+      version: number;
+      compiled: Map<string, CompiledFlag>;
+      ramps: FeatureFlag['environments'][string]['rules'][number]['ramp'][];
+    }
+  >();
 
   of(set: FlagSet, environment: string) {
     const hit = this.#cache.get(environment);
@@ -19,7 +26,9 @@ export class EnvironmentFlags {
     const entry = {
       version: set.version,
       compiled: compileEnvironment(downloaded),
-      ramps: downloaded.flags.flatMap((f) => f.environments[environment]!.rules.map((r) => r.ramp).filter((r) => r !== undefined)),
+      ramps: downloaded.flags.flatMap((f) =>
+        f.environments[environment]!.rules.map((r) => r.ramp).filter((r) => r !== undefined),
+      ),
     };
     this.#cache.set(environment, entry);
     return entry;

@@ -17,9 +17,15 @@ export async function flagAdoption(store: Store): Promise<FlagAdoption> {
   for (const s of await store.services()) {
     const releases = await store.releases(s.name, 1000);
     const flagsOf = new Map<string, string[]>();
-    for (const r of await store.revisions(s.name)) flagsOf.set(r.key, (r.spec as { spec?: { flags?: string[] } }).spec?.flags ?? []);
+    for (const r of await store.revisions(s.name))
+      flagsOf.set(r.key, (r.spec as { spec?: { flags?: string[] } }).spec?.flags ?? []);
     const behind = releases.filter((r) => (flagsOf.get(r.to.key) ?? []).length > 0);
-    services.push({ service: s.name, releases: releases.length, behindFlags: behind.length, flags: [...new Set(behind.flatMap((r) => flagsOf.get(r.to.key) ?? []))].sort() });
+    services.push({
+      service: s.name,
+      releases: releases.length,
+      behindFlags: behind.length,
+      flags: [...new Set(behind.flatMap((r) => flagsOf.get(r.to.key) ?? []))].sort(),
+    });
   }
   const releases = services.reduce((n, s) => n + s.releases, 0);
   const behindFlags = services.reduce((n, s) => n + s.behindFlags, 0);

@@ -63,7 +63,9 @@ export class FlagGuard {
     this.#timer = setInterval(() => {
       if (this.#running) return;
       this.#running = true;
-      this.tick().finally(() => (this.#running = false)).catch(() => undefined);
+      this.tick()
+        .finally(() => (this.#running = false))
+        .catch(() => undefined);
     }, this.#o.intervalMs ?? 250);
     this.#timer.unref();
   }
@@ -97,8 +99,12 @@ export class FlagGuard {
     if (proxy === null) return;
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${proxy.adminUrl}${path}`, {
-        method, signal: AbortSignal.timeout(2000),
-        headers: { authorization: `Bearer ${proxy.secret}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        method,
+        signal: AbortSignal.timeout(2000),
+        headers: {
+          authorization: `Bearer ${proxy.secret}`,
+          ...(body !== undefined && { 'content-type': 'application/json' }),
+        },
         ...(body !== undefined && { body: JSON.stringify(body) }),
       });
       const json = (await res.json()) as unknown;
@@ -108,7 +114,10 @@ export class FlagGuard {
     // One environment and stickiness per proxy: the first flag's (docs/flags.md).
     const first = flags[0]!.rollbackContract!;
     const mine = flags.filter((f) => f.rollbackContract!.environment === first.environment);
-    const config = { set: environmentFlagSet(this.#flags.set, first.environment, new Set(mine.map((f) => f.name))), stickiness: first.stickiness };
+    const config = {
+      set: environmentFlagSet(this.#flags.set, first.environment, new Set(mine.map((f) => f.name))),
+      stickiness: first.stickiness,
+    };
     const text = JSON.stringify({ ...config, set: { ...config.set, version: 0 } });
     const before = this.#pushed.get(service);
     if (before !== text) {
@@ -116,7 +125,8 @@ export class FlagGuard {
       const old = before === undefined ? null : (JSON.parse(before) as typeof config);
       for (const f of mine) {
         const was = old?.set.flags.find((x) => x.name === f.name);
-        if (JSON.stringify(was) !== JSON.stringify(config.set.flags.find((x) => x.name === f.name))) this.#marks.set(f.name, null);
+        if (JSON.stringify(was) !== JSON.stringify(config.set.flags.find((x) => x.name === f.name)))
+          this.#marks.set(f.name, null);
       }
       this.#pushed.set(service, text);
     }
@@ -137,11 +147,17 @@ export class FlagGuard {
       if (flag.environments[first.environment]?.enabled !== true) continue;
       const tallies: Record<string, VariantTally> = {};
       for (const [variant, c] of Object.entries(counts)) {
-        tallies[variant] = { requests: c.requests - (mark[variant]?.requests ?? 0), errors: c.errors - (mark[variant]?.errors ?? 0) };
+        tallies[variant] = {
+          requests: c.requests - (mark[variant]?.requests ?? 0),
+          errors: c.errors - (mark[variant]?.errors ?? 0),
+        };
       }
       const failed = judgeFlag(flag, tallies).find((v) => v.judgment.outcome === 'Fail');
       if (failed === undefined) continue;
-      await this.#flags.recordEvents([{ type: 'flag.rolledBack', flag: flag.name, log: flagRollbackLog(flag, failed, now) }], CONTROLLER);
+      await this.#flags.recordEvents(
+        [{ type: 'flag.rolledBack', flag: flag.name, log: flagRollbackLog(flag, failed, now) }],
+        CONTROLLER,
+      );
     }
   }
 }

@@ -65,14 +65,19 @@ export class FlagService {
 
   get(name: string): FlagRecord {
     const r = this.#set.flags[name];
-    if (r === undefined) throw new SluiceError('NOT_FOUND', `no flag named "${name}"; see sluice flag list, or apply a kind: FeatureFlag document`);
+    if (r === undefined)
+      throw new SluiceError(
+        'NOT_FOUND',
+        `no flag named "${name}"; see sluice flag list, or apply a kind: FeatureFlag document`,
+      );
     return r;
   }
 
   /** Refusals of a flag against the stored segments (and those applied with it), as "file: path: message". */
   problems(flag: FeatureFlag, file: string, alsoSegments: readonly string[] = []): string[] {
     const known = new Set([...Object.keys(this.#set.segments), ...alsoSegments]);
-    const path = (p: (string | number)[]) => p.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${k}`)).join('');
+    const path = (p: (string | number)[]) =>
+      p.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${k}`)).join('');
     return flagProblems(flag, known).map((p) => `${file}: spec.${path(p.path)}: ${p.message}`);
   }
 
@@ -90,18 +95,36 @@ export class FlagService {
       }
     };
     walk(spec);
-    const declared = ((spec as { spec?: { flags?: string[] } }).spec?.flags ?? []).filter((name) => !alsoFlags.some((f) => f.name === name) && this.#set.flags[name] === undefined);
-    const undeclared = declared.map((name) => `${file}: spec.flags: no flag "${name}"; apply its kind: FeatureFlag first (flags: ${Object.keys(this.#set.flags).join(', ') || 'none'})`);
-    return undeclared.concat(steps.flatMap((s) => {
-      const flag = alsoFlags.find((f) => f.name === s.flag) ?? this.#set.flags[s.flag]?.flag;
-      if (flag === undefined) return [`${file}: setFlag: no flag "${s.flag}"; apply its kind: FeatureFlag first (flags: ${Object.keys(this.#set.flags).join(', ') || 'none'})`];
-      const env = flag.environments[s.environment];
-      if (env === undefined) return [`${file}: setFlag ${s.flag}: the flag has no environment "${s.environment}"; it has ${Object.keys(flag.environments).join(', ') || 'none'}`];
-      if (exposedRule(env.rules, s.rule) === null && !(env.rules.length === 0 && s.rule === null && 'on' in flag.variants)) {
-        return [`${file}: setFlag ${s.flag} in ${s.environment}: ${s.rule === null ? `say which rule with rule: (rules: ${env.rules.map((r) => r.name).join(', ')})` : `no rule "${s.rule}"`}`];
-      }
-      return [];
-    }));
+    const declared = ((spec as { spec?: { flags?: string[] } }).spec?.flags ?? []).filter(
+      (name) => !alsoFlags.some((f) => f.name === name) && this.#set.flags[name] === undefined,
+    );
+    const undeclared = declared.map(
+      (name) =>
+        `${file}: spec.flags: no flag "${name}"; apply its kind: FeatureFlag first (flags: ${Object.keys(this.#set.flags).join(', ') || 'none'})`,
+    );
+    return undeclared.concat(
+      steps.flatMap((s) => {
+        const flag = alsoFlags.find((f) => f.name === s.flag) ?? this.#set.flags[s.flag]?.flag;
+        if (flag === undefined)
+          return [
+            `${file}: setFlag: no flag "${s.flag}"; apply its kind: FeatureFlag first (flags: ${Object.keys(this.#set.flags).join(', ') || 'none'})`,
+          ];
+        const env = flag.environments[s.environment];
+        if (env === undefined)
+          return [
+            `${file}: setFlag ${s.flag}: the flag has no environment "${s.environment}"; it has ${Object.keys(flag.environments).join(', ') || 'none'}`,
+          ];
+        if (
+          exposedRule(env.rules, s.rule) === null &&
+          !(env.rules.length === 0 && s.rule === null && 'on' in flag.variants)
+        ) {
+          return [
+            `${file}: setFlag ${s.flag} in ${s.environment}: ${s.rule === null ? `say which rule with rule: (rules: ${env.rules.map((r) => r.name).join(', ')})` : `no rule "${s.rule}"`}`,
+          ];
+        }
+        return [];
+      }),
+    );
   }
 
   applyFlag(flag: FeatureFlag, file: string | null, actor: string): Promise<FlagSet> {
@@ -113,19 +136,30 @@ export class FlagService {
   }
 
   /** A rule's exposure in one environment (the rule named, else the flag's one rule with an exposure). */
-  setPercent(name: string, o: { environment: string; percent: number; rule: string | null; reason: string | null }, actor: string): Promise<FlagSet> {
+  setPercent(
+    name: string,
+    o: { environment: string; percent: number; rule: string | null; reason: string | null },
+    actor: string,
+  ): Promise<FlagSet> {
     const { flag } = this.#live(name);
-    if (!Number.isFinite(o.percent) || o.percent < 0 || o.percent > 100) throw new SluiceError('BAD_REQUEST', `percent ${o.percent} is outside 0–100`);
+    if (!Number.isFinite(o.percent) || o.percent < 0 || o.percent > 100)
+      throw new SluiceError('BAD_REQUEST', `percent ${o.percent} is outside 0–100`);
     const rules = this.#environment(flag, o.environment).rules;
     let rule = exposedRule(rules, o.rule)?.name ?? null;
     if (rule === null && rules.length === 0 && o.rule === null && 'on' in flag.variants) rule = 'rollout';
     if (rule === null) {
       const named = rules.map((r) => r.name).join(', ') || 'none';
-      throw new SluiceError('BAD_REQUEST', o.rule === null
-        ? `flag ${name} in ${o.environment}: say which rule to expose with --rule (rules: ${named})`
-        : `flag ${name} in ${o.environment} has no rule "${o.rule}"; rules: ${named}`);
+      throw new SluiceError(
+        'BAD_REQUEST',
+        o.rule === null
+          ? `flag ${name} in ${o.environment}: say which rule to expose with --rule (rules: ${named})`
+          : `flag ${name} in ${o.environment} has no rule "${o.rule}"; rules: ${named}`,
+      );
     }
-    return this.#record([{ type: 'flag.percentSet', flag: name, environment: o.environment, rule, percent: o.percent, reason: o.reason }], actor);
+    return this.#record(
+      [{ type: 'flag.percentSet', flag: name, environment: o.environment, rule, percent: o.percent, reason: o.reason }],
+      actor,
+    );
   }
 
   enable(name: string, environment: string, actor: string): Promise<FlagSet> {
@@ -153,20 +187,32 @@ export class FlagService {
 
   #live(name: string): FlagRecord {
     const r = this.get(name);
-    if (r.archived) throw new SluiceError('CONFLICT', `flag ${name} is archived; apply its FeatureFlag document again to bring it back`);
+    if (r.archived)
+      throw new SluiceError(
+        'CONFLICT',
+        `flag ${name} is archived; apply its FeatureFlag document again to bring it back`,
+      );
     return r;
   }
 
   #environment(flag: FeatureFlag, environment: string) {
     const env = flag.environments[environment];
-    if (env === undefined) throw new SluiceError('NOT_FOUND', `flag ${flag.name} has no environment "${environment}"; it has ${Object.keys(flag.environments).join(', ') || 'none'} (add it under spec.environments)`);
+    if (env === undefined)
+      throw new SluiceError(
+        'NOT_FOUND',
+        `flag ${flag.name} has no environment "${environment}"; it has ${Object.keys(flag.environments).join(', ') || 'none'} (add it under spec.environments)`,
+      );
     return env;
   }
 
   #record(events: FlagEvent[], actor: string): Promise<FlagSet> {
     const run = this.#queue.then(async () => {
       const at = this.#now();
-      const stored = await this.#store.commit(FLAG_LOG, events.map((e) => ({ ...e, at, actor })), emptyState(FLAG_LOG));
+      const stored = await this.#store.commit(
+        FLAG_LOG,
+        events.map((e) => ({ ...e, at, actor })),
+        emptyState(FLAG_LOG),
+      );
       for (const e of stored) this.#set = reduceFlags(this.#set, e as FlagEvent & typeof e);
       this.#bus?.publish(stored);
       for (const l of this.#listeners) {

@@ -6,14 +6,29 @@ import { rulePercent } from '../core/flags/ramp.ts';
 export function flagView(r: FlagRecord, now: number) {
   const f = r.flag;
   return {
-    name: f.name, type: f.type, owner: f.owner, description: f.description, archived: r.archived,
-    variants: f.variants, defaultVariant: f.defaultVariant, offVariant: f.offVariant,
-    createdAt: new Date(r.createdAt).toISOString(), createdBy: r.createdBy, updatedAt: new Date(r.updatedAt).toISOString(), updatedBy: r.updatedBy,
+    name: f.name,
+    type: f.type,
+    owner: f.owner,
+    description: f.description,
+    archived: r.archived,
+    variants: f.variants,
+    defaultVariant: f.defaultVariant,
+    offVariant: f.offVariant,
+    createdAt: new Date(r.createdAt).toISOString(),
+    createdBy: r.createdBy,
+    updatedAt: new Date(r.updatedAt).toISOString(),
+    updatedBy: r.updatedBy,
     staleness: staleness(r.createdAt, f.lifetimeDays, now),
-    environments: Object.fromEntries(Object.entries(f.environments).map(([env, e]) => [env, {
-      enabled: e.enabled, protected: e.protected ?? false,
-      rules: e.rules.map((rule) => ({ ...rule, percentNow: rulePercent(rule, now) })),
-    }])),
+    environments: Object.fromEntries(
+      Object.entries(f.environments).map(([env, e]) => [
+        env,
+        {
+          enabled: e.enabled,
+          protected: e.protected ?? false,
+          rules: e.rules.map((rule) => ({ ...rule, percentNow: rulePercent(rule, now) })),
+        },
+      ]),
+    ),
   };
 }
 export type FlagView = ReturnType<typeof flagView>;

@@ -17,7 +17,8 @@ export interface MigrationStepsDeps {
   log: { warn: (o: object, msg: string) => void };
 }
 
-const migrationEvents = (events: readonly ServiceEvent[]) => events.filter((e): e is ServiceEvent & MigrationEvent => e.type.startsWith('migration.'));
+const migrationEvents = (events: readonly ServiceEvent[]) =>
+  events.filter((e): e is ServiceEvent & MigrationEvent => e.type.startsWith('migration.'));
 
 export class MigrationSteps {
   readonly #d: MigrationStepsDeps;
@@ -42,10 +43,13 @@ export class MigrationSteps {
     const spec = rev.spec as ServiceSpec;
     if (spec.spec.migrations?.expand === undefined) return null;
     const past = migrationEvents(await this.#d.store.events({ service: rev.service, limit: 100_000 }));
-    if (past.some((e) => e.type === 'migration.ran' && e.phase === 'expand' && e.ok && e.revision.key === rev.key)) return null;
+    if (past.some((e) => e.type === 'migration.ran' && e.phase === 'expand' && e.ok && e.revision.key === rev.key))
+      return null;
     const event = await runMigration(spec, rev.baseDir, { key: rev.key, version: rev.version }, 'expand');
     await this.#d.record(rev.service, [event], actor);
-    return event.ok ? null : `the expand migration failed on the ${event.database} database (${event.error}); the release is held before its canary got any traffic: fix the database, then apply the spec again`;
+    return event.ok
+      ? null
+      : `the expand migration failed on the ${event.database} database (${event.error}); the release is held before its canary got any traffic: fix the database, then apply the spec again`;
   }
 
   /**
@@ -79,6 +83,12 @@ export class MigrationSteps {
     const spec = rev?.spec as ServiceSpec | undefined;
     if (spec?.spec.migrations === undefined) return null;
     const events = migrationEvents(await this.#d.store.events({ service, limit: 100_000 }));
-    return schemaUndoRefusal({ service, stable, target, events, compatibleWith: spec.spec.migrations.schema?.compatibleWith ?? null });
+    return schemaUndoRefusal({
+      service,
+      stable,
+      target,
+      events,
+      compatibleWith: spec.spec.migrations.schema?.compatibleWith ?? null,
+    });
   }
 }

@@ -27,7 +27,12 @@ export class EvaluationReport implements Hook {
   }
 
   after(hook: HookContext, details: EvaluationDetails<FlagValue>): void {
-    this.#add(hook.flagKey, details.variant ?? (details.errorCode !== undefined ? 'error' : 'default'), 1, details.errorCode !== undefined ? 1 : 0);
+    this.#add(
+      hook.flagKey,
+      details.variant ?? (details.errorCode !== undefined ? 'error' : 'default'),
+      1,
+      details.errorCode !== undefined ? 1 : 0,
+    );
   }
 
   error(hook: HookContext): void {
@@ -41,8 +46,10 @@ export class EvaluationReport implements Hook {
     this.#counts.clear();
     try {
       const res = await fetch(`${this.#url}/api/sdk/evaluations`, {
-        method: 'POST', headers: { authorization: `Bearer ${this.#token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ evaluations }), signal: AbortSignal.timeout(5000),
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.#token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ evaluations }),
+        signal: AbortSignal.timeout(5000),
       });
       await res.body?.cancel();
       if (!res.ok) throw new Error(String(res.status));

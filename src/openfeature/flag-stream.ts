@@ -51,7 +51,10 @@ export class FlagStream {
 
   async #readOnce(): Promise<void> {
     this.#abort = new AbortController();
-    const res = await fetch(`${this.#url}/api/sdk/flags/stream`, { headers: { authorization: `Bearer ${this.#token}`, accept: 'text/event-stream' }, signal: this.#abort.signal });
+    const res = await fetch(`${this.#url}/api/sdk/flags/stream`, {
+      headers: { authorization: `Bearer ${this.#token}`, accept: 'text/event-stream' },
+      signal: this.#abort.signal,
+    });
     if (!res.ok || res.body === null) {
       const text = await res.text().catch(() => '');
       throw new Error(`Sluice answered ${res.status} to the flag stream${text ? `: ${text.slice(0, 300)}` : ''}`);
@@ -63,7 +66,11 @@ export class FlagStream {
       for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
         const message = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
-        const data = message.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+        const data = message
+          .split('\n')
+          .filter((l) => l.startsWith('data: '))
+          .map((l) => l.slice(6))
+          .join('\n');
         if (/^event: flags$/m.test(message) && data !== '') {
           this.#delayMs = 100;
           this.#handlers.onSet(JSON.parse(data) as EnvironmentFlagSet);

@@ -9,8 +9,15 @@
  *   await OpenFeature.setProviderAndWait(new SluiceProvider({ url, token: process.env.SLUICE_SDK_TOKEN }));
  */
 import {
-  ErrorCode, OpenFeatureEventEmitter, ProviderEvents, StandardResolutionReasons,
-  type EvaluationContext, type Hook, type JsonValue, type Provider, type ResolutionDetails,
+  ErrorCode,
+  OpenFeatureEventEmitter,
+  ProviderEvents,
+  StandardResolutionReasons,
+  type EvaluationContext,
+  type Hook,
+  type JsonValue,
+  type Provider,
+  type ResolutionDetails,
 } from '@openfeature/server-sdk';
 import { evaluate, type CompiledFlag } from '../core/flags/evaluate.ts';
 import { compileEnvironment, type EnvironmentFlagSet } from '../core/flags/environment-set.ts';
@@ -47,7 +54,8 @@ export class SluiceProvider implements Provider {
     this.#o = o;
     let resolve!: () => void;
     this.#firstSet = { promise: new Promise<void>((r) => (resolve = r)), resolve };
-    this.#report = (o.reportIntervalMs ?? 10_000) > 0 ? new EvaluationReport(o.url, o.token, o.reportIntervalMs ?? 10_000) : null;
+    this.#report =
+      (o.reportIntervalMs ?? 10_000) > 0 ? new EvaluationReport(o.url, o.token, o.reportIntervalMs ?? 10_000) : null;
     if (this.#report !== null) this.hooks.push(this.#report);
     this.#stream = new FlagStream(o.url, o.token, { onSet: (s) => this.#onSet(s), onDown: (e) => this.#onDown(e) });
   }
@@ -63,7 +71,9 @@ export class SluiceProvider implements Provider {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.#firstSet.promise,
-      new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`no flag set from ${this.#o.url} within ${timeout} ms`)), timeout); }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no flag set from ${this.#o.url} within ${timeout} ms`)), timeout);
+      }),
     ]).finally(() => clearTimeout(timer));
   }
 
@@ -87,7 +97,8 @@ export class SluiceProvider implements Provider {
     const old = new Map(before.flags.map((f) => [f.name, JSON.stringify(f)]));
     const changed = s.flags.filter((f) => old.get(f.name) !== JSON.stringify(f)).map((f) => f.name);
     const removed = before.flags.map((f) => f.name).filter((n) => !s.flags.some((f) => f.name === n));
-    if (changed.length + removed.length > 0 || before.version !== s.version) this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: [...changed, ...removed] });
+    if (changed.length + removed.length > 0 || before.version !== s.version)
+      this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: [...changed, ...removed] });
   }
 
   #onDown(error: Error): void {
@@ -97,35 +108,68 @@ export class SluiceProvider implements Provider {
     }
     if (this.#stale) return;
     this.#stale = true;
-    this.events.emit(ProviderEvents.Stale, { message: `serving the last flag set (version ${this.#set.version}): ${error.message}` });
+    this.events.emit(ProviderEvents.Stale, {
+      message: `serving the last flag set (version ${this.#set.version}): ${error.message}`,
+    });
   }
 
   #resolve<T>(key: string, fallback: T, kind: Kind, ctx: EvaluationContext): ResolutionDetails<T> {
     const flag = this.#flags.get(key);
     if (flag === undefined) {
-      return { value: fallback, reason: StandardResolutionReasons.ERROR, errorCode: ErrorCode.FLAG_NOT_FOUND, errorMessage: `no flag "${key}" in ${this.#set?.environment ?? 'the set (none yet)'}` };
+      return {
+        value: fallback,
+        reason: StandardResolutionReasons.ERROR,
+        errorCode: ErrorCode.FLAG_NOT_FOUND,
+        errorMessage: `no flag "${key}" in ${this.#set?.environment ?? 'the set (none yet)'}`,
+      };
     }
     const r = evaluate(flag, ctx, Date.now());
     const got: Kind = typeof r.value === 'object' ? 'object' : (typeof r.value as Kind);
     if (got !== kind) {
-      return { value: fallback, reason: StandardResolutionReasons.ERROR, errorCode: ErrorCode.TYPE_MISMATCH, errorMessage: `flag "${key}" is ${got}, asked as ${kind}` };
+      return {
+        value: fallback,
+        reason: StandardResolutionReasons.ERROR,
+        errorCode: ErrorCode.TYPE_MISMATCH,
+        errorMessage: `flag "${key}" is ${got}, asked as ${kind}`,
+      };
     }
-    return { value: r.value as T, variant: r.variant, reason: this.#stale ? StandardResolutionReasons.STALE : r.reason, flagMetadata: r.rule === null ? {} : { rule: r.rule } };
+    return {
+      value: r.value as T,
+      variant: r.variant,
+      reason: this.#stale ? StandardResolutionReasons.STALE : r.reason,
+      flagMetadata: r.rule === null ? {} : { rule: r.rule },
+    };
   }
 
-  async resolveBooleanEvaluation(key: string, fallback: boolean, ctx: EvaluationContext): Promise<ResolutionDetails<boolean>> {
+  async resolveBooleanEvaluation(
+    key: string,
+    fallback: boolean,
+    ctx: EvaluationContext,
+  ): Promise<ResolutionDetails<boolean>> {
     return this.#resolve(key, fallback, 'boolean', ctx);
   }
 
-  async resolveStringEvaluation(key: string, fallback: string, ctx: EvaluationContext): Promise<ResolutionDetails<string>> {
+  async resolveStringEvaluation(
+    key: string,
+    fallback: string,
+    ctx: EvaluationContext,
+  ): Promise<ResolutionDetails<string>> {
     return this.#resolve(key, fallback, 'string', ctx);
   }
 
-  async resolveNumberEvaluation(key: string, fallback: number, ctx: EvaluationContext): Promise<ResolutionDetails<number>> {
+  async resolveNumberEvaluation(
+    key: string,
+    fallback: number,
+    ctx: EvaluationContext,
+  ): Promise<ResolutionDetails<number>> {
     return this.#resolve(key, fallback, 'number', ctx);
   }
 
-  async resolveObjectEvaluation<T extends JsonValue>(key: string, fallback: T, ctx: EvaluationContext): Promise<ResolutionDetails<T>> {
+  async resolveObjectEvaluation<T extends JsonValue>(
+    key: string,
+    fallback: T,
+    ctx: EvaluationContext,
+  ): Promise<ResolutionDetails<T>> {
     return this.#resolve(key, fallback, 'object', ctx);
   }
 }

@@ -74,12 +74,15 @@ function readBody(req: IncomingMessage): Promise<string | null> {
  */
 function watchQuery(q: URLSearchParams, startedAt: number): { key: string; seen: number; timeoutMs: number } | string {
   const key = q.get('key');
-  if (key === null || key === '') return 'key is required: GET /metrics/watch?key=<backend key>&seen=<bad answers seen>';
+  if (key === null || key === '')
+    return 'key is required: GET /metrics/watch?key=<backend key>&seen=<bad answers seen>';
   const whole = (name: string, fallback: number, max: number): number | string => {
     const raw = q.get(name);
     if (raw === null) return fallback;
     const n = Number(raw);
-    return raw !== '' && Number.isInteger(n) && n >= 0 && n <= max ? n : `${name} must be a whole number from 0 to ${max}, got "${raw}"`;
+    return raw !== '' && Number.isInteger(n) && n >= 0 && n <= max
+      ? n
+      : `${name} must be a whole number from 0 to ${max}, got "${raw}"`;
   };
   const seen = whole('seen', 0, Number.MAX_SAFE_INTEGER);
   const timeoutMs = whole('timeout', DEFAULT_WATCH_MS, MAX_WATCH_MS);
@@ -92,7 +95,9 @@ function watchQuery(q: URLSearchParams, startedAt: number): { key: string; seen:
 
 class StaleEpoch extends Error {
   constructor(epoch: number, current: number) {
-    super(`stale epoch: the table was set under lease epoch ${epoch}, but epoch ${current} set the one in force; refused`);
+    super(
+      `stale epoch: the table was set under lease epoch ${epoch}, but epoch ${current} set the one in force; refused`,
+    );
   }
 }
 
@@ -151,7 +156,8 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
     const waiting = watchers.wait(metrics, q.seen, q.timeoutMs, gone.signal);
     if (waiting === null) return send(res, 429, { error: `${watchers.max} watchers wait already; retry later` });
     void waiting.then((woke) => {
-      if (!res.destroyed && !res.writableEnded) send(res, 200, { key: q.key, bad: metrics.totalBad, woke, startedAt, now: now() });
+      if (!res.destroyed && !res.writableEnded)
+        send(res, 200, { key: q.key, bad: metrics.totalBad, woke, startedAt, now: now() });
     });
   }
 
@@ -159,13 +165,17 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
     if (!authorised(req, deps.secret)) {
       req.resume();
       res.setHeader('www-authenticate', 'Bearer');
-      return send(res, 401, { error: 'the admin API needs Authorization: Bearer <secret>, the secret in the file given to --admin-secret-file' });
+      return send(res, 401, {
+        error:
+          'the admin API needs Authorization: Bearer <secret>, the secret in the file given to --admin-secret-file',
+      });
     }
     const url = new URL(req.url ?? '/', 'http://admin');
     const route = `${req.method} ${url.pathname}`;
     if (deps.flags?.(route, req, res) === true) return;
     // A drill's metricsOutage fault: the metrics backend is down (fault-book.ts).
-    if (url.pathname.startsWith('/metrics') && plane.faults.size > 0 && plane.faults.metricsDown(now())) return send(res, 503, { error: 'the metrics API is down: a drill injected an outage' });
+    if (url.pathname.startsWith('/metrics') && plane.faults.size > 0 && plane.faults.metricsDown(now()))
+      return send(res, 503, { error: 'the metrics API is down: a drill injected an outage' });
     switch (route) {
       case 'GET /healthz':
         return send(res, 200, { ok: true, pid: process.pid, startedAt, auth: 'bearer' });
@@ -183,10 +193,15 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
       case 'GET /faults':
       case 'PUT /faults':
       case 'DELETE /faults':
-        faultRoute(plane.faults, req.method!, url, () => readBody(req), now).then((r) => send(res, r.status, r.body), (err: Error) => send(res, 500, { error: err.message }));
+        faultRoute(plane.faults, req.method!, url, () => readBody(req), now).then(
+          (r) => send(res, r.status, r.body),
+          (err: Error) => send(res, 500, { error: err.message }),
+        );
         return;
       default:
-        return send(res, 404, { error: `no such admin route: ${route}; see GET /healthz, GET|PUT /routes, GET /metrics, GET /metrics/watch, GET|PUT|DELETE /faults` });
+        return send(res, 404, {
+          error: `no such admin route: ${route}; see GET /healthz, GET|PUT /routes, GET /metrics, GET /metrics/watch, GET|PUT|DELETE /faults`,
+        });
     }
   };
 }

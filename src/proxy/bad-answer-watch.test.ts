@@ -12,7 +12,9 @@ const SECRET = 'a-test-secret-of-some-length';
 
 async function admin(t: TestContext): Promise<{ url: string; plane: DataPlane }> {
   const plane = new DataPlane();
-  const server = http.createServer(createAdminHandler({ plane, persist: async () => {}, startedAt: STARTED_AT, now: Date.now, secret: SECRET }));
+  const server = http.createServer(
+    createAdminHandler({ plane, persist: async () => {}, startedAt: STARTED_AT, now: Date.now, secret: SECRET }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => {
     server.closeAllConnections();
@@ -21,8 +23,15 @@ async function admin(t: TestContext): Promise<{ url: string; plane: DataPlane }>
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, plane };
 }
 
-async function watch(url: string, query: string, signal?: AbortSignal): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${url}/metrics/watch?${query}`, { headers: { authorization: `Bearer ${SECRET}` }, ...(signal && { signal }) });
+async function watch(
+  url: string,
+  query: string,
+  signal?: AbortSignal,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${url}/metrics/watch?${query}`, {
+    headers: { authorization: `Bearer ${SECRET}` },
+    ...(signal && { signal }),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -68,7 +77,11 @@ test('a count seen on another start of the proxy counts as 0', async (t) => {
 
 test('bad parameters are answered 400 naming the parameter', async (t) => {
   const { url } = await admin(t);
-  for (const [query, pattern] of [['seen=1', /key is required/], ['key=2&seen=-1', /seen must be a whole number/], ['key=2&timeout=60000', /timeout must be a whole number from 0 to 30000/]] as const) {
+  for (const [query, pattern] of [
+    ['seen=1', /key is required/],
+    ['key=2&seen=-1', /seen must be a whole number/],
+    ['key=2&timeout=60000', /timeout must be a whole number from 0 to 30000/],
+  ] as const) {
     const r = await watch(url, query);
     assert.equal(r.status, 400, query);
     assert.match(String(r.body.error), pattern);
@@ -123,7 +136,9 @@ test('a wake-up at a count not above seen keeps waiting', async () => {
 test('the admin API refuses a watcher over the cap with 429', async (t) => {
   const { url, plane } = await admin(t);
   const leave = new AbortController();
-  const held = Array.from({ length: new BadAnswerWatchers().max }, () => watch(url, 'key=2&timeout=30000', leave.signal).catch(() => null));
+  const held = Array.from({ length: new BadAnswerWatchers().max }, () =>
+    watch(url, 'key=2&timeout=30000', leave.signal).catch(() => null),
+  );
   const m = plane.metricsOf('2');
   const until = Date.now() + 5000;
   let r = await watch(url, 'key=2&timeout=30000', AbortSignal.timeout(200)).catch(() => null);
@@ -135,6 +150,9 @@ test('the admin API refuses a watcher over the cap with 429', async (t) => {
   assert.match(String(r?.body.error), /64 watchers wait already; retry later/);
   m.record(Date.now(), 1, 500);
   const answers = await Promise.all(held);
-  assert.ok(answers.every((a) => a?.body.woke === true), 'every held watcher woke');
+  assert.ok(
+    answers.every((a) => a?.body.woke === true),
+    'every held watcher woke',
+  );
   leave.abort();
 });

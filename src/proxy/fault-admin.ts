@@ -16,7 +16,13 @@ export interface FaultReply {
 /** At most this many faults at once: a drill has a few; a runaway caller gets a 400. */
 export const MAX_FAULTS = 1000;
 
-export async function faultRoute(faults: FaultBook, method: string, url: URL, body: () => Promise<string | null>, now: () => number): Promise<FaultReply> {
+export async function faultRoute(
+  faults: FaultBook,
+  method: string,
+  url: URL,
+  body: () => Promise<string | null>,
+  now: () => number,
+): Promise<FaultReply> {
   if (method === 'GET') {
     const at = now();
     return { status: 200, body: { now: at, faults: faults.list(at) } };
@@ -36,7 +42,8 @@ export async function faultRoute(faults: FaultBook, method: string, url: URL, bo
   }
   const check = checkFaultRules((input as { faults?: unknown } | null)?.faults);
   if (!check.ok) return { status: 400, body: { error: `invalid faults: ${check.message}` } };
-  if (faults.size + check.value.length > MAX_FAULTS) return { status: 400, body: { error: `at most ${MAX_FAULTS} faults at once; ${faults.size} are held` } };
+  if (faults.size + check.value.length > MAX_FAULTS)
+    return { status: 400, body: { error: `at most ${MAX_FAULTS} faults at once; ${faults.size} are held` } };
   const at = now();
   return { status: 200, body: { ok: true, now: at, faults: faults.set(check.value, at) } };
 }

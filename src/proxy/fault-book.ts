@@ -40,7 +40,14 @@ class LiveFault {
   }
 
   view(): ActiveFault {
-    return { ...this.rule, setAt: this.setAt, expiresAt: this.expiresAt, hits: this.hits, firstHitAt: this.firstHitAt, lastHitAt: this.lastHitAt };
+    return {
+      ...this.rule,
+      setAt: this.setAt,
+      expiresAt: this.expiresAt,
+      hits: this.hits,
+      firstHitAt: this.firstHitAt,
+      lastHitAt: this.lastHitAt,
+    };
   }
 }
 
@@ -155,11 +162,14 @@ export class FaultBook {
     let next = Infinity;
     for (const f of this.#byId.values()) next = Math.min(next, f.expiresAt);
     if (next === Infinity) return;
-    this.#timer = setTimeout(() => {
-      const at = Date.now();
-      this.#sweep(at);
-      this.#schedule(at);
-    }, Math.max(0, next - now) + 1);
+    this.#timer = setTimeout(
+      () => {
+        const at = Date.now();
+        this.#sweep(at);
+        this.#schedule(at);
+      },
+      Math.max(0, next - now) + 1,
+    );
     this.#timer.unref();
   }
 

@@ -22,7 +22,8 @@ export function injectFault(
   forward: () => void,
 ): void {
   const effect = fault.effect;
-  const record = (answer: number | 'connect'): void => backend.metrics.record(Date.now(), performance.now() - startedAt, answer);
+  const record = (answer: number | 'connect'): void =>
+    backend.metrics.record(Date.now(), performance.now() - startedAt, answer);
   switch (effect.kind) {
     case 'latency': {
       const timer = setTimeout(() => {
@@ -34,7 +35,14 @@ export function injectFault(
     case 'error':
       req.resume();
       record(effect.status);
-      res.writeHead(effect.status, ['content-type', 'text/plain; charset=utf-8', 'content-length', String(INJECTED.length), 'x-sluice-fault', fault.id]);
+      res.writeHead(effect.status, [
+        'content-type',
+        'text/plain; charset=utf-8',
+        'content-length',
+        String(INJECTED.length),
+        'x-sluice-fault',
+        fault.id,
+      ]);
       res.end(INJECTED);
       return;
     case 'reset':
@@ -48,7 +56,14 @@ export function injectFault(
     case 'abort':
       req.resume();
       record('connect');
-      res.writeHead(200, ['content-type', 'application/octet-stream', 'content-length', String(ABORT_LENGTH), 'x-sluice-fault', fault.id]);
+      res.writeHead(200, [
+        'content-type',
+        'application/octet-stream',
+        'content-length',
+        String(ABORT_LENGTH),
+        'x-sluice-fault',
+        fault.id,
+      ]);
       res.write(INJECTED, () => res.destroy());
       return;
   }

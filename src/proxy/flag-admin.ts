@@ -27,7 +27,11 @@ async function readBody(req: IncomingMessage): Promise<string | null> {
 
 export type FlagAdmin = (route: string, req: IncomingMessage, res: ServerResponse) => boolean;
 
-export function createFlagAdmin(plane: FlagPlane, persist: (c: FlagPlaneConfig) => Promise<void>, startedAt: number): FlagAdmin {
+export function createFlagAdmin(
+  plane: FlagPlane,
+  persist: (c: FlagPlaneConfig) => Promise<void>,
+  startedAt: number,
+): FlagAdmin {
   let queue: Promise<unknown> = Promise.resolve();
   const put = async (req: IncomingMessage, res: ServerResponse) => {
     const text = await readBody(req);
@@ -51,7 +55,9 @@ export function createFlagAdmin(plane: FlagPlane, persist: (c: FlagPlaneConfig) 
   return (route, req, res) => {
     switch (route) {
       case 'PUT /flags':
-        put(req, res).catch((err: Error) => send(res, 500, { error: `could not persist the flag config: ${err.message}` }));
+        put(req, res).catch((err: Error) =>
+          send(res, 500, { error: `could not persist the flag config: ${err.message}` }),
+        );
         return true;
       case 'GET /flags': {
         const c = plane.config();

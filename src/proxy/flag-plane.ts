@@ -33,18 +33,39 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
-export function validateFlagConfig(input: unknown): { ok: true; config: FlagPlaneConfig } | { ok: false; message: string } {
+export function validateFlagConfig(
+  input: unknown,
+): { ok: true; config: FlagPlaneConfig } | { ok: false; message: string } {
   const c = input as Partial<FlagPlaneConfig> | null;
   if (typeof c !== 'object' || c === null) return { ok: false, message: 'the body is { set, stickiness }' };
-  if (typeof c.set !== 'object' || c.set === null || !Array.isArray(c.set.flags) || typeof c.set.environment !== 'string') return { ok: false, message: 'set is an environment\'s flag set { environment, version, flags, segments }' };
+  if (
+    typeof c.set !== 'object' ||
+    c.set === null ||
+    !Array.isArray(c.set.flags) ||
+    typeof c.set.environment !== 'string'
+  )
+    return { ok: false, message: "set is an environment's flag set { environment, version, flags, segments }" };
   const s = c.stickiness ?? {};
-  if ((s.header === undefined) === (s.cookie === undefined)) return { ok: false, message: 'stickiness names one header or one cookie: { header: "x-user-id" } or { cookie: "uid" }' };
+  if ((s.header === undefined) === (s.cookie === undefined))
+    return {
+      ok: false,
+      message: 'stickiness names one header or one cookie: { header: "x-user-id" } or { cookie: "uid" }',
+    };
   try {
     compileEnvironment(c.set);
   } catch (err) {
     return { ok: false, message: `the flag set does not compile: ${(err as Error).message}` };
   }
-  return { ok: true, config: { set: c.set, stickiness: { ...(s.header !== undefined && { header: s.header.toLowerCase() }), ...(s.cookie !== undefined && { cookie: s.cookie }) } } };
+  return {
+    ok: true,
+    config: {
+      set: c.set,
+      stickiness: {
+        ...(s.header !== undefined && { header: s.header.toLowerCase() }),
+        ...(s.cookie !== undefined && { cookie: s.cookie }),
+      },
+    },
+  };
 }
 
 export class FlagPlane {
@@ -69,7 +90,10 @@ export class FlagPlane {
   assign(req: IncomingMessage, res: ServerResponse, headers: string[], startedAt: number): void {
     const c = this.#config;
     if (c === null || this.#flags.length === 0) return;
-    const key = c.stickiness.header !== undefined ? req.headers[c.stickiness.header] : cookieValue(req.headers.cookie, c.stickiness.cookie!);
+    const key =
+      c.stickiness.header !== undefined
+        ? req.headers[c.stickiness.header]
+        : cookieValue(req.headers.cookie, c.stickiness.cookie!);
     const targetingKey = Array.isArray(key) ? key[0] : key;
     const ctx = targetingKey === undefined ? {} : { targetingKey };
     const now = Date.now();

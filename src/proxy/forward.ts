@@ -31,7 +31,12 @@ function reply(res: ServerResponse, status: number, body: Buffer): void {
 
 export type Forwarder = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function createForwarder(routes: () => RouteState | null, upstreamTimeoutMs: number, flags?: FlagPlane, faults?: FaultBook): Forwarder {
+export function createForwarder(
+  routes: () => RouteState | null,
+  upstreamTimeoutMs: number,
+  flags?: FlagPlane,
+  faults?: FaultBook,
+): Forwarder {
   const send = (
     req: IncomingMessage,
     res: ServerResponse,
@@ -117,7 +122,13 @@ export function createForwarder(routes: () => RouteState | null, upstreamTimeout
   return (req, res) => {
     const state = routes();
     if (state === null) return reply(res, 503, NO_ROUTE);
-    const head = requestHead(req.rawHeaders, req.socket.remoteAddress, state.stickyHeader, state.stickyCookie, state.cohorts?.headers);
+    const head = requestHead(
+      req.rawHeaders,
+      req.socket.remoteAddress,
+      state.stickyHeader,
+      state.stickyCookie,
+      state.cohorts?.headers,
+    );
     const backend =
       (state.cohorts === undefined ? undefined : state.pickCohort(head.routeValues, head.cookie)) ??
       (head.stickyKey === undefined ? state.pick() : state.pickSticky(stickyPoint(head.stickyKey)));
@@ -127,7 +138,10 @@ export function createForwarder(routes: () => RouteState | null, upstreamTimeout
     flags?.assign(req, res, head.headers, startedAt);
     // A drill's fault (fault-book.ts): with none held, one comparison.
     const fault = faults === undefined || faults.size === 0 ? undefined : faults.pick(backend.key, req.rawHeaders);
-    if (fault !== undefined) return injectFault(fault, req, res, backend, startedAt, () => send(req, res, head, backend, endpoint, startedAt, false));
+    if (fault !== undefined)
+      return injectFault(fault, req, res, backend, startedAt, () =>
+        send(req, res, head, backend, endpoint, startedAt, false),
+      );
     send(req, res, head, backend, endpoint, startedAt, false);
   };
 }

@@ -22,10 +22,12 @@ async function upstream(t: TestContext, handler: http.RequestListener): Promise<
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-const named = (name: string): http.RequestListener => (req, res) => {
-  req.resume();
-  res.writeHead(200, { 'content-type': 'text/plain' }).end(name);
-};
+const named =
+  (name: string): http.RequestListener =>
+  (req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain' }).end(name);
+  };
 
 async function deadUrl(): Promise<string> {
   const server = http.createServer();
@@ -55,13 +57,18 @@ async function stateDir(t: TestContext, mode = 0o600): Promise<{ dir: string; se
 }
 
 /** An admin call with the secret. */
-const admin = (proxy: Proxy, path: string, init: RequestInit = {}) => fetch(`${proxy.admin}${path}`, { ...init, headers: AUTH });
+const admin = (proxy: Proxy, path: string, init: RequestInit = {}) =>
+  fetch(`${proxy.admin}${path}`, { ...init, headers: AUTH });
 
 async function startProxy(t: TestContext, extra: string[] = []): Promise<Proxy> {
   const { dir, secretFile } = await stateDir(t);
-  const child = spawn(process.execPath, [MAIN, '--dir', dir, '--listen', '127.0.0.1:0', '--admin-secret-file', secretFile, ...extra], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [MAIN, '--dir', dir, '--listen', '127.0.0.1:0', '--admin-secret-file', secretFile, ...extra],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
@@ -94,7 +101,8 @@ function send(url: string, method = 'GET', body?: string): Promise<{ status: num
 
 async function metrics(proxy: Proxy): Promise<Record<string, { requests: number; errors: number; inflight: number }>> {
   const res = await admin(proxy, '/metrics?window=60000');
-  return ((await res.json()) as { backends: Record<string, { requests: number; errors: number; inflight: number }> }).backends;
+  return ((await res.json()) as { backends: Record<string, { requests: number; errors: number; inflight: number }> })
+    .backends;
 }
 
 test('without a table the proxy answers 503; the admin API validates and persists tables', async (t) => {
@@ -185,7 +193,12 @@ test('the admin API answers 401 to a call without the secret, or with another on
   const table = { backends: [backend('1', 100, [await upstream(t, named('one'))])] };
   assert.equal((await putRoutes(proxy, table)).status, 200);
   const hijack = JSON.stringify({ backends: [backend('9', 100, [await upstream(t, named('attacker'))])] });
-  for (const headers of [{}, { authorization: 'Bearer wrong-secret' }, { authorization: SECRET }, { authorization: `Basic ${SECRET}` }]) {
+  for (const headers of [
+    {},
+    { authorization: 'Bearer wrong-secret' },
+    { authorization: SECRET },
+    { authorization: `Basic ${SECRET}` },
+  ]) {
     const res = await fetch(`${proxy.admin}/routes`, { method: 'PUT', body: hijack, headers });
     assert.equal(res.status, 401, `PUT /routes with ${JSON.stringify(headers)}`);
     assert.equal(res.headers.get('www-authenticate'), 'Bearer');
@@ -200,7 +213,9 @@ test('the admin API answers 401 to a call without the secret, or with another on
 
 test('the proxy will not start without a secret file only its owner can read', async (t) => {
   const run = async (args: string[]) => {
-    const child = spawn(process.execPath, [MAIN, '--listen', '127.0.0.1:0', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, '--listen', '127.0.0.1:0', ...args], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c));
     const [code] = (await once(child, 'exit')) as [number | null];
@@ -222,7 +237,9 @@ test('a second proxy on the same address exits non-zero naming the address', asy
   const first = await startProxy(t);
   const { dir, secretFile } = await stateDir(t);
   const listen = first.url.slice('http://'.length);
-  const second = spawn(process.execPath, [MAIN, '--dir', dir, '--listen', listen, '--admin-secret-file', secretFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const second = spawn(process.execPath, [MAIN, '--dir', dir, '--listen', listen, '--admin-secret-file', secretFile], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   second.stderr.on('data', (c: Buffer) => (stderr += c));
   const [code] = (await once(second, 'exit')) as [number | null];
@@ -237,11 +254,21 @@ test('fencing: a table set under a lower lease epoch than the one in force is re
   assert.equal((await putRoutes(proxy, { epoch: 7, backends: [backend('1', 100, [one])] })).status, 200);
   const stale = await putRoutes(proxy, { epoch: 6, backends: [backend('2', 100, [two])] });
   assert.equal(stale.status, 409);
-  assert.match(((await stale.json()) as { error: string }).error, /stale epoch: the table was set under lease epoch 6, but epoch 7 set the one in force; refused/);
+  assert.match(
+    ((await stale.json()) as { error: string }).error,
+    /stale epoch: the table was set under lease epoch 6, but epoch 7 set the one in force; refused/,
+  );
   assert.deepEqual(await send(proxy.url), { status: 200, body: 'one' }, 'the stale table was not applied');
   assert.equal(JSON.parse(await readFile(join(proxy.dir, 'routes.json'), 'utf8')).epoch, 7, 'nor persisted');
-  assert.equal((await putRoutes(proxy, { epoch: 8, backends: [backend('2', 100, [two])] })).status, 200, 'the next owner, a higher epoch');
+  assert.equal(
+    (await putRoutes(proxy, { epoch: 8, backends: [backend('2', 100, [two])] })).status,
+    200,
+    'the next owner, a higher epoch',
+  );
   assert.deepEqual(await send(proxy.url), { status: 200, body: 'two' });
   const bad = await putRoutes(proxy, { epoch: -1, backends: [backend('2', 100, [two])] });
-  assert.match(((await bad.json()) as { error: string }).error, /epoch must be a whole number ≥ 0 \(a lease epoch\), got -1/);
+  assert.match(
+    ((await bad.json()) as { error: string }).error,
+    /epoch must be a whole number ≥ 0 \(a lease epoch\), got -1/,
+  );
 });

@@ -19,7 +19,8 @@ import type { ProxyInfo } from './proxy-info.ts';
 import { readJsonFile, writeJsonAtomic } from './state-files.ts';
 import { validateTable } from './table.ts';
 
-const USAGE = 'usage: node src/proxy/main.ts --dir <stateDir> --listen <host:port> --admin-secret-file <path> [--upstream-timeout-ms <ms>]';
+const USAGE =
+  'usage: node src/proxy/main.ts --dir <stateDir> --listen <host:port> --admin-secret-file <path> [--upstream-timeout-ms <ms>]';
 /** In-flight requests get this long to finish after SIGTERM/SIGINT. */
 const DRAIN_MS = 10_000;
 
@@ -61,7 +62,8 @@ function readArgs(): { dir: string; listen: string; secretFile: string; upstream
   }
   if (values.dir === undefined || values.listen === undefined) exitWith(`--dir and --listen are required\n${USAGE}`, 2);
   const secretFile = values['admin-secret-file'];
-  if (secretFile === undefined) exitWith(`--admin-secret-file is required: the admin API takes no call without its secret\n${USAGE}`, 2);
+  if (secretFile === undefined)
+    exitWith(`--admin-secret-file is required: the admin API takes no call without its secret\n${USAGE}`, 2);
   const upstreamTimeoutMs = Number(values['upstream-timeout-ms']);
   if (!Number.isInteger(upstreamTimeoutMs) || upstreamTimeoutMs <= 0) {
     exitWith(`--upstream-timeout-ms must be a positive integer, got "${values['upstream-timeout-ms']}"`, 2);
@@ -79,9 +81,14 @@ async function readSecret(path: string): Promise<string> {
   } catch (err) {
     return exitWith(`--admin-secret-file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
   }
-  if ((mode & 0o077) !== 0) exitWith(`--admin-secret-file ${path} has mode ${mode.toString(8)}; make it readable by its owner only (chmod 600)`, 2);
+  if ((mode & 0o077) !== 0)
+    exitWith(
+      `--admin-secret-file ${path} has mode ${mode.toString(8)}; make it readable by its owner only (chmod 600)`,
+      2,
+    );
   const secret = text.trim();
-  if (secret.length < 16) exitWith(`--admin-secret-file ${path} holds ${secret.length} characters; write a random secret of at least 16`, 2);
+  if (secret.length < 16)
+    exitWith(`--admin-secret-file ${path} holds ${secret.length} characters; write a random secret of at least 16`, 2);
   return secret;
 }
 
@@ -121,7 +128,11 @@ async function main(): Promise<void> {
   );
   const admin = http.createServer(
     createAdminHandler({
-      plane, persist: (t) => writeJsonAtomic(routesPath, t), startedAt, now: Date.now, secret,
+      plane,
+      persist: (t) => writeJsonAtomic(routesPath, t),
+      startedAt,
+      now: Date.now,
+      secret,
       flags: createFlagAdmin(flags, (c) => writeJsonAtomic(flagsPath, c), startedAt),
     }),
   );

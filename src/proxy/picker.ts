@@ -110,7 +110,12 @@ export class CohortRoutes {
   /** Lower-cased header names the routes look at, for the one-pass header scan. */
   readonly headers: ReadonlySet<string>;
 
-  constructor(routes: ReadonlyArray<{ index: number; match: { header: string; value: string } | { cookie: string; value: string } }>) {
+  constructor(
+    routes: ReadonlyArray<{
+      index: number;
+      match: { header: string; value: string } | { cookie: string; value: string };
+    }>,
+  ) {
     this.routes = routes.map(({ index, match }) => ({
       header: 'header' in match ? match.header.toLowerCase() : undefined,
       cookie: 'cookie' in match ? match.cookie : undefined,

@@ -15,5 +15,10 @@ export function proxyInfoOf(json: unknown): ProxyInfo | null {
   const info = json as Partial<ProxyInfo> | null;
   if (typeof info !== 'object' || info === null) return null;
   if (typeof info.pid !== 'number' || typeof info.adminUrl !== 'string' || typeof info.listen !== 'string') return null;
-  return { pid: info.pid, adminUrl: info.adminUrl, listen: info.listen, startedAt: typeof info.startedAt === 'number' ? info.startedAt : 0 };
+  return {
+    pid: info.pid,
+    adminUrl: info.adminUrl,
+    listen: info.listen,
+    startedAt: typeof info.startedAt === 'number' ? info.startedAt : 0,
+  };
 }

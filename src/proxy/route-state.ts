@@ -57,7 +57,13 @@ export class RouteState {
   constructor(table: RouteTable, pool: UpstreamPool, book: MetricsBook, previous: RouteState | null) {
     this.table = table;
     this.backends = table.backends.map(
-      (b) => new LiveBackend(b.key, b.weight, b.endpoints.map((url) => pool.get(url)), book.of(b.key)),
+      (b) =>
+        new LiveBackend(
+          b.key,
+          b.weight,
+          b.endpoints.map((url) => pool.get(url)),
+          book.of(b.key),
+        ),
     );
     this.keys = table.backends.map((b) => b.key);
     this.stickyHeader = table.stickiness?.header?.toLowerCase();
@@ -82,7 +88,10 @@ export class RouteState {
   }
 
   /** The backend of the first cohort route the request matches, or undefined. */
-  pickCohort(headerValues: ReadonlyMap<string, string> | undefined, cookieHeader: string | undefined): LiveBackend | undefined {
+  pickCohort(
+    headerValues: ReadonlyMap<string, string> | undefined,
+    cookieHeader: string | undefined,
+  ): LiveBackend | undefined {
     if (this.cohorts === undefined) return undefined;
     return this.backends[this.cohorts.match(headerValues, cookieHeader)];
   }

@@ -3,7 +3,6 @@ import { test } from 'node:test';
 import type { RouteTable } from '../core/route-table.ts';
 import { validateTable } from './table.ts';
 
-
 const backend = (key: string, weight: number, endpoints = ['http://127.0.0.1:9001']) => ({
   key,
   version: `v${key}`,
@@ -37,7 +36,10 @@ test('unknown fields are named', () => {
 });
 
 test('a backend with traffic needs endpoints; keys and endpoints are unique', () => {
-  rejects({ backends: [backend('1', 90), backend('2', 10, [])] }, /backends\[1\] \("2"\) has weight 10 but no endpoints/);
+  rejects(
+    { backends: [backend('1', 90), backend('2', 10, [])] },
+    /backends\[1\] \("2"\) has weight 10 but no endpoints/,
+  );
   rejects({ backends: [backend('1', 50), backend('1', 50)] }, /key "1" is a duplicate/);
   rejects(
     { backends: [backend('1', 100, ['http://127.0.0.1:1', 'http://127.0.0.1:1'])] },
@@ -65,10 +67,22 @@ test('routes name a backend with endpoints and exactly one header or cookie', ()
   const two = [backend('1', 100), backend('2', 0)];
   assert.ok(validateTable({ backends: two, routes: [{ key: '2', match: { header: 'x-cohort', value: 'beta' } }] }).ok);
   assert.ok(validateTable({ backends: two, routes: [{ key: '1', match: { cookie: 'cohort', value: 'a' } }] }).ok);
-  rejects({ backends: two, routes: [{ key: '3', match: { header: 'x', value: 'y' } }] }, /routes\[0\]\.key "3" names no backend; valid: 1, 2/);
-  rejects({ backends: [backend('1', 100), backend('2', 0, [])], routes: [{ key: '2', match: { header: 'x', value: 'y' } }] }, /has no endpoints/);
-  rejects({ backends: two, routes: [{ key: '2', match: { header: 'x', cookie: 'c', value: 'y' } }] }, /exactly one of header or cookie/);
+  rejects(
+    { backends: two, routes: [{ key: '3', match: { header: 'x', value: 'y' } }] },
+    /routes\[0\]\.key "3" names no backend; valid: 1, 2/,
+  );
+  rejects(
+    { backends: [backend('1', 100), backend('2', 0, [])], routes: [{ key: '2', match: { header: 'x', value: 'y' } }] },
+    /has no endpoints/,
+  );
+  rejects(
+    { backends: two, routes: [{ key: '2', match: { header: 'x', cookie: 'c', value: 'y' } }] },
+    /exactly one of header or cookie/,
+  );
   rejects({ backends: two, routes: [{ key: '2', match: { header: 'x' } }] }, /match\.value must be a non-empty string/);
-  rejects({ backends: two, routes: [{ key: '2', match: { header: 'bad name', value: 'v' } }] }, /valid header or cookie name/);
+  rejects(
+    { backends: two, routes: [{ key: '2', match: { header: 'bad name', value: 'v' } }] },
+    /valid header or cookie name/,
+  );
   rejects({ backends: two, routes: {} }, /routes must be an array/);
 });

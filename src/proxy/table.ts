@@ -66,7 +66,8 @@ function checkStickiness(s: unknown): string | null {
   const names = [s.header, s.cookie].filter((v) => v !== undefined);
   if (names.length !== 1) return 'stickiness must set exactly one of header or cookie';
   const name = names[0];
-  if (typeof name !== 'string' || !TOKEN.test(name)) return 'stickiness header/cookie must be a valid header or cookie name';
+  if (typeof name !== 'string' || !TOKEN.test(name))
+    return 'stickiness header/cookie must be a valid header or cookie name';
   return null;
 }
 
@@ -76,7 +77,8 @@ function checkRoute(r: unknown, i: number, backends: readonly RouteBackend[]): s
   const extra = unknownField(r, ROUTE_FIELDS);
   if (extra !== undefined) return `${where} has unknown field "${extra}"; allowed: key, match`;
   const backend = backends.find((b) => b.key === r.key);
-  if (backend === undefined) return `${where}.key "${String(r.key)}" names no backend; valid: ${backends.map((b) => b.key).join(', ')}`;
+  if (backend === undefined)
+    return `${where}.key "${String(r.key)}" names no backend; valid: ${backends.map((b) => b.key).join(', ')}`;
   if (backend.endpoints.length === 0) return `${where} routes to backend "${backend.key}", which has no endpoints`;
   const m = r.match;
   if (!isRecord(m)) return `${where}.match must be { header, value } or { cookie, value }`;
@@ -85,7 +87,8 @@ function checkRoute(r: unknown, i: number, backends: readonly RouteBackend[]): s
     return `${where}.match must have exactly one of header or cookie, and value`;
   }
   const name = m[names[0]];
-  if (typeof name !== 'string' || !TOKEN.test(name)) return `${where}.match.${names[0]} must be a valid header or cookie name`;
+  if (typeof name !== 'string' || !TOKEN.test(name))
+    return `${where}.match.${names[0]} must be a valid header or cookie name`;
   if (typeof m.value !== 'string' || m.value === '') return `${where}.match.value must be a non-empty string`;
   return null;
 }
@@ -94,9 +97,13 @@ function checkRoute(r: unknown, i: number, backends: readonly RouteBackend[]): s
 export function validateTable(input: unknown): TableCheck {
   if (!isRecord(input)) return { ok: false, message: 'the route table must be a JSON object with "backends"' };
   const extra = unknownField(input, TABLE_FIELDS);
-  if (extra !== undefined) return { ok: false, message: `unknown field "${extra}"; allowed: backends, stickiness, routes, epoch` };
+  if (extra !== undefined)
+    return { ok: false, message: `unknown field "${extra}"; allowed: backends, stickiness, routes, epoch` };
   if (input.epoch !== undefined && !(Number.isSafeInteger(input.epoch) && (input.epoch as number) >= 0)) {
-    return { ok: false, message: `epoch must be a whole number ≥ 0 (a lease epoch), got ${JSON.stringify(input.epoch)}` };
+    return {
+      ok: false,
+      message: `epoch must be a whole number ≥ 0 (a lease epoch), got ${JSON.stringify(input.epoch)}`,
+    };
   }
   if (!Array.isArray(input.backends) || input.backends.length === 0) {
     return { ok: false, message: 'backends must be a non-empty array' };

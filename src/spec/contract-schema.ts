@@ -1,6 +1,17 @@
 /** `spec.rollbackContract`: the explicit thresholds a release is held to, normalised to core types. */
 import { z } from 'zod';
-import { DEFAULT_ERRORS, LIVE_JUDGES, METRICS, SEQUENTIAL_METRICS, STATUS_CLASS, type BurnWindow, type Condition, type RollbackContract, type Rule, type RuleMetric } from '../core/types.ts';
+import {
+  DEFAULT_ERRORS,
+  LIVE_JUDGES,
+  METRICS,
+  SEQUENTIAL_METRICS,
+  STATUS_CLASS,
+  type BurnWindow,
+  type Condition,
+  type RollbackContract,
+  type Rule,
+  type RuleMetric,
+} from '../core/types.ts';
 import { duration, parseDuration } from '../core/units.ts';
 import { rollbackModeFields } from './strategy-schema.ts';
 import { strictObject } from './strict-object.ts';
@@ -25,14 +36,20 @@ type FailIf = z.output<typeof failIf>;
 const count = (min: number) => z.number().int().min(min);
 
 /** A fraction 0..1 written as 0.999 or "99.9%". */
-const fraction = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx) => {
-    const n = typeof v === 'number' ? v : /^\s*[\d.]+\s*%\s*$/.test(v) ? Number((Number.parseFloat(v) / 100).toPrecision(12)) : Number.NaN;
-    if (Number.isFinite(n) && n > 0 && n < 1) return n;
-    ctx.addIssue({ code: 'custom', message: `write the objective as a percentage such as "99.9%" or a fraction such as 0.999, got ${JSON.stringify(v)}` });
-    return z.NEVER;
+const fraction = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n =
+    typeof v === 'number'
+      ? v
+      : /^\s*[\d.]+\s*%\s*$/.test(v)
+        ? Number((Number.parseFloat(v) / 100).toPrecision(12))
+        : Number.NaN;
+  if (Number.isFinite(n) && n > 0 && n < 1) return n;
+  ctx.addIssue({
+    code: 'custom',
+    message: `write the objective as a percentage such as "99.9%" or a fraction such as 0.999, got ${JSON.stringify(v)}`,
   });
+  return z.NEVER;
+});
 
 const burnRate = strictObject({
   objective: fraction.describe('The SLO, e.g. "99.9%"'),
@@ -54,39 +71,59 @@ const ruleSchema = strictObject({
   metric: z
     .enum(METRICS, {
       error: (iss) =>
-        iss.input === undefined ? undefined : `unknown metric ${JSON.stringify(iss.input)}; valid metrics: ${METRICS.join(', ')}`,
+        iss.input === undefined
+          ? undefined
+          : `unknown metric ${JSON.stringify(iss.input)}; valid metrics: ${METRICS.join(', ')}`,
     })
     .optional()
     .describe('A request metric measured by the data plane'),
-  query: z.string().min(1).optional().describe('A metrics-provider query (PromQL …) with ${version}, ${service}, ${window}'),
+  query: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('A metrics-provider query (PromQL …) with ${version}, ${service}, ${window}'),
   burnRate: burnRate.optional().describe('Error-budget burn rate of the canary over window pairs'),
-  signal: z.string().regex(/^[a-z][a-z0-9_.-]*$/, 'a signal name: lowercase letters, digits, _ . -').optional().describe('An external signal posted to the API'),
+  signal: z
+    .string()
+    .regex(/^[a-z][a-z0-9_.-]*$/, 'a signal name: lowercase letters, digits, _ . -')
+    .optional()
+    .describe('An external signal posted to the API'),
   failIf: failIf.optional(),
   errors: z
     .array(
       z.union([z.string(), z.number()]).transform((v, ctx) => {
         const text = String(v).trim().toLowerCase();
         if (STATUS_CLASS.test(text)) return text;
-        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(v)} is not a status class; write 5xx, 4xx … (a class), 404, 429 … (one status) or connect (no answer)` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${JSON.stringify(v)} is not a status class; write 5xx, 4xx … (a class), 404, 429 … (one status) or connect (no answer)`,
+        });
         return z.NEVER;
       }),
     )
     .min(1, 'errors must name at least one status class, e.g. [5xx, connect]')
     .optional()
-    .describe('error_rate and success_rate: the answers that count as errors (default 5xx and connect for error_rate, also 4xx for success_rate)'),
+    .describe(
+      'error_rate and success_rate: the answers that count as errors (default 5xx and connect for error_rate, also 4xx for success_rate)',
+    ),
   judge: z
-    .enum(LIVE_JUDGES, { error: (iss) => `unknown judge ${JSON.stringify(iss.input)}; valid: ${LIVE_JUDGES.join(', ')}` })
+    .enum(LIVE_JUDGES, {
+      error: (iss) => `unknown judge ${JSON.stringify(iss.input)}; valid: ${LIVE_JUDGES.join(', ')}`,
+    })
     .optional()
-    .describe(`Metric rules: sequential (default for ${SEQUENTIAL_METRICS.join(', ')}), threshold, or mannWhitney (Kayenta's test)`),
+    .describe(
+      `Metric rules: sequential (default for ${SEQUENTIAL_METRICS.join(', ')}), threshold, or mannWhitney (Kayenta's test)`,
+    ),
   minSamples: count(1).optional(),
   consecutive: count(1).optional(),
   failureLimit: count(0).nullable().optional(),
 }).transform((raw, ctx) => {
   const kinds = KINDS.filter((k) => raw[k] !== undefined);
   if (kinds.length !== 1) {
-    const message = kinds.length === 0
-      ? 'a rule needs one of metric, query, burnRate or signal'
-      : `a rule watches one thing: ${kinds.join(' and ')} cannot be combined`;
+    const message =
+      kinds.length === 0
+        ? 'a rule needs one of metric, query, burnRate or signal'
+        : `a rule watches one thing: ${kinds.join(' and ')} cannot be combined`;
     ctx.addIssue({ code: 'custom', path: kinds.length === 0 ? [] : [kinds[1]!], message });
     return z.NEVER;
   }
@@ -97,23 +134,39 @@ const ruleSchema = strictObject({
   if (raw.failureLimit !== undefined) common.failureLimit = raw.failureLimit;
   if (raw.burnRate !== undefined) {
     if (raw.failIf !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['failIf'], message: 'a burnRate rule fails on its window factors; remove failIf' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['failIf'],
+        message: 'a burnRate rule fails on its window factors; remove failIf',
+      });
       return z.NEVER;
     }
-    const windows: BurnWindow[] = raw.burnRate.windows.map((w) => ({ longMs: w.long, shortMs: w.short, factor: w.factor }));
+    const windows: BurnWindow[] = raw.burnRate.windows.map((w) => ({
+      longMs: w.long,
+      shortMs: w.short,
+      factor: w.factor,
+    }));
     return { ...common, metric: 'burn_rate' as const, objective: raw.burnRate.objective, windows };
   }
   if (raw.signal !== undefined) {
     const f = raw.failIf;
     if (f?.count === undefined || f.within === undefined || Object.keys(f).length !== 2) {
-      ctx.addIssue({ code: 'custom', path: ['failIf'], message: 'a signal rule needs failIf: { count: N, within: 10m } and nothing else' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['failIf'],
+        message: 'a signal rule needs failIf: { count: N, within: 10m } and nothing else',
+      });
       return z.NEVER;
     }
     return { ...common, metric: 'signal' as const, signal: raw.signal, count: f.count, withinMs: f.within };
   }
   const metric: RuleMetric = raw.query !== undefined ? 'query' : raw.metric!;
   if (raw.failIf === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['failIf'], message: 'required field is missing: write failIf: { above: … } or { below: … }' });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['failIf'],
+      message: 'required field is missing: write failIf: { above: … } or { below: … }',
+    });
     return z.NEVER;
   }
   const condition = toCondition(metric, raw.failIf, ctx);
@@ -123,13 +176,21 @@ const ruleSchema = strictObject({
     return z.NEVER;
   }
   if (raw.errors !== undefined && DEFAULT_ERRORS[raw.metric ?? 'request_rate'] === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['errors'], message: `errors is for error_rate and success_rate rules, not ${raw.query !== undefined ? 'query' : raw.metric}` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['errors'],
+      message: `errors is for error_rate and success_rate rules, not ${raw.query !== undefined ? 'query' : raw.metric}`,
+    });
     return z.NEVER;
   }
   if (raw.query !== undefined) return { ...common, metric: 'query' as const, query: raw.query, failIf: condition };
   const sequentialOk = SEQUENTIAL_METRICS.includes(raw.metric!);
   if (raw.judge === 'sequential' && !sequentialOk) {
-    ctx.addIssue({ code: 'custom', path: ['judge'], message: `the sequential judge tests ${SEQUENTIAL_METRICS.join(', ')}; use judge: threshold for ${raw.metric}` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['judge'],
+      message: `the sequential judge tests ${SEQUENTIAL_METRICS.join(', ')}; use judge: threshold for ${raw.metric}`,
+    });
     return z.NEVER;
   }
   if (raw.judge === 'mannWhitney') {
@@ -144,14 +205,24 @@ const ruleSchema = strictObject({
     }
   }
   const errors = raw.errors === undefined ? {} : { errors: [...new Set(raw.errors)] };
-  return { ...common, metric: raw.metric!, failIf: condition, ...errors, judge: raw.judge ?? (sequentialOk ? 'sequential' : 'threshold') };
+  return {
+    ...common,
+    metric: raw.metric!,
+    failIf: condition,
+    ...errors,
+    judge: raw.judge ?? (sequentialOk ? 'sequential' : 'threshold'),
+  };
 });
 type NamelessRule = z.output<typeof ruleSchema>;
 
 function toCondition(metric: RuleMetric, raw: FailIf, ctx: z.RefinementCtx): Condition | null {
   for (const key of ['count', 'within'] as const) {
     if (raw[key] === undefined) continue;
-    ctx.addIssue({ code: 'custom', path: ['failIf', key], message: `${key} is for signal rules; this rule takes above or below` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['failIf', key],
+      message: `${key} is for signal rules; this rule takes above or below`,
+    });
     return null;
   }
   const given = (['above', 'below'] as const).flatMap((op) => (raw[op] === undefined ? [] : [{ op, at: raw[op] }]));
@@ -167,7 +238,8 @@ function toCondition(metric: RuleMetric, raw: FailIf, ctx: z.RefinementCtx): Con
       ctx.addIssue({
         code: 'custom',
         path: ['failIf', op],
-        message: 'baseline needs a threshold: add by: … (a margin, e.g. by: 0.01) or times: … (a factor, e.g. times: 2)',
+        message:
+          'baseline needs a threshold: add by: … (a margin, e.g. by: 0.01) or times: … (a factor, e.g. times: 2)',
       });
       return null;
     }
@@ -200,10 +272,13 @@ function amount(metric: RuleMetric, value: number | string, key: string, ctx: z.
     const ms = latency ? parseDuration(value) : null;
     if (ms !== null) return ms;
     const valid = latency ? 'a duration such as 500ms or 2s, or a number of ms' : unitOf(metric);
-    return fail(`${JSON.stringify(value)} is not valid for ${metric}: write ${key === 'by' ? '' : 'baseline or '}${valid}`);
+    return fail(
+      `${JSON.stringify(value)} is not valid for ${metric}: write ${key === 'by' ? '' : 'baseline or '}${valid}`,
+    );
   }
   if (value < 0) return fail(`must be 0 or more, got ${value}`);
-  if ((metric === 'error_rate' || metric === 'success_rate') && value > 1) return fail(`${metric} is a fraction 0..1 (0.05 = 5%), got ${value}`);
+  if ((metric === 'error_rate' || metric === 'success_rate') && value > 1)
+    return fail(`${metric} is a fraction 0..1 (0.05 = 5%), got ${value}`);
   return value;
 }
 
@@ -222,7 +297,12 @@ function checkExplicitNames(rules: unknown, ctx: z.RefinementCtx): void {
     if (typeof rule?.name !== 'string') return;
     const first = seen.get(rule.name);
     if (first === undefined) seen.set(rule.name, index);
-    else ctx.addIssue({ code: 'custom', path: [index, 'name'], message: `duplicate rule name "${rule.name}" (first at rules[${first}])` });
+    else
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, 'name'],
+        message: `duplicate rule name "${rule.name}" (first at rules[${first}])`,
+      });
   });
 }
 
@@ -256,7 +336,10 @@ export const rollbackContractSchema = strictObject(
       .describe('Requests per second the service receives: lint says whether each step can reach evidence in time'),
     metricsErrors: strictObject({
       limit: count(1).default(3).describe('Evaluations in a row with a metrics provider error …'),
-      action: z.enum(['pause', 'rollback']).default('pause').describe('… that pause the release (default) or roll it back'),
+      action: z
+        .enum(['pause', 'rollback'])
+        .default('pause')
+        .describe('… that pause the release (default) or roll it back'),
     })
       .prefault({})
       .describe('What a failing metrics provider leads to'),
@@ -272,19 +355,17 @@ export const rollbackContractSchema = strictObject(
       ? 'is required: a release needs explicit rollback thresholds (add rollbackContract with rules)'
       : undefined,
 )
-  .transform(
-    (raw): RollbackContract => ({
-      intervalMs: raw.interval,
-      windowMs: raw.window,
-      minSamples: raw.minSamples,
-      consecutive: raw.consecutive,
-      failureLimit: raw.failureLimit,
-      maxInconclusiveMs: raw.maxInconclusive,
-      ...(raw.expectedRps === undefined ? {} : { expectedRps: raw.expectedRps }),
-      metricsErrors: raw.metricsErrors,
-      onFail: raw.onFail,
-      revert: raw.revert,
-      rules: raw.rules,
-    }),
-  )
+  .transform((raw): RollbackContract => ({
+    intervalMs: raw.interval,
+    windowMs: raw.window,
+    minSamples: raw.minSamples,
+    consecutive: raw.consecutive,
+    failureLimit: raw.failureLimit,
+    maxInconclusiveMs: raw.maxInconclusive,
+    ...(raw.expectedRps === undefined ? {} : { expectedRps: raw.expectedRps }),
+    metricsErrors: raw.metricsErrors,
+    onFail: raw.onFail,
+    revert: raw.revert,
+    rules: raw.rules,
+  }))
   .describe('The thresholds the release is held to; a failed rule rolls it back');

@@ -8,9 +8,15 @@ import { rangeProblem } from '../core/graph/index.ts';
 import { strictObject } from './strict-object.ts';
 
 export const dependencySchema = strictObject({
-  service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a service name: a lowercase letter, then up to 62 lowercase letters, digits or -').describe('The service depended on'),
+  service: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/, 'a service name: a lowercase letter, then up to 62 lowercase letters, digits or -')
+    .describe('The service depended on'),
   version: z
-    .string({ error: (iss) => (iss.input === undefined ? undefined : 'must be a string: quote it, e.g. version: ">=2.3.0 <3.0.0"') })
+    .string({
+      error: (iss) =>
+        iss.input === undefined ? undefined : 'must be a string: quote it, e.g. version: ">=2.3.0 <3.0.0"',
+    })
     .superRefine((range, ctx) => {
       const problem = rangeProblem(range);
       if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
@@ -21,7 +27,12 @@ export const dependencySchema = strictObject({
 export const dependsOnSchema = z.array(dependencySchema).superRefine((deps, ctx) => {
   const seen = new Set<string>();
   deps.forEach((d, i) => {
-    if (seen.has(d.service)) ctx.addIssue({ code: 'custom', path: [i, 'service'], message: `${d.service} is listed twice; give one range (ranges combine with a space: ">=2.3.0 <3.0.0")` });
+    if (seen.has(d.service))
+      ctx.addIssue({
+        code: 'custom',
+        path: [i, 'service'],
+        message: `${d.service} is listed twice; give one range (ranges combine with a space: ">=2.3.0 <3.0.0")`,
+      });
     seen.add(d.service);
   });
 });

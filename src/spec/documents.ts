@@ -46,25 +46,52 @@ export function readDocuments(text: string, file: string, drivers: DriverSchemas
     if (kind === 'ReleasePolicy') {
       const r = releasePolicySchema.safeParse(value, { error: specErrorMap });
       if (!r.success) issues.push(...r.error.issues.map((i) => toSpecIssue(i, parsed, lineCounter, file)));
-      else read.push({ parsed, doc: { kind: 'ReleasePolicy', raw: value as Raw, policy: { name: r.data.metadata.name, windows: r.data.spec.windows, freezes: r.data.spec.freezes } } });
+      else
+        read.push({
+          parsed,
+          doc: {
+            kind: 'ReleasePolicy',
+            raw: value as Raw,
+            policy: { name: r.data.metadata.name, windows: r.data.spec.windows, freezes: r.data.spec.freezes },
+          },
+        });
       continue;
     }
     if (kind === 'ReleaseTrain') {
       const r = releaseTrainSchema.safeParse(value, { error: specErrorMap });
       if (!r.success) issues.push(...r.error.issues.map((i) => toSpecIssue(i, parsed, lineCounter, file)));
-      else read.push({ parsed, doc: { kind: 'ReleaseTrain', raw: value as Raw, train: trainOf(r.data), at: Object.fromEntries(r.data.spec.services.map((_, i) => [`spec.services.${i}`, at(parsed, ['spec', 'services', i])])) } });
+      else
+        read.push({
+          parsed,
+          doc: {
+            kind: 'ReleaseTrain',
+            raw: value as Raw,
+            train: trainOf(r.data),
+            at: Object.fromEntries(
+              r.data.spec.services.map((_, i) => [`spec.services.${i}`, at(parsed, ['spec', 'services', i])]),
+            ),
+          },
+        });
       continue;
     }
     if (kind === 'FeatureFlag' || kind === 'Segment') {
-      const r = kind === 'FeatureFlag' ? featureFlagSchema.safeParse(value, { error: specErrorMap }) : segmentSchema.safeParse(value, { error: specErrorMap });
+      const r =
+        kind === 'FeatureFlag'
+          ? featureFlagSchema.safeParse(value, { error: specErrorMap })
+          : segmentSchema.safeParse(value, { error: specErrorMap });
       if (!r.success) issues.push(...r.error.issues.map((i) => toSpecIssue(i, parsed, lineCounter, file)));
-      else if ('variants' in r.data) read.push({ parsed, doc: { kind: 'FeatureFlag', raw: value as Raw, flag: r.data } });
+      else if ('variants' in r.data)
+        read.push({ parsed, doc: { kind: 'FeatureFlag', raw: value as Raw, flag: r.data } });
       else read.push({ parsed, doc: { kind: 'Segment', raw: value as Raw, segment: r.data } });
       continue;
     }
     if ((PLANNED_KINDS as readonly unknown[]).includes(kind)) {
       const hint = kind === 'GameDay' ? '; a GameDay is run, not applied: sluice gameday run -f FILE' : '';
-      issues.push({ ...at(parsed, ['kind']), path: 'kind', message: `kind ${String(kind)} is not applied by this server yet; it applies ${APPLIED_KINDS.join(', ')}${hint}` });
+      issues.push({
+        ...at(parsed, ['kind']),
+        path: 'kind',
+        message: `kind ${String(kind)} is not applied by this server yet; it applies ${APPLIED_KINDS.join(', ')}${hint}`,
+      });
       continue;
     }
     // Anything else is read as a Service: its schema names a wrong or missing kind.
@@ -74,18 +101,35 @@ export function readDocuments(text: string, file: string, drivers: DriverSchemas
       continue;
     }
     const kindOf = r.data.spec.environments === undefined ? 'Service' : 'ServiceWithEnvironments';
-    const deps = (r.data.spec.dependsOn ?? []).map((_, i) => [`spec.dependsOn.${i}`, at(parsed, ['spec', 'dependsOn', i])] as const);
-    read.push({ parsed, doc: { kind: kindOf, spec: r.data, raw: value as Raw, ...(deps.length > 0 && { at: Object.fromEntries(deps) }) } });
+    const deps = (r.data.spec.dependsOn ?? []).map(
+      (_, i) => [`spec.dependsOn.${i}`, at(parsed, ['spec', 'dependsOn', i])] as const,
+    );
+    read.push({
+      parsed,
+      doc: { kind: kindOf, spec: r.data, raw: value as Raw, ...(deps.length > 0 && { at: Object.fromEntries(deps) }) },
+    });
   }
 
   if (documents === 0) {
-    issues.push({ file, line: 1, column: 1, path: '', message: `no document found; expected apiVersion: sluice.dev/v1alpha1 and kind: ${APPLIED_KINDS.join(' or ')}` });
+    issues.push({
+      file,
+      line: 1,
+      column: 1,
+      path: '',
+      message: `no document found; expected apiVersion: sluice.dev/v1alpha1 and kind: ${APPLIED_KINDS.join(' or ')}`,
+    });
   }
-  const services_ = read.filter((r) => r.doc.kind === 'Service' || r.doc.kind === 'ServiceWithEnvironments').map((r) => ({ spec: (r.doc as { spec: ServiceSpec }).spec, doc: r.parsed }));
+  const services_ = read
+    .filter((r) => r.doc.kind === 'Service' || r.doc.kind === 'ServiceWithEnvironments')
+    .map((r) => ({ spec: (r.doc as { spec: ServiceSpec }).spec, doc: r.parsed }));
   issues.push(...duplicateNames(services_, lineCounter, file));
   if (read.filter((r) => r.doc.kind === 'ReleasePolicy').length > 1) {
     const second = read.filter((r) => r.doc.kind === 'ReleasePolicy')[1]!;
-    issues.push({ ...at(second.parsed, ['kind']), path: 'kind', message: 'one ReleasePolicy per apply: the server keeps one policy, and a second would replace the first' });
+    issues.push({
+      ...at(second.parsed, ['kind']),
+      path: 'kind',
+      message: 'one ReleasePolicy per apply: the server keeps one policy, and a second would replace the first',
+    });
   }
   if (issues.length > 0) throw new SpecError(issues.sort((a, b) => a.line - b.line || a.column - b.column));
   return read.map((r) => r.doc);

@@ -9,5 +9,7 @@ import type { ServiceSpec } from './service-schema.ts';
 export function evidenceWarningsOf(spec: ServiceSpec, rps?: number): string[] {
   const traffic = rps ?? spec.spec.rollbackContract.expectedRps;
   if (traffic === undefined || !(traffic > 0)) return [];
-  return evidenceWarnings(spec.spec.strategy.canary.steps, spec.spec.rollbackContract, traffic).map((w) => `${spec.metadata.name}: ${w.message}`);
+  return evidenceWarnings(spec.spec.strategy.canary.steps, spec.spec.rollbackContract, traffic).map(
+    (w) => `${spec.metadata.name}: ${w.message}`,
+  );
 }

@@ -38,47 +38,106 @@ function refusals(text: string): string[] {
   return [];
 }
 
-test('the issue\'s FeatureFlag reads into the model: variants, default, rules in order, the rollout\'s group, lifetime by type', () => {
+test("the issue's FeatureFlag reads into the model: variants, default, rules in order, the rollout's group, lifetime by type", () => {
   const [doc] = readDocuments(GOOD, FILE, testDrivers);
   assert.equal(doc?.kind, 'FeatureFlag');
   if (doc?.kind !== 'FeatureFlag') return;
   assert.deepEqual(doc.flag.variants, { on: true, off: false });
   assert.equal(doc.flag.offVariant, 'off');
   assert.equal(doc.flag.lifetimeDays, 40);
-  assert.deepEqual(doc.flag.environments.production?.rules.map((r) => r.name), ['staff', 'ramp']);
-  assert.deepEqual(doc.flag.environments.production?.rules[1]?.rollout, { percent: 25, stickiness: 'default', groupId: 'new-checkout' });
+  assert.deepEqual(
+    doc.flag.environments.production?.rules.map((r) => r.name),
+    ['staff', 'ramp'],
+  );
+  assert.deepEqual(doc.flag.environments.production?.rules[1]?.rollout, {
+    percent: 25,
+    stickiness: 'default',
+    groupId: 'new-checkout',
+  });
   assert.equal(doc.flag.environments.production?.rules[0]?.when[0]?.operator, 'ENDS_WITH');
 });
 
 test('bad input is refused with the line and what is valid', () => {
   const cases: [string, string, RegExp][] = [
-    ['operator: ENDS_WITH', 'operator: ENDSWITH', /^16: .*operator.*unknown operator "ENDSWITH" \(did you mean "ENDS_WITH"\?\); valid: EQUALS, IN/],
-    ['variants: { "on": true, "off": false }', 'variants: { "on": true, "off": "no" }', /^9: spec\.variants: variants are all of one type; these mix boolean \(on\) and string \(off\)/],
-    ['defaultVariant: "off"', 'defaultVariant: "of"', /^10: spec\.defaultVariant: defaultVariant "of" is not a variant; valid: on, off/],
+    [
+      'operator: ENDS_WITH',
+      'operator: ENDSWITH',
+      /^16: .*operator.*unknown operator "ENDSWITH" \(did you mean "ENDS_WITH"\?\); valid: EQUALS, IN/,
+    ],
+    [
+      'variants: { "on": true, "off": false }',
+      'variants: { "on": true, "off": "no" }',
+      /^9: spec\.variants: variants are all of one type; these mix boolean \(on\) and string \(off\)/,
+    ],
+    [
+      'defaultVariant: "off"',
+      'defaultVariant: "of"',
+      /^10: spec\.defaultVariant: defaultVariant "of" is not a variant; valid: on, off/,
+    ],
     ['percent: 25', 'percent: 125', /^19: .*percent: a percent is 0 to 100/],
     ['percent: 25', 'percent: -1', /^19: .*percent: a percent is 0 to 100/],
-    ['rollout: { percent: 25, stickiness: default, groupId: new-checkout }', 'ramp: { from: 0, to: 100, start: "2026-06-02T00:00:00Z", end: "2026-06-01T00:00:00Z" }', /^19: .*ramp.end: the ramp ends \(2026-06-01T00:00:00.000Z\) before it starts/],
-    ['values: ["@example.com"] }', 'values: ["@example.com"] }, { attribute: seats, operator: NUM_GT, values: [10] }, { attribute: seats, operator: NUM_LT, values: [5] }', /^16: .*when: rule "staff" can never match: seats NUM_GT 10 and NUM_LT 5 hold for no value/],
-    ['serve: "on"\n        - name: ramp', 'serve: "maybe"\n        - name: ramp', /^17: .*serve: serves "maybe", which is not a variant; valid: on, off/],
-    ['operator: ENDS_WITH, values: ["@example.com"]', 'operator: REGEX, values: ["(unclosed"]', /^16: .*when\[0\]: REGEX "\(unclosed" is not a valid regular expression/],
-    ['operator: ENDS_WITH, values: ["@example.com"]', 'operator: SEMVER_GT, values: ["v1.2"]', /is not one \(write e\.g\. 1\.2\.3/],
-    ['type: release', 'type: temporary', /^6: spec\.type: type is one of release, experiment, operational, killSwitch, permission/],
+    [
+      'rollout: { percent: 25, stickiness: default, groupId: new-checkout }',
+      'ramp: { from: 0, to: 100, start: "2026-06-02T00:00:00Z", end: "2026-06-01T00:00:00Z" }',
+      /^19: .*ramp.end: the ramp ends \(2026-06-01T00:00:00.000Z\) before it starts/,
+    ],
+    [
+      'values: ["@example.com"] }',
+      'values: ["@example.com"] }, { attribute: seats, operator: NUM_GT, values: [10] }, { attribute: seats, operator: NUM_LT, values: [5] }',
+      /^16: .*when: rule "staff" can never match: seats NUM_GT 10 and NUM_LT 5 hold for no value/,
+    ],
+    [
+      'serve: "on"\n        - name: ramp',
+      'serve: "maybe"\n        - name: ramp',
+      /^17: .*serve: serves "maybe", which is not a variant; valid: on, off/,
+    ],
+    [
+      'operator: ENDS_WITH, values: ["@example.com"]',
+      'operator: REGEX, values: ["(unclosed"]',
+      /^16: .*when\[0\]: REGEX "\(unclosed" is not a valid regular expression/,
+    ],
+    [
+      'operator: ENDS_WITH, values: ["@example.com"]',
+      'operator: SEMVER_GT, values: ["v1.2"]',
+      /is not one \(write e\.g\. 1\.2\.3/,
+    ],
+    [
+      'type: release',
+      'type: temporary',
+      /^6: spec\.type: type is one of release, experiment, operational, killSwitch, permission/,
+    ],
   ];
   for (const [from, to, expected] of cases) {
     assert.ok(GOOD.includes(from), from);
     const got = refusals(GOOD.replace(from, to));
-    assert.ok(got.some((g) => expected.test(g)), `${to}\n→ ${got.join('\n  ') || 'accepted'}`);
+    assert.ok(
+      got.some((g) => expected.test(g)),
+      `${to}\n→ ${got.join('\n  ') || 'accepted'}`,
+    );
   }
 });
 
 test('a rule after one that serves everyone can never match, and is refused', () => {
-  const text = GOOD.replace('        - name: staff', '        - name: everyone\n          serve: "on"\n        - name: staff');
-  assert.ok(refusals(text).some((r) => /^17: .*rule "staff" can never match: an earlier rule serves everyone/.test(r)), refusals(text).join('\n'));
+  const text = GOOD.replace(
+    '        - name: staff',
+    '        - name: everyone\n          serve: "on"\n        - name: staff',
+  );
+  assert.ok(
+    refusals(text).some((r) => /^17: .*rule "staff" can never match: an earlier rule serves everyone/.test(r)),
+    refusals(text).join('\n'),
+  );
 });
 
 test('a Segment reads, and needs a condition', () => {
-  const seg = 'apiVersion: sluice.dev/v1alpha1\nkind: Segment\nmetadata: { name: beta-testers }\nspec:\n  conditions: [{ attribute: plan, operator: IN, values: [beta, early] }]\n';
+  const seg =
+    'apiVersion: sluice.dev/v1alpha1\nkind: Segment\nmetadata: { name: beta-testers }\nspec:\n  conditions: [{ attribute: plan, operator: IN, values: [beta, early] }]\n';
   const [doc] = readDocuments(seg, FILE, testDrivers);
-  assert.deepEqual(doc?.kind === 'Segment' && doc.segment.conditions, [{ attribute: 'plan', operator: 'IN', values: ['beta', 'early'] }]);
-  assert.ok(refusals(seg.replace(/conditions: .*/, 'conditions: []')).some((r) => /a segment needs at least one condition/.test(r)));
+  assert.deepEqual(doc?.kind === 'Segment' && doc.segment.conditions, [
+    { attribute: 'plan', operator: 'IN', values: ['beta', 'early'] },
+  ]);
+  assert.ok(
+    refusals(seg.replace(/conditions: .*/, 'conditions: []')).some((r) =>
+      /a segment needs at least one condition/.test(r),
+    ),
+  );
 });

@@ -4,23 +4,46 @@
  * core/flags/validate.ts, both reported with the field's file:line.
  */
 import { z } from 'zod';
-import { FLAG_TYPES, OPERATOR_ALIASES, OPERATORS, type Condition, type FeatureFlag, type Operator, type Rule, type Segment } from '../core/flags/model.ts';
+import {
+  FLAG_TYPES,
+  OPERATOR_ALIASES,
+  OPERATORS,
+  type Condition,
+  type FeatureFlag,
+  type Operator,
+  type Rule,
+  type Segment,
+} from '../core/flags/model.ts';
 import { EXPECTED_LIFETIME_DAYS } from '../core/flags/lifecycle.ts';
 import { flagProblems } from '../core/flags/validate.ts';
 import { didYouMean } from './did-you-mean.ts';
 
 /** A flag's key, as OFREP and the header `x-sluice-flag-<key>` carry it. */
 export const FLAG_KEY = /^[a-z0-9][a-z0-9._-]{0,127}$/;
-const key = (what: string) => z.string().regex(FLAG_KEY, `a ${what} name is 1-128 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit`);
+const key = (what: string) =>
+  z
+    .string()
+    .regex(
+      FLAG_KEY,
+      `a ${what} name is 1-128 lowercase letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    );
 const percent = z.number().min(0, 'a percent is 0 to 100').max(100, 'a percent is 0 to 100');
-const instant = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(s) && Number.isFinite(Date.parse(s)), 'an instant with its offset, e.g. 2026-11-26T09:00:00Z');
+const instant = z
+  .string()
+  .refine(
+    (s) => /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(s) && Number.isFinite(Date.parse(s)),
+    'an instant with its offset, e.g. 2026-11-26T09:00:00Z',
+  );
 const VALID_OPERATORS = [...OPERATORS, ...Object.keys(OPERATOR_ALIASES)];
 const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 
 const operator = z.string().transform((o, ctx): Operator => {
   const known = (OPERATORS as readonly string[]).includes(o) ? (o as Operator) : OPERATOR_ALIASES[o];
   if (known !== undefined) return known;
-  ctx.addIssue({ code: 'custom', message: `unknown operator "${o}"${didYouMean(o, VALID_OPERATORS)}; valid: ${OPERATORS.join(', ')} (and Unleash's STR_CONTAINS, STR_STARTS_WITH, STR_ENDS_WITH)` });
+  ctx.addIssue({
+    code: 'custom',
+    message: `unknown operator "${o}"${didYouMean(o, VALID_OPERATORS)}; valid: ${OPERATORS.join(', ')} (and Unleash's STR_CONTAINS, STR_STARTS_WITH, STR_ENDS_WITH)`,
+  });
   return z.NEVER;
 });
 
@@ -35,11 +58,29 @@ export const conditionSchema = z
   })
   .transform((c, ctx): Condition => {
     const values = c.values ?? (c.value === undefined ? [] : [c.value]);
-    if (values.length === 0) ctx.addIssue({ code: 'custom', path: ['values'], message: `${c.operator} needs values: [...] (or value: for one)` });
-    if (values.length > 1 && ['EQUALS', 'REGEX'].includes(c.operator) || (values.length > 1 && /^(NUM|DATE|SEMVER)_/.test(c.operator))) {
-      ctx.addIssue({ code: 'custom', path: ['values'], message: `${c.operator} compares with one value; given ${values.length} (use IN for a list)` });
+    if (values.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['values'],
+        message: `${c.operator} needs values: [...] (or value: for one)`,
+      });
+    if (
+      (values.length > 1 && ['EQUALS', 'REGEX'].includes(c.operator)) ||
+      (values.length > 1 && /^(NUM|DATE|SEMVER)_/.test(c.operator))
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['values'],
+        message: `${c.operator} compares with one value; given ${values.length} (use IN for a list)`,
+      });
     }
-    return { attribute: c.attribute, operator: c.operator, values, ...(c.inverted && { inverted: true }), ...(c.caseInsensitive && { caseInsensitive: true }) };
+    return {
+      attribute: c.attribute,
+      operator: c.operator,
+      values,
+      ...(c.inverted && { inverted: true }),
+      ...(c.caseInsensitive && { caseInsensitive: true }),
+    };
   });
 
 const sticky = { stickiness: z.string().min(1).default('default'), groupId: key('group').optional() };
@@ -49,11 +90,19 @@ const ruleSchema = z.strictObject({
   when: z.array(conditionSchema).default([]),
   segments: z.array(key('segment')).default([]),
   rollout: z.strictObject({ percent, ...sticky }).optional(),
-  ramp: z.strictObject({ from: percent.default(0), to: percent.default(100), start: instant, end: instant, ...sticky }).optional(),
-  serve: z.union([
-    z.string().min(1),
-    z.strictObject({ split: z.record(z.string(), z.number().int('a weight is a whole number').min(0, 'a weight is 0 or more')), ...sticky }),
-  ], { error: () => 'serve is a variant\'s name, or { split: { <variant>: <weight>, … } }' }),
+  ramp: z
+    .strictObject({ from: percent.default(0), to: percent.default(100), start: instant, end: instant, ...sticky })
+    .optional(),
+  serve: z.union(
+    [
+      z.string().min(1),
+      z.strictObject({
+        split: z.record(z.string(), z.number().int('a weight is a whole number').min(0, 'a weight is 0 or more')),
+        ...sticky,
+      }),
+    ],
+    { error: () => "serve is a variant's name, or { split: { <variant>: <weight>, … } }" },
+  ),
 });
 
 const environmentSchema = z.strictObject({
@@ -63,17 +112,28 @@ const environmentSchema = z.strictObject({
 });
 
 const contractSchema = z.strictObject({
-  service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'the service whose built-in proxy serves the flag\'s traffic (a service name)'),
+  service: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,62}$/, "the service whose built-in proxy serves the flag's traffic (a service name)"),
   environment: key('environment'),
-  stickiness: z.strictObject({ header: z.string().min(1).optional(), cookie: z.string().min(1).optional() })
-    .refine((s) => (s.header === undefined) !== (s.cookie === undefined), 'stickiness names one header or one cookie: { header: x-user-id } or { cookie: uid }'),
-  errorRate: z.strictObject({ by: z.number().min(0).max(1).default(0), times: z.number().min(1).default(1) }).default({ by: 0, times: 1 }),
+  stickiness: z
+    .strictObject({ header: z.string().min(1).optional(), cookie: z.string().min(1).optional() })
+    .refine(
+      (s) => (s.header === undefined) !== (s.cookie === undefined),
+      'stickiness names one header or one cookie: { header: x-user-id } or { cookie: uid }',
+    ),
+  errorRate: z
+    .strictObject({ by: z.number().min(0).max(1).default(0), times: z.number().min(1).default(1) })
+    .default({ by: 0, times: 1 }),
   alpha: z.number().gt(0).lt(0.5).default(0.005),
   minSamples: z.int().min(1).default(50),
 });
 
 const variantValue = z.union([z.boolean(), z.string(), z.number(), z.array(z.json()), z.record(z.string(), z.json())]);
-const lifetime = z.union([z.literal('permanent'), z.string().regex(/^\d+d$/, 'a lifetime is a number of days such as 40d, or permanent')]);
+const lifetime = z.union([
+  z.literal('permanent'),
+  z.string().regex(/^\d+d$/, 'a lifetime is a number of days such as 40d, or permanent'),
+]);
 
 export const featureFlagSchema = z
   .strictObject({
@@ -95,22 +155,60 @@ export const featureFlagSchema = z
   .transform((d): FeatureFlag => {
     const name = d.metadata.name;
     const rule = (r: z.infer<typeof ruleSchema>): Rule => ({
-      name: r.name, when: r.when, segments: r.segments,
-      ...(r.rollout && { rollout: { percent: r.rollout.percent, stickiness: r.rollout.stickiness, groupId: r.rollout.groupId ?? name } }),
-      ...(r.ramp && { ramp: { from: r.ramp.from, to: r.ramp.to, start: Date.parse(r.ramp.start), end: Date.parse(r.ramp.end), stickiness: r.ramp.stickiness, groupId: r.ramp.groupId ?? name } }),
-      serve: typeof r.serve === 'string' ? r.serve : { weights: Object.entries(r.serve.split).map(([variant, weight]) => ({ variant, weight })), stickiness: r.serve.stickiness, groupId: r.serve.groupId ?? name },
+      name: r.name,
+      when: r.when,
+      segments: r.segments,
+      ...(r.rollout && {
+        rollout: { percent: r.rollout.percent, stickiness: r.rollout.stickiness, groupId: r.rollout.groupId ?? name },
+      }),
+      ...(r.ramp && {
+        ramp: {
+          from: r.ramp.from,
+          to: r.ramp.to,
+          start: Date.parse(r.ramp.start),
+          end: Date.parse(r.ramp.end),
+          stickiness: r.ramp.stickiness,
+          groupId: r.ramp.groupId ?? name,
+        },
+      }),
+      serve:
+        typeof r.serve === 'string'
+          ? r.serve
+          : {
+              weights: Object.entries(r.serve.split).map(([variant, weight]) => ({ variant, weight })),
+              stickiness: r.serve.stickiness,
+              groupId: r.serve.groupId ?? name,
+            },
     });
     const s = d.spec;
     return {
-      name, type: s.type, owner: s.owner ?? null, description: s.description ?? null,
-      variants: s.variants, defaultVariant: s.defaultVariant, offVariant: s.offVariant ?? s.defaultVariant,
-      environments: Object.fromEntries(Object.entries(s.environments).map(([env, e]) => [env, { enabled: e.enabled, rules: e.rules.map(rule), ...(e.protected && { protected: true }) }])),
-      ...(s.rollbackContract !== undefined && { rollbackContract: { ...s.rollbackContract, stickiness: { ...s.rollbackContract.stickiness } } }),
-      lifetimeDays: s.lifetime === undefined ? EXPECTED_LIFETIME_DAYS[s.type] : s.lifetime === 'permanent' ? null : Number(s.lifetime.slice(0, -1)),
+      name,
+      type: s.type,
+      owner: s.owner ?? null,
+      description: s.description ?? null,
+      variants: s.variants,
+      defaultVariant: s.defaultVariant,
+      offVariant: s.offVariant ?? s.defaultVariant,
+      environments: Object.fromEntries(
+        Object.entries(s.environments).map(([env, e]) => [
+          env,
+          { enabled: e.enabled, rules: e.rules.map(rule), ...(e.protected && { protected: true }) },
+        ]),
+      ),
+      ...(s.rollbackContract !== undefined && {
+        rollbackContract: { ...s.rollbackContract, stickiness: { ...s.rollbackContract.stickiness } },
+      }),
+      lifetimeDays:
+        s.lifetime === undefined
+          ? EXPECTED_LIFETIME_DAYS[s.type]
+          : s.lifetime === 'permanent'
+            ? null
+            : Number(s.lifetime.slice(0, -1)),
     };
   })
   .superRefine((flag, ctx) => {
-    for (const p of flagProblems(flag, null)) ctx.addIssue({ code: 'custom', path: ['spec', ...p.path], message: p.message });
+    for (const p of flagProblems(flag, null))
+      ctx.addIssue({ code: 'custom', path: ['spec', ...p.path], message: p.message });
   });
 
 export const segmentSchema = z
@@ -118,6 +216,13 @@ export const segmentSchema = z
     apiVersion: z.literal('sluice.dev/v1alpha1'),
     kind: z.literal('Segment'),
     metadata: z.strictObject({ name: key('segment') }),
-    spec: z.strictObject({ description: z.string().optional(), conditions: z.array(conditionSchema).min(1, 'a segment needs at least one condition') }),
+    spec: z.strictObject({
+      description: z.string().optional(),
+      conditions: z.array(conditionSchema).min(1, 'a segment needs at least one condition'),
+    }),
   })
-  .transform((d): Segment => ({ name: d.metadata.name, description: d.spec.description ?? null, conditions: d.spec.conditions }));
+  .transform((d): Segment => ({
+    name: d.metadata.name,
+    description: d.spec.description ?? null,
+    conditions: d.spec.conditions,
+  }));

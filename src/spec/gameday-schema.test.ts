@@ -14,18 +14,41 @@ spec:
 ${method}
 ${extra}`;
 
-test('the issue\'s GameDay reads into faults in sequence and in parallel', () => {
-  const g = parseGameDay(doc(`    - fault: { target: canary, latency: 900ms, percent: 100, for: 2m }
+test("the issue's GameDay reads into faults in sequence and in parallel", () => {
+  const g = parseGameDay(
+    doc(
+      `    - fault: { target: canary, latency: 900ms, percent: 100, for: 2m }
     - parallel:
         - fault: { target: stable, errors: 503, cohort: { header: X-User-Id, percent: 5 }, for: 1m }
-        - fault: { target: stable, errors: reset, percent: 1, for: 1m }`, '  stopConditions: [ { probe: home, below: 90% } ]\n  signOff: { role: approver }'), 'drill.yaml');
+        - fault: { target: stable, errors: reset, percent: 1, for: 1m }`,
+      '  stopConditions: [ { probe: home, below: 90% } ]\n  signOff: { role: approver }',
+    ),
+    'drill.yaml',
+  );
   assert.equal(g.service, 'checkout--staging');
-  assert.deepEqual(g.probes[0], { name: 'home', url: 'http://127.0.0.1:8082/', expectStatus: 200, everyMs: 1000, tolerance: 99, weight: 1 });
-  assert.deepEqual(g.method[0]!.faults, [{ target: 'canary', effect: { kind: 'latency', ms: 900 }, percent: 100, forMs: 120_000 }]);
-  assert.deepEqual(g.method[1]!.faults.map((f) => [f.effect, f.percent, f.cohort]), [[{ kind: 'error', status: 503 }, 5, { header: 'x-user-id' }], [{ kind: 'reset' }, 1, undefined]]);
+  assert.deepEqual(g.probes[0], {
+    name: 'home',
+    url: 'http://127.0.0.1:8082/',
+    expectStatus: 200,
+    everyMs: 1000,
+    tolerance: 99,
+    weight: 1,
+  });
+  assert.deepEqual(g.method[0]!.faults, [
+    { target: 'canary', effect: { kind: 'latency', ms: 900 }, percent: 100, forMs: 120_000 },
+  ]);
+  assert.deepEqual(
+    g.method[1]!.faults.map((f) => [f.effect, f.percent, f.cohort]),
+    [
+      [{ kind: 'error', status: 503 }, 5, { header: 'x-user-id' }],
+      [{ kind: 'reset' }, 1, undefined],
+    ],
+  );
   assert.deepEqual(g.stopConditions, [{ probe: 'home', below: 90 }]);
   const outage = parseGameDay(doc('    - fault: { target: metrics, outage: true, for: 30s }'), 'drill.yaml');
-  assert.deepEqual(outage.method[0]!.faults, [{ target: 'metrics', effect: { kind: 'metricsOutage' }, percent: 100, forMs: 30_000 }]);
+  assert.deepEqual(outage.method[0]!.faults, [
+    { target: 'metrics', effect: { kind: 'metricsOutage' }, percent: 100, forMs: 30_000 },
+  ]);
   assert.deepEqual(g.signOff, { role: 'approver' });
 });
 
@@ -38,11 +61,31 @@ test('bad faults are refused with file:line:col, the field and what is valid', (
     }
     throw new Error(`accepted: ${method}`);
   };
-  assert.match(refused('    - fault: { target: canary, errors: 503, percent: 101, for: 1m }'), /^drill\.yaml:10:\d+: spec\.method\[0\]\.fault\.percent: a share is more than 0% and at most 100%, got 101%/);
-  assert.match(refused('    - fault: { target: canary, errors: 503, latency: 1s, for: 1m }'), /a fault has exactly one effect/);
-  assert.match(refused('    - fault: { target: instance, kill: 1, for: 1m }'), /instance faults \(kill, stop, restart\) are not supported yet/);
-  assert.match(refused('    - fault: { target: stable, errors: 503, cohort: { header: x-user-id, cookie: sid, percent: 5 }, for: 1m }'), /a cohort hashes users by one key/);
+  assert.match(
+    refused('    - fault: { target: canary, errors: 503, percent: 101, for: 1m }'),
+    /^drill\.yaml:10:\d+: spec\.method\[0\]\.fault\.percent: a share is more than 0% and at most 100%, got 101%/,
+  );
+  assert.match(
+    refused('    - fault: { target: canary, errors: 503, latency: 1s, for: 1m }'),
+    /a fault has exactly one effect/,
+  );
+  assert.match(
+    refused('    - fault: { target: instance, kill: 1, for: 1m }'),
+    /instance faults \(kill, stop, restart\) are not supported yet/,
+  );
+  assert.match(
+    refused(
+      '    - fault: { target: stable, errors: 503, cohort: { header: x-user-id, cookie: sid, percent: 5 }, for: 1m }',
+    ),
+    /a cohort hashes users by one key/,
+  );
   assert.match(refused('    - fault: { target: stable, errors: 503 }'), /spec\.method\[0\]\.fault\.for/);
-  assert.match(refused('    - fault: { target: metrics, errors: 503, for: 1m }'), /a metrics fault is \{ target: metrics, outage: true, for: DURATION \}/);
-  assert.match(refused('    - fault: { target: stable, outage: true, for: 1m }'), /outage: true is for target: metrics/);
+  assert.match(
+    refused('    - fault: { target: metrics, errors: 503, for: 1m }'),
+    /a metrics fault is \{ target: metrics, outage: true, for: DURATION \}/,
+  );
+  assert.match(
+    refused('    - fault: { target: stable, outage: true, for: 1m }'),
+    /outage: true is for target: metrics/,
+  );
 });

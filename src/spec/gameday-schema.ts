@@ -15,9 +15,13 @@ import { SpecError } from './spec-error.ts';
 const percent = z
   .union([z.number(), z.string().regex(/^\d+(\.\d+)?%$/, 'write a share as 99% or 99.5%')])
   .transform((v) => (typeof v === 'number' ? v : Number(v.slice(0, -1))))
-  .refine((p) => p > 0 && p <= 100, { error: (iss) => `a share is more than 0% and at most 100%, got ${String(iss.input)}%` });
+  .refine((p) => p > 0 && p <= 100, {
+    error: (iss) => `a share is more than 0% and at most 100%, got ${String(iss.input)}%`,
+  });
 
-const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a name is lowercase letters, digits and dashes (at most 63)');
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a name is lowercase letters, digits and dashes (at most 63)');
 
 const probeSchema = z.strictObject({
   name,
@@ -32,15 +36,28 @@ const probeSchema = z.strictObject({
 
 const cohortSchema = z
   .strictObject({ header: z.string().min(1).optional(), cookie: z.string().min(1).optional(), percent })
-  .refine((c) => (c.header === undefined) !== (c.cookie === undefined), 'a cohort hashes users by one key: give header: NAME or cookie: NAME');
+  .refine(
+    (c) => (c.header === undefined) !== (c.cookie === undefined),
+    'a cohort hashes users by one key: give header: NAME or cookie: NAME',
+  );
 
 const faultSchema = z
   .strictObject({
-    target: z.enum(['canary', 'stable', 'metrics', 'instance'], { error: () => 'target is canary, stable or metrics (instance faults come later)' }),
-    errors: z.union([z.number().int().min(400).max(599), z.literal('reset')], { error: () => 'errors is an HTTP error status 400..599 or reset' }).optional(),
-    latency: duration.refine((ms) => ms >= 1 && ms <= MAX_FAULT_LATENCY_MS, `latency is 1ms..${MAX_FAULT_LATENCY_MS / 1000}s`).optional(),
-    abort: z.literal(true, { error: () => 'abort: true cuts the answer\'s body' }).optional(),
-    outage: z.literal(true, { error: () => 'outage: true takes the metrics backend down (target: metrics)' }).optional(),
+    target: z.enum(['canary', 'stable', 'metrics', 'instance'], {
+      error: () => 'target is canary, stable or metrics (instance faults come later)',
+    }),
+    errors: z
+      .union([z.number().int().min(400).max(599), z.literal('reset')], {
+        error: () => 'errors is an HTTP error status 400..599 or reset',
+      })
+      .optional(),
+    latency: duration
+      .refine((ms) => ms >= 1 && ms <= MAX_FAULT_LATENCY_MS, `latency is 1ms..${MAX_FAULT_LATENCY_MS / 1000}s`)
+      .optional(),
+    abort: z.literal(true, { error: () => "abort: true cuts the answer's body" }).optional(),
+    outage: z
+      .literal(true, { error: () => 'outage: true takes the metrics backend down (target: metrics)' })
+      .optional(),
     percent: percent.optional(),
     cohort: cohortSchema.optional(),
     for: duration.refine((ms) => ms >= 100 && ms <= 3_600_000, 'for is 100ms..1h'),
@@ -48,26 +65,73 @@ const faultSchema = z
   })
   .superRefine((f, ctx) => {
     if (f.target === 'instance' || f.kill !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['target'], message: 'instance faults (kill, stop, restart) are not supported yet; fault the canary or stable revision\'s traffic' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target'],
+        message:
+          "instance faults (kill, stop, restart) are not supported yet; fault the canary or stable revision's traffic",
+      });
       return;
     }
     if (f.target === 'metrics') {
-      if (f.outage !== true || [f.errors, f.latency, f.abort, f.percent, f.cohort].some((e) => e !== undefined)) ctx.addIssue({ code: 'custom', path: [], message: 'a metrics fault is { target: metrics, outage: true, for: DURATION }: the metrics backend answers errors' });
+      if (f.outage !== true || [f.errors, f.latency, f.abort, f.percent, f.cohort].some((e) => e !== undefined))
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message:
+            'a metrics fault is { target: metrics, outage: true, for: DURATION }: the metrics backend answers errors',
+        });
       return;
     }
     const effects = [f.errors, f.latency, f.abort, f.outage].filter((e) => e !== undefined).length;
-    if (effects !== 1 || f.outage !== undefined) ctx.addIssue({ code: 'custom', path: [], message: 'a fault has exactly one effect: errors: 503 | reset, latency: 900ms, or abort: true (outage: true is for target: metrics)' });
-    if (f.percent !== undefined && f.cohort !== undefined) ctx.addIssue({ code: 'custom', path: ['percent'], message: 'give percent or cohort.percent, not both' });
+    if (effects !== 1 || f.outage !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message:
+          'a fault has exactly one effect: errors: 503 | reset, latency: 900ms, or abort: true (outage: true is for target: metrics)',
+      });
+    if (f.percent !== undefined && f.cohort !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['percent'], message: 'give percent or cohort.percent, not both' });
   })
   .transform((f): DrillFault => {
-    const effect: FaultEffect = f.outage === true ? { kind: 'metricsOutage' } : f.errors === 'reset' ? { kind: 'reset' } : f.errors !== undefined ? { kind: 'error', status: f.errors } : f.latency !== undefined ? { kind: 'latency', ms: f.latency } : { kind: 'abort' };
-    const cohort = f.cohort === undefined ? undefined : f.cohort.header !== undefined ? { header: f.cohort.header.toLowerCase() } : { cookie: f.cohort.cookie! };
-    return { target: f.target as DrillFault['target'], effect, percent: f.cohort?.percent ?? f.percent ?? 100, ...(cohort !== undefined && { cohort }), forMs: f.for };
+    const effect: FaultEffect =
+      f.outage === true
+        ? { kind: 'metricsOutage' }
+        : f.errors === 'reset'
+          ? { kind: 'reset' }
+          : f.errors !== undefined
+            ? { kind: 'error', status: f.errors }
+            : f.latency !== undefined
+              ? { kind: 'latency', ms: f.latency }
+              : { kind: 'abort' };
+    const cohort =
+      f.cohort === undefined
+        ? undefined
+        : f.cohort.header !== undefined
+          ? { header: f.cohort.header.toLowerCase() }
+          : { cookie: f.cohort.cookie! };
+    return {
+      target: f.target as DrillFault['target'],
+      effect,
+      percent: f.cohort?.percent ?? f.percent ?? 100,
+      ...(cohort !== undefined && { cohort }),
+      forMs: f.for,
+    };
   });
 
 const stepSchema = z
-  .strictObject({ fault: faultSchema.optional(), parallel: z.array(z.strictObject({ fault: faultSchema })).min(1).optional() })
-  .refine((s) => (s.fault === undefined) !== (s.parallel === undefined), 'a method step is { fault: {...} } or { parallel: [ { fault: {...} }, ... ] }');
+  .strictObject({
+    fault: faultSchema.optional(),
+    parallel: z
+      .array(z.strictObject({ fault: faultSchema }))
+      .min(1)
+      .optional(),
+  })
+  .refine(
+    (s) => (s.fault === undefined) !== (s.parallel === undefined),
+    'a method step is { fault: {...} } or { parallel: [ { fault: {...} }, ... ] }',
+  );
 
 export const gameDaySchema = z
   .strictObject({
@@ -75,18 +139,32 @@ export const gameDaySchema = z
     kind: z.literal('GameDay'),
     metadata: z.strictObject({ name }),
     spec: z.strictObject({
-      service: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'service names the service to drill, e.g. checkout--staging (an environment\'s service)'),
-      hypothesis: z.strictObject({ probes: z.array(probeSchema).min(1, 'the hypothesis needs at least one probe: the steady state it checks') }),
+      service: z
+        .string()
+        .regex(
+          /^[a-z][a-z0-9-]{0,62}$/,
+          "service names the service to drill, e.g. checkout--staging (an environment's service)",
+        ),
+      hypothesis: z.strictObject({
+        probes: z.array(probeSchema).min(1, 'the hypothesis needs at least one probe: the steady state it checks'),
+      }),
       method: z.array(stepSchema).min(1, 'the method needs at least one fault'),
       stopConditions: z.array(z.strictObject({ probe: name, below: percent })).default([]),
-      steadyState: z.strictObject({ before: duration.default(3000), after: duration.default(3000) }).default({ before: 3000, after: 3000 }),
+      steadyState: z
+        .strictObject({ before: duration.default(3000), after: duration.default(3000) })
+        .default({ before: 3000, after: 3000 }),
       signOff: z.strictObject({ role: z.enum(['approver', 'admin']) }).optional(),
     }),
   })
   .superRefine((d, ctx) => {
     const probes = new Set(d.spec.hypothesis.probes.map((p) => p.name));
     d.spec.stopConditions.forEach((c, i) => {
-      if (!probes.has(c.probe)) ctx.addIssue({ code: 'custom', path: ['spec', 'stopConditions', i, 'probe'], message: `no probe named "${c.probe}"; the hypothesis has ${[...probes].join(', ')}` });
+      if (!probes.has(c.probe))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['spec', 'stopConditions', i, 'probe'],
+          message: `no probe named "${c.probe}"; the hypothesis has ${[...probes].join(', ')}`,
+        });
     });
   });
 
@@ -95,7 +173,15 @@ export function parseGameDay(text: string, file: string): GameDay {
   const composed = composeDocuments(text, file);
   if (composed.issues.length > 0) throw new SpecError(composed.issues);
   if (composed.documents.length !== 1) {
-    throw new SpecError([{ file, line: 1, column: 1, path: '', message: `a drill file holds one GameDay document, found ${composed.documents.length}` }]);
+    throw new SpecError([
+      {
+        file,
+        line: 1,
+        column: 1,
+        path: '',
+        message: `a drill file holds one GameDay document, found ${composed.documents.length}`,
+      },
+    ]);
   }
   const { doc, value } = composed.documents[0]!;
   const r = gameDaySchema.safeParse(value, { error: specErrorMap });
@@ -104,8 +190,17 @@ export function parseGameDay(text: string, file: string): GameDay {
   return {
     name: r.data.metadata.name,
     service: s.service,
-    probes: s.hypothesis.probes.map((p) => ({ name: p.name, url: p.http.url, expectStatus: p.http.expectStatus, everyMs: p.every, tolerance: p.tolerance, weight: p.weight })),
-    method: s.method.map((step) => ({ faults: step.fault !== undefined ? [step.fault] : step.parallel!.map((p) => p.fault) })),
+    probes: s.hypothesis.probes.map((p) => ({
+      name: p.name,
+      url: p.http.url,
+      expectStatus: p.http.expectStatus,
+      everyMs: p.every,
+      tolerance: p.tolerance,
+      weight: p.weight,
+    })),
+    method: s.method.map((step) => ({
+      faults: step.fault !== undefined ? [step.fault] : step.parallel!.map((p) => p.fault),
+    })),
     stopConditions: s.stopConditions,
     steadyStateMs: s.steadyState,
     signOff: s.signOff ?? null,

@@ -9,6 +9,13 @@ export { SpecParser, SpecParserBusyError, PARSE_DEADLINE_MS, type SpecParserOpti
 export { SPEC_LIMITS, SpecLimitError, checkSpecLimits, type SpecLimits } from './spec-limits.ts';
 export type { SpecText } from './spec-text.ts';
 export { parsePolicy, releasePolicySchema, type ReleasePolicy } from './release-policy-schema.ts';
-export { importArgo, formatNote, ARGO_KINDS, type ArgoImportOptions, type ArgoImportResult, type ImportNote } from './argo/index.ts';
+export {
+  importArgo,
+  formatNote,
+  ARGO_KINDS,
+  type ArgoImportOptions,
+  type ArgoImportResult,
+  type ImportNote,
+} from './argo/index.ts';
 export type { MigrationsSpec, DatabaseSpec, MigrationStep } from './migrations-schema.ts';
 export { parseGameDay, gameDaySchema } from './gameday-schema.ts';

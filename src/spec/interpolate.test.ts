@@ -64,9 +64,15 @@ describe('templateHash', () => {
 
   it('changes when the version, the env or the command changes', () => {
     const variants = [
-      changed((s) => { s.spec.version = '2.0.1'; }),
-      changed((s) => { s.spec.target.env = { LOG_LEVEL: 'debug' }; }),
-      changed((s) => { s.spec.target.command = ['node', 'server.js']; }),
+      changed((s) => {
+        s.spec.version = '2.0.1';
+      }),
+      changed((s) => {
+        s.spec.target.env = { LOG_LEVEL: 'debug' };
+      }),
+      changed((s) => {
+        s.spec.target.command = ['node', 'server.js'];
+      }),
     ];
     const hashes = variants.map(templateHash);
     for (const hash of hashes) assert.notEqual(hash, base);
@@ -75,10 +81,19 @@ describe('templateHash', () => {
 
   it('does not change with steps, the contract, the router, labels or key order', () => {
     const same = [
-      changed((s) => { s.spec.strategy.canary.steps = [{ kind: 'setWeight', weight: 100 }]; }),
-      changed((s) => { s.spec.rollbackContract.windowMs = 60_000; s.spec.rollbackContract.rules.pop(); }),
-      changed((s) => { s.spec.router.listen = '127.0.0.1:9090'; }),
-      changed((s) => { s.metadata.labels = {}; }),
+      changed((s) => {
+        s.spec.strategy.canary.steps = [{ kind: 'setWeight', weight: 100 }];
+      }),
+      changed((s) => {
+        s.spec.rollbackContract.windowMs = 60_000;
+        s.spec.rollbackContract.rules.pop();
+      }),
+      changed((s) => {
+        s.spec.router.listen = '127.0.0.1:9090';
+      }),
+      changed((s) => {
+        s.metadata.labels = {};
+      }),
       changed((s) => {
         const { driver, ...rest } = s.spec.target;
         s.spec.target = Object.assign(Object.fromEntries(Object.entries(rest).reverse()), { driver });

@@ -86,7 +86,9 @@ export function templateOf(spec: Deployed): { version: string; target: unknown }
 
 /** sha256 (hex) of the template as canonical JSON, so key order in the YAML does not matter. */
 export function templateHash(spec: Deployed): string {
-  return createHash('sha256').update(canonicalJson(templateOf(spec))).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(templateOf(spec)))
+    .digest('hex');
 }
 
 function canonicalJson(value: unknown): string {

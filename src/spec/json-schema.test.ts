@@ -71,10 +71,16 @@ describe('jsonSchema', () => {
 
   it("includes each driver's own config schema", () => {
     const targets = at(schema, 'spec', 'target').anyOf ?? [];
-    assert.deepEqual(targets.map((t) => at(t, 'driver').const), ['process', 'static']);
+    assert.deepEqual(
+      targets.map((t) => at(t, 'driver').const),
+      ['process', 'static'],
+    );
     assert.equal(at(targets[0]!, 'readiness', 'timeout').default, '10s');
     const metrics = at(schema, 'spec', 'metrics').anyOf ?? [];
-    assert.deepEqual(metrics.map((m) => at(m, 'provider').const), ['builtin', 'prometheus']);
+    assert.deepEqual(
+      metrics.map((m) => at(m, 'provider').const),
+      ['builtin', 'prometheus'],
+    );
     const router = at(schema, 'spec', 'router').anyOf ?? [];
     assert.equal(at(router[0]!, 'driver').const, 'builtin');
     assert.equal(router[1]?.type, 'array', 'or a list of hosts of one driver');

@@ -15,10 +15,17 @@ function oneOf(schemas: Record<string, z.ZodType>): z.ZodType {
 export function jsonSchema(drivers: DriverSchemas): Record<string, unknown> {
   const schema = documentSchema({
     target: oneOf(drivers.targets).describe('Target template; ${version} and ${service} are replaced per revision'),
-    router: z.union([oneOf(drivers.routers), z.array(oneOf(drivers.routers)).min(1)]).describe('Where traffic is split between versions: one router, or a list of hosts of one driver'),
+    router: z
+      .union([oneOf(drivers.routers), z.array(oneOf(drivers.routers)).min(1)])
+      .describe('Where traffic is split between versions: one router, or a list of hosts of one driver'),
     metrics: oneOf(drivers.metrics).optional().describe('Where figures come from; default { provider: builtin }'),
     notifications: z.array(oneOf(drivers.notifiers)).optional().describe('Where release events are delivered'),
   }).meta({ title: 'Sluice Service', description: 'A service released progressively by Sluice' });
   // Driver schemas may hold checks JSON Schema cannot express; editors still get the rest.
-  return z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any', override: closeStrictObjects });
+  return z.toJSONSchema(schema, {
+    io: 'input',
+    target: 'draft-2020-12',
+    unrepresentable: 'any',
+    override: closeStrictObjects,
+  });
 }

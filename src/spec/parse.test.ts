@@ -58,15 +58,60 @@ describe('parseSpecs', () => {
 
   it('reports each kind of mistake at the offending text', () => {
     const cases: [string, string, string, string][] = [
-      ['timeout: 10s', 'timeout: 10 sec', '10 sec', 'spec.target.readiness.timeout: "10 sec" is not a duration; write e.g. 500ms, 30s, 5m or 1h'],
-      ['metric: latency_p99', 'metric: latency_p98', 'latency_p98', 'spec.rollbackContract.rules[4].metric: unknown metric "latency_p98"; valid metrics: error_rate, success_rate, latency_p50, latency_p90, latency_p95, latency_p99, latency_mean, request_rate, instance_crashes'],
-      ['driver: builtin', 'driver: nginx', 'nginx', 'spec.router.driver: unknown router driver "nginx"; valid: builtin; the other fields here are checked once the driver is known'],
-      ['driver: process', 'driver: lambda', 'lambda', 'spec.target.driver: unknown target driver "lambda"; valid: process, static; the other fields here are checked once the driver is known'],
-      ['- setWeight: 50', '- setWeight: 5', '5\n', 'spec.strategy.canary.steps[4].setWeight: setWeight 5 is below 10 at steps[2]: weights must not decrease'],
-      ['releases/${version}', 'releases/${ver}', '"releases', 'spec.target.command[1]: unknown placeholder ${ver}; valid placeholders: ${version}, ${service}'],
-      ['stickiness:', 'stickyness:', 'stickyness', 'spec.router.stickyness: unknown field "stickyness" (did you mean "stickiness"?); valid fields: driver, listen, stickiness'],
-      ['{ above: 2s }', '{ above: 2s, by: 1s }', '1s }', 'spec.rollbackContract.rules[4].failIf.by: by is only for comparisons with the baseline (above: baseline); a fixed threshold is the above value itself'],
-      ['name: checkout', 'name: Checkout', 'Checkout', 'metadata.name: must be a DNS label: a lowercase letter, then up to 62 lowercase letters, digits or -'],
+      [
+        'timeout: 10s',
+        'timeout: 10 sec',
+        '10 sec',
+        'spec.target.readiness.timeout: "10 sec" is not a duration; write e.g. 500ms, 30s, 5m or 1h',
+      ],
+      [
+        'metric: latency_p99',
+        'metric: latency_p98',
+        'latency_p98',
+        'spec.rollbackContract.rules[4].metric: unknown metric "latency_p98"; valid metrics: error_rate, success_rate, latency_p50, latency_p90, latency_p95, latency_p99, latency_mean, request_rate, instance_crashes',
+      ],
+      [
+        'driver: builtin',
+        'driver: nginx',
+        'nginx',
+        'spec.router.driver: unknown router driver "nginx"; valid: builtin; the other fields here are checked once the driver is known',
+      ],
+      [
+        'driver: process',
+        'driver: lambda',
+        'lambda',
+        'spec.target.driver: unknown target driver "lambda"; valid: process, static; the other fields here are checked once the driver is known',
+      ],
+      [
+        '- setWeight: 50',
+        '- setWeight: 5',
+        '5\n',
+        'spec.strategy.canary.steps[4].setWeight: setWeight 5 is below 10 at steps[2]: weights must not decrease',
+      ],
+      [
+        'releases/${version}',
+        'releases/${ver}',
+        '"releases',
+        'spec.target.command[1]: unknown placeholder ${ver}; valid placeholders: ${version}, ${service}',
+      ],
+      [
+        'stickiness:',
+        'stickyness:',
+        'stickyness',
+        'spec.router.stickyness: unknown field "stickyness" (did you mean "stickiness"?); valid fields: driver, listen, stickiness',
+      ],
+      [
+        '{ above: 2s }',
+        '{ above: 2s, by: 1s }',
+        '1s }',
+        'spec.rollbackContract.rules[4].failIf.by: by is only for comparisons with the baseline (above: baseline); a fixed threshold is the above value itself',
+      ],
+      [
+        'name: checkout',
+        'name: Checkout',
+        'Checkout',
+        'metadata.name: must be a DNS label: a lowercase letter, then up to 62 lowercase letters, digits or -',
+      ],
       ['version: "2.0.0"', 'version: 2.0', '2.0', 'spec.version: must be a string: quote it, e.g. version: "2.0"'],
     ];
     for (const [from, to, where, message] of cases) {
@@ -109,7 +154,7 @@ describe('parseSpecs', () => {
     );
   });
 
-  it('places a problem in the second document on that document\'s lines', () => {
+  it("places a problem in the second document on that document's lines", () => {
     const second = broken('name: checkout', 'name: search', broken('above: 0.2', 'above: 20'));
     const text = `${exampleYaml}---\n${second}`;
     assert.deepEqual(reported(text), [
@@ -121,19 +166,28 @@ describe('parseSpecs', () => {
     const second = broken('name: checkout', 'name: search');
     const text = `# services\n---\n${exampleYaml}---\n---\n# nothing here\n---\n${second}`;
     const specs = parseSpecs(text, FILE, testDrivers);
-    assert.deepEqual(specs.map((s) => s.metadata.name), ['checkout', 'search']);
+    assert.deepEqual(
+      specs.map((s) => s.metadata.name),
+      ['checkout', 'search'],
+    );
   });
 
   it('rejects a file without documents and duplicate service names', () => {
     for (const empty of ['', '# just a comment\n', '---\n---\n']) {
-      assert.deepEqual(reported(empty), ['1:1 : no Service document found; expected apiVersion: sluice.dev/v1alpha1, kind: Service']);
+      assert.deepEqual(reported(empty), [
+        '1:1 : no Service document found; expected apiVersion: sluice.dev/v1alpha1, kind: Service',
+      ]);
     }
     const text = `${exampleYaml}---\n${exampleYaml}`;
     const secondName = at(text, 'checkout', '---\n');
-    assert.deepEqual(reported(text), [`${secondName} metadata.name: duplicate service name "checkout" (first defined at line 4)`]);
+    assert.deepEqual(reported(text), [
+      `${secondName} metadata.name: duplicate service name "checkout" (first defined at line 4)`,
+    ]);
   });
 
   it('reports a document that is not a map', () => {
-    assert.deepEqual(reported('just text\n'), ['1:1 : expected a map with fields apiVersion, kind, metadata, spec; got "just text"']);
+    assert.deepEqual(reported('just text\n'), [
+      '1:1 : expected a map with fields apiVersion, kind, metadata, spec; got "just text"',
+    ]);
   });
 });

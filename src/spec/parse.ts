@@ -56,7 +56,10 @@ export function composeDocuments(text: string, file: string): ComposedText {
  * Every document validated as a Service; throws a SpecError listing every problem. `documents`
  * are the plain values the services were read from, in the same order.
  */
-export function validateServices(c: ComposedText, drivers: DriverSchemas): { services: ServiceSpec[]; documents: unknown[] } {
+export function validateServices(
+  c: ComposedText,
+  drivers: DriverSchemas,
+): { services: ServiceSpec[]; documents: unknown[] } {
   const { file, lineCounter } = c;
   const schema = serviceSchema(drivers);
   const issues: SpecIssue[] = [...c.issues];
@@ -68,7 +71,13 @@ export function validateServices(c: ComposedText, drivers: DriverSchemas): { ser
   }
 
   if (c.count === 0) {
-    issues.push({ file, line: 1, column: 1, path: '', message: `no Service document found; expected apiVersion: sluice.dev/v1alpha1, kind: Service` });
+    issues.push({
+      file,
+      line: 1,
+      column: 1,
+      path: '',
+      message: `no Service document found; expected apiVersion: sluice.dev/v1alpha1, kind: Service`,
+    });
   }
   issues.push(...duplicateNames(parsed, lineCounter, file));
   if (issues.length > 0) {
@@ -77,7 +86,12 @@ export function validateServices(c: ComposedText, drivers: DriverSchemas): { ser
   return { services: parsed.map(({ spec }) => spec), documents: c.documents.map((d) => d.value) };
 }
 
-export function toSpecIssue(issue: z.core.$ZodIssue, doc: Document.Parsed, lineCounter: LineCounter, file: string): SpecIssue {
+export function toSpecIssue(
+  issue: z.core.$ZodIssue,
+  doc: Document.Parsed,
+  lineCounter: LineCounter,
+  file: string,
+): SpecIssue {
   // zod reports unknown keys on the object; point at the (first) offending key instead.
   const firstKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
   const path = firstKey === undefined ? issue.path : [...issue.path, firstKey];
@@ -97,7 +111,14 @@ export function duplicateNames(
     const { line, column } = positionOf(doc, lineCounter, ['metadata', 'name']);
     const first = firstLine.get(name);
     if (first === undefined) firstLine.set(name, line);
-    else issues.push({ file, line, column, path: 'metadata.name', message: `duplicate service name "${name}" (first defined at line ${first})` });
+    else
+      issues.push({
+        file,
+        line,
+        column,
+        path: 'metadata.name',
+        message: `duplicate service name "${name}" (first defined at line ${first})`,
+      });
   }
   return issues;
 }

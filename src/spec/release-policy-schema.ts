@@ -5,8 +5,15 @@ import { compileRule, isTimeZone } from '../core/windows/occurrences.ts';
 import type { Freeze, ReleasePolicy, ReleaseWindow } from '../core/windows/types.ts';
 export type { ReleasePolicy };
 
-const serviceName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'a service name is lowercase letters, digits and dashes');
-const instant = z.string().refine((s) => /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(s) && Number.isFinite(Date.parse(s)), 'an instant with its offset, e.g. 2026-11-26T00:00:00Z or 2026-11-26T00:00:00+01:00');
+const serviceName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'a service name is lowercase letters, digits and dashes');
+const instant = z
+  .string()
+  .refine(
+    (s) => /^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:\d{2})$/.test(s) && Number.isFinite(Date.parse(s)),
+    'an instant with its offset, e.g. 2026-11-26T00:00:00Z or 2026-11-26T00:00:00+01:00',
+  );
 
 /** One window as written in a ReleasePolicy (see docs/windows.md). */
 export const windowSchema = z
@@ -14,9 +21,16 @@ export const windowSchema = z
     name: z.string().min(1),
     kind: z.enum(['allow', 'deny'], { error: () => 'kind is allow or deny' }),
     rrule: z.string().min(1, 'rrule is an RFC 5545 rule such as FREQ=WEEKLY;BYDAY=MO,TU,WE,TH'),
-    start: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, 'start is a local date-time without offset, e.g. 2026-01-05T09:00'),
+    start: z
+      .string()
+      .regex(
+        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/,
+        'start is a local date-time without offset, e.g. 2026-01-05T09:00',
+      ),
     duration: duration.refine((ms) => ms > 0, 'duration must be above 0'),
-    timeZone: z.string().refine(isTimeZone, 'timeZone is an IANA time zone such as Europe/Berlin, America/New_York or UTC'),
+    timeZone: z
+      .string()
+      .refine(isTimeZone, 'timeZone is an IANA time zone such as Europe/Berlin, America/New_York or UTC'),
     services: z.array(serviceName).min(1).optional(),
   })
   .superRefine((w, ctx) => {
@@ -66,6 +80,9 @@ export function parsePolicy(text: string, file: string): ReleasePolicy {
     throw policyError(`${file}: not YAML: ${(err as Error).message}`);
   }
   const r = releasePolicySchema.safeParse(doc);
-  if (!r.success) throw policyError(r.error.issues.map((i) => `${file}: ${i.path.join('.') || '(document)'}: ${i.message}`).join('\n'));
+  if (!r.success)
+    throw policyError(
+      r.error.issues.map((i) => `${file}: ${i.path.join('.') || '(document)'}: ${i.message}`).join('\n'),
+    );
   return { name: r.data.metadata.name, windows: r.data.spec.windows, freezes: r.data.spec.freezes };
 }

@@ -51,7 +51,9 @@ describe('serviceSchema', () => {
       metricsErrors: { limit: 3, action: 'pause' },
       onFail: 'rollback',
       revert: { kind: 'instant' },
-      rules: [{ name: 'error_rate', metric: 'error_rate', failIf: { op: 'above', reference: 0.1 }, judge: 'sequential' }],
+      rules: [
+        { name: 'error_rate', metric: 'error_rate', failIf: { op: 'above', reference: 0.1 }, judge: 'sequential' },
+      ],
     });
   });
 
@@ -112,8 +114,13 @@ describe('serviceSchema', () => {
     it('must be non-empty and each hold exactly one of setWeight or pause', () => {
       assert.match(issuesOf(withSteps([]))[0]!, /^spec\.strategy\.canary\.steps: steps must not be empty/);
       const both = issuesOf(withSteps([{ setWeight: 5, pause: {} }]));
-      assert.deepEqual(both, ['spec.strategy.canary.steps.0: a step has exactly one of setWeight: <0..100> or pause: {…}']);
-      assert.match(issuesOf(withSteps([{ setWeight: 101 }]))[0]!, /^spec\.strategy\.canary\.steps\.0\.setWeight: must be from 0 to 100, got 101$/);
+      assert.deepEqual(both, [
+        'spec.strategy.canary.steps.0: a step has exactly one of setWeight: <0..100> or pause: {…}',
+      ]);
+      assert.match(
+        issuesOf(withSteps([{ setWeight: 101 }]))[0]!,
+        /^spec\.strategy\.canary\.steps\.0\.setWeight: must be from 0 to 100, got 101$/,
+      );
     });
 
     it('rejects decreasing weights, naming both steps', () => {
@@ -130,11 +137,15 @@ describe('serviceSchema', () => {
   });
 
   describe('rules', () => {
-    const conditionOf = (rule: unknown) => (check(withRules([rule])).spec?.spec.rollbackContract.rules[0] as { failIf?: unknown } | undefined)?.failIf;
+    const conditionOf = (rule: unknown) =>
+      (check(withRules([rule])).spec?.spec.rollbackContract.rules[0] as { failIf?: unknown } | undefined)?.failIf;
     const issueOf = (rule: unknown) => issuesOf(withRules([rule]));
 
     it('reads latency thresholds as ms, from durations or plain numbers', () => {
-      assert.deepEqual(conditionOf({ metric: 'latency_p95', failIf: { above: '1.5s' } }), { op: 'above', reference: 1500 });
+      assert.deepEqual(conditionOf({ metric: 'latency_p95', failIf: { above: '1.5s' } }), {
+        op: 'above',
+        reference: 1500,
+      });
       assert.deepEqual(conditionOf({ metric: 'latency_p95', failIf: { above: 250 } }), { op: 'above', reference: 250 });
       assert.deepEqual(conditionOf({ metric: 'latency_mean', failIf: { below: 'baseline', by: '20ms', times: 0.5 } }), {
         op: 'below',
@@ -145,9 +156,18 @@ describe('serviceSchema', () => {
     });
 
     it('keeps error_rate a fraction 0..1 and rejects durations for it', () => {
-      assert.deepEqual(conditionOf({ metric: 'error_rate', failIf: { above: 0.05 } }), { op: 'above', reference: 0.05 });
-      assert.match(issueOf({ metric: 'error_rate', failIf: { above: 5 } })[0]!, /failIf\.above: error_rate is a fraction 0\.\.1/);
-      assert.match(issueOf({ metric: 'error_rate', failIf: { above: '1s' } })[0]!, /failIf\.above: "1s" is not valid for error_rate/);
+      assert.deepEqual(conditionOf({ metric: 'error_rate', failIf: { above: 0.05 } }), {
+        op: 'above',
+        reference: 0.05,
+      });
+      assert.match(
+        issueOf({ metric: 'error_rate', failIf: { above: 5 } })[0]!,
+        /failIf\.above: error_rate is a fraction 0\.\.1/,
+      );
+      assert.match(
+        issueOf({ metric: 'error_rate', failIf: { above: '1s' } })[0]!,
+        /failIf\.above: "1s" is not valid for error_rate/,
+      );
     });
 
     it('rejects a baseline comparison without a threshold', () => {
@@ -159,8 +179,14 @@ describe('serviceSchema', () => {
     it('takes exactly one of above and below, and by/times only with baseline', () => {
       assert.match(issueOf({ metric: 'error_rate', failIf: {} })[0]!, /failIf: failIf needs above: … or below: …/);
       assert.match(issueOf({ metric: 'error_rate', failIf: { above: 0.1, below: 0.01 } })[0]!, /not both/);
-      assert.match(issueOf({ metric: 'error_rate', failIf: { above: 0.1, by: 0.01 } })[0]!, /failIf\.by: by is only for comparisons with the baseline/);
-      assert.match(issueOf({ metric: 'error_rate', failIf: { above: 'baseline', times: 0 } })[0]!, /failIf\.times: must be more than 0, got 0$/);
+      assert.match(
+        issueOf({ metric: 'error_rate', failIf: { above: 0.1, by: 0.01 } })[0]!,
+        /failIf\.by: by is only for comparisons with the baseline/,
+      );
+      assert.match(
+        issueOf({ metric: 'error_rate', failIf: { above: 'baseline', times: 0 } })[0]!,
+        /failIf\.times: must be more than 0, got 0$/,
+      );
     });
 
     it('lists the valid metrics for an unknown one', () => {
@@ -170,10 +196,12 @@ describe('serviceSchema', () => {
     });
 
     it('reads the status classes a rate rule counts, and refuses them elsewhere', () => {
-      const { spec, issues } = check(withRules([
-        { metric: 'error_rate', errors: ['5xx', 404, 'connect', '5XX'], failIf: { above: 'baseline', by: 0.02 } },
-        { metric: 'success_rate', failIf: { below: 0.99 } },
-      ]));
+      const { spec, issues } = check(
+        withRules([
+          { metric: 'error_rate', errors: ['5xx', 404, 'connect', '5XX'], failIf: { above: 'baseline', by: 0.02 } },
+          { metric: 'success_rate', failIf: { below: 0.99 } },
+        ]),
+      );
       assert.deepEqual(issues, []);
       const [errors, success] = spec?.spec.rollbackContract.rules ?? [];
       assert.deepEqual((errors as { errors?: string[] }).errors, ['5xx', '404', 'connect']);
@@ -188,41 +216,84 @@ describe('serviceSchema', () => {
     });
 
     it('reads query, burnRate and signal rules, naming each after what it watches', () => {
-      const { spec, issues } = check(withRules([
-        { name: 'success-rate', query: 'sum(rate(x{version="${version}"}[${window}]))', failIf: { below: 'baseline', by: 0.01 } },
-        { burnRate: { objective: '99.9%', windows: [{ long: '1h', short: '5m', factor: 14.4 }] } },
-        { signal: 'customer_complaint', failIf: { count: 3, within: '10m' } },
-      ]));
+      const { spec, issues } = check(
+        withRules([
+          {
+            name: 'success-rate',
+            query: 'sum(rate(x{version="${version}"}[${window}]))',
+            failIf: { below: 'baseline', by: 0.01 },
+          },
+          { burnRate: { objective: '99.9%', windows: [{ long: '1h', short: '5m', factor: 14.4 }] } },
+          { signal: 'customer_complaint', failIf: { count: 3, within: '10m' } },
+        ]),
+      );
       assert.deepEqual(issues, []);
       assert.deepEqual(spec?.spec.rollbackContract.rules, [
-        { name: 'success-rate', metric: 'query', query: 'sum(rate(x{version="${version}"}[${window}]))', failIf: { op: 'below', reference: 'baseline', by: 0.01 } },
-        { name: 'burn_rate', metric: 'burn_rate', objective: 0.999, windows: [{ longMs: 3_600_000, shortMs: 300_000, factor: 14.4 }] },
+        {
+          name: 'success-rate',
+          metric: 'query',
+          query: 'sum(rate(x{version="${version}"}[${window}]))',
+          failIf: { op: 'below', reference: 'baseline', by: 0.01 },
+        },
+        {
+          name: 'burn_rate',
+          metric: 'burn_rate',
+          objective: 0.999,
+          windows: [{ longMs: 3_600_000, shortMs: 300_000, factor: 14.4 }],
+        },
         { name: 'customer_complaint', metric: 'signal', signal: 'customer_complaint', count: 3, withinMs: 600_000 },
       ]);
     });
 
     it('takes judge: mannWhitney for ratio rules against the baseline only', () => {
-      const { spec, issues } = check(withRules([{ metric: 'latency_p95', failIf: { above: 'baseline', times: 1.1 }, judge: 'mannWhitney' }]));
+      const { spec, issues } = check(
+        withRules([{ metric: 'latency_p95', failIf: { above: 'baseline', times: 1.1 }, judge: 'mannWhitney' }]),
+      );
       assert.deepEqual(issues, []);
       assert.equal((spec?.spec.rollbackContract.rules[0] as { judge?: string }).judge, 'mannWhitney');
-      assert.match(issueOf({ metric: 'latency_p95', failIf: { above: 'baseline', by: '100ms' }, judge: 'mannWhitney' })[0]!, /judge: the mannWhitney judge compares the canary with the baseline as a ratio/);
-      assert.match(issueOf({ metric: 'request_rate', failIf: { below: 'baseline', times: 0.5 }, judge: 'mannWhitney' })[0]!, /not request_rate/);
-      assert.match(issueOf({ metric: 'error_rate', failIf: { above: 0.1 }, judge: 'bayes' })[0]!, /judge: unknown judge "bayes"; valid: sequential, threshold, mannWhitney/);
+      assert.match(
+        issueOf({ metric: 'latency_p95', failIf: { above: 'baseline', by: '100ms' }, judge: 'mannWhitney' })[0]!,
+        /judge: the mannWhitney judge compares the canary with the baseline as a ratio/,
+      );
+      assert.match(
+        issueOf({ metric: 'request_rate', failIf: { below: 'baseline', times: 0.5 }, judge: 'mannWhitney' })[0]!,
+        /not request_rate/,
+      );
+      assert.match(
+        issueOf({ metric: 'error_rate', failIf: { above: 0.1 }, judge: 'bayes' })[0]!,
+        /judge: unknown judge "bayes"; valid: sequential, threshold, mannWhitney/,
+      );
     });
 
     it('says what is wrong with a rule of the wrong shape', () => {
-      assert.deepEqual(issueOf({ failIf: { above: 0.1 } }), ['spec.rollbackContract.rules.0: a rule needs one of metric, query, burnRate or signal']);
-      assert.deepEqual(issueOf({ metric: 'error_rate', query: 'up', failIf: { above: 0.1 } }), ['spec.rollbackContract.rules.0.query: a rule watches one thing: metric and query cannot be combined']);
-      assert.deepEqual(issueOf({ signal: 'pager', failIf: { above: 3 } }), ['spec.rollbackContract.rules.0.failIf: a signal rule needs failIf: { count: N, within: 10m } and nothing else']);
-      assert.deepEqual(issueOf({ metric: 'error_rate', failIf: { count: 3 } }), ['spec.rollbackContract.rules.0.failIf.count: count is for signal rules; this rule takes above or below']);
-      assert.match(issueOf({ burnRate: { objective: '120%', windows: [] } }).join('\n'), /objective: write the objective as a percentage[\s\S]*windows: needs at least one window pair/);
+      assert.deepEqual(issueOf({ failIf: { above: 0.1 } }), [
+        'spec.rollbackContract.rules.0: a rule needs one of metric, query, burnRate or signal',
+      ]);
+      assert.deepEqual(issueOf({ metric: 'error_rate', query: 'up', failIf: { above: 0.1 } }), [
+        'spec.rollbackContract.rules.0.query: a rule watches one thing: metric and query cannot be combined',
+      ]);
+      assert.deepEqual(issueOf({ signal: 'pager', failIf: { above: 3 } }), [
+        'spec.rollbackContract.rules.0.failIf: a signal rule needs failIf: { count: N, within: 10m } and nothing else',
+      ]);
+      assert.deepEqual(issueOf({ metric: 'error_rate', failIf: { count: 3 } }), [
+        'spec.rollbackContract.rules.0.failIf.count: count is for signal rules; this rule takes above or below',
+      ]);
+      assert.match(
+        issueOf({ burnRate: { objective: '120%', windows: [] } }).join('\n'),
+        /objective: write the objective as a percentage[\s\S]*windows: needs at least one window pair/,
+      );
     });
 
     it('names rules after their metric, suffixing repeats and avoiding explicit names', () => {
       const rule = (extra: object) => ({ metric: 'error_rate', failIf: { above: 0.1 }, ...extra });
-      const { spec } = check(withRules([rule({}), rule({ name: 'error_rate#2' }), rule({}), rule({ failureLimit: null })]));
+      const { spec } = check(
+        withRules([rule({}), rule({ name: 'error_rate#2' }), rule({}), rule({ failureLimit: null })]),
+      );
       const rules = spec?.spec.rollbackContract.rules ?? [];
-      assert.deepEqual(rules.map((r) => r.name), ['error_rate', 'error_rate#2', 'error_rate#3', 'error_rate#4']);
+      assert.deepEqual(
+        rules.map((r) => r.name),
+        ['error_rate', 'error_rate#2', 'error_rate#3', 'error_rate#4'],
+      );
       assert.equal(rules[3]?.failureLimit, null);
       assert.deepEqual(issuesOf(withRules([rule({ name: 'cap' }), rule({ name: 'cap' })])), [
         'spec.rollbackContract.rules.1.name: duplicate rule name "cap" (first at rules[0])',
@@ -280,7 +351,13 @@ describe('serviceSchema', () => {
   });
 
   it('refuses request rules that the builtin metrics provider cannot measure behind another router', () => {
-    const withHaproxy = serviceSchema({ ...testDrivers, routers: { ...testDrivers.routers, haproxy: z.strictObject({ driver: z.literal('haproxy'), listen: z.string() }) } });
+    const withHaproxy = serviceSchema({
+      ...testDrivers,
+      routers: {
+        ...testDrivers.routers,
+        haproxy: z.strictObject({ driver: z.literal('haproxy'), listen: z.string() }),
+      },
+    });
     const parse = (edit: (doc: Doc) => void) => {
       const doc = exampleDocument();
       edit(doc);
@@ -291,7 +368,10 @@ describe('serviceSchema', () => {
       doc.spec.router = { driver: 'haproxy', listen: '127.0.0.1:8080' } as never;
     });
     assert.equal(issues.length, 1);
-    assert.match(issues[0]!, /^spec\.metrics: the builtin metrics provider measures router "builtin", not router "haproxy": rules error_rate, latency_p95, .* would never get data/);
+    assert.match(
+      issues[0]!,
+      /^spec\.metrics: the builtin metrics provider measures router "builtin", not router "haproxy": rules error_rate, latency_p95, .* would never get data/,
+    );
     const other = parse((doc) => {
       doc.spec.router = { driver: 'haproxy', listen: '127.0.0.1:8080' } as never;
       doc.spec.metrics = { provider: 'prometheus', url: 'http://127.0.0.1:9090' } as never;

@@ -23,14 +23,23 @@ test('a wrong type names the type expected, its description, and the value given
   assert.equal(message(listenAddress, 8080), 'expected a string: host:port, e.g. 127.0.0.1:8080; got 8080');
   assert.equal(message(z.number().min(0).max(100), 'half'), 'expected a number from 0 to 100, got "half"');
   assert.equal(message(z.array(z.string()), { a: 1 }), 'expected a list, got a map');
-  assert.equal(message(z.object({ a: z.string(), b: z.string() }), 'text'), 'expected a map with fields a, b; got "text"');
+  assert.equal(
+    message(z.object({ a: z.string(), b: z.string() }), 'text'),
+    'expected a map with fields a, b; got "text"',
+  );
   assert.equal(message(z.object({ a: z.string() }), {}), 'required field is missing; expected a string');
 });
 
 test('enums, formats, lists and unknown keys say what is valid', () => {
-  assert.equal(message(z.enum(['pause', 'rollback']), 'rolback'), 'expected one of pause, rollback, got "rolback" (did you mean "rollback"?)');
+  assert.equal(
+    message(z.enum(['pause', 'rollback']), 'rolback'),
+    'expected one of pause, rollback, got "rolback" (did you mean "rollback"?)',
+  );
   assert.equal(message(z.url(), 'not a url'), 'must be a URL such as http://127.0.0.1:8080/healthz, got "not a url"');
   assert.equal(message(z.string().startsWith('/'), 'healthz'), 'must be text starting with "/", got "healthz"');
   assert.equal(message(z.array(z.string()).min(1), []), 'must not be empty');
-  assert.equal(message(z.strictObject({ listen: z.string() }), { listen: 'x', lisen: 'y' }), 'unknown field "lisen" (did you mean "listen"?); valid fields: listen');
+  assert.equal(
+    message(z.strictObject({ listen: z.string() }), { listen: 'x', lisen: 'y' }),
+    'unknown field "lisen" (did you mean "listen"?); valid fields: listen',
+  );
 });

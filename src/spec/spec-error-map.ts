@@ -55,8 +55,10 @@ function expected(iss: Issue): string {
 
 function typeWord(type: string, schema: z.core.$ZodType | undefined): string {
   switch (type) {
-    case 'string': return 'a string';
-    case 'number': case 'int': {
+    case 'string':
+      return 'a string';
+    case 'number':
+    case 'int': {
       const number = schema instanceof z.ZodNumber ? schema : undefined;
       const word = type === 'int' || number?.isInt === true ? 'a whole number' : 'a number';
       const low = finite(number?.minValue);
@@ -65,15 +67,21 @@ function typeWord(type: string, schema: z.core.$ZodType | undefined): string {
       if (low !== undefined) return `${word} of at least ${low}`;
       return high !== undefined ? `${word} of at most ${high}` : word;
     }
-    case 'boolean': return 'true or false';
-    case 'array': return 'a list';
-    case 'record': case 'map': return 'a map';
+    case 'boolean':
+      return 'true or false';
+    case 'array':
+      return 'a list';
+    case 'record':
+    case 'map':
+      return 'a map';
     case 'object': {
       const fields = fieldsOf(schema);
       return fields.length > 0 ? `a map with fields ${fields.join(', ')}` : 'a map';
     }
-    case 'null': return 'null';
-    default: return type;
+    case 'null':
+      return 'null';
+    default:
+      return type;
   }
 }
 
@@ -92,9 +100,10 @@ function outOfRange(iss: Extract<Issue, { code: 'too_small' | 'too_big' }>): str
   const number = schema instanceof z.ZodNumber ? schema : undefined;
   const whole = number?.isInt === true || iss.origin === 'int' ? ' (a whole number)' : '';
   const other = finite(small ? number?.maxValue : number?.minValue);
-  const range = other !== undefined && iss.inclusive
-    ? `from ${small ? bound : other} to ${small ? other : bound}`
-    : `${small ? (iss.inclusive ? 'at least' : 'more than') : iss.inclusive ? 'at most' : 'less than'} ${bound}`;
+  const range =
+    other !== undefined && iss.inclusive
+      ? `from ${small ? bound : other} to ${small ? other : bound}`
+      : `${small ? (iss.inclusive ? 'at least' : 'more than') : iss.inclusive ? 'at most' : 'less than'} ${bound}`;
   return `must be ${range}${whole}, got ${given(iss.input)}`;
 }
 
@@ -105,11 +114,16 @@ function finite(value: number | null | undefined): number | undefined {
 
 function formatName(iss: Extract<Issue, { code: 'invalid_format' }>): string {
   switch (iss.format) {
-    case 'url': return 'a URL such as http://127.0.0.1:8080/healthz';
-    case 'starts_with': return `text starting with ${JSON.stringify((iss as { prefix?: string }).prefix)}`;
-    case 'ends_with': return `text ending with ${JSON.stringify((iss as { suffix?: string }).suffix)}`;
-    case 'regex': return `text matching ${(iss as { pattern?: string }).pattern}`;
-    default: return `a valid ${iss.format}`;
+    case 'url':
+      return 'a URL such as http://127.0.0.1:8080/healthz';
+    case 'starts_with':
+      return `text starting with ${JSON.stringify((iss as { prefix?: string }).prefix)}`;
+    case 'ends_with':
+      return `text ending with ${JSON.stringify((iss as { suffix?: string }).suffix)}`;
+    case 'regex':
+      return `text matching ${(iss as { pattern?: string }).pattern}`;
+    default:
+      return `a valid ${iss.format}`;
   }
 }
 
@@ -130,7 +144,10 @@ function oneOf(values: readonly unknown[]): string {
 
 function closest(input: unknown, values: readonly unknown[]): string {
   if (typeof input !== 'string') return '';
-  return didYouMean(input, values.filter((v): v is string => typeof v === 'string'));
+  return didYouMean(
+    input,
+    values.filter((v): v is string => typeof v === 'string'),
+  );
 }
 
 function fieldsOf(schema: unknown): string[] {

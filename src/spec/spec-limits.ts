@@ -52,11 +52,19 @@ export class SpecLimitError extends Error {
   readonly given: number;
   readonly max: number;
 
-  constructor(file: string, limit: keyof SpecLimits | 'parseMs', given: number, max: number, where = '', message?: string) {
+  constructor(
+    file: string,
+    limit: keyof SpecLimits | 'parseMs',
+    given: number,
+    max: number,
+    where = '',
+    message?: string,
+  ) {
     const unit = limit === 'parseMs' ? 'ms to parse' : UNITS[limit];
-    const what = limit === 'parseMs'
-      ? `parsing took longer than ${max} ms and was stopped`
-      : `${where ? `${where} ` : ''}has ${given} ${limit === 'keysPerMapping' ? 'keys' : unit}; the limit is ${max} ${unit}`;
+    const what =
+      limit === 'parseMs'
+        ? `parsing took longer than ${max} ms and was stopped`
+        : `${where ? `${where} ` : ''}has ${given} ${limit === 'keysPerMapping' ? 'keys' : unit}; the limit is ${max} ${unit}`;
     super(message ?? `${file}: ${what} (a spec holds far fewer; split the text or remove what repeats)`);
     this.name = 'SpecLimitError';
     this.file = file;
@@ -91,18 +99,28 @@ export function checkSpecLimits(text: string, file: string, limits: SpecLimits =
   const stack: { token: CST.Token | undefined; depth: number }[] = [];
   for (const token of new Parser().parse(text)) {
     if (token.type !== 'document') continue;
-    if (++documents > limits.documents) throw new SpecLimitError(file, 'documents', documents, limits.documents, 'the text');
+    if (++documents > limits.documents)
+      throw new SpecLimitError(file, 'documents', documents, limits.documents, 'the text');
     stack.push({ token: token.value, depth: 0 });
     while (stack.length > 0) {
       const { token: t, depth } = stack.pop()!;
       if (t === undefined) continue;
-      if (t.type === 'alias' && ++aliases > limits.aliases) throw new SpecLimitError(file, 'aliases', aliases, limits.aliases, `the text (line ${lineOf(t.offset)})`);
+      if (t.type === 'alias' && ++aliases > limits.aliases)
+        throw new SpecLimitError(file, 'aliases', aliases, limits.aliases, `the text (line ${lineOf(t.offset)})`);
       if (t.type !== 'block-map' && t.type !== 'block-seq' && t.type !== 'flow-collection') continue;
-      if (depth + 1 > limits.depth) throw new SpecLimitError(file, 'depth', depth + 1, limits.depth, `the collection at line ${lineOf(t.offset)}`);
+      if (depth + 1 > limits.depth)
+        throw new SpecLimitError(file, 'depth', depth + 1, limits.depth, `the collection at line ${lineOf(t.offset)}`);
       const isMap = t.type === 'block-map' || (t.type === 'flow-collection' && t.start.source === '{');
       if (isMap) {
         const n = t.items.length;
-        if (n > limits.keysPerMapping) throw new SpecLimitError(file, 'keysPerMapping', n, limits.keysPerMapping, `the mapping at line ${lineOf(t.offset)}`);
+        if (n > limits.keysPerMapping)
+          throw new SpecLimitError(
+            file,
+            'keysPerMapping',
+            n,
+            limits.keysPerMapping,
+            `the mapping at line ${lineOf(t.offset)}`,
+          );
         keys += n;
         if (keys > limits.keys) throw new SpecLimitError(file, 'keys', keys, limits.keys, 'the text');
       }

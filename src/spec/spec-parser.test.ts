@@ -10,7 +10,8 @@ const schemasModule = new URL('./fixtures/driver-schemas.ts', import.meta.url);
 const FILE = 'services/checkout.yaml';
 
 /** A mapping of `n` keys under `spec.extra`, the shape of the text that held the server 30 s. */
-const manyKeys = (n: number) => `${exampleYaml}  extra:\n${Array.from({ length: n }, (_, i) => `    k${i}: ${i}`).join('\n')}\n`;
+const manyKeys = (n: number) =>
+  `${exampleYaml}  extra:\n${Array.from({ length: n }, (_, i) => `    k${i}: ${i}`).join('\n')}\n`;
 
 /** The longest the main thread's event loop was held while `work` ran, in ms. */
 async function longestStall(work: () => Promise<unknown>): Promise<number> {
@@ -64,7 +65,10 @@ describe('SpecParser', () => {
     assert.equal(err.limit, 'keysPerMapping');
     assert.equal(err.given, 12_000);
     assert.equal(err.max, SPEC_LIMITS.keysPerMapping);
-    assert.match(err.message, /^services\/checkout\.yaml: the mapping at line \d+ has 12000 keys; the limit is 500 keys per mapping/);
+    assert.match(
+      err.message,
+      /^services\/checkout\.yaml: the mapping at line \d+ has 12000 keys; the limit is 500 keys per mapping/,
+    );
     assert.ok(performance.now() - started < 1_500, `refused in ${Math.round(performance.now() - started)} ms`);
   });
 
@@ -74,7 +78,10 @@ describe('SpecParser', () => {
     const aliases = `a: &x [1]\n${Array.from({ length: 150 }, (_, i) => `b${i}: *x`).join('\n')}\n`;
     const alias = await rejection(parser.parse(aliases, FILE));
     assert.ok(alias instanceof SpecLimitError && alias.limit === 'aliases' && alias.given === 101, String(alias));
-    const wide = Array.from({ length: 30 }, (_, j) => `m${j}:\n${Array.from({ length: 400 }, (_, i) => `  k${i}: 1`).join('\n')}`).join('\n');
+    const wide = Array.from(
+      { length: 30 },
+      (_, j) => `m${j}:\n${Array.from({ length: 400 }, (_, i) => `  k${i}: 1`).join('\n')}`,
+    ).join('\n');
     const keys = await rejection(parser.parse(wide, FILE));
     assert.ok(keys instanceof SpecLimitError && keys.limit === 'keys', String(keys));
     const long = await rejection(parser.parse(`a: "${'x'.repeat(300 * 1024)}"\n`, FILE));
@@ -84,7 +91,11 @@ describe('SpecParser', () => {
 
   it('stops a text past its deadline, and the event loop is never held', async () => {
     // Limits raised so the quadratic parse itself runs: only the deadline stops it.
-    const slow = new SpecParser({ schemasModule, deadlineMs: 300, limits: { ...SPEC_LIMITS, textBytes: 8e6, keysPerMapping: 1e6, keys: 1e6 } });
+    const slow = new SpecParser({
+      schemasModule,
+      deadlineMs: 300,
+      limits: { ...SPEC_LIMITS, textBytes: 8e6, keysPerMapping: 1e6, keys: 1e6 },
+    });
     after(() => slow.close());
     await slow.warm();
     let err: unknown;

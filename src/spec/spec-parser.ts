@@ -59,7 +59,8 @@ export class SpecParser {
   async parse(text: string, file: string): Promise<SpecText> {
     // Checked here too, so an oversized text is not even copied to a worker.
     const bytes = Buffer.byteLength(text, 'utf8');
-    if (bytes > this.limits.textBytes) throw new SpecLimitError(file, 'textBytes', bytes, this.limits.textBytes, 'the text');
+    if (bytes > this.limits.textBytes)
+      throw new SpecLimitError(file, 'textBytes', bytes, this.limits.textBytes, 'the text');
     await this.#slot();
     let answer: SpecTextAnswer;
     try {
@@ -132,7 +133,15 @@ export class SpecParser {
         if (arrived !== undefined) return onMessage(arrived.message as SpecTextAnswer);
         done();
         stop();
-        resolve({ ok: false, kind: 'limit', file: job.file, limit: 'parseMs', given: this.deadlineMs, max: this.deadlineMs, message: new SpecLimitError(job.file, 'parseMs', this.deadlineMs, this.deadlineMs).message });
+        resolve({
+          ok: false,
+          kind: 'limit',
+          file: job.file,
+          limit: 'parseMs',
+          given: this.deadlineMs,
+          max: this.deadlineMs,
+          message: new SpecLimitError(job.file, 'parseMs', this.deadlineMs, this.deadlineMs).message,
+        });
       }, this.deadlineMs);
       const onMessage = (answer: SpecTextAnswer) => {
         done();
@@ -145,7 +154,11 @@ export class SpecParser {
         done();
         stop();
         // Out of memory, typically: the text asked for more than a spec ever needs.
-        resolve({ ok: false, kind: 'invalid', issues: [{ file: job.file, line: 1, column: 1, path: '', message: `cannot read this text: ${err.message}` }] });
+        resolve({
+          ok: false,
+          kind: 'invalid',
+          issues: [{ file: job.file, line: 1, column: 1, path: '', message: `cannot read this text: ${err.message}` }],
+        });
       };
       const onExit = (code: number) => onError(new Error(`the parse worker exited with code ${code}`));
       answers.on('message', onMessage);

@@ -23,19 +23,37 @@ export interface SpecText {
 export type SpecTextAnswer =
   | { ok: true; text: SpecText }
   | { ok: false; kind: 'invalid'; issues: SpecIssue[] }
-  | { ok: false; kind: 'limit'; file: string; limit: SpecLimitError['limit']; given: number; max: number; message: string };
+  | {
+      ok: false;
+      kind: 'limit';
+      file: string;
+      limit: SpecLimitError['limit'];
+      given: number;
+      max: number;
+      message: string;
+    };
 
 export function readSpecText(text: string, file: string, drivers: DriverSchemas, limits?: SpecLimits): SpecTextAnswer {
   try {
     checkSpecLimits(text, file, limits);
     const documents = readDocuments(text, file, drivers);
-    const services = documents.flatMap((d) => (d.kind === 'Service' || d.kind === 'ServiceWithEnvironments' ? [d.spec] : []));
+    const services = documents.flatMap((d) =>
+      d.kind === 'Service' || d.kind === 'ServiceWithEnvironments' ? [d.spec] : [],
+    );
     const policy = documents.find((d) => d.kind === 'ReleasePolicy');
-    return { ok: true, text: { file, documents, services, ...(policy && { policy: { ok: true, policy: policy.policy } }) } };
+    return {
+      ok: true,
+      text: { file, documents, services, ...(policy && { policy: { ok: true, policy: policy.policy } }) },
+    };
   } catch (err) {
-    if (err instanceof SpecLimitError) return { ok: false, kind: 'limit', file, limit: err.limit, given: err.given, max: err.max, message: err.message };
+    if (err instanceof SpecLimitError)
+      return { ok: false, kind: 'limit', file, limit: err.limit, given: err.given, max: err.max, message: err.message };
     if (err instanceof SpecError) return { ok: false, kind: 'invalid', issues: err.issues };
     // A stack overflow or the like on a hostile text: still a problem in this file, not a crash.
-    return { ok: false, kind: 'invalid', issues: [{ file, line: 1, column: 1, path: '', message: `cannot read this text: ${(err as Error).message}` }] };
+    return {
+      ok: false,
+      kind: 'invalid',
+      issues: [{ file, line: 1, column: 1, path: '', message: `cannot read this text: ${(err as Error).message}` }],
+    };
   }
 }

@@ -3,10 +3,19 @@ import { test } from 'node:test';
 import { z } from 'zod';
 import { rollbackModeFields, strategySchema } from './strategy-schema.ts';
 
-const issues = (input: unknown) => strategySchema.safeParse(input).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+const issues = (input: unknown) =>
+  strategySchema.safeParse(input).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
 
 test('blueGreen compiles to steps and a plan, with the documented defaults', () => {
-  const s = strategySchema.parse({ blueGreen: { previewHeader: { name: 'X-Preview', value: 'yes' }, prePromotionAnalysis: true, autoPromotion: { after: '5m' }, postPromotionAnalysis: '1m' }, verify: {} });
+  const s = strategySchema.parse({
+    blueGreen: {
+      previewHeader: { name: 'X-Preview', value: 'yes' },
+      prePromotionAnalysis: true,
+      autoPromotion: { after: '5m' },
+      postPromotionAnalysis: '1m',
+    },
+    verify: {},
+  });
   assert.deepEqual(s.canary.steps, [
     { kind: 'setHeaderRoute', match: { header: 'x-preview', value: 'yes' } },
     { kind: 'analysis' },
@@ -23,7 +32,14 @@ test('blueGreen compiles to steps and a plan, with the documented defaults', () 
 
 test('canary steps take setHeaderRoute (and {} to clear it) and smoke gates; probes are normalised', () => {
   const s = strategySchema.parse({
-    canary: { steps: [{ setHeaderRoute: { cookie: 'beta', value: '1' } }, { smoke: { http: { url: 'http://127.0.0.1:1/x' } } }, { setHeaderRoute: {} }, { setWeight: 10 }] },
+    canary: {
+      steps: [
+        { setHeaderRoute: { cookie: 'beta', value: '1' } },
+        { smoke: { http: { url: 'http://127.0.0.1:1/x' } } },
+        { setHeaderRoute: {} },
+        { setWeight: 10 },
+      ],
+    },
     probes: { http: { interval: '500ms' } },
   });
   assert.deepEqual(s.plan.steps.slice(0, 3), [
@@ -37,7 +53,9 @@ test('canary steps take setHeaderRoute (and {} to clear it) and smoke gates; pro
 
 test('says what is wrong, where', () => {
   assert.deepEqual(issues({}), [': strategy needs exactly one of canary: { steps } or blueGreen: { … }']);
-  assert.deepEqual(issues({ blueGreen: {} }), ['blueGreen: blueGreen needs exactly one of previewListen: host:port or previewHeader: { name, value }']);
+  assert.deepEqual(issues({ blueGreen: {} }), [
+    'blueGreen: blueGreen needs exactly one of previewListen: host:port or previewHeader: { name, value }',
+  ]);
   assert.deepEqual(issues({ blueGreen: { previewListen: '127.0.0.1:9000', prePromotionAnalysis: true } }), [
     'blueGreen.prePromotionAnalysis: prePromotionAnalysis needs previewHeader: requests on a preview listener are not measured per version',
   ]);
@@ -56,7 +74,8 @@ test('rollback modes: instant by default, gradual ends at 0 and must decrease', 
   const modes = z.object(rollbackModeFields);
   assert.deepEqual(modes.parse({}), { onFail: 'rollback', revert: { kind: 'instant' } });
   assert.deepEqual(modes.parse({ onFail: 'pause', revert: { gradual: { steps: [50, 20] } } }), {
-    onFail: 'pause', revert: { kind: 'gradual', steps: [50, 20, 0], intervalMs: 10_000 },
+    onFail: 'pause',
+    revert: { kind: 'gradual', steps: [50, 20, 0], intervalMs: 10_000 },
   });
   const bad = modes.safeParse({ revert: { gradual: { steps: [20, 50] } } });
   assert.match(bad.error?.issues[0]?.message ?? '', /revert steps must decrease, got \[20, 50\]/);

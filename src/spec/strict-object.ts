@@ -10,7 +10,10 @@ import { closestName, didYouMean } from './did-you-mean.ts';
  * `unrecognized_keys` it stops the object's transform, which would otherwise report a second,
  * misleading problem (a step with `setWeigth` is not also "a step without setWeight").
  */
-export function strictObject<S extends z.core.$ZodLooseShape>(shape: S, invalid?: (input: unknown) => string | undefined) {
+export function strictObject<S extends z.core.$ZodLooseShape>(
+  shape: S,
+  invalid?: (input: unknown) => string | undefined,
+) {
   const valid = Object.keys(shape);
   const unknownField = z.custom<never>(() => false, {
     params: { unknownField: true },
@@ -21,9 +24,10 @@ export function strictObject<S extends z.core.$ZodLooseShape>(shape: S, invalid?
     },
   });
   unknownFieldSchemas.add(unknownField);
-  const object = z.object(shape, {
-    error: (iss) => (invalid && iss.code === 'invalid_type' ? invalid(iss.input) : undefined),
-  })
+  const object = z
+    .object(shape, {
+      error: (iss) => (invalid && iss.code === 'invalid_type' ? invalid(iss.input) : undefined),
+    })
     .catchall(unknownField)
     .superRefine((_, ctx) => dropMissingMeant(ctx.issues, valid), { when: () => true });
   // Typed as zod's strict object: no extra keys in the output (a catchall of never would add an index signature).
@@ -42,7 +46,9 @@ function dropMissingMeant(issues: z.core.$ZodRawIssue[], valid: string[]): void 
     if (likely !== undefined) meant.add(likely);
   }
   if (meant.size === 0) return;
-  const kept = issues.filter((issue) => !(issue.path?.length === 1 && meant.has(issue.path[0]!) && issue.input === undefined));
+  const kept = issues.filter(
+    (issue) => !(issue.path?.length === 1 && meant.has(issue.path[0]!) && issue.input === undefined),
+  );
   issues.splice(0, issues.length, ...kept);
 }
 

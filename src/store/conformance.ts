@@ -8,22 +8,54 @@ import type { Store, StoredRevision } from './types.ts';
  * The conformance suite every Store implementation runs: embedded SQLite, in-memory and PostgreSQL.
  * `open` gives a fresh, empty store; `reopen` (optional) opens the same storage again.
  */
-export function storeConformance(name: string, open: () => Promise<Store>, reopen?: (s: Store) => Promise<Store>): void {
-  const state = (service: string, patch: Partial<ServiceState> = {}): ServiceState => ({ ...emptyState(service), ...patch });
+export function storeConformance(
+  name: string,
+  open: () => Promise<Store>,
+  reopen?: (s: Store) => Promise<Store>,
+): void {
+  const state = (service: string, patch: Partial<ServiceState> = {}): ServiceState => ({
+    ...emptyState(service),
+    ...patch,
+  });
   const revision = (n: number): StoredRevision => ({
-    service: 'checkout', key: String(n), number: n, version: `${n}.0.0`, spec: { spec: { version: `${n}.0.0` } },
-    templateHash: `h${n}`, baseDir: '/srv', file: 'checkout.yaml', createdAt: 1000 + n, createdBy: 'alice',
+    service: 'checkout',
+    key: String(n),
+    number: n,
+    version: `${n}.0.0`,
+    spec: { spec: { version: `${n}.0.0` } },
+    templateHash: `h${n}`,
+    baseDir: '/srv',
+    file: 'checkout.yaml',
+    createdAt: 1000 + n,
+    createdBy: 'alice',
   });
 
   test(`${name}: events get increasing sequence numbers and read back in order, filtered`, async (t) => {
     const store = await open();
     t.after(() => store.close());
-    const a = await store.commit('a', [{ type: 'service.recovered', at: 1, actor: 'x' }, { type: 'service.degraded', reason: 'r', at: 2, actor: 'y' }], state('a'));
+    const a = await store.commit(
+      'a',
+      [
+        { type: 'service.recovered', at: 1, actor: 'x' },
+        { type: 'service.degraded', reason: 'r', at: 2, actor: 'y' },
+      ],
+      state('a'),
+    );
     const b = await store.commit('b', [{ type: 'service.recovered', at: 3, actor: 'z' }], state('b'));
     assert.ok(a[0]!.seq < a[1]!.seq && a[1]!.seq < b[0]!.seq);
     const all = await store.events({});
-    assert.deepEqual(all.map((e) => e.type), ['service.recovered', 'service.degraded', 'service.recovered']);
-    assert.deepEqual(all[1], { type: 'service.degraded', reason: 'r', service: 'a', at: 2, actor: 'y', seq: a[1]!.seq });
+    assert.deepEqual(
+      all.map((e) => e.type),
+      ['service.recovered', 'service.degraded', 'service.recovered'],
+    );
+    assert.deepEqual(all[1], {
+      type: 'service.degraded',
+      reason: 'r',
+      service: 'a',
+      at: 2,
+      actor: 'y',
+      seq: a[1]!.seq,
+    });
     assert.equal((await store.events({ service: 'b' })).length, 1);
     assert.equal((await store.events({ afterSeq: a[1]!.seq })).length, 1);
     assert.equal((await store.events({ since: 2 })).length, 2);
@@ -34,12 +66,41 @@ export function storeConformance(name: string, open: () => Promise<Store>, reope
     const store = await open();
     t.after(() => store.close());
     const release = {
-      id: 'checkout#1', number: 1, kind: 'deploy' as const, from: null, to: { key: '1', version: '1.0.0' }, steps: [],
-      contract: { intervalMs: 1, windowMs: 1, minSamples: 1, consecutive: 1, failureLimit: null, maxInconclusiveMs: 1, metricsErrors: { limit: 3, action: 'pause' as const }, rules: [] },
-      status: 'Succeeded' as const, startedAt: 5, startedBy: 'alice', endedAt: 9, stepIndex: 0, stepStartedAt: 5, pause: null, completing: false,
-      rules: {}, analysedAt: null, rollback: null, error: null, ...RELEASE_DEFAULTS,
+      id: 'checkout#1',
+      number: 1,
+      kind: 'deploy' as const,
+      from: null,
+      to: { key: '1', version: '1.0.0' },
+      steps: [],
+      contract: {
+        intervalMs: 1,
+        windowMs: 1,
+        minSamples: 1,
+        consecutive: 1,
+        failureLimit: null,
+        maxInconclusiveMs: 1,
+        metricsErrors: { limit: 3, action: 'pause' as const },
+        rules: [],
+      },
+      status: 'Succeeded' as const,
+      startedAt: 5,
+      startedBy: 'alice',
+      endedAt: 9,
+      stepIndex: 0,
+      stepStartedAt: 5,
+      pause: null,
+      completing: false,
+      rules: {},
+      analysedAt: null,
+      rollback: null,
+      error: null,
+      ...RELEASE_DEFAULTS,
     };
-    await store.commit('checkout', [{ type: 'release.succeeded', stable: release.to, at: 9, actor: 'c' }], state('checkout', { release }));
+    await store.commit(
+      'checkout',
+      [{ type: 'release.succeeded', stable: release.to, at: 9, actor: 'c' }],
+      state('checkout', { release }),
+    );
     const [s] = await store.states();
     assert.equal(s!.service, 'checkout');
     assert.equal(s!.release!.status, 'Succeeded');
@@ -54,7 +115,10 @@ export function storeConformance(name: string, open: () => Promise<Store>, reope
     await store.putRevision(revision(2));
     await store.putRevision(revision(1));
     await assert.rejects(store.putRevision(revision(1)));
-    assert.deepEqual((await store.revisions('checkout')).map((r) => r.key), ['1', '2']);
+    assert.deepEqual(
+      (await store.revisions('checkout')).map((r) => r.key),
+      ['1', '2'],
+    );
     assert.deepEqual(await store.revision('checkout', '2'), revision(2));
     assert.equal(await store.revision('checkout', '9'), null);
   });
@@ -75,11 +139,21 @@ export function storeConformance(name: string, open: () => Promise<Store>, reope
     const store = await open();
     t.after(() => store.close());
     assert.equal(await store.chainHead(), null);
-    await store.commit('a', [{ type: 'service.recovered', at: 1, actor: 'x' }, { type: 'service.degraded', reason: 'r', at: 2, actor: 'y' }], state('a'));
+    await store.commit(
+      'a',
+      [
+        { type: 'service.recovered', at: 1, actor: 'x' },
+        { type: 'service.degraded', reason: 'r', at: 2, actor: 'y' },
+      ],
+      state('a'),
+    );
     await store.commit('b', [{ type: 'service.recovered', at: 3, actor: 'z' }], state('b'));
     const events = await store.events({});
     const rows = await store.chain({});
-    assert.deepEqual(rows.map((r) => r.seq), events.map((e) => e.seq));
+    assert.deepEqual(
+      rows.map((r) => r.seq),
+      events.map((e) => e.seq),
+    );
     let prev = GENESIS_HASH;
     for (const [i, row] of rows.entries()) {
       assert.equal(row.prevHash, prev);
@@ -87,16 +161,32 @@ export function storeConformance(name: string, open: () => Promise<Store>, reope
       prev = row.hash!;
     }
     assert.deepEqual(await store.chainHead(), { seq: rows.at(-1)!.seq, hash: prev });
-    assert.deepEqual((await store.chain({ afterSeq: rows[0]!.seq, limit: 1 })).map((r) => r.seq), [rows[1]!.seq]);
+    assert.deepEqual(
+      (await store.chain({ afterSeq: rows[0]!.seq, limit: 1 })).map((r) => r.seq),
+      [rows[1]!.seq],
+    );
   });
 
   test(`${name}: commits made at once are chained one after another, none lost`, async (t) => {
     const store = await open();
     t.after(() => store.close());
-    await Promise.all(Array.from({ length: 12 }, (_, i) =>
-      store.commit(`s${i % 3}`, [{ type: 'service.recovered', at: i, actor: 'x' }, { type: 'service.degraded', reason: String(i), at: i, actor: 'x' }], state(`s${i % 3}`))));
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        store.commit(
+          `s${i % 3}`,
+          [
+            { type: 'service.recovered', at: i, actor: 'x' },
+            { type: 'service.degraded', reason: String(i), at: i, actor: 'x' },
+          ],
+          state(`s${i % 3}`),
+        ),
+      ),
+    );
     const rows = await store.chain({});
-    assert.deepEqual(rows.map((r) => r.seq), Array.from({ length: 24 }, (_, i) => i + 1));
+    assert.deepEqual(
+      rows.map((r) => r.seq),
+      Array.from({ length: 24 }, (_, i) => i + 1),
+    );
     for (const [i, row] of rows.entries()) assert.equal(row.prevHash, i === 0 ? GENESIS_HASH : rows[i - 1]!.hash);
     assert.equal((await store.states()).length, 3);
   });

@@ -80,7 +80,9 @@ export class FencedWrite extends Error {
   readonly current: Lease | null;
 
   constructor(service: string, fence: Fence, current: Lease | null) {
-    super(`${fence.holder} wrote ${service}'s events under epoch ${fence.epoch}, but ${current === null ? 'no lease is held' : `the lease is at epoch ${current.epoch}, held by ${current.holder}`}: the write was refused`);
+    super(
+      `${fence.holder} wrote ${service}'s events under epoch ${fence.epoch}, but ${current === null ? 'no lease is held' : `the lease is at epoch ${current.epoch}, held by ${current.holder}`}: the write was refused`,
+    );
     this.service = service;
     this.fence = fence;
     this.current = current;

@@ -30,7 +30,11 @@ export function trainLog(store: Store, bus: EventBus, now: () => number): TrainL
     async record(train, list, actor) {
       if (list.length === 0) return;
       const at = now();
-      const stored = await store.commit(trainLogName(train), list.map((e) => ({ ...e, at, actor })), emptyState(trainLogName(train)));
+      const stored = await store.commit(
+        trainLogName(train),
+        list.map((e) => ({ ...e, at, actor })),
+        emptyState(trainLogName(train)),
+      );
       bus.publish(stored);
     },
     events,
@@ -40,7 +44,11 @@ export function trainLog(store: Store, bus: EventBus, now: () => number): TrainL
       return t;
     },
     async names() {
-      return (await store.states()).map((s) => s.service).filter((n) => n.startsWith(PREFIX)).map((n) => n.slice(PREFIX.length)).sort();
+      return (await store.states())
+        .map((s) => s.service)
+        .filter((n) => n.startsWith(PREFIX))
+        .map((n) => n.slice(PREFIX.length))
+        .sort();
     },
   };
 }

@@ -8,7 +8,19 @@ import type { Logger } from 'pino';
 import { CONTROLLER } from '../core/events.ts';
 import { needsOf } from '../core/graph/index.ts';
 import { isActive } from '../core/release/state.ts';
-import { abortTrain, isRunning, nextRuns, planTrain, reduceTrain, stepTrain, type ServiceObservation, type TrainAction, type TrainEvent, type TrainSpec, type TrainState } from '../core/trains/index.ts';
+import {
+  abortTrain,
+  isRunning,
+  nextRuns,
+  planTrain,
+  reduceTrain,
+  stepTrain,
+  type ServiceObservation,
+  type TrainAction,
+  type TrainEvent,
+  type TrainSpec,
+  type TrainState,
+} from '../core/trains/index.ts';
 import { graphServices } from '../engine/dependency-graph.ts';
 import type { Engine } from '../engine/engine.ts';
 import { SluiceError } from '../errors.ts';
@@ -53,11 +65,20 @@ export class TrainRunner {
   }
 
   /** Start the train (or a new run of it). Refused, naming file and line, for a service that does not exist. */
-  async apply(spec: TrainSpec, at: TrainPositions, file: string, actor: string): Promise<{ action: 'started' | 'scheduled' | 'unchanged'; message: string }> {
+  async apply(
+    spec: TrainSpec,
+    at: TrainPositions,
+    file: string,
+    actor: string,
+  ): Promise<{ action: 'started' | 'scheduled' | 'unchanged'; message: string }> {
     const current = this.#trains.get(spec.name);
     if (isRunning(current ?? null)) {
-      if (JSON.stringify(current!.spec) === JSON.stringify(spec)) return { action: 'unchanged', message: `train ${spec.name} is running (run ${current!.run})` };
-      throw new SluiceError('CONFLICT', `${file}: train ${spec.name} is running (run ${current!.run}); abort it first (sluice train abort ${spec.name}) to apply a changed train`);
+      if (JSON.stringify(current!.spec) === JSON.stringify(spec))
+        return { action: 'unchanged', message: `train ${spec.name} is running (run ${current!.run})` };
+      throw new SluiceError(
+        'CONFLICT',
+        `${file}: train ${spec.name} is running (run ${current!.run}); abort it first (sluice train abort ${spec.name}) to apply a changed train`,
+      );
     }
     const facts = await this.#d.engine.serviceFacts();
     const problems = spec.services.flatMap((s, i) => {
@@ -65,27 +86,49 @@ export class TrainRunner {
       const prefix = where === undefined ? file : `${where.file}:${where.line}:${where.column}`;
       if (facts.some((f) => f.name === s.name)) return [];
       const environments = facts.filter((f) => f.name.startsWith(`${s.name}--`)).map((f) => f.name);
-      return [environments.length > 0
-        ? `${prefix}: spec.services[${i}]: ${s.name} is released through its environments (${environments.join(', ')}); a train releases services without environments`
-        : `${prefix}: spec.services[${i}]: unknown service ${JSON.stringify(s.name)}; apply its Service spec first; known services: ${facts.map((f) => f.name).sort().join(', ') || '(none)'}`];
+      return [
+        environments.length > 0
+          ? `${prefix}: spec.services[${i}]: ${s.name} is released through its environments (${environments.join(', ')}); a train releases services without environments`
+          : `${prefix}: spec.services[${i}]: unknown service ${JSON.stringify(s.name)}; apply its Service spec first; known services: ${
+              facts
+                .map((f) => f.name)
+                .sort()
+                .join(', ') || '(none)'
+            }`,
+      ];
     });
     if (problems.length > 0) throw new SluiceError('SPEC_INVALID', problems.join('\n'));
     if (spec.schedule !== undefined) {
       const next = await this.#schedule(spec, actor);
-      return { action: 'scheduled', message: next === null ? `train ${spec.name}: its schedule has no run in the next 400 days` : `train ${spec.name} scheduled: next run at ${new Date(next).toISOString()}` };
+      return {
+        action: 'scheduled',
+        message:
+          next === null
+            ? `train ${spec.name}: its schedule has no run in the next 400 days`
+            : `train ${spec.name} scheduled: next run at ${new Date(next).toISOString()}`,
+      };
     }
     await this.#start(spec, actor);
-    return { action: 'started', message: `train ${spec.name} started: ${spec.services.map((s) => `${s.name} ${s.version}`).join(', ')}` };
+    return {
+      action: 'started',
+      message: `train ${spec.name} started: ${spec.services.map((s) => `${s.name} ${s.version}`).join(', ')}`,
+    };
   }
 
   async #start(spec: TrainSpec, actor: string): Promise<void> {
     const needs = needsOf(graphServices(await this.#d.engine.serviceFacts()));
-    const running = new Map(spec.services.map((s) => {
-      const stable = this.#d.engine.serviceState(s.name)?.stable ?? null;
-      return [s.name, stable === null ? null : { version: stable.version, revision: stable.key }] as const;
-    }));
+    const running = new Map(
+      spec.services.map((s) => {
+        const stable = this.#d.engine.serviceState(s.name)?.stable ?? null;
+        return [s.name, stable === null ? null : { version: stable.version, revision: stable.key }] as const;
+      }),
+    );
     const run = (this.#trains.get(spec.name)?.run ?? 0) + 1;
-    await this.#record(spec.name, [{ type: 'train.started', spec, run, services: planTrain(spec, needs, running) }], actor);
+    await this.#record(
+      spec.name,
+      [{ type: 'train.started', spec, run, services: planTrain(spec, needs, running) }],
+      actor,
+    );
   }
 
   /** Record the next run of a scheduled train (null: none within 400 days; nothing recorded). */
@@ -104,7 +147,8 @@ export class TrainRunner {
   /** A person stops the train: releasing services are aborted (back to stable), the rest held; nothing done is rolled back. A scheduled train's schedule is cancelled. */
   async abort(name: string, actor: string): Promise<TrainState> {
     const t = this.#train(name);
-    if (!isRunning(t) && t.status !== 'Scheduled') throw new SluiceError('CONFLICT', `train ${name} is not running (${t.status}); nothing to abort`);
+    if (!isRunning(t) && t.status !== 'Scheduled')
+      throw new SluiceError('CONFLICT', `train ${name} is not running (${t.status}); nothing to abort`);
     const d = abortTrain(t, `aborted by ${actor}`);
     await this.#record(name, d.events, actor);
     await this.#perform(name, d.actions, actor);
@@ -114,7 +158,8 @@ export class TrainRunner {
   /** A new run of a train that stopped: services already on their train version count as done. */
   async retry(name: string, actor: string): Promise<TrainState> {
     const t = this.#train(name);
-    if (isRunning(t)) throw new SluiceError('CONFLICT', `train ${name} is running (run ${t.run}); retry a train that stopped`);
+    if (isRunning(t))
+      throw new SluiceError('CONFLICT', `train ${name} is running (run ${t.run}); retry a train that stopped`);
     await this.#start(t.spec, actor);
     return this.#train(name);
   }
@@ -134,7 +179,11 @@ export class TrainRunner {
 
   #train(name: string): TrainState {
     const t = this.#trains.get(name);
-    if (t === undefined) throw new SluiceError('NOT_FOUND', `no train named "${name}"; trains: ${[...this.#trains.keys()].join(', ') || '(none)'}; apply a kind: ReleaseTrain document to start one`);
+    if (t === undefined)
+      throw new SluiceError(
+        'NOT_FOUND',
+        `no train named "${name}"; trains: ${[...this.#trains.keys()].join(', ') || '(none)'}; apply a kind: ReleaseTrain document to start one`,
+      );
     return t;
   }
 
@@ -153,7 +202,7 @@ export class TrainRunner {
       const state = this.#d.engine.serviceState(s.name);
       if (state === null) continue;
       const r = state.release;
-      const detail = r === null ? '' : r.rollback?.reason ?? r.error ?? (isActive(r) ? '' : r.status);
+      const detail = r === null ? '' : (r.rollback?.reason ?? r.error ?? (isActive(r) ? '' : r.status));
       seen[s.name] = {
         stable: state.stable?.version ?? null,
         release: r === null ? null : { to: r.to.version, status: r.status, kind: r.kind, detail },
@@ -178,7 +227,8 @@ export class TrainRunner {
         await this.#perform(t.spec.name, d.actions, CONTROLLER);
         // A recurring train that just ended waits for its next run (unless a person aborted it).
         const after = this.#trains.get(t.spec.name)!;
-        if (!isRunning(after) && after.status !== 'Aborted' && after.spec.schedule !== undefined) await this.#schedule(after.spec, CONTROLLER);
+        if (!isRunning(after) && after.status !== 'Aborted' && after.spec.schedule !== undefined)
+          await this.#schedule(after.spec, CONTROLLER);
       }
     } catch (err) {
       this.#d.log.warn({ err }, 'a train step failed; retried on the next tick');
@@ -195,7 +245,12 @@ export class TrainRunner {
       if (r.status === 'fulfilled') return;
       const a = actions[i]!;
       this.#d.log.warn({ train: name, action: a, err: r.reason }, 'a train action failed');
-      if (a.kind !== 'abort') failed.push({ type: 'train.serviceFailed', member: a.service, detail: `${a.kind} ${a.service} ${a.version} refused: ${(r.reason as Error).message}` });
+      if (a.kind !== 'abort')
+        failed.push({
+          type: 'train.serviceFailed',
+          member: a.service,
+          detail: `${a.kind} ${a.service} ${a.version} refused: ${(r.reason as Error).message}`,
+        });
     });
     await this.#record(name, failed, CONTROLLER);
   }
@@ -203,7 +258,8 @@ export class TrainRunner {
   async #act(train: string, a: TrainAction, actor: string): Promise<void> {
     const engine = this.#d.engine;
     if (a.kind === 'abort') {
-      if (isActive(engine.serviceState(a.service)?.release)) await engine.command(a.service, 'abort', { reason: a.reason }, actor);
+      if (isActive(engine.serviceState(a.service)?.release))
+        await engine.command(a.service, 'abort', { reason: a.reason }, actor);
       return;
     }
     if (a.kind === 'rollback') {

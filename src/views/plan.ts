@@ -48,7 +48,15 @@ export interface EnvironmentsView {
 }
 
 export const planView = (p: PlanState): PlanView => ({
-  id: p.record.id, environment: p.record.environment, version: p.record.version, status: p.status, detail: p.detail,
-  risk: p.record.risk, requestedBy: p.record.requestedBy, requestedAt: new Date(p.record.requestedAt).toISOString(),
-  release: p.release, policy: p.record.policy, gates: Object.values(p.gates),
+  id: p.record.id,
+  environment: p.record.environment,
+  version: p.record.version,
+  status: p.status,
+  detail: p.detail,
+  risk: p.record.risk,
+  requestedBy: p.record.requestedBy,
+  requestedAt: new Date(p.record.requestedAt).toISOString(),
+  release: p.release,
+  policy: p.record.policy,
+  gates: Object.values(p.gates),
 });

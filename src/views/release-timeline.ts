@@ -5,13 +5,35 @@ import type { Condition, RollbackContract } from '../core/types.ts';
 import { releaseView, type ReleaseView } from './service-status.ts';
 
 /** One applied revision, as `GET /api/services/:name/revisions` lists it (times are ISO strings). */
-export interface RevisionSummary { key: string; number: number; version: string; templateHash: string; file: string | null; createdAt: string; createdBy: string }
+export interface RevisionSummary {
+  key: string;
+  number: number;
+  version: string;
+  templateHash: string;
+  file: string | null;
+  createdAt: string;
+  createdBy: string;
+}
 /** One revision with its whole spec (secrets redacted) and that spec as YAML: what the dashboard diffs. */
-export interface Revision extends RevisionSummary { spec: unknown; yaml: string }
+export interface Revision extends RevisionSummary {
+  spec: unknown;
+  yaml: string;
+}
 
-export interface TimelineStep { index: number; step: ReleaseStep; description: string | null; state: 'done' | 'current' | 'next'; startedAt: string | null }
+export interface TimelineStep {
+  index: number;
+  step: ReleaseStep;
+  description: string | null;
+  state: 'done' | 'current' | 'next';
+  startedAt: string | null;
+}
 /** A contract rule as the dashboard reads it: kinds of rule other than metric thresholds are shown by name. */
-export interface ContractRule { name: string; metric: string; failIf?: Condition; objective?: number }
+export interface ContractRule {
+  name: string;
+  metric: string;
+  failIf?: Condition;
+  objective?: number;
+}
 /** A release's steps (done / current / next, with start times), contract and activity: the dashboard's timeline. */
 export interface ReleaseTimeline {
   release: ReleaseView;

@@ -24,14 +24,24 @@ export interface ServiceStatus {
   /** Drivers failing right now (retried by the engine): which, doing what, the error, since when (ISO). */
   problems: { driver: string; operation: string; error: string; since: string; at: string }[];
   /** A release waiting for its release window: the version, why, until when (ISO), who asked. */
-  waiting: { version: string; revision: string; reason: string; until: string | null; since: string; by: string } | null;
+  waiting: {
+    version: string;
+    revision: string;
+    reason: string;
+    until: string | null;
+    since: string;
+    by: string;
+  } | null;
   /** Replicated servers only: the replica running this release and its lease epoch (null: no live lease). */
   controller?: { replica: string; epoch: number } | null;
 }
 
 export type VerdictView = Omit<Verdict, 'at'> & { at: string };
 
-export type RollbackView = Omit<RollbackLog, 'detectedAt' | 'trafficRevertedAt' | 'canaryStoppedAt' | 'verdicts' | 'hosts'> & {
+export type RollbackView = Omit<
+  RollbackLog,
+  'detectedAt' | 'trafficRevertedAt' | 'canaryStoppedAt' | 'verdicts' | 'hosts'
+> & {
   /** A router over several hosts: when each host confirmed the revert (null: not yet). */
   hosts?: Record<string, string | null>;
   release: string;
@@ -62,7 +72,6 @@ export interface ReleaseView {
 const iso = (t: number) => new Date(t).toISOString();
 const isoOrNull = (t: number | null) => (t === null ? null : iso(t));
 
-
 function verdictView(v: Verdict): VerdictView {
   return { ...v, at: iso(v.at) };
 }
@@ -81,9 +90,17 @@ function rollbackView(r: ReleaseState, { hosts, ...log }: RollbackLog): Rollback
 
 export function releaseView(r: ReleaseState): ReleaseView {
   return {
-    id: r.id, number: r.number, kind: r.kind, status: r.status,
-    fromVersion: r.from?.version ?? null, toVersion: r.to.version, fromRevision: r.from?.key ?? null, toRevision: r.to.key,
-    startedAt: iso(r.startedAt), startedBy: r.startedBy, endedAt: isoOrNull(r.endedAt),
+    id: r.id,
+    number: r.number,
+    kind: r.kind,
+    status: r.status,
+    fromVersion: r.from?.version ?? null,
+    toVersion: r.to.version,
+    fromRevision: r.from?.key ?? null,
+    toRevision: r.to.key,
+    startedAt: iso(r.startedAt),
+    startedBy: r.startedBy,
+    endedAt: isoOrNull(r.endedAt),
     durationMs: r.endedAt === null ? null : r.endedAt - r.startedAt,
     pause: r.pause === null ? null : { ...r.pause, at: iso(r.pause.at) },
     error: r.error,
@@ -109,10 +126,12 @@ export function statusOf(state: ServiceState, pastRollback?: ReleaseState): Serv
     const v = labels.get(key) ?? key;
     return (counts.get(v) ?? 0) > 1 ? `${v} (r${key})` : v;
   };
-  const byLabel = (w: Record<string, number>) => Object.fromEntries(Object.entries(w).map(([key, pct]) => [label(key), pct]));
+  const byLabel = (w: Record<string, number>) =>
+    Object.fromEntries(Object.entries(w).map(([key, pct]) => [label(key), pct]));
   const weights = byLabel(state.weights);
   const instances: ServiceStatus['instances'] = {};
-  for (const [key, rt] of Object.entries(state.runtimes)) instances[label(key)] = rt.instances.map(({ id, url }) => ({ id, url }));
+  for (const [key, rt] of Object.entries(state.runtimes))
+    instances[label(key)] = rt.instances.map(({ id, url }) => ({ id, url }));
   const withLog = r?.rollback ? r : pastRollback?.rollback ? pastRollback : null;
   return {
     service: state.service,
@@ -123,16 +142,37 @@ export function statusOf(state: ServiceState, pastRollback?: ReleaseState): Serv
     canaryRevision: active && active.from !== null ? active.to.key : null,
     weights,
     appliedWeights: byLabel(state.appliedWeights),
-    step: active && active.status !== 'Starting' && active.from !== null
-      ? { index: active.stepIndex, total: active.steps.length, current: describeStep(active.steps[active.stepIndex]), startedAt: iso(active.stepStartedAt) }
-      : null,
+    step:
+      active && active.status !== 'Starting' && active.from !== null
+        ? {
+            index: active.stepIndex,
+            total: active.steps.length,
+            current: describeStep(active.steps[active.stepIndex]),
+            startedAt: iso(active.stepStartedAt),
+          }
+        : null,
     release: r ? releaseView(r) : null,
     // The verdicts of the release in progress; an ended release's are in its history and rollback log.
     verdicts: active ? Object.values(active.rules).flatMap((s) => (s.last ? [verdictView(s.last)] : [])) : [],
     lastRollback: withLog?.rollback ? rollbackView(withLog, withLog.rollback) : null,
     instances,
     degraded: state.degraded,
-    problems: Object.entries(state.problems ?? {}).map(([driver, p]) => ({ driver, operation: p!.operation, error: p!.error, since: iso(p!.since), at: iso(p!.at) })),
-    waiting: state.waiting ? { version: state.waiting.revision.version, revision: state.waiting.revision.key, reason: state.waiting.reason, until: state.waiting.until === null ? null : iso(state.waiting.until), since: iso(state.waiting.since), by: state.waiting.by } : null,
+    problems: Object.entries(state.problems ?? {}).map(([driver, p]) => ({
+      driver,
+      operation: p!.operation,
+      error: p!.error,
+      since: iso(p!.since),
+      at: iso(p!.at),
+    })),
+    waiting: state.waiting
+      ? {
+          version: state.waiting.revision.version,
+          revision: state.waiting.revision.key,
+          reason: state.waiting.reason,
+          until: state.waiting.until === null ? null : iso(state.waiting.until),
+          since: iso(state.waiting.since),
+          by: state.waiting.by,
+        }
+      : null,
   };
 }

@@ -7,7 +7,11 @@ import type { ServiceEvent } from '../core/events.ts';
 import type { Verdict, VerdictOutcome } from '../core/types.ts';
 
 /** What `GET /api/services/:name/releases/:number/verdicts` answers: each rule's series, up to the log's `lastSeq`. */
-export interface VerdictSeries { release: string; lastSeq: number; rules: RuleSeries[] }
+export interface VerdictSeries {
+  release: string;
+  lastSeq: number;
+  rules: RuleSeries[];
+}
 
 /** One rule's verdicts as columns (cheap to send and to hand to a chart). */
 export interface RuleSeries {
@@ -32,7 +36,11 @@ function keptIndices(s: RuleSeries, buckets: number): number[] {
   for (let b = 0; b < buckets; b++) {
     const from = Math.floor((b * n) / buckets);
     const to = Math.floor(((b + 1) * n) / buckets);
-    let lo = -1, hi = -1, firstChange = -1, lastChange = -1, fail = -1;
+    let lo = -1,
+      hi = -1,
+      firstChange = -1,
+      lastChange = -1,
+      fail = -1;
     for (let i = from; i < to; i++) {
       const v = s.canary[i];
       if (v !== null && v !== undefined) {
@@ -60,7 +68,14 @@ export function reduceSeries(s: RuleSeries, maxPoints: number): RuleSeries {
     idx = keptIndices(s, buckets);
   }
   const pick = <T>(xs: T[]) => idx.map((i) => xs[i]!);
-  return { ...s, at: pick(s.at), canary: pick(s.canary), baseline: pick(s.baseline), threshold: pick(s.threshold), outcome: pick(s.outcome) };
+  return {
+    ...s,
+    at: pick(s.at),
+    canary: pick(s.canary),
+    baseline: pick(s.baseline),
+    threshold: pick(s.threshold),
+    outcome: pick(s.outcome),
+  };
 }
 
 /** Adds one evaluation's verdicts to the rules' series (a new rule gets a new series). Returns the longest series' length. */

@@ -18,7 +18,9 @@ export interface EnvSpecOptions {
 }
 
 export function envSpec(o: EnvSpecOptions): string {
-  const labels = Object.entries(o.labels ?? {}).map(([k, v]) => `${k}: ${v}`).join(', ');
+  const labels = Object.entries(o.labels ?? {})
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
   return `apiVersion: sluice.dev/v1alpha1
 kind: Service
 metadata:
@@ -51,13 +53,39 @@ ${o.contractWindow ? `    window: ${o.contractWindow}\n` : ''}    rules:
 ${o.minSoak ? `      minSoak: ${o.minSoak}\n` : ''}${o.approvals !== undefined ? `      approvals: { required: ${o.approvals}, role: approver }\n` : ''}${(o.production ?? []).map((l) => `      ${l}\n`).join('')}`;
 }
 
-export interface GateView { gate: string; outcome: string; detail: string; evidence: Record<string, unknown> }
-export interface PlanView { id: string; environment: string; version: string; status: string; detail: string; requestedBy: string; release: { service: string; id: string } | null; gates: GateView[] }
-export interface PlanAnswer { outcome: 'started' | 'waiting' | 'refused'; plan: PlanView; postmortem?: string }
-export interface ErrorAnswer { error: { code: string; message: string; detail?: PlanAnswer } }
+export interface GateView {
+  gate: string;
+  outcome: string;
+  detail: string;
+  evidence: Record<string, unknown>;
+}
+export interface PlanView {
+  id: string;
+  environment: string;
+  version: string;
+  status: string;
+  detail: string;
+  requestedBy: string;
+  release: { service: string; id: string } | null;
+  gates: GateView[];
+}
+export interface PlanAnswer {
+  outcome: 'started' | 'waiting' | 'refused';
+  plan: PlanView;
+  postmortem?: string;
+}
+export interface ErrorAnswer {
+  error: { code: string; message: string; detail?: PlanAnswer };
+}
 
 /** A POST with a chosen token (the harness's api() always sends the admin token). */
-export async function callAs<T>(server: SluiceServer, token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+export async function callAs<T>(
+  server: SluiceServer,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const res = await fetch(`${server.url}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },

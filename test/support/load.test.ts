@@ -12,7 +12,10 @@ interface Target {
 }
 
 /** A local server standing in for two versions: even request numbers are "a", odd ones "b". */
-async function startTarget(t: { after: (fn: () => Promise<void>) => void }, handle?: (n: number, res: http.ServerResponse) => boolean): Promise<Target> {
+async function startTarget(
+  t: { after: (fn: () => Promise<void>) => void },
+  handle?: (n: number, res: http.ServerResponse) => boolean,
+): Promise<Target> {
   let n = 0;
   const headersSeen: string[] = [];
   const server = http.createServer((req, res) => {
@@ -63,7 +66,13 @@ test('stop() ends a run early and resolves done with the same report', async (t)
 test('counts failures and versions', async (t) => {
   const target = await startTarget(t);
   // Concurrency above the total: on a starved machine no request is skipped for want of a socket.
-  const report = await startLoad({ url: target.url, rps: 500, durationMs: 400, concurrency: 256, headers: (i) => ({ 'x-user-id': `user-${i % 7}` }) }).done;
+  const report = await startLoad({
+    url: target.url,
+    rps: 500,
+    durationMs: 400,
+    concurrency: 256,
+    headers: (i) => ({ 'x-user-id': `user-${i % 7}` }),
+  }).done;
 
   assert.equal(report.sent, 200);
   assert.equal(report.failed, 20, 'every 10th answer is a 503');
@@ -106,8 +115,19 @@ test('skips instead of queueing when concurrency requests are in flight', async 
   assert.deepEqual(report.byVersion, { unknown: { ok: 0, failed: 30 } });
   const skips = report.samples.filter((s) => s.skipped === true);
   assert.equal(skips.length, 27);
-  assert.ok(skips.every((s) => s.status === 0 && s.version === null && s.end === s.start && s.error === 'not sent: 3 requests already in flight'));
-  assert.ok(skips.every((s, n) => n === 0 || s.start > skips[n - 1]!.start), 'at the time each came due');
+  assert.ok(
+    skips.every(
+      (s) =>
+        s.status === 0 &&
+        s.version === null &&
+        s.end === s.start &&
+        s.error === 'not sent: 3 requests already in flight',
+    ),
+  );
+  assert.ok(
+    skips.every((s, n) => n === 0 || s.start > skips[n - 1]!.start),
+    'at the time each came due',
+  );
 });
 
 test('refuses targets that are not loopback', () => {
@@ -116,7 +136,8 @@ test('refuses targets that are not loopback', () => {
   assert.throws(() => startLoad({ url: 'https://127.0.0.1/', rps: 1 }), /must use http:/);
   assert.throws(() => startLoad({ url: 'http://127.0.0.1/', rps: 0 }), /rps=0 is not valid/);
   for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]', 'LOCALHOST']) assert.ok(isLoopback(host), host);
-  for (const host of ['128.0.0.1', '127.0.0.256', '127.0.0.1.nip.io', '0.0.0.0', '::']) assert.ok(!isLoopback(host), host);
+  for (const host of ['128.0.0.1', '127.0.0.256', '127.0.0.1.nip.io', '0.0.0.0', '::'])
+    assert.ok(!isLoopback(host), host);
 });
 
 test('percentile uses nearest rank and leaves its input alone', () => {

@@ -145,7 +145,11 @@ export function startLoad(opts: LoadOptions): Load {
       settled = true;
       clearTimeout(deadline);
       inflight -= 1;
-      samples.push(error === undefined ? { i, start, end: now(), status, version } : { i, start, end: now(), status, version, error });
+      samples.push(
+        error === undefined
+          ? { i, start, end: now(), status, version }
+          : { i, start, end: now(), status, version, error },
+      );
       settleIfIdle();
     };
     try {
@@ -177,7 +181,15 @@ export function startLoad(opts: LoadOptions): Load {
       else {
         skipped += 1;
         const at = startedAt + i * intervalMs;
-        samples.push({ i, start: at, end: at, status: 0, version: null, error: `not sent: ${concurrency} requests already in flight`, skipped: true });
+        samples.push({
+          i,
+          start: at,
+          end: at,
+          status: 0,
+          version: null,
+          error: `not sent: ${concurrency} requests already in flight`,
+          skipped: true,
+        });
       }
     }
     if (scheduled >= total) return halt();
@@ -237,10 +249,18 @@ function report(samples: Sample[], sent: number, skipped: number, startedAt: num
  * `trafficRevertedAt` (ISO, by Date.now; the two clocks are aligned here), and the failures the
  * version answered in between: what a user of a bad canary met.
  */
-export function revertAfterFirstFailure(samples: Sample[], version: string, trafficRevertedAt: string): { revertMs: number; failedBefore: number; failures: Sample[] } {
+export function revertAfterFirstFailure(
+  samples: Sample[],
+  version: string,
+  trafficRevertedAt: string,
+): { revertMs: number; failedBefore: number; failures: Sample[] } {
   const skew = performance.timeOrigin + performance.now() - Date.now();
   const revertedAt = Date.parse(trafficRevertedAt) + skew;
   const failures = samples.filter((s) => s.version === version && s.status >= 500);
   const firstFail = Math.min(...failures.map((s) => s.start));
-  return { revertMs: revertedAt - firstFail, failedBefore: failures.filter((s) => s.start <= revertedAt).length, failures };
+  return {
+    revertMs: revertedAt - firstFail,
+    failedBefore: failures.filter((s) => s.start <= revertedAt).length,
+    failures,
+  };
 }

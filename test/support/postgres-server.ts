@@ -19,7 +19,9 @@ export function withoutPostgres(): string | false {
     accessSync(join(POSTGRES_BIN, 'postgres'), constants.X_OK);
     return false;
   } catch {
-    return process.env.SLUICE_TEST_SERVERS === 'required' ? false : `PostgreSQL 15 is not installed (${POSTGRES_BIN}): apt-get install postgresql (bash .ci/run does)`;
+    return process.env.SLUICE_TEST_SERVERS === 'required'
+      ? false
+      : `PostgreSQL 15 is not installed (${POSTGRES_BIN}): apt-get install postgresql (bash .ci/run does)`;
   }
 }
 
@@ -50,10 +52,31 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
   const as = user === null ? {} : { uid: user.uid, gid: user.gid };
   const data = join(dir, 'data');
-  execFileSync(join(POSTGRES_BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'], { ...as, stdio: 'pipe', cwd: dir });
+  execFileSync(
+    join(POSTGRES_BIN, 'initdb'),
+    ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'],
+    { ...as, stdio: 'pipe', cwd: dir },
+  );
   const port = await freeListenPort();
   let log = '';
-  const child: ChildProcess = spawn(join(POSTGRES_BIN, 'postgres'), ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=50'], { ...as, stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
+  const child: ChildProcess = spawn(
+    join(POSTGRES_BIN, 'postgres'),
+    [
+      '-D',
+      data,
+      '-p',
+      String(port),
+      '-k',
+      dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'max_connections=50',
+    ],
+    { ...as, stdio: ['ignore', 'pipe', 'pipe'], cwd: dir },
+  );
   child.stdout!.on('data', (d) => (log += d));
   child.stderr!.on('data', (d) => (log += d));
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;

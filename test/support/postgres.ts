@@ -49,9 +49,15 @@ export class TestPostgres {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-pg-'));
     const user = runAs();
     if (user !== null) chownSync(dir, user.uid, user.gid);
-    const init = spawnSync(join(POSTGRES_BIN, 'initdb'), ['-D', join(dir, 'data'), '-U', 'sluice', '--auth=trust', '-E', 'UTF8', '--no-sync'], {
-      encoding: 'utf8', ...(user !== null && { uid: user.uid, gid: user.gid }), cwd: dir,
-    });
+    const init = spawnSync(
+      join(POSTGRES_BIN, 'initdb'),
+      ['-D', join(dir, 'data'), '-U', 'sluice', '--auth=trust', '-E', 'UTF8', '--no-sync'],
+      {
+        encoding: 'utf8',
+        ...(user !== null && { uid: user.uid, gid: user.gid }),
+        cwd: dir,
+      },
+    );
     if (init.status !== 0) {
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`initdb failed (${init.status}): ${init.stderr || init.error?.message}`);
@@ -83,10 +89,28 @@ export class TestPostgres {
   async resume(): Promise<void> {
     const user = runAs();
     this.#log = '';
-    const child = spawn(join(POSTGRES_BIN, 'postgres'), [
-      '-D', join(this.dir, 'data'), '-h', '127.0.0.1', '-p', String(this.port), '-k', this.dir,
-      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200',
-    ], { stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir, ...(user !== null && { uid: user.uid, gid: user.gid }) });
+    const child = spawn(
+      join(POSTGRES_BIN, 'postgres'),
+      [
+        '-D',
+        join(this.dir, 'data'),
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(this.port),
+        '-k',
+        this.dir,
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=200',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir, ...(user !== null && { uid: user.uid, gid: user.gid }) },
+    );
     child.stdout!.on('data', (d: Buffer) => (this.#log += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (this.#log += d.toString()));
     this.#child = child;
@@ -100,7 +124,8 @@ export class TestPostgres {
         return;
       } catch {
         await client.end().catch(() => undefined);
-        if (Date.now() > deadline) throw new Error(`postgres did not accept connections within 30 s:\n${this.#log.slice(-2000)}`);
+        if (Date.now() > deadline)
+          throw new Error(`postgres did not accept connections within 30 s:\n${this.#log.slice(-2000)}`);
         await sleep(100);
       }
     }

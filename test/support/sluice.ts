@@ -29,7 +29,9 @@ export interface SpecOptions {
 
 /** A Service spec for the example service, in YAML as a user writes it. */
 export function serviceSpec(o: SpecOptions): string {
-  const env = Object.entries(o.env ?? {}).map(([k, v]) => `${k}: "${v}"`).join(', ');
+  const env = Object.entries(o.env ?? {})
+    .map(([k, v]) => `${k}: "${v}"`)
+    .join(', ');
   const steps = o.steps ?? ['setWeight: 20', 'pause: { duration: 2s }', 'setWeight: 60', 'pause: { duration: 2s }'];
   return `apiVersion: sluice.dev/v1alpha1
 kind: Service
@@ -52,12 +54,15 @@ spec:
       steps:
 ${steps.map((s) => `        - ${s}`).join('\n')}
   rollbackContract:
-${o.contract ?? `    interval: 250ms
+${
+  o.contract ??
+  `    interval: 250ms
     window: 5s
     minSamples: 20
     rules:
       - { metric: error_rate, failIf: { above: baseline, by: 0.02 } }
-      - { metric: latency_p95, failIf: { above: baseline, by: 300ms } }`}
+      - { metric: latency_p95, failIf: { above: baseline, by: 300ms } }`
+}
 `;
 }
 
@@ -115,7 +120,8 @@ export class SluiceServer {
       body: JSON.stringify({ role, name }),
     });
     const body = (await res.json()) as { token?: string };
-    if (!res.ok || body.token === undefined) throw new Error(`creating token ${name} failed (${res.status}): ${JSON.stringify(body)}`);
+    if (!res.ok || body.token === undefined)
+      throw new Error(`creating token ${name} failed (${res.status}): ${JSON.stringify(body)}`);
     return body.token;
   }
 
@@ -125,11 +131,15 @@ export class SluiceServer {
 
   /** (Re)start the server process on the same data dir and port. */
   async restart(): Promise<void> {
-    const child = spawn(process.execPath, [CLI, 'server', '--data-dir', this.dataDir, '--port', String(this.port), ...this.#args], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' },
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'server', '--data-dir', this.dataDir, '--port', String(this.port), ...this.#args],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, SLUICE_LOG_LEVEL: 'warn' },
+      },
+    );
     child.stdout!.on('data', (d) => (this.#log += d));
     child.stderr!.on('data', (d) => (this.#log += d));
     this.#child = child;
@@ -172,7 +182,10 @@ export class SluiceServer {
   async api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${this.#token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${this.#token}`,
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
       ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
     });
     const text = await res.text();
@@ -180,7 +193,11 @@ export class SluiceServer {
   }
 
   async apply(spec: string): Promise<{ service: string; action: string }[]> {
-    const r = await this.api<{ results: { service: string; action: string }[]; error?: { message: string } }>('POST', '/api/apply', { spec, file: 'test.yaml', baseDir: ROOT });
+    const r = await this.api<{ results: { service: string; action: string }[]; error?: { message: string } }>(
+      'POST',
+      '/api/apply',
+      { spec, file: 'test.yaml', baseDir: ROOT },
+    );
     if (r.status !== 200) throw new Error(`apply failed (${r.status}): ${JSON.stringify(r.body)}`);
     return r.body.results;
   }
@@ -198,24 +215,38 @@ export class SluiceServer {
   }
 
   /** Poll until `check` holds; fails with the last status and the server log. */
-  async waitFor(check: (s: ServiceStatus) => boolean, what: string, timeoutMs = 30_000, name = 'checkout'): Promise<ServiceStatus> {
+  async waitFor(
+    check: (s: ServiceStatus) => boolean,
+    what: string,
+    timeoutMs = 30_000,
+    name = 'checkout',
+  ): Promise<ServiceStatus> {
     const until = Date.now() + timeoutMs;
     let last: ServiceStatus | null = null;
     while (Date.now() < until) {
       // A service that does not exist yet (an environment before its first release) is waited for.
       const r = await this.api<ServiceStatus>('GET', `/api/services/${name}`);
-      if (r.status !== 200 && r.status !== 404) throw new Error(`status failed (${r.status}): ${JSON.stringify(r.body)}`);
+      if (r.status !== 200 && r.status !== 404)
+        throw new Error(`status failed (${r.status}): ${JSON.stringify(r.body)}`);
       if (r.status === 200) {
         last = r.body;
         if (check(last)) return last;
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`timed out waiting for ${what}; last status:\n${JSON.stringify(last, null, 2)}\nserver log:\n${this.#log.slice(-3000)}`);
+    throw new Error(
+      `timed out waiting for ${what}; last status:\n${JSON.stringify(last, null, 2)}\nserver log:\n${this.#log.slice(-3000)}`,
+    );
   }
 
   waitForPhase(phase: ServiceStatus['phase'], timeoutMs = 30_000, name = 'checkout'): Promise<ServiceStatus> {
-    return this.waitFor((s) => s.phase === phase && (s.release === null || !['Starting', 'Progressing', 'Paused'].includes(s.release.status)), `phase ${phase}`, timeoutMs, name);
+    return this.waitFor(
+      (s) =>
+        s.phase === phase && (s.release === null || !['Starting', 'Progressing', 'Paused'].includes(s.release.status)),
+      `phase ${phase}`,
+      timeoutMs,
+      name,
+    );
   }
 
   /** Delete every service (stops instances and proxies), stop the server, remove the data dir. */
@@ -238,7 +269,10 @@ export class SluiceServer {
       clearTimeout(timer);
       await this.kill('SIGTERM');
       const killed = killLeftovers(this.dataDir);
-      if (killed.length > 0) process.stderr.write(`sluice harness: killed ${killed.length} leftover instance/proxy processes (${killed.join(', ')})\n`);
+      if (killed.length > 0)
+        process.stderr.write(
+          `sluice harness: killed ${killed.length} leftover instance/proxy processes (${killed.join(', ')})\n`,
+        );
       rmSync(this.dataDir, { recursive: true, force: true });
     }
   }
@@ -248,7 +282,10 @@ export class SluiceServer {
  * A server with `checkout` 1.0.0 deployed and Healthy on a free port; everything is torn down
  * after the test.
  */
-export async function deployedServer(t: { after: (fn: () => Promise<void>) => void }, spec: Partial<SpecOptions> = {}): Promise<{ server: SluiceServer; listenPort: number }> {
+export async function deployedServer(
+  t: { after: (fn: () => Promise<void>) => void },
+  spec: Partial<SpecOptions> = {},
+): Promise<{ server: SluiceServer; listenPort: number }> {
   const server = await SluiceServer.start();
   t.after(() => server.close());
   const listenPort = await freePort();

@@ -15,7 +15,8 @@ function sourceFiles(dir) {
   });
 }
 
-const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g;
 const files = roots.flatMap((r) => sourceFiles(join(root, r)));
 const graph = new Map(
   files.map((file) => {
@@ -56,7 +57,9 @@ function visit(v) {
 for (const file of graph.keys()) if (!info.has(file)) visit(file);
 
 if (cycles.length > 0) {
-  console.error(`${cycles.length} import cycle(s), type-only imports included; break each by moving the shared declaration to a file both sides import:`);
+  console.error(
+    `${cycles.length} import cycle(s), type-only imports included; break each by moving the shared declaration to a file both sides import:`,
+  );
   for (const c of cycles) console.error(`  ${c.join(' <-> ')}`);
   process.exit(1);
 }

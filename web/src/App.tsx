@@ -21,7 +21,12 @@ function Identity() {
 
 function LiveDot() {
   const state = useConnection();
-  const text = { live: 'live', offline: 'offline — reconnecting', 'signed-out': 'sign in with a token', connecting: 'connecting' }[state];
+  const text = {
+    live: 'live',
+    offline: 'offline — reconnecting',
+    'signed-out': 'sign in with a token',
+    connecting: 'connecting',
+  }[state];
   return (
     <span className={`live live-${state}`} role="status" data-testid="connection">
       <span className="dot" aria-hidden="true" />
@@ -35,13 +40,23 @@ export function App() {
   const refused = useAuthRefused();
   return (
     <>
-      <a className="skip" href="#main">Skip to content</a>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
       <header className="top">
-        <Link href="/" className="brand">Sluice</Link>
+        <Link href="/" className="brand">
+          Sluice
+        </Link>
         <nav aria-label="breadcrumb">{route.page === 'service' && <span className="crumb">/ {route.name}</span>}</nav>
-        <Link href="/graph" className="nav-link">Graph</Link>
-        <Link href="/analytics" className="nav-link">Analytics</Link>
-        <Link href="/flags" className="nav-link">Flags</Link>
+        <Link href="/graph" className="nav-link">
+          Graph
+        </Link>
+        <Link href="/analytics" className="nav-link">
+          Analytics
+        </Link>
+        <Link href="/flags" className="nav-link">
+          Flags
+        </Link>
         <span className="spacer" />
         <LiveDot />
         <Identity />
@@ -53,11 +68,15 @@ export function App() {
         {!refused && route.page === 'graph' && <GraphPage />}
         {!refused && route.page === 'analytics' && <AnalyticsPage />}
         {!refused && route.page === 'flags' && <FlagsPage />}
-        {!refused && route.page === 'service' && <ServicePage key={route.name} name={route.name} releaseNumber={route.release} />}
+        {!refused && route.page === 'service' && (
+          <ServicePage key={route.name} name={route.name} releaseNumber={route.release} />
+        )}
         {!refused && route.page === 'missing' && (
           <section className="panel">
             <h1>Nothing at {route.path}</h1>
-            <p><Link href="/">Back to the overview</Link></p>
+            <p>
+              <Link href="/">Back to the overview</Link>
+            </p>
           </section>
         )}
       </main>

@@ -1,11 +1,39 @@
 import type {
-  ContractRule, DependencyGraph, EnvironmentsView, GateView, PlanView, ReleaseTimeline, ReleaseView, Revision, RevisionSummary, RuleSeries,
-  ServiceEvent, ServiceStatus, TimelineStep, TrainView, VerdictSeries, VerdictView,
+  ContractRule,
+  DependencyGraph,
+  EnvironmentsView,
+  GateView,
+  PlanView,
+  ReleaseTimeline,
+  ReleaseView,
+  Revision,
+  RevisionSummary,
+  RuleSeries,
+  ServiceEvent,
+  ServiceStatus,
+  TimelineStep,
+  TrainView,
+  VerdictSeries,
+  VerdictView,
 } from '../../src/views/index.ts';
 
 export type {
-  ContractRule, DependencyGraph, EnvironmentsView, GateView, PlanView, ReleaseTimeline, ReleaseView, Revision, RevisionSummary, RuleSeries,
-  ServiceEvent, ServiceStatus, TimelineStep, TrainView, VerdictSeries, VerdictView,
+  ContractRule,
+  DependencyGraph,
+  EnvironmentsView,
+  GateView,
+  PlanView,
+  ReleaseTimeline,
+  ReleaseView,
+  Revision,
+  RevisionSummary,
+  RuleSeries,
+  ServiceEvent,
+  ServiceStatus,
+  TimelineStep,
+  TrainView,
+  VerdictSeries,
+  VerdictView,
 };
 export type Command = 'promote' | 'pause' | 'resume' | 'abort' | 'retry' | 'undo';
 
@@ -81,7 +109,11 @@ export async function request<T>(method: string, path: string, body?: unknown, s
   try {
     parsed = text ? JSON.parse(text) : null;
   } catch {
-    throw new ApiError(res.status, 'BAD_RESPONSE', `${method} ${path}: the server answered ${res.status} with something that is not JSON`);
+    throw new ApiError(
+      res.status,
+      'BAD_RESPONSE',
+      `${method} ${path}: the server answered ${res.status} with something that is not JSON`,
+    );
   }
   if (!res.ok) {
     const e = (parsed as { error?: { code?: string; message?: string } } | null)?.error;
@@ -92,28 +124,45 @@ export async function request<T>(method: string, path: string, body?: unknown, s
 
 const svc = (name: string) => `/api/services/${encodeURIComponent(name)}`;
 
-export interface Identity { name: string; role: string; expiresAt: string | null }
+export interface Identity {
+  name: string;
+  role: string;
+  expiresAt: string | null;
+}
 
 export const api = {
   /** Who the token is (null when the server has no tokens). */
-  whoami: (signal?: AbortSignal) => request<Identity>('GET', '/api/whoami', undefined, signal).catch((err: unknown) => {
-    if (err instanceof ApiError && err.status === 404) return null;
-    throw err;
-  }),
-  services: (signal?: AbortSignal) => request<{ services: ServiceStatus[] }>('GET', '/api/services', undefined, signal).then((r) => r.services),
+  whoami: (signal?: AbortSignal) =>
+    request<Identity>('GET', '/api/whoami', undefined, signal).catch((err: unknown) => {
+      if (err instanceof ApiError && err.status === 404) return null;
+      throw err;
+    }),
+  services: (signal?: AbortSignal) =>
+    request<{ services: ServiceStatus[] }>('GET', '/api/services', undefined, signal).then((r) => r.services),
   status: (name: string, signal?: AbortSignal) => request<ServiceStatus>('GET', svc(name), undefined, signal),
-  history: (name: string, signal?: AbortSignal) => request<{ releases: ReleaseView[] }>('GET', `${svc(name)}/history`, undefined, signal).then((r) => r.releases),
-  revisions: (name: string, signal?: AbortSignal) => request<{ revisions: RevisionSummary[] }>('GET', `${svc(name)}/revisions`, undefined, signal).then((r) => r.revisions),
-  revision: (name: string, key: string, signal?: AbortSignal) => request<Revision>('GET', `${svc(name)}/revisions/${key}`, undefined, signal),
-  timeline: (name: string, n: number, signal?: AbortSignal) => request<ReleaseTimeline>('GET', `${svc(name)}/releases/${n}`, undefined, signal),
+  history: (name: string, signal?: AbortSignal) =>
+    request<{ releases: ReleaseView[] }>('GET', `${svc(name)}/history`, undefined, signal).then((r) => r.releases),
+  revisions: (name: string, signal?: AbortSignal) =>
+    request<{ revisions: RevisionSummary[] }>('GET', `${svc(name)}/revisions`, undefined, signal).then(
+      (r) => r.revisions,
+    ),
+  revision: (name: string, key: string, signal?: AbortSignal) =>
+    request<Revision>('GET', `${svc(name)}/revisions/${key}`, undefined, signal),
+  timeline: (name: string, n: number, signal?: AbortSignal) =>
+    request<ReleaseTimeline>('GET', `${svc(name)}/releases/${n}`, undefined, signal),
   verdicts: (name: string, n: number, maxPoints: number, signal?: AbortSignal) =>
     request<VerdictSeries>('GET', `${svc(name)}/releases/${n}/verdicts?maxPoints=${maxPoints}`, undefined, signal),
-  environments: (name: string, signal?: AbortSignal) => request<EnvironmentsView>('GET', `${svc(name)}/environments`, undefined, signal),
-  approve: (name: string, environment: string, comment: string) => request<unknown>('POST', `${svc(name)}/approve`, { environment, ...(comment && { comment }) }),
-  override: (name: string, environment: string, gate: string, reason: string) => request<unknown>('POST', `${svc(name)}/override`, { environment, gate, reason }),
+  environments: (name: string, signal?: AbortSignal) =>
+    request<EnvironmentsView>('GET', `${svc(name)}/environments`, undefined, signal),
+  approve: (name: string, environment: string, comment: string) =>
+    request<unknown>('POST', `${svc(name)}/approve`, { environment, ...(comment && { comment }) }),
+  override: (name: string, environment: string, gate: string, reason: string) =>
+    request<unknown>('POST', `${svc(name)}/override`, { environment, gate, reason }),
   graph: (signal?: AbortSignal) => request<DependencyGraph>('GET', '/api/graph', undefined, signal),
-  trains: (signal?: AbortSignal) => request<{ trains: TrainView[] }>('GET', '/api/trains', undefined, signal).then((r) => r.trains),
-  train: (name: string, signal?: AbortSignal) => request<TrainView>('GET', `/api/trains/${encodeURIComponent(name)}`, undefined, signal),
+  trains: (signal?: AbortSignal) =>
+    request<{ trains: TrainView[] }>('GET', '/api/trains', undefined, signal).then((r) => r.trains),
+  train: (name: string, signal?: AbortSignal) =>
+    request<TrainView>('GET', `/api/trains/${encodeURIComponent(name)}`, undefined, signal),
   command: (name: string, command: Command, body: { full?: boolean; reason?: string; toRevision?: string } = {}) =>
     request<ServiceStatus>('POST', `${svc(name)}/${command}`, body),
 };
@@ -122,14 +171,20 @@ export const api = {
  * GET /api/events read with fetch rather than EventSource, so that it carries the same headers as
  * every other request. Reconnects with `after=<last seq>`: no event is lost or seen twice.
  */
-export function streamEvents(onEvent: (e: ServiceEvent) => void, onState: (s: 'live' | 'offline' | 'signed-out') => void): () => void {
+export function streamEvents(
+  onEvent: (e: ServiceEvent) => void,
+  onState: (s: 'live' | 'offline' | 'signed-out') => void,
+): () => void {
   const stop = new AbortController();
   let lastSeq: number | null = null;
   const run = async () => {
     let delay = 500;
     while (!stop.signal.aborted) {
       try {
-        const res = await fetch(`/api/events${lastSeq === null ? '' : `?after=${lastSeq}`}`, { headers: headers({ accept: 'text/event-stream' }), signal: stop.signal });
+        const res = await fetch(`/api/events${lastSeq === null ? '' : `?after=${lastSeq}`}`, {
+          headers: headers({ accept: 'text/event-stream' }),
+          signal: stop.signal,
+        });
         noteAuth(res.status);
         if (res.status === 401) {
           // Not offline: the server is there and wants a token. Wait for one instead of retrying.
@@ -150,7 +205,11 @@ export function streamEvents(onEvent: (e: ServiceEvent) => void, onState: (s: 'l
           while ((end = buffer.indexOf('\n\n')) >= 0) {
             const frame = buffer.slice(0, end);
             buffer = buffer.slice(end + 2);
-            const data = frame.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+            const data = frame
+              .split('\n')
+              .filter((l) => l.startsWith('data: '))
+              .map((l) => l.slice(6))
+              .join('\n');
             if (data === '') continue;
             const e = JSON.parse(data) as ServiceEvent;
             lastSeq = e.seq;

@@ -15,5 +15,8 @@ test('a changed line shows as removed then added, the rest as unchanged', () => 
 
 test('identical texts have no change; past the size limit the diff is whole-text', () => {
   assert.ok(diffLines('x\ny', 'x\ny').every((l) => l.kind === 'same'));
-  assert.deepEqual(diffLines('a\nb', 'a\nc', 1).map((l) => l.kind), ['removed', 'removed', 'added', 'added']);
+  assert.deepEqual(
+    diffLines('a\nb', 'a\nc', 1).map((l) => l.kind),
+    ['removed', 'removed', 'added', 'added'],
+  );
 });

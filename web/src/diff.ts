@@ -14,7 +14,11 @@ export function diffLines(before: string, after: string, maxCells = 4_000_000): 
   if (b.at(-1) === '') b.pop();
   const n = a.length;
   const m = b.length;
-  if (n * m > maxCells) return [...a.map((text) => ({ kind: 'removed' as const, text })), ...b.map((text) => ({ kind: 'added' as const, text }))];
+  if (n * m > maxCells)
+    return [
+      ...a.map((text) => ({ kind: 'removed' as const, text })),
+      ...b.map((text) => ({ kind: 'added' as const, text })),
+    ];
   // lcs[i][j]: length of the LCS of a[i..] and b[j..], flattened.
   const lcs = new Uint32Array((n + 1) * (m + 1));
   const at = (i: number, j: number) => lcs[i * (m + 1) + j]!;

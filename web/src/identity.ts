@@ -9,7 +9,10 @@ export function useIdentity(): Identity | null | undefined {
   useEffect(() => {
     once ??= api.whoami();
     let live = true;
-    once.then((v) => live && setId(v), () => live && setId(undefined));
+    once.then(
+      (v) => live && setId(v),
+      () => live && setId(undefined),
+    );
     return () => {
       live = false;
     };

@@ -84,7 +84,12 @@ export interface Loaded<T> {
  * Loads `load()` now, again whenever `relevant(event)` holds for a streamed event (throttled), and
  * after each reconnect. `deps` restart it (e.g. another service).
  */
-export function useLive<T>(load: (signal: AbortSignal) => Promise<T>, relevant: (e: ServiceEvent) => boolean, deps: unknown[], throttleMs = 200): Loaded<T> {
+export function useLive<T>(
+  load: (signal: AbortSignal) => Promise<T>,
+  relevant: (e: ServiceEvent) => boolean,
+  deps: unknown[],
+  throttleMs = 200,
+): Loaded<T> {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   const reloadRef = useRef<() => void>(() => {});
@@ -96,7 +101,8 @@ export function useLive<T>(load: (signal: AbortSignal) => Promise<T>, relevant: 
       const ctl = (current = new AbortController());
       load(ctl.signal).then(
         (d) => !disposed && !ctl.signal.aborted && (setData(d), setError(null)),
-        (err: unknown) => !disposed && !ctl.signal.aborted && setError(err instanceof Error ? err.message : String(err)),
+        (err: unknown) =>
+          !disposed && !ctl.signal.aborted && setError(err instanceof Error ? err.message : String(err)),
       );
     };
     const t = throttle(fetchNow, throttleMs);

@@ -4,22 +4,61 @@ import type { ReleaseView, ServiceStatus } from './api.ts';
 import { byTrouble, commandBlocked, healthOf } from './phase.ts';
 
 const release = (status: ReleaseView['status'], more: Partial<ReleaseView> = {}): ReleaseView => ({
-  id: 's#2', number: 2, kind: 'canary', status, fromVersion: '1', toVersion: '2', fromRevision: '1', toRevision: '2',
-  startedAt: '', startedBy: 'u', endedAt: null, durationMs: null, pause: null, error: null, rollback: null, ...more,
+  id: 's#2',
+  number: 2,
+  kind: 'canary',
+  status,
+  fromVersion: '1',
+  toVersion: '2',
+  fromRevision: '1',
+  toRevision: '2',
+  startedAt: '',
+  startedBy: 'u',
+  endedAt: null,
+  durationMs: null,
+  pause: null,
+  error: null,
+  rollback: null,
+  ...more,
 });
-const status = (phase: ServiceStatus['phase'], r: ReleaseView | null, service = 's'): ServiceStatus => ({
-  service, phase, stableVersion: '1', stableRevision: '1', canaryVersion: null, canaryRevision: null, weights: {}, appliedWeights: {},
-  step: null, release: r, verdicts: [], lastRollback: null, instances: {}, degraded: null, waiting: null, problems: [],
-} as ServiceStatus);
+const status = (phase: ServiceStatus['phase'], r: ReleaseView | null, service = 's'): ServiceStatus =>
+  ({
+    service,
+    phase,
+    stableVersion: '1',
+    stableRevision: '1',
+    canaryVersion: null,
+    canaryRevision: null,
+    weights: {},
+    appliedWeights: {},
+    step: null,
+    release: r,
+    verdicts: [],
+    lastRollback: null,
+    instances: {},
+    degraded: null,
+    waiting: null,
+    problems: [],
+  }) as ServiceStatus;
 
 test('services in trouble come first, then by name', () => {
-  const list = [status('Healthy', null, 'a'), status('Progressing', null, 'b'), status('RolledBack', null, 'c'), status('Degraded', null, 'd'), status('Paused', null, 'e')];
-  assert.deepEqual(list.sort(byTrouble).map((s) => s.service), ['d', 'c', 'e', 'b', 'a']);
+  const list = [
+    status('Healthy', null, 'a'),
+    status('Progressing', null, 'b'),
+    status('RolledBack', null, 'c'),
+    status('Degraded', null, 'd'),
+    status('Paused', null, 'e'),
+  ];
+  assert.deepEqual(
+    list.sort(byTrouble).map((s) => s.service),
+    ['d', 'c', 'e', 'b', 'a'],
+  );
   assert.equal(healthOf(status('RolledBack', null)).health, 'bad');
 });
 
 test('each command is enabled only where the core accepts it', () => {
-  const paused = (reason: 'step' | 'user') => status('Paused', release('Paused', { pause: { reason, detail: '', by: 'u', at: '' } }));
+  const paused = (reason: 'step' | 'user') =>
+    status('Paused', release('Paused', { pause: { reason, detail: '', by: 'u', at: '' } }));
   assert.equal(commandBlocked('promote', paused('step'), null), null);
   assert.match(commandBlocked('resume', paused('step'), null)!, /use promote/);
   assert.equal(commandBlocked('resume', paused('user'), null), null);
@@ -37,6 +76,9 @@ test('each command is enabled only where the core accepts it', () => {
   assert.equal(commandBlocked('retry', rolledBack, null), null);
   assert.match(commandBlocked('abort', rolledBack, null)!, /no release/);
   assert.match(commandBlocked('undo', rolledBack, [])!, /no previous revision/);
-  assert.equal(commandBlocked('undo', rolledBack, [release('Succeeded', { number: 1, toRevision: '1', fromRevision: '0' })]), null);
+  assert.equal(
+    commandBlocked('undo', rolledBack, [release('Succeeded', { number: 1, toRevision: '1', fromRevision: '0' })]),
+    null,
+  );
   assert.match(commandBlocked('retry', status('Healthy', release('Succeeded')), null)!, /succeeded/);
 });

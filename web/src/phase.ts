@@ -1,7 +1,15 @@
 import type { Command, ReleaseView, ServiceStatus } from './api.ts';
 
 /** Trouble first: the order services are listed in on the overview. */
-const TROUBLE: Record<string, number> = { Degraded: 0, RolledBack: 1, Aborted: 2, Paused: 3, Progressing: 4, Verifying: 4, Healthy: 5 };
+const TROUBLE: Record<string, number> = {
+  Degraded: 0,
+  RolledBack: 1,
+  Aborted: 2,
+  Paused: 3,
+  Progressing: 4,
+  Verifying: 4,
+  Healthy: 5,
+};
 const trouble = (phase: string) => TROUBLE[phase] ?? 4;
 
 export function byTrouble(a: ServiceStatus, b: ServiceStatus): number {
@@ -14,11 +22,14 @@ export type Health = 'ok' | 'warn' | 'bad' | 'idle';
 export function healthOf(s: ServiceStatus): { health: Health; label: string } {
   if (s.phase === 'Degraded') return { health: 'bad', label: 'degraded' };
   if (s.phase === 'RolledBack') return { health: 'bad', label: 'rolled back' };
-  if (s.verdicts.some((v) => v.outcome === 'Fail') && s.phase === 'Progressing') return { health: 'bad', label: 'failing' };
+  if (s.verdicts.some((v) => v.outcome === 'Fail') && s.phase === 'Progressing')
+    return { health: 'bad', label: 'failing' };
   if (s.phase === 'Aborted') return { health: 'warn', label: 'aborted' };
   if (s.phase === 'Paused') return { health: 'warn', label: 'paused' };
   if (s.phase !== 'Healthy') {
-    return s.verdicts.some((v) => v.outcome === 'Inconclusive') ? { health: 'warn', label: 'gathering data' } : { health: 'ok', label: 'passing' };
+    return s.verdicts.some((v) => v.outcome === 'Inconclusive')
+      ? { health: 'warn', label: 'gathering data' }
+      : { health: 'ok', label: 'passing' };
   }
   return { health: 'ok', label: 'healthy' };
 }
@@ -27,7 +38,11 @@ export function healthOf(s: ServiceStatus): { health: Health; label: string } {
 export const ACTIVE = new Set<string>(['Starting', 'Progressing', 'Paused', 'Verifying']);
 
 /** Why a command cannot be used now (null: it can). Mirrors the checks the core makes, so the button says it before the server does. */
-export function commandBlocked(command: Command | 'promote-full', s: ServiceStatus, history: ReleaseView[] | null): string | null {
+export function commandBlocked(
+  command: Command | 'promote-full',
+  s: ServiceStatus,
+  history: ReleaseView[] | null,
+): string | null {
   const r = s.release;
   const active = r !== null && ACTIVE.has(r.status);
   switch (command) {
@@ -50,7 +65,9 @@ export function commandBlocked(command: Command | 'promote-full', s: ServiceStat
       return r.status === 'Succeeded' ? 'the last release succeeded' : null;
     case 'undo': {
       if (active) return null;
-      const previous = history?.find((h) => h.status === 'Succeeded' && h.toRevision === s.stableRevision && h.fromRevision !== null);
+      const previous = history?.find(
+        (h) => h.status === 'Succeeded' && h.toRevision === s.stableRevision && h.fromRevision !== null,
+      );
       return previous ? null : 'no previous revision to go back to';
     }
   }

@@ -18,7 +18,13 @@ export function usePath(): string {
   );
 }
 
-export type Route = { page: 'overview' } | { page: 'graph' } | { page: 'analytics' } | { page: 'flags' } | { page: 'service'; name: string; release: number | null } | { page: 'missing'; path: string };
+export type Route =
+  | { page: 'overview' }
+  | { page: 'graph' }
+  | { page: 'analytics' }
+  | { page: 'flags' }
+  | { page: 'service'; name: string; release: number | null }
+  | { page: 'missing'; path: string };
 
 export function routeOf(path: string): Route {
   if (path === '/' || path === '') return { page: 'overview' };

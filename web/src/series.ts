@@ -17,7 +17,11 @@ function append(series: VerdictSeries, e: Extract<ServiceEvent, { type: 'analysi
  * per animation frame, so hours of per-second verdicts cost one small redraw per frame. Past
  * 2 × MAX_POINTS the series is reloaded, reduced again.
  */
-export function useVerdictSeries(service: string, release: number | null, live: boolean): { series: VerdictSeries | null; version: number; error: string | null } {
+export function useVerdictSeries(
+  service: string,
+  release: number | null,
+  live: boolean,
+): { series: VerdictSeries | null; version: number; error: string | null } {
   const [version, setVersion] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const ref = useRef<VerdictSeries | null>(null);

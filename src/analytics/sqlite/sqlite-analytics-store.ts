@@ -35,18 +35,30 @@ const SCHEMA = [
   'CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
 ];
 
-const COLUMNS = 'id, service, environment, team, version, started_at, finished_at, result, first_traffic_at, traffic_reverted_at, revert_ms, commits, progressive, rehearsed, behind_flag, source';
+const COLUMNS =
+  'id, service, environment, team, version, started_at, finished_at, result, first_traffic_at, traffic_reverted_at, revert_ms, commits, progressive, rehearsed, behind_flag, source';
 const bool = (v: boolean | null) => (v === null ? null : v ? 1 : 0);
 const fromBool = (v: Cell) => (v === null ? null : v === 1);
 const num = (v: Cell) => (v === null || v === undefined ? null : Number(v));
 
 function toDeployment(r: Row): Deployment {
   return {
-    id: String(r.id), service: String(r.service), environment: String(r.environment), team: r.team === null ? null : String(r.team), version: String(r.version),
-    startedAt: Number(r.started_at), finishedAt: Number(r.finished_at), result: r.result === 'rolledback' ? 'rolledback' : 'success',
-    firstTrafficAt: num(r.first_traffic_at), trafficRevertedAt: num(r.traffic_reverted_at), revertMs: num(r.revert_ms),
+    id: String(r.id),
+    service: String(r.service),
+    environment: String(r.environment),
+    team: r.team === null ? null : String(r.team),
+    version: String(r.version),
+    startedAt: Number(r.started_at),
+    finishedAt: Number(r.finished_at),
+    result: r.result === 'rolledback' ? 'rolledback' : 'success',
+    firstTrafficAt: num(r.first_traffic_at),
+    trafficRevertedAt: num(r.traffic_reverted_at),
+    revertMs: num(r.revert_ms),
     commits: r.commits === '[]' ? [] : (JSON.parse(String(r.commits)) as string[]),
-    progressive: fromBool(r.progressive), rehearsed: fromBool(r.rehearsed), behindFlag: fromBool(r.behind_flag), source: r.source === 'sluice' ? 'sluice' : 'import',
+    progressive: fromBool(r.progressive),
+    rehearsed: fromBool(r.rehearsed),
+    behindFlag: fromBool(r.behind_flag),
+    source: r.source === 'sluice' ? 'sluice' : 'import',
   };
 }
 
@@ -54,8 +66,14 @@ function toDeployment(r: Row): Deployment {
 function where(f: KeysFilter): { sql: string; params: SQLInputValue[] } {
   const parts = ['d.environment = ?'];
   const params: SQLInputValue[] = [f.environment];
-  if (f.service !== undefined) { parts.push('d.service = ?'); params.push(f.service); }
-  if (f.team !== undefined) { parts.push('d.team = ?'); params.push(f.team); }
+  if (f.service !== undefined) {
+    parts.push('d.service = ?');
+    params.push(f.service);
+  }
+  if (f.team !== undefined) {
+    parts.push('d.team = ?');
+    params.push(f.team);
+  }
   return { sql: parts.join(' AND '), params };
 }
 
@@ -79,18 +97,29 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     this.#db.exec('PRAGMA synchronous = NORMAL');
     this.#db.exec('PRAGMA busy_timeout = 5000');
     for (const ddl of SCHEMA) this.#db.exec(ddl);
-    const values = `(${COLUMNS.split(',').map(() => '?').join(', ')})`;
+    const values = `(${COLUMNS.split(',')
+      .map(() => '?')
+      .join(', ')})`;
     this.#insertImported = this.#db.prepare(`INSERT OR IGNORE INTO deployments (${COLUMNS}) VALUES ${values}`);
     this.#replaceSluice = this.#db.prepare(`INSERT OR REPLACE INTO deployments (${COLUMNS}) VALUES ${values}`);
-    this.#insertLink = this.#db.prepare('INSERT OR IGNORE INTO deployment_commits (sha, deployment_id, environment, service, finished_at, success) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#insertLink = this.#db.prepare(
+      'INSERT OR IGNORE INTO deployment_commits (sha, deployment_id, environment, service, finished_at, success) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     this.#deleteLinks = this.#db.prepare('DELETE FROM deployment_commits WHERE deployment_id = ?');
-    this.#ship = this.#db.prepare(`INSERT INTO first_shipments (environment, service, sha, team, deployment_id, shipped_at) VALUES (?, ?, ?, ?, ?, ?)
+    this.#ship = this.#db
+      .prepare(`INSERT INTO first_shipments (environment, service, sha, team, deployment_id, shipped_at) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (environment, service, sha) DO UPDATE SET team = excluded.team, deployment_id = excluded.deployment_id, shipped_at = excluded.shipped_at
       WHERE excluded.shipped_at < first_shipments.shipped_at OR (excluded.shipped_at = first_shipments.shipped_at AND excluded.deployment_id < first_shipments.deployment_id)`);
-    this.#insertCommit = this.#db.prepare('INSERT OR IGNORE INTO commits (sha, service, committed_at, message) VALUES (?, ?, ?, ?)');
+    this.#insertCommit = this.#db.prepare(
+      'INSERT OR IGNORE INTO commits (sha, service, committed_at, message) VALUES (?, ?, ?, ?)',
+    );
     this.#readIncident = this.#db.prepare('SELECT resolved_at FROM incidents WHERE id = ?');
-    this.#upsertIncident = this.#db.prepare('INSERT INTO incidents (id, service, environment, opened_at, resolved_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET resolved_at = excluded.resolved_at');
-    this.#insertVersionCommit = this.#db.prepare('INSERT OR IGNORE INTO version_commits (service, version, sha) VALUES (?, ?, ?)');
+    this.#upsertIncident = this.#db.prepare(
+      'INSERT INTO incidents (id, service, environment, opened_at, resolved_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET resolved_at = excluded.resolved_at',
+    );
+    this.#insertVersionCommit = this.#db.prepare(
+      'INSERT OR IGNORE INTO version_commits (service, version, sha) VALUES (?, ?, ?)',
+    );
   }
 
   #transaction<T>(fn: () => T): T {
@@ -109,10 +138,31 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     return this.#transaction(() => {
       const counts = { added: 0, unchanged: 0, updated: 0 };
       for (const d of deployments) {
-        const row = [d.id, d.service, d.environment, d.team, d.version, d.startedAt, d.finishedAt, d.result, d.firstTrafficAt, d.trafficRevertedAt, d.revertMs, JSON.stringify(d.commits), bool(d.progressive), bool(d.rehearsed), bool(d.behindFlag), d.source];
+        const row = [
+          d.id,
+          d.service,
+          d.environment,
+          d.team,
+          d.version,
+          d.startedAt,
+          d.finishedAt,
+          d.result,
+          d.firstTrafficAt,
+          d.trafficRevertedAt,
+          d.revertMs,
+          JSON.stringify(d.commits),
+          bool(d.progressive),
+          bool(d.rehearsed),
+          bool(d.behindFlag),
+          d.source,
+        ];
         if (d.source === 'sluice') {
-          const before = this.#db.prepare(`SELECT ${COLUMNS} FROM deployments WHERE id = ?`).get(d.id) as Row | undefined;
-          if (before !== undefined && JSON.stringify(toDeployment(before)) === JSON.stringify(d)) { counts.unchanged++; continue; }
+          const before = this.#db.prepare(`SELECT ${COLUMNS} FROM deployments WHERE id = ?`).get(d.id) as
+            Row | undefined;
+          if (before !== undefined && JSON.stringify(toDeployment(before)) === JSON.stringify(d)) {
+            counts.unchanged++;
+            continue;
+          }
           this.#replaceSluice.run(...row);
           this.#deleteLinks.run(d.id);
           this.#reship(d.id);
@@ -132,19 +182,27 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
 
   /** A replaced deployment's first shipments go back to the next earliest successful deployment of each commit. */
   #reship(deploymentId: string): void {
-    const rows = this.#db.prepare('SELECT environment, service, sha FROM first_shipments WHERE deployment_id = ?').all(deploymentId) as Row[];
+    const rows = this.#db
+      .prepare('SELECT environment, service, sha FROM first_shipments WHERE deployment_id = ?')
+      .all(deploymentId) as Row[];
     this.#db.prepare('DELETE FROM first_shipments WHERE deployment_id = ?').run(deploymentId);
     for (const r of rows) {
-      const links = this.#db.prepare(`SELECT dc.deployment_id, dc.finished_at, d.team FROM deployment_commits dc JOIN deployments d ON d.id = dc.deployment_id
-        WHERE dc.sha = ? AND dc.environment = ? AND dc.service = ? AND dc.success = 1`).all(r.sha!, r.environment!, r.service!) as Row[];
-      for (const l of links) this.#ship.run(r.environment!, r.service!, r.sha!, l.team ?? null, l.deployment_id!, l.finished_at!);
+      const links = this.#db
+        .prepare(
+          `SELECT dc.deployment_id, dc.finished_at, d.team FROM deployment_commits dc JOIN deployments d ON d.id = dc.deployment_id
+        WHERE dc.sha = ? AND dc.environment = ? AND dc.service = ? AND dc.success = 1`,
+        )
+        .all(r.sha!, r.environment!, r.service!) as Row[];
+      for (const l of links)
+        this.#ship.run(r.environment!, r.service!, r.sha!, l.team ?? null, l.deployment_id!, l.finished_at!);
     }
   }
 
   putCommits(commits: readonly Commit[]): PutCounts {
     return this.#transaction(() => {
       let added = 0;
-      for (const c of commits) added += Number(this.#insertCommit.run(c.sha, c.service, c.committedAt, c.message).changes);
+      for (const c of commits)
+        added += Number(this.#insertCommit.run(c.sha, c.service, c.committedAt, c.message).changes);
       return { added, unchanged: commits.length - added, updated: 0 };
     });
   }
@@ -154,7 +212,10 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       const counts = { added: 0, unchanged: 0, updated: 0 };
       for (const i of incidents) {
         const before = this.#readIncident.get(i.id) as Row | undefined;
-        if (before !== undefined && num(before.resolved_at) === i.resolvedAt) { counts.unchanged++; continue; }
+        if (before !== undefined && num(before.resolved_at) === i.resolvedAt) {
+          counts.unchanged++;
+          continue;
+        }
         this.#upsertIncident.run(i.id, i.service, i.environment, i.openedAt, i.resolvedAt);
         counts[before === undefined ? 'added' : 'updated']++;
       }
@@ -166,14 +227,20 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     return this.#transaction(() => {
       let added = 0;
       let total = 0;
-      for (const m of mappings) for (const sha of m.commits) { total++; added += Number(this.#insertVersionCommit.run(m.service, m.version, sha).changes); }
+      for (const m of mappings)
+        for (const sha of m.commits) {
+          total++;
+          added += Number(this.#insertVersionCommit.run(m.service, m.version, sha).changes);
+        }
       return { added, unchanged: total - added, updated: 0 };
     });
   }
 
   versionCommits(service: string): Map<string, string[]> {
     const out = new Map<string, string[]>();
-    for (const r of this.#db.prepare('SELECT version, sha FROM version_commits WHERE service = ? ORDER BY rowid').all(service) as Row[]) {
+    for (const r of this.#db
+      .prepare('SELECT version, sha FROM version_commits WHERE service = ? ORDER BY rowid')
+      .all(service) as Row[]) {
       out.set(String(r.version), [...(out.get(String(r.version)) ?? []), String(r.sha)]);
     }
     return out;
@@ -186,50 +253,115 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       const stmt = this.#db.prepare(sql);
       stmt.setReturnArrays(true);
       return (stmt.all(...params) as unknown as Cell[][]).map((r) => ({
-        id: String(r[0]), service: String(r[1]), environment: filter.environment, team: r[2] == null ? null : String(r[2]), version: String(r[3]),
-        startedAt: Number(r[4]), finishedAt: Number(r[5]), result: r[6] === 'rolledback' ? 'rolledback' : 'success',
-        firstTrafficAt: num(r[7]), trafficRevertedAt: num(r[8]), revertMs: num(r[9]), commits: [],
-        progressive: fromBool(r[10] ?? null), rehearsed: fromBool(r[11] ?? null), behindFlag: fromBool(r[12] ?? null), source: r[13] === 'sluice' ? 'sluice' : 'import',
+        id: String(r[0]),
+        service: String(r[1]),
+        environment: filter.environment,
+        team: r[2] == null ? null : String(r[2]),
+        version: String(r[3]),
+        startedAt: Number(r[4]),
+        finishedAt: Number(r[5]),
+        result: r[6] === 'rolledback' ? 'rolledback' : 'success',
+        firstTrafficAt: num(r[7]),
+        trafficRevertedAt: num(r[8]),
+        revertMs: num(r[9]),
+        commits: [],
+        progressive: fromBool(r[10] ?? null),
+        rehearsed: fromBool(r[11] ?? null),
+        behindFlag: fromBool(r[12] ?? null),
+        source: r[13] === 'sluice' ? 'sluice' : 'import',
       }));
     };
-    const columns = 'd.id, d.service, d.team, d.version, d.started_at, d.finished_at, d.result, d.first_traffic_at, d.traffic_reverted_at, d.revert_ms, d.progressive, d.rehearsed, d.behind_flag, d.source';
-    const inWindow = keyRows(`SELECT ${columns} FROM deployments d WHERE ${w.sql} AND d.finished_at >= ? AND d.finished_at < ? ORDER BY d.finished_at, d.id`, [...w.params, window.since, window.until]);
+    const columns =
+      'd.id, d.service, d.team, d.version, d.started_at, d.finished_at, d.result, d.first_traffic_at, d.traffic_reverted_at, d.revert_ms, d.progressive, d.rehearsed, d.behind_flag, d.source';
+    const inWindow = keyRows(
+      `SELECT ${columns} FROM deployments d WHERE ${w.sql} AND d.finished_at >= ? AND d.finished_at < ? ORDER BY d.finished_at, d.id`,
+      [...w.params, window.since, window.until],
+    );
     // The next deployment of each service after the window: an incident before it still fails the window's last one.
-    const next = keyRows(`SELECT ${columns}, MIN(d.finished_at) FROM deployments d WHERE ${w.sql} AND d.finished_at >= ? GROUP BY d.service`, [...w.params, window.until]);
+    const next = keyRows(
+      `SELECT ${columns}, MIN(d.finished_at) FROM deployments d WHERE ${w.sql} AND d.finished_at >= ? GROUP BY d.service`,
+      [...w.params, window.until],
+    );
     const deployments = [...inWindow, ...next];
     const shipFilter = `${filter.service === undefined ? '' : ' AND fs.service = ?'}${filter.team === undefined ? '' : ' AND fs.team = ?'}`;
     // Only the two times each (the keys need no more): no strings made for 50,000 rows.
-    const shipments = this.#db.prepare(`SELECT fs.shipped_at, c.committed_at FROM first_shipments fs LEFT JOIN commits c ON c.sha = fs.sha
+    const shipments = this.#db
+      .prepare(`SELECT fs.shipped_at, c.committed_at FROM first_shipments fs LEFT JOIN commits c ON c.sha = fs.sha
         WHERE fs.environment = ? AND fs.shipped_at >= ? AND fs.shipped_at < ?${shipFilter} ORDER BY fs.shipped_at`);
     shipments.setReturnArrays(true);
-    const shipped = (shipments.all(filter.environment, window.since, window.until, ...(filter.service === undefined ? [] : [filter.service]), ...(filter.team === undefined ? [] : [filter.team])) as unknown as Cell[][])
-      .map(([shippedAt, committedAt]) => ({ sha: '', deploymentId: '', shippedAt: Number(shippedAt), committedAt: num(committedAt) }));
+    const shipped = (
+      shipments.all(
+        filter.environment,
+        window.since,
+        window.until,
+        ...(filter.service === undefined ? [] : [filter.service]),
+        ...(filter.team === undefined ? [] : [filter.team]),
+      ) as unknown as Cell[][]
+    ).map(([shippedAt, committedAt]) => ({
+      sha: '',
+      deploymentId: '',
+      shippedAt: Number(shippedAt),
+      committedAt: num(committedAt),
+    }));
     // Incidents up to the last of those next deployments (or without end, if a service has none yet).
     const nextBy = new Map(next.map((d) => [d.service, d.finishedAt]));
     const windowServices = [...new Set(inWindow.map((d) => d.service))];
-    const horizon = windowServices.every((s) => nextBy.has(s)) ? Math.max(window.until, ...windowServices.map((s) => nextBy.get(s)!)) : Number.MAX_SAFE_INTEGER;
+    const horizon = windowServices.every((s) => nextBy.has(s))
+      ? Math.max(window.until, ...windowServices.map((s) => nextBy.get(s)!))
+      : Number.MAX_SAFE_INTEGER;
     const services = filter.service === undefined ? '' : ' AND i.service = ?';
-    const incidents = (this.#db.prepare(`SELECT i.id, i.service, i.environment, i.opened_at, i.resolved_at FROM incidents i WHERE i.environment = ? AND i.opened_at >= ? AND i.opened_at < ?${services}`)
-      .all(filter.environment, window.since, horizon, ...(filter.service === undefined ? [] : [filter.service])) as Row[])
-      .map((r) => ({ id: String(r.id), service: String(r.service), environment: String(r.environment), openedAt: Number(r.opened_at), resolvedAt: num(r.resolved_at) }));
+    const incidents = (
+      this.#db
+        .prepare(
+          `SELECT i.id, i.service, i.environment, i.opened_at, i.resolved_at FROM incidents i WHERE i.environment = ? AND i.opened_at >= ? AND i.opened_at < ?${services}`,
+        )
+        .all(
+          filter.environment,
+          window.since,
+          horizon,
+          ...(filter.service === undefined ? [] : [filter.service]),
+        ) as Row[]
+    ).map((r) => ({
+      id: String(r.id),
+      service: String(r.service),
+      environment: String(r.environment),
+      openedAt: Number(r.opened_at),
+      resolvedAt: num(r.resolved_at),
+    }));
     return { deployments, commits: [], incidents, shipments: shipped };
   }
 
   deployments(filter: KeysFilter, window: Window, limit: number): Deployment[] {
     const w = where(filter);
-    return (this.#db.prepare(`SELECT ${COLUMNS} FROM deployments d WHERE ${w.sql} AND d.finished_at >= ? AND d.finished_at < ? ORDER BY d.finished_at DESC LIMIT ?`)
-      .all(...w.params, window.since, window.until, limit) as Row[]).map(toDeployment);
+    return (
+      this.#db
+        .prepare(
+          `SELECT ${COLUMNS} FROM deployments d WHERE ${w.sql} AND d.finished_at >= ? AND d.finished_at < ? ORDER BY d.finished_at DESC LIMIT ?`,
+        )
+        .all(...w.params, window.since, window.until, limit) as Row[]
+    ).map(toDeployment);
   }
 
   commits(shas: readonly string[]): Commit[] {
     if (shas.length === 0) return [];
-    return (this.#db.prepare(`SELECT sha, service, committed_at, message FROM commits WHERE sha IN (${shas.map(() => '?').join(', ')})`).all(...shas) as Row[]).map(toCommit);
+    return (
+      this.#db
+        .prepare(
+          `SELECT sha, service, committed_at, message FROM commits WHERE sha IN (${shas.map(() => '?').join(', ')})`,
+        )
+        .all(...shas) as Row[]
+    ).map(toCommit);
   }
 
   catalogue(): { services: { service: string; team: string | null }[]; environments: string[] } {
-    const services = (this.#db.prepare('SELECT service, MAX(team) AS team FROM deployments GROUP BY service ORDER BY service').all() as Row[])
-      .map((r) => ({ service: String(r.service), team: r.team === null ? null : String(r.team) }));
-    const environments = (this.#db.prepare('SELECT DISTINCT environment FROM deployments ORDER BY environment').all() as Row[]).map((r) => String(r.environment));
+    const services = (
+      this.#db
+        .prepare('SELECT service, MAX(team) AS team FROM deployments GROUP BY service ORDER BY service')
+        .all() as Row[]
+    ).map((r) => ({ service: String(r.service), team: r.team === null ? null : String(r.team) }));
+    const environments = (
+      this.#db.prepare('SELECT DISTINCT environment FROM deployments ORDER BY environment').all() as Row[]
+    ).map((r) => String(r.environment));
     return { services, environments };
   }
 
@@ -239,7 +371,11 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   setProjectedSeq(seq: number): void {
-    this.#db.prepare("INSERT INTO meta (key, value) VALUES ('log_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(seq));
+    this.#db
+      .prepare(
+        "INSERT INTO meta (key, value) VALUES ('log_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      )
+      .run(String(seq));
   }
 
   reportedWeek(): string | null {
@@ -248,7 +384,11 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
   }
 
   setReportedWeek(week: string): void {
-    this.#db.prepare("INSERT INTO meta (key, value) VALUES ('reported_week', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(week);
+    this.#db
+      .prepare(
+        "INSERT INTO meta (key, value) VALUES ('reported_week', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      )
+      .run(week);
   }
 
   close(): void {
@@ -257,5 +397,10 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
 }
 
 function toCommit(r: Row): Commit {
-  return { sha: String(r.sha), service: String(r.service), committedAt: Number(r.committed_at), message: r.message === null ? null : String(r.message) };
+  return {
+    sha: String(r.sha),
+    service: String(r.service),
+    committedAt: Number(r.committed_at),
+    message: r.message === null ? null : String(r.message),
+  };
 }

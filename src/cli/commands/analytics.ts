@@ -10,18 +10,30 @@ const PART_BYTES = 2 * 1024 * 1024;
 function dateFlag(name: string, text: string | undefined, fallback: number): string {
   if (text === undefined) return new Date(fallback).toISOString();
   const ms = /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(text) ? Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text) : NaN;
-  if (Number.isNaN(ms)) throw new UsageError(`--${name} "${text}" is not a date (2026-06-01) or an ISO time (2026-06-01T00:00:00Z)`);
+  if (Number.isNaN(ms))
+    throw new UsageError(`--${name} "${text}" is not a date (2026-06-01) or an ISO time (2026-06-01T00:00:00Z)`);
   return text;
 }
 
 /** Post JSON lines in parts of whole lines, each saying where it starts so errors keep the file's line numbers. */
 async function importLines(c: Client, lines: readonly string[], source: 'file' | 'git'): Promise<ImportSummary> {
-  const total: ImportSummary = { deployments: zero(), commits: zero(), incidents: zero(), versions: zero(), rejected: 0, errors: [] };
+  const total: ImportSummary = {
+    deployments: zero(),
+    commits: zero(),
+    incidents: zero(),
+    versions: zero(),
+    rejected: 0,
+    errors: [],
+  };
   for (let i = 0; i < lines.length;) {
     let bytes = 0;
     let j = i;
     while (j < lines.length && (j === i || bytes + lines[j]!.length < PART_BYTES)) bytes += lines[j++]!.length + 1;
-    const part = await c.post<ImportSummary>('/api/analytics/import', { text: lines.slice(i, j).join('\n'), firstLine: i + 1, source });
+    const part = await c.post<ImportSummary>('/api/analytics/import', {
+      text: lines.slice(i, j).join('\n'),
+      firstLine: i + 1,
+      source,
+    });
     for (const k of ['deployments', 'commits', 'incidents', 'versions'] as const) {
       for (const n of ['added', 'unchanged', 'updated'] as const) total[k][n] += part[k][n];
     }
@@ -35,19 +47,34 @@ async function importLines(c: Client, lines: readonly string[], source: 'file' |
 const zero = () => ({ added: 0, unchanged: 0, updated: 0 });
 
 function summaryText(s: ImportSummary, file: string): string {
-  const kinds = (['deployments', 'commits', 'incidents', 'versions'] as const)
-    .map((k) => `${k}: ${s[k].added} added, ${s[k].unchanged} unchanged${s[k].updated > 0 ? `, ${s[k].updated} updated` : ''}`);
+  const kinds = (['deployments', 'commits', 'incidents', 'versions'] as const).map(
+    (k) =>
+      `${k}: ${s[k].added} added, ${s[k].unchanged} unchanged${s[k].updated > 0 ? `, ${s[k].updated} updated` : ''}`,
+  );
   const errors = s.errors.map((e) => `${file}:${e.line}: ${e.message}`);
   const more = s.rejected > s.errors.length ? [`… and ${s.rejected - s.errors.length} more bad lines`] : [];
-  return [...kinds, `${s.rejected} bad line(s)${s.rejected > 0 ? ' (not imported; the others were)' : ''}`, ...errors, ...more].join('\n');
+  return [
+    ...kinds,
+    `${s.rejected} bad line(s)${s.rejected > 0 ? ' (not imported; the others were)' : ''}`,
+    ...errors,
+    ...more,
+  ].join('\n');
 }
 
-const hours = (s: number | null) => (s === null ? 'n/a' : s < 3600 ? `${(s / 60).toFixed(1)} min` : s < 86_400 * 2 ? `${(s / 3600).toFixed(1)} h` : `${(s / 86_400).toFixed(1)} d`);
+const hours = (s: number | null) =>
+  s === null
+    ? 'n/a'
+    : s < 3600
+      ? `${(s / 60).toFixed(1)} min`
+      : s < 86_400 * 2
+        ? `${(s / 3600).toFixed(1)} h`
+        : `${(s / 86_400).toFixed(1)} d`;
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
 
 export function doraText(k: DoraAnswer): string {
   const f = k.filter;
-  const share = (name: string, s: DoraAnswer['progressive']) => `${name}: ${s.available ? `${pct(s.share)} (${s.counts.yes}/${s.counts.known})` : 'not available'}`;
+  const share = (name: string, s: DoraAnswer['progressive']) =>
+    `${name}: ${s.available ? `${pct(s.share)} (${s.counts.yes}/${s.counts.known})` : 'not available'}`;
   return [
     `${f.service ?? (f.team !== undefined ? `team ${f.team}` : 'all services')} in ${f.environment}, ${k.window.since} → ${k.window.until} (tiers: ${k.tiers.version})`,
     `deployments           ${k.deployments.count} (${k.deployments.succeeded} succeeded, ${k.deployments.rolledBack} rolled back)`,
@@ -62,11 +89,19 @@ export function doraText(k: DoraAnswer): string {
 
 export const analyticsCommand: CommandDef = {
   name: 'analytics',
-  summary: 'DORA four keys: dora --since --until [--service S] [--env E] · import -f FILE.jsonl · git --repo PATH --service NAME',
-  usage: 'sluice analytics dora [--since DATE] [--until DATE] [--service S] [--team T] [--env production] [--bucket day|week|month] | sluice analytics import -f FILE | sluice analytics git --repo PATH --service NAME',
+  summary:
+    'DORA four keys: dora --since --until [--service S] [--env E] · import -f FILE.jsonl · git --repo PATH --service NAME',
+  usage:
+    'sluice analytics dora [--since DATE] [--until DATE] [--service S] [--team T] [--env production] [--bucket day|week|month] | sluice analytics import -f FILE | sluice analytics git --repo PATH --service NAME',
   options: {
-    since: { type: 'string' }, until: { type: 'string' }, service: { type: 'string' }, team: { type: 'string' }, env: { type: 'string' },
-    bucket: { type: 'string' }, file: { type: 'string', short: 'f' }, repo: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    service: { type: 'string' },
+    team: { type: 'string' },
+    env: { type: 'string' },
+    bucket: { type: 'string' },
+    file: { type: 'string', short: 'f' },
+    repo: { type: 'string' },
   },
   args: ['action'],
   async run({ positionals, values, client, out, json }) {
@@ -74,12 +109,27 @@ export const analyticsCommand: CommandDef = {
     const v = values as Record<string, string | undefined>;
     if (action === 'dora') {
       const until = dateFlag('until', v.until, Date.now());
-      const since = dateFlag('since', v.since, Date.parse(until.length === 10 ? `${until}T00:00:00Z` : until) - 30 * 86_400_000);
-      if (Date.parse(since.length === 10 ? `${since}T00:00:00Z` : since) >= Date.parse(until.length === 10 ? `${until}T00:00:00Z` : until)) {
+      const since = dateFlag(
+        'since',
+        v.since,
+        Date.parse(until.length === 10 ? `${until}T00:00:00Z` : until) - 30 * 86_400_000,
+      );
+      if (
+        Date.parse(since.length === 10 ? `${since}T00:00:00Z` : since) >=
+        Date.parse(until.length === 10 ? `${until}T00:00:00Z` : until)
+      ) {
         throw new UsageError(`--since ${since} is not before --until ${until}`);
       }
-      if (v.bucket !== undefined && !['day', 'week', 'month'].includes(v.bucket)) throw new UsageError(`--bucket "${v.bucket}" is not a bucket; valid: day, week, month`);
-      const q = new URLSearchParams({ since, until, ...(v.service && { service: v.service }), ...(v.team && { team: v.team }), ...(v.env && { env: v.env }), ...(v.bucket && { bucket: v.bucket }) });
+      if (v.bucket !== undefined && !['day', 'week', 'month'].includes(v.bucket))
+        throw new UsageError(`--bucket "${v.bucket}" is not a bucket; valid: day, week, month`);
+      const q = new URLSearchParams({
+        since,
+        until,
+        ...(v.service && { service: v.service }),
+        ...(v.team && { team: v.team }),
+        ...(v.env && { env: v.env }),
+        ...(v.bucket && { bucket: v.bucket }),
+      });
       const k = await client().get<DoraAnswer>(`/api/analytics/dora?${q.toString()}`);
       out(json ? JSON.stringify(k, null, 2) : doraText(k));
       return EXIT.ok;

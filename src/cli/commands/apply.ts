@@ -18,7 +18,11 @@ function read(file: string): string {
 }
 
 function versionLines(results: readonly ApplyResult[], commit: string): string {
-  return results.map((r) => JSON.stringify({ type: 'version', service: r.service.split('--')[0], version: r.version, commits: [commit] })).join('\n');
+  return results
+    .map((r) =>
+      JSON.stringify({ type: 'version', service: r.service.split('--')[0], version: r.version, commits: [commit] }),
+    )
+    .join('\n');
 }
 
 export const applyCommand: CommandDef = {
@@ -28,16 +32,23 @@ export const applyCommand: CommandDef = {
   options: { file: { type: 'string', short: 'f', multiple: true }, commit: { type: 'string' } },
   async run({ values, client, out, json }) {
     const commit = values.commit as string | undefined;
-    if (commit !== undefined && !/^[0-9a-f]{4,64}$/.test(commit)) throw new UsageError(`--commit "${commit}" is not a commit sha (4 to 64 hex digits, e.g. from git rev-parse HEAD)`);
+    if (commit !== undefined && !/^[0-9a-f]{4,64}$/.test(commit))
+      throw new UsageError(
+        `--commit "${commit}" is not a commit sha (4 to 64 hex digits, e.g. from git rev-parse HEAD)`,
+      );
     const results: ApplyResult[] = [];
     for (const file of files(values)) {
       const path = file === '-' ? '<stdin>' : resolve(file);
       const body = { spec: read(file), file: path, baseDir: file === '-' ? process.cwd() : dirname(path) };
       results.push(...(await client().post<{ results: ApplyResult[] }>('/api/apply', body)).results);
     }
-    const lines = results.flatMap((r) => [`${r.service}: ${r.action} — ${r.message}`, ...(r.warnings ?? []).map((w) => `warning: ${w}`)]);
+    const lines = results.flatMap((r) => [
+      `${r.service}: ${r.action} — ${r.message}`,
+      ...(r.warnings ?? []).map((w) => `warning: ${w}`),
+    ]);
     // --commit: the version each service moves to shipped this commit (for lead time, docs/analytics.md).
-    if (commit !== undefined) await client().post('/api/analytics/import', { text: versionLines(results, commit), source: 'api' });
+    if (commit !== undefined)
+      await client().post('/api/analytics/import', { text: versionLines(results, commit), source: 'api' });
     out(json ? JSON.stringify(results, null, 2) : lines.join('\n'));
     return 0;
   },
@@ -52,7 +63,9 @@ export const lintCommand: CommandDef = {
     const { evidenceWarningsOf } = await import('../../spec/index.ts');
     const rps = values.rps === undefined ? undefined : Number(values.rps);
     if (rps !== undefined && !(Number.isFinite(rps) && rps > 0)) {
-      throw new UsageError(`--rps: ${JSON.stringify(values.rps)} is not a rate; write the requests per second the service receives, e.g. --rps 40`);
+      throw new UsageError(
+        `--rps: ${JSON.stringify(values.rps)} is not a rate; write the requests per second the service receives, e.g. --rps 40`,
+      );
     }
     const warnings: string[] = [];
     // The server's reader, limits and deadline included: what lints here is what the server takes.
@@ -63,14 +76,27 @@ export const lintCommand: CommandDef = {
       if (text.policy !== undefined) {
         if (!text.policy.ok) throw Object.assign(new Error(text.policy.message), { name: 'SpecError' });
         const { policy } = text.policy;
-        found.push({ file, services: [`release policy ${policy.name}: ${policy.windows.length} window(s), ${policy.freezes.length} freeze(s)`] });
+        found.push({
+          file,
+          services: [
+            `release policy ${policy.name}: ${policy.windows.length} window(s), ${policy.freezes.length} freeze(s)`,
+          ],
+        });
         continue;
       }
-      const flagDocs = text.documents.flatMap((d) => (d.kind === 'FeatureFlag' ? [`flag ${d.flag.name}`] : d.kind === 'Segment' ? [`segment ${d.segment.name}`] : []));
-      found.push({ file, services: [...text.services.map((s) => `${s.metadata.name} ${s.spec.version}`), ...flagDocs] });
+      const flagDocs = text.documents.flatMap((d) =>
+        d.kind === 'FeatureFlag' ? [`flag ${d.flag.name}`] : d.kind === 'Segment' ? [`segment ${d.segment.name}`] : [],
+      );
+      found.push({
+        file,
+        services: [...text.services.map((s) => `${s.metadata.name} ${s.spec.version}`), ...flagDocs],
+      });
       warnings.push(...text.services.flatMap((s) => evidenceWarningsOf(s, rps).map((w) => `${file}: ${w}`)));
     }
-    const lines = [...found.map((f) => `${f.file}: ok (${f.services.join(', ')})`), ...warnings.map((w) => `warning: ${w}`)];
+    const lines = [
+      ...found.map((f) => `${f.file}: ok (${f.services.join(', ')})`),
+      ...warnings.map((w) => `warning: ${w}`),
+    ];
     out(json ? JSON.stringify({ ok: true, files: found, warnings }, null, 2) : lines.join('\n'));
     return 0;
   },

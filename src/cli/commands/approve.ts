@@ -8,7 +8,8 @@ export const approveCommand: CommandDef = {
   options: { env: { type: 'string' }, comment: { type: 'string' } },
   args: ['service'],
   async run({ positionals, values, client, out, json }) {
-    if (values.env === undefined) throw new UsageError('--env ENVIRONMENT is required: the environment whose release you approve');
+    if (values.env === undefined)
+      throw new UsageError('--env ENVIRONMENT is required: the environment whose release you approve');
     const body = { environment: values.env, ...(values.comment !== undefined && { comment: values.comment }) };
     return planCall(() => client().post(`/api/services/${positionals[0]}/approve`, body), out, json);
   },

@@ -1,9 +1,15 @@
 import type { SpecDifference } from '../../views/index.ts';
 import type { CommandDef } from '../command.ts';
 
-interface DiffView { service: string; a: { environment: string; version: string }; b: { environment: string; version: string }; differences: SpecDifference[] }
+interface DiffView {
+  service: string;
+  a: { environment: string; version: string };
+  b: { environment: string; version: string };
+  differences: SpecDifference[];
+}
 
-const show = (v: unknown) => (v === null || v === undefined ? '(absent)' : typeof v === 'string' ? v : JSON.stringify(v));
+const show = (v: unknown) =>
+  v === null || v === undefined ? '(absent)' : typeof v === 'string' ? v : JSON.stringify(v);
 
 export const diffCommand: CommandDef = {
   name: 'diff',
@@ -19,7 +25,12 @@ export const diffCommand: CommandDef = {
       out(`${service}: ${a} and ${b} have the same effective spec`);
     } else {
       const width = Math.max(...d.differences.map((x) => x.path.length));
-      out([`${service}: ${a} (${d.a.version}) vs ${b} (${d.b.version})`, ...d.differences.map((x) => `  ${x.path.padEnd(width)}  ${show(x.a)}  →  ${show(x.b)}`)].join('\n'));
+      out(
+        [
+          `${service}: ${a} (${d.a.version}) vs ${b} (${d.b.version})`,
+          ...d.differences.map((x) => `  ${x.path.padEnd(width)}  ${show(x.a)}  →  ${show(x.b)}`),
+        ].join('\n'),
+      );
     }
     return d.differences.length === 0 ? 0 : 1;
   },

@@ -11,16 +11,26 @@ export const docCommand: CommandDef = {
   outputs: ['md'],
   async run({ positionals, values, client, out, json }) {
     const [kind, service] = positionals as [string, string];
-    if (!(DOCUMENT_KINDS as readonly string[]).includes(kind)) throw new UsageError(`unknown document "${kind}"; valid: ${DOCUMENT_KINDS.join(', ')}`);
+    if (!(DOCUMENT_KINDS as readonly string[]).includes(kind))
+      throw new UsageError(`unknown document "${kind}"; valid: ${DOCUMENT_KINDS.join(', ')}`);
     const release = values.release as string | undefined;
-    if (release !== undefined && !/^[1-9]\d*$/.test(release)) throw new UsageError(`--release "${release}" is not a release number; sluice history ${service} lists them`);
-    const doc = await client().get<GeneratedDocument>(`/api/services/${encodeURIComponent(service)}/documents/${kind}${release === undefined ? '' : `?release=${release}`}`);
+    if (release !== undefined && !/^[1-9]\d*$/.test(release))
+      throw new UsageError(`--release "${release}" is not a release number; sluice history ${service} lists them`);
+    const doc = await client().get<GeneratedDocument>(
+      `/api/services/${encodeURIComponent(service)}/documents/${kind}${release === undefined ? '' : `?release=${release}`}`,
+    );
     out(json ? JSON.stringify(doc, null, 2) : doc.markdown);
     return EXIT.ok;
   },
 };
 
-interface WeeklyAnswer { title: string; markdown: string; html: string; week: { since: string; until: string }; generatedFrom: { seq: number; hash: string | null } }
+interface WeeklyAnswer {
+  title: string;
+  markdown: string;
+  html: string;
+  week: { since: string; until: string };
+  generatedFrom: { seq: number; hash: string | null };
+}
 
 export const reportCommand: CommandDef = {
   name: 'report',

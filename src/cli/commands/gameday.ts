@@ -31,10 +31,28 @@ const ms = (v: number | null) => (v === null ? '-' : `${v}ms`);
 
 function table(runs: RunRow[]): string {
   if (runs.length === 0) return 'no drills yet (sluice gameday run -f DRILL.yaml)';
-  const rows = runs.map((r) => [r.drill, String(r.run), r.service, r.status, new Date(r.startedAt).toISOString().slice(0, 16), r.startedBy, ms(r.timeToDetectMs), ms(r.timeToRestoreMs), r.score === null ? '-' : String(r.score), r.signedOffBy ?? '-']);
+  const rows = runs.map((r) => [
+    r.drill,
+    String(r.run),
+    r.service,
+    r.status,
+    new Date(r.startedAt).toISOString().slice(0, 16),
+    r.startedBy,
+    ms(r.timeToDetectMs),
+    ms(r.timeToRestoreMs),
+    r.score === null ? '-' : String(r.score),
+    r.signedOffBy ?? '-',
+  ]);
   const head = ['DRILL', 'RUN', 'SERVICE', 'STATUS', 'STARTED', 'BY', 'DETECT', 'RESTORE', 'SCORE', 'SIGNED OFF'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [head, ...rows].map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+  return [head, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function summary(r: DrillRecord): string {
@@ -48,17 +66,26 @@ function summary(r: DrillRecord): string {
 /** `text=owner` → an action item. */
 function actionItem(text: string): { text: string; owner: string } {
   const i = text.lastIndexOf('=');
-  if (i <= 0 || i === text.length - 1) throw new UsageError(`--action "${text}": write the item and its owner as "TEXT=OWNER"`);
+  if (i <= 0 || i === text.length - 1)
+    throw new UsageError(`--action "${text}": write the item and its owner as "TEXT=OWNER"`);
   return { text: text.slice(0, i).trim(), owner: text.slice(i + 1).trim() };
 }
 
 export const gamedayCommand: CommandDef = {
   name: 'gameday',
-  summary: 'drills: run -f DRILL.yaml [--wait] · stop --all (the safety lever) · list · show NAME [--run N] · signoff NAME --run N --comment · rehearse SERVICE --to ENV --version V · rehearsals',
-  usage: 'sluice gameday run -f DRILL.yaml [--wait] | gameday stop --all | gameday list | gameday show NAME [--run N] [-o json|md] | gameday signoff NAME --run N --comment "..." [--action "TEXT=OWNER"]... | gameday rehearse SERVICE --to ENV --version V | gameday rehearsals',
+  summary:
+    'drills: run -f DRILL.yaml [--wait] · stop --all (the safety lever) · list · show NAME [--run N] · signoff NAME --run N --comment · rehearse SERVICE --to ENV --version V · rehearsals',
+  usage:
+    'sluice gameday run -f DRILL.yaml [--wait] | gameday stop --all | gameday list | gameday show NAME [--run N] [-o json|md] | gameday signoff NAME --run N --comment "..." [--action "TEXT=OWNER"]... | gameday rehearse SERVICE --to ENV --version V | gameday rehearsals',
   options: {
-    file: { type: 'string', short: 'f' }, wait: { type: 'boolean' }, all: { type: 'boolean' }, run: { type: 'string' },
-    comment: { type: 'string' }, action: { type: 'string', multiple: true }, to: { type: 'string' }, version: { type: 'string' },
+    file: { type: 'string', short: 'f' },
+    wait: { type: 'boolean' },
+    all: { type: 'boolean' },
+    run: { type: 'string' },
+    comment: { type: 'string' },
+    action: { type: 'string', multiple: true },
+    to: { type: 'string' },
+    version: { type: 'string' },
   },
   args: ['action', 'name?'],
   outputs: ['md'],
@@ -68,7 +95,8 @@ export const gamedayCommand: CommandDef = {
     const runNumber = (): number | undefined => {
       if (values.run === undefined) return undefined;
       const n = Number(values.run);
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`--run "${String(values.run)}" is not a run number (1, 2, …; see sluice gameday list)`);
+      if (!Number.isInteger(n) || n < 1)
+        throw new UsageError(`--run "${String(values.run)}" is not a run number (1, 2, …; see sluice gameday list)`);
       return n;
     };
     switch (action) {
@@ -81,9 +109,16 @@ export const gamedayCommand: CommandDef = {
         } catch (err) {
           throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
         }
-        const started = await c.post<{ drill: string; run: number; service: string; status: 'running' }>('/api/gamedays/run', { spec, file, wait: false });
+        const started = await c.post<{ drill: string; run: number; service: string; status: 'running' }>(
+          '/api/gamedays/run',
+          { spec, file, wait: false },
+        );
         if (values.wait !== true) {
-          out(json ? JSON.stringify(started, null, 2) : `drill ${started.drill} #${started.run} running on ${started.service}; follow it with sluice gameday show ${started.drill} --run ${started.run}`);
+          out(
+            json
+              ? JSON.stringify(started, null, 2)
+              : `drill ${started.drill} #${started.run} running on ${started.service}; follow it with sluice gameday show ${started.drill} --run ${started.run}`,
+          );
           return 0;
         }
         // --wait: the record once the drill has ended (a drill may run longer than one HTTP call waits).
@@ -96,9 +131,14 @@ export const gamedayCommand: CommandDef = {
         return r.status === 'passed' ? 0 : 1;
       }
       case 'stop': {
-        if (values.all !== true) throw new UsageError('the safety lever stops every drill and removes every fault: sluice gameday stop --all');
+        if (values.all !== true)
+          throw new UsageError('the safety lever stops every drill and removes every fault: sluice gameday stop --all');
         const r = await c.post<{ stopped: string[]; removed: number; ms: number }>('/api/gamedays/stop', { all: true });
-        out(json ? JSON.stringify(r, null, 2) : `stopped ${r.stopped.length} drill(s); removed ${r.removed} fault(s) in ${r.ms} ms`);
+        out(
+          json
+            ? JSON.stringify(r, null, 2)
+            : `stopped ${r.stopped.length} drill(s); removed ${r.removed} fault(s) in ${r.ms} ms`,
+        );
         return 0;
       }
       case 'list': {
@@ -109,31 +149,62 @@ export const gamedayCommand: CommandDef = {
       case 'show': {
         if (name === undefined) throw new UsageError('say which drill: sluice gameday show NAME [--run N]');
         const run = runNumber();
-        const r = await c.get<DrillRecord>(`/api/gamedays/${encodeURIComponent(name)}${run === undefined ? '' : `?run=${run}`}`);
+        const r = await c.get<DrillRecord>(
+          `/api/gamedays/${encodeURIComponent(name)}${run === undefined ? '' : `?run=${run}`}`,
+        );
         out(json ? JSON.stringify(r, null, 2) : output === 'md' ? drillMarkdown(r) : summary(r));
         return 0;
       }
       case 'signoff': {
-        if (name === undefined) throw new UsageError('say which drill: sluice gameday signoff NAME --run N --comment "..."');
+        if (name === undefined)
+          throw new UsageError('say which drill: sluice gameday signoff NAME --run N --comment "..."');
         const run = runNumber();
         if (run === undefined) throw new UsageError('say which run: --run N (see sluice gameday list)');
-        if (typeof values.comment !== 'string' || values.comment.trim() === '') throw new UsageError('say whether the drill met its objectives: --comment "..."');
+        if (typeof values.comment !== 'string' || values.comment.trim() === '')
+          throw new UsageError('say whether the drill met its objectives: --comment "..."');
         const actionItems = ((values.action as string[] | undefined) ?? []).map(actionItem);
-        const r = await c.post<DrillRecord>(`/api/gamedays/${encodeURIComponent(name)}/signoff`, { run, comment: values.comment, actionItems });
+        const r = await c.post<DrillRecord>(`/api/gamedays/${encodeURIComponent(name)}/signoff`, {
+          run,
+          comment: values.comment,
+          actionItems,
+        });
         out(json ? JSON.stringify(r, null, 2) : `drill ${r.drill} #${r.run} signed off by ${r.signOff?.by ?? '?'}`);
         return 0;
       }
       case 'rehearse': {
-        if (name === undefined || values.to === undefined || values.version === undefined) throw new UsageError('say what to rehearse: sluice gameday rehearse SERVICE --to ENVIRONMENT --version V');
+        if (name === undefined || values.to === undefined || values.version === undefined)
+          throw new UsageError('say what to rehearse: sluice gameday rehearse SERVICE --to ENVIRONMENT --version V');
         // The rehearsal waits for the revert (at most maxTimeToRevert), then for the contract's window before releasing again.
-        const r = await c.post<RehearsalView>('/api/rehearsals', { service: name, to: values.to, version: values.version }, 15 * 60_000);
-        out(json ? JSON.stringify(r, null, 2) : `rehearsal of ${r.version} for ${r.environment} in ${r.ranIn}: ${r.ok ? 'passed' : 'FAILED'} — ${r.detail}${r.retried ? `; ${r.version} is released again in ${r.ranIn}` : ''}`);
+        const r = await c.post<RehearsalView>(
+          '/api/rehearsals',
+          { service: name, to: values.to, version: values.version },
+          15 * 60_000,
+        );
+        out(
+          json
+            ? JSON.stringify(r, null, 2)
+            : `rehearsal of ${r.version} for ${r.environment} in ${r.ranIn}: ${r.ok ? 'passed' : 'FAILED'} — ${r.detail}${r.retried ? `; ${r.version} is released again in ${r.ranIn}` : ''}`,
+        );
         return r.ok ? 0 : 1;
       }
       case 'rehearsals': {
-        const r = await c.get<{ releases: number; rehearsed: number; share: number | null; rehearsals: RehearsalView[] }>('/api/rehearsals');
+        const r = await c.get<{
+          releases: number;
+          rehearsed: number;
+          share: number | null;
+          rehearsals: RehearsalView[];
+        }>('/api/rehearsals');
         if (json) out(JSON.stringify(r, null, 2));
-        else out([`${r.rehearsed} of ${r.releases} release(s) into rehearsal-gated environments were rehearsed first${r.share === null ? '' : ` (${r.share}%)`}`, ...r.rehearsals.map((x) => `  ${new Date(x.at).toISOString().slice(0, 16)}  ${x.service} ${x.version} → ${x.environment} (in ${x.ranIn}): ${x.ok ? 'passed' : 'failed'} — ${x.detail}`)].join('\n'));
+        else
+          out(
+            [
+              `${r.rehearsed} of ${r.releases} release(s) into rehearsal-gated environments were rehearsed first${r.share === null ? '' : ` (${r.share}%)`}`,
+              ...r.rehearsals.map(
+                (x) =>
+                  `  ${new Date(x.at).toISOString().slice(0, 16)}  ${x.service} ${x.version} → ${x.environment} (in ${x.ranIn}): ${x.ok ? 'passed' : 'failed'} — ${x.detail}`,
+              ),
+            ].join('\n'),
+          );
         return 0;
       }
       default:

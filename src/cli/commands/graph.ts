@@ -7,13 +7,28 @@ function format(g: DependencyGraph): string {
     s.name,
     s.running ?? '-',
     s.releasing ?? '',
-    s.dependsOn.map((d) => `${d.service} ${d.range}${g.edges.find((e) => e.from === s.name && e.to === d.service)?.met === false ? ' (UNMET)' : ''}`).join(', ') || '-',
+    s.dependsOn
+      .map(
+        (d) =>
+          `${d.service} ${d.range}${g.edges.find((e) => e.from === s.name && e.to === d.service)?.met === false ? ' (UNMET)' : ''}`,
+      )
+      .join(', ') || '-',
   ]);
   const head = ['SERVICE', 'RUNNING', 'RELEASING', 'DEPENDS ON'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const lines = [head, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd());
+  const lines = [head, ...rows].map((r) =>
+    r
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
   if (g.levels.length > 0) lines.push('', `release order: ${g.levels.map((l) => l.join(' + ')).join(' → ')}`);
-  lines.push('', g.violations.length === 0 ? 'no violations' : `violations:\n${g.violations.map((v) => `  ${v.message}`).join('\n')}`);
+  lines.push(
+    '',
+    g.violations.length === 0
+      ? 'no violations'
+      : `violations:\n${g.violations.map((v) => `  ${v.message}`).join('\n')}`,
+  );
   return lines.join('\n');
 }
 

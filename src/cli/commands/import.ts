@@ -38,8 +38,10 @@ export function splitCommand(text: string): string[] {
 
 export const importCommand: CommandDef = {
   name: 'import',
-  summary: 'turn an Argo Rollout and its AnalysisTemplates into a Service spec; what does not carry over is listed on stderr',
-  usage: 'sluice import argo -f ROLLOUT.yaml [-f TEMPLATES.yaml …] --target-command "CMD ARGS…" [--listen HOST:PORT] [--version V] [-o yaml|json]',
+  summary:
+    'turn an Argo Rollout and its AnalysisTemplates into a Service spec; what does not carry over is listed on stderr',
+  usage:
+    'sluice import argo -f ROLLOUT.yaml [-f TEMPLATES.yaml …] --target-command "CMD ARGS…" [--listen HOST:PORT] [--version V] [-o yaml|json]',
   args: ['source'],
   outputs: ['yaml'],
   options: {
@@ -50,12 +52,16 @@ export const importCommand: CommandDef = {
   },
   async run({ values, positionals, out, json }) {
     const source = positionals[0]!;
-    if (!(SOURCES as readonly string[]).includes(source)) throw new UsageError(`cannot import "${source}"; valid: ${SOURCES.join(', ')}`);
+    if (!(SOURCES as readonly string[]).includes(source))
+      throw new UsageError(`cannot import "${source}"; valid: ${SOURCES.join(', ')}`);
     const files = (values.file as string[] | undefined) ?? [];
-    if (files.length === 0) throw new UsageError('give the Rollout with -f FILE (and its AnalysisTemplates with more -f)');
+    if (files.length === 0)
+      throw new UsageError('give the Rollout with -f FILE (and its AnalysisTemplates with more -f)');
     const command = values['target-command'];
     if (typeof command !== 'string' || command.trim() === '') {
-      throw new UsageError('give --target-command "…": the command that runs one instance of a version (Argo runs a container image; Sluice runs a command, e.g. --target-command "node releases/${version}/server.js")');
+      throw new UsageError(
+        'give --target-command "…": the command that runs one instance of a version (Argo runs a container image; Sluice runs a command, e.g. --target-command "node releases/${version}/server.js")',
+      );
     }
     const texts = files.map((file) => {
       try {
@@ -77,7 +83,10 @@ export const importCommand: CommandDef = {
     try {
       parseSpecs(result.yaml, `${texts[0]!.file} (imported)`, driverSchemas());
     } catch (err) {
-      if (err instanceof Error && err.name === 'SpecError') throw Object.assign(new Error(`the imported spec does not pass sluice lint:\n${err.message}`), { name: 'SpecError' });
+      if (err instanceof Error && err.name === 'SpecError')
+        throw Object.assign(new Error(`the imported spec does not pass sluice lint:\n${err.message}`), {
+          name: 'SpecError',
+        });
       throw err;
     }
     out(json ? JSON.stringify(result.service, null, 2) : result.yaml.trimEnd());

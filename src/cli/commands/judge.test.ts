@@ -20,7 +20,8 @@ function file(name: string, values: (number | string)[]): string {
 function sluice(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, 'judge', ...args], { timeout: 30_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -41,7 +42,7 @@ test('each judge fails a canary 200 ms slower (exit 1) and passes an equal one (
   }
 });
 
-test('-o json: the verdict with the judge\'s figures (Mann–Whitney: U, p, estimate, 98% interval, classification)', async () => {
+test("-o json: the verdict with the judge's figures (Mann–Whitney: U, p, estimate, 98% interval, classification)", async () => {
   const r = await sluice('--judge', 'mannWhitney', '--baseline', base, '--canary', slow, '-o', 'json');
   const v = JSON.parse(r.stdout);
   assert.equal(v.outcome, 'Fail');
@@ -53,12 +54,36 @@ test('-o json: the verdict with the judge\'s figures (Mann–Whitney: U, p, esti
 });
 
 test('error rates from status codes; "either" runs both directions; too little data is Inconclusive (exit 5)', async () => {
-  const baseline = file('base-codes.csv', Array.from({ length: 900 }, (_, i) => (i % 300 === 0 ? 503 : 200)));
-  const canary = file('canary-codes.csv', Array.from({ length: 100 }, (_, i) => (i % 5 === 0 ? 500 : i % 7 === 0 ? 0 : 204)));
-  const r = await sluice('--judge', 'sequential', '--metric', 'error_rate', '--baseline', baseline, '--canary', canary, '--direction', 'either', '--by', '1%', '-o', 'json');
+  const baseline = file(
+    'base-codes.csv',
+    Array.from({ length: 900 }, (_, i) => (i % 300 === 0 ? 503 : 200)),
+  );
+  const canary = file(
+    'canary-codes.csv',
+    Array.from({ length: 100 }, (_, i) => (i % 5 === 0 ? 500 : i % 7 === 0 ? 0 : 204)),
+  );
+  const r = await sluice(
+    '--judge',
+    'sequential',
+    '--metric',
+    'error_rate',
+    '--baseline',
+    baseline,
+    '--canary',
+    canary,
+    '--direction',
+    'either',
+    '--by',
+    '1%',
+    '-o',
+    'json',
+  );
   const v = JSON.parse(r.stdout);
   assert.equal(r.code, 1);
-  assert.deepEqual(v.checks.map((c: { direction: string }) => c.direction), ['increase', 'decrease']);
+  assert.deepEqual(
+    v.checks.map((c: { direction: string }) => c.direction),
+    ['increase', 'decrease'],
+  );
   assert.equal(v.checks[0].figures.canaryErrors, 20 + 12, '500s and connection errors (0) count');
   assert.equal(v.checks[0].figures.alpha, 0.0025, 'α is split between the two directions');
   const few = await sluice('--judge', 'sequential', '--baseline', base, '--canary', file('few.csv', [30, 40]));
@@ -67,10 +92,26 @@ test('error rates from status codes; "either" runs both directions; too little d
 });
 
 test('bad input: the file and line, or the flag and what is valid', async () => {
-  const notNumber = await sluice('--judge', 'threshold', '--baseline', base, '--canary', file('bad.csv', [12, 13, 'abc']));
+  const notNumber = await sluice(
+    '--judge',
+    'threshold',
+    '--baseline',
+    base,
+    '--canary',
+    file('bad.csv', [12, 13, 'abc']),
+  );
   assert.equal(notNumber.code, 2);
   assert.match(notNumber.stderr, /bad\.csv:3: "abc" is not a number/);
-  const badCode = await sluice('--judge', 'threshold', '--metric', 'error_rate', '--baseline', file('codes.csv', [200, 2.5]), '--canary', same);
+  const badCode = await sluice(
+    '--judge',
+    'threshold',
+    '--metric',
+    'error_rate',
+    '--baseline',
+    file('codes.csv', [200, 2.5]),
+    '--canary',
+    same,
+  );
   assert.match(badCode.stderr, /codes\.csv:2: 2\.5 is neither 0\/1/);
   const missing = await sluice('--judge', 'threshold', '--baseline', join(dir, 'nope.csv'), '--canary', same);
   assert.match(missing.stderr, /cannot read .*nope\.csv: ENOENT/);

@@ -9,8 +9,13 @@ export const overrideCommand: CommandDef = {
   options: { gate: { type: 'string' }, reason: { type: 'string' }, env: { type: 'string' } },
   args: ['service'],
   async run({ positionals, values, client, out, json }) {
-    if (values.gate === undefined || values.reason === undefined) throw new UsageError('--gate NAME and --reason TEXT are required');
-    const body = { gate: values.gate, reason: values.reason, ...(values.env !== undefined && { environment: values.env }) };
+    if (values.gate === undefined || values.reason === undefined)
+      throw new UsageError('--gate NAME and --reason TEXT are required');
+    const body = {
+      gate: values.gate,
+      reason: values.reason,
+      ...(values.env !== undefined && { environment: values.env }),
+    };
     return planCall(() => client().post(`/api/services/${positionals[0]}/override`, body), out, json);
   },
 };

@@ -7,7 +7,11 @@ const MARK: Record<string, string> = { passed: 'ok', failed: 'FAILED', waiting: 
 /** A plan and its gates, one line each: what release, approve and override print. */
 export function formatPlan(a: PlanAnswer): string {
   const p = a.plan;
-  const head = { started: `started: ${p.release?.id ?? ''} in ${p.release?.service ?? p.environment}`, waiting: 'waiting', refused: 'refused' }[a.outcome];
+  const head = {
+    started: `started: ${p.release?.id ?? ''} in ${p.release?.service ?? p.environment}`,
+    waiting: 'waiting',
+    refused: 'refused',
+  }[a.outcome];
   return [
     `${p.version} → ${p.environment}: ${head} (plan ${p.id}, risk ${p.risk.level}, asked by ${p.requestedBy})`,
     ...p.gates.map((g) => `  ${g.gate.padEnd(21)} ${(MARK[g.outcome] ?? g.outcome).padEnd(10)} ${g.detail}`),
@@ -16,7 +20,11 @@ export function formatPlan(a: PlanAnswer): string {
 }
 
 /** Prints a plan (also from a 409 refusal, which carries it) and gives the exit code: 1 when refused. */
-export async function planCall(run: () => Promise<PlanAnswer>, out: (t: string) => void, json: boolean): Promise<number> {
+export async function planCall(
+  run: () => Promise<PlanAnswer>,
+  out: (t: string) => void,
+  json: boolean,
+): Promise<number> {
   let a: PlanAnswer;
   try {
     a = await run();
@@ -31,9 +39,14 @@ export async function planCall(run: () => Promise<PlanAnswer>, out: (t: string) 
 
 function formatEnvironments(v: EnvironmentsView): string {
   const rows = v.environments.map((e) => [
-    e.environment, e.phase ?? '-', e.stableVersion ?? '-', e.canaryVersion ?? '-',
+    e.environment,
+    e.phase ?? '-',
+    e.stableVersion ?? '-',
+    e.canaryVersion ?? '-',
     e.release ? `${e.release.id} ${e.release.status}` : '-',
-    e.plan && (e.plan.status === 'Planned' || e.plan.status === 'Refused') ? `${e.plan.version} ${e.plan.status}: ${e.plan.detail}` : '-',
+    e.plan && (e.plan.status === 'Planned' || e.plan.status === 'Refused')
+      ? `${e.plan.version} ${e.plan.status}: ${e.plan.detail}`
+      : '-',
   ]);
   const head = ['ENVIRONMENT', 'PHASE', 'STABLE', 'CANARY', 'RELEASE', 'WAITING'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -54,7 +67,12 @@ export const releaseCommand: CommandDef = {
       out(json ? JSON.stringify(v, null, 2) : formatEnvironments(v));
       return EXIT.ok;
     }
-    if (values.to === undefined || values.version === undefined) throw new UsageError('give both --version V and --to ENVIRONMENT (or neither, to see the environments)');
-    return planCall(() => client().post<PlanAnswer>(`/api/services/${service}/releases`, { version: values.version, to: values.to }), out, json);
+    if (values.to === undefined || values.version === undefined)
+      throw new UsageError('give both --version V and --to ENVIRONMENT (or neither, to see the environments)');
+    return planCall(
+      () => client().post<PlanAnswer>(`/api/services/${service}/releases`, { version: values.version, to: values.to }),
+      out,
+      json,
+    );
   },
 };

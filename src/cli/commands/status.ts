@@ -19,7 +19,10 @@ async function watch(c: Client, service: string, out: (s: string) => void, json:
   process.once('SIGINT', () => stop.abort());
   const timer = setInterval(() => void render().catch(() => undefined), 1000);
   try {
-    const res = await fetch(`${c.server}/api/events?service=${encodeURIComponent(service)}`, { signal: stop.signal, headers: c.headers });
+    const res = await fetch(`${c.server}/api/events?service=${encodeURIComponent(service)}`, {
+      signal: stop.signal,
+      headers: c.headers,
+    });
     const reader = res.body!.getReader();
     for (;;) {
       const { done } = await reader.read();

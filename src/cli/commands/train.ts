@@ -16,7 +16,8 @@ function format(t: TrainView): string {
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   return [
     `train ${t.name} run ${t.run}: ${t.status}${t.detail ? ` — ${t.detail}` : ''} (maxParallel ${t.maxParallel}, onFailure ${t.onFailure})`,
-    line(head), ...rows.map(line),
+    line(head),
+    ...rows.map(line),
     ...(t.timeline === undefined ? [] : ['', ...t.timeline.map((e) => `${e.at.slice(11, 23)}  ${e.text}`)]),
   ].join('\n');
 }
@@ -31,7 +32,8 @@ export const trainCommand: CommandDef = {
   args: ['action', 'name'],
   async run({ positionals, values, client, out, json }) {
     const [action, name] = positionals as [string, string];
-    if (!(ACTIONS as readonly string[]).includes(action)) throw new UsageError(`unknown train action "${action}"; valid: ${ACTIONS.join(', ')}`);
+    if (!(ACTIONS as readonly string[]).includes(action))
+      throw new UsageError(`unknown train action "${action}"; valid: ${ACTIONS.join(', ')}`);
     if (action !== 'status') {
       await client().post(`/api/trains/${name}/${action}`);
     }

@@ -13,7 +13,10 @@ export const waitCommand: CommandDef = {
   args: ['service'],
   async run({ positionals, values, client, out, json }) {
     const wanted = PHASES.find((p) => p.toLowerCase() === String(values.for ?? '').toLowerCase());
-    if (wanted === undefined) throw new UsageError(`--for "${values.for ?? ''}" is not a phase; valid: ${PHASES.map((p) => p.toLowerCase()).join(', ')}`);
+    if (wanted === undefined)
+      throw new UsageError(
+        `--for "${values.for ?? ''}" is not a phase; valid: ${PHASES.map((p) => p.toLowerCase()).join(', ')}`,
+      );
     const until = Date.now() + parseDurationFlag('timeout', String(values.timeout));
     const c = client();
     for (;;) {
@@ -24,7 +27,11 @@ export const waitCommand: CommandDef = {
         return EXIT.ok;
       }
       if (releaseOver && FINAL.includes(s.phase) && s.phase !== wanted) {
-        out(json ? JSON.stringify(s, null, 2) : `${s.service}: ${s.phase}, not ${wanted}${s.lastRollback ? ` (rollback: ${s.lastRollback.reason})` : ''}`);
+        out(
+          json
+            ? JSON.stringify(s, null, 2)
+            : `${s.service}: ${s.phase}, not ${wanted}${s.lastRollback ? ` (rollback: ${s.lastRollback.reason})` : ''}`,
+        );
         return EXIT.failed;
       }
       if (Date.now() > until) {

@@ -17,8 +17,13 @@ export function increaseOf(prev: Accumulation | undefined, next: Accumulation): 
 
 /** `later` − `earlier`, for counts that only grow (the counts at a traffic level = now − when it began). */
 export function difference(later: Counts, earlier: Counts): Counts {
-  const out: Counts = { requests: later.requests - earlier.requests, errors: later.errors - earlier.errors, latency: minus(later.latency, earlier.latency) };
-  if (later.statuses !== undefined && earlier.statuses !== undefined) out.statuses = minusStatuses(later.statuses, earlier.statuses);
+  const out: Counts = {
+    requests: later.requests - earlier.requests,
+    errors: later.errors - earlier.errors,
+    latency: minus(later.latency, earlier.latency),
+  };
+  if (later.statuses !== undefined && earlier.statuses !== undefined)
+    out.statuses = minusStatuses(later.statuses, earlier.statuses);
   return out;
 }
 

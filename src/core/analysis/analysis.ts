@@ -15,9 +15,21 @@ export function observe(b: DecisionBuilder, obs: Observation): void {
   const r = b.state.release;
   if (!isActive(r) || r.from === null) return;
   const accumulated = accumulate(r.accumulated, obs);
-  const increase = accumulated === null ? undefined : { canary: increaseOf(r.accumulated?.canary, accumulated.canary), baseline: increaseOf(r.accumulated?.baseline, accumulated.baseline) };
+  const increase =
+    accumulated === null
+      ? undefined
+      : {
+          canary: increaseOf(r.accumulated?.canary, accumulated.canary),
+          baseline: increaseOf(r.accumulated?.baseline, accumulated.baseline),
+        };
   const level = accumulated === null ? undefined : levelCounts(accumulated, r, b.now);
-  const withCounts: Observation = { ...obs, signals: r.signals ?? {}, ...(accumulated !== null && { accumulated }), ...(increase && { increase }), ...(level && { level }) };
+  const withCounts: Observation = {
+    ...obs,
+    signals: r.signals ?? {},
+    ...(accumulated !== null && { accumulated }),
+    ...(increase && { increase }),
+    ...(level && { level }),
+  };
   const { newPoints, points } = mannWhitneyPoints(r, withCounts);
   const verdicts = r.contract.rules.map((rule) => judgeRule(rule, r.contract, { ...withCounts, points }, b.now));
   const metricsError = providerError(obs);
@@ -36,7 +48,9 @@ export function observe(b: DecisionBuilder, obs: Observation): void {
     const limit = rule.failureLimit !== undefined ? rule.failureLimit : r.contract.failureLimit;
     const overLimit = limit !== null && s.totalFails > limit;
     if (s.consecutiveFails >= consecutive || overLimit) {
-      const why = overLimit ? `${s.totalFails} failed evaluations (limit ${limit})` : `${s.consecutiveFails} failed evaluation(s) in a row`;
+      const why = overLimit
+        ? `${s.totalFails} failed evaluations (limit ${limit})`
+        : `${s.consecutiveFails} failed evaluation(s) in a row`;
       rollBack(b, 'contract', rule.name, `${s.last?.reason ?? rule.name}; ${why}`, verdicts, 'RolledBack');
       return;
     }
@@ -61,7 +75,11 @@ export function observe(b: DecisionBuilder, obs: Observation): void {
     });
     if (stuck !== undefined) {
       const last = after.rules[stuck.name]?.last?.reason ?? 'no data';
-      b.emit({ type: 'release.paused', reason: 'inconclusive', detail: `rule ${stuck.name} has been inconclusive for ${Math.round(r.contract.maxInconclusiveMs / 1000)}s: ${last}` });
+      b.emit({
+        type: 'release.paused',
+        reason: 'inconclusive',
+        detail: `rule ${stuck.name} has been inconclusive for ${Math.round(r.contract.maxInconclusiveMs / 1000)}s: ${last}`,
+      });
       return;
     }
   }
@@ -73,7 +91,13 @@ function mannWhitneyPoints(r: ReleaseState, obs: Observation) {
   const newPoints: Record<string, { canary: number | null; baseline: number | null }> = {};
   const points: Record<string, RulePoints> = {};
   for (const rule of r.contract.rules) {
-    if (rule.metric === 'query' || rule.metric === 'burn_rate' || rule.metric === 'signal' || rule.judge !== 'mannWhitney') continue;
+    if (
+      rule.metric === 'query' ||
+      rule.metric === 'burn_rate' ||
+      rule.metric === 'signal' ||
+      rule.judge !== 'mannWhitney'
+    )
+      continue;
     const point = pointsOf(rule, obs);
     newPoints[rule.name] = point;
     points[rule.name] = appendPoints(r.points?.[rule.name], point);

@@ -122,7 +122,12 @@ export class BackendMetrics {
       latency: {},
       statuses: {},
       inflight: this.inflight,
-      total: { requests: this.totalRequests, errors: this.totalErrors, latency: { ...this.totalLatency }, statuses: totalStatuses },
+      total: {
+        requests: this.totalRequests,
+        errors: this.totalErrors,
+        latency: { ...this.totalLatency },
+        statuses: totalStatuses,
+      },
     };
     for (let slot = current - slots + 1; slot <= current; slot++) {
       const i = slot % SLOTS;

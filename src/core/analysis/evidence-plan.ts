@@ -18,7 +18,12 @@ import { DEFAULT_ERRORS, type HistogramCounts, type MetricRule, type RollbackCon
 /** The healthy error rate assumed for both revisions. */
 const HEALTHY_ERRORS = 0.001;
 /** Latency quantiles for a rule: p95 → 0.95. */
-const QUANTILES: Partial<Record<string, number>> = { latency_p50: 0.5, latency_p90: 0.9, latency_p95: 0.95, latency_p99: 0.99 };
+const QUANTILES: Partial<Record<string, number>> = {
+  latency_p50: 0.5,
+  latency_p90: 0.9,
+  latency_p95: 0.95,
+  latency_p99: 0.99,
+};
 
 export interface EvidenceWarning {
   /** Index of the setWeight step (in the strategy's steps). */
@@ -36,13 +41,19 @@ export function requestsForPass(rule: MetricRule, weight: number): number | null
     // success_rate counts successes; error_rate counts errors.
     const rate = rule.metric === 'success_rate' ? 1 - HEALTHY_ERRORS : HEALTHY_ERRORS;
     const counts = (n: number) => ({ requests: n, errors: Math.round(n * rate) });
-    return requestsToPass((n) => n >= 50 && passes(counts(n), counts(Math.round(n * baselinePerCanary)), c, DEFAULT_ALPHA, 1e-5), 200);
+    return requestsToPass(
+      (n) => n >= 50 && passes(counts(n), counts(Math.round(n * baselinePerCanary)), c, DEFAULT_ALPHA, 1e-5),
+      200,
+    );
   }
   const quantile = QUANTILES[rule.metric];
   if (quantile === undefined) return null;
   return requestsToPass((n) => {
     const j = sequentialLatency(
-      { canary: { latency: healthyLatency(n) }, baseline: { latency: healthyLatency(Math.round(n * baselinePerCanary)) } },
+      {
+        canary: { latency: healthyLatency(n) },
+        baseline: { latency: healthyLatency(Math.round(n * baselinePerCanary)) },
+      },
       { condition: c, quantile },
     );
     return j.outcome === 'Pass';
@@ -53,8 +64,16 @@ export function requestsForPass(rule: MetricRule, weight: number): number | null
  * One warning per (setWeight step, sequential rule) whose healthy Pass takes longer than
  * `maxInconclusive` at `rps` requests per second to the service, saying what would fit.
  */
-export function evidenceWarnings(steps: readonly { kind: string }[], contract: RollbackContract, rps: number): EvidenceWarning[] {
-  const rules = contract.rules.filter((r): r is MetricRule => (r.metric in QUANTILES || DEFAULT_ERRORS[r.metric as MetricRule['metric']] !== undefined) && (r as MetricRule).judge === 'sequential');
+export function evidenceWarnings(
+  steps: readonly { kind: string }[],
+  contract: RollbackContract,
+  rps: number,
+): EvidenceWarning[] {
+  const rules = contract.rules.filter(
+    (r): r is MetricRule =>
+      (r.metric in QUANTILES || DEFAULT_ERRORS[r.metric as MetricRule['metric']] !== undefined) &&
+      (r as MetricRule).judge === 'sequential',
+  );
   const warnings: EvidenceWarning[] = [];
   const budgetS = contract.maxInconclusiveMs / 1000;
   steps.forEach((step, index) => {
@@ -66,14 +85,22 @@ export function evidenceWarnings(steps: readonly { kind: string }[], contract: R
       const needed = requestsForPass(rule, weight);
       const prefix = `step ${index + 1} (setWeight: ${weight}), rule ${rule.name}`;
       if (needed === null) {
-        warnings.push({ step: index, weight, rule: rule.name, message: `${prefix}: cannot show a healthy canary within the rule; the release would pause at this step${hint(rule)}` });
+        warnings.push({
+          step: index,
+          weight,
+          rule: rule.name,
+          message: `${prefix}: cannot show a healthy canary within the rule; the release would pause at this step${hint(rule)}`,
+        });
         continue;
       }
       const seconds = needed / canaryRps;
       if (seconds <= budgetS) continue;
       const fits = smallestWeight(rule, rps, budgetS, weight);
       const longer = formatDuration(Math.ceil(seconds / 60) * 60_000);
-      const fix = fits === null ? `maxInconclusive: ${longer} or more traffic` : `setWeight: ${fits} or more, or maxInconclusive: ${longer}`;
+      const fix =
+        fits === null
+          ? `maxInconclusive: ${longer} or more traffic`
+          : `setWeight: ${fits} or more, or maxInconclusive: ${longer}`;
       warnings.push({
         step: index,
         weight,
@@ -112,7 +139,8 @@ const round = (x: number) => (x >= 10 ? Math.round(x) : Number(x.toPrecision(2))
 const SHAPE: number[] = (() => {
   const shares = new Array<number>(BUCKETS).fill(0);
   const points = 2000;
-  for (let i = 0; i < points; i++) shares[bucketOf(100 * Math.exp(0.5 * normalQuantile((i + 0.5) / points)))]! += 1 / points;
+  for (let i = 0; i < points; i++)
+    shares[bucketOf(100 * Math.exp(0.5 * normalQuantile((i + 0.5) / points)))]! += 1 / points;
   return shares;
 })();
 
@@ -122,9 +150,14 @@ function healthyLatency(n: number): HistogramCounts {
 
 /** The standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9). */
 function normalQuantile(p: number): number {
-  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const a = [
+    -39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239,
+  ];
   const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const c = [
+    -0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968,
+    2.938163982698783,
+  ];
   const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
   const poly = (k: number[], x: number) => k.reduce((acc, v) => acc * x + v, 0);
   if (p < 0.02425) {

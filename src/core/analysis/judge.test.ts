@@ -10,7 +10,12 @@ function stats(requests: number, errors: number, latencyMs: number): Measurement
   record(latency, latencyMs, requests);
   return { kind: 'stats', stats: { requests, errors, latency, windowMs: 10_000 } };
 }
-const obs = (canary: Measurement, baseline: Measurement): Observation => ({ canary, baseline, canaryCrashes: 0, baselineCrashes: 0 });
+const obs = (canary: Measurement, baseline: Measurement): Observation => ({
+  canary,
+  baseline,
+  canaryCrashes: 0,
+  baselineCrashes: 0,
+});
 const errorRule: Rule = { name: 'err', metric: 'error_rate', failIf: { op: 'above', reference: 'baseline', by: 0.01 } };
 
 test('baseline rule fails above baseline + by, with the figures that decided it', () => {
@@ -31,7 +36,10 @@ test('baseline rule passes only when its confidence bound is within the threshol
   const many = judgeRule(errorRule, contract(), obs(stats(5000, 10, 5), stats(50_000, 250, 5)), 1);
   assert.equal(many.outcome, 'Pass');
   assert.equal(many.bound?.side, 'atMost');
-  assert.ok(many.bound!.value <= many.bound!.allowed && many.bound!.allowed <= many.threshold!, JSON.stringify(many.bound));
+  assert.ok(
+    many.bound!.value <= many.bound!.allowed && many.bound!.allowed <= many.threshold!,
+    JSON.stringify(many.bound),
+  );
 });
 
 test('too few samples is Inconclusive, never Pass', () => {
@@ -55,7 +63,11 @@ test('no data and provider errors are Inconclusive with the reason', () => {
 test('latency rules: by in ms and times as a ratio; absolute and below conditions', () => {
   const by: Rule = { name: 'p95', metric: 'latency_p95', failIf: { op: 'above', reference: 'baseline', by: 500 } };
   assert.equal(judgeRule(by, contract(), obs(stats(100, 0, 810), stats(100, 0, 10)), 1).outcome, 'Fail');
-  assert.equal(judgeRule(by, contract(), obs(stats(100, 0, 400), stats(100, 0, 10)), 1).outcome, 'Inconclusive', 'too few to bound a p95');
+  assert.equal(
+    judgeRule(by, contract(), obs(stats(100, 0, 400), stats(100, 0, 10)), 1).outcome,
+    'Inconclusive',
+    'too few to bound a p95',
+  );
   assert.equal(judgeRule(by, contract(), obs(stats(400, 0, 400), stats(400, 0, 10)), 1).outcome, 'Pass');
   const times: Rule = { name: 'x2', metric: 'latency_p95', failIf: { op: 'above', reference: 'baseline', times: 2 } };
   assert.equal(judgeRule(times, contract(), obs(stats(100, 0, 25), stats(100, 0, 10)), 1).outcome, 'Fail');
@@ -68,6 +80,11 @@ test('latency rules: by in ms and times as a ratio; absolute and below condition
 
 test('instance crashes are judged without a sample minimum', () => {
   const rule: Rule = { name: 'crashes', metric: 'instance_crashes', failIf: { op: 'above', reference: 0 } };
-  const v = judgeRule(rule, contract(), { canary: { kind: 'noData' }, baseline: { kind: 'noData' }, canaryCrashes: 1, baselineCrashes: 0 }, 1);
+  const v = judgeRule(
+    rule,
+    contract(),
+    { canary: { kind: 'noData' }, baseline: { kind: 'noData' }, canaryCrashes: 1, baselineCrashes: 0 },
+    1,
+  );
   assert.equal(v.outcome, 'Fail');
 });

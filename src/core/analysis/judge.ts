@@ -27,7 +27,8 @@ export function judgeRule(rule: Rule, contract: RollbackContract, obs: Observati
 
 /** Whether this observation carries a provider error (for the contract's metricsErrors policy). */
 export function providerError(obs: Observation): string | null {
-  for (const m of [obs.canary, obs.baseline, ...Object.values(obs.canaryWindows ?? {})]) if (m.kind === 'error') return m.message;
+  for (const m of [obs.canary, obs.baseline, ...Object.values(obs.canaryWindows ?? {})])
+    if (m.kind === 'error') return m.message;
   for (const q of Object.values(obs.queries ?? {})) {
     for (const r of [q.canary, q.baseline]) if (r?.kind === 'error') return r.message;
   }

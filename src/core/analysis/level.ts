@@ -26,7 +26,12 @@ export function levelCounts(acc: Accumulated, r: ReleaseState, now: number): Lev
   const since = r.level?.since ?? r.startedAt;
   const elapsed = now - since;
   const weight = r.level?.weight ?? 0;
-  const baselinePerCanary = weight > 0 && weight < 100 ? (100 - weight) / weight : canary.requests > 0 ? baseline.requests / canary.requests : null;
+  const baselinePerCanary =
+    weight > 0 && weight < 100
+      ? (100 - weight) / weight
+      : canary.requests > 0
+        ? baseline.requests / canary.requests
+        : null;
   return {
     canary,
     baseline,

@@ -9,7 +9,7 @@ export const utcDay = (ms: number): number => Math.floor(ms / DAY_MS);
 export function bucketStart(ms: number, bucketing: Bucketing): number {
   const day = utcDay(ms) * DAY_MS;
   if (bucketing === 'day') return day;
-  if (bucketing === 'week') return day - (((utcDay(ms) + 3) % 7) * DAY_MS);
+  if (bucketing === 'week') return day - ((utcDay(ms) + 3) % 7) * DAY_MS;
   const d = new Date(ms);
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
 }

@@ -11,12 +11,33 @@ const production = { environment: 'production' };
 
 function deployment(id: string, finishedAt: number, o: Partial<Deployment> = {}): Deployment {
   return {
-    id, service: 'checkout', environment: 'production', team: 'payments', version: id, startedAt: finishedAt - 20 * 60_000, finishedAt, result: 'success',
-    firstTrafficAt: null, trafficRevertedAt: null, revertMs: null, commits: [], progressive: null, rehearsed: null, behindFlag: null, source: 'import', ...o,
+    id,
+    service: 'checkout',
+    environment: 'production',
+    team: 'payments',
+    version: id,
+    startedAt: finishedAt - 20 * 60_000,
+    finishedAt,
+    result: 'success',
+    firstTrafficAt: null,
+    trafficRevertedAt: null,
+    revertMs: null,
+    commits: [],
+    progressive: null,
+    rehearsed: null,
+    behindFlag: null,
+    source: 'import',
+    ...o,
   };
 }
 const commit = (sha: string, committedAt: number): Commit => ({ sha, service: 'checkout', committedAt, message: null });
-const incident = (id: string, openedAt: number, resolvedAt: number | null): Incident => ({ id, service: 'checkout', environment: 'production', openedAt, resolvedAt });
+const incident = (id: string, openedAt: number, resolvedAt: number | null): Incident => ({
+  id,
+  service: 'checkout',
+  environment: 'production',
+  openedAt,
+  resolvedAt,
+});
 const week = { since: T0, until: T0 + 7 * DAY };
 
 describe('the four keys on hand-made histories', () => {
@@ -24,7 +45,12 @@ describe('the four keys on hand-made histories', () => {
     const h: History = {
       deployments: [
         deployment('d0', T0 + 10 * H),
-        deployment('d1', T0 + DAY + 10 * H, { result: 'rolledback', firstTrafficAt: T0 + DAY + 9 * H, trafficRevertedAt: T0 + DAY + 10 * H, revertMs: 800 }),
+        deployment('d1', T0 + DAY + 10 * H, {
+          result: 'rolledback',
+          firstTrafficAt: T0 + DAY + 9 * H,
+          trafficRevertedAt: T0 + DAY + 10 * H,
+          revertMs: 800,
+        }),
         deployment('d2', T0 + 2 * DAY + 10 * H),
       ],
       commits: [],
@@ -32,7 +58,11 @@ describe('the four keys on hand-made histories', () => {
     };
     const k = fourKeys(h, week, production);
     assert.equal(k.deployments.count, 3);
-    assert.equal(k.changeFailureRate.counts.failed, 1, 'd1 fails once, though it was both rolled back and followed by the incident');
+    assert.equal(
+      k.changeFailureRate.counts.failed,
+      1,
+      'd1 fails once, though it was both rolled back and followed by the incident',
+    );
     assert.equal(k.changeFailureRate.counts.rolledBack, 1);
     assert.equal(k.changeFailureRate.counts.followedByIncident, 1);
     assert.equal(k.changeFailureRate.value, 1 / 3);
@@ -44,7 +74,10 @@ describe('the four keys on hand-made histories', () => {
     assert.equal(k.timeToRestore.tier, 'elite');
     assert.equal(k.rollbackTime.count, 1);
     assert.equal(k.rollbackTime.medianS, 0.8);
-    assert.deepEqual(k.rollbackTime.histogram.filter((b) => b.count > 0), [{ leS: 1, count: 1 }]);
+    assert.deepEqual(
+      k.rollbackTime.histogram.filter((b) => b.count > 0),
+      [{ leS: 1, count: 1 }],
+    );
   });
 
   it('an incident after the last deployment fails it; one before the next deployment finished fails the earlier one only', () => {
@@ -58,12 +91,26 @@ describe('the four keys on hand-made histories', () => {
     assert.equal(k.changeFailureRate.value, 1);
     assert.deepEqual(k.timeToRestore.counts, { rollbacks: 0, incidents: 1, unresolvedIncidents: 1 });
     // An incident of another service or environment fails nothing.
-    const other = fourKeys({ ...h, incidents: [{ ...incident('i3', T0 + 2 * DAY, null), service: 'search' }, { ...incident('i4', T0 + 2 * DAY, null), environment: 'staging' }] }, week, production);
+    const other = fourKeys(
+      {
+        ...h,
+        incidents: [
+          { ...incident('i3', T0 + 2 * DAY, null), service: 'search' },
+          { ...incident('i4', T0 + 2 * DAY, null), environment: 'staging' },
+        ],
+      },
+      week,
+      production,
+    );
     assert.equal(other.changeFailureRate.counts.failed, 0);
   });
 
   it('two deployments on one day: two deployments, one deploy day', () => {
-    const h: History = { deployments: [deployment('a', T0 + 9 * H), deployment('b', T0 + 15 * H), deployment('c', T0 + 2 * DAY)], commits: [], incidents: [] };
+    const h: History = {
+      deployments: [deployment('a', T0 + 9 * H), deployment('b', T0 + 15 * H), deployment('c', T0 + 2 * DAY)],
+      commits: [],
+      incidents: [],
+    };
     const k = fourKeys(h, week, production);
     assert.equal(k.deploymentFrequency.counts.deployments, 3);
     assert.equal(k.deploymentFrequency.counts.deployDays, 2);
@@ -71,7 +118,10 @@ describe('the four keys on hand-made histories', () => {
     assert.equal(k.deploymentFrequency.medianDeployDaysPerWeek, 2);
     assert.equal(k.deploymentFrequency.tier, 'high');
     // Over two weeks with nothing in the second, the median of (2, 0) is 1.
-    assert.equal(fourKeys(h, { since: T0, until: T0 + 14 * DAY }, production).deploymentFrequency.medianDeployDaysPerWeek, 1);
+    assert.equal(
+      fourKeys(h, { since: T0, until: T0 + 14 * DAY }, production).deploymentFrequency.medianDeployDaysPerWeek,
+      1,
+    );
   });
 
   it('a commit shipped twice counts once, at the first successful deployment that shipped it', () => {
@@ -124,26 +174,57 @@ describe('the four keys on hand-made histories', () => {
   });
 
   it('tiers follow the versioned thresholds at their edges', () => {
-    const daily = { deployments: Array.from({ length: 7 }, (_, i) => deployment(`d${i}`, T0 + i * DAY + H)), commits: [], incidents: [] };
+    const daily = {
+      deployments: Array.from({ length: 7 }, (_, i) => deployment(`d${i}`, T0 + i * DAY + H)),
+      commits: [],
+      incidents: [],
+    };
     const k = fourKeys(daily, week, production);
     assert.equal(k.deploymentFrequency.perDay, 1);
     assert.equal(k.deploymentFrequency.tier, 'elite');
     assert.deepEqual(k.tiers, { version: DORA_2023.version, year: 2023 });
-    const one = { deployments: Array.from({ length: 20 }, (_, i) => deployment(`d${i}`, T0 + i * H, { result: i === 0 ? 'rolledback' as const : 'success' as const, trafficRevertedAt: T0 })), commits: [], incidents: [] };
+    const one = {
+      deployments: Array.from({ length: 20 }, (_, i) =>
+        deployment(`d${i}`, T0 + i * H, {
+          result: i === 0 ? ('rolledback' as const) : ('success' as const),
+          trafficRevertedAt: T0,
+        }),
+      ),
+      commits: [],
+      incidents: [],
+    };
     assert.equal(fourKeys(one, week, production).changeFailureRate.value, 0.05);
     assert.equal(fourKeys(one, week, production).changeFailureRate.tier, 'elite', '5% is still elite');
   });
 
   it('weekly buckets start on Monday UTC and are clipped to the window; monthly buckets follow the calendar', () => {
-    const h: History = { deployments: [deployment('a', T0 + H), deployment('b', T0 + 8 * DAY), deployment('c', T0 + 9 * DAY)], commits: [], incidents: [] };
+    const h: History = {
+      deployments: [deployment('a', T0 + H), deployment('b', T0 + 8 * DAY), deployment('c', T0 + 9 * DAY)],
+      commits: [],
+      incidents: [],
+    };
     const { total, buckets } = fourKeysByBucket(h, { since: T0 + 2 * DAY, until: T0 + 14 * DAY }, production, 'week');
-    assert.deepEqual(buckets.map((b) => [b.window.since.slice(0, 10), b.window.until.slice(0, 10), b.deployments.count]), [
-      ['2026-06-03', '2026-06-08', 0],
-      ['2026-06-08', '2026-06-15', 2],
-    ]);
+    assert.deepEqual(
+      buckets.map((b) => [b.window.since.slice(0, 10), b.window.until.slice(0, 10), b.deployments.count]),
+      [
+        ['2026-06-03', '2026-06-08', 0],
+        ['2026-06-08', '2026-06-15', 2],
+      ],
+    );
     assert.equal(total.deployments.count, 2);
-    const months = fourKeysByBucket(h, { since: Date.UTC(2026, 4, 20), until: Date.UTC(2026, 6, 2) }, production, 'month').buckets;
-    assert.deepEqual(months.map((b) => b.window.since.slice(0, 10)), ['2026-05-20', '2026-06-01', '2026-07-01']);
-    assert.deepEqual(months.map((b) => b.deployments.count), [0, 3, 0]);
+    const months = fourKeysByBucket(
+      h,
+      { since: Date.UTC(2026, 4, 20), until: Date.UTC(2026, 6, 2) },
+      production,
+      'month',
+    ).buckets;
+    assert.deepEqual(
+      months.map((b) => b.window.since.slice(0, 10)),
+      ['2026-05-20', '2026-06-01', '2026-07-01'],
+    );
+    assert.deepEqual(
+      months.map((b) => b.deployments.count),
+      [0, 3, 0],
+    );
   });
 });

@@ -22,15 +22,40 @@ export interface FourKeys {
   filter: KeysFilter;
   tiers: { version: string; year: number };
   deployments: { count: number; succeeded: number; rolledBack: number };
-  deploymentFrequency: { perDay: number; medianDeployDaysPerWeek: number | null; tier: Tier | null; counts: { deployments: number; days: number; deployDays: number; weeks: number } };
-  leadTime: { medianS: number | null; p90S: number | null; tier: Tier | null; counts: { commits: number; withoutCommitTime: number } };
-  changeFailureRate: { value: number | null; tier: Tier | null; counts: { deployments: number; failed: number; rolledBack: number; followedByIncident: number } };
-  timeToRestore: { medianS: number | null; p90S: number | null; tier: Tier | null; counts: { rollbacks: number; incidents: number; unresolvedIncidents: number } };
+  deploymentFrequency: {
+    perDay: number;
+    medianDeployDaysPerWeek: number | null;
+    tier: Tier | null;
+    counts: { deployments: number; days: number; deployDays: number; weeks: number };
+  };
+  leadTime: {
+    medianS: number | null;
+    p90S: number | null;
+    tier: Tier | null;
+    counts: { commits: number; withoutCommitTime: number };
+  };
+  changeFailureRate: {
+    value: number | null;
+    tier: Tier | null;
+    counts: { deployments: number; failed: number; rolledBack: number; followedByIncident: number };
+  };
+  timeToRestore: {
+    medianS: number | null;
+    p90S: number | null;
+    tier: Tier | null;
+    counts: { rollbacks: number; incidents: number; unresolvedIncidents: number };
+  };
   progressive: Share;
   rehearsed: Share;
   behindFlags: Share;
   /** From a failure's detection to the traffic revert, over Sluice's own rollbacks. */
-  rollbackTime: { count: number; medianS: number | null; p90S: number | null; maxS: number | null; histogram: { leS: number | null; count: number }[] };
+  rollbackTime: {
+    count: number;
+    medianS: number | null;
+    p90S: number | null;
+    maxS: number | null;
+    histogram: { leS: number | null; count: number }[];
+  };
 }
 
 /** The upper bounds (seconds) of the rollback-time histogram; the last bucket is unbounded. */
@@ -51,13 +76,18 @@ interface Prepared {
 }
 
 const matches = (f: KeysFilter, d: { service: string; environment: string; team?: string | null }) =>
-  d.environment === f.environment && (f.service === undefined || d.service === f.service) && (f.team === undefined || d.team === f.team);
+  d.environment === f.environment &&
+  (f.service === undefined || d.service === f.service) &&
+  (f.team === undefined || d.team === f.team);
 
-const byFinish = (a: Deployment, b: Deployment) => a.finishedAt - b.finishedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byFinish = (a: Deployment, b: Deployment) =>
+  a.finishedAt - b.finishedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** Whether shipment `a` (a finish time and a deployment id) came before `b`: the earlier finish, then the smaller id. */
-export const isEarlierShipment = (a: { shippedAt: number; deploymentId: string }, b: { shippedAt: number; deploymentId: string }): boolean =>
-  a.shippedAt < b.shippedAt || (a.shippedAt === b.shippedAt && a.deploymentId < b.deploymentId);
+export const isEarlierShipment = (
+  a: { shippedAt: number; deploymentId: string },
+  b: { shippedAt: number; deploymentId: string },
+): boolean => a.shippedAt < b.shippedAt || (a.shippedAt === b.shippedAt && a.deploymentId < b.deploymentId);
 
 /**
  * Each commit's first successful deployment of each service, among `deployments` (sorted by finish),
@@ -87,7 +117,9 @@ export function firstShipments(deployments: readonly Deployment[], commits: read
 function prepare(history: History, filter: KeysFilter): Prepared {
   const deployments = history.deployments.filter((d) => matches(filter, d)).sort(byFinish);
   const services = new Set(deployments.map((d) => d.service));
-  const incidents = history.incidents.filter((i) => i.environment === filter.environment && services.has(i.service)).sort((a, b) => a.openedAt - b.openedAt);
+  const incidents = history.incidents
+    .filter((i) => i.environment === filter.environment && services.has(i.service))
+    .sort((a, b) => a.openedAt - b.openedAt);
   const openings = new Map<string, number[]>();
   for (const i of incidents) {
     const list = openings.get(i.service);
@@ -102,7 +134,9 @@ function prepare(history: History, filter: KeysFilter): Prepared {
     nextFinish.set(d.service, d.finishedAt);
     judged[k] = { d, followedByIncident: anyBetween(openings.get(d.service) ?? [], d.finishedAt, until) };
   }
-  const shipments = (history.shipments ?? firstShipments(deployments, history.commits)).slice().sort((a, b) => a.shippedAt - b.shippedAt);
+  const shipments = (history.shipments ?? firstShipments(deployments, history.commits))
+    .slice()
+    .sort((a, b) => a.shippedAt - b.shippedAt);
   return { judged, incidents, shipments };
 }
 
@@ -162,14 +196,19 @@ function aggregate(p: Prepared, window: Window, filter: KeysFilter, tiers: TierT
 
   // Distinct UTC deploy days in each 7-day block from the window's start (the last block may be short).
   const blocks = Array.from({ length: Math.max(1, Math.ceil(days / 7)) }, () => new Set<number>());
-  for (const d of deployments) blocks[Math.floor((d.finishedAt - window.since) / (7 * DAY_MS))]!.add(utcDay(d.finishedAt));
+  for (const d of deployments)
+    blocks[Math.floor((d.finishedAt - window.since) / (7 * DAY_MS))]!.add(utcDay(d.finishedAt));
   const weeks = blocks.map((b) => b.size);
   const deployDays = new Set(deployments.map((d) => utcDay(d.finishedAt)));
   const perDay = days > 0 ? deployments.length / days : 0;
 
   const leads: number[] = [];
   let withoutCommitTime = 0;
-  for (let i = firstShippedAtOrAfter(p.shipments, window.since); i < p.shipments.length && p.shipments[i]!.shippedAt < window.until; i++) {
+  for (
+    let i = firstShippedAtOrAfter(p.shipments, window.since);
+    i < p.shipments.length && p.shipments[i]!.shippedAt < window.until;
+    i++
+  ) {
     const s = p.shipments[i]!;
     if (s.committedAt === null) withoutCommitTime++;
     else leads.push(s.shippedAt - s.committedAt);
@@ -209,18 +248,32 @@ function aggregate(p: Prepared, window: Window, filter: KeysFilter, tiers: TierT
     window: { since: new Date(window.since).toISOString(), until: new Date(window.until).toISOString() },
     filter,
     tiers: { version: tiers.version, year: tiers.year },
-    deployments: { count: deployments.length, succeeded: deployments.length - rolledBack.length, rolledBack: rolledBack.length },
+    deployments: {
+      count: deployments.length,
+      succeeded: deployments.length - rolledBack.length,
+      rolledBack: rolledBack.length,
+    },
     deploymentFrequency: {
       perDay,
       medianDeployDaysPerWeek: median(weeks),
       tier: tierAtLeast(perDay, tiers.deploymentsPerDay),
       counts: { deployments: deployments.length, days, deployDays: deployDays.size, weeks: weeks.length },
     },
-    leadTime: { medianS: leadMedianS, p90S: seconds(quantileSorted(leads, 0.9)), tier: tierBelow(leadMedianS, tiers.leadTimeS), counts: { commits: leads.length, withoutCommitTime } },
+    leadTime: {
+      medianS: leadMedianS,
+      p90S: seconds(quantileSorted(leads, 0.9)),
+      tier: tierBelow(leadMedianS, tiers.leadTimeS),
+      counts: { commits: leads.length, withoutCommitTime },
+    },
     changeFailureRate: {
       value: cfr,
       tier: tierBelow(cfr, tiers.changeFailureRate, true),
-      counts: { deployments: deployments.length, failed, rolledBack: rolledBack.length, followedByIncident: followed.length },
+      counts: {
+        deployments: deployments.length,
+        failed,
+        rolledBack: rolledBack.length,
+        followedByIncident: followed.length,
+      },
     },
     timeToRestore: {
       medianS: restoreMedianS,
@@ -231,7 +284,13 @@ function aggregate(p: Prepared, window: Window, filter: KeysFilter, tiers: TierT
     progressive: share(deployments, (d) => d.progressive),
     rehearsed: share(deployments, (d) => d.rehearsed),
     behindFlags: share(deployments, (d) => d.behindFlag),
-    rollbackTime: { count: reverts.length, medianS: medianSorted(reverts), p90S: quantileSorted(reverts, 0.9), maxS: reverts.at(-1) ?? null, histogram },
+    rollbackTime: {
+      count: reverts.length,
+      medianS: medianSorted(reverts),
+      p90S: quantileSorted(reverts, 0.9),
+      maxS: reverts.at(-1) ?? null,
+      histogram,
+    },
   };
 }
 
@@ -240,12 +299,26 @@ function aggregate(p: Prepared, window: Window, filter: KeysFilter, tiers: TierT
  * than the window: deployments before it (a commit shipped earlier is not shipped again) and the
  * next deployment after it (an incident before it still fails the window's last deployment).
  */
-export function fourKeys(history: History, window: Window, filter: KeysFilter, tiers: TierThresholds = DEFAULT_TIERS): FourKeys {
+export function fourKeys(
+  history: History,
+  window: Window,
+  filter: KeysFilter,
+  tiers: TierThresholds = DEFAULT_TIERS,
+): FourKeys {
   return aggregate(prepare(history, filter), window, filter, tiers);
 }
 
 /** The four keys of each day, week or month of `window` (clipped at its ends), and of the whole. */
-export function fourKeysByBucket(history: History, window: Window, filter: KeysFilter, bucketing: Bucketing, tiers: TierThresholds = DEFAULT_TIERS): { total: FourKeys; buckets: FourKeys[] } {
+export function fourKeysByBucket(
+  history: History,
+  window: Window,
+  filter: KeysFilter,
+  bucketing: Bucketing,
+  tiers: TierThresholds = DEFAULT_TIERS,
+): { total: FourKeys; buckets: FourKeys[] } {
   const p = prepare(history, filter);
-  return { total: aggregate(p, window, filter, tiers), buckets: bucketsOf(window, bucketing).map((w) => aggregate(p, w, filter, tiers)) };
+  return {
+    total: aggregate(p, window, filter, tiers),
+    buckets: bucketsOf(window, bucketing).map((w) => aggregate(p, w, filter, tiers)),
+  };
 }

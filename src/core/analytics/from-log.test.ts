@@ -5,8 +5,15 @@ import { deploymentsFromLog, serviceEnvironment } from './from-log.ts';
 
 const T0 = Date.UTC(2026, 5, 1, 10);
 let seq = 0;
-const ev = (at: number, body: Record<string, unknown>): ServiceEvent => ({ ...(body as EventBody), service: 'checkout', at: T0 + at, actor: 'x', seq: ++seq });
-const started = (at: number, number: number, version: string) => ev(at, { type: 'release.started', release: { id: `r${number}`, number, to: { key: String(number + 1), version } } });
+const ev = (at: number, body: Record<string, unknown>): ServiceEvent => ({
+  ...(body as EventBody),
+  service: 'checkout',
+  at: T0 + at,
+  actor: 'x',
+  seq: ++seq,
+});
+const started = (at: number, number: number, version: string) =>
+  ev(at, { type: 'release.started', release: { id: `r${number}`, number, to: { key: String(number + 1), version } } });
 
 describe('deployments from the log', () => {
   it('a progressive success, a rollback after traffic, and a rollback before any traffic', () => {
@@ -25,10 +32,13 @@ describe('deployments from the log', () => {
     ];
     const ds = deploymentsFromLog('checkout--production', events, 'payments', (v) => (v === '2.0.0' ? ['abc'] : []));
     assert.equal(ds.length, 2, 'the release rolled back before any traffic is no deployment');
-    assert.deepEqual(ds.map((d) => [d.id, d.service, d.environment, d.result, d.progressive, d.finishedAt - T0]), [
-      ['sluice:checkout--production:1', 'checkout', 'production', 'success', true, 5100],
-      ['sluice:checkout--production:2', 'checkout', 'production', 'rolledback', false, 12_030],
-    ]);
+    assert.deepEqual(
+      ds.map((d) => [d.id, d.service, d.environment, d.result, d.progressive, d.finishedAt - T0]),
+      [
+        ['sluice:checkout--production:1', 'checkout', 'production', 'success', true, 5100],
+        ['sluice:checkout--production:2', 'checkout', 'production', 'rolledback', false, 12_030],
+      ],
+    );
     assert.deepEqual(ds[0]!.commits, ['abc']);
     assert.equal(ds[1]!.firstTrafficAt, T0 + 10_050);
     assert.equal(ds[1]!.trafficRevertedAt, T0 + 12_030);

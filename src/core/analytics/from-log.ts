@@ -4,7 +4,9 @@ import type { Deployment } from './types.ts';
 /** Environments run as services `<name>--<environment>`; a service without one is production. */
 export function serviceEnvironment(logName: string): { service: string; environment: string } {
   const cut = logName.indexOf('--');
-  return cut < 0 ? { service: logName, environment: 'production' } : { service: logName.slice(0, cut), environment: logName.slice(cut + 2) };
+  return cut < 0
+    ? { service: logName, environment: 'production' }
+    : { service: logName.slice(0, cut), environment: logName.slice(cut + 2) };
 }
 
 interface Open {
@@ -24,18 +26,41 @@ interface Open {
  * back before any traffic reached it never reached its environment and is not a deployment. Progressive:
  * the new version served a share strictly between 0 and 100%, or a cohort, before it ended.
  */
-export function deploymentsFromLog(logName: string, events: readonly ServiceEvent[], team: string | null, commitsOf: (version: string) => string[] = () => []): Deployment[] {
+export function deploymentsFromLog(
+  logName: string,
+  events: readonly ServiceEvent[],
+  team: string | null,
+  commitsOf: (version: string) => string[] = () => [],
+): Deployment[] {
   const { service, environment } = serviceEnvironment(logName);
   const out: Deployment[] = [];
   let open: Open | null = null;
   const base = (o: Open) => ({
     id: `sluice:${logName}:${o.number}`,
-    service, environment, team, version: o.version, startedAt: o.startedAt, firstTrafficAt: o.firstTrafficAt,
-    commits: commitsOf(o.version), progressive: o.progressive, rehearsed: null, behindFlag: null, source: 'sluice' as const,
+    service,
+    environment,
+    team,
+    version: o.version,
+    startedAt: o.startedAt,
+    firstTrafficAt: o.firstTrafficAt,
+    commits: commitsOf(o.version),
+    progressive: o.progressive,
+    rehearsed: null,
+    behindFlag: null,
+    source: 'sluice' as const,
   });
   for (const e of events) {
     if (e.type === 'release.started') {
-      open = { id: e.release.id, number: e.release.number, toKey: e.release.to.key, version: e.release.to.version, startedAt: e.at, firstTrafficAt: null, progressive: false, revert: null };
+      open = {
+        id: e.release.id,
+        number: e.release.number,
+        toKey: e.release.to.key,
+        version: e.release.to.version,
+        startedAt: e.at,
+        firstTrafficAt: null,
+        progressive: false,
+        revert: null,
+      };
       continue;
     }
     if (open === null) continue;
@@ -61,7 +86,13 @@ export function deploymentsFromLog(logName: string, events: readonly ServiceEven
         break;
       case 'rollback.trafficReverted':
         if (open.firstTrafficAt !== null) {
-          out.push({ ...base(open), finishedAt: e.at, result: 'rolledback', trafficRevertedAt: e.at, revertMs: open.revert === null ? null : e.at - open.revert.detectedAt });
+          out.push({
+            ...base(open),
+            finishedAt: e.at,
+            result: 'rolledback',
+            trafficRevertedAt: e.at,
+            revertMs: open.revert === null ? null : e.at - open.revert.detectedAt,
+          });
         }
         open = null;
         break;

@@ -18,12 +18,18 @@ describe('import lines', () => {
       '{"type":"commit","sha":"a1b2c3","service":"checkout","committedAt":"2026-05-31T16:00:00Z","author":"x"}',
     ].join('\n');
     const { records, errors } = readImportText(text);
-    assert.deepEqual(records.map((r) => r.type), ['deployment', 'commit', 'incident']);
+    assert.deepEqual(
+      records.map((r) => r.type),
+      ['deployment', 'commit', 'incident'],
+    );
     const first = records[0]!;
     const d = first.type === 'deployment' ? first.deployment : null;
     assert.equal(d?.finishedAt, Date.parse('2026-06-01T10:20:00Z'));
     assert.deepEqual(d?.commits, ['a1b2c3']);
-    assert.deepEqual(errors.map((e) => e.line), [5, 6, 7, 8, 9, 10, 11]);
+    assert.deepEqual(
+      errors.map((e) => e.line),
+      [5, 6, 7, 8, 9, 10, 11],
+    );
     assert.match(errors[0]!.message, /trafficRevertedAt: a rolled-back deployment needs/);
     assert.match(errors[1]!.message, /^sha: a commit sha: 4 to 64 hex digits \(given "xyz"\)/);
     assert.match(errors[2]!.message, /^openedAt: an ISO time, e\.g\. 2026-06-01T10:00:00Z \(given "yesterday"\)/);

@@ -4,22 +4,42 @@ import type { EventBody, ServiceEvent } from '../events.ts';
 import { emptyReleaseMetrics, foldReleaseMetrics, renderPrometheus } from './release-metrics.ts';
 
 let seq = 0;
-const ev = (service: string, at: number, body: Record<string, unknown>): ServiceEvent => ({ ...(body as EventBody), service, at, actor: 'x', seq: ++seq });
+const ev = (service: string, at: number, body: Record<string, unknown>): ServiceEvent => ({
+  ...(body as EventBody),
+  service,
+  at,
+  actor: 'x',
+  seq: ++seq,
+});
 
 describe('release metrics for Prometheus', () => {
   it('counts releases, rollbacks, verdicts and driver errors, and times reverts in a cumulative histogram', () => {
     const m = emptyReleaseMetrics();
     for (const e of [
       ev('checkout', 0, { type: 'release.started', release: {} }),
-      ev('checkout', 10, { type: 'analysis.evaluated', verdicts: [{ rule: 'error_rate', outcome: 'Pass' }, { rule: 'latency', outcome: 'Inconclusive' }] }),
+      ev('checkout', 10, {
+        type: 'analysis.evaluated',
+        verdicts: [
+          { rule: 'error_rate', outcome: 'Pass' },
+          { rule: 'latency', outcome: 'Inconclusive' },
+        ],
+      }),
       ev('checkout', 20, { type: 'analysis.evaluated', verdicts: [{ rule: 'error_rate', outcome: 'Fail' }] }),
-      ev('checkout', 1000, { type: 'rollback.started', status: 'RolledBack', log: { kind: 'contract', detectedAt: 1000 } }),
+      ev('checkout', 1000, {
+        type: 'rollback.started',
+        status: 'RolledBack',
+        log: { kind: 'contract', detectedAt: 1000 },
+      }),
       ev('checkout', 1300, { type: 'rollback.trafficReverted', at: 1300 }),
       ev('checkout', 2000, { type: 'release.started', release: {} }),
       ev('checkout', 3000, { type: 'release.succeeded', stable: {} }),
       ev('se"arch', 3000, { type: 'driver.failed', driver: 'router', operation: 'setWeights', error: 'x' }),
-    ]) foldReleaseMetrics(m, e);
-    const text = renderPrometheus(m, [{ service: 'checkout', phase: 'Healthy' }, { service: 'se"arch', phase: 'Degraded' }]);
+    ])
+      foldReleaseMetrics(m, e);
+    const text = renderPrometheus(m, [
+      { service: 'checkout', phase: 'Healthy' },
+      { service: 'se"arch', phase: 'Degraded' },
+    ]);
     const lines = text.split('\n');
     for (const l of [
       'sluice_services{phase="Healthy"} 1',
@@ -34,7 +54,8 @@ describe('release metrics for Prometheus', () => {
       'sluice_verdicts_total{service="checkout",rule="error_rate",outcome="Fail"} 1',
       'sluice_driver_errors_total{service="se\\"arch",driver="router"} 1',
       '# TYPE sluice_time_to_revert_seconds histogram',
-    ]) assert.ok(lines.includes(l), `missing: ${l}\n${text}`);
+    ])
+      assert.ok(lines.includes(l), `missing: ${l}\n${text}`);
     assert.ok(text.endsWith('\n'));
   });
 });

@@ -24,7 +24,13 @@ export interface ReleaseMetrics {
 }
 
 export const emptyReleaseMetrics = (): ReleaseMetrics => ({
-  releasesStarted: new Map(), releasesEnded: new Map(), rollbacks: new Map(), revert: new Map(), verdicts: new Map(), driverErrors: new Map(), pendingRevert: new Map(),
+  releasesStarted: new Map(),
+  releasesEnded: new Map(),
+  rollbacks: new Map(),
+  revert: new Map(),
+  verdicts: new Map(),
+  driverErrors: new Map(),
+  pendingRevert: new Map(),
 });
 
 const bump = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
@@ -50,7 +56,11 @@ export function foldReleaseMetrics(m: ReleaseMetrics, e: ServiceEvent): void {
       if (detected === undefined) break;
       m.pendingRevert.delete(e.service);
       const s = Math.max(0, (e.at - detected) / 1000);
-      const h = m.revert.get(e.service) ?? { buckets: new Array<number>(REVERT_BUCKETS_S.length + 1).fill(0), sum: 0, count: 0 };
+      const h = m.revert.get(e.service) ?? {
+        buckets: new Array<number>(REVERT_BUCKETS_S.length + 1).fill(0),
+        sum: 0,
+        count: 0,
+      };
       const i = REVERT_BUCKETS_S.findIndex((b) => s <= b);
       h.buckets[i < 0 ? REVERT_BUCKETS_S.length : i]!++;
       h.sum += s;
@@ -83,16 +93,34 @@ function counter(out: string[], name: string, help: string, names: readonly stri
 
 /** The Prometheus text exposition format (version 0.0.4) of the counters and the services' current phases. */
 export function renderPrometheus(m: ReleaseMetrics, phases: readonly { service: string; phase: string }[]): string {
-  const out: string[] = ['# HELP sluice_services Services by the phase of their current release.', '# TYPE sluice_services gauge'];
+  const out: string[] = [
+    '# HELP sluice_services Services by the phase of their current release.',
+    '# TYPE sluice_services gauge',
+  ];
   const byPhase = new Map<string, number>();
   for (const p of phases) bump(byPhase, p.phase);
   for (const [phase, n] of [...byPhase].sort()) out.push(`sluice_services{phase="${label(phase)}"} ${n}`);
   out.push('# HELP sluice_service_phase 1 for the phase each service is in.', '# TYPE sluice_service_phase gauge');
   for (const p of phases) out.push(`sluice_service_phase{service="${label(p.service)}",phase="${label(p.phase)}"} 1`);
   counter(out, 'sluice_releases_started_total', 'Releases started.', ['service'], m.releasesStarted);
-  counter(out, 'sluice_releases_ended_total', 'Releases ended, by outcome (succeeded, rolled_back, aborted, failed).', ['service', 'outcome'], m.releasesEnded);
-  counter(out, 'sluice_rollbacks_total', 'Rollbacks, by kind (contract, abort, readiness, crash).', ['service', 'kind'], m.rollbacks);
-  out.push('# HELP sluice_time_to_revert_seconds From a rollback\'s detection to the router serving the stable version.', '# TYPE sluice_time_to_revert_seconds histogram');
+  counter(
+    out,
+    'sluice_releases_ended_total',
+    'Releases ended, by outcome (succeeded, rolled_back, aborted, failed).',
+    ['service', 'outcome'],
+    m.releasesEnded,
+  );
+  counter(
+    out,
+    'sluice_rollbacks_total',
+    'Rollbacks, by kind (contract, abort, readiness, crash).',
+    ['service', 'kind'],
+    m.rollbacks,
+  );
+  out.push(
+    "# HELP sluice_time_to_revert_seconds From a rollback's detection to the router serving the stable version.",
+    '# TYPE sluice_time_to_revert_seconds histogram',
+  );
   for (const [service, h] of [...m.revert].sort(([a], [b]) => (a < b ? -1 : 1))) {
     let cumulative = 0;
     REVERT_BUCKETS_S.forEach((b, i) => {
@@ -103,7 +131,19 @@ export function renderPrometheus(m: ReleaseMetrics, phases: readonly { service: 
     out.push(`sluice_time_to_revert_seconds_sum{service="${label(service)}"} ${h.sum}`);
     out.push(`sluice_time_to_revert_seconds_count{service="${label(service)}"} ${h.count}`);
   }
-  counter(out, 'sluice_verdicts_total', 'Verdicts of the rollback contract\'s rules, by outcome.', ['service', 'rule', 'outcome'], m.verdicts);
-  counter(out, 'sluice_driver_errors_total', 'Driver calls that failed (recorded as driver.failed), by driver.', ['service', 'driver'], m.driverErrors);
+  counter(
+    out,
+    'sluice_verdicts_total',
+    "Verdicts of the rollback contract's rules, by outcome.",
+    ['service', 'rule', 'outcome'],
+    m.verdicts,
+  );
+  counter(
+    out,
+    'sluice_driver_errors_total',
+    'Driver calls that failed (recorded as driver.failed), by driver.',
+    ['service', 'driver'],
+    m.driverErrors,
+  );
   return `${out.join('\n')}\n`;
 }

@@ -43,7 +43,11 @@ export function tierAtLeast(value: number | null, t: { elite: number; high: numb
 }
 
 /** Lower is better (times); `inclusive` for rates, where the threshold itself is still in the tier. */
-export function tierBelow(value: number | null, t: { elite: number; high: number; medium: number }, inclusive = false): Tier | null {
+export function tierBelow(
+  value: number | null,
+  t: { elite: number; high: number; medium: number },
+  inclusive = false,
+): Tier | null {
   if (value === null) return null;
   const within = (limit: number) => (inclusive ? value <= limit : value < limit);
   return within(t.elite) ? 'elite' : within(t.high) ? 'high' : within(t.medium) ? 'medium' : 'low';

@@ -25,27 +25,65 @@ export function runbook(i: RunbookInput): GeneratedDocument {
   const last = i.releases[0];
   const owner = i.labels.owner ?? i.labels.team ?? 'not set (add metadata.labels.owner or team to the spec)';
   const sections = [
-    { heading: 'Owners and escalation', body: { owner, team: i.labels.team ?? null, escalation: i.labels.escalation ?? i.labels.oncall ?? 'not set (add metadata.labels.escalation)' } },
-    { heading: 'Release', body: [
-      `sluice apply -f ${i.file ?? 'SPEC.yaml'} --commit $(git rev-parse HEAD)   # starts a release when the template changed`,
-      `sluice status ${s}                # steps, weights, verdicts`,
-      `sluice wait ${s}                  # until it ends`,
-      `sluice promote ${s} [--full]      # move on without waiting (recorded with its evidence)`,
-    ] },
-    { heading: 'Roll back', body: [
-      `sluice abort ${s} --reason "…"    # all traffic back to stable at once, then the canary stops`,
-      `sluice undo ${s}                  # release the previous revision again once a release has ended`,
-      `sluice doc rollback ${s}          # the rollback log: trigger, figures, timeline`,
-    ] },
-    { heading: 'Contract', body: last === undefined ? 'No release yet.' : [
-      `steps: ${last.steps.map((x) => describeStep(x)).join(' → ')}`,
-      `evaluated every ${last.contract.intervalMs / 1000} s over ${last.contract.windowMs / 1000} s; ${last.contract.consecutive} failure(s) in a row ${last.contract.onFail === 'pause' ? 'pause' : 'roll back'}`,
-      ...last.contract.rules.map((r) => `rule ${describeRule(r)}`),
-    ] },
-    { heading: 'Recent releases', body: i.releases.slice(0, 10).map((r) => ({ release: r.number, version: r.to.version, status: r.status, started: iso(r.startedAt), ended: iso(r.endedAt), revertMs: r.rollback?.revertMs ?? null })) },
+    {
+      heading: 'Owners and escalation',
+      body: {
+        owner,
+        team: i.labels.team ?? null,
+        escalation: i.labels.escalation ?? i.labels.oncall ?? 'not set (add metadata.labels.escalation)',
+      },
+    },
+    {
+      heading: 'Release',
+      body: [
+        `sluice apply -f ${i.file ?? 'SPEC.yaml'} --commit $(git rev-parse HEAD)   # starts a release when the template changed`,
+        `sluice status ${s}                # steps, weights, verdicts`,
+        `sluice wait ${s}                  # until it ends`,
+        `sluice promote ${s} [--full]      # move on without waiting (recorded with its evidence)`,
+      ],
+    },
+    {
+      heading: 'Roll back',
+      body: [
+        `sluice abort ${s} --reason "…"    # all traffic back to stable at once, then the canary stops`,
+        `sluice undo ${s}                  # release the previous revision again once a release has ended`,
+        `sluice doc rollback ${s}          # the rollback log: trigger, figures, timeline`,
+      ],
+    },
+    {
+      heading: 'Contract',
+      body:
+        last === undefined
+          ? 'No release yet.'
+          : [
+              `steps: ${last.steps.map((x) => describeStep(x)).join(' → ')}`,
+              `evaluated every ${last.contract.intervalMs / 1000} s over ${last.contract.windowMs / 1000} s; ${last.contract.consecutive} failure(s) in a row ${last.contract.onFail === 'pause' ? 'pause' : 'roll back'}`,
+              ...last.contract.rules.map((r) => `rule ${describeRule(r)}`),
+            ],
+    },
+    {
+      heading: 'Recent releases',
+      body: i.releases.slice(0, 10).map((r) => ({
+        release: r.number,
+        version: r.to.version,
+        status: r.status,
+        started: iso(r.startedAt),
+        ended: iso(r.endedAt),
+        revertMs: r.rollback?.revertMs ?? null,
+      })),
+    },
     { heading: 'Drills', body: i.drills.length === 0 ? 'No drills recorded for this service.' : i.drills },
   ];
   const footer = `Generated ${iso(i.generatedAt)} from the log at sequence ${i.generatedFrom.seq}${i.generatedFrom.hash === null ? '' : ` (chain hash ${i.generatedFrom.hash})`}.`;
   const title = `Runbook: ${s}`;
-  return { kind: 'runbook', title, service: s, release: null, generatedFrom: i.generatedFrom, generatedAt: iso(i.generatedAt)!, sections, markdown: sectionsMarkdown(title, sections, footer) };
+  return {
+    kind: 'runbook',
+    title,
+    service: s,
+    release: null,
+    generatedFrom: i.generatedFrom,
+    generatedAt: iso(i.generatedAt)!,
+    sections,
+    markdown: sectionsMarkdown(title, sections, footer),
+  };
 }

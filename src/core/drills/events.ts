@@ -35,20 +35,52 @@ export type DrillEvent =
   /** The data plane took these faults (`step`: the method step). */
   | { type: 'drill.faultsSet'; drill: string; run: number; drilled: string; step: number; faults: FaultRule[] }
   /** The faults were removed (or found expired); `faults` holds what each hit, by the data plane's clock. */
-  | { type: 'drill.faultsCleared'; drill: string; run: number; drilled: string; step: number; faults: ActiveFault[]; reason: string }
+  | {
+      type: 'drill.faultsCleared';
+      drill: string;
+      run: number;
+      drilled: string;
+      step: number;
+      faults: ActiveFault[];
+      reason: string;
+    }
   /** The probes' answers in one phase. */
   | { type: 'drill.steadyState'; drill: string; run: number; drilled: string; phase: DrillPhase; tallies: ProbeTally[] }
   /** A stop condition held, or a person pulled the safety lever: the drill aborts and every fault is removed. */
   | { type: 'drill.stopped'; drill: string; run: number; drilled: string; reason: string }
   | {
-      type: 'drill.finished'; drill: string; run: number; drilled: string; verdict: DrillVerdict; detail: string;
-      timeToDetectMs: number | null; timeToRestoreMs: number | null; score: number | null;
+      type: 'drill.finished';
+      drill: string;
+      run: number;
+      drilled: string;
+      verdict: DrillVerdict;
+      detail: string;
+      timeToDetectMs: number | null;
+      timeToRestoreMs: number | null;
+      score: number | null;
     }
-  | { type: 'drill.signedOff'; drill: string; run: number; drilled: string; role: string; comment: string; actionItems: ActionItem[] }
+  | {
+      type: 'drill.signedOff';
+      drill: string;
+      run: number;
+      drilled: string;
+      role: string;
+      comment: string;
+      actionItems: ActionItem[];
+    }
   /** A rollback rehearsal ran for `result.environment`, in the previous environment's service (rehearsal.ts). */
   | { type: 'drill.rehearsed'; result: RehearsalResult };
 
-export const DRILL_EVENT_TYPES = ['drill.started', 'drill.faultsSet', 'drill.faultsCleared', 'drill.steadyState', 'drill.stopped', 'drill.finished', 'drill.signedOff', 'drill.rehearsed'] as const satisfies readonly DrillEvent['type'][];
+export const DRILL_EVENT_TYPES = [
+  'drill.started',
+  'drill.faultsSet',
+  'drill.faultsCleared',
+  'drill.steadyState',
+  'drill.stopped',
+  'drill.finished',
+  'drill.signedOff',
+  'drill.rehearsed',
+] as const satisfies readonly DrillEvent['type'][];
 
 /** A sentence per drill event, for notifications and the timeline. */
 export function describeDrillEvent(e: DrillEvent, actor: string): string {
@@ -58,12 +90,19 @@ export function describeDrillEvent(e: DrillEvent, actor: string): string {
   }
   const which = `drill ${e.drill} #${e.run} on ${e.drilled}`;
   switch (e.type) {
-    case 'drill.started': return `${which} started by ${actor}`;
-    case 'drill.faultsSet': return `${which}: step ${e.step + 1} injects ${e.faults.length} fault(s)`;
-    case 'drill.faultsCleared': return `${which}: step ${e.step + 1}'s faults removed (${e.reason}); ${e.faults.reduce((n, f) => n + f.hits, 0)} request(s) hit`;
-    case 'drill.steadyState': return `${which}: steady state ${e.phase}: ${e.tallies.map((t) => `${t.probe} ${t.good}/${t.total}`).join(', ')}`;
-    case 'drill.stopped': return `${which} stopped: ${e.reason}`;
-    case 'drill.finished': return `${which} ${e.verdict}: ${e.detail}`;
-    case 'drill.signedOff': return `${which} signed off by ${actor} (${e.role})${e.comment ? `: ${e.comment}` : ''}`;
+    case 'drill.started':
+      return `${which} started by ${actor}`;
+    case 'drill.faultsSet':
+      return `${which}: step ${e.step + 1} injects ${e.faults.length} fault(s)`;
+    case 'drill.faultsCleared':
+      return `${which}: step ${e.step + 1}'s faults removed (${e.reason}); ${e.faults.reduce((n, f) => n + f.hits, 0)} request(s) hit`;
+    case 'drill.steadyState':
+      return `${which}: steady state ${e.phase}: ${e.tallies.map((t) => `${t.probe} ${t.good}/${t.total}`).join(', ')}`;
+    case 'drill.stopped':
+      return `${which} stopped: ${e.reason}`;
+    case 'drill.finished':
+      return `${which} ${e.verdict}: ${e.detail}`;
+    case 'drill.signedOff':
+      return `${which} signed off by ${actor} (${e.role})${e.comment ? `: ${e.comment}` : ''}`;
   }
 }

@@ -68,7 +68,9 @@ function checkEffect(e: unknown, at: string): Check<FaultEffect> {
       return { ok: true, value: { kind: 'error', status: o.status as number } };
     case 'latency':
       if (!Number.isInteger(o.ms) || (o.ms as number) < 1 || (o.ms as number) > MAX_FAULT_LATENCY_MS) {
-        return refuse(`${at}.ms must be a whole number of milliseconds 1..${MAX_FAULT_LATENCY_MS}, got ${JSON.stringify(o.ms)}`);
+        return refuse(
+          `${at}.ms must be a whole number of milliseconds 1..${MAX_FAULT_LATENCY_MS}, got ${JSON.stringify(o.ms)}`,
+        );
       }
       return { ok: true, value: { kind: 'latency', ms: o.ms as number } };
     case 'reset':
@@ -84,9 +86,11 @@ function checkCohort(c: unknown, at: string): Check<FaultCohort> {
   if (typeof c !== 'object' || c === null) return refuse(`${at} must be { header: NAME } or { cookie: NAME }`);
   const o = c as Record<string, unknown>;
   const keys = ['header', 'cookie'].filter((k) => o[k] !== undefined);
-  if (keys.length !== 1) return refuse(`${at} needs exactly one key to hash users by: { header: NAME } or { cookie: NAME }`);
+  if (keys.length !== 1)
+    return refuse(`${at} needs exactly one key to hash users by: { header: NAME } or { cookie: NAME }`);
   const name = o[keys[0]!];
-  if (typeof name !== 'string' || !TOKEN.test(name)) return refuse(`${at}.${keys[0]} must be a header or cookie name, got ${JSON.stringify(name)}`);
+  if (typeof name !== 'string' || !TOKEN.test(name))
+    return refuse(`${at}.${keys[0]} must be a header or cookie name, got ${JSON.stringify(name)}`);
   return { ok: true, value: keys[0] === 'header' ? { header: name.toLowerCase() } : { cookie: name } };
 }
 
@@ -94,18 +98,24 @@ function checkCohort(c: unknown, at: string): Check<FaultCohort> {
 export function checkFaultRule(input: unknown, at = 'fault'): Check<FaultRule> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return refuse(`${at} must be an object`);
   const o = input as Record<string, unknown>;
-  if (typeof o.id !== 'string' || !NAME.test(o.id)) return refuse(`${at}.id must be a name of letters, digits and . _ / - (at most 200), got ${JSON.stringify(o.id)}`);
-  if (typeof o.key !== 'string' || o.key === '') return refuse(`${at}.key must name a backend key, got ${JSON.stringify(o.key)}`);
+  if (typeof o.id !== 'string' || !NAME.test(o.id))
+    return refuse(`${at}.id must be a name of letters, digits and . _ / - (at most 200), got ${JSON.stringify(o.id)}`);
+  if (typeof o.key !== 'string' || o.key === '')
+    return refuse(`${at}.key must name a backend key, got ${JSON.stringify(o.key)}`);
   const effect = checkEffect(o.effect, `${at}.effect`);
   if (!effect.ok) return effect;
   if ((effect.value.kind === 'metricsOutage') !== (o.key === METRICS_KEY)) {
-    return refuse(`${at}.key: a metricsOutage fault takes key "${METRICS_KEY}" (the metrics API, not a revision), and only it does; got ${JSON.stringify(o.key)} with ${effect.value.kind}`);
+    return refuse(
+      `${at}.key: a metricsOutage fault takes key "${METRICS_KEY}" (the metrics API, not a revision), and only it does; got ${JSON.stringify(o.key)} with ${effect.value.kind}`,
+    );
   }
   if (typeof o.percent !== 'number' || !(o.percent > 0 && o.percent <= 100)) {
     return refuse(`${at}.percent must be more than 0 and at most 100, got ${JSON.stringify(o.percent)}`);
   }
   if (!Number.isInteger(o.ttlMs) || (o.ttlMs as number) < 1 || (o.ttlMs as number) > MAX_FAULT_TTL_MS) {
-    return refuse(`${at}.ttlMs must be a whole number of milliseconds 1..${MAX_FAULT_TTL_MS} (a fault always ends), got ${JSON.stringify(o.ttlMs)}`);
+    return refuse(
+      `${at}.ttlMs must be a whole number of milliseconds 1..${MAX_FAULT_TTL_MS} (a fault always ends), got ${JSON.stringify(o.ttlMs)}`,
+    );
   }
   const rule: FaultRule = { id: o.id, key: o.key, effect: effect.value, percent: o.percent, ttlMs: o.ttlMs as number };
   if (o.cohort !== undefined) {
@@ -135,7 +145,17 @@ export function checkFaultRules(input: unknown): Check<FaultRule[]> {
 export function describeFault(rule: Pick<FaultRule, 'key' | 'effect' | 'percent' | 'cohort'>): string {
   const e = rule.effect;
   if (e.kind === 'metricsOutage') return 'metrics API down';
-  const what = e.kind === 'error' ? `${e.status}` : e.kind === 'latency' ? `+${e.ms} ms` : e.kind === 'reset' ? 'connection reset' : 'aborted body';
-  const whom = rule.cohort === undefined ? `${rule.percent}% of revision ${rule.key}'s requests` : `${rule.percent}% of revision ${rule.key}'s users by ${'header' in rule.cohort ? `header ${rule.cohort.header}` : `cookie ${rule.cohort.cookie}`}`;
+  const what =
+    e.kind === 'error'
+      ? `${e.status}`
+      : e.kind === 'latency'
+        ? `+${e.ms} ms`
+        : e.kind === 'reset'
+          ? 'connection reset'
+          : 'aborted body';
+  const whom =
+    rule.cohort === undefined
+      ? `${rule.percent}% of revision ${rule.key}'s requests`
+      : `${rule.percent}% of revision ${rule.key}'s users by ${'header' in rule.cohort ? `header ${rule.cohort.header}` : `cookie ${rule.cohort.cookie}`}`;
   return `${what} for ${whom}`;
 }

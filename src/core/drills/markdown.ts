@@ -5,7 +5,8 @@ import type { ProbeTally } from './events.ts';
 
 const iso = (at: number | null) => (at === null ? '—' : new Date(at).toISOString());
 const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
-const share = (t: ProbeTally) => (t.total === 0 ? 'no answers' : `${((t.good / t.total) * 100).toFixed(1)}% (${t.good}/${t.total})`);
+const share = (t: ProbeTally) =>
+  t.total === 0 ? 'no answers' : `${((t.good / t.total) * 100).toFixed(1)}% (${t.good}/${t.total})`;
 
 export function drillMarkdown(r: DrillRecord): string {
   const lines = [
@@ -32,7 +33,12 @@ export function drillMarkdown(r: DrillRecord): string {
     '',
     '## Faults',
     '',
-    ...(r.faults.length === 0 ? ['none was hit'] : r.faults.map((f) => `- ${f.id}: ${describeFault(f)} — ${f.hits} request(s) hit, first ${iso(f.firstHitAt)}, last ${iso(f.lastHitAt)}`)),
+    ...(r.faults.length === 0
+      ? ['none was hit']
+      : r.faults.map(
+          (f) =>
+            `- ${f.id}: ${describeFault(f)} — ${f.hits} request(s) hit, first ${iso(f.firstHitAt)}, last ${iso(f.lastHitAt)}`,
+        )),
     '',
     '## Timeline',
     '',

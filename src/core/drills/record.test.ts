@@ -1,10 +1,26 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ActiveFault } from './fault.ts';
-import { drillRecords, resilienceScore, type StoredDrillEvent, timeToDetect, timeToRestore, toleranceMet } from './record.ts';
+import {
+  drillRecords,
+  resilienceScore,
+  type StoredDrillEvent,
+  timeToDetect,
+  timeToRestore,
+  toleranceMet,
+} from './record.ts';
 
 const hit = (firstHitAt: number | null, lastHitAt: number | null, hits = 1): ActiveFault => ({
-  id: 'd/1/0', key: '2', effect: { kind: 'error', status: 503 }, percent: 100, ttlMs: 5000, setAt: 0, expiresAt: 5000, hits, firstHitAt, lastHitAt,
+  id: 'd/1/0',
+  key: '2',
+  effect: { kind: 'error', status: 503 },
+  percent: 100,
+  ttlMs: 5000,
+  setAt: 0,
+  expiresAt: 5000,
+  hits,
+  firstHitAt,
+  lastHitAt,
 });
 
 test('time to detect runs from the first faulted request to the Fail; time to restore to the last faulted request', () => {
@@ -23,21 +39,51 @@ test('a probe meets its tolerance on evidence only; the score weighs each probe 
   assert.equal(toleranceMet({ probe: 'home', good: 0, total: 0, tolerance: 99, weight: 1 }), false);
   assert.equal(resilienceScore({ before: [{ probe: 'a', good: 10, total: 10, tolerance: 90, weight: 1 }] }), 100);
   // a at 100% of its need (weight 1), b at 45/90 = 50% (weight 3): (1 + 1.5) / 4.
-  const score = resilienceScore({ during: [{ probe: 'a', good: 10, total: 10, tolerance: 90, weight: 1 }, { probe: 'b', good: 45, total: 100, tolerance: 90, weight: 3 }] });
+  const score = resilienceScore({
+    during: [
+      { probe: 'a', good: 10, total: 10, tolerance: 90, weight: 1 },
+      { probe: 'b', good: 45, total: 100, tolerance: 90, weight: 3 },
+    ],
+  });
   assert.equal(score, 62.5);
   assert.equal(resilienceScore({ after: [{ probe: 'a', good: 0, total: 0, tolerance: 90, weight: 1 }] }), null);
 });
 
-test('a run\'s events fold into its record: faults with their hits, phases, verdict, sign-off', () => {
+test("a run's events fold into its record: faults with their hits, phases, verdict, sign-off", () => {
   const base = { drill: 'd', run: 1, drilled: 'shop', service: '_drills', actor: 'ann', seq: 0 };
-  const gameDay = { name: 'd', service: 'shop', probes: [], method: [], stopConditions: [], steadyStateMs: { before: 0, after: 0 }, signOff: null };
+  const gameDay = {
+    name: 'd',
+    service: 'shop',
+    probes: [],
+    method: [],
+    stopConditions: [],
+    steadyStateMs: { before: 0, after: 0 },
+    signOff: null,
+  };
   const events: StoredDrillEvent[] = [
     { ...base, type: 'drill.started', at: 1, gameDay, leaseMs: 3000 },
     { ...base, type: 'drill.faultsSet', at: 2, step: 0, faults: [] },
     { ...base, type: 'drill.faultsCleared', at: 3, step: 0, faults: [hit(2, 3)], reason: 'its time ran out' },
     { ...base, type: 'drill.steadyState', at: 4, phase: 'after', tallies: [] },
-    { ...base, type: 'drill.finished', at: 5, verdict: 'passed', detail: 'ok', timeToDetectMs: 1, timeToRestoreMs: 1, score: 100 },
-    { ...base, type: 'drill.signedOff', at: 6, actor: 'bob', role: 'approver', comment: 'good', actionItems: [{ text: 'page faster', owner: 'ann' }] },
+    {
+      ...base,
+      type: 'drill.finished',
+      at: 5,
+      verdict: 'passed',
+      detail: 'ok',
+      timeToDetectMs: 1,
+      timeToRestoreMs: 1,
+      score: 100,
+    },
+    {
+      ...base,
+      type: 'drill.signedOff',
+      at: 6,
+      actor: 'bob',
+      role: 'approver',
+      comment: 'good',
+      actionItems: [{ text: 'page faster', owner: 'ann' }],
+    },
   ];
   const [r] = drillRecords(events);
   assert.equal(r!.status, 'passed');

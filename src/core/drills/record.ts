@@ -5,7 +5,14 @@
  * request: after it all traffic is healthy), both from the data plane's own clock and counters.
  */
 import type { ServiceEvent } from '../events.ts';
-import { type ActionItem, type DrillEvent, type DrillPhase, type DrillVerdict, type ProbeTally, describeDrillEvent } from './events.ts';
+import {
+  type ActionItem,
+  type DrillEvent,
+  type DrillPhase,
+  type DrillVerdict,
+  type ProbeTally,
+  describeDrillEvent,
+} from './events.ts';
 import type { ActiveFault } from './fault.ts';
 import type { GameDay } from './gameday.ts';
 
@@ -87,9 +94,23 @@ export function drillRecords(events: readonly StoredDrillEvent[]): DrillRecord[]
     const id = `${e.drill}#${e.run}`;
     if (e.type === 'drill.started') {
       runs.set(id, {
-        drill: e.drill, run: e.run, service: e.drilled, status: 'running', startedAt: e.at, startedBy: e.actor, finishedAt: null,
-        gameDay: e.gameDay, timeline: [], steadyState: {}, faults: [], timeToDetectMs: null, timeToRestoreMs: null, score: null,
-        detail: null, signOff: null, actionItems: [],
+        drill: e.drill,
+        run: e.run,
+        service: e.drilled,
+        status: 'running',
+        startedAt: e.at,
+        startedBy: e.actor,
+        finishedAt: null,
+        gameDay: e.gameDay,
+        timeline: [],
+        steadyState: {},
+        faults: [],
+        timeToDetectMs: null,
+        timeToRestoreMs: null,
+        score: null,
+        detail: null,
+        signOff: null,
+        actionItems: [],
       });
     }
     const r = runs.get(id);
@@ -103,7 +124,14 @@ export function drillRecords(events: readonly StoredDrillEvent[]): DrillRecord[]
         r.steadyState[e.phase] = e.tallies;
         break;
       case 'drill.finished':
-        Object.assign(r, { status: e.verdict, finishedAt: e.at, detail: e.detail, timeToDetectMs: e.timeToDetectMs, timeToRestoreMs: e.timeToRestoreMs, score: e.score });
+        Object.assign(r, {
+          status: e.verdict,
+          finishedAt: e.at,
+          detail: e.detail,
+          timeToDetectMs: e.timeToDetectMs,
+          timeToRestoreMs: e.timeToRestoreMs,
+          score: e.score,
+        });
         break;
       case 'drill.signedOff':
         r.signOff = { by: e.actor, role: e.role, at: e.at, comment: e.comment };

@@ -18,15 +18,43 @@ export function rehearsalGate(plan: PlanRecord, facts: RehearsalFacts | undefine
   const policy = plan.policy.rehearsal;
   if (policy === undefined) return { outcome: 'passed', detail: 'no rehearsal required', evidence: {}, until: null };
   const need = `${policy.maxTimeToRevertMs / 1000}s`;
-  if (facts?.firstRelease === true) return { outcome: 'passed', detail: `first release to ${plan.environment}: nothing to roll back to yet`, evidence: { firstRelease: true }, until: null };
+  if (facts?.firstRelease === true)
+    return {
+      outcome: 'passed',
+      detail: `first release to ${plan.environment}: nothing to roll back to yet`,
+      evidence: { firstRelease: true },
+      until: null,
+    };
   const r = facts?.last ?? null;
   const how = `sluice gameday rehearse ${plan.service} --to ${plan.environment} --version ${plan.version}, while its canary runs in ${plan.policy.previous ?? 'the previous environment'}`;
-  if (r === null) return { outcome: 'failed', detail: `${plan.version}'s rollback was never rehearsed for ${plan.environment}: ${how}`, evidence: { maxTimeToRevertMs: policy.maxTimeToRevertMs }, until: null };
-  const evidence = { ranIn: r.ranIn, at: new Date(r.at).toISOString(), timeToDetectMs: r.timeToDetectMs, timeToRevertMs: r.timeToRevertMs, maxTimeToRevertMs: policy.maxTimeToRevertMs };
+  if (r === null)
+    return {
+      outcome: 'failed',
+      detail: `${plan.version}'s rollback was never rehearsed for ${plan.environment}: ${how}`,
+      evidence: { maxTimeToRevertMs: policy.maxTimeToRevertMs },
+      until: null,
+    };
+  const evidence = {
+    ranIn: r.ranIn,
+    at: new Date(r.at).toISOString(),
+    timeToDetectMs: r.timeToDetectMs,
+    timeToRevertMs: r.timeToRevertMs,
+    maxTimeToRevertMs: policy.maxTimeToRevertMs,
+  };
   if (!r.ok || !rehearsalPassed(r.timeToRevertMs, policy.maxTimeToRevertMs)) {
-    return { outcome: 'failed', detail: `the last rehearsal of ${plan.version} in ${r.ranIn} did not revert within ${need}: ${r.detail}; rehearse again: ${how}`, evidence, until: null };
+    return {
+      outcome: 'failed',
+      detail: `the last rehearsal of ${plan.version} in ${r.ranIn} did not revert within ${need}: ${r.detail}; rehearse again: ${how}`,
+      evidence,
+      until: null,
+    };
   }
-  return { outcome: 'passed', detail: `rehearsed in ${r.ranIn}: the contract detected the fault in ${r.timeToDetectMs} ms and reverted in ${r.timeToRevertMs} ms (at most ${need})`, evidence, until: null };
+  return {
+    outcome: 'passed',
+    detail: `rehearsed in ${r.ranIn}: the contract detected the fault in ${r.timeToDetectMs} ms and reverted in ${r.timeToRevertMs} ms (at most ${need})`,
+    evidence,
+    until: null,
+  };
 }
 
 /** Of these releases into rehearsal-gated environments, how many had a passing rehearsal before they started. */
@@ -34,6 +62,19 @@ export function rehearsedShare(
   releases: readonly { service: string; environment: string; version: string; startedAt: number }[],
   rehearsals: readonly RehearsalResult[],
 ): { releases: number; rehearsed: number; share: number | null } {
-  const rehearsed = releases.filter((r) => rehearsals.some((x) => x.ok && x.service === r.service && x.environment === r.environment && x.version === r.version && x.at <= r.startedAt)).length;
-  return { releases: releases.length, rehearsed, share: releases.length === 0 ? null : Math.round((rehearsed / releases.length) * 1000) / 10 };
+  const rehearsed = releases.filter((r) =>
+    rehearsals.some(
+      (x) =>
+        x.ok &&
+        x.service === r.service &&
+        x.environment === r.environment &&
+        x.version === r.version &&
+        x.at <= r.startedAt,
+    ),
+  ).length;
+  return {
+    releases: releases.length,
+    rehearsed,
+    share: releases.length === 0 ? null : Math.round((rehearsed / releases.length) * 1000) / 10,
+  };
 }

@@ -20,7 +20,11 @@ export function inRollout(groupId: string, value: string, percent: number): bool
 }
 
 /** The variant of a weighted split for this value (weights need not sum to 100). */
-export function pickWeighted(groupId: string, value: string, weights: readonly { variant: string; weight: number }[]): string | null {
+export function pickWeighted(
+  groupId: string,
+  value: string,
+  weights: readonly { variant: string; weight: number }[],
+): string | null {
   const total = weights.reduce((s, w) => s + w.weight, 0);
   if (total <= 0) return null;
   const target = bucketOf(groupId, value, total, VARIANT_SEED);

@@ -22,16 +22,25 @@ export function attributeText(ctx: EvaluationContext, attribute: string): string
 
 function compare(op: string, c: number): boolean {
   switch (op) {
-    case 'EQ': return c === 0;
-    case 'GT': return c > 0;
-    case 'GTE': return c >= 0;
-    case 'LT': return c < 0;
-    default: return c <= 0;
+    case 'EQ':
+      return c === 0;
+    case 'GT':
+      return c > 0;
+    case 'GTE':
+      return c >= 0;
+    case 'LT':
+      return c < 0;
+    default:
+      return c <= 0;
   }
 }
 
 /** `test` on the (folded) text against any of `values`, without a closure per call. */
-function anyOf(values: string[], fold: (s: string) => string, test: (t: string, v: string) => boolean): (text: string) => boolean {
+function anyOf(
+  values: string[],
+  fold: (s: string) => string,
+  test: (t: string, v: string) => boolean,
+): (text: string) => boolean {
   if (values.length === 1) {
     const only = values[0]!;
     return (t) => test(fold(t), only);
@@ -49,7 +58,8 @@ function test(c: Condition): (text: string, now: number) => boolean {
   const values = c.values.map(fold);
   const first = c.values[0] ?? '';
   switch (c.operator) {
-    case 'EQUALS': return (t) => fold(t) === values[0];
+    case 'EQUALS':
+      return (t) => fold(t) === values[0];
     case 'IN': {
       const set = new Set(values);
       return (t) => set.has(fold(t));
@@ -58,10 +68,17 @@ function test(c: Condition): (text: string, now: number) => boolean {
       const set = new Set(values);
       return (t) => !set.has(fold(t));
     }
-    case 'CONTAINS': return anyOf(values, fold, (t, v) => t.includes(v));
-    case 'STARTS_WITH': return anyOf(values, fold, (t, v) => t.startsWith(v));
-    case 'ENDS_WITH': return anyOf(values, fold, (t, v) => t.endsWith(v));
-    case 'NUM_EQ': case 'NUM_GT': case 'NUM_GTE': case 'NUM_LT': case 'NUM_LTE': {
+    case 'CONTAINS':
+      return anyOf(values, fold, (t, v) => t.includes(v));
+    case 'STARTS_WITH':
+      return anyOf(values, fold, (t, v) => t.startsWith(v));
+    case 'ENDS_WITH':
+      return anyOf(values, fold, (t, v) => t.endsWith(v));
+    case 'NUM_EQ':
+    case 'NUM_GT':
+    case 'NUM_GTE':
+    case 'NUM_LT':
+    case 'NUM_LTE': {
       const want = Number(first);
       const op = c.operator.slice(4);
       return (t) => {
@@ -69,7 +86,8 @@ function test(c: Condition): (text: string, now: number) => boolean {
         return !Number.isNaN(n) && compare(op, n - want);
       };
     }
-    case 'DATE_AFTER': case 'DATE_BEFORE': {
+    case 'DATE_AFTER':
+    case 'DATE_BEFORE': {
       const want = Date.parse(first);
       const after = c.operator === 'DATE_AFTER';
       return (t) => {
@@ -77,7 +95,11 @@ function test(c: Condition): (text: string, now: number) => boolean {
         return !Number.isNaN(at) && (after ? at > want : at < want);
       };
     }
-    case 'SEMVER_EQ': case 'SEMVER_GT': case 'SEMVER_GTE': case 'SEMVER_LT': case 'SEMVER_LTE': {
+    case 'SEMVER_EQ':
+    case 'SEMVER_GT':
+    case 'SEMVER_GTE':
+    case 'SEMVER_LT':
+    case 'SEMVER_LTE': {
       const want = parseSemver(first);
       const op = c.operator.slice(7);
       // Applications send few distinct versions: each is parsed once (a bounded cache).
@@ -128,9 +150,12 @@ export function compileConditions(cs: readonly Condition[]): Predicate | null {
 export function conditionProblem(c: Condition): string | null {
   const one = c.values[0] ?? '';
   if (c.values.length === 0) return `${c.operator} needs at least one value`;
-  if (c.operator.startsWith('NUM_') && (one.trim() === '' || Number.isNaN(Number(one)))) return `${c.operator} compares numbers; "${one}" is not a number`;
-  if (c.operator.startsWith('DATE_') && Number.isNaN(Date.parse(one))) return `${c.operator} compares dates; "${one}" is not a date (write ISO 8601, e.g. 2026-01-31T12:00:00Z)`;
-  if (c.operator.startsWith('SEMVER_') && parseSemver(one) === null) return `${c.operator} compares semantic versions; "${one}" is not one (write e.g. 1.2.3 or 2.0.0-rc.1, without "v")`;
+  if (c.operator.startsWith('NUM_') && (one.trim() === '' || Number.isNaN(Number(one))))
+    return `${c.operator} compares numbers; "${one}" is not a number`;
+  if (c.operator.startsWith('DATE_') && Number.isNaN(Date.parse(one)))
+    return `${c.operator} compares dates; "${one}" is not a date (write ISO 8601, e.g. 2026-01-31T12:00:00Z)`;
+  if (c.operator.startsWith('SEMVER_') && parseSemver(one) === null)
+    return `${c.operator} compares semantic versions; "${one}" is not one (write e.g. 1.2.3 or 2.0.0-rc.1, without "v")`;
   if (c.operator === 'REGEX') {
     try {
       new RegExp(one);

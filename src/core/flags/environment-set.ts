@@ -17,11 +17,19 @@ export interface EnvironmentFlagSet {
 
 export function environmentFlagSet(set: FlagSet, environment: string, only?: ReadonlySet<string>): EnvironmentFlagSet {
   const flags = Object.values(set.flags)
-    .filter((r) => !r.archived && r.flag.environments[environment] !== undefined && (only === undefined || only.has(r.flag.name)))
+    .filter(
+      (r) =>
+        !r.archived && r.flag.environments[environment] !== undefined && (only === undefined || only.has(r.flag.name)),
+    )
     .map((r) => ({ ...r.flag, environments: { [environment]: r.flag.environments[environment]! } }))
     .sort((a, b) => a.name.localeCompare(b.name));
   const used = new Set(flags.flatMap((f) => f.environments[environment]!.rules.flatMap((r) => r.segments)));
-  return { environment, version: set.version, flags, segments: Object.values(set.segments).filter((s) => used.has(s.name)) };
+  return {
+    environment,
+    version: set.version,
+    flags,
+    segments: Object.values(set.segments).filter((s) => used.has(s.name)),
+  };
 }
 
 /** Compile a downloaded set (the provider and the proxy do this on each change). */

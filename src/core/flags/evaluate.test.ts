@@ -9,9 +9,16 @@ const NOW = Date.parse('2026-06-01T12:00:00Z');
 
 function flag(rules: Rule[], o: Partial<FeatureFlag> = {}): FeatureFlag {
   return {
-    name: 'new-checkout', type: 'release', owner: 'team-web', description: null, lifetimeDays: 40,
-    variants: { on: true, off: false }, defaultVariant: 'off', offVariant: 'off',
-    environments: { production: { enabled: true, rules } }, ...o,
+    name: 'new-checkout',
+    type: 'release',
+    owner: 'team-web',
+    description: null,
+    lifetimeDays: 40,
+    variants: { on: true, off: false },
+    defaultVariant: 'off',
+    offVariant: 'off',
+    environments: { production: { enabled: true, rules } },
+    ...o,
   };
 }
 const rule = (r: Partial<Rule> & { name: string }): Rule => ({ when: [], segments: [], serve: 'on', ...r });
@@ -39,20 +46,57 @@ test('murmur3_x86_32 gives the reference values (UTF-8 bytes, any seed)', () => 
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
     return (h ^ (h >>> 16)) >>> 0;
   };
-  for (const text of ['Feature.UTF-8.Hellø_Wørld:123', '😊_φriend_你好_🌍', 'a\u00e9\u4e2d\ud83d\ude00z', 'abc', 'abcd', 'abcde']) {
-    for (const seed of [0, 86028157]) assert.equal(murmur3(text, seed), reference(Buffer.from(text, 'utf8'), seed), `${text} seed ${seed}`);
+  for (const text of [
+    'Feature.UTF-8.Hellø_Wørld:123',
+    '😊_φriend_你好_🌍',
+    'a\u00e9\u4e2d\ud83d\ude00z',
+    'abc',
+    'abcd',
+    'abcde',
+  ]) {
+    for (const seed of [0, 86028157])
+      assert.equal(murmur3(text, seed), reference(Buffer.from(text, 'utf8'), seed), `${text} seed ${seed}`);
   }
 });
 
 test('a table of contexts: first matching rule wins; DEFAULT, DISABLED, STATIC and TARGETING_MATCH as OFREP names them', () => {
-  const segments = new Map<string, Segment>([['beta-testers', { name: 'beta-testers', description: null, conditions: [{ attribute: 'plan', operator: 'IN', values: ['beta'] }] }]]);
-  const f = compileFlag(flag([
-    rule({ name: 'staff', when: [{ attribute: 'email', operator: 'ENDS_WITH', values: ['@example.com'] }] }),
-    rule({ name: 'old-app', when: [{ attribute: 'appVersion', operator: 'SEMVER_LT', values: ['2.0.0'] }], serve: 'off' }),
-    rule({ name: 'beta', segments: ['beta-testers'] }),
-    rule({ name: 'big', when: [{ attribute: 'seats', operator: 'NUM_GTE', values: ['100'] }, { attribute: 'country', operator: 'NOT_IN', values: ['FR'] }] }),
-    rule({ name: 'launch', when: [{ attribute: 'currentTime', operator: 'DATE_AFTER', values: ['2026-05-01T00:00:00Z'] }, { attribute: 'tier', operator: 'REGEX', values: ['^gold|platinum$'] }] }),
-  ]), 'production', segments);
+  const segments = new Map<string, Segment>([
+    [
+      'beta-testers',
+      {
+        name: 'beta-testers',
+        description: null,
+        conditions: [{ attribute: 'plan', operator: 'IN', values: ['beta'] }],
+      },
+    ],
+  ]);
+  const f = compileFlag(
+    flag([
+      rule({ name: 'staff', when: [{ attribute: 'email', operator: 'ENDS_WITH', values: ['@example.com'] }] }),
+      rule({
+        name: 'old-app',
+        when: [{ attribute: 'appVersion', operator: 'SEMVER_LT', values: ['2.0.0'] }],
+        serve: 'off',
+      }),
+      rule({ name: 'beta', segments: ['beta-testers'] }),
+      rule({
+        name: 'big',
+        when: [
+          { attribute: 'seats', operator: 'NUM_GTE', values: ['100'] },
+          { attribute: 'country', operator: 'NOT_IN', values: ['FR'] },
+        ],
+      }),
+      rule({
+        name: 'launch',
+        when: [
+          { attribute: 'currentTime', operator: 'DATE_AFTER', values: ['2026-05-01T00:00:00Z'] },
+          { attribute: 'tier', operator: 'REGEX', values: ['^gold|platinum$'] },
+        ],
+      }),
+    ]),
+    'production',
+    segments,
+  );
   const cases: [Record<string, unknown>, string, string, string | null][] = [
     [{ email: 'ann@example.com', appVersion: '1.0.0' }, 'on', 'TARGETING_MATCH', 'staff'],
     [{ email: 'bob@example.org', appVersion: '1.9.9' }, 'off', 'TARGETING_MATCH', 'old-app'],
@@ -72,12 +116,26 @@ test('a table of contexts: first matching rule wins; DEFAULT, DISABLED, STATIC a
   assert.equal(evaluate(compileFlag(flag([]), 'production', new Map()), {}, NOW).reason, 'STATIC');
   const off = flag([rule({ name: 'all' })]);
   off.environments.production!.enabled = false;
-  assert.deepEqual(evaluate(compileFlag(off, 'production', new Map()), { email: 'a@example.com' }, NOW), { key: 'new-checkout', variant: 'off', value: false, reason: 'DISABLED', rule: null });
-  assert.equal(evaluate(compileFlag(off, 'staging', new Map()), {}, NOW).reason, 'DISABLED', 'an environment the flag does not have');
+  assert.deepEqual(evaluate(compileFlag(off, 'production', new Map()), { email: 'a@example.com' }, NOW), {
+    key: 'new-checkout',
+    variant: 'off',
+    value: false,
+    reason: 'DISABLED',
+    rule: null,
+  });
+  assert.equal(
+    evaluate(compileFlag(off, 'staging', new Map()), {}, NOW).reason,
+    'DISABLED',
+    'an environment the flag does not have',
+  );
 });
 
 test('a sticky percentage: the same users every time, about the share asked for, and 100% with no targeting key', () => {
-  const f = compileFlag(flag([rule({ name: 'ramp', rollout: { percent: 25, stickiness: 'default', groupId: 'new-checkout' } })]), 'production', new Map());
+  const f = compileFlag(
+    flag([rule({ name: 'ramp', rollout: { percent: 25, stickiness: 'default', groupId: 'new-checkout' } })]),
+    'production',
+    new Map(),
+  );
   let on = 0;
   for (let i = 0; i < 10_000; i++) {
     const r = evaluate(f, { targetingKey: `user-${i}` }, NOW);
@@ -86,26 +144,45 @@ test('a sticky percentage: the same users every time, about the share asked for,
   }
   assert.ok(on > 2300 && on < 2700, `${on} of 10000 exposed at 25%`);
   assert.equal(evaluate(f, {}, NOW).variant, 'off', 'no targeting key: not in a partial rollout');
-  const all = compileFlag(flag([rule({ name: 'ramp', rollout: { percent: 100, stickiness: 'default', groupId: 'g' } })]), 'production', new Map());
+  const all = compileFlag(
+    flag([rule({ name: 'ramp', rollout: { percent: 100, stickiness: 'default', groupId: 'g' } })]),
+    'production',
+    new Map(),
+  );
   assert.equal(evaluate(all, {}, NOW).variant, 'on');
 });
 
 test('property: raising a percentage never removes an exposed user (any group, any user, any pair of percents)', () => {
   let seed = 42;
-  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   for (let trial = 0; trial < 20_000; trial++) {
     const group = `flag-${Math.floor(random() * 1e6)}`;
     const user = `${Math.floor(random() * 1e9)}`;
     const low = Math.floor(random() * 101);
     const high = low + Math.floor(random() * (101 - low));
-    if (inRollout(group, user, low)) assert.ok(inRollout(group, user, high), `${user} in ${group} exposed at ${low}% but not at ${high}%`);
+    if (inRollout(group, user, low))
+      assert.ok(inRollout(group, user, high), `${user} in ${group} exposed at ${low}% but not at ${high}%`);
   }
 });
 
 test('a scheduled ramp exposes more users as time passes, keeping those exposed', () => {
   const start = Date.parse('2026-06-01T00:00:00Z');
-  const f = compileFlag(flag([rule({ name: 'ramp', ramp: { from: 0, to: 100, start, end: start + 100 * 60_000, stickiness: 'default', groupId: 'new-checkout' } })]), 'production', new Map());
-  const exposed = (at: number) => new Set(Array.from({ length: 2000 }, (_, i) => `u${i}`).filter((u) => evaluate(f, { targetingKey: u }, at).variant === 'on'));
+  const f = compileFlag(
+    flag([
+      rule({
+        name: 'ramp',
+        ramp: { from: 0, to: 100, start, end: start + 100 * 60_000, stickiness: 'default', groupId: 'new-checkout' },
+      }),
+    ]),
+    'production',
+    new Map(),
+  );
+  const exposed = (at: number) =>
+    new Set(
+      Array.from({ length: 2000 }, (_, i) => `u${i}`).filter(
+        (u) => evaluate(f, { targetingKey: u }, at).variant === 'on',
+      ),
+    );
   const early = exposed(start + 10 * 60_000);
   const late = exposed(start + 60 * 60_000);
   assert.ok(early.size > 100 && early.size < 300, `${early.size} at 10%`);
@@ -115,7 +192,26 @@ test('a scheduled ramp exposes more users as time passes, keeping those exposed'
 });
 
 test('a weighted split serves each variant about its weight, sticky per user', () => {
-  const f = compileFlag(flag([rule({ name: 'ab', serve: { weights: [{ variant: 'a', weight: 50 }, { variant: 'b', weight: 50 }], stickiness: 'default', groupId: 'exp' } })], { variants: { a: 'A', b: 'B' }, defaultVariant: 'a', offVariant: 'a' }), 'production', new Map());
+  const f = compileFlag(
+    flag(
+      [
+        rule({
+          name: 'ab',
+          serve: {
+            weights: [
+              { variant: 'a', weight: 50 },
+              { variant: 'b', weight: 50 },
+            ],
+            stickiness: 'default',
+            groupId: 'exp',
+          },
+        }),
+      ],
+      { variants: { a: 'A', b: 'B' }, defaultVariant: 'a', offVariant: 'a' },
+    ),
+    'production',
+    new Map(),
+  );
   const counts = { a: 0, b: 0 };
   for (let i = 0; i < 4000; i++) {
     const r = evaluate(f, { targetingKey: `k${i}` }, NOW);

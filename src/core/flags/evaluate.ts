@@ -50,19 +50,44 @@ function stickinessValue(ctx: EvaluationContext, stickiness: string): string | u
  * `flag` in `environment`. A flag without the environment is disabled there. Segments are
  * inlined: a rule naming a segment absent from `segments` never matches (apply refuses that).
  */
-export function compileFlag(flag: FeatureFlag, environment: string, segments: ReadonlyMap<string, Segment>): CompiledFlag {
+export function compileFlag(
+  flag: FeatureFlag,
+  environment: string,
+  segments: ReadonlyMap<string, Segment>,
+): CompiledFlag {
   const env = flag.environments[environment];
   const rules = (env?.rules ?? []).map((r): CompiledRule => {
     const missing = r.segments.some((s) => !segments.has(s));
     const conditions = [...r.when, ...r.segments.flatMap((s) => segments.get(s)?.conditions ?? [])];
     const match = missing ? () => false : compileConditions(conditions);
     const ramp = r.ramp;
-    const percent = ramp !== undefined ? (now: number) => rampPercent(ramp, now)
-      : r.rollout !== undefined && r.rollout.percent < 100 ? ((p: number) => () => p)(r.rollout.percent) : null;
+    const percent =
+      ramp !== undefined
+        ? (now: number) => rampPercent(ramp, now)
+        : r.rollout !== undefined && r.rollout.percent < 100
+          ? (
+              (p: number) => () =>
+                p
+            )(r.rollout.percent)
+          : null;
     const sticky = ramp ?? r.rollout;
-    return { name: r.name, match, percent, stickiness: sticky?.stickiness ?? 'default', groupId: sticky?.groupId ?? flag.name, serve: r.serve };
+    return {
+      name: r.name,
+      match,
+      percent,
+      stickiness: sticky?.stickiness ?? 'default',
+      groupId: sticky?.groupId ?? flag.name,
+      serve: r.serve,
+    };
   });
-  return { key: flag.name, enabled: env?.enabled ?? false, variants: flag.variants, defaultVariant: flag.defaultVariant, offVariant: flag.offVariant, rules };
+  return {
+    key: flag.name,
+    enabled: env?.enabled ?? false,
+    variants: flag.variants,
+    defaultVariant: flag.defaultVariant,
+    offVariant: flag.offVariant,
+    rules,
+  };
 }
 
 function resolved(flag: CompiledFlag, variant: string, reason: Reason, rule: string | null): Resolution {

@@ -29,17 +29,32 @@ export type FlagEvent =
   | { type: 'flag.archived'; flag: string }
   | { type: 'segment.applied'; segment: Segment; file: string | null };
 
-export const FLAG_EVENT_TYPES = ['flag.applied', 'flag.percentSet', 'flag.enabled', 'flag.disabled', 'flag.rolledBack', 'flag.archived', 'segment.applied'] as const satisfies readonly FlagEvent['type'][];
+export const FLAG_EVENT_TYPES = [
+  'flag.applied',
+  'flag.percentSet',
+  'flag.enabled',
+  'flag.disabled',
+  'flag.rolledBack',
+  'flag.archived',
+  'segment.applied',
+] as const satisfies readonly FlagEvent['type'][];
 
 /** A sentence per flag event, for notifications and the CLI. */
 export function describeFlagEvent(e: FlagEvent, actor: string): string {
   switch (e.type) {
-    case 'flag.applied': return `flag ${e.flag.name} applied by ${actor}`;
-    case 'flag.percentSet': return `flag ${e.flag} in ${e.environment}: rule ${e.rule} at ${e.percent}% (${actor}${e.reason ? `: ${e.reason}` : ''})`;
-    case 'flag.enabled': return `flag ${e.flag} enabled in ${e.environment} by ${actor}`;
-    case 'flag.disabled': return `flag ${e.flag} disabled in ${e.environment} by ${actor}${e.reason ? `: ${e.reason}` : ''}`;
-    case 'flag.rolledBack': return `flag ${e.flag} turned off in ${e.log.environment}: ${e.log.trigger} — ${e.log.detail}`;
-    case 'flag.archived': return `flag ${e.flag} archived by ${actor}`;
-    case 'segment.applied': return `segment ${e.segment.name} applied by ${actor}`;
+    case 'flag.applied':
+      return `flag ${e.flag.name} applied by ${actor}`;
+    case 'flag.percentSet':
+      return `flag ${e.flag} in ${e.environment}: rule ${e.rule} at ${e.percent}% (${actor}${e.reason ? `: ${e.reason}` : ''})`;
+    case 'flag.enabled':
+      return `flag ${e.flag} enabled in ${e.environment} by ${actor}`;
+    case 'flag.disabled':
+      return `flag ${e.flag} disabled in ${e.environment} by ${actor}${e.reason ? `: ${e.reason}` : ''}`;
+    case 'flag.rolledBack':
+      return `flag ${e.flag} turned off in ${e.log.environment}: ${e.log.trigger} — ${e.log.detail}`;
+    case 'flag.archived':
+      return `flag ${e.flag} archived by ${actor}`;
+    case 'segment.applied':
+      return `segment ${e.segment.name} applied by ${actor}`;
   }
 }

@@ -4,10 +4,36 @@ import { flagRollbackLog, judgeFlag } from './flag-judge.ts';
 import type { FeatureFlag } from './model.ts';
 
 const flag: FeatureFlag = {
-  name: 'new-checkout', type: 'release', owner: null, description: null, lifetimeDays: 40,
-  variants: { on: true, off: false }, defaultVariant: 'off', offVariant: 'off',
-  environments: { production: { enabled: true, rules: [{ name: 'ramp', when: [], segments: [], rollout: { percent: 20, stickiness: 'default', groupId: 'new-checkout' }, serve: 'on' }] } },
-  rollbackContract: { service: 'checkout', environment: 'production', stickiness: { header: 'x-user-id' }, errorRate: { by: 0.01, times: 1 }, alpha: 0.005, minSamples: 50 },
+  name: 'new-checkout',
+  type: 'release',
+  owner: null,
+  description: null,
+  lifetimeDays: 40,
+  variants: { on: true, off: false },
+  defaultVariant: 'off',
+  offVariant: 'off',
+  environments: {
+    production: {
+      enabled: true,
+      rules: [
+        {
+          name: 'ramp',
+          when: [],
+          segments: [],
+          rollout: { percent: 20, stickiness: 'default', groupId: 'new-checkout' },
+          serve: 'on',
+        },
+      ],
+    },
+  },
+  rollbackContract: {
+    service: 'checkout',
+    environment: 'production',
+    stickiness: { header: 'x-user-id' },
+    errorRate: { by: 0.01, times: 1 },
+    alpha: 0.005,
+    minSamples: 50,
+  },
 };
 
 test('a variant failing 10% against an off variant failing none is a Fail on evidence; the log names the rules and figures', () => {
@@ -15,7 +41,10 @@ test('a variant failing 10% against an off variant failing none is a Fail on evi
   assert.equal(v?.judgment.outcome, 'Fail');
   const log = flagRollbackLog(flag, v!, 1000);
   assert.equal(log.trigger, 'errorRate: on above off × 1 + 0.01');
-  assert.deepEqual([log.figures.rule, log.figures.requests, log.figures.errors, log.figures.offRequests, log.percent, log.environment], ['ramp', 400, 40, 1600, 20, 'production']);
+  assert.deepEqual(
+    [log.figures.rule, log.figures.requests, log.figures.errors, log.figures.offRequests, log.percent, log.environment],
+    ['ramp', 400, 40, 1600, 20, 'production'],
+  );
   assert.ok(Number(log.figures.lowerBound) > Number(log.figures.limit));
 });
 

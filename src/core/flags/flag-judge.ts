@@ -28,10 +28,14 @@ export function judgeFlag(flag: FeatureFlag, tallies: Record<string, VariantTall
     .filter(([variant, t]) => variant !== flag.offVariant && t.requests > 0)
     .map(([variant, t]) => ({
       variant,
-      judgment: sequentialRate({ canary: t, baseline: off }, {
-        condition: { op: 'above', reference: 'baseline', by: c.errorRate.by, times: c.errorRate.times },
-        alpha: c.alpha, minSamples: c.minSamples,
-      }),
+      judgment: sequentialRate(
+        { canary: t, baseline: off },
+        {
+          condition: { op: 'above', reference: 'baseline', by: c.errorRate.by, times: c.errorRate.times },
+          alpha: c.alpha,
+          minSamples: c.minSamples,
+        },
+      ),
     }));
 }
 
@@ -45,9 +49,18 @@ export function flagRollbackLog(flag: FeatureFlag, v: FlagVerdict, at: number): 
     trigger: `errorRate: ${v.variant} above ${flag.offVariant} × ${c.errorRate.times} + ${c.errorRate.by}`,
     detail: v.judgment.reason,
     figures: {
-      variant: v.variant, requests: f.canaryRequests, errors: f.canaryErrors, errorRate: f.canaryRate,
-      offVariant: flag.offVariant, offRequests: f.baselineRequests, offErrors: f.baselineErrors, offErrorRate: f.baselineRate,
-      lowerBound: f.canaryInterval[0], limit: f.limit, eValue: f.eValue, eThreshold: f.eThreshold,
+      variant: v.variant,
+      requests: f.canaryRequests,
+      errors: f.canaryErrors,
+      errorRate: f.canaryRate,
+      offVariant: flag.offVariant,
+      offRequests: f.baselineRequests,
+      offErrors: f.baselineErrors,
+      offErrorRate: f.baselineRate,
+      lowerBound: f.canaryInterval[0],
+      limit: f.limit,
+      eValue: f.eValue,
+      eThreshold: f.eThreshold,
       rule: exposing?.name ?? null,
     },
     environment: c.environment,

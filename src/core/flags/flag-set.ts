@@ -33,14 +33,27 @@ export function exposedRule(rules: readonly Rule[], name: string | null): Rule |
 function withPercent(r: Rule, percent: number, flag: string): Rule {
   const sticky = r.rollout ?? r.ramp;
   const { ramp: _ramp, ...rest } = r;
-  return { ...rest, rollout: { percent, stickiness: sticky?.stickiness ?? 'default', groupId: sticky?.groupId ?? flag } };
+  return {
+    ...rest,
+    rollout: { percent, stickiness: sticky?.stickiness ?? 'default', groupId: sticky?.groupId ?? flag },
+  };
 }
 
-function changeEnvironment(set: FlagSet, name: string, environment: string, at: number, actor: string, change: (rules: Rule[], enabled: boolean) => { rules: Rule[]; enabled: boolean }): FlagSet {
+function changeEnvironment(
+  set: FlagSet,
+  name: string,
+  environment: string,
+  at: number,
+  actor: string,
+  change: (rules: Rule[], enabled: boolean) => { rules: Rule[]; enabled: boolean },
+): FlagSet {
   const record = set.flags[name];
   if (record === undefined) return set;
   const env = record.flag.environments[environment] ?? { enabled: false, rules: [] };
-  const flag = { ...record.flag, environments: { ...record.flag.environments, [environment]: change(env.rules, env.enabled) } };
+  const flag = {
+    ...record.flag,
+    environments: { ...record.flag.environments, [environment]: change(env.rules, env.enabled) },
+  };
   return { ...set, flags: { ...set.flags, [name]: { ...record, flag, updatedAt: at, updatedBy: actor } } };
 }
 
@@ -55,13 +68,20 @@ function reduceOne(set: FlagSet, e: FlagEvent & { at: number; actor: string }): 
     case 'flag.applied': {
       const before = set.flags[e.flag.name];
       const record: FlagRecord = {
-        flag: e.flag, createdAt: before?.createdAt ?? e.at, createdBy: before?.createdBy ?? e.actor, updatedAt: e.at, updatedBy: e.actor, archived: false,
+        flag: e.flag,
+        createdAt: before?.createdAt ?? e.at,
+        createdBy: before?.createdBy ?? e.actor,
+        updatedAt: e.at,
+        updatedBy: e.actor,
+        archived: false,
       };
       return { ...set, flags: { ...set.flags, [e.flag.name]: record } };
     }
     case 'flag.percentSet':
       return changeEnvironment(set, e.flag, e.environment, e.at, e.actor, (rules, enabled) => ({
-        enabled, rules: rules.some((r) => r.name === e.rule) ? rules.map((r) => (r.name === e.rule ? withPercent(r, e.percent, e.flag) : r))
+        enabled,
+        rules: rules.some((r) => r.name === e.rule)
+          ? rules.map((r) => (r.name === e.rule ? withPercent(r, e.percent, e.flag) : r))
           : [...rules, withPercent({ name: e.rule, when: [], segments: [], serve: 'on' }, e.percent, e.flag)],
       }));
     case 'flag.enabled':
@@ -72,7 +92,12 @@ function reduceOne(set: FlagSet, e: FlagEvent & { at: number; actor: string }): 
       return changeEnvironment(set, e.flag, e.log.environment, e.at, e.actor, (rules) => ({ rules, enabled: false }));
     case 'flag.archived': {
       const record = set.flags[e.flag];
-      return record === undefined ? set : { ...set, flags: { ...set.flags, [e.flag]: { ...record, archived: true, updatedAt: e.at, updatedBy: e.actor } } };
+      return record === undefined
+        ? set
+        : {
+            ...set,
+            flags: { ...set.flags, [e.flag]: { ...record, archived: true, updatedAt: e.at, updatedBy: e.actor } },
+          };
     }
     case 'segment.applied':
       return { ...set, segments: { ...set.segments, [e.segment.name]: e.segment } };

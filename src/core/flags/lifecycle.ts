@@ -9,7 +9,11 @@ const DAY_MS = 86_400_000;
 
 /** Expected lifetime in days by type (null: permanent). A flag's `lifetime:` overrides it. */
 export const EXPECTED_LIFETIME_DAYS: Record<FlagType, number | null> = {
-  release: 40, experiment: 40, operational: 7, killSwitch: null, permission: null,
+  release: 40,
+  experiment: 40,
+  operational: 7,
+  killSwitch: null,
+  permission: null,
 };
 
 export interface Staleness {

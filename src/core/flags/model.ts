@@ -17,20 +17,49 @@ export type VariantKind = 'boolean' | 'string' | 'number' | 'object';
  * so constraints copied from Unleash read the same.
  */
 export const OPERATORS = [
-  'EQUALS', 'IN', 'NOT_IN',
-  'CONTAINS', 'STARTS_WITH', 'ENDS_WITH',
-  'NUM_EQ', 'NUM_GT', 'NUM_GTE', 'NUM_LT', 'NUM_LTE',
-  'DATE_AFTER', 'DATE_BEFORE',
-  'SEMVER_EQ', 'SEMVER_GT', 'SEMVER_GTE', 'SEMVER_LT', 'SEMVER_LTE',
+  'EQUALS',
+  'IN',
+  'NOT_IN',
+  'CONTAINS',
+  'STARTS_WITH',
+  'ENDS_WITH',
+  'NUM_EQ',
+  'NUM_GT',
+  'NUM_GTE',
+  'NUM_LT',
+  'NUM_LTE',
+  'DATE_AFTER',
+  'DATE_BEFORE',
+  'SEMVER_EQ',
+  'SEMVER_GT',
+  'SEMVER_GTE',
+  'SEMVER_LT',
+  'SEMVER_LTE',
   'REGEX',
 ] as const;
 export type Operator = (typeof OPERATORS)[number];
 /** Unleash's spellings, read as ours. */
-export const OPERATOR_ALIASES: Record<string, Operator> = { STR_CONTAINS: 'CONTAINS', STR_STARTS_WITH: 'STARTS_WITH', STR_ENDS_WITH: 'ENDS_WITH' };
+export const OPERATOR_ALIASES: Record<string, Operator> = {
+  STR_CONTAINS: 'CONTAINS',
+  STR_STARTS_WITH: 'STARTS_WITH',
+  STR_ENDS_WITH: 'ENDS_WITH',
+};
 /** Operators that compare with exactly one value. */
 export const SINGLE_VALUE: ReadonlySet<Operator> = new Set<Operator>([
-  'EQUALS', 'NUM_EQ', 'NUM_GT', 'NUM_GTE', 'NUM_LT', 'NUM_LTE', 'DATE_AFTER', 'DATE_BEFORE',
-  'SEMVER_EQ', 'SEMVER_GT', 'SEMVER_GTE', 'SEMVER_LT', 'SEMVER_LTE', 'REGEX',
+  'EQUALS',
+  'NUM_EQ',
+  'NUM_GT',
+  'NUM_GTE',
+  'NUM_LT',
+  'NUM_LTE',
+  'DATE_AFTER',
+  'DATE_BEFORE',
+  'SEMVER_EQ',
+  'SEMVER_GT',
+  'SEMVER_GTE',
+  'SEMVER_LT',
+  'SEMVER_LTE',
+  'REGEX',
 ]);
 
 /** `attribute` of the evaluation context compared with `values`; `inverted` negates the result. */

@@ -31,7 +31,13 @@ function murmur3Ascii(text: string, seed: number): number {
   const n = text.length;
   const body = n - (n % 4);
   for (let i = 0; i < body; i += 4) {
-    h = mixBlock(h, text.charCodeAt(i) | (text.charCodeAt(i + 1) << 8) | (text.charCodeAt(i + 2) << 16) | (text.charCodeAt(i + 3) << 24));
+    h = mixBlock(
+      h,
+      text.charCodeAt(i) |
+        (text.charCodeAt(i + 1) << 8) |
+        (text.charCodeAt(i + 2) << 16) |
+        (text.charCodeAt(i + 3) << 24),
+    );
   }
   let k = 0;
   for (let i = n - 1; i >= body; i--) k = (k << 8) | text.charCodeAt(i);

@@ -10,7 +10,8 @@ export function protectedChanges(before: FeatureFlag | null, after: FeatureFlag)
     const a = before?.environments[env];
     const b = after.environments[env];
     if (!(a?.protected ?? false) && !(b?.protected ?? false)) return false;
-    const shared = (f: FeatureFlag | null) => f && { variants: f.variants, defaultVariant: f.defaultVariant, offVariant: f.offVariant };
+    const shared = (f: FeatureFlag | null) =>
+      f && { variants: f.variants, defaultVariant: f.defaultVariant, offVariant: f.offVariant };
     return JSON.stringify([a, shared(before)]) !== JSON.stringify([b, shared(after)]);
   });
 }

@@ -10,12 +10,41 @@ import { compileFlag, evaluate } from './evaluate.ts';
 import type { Condition, FeatureFlag, Rule } from './model.ts';
 import { OPERATOR_ALIASES, OPERATORS } from './model.ts';
 
-interface UStrategy { name: string; parameters?: Record<string, string>; constraints?: { contextName: string; operator: string; values?: string[]; value?: string; inverted?: boolean; caseInsensitive?: boolean }[] }
-interface UFeature { name: string; enabled: boolean; strategies?: UStrategy[]; variants?: { name: string; weight: number; payload?: { value: string }; overrides?: unknown; stickiness?: string }[] }
-interface UContext { userId?: string; sessionId?: string; currentTime?: string; properties?: Record<string, string>; [k: string]: unknown }
-interface USpec { state: { features: UFeature[] }; tests?: { description: string; context: UContext; toggleName: string; expectedResult: boolean }[]; variantTests?: { description: string; context: UContext; toggleName: string; expectedResult: { name: string } }[] }
+interface UStrategy {
+  name: string;
+  parameters?: Record<string, string>;
+  constraints?: {
+    contextName: string;
+    operator: string;
+    values?: string[];
+    value?: string;
+    inverted?: boolean;
+    caseInsensitive?: boolean;
+  }[];
+}
+interface UFeature {
+  name: string;
+  enabled: boolean;
+  strategies?: UStrategy[];
+  variants?: { name: string; weight: number; payload?: { value: string }; overrides?: unknown; stickiness?: string }[];
+}
+interface UContext {
+  userId?: string;
+  sessionId?: string;
+  currentTime?: string;
+  properties?: Record<string, string>;
+  [k: string]: unknown;
+}
+interface USpec {
+  state: { features: UFeature[] };
+  tests?: { description: string; context: UContext; toggleName: string; expectedResult: boolean }[];
+  variantTests?: { description: string; context: UContext; toggleName: string; expectedResult: { name: string } }[];
+}
 
-const read = (name: string) => JSON.parse(readFileSync(new URL(`../../../test/fixtures/unleash-client-specification/${name}.json`, import.meta.url), 'utf8')) as USpec;
+const read = (name: string) =>
+  JSON.parse(
+    readFileSync(new URL(`../../../test/fixtures/unleash-client-specification/${name}.json`, import.meta.url), 'utf8'),
+  ) as USpec;
 const NOW = Date.parse('2026-01-01T00:00:00Z');
 const known = new Set<string>([...OPERATORS, ...Object.keys(OPERATOR_ALIASES)]);
 
@@ -34,26 +63,59 @@ function flagOf(f: UFeature): FeatureFlag | null {
     const when: Condition[] = [];
     for (const c of s.constraints ?? []) {
       if (!known.has(c.operator)) return null;
-      when.push({ attribute: c.contextName, operator: OPERATOR_ALIASES[c.operator] ?? (c.operator as Condition['operator']), values: c.values ?? [c.value ?? ''], ...(c.inverted && { inverted: true }), ...(c.caseInsensitive && { caseInsensitive: true }) });
+      when.push({
+        attribute: c.contextName,
+        operator: OPERATOR_ALIASES[c.operator] ?? (c.operator as Condition['operator']),
+        values: c.values ?? [c.value ?? ''],
+        ...(c.inverted && { inverted: true }),
+        ...(c.caseInsensitive && { caseInsensitive: true }),
+      });
     }
     const p = s.parameters ?? {};
-    const rollout = s.name === 'flexibleRollout' ? { percent: Number(p.rollout), stickiness: p.stickiness ?? 'default', groupId: p.groupId ?? f.name } : undefined;
+    const rollout =
+      s.name === 'flexibleRollout'
+        ? { percent: Number(p.rollout), stickiness: p.stickiness ?? 'default', groupId: p.groupId ?? f.name }
+        : undefined;
     rules.push({ name: `s${i}`, when, segments: [], ...(rollout && { rollout }), serve: 'on' });
   }
   const variants = f.variants ?? [];
-  if (variants.some((v) => v.overrides !== undefined || (v.stickiness !== undefined && v.stickiness !== 'default'))) return null;
+  if (variants.some((v) => v.overrides !== undefined || (v.stickiness !== undefined && v.stickiness !== 'default')))
+    return null;
   if (variants.length > 0) {
     // Unleash: enabled with no strategies serves its variants; each strategy that matches serves them.
-    const split = { weights: variants.map((v) => ({ variant: v.name, weight: v.weight })), stickiness: 'default', groupId: f.name };
-    const served: Rule[] = rules.length === 0 ? [{ name: 'all', when: [], segments: [], serve: split }] : rules.map((r) => ({ ...r, serve: split }));
+    const split = {
+      weights: variants.map((v) => ({ variant: v.name, weight: v.weight })),
+      stickiness: 'default',
+      groupId: f.name,
+    };
+    const served: Rule[] =
+      rules.length === 0
+        ? [{ name: 'all', when: [], segments: [], serve: split }]
+        : rules.map((r) => ({ ...r, serve: split }));
     return {
-      name: f.name, type: 'experiment', owner: null, description: null, lifetimeDays: 40,
+      name: f.name,
+      type: 'experiment',
+      owner: null,
+      description: null,
+      lifetimeDays: 40,
       variants: { disabled: '', ...Object.fromEntries(variants.map((v) => [v.name, v.payload?.value ?? v.name])) },
-      defaultVariant: 'disabled', offVariant: 'disabled', environments: { default: { enabled: f.enabled, rules: served } },
+      defaultVariant: 'disabled',
+      offVariant: 'disabled',
+      environments: { default: { enabled: f.enabled, rules: served } },
     };
   }
   if (rules.length === 0) rules.push({ name: 'all', when: [], segments: [], serve: 'on' });
-  return { name: f.name, type: 'release', owner: null, description: null, lifetimeDays: 40, variants: { on: true, off: false }, defaultVariant: 'off', offVariant: 'off', environments: { default: { enabled: f.enabled, rules } } };
+  return {
+    name: f.name,
+    type: 'release',
+    owner: null,
+    description: null,
+    lifetimeDays: 40,
+    variants: { on: true, off: false },
+    defaultVariant: 'off',
+    offVariant: 'off',
+    environments: { default: { enabled: f.enabled, rules } },
+  };
 }
 
 function run(file: string) {
@@ -71,7 +133,9 @@ function run(file: string) {
     }
     if (flag === undefined) continue; // a toggle the spec does not define: Sluice answers FLAG_NOT_FOUND instead
     if (typeof t.expectedResult !== 'boolean' && !('disabled' in flag.variants)) {
-      skipped.push(`${t.description} (Unleash's variant of a flag without variants; a Sluice flag always has its variants)`);
+      skipped.push(
+        `${t.description} (Unleash's variant of a flag without variants; a Sluice flag always has its variants)`,
+      );
       continue;
     }
     const rules = flag.environments.default!.rules;

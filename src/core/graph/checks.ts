@@ -20,9 +20,13 @@ export interface DeclarationProblem {
  * replaced by the applied ones): an unknown service, an invalid range, a range no known version
  * meets, a dependency on itself, a cycle.
  */
-export function declarationProblems(applied: readonly GraphService[], existing: readonly GraphService[]): DeclarationProblem[] {
+export function declarationProblems(
+  applied: readonly GraphService[],
+  existing: readonly GraphService[],
+): DeclarationProblem[] {
   const all = new Map(existing.map((s) => [s.name, s]));
-  for (const s of applied) all.set(s.name, { ...s, known: [...new Set([...(all.get(s.name)?.known ?? []), ...s.known])] });
+  for (const s of applied)
+    all.set(s.name, { ...s, known: [...new Set([...(all.get(s.name)?.known ?? []), ...s.known])] });
   const problems: DeclarationProblem[] = [];
   for (const s of applied) {
     s.dependsOn.forEach((d, index) => {
@@ -34,8 +38,15 @@ export function declarationProblems(applied: readonly GraphService[], existing: 
   if (cycle !== null) {
     const at = applied.find((s) => cycle.includes(s.name)) ?? applied[0];
     if (at !== undefined) {
-      const index = Math.max(0, at.dependsOn.findIndex((d) => cycle.includes(d.service)));
-      problems.push({ service: at.name, index, message: `dependency cycle ${cycle.join(' → ')}: services that depend on each other cannot be released in any order; remove one of these dependsOn entries` });
+      const index = Math.max(
+        0,
+        at.dependsOn.findIndex((d) => cycle.includes(d.service)),
+      );
+      problems.push({
+        service: at.name,
+        index,
+        message: `dependency cycle ${cycle.join(' → ')}: services that depend on each other cannot be released in any order; remove one of these dependsOn entries`,
+      });
     }
   }
   return problems;
@@ -44,7 +55,13 @@ export function declarationProblems(applied: readonly GraphService[], existing: 
 function entryProblem(name: string, d: Dependency, all: ReadonlyMap<string, GraphService>): string | null {
   if (d.service === name) return `${name} depends on itself; remove this entry`;
   const target = all.get(d.service);
-  if (target === undefined) return `unknown service ${JSON.stringify(d.service)}; known services: ${[...all.keys()].filter((n) => n !== name).sort().join(', ') || '(none)'}`;
+  if (target === undefined)
+    return `unknown service ${JSON.stringify(d.service)}; known services: ${
+      [...all.keys()]
+        .filter((n) => n !== name)
+        .sort()
+        .join(', ') || '(none)'
+    }`;
   const bad = rangeProblem(d.range);
   if (bad !== null) return bad;
   if (versionsIn(target.known, d.range).length === 0) {
@@ -64,7 +81,10 @@ export interface UnmetDependency {
 }
 
 /** The dependencies of `dependsOn` that `services` do not run in range. */
-export function unmetDependencies(dependsOn: readonly Dependency[], services: readonly GraphService[]): UnmetDependency[] {
+export function unmetDependencies(
+  dependsOn: readonly Dependency[],
+  services: readonly GraphService[],
+): UnmetDependency[] {
   const byName = new Map(services.map((s) => [s.name, s]));
   const unmet: UnmetDependency[] = [];
   for (const d of dependsOn) {
@@ -93,7 +113,11 @@ export interface BrokenDependent {
  * The running dependents of `service` whose range excludes `version`: a person's rollback or
  * undo to it is refused before anything changes (never the automatic rollback of a canary).
  */
-export function brokenDependents(service: string, version: string, services: readonly GraphService[]): BrokenDependent[] {
+export function brokenDependents(
+  service: string,
+  version: string,
+  services: readonly GraphService[],
+): BrokenDependent[] {
   const needs = new Map(services.map((s) => [s.name, s.dependsOn.map((d) => d.service)]));
   const byName = new Map(services.map((s) => [s.name, s]));
   const broken: BrokenDependent[] = [];
@@ -102,16 +126,29 @@ export function brokenDependents(service: string, version: string, services: rea
     if (dependent.running === null) continue;
     for (const d of dependent.dependsOn) {
       if (d.service !== service || satisfies(version, d.range)) continue;
-      broken.push({ service: name, running: dependent.running, range: d.range, message: `${name} ${dependent.running} depends on ${service} "${d.range}", and ${version} is not in it` });
+      broken.push({
+        service: name,
+        running: dependent.running,
+        range: d.range,
+        message: `${name} ${dependent.running} depends on ${service} "${d.range}", and ${version} is not in it`,
+      });
     }
   }
   return broken;
 }
 
 /** What to do instead of a refused rollback: fail forward, or roll the dependents back first. */
-export function failForward(service: string, version: string, broken: readonly BrokenDependent[], known: readonly string[]): string {
+export function failForward(
+  service: string,
+  version: string,
+  broken: readonly BrokenDependent[],
+  known: readonly string[],
+): string {
   const ranges = broken.map((b) => `"${b.range}"`).join(' and ');
   const candidates = versionsIn(known, '*').filter((v) => v !== version && broken.every((b) => satisfies(v, b.range)));
-  const forward = candidates.length > 0 ? `release ${service} ${candidates[0]} (in ${ranges}) or a fixed version in range` : `release a fixed ${service} version in ${ranges}`;
+  const forward =
+    candidates.length > 0
+      ? `release ${service} ${candidates[0]} (in ${ranges}) or a fixed version in range`
+      : `release a fixed ${service} version in ${ranges}`;
   return `fail forward instead: ${forward}, or roll back ${broken.map((b) => b.service).join(', ')} first to a version that accepts ${service} ${version}`;
 }

@@ -10,7 +10,10 @@ export function graphToDot(g: DependencyGraph): string {
     const label = `${s.name}\\n${s.running ?? '(not running)'}${s.releasing ? ` → ${s.releasing}` : ''}`;
     lines.push(`  ${quote(s.name)} [label="${label}"${violating.has(s.name) ? ', color=red, fontcolor=red' : ''}];`);
   }
-  for (const e of g.edges) lines.push(`  ${quote(e.from)} -> ${quote(e.to)} [label=${quote(e.range)}${e.met ? '' : ', color=red, fontcolor=red'}];`);
+  for (const e of g.edges)
+    lines.push(
+      `  ${quote(e.from)} -> ${quote(e.to)} [label=${quote(e.range)}${e.met ? '' : ', color=red, fontcolor=red'}];`,
+    );
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }

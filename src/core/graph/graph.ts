@@ -23,9 +23,11 @@ export function dependencyGraph(services: readonly GraphService[]): DependencyGr
       edges.push({ from: s.name, to: d.service, range: d.range, met });
       // A service not deployed yet cannot be running against anything.
       if (met || s.running === null) continue;
-      const message = !byName.has(d.service) ? `${s.name} ${s.running} depends on ${d.service} ${d.range}, and there is no service ${d.service}`
-        : running === null ? `${s.name} ${s.running} depends on ${d.service} ${d.range}, and ${d.service} runs nothing yet`
-        : `${s.name} ${s.running} depends on ${d.service} ${d.range}, and ${d.service} runs ${running}`;
+      const message = !byName.has(d.service)
+        ? `${s.name} ${s.running} depends on ${d.service} ${d.range}, and there is no service ${d.service}`
+        : running === null
+          ? `${s.name} ${s.running} depends on ${d.service} ${d.range}, and ${d.service} runs nothing yet`
+          : `${s.name} ${s.running} depends on ${d.service} ${d.range}, and ${d.service} runs ${running}`;
       violations.push({ service: s.name, dependency: d.service, range: d.range, running, message });
     }
   }

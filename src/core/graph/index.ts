@@ -3,5 +3,13 @@ export type { Dependency, DependencyGraph, GraphEdge, GraphService, Violation } 
 export { rangeProblem, satisfies, versionsIn } from './semver-range.ts';
 export { dependencyLevels, dependentsOf, findCycle, type Needs } from './order.ts';
 export { dependencyGraph, needsOf } from './graph.ts';
-export { brokenDependents, declarationProblems, failForward, unmetDependencies, type BrokenDependent, type DeclarationProblem, type UnmetDependency } from './checks.ts';
+export {
+  brokenDependents,
+  declarationProblems,
+  failForward,
+  unmetDependencies,
+  type BrokenDependent,
+  type DeclarationProblem,
+  type UnmetDependency,
+} from './checks.ts';
 export { graphToDot } from './dot.ts';

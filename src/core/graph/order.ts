@@ -55,5 +55,8 @@ export function dependencyLevels(needs: Needs): string[][] {
 
 /** Those in `needs` that depend on `service` (directly). */
 export function dependentsOf(needs: Needs, service: string): string[] {
-  return [...needs].filter(([, deps]) => deps.includes(service)).map(([name]) => name).sort();
+  return [...needs]
+    .filter(([, deps]) => deps.includes(service))
+    .map(([name]) => name)
+    .sort();
 }

@@ -7,7 +7,9 @@ import semver from 'semver';
 /** Null when `range` is a valid semver range, else what is wrong with it. */
 export function rangeProblem(range: string): string | null {
   if (range.trim() === '') return 'an empty range; write one like ">=2.3.0 <3.0.0" or "^2.3.0"';
-  return semver.validRange(range) === null ? `"${range}" is not a semver range; write one like ">=2.3.0 <3.0.0" or "^2.3.0"` : null;
+  return semver.validRange(range) === null
+    ? `"${range}" is not a semver range; write one like ">=2.3.0 <3.0.0" or "^2.3.0"`
+    : null;
 }
 
 /** Whether `version` (e.g. "2.3.1", "v2.3.1") is in `range`; a version that is not semver is not. */

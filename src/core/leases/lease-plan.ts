@@ -34,7 +34,8 @@ export const LEASE_TIMINGS: LeaseTimings = { ttlMs: 3000, renewMs: 500, marginMs
  * Until when a holder may act: from when it *sent* the claim (the database set expiry later than
  * that), less the margin. Past this it stops actuating, even when it cannot reach the database.
  */
-export const holderDeadline = (sentAt: number, t: LeaseTimings = LEASE_TIMINGS): number => sentAt + t.ttlMs - t.marginMs;
+export const holderDeadline = (sentAt: number, t: LeaseTimings = LEASE_TIMINGS): number =>
+  sentAt + t.ttlMs - t.marginMs;
 
 /** 32-bit FNV-1a with murmur3's final mix (names differing in one letter score far apart): a stable, cheap score. */
 function score(text: string): number {
@@ -105,13 +106,15 @@ export function planLeases(i: LeaseInputs): LeasePlan {
     if (held !== undefined) {
       if (held.deadline <= i.now) plan.drop.push(service);
       // Renewed while the deadline stands; one past it claims anew (a new epoch) if it is still free.
-      else if (lease === undefined || (lease.holder === i.me && lease.epoch === held.epoch)) plan.claim.push({ service, epoch: held.epoch });
+      else if (lease === undefined || (lease.holder === i.me && lease.epoch === held.epoch))
+        plan.claim.push({ service, epoch: held.epoch });
       else plan.drop.push(service); // someone else holds it now: our epoch is stale
       continue;
     }
     if (lease !== undefined && lease.expiresAt > i.now && lease.holder !== i.me) continue;
     const lapsedFor = lease === undefined ? Infinity : i.now - lease.expiresAt;
-    if (preferredReplica(service, i.replicas) === i.me || lapsedFor >= t.ttlMs || lease?.holder === i.me) plan.claim.push({ service, epoch: null });
+    if (preferredReplica(service, i.replicas) === i.me || lapsedFor >= t.ttlMs || lease?.holder === i.me)
+      plan.claim.push({ service, epoch: null });
   }
   return plan;
 }

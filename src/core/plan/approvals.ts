@@ -6,7 +6,8 @@ import type { Approval, GateName, GateResult, PlanRecord } from './types.ts';
  */
 export function validApprovals(plan: PlanRecord, approvals: Approval[]): { valid: Approval[]; expired: Approval[] } {
   const mine = approvals.filter((a) => a.planId === plan.id);
-  const counts = (a: Approval) => a.version === plan.version && a.specHash === plan.specHash && a.by !== plan.requestedBy;
+  const counts = (a: Approval) =>
+    a.version === plan.version && a.specHash === plan.specHash && a.by !== plan.requestedBy;
   return { valid: mine.filter(counts), expired: mine.filter((a) => !counts(a)) };
 }
 
@@ -14,13 +15,21 @@ export function validApprovals(plan: PlanRecord, approvals: Approval[]): { valid
  * Why `by` may not approve the plan, or null when they may. `roleAllowed`: whether their role
  * covers the environment's approval role (the caller knows the roles). Four-eyes: never the author.
  */
-export function approvalRefusal(plan: PlanRecord, by: string, roleAllowed: boolean, approvals: Approval[]): string | null {
-  if (by === plan.requestedBy) return `${by} requested this release of ${plan.version} to ${plan.environment} and cannot approve it (four-eyes): another approver must`;
+export function approvalRefusal(
+  plan: PlanRecord,
+  by: string,
+  roleAllowed: boolean,
+  approvals: Approval[],
+): string | null {
+  if (by === plan.requestedBy)
+    return `${by} requested this release of ${plan.version} to ${plan.environment} and cannot approve it (four-eyes): another approver must`;
   if (!roleAllowed) return `approvals for ${plan.environment} need role ${plan.policy.approvals.role} or above`;
   const owners = plan.policy.approvals.owners ?? [];
-  if (owners.length > 0 && !owners.includes(by)) return `approvals come from the service's owners (${owners.join(', ')}); ${by} is not one of them`;
+  if (owners.length > 0 && !owners.includes(by))
+    return `approvals come from the service's owners (${owners.join(', ')}); ${by} is not one of them`;
   if (plan.policy.approvals.required === 0) return `${plan.environment} needs no approval`;
-  if (validApprovals(plan, approvals).valid.some((a) => a.by === by)) return `${by} already approved ${plan.version} for ${plan.environment}`;
+  if (validApprovals(plan, approvals).valid.some((a) => a.by === by))
+    return `${by} already approved ${plan.version} for ${plan.environment}`;
   return null;
 }
 
@@ -28,12 +37,20 @@ export function approvalRefusal(plan: PlanRecord, by: string, roleAllowed: boole
 export const NOT_OVERRIDABLE: readonly GateName[] = ['contract'];
 
 /** Why `by` may not override `gate` of the plan, or null. Only an approver who is not the author, only a gate that holds the plan. */
-export function overrideRefusal(plan: PlanRecord, gate: GateName, by: string, roleAllowed: boolean, gates: GateResult[]): string | null {
+export function overrideRefusal(
+  plan: PlanRecord,
+  gate: GateName,
+  by: string,
+  roleAllowed: boolean,
+  gates: GateResult[],
+): string | null {
   if (!roleAllowed) return 'overriding a gate needs role approver or above';
-  if (by === plan.requestedBy) return `${by} requested this release and cannot override its gates (four-eyes): another approver must`;
+  if (by === plan.requestedBy)
+    return `${by} requested this release and cannot override its gates (four-eyes): another approver must`;
   if (NOT_OVERRIDABLE.includes(gate)) return `gate ${gate} cannot be overridden: fix the spec`;
   const g = gates.find((x) => x.gate === gate);
-  if (g === undefined || g.outcome === 'passed') return `gate ${gate} of ${plan.environment} ${plan.version} has passed; nothing to override`;
+  if (g === undefined || g.outcome === 'passed')
+    return `gate ${gate} of ${plan.environment} ${plan.version} has passed; nothing to override`;
   if (g.outcome === 'overridden') return `gate ${gate} is already overridden`;
   return null;
 }

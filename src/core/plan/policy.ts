@@ -14,7 +14,12 @@ export interface EnvironmentGates {
  * What entering `envs[index]` asks of a release of this risk. High risk raises the environment's
  * own asks: its `highRisk` values, and by default one more approval where any is required.
  */
-export function policyOf(envs: EnvironmentGates[], index: number, risk: Risk, owners: readonly string[] = []): EnvironmentPolicy {
+export function policyOf(
+  envs: EnvironmentGates[],
+  index: number,
+  risk: Risk,
+  owners: readonly string[] = [],
+): EnvironmentPolicy {
   const env = envs[index];
   if (env === undefined) throw new RangeError(`no environment at ${index}`);
   const high = risk.level === 'high';
@@ -25,7 +30,16 @@ export function policyOf(envs: EnvironmentGates[], index: number, risk: Risk, ow
     index,
     previous: envs[index - 1]?.name ?? null,
     minSoakMs: Math.max(env.minSoak ?? 0, high ? (env.highRisk?.minSoak ?? 0) : 0),
-    approvals: { required: Math.max(base, extra), role: env.approvals?.role ?? 'approver', ...(owners.length > 0 && { owners: [...owners] }) },
-    ...(env.rehearsal?.required === true && { rehearsal: { errorsPercent: env.rehearsal.fault.errors, maxTimeToRevertMs: env.rehearsal.maxTimeToRevert } satisfies RehearsalPolicy }),
+    approvals: {
+      required: Math.max(base, extra),
+      role: env.approvals?.role ?? 'approver',
+      ...(owners.length > 0 && { owners: [...owners] }),
+    },
+    ...(env.rehearsal?.required === true && {
+      rehearsal: {
+        errorsPercent: env.rehearsal.fault.errors,
+        maxTimeToRevertMs: env.rehearsal.maxTimeToRevert,
+      } satisfies RehearsalPolicy,
+    }),
   };
 }

@@ -9,7 +9,9 @@ export const HIGH_RISK_LABELS = ['migration', 'auth', 'payments'] as const;
  */
 export function riskOf(declared: RiskLevel | undefined, labels: Record<string, string>): Risk {
   if (declared !== undefined) return { level: declared, reason: 'declared in spec.risk' };
-  const hits = Object.entries(labels).flatMap(([k, v]) => [k, v]).filter((w) => (HIGH_RISK_LABELS as readonly string[]).includes(w.toLowerCase()));
+  const hits = Object.entries(labels)
+    .flatMap(([k, v]) => [k, v])
+    .filter((w) => (HIGH_RISK_LABELS as readonly string[]).includes(w.toLowerCase()));
   if (hits.length > 0) return { level: 'high', reason: `derived from labels: ${[...new Set(hits)].join(', ')}` };
   return { level: 'low', reason: `no spec.risk and no high-risk label (${HIGH_RISK_LABELS.join(', ')})` };
 }

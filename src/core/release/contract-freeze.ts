@@ -24,6 +24,9 @@ export function freezeContractAtFull(b: DecisionBuilder): void {
     notes.push(`${rule.name} ${op} ${show(threshold)} (last baseline ${show(baseline)})`);
     return { ...rule, failIf: { op, reference: threshold } };
   });
-  const detail = notes.length > 0 ? `the baseline takes no traffic at 100%: ${notes.join('; ')}` : 'the baseline takes no traffic at 100%; no baseline rule had a measured baseline';
+  const detail =
+    notes.length > 0
+      ? `the baseline takes no traffic at 100%: ${notes.join('; ')}`
+      : 'the baseline takes no traffic at 100%; no baseline rule had a measured baseline';
   b.emit({ type: 'contract.frozen', contract: { ...r.contract, rules }, detail });
 }

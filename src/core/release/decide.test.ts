@@ -7,7 +7,10 @@ import { deployed, driver } from '../testing/test-driver.ts';
 
 test('a release succeeds only once the router serves 100%; Healthy is never reported early', () => {
   const d = driver(false);
-  d.send({ type: 'startRelease', kind: 'deploy', to: { key: '1', version: '1.0.0' }, steps: STEPS, contract: contract() }, 0);
+  d.send(
+    { type: 'startRelease', kind: 'deploy', to: { key: '1', version: '1.0.0' }, steps: STEPS, contract: contract() },
+    0,
+  );
   d.send({ type: 'targetReady', key: '1', instances: [] }, 10);
   assert.equal(phaseOf(d.state), 'Progressing');
   d.send({ type: 'weightsApplied', weights: {} }, 15); // a stale table: nothing changes
@@ -26,7 +29,10 @@ test('a first deploy goes straight to 100% once ready and the service is Healthy
 
 test('a release starts its target, then sets the first weight in the same decision as readiness', () => {
   const d = deployed();
-  const start = d.send({ type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: STEPS, contract: contract() }, 100);
+  const start = d.send(
+    { type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: STEPS, contract: contract() },
+    100,
+  );
   assert.deepEqual(start.actions, [{ kind: 'startTarget', ref: { key: '2', version: '2.0.0' } }]);
   assert.equal(phaseOf(d.state), 'Progressing');
   const ready = d.send({ type: 'targetReady', key: '2', instances: [] }, 200);
@@ -47,14 +53,24 @@ test('a release starts its target, then sets the first weight in the same decisi
 
 test('a failing verdict rolls back: weights to stable first, then the canary is stopped', () => {
   const d = deployed(false);
-  d.send({ type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: STEPS, contract: contract() }, 100);
+  d.send(
+    { type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: STEPS, contract: contract() },
+    100,
+  );
   d.send({ type: 'targetReady', key: '2', instances: [] }, 200);
   d.send({ type: 'weightsApplied', weights: { '2': 1, '1': 99 } }, 210);
   assert.equal(analysisDue(d.state, 300), true);
   const bad = { kind: 'stats' as const, stats: { requests: 60, errors: 60, latency: {}, windowMs: 10_000 } };
   const good = { kind: 'stats' as const, stats: { requests: 6000, errors: 0, latency: {}, windowMs: 10_000 } };
-  const r = d.send({ type: 'observation', observation: { canary: bad, baseline: good, canaryCrashes: 0, baselineCrashes: 0 } }, 1_300, 'sluice-controller');
-  assert.deepEqual(r.actions.map((a) => a.kind), ['setWeights', 'stopTarget']);
+  const r = d.send(
+    { type: 'observation', observation: { canary: bad, baseline: good, canaryCrashes: 0, baselineCrashes: 0 } },
+    1_300,
+    'sluice-controller',
+  );
+  assert.deepEqual(
+    r.actions.map((a) => a.kind),
+    ['setWeights', 'stopTarget'],
+  );
   assert.deepEqual(r.actions[0], { kind: 'setWeights', weights: { '1': 100, '2': 0 }, purpose: 'rollback' });
   assert.equal(phaseOf(d.state), 'RolledBack');
   const log = d.state.release!.rollback!;
@@ -75,9 +91,20 @@ test('a failing verdict rolls back: weights to stable first, then the canary is 
 test('commands: pause, resume, promote at an open pause, refusals in the wrong phase', () => {
   const d = deployed();
   assert.equal(d.send({ type: 'command', command: { kind: 'promote', full: false } }, 50).refused?.code, 'conflict');
-  const steps = [{ kind: 'setWeight' as const, weight: 20 }, { kind: 'pause' as const, durationMs: null }, { kind: 'setWeight' as const, weight: 60 }, { kind: 'pause' as const, durationMs: null }];
-  d.send({ type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps, contract: contract() }, 100);
-  assert.equal(d.send({ type: 'command', command: { kind: 'promote', full: false } }, 150).refused?.message, 'the new revision is not ready yet');
+  const steps = [
+    { kind: 'setWeight' as const, weight: 20 },
+    { kind: 'pause' as const, durationMs: null },
+    { kind: 'setWeight' as const, weight: 60 },
+    { kind: 'pause' as const, durationMs: null },
+  ];
+  d.send(
+    { type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps, contract: contract() },
+    100,
+  );
+  assert.equal(
+    d.send({ type: 'command', command: { kind: 'promote', full: false } }, 150).refused?.message,
+    'the new revision is not ready yet',
+  );
   d.send({ type: 'targetReady', key: '2', instances: [] }, 200);
   assert.equal(phaseOf(d.state), 'Paused');
   assert.match(d.send({ type: 'command', command: { kind: 'resume' } }, 300).refused!.message, /waits for promote/);
@@ -86,7 +113,10 @@ test('commands: pause, resume, promote at an open pause, refusals in the wrong p
   assert.equal(phaseOf(d.state), 'Paused');
   const full = d.send({ type: 'command', command: { kind: 'promote', full: true } }, 500);
   // The old revision is retired only after the router confirmed 100% (the driver here confirms at once).
-  assert.deepEqual(full.actions.map((a) => a.kind), ['setWeights']);
+  assert.deepEqual(
+    full.actions.map((a) => a.kind),
+    ['setWeights'],
+  );
   assert.equal(d.state.runtimes['1']?.status, 'stopping');
   assert.equal(phaseOf(d.state), 'Healthy');
   assert.deepEqual(d.state.stable, { key: '2', version: '2.0.0' });
@@ -95,7 +125,10 @@ test('commands: pause, resume, promote at an open pause, refusals in the wrong p
 
 test('abort records the actor; retry starts the same revision again', () => {
   const d = deployed();
-  d.send({ type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: STEPS, contract: contract() }, 100);
+  d.send(
+    { type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: STEPS, contract: contract() },
+    100,
+  );
   d.send({ type: 'targetReady', key: '2', instances: [] }, 200);
   d.send({ type: 'command', command: { kind: 'abort' } }, 300, 'bob');
   assert.equal(phaseOf(d.state), 'Aborted');
@@ -109,28 +142,46 @@ test('abort records the actor; retry starts the same revision again', () => {
 
 test('a new release supersedes one in progress: the old canary is rolled back first', () => {
   const d = deployed();
-  d.send({ type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: STEPS, contract: contract() }, 100);
+  d.send(
+    { type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: STEPS, contract: contract() },
+    100,
+  );
   d.send({ type: 'targetReady', key: '2', instances: [] }, 200);
-  const r = d.send({ type: 'startRelease', kind: 'canary', to: { key: '3', version: '3.0.0' }, steps: STEPS, contract: contract() }, 300);
-  assert.deepEqual(r.actions.map((a) => a.kind), ['setWeights', 'stopTarget', 'startTarget']);
+  const r = d.send(
+    { type: 'startRelease', kind: 'canary', to: { key: '3', version: '3.0.0' }, steps: STEPS, contract: contract() },
+    300,
+  );
+  assert.deepEqual(
+    r.actions.map((a) => a.kind),
+    ['setWeights', 'stopTarget', 'startTarget'],
+  );
   assert.equal(d.state.release!.to.key, '3');
 });
 
 test('readiness failure of a canary rolls back; of a first deploy degrades the service', () => {
   const d = deployed();
-  d.send({ type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: STEPS, contract: contract() }, 100);
+  d.send(
+    { type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: STEPS, contract: contract() },
+    100,
+  );
   d.send({ type: 'targetFailed', key: '2', error: 'readiness timed out after 10s' }, 11_000);
   assert.equal(phaseOf(d.state), 'RolledBack');
   assert.equal(d.state.release!.rollback!.trigger, 'readiness');
   const fresh = driver();
-  fresh.send({ type: 'startRelease', kind: 'deploy', to: { key: '1', version: '1.0.0' }, steps: STEPS, contract: contract() }, 0);
+  fresh.send(
+    { type: 'startRelease', kind: 'deploy', to: { key: '1', version: '1.0.0' }, steps: STEPS, contract: contract() },
+    0,
+  );
   fresh.send({ type: 'targetFailed', key: '1', error: 'exit code 1' }, 10);
   assert.equal(phaseOf(fresh.state), 'Degraded');
 });
 
 test('a canary instance that crashes for good rolls the release back; a restarted one is only recorded', () => {
   const d = deployed();
-  d.send({ type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: STEPS, contract: contract() }, 100);
+  d.send(
+    { type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: STEPS, contract: contract() },
+    100,
+  );
   d.send({ type: 'targetReady', key: '2', instances: [] }, 200);
   d.send({ type: 'targetCrashed', key: '2', instanceId: '2-1', exitCode: 1, signal: null, restarted: true }, 300);
   assert.equal(phaseOf(d.state), 'Progressing');

@@ -44,7 +44,11 @@ export function decide(state: ServiceState, input: Input, now: number, actor: st
       return b.done();
     case 'targetStopped':
       b.emit({ type: 'target.stopped', key: input.key, error: input.error });
-      if (b.state.release?.rollback && b.state.release.to.key === input.key && b.state.release.rollback.canaryStoppedAt === null) {
+      if (
+        b.state.release?.rollback &&
+        b.state.release.to.key === input.key &&
+        b.state.release.rollback.canaryStoppedAt === null
+      ) {
         b.emit({ type: 'rollback.canaryStopped', at: now });
       }
       return b.done();
@@ -73,8 +77,7 @@ export function analysisDue(state: ServiceState, now: number): boolean {
   return r.analysedAt === null || now - r.analysedAt >= r.contract.intervalMs;
 }
 
-const sameWeights = (a: Weights, b: Weights) =>
-  Object.keys({ ...a, ...b }).every((k) => (a[k] ?? 0) === (b[k] ?? 0));
+const sameWeights = (a: Weights, b: Weights) => Object.keys({ ...a, ...b }).every((k) => (a[k] ?? 0) === (b[k] ?? 0));
 
 /** The router serves these weights now: a rollback's revert and a release's completion are facts only then. */
 function weightsApplied(b: DecisionBuilder, weights: Weights): void {
@@ -82,7 +85,8 @@ function weightsApplied(b: DecisionBuilder, weights: Weights): void {
   if (!sameWeights(weights, b.state.appliedWeights)) b.emit({ type: 'traffic.applied', weights });
   const r = b.state.release;
   // Reverted means the canary has no traffic left (a gradual revert gets there step by step).
-  if (r?.rollback && r.rollback.trafficRevertedAt === null && (weights[r.to.key] ?? 0) === 0) b.emit({ type: 'rollback.trafficReverted', at: b.now });
+  if (r?.rollback && r.rollback.trafficRevertedAt === null && (weights[r.to.key] ?? 0) === 0)
+    b.emit({ type: 'rollback.trafficReverted', at: b.now });
   if (isActive(r) && r.completing) reachedFull(b);
 }
 
@@ -90,8 +94,16 @@ function command(b: DecisionBuilder, cmd: Command): Decision {
   const r = b.state.release;
   const conflict = (message: string): Decision => b.done({ code: 'conflict', message });
   if (cmd.kind === 'retry') {
-    if (r === null || isActive(r) || r.status === 'Succeeded') return conflict('retry needs a release that was rolled back, aborted or failed');
-    return startRelease(b, { type: 'startRelease', kind: 'retry', to: r.to, steps: r.steps, contract: r.contract, plan: { ...r.plan, steps: r.steps } });
+    if (r === null || isActive(r) || r.status === 'Succeeded')
+      return conflict('retry needs a release that was rolled back, aborted or failed');
+    return startRelease(b, {
+      type: 'startRelease',
+      kind: 'retry',
+      to: r.to,
+      steps: r.steps,
+      contract: r.contract,
+      plan: { ...r.plan, steps: r.steps },
+    });
   }
   if (!isActive(r)) return conflict(`no release of ${b.state.service} is in progress`);
   switch (cmd.kind) {
@@ -114,7 +126,14 @@ function command(b: DecisionBuilder, cmd: Command): Decision {
         // A person may move on without evidence; the log keeps what the verdicts said at that moment.
         const verdicts = r.contract.rules.flatMap((rule) => r.rules[rule.name]?.last ?? []);
         const withoutEvidence = rulesWithoutEvidence(r);
-        b.emit({ type: 'release.promoted', full: cmd.full, fromStep: r.stepIndex, verdicts, withoutEvidence, ...(cmd.reason !== undefined && { reason: cmd.reason }) });
+        b.emit({
+          type: 'release.promoted',
+          full: cmd.full,
+          fromStep: r.stepIndex,
+          verdicts,
+          withoutEvidence,
+          ...(cmd.reason !== undefined && { reason: cmd.reason }),
+        });
       }
       if (r.status === 'Verifying') {
         succeed(b); // a person accepts the release before the verify window ends
@@ -131,11 +150,13 @@ function command(b: DecisionBuilder, cmd: Command): Decision {
 function startRelease(b: DecisionBuilder, input: Extract<Input, { type: 'startRelease' }>): Decision {
   const prev = b.state.release;
   if (isActive(prev)) {
-    if (prev.to.key === input.to.key) return b.done({ code: 'conflict', message: `revision ${input.to.key} is already being released` });
+    if (prev.to.key === input.to.key)
+      return b.done({ code: 'conflict', message: `revision ${input.to.key} is already being released` });
     rollBack(b, 'abort', 'superseded', `superseded by revision ${input.to.key} (${input.to.version})`, [], 'Aborted');
   }
   const from = b.state.stable;
-  if (from !== null && from.key === input.to.key) return b.done({ code: 'conflict', message: `revision ${input.to.key} is already stable` });
+  if (from !== null && from.key === input.to.key)
+    return b.done({ code: 'conflict', message: `revision ${input.to.key} is already stable` });
   const number = b.state.releases + 1;
   const { steps: _steps, ...plan } = input.plan ?? canaryPlan(input.steps);
   const release: ReleaseState = {
@@ -209,7 +230,14 @@ function targetFailed(b: DecisionBuilder, key: string, error: string): void {
       b.emit({ type: 'release.failed', error });
       b.emit({ type: 'service.degraded', reason: `first deploy of ${r.to.version} failed: ${error}` });
     } else {
-      rollBack(b, 'readiness', 'readiness', `revision ${key} (${r.to.version}) did not become ready: ${error}`, [], 'RolledBack');
+      rollBack(
+        b,
+        'readiness',
+        'readiness',
+        `revision ${key} (${r.to.version}) did not become ready: ${error}`,
+        [],
+        'RolledBack',
+      );
     }
   } else if (b.state.stable?.key === key) {
     b.emit({ type: 'service.degraded', reason: `stable revision ${key} failed: ${error}` });
@@ -217,7 +245,14 @@ function targetFailed(b: DecisionBuilder, key: string, error: string): void {
 }
 
 function targetCrashed(b: DecisionBuilder, input: Extract<Input, { type: 'targetCrashed' }>): void {
-  b.emit({ type: 'target.crashed', key: input.key, instanceId: input.instanceId, exitCode: input.exitCode, signal: input.signal, restarted: input.restarted });
+  b.emit({
+    type: 'target.crashed',
+    key: input.key,
+    instanceId: input.instanceId,
+    exitCode: input.exitCode,
+    signal: input.signal,
+    restarted: input.restarted,
+  });
   if (input.restarted) return;
   const r = b.state.release;
   const what = `instance ${input.instanceId} exited (code ${input.exitCode ?? '-'}, signal ${input.signal ?? '-'}) and was not restarted`;

@@ -34,14 +34,28 @@ export type Input =
   | { type: 'observation'; observation: Observation }
   | { type: 'command'; command: Command }
   /** `plan` carries the strategy; without it the steps run as a canary. */
-  | { type: 'startRelease'; kind: ReleaseKind; to: RevisionRef; steps: ReleaseStep[]; contract: RollbackContract; plan?: ReleasePlan }
+  | {
+      type: 'startRelease';
+      kind: ReleaseKind;
+      to: RevisionRef;
+      steps: ReleaseStep[];
+      contract: RollbackContract;
+      plan?: ReleasePlan;
+    }
   | { type: 'smokeResult'; index: number; ok: boolean; detail: string; durationMs: number }
   /** The engine's probes of an instance failed `failures` times in a row (see probes.ts). */
   | { type: 'probeFailed'; key: string; instanceId: string; url: string; failures: number; evidence: ProbeFailure[] }
   | { type: 'targetReady'; key: string; instances: Instance[] }
   | { type: 'targetFailed'; key: string; error: string }
   | { type: 'targetStopped'; key: string; error: string | null }
-  | { type: 'targetCrashed'; key: string; instanceId: string; exitCode: number | null; signal: string | null; restarted: boolean }
+  | {
+      type: 'targetCrashed';
+      key: string;
+      instanceId: string;
+      exitCode: number | null;
+      signal: string | null;
+      restarted: boolean;
+    }
   /** The router serves these weights now. */
   | { type: 'weightsApplied'; weights: Weights }
   /** A router over several hosts: when each confirmed the table (`weights`), and why the others did not. */

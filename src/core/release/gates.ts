@@ -8,7 +8,13 @@ export function smokeFinished(b: DecisionBuilder, input: Omit<Extract<Input, { t
   const r = b.state.release;
   // A result for a step the release has left (or for an earlier run) is history, not a verdict.
   if (!isActive(r) || r.smoke?.index !== input.index || r.smoke.ok !== null || r.stepIndex !== input.index) return;
-  b.emit({ type: 'smoke.finished', index: input.index, ok: input.ok, detail: input.detail, durationMs: input.durationMs });
+  b.emit({
+    type: 'smoke.finished',
+    index: input.index,
+    ok: input.ok,
+    detail: input.detail,
+    durationMs: input.durationMs,
+  });
   if (input.ok) {
     advance(b);
     return;
@@ -23,6 +29,14 @@ export function probeFailed(b: DecisionBuilder, input: Extract<Input, { type: 'p
   const { type: _, ...failure } = input;
   b.emit({ type: 'probe.failed', ...failure });
   const last = input.evidence.at(-1);
-  const what = last?.error ?? (last?.status !== null && last?.status !== undefined ? `HTTP ${last.status}` : 'no answer');
-  rollBack(b, 'contract', 'probe', `instance ${input.instanceId} (${input.url}) failed ${input.failures} probes in a row; last: ${what}`, [], 'RolledBack');
+  const what =
+    last?.error ?? (last?.status !== null && last?.status !== undefined ? `HTTP ${last.status}` : 'no answer');
+  rollBack(
+    b,
+    'contract',
+    'probe',
+    `instance ${input.instanceId} (${input.url}) failed ${input.failures} probes in a row; last: ${what}`,
+    [],
+    'RolledBack',
+  );
 }

@@ -9,7 +9,12 @@
 import type { DecisionBuilder, Input } from './decision.ts';
 
 export function hostsApplied(b: DecisionBuilder, input: Extract<Input, { type: 'hostsApplied' }>): void {
-  b.emit({ type: 'router.hostsApplied', weights: input.weights, applied: input.applied, unreachable: input.unreachable });
+  b.emit({
+    type: 'router.hostsApplied',
+    weights: input.weights,
+    applied: input.applied,
+    unreachable: input.unreachable,
+  });
   const down = Object.entries(input.unreachable);
   const r = b.state.release;
   if (r?.status !== 'Progressing' || r.rollback !== null || down.length === 0) return;

@@ -4,7 +4,12 @@ import type { CohortMatch } from './strategy.ts';
 import type { Weights } from '../types.ts';
 
 /** Put `canaryWeight`% on the release's new revision and the rest on the one it replaces. */
-export function shift(b: DecisionBuilder, canaryWeight: number, reason: string, purpose: 'step' | 'promote' | 'deploy'): void {
+export function shift(
+  b: DecisionBuilder,
+  canaryWeight: number,
+  reason: string,
+  purpose: 'step' | 'promote' | 'deploy',
+): void {
   const r = b.state.release;
   if (r === null) return;
   const weights: Weights = { [r.to.key]: canaryWeight };
@@ -17,7 +22,8 @@ export function shift(b: DecisionBuilder, canaryWeight: number, reason: string, 
 export function setCohortRoute(b: DecisionBuilder, match: CohortMatch | null, reason: string): void {
   const r = b.state.release;
   if (r === null) return;
-  if (match !== null && b.state.weights[r.to.key] === undefined) shift(b, 0, `${reason}: the new revision joins the route table at 0%`, 'step');
+  if (match !== null && b.state.weights[r.to.key] === undefined)
+    shift(b, 0, `${reason}: the new revision joins the route table at 0%`, 'step');
   b.emit({ type: 'routes.set', routes: match === null ? [] : [{ key: r.to.key, match }], reason });
   b.act({ kind: 'setRoutes' });
 }
@@ -42,10 +48,12 @@ export function allRulesPass(b: DecisionBuilder): boolean {
 /** The rules whose latest verdict is not a Pass at the canary's current share of traffic. */
 export function rulesWithoutEvidence(r: ReleaseState): string[] {
   const since = r.level?.since ?? -Infinity;
-  return r.contract.rules.filter((rule) => {
-    const last = r.rules[rule.name]?.last;
-    return !(last?.outcome === 'Pass' && last.at > since);
-  }).map((rule) => rule.name);
+  return r.contract.rules
+    .filter((rule) => {
+      const last = r.rules[rule.name]?.last;
+      return !(last?.outcome === 'Pass' && last.at > since);
+    })
+    .map((rule) => rule.name);
 }
 
 /**
@@ -139,7 +147,14 @@ export function advance(b: DecisionBuilder, options: { promoted?: boolean } = {}
       case 'setFlag':
         // More exposure is more risk: like a setWeight that raises traffic, it waits for evidence.
         if (needsEvidence && step.percent > 0 && judged(b) && !allRulesPass(b)) return;
-        b.act({ kind: 'setFlag', flag: step.flag, environment: step.environment, percent: step.percent, rule: step.rule, reason: `${r.id} ${label}: setFlag ${step.percent}%` });
+        b.act({
+          kind: 'setFlag',
+          flag: step.flag,
+          environment: step.environment,
+          percent: step.percent,
+          rule: step.rule,
+          reason: `${r.id} ${label}: setFlag ${step.percent}%`,
+        });
         next(b, i);
         continue;
       case 'smoke':

@@ -2,7 +2,14 @@ import { DATA_PLANE_DEATH_WINDOW_MS } from './data-plane-deaths.ts';
 import type { ServiceEvent } from '../events.ts';
 import { withHostReverts } from './host-reverts.ts';
 import { appendPoints } from '../analysis/rules/mann-whitney-rule.ts';
-import { type DriverName, isActive, RELEASE_DEFAULTS, type ReleaseState, type RevisionRuntime, type ServiceState } from './state.ts';
+import {
+  type DriverName,
+  isActive,
+  RELEASE_DEFAULTS,
+  type ReleaseState,
+  type RevisionRuntime,
+  type ServiceState,
+} from './state.ts';
 
 /** How long crash times are kept for the instance_crashes metric. */
 const CRASH_MEMORY_MS = 3_600_000;
@@ -33,11 +40,30 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'spec.applied':
       return s;
     case 'driver.failed':
-      return { ...s, problems: { ...s.problems, [event.driver]: { operation: event.operation, error: event.error, since: s.problems?.[event.driver]?.since ?? event.at, at: event.at } } };
+      return {
+        ...s,
+        problems: {
+          ...s.problems,
+          [event.driver]: {
+            operation: event.operation,
+            error: event.error,
+            since: s.problems?.[event.driver]?.since ?? event.at,
+            at: event.at,
+          },
+        },
+      };
     case 'router.died':
       return {
         ...s,
-        problems: { ...s.problems, router: { operation: 'serve traffic', error: event.detail, since: s.problems?.router?.since ?? event.at, at: event.at } },
+        problems: {
+          ...s.problems,
+          router: {
+            operation: 'serve traffic',
+            error: event.detail,
+            since: s.problems?.router?.since ?? event.at,
+            at: event.at,
+          },
+        },
         routerDeaths: [...(s.routerDeaths ?? []).filter((t) => t > event.at - DATA_PLANE_DEATH_WINDOW_MS), event.at],
       };
     case 'router.restarted':
@@ -70,7 +96,11 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'traffic.applied':
       return { ...solved(s, 'router'), appliedWeights: event.weights };
     case 'release.started':
-      return { ...s, release: { ...RELEASE_DEFAULTS, ...event.release }, releases: Math.max(s.releases, event.release.number) };
+      return {
+        ...s,
+        release: { ...RELEASE_DEFAULTS, ...event.release },
+        releases: Math.max(s.releases, event.release.number),
+      };
     case 'routes.set':
       return newLevel({ ...s, routes: event.routes }, event.at);
     case 'contract.frozen':
@@ -88,7 +118,9 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'release.verifying':
       return withRelease(s, { status: 'Verifying', completing: false, verifyingSince: event.at, pause: null });
     case 'rollback.gradual':
-      return withRelease(s, { revert: { steps: event.steps, intervalMs: event.intervalMs, nextAt: event.at + event.intervalMs } });
+      return withRelease(s, {
+        revert: { steps: event.steps, intervalMs: event.intervalMs, nextAt: event.at + event.intervalMs },
+      });
     case 'target.retireScheduled':
       return withRelease(s, { retire: { key: event.key, at: event.until } });
     case 'target.starting':
@@ -124,7 +156,8 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
       const revert = s.release?.revert;
       const canaryKey = s.release?.to.key;
       const shifted = canaryKey !== undefined && (event.weights[canaryKey] ?? 0) !== (s.weights[canaryKey] ?? 0);
-      if (!revert) return shifted ? newLevel({ ...s, weights: event.weights }, event.at) : { ...s, weights: event.weights };
+      if (!revert)
+        return shifted ? newLevel({ ...s, weights: event.weights }, event.at) : { ...s, weights: event.weights };
       const canary = event.weights[s.release!.to.key] ?? 0;
       const rest = revert.steps.filter((w) => w < canary);
       const next = canary === 0 ? null : { ...revert, steps: rest, nextAt: event.at + revert.intervalMs };
@@ -144,11 +177,22 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
         };
       }
       const metricsErrors = event.metricsError ? (r.metricsErrors ?? 0) + 1 : 0;
-      const points = event.points === undefined ? r.points : {
-        ...r.points,
-        ...Object.fromEntries(Object.entries(event.points).map(([rule, point]) => [rule, appendPoints(r.points?.[rule], point)])),
-      };
-      return withRelease(event.metricsError ? s : solved(s, 'metrics'), { rules, analysedAt: event.at, metricsErrors, ...(event.accumulated && { accumulated: event.accumulated }), ...(points && { points }) });
+      const points =
+        event.points === undefined
+          ? r.points
+          : {
+              ...r.points,
+              ...Object.fromEntries(
+                Object.entries(event.points).map(([rule, point]) => [rule, appendPoints(r.points?.[rule], point)]),
+              ),
+            };
+      return withRelease(event.metricsError ? s : solved(s, 'metrics'), {
+        rules,
+        analysedAt: event.at,
+        metricsErrors,
+        ...(event.accumulated && { accumulated: event.accumulated }),
+        ...(points && { points }),
+      });
     }
     case 'release.paused':
       return withRelease(s, {
@@ -160,7 +204,10 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
       if (r === null) return s;
       // A resume restarts the inconclusive clocks: the user has seen the pause.
       const rules = Object.fromEntries(
-        Object.entries(r.rules).map(([k, v]) => [k, { ...v, inconclusiveSince: v.inconclusiveSince === null ? null : event.at }]),
+        Object.entries(r.rules).map(([k, v]) => [
+          k,
+          { ...v, inconclusiveSince: v.inconclusiveSince === null ? null : event.at },
+        ]),
       );
       return withRelease(s, { status: 'Progressing', pause: null, rules, metricsErrors: 0 });
     }
@@ -169,7 +216,11 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'release.completing':
       return withRelease(s, { completing: true });
     case 'release.succeeded':
-      return { ...withRelease(s, { status: 'Succeeded', endedAt: event.at, pause: null }), stable: event.stable, degraded: null };
+      return {
+        ...withRelease(s, { status: 'Succeeded', endedAt: event.at, pause: null }),
+        stable: event.stable,
+        degraded: null,
+      };
     case 'release.failed':
       return withRelease(s, { status: 'Failed', endedAt: event.at, error: event.error, pause: null });
     case 'rollback.started':
@@ -222,16 +273,37 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'segment.applied':
       return s;
     case 'release.waiting':
-      return { ...s, waiting: { revision: event.revision, reason: event.reason, until: event.until, since: event.at, by: event.actor } };
+      return {
+        ...s,
+        waiting: {
+          revision: event.revision,
+          reason: event.reason,
+          until: event.until,
+          since: event.at,
+          by: event.actor,
+        },
+      };
     case 'release.waitEnded':
       return { ...s, waiting: null };
     case 'signal.received': {
       const r = s.release;
       if (!isActive(r)) return s;
-      return withRelease(s, { signals: { ...r.signals, [event.signal]: [...(r.signals?.[event.signal] ?? []), event.at] } });
+      return withRelease(s, {
+        signals: { ...r.signals, [event.signal]: [...(r.signals?.[event.signal] ?? []), event.at] },
+      });
     }
     case 'service.deleted':
-      return { ...s, stable: null, weights: {}, appliedWeights: {}, runtimes: {}, release: null, degraded: null, routes: [], waiting: null };
+      return {
+        ...s,
+        stable: null,
+        weights: {},
+        appliedWeights: {},
+        runtimes: {},
+        release: null,
+        degraded: null,
+        routes: [],
+        waiting: null,
+      };
   }
 }
 

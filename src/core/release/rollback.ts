@@ -34,8 +34,15 @@ export function rollBack(
     return;
   }
   const log: RollbackLog = {
-    kind, trigger, reason, verdicts, actor: b.actor,
-    detectedAt: b.now, trafficRevertedAt: null, canaryStoppedAt: null, revertMs: null,
+    kind,
+    trigger,
+    reason,
+    verdicts,
+    actor: b.actor,
+    detectedAt: b.now,
+    trafficRevertedAt: null,
+    canaryStoppedAt: null,
+    revertMs: null,
   };
   b.emit({ type: 'rollback.started', log, status });
   clearRoutes(b, `rollback: ${trigger}`);
@@ -45,7 +52,8 @@ export function rollBack(
   } else {
     const canary = b.state.weights[r.to.key] ?? 0;
     const gradual = kind === 'contract' && modes.revert.kind === 'gradual' ? modes.revert : null;
-    const steps = gradual === null ? [] : [...new Set([...gradual.steps.filter((w) => w < canary), 0])].sort((x, y) => y - x);
+    const steps =
+      gradual === null ? [] : [...new Set([...gradual.steps.filter((w) => w < canary), 0])].sort((x, y) => y - x);
     const refusal = gradual !== null && steps.length > 1 ? refuseGradual(trigger, verdicts) : null;
     if (refusal !== null) b.emit({ type: 'rollback.gradualRefused', reason: refusal });
     if (gradual !== null && steps.length > 1 && refusal === null) {
@@ -84,8 +92,12 @@ export function stopCanary(b: DecisionBuilder): void {
  * the canary still serves (a smoke check or probes failing give none), and no error rate near 100%.
  */
 function refuseGradual(trigger: string, verdicts: Verdict[]): string | null {
-  if (!verdicts.some((v) => v.canary !== null)) return `${trigger} failed with no request figures of the canary: reverted instantly instead of gradually`;
-  const worst = verdicts.reduce((m, v) => (v.metric === 'error_rate' && v.canary !== null ? Math.max(m, v.canary) : m), -1);
+  if (!verdicts.some((v) => v.canary !== null))
+    return `${trigger} failed with no request figures of the canary: reverted instantly instead of gradually`;
+  const worst = verdicts.reduce(
+    (m, v) => (v.metric === 'error_rate' && v.canary !== null ? Math.max(m, v.canary) : m),
+    -1,
+  );
   if (worst >= GRADUAL_REFUSED_AT_ERROR_RATE) {
     return `the canary fails ${(worst * 100).toFixed(1)}% of requests (≥ ${GRADUAL_REFUSED_AT_ERROR_RATE * 100}%): reverted instantly instead of gradually`;
   }

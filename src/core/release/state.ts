@@ -26,7 +26,8 @@ export type ReleaseKind = 'deploy' | 'canary' | 'retry' | 'undo';
  * Where a release stands; `Succeeded`, `RolledBack` and `Aborted` are final. `Verifying`: all
  * traffic is on the new revision, still watched by the contract, the old one kept running.
  */
-export type ReleaseStatus = 'Starting' | 'Progressing' | 'Paused' | 'Verifying' | 'Succeeded' | 'RolledBack' | 'Aborted' | 'Failed';
+export type ReleaseStatus =
+  'Starting' | 'Progressing' | 'Paused' | 'Verifying' | 'Succeeded' | 'RolledBack' | 'Aborted' | 'Failed';
 
 /** Why a release waits: a pause step, a user, analysis without data, or a failed gate with `onFail: pause`. */
 /** `dataPlane`: the router's data plane kept dying (data-plane.ts). */
@@ -167,7 +168,18 @@ export interface WaitingRelease {
 }
 
 export function emptyState(service: string): ServiceState {
-  return { service, stable: null, weights: {}, appliedWeights: {}, runtimes: {}, release: null, releases: 0, degraded: null, routes: [], seq: 0 };
+  return {
+    service,
+    stable: null,
+    weights: {},
+    appliedWeights: {},
+    runtimes: {},
+    release: null,
+    releases: 0,
+    degraded: null,
+    routes: [],
+    seq: 0,
+  };
 }
 
 export type ActiveRelease = ReleaseState & { status: 'Starting' | 'Progressing' | 'Paused' | 'Verifying' };

@@ -25,12 +25,21 @@ function driver() {
     }
     const actions = [...d.actions];
     for (const a of d.actions) {
-      if (a.kind === 'setWeights' || a.kind === 'setRoutes') actions.push(...send({ type: 'weightsApplied', weights: state.weights }, now).actions);
-      if (a.kind === 'stopTarget') actions.push(...send({ type: 'targetStopped', key: a.key, error: null }, now).actions);
+      if (a.kind === 'setWeights' || a.kind === 'setRoutes')
+        actions.push(...send({ type: 'weightsApplied', weights: state.weights }, now).actions);
+      if (a.kind === 'stopTarget')
+        actions.push(...send({ type: 'targetStopped', key: a.key, error: null }, now).actions);
     }
     return { actions, refused: d.refused };
   };
-  return { get state() { return state; }, events, send, types: () => events.map((e) => e.type) };
+  return {
+    get state() {
+      return state;
+    },
+    events,
+    send,
+    types: () => events.map((e) => e.type),
+  };
 }
 
 type Contract = RollbackContract & Partial<RollbackModes>;
@@ -40,20 +49,38 @@ function released(plan: ReleasePlan, c: Contract = contract()) {
   const d = driver();
   d.send({ type: 'startRelease', kind: 'deploy', to: { key: '1', version: '1.0.0' }, steps: [], contract: c }, 0);
   d.send({ type: 'targetReady', key: '1', instances: [{ id: '1-1', url: 'http://a' }] }, 10);
-  d.send({ type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: plan.steps, contract: c, plan }, 100);
+  d.send(
+    { type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: plan.steps, contract: c, plan },
+    100,
+  );
   d.send({ type: 'targetReady', key: '2', instances: [{ id: '2-1', url: 'http://b' }] }, 1000);
   return d;
 }
 
 const stats = windowStats;
 const healthy: Observation = healthyEvidence;
-const failing = (rate: number): Observation => ({ canary: stats(200, Math.round(200 * rate)), baseline: stats(2000, 2), canaryCrashes: 0, baselineCrashes: 0 });
+const failing = (rate: number): Observation => ({
+  canary: stats(200, Math.round(200 * rate)),
+  baseline: stats(2000, 2),
+  canaryCrashes: 0,
+  baselineCrashes: 0,
+});
 
 const bg = (o: Partial<BlueGreenPlan> = {}): BlueGreenPlan => ({
-  preview: { header: 'x-preview', value: 'yes' }, prePromotionAnalysis: true, autoPromotion: true, postPromotionMs: 0, ...o,
+  preview: { header: 'x-preview', value: 'yes' },
+  prePromotionAnalysis: true,
+  autoPromotion: true,
+  postPromotionMs: 0,
+  ...o,
 });
 const bluePlan = (o: Partial<BlueGreenPlan> = {}, rest: Partial<ReleasePlan> = {}): ReleasePlan => ({
-  strategy: 'blueGreen', steps: blueGreenSteps(bg(o)), blueGreen: bg(o), scaleDownDelayMs: 30_000, verifyMs: 0, probes: null, ...rest,
+  strategy: 'blueGreen',
+  steps: blueGreenSteps(bg(o)),
+  blueGreen: bg(o),
+  scaleDownDelayMs: 30_000,
+  verifyMs: 0,
+  probes: null,
+  ...rest,
 });
 
 test('setHeaderRoute sends the cohort to the canary before any percentage, and the route ends with the release', () => {
@@ -78,7 +105,12 @@ test('setHeaderRoute sends the cohort to the canary before any percentage, and t
 });
 
 test('a rollback clears the cohort route with the weights', () => {
-  const d = released(canaryPlan([{ kind: 'setHeaderRoute', match: { cookie: 'beta', value: '1' } }, { kind: 'pause', durationMs: null }]));
+  const d = released(
+    canaryPlan([
+      { kind: 'setHeaderRoute', match: { cookie: 'beta', value: '1' } },
+      { kind: 'pause', durationMs: null },
+    ]),
+  );
   d.send({ type: 'observation', observation: failing(0.2) }, 2000);
   assert.equal(d.state.release!.status, 'RolledBack');
   assert.deepEqual(d.state.routes, []);
@@ -93,15 +125,26 @@ test('blue-green: preview by header, pre-promotion analysis, 100% at once, the o
   assert.equal(d.state.weights['2'], 0, 'the switch waits for the analysis');
   d.send({ type: 'observation', observation: healthy }, 2000);
   assert.deepEqual(d.state.weights, { '1': 0, '2': 100 }, 'one switch, no intermediate weight');
-  assert.equal(d.events.filter((e) => e.type === 'traffic.shifted' && Object.values(e.weights).some((w) => w > 0 && w < 100)).length, 0);
+  assert.equal(
+    d.events.filter((e) => e.type === 'traffic.shifted' && Object.values(e.weights).some((w) => w > 0 && w < 100))
+      .length,
+    0,
+  );
   assert.equal(d.state.release!.status, 'Succeeded');
   assert.deepEqual(d.state.routes, []);
   assert.equal(d.state.runtimes['1']?.status, 'ready', 'kept warm for scaleDownDelay');
   assert.deepEqual(d.state.release!.retire, { key: '1', at: 32_000 });
 
   // undo inside the window: no start-up, back to 100% on 1 in the same decision
-  const undo = d.send({ type: 'startRelease', kind: 'undo', to: { key: '1', version: '1.0.0' }, steps: [], contract: contract() }, 10_000, 'alice');
-  assert.equal(undo.actions.some((a) => a.kind === 'startTarget'), false);
+  const undo = d.send(
+    { type: 'startRelease', kind: 'undo', to: { key: '1', version: '1.0.0' }, steps: [], contract: contract() },
+    10_000,
+    'alice',
+  );
+  assert.equal(
+    undo.actions.some((a) => a.kind === 'startTarget'),
+    false,
+  );
   assert.deepEqual(d.state.weights, { '1': 100 });
   assert.equal(d.state.release!.status, 'Succeeded');
   assert.deepEqual(d.state.stable, { key: '1', version: '1.0.0' });
@@ -139,7 +182,10 @@ test('post-promotion analysis watches the new active revision against the frozen
   d.send({ type: 'observation', observation: { ...failing(0.05), baseline: { kind: 'noData' } } }, 3000);
   const frozen = d.events.find((e) => e.type === 'contract.frozen');
   assert.ok(frozen, 'the frozen contract is recorded');
-  assert.match(frozen.type === 'contract.frozen' ? frozen.detail : '', /error_rate above 1\.10% \(last baseline 0\.10%\)/);
+  assert.match(
+    frozen.type === 'contract.frozen' ? frozen.detail : '',
+    /error_rate above 1\.10% \(last baseline 0\.10%\)/,
+  );
   assert.equal(d.state.release!.status, 'RolledBack');
   assert.deepEqual(d.state.weights, { '1': 100 }, 'the old revision was warm: all traffic back at once');
 });
@@ -170,7 +216,13 @@ test('Verify: a failure in the window rolls back to the previous revision', () =
 });
 
 test('onFail: pause holds the weights and pauses once; a person decides', () => {
-  const d = released(canaryPlan([{ kind: 'setWeight', weight: 20 }, { kind: 'pause', durationMs: null }]), { ...contract(), onFail: 'pause' });
+  const d = released(
+    canaryPlan([
+      { kind: 'setWeight', weight: 20 },
+      { kind: 'pause', durationMs: null },
+    ]),
+    { ...contract(), onFail: 'pause' },
+  );
   d.send({ type: 'observation', observation: failing(0.2) }, 2000);
   d.send({ type: 'observation', observation: failing(0.2) }, 3000);
   assert.equal(phaseOf(d.state), 'Paused');
@@ -183,7 +235,13 @@ test('onFail: pause holds the weights and pauses once; a person decides', () => 
 
 test('revert: gradual walks the canary down one step per interval, and the revert counts when it reaches 0', () => {
   const c: Contract = { ...contract(), revert: { kind: 'gradual', steps: [50, 20, 0], intervalMs: 10_000 } };
-  const d = released(canaryPlan([{ kind: 'setWeight', weight: 60 }, { kind: 'pause', durationMs: null }]), c);
+  const d = released(
+    canaryPlan([
+      { kind: 'setWeight', weight: 60 },
+      { kind: 'pause', durationMs: null },
+    ]),
+    c,
+  );
   d.send({ type: 'observation', observation: failing(0.1) }, 2000);
   assert.equal(d.state.release!.status, 'RolledBack');
   assert.deepEqual(d.state.weights, { '1': 50, '2': 50 });
@@ -200,7 +258,13 @@ test('revert: gradual walks the canary down one step per interval, and the rever
 
 test('revert: gradual is refused for a canary failing (nearly) every request, and the refusal is recorded', () => {
   const c: Contract = { ...contract(), revert: { kind: 'gradual', steps: [50, 20, 0], intervalMs: 10_000 } };
-  const d = released(canaryPlan([{ kind: 'setWeight', weight: 60 }, { kind: 'pause', durationMs: null }]), c);
+  const d = released(
+    canaryPlan([
+      { kind: 'setWeight', weight: 60 },
+      { kind: 'pause', durationMs: null },
+    ]),
+    c,
+  );
   d.send({ type: 'observation', observation: failing(1) }, 2000);
   assert.deepEqual(d.state.weights, { '1': 100 });
   const refused = d.events.find((e) => e.type === 'rollback.gradualRefused');
@@ -210,14 +274,27 @@ test('revert: gradual is refused for a canary failing (nearly) every request, an
 
 test('revert: gradual is refused for a failure without request figures (probes, smoke)', () => {
   const c: Contract = { ...contract(), revert: { kind: 'gradual', steps: [50, 20, 0], intervalMs: 10_000 } };
-  const d = released(canaryPlan([{ kind: 'setWeight', weight: 60 }, { kind: 'pause', durationMs: null }]), c);
+  const d = released(
+    canaryPlan([
+      { kind: 'setWeight', weight: 60 },
+      { kind: 'pause', durationMs: null },
+    ]),
+    c,
+  );
   d.send({ type: 'probeFailed', key: '2', instanceId: '2-1', url: 'http://b/', failures: 3, evidence: [] }, 2000);
   assert.deepEqual(d.state.weights, { '1': 100 });
-  assert.ok(d.events.some((e) => e.type === 'rollback.gradualRefused' && /probe failed with no request figures/.test(e.reason)));
+  assert.ok(
+    d.events.some((e) => e.type === 'rollback.gradualRefused' && /probe failed with no request figures/.test(e.reason)),
+  );
 });
 
 test('smoke: the step runs its check beside the loop, moves on when it passes and fails the release when it fails', () => {
-  const steps: ReleaseStep[] = [{ kind: 'setWeight', weight: 10 }, { kind: 'smoke', check: { command: ['true'] }, timeoutMs: 30_000 }, { kind: 'setWeight', weight: 50 }, { kind: 'pause', durationMs: null }];
+  const steps: ReleaseStep[] = [
+    { kind: 'setWeight', weight: 10 },
+    { kind: 'smoke', check: { command: ['true'] }, timeoutMs: 30_000 },
+    { kind: 'setWeight', weight: 50 },
+    { kind: 'pause', durationMs: null },
+  ];
   const run = released(canaryPlan(steps));
   assert.equal(run.state.release!.smoke?.ok, null);
   run.send({ type: 'tick' }, 1500);
@@ -239,7 +316,12 @@ test('smoke: the step runs its check beside the loop, moves on when it passes an
 });
 
 test('probes: N failures in a row of a canary instance fail the release, with the evidence recorded', () => {
-  const d = released(canaryPlan([{ kind: 'setWeight', weight: 10 }, { kind: 'pause', durationMs: null }]));
+  const d = released(
+    canaryPlan([
+      { kind: 'setWeight', weight: 10 },
+      { kind: 'pause', durationMs: null },
+    ]),
+  );
   const evidence = [1, 2, 3].map((i) => ({ at: 1000 + i * 1000, status: null, error: 'ECONNREFUSED' }));
   d.send({ type: 'probeFailed', key: '2', instanceId: '2-1', url: 'http://b/healthz', failures: 3, evidence }, 4000);
   const e = d.events.find((x) => x.type === 'probe.failed');

@@ -72,7 +72,8 @@ export function modesOf(contract: RollbackContract & Partial<RollbackModes>): Ro
   return { onFail: contract.onFail ?? 'rollback', revert: contract.revert ?? { kind: 'instant' } };
 }
 
-const describeMatch = (m: CohortMatch) => ('header' in m ? `header ${m.header}: ${m.value}` : `cookie ${m.cookie}=${m.value}`);
+const describeMatch = (m: CohortMatch) =>
+  'header' in m ? `header ${m.header}: ${m.value}` : `cookie ${m.cookie}=${m.value}`;
 
 /** One line a person reads in `status`: "setWeight 10", "smoke GET http://…". */
 export function describeStep(step: ReleaseStep | undefined): string | null {

@@ -14,13 +14,22 @@ export function onTimers(b: DecisionBuilder): void {
   const r = b.state.release;
   if (r === null) return;
   const now = b.now;
-  if (r.status === 'Verifying' && r.verifyingSince !== null && now >= r.verifyingSince + r.plan.verifyMs && !anyRuleFailing(b)) {
+  if (
+    r.status === 'Verifying' &&
+    r.verifyingSince !== null &&
+    now >= r.verifyingSince + r.plan.verifyMs &&
+    !anyRuleFailing(b)
+  ) {
     succeed(b);
   }
   if (r.revert !== null && now >= r.revert.nextAt) {
     const weight = r.revert.steps[0] ?? 0;
     const step = r.revert.steps.length;
-    revertTo(b, weight, `rollback: ${r.rollback?.trigger ?? 'gradual'} (gradual, ${step === 1 ? 'last step' : `${step} steps to go`})`);
+    revertTo(
+      b,
+      weight,
+      `rollback: ${r.rollback?.trigger ?? 'gradual'} (gradual, ${step === 1 ? 'last step' : `${step} steps to go`})`,
+    );
     if (weight === 0) stopCanary(b);
   }
   const retire = b.state.release?.retire;
@@ -31,6 +40,11 @@ export function onTimers(b: DecisionBuilder): void {
   const smoke = b.state.release?.smoke;
   const step = smoke ? b.state.release?.steps[smoke.index] : undefined;
   if (smoke && smoke.ok === null && step?.kind === 'smoke' && now > smoke.startedAt + step.timeoutMs + SMOKE_GRACE_MS) {
-    smokeFinished(b, { index: smoke.index, ok: false, detail: `no result ${Math.round((now - smoke.startedAt) / 1000)}s after the smoke check started`, durationMs: now - smoke.startedAt });
+    smokeFinished(b, {
+      index: smoke.index,
+      ok: false,
+      detail: `no result ${Math.round((now - smoke.startedAt) / 1000)}s after the smoke check started`,
+      durationMs: now - smoke.startedAt,
+    });
   }
 }

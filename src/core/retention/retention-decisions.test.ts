@@ -4,11 +4,28 @@ import { contract } from '../testing/fixtures.ts';
 import { simulate } from '../testing/simulator.ts';
 import type { Step } from '../types.ts';
 
-const STEPS: Step[] = [{ kind: 'setWeight', weight: 10 }, { kind: 'pause', durationMs: 20_000 }, { kind: 'setWeight', weight: 50 }, { kind: 'pause', durationMs: 20_000 }];
-const SEQUENTIAL = contract({ intervalMs: 1000, maxInconclusiveMs: 240_000, rules: contract().rules.map((r) => ({ ...r, judge: 'sequential' as const })) });
-const base = { steps: STEPS, contract: SEQUENTIAL, stable: { errorRate: 0.002, latencyMs: 20 }, rps: 200, durationMs: 300_000, tickMs: 250 };
+const STEPS: Step[] = [
+  { kind: 'setWeight', weight: 10 },
+  { kind: 'pause', durationMs: 20_000 },
+  { kind: 'setWeight', weight: 50 },
+  { kind: 'pause', durationMs: 20_000 },
+];
+const SEQUENTIAL = contract({
+  intervalMs: 1000,
+  maxInconclusiveMs: 240_000,
+  rules: contract().rules.map((r) => ({ ...r, judge: 'sequential' as const })),
+});
+const base = {
+  steps: STEPS,
+  contract: SEQUENTIAL,
+  stable: { errorRate: 0.002, latencyMs: 20 },
+  rps: 200,
+  durationMs: 300_000,
+  tickMs: 250,
+};
 /** What was decided, and when: every event but the evaluations. */
-const decisions = (events: ReturnType<typeof simulate>['events']) => events.filter((e) => e.type !== 'analysis.evaluated').map((e) => `${e.at} ${e.type}`);
+const decisions = (events: ReturnType<typeof simulate>['events']) =>
+  events.filter((e) => e.type !== 'analysis.evaluated').map((e) => `${e.at} ${e.type}`);
 
 test('keeping routine evaluations out of the log changes no decision: the same events at the same times, healthy, bad and flapping canaries', () => {
   const canaries = [

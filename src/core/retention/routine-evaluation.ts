@@ -26,7 +26,13 @@ type Evaluated = Extract<EventBody, { type: 'analysis.evaluated' }>;
  * that changes no rule's outcome, at a level where each rule already has a verdict, with no metrics
  * error before or now and no new point; and the last recorded evaluation is under a heartbeat old.
  */
-export function isRoutineEvaluation(before: ReleaseState | null, events: readonly EventBody[], lastRecordedAt: number | null, now: number, heartbeatMs = HEARTBEAT_MS): boolean {
+export function isRoutineEvaluation(
+  before: ReleaseState | null,
+  events: readonly EventBody[],
+  lastRecordedAt: number | null,
+  now: number,
+  heartbeatMs = HEARTBEAT_MS,
+): boolean {
   if (before === null || events.length !== 1 || events[0]!.type !== 'analysis.evaluated') return false;
   const e = events[0] as Evaluated;
   if (lastRecordedAt === null || now - lastRecordedAt >= heartbeatMs) return false;

@@ -11,9 +11,14 @@ test('across traffic levels, step lengths and regressions, a bad canary is never
     for (const rps of TRAFFIC_RPS) {
       for (const stepMs of STEP_LENGTHS_MS) {
         const cell = runCell(rps, stepMs, regression, RELEASES, 100, TICK_MS);
-        assert.equal(cell.promoted, 0, `${regression.name} at ${rps} req/s, ${stepMs / 1000} s steps: promoted ${cell.promoted}/${RELEASES}`);
+        assert.equal(
+          cell.promoted,
+          0,
+          `${regression.name} at ${rps} req/s, ${stepMs / 1000} s steps: promoted ${cell.promoted}/${RELEASES}`,
+        );
         // A clear regression is rolled back, not merely held.
-        if (regression.name !== 'errors_plus_1pt') assert.equal(cell.rolledBack, RELEASES, `${regression.name} at ${rps} req/s was not rolled back`);
+        if (regression.name !== 'errors_plus_1pt')
+          assert.equal(cell.rolledBack, RELEASES, `${regression.name} at ${rps} req/s was not rolled back`);
       }
     }
   }

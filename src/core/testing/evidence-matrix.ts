@@ -15,8 +15,18 @@ export const MATRIX_CONTRACT: RollbackContract = contract({
   // time-to-promote table has a figure at every traffic level (a real contract would use wider steps).
   maxInconclusiveMs: 3_600_000,
   rules: [
-    { name: 'error_rate', metric: 'error_rate', failIf: { op: 'above', reference: 'baseline', by: 0.005 }, judge: 'sequential' },
-    { name: 'latency_p95', metric: 'latency_p95', failIf: { op: 'above', reference: 'baseline', times: 1.5 }, judge: 'sequential' },
+    {
+      name: 'error_rate',
+      metric: 'error_rate',
+      failIf: { op: 'above', reference: 'baseline', by: 0.005 },
+      judge: 'sequential',
+    },
+    {
+      name: 'latency_p95',
+      metric: 'latency_p95',
+      failIf: { op: 'above', reference: 'baseline', times: 1.5 },
+      judge: 'sequential',
+    },
   ],
 });
 
@@ -37,7 +47,11 @@ export const REGRESSIONS: Regression[] = [
   { name: 'slow_800ms', bad: true, canary: { errorRate: 0.001, latencyMs: 820 } },
   { name: 'p95_x2', bad: true, canary: { errorRate: 0.001, latencyMs: 40 } },
   // Healthy for the first 20 s, then 10% errors: a failure that starts mid-step.
-  { name: 'errors_10pct_from_20s', bad: true, canary: (t) => (t < 20_000 ? STABLE : { errorRate: 0.1, latencyMs: 20 }) },
+  {
+    name: 'errors_10pct_from_20s',
+    bad: true,
+    canary: (t) => (t < 20_000 ? STABLE : { errorRate: 0.1, latencyMs: 20 }),
+  },
 ];
 
 export const TRAFFIC_RPS = [5, 20, 40, 200];
@@ -67,13 +81,40 @@ export interface CellResult {
 }
 
 /** `releases` simulated releases of one cell, seeds `seed0 + 1 …`. */
-export function runCell(rps: number, stepMs: number, regression: Regression, releases: number, seed0 = 0, tickMs = 100): CellResult {
-  const out: CellResult = { rps, stepMs, regression: regression.name, bad: regression.bad, releases, promoted: 0, rolledBack: 0, held: 0, promoteSeconds: [] };
+export function runCell(
+  rps: number,
+  stepMs: number,
+  regression: Regression,
+  releases: number,
+  seed0 = 0,
+  tickMs = 100,
+): CellResult {
+  const out: CellResult = {
+    rps,
+    stepMs,
+    regression: regression.name,
+    bad: regression.bad,
+    releases,
+    promoted: 0,
+    rolledBack: 0,
+    held: 0,
+    promoteSeconds: [],
+  };
   const steps = matrixSteps(stepMs);
   // Long enough for every step and a full maxInconclusive hold at each of the two levels.
   const durationMs = 2 * stepMs + 2 * MATRIX_CONTRACT.maxInconclusiveMs + 60_000;
   for (let i = 1; i <= releases; i++) {
-    const r = simulate({ seed: seed0 + i, steps, contract: MATRIX_CONTRACT, stable: STABLE, canary: regression.canary, rps, durationMs, tickMs, stopWhenPaused: true });
+    const r = simulate({
+      seed: seed0 + i,
+      steps,
+      contract: MATRIX_CONTRACT,
+      stable: STABLE,
+      canary: regression.canary,
+      rps,
+      durationMs,
+      tickMs,
+      stopWhenPaused: true,
+    });
     const start = r.events.findIndex((e) => e.type === 'release.started' && e.release.to.key === '2');
     const completing = r.events.slice(start).find((e) => e.type === 'release.completing');
     if (completing !== undefined) {

@@ -28,8 +28,15 @@ export const STEPS: Step[] = [
 ];
 
 /** Window figures (no counters): `requests` answered in about `ms`, `errors` of them failed. */
-export const windowStats = (requests: number, errors: number, ms = 50) =>
-  ({ kind: 'stats' as const, stats: { requests, errors, latency: { [Math.round(Math.log(ms) * 10)]: requests }, windowMs: 10_000 } });
+export const windowStats = (requests: number, errors: number, ms = 50) => ({
+  kind: 'stats' as const,
+  stats: { requests, errors, latency: { [Math.round(Math.log(ms) * 10)]: requests }, windowMs: 10_000 },
+});
 
 /** Enough healthy requests for a Pass on evidence under contract(): 2,000 canary requests bound its error rate under +1%. */
-export const healthyEvidence = { canary: windowStats(2000, 0), baseline: windowStats(20_000, 20), canaryCrashes: 0, baselineCrashes: 0 };
+export const healthyEvidence = {
+  canary: windowStats(2000, 0),
+  baseline: windowStats(20_000, 20),
+  canaryCrashes: 0,
+  baselineCrashes: 0,
+};

@@ -14,7 +14,10 @@ const STEPS: Step[] = [
   { kind: 'pause', durationMs: 10_000 },
 ];
 /** The contract as a spec gets it by default: the sequential judge on error_rate and latency_p95. */
-const SEQUENTIAL = contract({ maxInconclusiveMs: 240_000, rules: contract().rules.map((r) => ({ ...r, judge: 'sequential' as const })) });
+const SEQUENTIAL = contract({
+  maxInconclusiveMs: 240_000,
+  rules: contract().rules.map((r) => ({ ...r, judge: 'sequential' as const })),
+});
 const base = { steps: STEPS, contract: SEQUENTIAL, stable: HEALTHY, rps: 400, durationMs: 300_000 };
 /** Whether the canary release (revision 2) was ever moved to 100%. */
 const promoted = (r: ReturnType<typeof simulate>) => {
@@ -36,7 +39,13 @@ test('background noise: with 0.1% errors on both sides, the threshold judge need
   const noisy = { errorRate: 0.001, latencyMs: 20 };
   let falseRollbacks = 0;
   for (let seed = 1; seed <= 300; seed++) {
-    const r = simulate({ ...base, seed, stable: noisy, canary: noisy, contract: contract({ minSamples: 400, windowMs: 30_000 }) });
+    const r = simulate({
+      ...base,
+      seed,
+      stable: noisy,
+      canary: noisy,
+      contract: contract({ minSamples: 400, windowMs: 30_000 }),
+    });
     if (r.state.release!.status === 'RolledBack') falseRollbacks++;
   }
   assert.ok(falseRollbacks <= 6, `${falseRollbacks} false rollbacks of 300`);
@@ -49,8 +58,16 @@ test('background noise: the sequential judge holds its bound where the threshold
   let thresholdFalse = 0;
   let sequentialFalse = 0;
   for (let seed = 1; seed <= 300; seed++) {
-    if (simulate({ ...base, seed, stable: noisy, canary: noisy, contract: contract() }).state.release!.status === 'RolledBack') thresholdFalse++;
-    if (simulate({ ...base, seed, stable: noisy, canary: noisy, contract: sequential }).state.release!.status === 'RolledBack') sequentialFalse++;
+    if (
+      simulate({ ...base, seed, stable: noisy, canary: noisy, contract: contract() }).state.release!.status ===
+      'RolledBack'
+    )
+      thresholdFalse++;
+    if (
+      simulate({ ...base, seed, stable: noisy, canary: noisy, contract: sequential }).state.release!.status ===
+      'RolledBack'
+    )
+      sequentialFalse++;
   }
   assert.ok(sequentialFalse <= 3, `sequential: ${sequentialFalse} false rollbacks of 300 (bound 1%)`);
   assert.ok(thresholdFalse > sequentialFalse, `threshold ${thresholdFalse} vs sequential ${sequentialFalse}`);
@@ -59,7 +76,12 @@ test('background noise: the sequential judge holds its bound where the threshold
 test('the sequential judge rolls back failing and slow canaries, clear failures before the 50% step', () => {
   const sequential = contract({ rules: contract().rules.map((r) => ({ ...r, judge: 'sequential' as const })) });
   for (let seed = 1; seed <= 100; seed++) {
-    const failing = simulate({ ...base, seed, contract: sequential, canary: { errorRate: 0.05 + (seed % 20) * 0.05, latencyMs: 20 } });
+    const failing = simulate({
+      ...base,
+      seed,
+      contract: sequential,
+      canary: { errorRate: 0.05 + (seed % 20) * 0.05, latencyMs: 20 },
+    });
     assert.equal(failing.state.release!.status, 'RolledBack', `seed ${seed}`);
     assert.equal(failing.state.release!.rollback!.trigger, 'error_rate');
     const peak = Math.max(...failing.events.map((e) => (e.type === 'traffic.shifted' ? (e.weights['2'] ?? 0) : 0)));
@@ -75,18 +97,41 @@ test('judge: mannWhitney (Kayenta) on per-interval points catches slow canaries,
   const mw = contract({
     maxInconclusiveMs: 240_000,
     rules: [
-      { name: 'latency_p95', metric: 'latency_p95', failIf: { op: 'above', reference: 'baseline', times: 1.1 }, judge: 'mannWhitney' },
-      { name: 'error_rate', metric: 'error_rate', failIf: { op: 'above', reference: 'baseline', by: 0.01 }, judge: 'sequential' },
+      {
+        name: 'latency_p95',
+        metric: 'latency_p95',
+        failIf: { op: 'above', reference: 'baseline', times: 1.1 },
+        judge: 'mannWhitney',
+      },
+      {
+        name: 'error_rate',
+        metric: 'error_rate',
+        failIf: { op: 'above', reference: 'baseline', by: 0.01 },
+        judge: 'sequential',
+      },
     ],
   });
   for (let seed = 1; seed <= 60; seed++) {
     const healthy = simulate({ ...base, seed, contract: mw, stable: noisy, canary: noisy });
-    assert.equal(healthy.state.release!.status, 'Succeeded', `seed ${seed}: ${healthy.state.release!.rollback?.reason ?? healthy.state.release!.pause?.detail}`);
+    assert.equal(
+      healthy.state.release!.status,
+      'Succeeded',
+      `seed ${seed}: ${healthy.state.release!.rollback?.reason ?? healthy.state.release!.pause?.detail}`,
+    );
     const slow = simulate({ ...base, seed, contract: mw, stable: noisy, canary: { errorRate: 0.001, latencyMs: 120 } });
     assert.equal(slow.state.release!.rollback?.trigger, 'latency_p95', `seed ${seed}`);
-    assert.match(slow.state.release!.rollback!.reason, /Mann–Whitney over \d+\/\d+ points\): High, canary higher than baseline/);
+    assert.match(
+      slow.state.release!.rollback!.reason,
+      /Mann–Whitney over \d+\/\d+ points\): High, canary higher than baseline/,
+    );
     // 15% slower: above the 10% the rule allows, though maybe not provably so: never promoted.
-    const slower = simulate({ ...base, seed, contract: mw, stable: noisy, canary: { errorRate: 0.001, latencyMs: 23 } });
+    const slower = simulate({
+      ...base,
+      seed,
+      contract: mw,
+      stable: noisy,
+      canary: { errorRate: 0.001, latencyMs: 23 },
+    });
     assert.equal(promoted(slower), false, `seed ${seed}`);
   }
 });
@@ -101,7 +146,10 @@ test('300 failing releases (5–100% errors) are all rolled back on error_rate b
     assert.deepEqual(r.state.weights, { '1': 100 });
     // At 10% of 400 rps the window holds 50 canary requests within ~1.3 s.
     assert.ok(r.canaryRequests < 150, `seed ${seed}: ${r.canaryRequests} canary requests before rollback`);
-    assert.ok(r.events.every((e) => e.type !== 'traffic.shifted' || (e.weights['2'] ?? 0) <= 10), `seed ${seed} reached 50%`);
+    assert.ok(
+      r.events.every((e) => e.type !== 'traffic.shifted' || (e.weights['2'] ?? 0) <= 10),
+      `seed ${seed} reached 50%`,
+    );
   }
 });
 
@@ -116,11 +164,30 @@ test('flapping: a canary that fails now and then is held by consecutive: 3, neve
   // Bad for 1.5 s in every 10 s: one or two failed evaluations at a time, 7.5% errors on average.
   const flapping = (t: number) => (t % 10_000 < 1_500 ? { errorRate: 0.5, latencyMs: 20 } : HEALTHY);
   for (let seed = 1; seed <= 50; seed++) {
-    const steps = [{ kind: 'setWeight' as const, weight: 50 }, { kind: 'pause' as const, durationMs: 60_000 }];
-    const tolerant = simulate({ ...base, seed, steps, contract: contract({ consecutive: 3, windowMs: 1_000, minSamples: 20 }), canary: flapping });
-    assert.notEqual(tolerant.state.release!.status, 'RolledBack', `seed ${seed}: ${tolerant.state.release!.rollback?.reason}`);
+    const steps = [
+      { kind: 'setWeight' as const, weight: 50 },
+      { kind: 'pause' as const, durationMs: 60_000 },
+    ];
+    const tolerant = simulate({
+      ...base,
+      seed,
+      steps,
+      contract: contract({ consecutive: 3, windowMs: 1_000, minSamples: 20 }),
+      canary: flapping,
+    });
+    assert.notEqual(
+      tolerant.state.release!.status,
+      'RolledBack',
+      `seed ${seed}: ${tolerant.state.release!.rollback?.reason}`,
+    );
     assert.equal(promoted(tolerant), false, `seed ${seed}: a canary failing 7.5% of requests was promoted`);
-    const strict = simulate({ ...base, seed, steps, contract: contract({ consecutive: 3, failureLimit: 4, windowMs: 1_000, minSamples: 20 }), canary: flapping });
+    const strict = simulate({
+      ...base,
+      seed,
+      steps,
+      contract: contract({ consecutive: 3, failureLimit: 4, windowMs: 1_000, minSamples: 20 }),
+      canary: flapping,
+    });
     assert.equal(strict.state.release!.status, 'RolledBack', `seed ${seed}`);
     assert.match(strict.state.release!.rollback!.reason, /limit 4/);
   }
@@ -139,7 +206,13 @@ test('no data: a canary without traffic is never promoted; it pauses after maxIn
 
 test('a failing metrics provider never passes a release silently', () => {
   for (let seed = 1; seed <= 50; seed++) {
-    const r = simulate({ ...base, seed, canary: HEALTHY, metricsErrorRate: 1, contract: contract({ maxInconclusiveMs: 15_000 }) });
+    const r = simulate({
+      ...base,
+      seed,
+      canary: HEALTHY,
+      metricsErrorRate: 1,
+      contract: contract({ maxInconclusiveMs: 15_000 }),
+    });
     assert.equal(phaseOf(r.state), 'Paused', `seed ${seed}`);
     assert.match(r.state.release!.pause!.detail, /simulated provider failure/);
   }

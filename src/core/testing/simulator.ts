@@ -58,7 +58,12 @@ export function rng(seed: number): () => number {
   };
 }
 
-interface Slot { at: number; requests: number; errors: number; latency: HistogramCounts }
+interface Slot {
+  at: number;
+  requests: number;
+  errors: number;
+  latency: HistogramCounts;
+}
 
 /** A sliding window kept as a running sum: slots are added as they come and subtracted as they expire. */
 class RollingWindow {
@@ -104,7 +109,10 @@ export function simulate(o: SimulationOptions): SimulationResult {
     const d = decide(state, input, now, actor);
     if (o.retention === true && input.type === 'observation') {
       if (isRoutineEvaluation(state.release, d.events, evaluationRecordedAt, now)) {
-        state = replay(state, d.events.map((body) => ({ ...body, service: 'sim', at: now, actor, seq: 0 }) as ServiceEvent));
+        state = replay(
+          state,
+          d.events.map((body) => ({ ...body, service: 'sim', at: now, actor, seq: 0 }) as ServiceEvent),
+        );
         return;
       }
       if (d.events.some((e) => e.type === 'analysis.evaluated')) evaluationRecordedAt = now;
@@ -122,18 +130,28 @@ export function simulate(o: SimulationOptions): SimulationResult {
   };
 
   // The stable revision "1" is deployed before the clock starts.
-  feed({ type: 'startRelease', kind: 'deploy', to: { key: '1', version: '1.0.0' }, steps: [], contract: o.contract }, start - 1000);
+  feed(
+    { type: 'startRelease', kind: 'deploy', to: { key: '1', version: '1.0.0' }, steps: [], contract: o.contract },
+    start - 1000,
+  );
   feed({ type: 'targetReady', key: '1', instances: [{ id: '1-1', url: 'sim://1' }] }, start - 1000);
-  feed({ type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: o.steps, contract: o.contract }, start);
+  feed(
+    { type: 'startRelease', kind: 'canary', to: { key: '2', version: '2.0.0' }, steps: o.steps, contract: o.contract },
+    start,
+  );
 
   const commands = [...(o.commands ?? [])].sort((a, b) => a.at - b.at);
   for (let t = 0; t <= o.durationMs; t += tick) {
     const now = start + t;
     // The canary's target becomes ready `readyAfterMs` after its release started (again, on retry).
-    if (state.runtimes['2']?.status === 'starting' && now >= (state.release?.startedAt ?? start) + (o.readyAfterMs ?? 500)) {
+    if (
+      state.runtimes['2']?.status === 'starting' &&
+      now >= (state.release?.startedAt ?? start) + (o.readyAfterMs ?? 500)
+    ) {
       feed({ type: 'targetReady', key: '2', instances: [{ id: '2-1', url: 'sim://2' }] }, now, 'sluice-controller');
     }
-    while (commands[0] !== undefined && commands[0].at <= t) feed({ type: 'command', command: commands.shift()!.command }, now, 'user');
+    while (commands[0] !== undefined && commands[0].at <= t)
+      feed({ type: 'command', command: commands.shift()!.command }, now, 'user');
     // Traffic of this tick, split by the weights in force.
     for (const [key, weight] of Object.entries(state.weights)) {
       const model = key === '2' ? (typeof o.canary === 'function' ? o.canary(t) : o.canary) : o.stable;
@@ -144,7 +162,10 @@ export function simulate(o: SimulationOptions): SimulationResult {
         if (random() < model.errorRate) slot.errors++;
         record(slot.latency, model.latencyMs * (0.8 + 0.4 * random()));
       }
-      if (key === '2') { totals.canaryRequests += n; totals.canaryErrors += slot.errors; }
+      if (key === '2') {
+        totals.canaryRequests += n;
+        totals.canaryErrors += slot.errors;
+      }
       (windows[key] ??= new RollingWindow()).add(slot, o.contract.windowMs);
       const c = (counters[key] ??= { requests: 0, errors: 0, latency: {}, since: start });
       c.requests += n;
@@ -154,14 +175,27 @@ export function simulate(o: SimulationOptions): SimulationResult {
     if (analysisDue(state, now)) {
       const measure = (key: string | undefined): Measurement => {
         if (key === undefined) return { kind: 'noData' };
-        if (o.metricsErrorRate !== undefined && random() < o.metricsErrorRate) return { kind: 'error', message: 'simulated provider failure' };
+        if (o.metricsErrorRate !== undefined && random() < o.metricsErrorRate)
+          return { kind: 'error', message: 'simulated provider failure' };
         const stats = windows[key]?.stats(o.contract.windowMs);
         const c = counters[key];
         if (stats === undefined || stats.requests === 0 || c === undefined) return { kind: 'noData' };
         return { kind: 'stats', stats, totals: { ...c, latency: { ...c.latency } } };
       };
       const r = state.release!;
-      feed({ type: 'observation', observation: { canary: measure(r.to.key), baseline: measure(r.from?.key), canaryCrashes: 0, baselineCrashes: 0 } }, now, 'sluice-controller');
+      feed(
+        {
+          type: 'observation',
+          observation: {
+            canary: measure(r.to.key),
+            baseline: measure(r.from?.key),
+            canaryCrashes: 0,
+            baselineCrashes: 0,
+          },
+        },
+        now,
+        'sluice-controller',
+      );
     }
     feed({ type: 'tick' }, now, 'sluice-controller');
     const s = state.release?.status;

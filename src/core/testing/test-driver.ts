@@ -14,15 +14,19 @@ export function driver(routerConfirms = true) {
   let seq = 0;
   const fold = (input: Input, now: number, actor: string) => {
     const d = decide(state, input, now, actor);
-    for (const body of d.events) state = reduce(state, { ...body, service: 'checkout', at: now, actor, seq: ++seq } as ServiceEvent);
+    for (const body of d.events)
+      state = reduce(state, { ...body, service: 'checkout', at: now, actor, seq: ++seq } as ServiceEvent);
     return d;
   };
   return {
-    get state() { return state; },
+    get state() {
+      return state;
+    },
     send(input: Input, now: number, actor = 'alice') {
       const d = fold(input, now, actor);
       if (routerConfirms) {
-        for (const a of d.actions) if (a.kind === 'setWeights') fold({ type: 'weightsApplied', weights: a.weights }, now, 'sluice-controller');
+        for (const a of d.actions)
+          if (a.kind === 'setWeights') fold({ type: 'weightsApplied', weights: a.weights }, now, 'sluice-controller');
       }
       return d;
     },
@@ -31,9 +35,11 @@ export function driver(routerConfirms = true) {
 
 export function deployed(routerConfirms = true) {
   const d = driver(routerConfirms);
-  d.send({ type: 'startRelease', kind: 'deploy', to: { key: '1', version: '1.0.0' }, steps: STEPS, contract: contract() }, 0);
+  d.send(
+    { type: 'startRelease', kind: 'deploy', to: { key: '1', version: '1.0.0' }, steps: STEPS, contract: contract() },
+    0,
+  );
   d.send({ type: 'targetReady', key: '1', instances: [{ id: '1-1', url: 'http://a' }] }, 10);
   if (!routerConfirms) d.send({ type: 'weightsApplied', weights: { '1': 100 } }, 20);
   return d;
 }
-

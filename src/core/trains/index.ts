@@ -1,7 +1,23 @@
 /** Release trains: the pure part (plan, one step, abort) and the events a train's log holds. */
-export type { OnFailure, ServiceObservation, TrainAction, TrainServiceState, TrainServiceStatus, TrainSpec, TrainState, TrainStatus } from './types.ts';
+export type {
+  OnFailure,
+  ServiceObservation,
+  TrainAction,
+  TrainServiceState,
+  TrainServiceStatus,
+  TrainSpec,
+  TrainState,
+  TrainStatus,
+} from './types.ts';
 export { ON_FAILURE } from './types.ts';
-export { describeTrainEvent, isRunning, reduceTrain, TRAIN_EVENT_TYPES, type TrainEvent, type TrainEventType } from './train-events.ts';
+export {
+  describeTrainEvent,
+  isRunning,
+  reduceTrain,
+  TRAIN_EVENT_TYPES,
+  type TrainEvent,
+  type TrainEventType,
+} from './train-events.ts';
 export { abortTrain, stepTrain, type TrainDecision } from './step.ts';
 export { planTrain } from './plan.ts';
 export { nextRuns, type TrainSchedule } from './schedule.ts';

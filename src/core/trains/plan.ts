@@ -5,15 +5,24 @@ import type { TrainServiceState, TrainSpec } from './types.ts';
  * `needs`: each service → the services it depends on (the graph's, resolved); `running`: what each
  * runs now (version and revision). A service already on its train version is done from the start.
  */
-export function planTrain(spec: TrainSpec, needs: ReadonlyMap<string, readonly string[]>, running: ReadonlyMap<string, { version: string; revision: string } | null>): TrainServiceState[] {
+export function planTrain(
+  spec: TrainSpec,
+  needs: ReadonlyMap<string, readonly string[]>,
+  running: ReadonlyMap<string, { version: string; revision: string } | null>,
+): TrainServiceState[] {
   const inTrain = new Set(spec.services.map((s) => s.name));
   return spec.services.map((s) => {
     const from = running.get(s.name) ?? null;
     const already = from?.version === s.version;
     return {
-      name: s.name, version: s.version, from, status: already ? 'done' : 'waiting',
+      name: s.name,
+      version: s.version,
+      from,
+      status: already ? 'done' : 'waiting',
       after: (needs.get(s.name) ?? []).filter((d) => inTrain.has(d)).sort(),
-      startedAt: null, endedAt: null, detail: already ? `already runs ${s.version}` : '',
+      startedAt: null,
+      endedAt: null,
+      detail: already ? `already runs ${s.version}` : '',
     };
   });
 }

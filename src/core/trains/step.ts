@@ -15,15 +15,20 @@ export interface TrainDecision {
 }
 
 const ACTIVE = new Set(['Starting', 'Progressing', 'Paused', 'Verifying']);
-const inProgress = (o: ServiceObservation | undefined) => o?.release !== null && o?.release !== undefined && ACTIVE.has(o.release.status);
+const inProgress = (o: ServiceObservation | undefined) =>
+  o?.release !== null && o?.release !== undefined && ACTIVE.has(o.release.status);
 
 /** Where a releasing service got to: done, failed (why), or still going (null). */
-function releaseOutcome(s: TrainServiceState, o: ServiceObservation | undefined): { done: boolean; detail: string } | null {
+function releaseOutcome(
+  s: TrainServiceState,
+  o: ServiceObservation | undefined,
+): { done: boolean; detail: string } | null {
   if (o === undefined) return { done: false, detail: `${s.name} no longer exists` };
   if (inProgress(o)) return null;
   if (o.stable === s.version) return { done: true, detail: `${s.name} runs ${s.version}` };
   const r = o.release;
-  if (r !== null && r.to === s.version) return { done: false, detail: `${s.name} ${s.version}: release ${r.status}${r.detail ? `: ${r.detail}` : ''}` };
+  if (r !== null && r.to === s.version)
+    return { done: false, detail: `${s.name} ${s.version}: release ${r.status}${r.detail ? `: ${r.detail}` : ''}` };
   return null;
 }
 
@@ -40,7 +45,11 @@ function stepRunning(t: TrainState, seen: Readonly<Record<string, ServiceObserva
   for (const s of t.services.filter((x) => x.status === 'releasing')) {
     const outcome = releaseOutcome(s, seen[s.name]);
     if (outcome === null) continue;
-    events.push({ type: outcome.done ? 'train.serviceDone' : 'train.serviceFailed', member: s.name, detail: outcome.detail });
+    events.push({
+      type: outcome.done ? 'train.serviceDone' : 'train.serviceFailed',
+      member: s.name,
+      detail: outcome.detail,
+    });
     status.set(s.name, outcome.done ? 'done' : 'failed');
   }
   const failed = t.services.filter((s) => status.get(s.name) === 'failed');
@@ -50,15 +59,32 @@ function stepRunning(t: TrainState, seen: Readonly<Record<string, ServiceObserva
     if (waiting.length > 0) events.push({ type: 'train.held', services: waiting, detail: `not started: ${why}` });
     const releasing = t.services.filter((s) => status.get(s.name) === 'releasing');
     if (t.spec.onFailure === 'rollbackAll') {
-      for (const s of releasing) actions.push({ kind: 'abort', service: s.name, reason: `train ${t.spec.name}: ${why}; rolling the train back` });
-      events.push({ type: 'train.rollingBack', detail: `${why}: rolling back every released service, dependents first` });
+      for (const s of releasing)
+        actions.push({
+          kind: 'abort',
+          service: s.name,
+          reason: `train ${t.spec.name}: ${why}; rolling the train back`,
+        });
+      events.push({
+        type: 'train.rollingBack',
+        detail: `${why}: rolling back every released service, dependents first`,
+      });
       return { events, actions };
     }
-    if (releasing.length === 0) events.push({ type: 'train.ended', status: 'Failed', detail: `${why}; the others were held (onFailure: holdOthers)` });
+    if (releasing.length === 0)
+      events.push({
+        type: 'train.ended',
+        status: 'Failed',
+        detail: `${why}; the others were held (onFailure: holdOthers)`,
+      });
     return { events, actions };
   }
   if (t.services.every((s) => status.get(s.name) === 'done')) {
-    events.push({ type: 'train.ended', status: 'Succeeded', detail: `every service runs its train version: ${t.services.map((s) => `${s.name} ${s.version}`).join(', ')}` });
+    events.push({
+      type: 'train.ended',
+      status: 'Succeeded',
+      detail: `every service runs its train version: ${t.services.map((s) => `${s.name} ${s.version}`).join(', ')}`,
+    });
     return { events, actions };
   }
   let slots = t.spec.maxParallel - t.services.filter((s) => status.get(s.name) === 'releasing').length;
@@ -86,14 +112,24 @@ function stepRollingBack(t: TrainState, seen: Readonly<Record<string, ServiceObs
         events.push({ type: 'train.serviceDone', member: s.name, detail: outcome.detail });
         status.set(s.name, 'done');
       } else {
-        events.push({ type: 'train.serviceRolledBack', member: s.name, detail: `${s.name} stopped before it was done; runs ${o?.stable ?? 'nothing'}` });
+        events.push({
+          type: 'train.serviceRolledBack',
+          member: s.name,
+          detail: `${s.name} stopped before it was done; runs ${o?.stable ?? 'nothing'}`,
+        });
         status.set(s.name, 'rolledBack');
       }
     } else if (s.status === 'rollingBack' && !inProgress(o)) {
       const back = o?.stable === s.from?.version;
-      events.push(back
-        ? { type: 'train.serviceRolledBack', member: s.name, detail: `${s.name} runs ${s.from!.version} again` }
-        : { type: 'train.serviceFailed', member: s.name, detail: `the rollback of ${s.name} to ${s.from?.version} did not complete; it runs ${o?.stable ?? 'nothing'}` });
+      events.push(
+        back
+          ? { type: 'train.serviceRolledBack', member: s.name, detail: `${s.name} runs ${s.from!.version} again` }
+          : {
+              type: 'train.serviceFailed',
+              member: s.name,
+              detail: `the rollback of ${s.name} to ${s.from?.version} did not complete; it runs ${o?.stable ?? 'nothing'}`,
+            },
+      );
       status.set(s.name, back ? 'rolledBack' : 'failed');
     }
   }
@@ -104,27 +140,50 @@ function stepRollingBack(t: TrainState, seen: Readonly<Record<string, ServiceObs
     const dependentsUp = t.services.some((d) => d.after.includes(s.name) && up.has(status.get(d.name)!));
     if (dependentsUp) continue;
     if (s.from === null || s.from.version === s.version) {
-      events.push({ type: 'train.serviceRolledBack', member: s.name, detail: `${s.name} ${s.from === null ? 'ran nothing' : `ran ${s.version} already`} before the train: left on ${s.version}` });
+      events.push({
+        type: 'train.serviceRolledBack',
+        member: s.name,
+        detail: `${s.name} ${s.from === null ? 'ran nothing' : `ran ${s.version} already`} before the train: left on ${s.version}`,
+      });
       status.set(s.name, 'rolledBack');
       continue;
     }
-    events.push({ type: 'train.rollbackStarted', member: s.name, version: s.from.version, detail: `rolling back to ${s.from.version}` });
+    events.push({
+      type: 'train.rollbackStarted',
+      member: s.name,
+      version: s.from.version,
+      detail: `rolling back to ${s.from.version}`,
+    });
     actions.push({ kind: 'rollback', service: s.name, toRevision: s.from.revision, version: s.from.version });
     status.set(s.name, 'rollingBack');
   }
   if (![...status.values()].some((v) => up.has(v))) {
-    const stuck = t.services.filter((s) => s.status === 'rollingBack' && status.get(s.name) === 'failed').map((s) => s.name);
-    events.push(stuck.length > 0
-      ? { type: 'train.ended', status: 'Failed', detail: `the rollback of ${stuck.join(', ')} did not complete` }
-      : { type: 'train.ended', status: 'RolledBack', detail: `every released service runs its version from before the train again (${t.detail})` });
+    const stuck = t.services
+      .filter((s) => s.status === 'rollingBack' && status.get(s.name) === 'failed')
+      .map((s) => s.name);
+    events.push(
+      stuck.length > 0
+        ? { type: 'train.ended', status: 'Failed', detail: `the rollback of ${stuck.join(', ')} did not complete` }
+        : {
+            type: 'train.ended',
+            status: 'RolledBack',
+            detail: `every released service runs its version from before the train again (${t.detail})`,
+          },
+    );
   }
   return { events, actions };
 }
 
 /** A person stops the train: services releasing are aborted (back to their stable version), the rest held. */
 export function abortTrain(t: TrainState, reason: string): TrainDecision {
-  if (t.status === 'Scheduled') return { events: [{ type: 'train.ended', status: 'Aborted', detail: `the schedule was cancelled: ${reason}` }], actions: [] };
-  const actions: TrainAction[] = t.services.filter((s) => s.status === 'releasing').map((s) => ({ kind: 'abort', service: s.name, reason }));
+  if (t.status === 'Scheduled')
+    return {
+      events: [{ type: 'train.ended', status: 'Aborted', detail: `the schedule was cancelled: ${reason}` }],
+      actions: [],
+    };
+  const actions: TrainAction[] = t.services
+    .filter((s) => s.status === 'releasing')
+    .map((s) => ({ kind: 'abort', service: s.name, reason }));
   const waiting = t.services.filter((s) => s.status === 'waiting').map((s) => s.name);
   const events: TrainEvent[] = [
     ...(waiting.length > 0 ? [{ type: 'train.held' as const, services: waiting, detail: reason }] : []),

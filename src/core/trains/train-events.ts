@@ -23,23 +23,41 @@ export type TrainEvent =
 export type TrainEventType = TrainEvent['type'];
 
 export const TRAIN_EVENT_TYPES = [
-  'train.started', 'train.scheduled', 'train.serviceStarted', 'train.serviceDone', 'train.serviceFailed', 'train.rollbackStarted',
-  'train.serviceRolledBack', 'train.held', 'train.ended', 'train.rollingBack',
+  'train.started',
+  'train.scheduled',
+  'train.serviceStarted',
+  'train.serviceDone',
+  'train.serviceFailed',
+  'train.rollbackStarted',
+  'train.serviceRolledBack',
+  'train.held',
+  'train.ended',
+  'train.rollingBack',
 ] as const satisfies readonly TrainEventType[];
 
 /** One line a person reads, for notifications and the train's timeline. */
 export function describeTrainEvent(e: TrainEvent): string {
   switch (e.type) {
-    case 'train.started': return `train ${e.spec.name} run ${e.run} started: ${e.spec.services.map((s) => `${s.name} ${s.version}`).join(', ')}`;
-    case 'train.scheduled': return `train ${e.spec.name} scheduled: next run at ${new Date(e.nextRunAt).toISOString()}`;
-    case 'train.serviceStarted': return `${e.member}: releasing ${e.version}`;
-    case 'train.serviceDone': return `${e.member}: done (${e.detail})`;
-    case 'train.serviceFailed': return `${e.member}: failed (${e.detail})`;
-    case 'train.rollbackStarted': return `${e.member}: ${e.detail}`;
-    case 'train.serviceRolledBack': return `${e.member}: rolled back (${e.detail})`;
-    case 'train.held': return `held ${e.services.join(', ')}: ${e.detail}`;
-    case 'train.rollingBack': return `rolling back: ${e.detail}`;
-    case 'train.ended': return `train ${e.status}: ${e.detail}`;
+    case 'train.started':
+      return `train ${e.spec.name} run ${e.run} started: ${e.spec.services.map((s) => `${s.name} ${s.version}`).join(', ')}`;
+    case 'train.scheduled':
+      return `train ${e.spec.name} scheduled: next run at ${new Date(e.nextRunAt).toISOString()}`;
+    case 'train.serviceStarted':
+      return `${e.member}: releasing ${e.version}`;
+    case 'train.serviceDone':
+      return `${e.member}: done (${e.detail})`;
+    case 'train.serviceFailed':
+      return `${e.member}: failed (${e.detail})`;
+    case 'train.rollbackStarted':
+      return `${e.member}: ${e.detail}`;
+    case 'train.serviceRolledBack':
+      return `${e.member}: rolled back (${e.detail})`;
+    case 'train.held':
+      return `held ${e.services.join(', ')}: ${e.detail}`;
+    case 'train.rollingBack':
+      return `rolling back: ${e.detail}`;
+    case 'train.ended':
+      return `train ${e.status}: ${e.detail}`;
   }
 }
 
@@ -51,10 +69,40 @@ function withService(t: TrainState, name: string, change: Partial<TrainServiceSt
 
 /** Fold one event into the train's state (null before its first start). */
 export function reduceTrain(t: TrainState | null, e: Timed): TrainState | null {
-  if (e.type === 'train.started') return { spec: e.spec, run: e.run, status: 'Running', services: e.services, startedAt: e.at, endedAt: null, detail: '', nextRunAt: null };
+  if (e.type === 'train.started')
+    return {
+      spec: e.spec,
+      run: e.run,
+      status: 'Running',
+      services: e.services,
+      startedAt: e.at,
+      endedAt: null,
+      detail: '',
+      nextRunAt: null,
+    };
   if (e.type === 'train.scheduled') {
-    const services = t?.services ?? e.spec.services.map((s) => ({ name: s.name, version: s.version, from: null, status: 'waiting' as const, after: [], startedAt: null, endedAt: null, detail: '' }));
-    return { spec: e.spec, run: t?.run ?? 0, status: 'Scheduled', services, startedAt: t?.startedAt ?? e.at, endedAt: t?.endedAt ?? null, detail: `next run at ${new Date(e.nextRunAt).toISOString()}`, nextRunAt: e.nextRunAt };
+    const services =
+      t?.services ??
+      e.spec.services.map((s) => ({
+        name: s.name,
+        version: s.version,
+        from: null,
+        status: 'waiting' as const,
+        after: [],
+        startedAt: null,
+        endedAt: null,
+        detail: '',
+      }));
+    return {
+      spec: e.spec,
+      run: t?.run ?? 0,
+      status: 'Scheduled',
+      services,
+      startedAt: t?.startedAt ?? e.at,
+      endedAt: t?.endedAt ?? null,
+      detail: `next run at ${new Date(e.nextRunAt).toISOString()}`,
+      nextRunAt: e.nextRunAt,
+    };
   }
   if (t === null) return null;
   switch (e.type) {
@@ -69,7 +117,10 @@ export function reduceTrain(t: TrainState | null, e: Timed): TrainState | null {
     case 'train.serviceRolledBack':
       return withService(t, e.member, { status: 'rolledBack', endedAt: e.at, detail: e.detail });
     case 'train.held':
-      return { ...t, services: t.services.map((s) => (e.services.includes(s.name) ? { ...s, status: 'held', detail: e.detail } : s)) };
+      return {
+        ...t,
+        services: t.services.map((s) => (e.services.includes(s.name) ? { ...s, status: 'held', detail: e.detail } : s)),
+      };
     case 'train.rollingBack':
       return { ...t, status: 'RollingBack', detail: e.detail };
     case 'train.ended':

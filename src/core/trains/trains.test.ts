@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { abortTrain, nextRuns, planTrain, reduceTrain, stepTrain, type ServiceObservation, type TrainAction, type TrainSpec, type TrainState } from './index.ts';
+import {
+  abortTrain,
+  nextRuns,
+  planTrain,
+  reduceTrain,
+  stepTrain,
+  type ServiceObservation,
+  type TrainAction,
+  type TrainSpec,
+  type TrainState,
+} from './index.ts';
 
 /** A simulated fleet: each service's stable version and release, moved by the train's actions. */
 class Fleet {
@@ -25,8 +35,19 @@ class Fleet {
 }
 
 function runner(spec: TrainSpec, needs: Record<string, string[]>, fleet: Fleet) {
-  const running = new Map(Object.entries(fleet.seen).map(([n, o]) => [n, o.stable === null ? null : { version: o.stable, revision: `r-${o.stable}` }]));
-  let t: TrainState = reduceTrain(null, { type: 'train.started', spec, run: 1, services: planTrain(spec, new Map(Object.entries(needs)), running), at: 0 })!;
+  const running = new Map(
+    Object.entries(fleet.seen).map(([n, o]) => [
+      n,
+      o.stable === null ? null : { version: o.stable, revision: `r-${o.stable}` },
+    ]),
+  );
+  let t: TrainState = reduceTrain(null, {
+    type: 'train.started',
+    spec,
+    run: 1,
+    services: planTrain(spec, new Map(Object.entries(needs)), running),
+    at: 0,
+  })!;
   const log: string[] = [];
   let now = 0;
   const step = () => {
@@ -42,24 +63,46 @@ function runner(spec: TrainSpec, needs: Record<string, string[]>, fleet: Fleet) 
 }
 
 const spec = (o: Partial<TrainSpec> = {}): TrainSpec => ({
-  name: 'spring', maxParallel: 2, onFailure: 'rollbackAll',
-  services: [{ name: 'payments', version: '2.3.0' }, { name: 'checkout', version: '3.0.0' }, { name: 'search', version: '1.9.0' }], ...o,
+  name: 'spring',
+  maxParallel: 2,
+  onFailure: 'rollbackAll',
+  services: [
+    { name: 'payments', version: '2.3.0' },
+    { name: 'checkout', version: '3.0.0' },
+    { name: 'search', version: '1.9.0' },
+  ],
+  ...o,
 });
 
 test('services start in dependency order, independent ones in parallel up to maxParallel, and the train succeeds when all are done', () => {
   const fleet = new Fleet({ payments: '2.2.0', checkout: '2.0.0', search: '1.8.0' });
   const r = runner(spec(), { checkout: ['payments'] }, fleet);
   const first = r.step();
-  assert.deepEqual(first.actions.map((a) => `${a.kind} ${a.service}`), ['release payments', 'release search'], 'checkout waits for payments; two at a time');
+  assert.deepEqual(
+    first.actions.map((a) => `${a.kind} ${a.service}`),
+    ['release payments', 'release search'],
+    'checkout waits for payments; two at a time',
+  );
   assert.deepEqual(r.step().actions, [], 'nothing done yet');
   fleet.succeed('search');
   assert.deepEqual(r.step().actions, [], 'checkout still waits for payments');
   fleet.succeed('payments');
-  assert.deepEqual(r.step().actions.map((a) => `${a.kind} ${a.service} ${a.kind === 'release' ? a.version : ''}`), ['release checkout 3.0.0']);
+  assert.deepEqual(
+    r.step().actions.map((a) => `${a.kind} ${a.service} ${a.kind === 'release' ? a.version : ''}`),
+    ['release checkout 3.0.0'],
+  );
   fleet.succeed('checkout');
   r.step();
   assert.equal(r.state().status, 'Succeeded');
-  assert.deepEqual(r.log, ['train.serviceStarted payments', 'train.serviceStarted search', 'train.serviceDone search', 'train.serviceDone payments', 'train.serviceStarted checkout', 'train.serviceDone checkout', 'train.ended']);
+  assert.deepEqual(r.log, [
+    'train.serviceStarted payments',
+    'train.serviceStarted search',
+    'train.serviceDone search',
+    'train.serviceDone payments',
+    'train.serviceStarted checkout',
+    'train.serviceDone checkout',
+    'train.ended',
+  ]);
 });
 
 test('maxParallel 1 releases one at a time', () => {
@@ -76,19 +119,28 @@ test('rollbackAll: the middle service fails, the others are rolled back in rever
   r.step(); // payments, ledger
   fleet.succeed('payments');
   fleet.succeed('ledger');
-  assert.deepEqual(r.step().actions.map((a) => a.service), ['checkout']);
+  assert.deepEqual(
+    r.step().actions.map((a) => a.service),
+    ['checkout'],
+  );
   fleet.fail('checkout'); // its own contract rolled it back
   const stop = r.step();
   assert.equal(r.state().status, 'RollingBack');
   assert.deepEqual(stop.actions, []);
   assert.equal(r.state().services.find((x) => x.name === 'search')!.status, 'held');
   const back = r.step();
-  assert.deepEqual(back.actions.map((a) => `${a.kind} ${a.service} ${a.kind === 'rollback' ? a.toRevision : ''}`), ['rollback payments r-2.2.0', 'rollback ledger r-1.0.0']);
+  assert.deepEqual(
+    back.actions.map((a) => `${a.kind} ${a.service} ${a.kind === 'rollback' ? a.toRevision : ''}`),
+    ['rollback payments r-2.2.0', 'rollback ledger r-1.0.0'],
+  );
   fleet.succeed('payments');
   fleet.succeed('ledger');
   r.step();
   assert.equal(r.state().status, 'RolledBack');
-  assert.deepEqual(r.state().services.map((x) => `${x.name}:${x.status}`), ['payments:rolledBack', 'checkout:failed', 'search:held', 'ledger:rolledBack']);
+  assert.deepEqual(
+    r.state().services.map((x) => `${x.name}:${x.status}`),
+    ['payments:rolledBack', 'checkout:failed', 'search:held', 'ledger:rolledBack'],
+  );
 });
 
 test('rollbackAll with two levels done: the dependent goes back before what it depends on; a service still releasing is aborted', () => {
@@ -102,19 +154,32 @@ test('rollbackAll with two levels done: the dependent goes back before what it d
   const stop = r.step();
   assert.deepEqual(stop.actions, [], 'nothing else releasing');
   const first = r.step();
-  assert.deepEqual(first.actions.map((a) => a.service), ['checkout'], 'payments waits until checkout is back');
+  assert.deepEqual(
+    first.actions.map((a) => a.service),
+    ['checkout'],
+    'payments waits until checkout is back',
+  );
   fleet.succeed('checkout');
-  assert.deepEqual(r.step().actions.map((a) => a.service), ['payments']);
+  assert.deepEqual(
+    r.step().actions.map((a) => a.service),
+    ['payments'],
+  );
   fleet.succeed('payments');
   r.step();
   assert.equal(r.state().status, 'RolledBack');
-  assert.deepEqual(r.log.filter((l) => l.startsWith('train.rollbackStarted')), ['train.rollbackStarted checkout', 'train.rollbackStarted payments']);
+  assert.deepEqual(
+    r.log.filter((l) => l.startsWith('train.rollbackStarted')),
+    ['train.rollbackStarted checkout', 'train.rollbackStarted payments'],
+  );
 
   const fleet2 = new Fleet({ payments: '2.2.0', checkout: '2.0.0', search: '1.8.0' });
   const r2 = runner(spec(), {}, fleet2);
   r2.step(); // payments, checkout (no dependencies: in the order written)
   fleet2.fail('payments');
-  assert.deepEqual(r2.step().actions.map((a) => `${a.kind} ${a.service}`), ['abort checkout']);
+  assert.deepEqual(
+    r2.step().actions.map((a) => `${a.kind} ${a.service}`),
+    ['abort checkout'],
+  );
   r2.step();
   assert.equal(r2.state().services.find((x) => x.name === 'checkout')!.status, 'rolledBack');
   assert.equal(r2.state().status, 'RolledBack');
@@ -130,7 +195,10 @@ test('holdOthers: the failed service is back by its own contract, the rest is he
   const d = r.step();
   assert.deepEqual(d.actions, []);
   assert.equal(r.state().status, 'Failed');
-  assert.deepEqual(r.state().services.map((x) => x.status), ['done', 'failed', 'held']);
+  assert.deepEqual(
+    r.state().services.map((x) => x.status),
+    ['done', 'failed', 'held'],
+  );
 });
 
 test('abort: releasing services are aborted, waiting ones held', () => {
@@ -139,21 +207,32 @@ test('abort: releasing services are aborted, waiting ones held', () => {
   r.step();
   const d = abortTrain(r.state(), 'stopped by alice');
   assert.deepEqual(d.actions, [{ kind: 'abort', service: 'payments', reason: 'stopped by alice' }]);
-  assert.deepEqual(d.events.map((e) => e.type), ['train.held', 'train.ended']);
+  assert.deepEqual(
+    d.events.map((e) => e.type),
+    ['train.held', 'train.ended'],
+  );
 });
 
 test('a train calendar: the next runs of its RRULE in its time zone; abort cancels the schedule', () => {
   const weekly = { rrule: 'FREQ=WEEKLY;BYDAY=TU', start: '2026-12-01T10:00', timeZone: 'Europe/Berlin' };
   const after = Date.parse('2026-12-03T12:00:00Z'); // a Thursday
-  assert.deepEqual(nextRuns(weekly, after, 2).map((t) => new Date(t).toISOString()), ['2026-12-08T09:00:00.000Z', '2026-12-15T09:00:00.000Z']);
+  assert.deepEqual(
+    nextRuns(weekly, after, 2).map((t) => new Date(t).toISOString()),
+    ['2026-12-08T09:00:00.000Z', '2026-12-15T09:00:00.000Z'],
+  );
   // Summer time: 10:00 in Berlin is 08:00Z.
-  assert.equal(new Date(nextRuns(weekly, Date.parse('2027-06-01T00:00:00Z'))[0]!).toISOString(), '2027-06-01T08:00:00.000Z');
+  assert.equal(
+    new Date(nextRuns(weekly, Date.parse('2027-06-01T00:00:00Z'))[0]!).toISOString(),
+    '2027-06-01T08:00:00.000Z',
+  );
   assert.deepEqual(nextRuns({ ...weekly, rrule: 'FREQ=YEARLY;COUNT=1' }, after), [], 'none left');
   const t = reduceTrain(null, { type: 'train.scheduled', spec: { ...spec(), schedule: weekly }, nextRunAt: 5, at: 1 })!;
   assert.equal(t.status, 'Scheduled');
   assert.equal(t.nextRunAt, 5);
   assert.deepEqual(stepTrain(t, {}), { events: [], actions: [] }, 'the runner, not a step, starts it at its time');
   const d = abortTrain(t, 'by alice');
-  assert.deepEqual(d.events, [{ type: 'train.ended', status: 'Aborted', detail: 'the schedule was cancelled: by alice' }]);
+  assert.deepEqual(d.events, [
+    { type: 'train.ended', status: 'Aborted', detail: 'the schedule was cancelled: by alice' },
+  ]);
   assert.equal(reduceTrain(t, { ...d.events[0]!, at: 2 })!.nextRunAt, null);
 });

@@ -61,7 +61,10 @@ async function settle(m: MetricsUnderTest): Promise<{ reading: Reading; ms: numb
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the read did not settle within ${m.timeoutMs + SLACK_MS} ms`)), m.timeoutMs + SLACK_MS);
+    timer = setTimeout(
+      () => reject(new Error(`the read did not settle within ${m.timeoutMs + SLACK_MS} ms`)),
+      m.timeoutMs + SLACK_MS,
+    );
   });
   try {
     const reading = await Promise.race([m.read(), late]);
@@ -113,11 +116,18 @@ const cases: Record<MetricsCase, (t: TestContext, make: MakeMetrics) => Promise<
     const probe = await make(t, { kind: 'slow', delayMs: 60_000 });
     const { reading, ms } = await settle(probe);
     errorOf(reading);
-    assert.ok(ms >= probe.timeoutMs * 0.8, `gave up after ${Math.round(ms)} ms, before its ${probe.timeoutMs} ms timeout`);
+    assert.ok(
+      ms >= probe.timeoutMs * 0.8,
+      `gave up after ${Math.round(ms)} ms, before its ${probe.timeoutMs} ms timeout`,
+    );
   },
 };
 
-export function metricsConformance(name: string, make: MakeMetrics, skips: Partial<Record<MetricsCase, string>> = {}): void {
+export function metricsConformance(
+  name: string,
+  make: MakeMetrics,
+  skips: Partial<Record<MetricsCase, string>> = {},
+): void {
   describe(`metrics conformance: ${name}`, () => {
     for (const title of METRICS_CASES) {
       const reason = skips[title];
@@ -134,7 +144,8 @@ export function metricsConformance(name: string, make: MakeMetrics, skips: Parti
  */
 export async function httpSource(t: TestContext, scenario: Scenario, answer: http.RequestListener): Promise<string> {
   const server = http.createServer((req, res) => {
-    if (scenario.kind === 'httpError') return void res.writeHead(scenario.status, { 'content-type': 'text/html' }).end('<html>unavailable</html>');
+    if (scenario.kind === 'httpError')
+      return void res.writeHead(scenario.status, { 'content-type': 'text/html' }).end('<html>unavailable</html>');
     if (scenario.kind === 'slow') {
       const timer = setTimeout(() => answer(req, res), scenario.delayMs);
       res.on('close', () => clearTimeout(timer));

@@ -23,7 +23,8 @@ export const MAX_ANSWER_BYTES = 1024 * 1024;
  * `ok` with the parsed body, or why not. What the remote answered is described by its status,
  * content type and length only: its text never reaches a message (events are read by viewers).
  */
-export type JsonAnswer = { ok: true; status: number; contentType: string; bytes: number; body: unknown } | { ok: false; message: string };
+export type JsonAnswer =
+  { ok: true; status: number; contentType: string; bytes: number; body: unknown } | { ok: false; message: string };
 
 /** `path` joined to `address` as text, so a prefix in the address survives ("/api" + "/v1"). */
 export function joinUrl(address: string, path: string): string {
@@ -73,7 +74,12 @@ export function describeAnswer(status: number, contentType: string, bytes: numbe
  * e.g. Prometheus's `{status: "error"}`); a network error, a timeout, a body past the cap or not
  * JSON is not.
  */
-export async function getJson(url: string, headers: HeadersWithSecrets, timeoutMs: number, maxBytes = MAX_ANSWER_BYTES): Promise<JsonAnswer> {
+export async function getJson(
+  url: string,
+  headers: HeadersWithSecrets,
+  timeoutMs: number,
+  maxBytes = MAX_ANSWER_BYTES,
+): Promise<JsonAnswer> {
   const signal = AbortSignal.timeout(timeoutMs);
   let res: Response;
   try {
@@ -87,12 +93,22 @@ export async function getJson(url: string, headers: HeadersWithSecrets, timeoutM
   try {
     ({ text, bytes } = await readCapped(res, maxBytes));
   } catch (err) {
-    if (err instanceof TooLarge) return { ok: false, message: `GET ${url} answered HTTP ${res.status} with more than ${maxBytes} bytes, the most a metrics answer may have; the rest was not read` };
-    return { ok: false, message: `GET ${url} answered HTTP ${res.status} but reading the body failed: ${cause(err, timeoutMs)}` };
+    if (err instanceof TooLarge)
+      return {
+        ok: false,
+        message: `GET ${url} answered HTTP ${res.status} with more than ${maxBytes} bytes, the most a metrics answer may have; the rest was not read`,
+      };
+    return {
+      ok: false,
+      message: `GET ${url} answered HTTP ${res.status} but reading the body failed: ${cause(err, timeoutMs)}`,
+    };
   }
   try {
     return { ok: true, status: res.status, contentType, bytes, body: JSON.parse(text) };
   } catch {
-    return { ok: false, message: `GET ${url} answered ${describeAnswer(res.status, contentType, bytes)}, which is not JSON` };
+    return {
+      ok: false,
+      message: `GET ${url} answered ${describeAnswer(res.status, contentType, bytes)}, which is not JSON`,
+    };
   }
 }

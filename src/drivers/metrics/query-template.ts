@@ -16,7 +16,11 @@ export interface QueryValues {
 /** `${name}`, or `$${name}` for a literal `${name}` (same convention as the target template). */
 const PLACEHOLDER = /\$(\$?)\{([^}]*)\}/g;
 
-const UNITS: ReadonlyArray<[string, number]> = [['h', 3_600_000], ['m', 60_000], ['s', 1000]];
+const UNITS: ReadonlyArray<[string, number]> = [
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+];
 
 /** Milliseconds as a Prometheus duration: 30000 → "30s", 120000 → "2m", 1500 → "1500ms". */
 export function promDuration(ms: number): string {
@@ -43,7 +47,9 @@ export function fillQuery(template: string, values: QueryValues, escape: (value:
   const unknown = unknownPlaceholders(template);
   if (unknown.length > 0) {
     const valid = QUERY_PLACEHOLDERS.map((n) => `\${${n}}`).join(', ');
-    throw new Error(`query "${template}": unknown placeholder ${unknown.map((n) => `\${${n}}`).join(', ')}; valid: ${valid}`);
+    throw new Error(
+      `query "${template}": unknown placeholder ${unknown.map((n) => `\${${n}}`).join(', ')}; valid: ${valid}`,
+    );
   }
   const filled: Record<QueryPlaceholder, string> = {
     version: escape(values.version),

@@ -25,23 +25,30 @@ function sqlFiles(files: Record<string, string>): string {
   return dir;
 }
 
-const EXPAND = { 'expand.up.sql': 'ALTER TABLE users ADD COLUMN email text;\nCREATE INDEX users_email ON users (email);', 'expand.down.sql': 'DROP INDEX users_email;\nALTER TABLE users DROP COLUMN email;' };
+const EXPAND = {
+  'expand.up.sql': 'ALTER TABLE users ADD COLUMN email text;\nCREATE INDEX users_email ON users (email);',
+  'expand.down.sql': 'DROP INDEX users_email;\nALTER TABLE users DROP COLUMN email;',
+};
 
 export function migrationDriverConformance(name: string, o: ContractOptions): void {
   const opts = { skip: o.skip ?? false };
 
-  test(`${name}: SQL runs in one transaction (a failing statement leaves nothing), and the schema shows the change`, opts, async () => {
-    const db = await o.fresh();
-    const before = await db.schema();
-    assert.match(before, /users/);
-    await assert.rejects(db.exec('ALTER TABLE users ADD COLUMN email text; SELECT * FROM no_such_table;'));
-    assert.equal(await db.schema(), before, 'the first statement was rolled back with the failing one');
-    await db.exec('ALTER TABLE users ADD COLUMN email text');
-    const after = await db.schema();
-    assert.notEqual(after, before);
-    assert.match(after, /email/);
-    assert.equal(await db.schema(), after, 'the dump is stable');
-  });
+  test(
+    `${name}: SQL runs in one transaction (a failing statement leaves nothing), and the schema shows the change`,
+    opts,
+    async () => {
+      const db = await o.fresh();
+      const before = await db.schema();
+      assert.match(before, /users/);
+      await assert.rejects(db.exec('ALTER TABLE users ADD COLUMN email text; SELECT * FROM no_such_table;'));
+      assert.equal(await db.schema(), before, 'the first statement was rolled back with the failing one');
+      await db.exec('ALTER TABLE users ADD COLUMN email text');
+      const after = await db.schema();
+      assert.notEqual(after, before);
+      assert.match(after, /email/);
+      assert.equal(await db.schema(), after, 'the dump is stable');
+    },
+  );
 
   test(`${name}: a scratch copy holds the data, changes apart from the original, and is dropped`, opts, async () => {
     const db = await o.fresh();
@@ -62,7 +69,15 @@ export function migrationDriverConformance(name: string, o: ContractOptions): vo
     assert.equal(r.ok, true, r.error ?? '');
     assert.match(await db.schema(), /email/);
     assert.ok(r.durationMs >= 0);
-    const cmd = await runStep([process.execPath, '-e', 'console.log(Object.keys(process.env).filter((k) => k.startsWith("SLUICE_DATABASE_")).join())'], db, dir);
+    const cmd = await runStep(
+      [
+        process.execPath,
+        '-e',
+        'console.log(Object.keys(process.env).filter((k) => k.startsWith("SLUICE_DATABASE_")).join())',
+      ],
+      db,
+      dir,
+    );
     assert.equal(cmd.ok, true, cmd.error ?? '');
     assert.match(cmd.output, /SLUICE_DATABASE_(URL|PATH)/);
     const failed = await runStep([process.execPath, '-e', 'console.error("no such column"); process.exit(3)'], db, dir);
@@ -73,28 +88,57 @@ export function migrationDriverConformance(name: string, o: ContractOptions): vo
     assert.match(missing.error!, /ENOENT/);
   });
 
-  test(`${name}: the rehearsal passes a migration whose down restores the schema, and refuses one whose down fails or does not`, opts, async () => {
-    const db = await o.fresh();
-    const before = await db.schema();
-    const dir = sqlFiles({
-      ...EXPAND,
-      'keeps-column.down.sql': 'DROP INDEX users_email;',
-      'broken.down.sql': 'DROP TABLE no_such_table;',
-      'contract.up.sql': 'DROP INDEX users_email;',
-      'contract.down.sql': 'CREATE INDEX users_email ON users (email);',
-    });
-    const good = await rehearse({ database: { driver: 'sqlite', path: '-' }, expand: { up: 'expand.up.sql', down: 'expand.down.sql' }, contract: { up: 'contract.up.sql', down: 'contract.down.sql' } }, db, dir);
-    assert.equal(good.ok, true, good.problem ?? '');
-    assert.deepEqual(good.steps.map((s) => `${s.phase} ${s.direction}`), ['expand up', 'expand down', 'expand up again', 'contract up', 'contract down', 'contract up again']);
-    assert.equal(await db.schema(), before, 'the rehearsal never touches the real database');
+  test(
+    `${name}: the rehearsal passes a migration whose down restores the schema, and refuses one whose down fails or does not`,
+    opts,
+    async () => {
+      const db = await o.fresh();
+      const before = await db.schema();
+      const dir = sqlFiles({
+        ...EXPAND,
+        'keeps-column.down.sql': 'DROP INDEX users_email;',
+        'broken.down.sql': 'DROP TABLE no_such_table;',
+        'contract.up.sql': 'DROP INDEX users_email;',
+        'contract.down.sql': 'CREATE INDEX users_email ON users (email);',
+      });
+      const good = await rehearse(
+        {
+          database: { driver: 'sqlite', path: '-' },
+          expand: { up: 'expand.up.sql', down: 'expand.down.sql' },
+          contract: { up: 'contract.up.sql', down: 'contract.down.sql' },
+        },
+        db,
+        dir,
+      );
+      assert.equal(good.ok, true, good.problem ?? '');
+      assert.deepEqual(
+        good.steps.map((s) => `${s.phase} ${s.direction}`),
+        ['expand up', 'expand down', 'expand up again', 'contract up', 'contract down', 'contract up again'],
+      );
+      assert.equal(await db.schema(), before, 'the rehearsal never touches the real database');
 
-    const broken = await rehearse({ database: { driver: 'sqlite', path: '-' }, expand: { up: 'expand.up.sql', down: 'broken.down.sql' } }, db, dir);
-    assert.equal(broken.ok, false);
-    assert.match(broken.problem!, /expand\.down \(broken\.down\.sql\) failed on the rehearsal copy, so this release could not be undone/);
+      const broken = await rehearse(
+        { database: { driver: 'sqlite', path: '-' }, expand: { up: 'expand.up.sql', down: 'broken.down.sql' } },
+        db,
+        dir,
+      );
+      assert.equal(broken.ok, false);
+      assert.match(
+        broken.problem!,
+        /expand\.down \(broken\.down\.sql\) failed on the rehearsal copy, so this release could not be undone/,
+      );
 
-    const partial = await rehearse({ database: { driver: 'sqlite', path: '-' }, expand: { up: 'expand.up.sql', down: 'keeps-column.down.sql' } }, db, dir);
-    assert.equal(partial.ok, false, 'a column left behind is caught');
-    assert.match(partial.problem!, /expand\.down \(keeps-column\.down\.sql\) does not give back the schema from before expand\.up:\n[\s\S]*\+ .*email/);
-    assert.equal(await db.schema(), before);
-  });
+      const partial = await rehearse(
+        { database: { driver: 'sqlite', path: '-' }, expand: { up: 'expand.up.sql', down: 'keeps-column.down.sql' } },
+        db,
+        dir,
+      );
+      assert.equal(partial.ok, false, 'a column left behind is caught');
+      assert.match(
+        partial.problem!,
+        /expand\.down \(keeps-column\.down\.sql\) does not give back the schema from before expand\.up:\n[\s\S]*\+ .*email/,
+      );
+      assert.equal(await db.schema(), before);
+    },
+  );
 }

@@ -22,7 +22,10 @@ function readUrl(ref: Extract<DatabaseSpec, { driver: 'postgres' }>['url']): str
     where = `the server's environment variable ${name}`;
     value = process.env[name];
   }
-  if (value === undefined || value === '') throw new Error(`spec.migrations.database.url: ${where} is not set; set it to the database URL (postgres://user:password@host:port/db) where the sluice server runs`);
+  if (value === undefined || value === '')
+    throw new Error(
+      `spec.migrations.database.url: ${where} is not set; set it to the database URL (postgres://user:password@host:port/db) where the sluice server runs`,
+    );
   rememberSecret(value);
   try {
     new URL(value);

@@ -28,7 +28,12 @@ function schemaDiff(before: string, after: string): string {
 export async function rehearse(m: MigrationsSpec, db: MigrationDatabase, baseDir: string): Promise<Rehearsal> {
   const started = performance.now();
   const steps: Rehearsal['steps'] = [];
-  const done = (problem: string | null): Rehearsal => ({ ok: problem === null, problem, durationMs: Math.round(performance.now() - started), steps });
+  const done = (problem: string | null): Rehearsal => ({
+    ok: problem === null,
+    problem,
+    durationMs: Math.round(performance.now() - started),
+    steps,
+  });
   let scratch;
   try {
     scratch = await db.scratch();
@@ -40,7 +45,10 @@ export async function rehearse(m: MigrationsSpec, db: MigrationDatabase, baseDir
       const p = m[phase];
       if (p === undefined) continue;
       const before = await scratch.schema();
-      const run = async (direction: Rehearsal['steps'][number]['direction'], step: typeof p.up): Promise<StepResult> => {
+      const run = async (
+        direction: Rehearsal['steps'][number]['direction'],
+        step: typeof p.up,
+      ): Promise<StepResult> => {
         const r = await runStep(step, scratch, baseDir);
         steps.push({ phase, direction, ok: r.ok, durationMs: r.durationMs });
         return r;
@@ -48,11 +56,18 @@ export async function rehearse(m: MigrationsSpec, db: MigrationDatabase, baseDir
       const up = await run('up', p.up);
       if (!up.ok) return done(`${phase}.up (${describeStep(p.up)}) failed on the rehearsal copy: ${up.error}`);
       const down = await run('down', p.down);
-      if (!down.ok) return done(`${phase}.down (${describeStep(p.down)}) failed on the rehearsal copy, so this release could not be undone: ${down.error}`);
+      if (!down.ok)
+        return done(
+          `${phase}.down (${describeStep(p.down)}) failed on the rehearsal copy, so this release could not be undone: ${down.error}`,
+        );
       const restored = await scratch.schema();
-      if (restored !== before) return done(`${phase}.down (${describeStep(p.down)}) does not give back the schema from before ${phase}.up:\n${schemaDiff(before, restored)}`);
+      if (restored !== before)
+        return done(
+          `${phase}.down (${describeStep(p.down)}) does not give back the schema from before ${phase}.up:\n${schemaDiff(before, restored)}`,
+        );
       const again = await run('up again', p.up);
-      if (!again.ok) return done(`${phase}.up (${describeStep(p.up)}) failed when run again after its down: ${again.error}`);
+      if (!again.ok)
+        return done(`${phase}.up (${describeStep(p.up)}) failed when run again after its down: ${again.error}`);
     }
     return done(null);
   } finally {

@@ -28,11 +28,24 @@ export function describeStep(step: MigrationStep): string {
 
 function runCommand(argv: readonly string[], db: MigrationDatabase, cwd: string): Promise<string> {
   return new Promise((done, fail) => {
-    execFile(argv[0]!, argv.slice(1), { cwd, env: childEnv(db.commandEnv()), timeout: COMMAND_TIMEOUT_MS, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
-      const output = `${stdout}${stderr}`;
-      if (err) fail(Object.assign(new Error(`${argv.join(' ')} failed (${err.code ?? err.signal ?? err.message})${output ? `: ${output.trim()}` : ''}`), { output }));
-      else done(output);
-    });
+    execFile(
+      argv[0]!,
+      argv.slice(1),
+      { cwd, env: childEnv(db.commandEnv()), timeout: COMMAND_TIMEOUT_MS, maxBuffer: 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const output = `${stdout}${stderr}`;
+        if (err)
+          fail(
+            Object.assign(
+              new Error(
+                `${argv.join(' ')} failed (${err.code ?? err.signal ?? err.message})${output ? `: ${output.trim()}` : ''}`,
+              ),
+              { output },
+            ),
+          );
+        else done(output);
+      },
+    );
   });
 }
 
@@ -52,6 +65,11 @@ export async function runStep(step: MigrationStep, db: MigrationDatabase, baseDi
     return { ok: true, durationMs: Math.round(performance.now() - started), output: clip(output), error: null };
   } catch (err) {
     const output = (err as { output?: string }).output ?? '';
-    return { ok: false, durationMs: Math.round(performance.now() - started), output: clip(output), error: clip((err as Error).message) };
+    return {
+      ok: false,
+      durationMs: Math.round(performance.now() - started),
+      output: clip(output),
+      error: clip((err as Error).message),
+    };
   }
 }

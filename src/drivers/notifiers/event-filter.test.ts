@@ -3,8 +3,19 @@ import { test } from 'node:test';
 import { EVENT_GROUPS, EVENT_TYPES, eventSelection } from './event-filter.ts';
 
 test('an events list becomes the set of event types it names', () => {
-  assert.deepEqual(eventSelection.parse(['rollback.*']), ['rollback.started', 'rollback.gradual', 'rollback.gradualRefused', 'rollback.trafficReverted', 'rollback.canaryStopped']);
-  assert.deepEqual(eventSelection.parse(['steps', 'release.failed', 'step.started']), ['step.started', 'smoke.started', 'smoke.finished', 'release.failed']);
+  assert.deepEqual(eventSelection.parse(['rollback.*']), [
+    'rollback.started',
+    'rollback.gradual',
+    'rollback.gradualRefused',
+    'rollback.trafficReverted',
+    'rollback.canaryStopped',
+  ]);
+  assert.deepEqual(eventSelection.parse(['steps', 'release.failed', 'step.started']), [
+    'step.started',
+    'smoke.started',
+    'smoke.finished',
+    'release.failed',
+  ]);
   assert.equal(eventSelection.parse(['all']).length, EVENT_TYPES.length);
 });
 

@@ -43,7 +43,11 @@ export const ROUTER_CASES = [
 ] as const;
 export type RouterCase = (typeof ROUTER_CASES)[number];
 
-const table = (weights: Array<[key: string, weight: number, url: string]>, sticky?: string, routes?: HeaderRoute[]): RouteTable => ({
+const table = (
+  weights: Array<[key: string, weight: number, url: string]>,
+  sticky?: string,
+  routes?: HeaderRoute[],
+): RouteTable => ({
   backends: weights.map(([key, weight, url]) => ({ key, version: `v${key}`, weight, endpoints: [url] })),
   ...(sticky === undefined ? {} : { stickiness: { header: sticky } }),
   ...(routes === undefined ? {} : { routes }),
@@ -60,7 +64,10 @@ const cases: Record<RouterCase, (t: TestContext, make: MakeRouter) => Promise<vo
     const [canary, stable] = await twoUpstreams(t);
     const { router } = await make(t);
     assert.equal(await router.read(), null, 'a new router has no table');
-    const applied = table([['2', 10, canary.url], ['1', 90, stable.url]]);
+    const applied = table([
+      ['2', 10, canary.url],
+      ['1', 90, stable.url],
+    ]);
     await router.apply(applied);
     assert.deepEqual(await router.read(), applied);
   },
@@ -69,16 +76,31 @@ const cases: Record<RouterCase, (t: TestContext, make: MakeRouter) => Promise<vo
     const [canary, stable] = await twoUpstreams(t);
     const { router, listenUrl } = await make(t);
     const agent = keepAliveClient(t);
-    await router.apply(table([['2', 0, canary.url], ['1', 100, stable.url]]));
+    await router.apply(
+      table([
+        ['2', 0, canary.url],
+        ['1', 100, stable.url],
+      ]),
+    );
     assert.deepEqual(tally(await load(listenUrl, agent, 200, 8)), { stable: 200 });
-    await router.apply(table([['2', 100, canary.url], ['1', 0, stable.url]]));
+    await router.apply(
+      table([
+        ['2', 100, canary.url],
+        ['1', 0, stable.url],
+      ]),
+    );
     assert.deepEqual(tally(await load(listenUrl, agent, 200, 8)), { canary: 200 });
   },
 
   async '90/10 split within tolerance'(t, make) {
     const [canary, stable] = await twoUpstreams(t);
     const { router, listenUrl } = await make(t);
-    await router.apply(table([['2', 10, canary.url], ['1', 90, stable.url]]));
+    await router.apply(
+      table([
+        ['2', 10, canary.url],
+        ['1', 90, stable.url],
+      ]),
+    );
     const counts = tally(await load(listenUrl, keepAliveClient(t), 1000, 16));
     assert.equal((counts.canary ?? 0) + (counts.stable ?? 0), 1000, `all answered 200: ${JSON.stringify(counts)}`);
     assert.ok(Math.abs((counts.canary ?? 0) - 100) <= 30, `canary got ${counts.canary} of 1000 at 10%`);
@@ -90,13 +112,30 @@ const cases: Record<RouterCase, (t: TestContext, make: MakeRouter) => Promise<vo
     const agent = keepAliveClient(t);
     const users = 500;
     const asUser = (i: number) => ({ 'x-user': `user-${i % users}` });
-    await router.apply(table([['2', 10, canary.url], ['1', 90, stable.url]], 'x-user'));
+    await router.apply(
+      table(
+        [
+          ['2', 10, canary.url],
+          ['1', 90, stable.url],
+        ],
+        'x-user',
+      ),
+    );
     const at10 = await load(listenUrl, agent, users * 2, 16, asUser);
-    for (let i = 0; i < users; i++) assert.equal(at10[i]!.body, at10[i + users]!.body, `user-${i} changed backend at 10%`);
+    for (let i = 0; i < users; i++)
+      assert.equal(at10[i]!.body, at10[i + users]!.body, `user-${i} changed backend at 10%`);
     const onCanary = at10.slice(0, users).filter((a) => a.body === 'canary').length;
     assert.ok(onCanary >= 25 && onCanary <= 80, `${onCanary} of ${users} users on the canary at 10%`);
 
-    await router.apply(table([['2', 50, canary.url], ['1', 50, stable.url]], 'x-user'));
+    await router.apply(
+      table(
+        [
+          ['2', 50, canary.url],
+          ['1', 50, stable.url],
+        ],
+        'x-user',
+      ),
+    );
     const at50 = await load(listenUrl, agent, users, 16, asUser);
     for (let i = 0; i < users; i++) {
       if (at10[i]!.body === 'canary') assert.equal(at50[i]!.body, 'canary', `user-${i} left the canary at 50%`);
@@ -108,7 +147,10 @@ const cases: Record<RouterCase, (t: TestContext, make: MakeRouter) => Promise<vo
   async 're-apply is idempotent'(t, make) {
     const [canary, stable] = await twoUpstreams(t);
     const { router, listenUrl } = await make(t);
-    const applied = table([['2', 10, canary.url], ['1', 90, stable.url]]);
+    const applied = table([
+      ['2', 10, canary.url],
+      ['1', 90, stable.url],
+    ]);
     for (let i = 0; i < 3; i++) await router.apply(applied);
     assert.deepEqual(await router.read(), applied);
     const counts = tally(await load(listenUrl, keepAliveClient(t), 500, 8));
@@ -119,7 +161,12 @@ const cases: Record<RouterCase, (t: TestContext, make: MakeRouter) => Promise<vo
   async 'weight changes under load lose no request'(t, make) {
     const [canary, stable] = await twoUpstreams(t);
     const { router, listenUrl, retryResetConnections } = await make(t);
-    await router.apply(table([['2', 0, canary.url], ['1', 100, stable.url]]));
+    await router.apply(
+      table([
+        ['2', 0, canary.url],
+        ['1', 100, stable.url],
+      ]),
+    );
     // Load runs until 20 changes are done and at least 1000 requests answered.
     let changes = 0;
     let failed = false;
@@ -134,7 +181,12 @@ const cases: Record<RouterCase, (t: TestContext, make: MakeRouter) => Promise<vo
     try {
       while (changes < 20) {
         const w = steps[changes % steps.length]!;
-        await router.apply(table([['2', w, canary.url], ['1', 100 - w, stable.url]]));
+        await router.apply(
+          table([
+            ['2', w, canary.url],
+            ['1', 100 - w, stable.url],
+          ]),
+        );
         answeredAt.push(answered);
         changes++;
       }
@@ -147,9 +199,14 @@ const cases: Record<RouterCase, (t: TestContext, make: MakeRouter) => Promise<vo
     const counts = tally(answers);
     const retried = answers.filter((a) => a.retried).length;
     t.diagnostic(`20 weight changes during ${answers.length} requests: ${JSON.stringify(counts)}, ${retried} retried`);
-    if (retryResetConnections !== undefined) t.diagnostic(`retrying reset reused connections: ${retryResetConnections}`);
+    if (retryResetConnections !== undefined)
+      t.diagnostic(`retrying reset reused connections: ${retryResetConnections}`);
     assert.ok(answeredAt[19]! - answeredAt[0]! >= 20, `requests flowed between the changes: ${answeredAt.join(', ')}`);
-    assert.equal((counts.canary ?? 0) + (counts.stable ?? 0), answers.length, `every request answered 200: ${JSON.stringify(counts)}`);
+    assert.equal(
+      (counts.canary ?? 0) + (counts.stable ?? 0),
+      answers.length,
+      `every request answered 200: ${JSON.stringify(counts)}`,
+    );
     assert.ok((counts.canary ?? 0) > 0, 'the canary got traffic while its weight moved');
   },
 
@@ -157,10 +214,16 @@ const cases: Record<RouterCase, (t: TestContext, make: MakeRouter) => Promise<vo
     const stable = await startUpstream(t, 'stable');
     const down = `http://127.0.0.1:${await freePort()}`;
     const { router, listenUrl } = await make(t);
-    await router.apply(table([['2', 50, down], ['1', 50, stable.url]]));
+    await router.apply(
+      table([
+        ['2', 50, down],
+        ['1', 50, stable.url],
+      ]),
+    );
     const counts = tally(await load(listenUrl, keepAliveClient(t), 200, 8));
     assert.ok((counts.stable ?? 0) >= 100, `stable answered ${counts.stable} of 200: ${JSON.stringify(counts)}`);
-    for (const k of Object.keys(counts)) assert.ok(k === 'stable' || k === 'status:502' || k === 'status:503', `unexpected ${k}`);
+    for (const k of Object.keys(counts))
+      assert.ok(k === 'stable' || k === 'status:502' || k === 'status:503', `unexpected ${k}`);
   },
 
   async 'a down backend: its errors are counted for it'(t, make) {
@@ -168,7 +231,12 @@ const cases: Record<RouterCase, (t: TestContext, make: MakeRouter) => Promise<vo
     const down = `http://127.0.0.1:${await freePort()}`;
     const { router, listenUrl, metrics } = await make(t);
     if (metrics === undefined) return t.skip('no metrics provider paired with this router');
-    await router.apply(table([['2', 50, down], ['1', 50, stable.url]]));
+    await router.apply(
+      table([
+        ['2', 50, down],
+        ['1', 50, stable.url],
+      ]),
+    );
     await load(listenUrl, keepAliveClient(t), 200, 8);
     const m = await metrics.collect(['1', '2'], 60_000);
     assert.equal(m['2']?.kind, 'stats', JSON.stringify(m['2']));
@@ -183,13 +251,28 @@ const cases: Record<RouterCase, (t: TestContext, make: MakeRouter) => Promise<vo
     const [canary, stable] = await twoUpstreams(t);
     const { router, listenUrl } = await make(t);
     const agent = keepAliveClient(t);
-    const applied = table([['2', 0, canary.url], ['1', 100, stable.url]], undefined, [headerRoute('2', 'x-cohort', 'beta')]);
+    const applied = table(
+      [
+        ['2', 0, canary.url],
+        ['1', 100, stable.url],
+      ],
+      undefined,
+      [headerRoute('2', 'x-cohort', 'beta')],
+    );
     await router.apply(applied);
     assert.deepEqual(await router.read(), applied, 'routes read back as applied');
     assert.deepEqual(tally(await load(listenUrl, agent, 100, 8, () => ({ 'x-cohort': 'beta' }))), { canary: 100 });
     assert.deepEqual(tally(await load(listenUrl, agent, 100, 8)), { stable: 100 }, 'no header: by weight');
-    assert.deepEqual(tally(await load(listenUrl, agent, 50, 8, () => ({ 'x-cohort': 'gamma' }))), { stable: 50 }, 'other value');
-    assert.deepEqual(tally(await load(listenUrl, agent, 50, 8, () => ({ 'x-cohort': 'BETA' }))), { stable: 50 }, 'values match exactly');
+    assert.deepEqual(
+      tally(await load(listenUrl, agent, 50, 8, () => ({ 'x-cohort': 'gamma' }))),
+      { stable: 50 },
+      'other value',
+    );
+    assert.deepEqual(
+      tally(await load(listenUrl, agent, 50, 8, () => ({ 'x-cohort': 'BETA' }))),
+      { stable: 50 },
+      'values match exactly',
+    );
   },
 
   async 'a cookie route sends its cohort to its backend'(t, make) {
@@ -197,9 +280,20 @@ const cases: Record<RouterCase, (t: TestContext, make: MakeRouter) => Promise<vo
     const { router, listenUrl } = await make(t);
     const agent = keepAliveClient(t);
     const routes: HeaderRoute[] = [{ key: '2', match: { cookie: 'cohort', value: 'beta' } }];
-    await router.apply(table([['2', 0, canary.url], ['1', 100, stable.url]], undefined, routes));
+    await router.apply(
+      table(
+        [
+          ['2', 0, canary.url],
+          ['1', 100, stable.url],
+        ],
+        undefined,
+        routes,
+      ),
+    );
     const withCookie = (cookie: string) => () => ({ cookie });
-    assert.deepEqual(tally(await load(listenUrl, agent, 100, 8, withCookie('session=s1; cohort=beta'))), { canary: 100 });
+    assert.deepEqual(tally(await load(listenUrl, agent, 100, 8, withCookie('session=s1; cohort=beta'))), {
+      canary: 100,
+    });
     assert.deepEqual(tally(await load(listenUrl, agent, 50, 8, withCookie('cohort=beta'))), { canary: 50 });
     assert.deepEqual(tally(await load(listenUrl, agent, 50, 8, withCookie('cohort=alpha; x=beta'))), { stable: 50 });
     assert.deepEqual(tally(await load(listenUrl, agent, 50, 8)), { stable: 50 });
@@ -209,10 +303,22 @@ const cases: Record<RouterCase, (t: TestContext, make: MakeRouter) => Promise<vo
     const [canary, stable] = await twoUpstreams(t);
     const { router, listenUrl } = await make(t);
     const agent = keepAliveClient(t);
-    await router.apply(table([['2', 50, canary.url], ['1', 50, stable.url]], 'x-user', [headerRoute('1', 'x-cohort', 'internal')]));
+    await router.apply(
+      table(
+        [
+          ['2', 50, canary.url],
+          ['1', 50, stable.url],
+        ],
+        'x-user',
+        [headerRoute('1', 'x-cohort', 'internal')],
+      ),
+    );
     const asUser = (i: number) => ({ 'x-user': `user-${i}` });
     const free = tally(await load(listenUrl, agent, 200, 8, asUser));
-    assert.ok((free.canary ?? 0) > 0 && (free.stable ?? 0) > 0, `sticky users spread over both: ${JSON.stringify(free)}`);
+    assert.ok(
+      (free.canary ?? 0) > 0 && (free.stable ?? 0) > 0,
+      `sticky users spread over both: ${JSON.stringify(free)}`,
+    );
     const routed = await load(listenUrl, agent, 200, 8, (i) => ({ ...asUser(i), 'x-cohort': 'internal' }));
     assert.deepEqual(tally(routed), { stable: 200 });
   },
@@ -222,16 +328,32 @@ const cases: Record<RouterCase, (t: TestContext, make: MakeRouter) => Promise<vo
     const { router, listenUrl } = await make(t);
     const agent = keepAliveClient(t);
     const beta = () => ({ 'x-cohort': 'beta' });
-    await router.apply(table([['2', 0, canary.url], ['1', 100, stable.url]], undefined, [headerRoute('2', 'x-cohort', 'beta')]));
+    await router.apply(
+      table(
+        [
+          ['2', 0, canary.url],
+          ['1', 100, stable.url],
+        ],
+        undefined,
+        [headerRoute('2', 'x-cohort', 'beta')],
+      ),
+    );
     assert.deepEqual(tally(await load(listenUrl, agent, 50, 8, beta)), { canary: 50 });
-    const without = table([['2', 0, canary.url], ['1', 100, stable.url]]);
+    const without = table([
+      ['2', 0, canary.url],
+      ['1', 100, stable.url],
+    ]);
     await router.apply(without);
     assert.deepEqual(await router.read(), without);
     assert.deepEqual(tally(await load(listenUrl, agent, 50, 8, beta)), { stable: 50 });
   },
 };
 
-export function routerConformance(name: string, makeRouter: MakeRouter, skips: Partial<Record<RouterCase, string>> = {}): void {
+export function routerConformance(
+  name: string,
+  makeRouter: MakeRouter,
+  skips: Partial<Record<RouterCase, string>> = {},
+): void {
   describe(`router contract: ${name}`, () => {
     for (const title of ROUTER_CASES) {
       const reason = skips[title];

@@ -31,7 +31,9 @@ function parse(router: string): { router?: unknown; problems: string[] } {
 }
 
 test('a list of hosts of one driver is one router over all of them', () => {
-  const { router, problems } = parse('[ { driver: haproxy, adminSocket: 10.0.0.1:9999, backend: app }, { driver: haproxy, adminSocket: 10.0.0.2:9999, backend: app } ]');
+  const { router, problems } = parse(
+    '[ { driver: haproxy, adminSocket: 10.0.0.1:9999, backend: app }, { driver: haproxy, adminSocket: 10.0.0.2:9999, backend: app } ]',
+  );
   assert.deepEqual(problems, []);
   assert.deepEqual(router, {
     driver: 'haproxy',
@@ -43,16 +45,27 @@ test('a list of hosts of one driver is one router over all of them', () => {
   const ctx = { service: 'shop', serviceDir: '/nonexistent', log: () => {} };
   assert.ok(createRouter(router as { driver: string }, ctx) instanceof FleetRouter);
   // A list of one is that one router.
-  assert.deepEqual(parse('[ { driver: nginx, listen: 127.0.0.1:8080 } ]').router, { driver: 'nginx', listen: '127.0.0.1:8080', workers: 'auto', binary: 'nginx' });
+  assert.deepEqual(parse('[ { driver: nginx, listen: 127.0.0.1:8080 } ]').router, {
+    driver: 'nginx',
+    listen: '127.0.0.1:8080',
+    workers: 'auto',
+    binary: 'nginx',
+  });
 });
 
 test('mixed drivers, a host listed twice, an empty list and a bad host are refused, naming the item', () => {
-  assert.deepEqual(parse('[ { driver: haproxy, listen: 127.0.0.1:8080 }, { driver: nginx, listen: 127.0.0.1:8081 } ]').problems, [
-    'spec.router: the hosts of one router list use one driver; this list mixes haproxy, nginx (one release weighs one kind of router)',
-  ]);
-  assert.deepEqual(parse('[ { driver: haproxy, adminSocket: 10.0.0.1:9999, backend: app }, { driver: haproxy, adminSocket: 10.0.0.1:9999, backend: web } ]').problems, [
-    'spec.router[1]: host 10.0.0.1:9999 is listed twice (items 0 and 1); list each host once',
-  ]);
+  assert.deepEqual(
+    parse('[ { driver: haproxy, listen: 127.0.0.1:8080 }, { driver: nginx, listen: 127.0.0.1:8081 } ]').problems,
+    [
+      'spec.router: the hosts of one router list use one driver; this list mixes haproxy, nginx (one release weighs one kind of router)',
+    ],
+  );
+  assert.deepEqual(
+    parse(
+      '[ { driver: haproxy, adminSocket: 10.0.0.1:9999, backend: app }, { driver: haproxy, adminSocket: 10.0.0.1:9999, backend: web } ]',
+    ).problems,
+    ['spec.router[1]: host 10.0.0.1:9999 is listed twice (items 0 and 1); list each host once'],
+  );
   assert.match(parse('[]').problems[0] ?? '', /^spec\.router: a router list needs at least one host/);
   const bad = parse('[ { driver: haproxy, listen: 127.0.0.1:8080 }, { driver: haproxy, listen: nowhere } ]').problems;
   assert.equal(bad.length, 1);

@@ -23,7 +23,8 @@ export interface FleetMember {
 }
 
 /** The folder of one host's files. */
-export const hostDir = (serviceDir: string, host: string) => join(serviceDir, 'router', 'hosts', host.replace(/[^A-Za-z0-9.:_-]/g, '_'));
+export const hostDir = (serviceDir: string, host: string) =>
+  join(serviceDir, 'router', 'hosts', host.replace(/[^A-Za-z0-9.:_-]/g, '_'));
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
@@ -54,7 +55,9 @@ class HostQueue {
 
   apply(table: RouteTable): Promise<void> {
     this.#wanted = table;
-    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ table, settle: (err) => (err === null ? resolve() : reject(err)) }));
+    const done = new Promise<void>((resolve, reject) =>
+      this.#waiters.push({ table, settle: (err) => (err === null ? resolve() : reject(err)) }),
+    );
     this.#running ??= this.#drain().finally(() => (this.#running = null));
     return done;
   }
@@ -84,7 +87,9 @@ class HostQueue {
 
 function withDeadline(work: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)));
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)),
+  );
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
@@ -116,7 +121,11 @@ export class FleetRouter implements Router {
         const applied = q.apply(table);
         applied.catch(() => undefined);
         if (stuckMs > this.#deadlineMs) throw new Error(`no answer for ${(stuckMs / 1000).toFixed(1)} s`);
-        const deadline = this.#suspect.has(q.host) ? SUSPECT_DEADLINE_MS : this.#confirmed.has(q.host) ? this.#deadlineMs : Math.max(this.#deadlineMs, FIRST_APPLY_DEADLINE_MS);
+        const deadline = this.#suspect.has(q.host)
+          ? SUSPECT_DEADLINE_MS
+          : this.#confirmed.has(q.host)
+            ? this.#deadlineMs
+            : Math.max(this.#deadlineMs, FIRST_APPLY_DEADLINE_MS);
         await withDeadline(applied, deadline);
         return Date.now();
       }),
@@ -151,7 +160,9 @@ export class FleetRouter implements Router {
 
   /** The members' access-log descriptions as one: all sources, all upstreams. */
   async #mergeLogStreams(): Promise<void> {
-    const streams = (await Promise.all(this.#members.map((m) => readLogStream(m.serviceDir).catch(() => null)))).filter((s): s is LogStreamFile => s !== null);
+    const streams = (await Promise.all(this.#members.map((m) => readLogStream(m.serviceDir).catch(() => null)))).filter(
+      (s): s is LogStreamFile => s !== null,
+    );
     if (streams.length === 0) return;
     await writeLogStream(this.#ctx.serviceDir, {
       sources: streams.flatMap((s) => s.sources),
@@ -193,7 +204,9 @@ export class FleetRouter implements Router {
 
   async shutdown(): Promise<void> {
     const results = await Promise.allSettled(this.#members.map((m) => m.router.shutdown()));
-    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${this.#members[i]!.host}: ${messageOf(r.reason)}`] : []));
+    const failed = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [`${this.#members[i]!.host}: ${messageOf(r.reason)}`] : [],
+    );
     if (failed.length > 0) throw new Error(`could not stop the router on ${failed.join('; ')}`);
   }
 }

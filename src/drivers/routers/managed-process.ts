@@ -99,7 +99,11 @@ export async function stopProcess(pid: number, graceMs = 5000): Promise<void> {
  */
 export function childrenOf(parent: number): number[] {
   try {
-    return readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${parent}/task/${parent}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -122,7 +126,10 @@ export async function startDetached(o: {
   timeoutMs: number;
 }): Promise<number> {
   const child = await spawnDetached(o.binary, o.args, o.logFile);
-  const up = await pollUntil(async () => (child.exited() !== null ? false : (await o.ready()) ? true : null), o.timeoutMs);
+  const up = await pollUntil(
+    async () => (child.exited() !== null ? false : (await o.ready()) ? true : null),
+    o.timeoutMs,
+  );
   if (up !== true) {
     if (child.exited() === null) await stopProcess(child.pid, 1000);
     const why = child.exited() ?? `did not answer on ${o.answersOn} within ${o.timeoutMs} ms`;

@@ -65,7 +65,12 @@ export function keepAliveClient(t: TestContext, maxSockets = 32): http.Agent {
  * again once, as browsers and most HTTP clients do (RFC 9112 §9.3.1): a proxy that reloads closes
  * its idle keep-alive connections, which races with a client sending on one.
  */
-export function request(url: string, agent: http.Agent | false, headers: Record<string, string> = {}, retryReused = false): Promise<Answer> {
+export function request(
+  url: string,
+  agent: http.Agent | false,
+  headers: Record<string, string> = {},
+  retryReused = false,
+): Promise<Answer> {
   return new Promise((resolve) => {
     const req = http.get(url, { agent, headers, timeout: 10_000 }, (res) => {
       let body = '';

@@ -111,7 +111,8 @@ export function targetConformance<C>(name: string, makeFixture: () => Promise<Ta
       for (const instance of first) assert.equal(await bodyOf(probeUrl(instance.url, '/')), 'v1');
       for (const instance of second) assert.equal(await bodyOf(probeUrl(instance.url, '/')), 'v2');
       await run.target.stop(one, first);
-      for (const instance of second) assert.equal(await bodyOf(probeUrl(instance.url, '/')), 'v2', 'stopping one leaves the other');
+      for (const instance of second)
+        assert.equal(await bodyOf(probeUrl(instance.url, '/')), 'v2', 'stopping one leaves the other');
     });
   });
 }

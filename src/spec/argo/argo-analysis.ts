@@ -40,7 +40,12 @@ export function importAnalysis(ctx: AnalysisContext, path: Path, values = new Ma
     if (filled !== undefined) given.set(arg.name, 'text' in filled ? filled : { refused: filled.refused });
   });
   for (const key of ['dryRun', 'measurementRetention', 'analysisRunMetadata']) {
-    if (block[key] !== undefined) rollout.note('dropped', [...path, key], `${key}: Sluice keeps every evaluation in its event log, and a rule in the contract always counts`);
+    if (block[key] !== undefined)
+      rollout.note(
+        'dropped',
+        [...path, key],
+        `${key}: Sluice keeps every evaluation in its event log, and a rule in the contract always counts`,
+      );
   }
   const refs = Array.isArray(block.templates) ? block.templates : block.templateName !== undefined ? [block] : [];
   const refPath = (i: number): Path => (Array.isArray(block.templates) ? [...path, 'templates', i] : path);
@@ -54,13 +59,23 @@ export function importAnalysis(ctx: AnalysisContext, path: Path, values = new Ma
   return rules;
 }
 
-function importTemplate(ctx: AnalysisContext, ref: Raw, at: Path, given: Map<string, ArgValue>, values: Map<string, ArgValue>, seen: Set<string>): ImportedRule[] {
+function importTemplate(
+  ctx: AnalysisContext,
+  ref: Raw,
+  at: Path,
+  given: Map<string, ArgValue>,
+  values: Map<string, ArgValue>,
+  seen: Set<string>,
+): ImportedRule[] {
   const kind = ref.clusterScope === true ? 'ClusterAnalysisTemplate' : 'AnalysisTemplate';
   const key = `${kind}/${String(ref.templateName)}`;
   const template = ctx.templates.get(key);
   if (template === undefined) {
     const known = [...ctx.templates.keys()].join(', ') || 'none';
-    throw new MissingTemplateError(`${kind} ${String(ref.templateName)} is not in the files given; pass it with -f (templates read: ${known})`, [...at, 'templateName']);
+    throw new MissingTemplateError(
+      `${kind} ${String(ref.templateName)} is not in the files given; pass it with -f (templates read: ${known})`,
+      [...at, 'templateName'],
+    );
   }
   if (seen.has(key)) return [];
   seen.add(key);
@@ -81,7 +96,9 @@ function importTemplate(ctx: AnalysisContext, ref: Raw, at: Path, given: Map<str
   for (const [name, value] of given) args.set(`args.${name}`, value);
 
   const dryRun = template.peek<unknown[]>(['spec', 'dryRun']);
-  const dry = (Array.isArray(dryRun) ? dryRun : []).flatMap((d) => (isRaw(d) && typeof d.metricName === 'string' ? [d.metricName] : []));
+  const dry = (Array.isArray(dryRun) ? dryRun : []).flatMap((d) =>
+    isRaw(d) && typeof d.metricName === 'string' ? [d.metricName] : [],
+  );
   if (dryRun !== undefined) template.use(['spec', 'dryRun']);
   if (template.peek(['spec', 'measurementRetention']) !== undefined) {
     template.note('dropped', ['spec', 'measurementRetention'], 'Sluice keeps every evaluation in its event log');
@@ -94,7 +111,11 @@ function importTemplate(ctx: AnalysisContext, ref: Raw, at: Path, given: Map<str
     const path: Path = ['spec', 'metrics', i];
     const name = String(metric.name ?? '');
     if (dry.some((pattern) => matches(pattern, name))) {
-      template.note('dropped', path, `metric ${name} runs in dry-run mode (spec.dryRun): it never decides the rollout in Argo, so it is no rule in Sluice`);
+      template.note(
+        'dropped',
+        path,
+        `metric ${name} runs in dry-run mode (spec.dryRun): it never decides the rollout in Argo, so it is no rule in Sluice`,
+      );
       return;
     }
     const filled = fillDeep(metric, args);

@@ -13,10 +13,19 @@ const VERSION: ArgValue = { text: '${version}' };
 
 /** `metadata.name`, `metadata.labels['app']`, `metadata.annotations["x"]` of the Rollout. */
 function fieldRef(rollout: Raw, fieldPath: string): ArgValue {
-  const m = /^metadata\.(name|namespace|uid)$|^metadata\.(labels|annotations)\[['"]([^'"]+)['"]\]$/.exec(fieldPath.trim());
-  const value = m === null ? undefined : m[1] !== undefined ? valueAt(rollout, ['metadata', m[1]]) : valueAt(rollout, ['metadata', m[2]!, m[3]!]);
+  const m = /^metadata\.(name|namespace|uid)$|^metadata\.(labels|annotations)\[['"]([^'"]+)['"]\]$/.exec(
+    fieldPath.trim(),
+  );
+  const value =
+    m === null
+      ? undefined
+      : m[1] !== undefined
+        ? valueAt(rollout, ['metadata', m[1]])
+        : valueAt(rollout, ['metadata', m[2]!, m[3]!]);
   if (typeof value === 'string' || typeof value === 'number') return { text: escapeSluice(String(value)) };
-  return { refused: `fieldRef ${fieldPath} is not written in the Rollout (the importer reads metadata.name, metadata.namespace, metadata.labels['…'] and metadata.annotations['…'] from it)` };
+  return {
+    refused: `fieldRef ${fieldPath} is not written in the Rollout (the importer reads metadata.name, metadata.namespace, metadata.labels['…'] and metadata.annotations['…'] from it)`,
+  };
 }
 
 /** One arg's `value` or `valueFrom`, as far as it can be known outside Kubernetes. */
@@ -26,11 +35,17 @@ export function argValue(arg: Raw, rollout: Raw): ArgValue | undefined {
   if (!isRaw(from)) return undefined;
   if (from.podTemplateHashValue === 'Latest') return VERSION;
   if (from.podTemplateHashValue === 'Stable') {
-    return { refused: 'podTemplateHashValue: Stable names the stable version in the same query; Sluice runs a query once per version with ${version}: compare with failIf: { above: baseline, … } instead' };
+    return {
+      refused:
+        'podTemplateHashValue: Stable names the stable version in the same query; Sluice runs a query once per version with ${version}: compare with failIf: { above: baseline, … } instead',
+    };
   }
-  if (isRaw(from.fieldRef) && typeof from.fieldRef.fieldPath === 'string') return fieldRef(rollout, from.fieldRef.fieldPath);
+  if (isRaw(from.fieldRef) && typeof from.fieldRef.fieldPath === 'string')
+    return fieldRef(rollout, from.fieldRef.fieldPath);
   if (isRaw(from.secretKeyRef)) {
-    return { refused: `secretKeyRef (Kubernetes Secret ${String(from.secretKeyRef.name)}, key ${String(from.secretKeyRef.key)}): write the value, or a credential header as { secretEnv: NAME } in spec.metrics.headers (docs/security.md)` };
+    return {
+      refused: `secretKeyRef (Kubernetes Secret ${String(from.secretKeyRef.name)}, key ${String(from.secretKeyRef.key)}): write the value, or a credential header as { secretEnv: NAME } in spec.metrics.headers (docs/security.md)`,
+    };
   }
   return { refused: `valueFrom ${JSON.stringify(from)} cannot be read outside Kubernetes` };
 }
@@ -43,7 +58,11 @@ export function escapeSluice(text: string): string {
 const PLACEHOLDER = /\{\{\s*([^{}]+?)\s*\}\}/g;
 
 /** Fills `{{args.x}}` and `{{templates.NAME.podTemplateHash}}`; a placeholder without a value refuses the whole text. */
-export function fillText(text: string, values: Map<string, ArgValue>, escape = true): { text: string } | { refused: string } {
+export function fillText(
+  text: string,
+  values: Map<string, ArgValue>,
+  escape = true,
+): { text: string } | { refused: string } {
   let refused: string | undefined;
   const filled = (escape ? escapeSluice(text) : text).replace(PLACEHOLDER, (whole, key: string) => {
     const value = values.get(key);

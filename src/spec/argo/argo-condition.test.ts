@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { complementary, failIfFromFailure, failIfFromSuccess, parseCondition, type ParsedCondition } from './argo-condition.ts';
+import {
+  complementary,
+  failIfFromFailure,
+  failIfFromSuccess,
+  parseCondition,
+  type ParsedCondition,
+} from './argo-condition.ts';
 import { parseGoDuration, parsePauseDuration } from './argo-values.ts';
 
 function parsed(text: string): ParsedCondition {
@@ -17,7 +23,15 @@ test('one comparison of result with a number, either way round, through asFloat 
 });
 
 test('anything else is refused with the reason', () => {
-  for (const text of ['result == true', "result == 'It worked!'", 'result.ok && result.successPercent >= 0.90', 'all(result, # < 1000)', 'isNaN(result)', 'len(result) > 0', 'result[0] >= args.x']) {
+  for (const text of [
+    'result == true',
+    "result == 'It worked!'",
+    'result.ok && result.successPercent >= 0.90',
+    'all(result, # < 1000)',
+    'isNaN(result)',
+    'len(result) > 0',
+    'result[0] >= args.x',
+  ]) {
     const c = parseCondition(text);
     assert.ok('refused' in c, text);
     assert.match(c.refused, /is not one comparison of result with a number/);

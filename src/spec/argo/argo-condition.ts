@@ -28,7 +28,9 @@ export function parseCondition(text: string): ParsedCondition | { refused: strin
   if (m) return { selector: m[1] ?? '', op: m[2] as Comparison, value: Number(m[3]) };
   m = NUMBER_FIRST.exec(text);
   if (m) return { selector: m[3] ?? '', op: FLIP[m[2] as Comparison], value: Number(m[1]) };
-  return { refused: `"${text}" is not one comparison of result with a number (such as result[0] >= 0.95); Sluice thresholds are numbers` };
+  return {
+    refused: `"${text}" is not one comparison of result with a number (such as result[0] >= 0.95); Sluice thresholds are numbers`,
+  };
 }
 
 /** `failIf` in the Sluice spec's words, and a note when the boundary moves (Sluice's above/below are strict). */
@@ -43,7 +45,10 @@ export function failIfFromFailure(c: ParsedCondition): FailIf {
   const above = c.op === '>' || c.op === '>=';
   const failIf = above ? { above: c.value } : { below: c.value };
   if (c.op === '>' || c.op === '<') return { failIf };
-  return { failIf, boundary: `a value of exactly ${c.value} fails in Argo (${c.op}) and passes in Sluice (${above ? 'above' : 'below'} is strict)` };
+  return {
+    failIf,
+    boundary: `a value of exactly ${c.value} fails in Argo (${c.op}) and passes in Sluice (${above ? 'above' : 'below'} is strict)`,
+  };
 }
 
 /** From a success condition: the measurement fails when the comparison does not hold. */
@@ -51,7 +56,10 @@ export function failIfFromSuccess(c: ParsedCondition): FailIf {
   // result >= X succeeds ⇔ fails when result < X: below X, exactly.
   const failIf = c.op === '>=' || c.op === '>' ? { below: c.value } : { above: c.value };
   if (c.op === '>=' || c.op === '<=') return { failIf };
-  return { failIf, boundary: `a value of exactly ${c.value} fails in Argo (not ${c.op} ${c.value}) and passes in Sluice (${c.op === '>' ? 'below' : 'above'} is strict)` };
+  return {
+    failIf,
+    boundary: `a value of exactly ${c.value} fails in Argo (not ${c.op} ${c.value}) and passes in Sluice (${c.op === '>' ? 'below' : 'above'} is strict)`,
+  };
 }
 
 /** True when the success and failure conditions split the line at one point (so no value is Inconclusive in Argo). */

@@ -29,17 +29,34 @@ export function importTarget(rollout: SourceMarks, options: ArgoImportOptions): 
   if (version === undefined) {
     const where = rollout.doc.at(image === undefined ? ['spec', 'template'] : at('image'));
     const why = image === undefined ? 'the Rollout names no container image' : `image ${image} has no tag`;
-    throw new SpecError([{ file: rollout.doc.file, ...where, path: 'spec.template.spec.containers[0].image', message: `${why} to take the version from: give --version` }]);
+    throw new SpecError([
+      {
+        file: rollout.doc.file,
+        ...where,
+        path: 'spec.template.spec.containers[0].image',
+        message: `${why} to take the version from: give --version`,
+      },
+    ]);
   }
   if (image !== undefined) {
     rollout.use(at('image'));
-    rollout.note('changed', at('image'), `the image is not run: --target-command runs each version (${JSON.stringify(options.targetCommand.join(' '))}); version ${JSON.stringify(version)}${options.version === undefined ? ' is the image\'s tag' : ' from --version'}`);
+    rollout.note(
+      'changed',
+      at('image'),
+      `the image is not run: --target-command runs each version (${JSON.stringify(options.targetCommand.join(' '))}); version ${JSON.stringify(version)}${options.version === undefined ? " is the image's tag" : ' from --version'}`,
+    );
   }
   rollout.use(at('name'));
   for (const key of ['command', 'args']) {
-    if (first[key] !== undefined) rollout.note('dropped', at(key), `the container's ${key}: --target-command replaces it`);
+    if (first[key] !== undefined)
+      rollout.note('dropped', at(key), `the container's ${key}: --target-command replaces it`);
   }
-  if (Array.isArray(first.ports)) rollout.note('dropped', at('ports'), 'Sluice chooses each instance\'s port and passes it as $PORT; the service listens at spec.router.listen');
+  if (Array.isArray(first.ports))
+    rollout.note(
+      'dropped',
+      at('ports'),
+      "Sluice chooses each instance's port and passes it as $PORT; the service listens at spec.router.listen",
+    );
 
   const env: Record<string, string> = {};
   (Array.isArray(first.env) ? first.env : []).forEach((e: unknown, i) => {
@@ -47,7 +64,12 @@ export function importTarget(rollout: SourceMarks, options: ArgoImportOptions): 
     if (e.value !== undefined && e.valueFrom === undefined) {
       rollout.use(at('env', i));
       env[e.name] = String(e.value).replaceAll('${', () => '$${');
-    } else rollout.note('dropped', at('env', i), `env ${e.name} from ${JSON.stringify(e.valueFrom)}: write its value, or read the secret in the command (Sluice stores no secrets)`);
+    } else
+      rollout.note(
+        'dropped',
+        at('env', i),
+        `env ${e.name} from ${JSON.stringify(e.valueFrom)}: write its value, or read the secret in the command (Sluice stores no secrets)`,
+      );
   });
   if (Object.keys(env).length > 0) target.env = env;
 
@@ -55,18 +77,36 @@ export function importTarget(rollout: SourceMarks, options: ArgoImportOptions): 
   if (typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 1) {
     rollout.use(['spec', 'replicas']);
     target.instances = Math.min(replicas, MAX_INSTANCES);
-    if (replicas > MAX_INSTANCES) rollout.note('changed', ['spec', 'replicas'], `${replicas} replicas: the process target runs at most ${MAX_INSTANCES} instances per version`);
+    if (replicas > MAX_INSTANCES)
+      rollout.note(
+        'changed',
+        ['spec', 'replicas'],
+        `${replicas} replicas: the process target runs at most ${MAX_INSTANCES} instances per version`,
+      );
   }
 
-  const probe = isRaw(first.readinessProbe) && isRaw(first.readinessProbe.httpGet) ? first.readinessProbe.httpGet : undefined;
+  const probe =
+    isRaw(first.readinessProbe) && isRaw(first.readinessProbe.httpGet) ? first.readinessProbe.httpGet : undefined;
   if (probe !== undefined && typeof probe.path === 'string' && probe.path.startsWith('/')) {
     rollout.use(at('readinessProbe', 'httpGet', 'path'));
     target.readiness = { path: probe.path };
   } else {
-    rollout.note('added', first.readinessProbe !== undefined ? at('readinessProbe') : at('name'), 'readiness: Sluice waits for GET /healthz on each instance to answer 2xx or 3xx before it takes traffic; set spec.target.readiness.path if the service answers elsewhere');
+    rollout.note(
+      'added',
+      first.readinessProbe !== undefined ? at('readinessProbe') : at('name'),
+      'readiness: Sluice waits for GET /healthz on each instance to answer 2xx or 3xx before it takes traffic; set spec.target.readiness.path if the service answers elsewhere',
+    );
   }
   if (Array.isArray(containers)) {
-    containers.slice(1).forEach((c, i) => rollout.note('dropped', [...CONTAINERS, i + 1], `container ${isRaw(c) ? String(c.name) : ''}: Sluice runs one command per instance (a sidecar is part of that command's job)`));
+    containers
+      .slice(1)
+      .forEach((c, i) =>
+        rollout.note(
+          'dropped',
+          [...CONTAINERS, i + 1],
+          `container ${isRaw(c) ? String(c.name) : ''}: Sluice runs one command per instance (a sidecar is part of that command's job)`,
+        ),
+      );
   }
   return { version, target };
 }

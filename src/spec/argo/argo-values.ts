@@ -1,6 +1,6 @@
 /** Argo's scalar formats: Go durations (`1m30s`), pause durations (seconds or a duration), integers written as strings. Pure. */
 
-const GO_UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const GO_UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const GO_DURATION = /^(?:\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/;
 
 /** A Go duration (`5m`, `1m30s`, `500ms`) in milliseconds, or null. */

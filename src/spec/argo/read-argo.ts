@@ -22,7 +22,9 @@ export interface ArgoFiles {
 
 /** Kubernetes' own API groups: the core group (`v1`) and the `*.k8s.io` ones. */
 function isKubernetesObject(apiVersion: unknown): boolean {
-  return apiVersion === 'v1' || (typeof apiVersion === 'string' && /^[a-z0-9.-]+\.k8s\.io\/[a-z0-9]+$/.test(apiVersion));
+  return (
+    apiVersion === 'v1' || (typeof apiVersion === 'string' && /^[a-z0-9.-]+\.k8s\.io\/[a-z0-9]+$/.test(apiVersion))
+  );
 }
 
 /** Each `{ text, file }` read in turn; throws a SpecError listing every problem in every file. */
@@ -37,18 +39,38 @@ export function readArgoFiles(files: { text: string; file: string }[]): ArgoFile
       const at = (path: readonly (string | number)[]) => positionOf(doc, composed.lineCounter, path, true);
       const where = (path: (string | number)[]) => ({ file, ...at(path) });
       if (!isRaw(value)) {
-        issues.push({ ...where([]), path: '', message: `expected an Argo Rollouts document (a map with apiVersion and kind), got ${Array.isArray(value) ? 'a list' : typeof value}` });
+        issues.push({
+          ...where([]),
+          path: '',
+          message: `expected an Argo Rollouts document (a map with apiVersion and kind), got ${Array.isArray(value) ? 'a list' : typeof value}`,
+        });
         continue;
       }
       const { kind, apiVersion } = value;
       const name = isRaw(value.metadata) && typeof value.metadata.name === 'string' ? value.metadata.name : '';
       if (typeof kind === 'string' && isKubernetesObject(apiVersion)) {
-        notes.push({ kind: 'dropped', ...where(['kind']), path: 'kind', message: `${kind} ${name} (a Kubernetes object): skipped; Sluice's router and target take the place of Kubernetes Services and Pods, and secrets are references (docs/security.md)` });
+        notes.push({
+          kind: 'dropped',
+          ...where(['kind']),
+          path: 'kind',
+          message: `${kind} ${name} (a Kubernetes object): skipped; Sluice's router and target take the place of Kubernetes Services and Pods, and secrets are references (docs/security.md)`,
+        });
         continue;
       }
-      if (typeof kind !== 'string' || !(ARGO_KINDS as readonly string[]).includes(kind) || !ARGO_API.test(String(apiVersion))) {
-        const given = typeof kind === 'string' ? `kind ${kind}${typeof apiVersion === 'string' ? ` (${apiVersion})` : ''}` : 'a document without a kind';
-        issues.push({ ...where(typeof kind === 'string' ? ['kind'] : []), path: 'kind', message: `${given} is not read by sluice import argo; it reads ${ARGO_KINDS.join(', ')} (apiVersion argoproj.io/v1alpha1)` });
+      if (
+        typeof kind !== 'string' ||
+        !(ARGO_KINDS as readonly string[]).includes(kind) ||
+        !ARGO_API.test(String(apiVersion))
+      ) {
+        const given =
+          typeof kind === 'string'
+            ? `kind ${kind}${typeof apiVersion === 'string' ? ` (${apiVersion})` : ''}`
+            : 'a document without a kind';
+        issues.push({
+          ...where(typeof kind === 'string' ? ['kind'] : []),
+          path: 'kind',
+          message: `${given} is not read by sluice import argo; it reads ${ARGO_KINDS.join(', ')} (apiVersion argoproj.io/v1alpha1)`,
+        });
         continue;
       }
       if (name === '') {
@@ -57,7 +79,14 @@ export function readArgoFiles(files: { text: string; file: string }[]): ArgoFile
       }
       documents.push({ file, kind, name, value, at });
     }
-    if (composed.count === 0) issues.push({ file, line: 1, column: 1, path: '', message: `no document found; expected ${ARGO_KINDS.join(', ')}` });
+    if (composed.count === 0)
+      issues.push({
+        file,
+        line: 1,
+        column: 1,
+        path: '',
+        message: `no document found; expected ${ARGO_KINDS.join(', ')}`,
+      });
   }
   if (issues.length > 0) throw new SpecError(issues);
   return { documents, notes };

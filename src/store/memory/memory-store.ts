@@ -49,13 +49,22 @@ export class MemoryStore implements Store {
       if (q.service !== undefined && row.service !== q.service) continue;
       if (q.afterSeq !== undefined && row.seq <= q.afterSeq) continue;
       if (q.since !== undefined && row.at < q.since) continue;
-      out.push({ ...(JSON.parse(row.body) as EventBody), service: row.service, at: row.at, actor: row.actor, seq: row.seq });
+      out.push({
+        ...(JSON.parse(row.body) as EventBody),
+        service: row.service,
+        at: row.at,
+        actor: row.actor,
+        seq: row.seq,
+      });
     }
     return out;
   }
 
   async chain(q: { afterSeq?: number; limit?: number }): Promise<ChainRow[]> {
-    return this.#rows.filter((r) => r.seq > (q.afterSeq ?? 0)).slice(0, q.limit ?? 1_000_000).map((r) => ({ ...r }));
+    return this.#rows
+      .filter((r) => r.seq > (q.afterSeq ?? 0))
+      .slice(0, q.limit ?? 1_000_000)
+      .map((r) => ({ ...r }));
   }
 
   async chainHead(): Promise<ChainHead | null> {
@@ -67,8 +76,11 @@ export class MemoryStore implements Store {
   }
 
   async releases(service: string, limit = 100): Promise<ReleaseState[]> {
-    return [...this.#releases.values()].filter((r) => r.service === service)
-      .sort((a, b) => b.release.number - a.release.number).slice(0, limit).map((r) => copy(r.release));
+    return [...this.#releases.values()]
+      .filter((r) => r.service === service)
+      .sort((a, b) => b.release.number - a.release.number)
+      .slice(0, limit)
+      .map((r) => copy(r.release));
   }
 
   async putRevision(r: StoredRevision): Promise<void> {
@@ -83,7 +95,10 @@ export class MemoryStore implements Store {
   }
 
   async revisions(service: string): Promise<StoredRevision[]> {
-    return [...this.#revisions.values()].filter((r) => r.service === service).sort((a, b) => a.number - b.number).map(copy);
+    return [...this.#revisions.values()]
+      .filter((r) => r.service === service)
+      .sort((a, b) => a.number - b.number)
+      .map(copy);
   }
 
   async putService(s: StoredService): Promise<void> {

@@ -11,9 +11,26 @@ const TABLES: readonly { name: string; columns: readonly string[] }[] = [
   { name: 'audit_head', columns: ['id', 'seq', 'hash'] },
   { name: 'service_states', columns: ['service', 'seq', 'state'] },
   { name: 'releases', columns: ['id', 'service', 'number', 'status', 'started_at', 'ended_at', 'release'] },
-  { name: 'revisions', columns: ['service', 'key', 'number', 'version', 'template_hash', 'base_dir', 'file', 'created_at', 'created_by', 'spec'] },
+  {
+    name: 'revisions',
+    columns: [
+      'service',
+      'key',
+      'number',
+      'version',
+      'template_hash',
+      'base_dir',
+      'file',
+      'created_at',
+      'created_by',
+      'spec',
+    ],
+  },
   { name: 'services', columns: ['name', 'revision_key', 'base_dir', 'file', 'updated_at', 'spec'] },
-  { name: 'api_tokens', columns: ['id', 'name', 'role', 'hash', 'created_at', 'created_by', 'expires_at', 'revoked_at', 'environment'] },
+  {
+    name: 'api_tokens',
+    columns: ['id', 'name', 'role', 'hash', 'created_at', 'created_by', 'expires_at', 'revoked_at', 'environment'],
+  },
 ];
 
 /** A copy that would lose or mix data: no source store, or a target that already holds one. */
@@ -31,19 +48,29 @@ export interface CopyResult {
  */
 export async function copyFromSqlite(dataDir: string, to: PostgresStore): Promise<CopyResult> {
   const path = join(dataDir, 'sluice.db');
-  if (!existsSync(path)) throw new CopyRefused(`--from ${dataDir}: no store there (${path} does not exist); name the data dir a sluice server ran with`);
+  if (!existsSync(path))
+    throw new CopyRefused(
+      `--from ${dataDir}: no store there (${path} does not exist); name the data dir a sluice server ran with`,
+    );
   const source = new DatabaseSync(path, { readOnly: true });
   try {
-    const present = new Set((source.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Row[]).map((r) => String(r.name)));
+    const present = new Set(
+      (source.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Row[]).map((r) => String(r.name)),
+    );
     return await to.transaction(async (c) => {
       const held = await c.query('SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM services) AS n');
-      if (Number(held.rows[0].n) > 0) throw new CopyRefused(`--to ${to.url.replace(/:[^:@/]*@/, ':***@')}: the database already holds a store (events or services); copy into an empty database`);
+      if (Number(held.rows[0].n) > 0)
+        throw new CopyRefused(
+          `--to ${to.url.replace(/:[^:@/]*@/, ':***@')}: the database already holds a store (events or services); copy into an empty database`,
+        );
       const rows: Record<string, number> = {};
       for (const table of TABLES) {
         rows[table.name] = 0;
         if (!present.has(table.name)) continue;
         // A column an older store does not have yet (e.g. a token's environment) is left to its default.
-        const have = new Set((source.prepare(`PRAGMA table_info(${table.name})`).all() as Row[]).map((r) => String(r.name)));
+        const have = new Set(
+          (source.prepare(`PRAGMA table_info(${table.name})`).all() as Row[]).map((r) => String(r.name)),
+        );
         const columns = table.columns.filter((col) => have.has(col));
         const cols = columns.join(', ');
         let batch: unknown[][] = [];

@@ -74,16 +74,26 @@ async function write(c: pg.ClientBase, batch: Pending[]): Promise<(ServiceEvent[
   const leases = new Map<string, Lease>();
   if (fenced.length > 0) {
     for (const r of (await c.query('SELECT * FROM leases WHERE service = ANY($1) FOR SHARE', [fenced])).rows as Row[]) {
-      leases.set(String(r.service), { service: String(r.service), holder: String(r.holder), epoch: Number(r.epoch), expiresAt: Number(r.expires_at) });
+      leases.set(String(r.service), {
+        service: String(r.service),
+        holder: String(r.holder),
+        epoch: Number(r.epoch),
+        expiresAt: Number(r.expires_at),
+      });
     }
   }
   const refused = batch.map((p) => {
     if (p.fence === undefined) return null;
     const l = leases.get(p.service) ?? null;
-    return l === null || l.epoch !== p.fence.epoch || l.holder !== p.fence.holder ? new FencedWrite(p.service, p.fence, l) : null;
+    return l === null || l.epoch !== p.fence.epoch || l.holder !== p.fence.holder
+      ? new FencedWrite(p.service, p.fence, l)
+      : null;
   });
   const tip = (await c.query('SELECT seq, hash FROM sluice_chain_tip($1)', [CHAIN_LOCK])).rows[0] as Row | undefined;
-  let head: ChainHead = tip === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: Number(tip.seq), hash: String(tip.hash ?? GENESIS_HASH) };
+  let head: ChainHead =
+    tip === undefined
+      ? { seq: 0, hash: GENESIS_HASH }
+      : { seq: Number(tip.seq), hash: String(tip.hash ?? GENESIS_HASH) };
   const args: unknown[] = [];
   const arg = (v: unknown): string => `$${args.push(v)}`;
   const sql = (template: string, values: unknown[]): string => {
@@ -102,7 +112,13 @@ async function write(c: pg.ClientBase, batch: Pending[]): Promise<(ServiceEvent[
       const { at, actor, ...rest } = e;
       const body = JSON.stringify(rest);
       // Hashed as it will be read back (JSON round trip), so verify recomputes the same bytes.
-      const event = { ...(JSON.parse(body) as EventBody), service: p.service, at, actor, seq: head.seq + 1 } as ServiceEvent;
+      const event = {
+        ...(JSON.parse(body) as EventBody),
+        service: p.service,
+        at,
+        actor,
+        seq: head.seq + 1,
+      } as ServiceEvent;
       const hash = eventHash(head.hash, event);
       rows.push(`(${[event.seq, p.service, e.type, at, actor, body, head.hash, hash].map(arg).join(', ')})`);
       head = { seq: event.seq, hash };
@@ -111,18 +127,27 @@ async function write(c: pg.ClientBase, batch: Pending[]): Promise<(ServiceEvent[
     const seq = stored.at(-1)?.seq ?? p.state.seq;
     states.set(p.service, [p.service, seq, JSON.stringify({ ...p.state, seq })]);
     const r = p.state.release;
-    if (r !== null) releases.set(r.id, [r.id, p.service, r.number, r.status, r.startedAt, r.endedAt, JSON.stringify(r)]);
+    if (r !== null)
+      releases.set(r.id, [r.id, p.service, r.number, r.status, r.startedAt, r.endedAt, JSON.stringify(r)]);
     if (stored.length > 0) notified.add(p.service);
     return stored;
   });
   // Only the last of each is written (one statement may not update a row twice), its parameters only.
-  const writes = [...[...states.values()].map((v) => sql(UPSERT_STATE, v)), ...[...releases.values()].map((v) => sql(UPSERT_RELEASE, v))].map((s, i) => `w${i} AS (${s})`);
+  const writes = [
+    ...[...states.values()].map((v) => sql(UPSERT_STATE, v)),
+    ...[...releases.values()].map((v) => sql(UPSERT_RELEASE, v)),
+  ].map((s, i) => `w${i} AS (${s})`);
   if (rows.length > 0) {
-    writes.push(`ev AS (INSERT INTO events (seq, service, type, at, actor, body, prev_hash, hash) VALUES ${rows.join(', ')})`);
+    writes.push(
+      `ev AS (INSERT INTO events (seq, service, type, at, actor, body, prev_hash, hash) VALUES ${rows.join(', ')})`,
+    );
     writes.push(`hd AS (${sql(UPSERT_HEAD, [head.seq, head.hash])})`);
   }
   if (writes.length > 0) {
-    const notify = notified.size > 0 ? `SELECT pg_notify(${arg(EVENTS_CHANNEL)}, s) FROM unnest(${arg([...notified])}::text[]) AS s` : 'SELECT 1';
+    const notify =
+      notified.size > 0
+        ? `SELECT pg_notify(${arg(EVENTS_CHANNEL)}, s) FROM unnest(${arg([...notified])}::text[]) AS s`
+        : 'SELECT 1';
     await c.query(`WITH ${writes.join(', ')} ${notify}`, args);
   }
   return results;

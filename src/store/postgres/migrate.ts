@@ -15,7 +15,9 @@ export class SchemaTooNew extends Error {
   readonly found: number;
 
   constructor(found: number) {
-    super(`the database's schema is version ${found}, newer than this sluice knows (version ${SCHEMA_VERSION}): upgrade sluice to the version that migrated it, or point --store at another database`);
+    super(
+      `the database's schema is version ${found}, newer than this sluice knows (version ${SCHEMA_VERSION}): upgrade sluice to the version that migrated it, or point --store at another database`,
+    );
     this.found = found;
   }
 }
@@ -35,7 +37,9 @@ export async function schemaVersion(client: pg.ClientBase): Promise<number> {
 export async function migrate(client: pg.ClientBase, now: number): Promise<MigrateResult> {
   await client.query('SELECT pg_advisory_lock($1)', [MIGRATE_LOCK]);
   try {
-    await client.query('CREATE TABLE IF NOT EXISTS sluice_schema (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS sluice_schema (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
+    );
     const from = await schemaVersion(client);
     if (from > SCHEMA_VERSION) throw new SchemaTooNew(from);
     const applied: number[] = [];
@@ -43,7 +47,11 @@ export async function migrate(client: pg.ClientBase, now: number): Promise<Migra
       await client.query('BEGIN');
       try {
         for (const sql of m.sql) await client.query(sql);
-        await client.query('INSERT INTO sluice_schema (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, now]);
+        await client.query('INSERT INTO sluice_schema (version, name, applied_at) VALUES ($1, $2, $3)', [
+          m.version,
+          m.name,
+          now,
+        ]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK');

@@ -13,22 +13,39 @@ export function toEvent(row: Row): ServiceEvent {
 
 export function toChainRow(row: Row): ChainRow {
   return {
-    seq: Number(row.seq), service: String(row.service), type: String(row.type), at: Number(row.at), actor: String(row.actor),
-    body: String(row.body), prevHash: text(row.prev_hash), hash: text(row.hash),
+    seq: Number(row.seq),
+    service: String(row.service),
+    type: String(row.type),
+    at: Number(row.at),
+    actor: String(row.actor),
+    body: String(row.body),
+    prevHash: text(row.prev_hash),
+    hash: text(row.hash),
   };
 }
 
 export function toRevision(row: Row): StoredRevision {
   return {
-    service: String(row.service), key: String(row.key), number: Number(row.number), version: String(row.version),
-    templateHash: String(row.template_hash), baseDir: String(row.base_dir), file: text(row.file),
-    createdAt: Number(row.created_at), createdBy: String(row.created_by), spec: JSON.parse(String(row.spec)),
+    service: String(row.service),
+    key: String(row.key),
+    number: Number(row.number),
+    version: String(row.version),
+    templateHash: String(row.template_hash),
+    baseDir: String(row.base_dir),
+    file: text(row.file),
+    createdAt: Number(row.created_at),
+    createdBy: String(row.created_by),
+    spec: JSON.parse(String(row.spec)),
   };
 }
 
 export function toService(row: Row): StoredService {
   return {
-    name: String(row.name), revisionKey: String(row.revision_key), baseDir: String(row.base_dir),
-    file: text(row.file), updatedAt: Number(row.updated_at), spec: JSON.parse(String(row.spec)),
+    name: String(row.name),
+    revisionKey: String(row.revision_key),
+    baseDir: String(row.base_dir),
+    file: text(row.file),
+    updatedAt: Number(row.updated_at),
+    spec: JSON.parse(String(row.spec)),
   };
 }

@@ -6,7 +6,12 @@ import { EVENTS_CHANNEL } from './connect.ts';
 const NOW_MS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
 
 type Row = Record<string, unknown>;
-const toLease = (r: Row): Lease => ({ service: String(r.service), holder: String(r.holder), epoch: Number(r.epoch), expiresAt: Number(r.expires_at) });
+const toLease = (r: Row): Lease => ({
+  service: String(r.service),
+  holder: String(r.holder),
+  epoch: Number(r.epoch),
+  expiresAt: Number(r.expires_at),
+});
 
 /** Leases and replica ids in the shared database (see LeaseStore in ../types.ts). */
 export class PostgresLeases implements LeaseStore {
@@ -39,14 +44,20 @@ export class PostgresLeases implements LeaseStore {
   }
 
   async release(service: string, holder: string, epoch: number): Promise<void> {
-    await this.#pool.query('UPDATE leases SET expires_at = 0 WHERE service = $1 AND holder = $2 AND epoch = $3', [service, holder, epoch]);
+    await this.#pool.query('UPDATE leases SET expires_at = 0 WHERE service = $1 AND holder = $2 AND epoch = $3', [
+      service,
+      holder,
+      epoch,
+    ]);
   }
 
   /** Inside a commit's transaction: the fence must be the lease as it stands (held FOR SHARE until commit, so no claim slips between). */
   async check(c: pg.ClientBase, service: string, fence: Fence): Promise<void> {
-    const row = (await c.query('SELECT * FROM leases WHERE service = $1 FOR SHARE', [service])).rows[0] as Row | undefined;
+    const row = (await c.query('SELECT * FROM leases WHERE service = $1 FOR SHARE', [service])).rows[0] as
+      Row | undefined;
     const current = row === undefined ? null : toLease(row);
-    if (current === null || current.epoch !== fence.epoch || current.holder !== fence.holder) throw new FencedWrite(service, fence, current);
+    if (current === null || current.epoch !== fence.epoch || current.holder !== fence.holder)
+      throw new FencedWrite(service, fence, current);
   }
 
   async heartbeat(replica: string, instance: string, url: string | null, ttlMs: number): Promise<boolean> {
@@ -61,7 +72,9 @@ export class PostgresLeases implements LeaseStore {
   }
 
   async replicas(ttlMs: number): Promise<string[]> {
-    return (await this.#pool.query(`SELECT id FROM replicas WHERE seen_at >= ${NOW_MS} - $1 ORDER BY id COLLATE "C"`, [ttlMs])).rows.map((r: Row) => String(r.id));
+    return (
+      await this.#pool.query(`SELECT id FROM replicas WHERE seen_at >= ${NOW_MS} - $1 ORDER BY id COLLATE "C"`, [ttlMs])
+    ).rows.map((r: Row) => String(r.id));
   }
 
   /** One connection of its own LISTENs; when it breaks it is opened again every second until stopped. */
@@ -71,7 +84,9 @@ export class PostgresLeases implements LeaseStore {
     let retry: NodeJS.Timeout | undefined;
     const connect = async (): Promise<void> => {
       const c = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: 3000 });
-      c.on('notification', (n) => { if (n.payload !== undefined) wake(n.payload); });
+      c.on('notification', (n) => {
+        if (n.payload !== undefined) wake(n.payload);
+      });
       c.on('error', () => reconnect());
       c.on('end', () => reconnect());
       try {
@@ -88,7 +103,10 @@ export class PostgresLeases implements LeaseStore {
     const reconnect = (): void => {
       client = null;
       if (stopped || retry !== undefined) return;
-      retry = setTimeout(() => { retry = undefined; void connect(); }, 1000);
+      retry = setTimeout(() => {
+        retry = undefined;
+        void connect();
+      }, 1000);
     };
     await connect();
     const stop = async (): Promise<void> => {

@@ -13,7 +13,9 @@ import { PostgresStore } from './postgres-store.ts';
 const skip = withoutPostgres();
 let server: Promise<TestPostgres> | null = null;
 const postgres = (): Promise<TestPostgres> => (server ??= TestPostgres.start());
-after(async () => { if (server) await (await server).stop(); });
+after(async () => {
+  if (server) await (await server).stop();
+});
 
 const urls = new WeakMap<object, string>();
 async function fresh(): Promise<PostgresStore> {
@@ -45,11 +47,18 @@ else {
 
   test('postgres: a schema newer than this binary is refused, naming both versions', async () => {
     const store = await fresh();
-    await store.pool.query(`INSERT INTO sluice_schema (version, name, applied_at) VALUES (${SCHEMA_VERSION + 5}, 'from the future', 0)`);
+    await store.pool.query(
+      `INSERT INTO sluice_schema (version, name, applied_at) VALUES (${SCHEMA_VERSION + 5}, 'from the future', 0)`,
+    );
     const url = urls.get(store)!;
     await store.close();
     await assert.rejects(PostgresStore.open(url), (err: Error) => {
-      assert.match(err.message, new RegExp(`schema is version ${SCHEMA_VERSION + 5}, newer than this sluice knows \\(version ${SCHEMA_VERSION}\\)`));
+      assert.match(
+        err.message,
+        new RegExp(
+          `schema is version ${SCHEMA_VERSION + 5}, newer than this sluice knows \\(version ${SCHEMA_VERSION}\\)`,
+        ),
+      );
       return true;
     });
   });
@@ -59,7 +68,10 @@ else {
     const url = await pgServer.createDatabase();
     await assert.rejects(PostgresStore.open(url.replace(`:${pgServer.port}/`, ':1/')), (err: StoreUnavailable) => {
       assert.ok(err instanceof StoreUnavailable);
-      assert.match(err.message, /cannot reach PostgreSQL at postgres:\/\/sluice@127\.0\.0\.1:1\/\S+: connection refused/);
+      assert.match(
+        err.message,
+        /cannot reach PostgreSQL at postgres:\/\/sluice@127\.0\.0\.1:1\/\S+: connection refused/,
+      );
       assert.equal(err.retry, true);
       return true;
     });
@@ -68,8 +80,14 @@ else {
     const db = new URL(url).pathname.slice(1);
     await admin.query(`ALTER DATABASE ${db} SET default_transaction_read_only = on`);
     await admin.end();
-    await assert.rejects(PostgresStore.open(url), /is read-only \(a standby, or default_transaction_read_only\): sluice needs a writable primary/);
-    await assert.rejects(PostgresStore.open('mysql://x@y/z'), /--store "mysql:\/\/x@y\/z" is not a PostgreSQL URL; write postgres:\/\/USER@HOST:PORT\/DATABASE/);
+    await assert.rejects(
+      PostgresStore.open(url),
+      /is read-only \(a standby, or default_transaction_read_only\): sluice needs a writable primary/,
+    );
+    await assert.rejects(
+      PostgresStore.open('mysql://x@y/z'),
+      /--store "mysql:\/\/x@y\/z" is not a PostgreSQL URL; write postgres:\/\/USER@HOST:PORT\/DATABASE/,
+    );
   });
 
   test('postgres: a write under a stale epoch is refused in the same transaction; the log is unchanged', async (t) => {
@@ -78,17 +96,34 @@ else {
     const a = await store.leases.claim('checkout', 'a', 2000, null);
     assert.deepEqual({ holder: a!.holder, epoch: a!.epoch }, { holder: 'a', epoch: 1 });
     assert.equal(await store.leases.claim('checkout', 'b', 2000, null), null, 'a live lease is not taken');
-    await store.commit('checkout', [{ type: 'service.recovered', at: 1, actor: 'x' }], emptyState('checkout'), { holder: 'a', epoch: 1 });
+    await store.commit('checkout', [{ type: 'service.recovered', at: 1, actor: 'x' }], emptyState('checkout'), {
+      holder: 'a',
+      epoch: 1,
+    });
     // a's lease lapses; b takes it with the next epoch
     await store.pool.query('UPDATE leases SET expires_at = 0');
     const b = await store.leases.claim('checkout', 'b', 2000, null);
     assert.deepEqual({ holder: b!.holder, epoch: b!.epoch }, { holder: 'b', epoch: 2 });
-    await assert.rejects(store.commit('checkout', [{ type: 'service.degraded', reason: 'late', at: 2, actor: 'x' }], emptyState('checkout'), { holder: 'a', epoch: 1 }), (err: FencedWrite) => {
-      assert.ok(err instanceof FencedWrite);
-      assert.match(err.message, /a wrote checkout's events under epoch 1, but the lease is at epoch 2, held by b: the write was refused/);
-      return true;
-    });
-    assert.deepEqual((await store.events({})).map((e) => e.type), ['service.recovered']);
+    await assert.rejects(
+      store.commit(
+        'checkout',
+        [{ type: 'service.degraded', reason: 'late', at: 2, actor: 'x' }],
+        emptyState('checkout'),
+        { holder: 'a', epoch: 1 },
+      ),
+      (err: FencedWrite) => {
+        assert.ok(err instanceof FencedWrite);
+        assert.match(
+          err.message,
+          /a wrote checkout's events under epoch 1, but the lease is at epoch 2, held by b: the write was refused/,
+        );
+        return true;
+      },
+    );
+    assert.deepEqual(
+      (await store.events({})).map((e) => e.type),
+      ['service.recovered'],
+    );
     assert.equal(await store.leases.claim('checkout', 'a', 2000, 1), null, 'the old holder cannot renew what it lost');
     const renewed = await store.leases.claim('checkout', 'b', 2000, 2);
     assert.equal(renewed!.epoch, 2, 'a renewal keeps the epoch');
@@ -122,13 +157,22 @@ if (!skip) {
     await store.leases.claim('a', 'x', 60_000, null);
     const results = await Promise.allSettled([
       store.commit('b', [{ type: 'service.recovered', at: 1, actor: 'x' }], emptyState('b')),
-      store.commit('a', [{ type: 'service.degraded', reason: 'stale', at: 2, actor: 'x' }], emptyState('a'), { holder: 'x', epoch: 0 }),
+      store.commit('a', [{ type: 'service.degraded', reason: 'stale', at: 2, actor: 'x' }], emptyState('a'), {
+        holder: 'x',
+        epoch: 0,
+      }),
       store.commit('a', [{ type: 'service.recovered', at: 3, actor: 'x' }], emptyState('a'), { holder: 'x', epoch: 1 }),
       store.commit('b', [{ type: 'service.recovered', at: 4, actor: 'x' }], emptyState('b')),
     ]);
-    assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+    );
     assert.ok((results[1] as PromiseRejectedResult).reason instanceof FencedWrite);
-    assert.deepEqual((await store.events({})).map((e) => `${e.seq} ${e.service} ${e.at}`), ['1 b 1', '2 a 3', '3 b 4']);
+    assert.deepEqual(
+      (await store.events({})).map((e) => `${e.seq} ${e.service} ${e.at}`),
+      ['1 b 1', '2 a 3', '3 b 4'],
+    );
     assert.equal((await verifyStore(store)).ok, true);
   });
 }

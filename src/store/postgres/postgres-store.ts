@@ -3,7 +3,16 @@ import type { EventBody, ServiceEvent } from '../../core/events.ts';
 import type { ReleaseState, ServiceState } from '../../core/release/state.ts';
 import { eventHash, GENESIS_HASH } from '../event-hash.ts';
 import { INSERT_REVISION, UPSERT_HEAD, UPSERT_RELEASE, UPSERT_SERVICE, UPSERT_STATE } from '../sql.ts';
-import type { ChainHead, ChainRow, EventQuery, Fence, NewEvent, Store, StoredRevision, StoredService } from '../types.ts';
+import type {
+  ChainHead,
+  ChainRow,
+  EventQuery,
+  Fence,
+  NewEvent,
+  Store,
+  StoredRevision,
+  StoredService,
+} from '../types.ts';
 import { connectPool, describePgError, EVENTS_CHANNEL } from './connect.ts';
 import { migrate, type MigrateResult } from './migrate.ts';
 import { PostgresLeases } from './postgres-leases.ts';
@@ -16,7 +25,6 @@ export const numbered = (sql: string): string => {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
 };
-
 
 type Row = Record<string, unknown>;
 
@@ -86,16 +94,28 @@ export class PostgresStore implements Store {
   async events(q: EventQuery): Promise<ServiceEvent[]> {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.service !== undefined) { args.push(q.service); where.push(`service = $${args.length}`); }
-    if (q.afterSeq !== undefined) { args.push(q.afterSeq); where.push(`seq > $${args.length}`); }
-    if (q.since !== undefined) { args.push(q.since); where.push(`at >= $${args.length}`); }
+    if (q.service !== undefined) {
+      args.push(q.service);
+      where.push(`service = $${args.length}`);
+    }
+    if (q.afterSeq !== undefined) {
+      args.push(q.afterSeq);
+      where.push(`seq > $${args.length}`);
+    }
+    if (q.since !== undefined) {
+      args.push(q.since);
+      where.push(`at >= $${args.length}`);
+    }
     args.push(q.limit ?? 1_000_000);
     const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT $${args.length}`;
     return (await this.pool.query(sql, args)).rows.map(toEvent);
   }
 
   async chain(q: { afterSeq?: number; limit?: number }): Promise<ChainRow[]> {
-    const r = await this.pool.query('SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2', [q.afterSeq ?? 0, q.limit ?? 1_000_000]);
+    const r = await this.pool.query('SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2', [
+      q.afterSeq ?? 0,
+      q.limit ?? 1_000_000,
+    ]);
     return r.rows.map(toChainRow);
   }
 
@@ -106,29 +126,55 @@ export class PostgresStore implements Store {
   }
 
   async states(): Promise<ServiceState[]> {
-    return (await this.pool.query('SELECT state FROM service_states ORDER BY service COLLATE "C"')).rows.map((r: Row) => JSON.parse(String(r.state)) as ServiceState);
+    return (await this.pool.query('SELECT state FROM service_states ORDER BY service COLLATE "C"')).rows.map(
+      (r: Row) => JSON.parse(String(r.state)) as ServiceState,
+    );
   }
 
   async releases(service: string, limit = 100): Promise<ReleaseState[]> {
-    const r = await this.pool.query('SELECT release FROM releases WHERE service = $1 ORDER BY number DESC LIMIT $2', [service, limit]);
+    const r = await this.pool.query('SELECT release FROM releases WHERE service = $1 ORDER BY number DESC LIMIT $2', [
+      service,
+      limit,
+    ]);
     return r.rows.map((row: Row) => JSON.parse(String(row.release)) as ReleaseState);
   }
 
   async putRevision(r: StoredRevision): Promise<void> {
-    await this.pool.query(numbered(INSERT_REVISION), [r.service, r.key, r.number, r.version, r.templateHash, r.baseDir, r.file, r.createdAt, r.createdBy, JSON.stringify(r.spec)]);
+    await this.pool.query(numbered(INSERT_REVISION), [
+      r.service,
+      r.key,
+      r.number,
+      r.version,
+      r.templateHash,
+      r.baseDir,
+      r.file,
+      r.createdAt,
+      r.createdBy,
+      JSON.stringify(r.spec),
+    ]);
   }
 
   async revision(service: string, key: string): Promise<StoredRevision | null> {
-    const row = (await this.pool.query('SELECT * FROM revisions WHERE service = $1 AND key = $2', [service, key])).rows[0] as Row | undefined;
+    const row = (await this.pool.query('SELECT * FROM revisions WHERE service = $1 AND key = $2', [service, key]))
+      .rows[0] as Row | undefined;
     return row === undefined ? null : toRevision(row);
   }
 
   async revisions(service: string): Promise<StoredRevision[]> {
-    return (await this.pool.query('SELECT * FROM revisions WHERE service = $1 ORDER BY number', [service])).rows.map(toRevision);
+    return (await this.pool.query('SELECT * FROM revisions WHERE service = $1 ORDER BY number', [service])).rows.map(
+      toRevision,
+    );
   }
 
   async putService(s: StoredService): Promise<void> {
-    await this.pool.query(numbered(UPSERT_SERVICE), [s.name, s.revisionKey, s.baseDir, s.file, s.updatedAt, JSON.stringify(s.spec)]);
+    await this.pool.query(numbered(UPSERT_SERVICE), [
+      s.name,
+      s.revisionKey,
+      s.baseDir,
+      s.file,
+      s.updatedAt,
+      JSON.stringify(s.spec),
+    ]);
   }
 
   async service(name: string): Promise<StoredService | null> {

@@ -7,8 +7,14 @@ type Row = Record<string, unknown>;
 
 export function toChainRow(row: Row): ChainRow {
   return {
-    seq: Number(row.seq), service: String(row.service), type: String(row.type), at: Number(row.at), actor: String(row.actor),
-    body: String(row.body), prevHash: row.prev_hash === null ? null : String(row.prev_hash), hash: row.hash === null ? null : String(row.hash),
+    seq: Number(row.seq),
+    service: String(row.service),
+    type: String(row.type),
+    at: Number(row.at),
+    actor: String(row.actor),
+    body: String(row.body),
+    prevHash: row.prev_hash === null ? null : String(row.prev_hash),
+    hash: row.hash === null ? null : String(row.hash),
   };
 }
 
@@ -23,7 +29,9 @@ export function chainTip(db: DatabaseSync): ChainHead {
   const head = readHead(db);
   if (head !== null) return head;
   const last = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as Row | undefined;
-  return last === undefined ? { seq: 0, hash: GENESIS_HASH } : { seq: Number(last.seq), hash: String(last.hash ?? GENESIS_HASH) };
+  return last === undefined
+    ? { seq: 0, hash: GENESIS_HASH }
+    : { seq: Number(last.seq), hash: String(last.hash ?? GENESIS_HASH) };
 }
 
 /**

@@ -4,7 +4,15 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { EventBody, ServiceEvent } from '../../core/events.ts';
 import type { ReleaseState, ServiceState } from '../../core/release/state.ts';
 import { eventHash } from '../event-hash.ts';
-import { INSERT_EVENT, INSERT_REVISION, SCHEMA, UPSERT_HEAD, UPSERT_RELEASE, UPSERT_SERVICE, UPSERT_STATE } from '../sql.ts';
+import {
+  INSERT_EVENT,
+  INSERT_REVISION,
+  SCHEMA,
+  UPSERT_HEAD,
+  UPSERT_RELEASE,
+  UPSERT_SERVICE,
+  UPSERT_STATE,
+} from '../sql.ts';
 import type { ChainHead, ChainRow, EventQuery, NewEvent, Store, StoredRevision, StoredService } from '../types.ts';
 import { chainTip, migrateChain, readHead, toChainRow } from './sqlite-chain.ts';
 
@@ -17,16 +25,27 @@ function toEvent(row: Row): ServiceEvent {
 
 function toRevision(row: Row): StoredRevision {
   return {
-    service: String(row.service), key: String(row.key), number: Number(row.number), version: String(row.version),
-    templateHash: String(row.template_hash), baseDir: String(row.base_dir), file: row.file === null ? null : String(row.file),
-    createdAt: Number(row.created_at), createdBy: String(row.created_by), spec: JSON.parse(String(row.spec)),
+    service: String(row.service),
+    key: String(row.key),
+    number: Number(row.number),
+    version: String(row.version),
+    templateHash: String(row.template_hash),
+    baseDir: String(row.base_dir),
+    file: row.file === null ? null : String(row.file),
+    createdAt: Number(row.created_at),
+    createdBy: String(row.created_by),
+    spec: JSON.parse(String(row.spec)),
   };
 }
 
 function toService(row: Row): StoredService {
   return {
-    name: String(row.name), revisionKey: String(row.revision_key), baseDir: String(row.base_dir),
-    file: row.file === null ? null : String(row.file), updatedAt: Number(row.updated_at), spec: JSON.parse(String(row.spec)),
+    name: String(row.name),
+    revisionKey: String(row.revision_key),
+    baseDir: String(row.base_dir),
+    file: row.file === null ? null : String(row.file),
+    updatedAt: Number(row.updated_at),
+    spec: JSON.parse(String(row.spec)),
   };
 }
 
@@ -75,7 +94,8 @@ export class SqliteStore implements Store {
       const seq = stored.at(-1)?.seq ?? state.seq;
       this.#upsertState.run(service, seq, JSON.stringify({ ...state, seq }));
       const r = state.release;
-      if (r !== null) this.#upsertRelease.run(r.id, service, r.number, r.status, r.startedAt, r.endedAt, JSON.stringify(r));
+      if (r !== null)
+        this.#upsertRelease.run(r.id, service, r.number, r.status, r.startedAt, r.endedAt, JSON.stringify(r));
       this.#db.exec('COMMIT');
     } catch (err) {
       this.#db.exec('ROLLBACK');
@@ -87,16 +107,27 @@ export class SqliteStore implements Store {
   async events(q: EventQuery): Promise<ServiceEvent[]> {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (q.service !== undefined) { where.push('service = ?'); args.push(q.service); }
-    if (q.afterSeq !== undefined) { where.push('seq > ?'); args.push(q.afterSeq); }
-    if (q.since !== undefined) { where.push('at >= ?'); args.push(q.since); }
+    if (q.service !== undefined) {
+      where.push('service = ?');
+      args.push(q.service);
+    }
+    if (q.afterSeq !== undefined) {
+      where.push('seq > ?');
+      args.push(q.afterSeq);
+    }
+    if (q.since !== undefined) {
+      where.push('at >= ?');
+      args.push(q.since);
+    }
     const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
     args.push(q.limit ?? 1_000_000);
     return (this.#db.prepare(sql).all(...args) as Row[]).map(toEvent);
   }
 
   async chain(q: { afterSeq?: number; limit?: number }): Promise<ChainRow[]> {
-    const rows = this.#db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(q.afterSeq ?? 0, q.limit ?? 1_000_000) as Row[];
+    const rows = this.#db
+      .prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
+      .all(q.afterSeq ?? 0, q.limit ?? 1_000_000) as Row[];
     return rows.map(toChainRow);
   }
 
@@ -105,25 +136,45 @@ export class SqliteStore implements Store {
   }
 
   async states(): Promise<ServiceState[]> {
-    return (this.#db.prepare('SELECT state FROM service_states ORDER BY service').all() as Row[]).map((r) => JSON.parse(String(r.state)) as ServiceState);
+    return (this.#db.prepare('SELECT state FROM service_states ORDER BY service').all() as Row[]).map(
+      (r) => JSON.parse(String(r.state)) as ServiceState,
+    );
   }
 
   async releases(service: string, limit = 100): Promise<ReleaseState[]> {
-    const rows = this.#db.prepare('SELECT release FROM releases WHERE service = ? ORDER BY number DESC LIMIT ?').all(service, limit) as Row[];
+    const rows = this.#db
+      .prepare('SELECT release FROM releases WHERE service = ? ORDER BY number DESC LIMIT ?')
+      .all(service, limit) as Row[];
     return rows.map((r) => JSON.parse(String(r.release)) as ReleaseState);
   }
 
   async putRevision(r: StoredRevision): Promise<void> {
-    this.#db.prepare(INSERT_REVISION).run(r.service, r.key, r.number, r.version, r.templateHash, r.baseDir, r.file, r.createdAt, r.createdBy, JSON.stringify(r.spec));
+    this.#db
+      .prepare(INSERT_REVISION)
+      .run(
+        r.service,
+        r.key,
+        r.number,
+        r.version,
+        r.templateHash,
+        r.baseDir,
+        r.file,
+        r.createdAt,
+        r.createdBy,
+        JSON.stringify(r.spec),
+      );
   }
 
   async revision(service: string, key: string): Promise<StoredRevision | null> {
-    const row = this.#db.prepare('SELECT * FROM revisions WHERE service = ? AND key = ?').get(service, key) as Row | undefined;
+    const row = this.#db.prepare('SELECT * FROM revisions WHERE service = ? AND key = ?').get(service, key) as
+      Row | undefined;
     return row === undefined ? null : toRevision(row);
   }
 
   async revisions(service: string): Promise<StoredRevision[]> {
-    return (this.#db.prepare('SELECT * FROM revisions WHERE service = ? ORDER BY number').all(service) as Row[]).map(toRevision);
+    return (this.#db.prepare('SELECT * FROM revisions WHERE service = ? ORDER BY number').all(service) as Row[]).map(
+      toRevision,
+    );
   }
 
   async putService(s: StoredService): Promise<void> {

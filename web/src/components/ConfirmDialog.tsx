@@ -4,7 +4,15 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
  * A modal confirmation on the native <dialog>: focus moves into it, Escape cancels, focus returns to
  * the button that opened it. `withReason` adds a text field (abort's reason for the rollback log).
  */
-export function ConfirmDialog({ title, children, confirmLabel, danger, withReason, onConfirm, onClose }: {
+export function ConfirmDialog({
+  title,
+  children,
+  confirmLabel,
+  danger,
+  withReason,
+  onConfirm,
+  onClose,
+}: {
   title: string;
   children: ReactNode;
   confirmLabel: string;
@@ -42,7 +50,13 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, withReaso
     }
   };
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby="dialog-title" onCancel={(e) => (e.preventDefault(), onClose())} data-testid="confirm-dialog">
+    <dialog
+      ref={ref}
+      className="dialog"
+      aria-labelledby="dialog-title"
+      onCancel={(e) => (e.preventDefault(), onClose())}
+      data-testid="confirm-dialog"
+    >
       <form method="dialog" onSubmit={(e) => (e.preventDefault(), void confirm())}>
         <h2 id="dialog-title">{title}</h2>
         <div>{children}</div>
@@ -52,10 +66,22 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, withReaso
             <input ref={reasonField} value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} />
           </label>
         )}
-        {error && <p className="error" role="alert">{error}</p>}
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
         <div className="dialog-buttons">
-          <button type="button" onClick={onClose} disabled={busy}>Cancel</button>
-          <button type="submit" className={danger ? 'danger' : 'primary'} disabled={busy} ref={confirmButton} data-testid="confirm">
+          <button type="button" onClick={onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button
+            type="submit"
+            className={danger ? 'danger' : 'primary'}
+            disabled={busy}
+            ref={confirmButton}
+            data-testid="confirm"
+          >
             {busy ? 'Sending…' : confirmLabel}
           </button>
         </div>

@@ -18,34 +18,62 @@ export function EnvironmentPanel({ service }: { service: string }) {
   const base = split < 0 ? null : service.slice(0, split);
   const env = split < 0 ? null : service.slice(split + 2);
   const relevant = (e: ServiceEvent) => e.service === base || e.service === service;
-  const view = useLive((signal) => (base === null ? Promise.resolve(null) : api.environments(base, signal)), relevant, [base], 300);
+  const view = useLive(
+    (signal) => (base === null ? Promise.resolve(null) : api.environments(base, signal)),
+    relevant,
+    [base],
+    300,
+  );
   const id = useIdentity();
   const [asking, setAsking] = useState<Asking | null>(null);
   if (base === null || env === null || !view.data) return null;
   const plan: PlanView | null = view.data.environments.find((e) => e.environment === env)?.plan ?? null;
   if (plan === null || !OPEN.has(plan.status)) return null;
   const owners = plan.policy.approvals.owners ?? [];
-  const blocked = !id ? 'sign in to approve'
-    : !CAN_APPROVE.has(id.role) ? `your token "${id.name}" has role ${id.role}; approvals need approver or above`
-    : id.name === plan.requestedBy ? `${id.name} asked for this release: another approver must (four-eyes)`
-    : owners.length > 0 && !owners.includes(id.name) ? `approvals come from the owners: ${owners.join(', ')}`
-    : null;
+  const blocked = !id
+    ? 'sign in to approve'
+    : !CAN_APPROVE.has(id.role)
+      ? `your token "${id.name}" has role ${id.role}; approvals need approver or above`
+      : id.name === plan.requestedBy
+        ? `${id.name} asked for this release: another approver must (four-eyes)`
+        : owners.length > 0 && !owners.includes(id.name)
+          ? `approvals come from the owners: ${owners.join(', ')}`
+          : null;
   const done = async () => view.reload();
   return (
     <section className="panel" aria-labelledby="gates-title" data-testid="environment-gates">
-      <h2 id="gates-title">Promotion of {plan.version} to {env}: {plan.status}</h2>
-      <p className="muted">asked by {plan.requestedBy} · {plan.detail}</p>
+      <h2 id="gates-title">
+        Promotion of {plan.version} to {env}: {plan.status}
+      </h2>
+      <p className="muted">
+        asked by {plan.requestedBy} · {plan.detail}
+      </p>
       <table>
-        <thead><tr><th>gate</th><th>result</th><th>why</th><th /></tr></thead>
+        <thead>
+          <tr>
+            <th>gate</th>
+            <th>result</th>
+            <th>why</th>
+            <th />
+          </tr>
+        </thead>
         <tbody>
           {plan.gates.map((g) => (
             <tr key={g.gate}>
               <td>{g.gate}</td>
-              <td><span className={`badge gate-${g.outcome}`}>{g.outcome}</span></td>
+              <td>
+                <span className={`badge gate-${g.outcome}`}>{g.outcome}</span>
+              </td>
               <td>{g.detail}</td>
               <td>
                 {(g.outcome === 'failed' || g.outcome === 'waiting') && g.gate !== 'contract' && (
-                  <button type="button" className="danger" disabled={blocked !== null} title={blocked ?? `let the release through ${g.gate}; opens a post-mortem`} onClick={() => setAsking({ kind: 'override', gate: g })}>
+                  <button
+                    type="button"
+                    className="danger"
+                    disabled={blocked !== null}
+                    title={blocked ?? `let the release through ${g.gate}; opens a post-mortem`}
+                    onClick={() => setAsking({ kind: 'override', gate: g })}
+                  >
                     Override
                   </button>
                 )}
@@ -55,17 +83,30 @@ export function EnvironmentPanel({ service }: { service: string }) {
         </tbody>
       </table>
       {plan.policy.approvals.required > 0 && (
-        <button type="button" disabled={blocked !== null} title={blocked ?? `approve ${plan.version} for ${env}`} onClick={() => setAsking({ kind: 'approve' })} data-testid="approve">
+        <button
+          type="button"
+          disabled={blocked !== null}
+          title={blocked ?? `approve ${plan.version} for ${env}`}
+          onClick={() => setAsking({ kind: 'approve' })}
+          data-testid="approve"
+        >
           Approve
         </button>
       )}
       {asking && (
         <ConfirmDialog
-          title={asking.kind === 'approve' ? `Approve ${plan.version} for ${env}?` : `Override gate ${asking.gate.gate}?`}
+          title={
+            asking.kind === 'approve' ? `Approve ${plan.version} for ${env}?` : `Override gate ${asking.gate.gate}?`
+          }
           confirmLabel={asking.kind === 'approve' ? 'Approve' : 'Override'}
           danger={asking.kind === 'override'}
           withReason
-          onConfirm={(text) => (asking.kind === 'approve' ? api.approve(base, env, text) : api.override(base, env, asking.gate.gate, text)).then(done)}
+          onConfirm={(text) =>
+            (asking.kind === 'approve'
+              ? api.approve(base, env, text)
+              : api.override(base, env, asking.gate.gate, text)
+            ).then(done)
+          }
           onClose={() => setAsking(null)}
         >
           <p>

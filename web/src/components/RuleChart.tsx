@@ -6,14 +6,19 @@ import type { ContractRule, RuleSeries, VerdictView } from '../api.ts';
 import { chartValue, metricValue, unitOf } from '../format.ts';
 
 const dark = matchMedia('(prefers-color-scheme: dark)');
-const useDark = () => useSyncExternalStore((w) => (dark.addEventListener('change', w), () => dark.removeEventListener('change', w)), () => dark.matches);
+const useDark = () =>
+  useSyncExternalStore(
+    (w) => (dark.addEventListener('change', w), () => dark.removeEventListener('change', w)),
+    () => dark.matches,
+  );
 
 const cssVar = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
 /** The rule's failure condition in words, e.g. "fails if canary > baseline + 2.00%". */
 export function describeRule(rule: ContractRule | undefined, metric: string): string {
   if (rule === undefined) return '';
-  if (rule.failIf === undefined) return rule.metric === 'burn_rate' ? `fails on error-budget burn (objective ${rule.objective ?? '?'})` : '';
+  if (rule.failIf === undefined)
+    return rule.metric === 'burn_rate' ? `fails on error-budget burn (objective ${rule.objective ?? '?'})` : '';
   const c = rule.failIf;
   const ref = c.reference === 'baseline' ? 'baseline' : metricValue(metric, c.reference);
   const times = c.times !== undefined && c.times !== 1 ? ` × ${c.times}` : '';
@@ -43,10 +48,17 @@ function columns(s: RuleSeries): uPlot.AlignedData {
 
 function options(s: RuleSeries, width: number, isDark: boolean): uPlot.Options {
   const unit = unitOf(s.metric);
-  const fmt = (_u: uPlot, v: number | null) => (v === null ? '—' : `${Math.round(v * 1000) / 1000}${unit === '%' ? '%' : unit ? ` ${unit}` : ''}`);
+  const fmt = (_u: uPlot, v: number | null) =>
+    v === null ? '—' : `${Math.round(v * 1000) / 1000}${unit === '%' ? '%' : unit ? ` ${unit}` : ''}`;
   const grid = { stroke: cssVar('--grid'), width: 1 };
   const axis = { stroke: cssVar('--muted'), grid, ticks: grid };
-  const marks = (fill: string): uPlot.Series => ({ stroke: fill, fill, paths: () => null, points: { show: true, size: 7, fill, stroke: fill }, value: fmt });
+  const marks = (fill: string): uPlot.Series => ({
+    stroke: fill,
+    fill,
+    paths: () => null,
+    points: { show: true, size: 7, fill, stroke: fill },
+    value: fmt,
+  });
   return {
     width,
     height: 200,
@@ -72,7 +84,17 @@ function evidenceOf(v: VerdictView): string {
   return (v.outcome === 'Inconclusive' ? null : describeBound(v)) ?? v.reason;
 }
 
-export function RuleChart({ series, version, rule, verdict }: { series: RuleSeries; version: number; rule: ContractRule | undefined; verdict?: VerdictView | undefined }) {
+export function RuleChart({
+  series,
+  version,
+  rule,
+  verdict,
+}: {
+  series: RuleSeries;
+  version: number;
+  rule: ContractRule | undefined;
+  verdict?: VerdictView | undefined;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const isDark = useDark();
@@ -103,13 +125,26 @@ export function RuleChart({ series, version, rule, verdict }: { series: RuleSeri
         <strong>{series.rule}</strong> <span className="muted">{describeRule(rule, series.metric)}</span>
         {outcome && (
           <span className={`badge verdict verdict-${outcome}`}>
-            {outcome}: canary {metricValue(series.metric, series.canary[last])}, baseline {metricValue(series.metric, series.baseline[last])}
+            {outcome}: canary {metricValue(series.metric, series.canary[last])}, baseline{' '}
+            {metricValue(series.metric, series.baseline[last])}
           </span>
         )}
-        <span className="muted small"> · {series.total} verdicts{series.total > series.at.length ? `, ${series.at.length} drawn` : ''}</span>
-        {verdict && <span className="evidence small" data-testid={`evidence-${series.rule}`}>{evidenceOf(verdict)}</span>}
+        <span className="muted small">
+          {' '}
+          · {series.total} verdicts{series.total > series.at.length ? `, ${series.at.length} drawn` : ''}
+        </span>
+        {verdict && (
+          <span className="evidence small" data-testid={`evidence-${series.rule}`}>
+            {evidenceOf(verdict)}
+          </span>
+        )}
       </figcaption>
-      <div ref={box} className="plot" role="img" aria-label={`${series.rule}: canary against baseline over the release`} />
+      <div
+        ref={box}
+        className="plot"
+        role="img"
+        aria-label={`${series.rule}: canary against baseline over the release`}
+      />
     </figure>
   );
 }

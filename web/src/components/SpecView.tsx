@@ -16,7 +16,15 @@ function useRevision(service: string, key: string | null): Revision | null {
 }
 
 /** The applied spec of a revision, and what changed from another one. */
-export function SpecView({ service, revisions, current }: { service: string; revisions: RevisionSummary[]; current: string | null }) {
+export function SpecView({
+  service,
+  revisions,
+  current,
+}: {
+  service: string;
+  revisions: RevisionSummary[];
+  current: string | null;
+}) {
   const newest = revisions.at(-1)?.key ?? null;
   const [toKey, setTo] = useState<string | null>(current ?? newest);
   const toIndex = revisions.findIndex((r) => r.key === toKey);
@@ -35,7 +43,9 @@ export function SpecView({ service, revisions, current }: { service: string; rev
       <select value={value ?? ''} onChange={(e) => set(e.target.value || null)}>
         <option value="">(none)</option>
         {revisions.map((r) => (
-          <option key={r.key} value={r.key}>revision {r.key} · {r.version} · {dateTime(r.createdAt)}</option>
+          <option key={r.key} value={r.key}>
+            revision {r.key} · {r.version} · {dateTime(r.createdAt)}
+          </option>
         ))}
       </select>
     </label>
@@ -47,7 +57,11 @@ export function SpecView({ service, revisions, current }: { service: string; rev
         {pick('previous', fromKey, setFrom)}
         {pick('current', toKey, setTo)}
       </div>
-      {to && <p className="muted small">revision {to.key} applied by {to.createdBy} from {to.file ?? 'the API'}</p>}
+      {to && (
+        <p className="muted small">
+          revision {to.key} applied by {to.createdBy} from {to.file ?? 'the API'}
+        </p>
+      )}
       {lines ? (
         <pre className="diff" data-testid="spec-diff" aria-label={`changes from revision ${fromKey} to ${toKey}`}>
           {lines.map((l, i) => (

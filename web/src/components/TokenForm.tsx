@@ -24,7 +24,9 @@ export function TokenForm() {
           <span>Token</span>
           <input type="password" autoComplete="off" value={value} onChange={(e) => setValue(e.target.value)} required />
         </label>
-        <button type="submit" className="primary">Use this token</button>
+        <button type="submit" className="primary">
+          Use this token
+        </button>
       </form>
     </section>
   );
@@ -32,5 +34,9 @@ export function TokenForm() {
 
 export function SignOut() {
   if (token() === null) return null;
-  return <button type="button" className="link small" onClick={() => (setToken(null), location.reload())}>forget token</button>;
+  return (
+    <button type="button" className="link small" onClick={() => (setToken(null), location.reload())}>
+      forget token
+    </button>
+  );
 }

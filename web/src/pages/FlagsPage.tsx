@@ -22,18 +22,36 @@ interface FlagView {
   environments: Record<string, { enabled: boolean; protected: boolean; rules: FlagRuleView[] }>;
 }
 
-const served = (r: FlagRuleView) => (typeof r.serve === 'string' ? r.serve : r.serve.weights.map((w) => `${w.variant} ${w.weight}`).join(' / '));
-const conditions = (r: FlagRuleView) => [...r.when.map((c) => `${c.attribute} ${c.operator} ${c.values.join(', ')}`), ...r.segments.map((s) => `segment ${s}`)].join(' and ') || 'everyone';
+const served = (r: FlagRuleView) =>
+  typeof r.serve === 'string' ? r.serve : r.serve.weights.map((w) => `${w.variant} ${w.weight}`).join(' / ');
+const conditions = (r: FlagRuleView) =>
+  [
+    ...r.when.map((c) => `${c.attribute} ${c.operator} ${c.values.join(', ')}`),
+    ...r.segments.map((s) => `segment ${s}`),
+  ].join(' and ') || 'everyone';
 
 /** Every flag: per environment its kill switch, rules with exposure now, and stale badges; reloaded on flag events. */
 export function FlagsPage() {
-  const { data, error } = useLive((signal) => request<{ flags: FlagView[] }>('GET', '/api/flags', undefined, signal).then((r) => r.flags), (e) => e.service === '_flags', [], 300);
+  const { data, error } = useLive(
+    (signal) => request<{ flags: FlagView[] }>('GET', '/api/flags', undefined, signal).then((r) => r.flags),
+    (e) => e.service === '_flags',
+    [],
+    300,
+  );
   return (
     <section aria-labelledby="flags-title">
       <h1 id="flags-title">Flags</h1>
-      {error && <p className="error" role="alert">Could not load the flags: {error}</p>}
+      {error && (
+        <p className="error" role="alert">
+          Could not load the flags: {error}
+        </p>
+      )}
       {data === null && !error && <p className="muted">Loading…</p>}
-      {data?.length === 0 && <p className="panel">No flags yet. Apply one: <code>sluice apply -f flag.yaml</code> (kind: FeatureFlag)</p>}
+      {data?.length === 0 && (
+        <p className="panel">
+          No flags yet. Apply one: <code>sluice apply -f flag.yaml</code> (kind: FeatureFlag)
+        </p>
+      )}
       <ul className="cards" data-testid="flags">
         {data?.map((f) => (
           <li key={f.name} className="card" data-testid={`flag-${f.name}`}>
@@ -41,19 +59,50 @@ export function FlagsPage() {
               <h2>{f.name}</h2>
               <span className="badge">{f.type}</span>
               {f.archived && <span className="badge">archived</span>}
-              {f.staleness.stale && <span className="badge badge-stale" title={`${f.staleness.ageDays} days old; expected ${f.staleness.lifetimeDays}`}>stale {f.staleness.overdueDays}d</span>}
+              {f.staleness.stale && (
+                <span
+                  className="badge badge-stale"
+                  title={`${f.staleness.ageDays} days old; expected ${f.staleness.lifetimeDays}`}
+                >
+                  stale {f.staleness.overdueDays}d
+                </span>
+              )}
             </div>
             {f.description && <p className="muted">{f.description}</p>}
             <dl className="facts">
-              <div><dt>owner</dt><dd>{f.owner ?? '—'}</dd></div>
-              <div><dt>default</dt><dd>{f.defaultVariant}</dd></div>
-              <div><dt>changed</dt><dd>{f.updatedAt.slice(0, 16).replace('T', ' ')} by {f.updatedBy}</dd></div>
+              <div>
+                <dt>owner</dt>
+                <dd>{f.owner ?? '—'}</dd>
+              </div>
+              <div>
+                <dt>default</dt>
+                <dd>{f.defaultVariant}</dd>
+              </div>
+              <div>
+                <dt>changed</dt>
+                <dd>
+                  {f.updatedAt.slice(0, 16).replace('T', ' ')} by {f.updatedBy}
+                </dd>
+              </div>
             </dl>
             {Object.entries(f.environments).map(([env, e]) => (
               <div key={env} data-testid={`flag-${f.name}-${env}`}>
-                <h3>{env} {e.enabled ? <span className="badge">on</span> : <span className="badge badge-off">off (kill switch)</span>}{e.protected && <span className="badge">protected</span>}</h3>
+                <h3>
+                  {env}{' '}
+                  {e.enabled ? (
+                    <span className="badge">on</span>
+                  ) : (
+                    <span className="badge badge-off">off (kill switch)</span>
+                  )}
+                  {e.protected && <span className="badge">protected</span>}
+                </h3>
                 <ol className="muted">
-                  {e.rules.map((r) => <li key={r.name}><strong>{r.name}</strong>: {conditions(r)}{r.percentNow < 100 ? `, ${r.percentNow}%` : ''} → {served(r)}</li>)}
+                  {e.rules.map((r) => (
+                    <li key={r.name}>
+                      <strong>{r.name}</strong>: {conditions(r)}
+                      {r.percentNow < 100 ? `, ${r.percentNow}%` : ''} → {served(r)}
+                    </li>
+                  ))}
                   {e.rules.length === 0 && <li>no rules: {f.defaultVariant} for everyone</li>}
                 </ol>
               </div>

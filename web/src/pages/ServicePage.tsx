@@ -20,8 +20,18 @@ const releaseChange = (e: ServiceEvent) => e.type.startsWith('release.') || e.ty
 export function ServicePage({ name, releaseNumber }: { name: string; releaseNumber: number | null }) {
   const mine = (e: ServiceEvent) => e.service === name;
   const status = useLive((signal) => api.status(name, signal), mine, [name], 200);
-  const history = useLive((signal) => api.history(name, signal), (e) => mine(e) && releaseChange(e), [name], 500);
-  const revisions = useLive((signal) => api.revisions(name, signal), (e) => mine(e) && e.type === 'spec.applied', [name], 500);
+  const history = useLive(
+    (signal) => api.history(name, signal),
+    (e) => mine(e) && releaseChange(e),
+    [name],
+    500,
+  );
+  const revisions = useLive(
+    (signal) => api.revisions(name, signal),
+    (e) => mine(e) && e.type === 'spec.applied',
+    [name],
+    500,
+  );
   const s = status.data;
   const latest = s?.release?.number ?? null;
   const shown = releaseNumber ?? latest;
@@ -43,8 +53,12 @@ export function ServicePage({ name, releaseNumber }: { name: string; releaseNumb
         <EnvironmentPanel service={name} />
         <section className="panel">
           <h1>{name}</h1>
-          <p className={name.includes('--') ? 'muted' : 'error'} role="alert">{name.includes('--') ? `${name} has not been released to yet.` : status.error}</p>
-          <p><Link href="/">Back to the overview</Link></p>
+          <p className={name.includes('--') ? 'muted' : 'error'} role="alert">
+            {name.includes('--') ? `${name} has not been released to yet.` : status.error}
+          </p>
+          <p>
+            <Link href="/">Back to the overview</Link>
+          </p>
         </section>
       </>
     );
@@ -59,26 +73,45 @@ export function ServicePage({ name, releaseNumber }: { name: string; releaseNumb
         <HealthBadge status={s} />
       </div>
       <nav className="jump" aria-label="sections">
-        <a href="#release">Release</a> <a href="#charts">Charts</a> <a href="#history">History</a> <a href="#spec">Spec</a>
+        <a href="#release">Release</a> <a href="#charts">Charts</a> <a href="#history">History</a>{' '}
+        <a href="#spec">Spec</a>
       </nav>
 
       <EnvironmentPanel service={name} />
       <section id="release" className="panel" aria-labelledby="release-title">
         <h2 id="release-title">
-          {release ? <>Release #{release.number}: {release.fromVersion ?? '—'} → {release.toVersion} <span className={`badge outcome outcome-${release.status}`}>{release.status}</span></> : 'No release yet'}
+          {release ? (
+            <>
+              Release #{release.number}: {release.fromVersion ?? '—'} → {release.toVersion}{' '}
+              <span className={`badge outcome outcome-${release.status}`}>{release.status}</span>
+            </>
+          ) : (
+            'No release yet'
+          )}
         </h2>
         {!isLatest && latest !== null && (
-          <p className="note">You are looking at an earlier release. <Link href={`/services/${name}`}>Show the latest (#{latest})</Link></p>
+          <p className="note">
+            You are looking at an earlier release. <Link href={`/services/${name}`}>Show the latest (#{latest})</Link>
+          </p>
         )}
-        <Controls status={s} history={history.data} onDone={() => (status.reload(), timeline.reload(), history.reload())} />
+        <Controls
+          status={s}
+          history={history.data}
+          onDone={() => (status.reload(), timeline.reload(), history.reload())}
+        />
         <h3>Traffic</h3>
         <WeightBar status={s} large />
         {s.step && (
           <p className="muted" data-testid="current-step">
-            step {s.step.index + 1} of {s.step.total}{s.step.current ? ` · ${s.step.current}` : ''} · since {clock(s.step.startedAt)}
+            step {s.step.index + 1} of {s.step.total}
+            {s.step.current ? ` · ${s.step.current}` : ''} · since {clock(s.step.startedAt)}
           </p>
         )}
-        {s.release?.pause && ACTIVE.has(s.release.status) && <p className="note">Paused: {s.release.pause.detail} ({s.release.pause.by})</p>}
+        {s.release?.pause && ACTIVE.has(s.release.status) && (
+          <p className="note">
+            Paused: {s.release.pause.detail} ({s.release.pause.by})
+          </p>
+        )}
         {(s.problems ?? []).map((p) => (
           <p key={p.driver} className="error" data-testid={`problem-${p.driver}`}>
             {p.driver} failing since {clock(p.since)} ({p.operation}): {p.error}
@@ -86,7 +119,9 @@ export function ServicePage({ name, releaseNumber }: { name: string; releaseNumb
         ))}
         {s.waiting && (
           <p className="note" data-testid="waiting">
-            {s.waiting.version} waits for its release window: {s.waiting.reason}{s.waiting.until ? ` — starts at ${clock(s.waiting.until)}` : ''} (asked by {s.waiting.by}; Abort cancels it)
+            {s.waiting.version} waits for its release window: {s.waiting.reason}
+            {s.waiting.until ? ` — starts at ${clock(s.waiting.until)}` : ''} (asked by {s.waiting.by}; Abort cancels
+            it)
           </p>
         )}
         {isLatest && s.lastRollback && s.lastRollback.release === s.release?.id && <RollbackLog log={s.lastRollback} />}
@@ -96,23 +131,36 @@ export function ServicePage({ name, releaseNumber }: { name: string; releaseNumb
       <section id="charts" className="panel" aria-labelledby="charts-title">
         <h2 id="charts-title">Rollback contract</h2>
         {seriesError && <p className="error">{seriesError}</p>}
-        {series && series.rules.length === 0 && <p className="muted">No verdicts yet: the contract is evaluated once the canary takes traffic.</p>}
+        {series && series.rules.length === 0 && (
+          <p className="muted">No verdicts yet: the contract is evaluated once the canary takes traffic.</p>
+        )}
         <div className="charts">
           {series?.rules.map((r) => (
-            <RuleChart key={`${series.release}:${r.rule}`} series={r} version={version} rule={t?.contract.rules.find((x) => x.name === r.rule)}
-              verdict={isLatest ? s.verdicts.find((v) => v.rule === r.rule) : undefined} />
+            <RuleChart
+              key={`${series.release}:${r.rule}`}
+              series={r}
+              version={version}
+              rule={t?.contract.rules.find((x) => x.name === r.rule)}
+              verdict={isLatest ? s.verdicts.find((v) => v.rule === r.rule) : undefined}
+            />
           ))}
         </div>
       </section>
 
       <section id="history" className="panel" aria-labelledby="history-title">
         <h2 id="history-title">History</h2>
-        {history.data ? <History service={name} releases={history.data} selected={shown} /> : <p className="muted">Loading…</p>}
+        {history.data ? (
+          <History service={name} releases={history.data} selected={shown} />
+        ) : (
+          <p className="muted">Loading…</p>
+        )}
       </section>
 
       <section id="spec" className="panel" aria-labelledby="spec-title">
         <h2 id="spec-title">Spec</h2>
-        {revisions.data && <SpecView service={name} revisions={revisions.data} current={s.canaryRevision ?? s.stableRevision} />}
+        {revisions.data && (
+          <SpecView service={name} revisions={revisions.data} current={s.canaryRevision ?? s.stableRevision} />
+        )}
       </section>
     </article>
   );

@@ -20,7 +20,10 @@ test('a clearly lower canary is Low under "either"', () => {
 test('an allowed increase lets a significant but small rise pass (mean ratio below 1 + allowed)', () => {
   const r = classifyMetric(shifted(5), base, { direction: 'increase' });
   assert.equal(r.classification, 'High');
-  assert.equal(classifyMetric(shifted(5), base, { direction: 'increase', allowedIncrease: 0.1 }).classification, 'Pass');
+  assert.equal(
+    classifyMetric(shifted(5), base, { direction: 'increase', allowedIncrease: 0.1 }).classification,
+    'Pass',
+  );
 });
 
 test('identical samples pass, empty ones are NoData', () => {
@@ -29,7 +32,10 @@ test('identical samples pass, empty ones are NoData', () => {
 });
 
 test('score: equal group weights, pass and marginal thresholds, critical metrics, no-data groups', () => {
-  const oneHigh = scoreMetrics([{ name: 'error_rate', classification: 'High' }, { name: 'latency', classification: 'Pass' }]);
+  const oneHigh = scoreMetrics([
+    { name: 'error_rate', classification: 'High' },
+    { name: 'latency', classification: 'Pass' },
+  ]);
   assert.equal(oneHigh.figures.score, 50);
   assert.equal(oneHigh.outcome, 'Fail');
   assert.match(oneHigh.reason, /score 50\.0 .*error_rate High/);
@@ -40,14 +46,26 @@ test('score: equal group weights, pass and marginal thresholds, critical metrics
   assert.equal(marginal.figures.classification, 'Marginal');
   assert.equal(marginal.outcome, 'Inconclusive');
 
-  const weighted = scoreMetrics([{ name: 'x', classification: 'High', group: 'minor' }, { name: 'y', classification: 'Pass', group: 'major' }], { groupWeights: { major: 96 } });
+  const weighted = scoreMetrics(
+    [
+      { name: 'x', classification: 'High', group: 'minor' },
+      { name: 'y', classification: 'Pass', group: 'major' },
+    ],
+    { groupWeights: { major: 96 } },
+  );
   assert.equal(weighted.figures.score, 96);
   assert.equal(weighted.outcome, 'Pass');
 
-  const critical = scoreMetrics([{ name: 'x', classification: 'Low', critical: true }, { name: 'y', classification: 'Pass' }]);
+  const critical = scoreMetrics([
+    { name: 'x', classification: 'Low', critical: true },
+    { name: 'y', classification: 'Pass' },
+  ]);
   assert.equal(critical.figures.score, 0);
   assert.match(critical.reason, /critical metric not Pass: x/);
 
-  const noData = scoreMetrics([{ name: 'x', classification: 'NoData' }, { name: 'y', classification: 'Pass' }]);
+  const noData = scoreMetrics([
+    { name: 'x', classification: 'NoData' },
+    { name: 'y', classification: 'Pass' },
+  ]);
   assert.equal(noData.figures.score, 50, 'a group without data adds nothing, as in Kayenta');
 });

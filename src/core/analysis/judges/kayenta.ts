@@ -40,11 +40,20 @@ export interface MetricResult {
 
 const mean = (xs: readonly number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
 
-export function classifyMetric(canary: readonly number[], baseline: readonly number[], options: MetricOptions = {}): MetricResult {
+export function classifyMetric(
+  canary: readonly number[],
+  baseline: readonly number[],
+  options: MetricOptions = {},
+): MetricResult {
   const direction = options.direction ?? 'either';
   const tolerance = options.tolerance ?? 0.25;
   if (canary.length === 0 || baseline.length === 0) {
-    return { classification: 'NoData', reason: `no data: ${canary.length} canary and ${baseline.length} baseline values`, test: null, meanRatio: null };
+    return {
+      classification: 'NoData',
+      reason: `no data: ${canary.length} canary and ${baseline.length} baseline values`,
+      test: null,
+      meanRatio: null,
+    };
   }
   const sorted = (xs: readonly number[]) => [...xs].sort((a, b) => a - b);
   const c = sorted(canary);
@@ -56,7 +65,8 @@ export function classifyMetric(canary: readonly number[], baseline: readonly num
   const meanRatio = mean(canary) / mean(baseline);
   const critical = tolerance * Math.abs(test.estimate);
   const [lo, hi] = test.interval;
-  const figures = `shift ${formatEvidence(test.estimate)} [${formatEvidence(lo)}, ${formatEvidence(hi)}] at ${test.confLevel * 100}%, ` +
+  const figures =
+    `shift ${formatEvidence(test.estimate)} [${formatEvidence(lo)}, ${formatEvidence(hi)}] at ${test.confLevel * 100}%, ` +
     `p ${formatEvidence(test.pValue)}, mean ratio ${formatEvidence(meanRatio)}`;
   if (direction !== 'decrease' && lo > critical && meanRatio >= 1 + (options.allowedIncrease ?? 0)) {
     return { classification: 'High', reason: `canary higher than baseline: ${figures}`, test, meanRatio };
@@ -64,7 +74,12 @@ export function classifyMetric(canary: readonly number[], baseline: readonly num
   if (direction !== 'increase' && hi < -critical && meanRatio <= 1 - (options.allowedDecrease ?? 0)) {
     return { classification: 'Low', reason: `canary lower than baseline: ${figures}`, test, meanRatio };
   }
-  return { classification: 'Pass', reason: `no significant difference beyond what is allowed: ${figures}`, test, meanRatio };
+  return {
+    classification: 'Pass',
+    reason: `no significant difference beyond what is allowed: ${figures}`,
+    test,
+    meanRatio,
+  };
 }
 
 export interface ScoredMetric {
@@ -116,9 +131,11 @@ export function scoreMetrics(metrics: readonly ScoredMetric[], options: ScoreOpt
   const criticalFailures = metrics.filter((m) => m.critical && m.classification !== 'Pass').map((m) => m.name);
   if (criticalFailures.length > 0) score = 0;
   const classification = score >= pass ? 'Pass' : score >= marginal ? 'Marginal' : 'Fail';
-  const outcome: VerdictOutcome = classification === 'Pass' ? 'Pass' : classification === 'Marginal' ? 'Inconclusive' : 'Fail';
+  const outcome: VerdictOutcome =
+    classification === 'Pass' ? 'Pass' : classification === 'Marginal' ? 'Inconclusive' : 'Fail';
   const notPass = metrics.filter((m) => m.classification !== 'Pass').map((m) => `${m.name} ${m.classification}`);
-  const reason = `score ${score.toFixed(1)} (pass ≥ ${pass}, marginal ≥ ${marginal}): ${classification}` +
+  const reason =
+    `score ${score.toFixed(1)} (pass ≥ ${pass}, marginal ≥ ${marginal}): ${classification}` +
     (criticalFailures.length > 0 ? `; critical metric not Pass: ${criticalFailures.join(', ')}` : '') +
     (notPass.length > 0 ? `; ${notPass.join(', ')}` : '; every metric Pass');
   return { judge: 'mannWhitney', outcome, figures: { score, classification, groups, pass, marginal }, reason };

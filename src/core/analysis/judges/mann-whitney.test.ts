@@ -12,11 +12,14 @@ interface Fixture {
   r: { w: number; pValue: number; estimate: number; interval: [number, number] };
   estimateUnique: boolean;
 }
-const { cases } = JSON.parse(readFileSync(new URL('./fixtures/mann-whitney.json', import.meta.url), 'utf8')) as { cases: Fixture[] };
+const { cases } = JSON.parse(readFileSync(new URL('./fixtures/mann-whitney.json', import.meta.url), 'utf8')) as {
+  cases: Fixture[];
+};
 
 const relClose = (got: number, want: number, rel: number, what: string) =>
   assert.ok(Math.abs(got - want) <= rel * Math.abs(want), `${what}: ${got} vs ${want}`);
-const absClose = (got: number, want: number, tol: number, what: string) => assert.ok(Math.abs(got - want) <= tol, `${what}: ${got} vs ${want}`);
+const absClose = (got: number, want: number, tol: number, what: string) =>
+  assert.ok(Math.abs(got - want) <= tol, `${what}: ${got} vs ${want}`);
 
 for (const c of cases) {
   test(`matches scipy and R: ${c.name}`, () => {

@@ -32,7 +32,7 @@ export interface MannWhitneyResult {
 /** Σ (t³ − t) over groups of tied values in a sorted array. */
 function tieTerm(sorted: ArrayLike<number>): number {
   let sum = 0;
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i + 1;
     while (j < sorted.length && sorted[j] === sorted[i]) j++;
     const t = j - i;
@@ -189,12 +189,18 @@ function smallestPositiveCount(pairs: number, sigma: number, zq: number, correct
   return lo;
 }
 
-export function mannWhitney(canary: readonly number[], baseline: readonly number[], confLevel = 0.98): MannWhitneyResult {
+export function mannWhitney(
+  canary: readonly number[],
+  baseline: readonly number[],
+  confLevel = 0.98,
+): MannWhitneyResult {
   const n1 = canary.length;
   const n2 = baseline.length;
   if (n1 === 0 || n2 === 0) throw new RangeError('mannWhitney: both samples need at least one value');
-  if ([...canary, ...baseline].some((v) => !Number.isFinite(v))) throw new RangeError('mannWhitney: values must be finite numbers');
-  if (!(confLevel > 0 && confLevel < 1)) throw new RangeError(`mannWhitney: confLevel must be in (0, 1), got ${confLevel}`);
+  if ([...canary, ...baseline].some((v) => !Number.isFinite(v)))
+    throw new RangeError('mannWhitney: values must be finite numbers');
+  if (!(confLevel > 0 && confLevel < 1))
+    throw new RangeError(`mannWhitney: confLevel must be in (0, 1), got ${confLevel}`);
 
   const x = Float64Array.from(canary).sort();
   const y = Float64Array.from(baseline).sort();

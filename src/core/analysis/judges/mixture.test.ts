@@ -17,7 +17,12 @@ function integrated(s: number, n: number, p0: number): number {
 }
 
 test('the closed-form mixture e-value equals the Beta(½,½) mixture of likelihood ratios', () => {
-  for (const [s, n, p0] of [[3, 100, 0.01], [0, 500, 0.01], [40, 200, 0.1], [10, 10, 0.3]] as const) {
+  for (const [s, n, p0] of [
+    [3, 100, 0.01],
+    [0, 500, 0.01],
+    [40, 200, 0.1],
+    [10, 10, 0.3],
+  ] as const) {
     const want = integrated(s, n, p0);
     const got = Math.exp(logMixtureEValue(s, n, p0));
     assert.ok(Math.abs(got - want) / want < 1e-6, `s=${s} n=${n} p0=${p0}: ${got} vs ${want}`);
@@ -38,7 +43,7 @@ test('bounds bracket the estimate, tighten with data, and are where the e-value 
 
 test('anytime validity: looking after every 10 draws, the sequence misses the true rate in at most ~α of streams', () => {
   let seed = 42;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const alpha = 0.05;
   const p = 0.02;
   let missed = 0;

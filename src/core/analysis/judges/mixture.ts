@@ -23,7 +23,9 @@ export function logMixtureEValue(successes: number, n: number, p0: number): numb
   const failures = n - successes;
   if (p0 <= 0) return successes > 0 ? Infinity : logBeta(PRIOR_A, PRIOR_B + n) - LOG_PRIOR;
   if (p0 >= 1) return failures > 0 ? Infinity : logBeta(PRIOR_A + n, PRIOR_B) - LOG_PRIOR;
-  return logBeta(PRIOR_A + successes, PRIOR_B + failures) - LOG_PRIOR - successes * Math.log(p0) - failures * Math.log1p(-p0);
+  return (
+    logBeta(PRIOR_A + successes, PRIOR_B + failures) - LOG_PRIOR - successes * Math.log(p0) - failures * Math.log1p(-p0)
+  );
 }
 
 /** Whether p0 lies outside the (1 − α) confidence sequence at this n. */

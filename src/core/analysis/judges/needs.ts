@@ -53,10 +53,18 @@ function roundUp(n: number): number {
   return Math.ceil(n / scale) * scale;
 }
 
-export function estimateNeeds(passesAfter: (extra: number) => boolean, canaryRps: number | null, guess?: number): EvidenceNeeds {
+export function estimateNeeds(
+  passesAfter: (extra: number) => boolean,
+  canaryRps: number | null,
+  guess?: number,
+): EvidenceNeeds {
   const canaryRequests = requestsToPass(passesAfter, guess);
   const rps = canaryRps !== null && canaryRps > 0 ? canaryRps : null;
-  return { canaryRequests, canaryRps: rps, seconds: canaryRequests !== null && rps !== null ? canaryRequests / rps : null };
+  return {
+    canaryRequests,
+    canaryRps: rps,
+    seconds: canaryRequests !== null && rps !== null ? canaryRequests / rps : null,
+  };
 }
 
 /**

@@ -8,10 +8,16 @@ const rule: Condition = { op: 'above', reference: 'baseline', by: 50 };
 
 function lcg(seed: number): () => number {
   let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 /** Lognormal latencies, median 40 ms (p95 ≈ 91 ms), plus a shift. */
-function latencies(rand: () => number, n: number, shiftMs = 0, sigma = 0.5, into: HistogramCounts = {}): HistogramCounts {
+function latencies(
+  rand: () => number,
+  n: number,
+  shiftMs = 0,
+  sigma = 0.5,
+  into: HistogramCounts = {},
+): HistogramCounts {
   for (let i = 0; i < n; i++) {
     const z = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
     record(into, shiftMs + 40 * Math.exp(sigma * z));
@@ -27,7 +33,13 @@ test('a canary 500 ms slower fails within a few dozen requests', () => {
   for (let n = 5; n <= 100 && failedAt === 0; n += 5) {
     latencies(rand, 5, 500, 0.5, canary);
     latencies(rand, 45, 0, 0.5, baseline);
-    if (sequentialLatency({ canary: { latency: canary }, baseline: { latency: baseline } }, { condition: rule, quantile: 0.95 }).outcome === 'Fail') failedAt = n;
+    if (
+      sequentialLatency(
+        { canary: { latency: canary }, baseline: { latency: baseline } },
+        { condition: rule, quantile: 0.95 },
+      ).outcome === 'Fail'
+    )
+      failedAt = n;
   }
   assert.ok(failedAt > 0 && failedAt <= 50, `failed at ${failedAt}`);
 });
@@ -55,7 +67,10 @@ test('healthy canaries watched after every 50 requests are not failed', () => {
     for (let look = 0; look < 60; look++) {
       latencies(rand, 50, 0, 0.5, canary);
       latencies(rand, 450, 0, 0.5, baseline);
-      const j = sequentialLatency({ canary: { latency: canary }, baseline: { latency: baseline } }, { condition: { op: 'above', reference: 'baseline', times: 1 }, quantile: 0.95 });
+      const j = sequentialLatency(
+        { canary: { latency: canary }, baseline: { latency: baseline } },
+        { condition: { op: 'above', reference: 'baseline', times: 1 }, quantile: 0.95 },
+      );
       if (j.outcome === 'Fail') {
         failed++;
         break;
@@ -77,7 +92,10 @@ test('a variance increase with the same median fails a p95 rule', () => {
 test('a fixed threshold and the "below" direction', () => {
   const canary: HistogramCounts = {};
   record(canary, 300, 200);
-  const fixed = sequentialLatency({ canary: { latency: canary }, baseline: { latency: {} } }, { condition: { op: 'above', reference: 200 }, quantile: 0.95 });
+  const fixed = sequentialLatency(
+    { canary: { latency: canary }, baseline: { latency: {} } },
+    { condition: { op: 'above', reference: 200 }, quantile: 0.95 },
+  );
   assert.equal(fixed.outcome, 'Fail');
   assert.equal(fixed.figures.limitMs, 200);
 
@@ -93,7 +111,10 @@ test('a fixed threshold and the "below" direction', () => {
 test('no baseline data: no bound, no Fail, Inconclusive', () => {
   const canary: HistogramCounts = {};
   record(canary, 5000, 100);
-  const j = sequentialLatency({ canary: { latency: canary }, baseline: { latency: {} } }, { condition: rule, quantile: 0.95 });
+  const j = sequentialLatency(
+    { canary: { latency: canary }, baseline: { latency: {} } },
+    { condition: rule, quantile: 0.95 },
+  );
   assert.equal(j.outcome, 'Inconclusive');
   assert.equal(j.figures.limitMs, null);
 });

@@ -26,7 +26,13 @@ import type { EvidenceBound, EvidenceNeeds } from '../../types.ts';
 import { formatEvidence, type Judgment } from './judgment.ts';
 import { logMixtureEValue, mostRejectedBelow } from './mixture.ts';
 import { estimateNeeds } from './needs.ts';
-import { DEFAULT_ALPHA, DEFAULT_MIN_SAMPLES, describeAllowance, describeNeeds, type SequentialOptions } from './sequential-rate.ts';
+import {
+  DEFAULT_ALPHA,
+  DEFAULT_MIN_SAMPLES,
+  describeAllowance,
+  describeNeeds,
+  type SequentialOptions,
+} from './sequential-rate.ts';
 
 export interface SequentialLatencyInput {
   canary: { latency: HistogramCounts };
@@ -181,7 +187,10 @@ export function sequentialLatency(input: SequentialLatencyInput, options: Sequen
   const unmirror = (x: number | null) => (x === null || !Number.isFinite(x) ? null : below ? -x : x);
   const baselineQuantileMs = vsBaseline ? quantile(input.baseline.latency, q) : null;
   const figures: SequentialLatencyFigures = {
-    alpha, quantile: q, eValue, eThreshold,
+    alpha,
+    quantile: q,
+    eValue,
+    eThreshold,
     limitMs: unmirror(limit),
     baselineBoundMs: unmirror(bound),
     canaryQuantileMs: quantile(input.canary.latency, q),
@@ -193,12 +202,20 @@ export function sequentialLatency(input: SequentialLatencyInput, options: Sequen
     baselineRequests: nB,
     passLimitMs: unmirror(passLimit),
     canaryBoundMs: unmirror(canaryBound),
-    thresholdMs: vsBaseline ? (baselineQuantileMs === null ? null : below ? baselineQuantileMs * times - by : baselineQuantileMs * times + by) : (condition.reference as number),
+    thresholdMs: vsBaseline
+      ? baselineQuantileMs === null
+        ? null
+        : below
+          ? baselineQuantileMs * times - by
+          : baselineQuantileMs * times + by
+      : (condition.reference as number),
   };
 
   const ms = (x: number | null) => (x === null ? 'n/a' : formatFigure('latency_p95', x));
   const name = `latency_p${Math.round(q * 100)}`;
-  const seen = `${name} canary ${ms(figures.canaryQuantileMs)} (${nC} requests)` + (vsBaseline ? `, baseline ${ms(figures.baselineQuantileMs)} (${nB})` : '');
+  const seen =
+    `${name} canary ${ms(figures.canaryQuantileMs)} (${nC} requests)` +
+    (vsBaseline ? `, baseline ${ms(figures.baselineQuantileMs)} (${nB})` : '');
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const slower = below ? 'faster' : 'slower';
   const atMost = below ? 'at least' : 'at most';
@@ -206,20 +223,44 @@ export function sequentialLatency(input: SequentialLatencyInput, options: Sequen
   const confidence = (a: number) => `${formatEvidence((1 - a) * 100)}% confidence`;
   if (beyond && logE >= Math.log(eThreshold)) {
     return {
-      judge: 'sequential', outcome: 'Fail', figures,
-      ...(figures.limitMs !== null && { bound: { side: below ? 'atMost' : 'atLeast', value: figures.canaryQuantileMs ?? figures.limitMs, allowed: figures.limitMs, confidence: 1 - alpha } }),
+      judge: 'sequential',
+      outcome: 'Fail',
+      figures,
+      ...(figures.limitMs !== null && {
+        bound: {
+          side: below ? 'atMost' : 'atLeast',
+          value: figures.canaryQuantileMs ?? figures.limitMs,
+          allowed: figures.limitMs,
+          confidence: 1 - alpha,
+        },
+      }),
       reason: `${seen}: ${pct(share)} of canary requests are ${slower} than ${ms(figures.limitMs)}, the rule allows ${pct(r)} (${confidence(alpha)})${rule}`,
     };
   }
-  const evidence: EvidenceBound | undefined = figures.passLimitMs !== null && figures.canaryBoundMs !== null
-    ? { side: below ? 'atLeast' : 'atMost', value: figures.canaryBoundMs, allowed: figures.passLimitMs, confidence: 1 - passAlpha }
-    : undefined;
+  const evidence: EvidenceBound | undefined =
+    figures.passLimitMs !== null && figures.canaryBoundMs !== null
+      ? {
+          side: below ? 'atLeast' : 'atMost',
+          value: figures.canaryBoundMs,
+          allowed: figures.passLimitMs,
+          confidence: 1 - passAlpha,
+        }
+      : undefined;
   const shown = Number.isFinite(canaryBound) && Number.isFinite(passLimit) && canaryBound <= passLimit;
   const enough = nC >= minSamples && (!vsBaseline || nB >= minSamples);
-  const words = figures.canaryBoundMs === null ? `the canary's ${name} is not bounded yet` : `the canary's ${name} is ${atMost} ${ms(figures.canaryBoundMs)} at ${confidence(passAlpha)}`;
+  const words =
+    figures.canaryBoundMs === null
+      ? `the canary's ${name} is not bounded yet`
+      : `the canary's ${name} is ${atMost} ${ms(figures.canaryBoundMs)} at ${confidence(passAlpha)}`;
   const allowed = figures.passLimitMs === null ? 'a bounded baseline' : `${atMost} ${ms(figures.passLimitMs)}${rule}`;
   if (shown && enough) {
-    return { judge: 'sequential', outcome: 'Pass', figures, ...(evidence && { bound: evidence }), reason: `${seen}: ${words}; the rule allows ${allowed}` };
+    return {
+      judge: 'sequential',
+      outcome: 'Pass',
+      figures,
+      ...(evidence && { bound: evidence }),
+      reason: `${seen}: ${words}; the rule allows ${allowed}`,
+    };
   }
   const perCanary = options.traffic?.baselinePerCanary ?? (nC > 0 ? nB / nC : 9);
   const shapeC = nC > 0 ? canary : baseline;
@@ -233,7 +274,11 @@ export function sequentialLatency(input: SequentialLatencyInput, options: Sequen
   }, options.traffic?.canaryRps ?? null);
   const short = !enough ? `; ${minSamples} requests of each revision are needed before a Pass` : '';
   return {
-    judge: 'sequential', outcome: 'Inconclusive', figures, needs, ...(evidence && { bound: evidence }),
+    judge: 'sequential',
+    outcome: 'Inconclusive',
+    figures,
+    needs,
+    ...(evidence && { bound: evidence }),
     reason: `${seen}: not yet shown within the rule — ${words}, the rule allows ${allowed}${short}; ${describeNeeds(needs)}`,
   };
 }

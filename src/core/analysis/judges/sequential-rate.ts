@@ -100,11 +100,20 @@ export function rateLimits(condition: Condition, baseline: Interval | null): { f
 }
 
 /** Whether the canary's counts show it within the rule (its bound on the rule's side is inside passLimit). */
-export function passes(canary: RateCounts, baseline: RateCounts, condition: Condition, alpha: number, precision = 1e-7): boolean {
+export function passes(
+  canary: RateCounts,
+  baseline: RateCounts,
+  condition: Condition,
+  alpha: number,
+  precision = 1e-7,
+): boolean {
   const vsBaseline = condition.reference === 'baseline';
   const side = vsBaseline ? alpha / 2 : alpha;
   const base: Interval | null = vsBaseline
-    ? [lowerBound(baseline.errors, baseline.requests, side, precision), upperBound(baseline.errors, baseline.requests, side, precision)]
+    ? [
+        lowerBound(baseline.errors, baseline.requests, side, precision),
+        upperBound(baseline.errors, baseline.requests, side, precision),
+      ]
     : null;
   const { pass } = rateLimits(condition, base);
   return condition.op === 'above'
@@ -125,26 +134,50 @@ export function sequentialRate(input: SequentialRateInput, options: SequentialOp
   const { canary, baseline } = input;
 
   const baselineInterval: Interval | null = vsBaseline
-    ? [lowerBound(baseline.errors, baseline.requests, failSide), upperBound(baseline.errors, baseline.requests, failSide)]
+    ? [
+        lowerBound(baseline.errors, baseline.requests, failSide),
+        upperBound(baseline.errors, baseline.requests, failSide),
+      ]
     : null;
   const passBaseline: Interval | null = vsBaseline
-    ? [lowerBound(baseline.errors, baseline.requests, passSide), upperBound(baseline.errors, baseline.requests, passSide)]
+    ? [
+        lowerBound(baseline.errors, baseline.requests, passSide),
+        upperBound(baseline.errors, baseline.requests, passSide),
+      ]
     : null;
   const limit = rateLimits(condition, baselineInterval).fail;
   const passLimit = rateLimits(condition, passBaseline).pass;
   const canaryRate = canary.requests > 0 ? canary.errors / canary.requests : null;
   const baselineRate = vsBaseline && baseline.requests > 0 ? baseline.errors / baseline.requests : null;
   const threshold = vsBaseline
-    ? baselineRate === null ? null : clamp(above ? baselineRate * (condition.times ?? 1) + (condition.by ?? 0) : baselineRate * (condition.times ?? 1) - (condition.by ?? 0))
+    ? baselineRate === null
+      ? null
+      : clamp(
+          above
+            ? baselineRate * (condition.times ?? 1) + (condition.by ?? 0)
+            : baselineRate * (condition.times ?? 1) - (condition.by ?? 0),
+        )
     : (condition.reference as number);
 
   const beyond = canaryRate !== null && (above ? canaryRate > limit : canaryRate < limit);
   const logE = canary.requests > 0 ? logMixtureEValue(canary.errors, canary.requests, limit) : 0;
   const eValue = beyond ? Math.exp(logE) : Math.min(1, Math.exp(logE));
   const eThreshold = 1 / failSide;
-  const canaryInterval: Interval = [lowerBound(canary.errors, canary.requests, failSide), upperBound(canary.errors, canary.requests, failSide)];
+  const canaryInterval: Interval = [
+    lowerBound(canary.errors, canary.requests, failSide),
+    upperBound(canary.errors, canary.requests, failSide),
+  ];
   const figures: SequentialRateFigures = {
-    alpha, eValue, eThreshold, limit, passLimit, threshold, canaryRate, baselineRate, canaryInterval, baselineInterval,
+    alpha,
+    eValue,
+    eThreshold,
+    limit,
+    passLimit,
+    threshold,
+    canaryRate,
+    baselineRate,
+    canaryInterval,
+    baselineInterval,
     canaryRequests: canary.requests,
     canaryErrors: canary.errors,
     baselineRequests: baseline.requests,
@@ -153,43 +186,78 @@ export function sequentialRate(input: SequentialRateInput, options: SequentialOp
 
   const pct = (x: number) => formatFigure(metric, x);
   const counted = metric === 'success_rate' ? 'succeeded' : 'failed';
-  const seen = `canary ${canaryRate === null ? 'n/a' : pct(canaryRate)} (${canary.errors}/${canary.requests} ${counted})` +
-    (vsBaseline ? `, baseline ${baselineRate === null ? 'n/a' : pct(baselineRate)} (${baseline.errors}/${baseline.requests})` : '');
+  const seen =
+    `canary ${canaryRate === null ? 'n/a' : pct(canaryRate)} (${canary.errors}/${canary.requests} ${counted})` +
+    (vsBaseline
+      ? `, baseline ${baselineRate === null ? 'n/a' : pct(baselineRate)} (${baseline.errors}/${baseline.requests})`
+      : '');
   const confidence = (a: number) => `${formatEvidence((1 - a) * 100)}% confidence`;
   const rule = vsBaseline ? ` (${describeAllowance(condition, pct)})` : '';
 
   if (beyond && logE >= Math.log(eThreshold)) {
     const value = above ? canaryInterval[0] : canaryInterval[1];
     return {
-      judge: 'sequential', outcome: 'Fail', figures,
+      judge: 'sequential',
+      outcome: 'Fail',
+      figures,
       bound: { side: above ? 'atLeast' : 'atMost', value, allowed: limit, confidence: 1 - alpha },
       reason: `${metric} ${seen}: the canary is ${above ? 'at least' : 'at most'} ${pct(value)} at ${confidence(alpha)}; the rule allows ${above ? 'at most' : 'at least'} ${pct(limit)}${rule}`,
     };
   }
-  const passValue = above ? upperBound(canary.errors, canary.requests, passSide) : lowerBound(canary.errors, canary.requests, passSide);
-  const bound: EvidenceBound = { side: above ? 'atMost' : 'atLeast', value: passValue, allowed: passLimit, confidence: 1 - passAlpha };
+  const passValue = above
+    ? upperBound(canary.errors, canary.requests, passSide)
+    : lowerBound(canary.errors, canary.requests, passSide);
+  const bound: EvidenceBound = {
+    side: above ? 'atMost' : 'atLeast',
+    value: passValue,
+    allowed: passLimit,
+    confidence: 1 - passAlpha,
+  };
   const shown = above ? passValue <= passLimit : passValue >= passLimit;
   const enough = canary.requests >= minSamples && (!vsBaseline || baseline.requests >= minSamples);
   const words = `the canary is ${above ? 'at most' : 'at least'} ${pct(passValue)} at ${confidence(passAlpha)}`;
   const allowed = `${above ? 'at most' : 'at least'} ${pct(passLimit)}${rule}`;
   if (shown && enough) {
-    return { judge: 'sequential', outcome: 'Pass', figures, bound, reason: `${metric} ${seen}: ${words}; the rule allows ${allowed}` };
+    return {
+      judge: 'sequential',
+      outcome: 'Pass',
+      figures,
+      bound,
+      reason: `${metric} ${seen}: ${words}; the rule allows ${allowed}`,
+    };
   }
   const needs = estimateNeeds(
     (extra) => {
       const n = canary.requests + extra;
-      const nb = baseline.requests + extra * (options.traffic?.baselinePerCanary ?? (canary.requests > 0 ? baseline.requests / canary.requests : 9));
+      const nb =
+        baseline.requests +
+        extra * (options.traffic?.baselinePerCanary ?? (canary.requests > 0 ? baseline.requests / canary.requests : 9));
       const pc = canaryRate ?? baselineRate ?? 0;
       const pb = baselineRate ?? 0;
       const future = (p: number, m: number): RateCounts => ({ requests: Math.round(m), errors: Math.round(p * m) });
-      return n >= minSamples && (!vsBaseline || nb >= minSamples) && passes(future(pc, n), future(pb, nb), condition, passAlpha, 1e-3);
+      return (
+        n >= minSamples &&
+        (!vsBaseline || nb >= minSamples) &&
+        passes(future(pc, n), future(pb, nb), condition, passAlpha, 1e-3)
+      );
     },
     options.traffic?.canaryRps ?? null,
-    Math.max(0, rateGuess(above ? (canaryRate ?? baselineRate ?? 0) : 1 - (canaryRate ?? baselineRate ?? 1), above ? passLimit : 1 - passLimit, passSide) - canary.requests),
+    Math.max(
+      0,
+      rateGuess(
+        above ? (canaryRate ?? baselineRate ?? 0) : 1 - (canaryRate ?? baselineRate ?? 1),
+        above ? passLimit : 1 - passLimit,
+        passSide,
+      ) - canary.requests,
+    ),
   );
   const short = !enough ? `; ${minSamples} requests of each revision are needed before a Pass` : '';
   return {
-    judge: 'sequential', outcome: 'Inconclusive', figures, bound, needs,
+    judge: 'sequential',
+    outcome: 'Inconclusive',
+    figures,
+    bound,
+    needs,
     reason: `${metric} ${seen}: not yet shown within the rule — ${words}, the rule allows ${allowed}${short}; ${describeNeeds(needs)}`,
   };
 }
@@ -203,8 +271,14 @@ export function describeAllowance(c: Condition, format: (x: number) => string): 
 
 /** "about 310 more canary requests, ~80 s at 3.9 req/s". */
 export function describeNeeds(n: EvidenceNeeds): string {
-  if (n.canaryRequests === null) return 'at its current figures the canary will not pass: it holds, and pauses after maxInconclusive';
-  const rate = n.canaryRps === null ? '' : n.seconds === null ? '' : `, ~${formatSeconds(n.seconds)} at ${n.canaryRps.toFixed(1)} req/s`;
+  if (n.canaryRequests === null)
+    return 'at its current figures the canary will not pass: it holds, and pauses after maxInconclusive';
+  const rate =
+    n.canaryRps === null
+      ? ''
+      : n.seconds === null
+        ? ''
+        : `, ~${formatSeconds(n.seconds)} at ${n.canaryRps.toFixed(1)} req/s`;
   return `about ${n.canaryRequests} more canary requests needed${rate}`;
 }
 

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { logGamma, normalCdf, normalQuantile } from './special.ts';
 
 // Reference values from scipy 1.17 (scipy.stats.norm, scipy.special.gammaln).
-const close = (got: number, want: number, rel: number) => assert.ok(Math.abs(got - want) <= rel * Math.abs(want), `${got} vs ${want}`);
+const close = (got: number, want: number, rel: number) =>
+  assert.ok(Math.abs(got - want) <= rel * Math.abs(want), `${got} vs ${want}`);
 
 test('normalCdf matches scipy to 1e-12 relative, far into the tail', () => {
   close(normalCdf(-1.96), 0.024997895148220435, 1e-12);

@@ -38,16 +38,27 @@ export function thresholdJudge(input: ThresholdInput, options: ThresholdOptions)
     metricsErrors: { limit: 1, action: 'pause' },
     rules: [rule],
   };
-  const v = judgeRule(rule, contract, {
-    canary: { kind: 'stats', stats: input.canary },
-    baseline: { kind: 'stats', stats: input.baseline },
-    canaryCrashes: 0,
-    baselineCrashes: 0,
-  }, 0);
+  const v = judgeRule(
+    rule,
+    contract,
+    {
+      canary: { kind: 'stats', stats: input.canary },
+      baseline: { kind: 'stats', stats: input.baseline },
+      canaryCrashes: 0,
+      baselineCrashes: 0,
+    },
+    0,
+  );
   return {
     judge: 'threshold',
     outcome: v.outcome,
-    figures: { canary: v.canary, baseline: v.baseline, threshold: v.threshold, canarySamples: v.canarySamples, baselineSamples: v.baselineSamples },
+    figures: {
+      canary: v.canary,
+      baseline: v.baseline,
+      threshold: v.threshold,
+      canarySamples: v.canarySamples,
+      baselineSamples: v.baselineSamples,
+    },
     reason: v.reason,
   };
 }

@@ -27,8 +27,14 @@ export function judgeBurnRate(rule: BurnRateRule, contract: RollbackContract, ob
     const bad = unusable(m, 'canary');
     if (bad !== null) return `${bad} (${Math.round(ms / 1000)}s window)`;
     const { requests, errors } = (m as { kind: 'stats'; stats: { requests: number; errors: number } }).stats;
-    if (requests < minSamples) return `${requests} of ${minSamples} canary requests in the ${Math.round(ms / 1000)}s window`;
-    return { ms, rate: errors / requests / budget, upper: upperBound(errors, requests, DEFAULT_ALPHA) / budget, requests };
+    if (requests < minSamples)
+      return `${requests} of ${minSamples} canary requests in the ${Math.round(ms / 1000)}s window`;
+    return {
+      ms,
+      rate: errors / requests / budget,
+      upper: upperBound(errors, requests, DEFAULT_ALPHA) / budget,
+      requests,
+    };
   };
   let worst: { pair: string; rate: number; upper: number; factor: number; requests: number } | null = null;
   const waiting: string[] = [];
@@ -54,7 +60,8 @@ export function judgeBurnRate(rule: BurnRateRule, contract: RollbackContract, ob
       };
     }
     const upper = Math.min(long.upper, short.upper);
-    if (worst === null || upper / w.factor > worst.upper / worst.factor) worst = { pair, rate, upper, factor: w.factor, requests: short.requests };
+    if (worst === null || upper / w.factor > worst.upper / worst.factor)
+      worst = { pair, rate, upper, factor: w.factor, requests: short.requests };
   }
   if (worst === null || waiting.length > 0) return inconclusive(rule, at, waiting[0] ?? 'no burn-rate window measured');
   const shown = worst.upper <= worst.factor;

@@ -32,20 +32,38 @@ export function judgeMannWhitney(rule: MetricRule, points: RulePoints | undefine
   const canary = points?.canary ?? [];
   const baseline = points?.baseline ?? [];
   if (canary.length < MIN_POINTS || baseline.length < MIN_POINTS) {
-    return inconclusive(rule, at, `${canary.length} canary and ${baseline.length} baseline points of ${MIN_POINTS} needed (one per interval)`, canary.length, baseline.length);
+    return inconclusive(
+      rule,
+      at,
+      `${canary.length} canary and ${baseline.length} baseline points of ${MIN_POINTS} needed (one per interval)`,
+      canary.length,
+      baseline.length,
+    );
   }
   const above = rule.failIf.op === 'above';
   const allowed = Math.abs((rule.failIf.times ?? 1) - 1);
-  const r = classifyMetric(canary, baseline, { direction: above ? 'increase' : 'decrease', allowedIncrease: allowed, allowedDecrease: allowed });
+  const r = classifyMetric(canary, baseline, {
+    direction: above ? 'increase' : 'decrease',
+    allowedIncrease: allowed,
+    allowedDecrease: allowed,
+  });
   const failed = r.classification === (above ? 'High' : 'Low');
   const test = r.test;
   // Pass needs evidence too: the interval of the shift lies within what the rule allows
   // (Kayenta calls every interval that does not prove a regression Pass; here that is Inconclusive).
   const baseMean = baseline.reduce((s, v) => s + v, 0) / baseline.length;
   const allowedShift = allowed * Math.abs(baseMean);
-  const within = test === null ? r.classification === 'Pass' : above ? test.interval[1] <= allowedShift : test.interval[0] >= -allowedShift;
+  const within =
+    test === null
+      ? r.classification === 'Pass'
+      : above
+        ? test.interval[1] <= allowedShift
+        : test.interval[0] >= -allowedShift;
   const outcome = failed ? 'Fail' : within ? 'Pass' : 'Inconclusive';
-  const shown = outcome === 'Inconclusive' ? `; not yet shown within the rule: the interval's ${above ? 'upper' : 'lower'} end must be within ${above ? '+' : '−'}${allowedShift.toPrecision(3)}` : '';
+  const shown =
+    outcome === 'Inconclusive'
+      ? `; not yet shown within the rule: the interval's ${above ? 'upper' : 'lower'} end must be within ${above ? '+' : '−'}${allowedShift.toPrecision(3)}`
+      : '';
   return {
     ...verdictBase(rule, at),
     outcome,
@@ -55,13 +73,24 @@ export function judgeMannWhitney(rule: MetricRule, points: RulePoints | undefine
     canarySamples: canary.length,
     baselineSamples: baseline.length,
     reason: `${rule.metric} (Mann–Whitney over ${canary.length}/${baseline.length} points): ${r.classification}, ${r.reason}${shown}`,
-    ...(test !== null && { bound: { side: above ? 'atMost' : 'atLeast', value: above ? test.interval[1] : test.interval[0], allowed: above ? allowedShift : -allowedShift, confidence: test.confLevel } }),
+    ...(test !== null && {
+      bound: {
+        side: above ? 'atMost' : 'atLeast',
+        value: above ? test.interval[1] : test.interval[0],
+        allowed: above ? allowedShift : -allowedShift,
+        confidence: test.confLevel,
+      },
+    }),
     judge: 'mannWhitney',
   };
 }
 
 /** The rule's points after this evaluation's (kept to the last MAX_POINTS of each revision). */
-export function appendPoints(prev: RulePoints | undefined, point: { canary: number | null; baseline: number | null }): RulePoints {
-  const add = (xs: number[] | undefined, x: number | null) => (x === null ? (xs ?? []) : [...(xs ?? []), x].slice(-MAX_POINTS));
+export function appendPoints(
+  prev: RulePoints | undefined,
+  point: { canary: number | null; baseline: number | null },
+): RulePoints {
+  const add = (xs: number[] | undefined, x: number | null) =>
+    x === null ? (xs ?? []) : [...(xs ?? []), x].slice(-MAX_POINTS);
   return { canary: add(prev?.canary, point.canary), baseline: add(prev?.baseline, point.baseline) };
 }

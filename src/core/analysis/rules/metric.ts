@@ -8,7 +8,12 @@ import { judgeMannWhitney } from './mann-whitney-rule.ts';
 import { rateEvents } from './status-classes.ts';
 import { compare, inconclusive, verdictBase } from './verdict.ts';
 
-const QUANTILE: Partial<Record<MetricRule['metric'], number>> = { latency_p50: 0.5, latency_p90: 0.9, latency_p95: 0.95, latency_p99: 0.99 };
+const QUANTILE: Partial<Record<MetricRule['metric'], number>> = {
+  latency_p50: 0.5,
+  latency_p90: 0.9,
+  latency_p95: 0.95,
+  latency_p99: 0.99,
+};
 const RATES: readonly MetricRule['metric'][] = ['error_rate', 'success_rate'];
 
 export function unusable(m: Measurement, who: string): string | null {
@@ -31,7 +36,12 @@ function judgeSequential(rule: MetricRule, contract: RollbackContract, obs: Obse
   const level = obs.level;
   if (level === undefined) return null;
   // The counts so far are not today's figures: a provider failing now gives no verdict.
-  const problem = obs.canary.kind === 'error' ? unusable(obs.canary, 'canary') : obs.baseline.kind === 'error' ? unusable(obs.baseline, 'baseline') : null;
+  const problem =
+    obs.canary.kind === 'error'
+      ? unusable(obs.canary, 'canary')
+      : obs.baseline.kind === 'error'
+        ? unusable(obs.baseline, 'baseline')
+        : null;
   if (problem !== null) return inconclusive(rule, at, problem, level.canary.requests, level.baseline.requests);
   const options = {
     condition: rule.failIf,
@@ -41,27 +51,50 @@ function judgeSequential(rule: MetricRule, contract: RollbackContract, obs: Obse
     traffic: { canaryRps: level.canaryRps, baselinePerCanary: level.baselinePerCanary },
   };
   const q = QUANTILE[rule.metric];
-  const base = { ...verdictBase(rule, at), canarySamples: level.canary.requests, baselineSamples: level.baseline.requests, judge: 'sequential' as const };
+  const base = {
+    ...verdictBase(rule, at),
+    canarySamples: level.canary.requests,
+    baselineSamples: level.baseline.requests,
+    judge: 'sequential' as const,
+  };
   if (RATES.includes(rule.metric)) {
     const canary = rateEvents(rule, level.canary);
     const baseline = rateEvents(rule, level.baseline);
-    if (canary === null || baseline === null) return inconclusive(rule, at, noStatuses(rule), level.canary.requests, level.baseline.requests);
+    if (canary === null || baseline === null)
+      return inconclusive(rule, at, noStatuses(rule), level.canary.requests, level.baseline.requests);
     const j = sequentialRate(
-      { canary: { requests: level.canary.requests, errors: canary }, baseline: { requests: level.baseline.requests, errors: baseline } },
+      {
+        canary: { requests: level.canary.requests, errors: canary },
+        baseline: { requests: level.baseline.requests, errors: baseline },
+      },
       { ...options, metric: rule.metric },
     );
     const f = j.figures;
     return {
-      ...base, outcome: j.outcome, canary: f.canaryRate, baseline: f.baselineRate, threshold: f.threshold, reason: noTraffic(level) ?? j.reason,
-      evidence: evidenceOf(f), bound: j.bound, ...(j.needs && { needs: j.needs }),
+      ...base,
+      outcome: j.outcome,
+      canary: f.canaryRate,
+      baseline: f.baselineRate,
+      threshold: f.threshold,
+      reason: noTraffic(level) ?? j.reason,
+      evidence: evidenceOf(f),
+      bound: j.bound,
+      ...(j.needs && { needs: j.needs }),
     };
   }
   if (q === undefined) return null;
   const j = sequentialLatency({ canary: level.canary, baseline: level.baseline }, { ...options, quantile: q });
   const f = j.figures;
   return {
-    ...base, outcome: j.outcome, canary: f.canaryQuantileMs, baseline: f.baselineQuantileMs, threshold: f.thresholdMs, reason: noTraffic(level) ?? j.reason,
-    evidence: evidenceOf(f), ...(j.bound && { bound: j.bound }), ...(j.needs && { needs: j.needs }),
+    ...base,
+    outcome: j.outcome,
+    canary: f.canaryQuantileMs,
+    baseline: f.baselineQuantileMs,
+    threshold: f.thresholdMs,
+    reason: noTraffic(level) ?? j.reason,
+    evidence: evidenceOf(f),
+    ...(j.bound && { bound: j.bound }),
+    ...(j.needs && { needs: j.needs }),
   };
 }
 
@@ -84,7 +117,10 @@ export function judgeMetric(rule: MetricRule, contract: RollbackContract, obs: O
     const v = judgeSequential(rule, contract, obs, at);
     if (v !== null) return v;
     const t = judgeThreshold(rule, contract, obs, at);
-    return { ...t, reason: `${t.reason} [threshold judge: the metrics provider keeps no counters for the sequential judge]` };
+    return {
+      ...t,
+      reason: `${t.reason} [threshold judge: the metrics provider keeps no counters for the sequential judge]`,
+    };
   }
   return judgeThreshold(rule, contract, obs, at);
 }
@@ -102,7 +138,18 @@ function judgeThreshold(rule: MetricRule, contract: RollbackContract, obs: Obser
     const baseline = obs.baselineCrashes;
     const threshold = thresholdOf(rule.failIf, baseline);
     if (threshold === null) return inconclusive(rule, at, 'no baseline');
-    return compare(rule, rule.metric, { canary: obs.canaryCrashes, baseline: vsBaseline ? baseline : null, threshold, canarySamples: 0, baselineSamples: 0 }, at);
+    return compare(
+      rule,
+      rule.metric,
+      {
+        canary: obs.canaryCrashes,
+        baseline: vsBaseline ? baseline : null,
+        threshold,
+        canarySamples: 0,
+        baselineSamples: 0,
+      },
+      at,
+    );
   }
 
   // Sample counts are reported whatever the verdict, so a person sees how far the data is.
@@ -111,7 +158,13 @@ function judgeThreshold(rule: MetricRule, contract: RollbackContract, obs: Obser
   if (canaryProblem !== null) return inconclusive(rule, at, canaryProblem, 0, baselineSamples);
   const canary = (obs.canary as { kind: 'stats'; stats: WindowStats }).stats;
   if (canary.requests < minSamples) {
-    return inconclusive(rule, at, `${canary.requests} of ${minSamples} canary requests needed in the window`, canary.requests, baselineSamples);
+    return inconclusive(
+      rule,
+      at,
+      `${canary.requests} of ${minSamples} canary requests needed in the window`,
+      canary.requests,
+      baselineSamples,
+    );
   }
   let baselineStats: WindowStats | null = null;
   if (vsBaseline) {
@@ -119,7 +172,13 @@ function judgeThreshold(rule: MetricRule, contract: RollbackContract, obs: Obser
     if (baselineProblem !== null) return inconclusive(rule, at, baselineProblem, canary.requests);
     baselineStats = (obs.baseline as { kind: 'stats'; stats: WindowStats }).stats;
     if (baselineStats.requests < minSamples) {
-      return inconclusive(rule, at, `${baselineStats.requests} of ${minSamples} baseline requests needed in the window`, canary.requests, baselineSamples);
+      return inconclusive(
+        rule,
+        at,
+        `${baselineStats.requests} of ${minSamples} baseline requests needed in the window`,
+        canary.requests,
+        baselineSamples,
+      );
     }
   }
   const value = (stats: WindowStats) => {
@@ -131,16 +190,36 @@ function judgeThreshold(rule: MetricRule, contract: RollbackContract, obs: Obser
   const canaryValue = value(canary);
   const threshold = thresholdOf(rule.failIf, baselineValue);
   if (canaryValue === null || threshold === null) {
-    const why = RATES.includes(rule.metric) && rateEvents(rule, canary) === null ? noStatuses(rule) : 'the metric could not be computed';
+    const why =
+      RATES.includes(rule.metric) && rateEvents(rule, canary) === null
+        ? noStatuses(rule)
+        : 'the metric could not be computed';
     return inconclusive(rule, at, why, canary.requests, baselineSamples);
   }
-  const verdict = compare(rule, rule.metric, { canary: canaryValue, baseline: baselineValue, threshold, canarySamples: canary.requests, baselineSamples }, at);
+  const verdict = compare(
+    rule,
+    rule.metric,
+    { canary: canaryValue, baseline: baselineValue, threshold, canarySamples: canary.requests, baselineSamples },
+    at,
+  );
   if (verdict.outcome === 'Fail') return verdict;
-  return withWindowEvidence(rule, verdict, canary, baselineStats ?? { requests: 0, errors: 0, latency: {}, windowMs: canary.windowMs }, minSamples);
+  return withWindowEvidence(
+    rule,
+    verdict,
+    canary,
+    baselineStats ?? { requests: 0, errors: 0, latency: {}, windowMs: canary.windowMs },
+    minSamples,
+  );
 }
 
 /** A threshold Pass on a rate or a quantile stands only when the window's confidence bound is inside the threshold. */
-function withWindowEvidence(rule: MetricRule, verdict: Verdict, canary: WindowStats, baseline: WindowStats, minSamples: number): Verdict {
+function withWindowEvidence(
+  rule: MetricRule,
+  verdict: Verdict,
+  canary: WindowStats,
+  baseline: WindowStats,
+  minSamples: number,
+): Verdict {
   const q = QUANTILE[rule.metric];
   const options = { condition: rule.failIf, minSamples, alpha: DEFAULT_ALPHA };
   let j: { outcome: Verdict['outcome']; bound?: Verdict['bound']; reason: string } | null = null;
@@ -148,7 +227,10 @@ function withWindowEvidence(rule: MetricRule, verdict: Verdict, canary: WindowSt
     const c = rateEvents(rule, canary);
     const b = rateEvents(rule, baseline);
     if (c !== null && b !== null) {
-      j = sequentialRate({ canary: { requests: canary.requests, errors: c }, baseline: { requests: baseline.requests, errors: b } }, { ...options, metric: rule.metric });
+      j = sequentialRate(
+        { canary: { requests: canary.requests, errors: c }, baseline: { requests: baseline.requests, errors: b } },
+        { ...options, metric: rule.metric },
+      );
     }
   } else if (q !== undefined) {
     j = sequentialLatency({ canary, baseline }, { ...options, quantile: q });
@@ -156,5 +238,10 @@ function withWindowEvidence(rule: MetricRule, verdict: Verdict, canary: WindowSt
   if (j === null) return verdict;
   const bound = j.bound === undefined ? {} : { bound: j.bound };
   if (j.outcome === 'Pass') return { ...verdict, ...bound };
-  return { ...verdict, ...bound, outcome: 'Inconclusive', reason: `${verdict.reason}, but not yet shown within it over the window: ${j.reason}` };
+  return {
+    ...verdict,
+    ...bound,
+    outcome: 'Inconclusive',
+    reason: `${verdict.reason}, but not yet shown within it over the window: ${j.reason}`,
+  };
 }

@@ -16,7 +16,10 @@ function matches(status: string, cls: StatusClass): boolean {
 }
 
 /** Answers whose status is in `classes`; null when they cannot be told apart (the provider reports only 5xx + no answer). */
-export function countMatching(counts: Pick<Counts, 'errors' | 'statuses'>, classes: readonly StatusClass[]): number | null {
+export function countMatching(
+  counts: Pick<Counts, 'errors' | 'statuses'>,
+  classes: readonly StatusClass[],
+): number | null {
   if (counts.statuses === undefined) return isDefaultErrors(classes) ? counts.errors : null;
   return sumMatching(counts.statuses, classes);
 }
@@ -27,13 +30,17 @@ export function sumMatching(statuses: StatusCounts, classes: readonly StatusClas
   return n;
 }
 
-const isDefaultErrors = (classes: readonly StatusClass[]) => classes.length === 2 && classes.includes('5xx') && classes.includes('connect');
+const isDefaultErrors = (classes: readonly StatusClass[]) =>
+  classes.length === 2 && classes.includes('5xx') && classes.includes('connect');
 
 /**
  * The events a rate rule judges: errors for error_rate, successes for success_rate; null when the
  * provider's figures cannot say (a rule naming statuses behind a provider that only counts errors).
  */
-export function rateEvents(rule: Pick<MetricRule, 'metric' | 'errors'>, counts: Pick<Counts, 'requests' | 'errors' | 'statuses'>): number | null {
+export function rateEvents(
+  rule: Pick<MetricRule, 'metric' | 'errors'>,
+  counts: Pick<Counts, 'requests' | 'errors' | 'statuses'>,
+): number | null {
   const bad = countMatching(counts, classesOf(rule));
   if (bad === null) return null;
   return rule.metric === 'success_rate' ? counts.requests - bad : bad;

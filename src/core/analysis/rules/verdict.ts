@@ -5,14 +5,29 @@ import type { Condition, Rule, RuleMetric, Verdict } from '../../types.ts';
 export const verdictBase = (rule: Rule, at: number) => ({ rule: rule.name, metric: rule.metric, at });
 
 export function inconclusive(rule: Rule, at: number, reason: string, canarySamples = 0, baselineSamples = 0): Verdict {
-  return { ...verdictBase(rule, at), outcome: 'Inconclusive', canary: null, baseline: null, threshold: null, canarySamples, baselineSamples, reason };
+  return {
+    ...verdictBase(rule, at),
+    outcome: 'Inconclusive',
+    canary: null,
+    baseline: null,
+    threshold: null,
+    canarySamples,
+    baselineSamples,
+    reason,
+  };
 }
 
 /** Compare a figure with its threshold and say so in words. */
 export function compare(
   rule: Rule & { failIf: Condition },
   label: string,
-  values: { canary: number; baseline: number | null; threshold: number; canarySamples: number; baselineSamples: number },
+  values: {
+    canary: number;
+    baseline: number | null;
+    threshold: number;
+    canarySamples: number;
+    baselineSamples: number;
+  },
   at: number,
 ): Verdict {
   const m: RuleMetric = rule.metric;

@@ -67,12 +67,15 @@ export class AccessLogProvider implements MetricsProvider {
     await Promise.all(
       sources.map(async (s) => {
         try {
-          const res = await fetch(s.heartbeatUrl, { signal: AbortSignal.any([AbortSignal.timeout(HEARTBEAT_TIMEOUT_MS), this.#closing.signal]) });
+          const res = await fetch(s.heartbeatUrl, {
+            signal: AbortSignal.any([AbortSignal.timeout(HEARTBEAT_TIMEOUT_MS), this.#closing.signal]),
+          });
           await res.body?.cancel();
           this.#heartbeats.set(s.source, `its heartbeat GET ${s.heartbeatUrl} answered ${res.status}`);
         } catch (err) {
           const e = err as Error & { cause?: { code?: string } };
-          const why = e.name === 'TimeoutError' ? `no answer within ${HEARTBEAT_TIMEOUT_MS} ms` : (e.cause?.code ?? e.message);
+          const why =
+            e.name === 'TimeoutError' ? `no answer within ${HEARTBEAT_TIMEOUT_MS} ms` : (e.cause?.code ?? e.message);
           this.#heartbeats.set(s.source, `its heartbeat GET ${s.heartbeatUrl} failed: ${why}`);
         }
       }),
@@ -98,10 +101,18 @@ export class AccessLogProvider implements MetricsProvider {
     const c = r.counts;
     let missing = 0;
     for (const f of this.crossCheck.figures.values()) if ('missing' in f) missing += f.missing;
-    const grew = c.garbage > this.#reported.garbage || c.dropped > this.#reported.dropped || c.unattributed > this.#reported.unattributed || missing > this.#reportedMissing;
+    const grew =
+      c.garbage > this.#reported.garbage ||
+      c.dropped > this.#reported.dropped ||
+      c.unattributed > this.#reported.unattributed ||
+      missing > this.#reportedMissing;
     if (!grew) return;
     const lost = missing > 0 ? `; ${missing} requests HAProxy counted were not logged here (lost or late lines)` : '';
-    this.#ctx.log('warn', `access log on ${r.listen}: ${c.garbage} unreadable, ${c.dropped} dropped, ${c.unattributed} for no known revision, of ${c.lines + c.garbage + c.dropped} datagrams${lost}`, { ...c, missing });
+    this.#ctx.log(
+      'warn',
+      `access log on ${r.listen}: ${c.garbage} unreadable, ${c.dropped} dropped, ${c.unattributed} for no known revision, of ${c.lines + c.garbage + c.dropped} datagrams${lost}`,
+      { ...c, missing },
+    );
     this.#reported = { ...c };
     this.#reportedMissing = missing;
     this.#reportedAt = now;

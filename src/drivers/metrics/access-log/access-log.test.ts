@@ -40,7 +40,10 @@ async function serviceDir(t: TestContext): Promise<string> {
 }
 
 function provider(t: TestContext, ctx: DriverContext, listen: string, extra: Record<string, unknown> = {}) {
-  const p = accessLogMetrics.create(accessLogMetrics.config.parse({ provider: 'access-log', listen, silence: '1500ms', heartbeat: '200ms', ...extra }), ctx);
+  const p = accessLogMetrics.create(
+    accessLogMetrics.config.parse({ provider: 'access-log', listen, silence: '1500ms', heartbeat: '200ms', ...extra }),
+    ctx,
+  );
   t.after(() => p.close());
   return p;
 }
@@ -51,20 +54,41 @@ const stats = (m: Measurement | undefined) => {
 };
 
 /** Polls until the provider has counted `n` requests for `key` (lines are asynchronous). */
-async function counted(p: ReturnType<typeof provider>, keys: string[], expect: Record<string, number>): Promise<Record<string, Measurement>> {
+async function counted(
+  p: ReturnType<typeof provider>,
+  keys: string[],
+  expect: Record<string, number>,
+): Promise<Record<string, Measurement>> {
   const until = Date.now() + 5000;
   let last: Record<string, Measurement> = {};
   while (Date.now() < until) {
     last = await p.collect(keys, 60_000);
-    if (Object.entries(expect).every(([k, n]) => last[k]?.kind === 'stats' && (last[k] as { stats: { requests: number } }).stats.requests >= n)) return last;
+    if (
+      Object.entries(expect).every(
+        ([k, n]) => last[k]?.kind === 'stats' && (last[k] as { stats: { requests: number } }).stats.requests >= n,
+      )
+    )
+      return last;
     await sleep(100);
   }
   return last;
 }
 
 const routers = [
-  ['haproxy', 'haproxy', 'haproxy', (listen: string, accessLog: string, ctx: DriverContext) => haproxyRouter.create(haproxyRouter.config.parse({ driver: 'haproxy', listen, accessLog }), ctx)],
-  ['nginx', 'nginx', 'nginx-light', (listen: string, accessLog: string, ctx: DriverContext) => nginxRouter.create(nginxRouter.config.parse({ driver: 'nginx', listen, accessLog, workers: 1 }), ctx)],
+  [
+    'haproxy',
+    'haproxy',
+    'haproxy',
+    (listen: string, accessLog: string, ctx: DriverContext) =>
+      haproxyRouter.create(haproxyRouter.config.parse({ driver: 'haproxy', listen, accessLog }), ctx),
+  ],
+  [
+    'nginx',
+    'nginx',
+    'nginx-light',
+    (listen: string, accessLog: string, ctx: DriverContext) =>
+      nginxRouter.create(nginxRouter.config.parse({ driver: 'nginx', listen, accessLog, workers: 1 }), ctx),
+  ],
 ] as const;
 
 for (const [name, binary, pkg, make] of routers) {
@@ -93,19 +117,26 @@ for (const [name, binary, pkg, make] of routers) {
         ],
       });
       const answers = await load(`http://127.0.0.1:${listenPort}/`, keepAliveClient(t), 200, 8);
-      const byVersion = { canary: answers.filter((a) => a.body === 'canary').length, stable: answers.filter((a) => a.body === 'stable').length };
+      const byVersion = {
+        canary: answers.filter((a) => a.body === 'canary').length,
+        stable: answers.filter((a) => a.body === 'stable').length,
+      };
       const m = await counted(p, ['2', '1'], { 2: byVersion.canary, 1: byVersion.stable });
-      const c = stats(m["2"]);
+      const c = stats(m['2']);
       const s = stats(m['1']);
       assert.equal(c.requests, byVersion.canary);
       assert.equal(s.requests, byVersion.stable);
-      assert.equal(c.errors, Math.floor(n / 5), 'the canary\'s 500s are its errors');
+      assert.equal(c.errors, Math.floor(n / 5), "the canary's 500s are its errors");
       assert.equal(c.statuses?.['500'], Math.floor(n / 5));
       assert.equal(s.errors, 0);
-      const slowBuckets = Object.entries(c.latency).filter(([b]) => Number(b) > 0).reduce((x, [, v]) => x + v, 0);
+      const slowBuckets = Object.entries(c.latency)
+        .filter(([b]) => Number(b) > 0)
+        .reduce((x, [, v]) => x + v, 0);
       assert.equal(slowBuckets, c.requests, 'latencies recorded');
-      assert.ok(m['2']?.kind === 'stats' && m['2'].totals !== undefined && m['2'].totals.requests === c.requests, 'totals since the receiver started');
-
+      assert.ok(
+        m['2']?.kind === 'stats' && m['2'].totals !== undefined && m['2'].totals.requests === c.requests,
+        'totals since the receiver started',
+      );
     });
 
     test(`${name}: a router whose stream stops is a metrics error naming it; an idle one is not`, async (t) => {
@@ -125,12 +156,17 @@ for (const [name, binary, pkg, make] of routers) {
       await sleep(2000);
       const m = (await p.collect(['1'], 60_000))['1'];
       assert.equal(m?.kind, 'error');
-      assert.match((m as { message: string }).message, new RegExp(`no access-log line from router ${name}-127.0.0.1:${listenPort} on 127.0.0.1:${logPort} for \\ds .*heartbeat .*failed`));
+      assert.match(
+        (m as { message: string }).message,
+        new RegExp(
+          `no access-log line from router ${name}-127.0.0.1:${listenPort} on 127.0.0.1:${logPort} for \\ds .*heartbeat .*failed`,
+        ),
+      );
     });
   });
 }
 
-describe('the cross-check with HAProxy\'s own counters', { skip: withoutServer('haproxy', 'haproxy') }, () => {
+describe("the cross-check with HAProxy's own counters", { skip: withoutServer('haproxy', 'haproxy') }, () => {
   test('every request HAProxy served was logged; lines dropped on the way show as missing', async (t) => {
     const dir = await serviceDir(t);
     const ctx: DriverContext = { service: 'shop', serviceDir: dir, log: () => {} };
@@ -138,7 +174,14 @@ describe('the cross-check with HAProxy\'s own counters', { skip: withoutServer('
     // A cap low enough that a burst loses lines, as a lossy network would.
     const p = provider(t, ctx, `127.0.0.1:${logPort}`, { maxLinesPerSecond: 150 }) as AccessLogProvider;
     const stable = await startUpstream(t, 'stable');
-    const router = haproxyRouter.create(haproxyRouter.config.parse({ driver: 'haproxy', listen: `127.0.0.1:${listenPort}`, accessLog: `127.0.0.1:${logPort}` }), ctx);
+    const router = haproxyRouter.create(
+      haproxyRouter.config.parse({
+        driver: 'haproxy',
+        listen: `127.0.0.1:${listenPort}`,
+        accessLog: `127.0.0.1:${logPort}`,
+      }),
+      ctx,
+    );
     t.after(() => router.shutdown());
     await router.apply({ backends: [{ key: '1', version: 'v1', weight: 100, endpoints: [stable.url] }] });
     await sleep(1200); // the first reading is the baseline
@@ -146,7 +189,10 @@ describe('the cross-check with HAProxy\'s own counters', { skip: withoutServer('
     await sleep(1500);
     const first = p.crossCheck.figures.get(`haproxy-127.0.0.1:${listenPort}`);
     assert.ok(first !== undefined && 'missing' in first, JSON.stringify(first));
-    assert.deepEqual({ served: first.served, logged: first.logged, missing: first.missing }, { served: 60, logged: 60, missing: 0 });
+    assert.deepEqual(
+      { served: first.served, logged: first.logged, missing: first.missing },
+      { served: 60, logged: 60, missing: 0 },
+    );
     // 1000 requests in a burst against 150 lines a second.
     const receiver = acquireReceiver(`127.0.0.1:${logPort}`, 'shop', 150);
     t.after(() => releaseReceiver(receiver));
@@ -154,7 +200,9 @@ describe('the cross-check with HAProxy\'s own counters', { skip: withoutServer('
     await sleep(1500);
     const after = p.crossCheck.figures.get(`haproxy-127.0.0.1:${listenPort}`);
     assert.ok(after !== undefined && 'missing' in after);
-    t.diagnostic(`served ${after.served}, logged ${after.logged}, missing ${after.missing}; receiver dropped ${receiver.counts.dropped}`);
+    t.diagnostic(
+      `served ${after.served}, logged ${after.logged}, missing ${after.missing}; receiver dropped ${receiver.counts.dropped}`,
+    );
     assert.equal(after.served, 1060);
     assert.ok(after.missing > 0 && after.missing <= receiver.counts.dropped, 'the lines dropped are seen as missing');
     assert.equal(after.logged + after.missing, after.served);
@@ -168,7 +216,12 @@ describe('access-log metrics across several HAProxy hosts', { skip: withoutServe
     const [logPort, a, b] = [await freePort(), await freePort(), await freePort()];
     const p = provider(t, ctx, `127.0.0.1:${logPort}`);
     const [canary, stable] = [await startUpstream(t, 'canary'), await startUpstream(t, 'stable')];
-    const hosts = [a, b].map((port) => ({ driver: 'haproxy', listen: `127.0.0.1:${port}`, accessLog: `127.0.0.1:${logPort}`, binary: 'haproxy' }));
+    const hosts = [a, b].map((port) => ({
+      driver: 'haproxy',
+      listen: `127.0.0.1:${port}`,
+      accessLog: `127.0.0.1:${logPort}`,
+      binary: 'haproxy',
+    }));
     const router = createRouter({ driver: 'haproxy', fleet: hosts }, ctx);
     t.after(() => router.shutdown());
     await router.apply({
@@ -177,19 +230,30 @@ describe('access-log metrics across several HAProxy hosts', { skip: withoutServe
         { key: '1', version: 'v1', weight: 50, endpoints: [stable.url] },
       ],
     });
-    const answers = [...(await load(`http://127.0.0.1:${a}/`, keepAliveClient(t), 60, 4)), ...(await load(`http://127.0.0.1:${b}/`, keepAliveClient(t), 40, 4))];
-    const byVersion = { canary: answers.filter((x) => x.body === 'canary').length, stable: answers.filter((x) => x.body === 'stable').length };
+    const answers = [
+      ...(await load(`http://127.0.0.1:${a}/`, keepAliveClient(t), 60, 4)),
+      ...(await load(`http://127.0.0.1:${b}/`, keepAliveClient(t), 40, 4)),
+    ];
+    const byVersion = {
+      canary: answers.filter((x) => x.body === 'canary').length,
+      stable: answers.filter((x) => x.body === 'stable').length,
+    };
     const m = await counted(p, ['2', '1'], { 2: byVersion.canary, 1: byVersion.stable });
-    assert.equal(stats(m['2']).requests + stats(m['1']).requests, 100, 'both hosts\' requests, summed');
+    assert.equal(stats(m['2']).requests + stats(m['1']).requests, 100, "both hosts' requests, summed");
     assert.equal(stats(m['2']).requests, byVersion.canary);
     // Host b stops: the figures become an error naming it.
     const { hostDir } = await import('../../routers/fleet.ts');
-    const pid = Number((await readFile(join(hostDir(dir, `127.0.0.1:${b}`), 'router', 'haproxy', 'haproxy.pid'), 'utf8')).trim());
+    const pid = Number(
+      (await readFile(join(hostDir(dir, `127.0.0.1:${b}`), 'router', 'haproxy', 'haproxy.pid'), 'utf8')).trim(),
+    );
     process.kill(-pid, 'SIGKILL');
     await sleep(2200);
     const silent = (await p.collect(['1'], 60_000))['1'];
     assert.equal(silent?.kind, 'error');
-    assert.match((silent as { message: string }).message, new RegExp(`no access-log line from router haproxy-127.0.0.1:${b} `));
+    assert.match(
+      (silent as { message: string }).message,
+      new RegExp(`no access-log line from router haproxy-127.0.0.1:${b} `),
+    );
   });
 });
 
@@ -207,8 +271,16 @@ describe('the access-log receiver', () => {
     await receiver.ready;
     const socket = dgram.createSocket('udp4');
     t.after(() => socket.close());
-    const send = (text: string | Buffer) => new Promise<void>((resolve) => socket.send(text, logPort, '127.0.0.1', () => resolve()));
-    const junk = ['', 'hello', 'sluice1 h a 127.0.0.1:1 20', Buffer.from([0xff, 0xfe, 0x00, 0x41]), 'sluice1 n x 1.2.3.4:5 200 0.1', 'x'.repeat(9000)];
+    const send = (text: string | Buffer) =>
+      new Promise<void>((resolve) => socket.send(text, logPort, '127.0.0.1', () => resolve()));
+    const junk = [
+      '',
+      'hello',
+      'sluice1 h a 127.0.0.1:1 20',
+      Buffer.from([0xff, 0xfe, 0x00, 0x41]),
+      'sluice1 n x 1.2.3.4:5 200 0.1',
+      'x'.repeat(9000),
+    ];
     for (const j of junk) await send(j);
     await sleep(300);
     assert.equal(receiver.counts.garbage, junk.length);
@@ -233,33 +305,46 @@ describe('the access-log receiver', () => {
     const p = provider(t, ctx, taken);
     await sleep(100);
     const m = (await p.collect(['1'], 60_000))['1'];
-    assert.deepEqual(m, { kind: 'error', message: `service "shop": cannot receive access logs on ${taken} (UDP): the port is already taken by another program; choose another metrics.listen` });
+    assert.deepEqual(m, {
+      kind: 'error',
+      message: `service "shop": cannot receive access logs on ${taken} (UDP): the port is already taken by another program; choose another metrics.listen`,
+    });
 
     const free = `127.0.0.1:${await freePort()}`;
     provider(t, ctx, free);
     const other = provider(t, { ...ctx, service: 'billing' }, free);
     const o = (await other.collect(['1'], 60_000))['1'];
-    assert.deepEqual(o, { kind: 'error', message: `service "billing": metrics.listen ${free} already receives the access log of service "shop"; give each service its own port` });
+    assert.deepEqual(o, {
+      kind: 'error',
+      message: `service "billing": metrics.listen ${free} already receives the access log of service "shop"; give each service its own port`,
+    });
   });
 
-  test('watch wakes on the revision\'s next bad answer as soon as its line arrives, not on others\' or on good ones', async (t) => {
+  test("watch wakes on the revision's next bad answer as soon as its line arrives, not on others' or on good ones", async (t) => {
     const dir = await serviceDir(t);
     const ctx: DriverContext = { service: 'shop', serviceDir: dir, log: () => {} };
     const logPort = await freePort();
-    await writeLogStream(dir, { sources: [{ source: 'a', heartbeatUrl: 'http://127.0.0.1:1/' }], upstreams: { '127.0.0.1:4100': '2', '127.0.0.1:4200': '1' } });
+    await writeLogStream(dir, {
+      sources: [{ source: 'a', heartbeatUrl: 'http://127.0.0.1:1/' }],
+      upstreams: { '127.0.0.1:4100': '2', '127.0.0.1:4200': '1' },
+    });
     const p = provider(t, ctx, `127.0.0.1:${logPort}`);
     await sleep(300); // the provider has read the router's description
     const socket = dgram.createSocket('udp4');
     t.after(() => socket.close());
-    const send = (text: string) => new Promise<void>((resolve) => socket.send(text, logPort, '127.0.0.1', () => resolve()));
+    const send = (text: string) =>
+      new Promise<void>((resolve) => socket.send(text, logPort, '127.0.0.1', () => resolve()));
     const abort = new AbortController();
     t.after(() => abort.abort());
     let woke = 0;
-    void p.watch!('2', abort.signal).then(() => (woke = Date.now()), () => undefined);
+    void p.watch!('2', abort.signal).then(
+      () => (woke = Date.now()),
+      () => undefined,
+    );
     await send('sluice1 h a 127.0.0.1:4100 200 0 1 1');
     await send('sluice1 h a 127.0.0.1:4200 500 0 1 1');
     await sleep(200);
-    assert.equal(woke, 0, 'a good answer, and another revision\'s bad one, do not wake it');
+    assert.equal(woke, 0, "a good answer, and another revision's bad one, do not wake it");
     const sent = Date.now();
     await send('sluice1 h a 127.0.0.1:4100 503 0 1 1');
     await sleep(200);
@@ -287,6 +372,10 @@ describe('the access-log receiver', () => {
     assert.equal(r.upstreams.get('127.0.0.1:4100')?.metrics.totalRequests, 2);
     r.assign({ '127.0.0.1:4100': '3' });
     assert.equal(r.upstreams.get('127.0.0.1:4100')?.key, '3');
-    assert.equal(r.upstreams.get('127.0.0.1:4100')?.metrics.totalRequests, 0, 'revision 1\'s requests are not revision 3\'s');
+    assert.equal(
+      r.upstreams.get('127.0.0.1:4100')?.metrics.totalRequests,
+      0,
+      "revision 1's requests are not revision 3's",
+    );
   });
 });

@@ -18,7 +18,8 @@ export interface CrossCheckFigures {
   missing: number;
 }
 
-const sum = (m: Map<string, number>, servers: Record<string, string>) => Object.keys(servers).reduce((n, s) => n + (m.get(s) ?? 0), 0);
+const sum = (m: Map<string, number>, servers: Record<string, string>) =>
+  Object.keys(servers).reduce((n, s) => n + (m.get(s) ?? 0), 0);
 
 export class HaproxyCrossCheck {
   readonly #base = new Map<string, { served: number; logged: number }>();
@@ -31,7 +32,10 @@ export class HaproxyCrossCheck {
       stream.sources.map(async (s) => {
         if (s.adminSocket === undefined) return;
         try {
-          const [total, current] = await Promise.all([serverStat(s.adminSocket, 'stot'), serverStat(s.adminSocket, 'scur')]);
+          const [total, current] = await Promise.all([
+            serverStat(s.adminSocket, 'stot'),
+            serverStat(s.adminSocket, 'scur'),
+          ]);
           const served = sum(total, servers) - sum(current, servers);
           const logged = receiver.requestLines.get(s.source) ?? 0;
           let base = this.#base.get(s.source);
@@ -43,7 +47,10 @@ export class HaproxyCrossCheck {
           figures.missing = Math.max(0, figures.served - figures.logged);
           this.figures.set(s.source, figures);
         } catch (err) {
-          this.figures.set(s.source, { source: s.source, error: `show stat on ${s.adminSocket}: ${(err as Error).message}` });
+          this.figures.set(s.source, {
+            source: s.source,
+            error: `show stat on ${s.adminSocket}: ${(err as Error).message}`,
+          });
         }
       }),
     );

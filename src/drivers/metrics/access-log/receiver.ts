@@ -87,7 +87,8 @@ export class AccessLogReceiver {
     this.counts.lines++;
     if (this.lastLineAt.has(line.source) || this.lastLineAt.size < MAX_SOURCES) this.lastLineAt.set(line.source, now);
     if (line.upstream === null) return;
-    if (this.lastLineAt.has(line.source)) this.requestLines.set(line.source, (this.requestLines.get(line.source) ?? 0) + 1);
+    if (this.lastLineAt.has(line.source))
+      this.requestLines.set(line.source, (this.requestLines.get(line.source) ?? 0) + 1);
     let u = this.upstreams.get(line.upstream);
     if (u === undefined) {
       if (this.upstreams.size >= MAX_UPSTREAMS) {
@@ -146,7 +147,9 @@ export function acquireReceiver(listen: string, service: string, maxLinesPerSeco
   const held = open.get(listen);
   if (held !== undefined) {
     if (held.receiver.service !== service) {
-      throw new Error(`metrics.listen ${listen} already receives the access log of service "${held.receiver.service}"; give each service its own port`);
+      throw new Error(
+        `metrics.listen ${listen} already receives the access log of service "${held.receiver.service}"; give each service its own port`,
+      );
     }
     clearTimeout(held.closing);
     delete held.closing;

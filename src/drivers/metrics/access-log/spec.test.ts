@@ -36,15 +36,43 @@ test('request rules behind haproxy or nginx need the access-log provider and the
   for (const driver of ['haproxy', 'nginx']) {
     const builtin = problems(spec(`{ driver: ${driver}, listen: 127.0.0.1:8080 }`, '{ provider: builtin }'));
     assert.equal(builtin.length, 1, builtin.join('\n'));
-    assert.match(builtin[0]!, new RegExp(`spec\\.metrics: the builtin metrics provider measures router "builtin", not router "${driver}": rules error_rate would never get data\\. Use metrics: \\{ provider: access-log, listen: 127\\.0\\.0\\.1:5514 \\}`));
+    assert.match(
+      builtin[0]!,
+      new RegExp(
+        `spec\\.metrics: the builtin metrics provider measures router "builtin", not router "${driver}": rules error_rate would never get data\\. Use metrics: \\{ provider: access-log, listen: 127\\.0\\.0\\.1:5514 \\}`,
+      ),
+    );
 
-    const unsent = problems(spec(`{ driver: ${driver}, listen: 127.0.0.1:8080 }`, '{ provider: access-log, listen: 127.0.0.1:5514 }'));
+    const unsent = problems(
+      spec(`{ driver: ${driver}, listen: 127.0.0.1:8080 }`, '{ provider: access-log, listen: 127.0.0.1:5514 }'),
+    );
     assert.deepEqual(unsent, [
       `spec.router.accessLog: the access-log metrics provider reads the router's access log, but router.accessLog is not set: rules error_rate would never get data. Set router.accessLog: 127.0.0.1:5514 (where the router sends one line per request)`,
     ]);
-    assert.deepEqual(problems(spec(`{ driver: ${driver}, listen: 127.0.0.1:8080, accessLog: 127.0.0.1:5514 }`, '{ provider: access-log, listen: 127.0.0.1:5514 }')), []);
+    assert.deepEqual(
+      problems(
+        spec(
+          `{ driver: ${driver}, listen: 127.0.0.1:8080, accessLog: 127.0.0.1:5514 }`,
+          '{ provider: access-log, listen: 127.0.0.1:5514 }',
+        ),
+      ),
+      [],
+    );
   }
-  const behindBuiltin = problems(spec('{ driver: builtin, listen: 127.0.0.1:8080 }', '{ provider: access-log, listen: 127.0.0.1:5514 }'));
-  assert.match(behindBuiltin[0] ?? '', /the access-log metrics provider measures routers "haproxy", "nginx", not router "builtin".*Use metrics: \{ provider: builtin \}/);
-  assert.match(problems(spec('{ driver: haproxy, listen: 127.0.0.1:8080, accessLog: nowhere }', '{ provider: access-log, listen: 127.0.0.1:5514 }'))[0] ?? '', /router\.accessLog.*host:port/);
+  const behindBuiltin = problems(
+    spec('{ driver: builtin, listen: 127.0.0.1:8080 }', '{ provider: access-log, listen: 127.0.0.1:5514 }'),
+  );
+  assert.match(
+    behindBuiltin[0] ?? '',
+    /the access-log metrics provider measures routers "haproxy", "nginx", not router "builtin".*Use metrics: \{ provider: builtin \}/,
+  );
+  assert.match(
+    problems(
+      spec(
+        '{ driver: haproxy, listen: 127.0.0.1:8080, accessLog: nowhere }',
+        '{ provider: access-log, listen: 127.0.0.1:5514 }',
+      ),
+    )[0] ?? '',
+    /router\.accessLog.*host:port/,
+  );
 });

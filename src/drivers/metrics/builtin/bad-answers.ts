@@ -70,7 +70,11 @@ export class BadAnswerWatch {
         signal.throwIfAborted();
         const retryMs = err instanceof PollFailed && err.retryMs !== null ? err.retryMs : backoff;
         // Said once per failing stretch, not at every retry.
-        if (!failing) this.#ctx.log('warn', `watching revision ${key} for bad answers failed; retrying`, { error: (err as Error).message, retryMs });
+        if (!failing)
+          this.#ctx.log('warn', `watching revision ${key} for bad answers failed; retrying`, {
+            error: (err as Error).message,
+            retryMs,
+          });
         failing = true;
         await pause(retryMs, signal);
         backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
@@ -94,12 +98,16 @@ export class BadAnswerWatch {
     const limitMs = this.#pollMs + POLL_GRACE_MS;
     let res: Response;
     try {
-      res = await fetch(url, { headers: admin.headers, signal: AbortSignal.any([signal, AbortSignal.timeout(limitMs)]) });
+      res = await fetch(url, {
+        headers: admin.headers,
+        signal: AbortSignal.any([signal, AbortSignal.timeout(limitMs)]),
+      });
     } catch (err) {
       throw new PollFailed(`the built-in proxy did not answer GET ${url}: ${describe(err, limitMs)}`);
     }
     const body = (await res.json().catch(() => null)) as Partial<WatchAnswer> | null;
-    if (res.status === 404) throw new PollFailed(`the built-in proxy has no GET /metrics/watch (an older proxy)`, UNSUPPORTED_BACKOFF_MS);
+    if (res.status === 404)
+      throw new PollFailed(`the built-in proxy has no GET /metrics/watch (an older proxy)`, UNSUPPORTED_BACKOFF_MS);
     if (!res.ok || body === null || typeof body.bad !== 'number' || typeof body.startedAt !== 'number') {
       throw new PollFailed(`GET ${url} answered HTTP ${res.status} without a count`);
     }

@@ -13,12 +13,20 @@ async function service(t: TestContext) {
   const serviceDir = await mkdtemp(join(tmpdir(), 'sluice-builtin-metrics-'));
   const ctx: DriverContext = { service: 'shop', serviceDir, log: () => {} };
   const port = await freePort();
-  const router = builtinRouter.create(builtinRouter.config.parse({ driver: 'builtin', listen: `127.0.0.1:${port}` }), ctx);
+  const router = builtinRouter.create(
+    builtinRouter.config.parse({ driver: 'builtin', listen: `127.0.0.1:${port}` }),
+    ctx,
+  );
   t.after(async () => {
     await router.shutdown();
     await rm(serviceDir, { recursive: true, force: true });
   });
-  return { router, ctx, listenUrl: `http://127.0.0.1:${port}`, metrics: builtinMetrics.create({ provider: 'builtin' }, ctx) };
+  return {
+    router,
+    ctx,
+    listenUrl: `http://127.0.0.1:${port}`,
+    metrics: builtinMetrics.create({ provider: 'builtin' }, ctx),
+  };
 }
 
 test('real traffic gives requests, errors and latency per revision key', async (t) => {
@@ -122,7 +130,8 @@ test('404s, 503s and connection failures are counted apart, in the window and th
   await load(listenUrl, keepAliveClient(t), 200, 8);
 
   const m = await metrics.collect(['1', '2', '3'], 60_000);
-  if (m['1']?.kind !== 'stats' || m['2']?.kind !== 'stats' || m['3']?.kind !== 'stats') return assert.fail(JSON.stringify(m));
+  if (m['1']?.kind !== 'stats' || m['2']?.kind !== 'stats' || m['3']?.kind !== 'stats')
+    return assert.fail(JSON.stringify(m));
   const c = m['2'];
   const s = c.stats.statuses!;
   assert.deepEqual(Object.keys(s).sort(), ['200', '404', '503']);
@@ -136,7 +145,11 @@ test('404s, 503s and connection failures are counted apart, in the window and th
   assert.deepEqual(d.stats.statuses, { connect: d.stats.requests });
   assert.equal(d.stats.errors, d.stats.requests);
   assert.deepEqual(d.totals?.statuses, { connect: d.totals?.requests });
-  assert.deepEqual(m['1'].stats.statuses, { '200': m['1'].stats.requests }, 'retried requests are answered by the others');
+  assert.deepEqual(
+    m['1'].stats.statuses,
+    { '200': m['1'].stats.requests },
+    'retried requests are answered by the others',
+  );
 });
 
 test('watch resolves at bad answers it has not reported, and only then', async (t) => {
@@ -164,7 +177,11 @@ test('watch resolves at bad answers it has not reported, and only then', async (
   await load(listenUrl, agent, 6, 1);
   await next;
   assert.equal(woke, true);
-  await assert.rejects(metrics.watch!('1', AbortSignal.timeout(300)), { name: 'TimeoutError' }, 'stable never answered badly: the watch ends only at its abort');
+  await assert.rejects(
+    metrics.watch!('1', AbortSignal.timeout(300)),
+    { name: 'TimeoutError' },
+    'stable never answered badly: the watch ends only at its abort',
+  );
 });
 
 test('watch reads a restarted proxy from its start, and waits out a missing one without throwing', async (t) => {

@@ -33,7 +33,10 @@ async function makeBuiltin(t: TestContext, scenario: Scenario) {
   let source = join(routerDir, 'proxy.json');
   if (scenario.kind === 'value' || scenario.kind === 'empty') {
     const port = await freePort();
-    const router = builtinRouter.create(builtinRouter.config.parse({ driver: 'builtin', listen: `127.0.0.1:${port}` }), ctx);
+    const router = builtinRouter.create(
+      builtinRouter.config.parse({ driver: 'builtin', listen: `127.0.0.1:${port}` }),
+      ctx,
+    );
     t.after(() => router.shutdown());
     let n = 0;
     const failEvery = scenario.kind === 'value' && scenario.value > 0 ? Math.round(1 / scenario.value) : 0;
@@ -48,7 +51,11 @@ async function makeBuiltin(t: TestContext, scenario: Scenario) {
     }
   } else if (scenario.kind !== 'down') {
     // An admin API that misbehaves, where proxy.json says the proxy is.
-    const adminUrl = await httpSource(t, scenario, (_req, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not the proxy</html>'));
+    const adminUrl = await httpSource(
+      t,
+      scenario,
+      (_req, res) => void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>not the proxy</html>'),
+    );
     await mkdir(routerDir, { recursive: true });
     await ensureAdminSecret(routerDir);
     await writeFile(join(routerDir, 'proxy.json'), JSON.stringify({ pid: process.pid, adminUrl }));

@@ -52,11 +52,23 @@ function measure(body: ProxyMetrics, key: string, windowMs: number): Measurement
   if (b === undefined || b.requests === 0) return { kind: 'noData' };
   // A proxy younger than the window has seen only part of it.
   const covered = Math.min(windowMs, Math.max(1, body.now - body.startedAt));
-  const stats = { requests: b.requests, errors: b.errors, latency: b.latency, windowMs: covered, ...(b.statuses && { statuses: b.statuses }) };
+  const stats = {
+    requests: b.requests,
+    errors: b.errors,
+    latency: b.latency,
+    windowMs: covered,
+    ...(b.statuses && { statuses: b.statuses }),
+  };
   const t = b.total;
   // Counters since the proxy started (an older proxy has no latency counters: no totals then).
   if (t?.latency === undefined) return { kind: 'stats', stats };
-  const totals = { requests: t.requests, errors: t.errors, latency: t.latency, since: body.startedAt, ...(t.statuses && { statuses: t.statuses }) };
+  const totals = {
+    requests: t.requests,
+    errors: t.errors,
+    latency: t.latency,
+    since: body.startedAt,
+    ...(t.statuses && { statuses: t.statuses }),
+  };
   return { kind: 'stats', stats, totals };
 }
 

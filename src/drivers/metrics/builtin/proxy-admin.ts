@@ -28,7 +28,11 @@ export async function proxyAdminUrl(ctx: DriverContext): Promise<string> {
     adminUrl = (JSON.parse(await readFile(infoPath, 'utf8')) as { adminUrl?: unknown }).adminUrl;
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new Error(missing ? `no built-in proxy is running (${infoPath} does not exist)` : `cannot read ${infoPath}: ${(err as Error).message}`);
+    throw new Error(
+      missing
+        ? `no built-in proxy is running (${infoPath} does not exist)`
+        : `cannot read ${infoPath}: ${(err as Error).message}`,
+    );
   }
   if (typeof adminUrl !== 'string') throw new Error(`${infoPath} has no adminUrl`);
   return adminUrl;

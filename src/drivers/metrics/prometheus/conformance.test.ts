@@ -26,10 +26,25 @@ async function makePrometheus(t: TestContext, scenario: Scenario) {
   let address: string;
   if (query !== undefined) address = (await (prometheus ??= startPrometheus([]))).url;
   else if (scenario.kind === 'down') address = `http://127.0.0.1:${await freePort()}`;
-  else address = await httpSource(t, scenario, (_req, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"success","data":{"resultType":"vector","result":[]}}'));
-  const provider = prometheusMetrics.create(prometheusMetrics.config.parse({ provider: 'prometheus', address, timeout: `${TIMEOUT_MS}ms` }), { service: 'checkout', serviceDir: '/nonexistent', log: () => {} });
+  else
+    address = await httpSource(
+      t,
+      scenario,
+      (_req, res) =>
+        void res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end('{"status":"success","data":{"resultType":"vector","result":[]}}'),
+    );
+  const provider = prometheusMetrics.create(
+    prometheusMetrics.config.parse({ provider: 'prometheus', address, timeout: `${TIMEOUT_MS}ms` }),
+    { service: 'checkout', serviceDir: '/nonexistent', log: () => {} },
+  );
   t.after(() => provider.close());
-  return { read: () => provider.query!(query?.(scenario) ?? 'up', 30_000), source: address.replace('http://', ''), timeoutMs: TIMEOUT_MS };
+  return {
+    read: () => provider.query!(query?.(scenario) ?? 'up', 30_000),
+    source: address.replace('http://', ''),
+    timeoutMs: TIMEOUT_MS,
+  };
 }
 
 describe('prometheus', { skip: withoutServer('prometheus', 'prometheus') }, () => {

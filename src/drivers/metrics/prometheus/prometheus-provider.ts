@@ -38,8 +38,11 @@ export class PrometheusProvider implements MetricsProvider {
     // Prometheus's own timeout, a little under ours, so a slow query ends with its message.
     const params = new URLSearchParams({ query, timeout: `${Math.max(1, Math.floor(timeout * 0.9))}ms` });
     const answer = await getJson(`${joinUrl(address, '/api/v1/query')}?${params}`, headers, timeout);
-    const result = answer.ok ? readAnswer(answer.status, answer.body, query) : { kind: 'error' as const, message: answer.message };
-    if (result.kind === 'error') return { kind: 'error', message: `prometheus metrics for service "${this.#ctx.service}": ${result.message}` };
+    const result = answer.ok
+      ? readAnswer(answer.status, answer.body, query)
+      : { kind: 'error' as const, message: answer.message };
+    if (result.kind === 'error')
+      return { kind: 'error', message: `prometheus metrics for service "${this.#ctx.service}": ${result.message}` };
     return result;
   }
 

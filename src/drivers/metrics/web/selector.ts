@@ -38,14 +38,25 @@ export function parseSelector(selector: string): SelectorStep[] {
       steps.push({ kind: 'field', name: (m[2] ?? '').replace(/\\(.)/g, '$1') });
       at += m[0].length;
     } else {
-      throw new SelectorSyntaxError(text, at, `unexpected ${JSON.stringify(rest[0])}: expected .field, [n] or ['field']`);
+      throw new SelectorSyntaxError(
+        text,
+        at,
+        `unexpected ${JSON.stringify(rest[0])}: expected .field, [n] or ['field']`,
+      );
     }
   }
   return steps;
 }
 
 export function formatSteps(steps: SelectorStep[]): string {
-  return '$' + steps.map((s) => (s.kind === 'index' ? `[${s.index}]` : PLAIN_FIELD.test(s.name) ? `.${s.name}` : `[${JSON.stringify(s.name)}]`)).join('');
+  return (
+    '$' +
+    steps
+      .map((s) =>
+        s.kind === 'index' ? `[${s.index}]` : PLAIN_FIELD.test(s.name) ? `.${s.name}` : `[${JSON.stringify(s.name)}]`,
+      )
+      .join('')
+  );
 }
 
 /**
@@ -53,7 +64,8 @@ export function formatSteps(steps: SelectorStep[]): string {
  * null (an empty series: no data), or `wrong` when the document does not have the selector's shape
  * (a field that does not exist, an index into an object: a mistake in the rule).
  */
-export type Selected = { kind: 'found'; value: unknown } | { kind: 'missing'; where: string } | { kind: 'wrong'; message: string };
+export type Selected =
+  { kind: 'found'; value: unknown } | { kind: 'missing'; where: string } | { kind: 'wrong'; message: string };
 
 export function select(document: unknown, steps: SelectorStep[]): Selected {
   let current = document;
@@ -62,14 +74,26 @@ export function select(document: unknown, steps: SelectorStep[]): Selected {
     const where = formatSteps(steps.slice(0, i));
     if (current === null) return { kind: 'missing', where: `${where} is null` };
     if (step.kind === 'index') {
-      if (!Array.isArray(current)) return { kind: 'wrong', message: `${where} is ${kindOf(current)}, not an array, so ${formatSteps(steps.slice(0, i + 1))} does not exist` };
+      if (!Array.isArray(current))
+        return {
+          kind: 'wrong',
+          message: `${where} is ${kindOf(current)}, not an array, so ${formatSteps(steps.slice(0, i + 1))} does not exist`,
+        };
       const index = step.index < 0 ? current.length + step.index : step.index;
-      if (index < 0 || index >= current.length) return { kind: 'missing', where: `${where} has ${current.length} item(s), no [${step.index}]` };
+      if (index < 0 || index >= current.length)
+        return { kind: 'missing', where: `${where} has ${current.length} item(s), no [${step.index}]` };
       current = current[index];
     } else {
-      if (typeof current !== 'object' || Array.isArray(current)) return { kind: 'wrong', message: `${where} is ${kindOf(current)}, not an object, so it has no field "${step.name}"` };
+      if (typeof current !== 'object' || Array.isArray(current))
+        return {
+          kind: 'wrong',
+          message: `${where} is ${kindOf(current)}, not an object, so it has no field "${step.name}"`,
+        };
       if (!Object.hasOwn(current, step.name)) {
-        const fields = Object.keys(current).slice(0, 10).map((k) => JSON.stringify(k)).join(', ');
+        const fields = Object.keys(current)
+          .slice(0, 10)
+          .map((k) => JSON.stringify(k))
+          .join(', ');
         return { kind: 'wrong', message: `${where} has no field "${step.name}" (fields: ${fields || 'none'})` };
       }
       current = (current as Record<string, unknown>)[step.name];

@@ -16,8 +16,10 @@ import { parseWebQuery } from './web-query.ts';
 /** A selected value as a number: a number or a numeric string ("0.25"); null and "NaN" are no data. */
 export function toResult(value: unknown, where: string): QueryResult {
   if (value === null || value === 'NaN') return { kind: 'noData' };
-  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-  if (!Number.isFinite(n)) return { kind: 'error', message: `${where} is ${JSON.stringify(value)}, not a finite number` };
+  const n =
+    typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n))
+    return { kind: 'error', message: `${where} is ${JSON.stringify(value)}, not a finite number` };
   return { kind: 'value', value: n };
 }
 
@@ -42,7 +44,8 @@ export class WebProvider implements MetricsProvider {
 
   async query(query: string): Promise<QueryResult> {
     const result = await this.#query(query);
-    if (result.kind === 'error') return { kind: 'error', message: `web metrics for service "${this.#ctx.service}": ${result.message}` };
+    if (result.kind === 'error')
+      return { kind: 'error', message: `web metrics for service "${this.#ctx.service}": ${result.message}` };
     return result;
   }
 
@@ -60,7 +63,11 @@ export class WebProvider implements MetricsProvider {
     const answer = await getJson(url, sameOrigin ? headers : {}, timeout);
     if (!answer.ok) return { kind: 'error', message: answer.message };
     // Status, type and length only: the page's text would reach events every viewer reads.
-    if (answer.status >= 400) return { kind: 'error', message: `GET ${url} answered ${describeAnswer(answer.status, answer.contentType, answer.bytes)}` };
+    if (answer.status >= 400)
+      return {
+        kind: 'error',
+        message: `GET ${url} answered ${describeAnswer(answer.status, answer.contentType, answer.bytes)}`,
+      };
     const selected = select(answer.body, parsed.selector);
     const where = `${formatSteps(parsed.selector)} in the answer of GET ${url}`;
     if (selected.kind === 'missing') return { kind: 'noData' };

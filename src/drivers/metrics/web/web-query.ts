@@ -16,7 +16,10 @@ const SPLIT = /^(.*?)\s+\|\s+(\$.*)$/s;
 /** Throws with a sentence saying what a valid query looks like. */
 export function parseWebQuery(query: string): WebQuery {
   const m = SPLIT.exec(query.trim());
-  if (!m) throw new Error(`web query "${query}" must be "PATH_OR_URL | SELECTOR", e.g. "/api/metrics?version=\${version} | $.data[0].value"`);
+  if (!m)
+    throw new Error(
+      `web query "${query}" must be "PATH_OR_URL | SELECTOR", e.g. "/api/metrics?version=\${version} | $.data[0].value"`,
+    );
   const target = m[1] ?? '';
   if (!target.startsWith('/') && !/^https?:\/\//.test(target)) {
     throw new Error(`web query "${query}": "${target}" is neither a path starting with / nor an http(s) URL`);

@@ -8,7 +8,8 @@ import { fillQuery } from '../query-template.ts';
 import { parseWebQuery, webMetrics, webQueryEscape } from './index.ts';
 
 const ctx = { service: 'checkout', serviceDir: '/nonexistent', log: () => {} };
-const provider = (config: Record<string, unknown>) => webMetrics.create(webMetrics.config.parse({ provider: 'web', ...config }), ctx);
+const provider = (config: Record<string, unknown>) =>
+  webMetrics.create(webMetrics.config.parse({ provider: 'web', ...config }), ctx);
 const messageOf = (r: QueryResult) => (r.kind === 'error' ? r.message : `not an error: ${JSON.stringify(r)}`);
 
 /** A real in-house-style metrics API: /api/v1/metrics?service=&version= answers a series. */
@@ -21,17 +22,33 @@ describe('web metrics provider, against a real HTTP endpoint', { timeout: 20_000
     server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       seen.push({ url: req.url ?? '', auth: req.headers.authorization });
-      const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const json = (status: number, body: unknown) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       if (url.pathname === '/prefix/api/v1/metrics') {
         const version = url.searchParams.get('version');
-        if (version === '1.0.0+build.5') return json(200, { series: [{ points: [[1, 0.5], [2, 0.02]] }] });
-        if (version === 'strings') return json(200, { series: [{ points: [[1, '0.125']] }], nan: 'NaN', word: 'high', flag: true });
+        if (version === '1.0.0+build.5')
+          return json(200, {
+            series: [
+              {
+                points: [
+                  [1, 0.5],
+                  [2, 0.02],
+                ],
+              },
+            ],
+          });
+        if (version === 'strings')
+          return json(200, { series: [{ points: [[1, '0.125']] }], nan: 'NaN', word: 'high', flag: true });
         return json(200, { series: [] });
       }
       if (url.pathname === '/prefix/broken') return json(500, { error: 'backend down' });
-      if (url.pathname === '/prefix/html') return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>');
+      if (url.pathname === '/prefix/html')
+        return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>login</html>');
       if (url.pathname === '/prefix/hang') return; // never answers
-      if (url.pathname === '/prefix/internal') return void res.writeHead(502, { 'content-type': 'text/html' }).end('<html>db-7.internal: password=hunter2</html>');
+      if (url.pathname === '/prefix/internal')
+        return void res
+          .writeHead(502, { 'content-type': 'text/html' })
+          .end('<html>db-7.internal: password=hunter2</html>');
       if (url.pathname === '/prefix/slow') return void setTimeout(() => json(200, { value: 0.5 }), 1500);
       if (url.pathname === '/prefix/huge') {
         // 64 MiB of JSON, streamed without a length: only reading it would find its end.
@@ -54,7 +71,13 @@ describe('web metrics provider, against a real HTTP endpoint', { timeout: 20_000
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     address = `http://127.0.0.1:${(server.address() as AddressInfo).port}/prefix`;
   });
-  after(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  after(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
 
   const RULE = '/api/v1/metrics?service=${service}&version=${version} | $.series[0].points[-1][1]';
 
@@ -63,29 +86,55 @@ describe('web metrics provider, against a real HTTP endpoint', { timeout: 20_000
 
   test('fills the query, GETs it with the configured headers (read from their reference), selects the number', async () => {
     const query = fillQuery(RULE, { version: '1.0.0+build.5', service: 'checkout', windowMs: 30_000 }, webQueryEscape);
-    const r = await provider({ address, headers: { Authorization: { secretEnv: 'SLUICE_TEST_WEB_AUTH' } } }).query!(query, 30_000);
+    const r = await provider({ address, headers: { Authorization: { secretEnv: 'SLUICE_TEST_WEB_AUTH' } } }).query!(
+      query,
+      30_000,
+    );
     assert.deepEqual(r, { kind: 'value', value: 0.02 });
-    assert.deepEqual(seen.at(-1), { url: '/prefix/api/v1/metrics?service=checkout&version=1.0.0%2Bbuild.5', auth: 'Bearer s3cret' });
+    assert.deepEqual(seen.at(-1), {
+      url: '/prefix/api/v1/metrics?service=checkout&version=1.0.0%2Bbuild.5',
+      auth: 'Bearer s3cret',
+    });
   });
 
   test('numeric strings are numbers; an empty series, null or "NaN" is noData', async () => {
     const p = provider({ address });
-    assert.deepEqual(await p.query!('/api/v1/metrics?version=strings | $.series[0].points[0][1]', 1000), { kind: 'value', value: 0.125 });
+    assert.deepEqual(await p.query!('/api/v1/metrics?version=strings | $.series[0].points[0][1]', 1000), {
+      kind: 'value',
+      value: 0.125,
+    });
     assert.deepEqual(await p.query!('/api/v1/metrics?version=strings | $.nan', 1000), { kind: 'noData' });
-    assert.deepEqual(await p.query!('/api/v1/metrics?version=9.9.9 | $.series[0].points[-1][1]', 1000), { kind: 'noData' });
+    assert.deepEqual(await p.query!('/api/v1/metrics?version=9.9.9 | $.series[0].points[-1][1]', 1000), {
+      kind: 'noData',
+    });
   });
 
   test('a selector that does not fit, or a value that is not a number, is an error saying so', async () => {
     const p = provider({ address });
-    assert.match(messageOf(await p.query!('/api/v1/metrics?version=strings | $.serie[0]', 1000)), /service "checkout": \$\.serie\[0\] in the answer of GET .*: \$ has no field "serie" \(fields: "series", "nan", "word", "flag"\)/);
-    assert.match(messageOf(await p.query!('/api/v1/metrics?version=strings | $.word', 1000)), /\$\.word .* is "high", not a finite number/);
-    assert.match(messageOf(await p.query!('/api/v1/metrics?version=strings | $.flag', 1000)), /is true, not a finite number/);
+    assert.match(
+      messageOf(await p.query!('/api/v1/metrics?version=strings | $.serie[0]', 1000)),
+      /service "checkout": \$\.serie\[0\] in the answer of GET .*: \$ has no field "serie" \(fields: "series", "nan", "word", "flag"\)/,
+    );
+    assert.match(
+      messageOf(await p.query!('/api/v1/metrics?version=strings | $.word', 1000)),
+      /\$\.word .* is "high", not a finite number/,
+    );
+    assert.match(
+      messageOf(await p.query!('/api/v1/metrics?version=strings | $.flag', 1000)),
+      /is true, not a finite number/,
+    );
   });
 
   test('HTTP errors, non-JSON answers and malformed queries are errors', async () => {
     const p = provider({ address });
-    assert.match(messageOf(await p.query!('/broken | $.x', 1000)), /GET http:\/\/127\.0\.0\.1:\d+\/prefix\/broken answered HTTP 500, application\/json, 24 bytes$/);
-    assert.match(messageOf(await p.query!('/html | $.x', 1000)), /answered HTTP 200, text\/html, 18 bytes, which is not JSON$/);
+    assert.match(
+      messageOf(await p.query!('/broken | $.x', 1000)),
+      /GET http:\/\/127\.0\.0\.1:\d+\/prefix\/broken answered HTTP 500, application\/json, 24 bytes$/,
+    );
+    assert.match(
+      messageOf(await p.query!('/html | $.x', 1000)),
+      /answered HTTP 200, text\/html, 18 bytes, which is not JSON$/,
+    );
     assert.match(messageOf(await p.query!('/api/v1/metrics $.x', 1000)), /must be "PATH_OR_URL \| SELECTOR"/);
     assert.match(messageOf(await p.query!('/api/v1/metrics | $.a[', 1000)), /selector \$\.a\[: unexpected "\["/);
   });
@@ -112,7 +161,9 @@ describe('web metrics provider, against a real HTTP endpoint', { timeout: 20_000
     const state = {
       ...emptyState('checkout'),
       release: {
-        status: 'Progressing', from: { key: '1', version: '1.0.0' }, to: { key: '2', version: '2.0.0' },
+        status: 'Progressing',
+        from: { key: '1', version: '1.0.0' },
+        to: { key: '2', version: '2.0.0' },
         contract: { windowMs: 5000, intervalMs: 250, rules: [rule] },
       },
     } as unknown as Parameters<typeof collectObservation>[0];
@@ -122,14 +173,23 @@ describe('web metrics provider, against a real HTTP endpoint', { timeout: 20_000
   });
 
   test('an absolute URL is fetched as is, without the configured headers unless same origin', async () => {
-    const p = provider({ address: 'http://127.0.0.1:1', headers: { Authorization: { secretEnv: 'SLUICE_TEST_WEB_AUTH' } } });
-    assert.deepEqual(await p.query!(`${address}/api/v1/metrics?version=strings | $.series[0].points[0][1]`, 1000), { kind: 'value', value: 0.125 });
+    const p = provider({
+      address: 'http://127.0.0.1:1',
+      headers: { Authorization: { secretEnv: 'SLUICE_TEST_WEB_AUTH' } },
+    });
+    assert.deepEqual(await p.query!(`${address}/api/v1/metrics?version=strings | $.series[0].points[0][1]`, 1000), {
+      kind: 'value',
+      value: 0.125,
+    });
     assert.equal(seen.at(-1)?.auth, undefined);
   });
 
   test('a hanging endpoint is an error after the timeout; a dead one at once', async () => {
     const began = Date.now();
-    assert.match(messageOf(await provider({ address, timeout: '300ms' }).query!('/hang | $.x', 1000)), /no answer within 300 ms/);
+    assert.match(
+      messageOf(await provider({ address, timeout: '300ms' }).query!('/hang | $.x', 1000)),
+      /no answer within 300 ms/,
+    );
     const elapsed = Date.now() - began;
     assert.ok(elapsed >= 290 && elapsed < 2000, `gave up after the timeout (${elapsed} ms)`);
     const dead = `http://127.0.0.1:${await freePort()}`;

@@ -51,7 +51,9 @@ export class PostgresDatabase implements MigrationDatabase {
   }
 
   async schema(): Promise<string> {
-    return withClient(this.#url, async (c) => (await c.query<{ line: string }>(SCHEMA_SQL)).rows.map((r) => r.line).join('\n'));
+    return withClient(this.#url, async (c) =>
+      (await c.query<{ line: string }>(SCHEMA_SQL)).rows.map((r) => r.line).join('\n'),
+    );
   }
 
   async scratch(): Promise<ScratchDatabase> {
@@ -60,7 +62,9 @@ export class PostgresDatabase implements MigrationDatabase {
     const name = `sluice_rehearsal_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
     const admin = new URL(this.#url);
     admin.pathname = '/postgres';
-    await withClient(admin.toString(), (c) => c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(source)}`));
+    await withClient(admin.toString(), (c) =>
+      c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(source)}`),
+    );
     const copyUrl = new URL(this.#url);
     copyUrl.pathname = `/${name}`;
     const scratch = new PostgresDatabase(copyUrl.toString()) as PostgresDatabase & ScratchDatabase;

@@ -20,7 +20,10 @@ migrationDriverConformance('postgres', {
   async fresh() {
     const name = `app${++n}`;
     await server!.createDatabase(name);
-    await server!.query("CREATE TABLE users (id integer primary key, name text); INSERT INTO users VALUES (1, 'a'), (2, 'b'), (3, 'c');", name);
+    await server!.query(
+      "CREATE TABLE users (id integer primary key, name text); INSERT INTO users VALUES (1, 'a'), (2, 'b'), (3, 'c');",
+      name,
+    );
     const db = new PostgresDatabase(server!.urlOf(name));
     urls.set(db, server!.urlOf(name));
     return db;

@@ -39,7 +39,11 @@ export class SqliteDatabase implements MigrationDatabase {
 
   async schema(): Promise<string> {
     return withDb(this.path, (db) => {
-      const rows = db.prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all() as { type: string; name: string; tbl_name: string; sql: string | null }[];
+      const rows = db
+        .prepare(
+          "SELECT type, name, tbl_name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+        )
+        .all() as { type: string; name: string; tbl_name: string; sql: string | null }[];
       return rows.map((r) => `${r.type} ${r.name} on ${r.tbl_name}: ${(r.sql ?? '').replace(/\s+/g, ' ')}`).join('\n');
     });
   }

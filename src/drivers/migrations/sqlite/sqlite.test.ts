@@ -10,7 +10,9 @@ migrationDriverConformance('sqlite', {
   async fresh() {
     const path = join(mkdtempSync(join(tmpdir(), 'sluice-sqlite-')), 'app.db');
     const db = new DatabaseSync(path);
-    db.exec("CREATE TABLE users (id integer primary key, name text); INSERT INTO users (name) VALUES ('a'), ('b'), ('c');");
+    db.exec(
+      "CREATE TABLE users (id integer primary key, name text); INSERT INTO users (name) VALUES ('a'), ('b'), ('c');",
+    );
     db.close();
     return new SqliteDatabase(path);
   },

@@ -15,7 +15,10 @@ export const webhookNotifierConfig = z
     /** Refused: a literal key would be stored with every revision. Use secretEnv or secretFile. */
     secret: z.unknown().optional(),
     /** The HMAC-SHA256 key for X-Sluice-Signature: the name of an environment variable of the Sluice server holding it. */
-    secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'write an environment variable name, e.g. SLUICE_WEBHOOK_SECRET').optional(),
+    secretEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'write an environment variable name, e.g. SLUICE_WEBHOOK_SECRET')
+      .optional(),
     /** The HMAC-SHA256 key, read from this file (absolute path, mode 600) when the notifier starts. */
     secretFile: z.string().startsWith('/', 'write an absolute path to a file (mode 600) holding the secret').optional(),
     headers: headersWithSecrets,
@@ -33,6 +36,12 @@ export const webhookNotifierConfig = z
     /** Notifications waiting for delivery; past it the oldest is dropped (and counted in the log). */
     queueSize: z.int().min(1).max(100_000).prefault(1000),
   })
-  .refine((c) => c.secret === undefined, { error: literalMessage('the webhook signing key', 'SLUICE_WEBHOOK_SECRET'), path: ['secret'] })
-  .refine((c) => c.secretEnv === undefined || c.secretFile === undefined, { error: 'give secretEnv or secretFile, not both', path: ['secretFile'] });
+  .refine((c) => c.secret === undefined, {
+    error: literalMessage('the webhook signing key', 'SLUICE_WEBHOOK_SECRET'),
+    path: ['secret'],
+  })
+  .refine((c) => c.secretEnv === undefined || c.secretFile === undefined, {
+    error: 'give secretEnv or secretFile, not both',
+    path: ['secretFile'],
+  });
 export type WebhookNotifierConfig = z.output<typeof webhookNotifierConfig>;

@@ -13,7 +13,12 @@ export { signature, verifySignature, SIGNATURE_HEADER } from './signature.ts';
 export const webhookNotifier: NotifierFactory<WebhookNotifierConfig> = {
   config: webhookNotifierConfig,
   create: (config, ctx) => {
-    const ref = config.secretEnv !== undefined ? { secretEnv: config.secretEnv } : config.secretFile !== undefined ? { secretFile: config.secretFile } : null;
+    const ref =
+      config.secretEnv !== undefined
+        ? { secretEnv: config.secretEnv }
+        : config.secretFile !== undefined
+          ? { secretFile: config.secretFile }
+          : null;
     let secret: string | undefined;
     try {
       secret = ref === null ? undefined : resolveSecret(ref);

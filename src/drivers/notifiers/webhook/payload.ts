@@ -30,12 +30,30 @@ const slackEscape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, 
 /** Slack (and Mattermost, Rocket.Chat …) incoming-webhook format: a fallback text and blocks. */
 export function slackPayload(event: NotificationEvent): { text: string; blocks: unknown[] } {
   const text = slackEscape(textOf(event));
-  const alarming = event.type === 'rollback.started' || event.type === 'release.failed' || event.type === 'service.degraded' || event.type === 'target.failed';
+  const alarming =
+    event.type === 'rollback.started' ||
+    event.type === 'release.failed' ||
+    event.type === 'service.degraded' ||
+    event.type === 'target.failed';
   return {
     text,
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `${alarming ? ':rotating_light: ' : ''}*${slackEscape(event.service)}*: ${text.slice(slackEscape(event.service).length + 2)}` } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: `\`${event.type}\` · ${new Date(event.at).toISOString()} · ${slackEscape(event.actor)}` }] },
+      {
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `${alarming ? ':rotating_light: ' : ''}*${slackEscape(event.service)}*: ${text.slice(slackEscape(event.service).length + 2)}`,
+        },
+      },
+      {
+        type: 'context',
+        elements: [
+          {
+            type: 'mrkdwn',
+            text: `\`${event.type}\` · ${new Date(event.at).toISOString()} · ${slackEscape(event.actor)}`,
+          },
+        ],
+      },
     ],
   };
 }

@@ -15,7 +15,13 @@ export function signature(secret: string, body: string, unixSeconds: number): st
  * What a receiver does (exported for receivers written in TypeScript, and for the tests): null when
  * the header is valid for `body` and no older than `toleranceSec`, else why not.
  */
-export function verifySignature(secret: string, header: string | undefined, body: string, nowSec: number, toleranceSec = 300): string | null {
+export function verifySignature(
+  secret: string,
+  header: string | undefined,
+  body: string,
+  nowSec: number,
+  toleranceSec = 300,
+): string | null {
   if (!header) return 'no X-Sluice-Signature header';
   const parts = Object.fromEntries(header.split(',').map((p) => p.trim().split('=', 2) as [string, string]));
   const t = Number(parts.t);

@@ -69,10 +69,15 @@ export class WebhookNotifier implements Notifier {
         this.#stopping.abort();
         this.#queue.length = 0;
         await worker;
-        this.#log('warn', `closed with ${left} notification(s) undelivered after ${CLOSE_GRACE_MS} ms`, { undelivered: left });
+        this.#log('warn', `closed with ${left} notification(s) undelivered after ${CLOSE_GRACE_MS} ms`, {
+          undelivered: left,
+        });
       }
     }
-    if (this.#dropped > 0) this.#log('warn', `${this.#dropped} notification(s) were dropped in all because the queue was full`, { dropped: this.#dropped });
+    if (this.#dropped > 0)
+      this.#log('warn', `${this.#dropped} notification(s) were dropped in all because the queue was full`, {
+        dropped: this.#dropped,
+      });
   }
 
   #dropOldest(): void {
@@ -81,13 +86,23 @@ export class WebhookNotifier implements Notifier {
     const now = Date.now();
     if (now - this.#lastDropWarning >= DROP_WARNING_EVERY_MS) {
       this.#lastDropWarning = now;
-      this.#log('warn', `queue full (${this.#config.queueSize}): dropped the oldest notification (${dropped?.type}); ${this.#dropped} dropped so far`, { dropped: this.#dropped });
+      this.#log(
+        'warn',
+        `queue full (${this.#config.queueSize}): dropped the oldest notification (${dropped?.type}); ${this.#dropped} dropped so far`,
+        { dropped: this.#dropped },
+      );
     }
   }
 
   async #drain(): Promise<void> {
-    for (let next = this.#queue.shift(); next !== undefined && !this.#stopping.signal.aborted; next = this.#queue.shift()) {
-      await this.#deliver(next).catch((err: Error) => this.#log('error', `delivery of ${next?.type} failed: ${err.message}`));
+    for (
+      let next = this.#queue.shift();
+      next !== undefined && !this.#stopping.signal.aborted;
+      next = this.#queue.shift()
+    ) {
+      await this.#deliver(next).catch((err: Error) =>
+        this.#log('error', `delivery of ${next?.type} failed: ${err.message}`),
+      );
     }
   }
 
@@ -103,7 +118,11 @@ export class WebhookNotifier implements Notifier {
         return;
       }
       const delay = this.#backoff(attempt, outcome.retryAfterMs);
-      this.#log('warn', `delivering ${d.type} failed (attempt ${attempt} of ${attempts}): ${outcome.error}; retrying in ${delay} ms`, detail);
+      this.#log(
+        'warn',
+        `delivering ${d.type} failed (attempt ${attempt} of ${attempts}): ${outcome.error}; retrying in ${delay} ms`,
+        detail,
+      );
       await sleep(delay, undefined, { signal: this.#stopping.signal, ref: false }).catch(() => {});
     }
   }
@@ -116,7 +135,9 @@ export class WebhookNotifier implements Notifier {
     return retryAfterMs === null ? jittered : Math.min(maxDelay, Math.max(jittered, retryAfterMs));
   }
 
-  async #post(d: Delivery): Promise<{ ok: true } | { ok: false; retry: boolean; error: string; retryAfterMs: number | null }> {
+  async #post(
+    d: Delivery,
+  ): Promise<{ ok: true } | { ok: false; retry: boolean; error: string; retryAfterMs: number | null }> {
     let given: Record<string, string>;
     try {
       given = resolveHeaders(this.#config.headers);
@@ -131,17 +152,24 @@ export class WebhookNotifier implements Notifier {
       'x-sluice-delivery': d.id,
     };
     // Signed per attempt, so a retry carries a fresh timestamp within the receiver's tolerance.
-    if (this.#secret !== undefined) headers[SIGNATURE_HEADER] = signature(this.#secret, d.body, Math.floor(Date.now() / 1000));
+    if (this.#secret !== undefined)
+      headers[SIGNATURE_HEADER] = signature(this.#secret, d.body, Math.floor(Date.now() / 1000));
     const signal = AbortSignal.any([AbortSignal.timeout(this.#config.timeout), this.#stopping.signal]);
     try {
       const res = await fetch(this.#config.url, { method: 'POST', headers, body: d.body, signal });
       await res.arrayBuffer().catch(() => undefined);
       if (res.ok) return { ok: true };
       const after = Number(res.headers.get('retry-after'));
-      return { ok: false, retry: retryable(res.status), error: `HTTP ${res.status}`, retryAfterMs: Number.isFinite(after) && after > 0 ? after * 1000 : null };
+      return {
+        ok: false,
+        retry: retryable(res.status),
+        error: `HTTP ${res.status}`,
+        retryAfterMs: Number.isFinite(after) && after > 0 ? after * 1000 : null,
+      };
     } catch (err) {
       const e = err as Error & { cause?: { code?: string } };
-      const error = e.name === 'TimeoutError' ? `no answer within ${this.#config.timeout} ms` : (e.cause?.code ?? e.message);
+      const error =
+        e.name === 'TimeoutError' ? `no answer within ${this.#config.timeout} ms` : (e.cause?.code ?? e.message);
       return { ok: false, retry: true, error, retryAfterMs: null };
     }
   }

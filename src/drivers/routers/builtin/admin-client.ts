@@ -18,7 +18,13 @@ function describe(err: unknown): string {
   return e.cause?.code ?? e.cause?.message ?? e.message;
 }
 
-export async function adminCall(baseUrl: string, secret: string, method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<AdminReply> {
+export async function adminCall(
+  baseUrl: string,
+  secret: string,
+  method: 'GET' | 'PUT' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<AdminReply> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -21,7 +21,11 @@ export async function readAdminSecret(dir: string): Promise<string> {
     text = await readFile(path, 'utf8');
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new Error(missing ? `no admin secret: ${path} does not exist (the router driver writes it when it starts the proxy)` : `cannot read ${path}: ${(err as Error).message}`);
+    throw new Error(
+      missing
+        ? `no admin secret: ${path} does not exist (the router driver writes it when it starts the proxy)`
+        : `cannot read ${path}: ${(err as Error).message}`,
+    );
   }
   const secret = text.trim();
   if (secret === '') throw new Error(`${path} is empty; delete it and the router driver writes a new one`);

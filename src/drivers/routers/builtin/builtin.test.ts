@@ -20,12 +20,19 @@ async function makeBuiltin(t: TestContext) {
   const serviceDir = await mkdtemp(join(tmpdir(), 'sluice-builtin-router-'));
   const ctx: DriverContext = { service: 'shop', serviceDir, log: () => {} };
   const port = await freePort();
-  const router = builtinRouter.create(builtinRouter.config.parse({ driver: 'builtin', listen: `127.0.0.1:${port}` }), ctx);
+  const router = builtinRouter.create(
+    builtinRouter.config.parse({ driver: 'builtin', listen: `127.0.0.1:${port}` }),
+    ctx,
+  );
   t.after(async () => {
     await router.shutdown();
     await rm(serviceDir, { recursive: true, force: true });
   });
-  return { router, listenUrl: `http://127.0.0.1:${port}`, metrics: builtinMetrics.create({ provider: 'builtin' }, ctx) };
+  return {
+    router,
+    listenUrl: `http://127.0.0.1:${port}`,
+    metrics: builtinMetrics.create({ provider: 'builtin' }, ctx),
+  };
 }
 
 routerConformance('builtin', makeBuiltin);
@@ -81,7 +88,12 @@ test('the proxy keeps serving when its controller process is SIGKILLed', async (
   const { make, dir, listenUrl, port } = await freshRouter(t);
   const controller = spawn(
     process.execPath,
-    [fileURLToPath(new URL('../fixtures/controller.ts', import.meta.url)), dirname(dir), JSON.stringify({ driver: 'builtin', listen: `127.0.0.1:${port}` }), stable.url],
+    [
+      fileURLToPath(new URL('../fixtures/controller.ts', import.meta.url)),
+      dirname(dir),
+      JSON.stringify({ driver: 'builtin', listen: `127.0.0.1:${port}` }),
+      stable.url,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   t.after(() => controller.kill('SIGKILL'));
@@ -150,15 +162,17 @@ test('responses and request bodies stream through without buffering', async (t) 
   const arrivals: number[] = [];
   const started = performance.now();
   const body = await new Promise<string>((resolve, reject) => {
-    http.get(listenUrl, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        arrivals.push(performance.now() - started);
-        text += chunk;
-      });
-      res.on('end', () => resolve(text));
-    }).on('error', reject);
+    http
+      .get(listenUrl, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          arrivals.push(performance.now() - started);
+          text += chunk;
+        });
+        res.on('end', () => resolve(text));
+      })
+      .on('error', reject);
   });
   assert.equal(body, 'chunk-0\nchunk-1\nchunk-2\nchunk-3\n');
   assert.ok(arrivals.length >= 4, `the response arrived in ${arrivals.length} pieces`);
@@ -219,9 +233,15 @@ test('a bad table is refused with the reason', async (t) => {
 
 test('the config needs exactly one stickiness key and a host:port', () => {
   const parse = (input: unknown) => builtinRouter.config.safeParse(input);
-  assert.ok(parse({ driver: 'builtin', listen: '127.0.0.1:8080', stickiness: { cookie: 'uid' }, upstreamTimeout: '30s' }).success);
+  assert.ok(
+    parse({ driver: 'builtin', listen: '127.0.0.1:8080', stickiness: { cookie: 'uid' }, upstreamTimeout: '30s' })
+      .success,
+  );
   assert.equal(parse({ driver: 'builtin', listen: '127.0.0.1:8080', stickiness: {} }).success, false);
-  assert.equal(parse({ driver: 'builtin', listen: '127.0.0.1:8080', stickiness: { header: 'a', cookie: 'b' } }).success, false);
+  assert.equal(
+    parse({ driver: 'builtin', listen: '127.0.0.1:8080', stickiness: { header: 'a', cookie: 'b' } }).success,
+    false,
+  );
   assert.equal(parse({ driver: 'builtin', listen: '8080' }).success, false);
   assert.equal(parse({ driver: 'builtin', listen: '127.0.0.1:8080', port: 1 }).success, false);
   const parsed = parse({ driver: 'builtin', listen: '127.0.0.1:8080', upstreamTimeout: '2s' });

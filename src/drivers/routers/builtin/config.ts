@@ -9,8 +9,14 @@ export const builtinRouterConfig = z.strictObject({
   /** Keep each user on one revision, keyed by this request header or cookie (exactly one). */
   stickiness: z
     .strictObject({
-      header: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'write a header name, e.g. x-user-id').optional(),
-      cookie: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'write a cookie name, e.g. session').optional(),
+      header: z
+        .string()
+        .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'write a header name, e.g. x-user-id')
+        .optional(),
+      cookie: z
+        .string()
+        .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'write a cookie name, e.g. session')
+        .optional(),
     })
     .refine((s) => (s.header === undefined) !== (s.cookie === undefined), {
       message: 'set exactly one of stickiness.header or stickiness.cookie',

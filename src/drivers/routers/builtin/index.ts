@@ -12,7 +12,17 @@ import { adminCall, replyError } from './admin-client.ts';
 import { readAdminSecret } from './admin-secret.ts';
 import { type BuiltinRouterConfig, builtinRouterConfig } from './config.ts';
 import { ProxyFaults } from './proxy-faults.ts';
-import { type ProxyInfo, endingOf, findRunningProxy, isAlive, isOwnProxy, logTail, readProxyInfo, spawnProxy, stopProxy } from './proxy-process.ts';
+import {
+  type ProxyInfo,
+  endingOf,
+  findRunningProxy,
+  isAlive,
+  isOwnProxy,
+  logTail,
+  readProxyInfo,
+  spawnProxy,
+  stopProxy,
+} from './proxy-process.ts';
 import { SerialQueue } from '../../../core/serial-queue.ts';
 
 /** How often a supervised proxy's pid is checked: a death is seen within this. */
@@ -65,11 +75,18 @@ class BuiltinRouter implements Router {
       return running;
     }
     if (running !== null) {
-      this.ctx.log('info', 'restarting the built-in proxy on a new address', { from: running.listen, to: this.config.listen });
+      this.ctx.log('info', 'restarting the built-in proxy on a new address', {
+        from: running.listen,
+        to: this.config.listen,
+      });
       await stopProxy(this.dir, running.pid);
     }
     const started = await spawnProxy(this.dir, this.config.listen, this.config.upstreamTimeout);
-    this.ctx.log('info', 'started the built-in proxy', { pid: started.pid, listen: started.listen, adminUrl: started.adminUrl });
+    this.ctx.log('info', 'started the built-in proxy', {
+      pid: started.pid,
+      listen: started.listen,
+      adminUrl: started.adminUrl,
+    });
     return started;
   }
 
@@ -95,7 +112,8 @@ class BuiltinRouter implements Router {
     if (this.lost === null && (this.proxy === null || isAlive(this.proxy.pid))) return;
     if (Date.now() < this.retryAt) return;
     this.checking = true;
-    void this.queue.run(() => this.revive())
+    void this.queue
+      .run(() => this.revive())
       .catch(() => undefined)
       .finally(() => (this.checking = false));
   }
@@ -120,7 +138,12 @@ class BuiltinRouter implements Router {
       }
       how ??= 'is gone';
       this.ctx.log('error', 'the built-in proxy died; starting it again from its last table', { pid: dead.pid, how });
-      this.emit({ kind: 'died', pid: dead.pid, detail: `the built-in proxy (pid ${dead.pid}, serving ${dead.listen}) ${how}`, at: this.lost.at });
+      this.emit({
+        kind: 'died',
+        pid: dead.pid,
+        detail: `the built-in proxy (pid ${dead.pid}, serving ${dead.listen}) ${how}`,
+        at: this.lost.at,
+      });
     }
     try {
       this.proxy = await this.ensureProxy();
@@ -128,7 +151,11 @@ class BuiltinRouter implements Router {
       const wait = RESTART_BACKOFF_MS[Math.min(this.restartFailures, RESTART_BACKOFF_MS.length - 1)]!;
       this.restartFailures++;
       this.retryAt = Date.now() + wait;
-      this.emit({ kind: 'restartFailed', error: `${(err as Error).message} (next attempt in ${wait} ms)`, at: Date.now() });
+      this.emit({
+        kind: 'restartFailed',
+        error: `${(err as Error).message} (next attempt in ${wait} ms)`,
+        at: Date.now(),
+      });
       return;
     }
     const downMs = Date.now() - this.lost.at;
@@ -145,7 +172,8 @@ class BuiltinRouter implements Router {
       let reply;
       try {
         // A supervised proxy found dead here is reported and revived like the supervisor does.
-        if (this.supervisor !== undefined && (this.lost !== null || (this.proxy !== null && !isAlive(this.proxy.pid)))) await this.revive();
+        if (this.supervisor !== undefined && (this.lost !== null || (this.proxy !== null && !isAlive(this.proxy.pid))))
+          await this.revive();
         this.proxy ??= await this.ensureProxy();
         const secret = await readAdminSecret(this.dir);
         try {

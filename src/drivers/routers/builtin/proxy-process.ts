@@ -19,7 +19,6 @@ const START_TIMEOUT_MS = 5000;
 const STOP_TIMEOUT_MS = 12_000;
 const POLL_MS = 25;
 
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function readProxyInfo(dir: string): Promise<ProxyInfo | null> {

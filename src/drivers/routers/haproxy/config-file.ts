@@ -40,10 +40,13 @@ export const SAFE_VALUE = /^[A-Za-z0-9_.~:@+=/!*-]+$/;
 export const mainSlot = (i: number) => `s${i}`;
 export const routeBackend = (i: number) => `route${i}`;
 export const routeSlot = (i: number) => `r${i}`;
-export const slotNames = (count: number, name: (i: number) => string) => Array.from({ length: count }, (_, i) => name(i));
+export const slotNames = (count: number, name: (i: number) => string) =>
+  Array.from({ length: count }, (_, i) => name(i));
 
 export const matchOf = (r: HeaderRoute): RouteMatchName =>
-  'header' in r.match ? { kind: 'header', name: r.match.header.toLowerCase() } : { kind: 'cookie', name: r.match.cookie };
+  'header' in r.match
+    ? { kind: 'header', name: r.match.header.toLowerCase() }
+    : { kind: 'cookie', name: r.match.cookie };
 
 /** The name a managed haproxy writes in its log lines: its listen address. */
 export const logSource = (listen: string) => sourceName(`haproxy-${listen}`);
@@ -52,7 +55,12 @@ const roundUp = (n: number, min: number) => Math.max(min, 2 ** Math.ceil(Math.lo
 /** The shape a table needs; `running` is kept when it already fits, so a weight change never reloads. */
 export function shapeFor(
   table: RouteTable,
-  base: { listen: string; upstreamTimeoutMs: number; stickiness: HaproxyShape['stickiness']; accessLog?: string | undefined },
+  base: {
+    listen: string;
+    upstreamTimeoutMs: number;
+    stickiness: HaproxyShape['stickiness'];
+    accessLog?: string | undefined;
+  },
   running: HaproxyShape | null,
 ): HaproxyShape {
   const routes = table.routes ?? [];
@@ -61,7 +69,10 @@ export function shapeFor(
     if (!matches.some((x) => x.kind === m.kind && x.name === m.name)) matches.push(m);
   }
   const endpoints = table.backends.reduce((n, b) => n + b.endpoints.length, 0);
-  const routeEndpoints = Math.max(0, ...routes.map((r) => table.backends.find((b) => b.key === r.key)?.endpoints.length ?? 0));
+  const routeEndpoints = Math.max(
+    0,
+    ...routes.map((r) => table.backends.find((b) => b.key === r.key)?.endpoints.length ?? 0),
+  );
   const fits =
     running !== null &&
     running.listen === base.listen &&
@@ -92,7 +103,8 @@ function serverLines(targets: readonly SlotTarget[]): string[] {
 
 function balance(stickiness: HaproxyShape['stickiness']): string[] {
   if (stickiness?.header !== undefined) return [`  balance hdr(${stickiness.header})`, '  hash-type consistent'];
-  if (stickiness?.cookie !== undefined) return [`  balance hash req.cook(${stickiness.cookie})`, '  hash-type consistent'];
+  if (stickiness?.cookie !== undefined)
+    return [`  balance hash req.cook(${stickiness.cookie})`, '  hash-type consistent'];
   return ['  balance roundrobin'];
 }
 
@@ -132,9 +144,12 @@ export function renderConfig(
   }
   shape.matches.forEach((m, i) => {
     const fetch = m.kind === 'header' ? `req.fhdr(${m.name},1)` : `req.cook(${m.name})`;
-    lines.push(`  http-request set-var(txn.sluice_route) ${fetch},map_str(${files.mapFile(i)}) if !{ var(txn.sluice_route) -m found }`);
+    lines.push(
+      `  http-request set-var(txn.sluice_route) ${fetch},map_str(${files.mapFile(i)}) if !{ var(txn.sluice_route) -m found }`,
+    );
   });
-  if (shape.matches.length > 0) lines.push('  use_backend %[var(txn.sluice_route)] if { var(txn.sluice_route) -m found }');
+  if (shape.matches.length > 0)
+    lines.push('  use_backend %[var(txn.sluice_route)] if { var(txn.sluice_route) -m found }');
   lines.push('  default_backend main', '', 'backend main', ...balance(shape.stickiness), ...serverLines(servers.main));
   for (let i = 0; i < shape.routeBackends; i++) {
     lines.push('', `backend ${routeBackend(i)}`, '  balance roundrobin', ...serverLines(servers.routes[i] ?? []));

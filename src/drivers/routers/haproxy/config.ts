@@ -17,7 +17,10 @@ export const haproxyRouterConfig = z
     /** External mode: the runtime API of a running HAProxy (`stats socket … level admin`): a unix socket path, or host:port. */
     adminSocket: z.string().min(1).optional(),
     /** External mode: the backend whose servers Sluice fills and weighs (its servers are the slots). */
-    backend: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'write a backend name, e.g. checkout').optional(),
+    backend: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]+$/, 'write a backend name, e.g. checkout')
+      .optional(),
     /** Managed mode: keep each user on one revision (consistent hashing on this header or cookie). */
     stickiness: z
       .strictObject({ header: token('x-user-id').optional(), cookie: token('session').optional() })
@@ -45,10 +48,14 @@ export const haproxyRouterConfig = z
       });
     } else if (external && (c.adminSocket === undefined || c.backend === undefined)) {
       ctx.addIssue({ code: 'custom', message: 'an external HAProxy needs both adminSocket and backend' });
-    } else if (external && (c.stickiness !== undefined || c.upstreamTimeout !== undefined || c.accessLog !== undefined)) {
+    } else if (
+      external &&
+      (c.stickiness !== undefined || c.upstreamTimeout !== undefined || c.accessLog !== undefined)
+    ) {
       ctx.addIssue({
         code: 'custom',
-        message: "stickiness, upstreamTimeout and accessLog apply to managed mode only; set them in your HAProxy (docs/access-log.md has the log-format)",
+        message:
+          'stickiness, upstreamTimeout and accessLog apply to managed mode only; set them in your HAProxy (docs/access-log.md has the log-format)',
       });
     }
   });

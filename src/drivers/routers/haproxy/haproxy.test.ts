@@ -32,7 +32,8 @@ describe('haproxy router, against a real HAProxy', { skip: withoutServer('haprox
     const dir = await serviceDir(t);
     const port = await freePort();
     const ctx: DriverContext = { service: 'shop', serviceDir: dir, log: () => {} };
-    const make = () => haproxyRouter.create(haproxyRouter.config.parse({ driver: 'haproxy', listen: `127.0.0.1:${port}` }), ctx);
+    const make = () =>
+      haproxyRouter.create(haproxyRouter.config.parse({ driver: 'haproxy', listen: `127.0.0.1:${port}` }), ctx);
     const router = make();
     t.after(() => router.shutdown());
     return { router, make, dir, listenUrl: `http://127.0.0.1:${port}`, port };
@@ -62,7 +63,11 @@ describe('haproxy router, against a real HAProxy', { skip: withoutServer('haprox
       await router.apply(split(canary.url, stable.url, w));
       assert.deepEqual(await router.read(), split(canary.url, stable.url, w));
     }
-    assert.equal(/^Pid: (\d+)$/m.exec(await runtimeCommand(socket, 'show info'))?.[1], workerBefore, 'the same worker serves: no reload');
+    assert.equal(
+      /^Pid: (\d+)$/m.exec(await runtimeCommand(socket, 'show info'))?.[1],
+      workerBefore,
+      'the same worker serves: no reload',
+    );
     assert.equal(await pidOf(dir), pid);
     assert.deepEqual(tally(await load(listenUrl, keepAliveClient(t), 50, 4)), { stable: 50 });
 
@@ -70,7 +75,13 @@ describe('haproxy router, against a real HAProxy', { skip: withoutServer('haprox
     await runtimeCommand(socket, 'set server main/s0 weight 128');
     await runtimeCommand(socket, 'set server main/s1 weight 128');
     const read = await router.read();
-    assert.deepEqual(read?.backends.map((b) => [b.key, b.weight]), [['2', 50], ['1', 50]]);
+    assert.deepEqual(
+      read?.backends.map((b) => [b.key, b.weight]),
+      [
+        ['2', 50],
+        ['1', 50],
+      ],
+    );
   });
 
   test('managed: a new route header reloads haproxy gracefully; no request is lost under load (retrying reset reused connections)', async (t) => {
@@ -81,11 +92,16 @@ describe('haproxy router, against a real HAProxy', { skip: withoutServer('haprox
     const running = load(listenUrl, keepAliveClient(t), 1500, 16, cohort, true);
     const names = ['x-cohort', 'x-team', 'x-region'];
     for (const name of names) {
-      await router.apply({ ...split(canary.url, stable.url, 0), routes: [{ key: '2', match: { header: name, value: 'beta' } }] });
+      await router.apply({
+        ...split(canary.url, stable.url, 0),
+        routes: [{ key: '2', match: { header: name, value: 'beta' } }],
+      });
     }
     const answers = await running;
     const counts = tally(answers);
-    t.diagnostic(`3 reloads during 1500 requests: ${JSON.stringify(counts)}, ${answers.filter((a) => a.retried).length} retried`);
+    t.diagnostic(
+      `3 reloads during 1500 requests: ${JSON.stringify(counts)}, ${answers.filter((a) => a.retried).length} retried`,
+    );
     assert.equal((counts.canary ?? 0) + (counts.stable ?? 0), 1500, JSON.stringify(counts));
   });
 
@@ -94,7 +110,12 @@ describe('haproxy router, against a real HAProxy', { skip: withoutServer('haprox
     const { make, dir, port, listenUrl } = await makeManaged(t);
     const controller = spawn(
       process.execPath,
-      [fileURLToPath(new URL('../fixtures/controller.ts', import.meta.url)), dir, JSON.stringify({ driver: 'haproxy', listen: `127.0.0.1:${port}` }), stable.url],
+      [
+        fileURLToPath(new URL('../fixtures/controller.ts', import.meta.url)),
+        dir,
+        JSON.stringify({ driver: 'haproxy', listen: `127.0.0.1:${port}` }),
+        stable.url,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     t.after(() => controller.kill('SIGKILL'));
@@ -128,7 +149,14 @@ describe('haproxy router, against a real HAProxy', { skip: withoutServer('haprox
     );
     const child = spawn('haproxy', ['-f', cfg], { stdio: 'ignore' });
     t.after(() => child.kill('SIGKILL'));
-    const up = await pollUntil(() => runtimeCommand(socket, 'show info').then(() => true, () => null), 5000);
+    const up = await pollUntil(
+      () =>
+        runtimeCommand(socket, 'show info').then(
+          () => true,
+          () => null,
+        ),
+      5000,
+    );
     assert.ok(up, 'haproxy started');
     return { dir, socket, listenUrl: `http://127.0.0.1:${port}` };
   }
@@ -181,7 +209,10 @@ describe('haproxy router, against a real HAProxy', { skip: withoutServer('haprox
     assert.equal(parse({ driver: 'haproxy' }).success, false);
     assert.equal(parse({ driver: 'haproxy', listen: '127.0.0.1:8080', backend: 'checkout' }).success, false);
     assert.equal(parse({ driver: 'haproxy', adminSocket: '/run/haproxy/admin.sock' }).success, false);
-    assert.equal(parse({ driver: 'haproxy', adminSocket: '/s', backend: 'b', stickiness: { header: 'x' } }).success, false);
+    assert.equal(
+      parse({ driver: 'haproxy', adminSocket: '/s', backend: 'b', stickiness: { header: 'x' } }).success,
+      false,
+    );
     assert.equal(parse({ driver: 'haproxy', listen: '127.0.0.1:8080', stickiness: {} }).success, false);
   });
 
@@ -215,9 +246,26 @@ describe('haproxy router, against a real HAProxy', { skip: withoutServer('haprox
     assert.equal(serverWeight(1, 4), 1);
     assert.equal(serverWeight(0, 2), 0);
     const slots = ['s0', 's1', 's2'];
-    const first = assignSlots(slots, {}, new Map([['http://a', 1], ['http://b', 1]]));
+    const first = assignSlots(
+      slots,
+      {},
+      new Map([
+        ['http://a', 1],
+        ['http://b', 1],
+      ]),
+    );
     assert.deepEqual(first, { s0: 'http://a', s1: 'http://b' });
-    assert.deepEqual(assignSlots(slots, first!, new Map([['http://c', 1], ['http://b', 1]])), { s1: 'http://b', s0: 'http://c' });
+    assert.deepEqual(
+      assignSlots(
+        slots,
+        first!,
+        new Map([
+          ['http://c', 1],
+          ['http://b', 1],
+        ]),
+      ),
+      { s1: 'http://b', s0: 'http://c' },
+    );
     assert.equal(assignSlots(slots, {}, new Map(['a', 'b', 'c', 'd'].map((u) => [`http://${u}`, 1]))), null);
     assert.throws(() => endpointAddress('http://localhost:80'), /needs an IP address, not a hostname/);
   });

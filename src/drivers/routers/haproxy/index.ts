@@ -49,7 +49,8 @@ class HaproxyRouter implements Router {
       try {
         checkTable(table, this.managed !== null);
         const state = await readState(this.dir);
-        const plan = this.managed === null ? await this.planExternal(table, state) : await this.planManaged(table, state);
+        const plan =
+          this.managed === null ? await this.planExternal(table, state) : await this.planManaged(table, state);
         await applyPlan(plan, this.socket);
         await writeState(this.dir, plan.state);
         if (this.config.accessLog !== undefined) await this.describeLogStream(table, plan.state);
@@ -80,9 +81,19 @@ class HaproxyRouter implements Router {
     const backend = this.config.backend!;
     const servers = (await serversState(this.socket, backend)).get(backend) ?? [];
     if (table.stickiness !== undefined && state === null) {
-      this.ctx.log('info', `stickiness is the "balance" setting of HAProxy backend "${backend}"; Sluice does not change it`);
+      this.ctx.log(
+        'info',
+        `stickiness is the "balance" setting of HAProxy backend "${backend}"; Sluice does not change it`,
+      );
     }
-    return planFor(table, { backend, slots: servers.map((s) => s.name), previous: state, base: null, running: true, files: null });
+    return planFor(table, {
+      backend,
+      slots: servers.map((s) => s.name),
+      previous: state,
+      base: null,
+      running: true,
+      files: null,
+    });
   }
 
   private async planManaged(table: RouteTable, state: HaproxyState | null): Promise<Plan> {
@@ -94,14 +105,25 @@ class HaproxyRouter implements Router {
       stickiness: table.stickiness ?? this.config.stickiness,
       accessLog: this.config.accessLog,
     };
-    const plan = planFor(table, { backend: 'main', slots: [], previous: state, base, running: pid !== null, files: managed.files });
+    const plan = planFor(table, {
+      backend: 'main',
+      slots: [],
+      previous: state,
+      base,
+      running: pid !== null,
+      files: managed.files,
+    });
     if (plan.reload) {
       // The shape changed (or no haproxy runs): a new, checked config, then a start or a reload.
       await managed.writeMaps(plan.maps);
       await managed.install(plan.config);
       if (pid === null) {
         const started = await managed.start(plan.state.generation);
-        this.ctx.log('info', 'started haproxy', { pid: started, listen: base.listen, generation: plan.state.generation });
+        this.ctx.log('info', 'started haproxy', {
+          pid: started,
+          listen: base.listen,
+          generation: plan.state.generation,
+        });
       } else {
         await managed.reload(pid, plan.state.generation);
         this.ctx.log('info', 'reloaded haproxy', { pid, generation: plan.state.generation });
@@ -145,7 +167,9 @@ class HaproxyRouter implements Router {
       };
       add(state.backend, state.main);
       state.routes.forEach((a, i) => add(`route${i}`, a));
-      return Object.fromEntries(state.table.backends.map((b) => [b.key, b.endpoints.reduce((n, u) => n + (byUrl.get(u) ?? 0), 0)]));
+      return Object.fromEntries(
+        state.table.backends.map((b) => [b.key, b.endpoints.reduce((n, u) => n + (byUrl.get(u) ?? 0), 0)]),
+      );
     } catch (err) {
       throw this.fail('could not read in-flight requests', err);
     }

@@ -24,7 +24,8 @@ export function endpointAddress(url: string): { addr: string; port: number } {
   const u = new URL(url);
   const addr = u.hostname.replace(/^\[|\]$/g, '');
   if (net.isIP(addr) === 0) throw new Error(`endpoint ${url}: the haproxy router needs an IP address, not a hostname`);
-  if (u.pathname !== '/' || u.search !== '') throw new Error(`endpoint ${url}: the haproxy router cannot add a path prefix`);
+  if (u.pathname !== '/' || u.search !== '')
+    throw new Error(`endpoint ${url}: the haproxy router cannot add a path prefix`);
   return { addr, port: u.port === '' ? 80 : Number(u.port) };
 }
 
@@ -88,7 +89,11 @@ export function slotTargets(slots: readonly string[], assignment: Assignment, wa
  * (address, weight, ready), then weight increases, then decreases, then servers leaving (weight 0,
  * maintenance), so no moment in between has every server at weight 0.
  */
-export function runtimeCommands(backend: string, targets: readonly SlotTarget[], current: readonly ServerState[]): string[] {
+export function runtimeCommands(
+  backend: string,
+  targets: readonly SlotTarget[],
+  current: readonly ServerState[],
+): string[] {
   const adds: string[] = [];
   const ups: string[] = [];
   const downs: string[] = [];
@@ -120,7 +125,10 @@ export function mismatches(backend: string, targets: readonly SlotTarget[], curr
     const id = `${backend}/${t.server}`;
     if (cur === undefined) out.push(`${id} does not exist`);
     else if (t.endpoint === null && !cur.maint && cur.weight !== 0) out.push(`${id} should carry no traffic`);
-    else if (t.endpoint !== null && (cur.maint || cur.addr !== t.endpoint.addr || cur.port !== t.endpoint.port || cur.weight !== t.endpoint.weight)) {
+    else if (
+      t.endpoint !== null &&
+      (cur.maint || cur.addr !== t.endpoint.addr || cur.port !== t.endpoint.port || cur.weight !== t.endpoint.weight)
+    ) {
       out.push(
         `${id} is ${cur.addr}:${cur.port} weight ${cur.weight}${cur.maint ? ' (maint)' : ''}, ` +
           `want ${t.endpoint.addr}:${t.endpoint.port} weight ${t.endpoint.weight}`,
@@ -131,7 +139,11 @@ export function mismatches(backend: string, targets: readonly SlotTarget[], curr
 }
 
 /** The table's percentages as HAProxy serves them now (per-key sums of server weights). */
-export function servedPercents(table: RouteTable, assignment: Assignment, current: readonly ServerState[]): Map<string, number> {
+export function servedPercents(
+  table: RouteTable,
+  assignment: Assignment,
+  current: readonly ServerState[],
+): Map<string, number> {
   const byUrl = new Map<string, number>();
   for (const [slot, url] of Object.entries(assignment)) {
     const s = current.find((c) => c.name === slot);
@@ -139,5 +151,7 @@ export function servedPercents(table: RouteTable, assignment: Assignment, curren
   }
   const sums = table.backends.map((b) => b.endpoints.reduce((n, url) => n + (byUrl.get(url) ?? 0), 0));
   const total = sums.reduce((a, b) => a + b, 0);
-  return new Map(table.backends.map((b, i) => [b.key, total === 0 ? 0 : Math.round((sums[i]! / total) * 10_000) / 100]));
+  return new Map(
+    table.backends.map((b, i) => [b.key, total === 0 ? 0 : Math.round((sums[i]! / total) * 10_000) / 100]),
+  );
 }

@@ -57,7 +57,9 @@ export class ManagedHaproxy {
   async writeMaps(maps: ReadonlyArray<ReadonlyMap<string, string>>): Promise<void> {
     await mkdir(this.files.dir, { recursive: true });
     await Promise.all(
-      maps.map((entries, i) => writeAtomic(this.files.mapFile(i), [...entries].map(([k, v]) => `${k} ${v}\n`).join(''))),
+      maps.map((entries, i) =>
+        writeAtomic(this.files.mapFile(i), [...entries].map(([k, v]) => `${k} ${v}\n`).join('')),
+      ),
     );
   }
 
@@ -70,7 +72,9 @@ export class ManagedHaproxy {
       await run(this.binary, ['-c', '-q', '-f', next], { timeout: 10_000 });
     } catch (err) {
       const e = err as { stderr?: string; stdout?: string; message: string };
-      throw new Error(`haproxy -c rejected the generated config (kept the last good one): ${(e.stderr || e.stdout || e.message).trim()}`);
+      throw new Error(
+        `haproxy -c rejected the generated config (kept the last good one): ${(e.stderr || e.stdout || e.message).trim()}`,
+      );
     }
     await rename(next, this.cfg);
   }
@@ -83,17 +87,27 @@ export class ManagedHaproxy {
   async start(generation: number): Promise<number> {
     await rm(this.pidFile, { force: true });
     return startDetached({
-      name: 'haproxy', binary: this.binary, args: ['-W', '-f', this.cfg, '-p', this.pidFile], logFile: this.logFile,
-      answersOn: this.files.socket, ready: async () => (await this.generation()) === generation, timeoutMs: START_TIMEOUT_MS,
+      name: 'haproxy',
+      binary: this.binary,
+      args: ['-W', '-f', this.cfg, '-p', this.pidFile],
+      logFile: this.logFile,
+      answersOn: this.files.socket,
+      ready: async () => (await this.generation()) === generation,
+      timeoutMs: START_TIMEOUT_MS,
     });
   }
 
   /** Graceful reload: the old worker finishes its requests, the new one takes the listeners over. */
   async reload(pid: number, generation: number): Promise<void> {
     process.kill(pid, 'SIGUSR2');
-    const done = await pollUntil(async () => ((await this.generation()) === generation ? true : null), START_TIMEOUT_MS);
+    const done = await pollUntil(
+      async () => ((await this.generation()) === generation ? true : null),
+      START_TIMEOUT_MS,
+    );
     if (done === null) {
-      throw new Error(`haproxy did not load config generation ${generation} within ${START_TIMEOUT_MS} ms; log:\n${await logTail(this.logFile)}`);
+      throw new Error(
+        `haproxy did not load config generation ${generation} within ${START_TIMEOUT_MS} ms; log:\n${await logTail(this.logFile)}`,
+      );
     }
   }
 

@@ -10,9 +10,15 @@ const TIMEOUT_MS = 2000;
 export function runtimeCommand(socketPath: string, command: string, timeoutMs = TIMEOUT_MS): Promise<string> {
   return new Promise((resolve, reject) => {
     const tcp = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(socketPath);
-    const socket = tcp === null ? net.connect(socketPath) : net.connect({ host: tcp[1]!.replace(/^\[|\]$/g, ''), port: Number(tcp[2]) });
+    const socket =
+      tcp === null
+        ? net.connect(socketPath)
+        : net.connect({ host: tcp[1]!.replace(/^\[|\]$/g, ''), port: Number(tcp[2]) });
     let out = '';
-    const timer = setTimeout(() => socket.destroy(new Error(`no answer to "${command}" within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => socket.destroy(new Error(`no answer to "${command}" within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => (out += chunk));
     socket.on('end', () => {
@@ -68,11 +74,16 @@ export function parseServersState(text: string): Map<string, ServerState[]> {
 
 /** Servers by backend: of one backend, or of all when none is named. */
 export async function serversState(socketPath: string, backend?: string): Promise<Map<string, ServerState[]>> {
-  const text = await runtimeCommand(socketPath, backend === undefined ? 'show servers state' : `show servers state ${backend}`);
+  const text = await runtimeCommand(
+    socketPath,
+    backend === undefined ? 'show servers state' : `show servers state ${backend}`,
+  );
   try {
     return parseServersState(text);
   } catch (err) {
-    throw new Error(`HAProxy at ${socketPath}${backend === undefined ? '' : `, backend "${backend}"`}: ${(err as Error).message}`);
+    throw new Error(
+      `HAProxy at ${socketPath}${backend === undefined ? '' : `, backend "${backend}"`}: ${(err as Error).message}`,
+    );
   }
 }
 

@@ -55,9 +55,11 @@ export function checkTable(table: RouteTable, managed: boolean): void {
   }
   const seen = new Set<string>();
   table.backends.forEach((b, i) => {
-    if (b.weight > 0 && b.endpoints.length === 0) throw new Error(`backends[${i}] ("${b.key}") has weight ${b.weight} but no endpoints`);
+    if (b.weight > 0 && b.endpoints.length === 0)
+      throw new Error(`backends[${i}] ("${b.key}") has weight ${b.weight} but no endpoints`);
     for (const url of b.endpoints) {
-      if (seen.has(url)) throw new Error(`backends[${i}] endpoint ${url} appears twice; each endpoint belongs to one backend`);
+      if (seen.has(url))
+        throw new Error(`backends[${i}] endpoint ${url} appears twice; each endpoint belongs to one backend`);
       seen.add(url);
       endpointAddress(url);
     }
@@ -68,11 +70,14 @@ export function checkTable(table: RouteTable, managed: boolean): void {
   }
   routes.forEach((r, i) => {
     const backend = table.backends.find((b) => b.key === r.key);
-    if (backend === undefined || backend.endpoints.length === 0) throw new Error(`routes[${i}].key "${r.key}" names no backend with endpoints`);
+    if (backend === undefined || backend.endpoints.length === 0)
+      throw new Error(`routes[${i}].key "${r.key}" names no backend with endpoints`);
     const name = 'header' in r.match ? r.match.header : r.match.cookie;
     if (!SAFE_NAME.test(name)) throw new Error(`routes[${i}].match: "${name}" must use letters, digits, _ . - only`);
     if (!SAFE_VALUE.test(r.match.value)) {
-      throw new Error(`routes[${i}].match.value "${r.match.value}" must use letters, digits and _ . ~ : @ + = / ! * - only`);
+      throw new Error(
+        `routes[${i}].match.value "${r.match.value}" must use letters, digits and _ . ~ : @ + = / ! * - only`,
+      );
     }
   });
 }

@@ -15,7 +15,16 @@ import {
   shapeFor,
   slotNames,
 } from './config-file.ts';
-import { type Assignment, type SlotTarget, assignSlots, mismatches, runtimeCommands, slotTargets, wantedMain, wantedRoute } from './layout.ts';
+import {
+  type Assignment,
+  type SlotTarget,
+  assignSlots,
+  mismatches,
+  runtimeCommands,
+  slotTargets,
+  wantedMain,
+  wantedRoute,
+} from './layout.ts';
 import { runtimeCommand, serversState, showMap } from './runtime-api.ts';
 import type { HaproxyState } from './state.ts';
 
@@ -37,20 +46,27 @@ export interface PlanInput {
   slots: string[];
   previous: HaproxyState | null;
   /** Managed mode: what the config's shape is built from; null in external mode. */
-  base: { listen: string; upstreamTimeoutMs: number; stickiness: HaproxyShape['stickiness']; accessLog?: string | undefined } | null;
+  base: {
+    listen: string;
+    upstreamTimeoutMs: number;
+    stickiness: HaproxyShape['stickiness'];
+    accessLog?: string | undefined;
+  } | null;
   running: boolean;
   files: HaproxyFiles | null;
 }
 
 function assign(backend: string, slots: string[], previous: Assignment, wanted: Map<string, number>): Assignment {
   const out = assignSlots(slots, previous, wanted);
-  if (out === null) throw new Error(`HAProxy backend "${backend}" has ${slots.length} server slots; the table needs ${wanted.size}`);
+  if (out === null)
+    throw new Error(`HAProxy backend "${backend}" has ${slots.length} server slots; the table needs ${wanted.size}`);
   return out;
 }
 
 export function planFor(table: RouteTable, input: PlanInput): Plan {
   const prev = input.previous;
-  const shape = input.base === null ? null : shapeFor(table, input.base, input.running && prev?.shape ? prev.shape : null);
+  const shape =
+    input.base === null ? null : shapeFor(table, input.base, input.running && prev?.shape ? prev.shape : null);
   const reload = shape !== null && (!input.running || shape !== prev?.shape);
   const generation = (prev?.generation ?? 0) + (reload ? 1 : 0);
   const slots = shape === null ? input.slots : slotNames(shape.mainSlots, mainSlot);
@@ -76,7 +92,10 @@ export function planFor(table: RouteTable, input: PlanInput): Plan {
   const config =
     shape === null || files === null
       ? ''
-      : renderConfig(shape, files, generation, { main: targets.main!, routes: routes.map((_, i) => targets[routeBackend(i)]!) });
+      : renderConfig(shape, files, generation, {
+          main: targets.main!,
+          routes: routes.map((_, i) => targets[routeBackend(i)]!),
+        });
   const mapState = Object.fromEntries(maps.map((m, j) => [files!.mapFile(j), Object.fromEntries(m)]));
   return {
     state: { backend: input.backend, shape, generation, main, routes, targets, maps: mapState, table },
@@ -87,7 +106,8 @@ export function planFor(table: RouteTable, input: PlanInput): Plan {
 }
 
 /** Lines of HAProxy's answers that report a failure (success is silent or says what changed). */
-const problems = (answer: string) => answer.split('\n').filter((l) => l.trim() !== '' && !/changed from|no need to change/.test(l));
+const problems = (answer: string) =>
+  answer.split('\n').filter((l) => l.trim() !== '' && !/changed from|no need to change/.test(l));
 
 /**
  * Runs commands as one `;`-separated batch over one connection: HAProxy runs them back to back,
@@ -104,7 +124,9 @@ export async function applyPlan(plan: Plan, socket: string): Promise<void> {
   if (!plan.reload) {
     const single = Object.keys(plan.state.targets).length === 1 ? plan.state.backend : undefined;
     const current = await serversState(socket, single);
-    const commands = Object.entries(plan.state.targets).flatMap(([backend, targets]) => runtimeCommands(backend, targets, current.get(backend) ?? []));
+    const commands = Object.entries(plan.state.targets).flatMap(([backend, targets]) =>
+      runtimeCommands(backend, targets, current.get(backend) ?? []),
+    );
     await runBatch(socket, commands, notes);
     for (const [file, want] of Object.entries(plan.state.maps)) {
       const have = await showMap(socket, file);
@@ -121,7 +143,9 @@ export async function applyPlan(plan: Plan, socket: string): Promise<void> {
   }
   const problems = await verify(plan.state, socket);
   if (problems.length > 0) {
-    throw new Error(`HAProxy does not serve the table: ${problems.join('; ')}${notes.length > 0 ? `; runtime API said: ${notes.join('; ')}` : ''}`);
+    throw new Error(
+      `HAProxy does not serve the table: ${problems.join('; ')}${notes.length > 0 ? `; runtime API said: ${notes.join('; ')}` : ''}`,
+    );
   }
 }
 
@@ -130,7 +154,8 @@ export async function verify(state: HaproxyState, socket: string): Promise<strin
   const single = Object.keys(state.targets).length === 1 ? state.backend : undefined;
   const current = await serversState(socket, single);
   const out: string[] = [];
-  for (const [backend, targets] of Object.entries(state.targets)) out.push(...mismatches(backend, targets, current.get(backend) ?? []));
+  for (const [backend, targets] of Object.entries(state.targets))
+    out.push(...mismatches(backend, targets, current.get(backend) ?? []));
   for (const [file, want] of Object.entries(state.maps)) {
     const have = await showMap(socket, file);
     const same = have.size === Object.keys(want).length && Object.entries(want).every(([k, v]) => have.get(k) === v);

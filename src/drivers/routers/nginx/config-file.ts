@@ -42,7 +42,8 @@ const exactly = (value: string) => `"~^${value.replace(/[.*+?^${}()|[\]\\/]/g, '
 
 function hostPort(url: string): string {
   const u = new URL(url);
-  if (u.pathname !== '/' || u.search !== '') throw new Error(`endpoint ${url}: the nginx router cannot add a path prefix`);
+  if (u.pathname !== '/' || u.search !== '')
+    throw new Error(`endpoint ${url}: the nginx router cannot add a path prefix`);
   return `${u.hostname}:${u.port === '' ? 80 : u.port}`;
 }
 
@@ -62,7 +63,13 @@ function buckets(key: string): string[] {
  * The config serves the table's backends and routes; the weights are not in it but in the weight
  * table under `weightsDir` (weight-table.ts), so a weight change needs no reload.
  */
-export function renderNginxConfig(table: RouteTable, s: NginxSettings, paths: NginxPaths, generation: number, weightsDir: string): string {
+export function renderNginxConfig(
+  table: RouteTable,
+  s: NginxSettings,
+  paths: NginxPaths,
+  generation: number,
+  weightsDir: string,
+): string {
   const routes: HeaderRoute[] = table.routes ?? [];
   const tmp = (name: string) => `${paths.dir}/tmp/${name}`;
   const lines = [
@@ -79,7 +86,9 @@ export function renderNginxConfig(table: RouteTable, s: NginxSettings, paths: Ng
   let splitKey = '${request_id}';
   const hash: string[] = [];
   if (s.stickiness !== undefined) {
-    const key = variable(s.stickiness.header !== undefined ? { header: s.stickiness.header } : { cookie: s.stickiness.cookie! });
+    const key = variable(
+      s.stickiness.header !== undefined ? { header: s.stickiness.header } : { cookie: s.stickiness.cookie! },
+    );
     // Requests without the key are spread by weight, as in the built-in proxy.
     lines.push(`  map ${key} $sluice_split_key {`, '    "" $request_id;', `    default ${key};`, '  }');
     splitKey = '${sluice_split_key}';
@@ -91,20 +100,39 @@ export function renderNginxConfig(table: RouteTable, s: NginxSettings, paths: Ng
     const own = b.endpoints.map((url) => `    server ${hostPort(url)} max_fails=0;`);
     // A refused connection is retried on the other revisions' endpoints, as one upstream did before
     // (nginx allows backup servers with round-robin only, not with hash).
-    const others = hash.length > 0 ? [] : [...new Set(table.backends.flatMap((o, j) => (j === i ? [] : o.endpoints.map(hostPort))))].filter((a) => !b.endpoints.map(hostPort).includes(a));
-    lines.push(...upstream(`sluice_b${i}`, [...own, ...others.map((a) => `    server ${a} max_fails=0 backup;`)], hash));
+    const others =
+      hash.length > 0
+        ? []
+        : [...new Set(table.backends.flatMap((o, j) => (j === i ? [] : o.endpoints.map(hostPort))))].filter(
+            (a) => !b.endpoints.map(hostPort).includes(a),
+          );
+    lines.push(
+      ...upstream(`sluice_b${i}`, [...own, ...others.map((a) => `    server ${a} max_fails=0 backup;`)], hash),
+    );
   });
   const fallback = defaultBackend(table);
   const pick = [
     `      set $sluice_target sluice_b${fallback};`,
     ...table.backends.flatMap((b, i) =>
-      i === fallback || b.endpoints.length === 0 ? [] : [`      if (-f ${weightsDir}/${i}/$sluice_bucket) { set $sluice_target sluice_b${i}; }`],
+      i === fallback || b.endpoints.length === 0
+        ? []
+        : [`      if (-f ${weightsDir}/${i}/$sluice_bucket) { set $sluice_target sluice_b${i}; }`],
     ),
   ];
   routes.forEach((r, i) => {
     const backend = table.backends.find((b) => b.key === r.key)!;
-    lines.push(...upstream(`sluice_route_${i}`, backend.endpoints.map((url) => `    server ${hostPort(url)} max_fails=0;`)));
-    lines.push(`  map ${variable(r.match)} $sluice_r${i} {`, '    default "";', `    ${exactly(r.match.value)} sluice_route_${i};`, '  }');
+    lines.push(
+      ...upstream(
+        `sluice_route_${i}`,
+        backend.endpoints.map((url) => `    server ${hostPort(url)} max_fails=0;`),
+      ),
+    );
+    lines.push(
+      `  map ${variable(r.match)} $sluice_r${i} {`,
+      '    default "";',
+      `    ${exactly(r.match.value)} sluice_route_${i};`,
+      '  }',
+    );
   });
   const timeout = `${Math.max(1, Math.round(s.upstreamTimeoutMs))}ms`;
   if (s.accessLog !== undefined) lines.push(`  log_format sluice_stream '${nginxLogFormat(logSource(s.listen))}';`);
@@ -115,7 +143,10 @@ export function renderNginxConfig(table: RouteTable, s: NginxSettings, paths: Ng
     // nginx answers itself, so the receiver tells a silent stream from an idle service.
     ...(s.accessLog === undefined
       ? []
-      : [`    access_log syslog:server=${s.accessLog},nohostname,tag=sluice sluice_stream;`, `    location = ${HEARTBEAT_PATH} { return 204; }`]),
+      : [
+          `    access_log syslog:server=${s.accessLog},nohostname,tag=sluice sluice_stream;`,
+          `    location = ${HEARTBEAT_PATH} { return 204; }`,
+        ]),
     '    location / {',
     ...pick,
     // Checked last to first, so the first matching route wins.

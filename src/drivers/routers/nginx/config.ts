@@ -13,8 +13,14 @@ export const nginxRouterConfig = z.strictObject({
   /** Keep each user on one revision (`hash … consistent` on this header or cookie). */
   stickiness: z
     .strictObject({
-      header: z.string().regex(/^[A-Za-z0-9-]+$/, 'write a header name of letters, digits and -, e.g. x-user-id').optional(),
-      cookie: z.string().regex(/^[A-Za-z0-9_]+$/, 'write a cookie name of letters, digits and _, e.g. session').optional(),
+      header: z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, 'write a header name of letters, digits and -, e.g. x-user-id')
+        .optional(),
+      cookie: z
+        .string()
+        .regex(/^[A-Za-z0-9_]+$/, 'write a cookie name of letters, digits and _, e.g. session')
+        .optional(),
     })
     .refine((s) => (s.header === undefined) !== (s.cookie === undefined), {
       message: 'set exactly one of stickiness.header or stickiness.cookie',

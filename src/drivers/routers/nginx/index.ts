@@ -16,7 +16,15 @@ import { SAFE_COOKIE, SAFE_HEADER, SAFE_VALUE, logSource, renderNginxConfig } fr
 import { type NginxRouterConfig, nginxRouterConfig } from './config.ts';
 import { ManagedNginx } from './managed-nginx.ts';
 import { SerialQueue } from '../../../core/serial-queue.ts';
-import { BUCKETS, generationDir, pruneWeights, readWeights, removeWeightTable, weightTableRoot, writeWeights } from './weight-table.ts';
+import {
+  BUCKETS,
+  generationDir,
+  pruneWeights,
+  readWeights,
+  removeWeightTable,
+  weightTableRoot,
+  writeWeights,
+} from './weight-table.ts';
 
 export type { NginxRouterConfig };
 
@@ -34,16 +42,24 @@ interface NginxState {
 /** Throws, naming the field, when nginx could not serve the table as written. */
 function checkTable(table: RouteTable): void {
   const sum = table.backends.reduce((n, b) => n + b.weight, 0);
-  if (table.backends.length === 0 || Math.abs(sum - 100) > 0.001) throw new Error(`backend weights sum to ${sum}; they must sum to 100`);
+  if (table.backends.length === 0 || Math.abs(sum - 100) > 0.001)
+    throw new Error(`backend weights sum to ${sum}; they must sum to 100`);
   table.backends.forEach((b, i) => {
-    if (b.weight > 0 && b.endpoints.length === 0) throw new Error(`backends[${i}] ("${b.key}") has weight ${b.weight} but no endpoints`);
+    if (b.weight > 0 && b.endpoints.length === 0)
+      throw new Error(`backends[${i}] ("${b.key}") has weight ${b.weight} but no endpoints`);
   });
   (table.routes ?? []).forEach((r, i) => {
     const backend = table.backends.find((b) => b.key === r.key);
-    if (backend === undefined || backend.endpoints.length === 0) throw new Error(`routes[${i}].key "${r.key}" names no backend with endpoints`);
-    if ('header' in r.match && !SAFE_HEADER.test(r.match.header)) throw new Error(`routes[${i}].match.header must use letters, digits and - only`);
-    if ('cookie' in r.match && !SAFE_COOKIE.test(r.match.cookie)) throw new Error(`routes[${i}].match.cookie must use letters, digits and _ only (an nginx variable name)`);
-    if (!SAFE_VALUE.test(r.match.value)) throw new Error(`routes[${i}].match.value "${r.match.value}" must use letters, digits and _ . ~ : @ + = / ! * - only`);
+    if (backend === undefined || backend.endpoints.length === 0)
+      throw new Error(`routes[${i}].key "${r.key}" names no backend with endpoints`);
+    if ('header' in r.match && !SAFE_HEADER.test(r.match.header))
+      throw new Error(`routes[${i}].match.header must use letters, digits and - only`);
+    if ('cookie' in r.match && !SAFE_COOKIE.test(r.match.cookie))
+      throw new Error(`routes[${i}].match.cookie must use letters, digits and _ only (an nginx variable name)`);
+    if (!SAFE_VALUE.test(r.match.value))
+      throw new Error(
+        `routes[${i}].match.value "${r.match.value}" must use letters, digits and _ . ~ : @ + = / ! * - only`,
+      );
   });
 }
 
@@ -102,8 +118,17 @@ class NginxRouter implements Router {
           workers: this.config.workers,
           accessLog,
         };
-        const shape = JSON.stringify({ settings, backends: table.backends.map((b) => ({ key: b.key, endpoints: b.endpoints })), routes: table.routes ?? [] });
-        if (pid !== null && state !== null && state.shape === shape && (await this.nginx.generation()) === state.generation) {
+        const shape = JSON.stringify({
+          settings,
+          backends: table.backends.map((b) => ({ key: b.key, endpoints: b.endpoints })),
+          routes: table.routes ?? [],
+        });
+        if (
+          pid !== null &&
+          state !== null &&
+          state.shape === shape &&
+          (await this.nginx.generation()) === state.generation
+        ) {
           // Only weights changed: the weight table on disk, read per request; no reload.
           await writeWeights(this.weights, state.generation, table);
           await this.writeState({ ...state, table });
@@ -112,7 +137,13 @@ class NginxRouter implements Router {
         const generation = (state?.generation ?? 0) + 1;
         // The new generation's weights are on disk before its config can be served.
         await writeWeights(this.weights, generation, table);
-        const text = renderNginxConfig(table, settings, this.nginx.paths, generation, generationDir(this.weights, generation));
+        const text = renderNginxConfig(
+          table,
+          settings,
+          this.nginx.paths,
+          generation,
+          generationDir(this.weights, generation),
+        );
         const conf = join(this.dir, 'nginx.conf');
         const good = join(this.dir, 'nginx.conf.good');
         await copyFile(conf, good).catch(() => undefined);
@@ -123,7 +154,10 @@ class NginxRouter implements Router {
             this.ctx.log('info', 'started nginx', { pid: started, listen: this.config.listen, generation });
           } else {
             const settled = await this.nginx.reload(pid, generation);
-            if (!settled) this.ctx.log('warn', 'old nginx workers are still finishing long requests with the previous table', { generation });
+            if (!settled)
+              this.ctx.log('warn', 'old nginx workers are still finishing long requests with the previous table', {
+                generation,
+              });
           }
         } catch (err) {
           // Checked but not loadable (e.g. the address is taken): put the last good config back.
@@ -155,12 +189,16 @@ class NginxRouter implements Router {
       const state = await this.readState();
       if (state === null || (await this.nginx.running()) === null) return null;
       const served = await this.nginx.generation();
-      if (served !== state.generation) throw new Error(`nginx serves config generation ${served}, the last applied is ${state.generation}`);
+      if (served !== state.generation)
+        throw new Error(`nginx serves config generation ${served}, the last applied is ${state.generation}`);
       // The weights nginx reads per request, from the weight table on disk.
       const weights = await readWeights(this.weights, state.generation, state.table);
       // Within one bucket's rounding (0.1%) the table's own weight is what is served.
       const inForce = (w: number, asked: number) => (Math.abs(w - asked) <= 100 / BUCKETS / 2 + 1e-9 ? asked : w);
-      return { ...state.table, backends: state.table.backends.map((b, i) => ({ ...b, weight: inForce(weights[i] ?? 0, b.weight) })) };
+      return {
+        ...state.table,
+        backends: state.table.backends.map((b, i) => ({ ...b, weight: inForce(weights[i] ?? 0, b.weight) })),
+      };
     } catch (err) {
       throw this.fail('could not read the route table', err);
     }

@@ -39,7 +39,12 @@ export class ManagedNginx {
 
   constructor(dir: string, binary: string) {
     this.binary = binary;
-    this.paths = { dir, pid: join(dir, 'nginx.pid'), errorLog: join(dir, 'error.log'), statusSocket: join(dir, 'status.sock') };
+    this.paths = {
+      dir,
+      pid: join(dir, 'nginx.pid'),
+      errorLog: join(dir, 'error.log'),
+      statusSocket: join(dir, 'status.sock'),
+    };
     this.conf = join(dir, 'nginx.conf');
     this.logFile = join(dir, 'nginx.log');
   }
@@ -69,7 +74,9 @@ export class ManagedNginx {
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       await rm(next, { force: true });
-      throw new Error(`nginx -t rejected the generated config (kept the last good one): ${(e.stderr || e.message).trim()}`);
+      throw new Error(
+        `nginx -t rejected the generated config (kept the last good one): ${(e.stderr || e.message).trim()}`,
+      );
     }
     await rename(next, this.conf);
   }
@@ -77,8 +84,14 @@ export class ManagedNginx {
   async start(generation: number): Promise<number> {
     await rm(this.paths.pid, { force: true });
     return startDetached({
-      name: 'nginx', binary: this.binary, args: this.args(this.conf), logFile: this.logFile, errorLog: this.paths.errorLog,
-      answersOn: this.paths.statusSocket, ready: async () => (await this.generation()) === generation, timeoutMs: START_TIMEOUT_MS,
+      name: 'nginx',
+      binary: this.binary,
+      args: this.args(this.conf),
+      logFile: this.logFile,
+      errorLog: this.paths.errorLog,
+      answersOn: this.paths.statusSocket,
+      ready: async () => (await this.generation()) === generation,
+      timeoutMs: START_TIMEOUT_MS,
     });
   }
 
@@ -90,9 +103,15 @@ export class ManagedNginx {
   async reload(pid: number, generation: number): Promise<boolean> {
     const old = childrenOf(pid);
     process.kill(pid, 'SIGHUP');
-    const done = await pollUntil(async () => ((await this.generation()) === generation ? true : null), START_TIMEOUT_MS, 5);
+    const done = await pollUntil(
+      async () => ((await this.generation()) === generation ? true : null),
+      START_TIMEOUT_MS,
+      5,
+    );
     if (done === null) {
-      throw new Error(`nginx did not load config generation ${generation} within ${START_TIMEOUT_MS} ms; ${this.paths.errorLog} ends with:\n${await logTail(this.paths.errorLog)}`);
+      throw new Error(
+        `nginx did not load config generation ${generation} within ${START_TIMEOUT_MS} ms; ${this.paths.errorLog} ends with:\n${await logTail(this.paths.errorLog)}`,
+      );
     }
     const gone = await pollUntil(async () => (old.some(isAlive) ? null : true), OLD_WORKERS_MS, 5);
     return gone !== null;

@@ -43,10 +43,13 @@ describe('nginx router, against a real NGINX', { skip: withoutServer('nginx', 'n
   }
 
   routerConformance('nginx', (t) => makeNginx(t), {
-    'a down backend: its errors are counted for it': 'no metrics provider reads nginx per-upstream counters (open-source nginx has none)',
+    'a down backend: its errors are counted for it':
+      'no metrics provider reads nginx per-upstream counters (open-source nginx has none)',
   });
 
-  const oneBackend = (url: string): RouteTable => ({ backends: [{ key: '1', version: 'v1', weight: 100, endpoints: [url] }] });
+  const oneBackend = (url: string): RouteTable => ({
+    backends: [{ key: '1', version: 'v1', weight: 100, endpoints: [url] }],
+  });
 
   test('a config nginx -t rejects is never installed; the running one keeps serving', async (t) => {
     const stable = await startUpstream(t, 'stable');
@@ -54,7 +57,10 @@ describe('nginx router, against a real NGINX', { skip: withoutServer('nginx', 'n
     await router.apply(oneBackend(stable.url));
     const before = await readFile(join(nginxDir, 'nginx.conf'), 'utf8');
     const nginx = new ManagedNginx(nginxDir, 'nginx');
-    await assert.rejects(nginx.install('http { upstream x { } }\n'), /nginx -t rejected the generated config \(kept the last good one\)/);
+    await assert.rejects(
+      nginx.install('http { upstream x { } }\n'),
+      /nginx -t rejected the generated config \(kept the last good one\)/,
+    );
     assert.equal(await readFile(join(nginxDir, 'nginx.conf'), 'utf8'), before);
     assert.deepEqual(tally(await load(listenUrl, keepAliveClient(t), 20, 4)), { stable: 20 });
     assert.deepEqual(await router.read(), oneBackend(stable.url));
@@ -80,7 +86,12 @@ describe('nginx router, against a real NGINX', { skip: withoutServer('nginx', 'n
     const { make, dir, nginxDir, port, listenUrl } = await makeNginx(t);
     const controller = spawn(
       process.execPath,
-      [fileURLToPath(new URL('../fixtures/controller.ts', import.meta.url)), dir, JSON.stringify({ driver: 'nginx', workers: 1, listen: `127.0.0.1:${port}` }), stable.url],
+      [
+        fileURLToPath(new URL('../fixtures/controller.ts', import.meta.url)),
+        dir,
+        JSON.stringify({ driver: 'nginx', workers: 1, listen: `127.0.0.1:${port}` }),
+        stable.url,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     t.after(() => controller.kill('SIGKILL'));
@@ -124,7 +135,9 @@ describe('nginx router, against a real NGINX', { skip: withoutServer('nginx', 'n
     assert.ok((counts.canary ?? 0) > 40 && (counts.canary ?? 0) < 170, `25% of 400: ${JSON.stringify(counts)}`);
     // A new revision's endpoints are a new config: a reload.
     const third = await startUpstream(t, 'third');
-    await router.apply({ backends: [...split(25).backends, { key: '3', version: 'v3', weight: 0, endpoints: [third.url] }] });
+    await router.apply({
+      backends: [...split(25).backends, { key: '3', version: 'v3', weight: 0, endpoints: [third.url] }],
+    });
     assert.equal(await nginx.generation(), generation! + 1);
   });
 
@@ -132,7 +145,10 @@ describe('nginx router, against a real NGINX', { skip: withoutServer('nginx', 'n
     const parse = (input: unknown) => nginxRouter.config.safeParse(input);
     assert.ok(parse({ driver: 'nginx', listen: '127.0.0.1:8080', stickiness: { cookie: 'session_id' } }).success);
     assert.equal(parse({ driver: 'nginx' }).success, false);
-    assert.equal(parse({ driver: 'nginx', listen: '127.0.0.1:8080', stickiness: { cookie: 'session-id' } }).success, false);
+    assert.equal(
+      parse({ driver: 'nginx', listen: '127.0.0.1:8080', stickiness: { cookie: 'session-id' } }).success,
+      false,
+    );
     assert.equal(parse({ driver: 'nginx', listen: '127.0.0.1:8080', stickiness: { header: 'x_user' } }).success, false);
     assert.equal(parse({ driver: 'nginx', listen: '127.0.0.1:8080', workers: 0 }).success, false);
   });

@@ -36,7 +36,11 @@ export function bucketOwners(table: RouteTable): number[] {
 }
 
 /** The backend serving buckets that have no file: the first one with endpoints. */
-export const defaultBackend = (table: RouteTable) => Math.max(0, table.backends.findIndex((b) => b.endpoints.length > 0));
+export const defaultBackend = (table: RouteTable) =>
+  Math.max(
+    0,
+    table.backends.findIndex((b) => b.endpoints.length > 0),
+  );
 
 export const generationDir = (root: string, generation: number) => join(root, 'weights', `g${generation}`);
 
@@ -95,7 +99,13 @@ export async function writeWeights(tableRoot: string, generation: number, table:
 export async function readWeights(dir: string, generation: number, table: RouteTable): Promise<number[]> {
   const root = generationDir(dir, generation);
   const fallback = defaultBackend(table);
-  const counts = await Promise.all(table.backends.map(async (_, i) => (i === fallback ? 0 : [...(await list(join(root, String(i))))].filter((n) => /^\d+$/.test(n) && Number(n) < BUCKETS).length)));
+  const counts = await Promise.all(
+    table.backends.map(async (_, i) =>
+      i === fallback
+        ? 0
+        : [...(await list(join(root, String(i))))].filter((n) => /^\d+$/.test(n) && Number(n) < BUCKETS).length,
+    ),
+  );
   const others = counts.reduce((a, b) => a + b, 0);
   counts[fallback] = BUCKETS - others;
   return counts.map((n) => (n * 100) / BUCKETS);

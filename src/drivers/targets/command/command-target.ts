@@ -26,7 +26,8 @@ export class CommandTarget implements Target<CommandTargetConfig> {
     await this.#run(rev, 'deploy', signal);
     try {
       const instances = await this.#list(rev, signal);
-      if (instances.length === 0) throw new Error(`the instances command listed no instance after deploy, so nothing can become ready`);
+      if (instances.length === 0)
+        throw new Error(`the instances command listed no instance after deploy, so nothing can become ready`);
       if (rev.config.readiness) await this.#waitReady(rev, instances, signal);
       return instances;
     } catch (err) {
@@ -63,7 +64,8 @@ export class CommandTarget implements Target<CommandTargetConfig> {
   async #run(rev: Revision, name: CommandName, signal?: AbortSignal, instances?: Instance[]): Promise<string> {
     const [program = '', ...args] = rev.config[name];
     // `node` is the Node that runs Sluice; a relative program path is relative to the spec's folder.
-    const resolved = program === 'node' ? process.execPath : program.includes('/') ? path.resolve(rev.baseDir, program) : program;
+    const resolved =
+      program === 'node' ? process.execPath : program.includes('/') ? path.resolve(rev.baseDir, program) : program;
     const env = childEnv({
       ...rev.config.env,
       SLUICE_SERVICE: this.#ctx.service,
@@ -75,8 +77,14 @@ export class CommandTarget implements Target<CommandTargetConfig> {
       this.#ctx.log(level, message, { ...detail, revision: rev.key, version: rev.version });
     try {
       return await runCommand({
-        name, argv: [resolved, ...args], cwd: path.resolve(rev.baseDir, rev.config.cwd ?? '.'), env,
-        timeoutMs: rev.config.timeout, signal, log, stdoutIsData: name === 'instances',
+        name,
+        argv: [resolved, ...args],
+        cwd: path.resolve(rev.baseDir, rev.config.cwd ?? '.'),
+        env,
+        timeoutMs: rev.config.timeout,
+        signal,
+        log,
+        stdoutIsData: name === 'instances',
       });
     } catch (err) {
       throw new Error(this.#describe(rev, (err as Error).message), { cause: err });
@@ -92,7 +100,10 @@ export class CommandTarget implements Target<CommandTargetConfig> {
     await Promise.all(
       instances.map((instance) =>
         waitUntilReady(instance.url, readiness, failed.signal).catch((err: unknown) => {
-          const what = err instanceof ReadinessTimeout ? `was not ready in time: ${err.message}` : `was not ready: ${(err as Error)?.message ?? String(err)}`;
+          const what =
+            err instanceof ReadinessTimeout
+              ? `was not ready in time: ${err.message}`
+              : `was not ready: ${(err as Error)?.message ?? String(err)}`;
           first ??= new Error(`instance ${instance.id} (${instance.url}) ${what}`);
           failed.abort(first);
         }),

@@ -3,7 +3,9 @@ import { duration } from '../../../core/units.ts';
 import { readinessConfig } from '../readiness.ts';
 
 const argv = (example: string) =>
-  z.array(z.string().min(1, 'an argument may not be empty')).min(1, `give at least the program to run, e.g. ${example}`);
+  z
+    .array(z.string().min(1, 'an argument may not be empty'))
+    .min(1, `give at least the program to run, e.g. ${example}`);
 
 /**
  * `spec.target` for `driver: command`: deploy with whatever CLI the team already has (a VM

@@ -35,14 +35,19 @@ export function parseInstances(stdout: string, revisionKey: string): Instance[] 
       try {
         return [{ where: `line ${i + 1}`, value: JSON.parse(line) as unknown }];
       } catch {
-        throw new Error(`line ${i + 1} is not JSON: ${JSON.stringify(line.slice(0, 120))}; print one {"id": "…", "url": "http://…"} per line, or a JSON array of them`);
+        throw new Error(
+          `line ${i + 1} is not JSON: ${JSON.stringify(line.slice(0, 120))}; print one {"id": "…", "url": "http://…"} per line, or a JSON array of them`,
+        );
       }
     });
   }
   const seen = new Set<string>();
   return items.map(({ where, value }) => {
     const parsed = listedInstance.safeParse(value);
-    if (!parsed.success) throw new Error(`${where} is not an instance (${describeIssue(parsed.error)}); expected {"id": "…", "url": "http://…"}`);
+    if (!parsed.success)
+      throw new Error(
+        `${where} is not an instance (${describeIssue(parsed.error)}); expected {"id": "…", "url": "http://…"}`,
+      );
     const { id, url } = parsed.data;
     if (seen.has(id)) throw new Error(`${where}: instance id "${id}" is listed twice`);
     seen.add(id);

@@ -48,7 +48,12 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 export function runCommand(run: CommandRun): Promise<string> {
   return new Promise((resolve, reject) => {
     const [program = '', ...args] = run.argv;
-    const child = spawn(program, args, { cwd: run.cwd, env: run.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(program, args, {
+      cwd: run.cwd,
+      env: run.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const tail: string[] = [];
     let stdout = '';
     const onLine = (stream: 'stdout' | 'stderr') => (line: string) => {
@@ -73,7 +78,10 @@ export function runCommand(run: CommandRun): Promise<string> {
       killGroup(child.pid, 'SIGTERM');
       killTimer = setTimeout(() => child.pid !== undefined && killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
     };
-    const timer = setTimeout(() => stop(`did not finish within ${run.timeoutMs}ms; its process group was killed`), run.timeoutMs);
+    const timer = setTimeout(
+      () => stop(`did not finish within ${run.timeoutMs}ms; its process group was killed`),
+      run.timeoutMs,
+    );
     const onAbort = () => stop('was aborted; its process group was killed');
     run.signal?.addEventListener('abort', onAbort, { once: true });
     if (run.signal?.aborted) onAbort();
@@ -93,7 +101,8 @@ export function runCommand(run: CommandRun): Promise<string> {
       void Promise.race([ended, drained]).then(() => {
         for (const s of streams) s.destroy();
         if (stopReason !== null) reject(new CommandFailed(run, stopReason, tail));
-        else if (code !== 0) reject(new CommandFailed(run, `exited with ${code === null ? `signal ${signal}` : `code ${code}`}`, tail));
+        else if (code !== 0)
+          reject(new CommandFailed(run, `exited with ${code === null ? `signal ${signal}` : `code ${code}`}`, tail));
         else resolve(stdout);
       });
     });

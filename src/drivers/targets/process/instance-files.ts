@@ -3,7 +3,19 @@
  * by every run) and its state (`<id>.json`: the current pid and port). The state file is what lets
  * a restarted controller find an instance that a supervisor restarted under a new pid.
  */
-import { mkdirSync, openSync, readFileSync, readdirSync, closeSync, readSync, fstatSync, statSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import {
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  closeSync,
+  readSync,
+  fstatSync,
+  statSync,
+  rmSync,
+  writeFileSync,
+  renameSync,
+} from 'node:fs';
 import path from 'node:path';
 
 export interface InstanceState {
@@ -45,7 +57,12 @@ export function tailLog(file: string, offset = 0, lines = 20): string {
     const start = Math.max(offset, size - 16 * 1024);
     const buffer = Buffer.alloc(Math.max(0, size - start));
     readSync(fd, buffer, 0, buffer.length, start);
-    return buffer.toString('utf8').split('\n').filter((line) => line !== '').slice(-lines).join('\n');
+    return buffer
+      .toString('utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .slice(-lines)
+      .join('\n');
   } finally {
     closeSync(fd);
   }
@@ -77,7 +94,9 @@ export function removeState(serviceDir: string, key: string, instanceId: string)
 /** Ids of the instances of a revision that left a state file (e.g. a start cut short by a controller crash). */
 export function recordedInstances(serviceDir: string, key: string): string[] {
   try {
-    return readdirSync(revisionDir(serviceDir, key)).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
+    return readdirSync(revisionDir(serviceDir, key))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.slice(0, -'.json'.length));
   } catch {
     return [];
   }

@@ -57,7 +57,12 @@ export function spawnFor(plan: InstancePlan): SpawnedInstance {
     logFile: logPath(ctx.serviceDir, rev.key, instanceId),
   });
   if (spawned.pid !== undefined) {
-    writeState(ctx.serviceDir, rev.key, instanceId, { pid: spawned.pid, pgid: spawned.pid, port, startedAt: Date.now() });
+    writeState(ctx.serviceDir, rev.key, instanceId, {
+      pid: spawned.pid,
+      pgid: spawned.pid,
+      port,
+      startedAt: Date.now(),
+    });
   }
   return spawned;
 }
@@ -113,8 +118,10 @@ function failureMessage(
   if (exit?.error) {
     const code = exit.error.code;
     if (!existsSync(cwd)) what = `could not start: working directory "${cwd}" does not exist (check spec.target.cwd)`;
-    else if (code === 'ENOENT') what = `could not start: command ${program} was not found (spawn ENOENT; check spec.target.command, run from "${cwd}")`;
-    else if (code === 'EACCES') what = `could not start: command ${program} is not executable (spawn EACCES; check spec.target.command)`;
+    else if (code === 'ENOENT')
+      what = `could not start: command ${program} was not found (spawn ENOENT; check spec.target.command, run from "${cwd}")`;
+    else if (code === 'EACCES')
+      what = `could not start: command ${program} is not executable (spawn EACCES; check spec.target.command)`;
     else what = `could not start: ${exit.error.message}`;
   } else if (exit) {
     what = exit.signal
@@ -129,7 +136,13 @@ function failureMessage(
   }
   const log = logPath(ctx.serviceDir, rev.key, instanceId);
   const tail = scrubSecrets(tailLog(log, spawned.logOffset));
-  const quoted = tail === '' ? '  (nothing logged)' : tail.split('\n').map((line) => `  | ${line}`).join('\n');
+  const quoted =
+    tail === ''
+      ? '  (nothing logged)'
+      : tail
+          .split('\n')
+          .map((line) => `  | ${line}`)
+          .join('\n');
   return `${describeInstance(plan)} ${what}.\nLast lines of ${log}:\n${quoted}`;
 }
 

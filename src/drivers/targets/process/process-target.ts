@@ -56,13 +56,19 @@ export class ProcessTarget implements Target<ProcessTargetConfig> {
       if (firstError === undefined) {
         const ready = launched.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
         for (const { instance, spawned } of ready) {
-          this.#supervisor.watchChild(this.#watched(rev, instance.id, Number(instance.detail?.port), spawned.pid as number), spawned);
+          this.#supervisor.watchChild(
+            this.#watched(rev, instance.id, Number(instance.detail?.port), spawned.pid as number),
+            spawned,
+          );
         }
         return ready.map(({ instance }) => instance);
       }
     } catch (err) {
       // Only picking ports can throw here; launch failures are caught per instance above.
-      firstError ??= new Error(`process target: service "${this.#ctx.service}" revision ${rev.key}: ${(err as Error).message}`, { cause: err });
+      firstError ??= new Error(
+        `process target: service "${this.#ctx.service}" revision ${rev.key}: ${(err as Error).message}`,
+        { cause: err },
+      );
     } finally {
       signal.removeEventListener('abort', onAbort);
     }
@@ -102,7 +108,11 @@ export class ProcessTarget implements Target<ProcessTargetConfig> {
         if (pid !== null && this.#ours(pid)) {
           const outcome = await stopGroup(pid, pid, rev.config.stopTimeout);
           if (outcome === 'killed') {
-            this.#ctx.log('warn', `instance ${instance.id} was still running ${rev.config.stopTimeout}ms after SIGTERM; sent SIGKILL`, { pid });
+            this.#ctx.log(
+              'warn',
+              `instance ${instance.id} was still running ${rev.config.stopTimeout}ms after SIGTERM; sent SIGKILL`,
+              { pid },
+            );
           }
         }
         removeState(this.#ctx.serviceDir, rev.key, instance.id);
@@ -138,7 +148,10 @@ export class ProcessTarget implements Target<ProcessTargetConfig> {
         this.#supervisor.watchAdopted(this.#watched(rev, instance.id, port, pid));
         return withPid(instance, pid);
       }
-      this.#ctx.log('warn', `instance ${instance.id} (pid ${pid}) is alive but fails readiness; restarting it`, { pid, port });
+      this.#ctx.log('warn', `instance ${instance.id} (pid ${pid}) is alive but fails readiness; restarting it`, {
+        pid,
+        port,
+      });
       await stopGroup(pid, pid, rev.config.stopTimeout);
     }
     return this.#restartForAdopt(rev, instance, port);
@@ -161,7 +174,9 @@ export class ProcessTarget implements Target<ProcessTargetConfig> {
       return restarted;
     } catch (err) {
       this.#ctx.log('error', `could not restart instance ${instance.id} while adopting: ${(err as Error).message}`);
-      await Promise.all(runs.map((run) => run.pid !== undefined && stopGroup(run.pid, run.pid, rev.config.stopTimeout)));
+      await Promise.all(
+        runs.map((run) => run.pid !== undefined && stopGroup(run.pid, run.pid, rev.config.stopTimeout)),
+      );
       return null;
     }
   }
@@ -186,7 +201,15 @@ export class ProcessTarget implements Target<ProcessTargetConfig> {
 
   #watched(rev: Revision, instanceId: string, port: number, pid: number): Watched {
     const plan = this.#plan(rev, instanceId, port);
-    return { key: rev.key, instanceId, port, pid, maxRestarts: rev.config.maxRestarts, respawn: () => spawnFor(plan), restarts: [] };
+    return {
+      key: rev.key,
+      instanceId,
+      port,
+      pid,
+      maxRestarts: rev.config.maxRestarts,
+      respawn: () => spawnFor(plan),
+      restarts: [],
+    };
   }
 
   #emit(signal: TargetSignal): void {
@@ -194,7 +217,9 @@ export class ProcessTarget implements Target<ProcessTargetConfig> {
       try {
         listener(signal);
       } catch (err) {
-        this.#ctx.log('error', `a target signal listener failed: ${(err as Error).message}`, { instance: signal.instanceId });
+        this.#ctx.log('error', `a target signal listener failed: ${(err as Error).message}`, {
+          instance: signal.instanceId,
+        });
       }
     }
   }

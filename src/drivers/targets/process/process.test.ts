@@ -51,14 +51,21 @@ describe('process target', { timeout: 30_000 }, () => {
     assert.equal(processTarget.config.safeParse({ driver: 'process', command: ['srv'], replicas: 2 }).success, false);
     assert.equal(processTarget.config.safeParse({ driver: 'process', command: [] }).success, false);
     assert.equal(processTarget.config.safeParse({ driver: 'process', command: ['srv'], instances: 65 }).success, false);
-    const badPath = processTarget.config.safeParse({ driver: 'process', command: ['srv'], readiness: { path: 'healthz' } });
+    const badPath = processTarget.config.safeParse({
+      driver: 'process',
+      command: ['srv'],
+      readiness: { path: 'healthz' },
+    });
     assert.match(JSON.stringify(badPath.error?.issues), /readiness.*path|absolute path/);
   });
 
   test('runs N instances on distinct ports, each answering', async (t) => {
     const s = setup(t);
     const instances = await s.start(s.rev('1', 'v1', { instances: 2 }));
-    assert.deepEqual(instances.map((i) => i.id), ['1-1', '1-2']);
+    assert.deepEqual(
+      instances.map((i) => i.id),
+      ['1-1', '1-2'],
+    );
     assert.notEqual(instances[0]?.detail?.port, instances[1]?.detail?.port);
     for (const instance of instances) {
       assert.equal(instance.url, `http://127.0.0.1:${instance.detail?.port}`);
@@ -98,7 +105,10 @@ describe('process target', { timeout: 30_000 }, () => {
     const instance = only(await s.start(rev));
     const file = logPath(s.serviceDir, '1', '1-1');
     assert.equal(file, path.join(s.serviceDir, 'target', '1', '1-1.log'));
-    assert.match(readFileSync(file, 'utf8'), new RegExp(`echo-server v1 listening on 127.0.0.1:${instance.detail?.port}`));
+    assert.match(
+      readFileSync(file, 'utf8'),
+      new RegExp(`echo-server v1 listening on 127.0.0.1:${instance.detail?.port}`),
+    );
     await s.target.stop(rev, [instance]);
     assert.match(readFileSync(file, 'utf8'), /SIGTERM, closing/);
   });
@@ -113,9 +123,18 @@ describe('process target', { timeout: 30_000 }, () => {
     process.kill(oldPid, 'SIGKILL');
     await waitFor('a crash signal', () => signals.length > 0);
     const signal = signals[0] as TargetSignal;
-    assert.deepEqual({ ...signal, at: 0 }, {
-      kind: 'crashed', key: '1', instanceId: '1-1', exitCode: null, signal: 'SIGKILL', restarted: true, at: 0,
-    });
+    assert.deepEqual(
+      { ...signal, at: 0 },
+      {
+        kind: 'crashed',
+        key: '1',
+        instanceId: '1-1',
+        exitCode: null,
+        signal: 'SIGKILL',
+        restarted: true,
+        at: 0,
+      },
+    );
     await waitFor('the instance to answer again', async () => (await bodyOf(instance.url + '/')) === 'v1');
     const newPid = readState(s.serviceDir, '1', '1-1')?.pid;
     assert.ok(newPid !== undefined && newPid !== oldPid && isAlive(newPid), 'a new process serves the same port');
@@ -131,7 +150,13 @@ describe('process target', { timeout: 30_000 }, () => {
     s.target.onSignal((signal) => signals.push(signal));
     only(await s.start(s.rev('1', 'v1', { env: { CRASH_AFTER_MS: '1000' }, maxRestarts: 1 })));
     await waitFor('two crash signals', () => signals.length >= 2);
-    assert.deepEqual(signals.map((x) => [x.exitCode, x.restarted]), [[1, true], [1, false]]);
+    assert.deepEqual(
+      signals.map((x) => [x.exitCode, x.restarted]),
+      [
+        [1, true],
+        [1, false],
+      ],
+    );
     assert.deepEqual(serviceProcesses(s.service), [], 'nothing restarted it after the last crash');
     assert.ok(s.logs.some((l) => l.level === 'error' && /stays down/.test(l.message)));
   });
@@ -142,7 +167,10 @@ describe('process target', { timeout: 30_000 }, () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     t.after(() => controller.kill('SIGKILL'));
-    const [line] = await createInterface({ input: controller.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value as string]);
+    const [line] = await createInterface({ input: controller.stdout })
+      [Symbol.asyncIterator]()
+      .next()
+      .then((r) => [r.value as string]);
     const instances = JSON.parse(line ?? '[]') as Instance[];
     const instance = only(instances);
     controller.kill('SIGKILL');
@@ -217,7 +245,10 @@ describe('process target', { timeout: 30_000 }, () => {
     const s = setup(t);
     const rev = s.rev('1', 'v1', { env: { NEVER_READY: '1' }, instances: 2 });
     const began = Date.now();
-    await assert.rejects(s.target.start(rev, AbortSignal.timeout(300)), /was stopped before it was ready: start aborted/);
+    await assert.rejects(
+      s.target.start(rev, AbortSignal.timeout(300)),
+      /was stopped before it was ready: start aborted/,
+    );
     assert.ok(Date.now() - began < 3000);
     assert.deepEqual(serviceProcesses(s.service), []);
   });

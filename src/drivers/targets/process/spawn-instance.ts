@@ -38,7 +38,12 @@ export function spawnInstance(request: SpawnRequest): SpawnedInstance {
     const [program, ...args] = request.command;
     let child;
     try {
-      child = spawn(program ?? '', args, { cwd: request.cwd, env: request.env, detached: true, stdio: ['ignore', fd, fd] });
+      child = spawn(program ?? '', args, {
+        cwd: request.cwd,
+        env: request.env,
+        detached: true,
+        stdio: ['ignore', fd, fd],
+      });
     } catch (err) {
       const error = err as NodeJS.ErrnoException;
       return { pid: undefined, exited: Promise.resolve({ code: null, signal: null, error }), logOffset };

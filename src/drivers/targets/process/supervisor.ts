@@ -101,10 +101,18 @@ export class Supervisor {
     if (restarted) {
       const delay = Math.min(BACKOFF_FIRST_MS * 2 ** watched.restarts.length, BACKOFF_MAX_MS);
       watched.restarts.push(now);
-      this.#log('warn', `instance ${watched.instanceId} ${how}; restarting it on port ${watched.port} in ${delay}ms`, detail);
+      this.#log(
+        'warn',
+        `instance ${watched.instanceId} ${how}; restarting it on port ${watched.port} in ${delay}ms`,
+        detail,
+      );
       watched.timer = setTimeout(() => this.#restart(watched), delay);
     } else {
-      this.#log('error', `instance ${watched.instanceId} ${how}; it restarted ${watched.maxRestarts} times within 60s, so it stays down`, detail);
+      this.#log(
+        'error',
+        `instance ${watched.instanceId} ${how}; it restarted ${watched.maxRestarts} times within 60s, so it stays down`,
+        detail,
+      );
       this.#watched.delete(watched.instanceId);
     }
     this.#emit({

@@ -20,7 +20,11 @@ async function serve(version: string, health = 200): Promise<{ url: string; clos
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -36,7 +40,9 @@ targetConformance('static', async (): Promise<TargetFixture<StaticTargetConfig>>
     service,
     create: () => staticTarget.create(ctxFor(service)),
     async revision(key, version) {
-      const urls = await Promise.all([serve(version), serve(version)]).then((s) => (servers.push(...s), s.map((x) => x.url)));
+      const urls = await Promise.all([serve(version), serve(version)]).then(
+        (s) => (servers.push(...s), s.map((x) => x.url)),
+      );
       return revision(key, version, { urls, readiness });
     },
     async neverReady(key) {
@@ -79,8 +85,14 @@ describe('static target', { timeout: 15_000 }, () => {
   test('a failed readiness names the service, revision, instance and URL', async (t) => {
     const healthy = await serve('v1');
     const sick = await serve('v1', 500);
-    t.after(async () => { await healthy.close(); await sick.close(); });
-    const rev = revision('5', 'v1', { urls: [healthy.url, sick.url], readiness: { interval: '50ms', timeout: '300ms' } });
+    t.after(async () => {
+      await healthy.close();
+      await sick.close();
+    });
+    const rev = revision('5', 'v1', {
+      urls: [healthy.url, sick.url],
+      readiness: { interval: '50ms', timeout: '300ms' },
+    });
     const tgt = target(t);
     await assert.rejects(tgt.start(rev, AbortSignal.timeout(5000)), (err: Error) => {
       assert.match(err.message, /service "static-unit-\d+" revision 5 \(version v1\), instance 5-2/);
