@@ -45,7 +45,7 @@ test('a listen address written as a port says host:port', async () => {
 
 test('a misspelt field gets "did you mean", and only that message', async () => {
   assert.deepEqual(await lint('setWeight: 50', 'setWeigth: 50'), [
-    'spec.strategy.canary.steps[2].setWeigth: unknown field "setWeigth" (did you mean "setWeight"?); valid fields: setWeight, pause, setHeaderRoute, smoke',
+    'spec.strategy.canary.steps[2].setWeigth: unknown field "setWeigth" (did you mean "setWeight"?); valid fields: setWeight, pause, setHeaderRoute, smoke, setFlag',
   ]);
 });
 
