@@ -37,25 +37,30 @@ async function replicas(t: {
   return { a, b, pg };
 }
 
+/** 1.0.0 stable under 100 requests/s through the proxy, then 2.0.0 released on replica `a` and at 20%. */
+async function canaryUnderLoad(
+  t: { after: (fn: () => unknown) => void },
+  a: SluiceServer,
+  canary: { steps: string[]; env?: Record<string, string> },
+) {
+  const listenPort = await freePort();
+  await a.apply(serviceSpec({ version: '1.0.0', listenPort }));
+  await a.waitForPhase('Healthy');
+  const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 100, durationMs: 90_000 });
+  t.after(() => load.stop());
+  await a.apply(serviceSpec({ version: '2.0.0', listenPort, ...canary }));
+  const atCanary = await a.waitFor((s) => s.weights['2.0.0'] === 20, 'canary at 20%');
+  return { listenPort, load, atCanary };
+}
+
 test(
   'the replica owning a release is killed mid-canary: the other takes over within 5 s and no request fails',
   { skip, timeout: 150_000 },
   async (t) => {
     const { a, b } = await replicas(t);
-    const listenPort = await freePort();
-    await a.apply(serviceSpec({ version: '1.0.0', listenPort }));
-    await a.waitForPhase('Healthy');
-    const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 100, durationMs: 90_000 });
-    t.after(() => load.stop());
-
-    await a.apply(
-      serviceSpec({
-        version: '2.0.0',
-        listenPort,
-        steps: ['setWeight: 20', 'pause: { duration: 5s }', 'setWeight: 60', 'pause: { duration: 2s }'],
-      }),
-    );
-    await a.waitFor((s) => s.weights['2.0.0'] === 20, 'canary at 20%');
+    const { load } = await canaryUnderLoad(t, a, {
+      steps: ['setWeight: 20', 'pause: { duration: 5s }', 'setWeight: 60', 'pause: { duration: 2s }'],
+    });
     const seenByB = await b.status();
     assert.deepEqual(
       seenByB.controller,
@@ -128,21 +133,10 @@ test(
   { skip, timeout: 150_000 },
   async (t) => {
     const { a, b } = await replicas(t);
-    const listenPort = await freePort();
-    await a.apply(serviceSpec({ version: '1.0.0', listenPort }));
-    await a.waitForPhase('Healthy');
-    const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 100, durationMs: 90_000 });
-    t.after(() => load.stop());
-
-    await a.apply(
-      serviceSpec({
-        version: '2.0.0',
-        listenPort,
-        env: { FAIL_RATE: '0.5', FAIL_AFTER_MS: '4000' },
-        steps: ['setWeight: 20', 'pause: { duration: 60s }'],
-      }),
-    );
-    await a.waitFor((s) => s.weights['2.0.0'] === 20, 'canary at 20%');
+    const { load } = await canaryUnderLoad(t, a, {
+      steps: ['setWeight: 20', 'pause: { duration: 60s }'],
+      env: { FAIL_RATE: '0.5', FAIL_AFTER_MS: '4000' },
+    });
     // The owner dies as the canary's first failures are served (polled every 5 ms).
     const until = Date.now() + 30_000;
     while (!load.samples.some((s) => s.version === '2.0.0' && s.status >= 500) && Date.now() < until)
@@ -230,19 +224,9 @@ test(
   { skip, timeout: 150_000 },
   async (t) => {
     const { a, b } = await replicas(t);
-    const listenPort = await freePort();
-    await a.apply(serviceSpec({ version: '1.0.0', listenPort }));
-    await a.waitForPhase('Healthy');
-    const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: 100, durationMs: 90_000 });
-    t.after(() => load.stop());
-    await a.apply(
-      serviceSpec({
-        version: '2.0.0',
-        listenPort,
-        steps: ['setWeight: 20', 'pause: { duration: 4s }', 'setWeight: 60', 'pause: { duration: 2s }'],
-      }),
-    );
-    const before = await a.waitFor((s) => s.weights['2.0.0'] === 20, 'canary at 20%');
+    const { load, atCanary: before } = await canaryUnderLoad(t, a, {
+      steps: ['setWeight: 20', 'pause: { duration: 4s }', 'setWeight: 60', 'pause: { duration: 2s }'],
+    });
     process.kill(a.pid!, 'SIGSTOP');
     t.after(() => {
       try {

@@ -2,6 +2,7 @@
  * The store's tables, in SQL that SQLite and PostgreSQL both accept: TEXT for JSON, BIGINT for
  * epoch milliseconds, INSERT … ON CONFLICT for upserts.
  */
+import type { StoredRevision } from './types.ts';
 export const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY,
@@ -74,6 +75,20 @@ export const UPSERT_RELEASE = `INSERT INTO releases (id, service, number, status
 
 export const INSERT_REVISION = `INSERT INTO revisions (service, key, number, version, template_hash, base_dir, file, created_at, created_by, spec)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** INSERT_REVISION's parameters, in its column order. */
+export const revisionParams = (r: StoredRevision): (string | number | null)[] => [
+  r.service,
+  r.key,
+  r.number,
+  r.version,
+  r.templateHash,
+  r.baseDir,
+  r.file,
+  r.createdAt,
+  r.createdBy,
+  JSON.stringify(r.spec),
+];
 
 export const UPSERT_SERVICE = `INSERT INTO services (name, revision_key, base_dir, file, updated_at, spec) VALUES (?, ?, ?, ?, ?, ?)
   ON CONFLICT (name) DO UPDATE SET revision_key = excluded.revision_key, base_dir = excluded.base_dir,

@@ -1,40 +1,18 @@
 import type {
-  ContractRule,
   DependencyGraph,
   EnvironmentsView,
-  GateView,
-  PlanView,
   ReleaseTimeline,
   ReleaseView,
   Revision,
   RevisionSummary,
-  RuleSeries,
   ServiceEvent,
   ServiceStatus,
-  TimelineStep,
   TrainView,
   VerdictSeries,
-  VerdictView,
 } from '../../src/views/index.ts';
 
-export type {
-  ContractRule,
-  DependencyGraph,
-  EnvironmentsView,
-  GateView,
-  PlanView,
-  ReleaseTimeline,
-  ReleaseView,
-  Revision,
-  RevisionSummary,
-  RuleSeries,
-  ServiceEvent,
-  ServiceStatus,
-  TimelineStep,
-  TrainView,
-  VerdictSeries,
-  VerdictView,
-};
+/** The pages read the wire's shapes from here, beside the calls that fetch them. */
+export type * from '../../src/views/index.ts';
 export type Command = 'promote' | 'pause' | 'resume' | 'abort' | 'retry' | 'undo';
 
 /** An API error, with the server's code and message (which says what would be valid). */

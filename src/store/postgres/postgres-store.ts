@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { EventBody, ServiceEvent } from '../../core/events.ts';
 import type { ReleaseState, ServiceState } from '../../core/release/state.ts';
 import { eventHash, GENESIS_HASH } from '../event-hash.ts';
-import { INSERT_REVISION, UPSERT_HEAD, UPSERT_RELEASE, UPSERT_SERVICE, UPSERT_STATE } from '../sql.ts';
+import { INSERT_REVISION, revisionParams, UPSERT_HEAD, UPSERT_RELEASE, UPSERT_SERVICE, UPSERT_STATE } from '../sql.ts';
 import type {
   ChainHead,
   ChainRow,
@@ -140,18 +140,7 @@ export class PostgresStore implements Store {
   }
 
   async putRevision(r: StoredRevision): Promise<void> {
-    await this.pool.query(numbered(INSERT_REVISION), [
-      r.service,
-      r.key,
-      r.number,
-      r.version,
-      r.templateHash,
-      r.baseDir,
-      r.file,
-      r.createdAt,
-      r.createdBy,
-      JSON.stringify(r.spec),
-    ]);
+    await this.pool.query(numbered(INSERT_REVISION), revisionParams(r));
   }
 
   async revision(service: string, key: string): Promise<StoredRevision | null> {

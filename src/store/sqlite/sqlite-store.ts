@@ -7,6 +7,7 @@ import { eventHash } from '../event-hash.ts';
 import {
   INSERT_EVENT,
   INSERT_REVISION,
+  revisionParams,
   SCHEMA,
   UPSERT_HEAD,
   UPSERT_RELEASE,
@@ -149,20 +150,7 @@ export class SqliteStore implements Store {
   }
 
   async putRevision(r: StoredRevision): Promise<void> {
-    this.#db
-      .prepare(INSERT_REVISION)
-      .run(
-        r.service,
-        r.key,
-        r.number,
-        r.version,
-        r.templateHash,
-        r.baseDir,
-        r.file,
-        r.createdAt,
-        r.createdBy,
-        JSON.stringify(r.spec),
-      );
+    this.#db.prepare(INSERT_REVISION).run(...revisionParams(r));
   }
 
   async revision(service: string, key: string): Promise<StoredRevision | null> {
