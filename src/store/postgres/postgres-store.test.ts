@@ -175,4 +175,18 @@ if (!skip) {
     );
     assert.equal((await verifyStore(store)).ok, true);
   });
+
+  test('postgres: a connection the database ends mid-transaction fails that write only; the store goes on', async (t) => {
+    const store = await fresh();
+    t.after(() => store.close());
+    const write = store.transaction(async (c) => {
+      const pid = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+      await store.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+      await new Promise((r) => setTimeout(r, 200)); // the FATAL arrives while the client is checked out
+      await c.query('SELECT 1');
+    });
+    await assert.rejects(write, /terminat|Connection terminated/i);
+    await store.commit('checkout', [{ type: 'service.recovered', at: 1, actor: 'x' }], emptyState('checkout'));
+    assert.equal((await store.events({ service: 'checkout' })).length, 1);
+  });
 }

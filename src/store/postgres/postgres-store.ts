@@ -55,14 +55,18 @@ export class PostgresStore implements Store {
   static async open(url: string, o: { now?: number; poolSize?: number } = {}): Promise<PostgresStore> {
     const pool = await connectPool(url, o.poolSize);
     const client = await pool.connect();
+    const onError = () => undefined; // the failing query below reports it
+    client.on('error', onError);
     let migrated: MigrateResult;
     try {
       migrated = await migrate(client, o.now ?? Date.now());
     } catch (err) {
-      client.release();
+      client.removeListener('error', onError);
+      client.release(true);
       await pool.end().catch(() => undefined);
       throw describeOr(url, err);
     }
+    client.removeListener('error', onError);
     client.release();
     return new PostgresStore(url, pool, migrated);
   }
@@ -70,6 +74,11 @@ export class PostgresStore implements Store {
   /** Runs `work` in one transaction on one connection. */
   async transaction<T>(work: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // While checked out, the pool does not listen for the connection's errors: the database
+    // ending it (the idle-in-transaction timeout after a pause, a restart) would end the process.
+    let broken: Error | undefined;
+    const onError = (err: Error) => (broken = err);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const out = await work(client);
@@ -77,9 +86,10 @@ export class PostgresStore implements Store {
       return out;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
+      throw broken ?? err;
     } finally {
-      client.release();
+      client.removeListener('error', onError);
+      client.release(broken);
     }
   }
 
