@@ -107,5 +107,24 @@ test(
 
     const share = await server.api<{ releases: number; rehearsed: number; share: number }>('GET', '/api/rehearsals');
     assert.deepEqual([share.body.releases, share.body.rehearsed, share.body.share], [1, 1, 100]);
+
+    // The four keys count it: of production's two deployments, 2.0.0 was rehearsed and 1.0.0 was not.
+    await server.waitFor((s) => s.appliedWeights['2.0.0'] === 50, 'the production canary', 30_000, 'shop--production');
+    assert.equal((await server.api('POST', '/api/services/shop--production/promote', { full: true })).status, 200);
+    await server.waitFor(
+      (s) => s.stableVersion === '2.0.0' && s.phase === 'Healthy',
+      'production on 2.0.0',
+      30_000,
+      'shop--production',
+    );
+    const q = new URLSearchParams({
+      service: 'shop',
+      env: 'production',
+      since: new Date(Date.now() - 3_600_000).toISOString(),
+      until: new Date(Date.now() + 60_000).toISOString(),
+    });
+    const k = (await server.api<Record<string, any>>('GET', `/api/analytics/dora?${q.toString()}`)).body;
+    assert.deepEqual(k.rehearsed, { share: 0.5, available: true, counts: { known: 2, yes: 1 } }, JSON.stringify(k));
+    assert.deepEqual(k.behindFlags.counts, { known: 2, yes: 0 });
   },
 );

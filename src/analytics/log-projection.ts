@@ -1,5 +1,6 @@
-import { deploymentsFromLog, serviceEnvironment } from '../core/analytics/from-log.ts';
+import { type DeploymentFacts, deploymentsFromLog, serviceEnvironment } from '../core/analytics/from-log.ts';
 import type { ServiceEvent } from '../core/events.ts';
+import { rehearsals } from '../engine/rehearsal-facts.ts';
 import { SERVER_LOG } from '../engine/server-log.ts';
 import type { Store } from '../store/types.ts';
 import type { AnalyticsStore } from './analytics-store.ts';
@@ -14,6 +15,11 @@ async function serviceLog(store: Store, service: string): Promise<ServiceEvent[]
     if (page.length < PAGE) return out;
     afterSeq = page.at(-1)!.seq;
   }
+}
+
+function declaredFlags(spec: unknown): string[] {
+  const flags = (spec as { spec?: { flags?: unknown } } | null)?.spec?.flags;
+  return Array.isArray(flags) ? flags.filter((f): f is string => typeof f === 'string') : [];
 }
 
 function teamOf(spec: unknown): string | null {
@@ -39,13 +45,22 @@ export async function projectLog(store: Store, analytics: AnalyticsStore): Promi
     if (page.length < PAGE) break;
     afterSeq = last;
   }
+  const rehearsed = touched.size === 0 ? [] : (await rehearsals(store)).filter((r) => r.ok);
   for (const name of touched) {
     const events = await serviceLog(store, name);
     const stored = await store.service(name);
-    const versions = analytics.versionCommits(serviceEnvironment(name).service);
-    analytics.putDeployments(
-      deploymentsFromLog(name, events, teamOf(stored?.spec ?? null), (v) => versions.get(v) ?? []),
-    );
+    const { service } = serviceEnvironment(name);
+    const versions = analytics.versionCommits(service);
+    const flags = new Map((await store.revisions(name)).map((r) => [r.key, declaredFlags(r.spec)]));
+    const facts: DeploymentFacts = {
+      commitsOf: (v) => versions.get(v) ?? [],
+      flagsOf: (key) => flags.get(key) ?? [],
+      rehearsedBefore: (version, environment, at) =>
+        rehearsed.some(
+          (r) => r.service === service && r.environment === environment && r.version === version && r.at <= at,
+        ),
+    };
+    analytics.putDeployments(deploymentsFromLog(name, events, teamOf(stored?.spec ?? null), facts));
   }
   analytics.setProjectedSeq(last);
   return last;

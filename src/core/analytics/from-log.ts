@@ -9,6 +9,16 @@ export function serviceEnvironment(logName: string): { service: string; environm
     : { service: logName.slice(0, cut), environment: logName.slice(cut + 2) };
 }
 
+/** What the log alone does not hold, looked up by the caller. */
+export interface DeploymentFacts {
+  /** The commits a version shipped (from git or `sluice apply --commit`). */
+  commitsOf?: (version: string) => string[];
+  /** The flags the revision a release moved to declares (`spec.flags`). */
+  flagsOf?: (revisionKey: string) => readonly string[];
+  /** Whether a rollback rehearsal of this version for this environment passed before `at`. */
+  rehearsedBefore?: (version: string, environment: string, at: number) => boolean;
+}
+
 interface Open {
   id: string;
   number: number;
@@ -24,13 +34,14 @@ interface Open {
  * The deployments in one service's log: each release that ended, promoted to 100% (`release.succeeded`)
  * or rolled back once its new version had taken traffic (`rollback.trafficReverted`). A release rolled
  * back before any traffic reached it never reached its environment and is not a deployment. Progressive:
- * the new version served a share strictly between 0 and 100%, or a cohort, before it ended.
+ * the new version served a share strictly between 0 and 100%, or a cohort, before it ended. Rehearsed
+ * and behind a flag are known only when the caller gives the facts to decide them (null otherwise).
  */
 export function deploymentsFromLog(
   logName: string,
   events: readonly ServiceEvent[],
   team: string | null,
-  commitsOf: (version: string) => string[] = () => [],
+  facts: DeploymentFacts = {},
 ): Deployment[] {
   const { service, environment } = serviceEnvironment(logName);
   const out: Deployment[] = [];
@@ -43,10 +54,10 @@ export function deploymentsFromLog(
     version: o.version,
     startedAt: o.startedAt,
     firstTrafficAt: o.firstTrafficAt,
-    commits: commitsOf(o.version),
+    commits: facts.commitsOf?.(o.version) ?? [],
     progressive: o.progressive,
-    rehearsed: null,
-    behindFlag: null,
+    rehearsed: facts.rehearsedBefore?.(o.version, environment, o.startedAt) ?? null,
+    behindFlag: facts.flagsOf === undefined ? null : facts.flagsOf(o.toKey).length > 0,
     source: 'sluice' as const,
   });
   for (const e of events) {
