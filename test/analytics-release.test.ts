@@ -197,9 +197,16 @@ test(
         const log = await (
           await fetch(`${server.url}/api/audit/export`, { headers: { authorization: `Bearer ${server.token}` } })
         ).text();
+        const opened = log
+          .split('\n')
+          .filter((l) => l.includes('"retrospective.opened"'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
         assert.ok(
-          log.includes(`"retrospective.opened"`) && log.includes(`"id":"checkout-retro-${v3.release!.number}"`),
-          'retrospective.opened recorded',
+          opened.some(
+            (e) =>
+              e.id === `checkout-retro-${v3.release!.number}` && e.target === 'checkout' && e.service === '_server',
+          ),
+          `retrospective.opened recorded for checkout under _server: ${JSON.stringify(opened)}`,
         );
         // The plan of 2.0.0 names the commit it shipped, with its time.
         const plan = (

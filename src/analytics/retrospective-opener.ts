@@ -25,7 +25,7 @@ export function openRetrospectives(
           {
             type: 'retrospective.opened',
             id: `${e.service}-retro-${release.number}`,
-            service: e.service,
+            target: e.service,
             release: release.number,
             trigger: 'rollback',
             reason: `${log.kind} rollback on ${log.trigger}: ${log.reason}`,
@@ -39,7 +39,7 @@ export function openRetrospectives(
         {
           type: 'retrospective.opened',
           id: `${e.service}-retro-${e.override.postmortemId}`,
-          service: e.service,
+          target: e.service,
           release: null,
           trigger: 'override',
           reason: `${e.override.by} overrode gate ${e.override.gate}: ${e.override.reason}`,

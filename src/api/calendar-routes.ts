@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { calendar } from '../core/windows/calendar.ts';
-import { POLICY_FILE, readPolicy } from '../engine/release-policy.ts';
+import { POLICY_FILE, readPolicy } from '../engine/index.ts';
 
 export { POLICY_FILE, readPolicy };
 

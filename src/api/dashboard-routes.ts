@@ -4,7 +4,7 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import type { ServiceEvent } from '../core/events.ts';
 import type { ReleaseState } from '../core/release/state.ts';
-import type { Engine } from '../engine/engine.ts';
+import { type Engine } from '../engine/index.ts';
 import { SluiceError } from '../errors.ts';
 import type { Store } from '../store/types.ts';
 import { serviceParams } from './requests.ts';

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServiceEvent } from '../core/events.ts';
-import type { Engine } from '../engine/engine.ts';
+import { type Engine } from '../engine/index.ts';
 import type { Store } from '../store/types.ts';
 import { Semaphore } from './semaphore.ts';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { exportQuery, verifyQuery } from '../audit/audit-routes.ts';
 import { createTokenBody } from '../auth/token-routes.ts';
-import { serverPolicySchema } from '../engine/server-policy.ts';
+import { serverPolicySchema } from '../engine/index.ts';
 import { calendarQuery } from './calendar-routes.ts';
 import { approveBody, diffQuery, overrideBody, postmortemsQuery, releaseBody } from './governance-routes.ts';
 

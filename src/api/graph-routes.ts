@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { graphToDot } from '../core/graph/index.ts';
-import type { Engine } from '../engine/engine.ts';
+import { type Engine } from '../engine/index.ts';
 
 const graphQuery = z.strictObject({ format: z.enum(['json', 'dot']).optional() });
 

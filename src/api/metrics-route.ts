@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { MetricsCollector } from '../analytics/metrics-collector.ts';
-import type { Engine } from '../engine/engine.ts';
+import { type Engine } from '../engine/index.ts';
 
 /**
  * `GET /metrics`: Sluice's own metrics in the Prometheus text format (docs/analytics.md). It needs a

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { principalOf } from '../auth/auth-hook.ts';
-import type { RecordServerEvents } from '../engine/server-log.ts';
-import { readServerPolicy, serverPolicySchema, writeServerPolicy } from '../engine/server-policy.ts';
+import { type RecordServerEvents, readServerPolicy, serverPolicySchema, writeServerPolicy } from '../engine/index.ts';
 import { readPolicy } from './calendar-routes.ts';
 
 /**

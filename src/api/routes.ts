@@ -1,11 +1,9 @@
 import { dirname } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { principalOf } from '../auth/auth-hook.ts';
-import type { ApplyEntry, Applicant } from '../engine/apply-entry.ts';
-import type { Engine } from '../engine/engine.ts';
+import { type ApplyEntry, type Applicant, type Engine, parseSpecText } from '../engine/index.ts';
 import { SluiceError } from '../errors.ts';
 import { driverSchemas } from '../drivers/registry.ts';
-import { parseSpecText } from '../engine/spec-text.ts';
 import { evidenceWarningsOf, jsonSchema } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { registerDashboardRoutes } from './dashboard-routes.ts';

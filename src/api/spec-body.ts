@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { parseSpecText, type SpecText } from '../engine/spec-text.ts';
+import { parseSpecText, type SpecText } from '../engine/index.ts';
 
 const read = new WeakMap<FastifyRequest, Promise<SpecText>>();
 

@@ -93,7 +93,7 @@ export function describeEvent(e: EventBody, actor: string, versions: Versions = 
     case 'analytics.imported':
       return `analytics history imported (${e.source}): ${e.added} added, ${e.unchanged} unchanged, ${e.updated} updated, ${e.rejected} rejected`;
     case 'retrospective.opened':
-      return `retrospective ${e.id} opened for the ${e.trigger} of ${e.service}${e.release === null ? '' : ` release ${e.release}`}: ${e.reason}`;
+      return `retrospective ${e.id} opened for the ${e.trigger} of ${e.target}${e.release === null ? '' : ` release ${e.release}`}: ${e.reason}`;
     case 'report.weekly':
       return `${e.title}\n\n${e.markdown}`;
     case 'release.waiting':

@@ -139,7 +139,8 @@ export type EventBody =
   | {
       type: 'retrospective.opened';
       id: string;
-      service: string;
+      /** The service whose release it is about (the envelope's `service` is the log, `_server`). */
+      target: string;
       release: number | null;
       trigger: 'rollback' | 'override';
       reason: string;
