@@ -141,9 +141,9 @@ export class Drills {
     const faults = this.#d.engine.faultsOf(name);
     if (faults === undefined)
       throw new SluiceError('CONFLICT', `${name}'s router cannot inject faults; drills need the builtin router`);
-    const state = this.#d.engine.stateOf(name);
-    const canary = isActive(state.release) ? state.release.to.key : null;
-    const keys = { canary, stable: state.stable?.key ?? null, metrics: METRICS_KEY };
+    const state = this.#d.engine.serviceState(name);
+    const canary = isActive(state?.release) ? state.release.to.key : null;
+    const keys = { canary, stable: state?.stable?.key ?? null, metrics: METRICS_KEY };
     g.method.forEach((step, i) =>
       step.faults.forEach((f, j) => {
         if (keys[f.target] === null) {
@@ -264,7 +264,7 @@ export class Drills {
   /** A rollback rehearsal of `version` for `environment`, in the environment before it (rehearsal-run.ts). */
   rehearse(service: string, environment: string, version: string, who: Who): Promise<Rehearsal> {
     const busy = (name: string) => [...this.#running.values()].some((r) => r.run.service === name);
-    const contractWindowMs = (name: string) => this.#d.engine.stateOf(name).release?.contract.windowMs ?? 30_000;
+    const contractWindowMs = (name: string) => this.#d.engine.serviceState(name)?.release?.contract.windowMs ?? 30_000;
     return rehearse(
       {
         engine: this.#d.engine,

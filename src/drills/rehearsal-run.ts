@@ -61,7 +61,7 @@ export async function rehearse(
     );
   const ranIn = `${service}--${envs[index - 1]!.name}`;
   const { engine } = d;
-  const state = engine.serviceNames().includes(ranIn) ? engine.stateOf(ranIn) : null;
+  const state = engine.serviceState(ranIn);
   const release = state?.release ?? null;
   if (
     state === null ||
@@ -152,7 +152,7 @@ export async function rehearse(
  */
 async function releaseAgain(engine: Engine, service: string, clearAt: number, actor: string): Promise<boolean> {
   const until = Date.now() + 15_000;
-  while (isActive(engine.stateOf(service).release) && Date.now() < until) await sleep(50);
+  while (isActive(engine.serviceState(service)?.release) && Date.now() < until) await sleep(50);
   if (clearAt > Date.now()) await sleep(clearAt - Date.now());
   try {
     await engine.command(service, 'retry', {}, actor);

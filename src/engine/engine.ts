@@ -242,7 +242,7 @@ export class Engine {
     return { ...(await this.#applyOne(spec, o)), ...(warnings.length > 0 && { warnings }) };
   }
 
-  /** The state of `name` as replayed from its log (null: no such service). */
+  /** The state of `name` as its controller holds it, replayed from its log (null: not a service this replica runs). */
   serviceState(name: string): ServiceState | null {
     return this.#controllers.get(name)?.state ?? null;
   }
@@ -253,11 +253,6 @@ export class Engine {
    */
   async rollBackTo(name: string, revisionKey: string, actor: string): Promise<void> {
     await this.#undo(this.#controller(name), revisionKey, actor, false);
-  }
-
-  /** The state of `name` as its controller holds it (drills read which revision is canary, which stable). */
-  stateOf(name: string): ServiceState {
-    return this.#controller(name).state;
   }
 
   /** The data plane's drill faults of `name`; undefined when its router cannot inject faults. */

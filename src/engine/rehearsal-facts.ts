@@ -26,6 +26,6 @@ export async function rehearsalFacts(
       .filter((r) => r.service === service && r.environment === environment && r.version === version)
       .at(-1) ?? null;
   const target = environmentService(service, environment);
-  const firstRelease = !engine.serviceNames().includes(target) || engine.stateOf(target).stable === null;
+  const firstRelease = (engine.serviceState(target)?.stable ?? null) === null;
   return { last, firstRelease };
 }

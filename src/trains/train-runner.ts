@@ -205,7 +205,16 @@ export class TrainRunner {
       const detail = r === null ? '' : (r.rollback?.reason ?? r.error ?? (isActive(r) ? '' : r.status));
       seen[s.name] = {
         stable: state.stable?.version ?? null,
-        release: r === null ? null : { to: r.to.version, status: r.status, kind: r.kind, detail },
+        release:
+          r === null
+            ? null
+            : {
+                to: r.to.version,
+                status: r.status,
+                kind: r.kind,
+                detail,
+                reverting: r.rollback !== null && r.rollback.trafficRevertedAt === null,
+              },
         waiting: state.waiting?.reason ?? null,
       };
     }

@@ -15,8 +15,9 @@ export interface TrainDecision {
 }
 
 const ACTIVE = new Set(['Starting', 'Progressing', 'Paused', 'Verifying']);
+/** Still releasing, or rolled back with its traffic not yet reverted (a dependency waits until it is). */
 const inProgress = (o: ServiceObservation | undefined) =>
-  o?.release !== null && o?.release !== undefined && ACTIVE.has(o.release.status);
+  o?.release !== null && o?.release !== undefined && (ACTIVE.has(o.release.status) || o.release.reverting === true);
 
 /** Where a releasing service got to: done, failed (why), or still going (null). */
 function releaseOutcome(

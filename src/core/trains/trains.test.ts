@@ -29,8 +29,9 @@ class Fleet {
     o.stable = o.release!.to;
     o.release = { ...o.release!, status: 'Succeeded' };
   }
-  fail(name: string) {
-    this.seen[name]!.release = { ...this.seen[name]!.release!, status: 'RolledBack', detail: 'error_rate failed' };
+  fail(name: string, reverting = false) {
+    const release = { ...this.seen[name]!.release!, status: 'RolledBack', detail: 'error_rate failed', reverting };
+    this.seen[name]!.release = release;
   }
 }
 
@@ -123,7 +124,9 @@ test('rollbackAll: the middle service fails, the others are rolled back in rever
     r.step().actions.map((a) => a.service),
     ['checkout'],
   );
-  fleet.fail('checkout'); // its own contract rolled it back
+  fleet.fail('checkout', true); // its own contract is rolling it back: its traffic is not back yet
+  assert.deepEqual(r.step(), { events: [], actions: [] }, 'the train waits for the failed service to be back');
+  fleet.fail('checkout'); // …now it is
   const stop = r.step();
   assert.equal(r.state().status, 'RollingBack');
   assert.deepEqual(stop.actions, []);

@@ -61,8 +61,11 @@ export interface TrainState {
 export interface ServiceObservation {
   /** The version serving all traffic (null: none). */
   stable: string | null;
-  /** The release in progress or last ended: to what version, its status, why it ended. */
-  release: { to: string; status: string; kind: string; detail: string } | null;
+  /**
+   * The release in progress or last ended: to what version, its status, why it ended; `reverting`
+   * while a rollback has begun and its traffic is not yet back on the previous version.
+   */
+  release: { to: string; status: string; kind: string; detail: string; reverting?: boolean } | null;
   /** A release waiting for its window or its dependencies, and why. */
   waiting: string | null;
 }
