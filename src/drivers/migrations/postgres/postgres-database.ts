@@ -1,10 +1,16 @@
 /**
  * PostgreSQL through `pg`. Each call opens its own connection and closes it, so no connection of
- * Sluice's stands in the way of CREATE DATABASE … TEMPLATE (which needs the source unused).
+ * Sluice's stands in the way of CREATE DATABASE … TEMPLATE (which needs the source unused). While the
+ * application holds connections to it — a live service — the copy is a dump restored instead
+ * (dump-copy.ts).
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { MigrationDatabase, ScratchDatabase } from '../types.ts';
+import { dumpInto } from './dump-copy.ts';
+
+/** SQLSTATE 55006 object_in_use: "source database … is being accessed by other users". */
+const SOURCE_IN_USE = '55006';
 
 const SCHEMA_SQL = `
 SELECT 'column ' || c.table_name || '.' || c.column_name || ' ' || c.data_type || CASE WHEN c.is_nullable = 'NO' THEN ' not null' ELSE '' END || COALESCE(' default ' || c.column_default, '') AS line
@@ -64,15 +70,27 @@ export class PostgresDatabase implements MigrationDatabase {
     const name = `sluice_rehearsal_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
     const admin = new URL(this.#url);
     admin.pathname = '/postgres';
-    await withClient(admin.toString(), (c) =>
-      c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(source)}`),
-    );
     const copyUrl = new URL(this.#url);
     copyUrl.pathname = `/${name}`;
-    const scratch = new PostgresDatabase(copyUrl.toString()) as PostgresDatabase & ScratchDatabase;
-    scratch.drop = async () => {
+    const drop = async () => {
       await withClient(admin.toString(), (c) => c.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
     };
+    try {
+      await withClient(admin.toString(), (c) =>
+        c.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(source)}`),
+      );
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== SOURCE_IN_USE) throw err;
+      await withClient(admin.toString(), (c) => c.query(`CREATE DATABASE ${quoteIdent(name)}`));
+      try {
+        await dumpInto(this.#url, copyUrl.toString());
+      } catch (copyErr) {
+        await drop().catch(() => undefined);
+        throw copyErr;
+      }
+    }
+    const scratch = new PostgresDatabase(copyUrl.toString()) as PostgresDatabase & ScratchDatabase;
+    scratch.drop = drop;
     return scratch;
   }
 
