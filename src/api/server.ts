@@ -131,7 +131,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const routes = collectRoutes(app);
   registerAuth(app, tokens);
   const environments = await openEnvironments(engine, store, dataDir, log);
-  const trains = await TrainRunner.open({ engine, store, log: log.child({ component: 'trains' }) });
+  const trains = await TrainRunner.open({
+    engine,
+    store,
+    log: log.child({ component: 'trains' }),
+    environments: {
+      of: (service) => environments.environmentsOf(service),
+      release: (service, environment, version, actor) =>
+        environments.releaseForTrain(service, environment, version, actor),
+    },
+  });
   flags.publishTo(engine.bus);
   const entry = new ApplyEntry({ engine, environments, dataDir, recordServer, roleAllows: allows, trains, flags });
   registerRoutes(app, engine, entry, store, routes);

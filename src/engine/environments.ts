@@ -110,6 +110,33 @@ export class Environments {
     return gs?.document ? appliedOf(this.#d.engine, service, gs).spec : null;
   }
 
+  /** The environments of `service`, in order (null: it has no spec.environments). */
+  environmentsOf(service: string): string[] | null {
+    const spec = this.appliedSpec(service);
+    return spec === null ? null : (spec.spec.environments ?? []).map((e) => e.name);
+  }
+
+  /**
+   * A release train's move of `service` to `version` in `environment`, as a person's would be: into
+   * the first environment by applying its document at that version, into a later one by a plan
+   * through its gates (a plan that waits — for approvals, a window — starts when they are met).
+   * Throws when a gate refuses.
+   */
+  async releaseForTrain(service: string, environment: string, version: string, actor: string): Promise<void> {
+    const gs = this.#state(service);
+    const a = appliedOf(this.#d.engine, service, gs);
+    if (environmentIndex(a, environment) > 0) {
+      const answer = await this.request(service, { version, environment }, actor);
+      if (answer.outcome === 'refused')
+        throw new SluiceError('CONFLICT', `${service} ${version} into ${environment}: ${answer.plan.detail}`);
+      return;
+    }
+    const raw = structuredClone(a.raw);
+    raw.spec = { ...(raw.spec as Record<string, unknown>), version };
+    const spec = { ...a.spec, spec: { ...a.spec.spec, version } };
+    await this.applyDocument(spec, raw, { file: a.file ?? '<train>', baseDir: a.baseDir, actor });
+  }
+
   /** The names of the services released through environments. */
   has(service: string): boolean {
     return this.#states.get(service)?.document != null;

@@ -49,6 +49,13 @@ export const releaseTrainSchema = strictObject({
       .describe(
         'rollbackAll: roll every released service back, dependents first; holdOthers: stop, roll back the failed one only',
       ),
+    environment: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,62}$/, 'an environment name, e.g. staging or production')
+      .optional()
+      .describe(
+        'For services with spec.environments: the environment the train moves them into, through its gates (rehearsal, approvals, windows) as a release would',
+      ),
     window: strictObject({ policy: z.string().min(1) })
       .optional()
       .describe("Trains obey the server's release windows like releases do; names the policy for readers"),
@@ -76,5 +83,6 @@ export function trainOf(doc: z.output<typeof releaseTrainSchema>): TrainSpec {
     maxParallel: doc.spec.maxParallel,
     onFailure: doc.spec.onFailure,
     ...(doc.spec.schedule && { schedule: doc.spec.schedule }),
+    ...(doc.spec.environment !== undefined && { environment: doc.spec.environment }),
   };
 }

@@ -15,6 +15,7 @@ import {
   planTrain,
   reduceTrain,
   stepTrain,
+  trainMembers,
   type ServiceObservation,
   type TrainAction,
   type TrainEvent,
@@ -28,10 +29,19 @@ import type { ServiceSpec } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { trainLog, type TrainLog } from './train-log.ts';
 
+/** Services released through environments, as the governance layer (engine/environments.ts) holds them. */
+export interface TrainEnvironments {
+  /** The environments of a service with spec.environments, in order (null: it has none). */
+  of(service: string): string[] | null;
+  /** Release `version` of `service` into `environment` through its gates, as a person would; throws when refused. */
+  release(service: string, environment: string, version: string, actor: string): Promise<void>;
+}
+
 export interface TrainRunnerDeps {
   engine: Engine;
   store: Store;
   log: Logger;
+  environments?: TrainEnvironments;
   now?: () => number;
   tickMs?: number;
 }
@@ -84,11 +94,20 @@ export class TrainRunner {
     const problems = spec.services.flatMap((s, i) => {
       const where = at[`spec.services.${i}`];
       const prefix = where === undefined ? file : `${where.file}:${where.line}:${where.column}`;
+      const envs = this.#d.environments?.of(s.name) ?? null;
+      if (spec.environment !== undefined) {
+        if (envs?.includes(spec.environment)) return [];
+        return [
+          envs === null
+            ? `${prefix}: spec.services[${i}]: ${s.name} has no spec.environments; spec.environment (${spec.environment}) moves services released through environments`
+            : `${prefix}: spec.services[${i}]: ${s.name} has no environment ${JSON.stringify(spec.environment)}; its environments: ${envs.join(', ')}`,
+        ];
+      }
       if (facts.some((f) => f.name === s.name)) return [];
       const environments = facts.filter((f) => f.name.startsWith(`${s.name}--`)).map((f) => f.name);
       return [
         environments.length > 0
-          ? `${prefix}: spec.services[${i}]: ${s.name} is released through its environments (${environments.join(', ')}); a train releases services without environments`
+          ? `${prefix}: spec.services[${i}]: ${s.name} is released through its environments (${environments.join(', ')}); name the one the train moves it into with spec.environment`
           : `${prefix}: spec.services[${i}]: unknown service ${JSON.stringify(s.name)}; apply its Service spec first; known services: ${
               facts
                 .map((f) => f.name)
@@ -118,7 +137,7 @@ export class TrainRunner {
   async #start(spec: TrainSpec, actor: string): Promise<void> {
     const needs = needsOf(graphServices(await this.#d.engine.serviceFacts()));
     const running = new Map(
-      spec.services.map((s) => {
+      trainMembers(spec).map((s) => {
         const stable = this.#d.engine.serviceState(s.name)?.stable ?? null;
         return [s.name, stable === null ? null : { version: stable.version, revision: stable.key }] as const;
       }),
@@ -273,6 +292,12 @@ export class TrainRunner {
     }
     if (a.kind === 'rollback') {
       await engine.rollBackTo(a.service, a.toRevision, actor);
+      return;
+    }
+    const environment = this.#trains.get(train)?.spec.environment;
+    if (environment !== undefined) {
+      const service = a.service.slice(0, -`--${environment}`.length);
+      await this.#d.environments!.release(service, environment, a.version, actor);
       return;
     }
     const stored = await this.#d.store.service(a.service);

@@ -9,7 +9,7 @@ export type {
   TrainState,
   TrainStatus,
 } from './types.ts';
-export { ON_FAILURE } from './types.ts';
+export { ON_FAILURE, trainMembers } from './types.ts';
 export {
   describeTrainEvent,
   isRunning,

@@ -1,17 +1,19 @@
 /** A train's first state: each service with what it runs now and which services of the train it waits for. */
-import type { TrainServiceState, TrainSpec } from './types.ts';
+import { trainMembers, type TrainServiceState, type TrainSpec } from './types.ts';
 
 /**
  * `needs`: each service → the services it depends on (the graph's, resolved); `running`: what each
- * runs now (version and revision). A service already on its train version is done from the start.
+ * runs now (version and revision), both by member name (trainMembers: `NAME--ENV` for a train into an
+ * environment). A service already on its train version is done from the start.
  */
 export function planTrain(
   spec: TrainSpec,
   needs: ReadonlyMap<string, readonly string[]>,
   running: ReadonlyMap<string, { version: string; revision: string } | null>,
 ): TrainServiceState[] {
-  const inTrain = new Set(spec.services.map((s) => s.name));
-  return spec.services.map((s) => {
+  const members = trainMembers(spec);
+  const inTrain = new Set(members.map((s) => s.name));
+  return members.map((s) => {
     const from = running.get(s.name) ?? null;
     const already = from?.version === s.version;
     return {

@@ -1,5 +1,5 @@
 /** The events of a train, logged under its own name in the hash-chained log, and their fold. */
-import type { TrainServiceState, TrainSpec, TrainState, TrainStatus } from './types.ts';
+import { trainMembers, type TrainServiceState, type TrainSpec, type TrainState, type TrainStatus } from './types.ts';
 
 /**
  * `member`: the service of the train an event is about (not `service`, which the log's envelope
@@ -39,7 +39,7 @@ export const TRAIN_EVENT_TYPES = [
 export function describeTrainEvent(e: TrainEvent): string {
   switch (e.type) {
     case 'train.started':
-      return `train ${e.spec.name} run ${e.run} started: ${e.spec.services.map((s) => `${s.name} ${s.version}`).join(', ')}`;
+      return `train ${e.spec.name} run ${e.run} started${e.spec.environment === undefined ? '' : ` in ${e.spec.environment}`}: ${e.spec.services.map((s) => `${s.name} ${s.version}`).join(', ')}`;
     case 'train.scheduled':
       return `train ${e.spec.name} scheduled: next run at ${new Date(e.nextRunAt).toISOString()}`;
     case 'train.serviceStarted':
@@ -83,7 +83,7 @@ export function reduceTrain(t: TrainState | null, e: Timed): TrainState | null {
   if (e.type === 'train.scheduled') {
     const services =
       t?.services ??
-      e.spec.services.map((s) => ({
+      trainMembers(e.spec).map((s) => ({
         name: s.name,
         version: s.version,
         from: null,

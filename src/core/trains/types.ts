@@ -14,6 +14,17 @@ export interface TrainSpec {
   onFailure: OnFailure;
   /** A recurring train: each run starts at an occurrence of this rule (schedule.ts); absent: it starts when applied. */
   schedule?: { rrule: string; start: string; timeZone: string };
+  /**
+   * Services released through environments: the train moves them into this one, through its gates
+   * as a person's release would; its members are then the environment's services (`NAME--ENV`).
+   */
+  environment?: string;
+}
+
+/** The services a train moves: those it names, or their services in its environment. */
+export function trainMembers(spec: TrainSpec): TrainSpec['services'] {
+  const env = spec.environment;
+  return env === undefined ? spec.services : spec.services.map((s) => ({ ...s, name: `${s.name}--${env}` }));
 }
 
 /**
