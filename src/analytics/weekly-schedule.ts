@@ -1,27 +1,9 @@
 import { bucketStart, DAY_MS } from '../core/analytics/buckets.ts';
 import type { ServiceEvent } from '../core/events.ts';
-import type { Notifier } from '../drivers/notifiers/types.ts';
-import { createNotifier } from '../drivers/registry.ts';
+import { every, NoticeSender, noticeTargets } from '../engine/server-notices.ts';
 import type { Store } from '../store/types.ts';
 import type { Analytics } from './analytics.ts';
 import { weeklyReport } from './weekly-report.ts';
-
-type NotifierConfig = { driver: string; events?: unknown } & Record<string, unknown>;
-
-/** Every notifier config of the stored specs that selects `report.weekly`, once each (a team's webhook on ten services gets one report). */
-async function reportNotifiers(store: Store): Promise<{ service: string; config: NotifierConfig }[]> {
-  const seen = new Map<string, { service: string; config: NotifierConfig }>();
-  for (const s of await store.services()) {
-    const configs = (s.spec as { spec?: { notifications?: NotifierConfig[] } } | null)?.spec?.notifications ?? [];
-    for (const config of configs) {
-      if (!Array.isArray(config.events) || !config.events.includes('report.weekly')) continue;
-      const { events: _events, ...rest } = config;
-      const key = JSON.stringify(rest);
-      if (!seen.has(key)) seen.set(key, { service: s.name, config });
-    }
-  }
-  return [...seen.values()];
-}
 
 /**
  * The weekly report on a schedule: once per week (Monday 00:00 UTC), when some service's
@@ -39,26 +21,18 @@ export interface ScheduleOptions {
 
 export class WeeklyReportSchedule {
   readonly #o: ScheduleOptions;
-  #timer: NodeJS.Timeout | null = null;
-  /** The last report's notifiers, kept until the next one so their retries can run. */
-  #sending: Notifier[] = [];
+  #stop: () => void = () => undefined;
+  readonly #sender: NoticeSender;
 
   constructor(o: ScheduleOptions) {
     this.#o = o;
+    this.#sender = new NoticeSender(o.dataDir, o.log);
   }
 
   start(everyMs = 3_600_000, firstAfterMs = 60_000): void {
-    const tick = () =>
-      void this.runOnce().catch((err: unknown) => this.#o.log('the weekly report could not be sent', err));
-    this.#timer = setTimeout(
-      function again(this: WeeklyReportSchedule) {
-        tick();
-        this.#timer = setTimeout(again.bind(this), everyMs);
-        this.#timer.unref();
-      }.bind(this),
-      firstAfterMs,
-    );
-    this.#timer.unref();
+    this.#stop = every(everyMs, firstAfterMs, () => {
+      this.runOnce().catch((err: unknown) => this.#o.log('the weekly report could not be sent', err));
+    });
   }
 
   /** Report the last full week if it was not reported yet and someone wants it. Returns the event recorded, or null. */
@@ -66,7 +40,7 @@ export class WeeklyReportSchedule {
     const now = this.#o.now();
     const week = new Date(bucketStart(now, 'week') - 7 * DAY_MS).toISOString();
     if (this.#o.analytics.history.reportedWeek() === week) return null;
-    const targets = await reportNotifiers(this.#o.store);
+    const targets = await noticeTargets(this.#o.store, 'report.weekly');
     if (targets.length === 0) return null;
     const report = await weeklyReport(this.#o.analytics, { now, environment });
     const event = await this.#o.analytics.recordServerEvent(
@@ -74,29 +48,12 @@ export class WeeklyReportSchedule {
       'sluice-server',
     );
     this.#o.analytics.history.setReportedWeek(week);
-    const notifiers: Notifier[] = [];
-    for (const t of targets) {
-      try {
-        notifiers.push(
-          createNotifier(t.config, {
-            service: t.service,
-            serviceDir: `${this.#o.dataDir}/services/${t.service}`,
-            log: (_level, message) => this.#o.log(message),
-          }),
-        );
-      } catch (err) {
-        this.#o.log(`a notifier of ${t.service} could not be created for the weekly report`, err);
-      }
-    }
-    const previous = this.#sending;
-    this.#sending = notifiers;
-    await Promise.allSettled(previous.map((n) => n.close()));
-    for (const n of notifiers) n.notify(event);
+    await this.#sender.send([{ event, targets }]);
     return event;
   }
 
   async stop(): Promise<void> {
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    await Promise.allSettled(this.#sending.map((n) => n.close()));
+    this.#stop();
+    await this.#sender.close();
   }
 }

@@ -11,6 +11,7 @@ import { TokenStore } from '../auth/token-store.ts';
 import { ApplyEntry, Engine, serverLog, closeSpecParser, warmSpecParser } from '../engine/index.ts';
 import { FlagGuard } from '../flags/flag-guard.ts';
 import { FlagService } from '../flags/flag-service.ts';
+import { StaleDigestSchedule } from '../flags/stale-digest-schedule.ts';
 import { FlagTelemetry } from '../flags/flag-telemetry.ts';
 import { registerFlagRoutes } from './flag-routes.ts';
 import { registerOfrepRoutes } from './ofrep-routes.ts';
@@ -164,6 +165,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     log: (message, err) => log.warn({ err }, message),
   });
   weekly.start();
+  const staleDigest = new StaleDigestSchedule({
+    flags,
+    store,
+    dataDir,
+    now: Date.now,
+    record: (e, actor) => analytics.recordServerEvent(e, actor),
+    log: (message, err) => log.warn({ err }, message),
+  });
+  staleDigest.start();
   const stopRetrospectives = openRetrospectives(
     engine.bus,
     store,
@@ -206,6 +216,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       metrics.close();
       stopRetrospectives();
       await weekly.stop();
+      await staleDigest.stop();
       await closeSpecParser();
       await engine.close();
       history.close();

@@ -95,6 +95,7 @@ export function describeEvent(e: EventBody, actor: string, versions: Versions = 
     case 'retrospective.opened':
       return `retrospective ${e.id} opened for the ${e.trigger} of ${e.target}${e.release === null ? '' : ` release ${e.release}`}: ${e.reason}`;
     case 'report.weekly':
+    case 'flag.staleDigest':
       return `${e.title}\n\n${e.markdown}`;
     case 'release.waiting':
       return `release of ${e.revision.version} waits for its window: ${e.reason}${e.until === null ? '' : ` (until ${new Date(e.until).toISOString()})`}`;

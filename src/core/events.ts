@@ -147,6 +147,8 @@ export type EventBody =
     }
   /** The weekly delivery report (docs/analytics.md), logged under `_server` and sent to the notifiers that select `report.weekly`. */
   | { type: 'report.weekly'; environment: string; week: string; title: string; markdown: string }
+  /** One owner's weekly stale-flag digest (docs/flags.md), logged under `_server` and sent to the notifiers that select it. */
+  | { type: 'flag.staleDigest'; owner: string; week: string; flags: string[]; title: string; markdown: string }
   /** An external signal; counted by the release in progress for its signal rules. */
   | { type: 'signal.received'; signal: string; detail: string | null; source: string | null }
   /** Replicas: a command for `target`, received by `replica`, which does not run it; the owner carries it out. Logged under the server's log. */

@@ -262,6 +262,7 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'analytics.imported':
     case 'retrospective.opened':
     case 'report.weekly':
+    case 'flag.staleDigest':
       return s;
     // Flags are folded by core/flags/flag-set.ts, under `_flags`.
     case 'flag.applied':

@@ -59,6 +59,7 @@ export const EVENT_TYPES = [
   'analytics.imported',
   'retrospective.opened',
   'report.weekly',
+  'flag.staleDigest',
   'command.requested',
   'command.answered',
   ...GOVERNANCE_EVENT_TYPES,
@@ -159,3 +160,8 @@ export const eventSelection = z
   .array(entry)
   .min(1, 'list at least one event or group, e.g. [milestones]')
   .transform((entries): EventType[] => [...new Set(entries.flatMap((e) => expand(e) ?? []))]);
+
+/** Whether an `events:` list as written (groups, prefixes, types) selects `type`. */
+export function selects(entries: readonly unknown[], type: EventType): boolean {
+  return entries.some((e) => typeof e === 'string' && (expand(e)?.includes(type) ?? false));
+}
