@@ -1,7 +1,8 @@
 /**
  * Drills' faults in a managed haproxy (docs/routers.md#faults), as pure parts: the config lines
  * that inject them, and the runtime map entries that switch them on. One entry per server slot
- * that holds the faulted revision: `backend/server` → `status:permyriad:untilMs:setAtMs:key:id`.
+ * that holds the faulted revision, and one under `@<id>` (no server has that name) that holds the
+ * fault while its revision has no slot: `backend/server` → `status:permyriad:untilMs:setAtMs:key:id`.
  * For every response, haproxy looks the answering server up in the map and, when the entry's
  * `untilMs` is still ahead of its own clock (`date(0,ms)`) and `rand(10000)` falls below the
  * share, replaces the answer with the status (`http-response return`). The TTL is held by haproxy

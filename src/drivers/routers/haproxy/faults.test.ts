@@ -67,6 +67,7 @@ describe('drill faults through haproxy (runtime API, no reload)', { skip: withou
       listenUrl: `http://127.0.0.1:${port}/`,
       table,
       worker,
+      canary,
     };
   }
 
@@ -218,15 +219,16 @@ describe('drill faults through haproxy (runtime API, no reload)', { skip: withou
   });
 
   test('a fault follows its revision when a table change moves it to another server slot', async (t) => {
-    const { router, faults, listenUrl, table } = await setup(t);
+    const { router, faults, listenUrl, table, canary } = await setup(t);
     await faults.set([rule()]);
     const third = await startUpstream(t, 'canary');
     const base = table(50);
-    // The canary gets a second endpoint, then loses its first: its faults must follow it.
+    // The canary gets a second endpoint (on a free slot), then loses its first: its fault must follow it.
     await router.apply({
       ...base,
-      backends: [{ ...base.backends[0]!, endpoints: [third.url] }, base.backends[1]!],
+      backends: [{ ...base.backends[0]!, endpoints: [canary.url, third.url] }, base.backends[1]!],
     });
+    await router.apply({ ...base, backends: [{ ...base.backends[0]!, endpoints: [third.url] }, base.backends[1]!] });
     await sleep(300);
     const counts = tally(await load(listenUrl, keepAliveClient(t), 200, 8));
     assert.equal(counts.canary, undefined, `the moved canary is still faulted: ${JSON.stringify(counts)}`);

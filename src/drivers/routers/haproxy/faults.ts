@@ -25,6 +25,9 @@ interface Held {
   servers: string[];
 }
 
+/** A map key no `backend/server` is: one per fault, so a fault is held while its revision has no server slot. */
+const anchor = (id: string) => `@${id}`;
+
 export class HaproxyFaults implements FaultControl {
   readonly #socket: string;
   readonly #map: string;
@@ -112,8 +115,8 @@ export class HaproxyFaults implements FaultControl {
     const views: Held[] = [];
     for (const f of faults) {
       if (f.effect.kind !== 'error') continue;
-      const servers = state === null ? [] : HaproxyFaults.slotsOf(state, f.key);
-      if (servers.length === 0) throw new Error(`fault ${f.id}: revision ${f.key} has no endpoints behind haproxy`);
+      // The anchor holds the fault when its revision has no slot (yet, or any more: a reverted canary).
+      const servers = [anchor(f.id), ...(state === null ? [] : HaproxyFaults.slotsOf(state, f.key))];
       const other = [...held.values()].find(
         (h) => h.entry.id !== f.id && h.entry.untilMs > now && h.servers.some((s) => servers.includes(s)),
       );
