@@ -140,19 +140,29 @@ export class Drills {
     }
     const faults = this.#d.engine.faultsOf(name);
     if (faults === undefined)
-      throw new SluiceError('CONFLICT', `${name}'s router cannot inject faults; drills need the builtin router`);
+      throw new SluiceError(
+        'CONFLICT',
+        `${name}'s router cannot inject faults; drills need the builtin router or a managed haproxy (router.listen)`,
+      );
     const state = this.#d.engine.serviceState(name);
     const canary = isActive(state?.release) ? state.release.to.key : null;
     const keys = { canary, stable: state?.stable?.key ?? null, metrics: METRICS_KEY };
     g.method.forEach((step, i) =>
       step.faults.forEach((f, j) => {
-        if (keys[f.target] === null) {
-          const where = `spec.method[${i}]${step.faults.length > 1 ? `.parallel[${j}]` : ''}.fault.target`;
+        const where = `spec.method[${i}]${step.faults.length > 1 ? `.parallel[${j}]` : ''}.fault`;
+        const key = keys[f.target];
+        if (key === null) {
           throw new SluiceError(
             'CONFLICT',
-            `${where}: ${name} has no ${f.target} revision now${f.target === 'canary' ? ' (no release in progress): start a release, then run the drill' : ''}`,
+            `${where}.target: ${name} has no ${f.target} revision now${f.target === 'canary' ? ' (no release in progress): start a release, then run the drill' : ''}`,
           );
         }
+        const refused = faults.refusal?.({
+          key,
+          effect: f.effect,
+          ...(f.cohort !== undefined && { cohort: f.cohort }),
+        });
+        if (refused != null) throw new SluiceError('CONFLICT', `${where}: ${name}'s router: ${refused}`);
       }),
     );
     const run =

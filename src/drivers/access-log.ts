@@ -7,7 +7,9 @@
  *
  * A line is `sluice1 <format> <source> <fields…>`, found anywhere in a syslog datagram (after an
  * RFC 3164 header, or raw):
- * - format `h` (HAProxy): `<server ip:port> <status> <Tc> <Tr> <Td>`, times in ms, -1 when absent;
+ * - format `h` (HAProxy): `<server ip:port> <status> <Tc> <Tr> <Td> [<fault>]`, times in ms, -1 when absent;
+ *   `<fault>` is the status a drill's fault answered instead of the server (`-` when none; absent
+ *   in lines of configs written before faults);
  * - format `n` (NGINX): `<upstream_addr> <upstream_status> <upstream_response_time> <status>`,
  *   each list as NGINX writes it (`a, b : c` when it tried several upstreams), times in seconds.
  */
@@ -19,7 +21,8 @@ export const LINE_TAG = 'sluice1';
 export const HEARTBEAT_PATH = '/.sluice/log-heartbeat';
 
 /** HAProxy's `log-format` for one router instance (`source` names it in the lines). */
-export const haproxyLogFormat = (source: string) => `${LINE_TAG} h ${source} %si:%sp %ST %Tc %Tr %Td`;
+export const haproxyLogFormat = (source: string) =>
+  `${LINE_TAG} h ${source} %si:%sp %ST %Tc %Tr %Td %[var(txn.sluice_fault_status)]`;
 /** NGINX's `log_format` body for one router instance. */
 export const nginxLogFormat = (source: string) =>
   `${LINE_TAG} n ${source} $upstream_addr $upstream_status $upstream_response_time $status`;

@@ -49,4 +49,6 @@ export interface FaultControl {
   /** Remove these faults (every fault when `ids` is undefined); resolves with what they hit. */
   clear(ids?: string[]): Promise<ActiveFault[]>;
   list(): Promise<ActiveFault[]>;
+  /** Data planes that inject some kinds of fault only: why this one cannot be injected, or null. */
+  refusal?(rule: Pick<FaultRule, 'key' | 'effect' | 'cohort'>): string | null;
 }

@@ -10,6 +10,8 @@ import { type AccessLogReceiver, type ReceiverCounts, acquireReceiver, releaseRe
 const HEARTBEAT_TIMEOUT_MS = 1000;
 /** Counts of garbage, drops and unattributed lines are logged at most this often, when they grew. */
 const REPORT_EVERY_MS = 10_000;
+/** collect waits this long at most for HAProxy's counters (a slow runtime API never delays the figures more). */
+const COUNTERS_WAIT_MS = 300;
 
 interface Sum {
   requests: number;
@@ -44,6 +46,7 @@ export class AccessLogProvider implements MetricsProvider {
   /** HAProxy's per-server counters against the lines (instances with a runtime API socket). */
   readonly crossCheck = new HaproxyCrossCheck();
   #reportedMissing = 0;
+  #disagreeing = false;
 
   constructor(config: AccessLogMetricsConfig, ctx: DriverContext) {
     this.#config = config;
@@ -97,7 +100,11 @@ export class AccessLogProvider implements MetricsProvider {
   #report(): void {
     const r = this.#receiver;
     const now = Date.now();
-    if (r === null || now - this.#reportedAt < REPORT_EVERY_MS) return;
+    const disagreements = this.crossCheck.disagreements();
+    // A disagreement that starts is reported at once; growing counts at most every REPORT_EVERY_MS.
+    const starts = disagreements.length > 0 && !this.#disagreeing;
+    this.#disagreeing = disagreements.length > 0;
+    if (r === null || (now - this.#reportedAt < REPORT_EVERY_MS && !starts)) return;
     const c = r.counts;
     let missing = 0;
     for (const f of this.crossCheck.figures.values()) if ('missing' in f) missing += f.missing;
@@ -105,13 +112,17 @@ export class AccessLogProvider implements MetricsProvider {
       c.garbage > this.#reported.garbage ||
       c.dropped > this.#reported.dropped ||
       c.unattributed > this.#reported.unattributed ||
-      missing > this.#reportedMissing;
+      (missing > this.#reportedMissing && disagreements.length > 0) ||
+      starts;
     if (!grew) return;
-    const lost = missing > 0 ? `; ${missing} requests HAProxy counted were not logged here (lost or late lines)` : '';
+    const lost =
+      disagreements.length > 0
+        ? `; lines disagree with HAProxy's own counters (lost or late lines): ${disagreements.join('; ')}`
+        : '';
     this.#ctx.log(
       'warn',
       `access log on ${r.listen}: ${c.garbage} unreadable, ${c.dropped} dropped, ${c.unattributed} for no known revision, of ${c.lines + c.garbage + c.dropped} datagrams${lost}`,
-      { ...c, missing },
+      { ...c, missing, disagreements },
     );
     this.#reported = { ...c };
     this.#reportedMissing = missing;
@@ -142,6 +153,16 @@ export class AccessLogProvider implements MetricsProvider {
 
   async collect(keys: string[], windowMs: number): Promise<Record<string, Measurement>> {
     await this.#refresh();
+    // HAProxy's counters are read now too (waited for COUNTERS_WAIT_MS at most): attempts it retried
+    // elsewhere count before the figures are taken.
+    if (this.#stream !== null && this.#receiver !== null) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.crossCheck.check(this.#stream, this.#receiver),
+        new Promise((resolve) => (timer = setTimeout(resolve, COUNTERS_WAIT_MS))),
+      ]);
+      clearTimeout(timer);
+    }
     const now = Date.now();
     const problem = this.#problem(now);
     if (problem !== null) {

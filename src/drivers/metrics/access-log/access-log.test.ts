@@ -167,9 +167,10 @@ for (const [name, binary, pkg, make] of routers) {
 }
 
 describe("the cross-check with HAProxy's own counters", { skip: withoutServer('haproxy', 'haproxy') }, () => {
-  test('every request HAProxy served was logged; lines dropped on the way show as missing', async (t) => {
+  test('every request HAProxy served was logged; lines dropped on the way show as missing, per revision, and are reported', async (t) => {
     const dir = await serviceDir(t);
-    const ctx: DriverContext = { service: 'shop', serviceDir: dir, log: () => {} };
+    const logs: string[] = [];
+    const ctx: DriverContext = { service: 'shop', serviceDir: dir, log: (_l, message) => logs.push(message) };
     const [logPort, listenPort] = [await freePort(), await freePort()];
     // A cap low enough that a burst loses lines, as a lossy network would.
     const p = provider(t, ctx, `127.0.0.1:${logPort}`, { maxLinesPerSecond: 150 }) as AccessLogProvider;
@@ -184,28 +185,83 @@ describe("the cross-check with HAProxy's own counters", { skip: withoutServer('h
     );
     t.after(() => router.shutdown());
     await router.apply({ backends: [{ key: '1', version: 'v1', weight: 100, endpoints: [stable.url] }] });
-    await sleep(1200); // the first reading is the baseline
     await load(`http://127.0.0.1:${listenPort}/`, keepAliveClient(t), 60, 4);
     await sleep(1500);
-    const first = p.crossCheck.figures.get(`haproxy-127.0.0.1:${listenPort}`);
-    assert.ok(first !== undefined && 'missing' in first, JSON.stringify(first));
+    const source = `haproxy-127.0.0.1:${listenPort}`;
+    const first = p.crossCheck.figures.get(source);
+    assert.ok(first !== undefined && 'versions' in first, JSON.stringify(first));
     assert.deepEqual(
       { served: first.served, logged: first.logged, missing: first.missing },
       { served: 60, logged: 60, missing: 0 },
+      'haproxy started after the receiver: compared from zero',
     );
+    assert.equal(first.versions['1']?.responses['2xx'], 60, "HAProxy's own 2xx count for the revision");
+    assert.equal(first.versions['1']?.disagrees, false);
+    assert.deepEqual(p.crossCheck.disagreements(), []);
     // 1000 requests in a burst against 150 lines a second.
     const receiver = acquireReceiver(`127.0.0.1:${logPort}`, 'shop', 150);
     t.after(() => releaseReceiver(receiver));
     await load(`http://127.0.0.1:${listenPort}/`, keepAliveClient(t), 1000, 16);
     await sleep(1500);
-    const after = p.crossCheck.figures.get(`haproxy-127.0.0.1:${listenPort}`);
-    assert.ok(after !== undefined && 'missing' in after);
+    const after = p.crossCheck.figures.get(source);
+    assert.ok(after !== undefined && 'versions' in after);
     t.diagnostic(
       `served ${after.served}, logged ${after.logged}, missing ${after.missing}; receiver dropped ${receiver.counts.dropped}`,
     );
     assert.equal(after.served, 1060);
     assert.ok(after.missing > 0 && after.missing <= receiver.counts.dropped, 'the lines dropped are seen as missing');
     assert.equal(after.logged + after.missing, after.served);
+    assert.equal(after.versions['1']?.disagrees, true);
+    const said = logs.find((l) => l.includes("lines disagree with HAProxy's own counters"));
+    assert.ok(said !== undefined, `reported: ${logs.join(' | ')}`);
+    assert.match(
+      said,
+      new RegExp(`revision 1 on ${source}: HAProxy counted \\d+ requests, \\d+ lines came \\(\\d+ missing`),
+    );
+  });
+
+  test("a canary refusing connections: the attempts HAProxy retried on stable are the canary's errors, and lines agree with the counters", async (t) => {
+    const dir = await serviceDir(t);
+    const ctx: DriverContext = { service: 'shop', serviceDir: dir, log: () => {} };
+    const [logPort, listenPort] = [await freePort(), await freePort()];
+    const p = provider(t, ctx, `127.0.0.1:${logPort}`) as AccessLogProvider;
+    const stable = await startUpstream(t, 'stable');
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const router = haproxyRouter.create(
+      haproxyRouter.config.parse({
+        driver: 'haproxy',
+        listen: `127.0.0.1:${listenPort}`,
+        accessLog: `127.0.0.1:${logPort}`,
+      }),
+      ctx,
+    );
+    t.after(() => router.shutdown());
+    await router.apply({
+      backends: [
+        { key: '2', version: 'v2', weight: 50, endpoints: [down] },
+        { key: '1', version: 'v1', weight: 50, endpoints: [stable.url] },
+      ],
+    });
+    const answers = await load(`http://127.0.0.1:${listenPort}/`, keepAliveClient(t), 200, 8);
+    assert.equal(
+      answers.filter((a) => a.body === 'stable').length,
+      200,
+      'HAProxy retried every refused attempt on stable',
+    );
+    const m = await counted(p, ['2', '1'], { 1: 200 });
+    const canary = stats(m['2']);
+    const figures = p.crossCheck.figures.get(`haproxy-127.0.0.1:${listenPort}`);
+    assert.ok(figures !== undefined && 'versions' in figures, JSON.stringify(figures));
+    const v2 = figures.versions['2']!;
+    t.diagnostic(`canary: ${canary.requests} requests, ${canary.errors} errors; HAProxy: ${JSON.stringify(v2)}`);
+    assert.ok(v2.retriedAttempts >= 50, `HAProxy retried ${v2.retriedAttempts} attempts away from the canary`);
+    assert.equal(canary.errors, v2.retriedAttempts, 'each retried attempt is an error of the canary');
+    assert.equal(canary.requests, canary.errors);
+    assert.equal(stats(m['1']).errors, 0);
+    assert.equal(v2.expected, 0, 'no line names the canary, and HAProxy counted none for it');
+    assert.equal(figures.versions['1']?.expected, 200);
+    assert.equal(figures.versions['1']?.responses['2xx'], 200);
+    assert.deepEqual(p.crossCheck.disagreements(), [], 'the retried attempts are not missing lines');
   });
 });
 

@@ -21,6 +21,19 @@ test('HAProxy lines: raw or behind a syslog header; timers summed; no response h
     answer: 500,
     latencyMs: 4,
   });
+  // A drill's fault answered in the server's place (Tr is -1): its status, not a failed connection.
+  assert.deepEqual(parseLogLine('sluice1 h a 127.0.0.1:4100 503 0 -1 -1 503'), {
+    source: 'a',
+    upstream: '127.0.0.1:4100',
+    answer: 503,
+    latencyMs: 0,
+  });
+  assert.deepEqual(parseLogLine('sluice1 h a 127.0.0.1:4100 503 1 -1 -1 -'), {
+    source: 'a',
+    upstream: '127.0.0.1:4100',
+    answer: 'connect',
+    latencyMs: 1,
+  });
   // The heartbeat (answered by HAProxy itself) names no server.
   assert.deepEqual(parseLogLine('sluice1 h a -:- 204 -1 -1 0'), { source: 'a', upstream: null });
 });
@@ -54,6 +67,8 @@ test('garbage and truncated lines are null, never a throw', () => {
     'sluice1 h',
     'sluice1 h a 127.0.0.1:4100 200 0 12',
     'sluice1 h a 127.0.0.1:4100 2x0 0 1 2',
+    'sluice1 h a 127.0.0.1:4100 200 0 1 2 5x3',
+    'sluice1 h a 127.0.0.1:4100 200 0 1 2 - x',
     'sluice1 x a b c d e f',
     'sluice1 n b 127.0.0.1:4100 200 0.0',
     'sluice1 n b 127.0.0.1:4100 200 abc 200',

@@ -36,8 +36,8 @@ export class AccessLogReceiver {
   readonly upstreams = new Map<string, { key: string | null; metrics: BackendMetrics }>();
   /** Per source: when its last line came. */
   readonly lastLineAt = new Map<string, number>();
-  /** Per source: its request lines (with an upstream) read, for the cross-check with HAProxy's counters. */
-  readonly requestLines = new Map<string, number>();
+  /** Per source, per upstream: the request lines read, for the cross-check with HAProxy's counters. */
+  readonly requestLines = new Map<string, Map<string, number>>();
   /** Set when binding failed: every collect reports it. */
   error: string | null = null;
   readonly ready: Promise<void>;
@@ -87,20 +87,42 @@ export class AccessLogReceiver {
     this.counts.lines++;
     if (this.lastLineAt.has(line.source) || this.lastLineAt.size < MAX_SOURCES) this.lastLineAt.set(line.source, now);
     if (line.upstream === null) return;
-    if (this.lastLineAt.has(line.source))
-      this.requestLines.set(line.source, (this.requestLines.get(line.source) ?? 0) + 1);
-    let u = this.upstreams.get(line.upstream);
-    if (u === undefined) {
-      if (this.upstreams.size >= MAX_UPSTREAMS) {
-        this.counts.dropped++;
-        return;
-      }
-      u = { key: this.#keys[line.upstream] ?? null, metrics: new BackendMetrics() };
-      this.upstreams.set(line.upstream, u);
+    const u = this.#upstream(line.upstream);
+    if (u === null) return;
+    if (this.lastLineAt.has(line.source)) {
+      const bySource = this.requestLines.get(line.source) ?? new Map<string, number>();
+      this.requestLines.set(line.source, bySource);
+      bySource.set(line.upstream, (bySource.get(line.upstream) ?? 0) + 1);
     }
     if (u.key === null) this.counts.unattributed++;
     u.metrics.record(now, line.latencyMs, line.answer);
     if (line.answer === 'connect' || line.answer >= 400) for (const wake of this.#onBad) wake(line.upstream);
+  }
+
+  /** The counters of an upstream, made on its first line; null (and counted as dropped) past MAX_UPSTREAMS. */
+  #upstream(upstream: string): { key: string | null; metrics: BackendMetrics } | null {
+    let u = this.upstreams.get(upstream);
+    if (u === undefined) {
+      if (this.upstreams.size >= MAX_UPSTREAMS) {
+        this.counts.dropped++;
+        return null;
+      }
+      u = { key: this.#keys[upstream] ?? null, metrics: new BackendMetrics() };
+      this.upstreams.set(upstream, u);
+    }
+    return u;
+  }
+
+  /**
+   * Attempts an upstream refused (or left unanswered) that HAProxy then retried, as its own
+   * counters report them: no line names them (the line names the server that answered), so they
+   * are counted here, each as a request with no answer (an error, as behind the built-in proxy).
+   */
+  failedAttempts(upstream: string, count: number, now: number): void {
+    const u = this.#upstream(upstream);
+    if (u === null || count <= 0) return;
+    for (let i = 0; i < count; i++) u.metrics.record(now, 0, 'connect');
+    for (const wake of this.#onBad) wake(upstream);
   }
 
   /**

@@ -8,6 +8,7 @@ import { HEARTBEAT_PATH, haproxyLogFormat, sourceName } from '../../access-log.t
 import type { HeaderRoute, RouteTable } from '../types.ts';
 import type { SlotTarget } from './layout.ts';
 import { PARKED } from './layout.ts';
+import { FAULT_RULES_VERSION, faultConfig } from './fault-map.ts';
 
 export interface RouteMatchName {
   kind: 'header' | 'cookie';
@@ -25,12 +26,16 @@ export interface HaproxyShape {
   upstreamTimeoutMs: number;
   /** Where haproxy sends one line per request (syslog over UDP, raw), or absent. */
   accessLog?: string | undefined;
+  /** The version of the drills' fault rules in the config (fault-map.ts); absent in configs written before them. */
+  faults?: number;
 }
 
 export interface HaproxyFiles {
   dir: string;
   socket: string;
   mapFile: (matchIndex: number) => string;
+  /** The drills' fault map (runtime entries only: the file on disk stays empty). */
+  faultMap: string;
 }
 
 /** Names safe inside haproxy.cfg and in runtime commands (no quotes, comment signs, separators). */
@@ -78,6 +83,7 @@ export function shapeFor(
     running.listen === base.listen &&
     running.upstreamTimeoutMs === base.upstreamTimeoutMs &&
     running.accessLog === base.accessLog &&
+    running.faults === FAULT_RULES_VERSION &&
     JSON.stringify(running.stickiness ?? null) === JSON.stringify(base.stickiness ?? null) &&
     matches.every((m) => running.matches.some((x) => x.kind === m.kind && x.name === m.name)) &&
     running.mainSlots >= endpoints &&
@@ -86,6 +92,7 @@ export function shapeFor(
   if (fits) return running;
   return {
     ...base,
+    faults: FAULT_RULES_VERSION,
     matches,
     mainSlots: roundUp(endpoints, 8),
     routeBackends: Math.max(2, routes.length),
@@ -150,9 +157,12 @@ export function renderConfig(
   });
   if (shape.matches.length > 0)
     lines.push('  use_backend %[var(txn.sluice_route)] if { var(txn.sluice_route) -m found }');
+  const faults = faultConfig(files.faultMap);
+  lines.push(...faults.frontend);
   lines.push('  default_backend main', '', 'backend main', ...balance(shape.stickiness), ...serverLines(servers.main));
   for (let i = 0; i < shape.routeBackends; i++) {
     lines.push('', `backend ${routeBackend(i)}`, '  balance roundrobin', ...serverLines(servers.routes[i] ?? []));
   }
+  lines.push('', ...faults.backends);
   return `${lines.join('\n')}\n`;
 }

@@ -12,6 +12,7 @@ import { routerConformance } from '../conformance.ts';
 import { isAlive, pollUntil, readPid } from '../managed-process.ts';
 import { freePort, keepAliveClient, load, startUpstream, tally } from '../upstreams.ts';
 import { haproxyRouter } from './index.ts';
+import { accessLogMetrics } from '../../metrics/access-log/index.ts';
 import { assignSlots, endpointAddress, runtimeCommands, serverWeight } from './layout.ts';
 import { runtimeCommand } from './runtime-api.ts';
 import { withoutServer } from '../../../../test/support/servers.ts';
@@ -39,9 +40,29 @@ describe('haproxy router, against a real HAProxy', { skip: withoutServer('haprox
     return { router, make, dir, listenUrl: `http://127.0.0.1:${port}`, port };
   }
 
-  routerConformance('haproxy (managed)', makeManaged, {
-    'a down backend: its errors are counted for it': 'no metrics provider reads HAProxy per-server counters yet',
-  });
+  /** The conformance suite runs haproxy with its access log on, read by the access-log provider. */
+  async function makeManagedWithMetrics(t: TestContext) {
+    const dir = await serviceDir(t);
+    const [port, logPort] = [await freePort(), await freePort()];
+    const ctx: DriverContext = { service: 'shop', serviceDir: dir, log: () => {} };
+    const metrics = accessLogMetrics.create(
+      accessLogMetrics.config.parse({ provider: 'access-log', listen: `127.0.0.1:${logPort}`, heartbeat: '200ms' }),
+      ctx,
+    );
+    t.after(() => metrics.close());
+    const router = haproxyRouter.create(
+      haproxyRouter.config.parse({
+        driver: 'haproxy',
+        listen: `127.0.0.1:${port}`,
+        accessLog: `127.0.0.1:${logPort}`,
+      }),
+      ctx,
+    );
+    t.after(() => router.shutdown());
+    return { router, metrics, listenUrl: `http://127.0.0.1:${port}` };
+  }
+
+  routerConformance('haproxy (managed)', makeManagedWithMetrics);
 
   const split = (canaryUrl: string, stableUrl: string, canary: number): RouteTable => ({
     backends: [

@@ -17,6 +17,7 @@ import { type Plan, applyPlan, planFor, verify } from './sync.ts';
 import { currentSessions, serversState } from './runtime-api.ts';
 import { servedPercents } from './layout.ts';
 import { SerialQueue } from '../../../core/serial-queue.ts';
+import { HaproxyFaults } from './faults.ts';
 
 export type { HaproxyRouterConfig };
 
@@ -28,12 +29,23 @@ class HaproxyRouter implements Router {
   private readonly dir: string;
   private readonly managed: ManagedHaproxy | null;
   private readonly queue = new SerialQueue();
+  /** Drills' faults through the runtime API (managed mode only: the rules are in the config Sluice writes). */
+  readonly faults?: HaproxyFaults;
 
   constructor(config: HaproxyRouterConfig, ctx: DriverContext) {
     this.config = config;
     this.ctx = ctx;
     this.dir = join(ctx.serviceDir, 'router', 'haproxy');
     this.managed = config.listen === undefined ? null : new ManagedHaproxy(this.dir, config.binary);
+    if (this.managed !== null) {
+      const managed = this.managed;
+      this.faults = new HaproxyFaults(
+        managed.files.socket,
+        managed.files.faultMap,
+        () => readState(this.dir),
+        async () => (await managed.running()) !== null,
+      );
+    }
   }
 
   private get socket(): string {
@@ -53,11 +65,23 @@ class HaproxyRouter implements Router {
           this.managed === null ? await this.planExternal(table, state) : await this.planManaged(table, state);
         await applyPlan(plan, this.socket);
         await writeState(this.dir, plan.state);
+        // Faults follow their revision onto its slots, beside the apply (never delaying it, never failing it).
+        if (this.faults !== undefined) void this.#refollow();
         if (this.config.accessLog !== undefined) await this.describeLogStream(table, plan.state);
       } catch (err) {
         throw this.fail('could not apply the route table', err);
       }
     });
+  }
+
+  async #refollow(): Promise<void> {
+    try {
+      const now = Date.now();
+      const live = (await this.faults!.list()).filter((f) => f.expiresAt > now);
+      if (live.length > 0) await this.faults!.set(live.map((f) => ({ ...f, ttlMs: Math.max(1, f.expiresAt - now) })));
+    } catch (err) {
+      this.ctx.log('warn', `drill faults could not follow the new route table: ${(err as Error).message}`);
+    }
   }
 
   /** Tells the access-log provider where this haproxy's lines come from and whose the upstreams are. */

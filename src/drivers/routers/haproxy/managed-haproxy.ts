@@ -31,7 +31,12 @@ export class ManagedHaproxy {
 
   constructor(dir: string, binary: string) {
     this.binary = binary;
-    this.files = { dir, socket: join(dir, 'admin.sock'), mapFile: (i) => join(dir, `route-${i}.map`) };
+    this.files = {
+      dir,
+      socket: join(dir, 'admin.sock'),
+      mapFile: (i) => join(dir, `route-${i}.map`),
+      faultMap: join(dir, 'faults.map'),
+    };
     this.cfg = join(dir, 'haproxy.cfg');
     this.pidFile = join(dir, 'haproxy.pid');
     this.logFile = join(dir, 'haproxy.log');
@@ -56,6 +61,8 @@ export class ManagedHaproxy {
 
   async writeMaps(maps: ReadonlyArray<ReadonlyMap<string, string>>): Promise<void> {
     await mkdir(this.files.dir, { recursive: true });
+    // Faults live in haproxy's memory only (a restarted haproxy injects none): their file stays empty.
+    await writeAtomic(this.files.faultMap, '');
     await Promise.all(
       maps.map((entries, i) =>
         writeAtomic(this.files.mapFile(i), [...entries].map(([k, v]) => `${k} ${v}\n`).join('')),
