@@ -18,7 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import { ensureAdminSecret } from '../src/drivers/routers/builtin/admin-secret.ts';
 import { readProxyInfo } from '../src/drivers/routers/builtin/proxy-process.ts';
 import type { RouteWrite } from '../src/proxy/route-log.ts';
-import { startLoad } from './support/load.ts';
+import { type Sample, startLoad } from './support/load.ts';
 import { netnsLan, Teardown, withoutNetns } from './support/netns.ts';
 import { TestPostgres, withoutPostgres } from './support/postgres.ts';
 import { freePort, killLeftovers, ROOT, SERVICE_SCRIPT, SluiceServer } from './support/sluice.ts';
@@ -128,6 +128,18 @@ ${steps.map((s) => `        - ${s}`).join('\n')}
       - { metric: error_rate, failIf: { above: baseline, by: 0.05 } }
 `;
 
+/** The failed requests by what went wrong, each with when (ms after `since`) the first and last were sent. */
+function failureSummary(samples: Sample[], since: number): string {
+  const by = new Map<string, { n: number; first: number; last: number }>();
+  for (const x of samples.filter((s) => s.status === 0 || s.status >= 500)) {
+    const why = `${x.status} ${x.version ?? ''} ${x.error ?? ''}`;
+    const at = Math.round(x.start - since);
+    const seen = by.get(why) ?? { n: 0, first: at, last: at };
+    by.set(why, { n: seen.n + 1, first: seen.first, last: at });
+  }
+  return JSON.stringify(Object.fromEntries(by));
+}
+
 /** Accepted tables never go back to a lower epoch: no table from a replica that lost its lease was applied. */
 function assertNoStaleAccepted(writes: RouteWrite[]): void {
   let highest = -1;
@@ -180,7 +192,11 @@ describe('replicas on hosts in network namespaces', { skip, timeout: 150_000 }, 
     assert.deepEqual(errors, [], 'everything the fleet made is torn down');
   });
 
-  /** `service` 1.0.0 stable on replica a under 200 requests/s, then 2.0.0 released there and at 20%. */
+  /**
+   * `service` 1.0.0 stable on replica a under 100 requests/s, then 2.0.0 released there and at its
+   * first step's weight. The load tolerates a stall of 5 s (512 in flight) of this shared machine
+   * as latency, reported; an error, a reset, a 5xx or no answer within 10 s is a failed request.
+   */
   async function canaryOnA(service: string, steps: string[], canary = v2) {
     // a, killed by the case before, is started again (its replica id lapsed with its lease).
     if (
@@ -193,10 +209,11 @@ describe('replicas on hosts in network namespaces', { skip, timeout: 150_000 }, 
     const proxy = await startProxy(down, dataDir, service, lan.root);
     await a.apply(spec(service, '1.0.0', v1, proxy.listen, ['setWeight: 50']));
     await a.waitForPhase('Healthy', 30_000, service);
-    const load = startLoad({ url: `http://${proxy.listen}/`, rps: 200, durationMs: 60_000 });
+    const load = startLoad({ url: `http://${proxy.listen}/`, rps: 100, concurrency: 512, durationMs: 60_000 });
     down.add(() => load.stop());
     await a.apply(spec(service, '2.0.0', canary, proxy.listen, steps));
-    const atCanary = await a.waitFor((s) => s.weights['2.0.0'] === 20, 'canary at 20%', 30_000, service);
+    const first = Number(/^setWeight: (\d+)$/.exec(steps[0]!)![1]);
+    const atCanary = await a.waitFor((s) => s.weights['2.0.0'] === first, `canary at ${first}%`, 30_000, service);
     assert.equal(atCanary.controller?.replica, 'a', 'a runs the release it was sent');
     return { proxy, load, atCanary };
   }
@@ -204,9 +221,9 @@ describe('replicas on hosts in network namespaces', { skip, timeout: 150_000 }, 
   test('the owner is SIGKILLed mid-canary: the other replica takes over within 5 s, the release completes, no request fails', async (t) => {
     const service = 'kill';
     const { proxy, load, atCanary } = await canaryOnA(service, [
-      'setWeight: 20',
+      'setWeight: 50',
       'pause: { duration: 4s }',
-      'setWeight: 60',
+      'setWeight: 80',
       'pause: { duration: 2s }',
     ]);
     assert.deepEqual((await b.status(service)).controller, atCanary.controller, 'b, on another host, names the owner');
@@ -231,23 +248,22 @@ describe('replicas on hosts in network namespaces', { skip, timeout: 150_000 }, 
       ['Succeeded', 'Succeeded'],
     );
     const report = await load.stop();
-    const failures = report.samples.filter((x) => x.status !== 200).map((x) => ({ at: x.start - killedAt, ...x }));
     assert.ok(report.sent > 500, `${report.sent} requests`);
-    assert.equal(report.failed, 0, `failed (ms after the kill): ${JSON.stringify(failures.slice(0, 20))}`);
+    assert.equal(report.failed, 0, `failed: ${failureSummary(report.samples, killedAt)}`);
     const writes = proxy.writes();
     assertNoStaleAccepted(writes);
     assert.deepEqual(writes.at(-1), { ...writes.at(-1)!, epoch: taken.controller!.epoch, accepted: true });
-    t.diagnostic(`${report.sent} requests, ${report.failed} failed; ${writes.length} tables written`);
+    t.diagnostic(
+      `${report.sent} requests, ${report.failed} failed, p99 ${Math.round(report.p99Ms)} ms; ${writes.length} tables written`,
+    );
   });
 
   test('the owner is cut off from the database: it stops actuating once its lease lapses, the other takes over, no stale epoch reaches the router', async (t) => {
     const service = 'cut';
     const { proxy, load, atCanary } = await canaryOnA(service, [
-      'setWeight: 20',
-      'pause: { duration: 2s }',
-      'setWeight: 40',
+      'setWeight: 50',
       'pause: { duration: 3s }',
-      'setWeight: 60',
+      'setWeight: 80',
       'pause: { duration: 2s }',
     ]);
     const stale = atCanary.controller!.epoch;
@@ -290,7 +306,7 @@ describe('replicas on hosts in network namespaces', { skip, timeout: 150_000 }, 
     );
     assert.equal((await b.status(service)).controller?.replica, 'b', 'b still runs it after a is back');
     const report = await load.stop();
-    assert.equal(report.failed, 0, `failed: ${JSON.stringify(report.byVersion)}`);
+    assert.equal(report.failed, 0, `failed: ${failureSummary(report.samples, cutAt)}`);
   });
 
   test('a bad canary whose owner is SIGKILLed at its first failure is rolled back within lease time + 1 s', async (t) => {
