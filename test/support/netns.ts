@@ -39,6 +39,14 @@ export function withoutNetns(): string | false {
   }
 }
 
+/** Throws, saying what to do, when this process cannot make namespaces (under SLUICE_TEST_SERVERS=required the tests run and fail here). */
+export function assertNetnsUsable(): void {
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      'this fleet test needs root to make network namespaces (ip netns); run it as root, or without SLUICE_TEST_SERVERS=required to skip it',
+    );
+}
+
 /** What a test made, undone in reverse order (the last made first), each step whatever the others did. */
 export class Teardown {
   readonly #steps: (() => unknown)[] = [];
@@ -81,10 +89,7 @@ export function netnsLan(
   down: Teardown,
   prefix: string,
 ): { root: string; host: (name: string, n: number) => NetnsHost } {
-  if (process.getuid?.() !== 0)
-    throw new Error(
-      'this fleet test needs root to make network namespaces (ip netns); run it as root, or without SLUICE_TEST_SERVERS=required to skip it',
-    );
+  assertNetnsUsable();
   const bridge = `sb${netnsTag}`;
   const root = `${prefix}.1`;
   ip('link', 'add', bridge, 'type', 'bridge');
