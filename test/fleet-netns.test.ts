@@ -7,7 +7,7 @@
  * fails on the reachable hosts. Needs root (`ip netns`).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -15,24 +15,13 @@ import { join } from 'node:path';
 import { type TestContext, describe, test } from 'node:test';
 import { pollUntil } from '../src/drivers/routers/managed-process.ts';
 import { runtimeCommand } from '../src/drivers/routers/haproxy/runtime-api.ts';
+import { assertNetnsUsable, ip, netnsTag, withoutNetns } from './support/netns.ts';
 import { withoutServer } from './support/servers.ts';
 import { SluiceServer } from './support/sluice.ts';
 
-const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-const tag = String(process.pid % 100_000);
+const tag = netnsTag;
 /** Where the service's versions answer, on the root namespace's loopback; every host routes there. */
 const SERVICE_IP = '10.213.250.1';
-
-function netnsUnavailable(): string | false {
-  if (process.getuid?.() !== 0) return 'needs root for ip netns';
-  try {
-    ip('netns', 'add', `sluice-probe-${tag}`);
-    ip('netns', 'del', `sluice-probe-${tag}`);
-    return false;
-  } catch (err) {
-    return `ip netns does not work here: ${(err as Error).message}`;
-  }
-}
 
 interface Host {
   name: string;
@@ -154,11 +143,12 @@ function hostLoad(url: string, rps: number) {
   };
 }
 
-describe('a fleet in network namespaces', { skip: withoutServer('haproxy', 'haproxy') || netnsUnavailable() }, () => {
+describe('a fleet in network namespaces', { skip: withoutServer('haproxy', 'haproxy') || withoutNetns() }, () => {
   test(
     'three HAProxy hosts: a host cut off pauses the release; a bad canary is reverted on every host',
     { timeout: 120_000 },
     async (t) => {
+      assertNetnsUsable();
       const dir = await mkdtemp(join(tmpdir(), 'sluice-netns-'));
       t.after(() => rm(dir, { recursive: true, force: true }));
       ip('addr', 'add', `${SERVICE_IP}/32`, 'dev', 'lo');

@@ -5,6 +5,8 @@ import { pino } from 'pino';
 import { TestPostgres, withoutPostgres } from '../../test/support/postgres.ts';
 import { LEASE_TIMINGS } from '../core/leases/lease-plan.ts';
 import { PostgresStore } from '../store/postgres/store-admin.ts';
+import { QUERY_TIMEOUT_MS } from '../store/postgres/connect.ts';
+import { blackholeRelay } from '../../test/support/blackhole-relay.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 
 const skip = withoutPostgres();
@@ -64,6 +66,47 @@ test(
     assert.deepEqual(seen, ['a gained checkout 1', 'a lost checkout', 'a gained checkout 2', 'a lost checkout']);
     const [lease] = await store.leases.leases();
     assert.equal(lease!.expiresAt, 0, 'a clean stop gives the lease up for the next replica at once');
+    await store.close();
+  },
+);
+
+test(
+  'a replica whose database drops its packets (no error, no answer) gives its services up, and takes them again once they flow',
+  { skip, timeout: 60_000 },
+  async (t) => {
+    server ??= await TestPostgres.start();
+    const direct = await server.createDatabase();
+    const relay = await blackholeRelay({ host: '127.0.0.1', port: server.port });
+    t.after(() => relay.close());
+    const store = await PostgresStore.open(direct.replace(`:${server.port}/`, `:${relay.port}/`));
+    await store.putService({ name: 'checkout', spec: {}, baseDir: '/', file: null, revisionKey: '1', updatedAt: 0 });
+    const seen: string[] = [];
+    const a = keeper(store, 'a', seen);
+    await a.start();
+    assert.deepEqual(a.fence('checkout'), { holder: 'a', epoch: 1 });
+
+    relay.drop(true);
+    const cutAt = Date.now();
+    while (a.mayAct('checkout', 1) && Date.now() - cutAt < 10_000) await sleep(20);
+    assert.ok(Date.now() - cutAt <= LEASE_TIMINGS.ttlMs, 'stopped acting within the lease');
+    // Its queries get no answer: without a bound on them it would hang here, holding its controllers.
+    while (!seen.includes('a lost checkout') && Date.now() - cutAt < 20_000) await sleep(50);
+    const gaveUpMs = Date.now() - cutAt;
+    assert.ok(seen.includes('a lost checkout'), `gave the service up (${seen.join('; ')})`);
+    assert.ok(
+      gaveUpMs <= LEASE_TIMINGS.ttlMs + QUERY_TIMEOUT_MS + 1500,
+      `gave it up ${gaveUpMs} ms after the packets stopped (a query is given up after ${QUERY_TIMEOUT_MS} ms)`,
+    );
+
+    relay.drop(false);
+    const healedAt = Date.now();
+    while (a.fence('checkout') === null && Date.now() - healedAt < 20_000) await sleep(50);
+    assert.deepEqual(a.fence('checkout'), { holder: 'a', epoch: 2 }, 'taken again, under a new epoch');
+    assert.ok(
+      Date.now() - healedAt <= QUERY_TIMEOUT_MS + 2000,
+      `back ${Date.now() - healedAt} ms after the packets flowed`,
+    );
+    await a.close();
     await store.close();
   },
 );

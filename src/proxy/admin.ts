@@ -20,6 +20,7 @@ import { validateTable } from './table.ts';
 import { SerialQueue } from '../core/serial-queue.ts';
 import type { FlagAdmin } from './flag-admin.ts';
 import { faultRoute } from './fault-admin.ts';
+import { type RouteWrite, routeWrite } from './route-log.ts';
 
 const MAX_TABLE_BYTES = 1 << 20;
 
@@ -33,6 +34,8 @@ export interface AdminDeps {
   secret: string;
   /** Flags at the edge: PUT|GET /flags, GET /flags/metrics (flag-admin.ts). */
   flags?: FlagAdmin;
+  /** The router's write log (route-log.ts): every table decided, accepted or refused, in order. */
+  record?: (write: RouteWrite) => Promise<void>;
 }
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
@@ -106,6 +109,14 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
   // Tables are persisted and applied one at a time, so routes.json always matches the last apply.
   const queue = new SerialQueue();
   const watchers = new BadAnswerWatchers();
+  // The write log is a record, never a gate: a failed append is said on stderr and the table stands.
+  const record = async (write: RouteWrite): Promise<void> => {
+    try {
+      await deps.record?.(write);
+    } catch (err) {
+      process.stderr.write(`sluice proxy: could not append to the route write log: ${(err as Error).message}\n`);
+    }
+  };
 
   async function putRoutes(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const text = await readBody(req);
@@ -123,10 +134,16 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
       // that lost its lease (paused, partitioned) and woke up late: refused, never applied.
       const current = plane.table()?.epoch;
       const epoch = check.table.epoch;
-      if (epoch !== undefined && current !== undefined && epoch < current) throw new StaleEpoch(epoch, current);
+      if (epoch !== undefined && current !== undefined && epoch < current) {
+        const stale = new StaleEpoch(epoch, current);
+        await record(routeWrite(check.table, now(), stale.message));
+        throw stale;
+      }
       await persist(check.table);
       plane.apply(check.table);
-      return now();
+      const at = now();
+      await record(routeWrite(check.table, at));
+      return at;
     });
     try {
       send(res, 200, { ok: true, appliedAt: await applied });

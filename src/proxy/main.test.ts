@@ -266,9 +266,40 @@ test('fencing: a table set under a lower lease epoch than the one in force is re
     'the next owner, a higher epoch',
   );
   assert.deepEqual(await send(proxy.url), { status: 200, body: 'two' });
+  // The router's write log: every decision, in order, with the epoch that asked for it.
+  const log = (await readFile(join(proxy.dir, 'routes.log'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { epoch: number; accepted: boolean; weights: Record<string, number>; error?: string });
+  assert.deepEqual(
+    log.map((w) => [w.epoch, w.accepted, w.weights]),
+    [
+      [7, true, { v1: 100 }],
+      [6, false, { v2: 100 }],
+      [8, true, { v2: 100 }],
+    ],
+  );
+  assert.match(log[1]!.error!, /stale epoch/);
   const bad = await putRoutes(proxy, { epoch: -1, backends: [backend('2', 100, [two])] });
   assert.match(
     ((await bad.json()) as { error: string }).error,
     /epoch must be a whole number ≥ 0 \(a lease epoch\), got -1/,
   );
+});
+
+test('--admin-listen puts the admin API where replicas on other hosts can reach it; a bad one exits 2', async (t) => {
+  const proxy = await startProxy(t, ['--admin-listen', '127.0.0.2:0']);
+  assert.match(proxy.admin, /^http:\/\/127\.0\.0\.2:\d+$/);
+  assert.equal((await admin(proxy, '/healthz')).status, 200);
+  const { dir, secretFile } = await stateDir(t);
+  const bad = spawn(
+    process.execPath,
+    [MAIN, '--dir', dir, '--listen', '127.0.0.1:0', '--admin-secret-file', secretFile, '--admin-listen', 'nowhere'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  bad.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [code] = (await once(bad, 'exit')) as [number | null];
+  assert.equal(code, 2);
+  assert.match(stderr, /--admin-listen "nowhere" is not host:port, e.g\. 127\.0\.0\.1:0 \(the default\)/);
 });

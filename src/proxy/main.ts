@@ -1,7 +1,9 @@
 /**
  * The built-in proxy process: `node src/proxy/main.ts --dir <stateDir> --listen <host:port>
- * --admin-secret-file <path> [--upstream-timeout-ms <ms>]`. Every admin call must carry
- * `Authorization: Bearer <the file's secret>`; the file must be readable by its owner only.
+ * --admin-secret-file <path> [--admin-listen <host:port>] [--upstream-timeout-ms <ms>]`. Every admin
+ * call must carry `Authorization: Bearer <the file's secret>`; the file must be readable by its owner
+ * only. The admin API listens on 127.0.0.1 (an ephemeral port) unless --admin-listen says where, so
+ * replicas on other hosts can reach it. Every table decided is appended to <stateDir>/routes.log.
  * It runs apart from the controller so that traffic keeps flowing at the last weights when the
  * controller dies; a restarted controller finds it through <stateDir>/proxy.json, and a
  * restarted proxy serves <stateDir>/routes.json at once.
@@ -18,9 +20,10 @@ import { createForwarder } from './forward.ts';
 import type { ProxyInfo } from './proxy-info.ts';
 import { readJsonFile, writeJsonAtomic } from './state-files.ts';
 import { validateTable } from './table.ts';
+import { RouteLog } from './route-log.ts';
 
 const USAGE =
-  'usage: node src/proxy/main.ts --dir <stateDir> --listen <host:port> --admin-secret-file <path> [--upstream-timeout-ms <ms>]';
+  'usage: node src/proxy/main.ts --dir <stateDir> --listen <host:port> --admin-secret-file <path> [--admin-listen <host:port>] [--upstream-timeout-ms <ms>]';
 /** In-flight requests get this long to finish after SIGTERM/SIGINT. */
 const DRAIN_MS = 10_000;
 
@@ -46,7 +49,13 @@ function listen(server: http.Server, port: number, host: string): Promise<number
   });
 }
 
-function readArgs(): { dir: string; listen: string; secretFile: string; upstreamTimeoutMs: number } {
+function readArgs(): {
+  dir: string;
+  listen: string;
+  adminListen: string;
+  secretFile: string;
+  upstreamTimeoutMs: number;
+} {
   let values;
   try {
     ({ values } = parseArgs({
@@ -54,6 +63,7 @@ function readArgs(): { dir: string; listen: string; secretFile: string; upstream
         dir: { type: 'string' },
         listen: { type: 'string' },
         'admin-secret-file': { type: 'string' },
+        'admin-listen': { type: 'string', default: '127.0.0.1:0' },
         'upstream-timeout-ms': { type: 'string', default: '60000' },
       },
     }));
@@ -68,7 +78,7 @@ function readArgs(): { dir: string; listen: string; secretFile: string; upstream
   if (!Number.isInteger(upstreamTimeoutMs) || upstreamTimeoutMs <= 0) {
     exitWith(`--upstream-timeout-ms must be a positive integer, got "${values['upstream-timeout-ms']}"`, 2);
   }
-  return { dir: values.dir, listen: values.listen, secretFile, upstreamTimeoutMs };
+  return { dir: values.dir, listen: values.listen, adminListen: values['admin-listen'], secretFile, upstreamTimeoutMs };
 }
 
 /** The admin secret, from a file only its owner can read (like ssh's keys); exits 2 otherwise. */
@@ -108,10 +118,14 @@ async function main(): Promise<void> {
   const args = readArgs();
   const address = parseListen(args.listen);
   if (address === null) exitWith(`--listen "${args.listen}" is not host:port, e.g. 127.0.0.1:8080`, 2);
+  const adminAddress = parseListen(args.adminListen);
+  if (adminAddress === null)
+    exitWith(`--admin-listen "${args.adminListen}" is not host:port, e.g. 127.0.0.1:0 (the default)`, 2);
   const secret = await readSecret(args.secretFile);
   await mkdir(args.dir, { recursive: true });
   const routesPath = join(args.dir, 'routes.json');
   const infoPath = join(args.dir, 'proxy.json');
+  const routeLog = new RouteLog(join(args.dir, 'routes.log'));
 
   const plane = new DataPlane();
   await loadSavedTable(plane, routesPath);
@@ -134,6 +148,7 @@ async function main(): Promise<void> {
       now: Date.now,
       secret,
       flags: createFlagAdmin(flags, (c) => writeJsonAtomic(flagsPath, c), startedAt),
+      record: (write) => routeLog.append(write),
     }),
   );
 
@@ -145,11 +160,17 @@ async function main(): Promise<void> {
     const hint = e.code === 'EADDRINUSE' ? ' (the address is in use by another process)' : '';
     exitWith(`cannot listen on ${args.listen}: ${e.code ?? e.message}${hint}`, 1);
   }
-  const adminPort = await listen(admin, 0, '127.0.0.1');
-  const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+  let adminPort: number;
+  try {
+    adminPort = await listen(admin, adminAddress.port, adminAddress.host);
+  } catch (err) {
+    exitWith(`cannot listen on --admin-listen ${args.adminListen}: ${(err as NodeJS.ErrnoException).code ?? err}`, 1);
+  }
+  const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
+  const host = bracket(address.host);
   const info: ProxyInfo = {
     pid: process.pid,
-    adminUrl: `http://127.0.0.1:${adminPort}`,
+    adminUrl: `http://${bracket(adminAddress.host)}:${adminPort}`,
     listen: `${host}:${port}`,
     startedAt,
   };

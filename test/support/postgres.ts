@@ -5,7 +5,7 @@
  * since PostgreSQL refuses to run as root. Self-contained: any test that needs a database uses it.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { accessSync, chownSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, appendFileSync, chownSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,20 +32,35 @@ function runAs(): { uid: number; gid: number } | null {
   return { uid: id('-u'), gid: id('-g') };
 }
 
+/**
+ * Where the server runs: by default on 127.0.0.1 here; with `netns`, inside that network namespace
+ * (`ip netns exec`, as root) listening on `host`, an address of that namespace, and taking
+ * connections from `clients` (a CIDR: the other hosts of the test's network).
+ */
+export interface PostgresPlace {
+  host: string;
+  netns: string;
+  clients: string;
+}
+
 export class TestPostgres {
   readonly dir: string;
   readonly port: number;
+  readonly host: string;
+  readonly #place: PostgresPlace | null;
   #child: ChildProcess | null = null;
   #log = '';
   #databases = 0;
 
-  private constructor(dir: string, port: number) {
+  private constructor(dir: string, port: number, place: PostgresPlace | null) {
     this.dir = dir;
     this.port = port;
+    this.host = place?.host ?? '127.0.0.1';
+    this.#place = place;
   }
 
   /** initdb and start; the caller stops it (`stop`), which also removes its files. */
-  static async start(): Promise<TestPostgres> {
+  static async start(place: PostgresPlace | null = null): Promise<TestPostgres> {
     const dir = mkdtempSync(join(tmpdir(), 'sluice-pg-'));
     const user = runAs();
     if (user !== null) chownSync(dir, user.uid, user.gid);
@@ -62,14 +77,16 @@ export class TestPostgres {
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`initdb failed (${init.status}): ${init.stderr || init.error?.message}`);
     }
-    const pgServer = new TestPostgres(dir, await freeListenPort());
+    if (place !== null)
+      appendFileSync(join(dir, 'data', 'pg_hba.conf'), `host all all ${place.clients} trust\n`, 'utf8');
+    const pgServer = new TestPostgres(dir, await freeListenPort(), place);
     await pgServer.resume();
     return pgServer;
   }
 
   /** A connection URL for `database` (default: the server's own `postgres` database). */
   url(database = 'postgres'): string {
-    return `postgres://sluice@127.0.0.1:${this.port}/${database}`;
+    return `postgres://sluice@${this.host}:${this.port}/${database}`;
   }
 
   /** A new empty database, and its URL. */
@@ -89,28 +106,48 @@ export class TestPostgres {
   async resume(): Promise<void> {
     const user = runAs();
     this.#log = '';
-    const child = spawn(
+    const postgres = [
       join(POSTGRES_BIN, 'postgres'),
-      [
-        '-D',
-        join(this.dir, 'data'),
-        '-h',
-        '127.0.0.1',
-        '-p',
-        String(this.port),
-        '-k',
-        this.dir,
-        '-c',
-        'fsync=off',
-        '-c',
-        'synchronous_commit=off',
-        '-c',
-        'full_page_writes=off',
-        '-c',
-        'max_connections=200',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir, ...(user !== null && { uid: user.uid, gid: user.gid }) },
-    );
+      '-D',
+      join(this.dir, 'data'),
+      '-h',
+      this.host,
+      '-p',
+      String(this.port),
+      '-k',
+      this.dir,
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'max_connections=200',
+    ];
+    // In a namespace: `ip netns exec` needs root, then setpriv drops to the postgres user; both exec,
+    // so the child's pid is the postmaster's.
+    const child =
+      this.#place === null
+        ? spawn(postgres[0]!, postgres.slice(1), {
+            stdio: ['ignore', 'pipe', 'pipe'],
+            cwd: this.dir,
+            ...(user !== null && { uid: user.uid, gid: user.gid }),
+          })
+        : spawn(
+            'ip',
+            [
+              'netns',
+              'exec',
+              this.#place.netns,
+              'setpriv',
+              `--reuid=${user?.uid ?? process.getuid!()}`,
+              `--regid=${user?.gid ?? process.getgid!()}`,
+              '--clear-groups',
+              ...postgres,
+            ],
+            { stdio: ['ignore', 'pipe', 'pipe'], cwd: this.dir },
+          );
     child.stdout!.on('data', (d: Buffer) => (this.#log += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (this.#log += d.toString()));
     this.#child = child;

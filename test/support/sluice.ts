@@ -66,6 +66,12 @@ ${
 `;
 }
 
+/** A server in a network namespace: its name, and the address there the API listens on. */
+export interface ServerNetns {
+  name: string;
+  host: string;
+}
+
 export class SluiceServer {
   readonly dataDir: string;
   readonly port: number;
@@ -74,20 +80,30 @@ export class SluiceServer {
   #log = '';
   #token = '';
   readonly #args: string[];
+  readonly #netns: ServerNetns | undefined;
 
-  private constructor(dataDir: string, port: number, args: string[] = []) {
+  private constructor(dataDir: string, port: number, args: string[] = [], netns?: ServerNetns) {
     this.dataDir = dataDir;
     this.port = port;
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = `http://${netns?.host ?? '127.0.0.1'}:${port}`;
     this.#args = args;
+    this.#netns = netns;
   }
 
   /**
    * `args`: more `sluice server` flags (a replica's --store and --replica-id); `dataDir` and
-   * `token`: a second replica sharing the first one's data dir and its e2e-test token.
+   * `token`: a second replica sharing the first one's data dir and its e2e-test token; `netns`: run
+   * in that network namespace (as root), serving the API on its address.
    */
-  static async start(o: { args?: string[]; dataDir?: string; token?: string } = {}): Promise<SluiceServer> {
-    const s = new SluiceServer(o.dataDir ?? mkdtempSync(join(tmpdir(), 'sluice-e2e-')), await freePort(), o.args);
+  static async start(
+    o: { args?: string[]; dataDir?: string; token?: string; netns?: ServerNetns } = {},
+  ): Promise<SluiceServer> {
+    const s = new SluiceServer(
+      o.dataDir ?? mkdtempSync(join(tmpdir(), 'sluice-e2e-')),
+      await freePort(),
+      o.args,
+      o.netns,
+    );
     try {
       await s.restart();
       if (o.token !== undefined) s.#token = o.token;
@@ -131,9 +147,14 @@ export class SluiceServer {
 
   /** (Re)start the server process on the same data dir and port. */
   async restart(): Promise<void> {
+    const command = [process.execPath, CLI, 'server', '--data-dir', this.dataDir, '--port', String(this.port)];
+    const netns = this.#netns;
+    // `ip netns exec` execs the server, so the child's pid is the server's (kill and SIGSTOP reach it).
     const child = spawn(
-      process.execPath,
-      [CLI, 'server', '--data-dir', this.dataDir, '--port', String(this.port), ...this.#args],
+      netns === undefined ? command[0]! : 'ip',
+      netns === undefined
+        ? [...command.slice(1), ...this.#args]
+        : ['netns', 'exec', netns.name, ...command, '--host', netns.host, ...this.#args],
       {
         cwd: ROOT,
         stdio: ['ignore', 'pipe', 'pipe'],

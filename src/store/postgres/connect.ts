@@ -27,6 +27,16 @@ export class StoreUnavailable extends Error {
 /** How long the database lets a transaction sit idle before ending it (and its locks). */
 export const IDLE_IN_TRANSACTION_MS = 2000;
 
+/**
+ * How long a query may go without an answer before its connection is given up. A database cut off
+ * by dropped packets gives no error, only silence: without this bound a replica's queries (its
+ * lease renewals, its commits) would hang until TCP gave up, minutes later, and so would it.
+ */
+export const QUERY_TIMEOUT_MS = 5000;
+
+/** node-postgres's error for a query past QUERY_TIMEOUT_MS. */
+export const isQueryTimeout = (err: unknown): boolean => (err as Error | null)?.message === 'Query read timeout';
+
 /** The words for a connection or query failure against `url`. */
 export function describePgError(url: string, err: unknown): StoreUnavailable {
   const e = err as Error & { code?: string };
@@ -86,6 +96,8 @@ export async function connectPool(url: string, max = 8): Promise<pg.Pool> {
     connectionTimeoutMillis: 3000,
     idleTimeoutMillis: 30_000,
     idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+    // A query with no answer errs (and pool.query drops its connection) instead of hanging.
+    query_timeout: QUERY_TIMEOUT_MS,
   });
   // A broken idle connection is dropped by the pool; without a listener it would end the process.
   pool.on('error', () => undefined);

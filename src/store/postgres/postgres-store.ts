@@ -13,7 +13,7 @@ import type {
   StoredRevision,
   StoredService,
 } from '../types.ts';
-import { connectPool, describePgError, EVENTS_CHANNEL } from './connect.ts';
+import { connectPool, describePgError, EVENTS_CHANNEL, isQueryTimeout } from './connect.ts';
 import { migrate, type MigrateResult } from './migrate.ts';
 import { PostgresLeases } from './postgres-leases.ts';
 import { PostgresTokens } from './postgres-tokens.ts';
@@ -85,7 +85,11 @@ export class PostgresStore implements Store {
       await client.query('COMMIT');
       return out;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A query that got no answer (connect.ts QUERY_TIMEOUT_MS) leaves the connection in doubt: the
+      // answer may still come, or never. It is not rolled back (that would wait as long again) nor
+      // reused: released as broken, the pool ends it and the database rolls the transaction back.
+      if (isQueryTimeout(err)) broken ??= err as Error;
+      else await client.query('ROLLBACK').catch((e: Error) => (broken ??= e));
       throw broken ?? err;
     } finally {
       client.removeListener('error', onError);
