@@ -78,7 +78,10 @@ export async function rehearse(
     throw new SluiceError('CONFLICT', `a drill is running on ${ranIn}; stop it or wait for it before rehearsing`);
   const faults = engine.faultsOf(ranIn);
   if (faults === undefined)
-    throw new SluiceError('CONFLICT', `${ranIn}'s router cannot inject faults; rehearsals need the builtin router`);
+    throw new SluiceError(
+      'CONFLICT',
+      `${ranIn}'s router cannot inject faults; rehearsals need the builtin router or a managed haproxy (router.listen)`,
+    );
 
   const max = policy.maxTimeToRevert;
   const seen: { failAt: number | null; revertedAt: number | null } = { failAt: null, revertedAt: null };
@@ -94,6 +97,8 @@ export async function rehearse(
     percent: policy.fault.errors,
     ttlMs: Math.min(d.leaseMs, max),
   };
+  const refused = faults.refusal?.({ key: rule.key, effect: rule.effect });
+  if (refused != null) throw new SluiceError('CONFLICT', `${ranIn}'s router: ${refused}`);
   const startedAt = Date.now();
   let cleared: ActiveFault[] = [];
   let error: string | null = null;
