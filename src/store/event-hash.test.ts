@@ -44,7 +44,8 @@ test('canonical JSON is the sorted-keys definition for any JSON value: nesting, 
   const keys = ['a', 'B', 'b', '10', '9', 'é', 'z_1', '', 'ä', '\u{1F600}', 'aa', 'type'];
   const value = (depth: number): unknown => {
     const r = random();
-    if (depth > 3 || r < 0.3) return [null, true, false, 0, -1.5, 1e-7, 2 ** 53, 'x"y\\', 'ü', undefined][Math.floor(random() * 10)];
+    if (depth > 3 || r < 0.3)
+      return [null, true, false, 0, -1.5, 1e-7, 2 ** 53, 'x"y\\', 'ü', undefined][Math.floor(random() * 10)];
     if (r < 0.6) return Array.from({ length: Math.floor(random() * 4) }, () => value(depth + 1));
     const o: Record<string, unknown> = {};
     for (let i = Math.floor(random() * 6); i > 0; i--) o[keys[Math.floor(random() * keys.length)]!] = value(depth + 1);

@@ -127,8 +127,10 @@ export class SqliteStore implements Store {
   }
 
   async chain(q: { afterSeq?: number; limit?: number }): Promise<ChainRow[]> {
-    const rows = statement(this.#db, 'SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
-      .all(q.afterSeq ?? 0, q.limit ?? 1_000_000) as Row[];
+    const rows = statement(this.#db, 'SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(
+      q.afterSeq ?? 0,
+      q.limit ?? 1_000_000,
+    ) as Row[];
     return rows.map(toChainRow);
   }
 
@@ -143,8 +145,10 @@ export class SqliteStore implements Store {
   }
 
   async releases(service: string, limit = 100): Promise<ReleaseState[]> {
-    const rows = statement(this.#db, 'SELECT release FROM releases WHERE service = ? ORDER BY number DESC LIMIT ?')
-      .all(service, limit) as Row[];
+    const rows = statement(this.#db, 'SELECT release FROM releases WHERE service = ? ORDER BY number DESC LIMIT ?').all(
+      service,
+      limit,
+    ) as Row[];
     return rows.map((r) => JSON.parse(String(r.release)) as ReleaseState);
   }
 
@@ -165,7 +169,14 @@ export class SqliteStore implements Store {
   }
 
   async putService(s: StoredService): Promise<void> {
-    statement(this.#db, UPSERT_SERVICE).run(s.name, s.revisionKey, s.baseDir, s.file, s.updatedAt, JSON.stringify(s.spec));
+    statement(this.#db, UPSERT_SERVICE).run(
+      s.name,
+      s.revisionKey,
+      s.baseDir,
+      s.file,
+      s.updatedAt,
+      JSON.stringify(s.spec),
+    );
   }
 
   async service(name: string): Promise<StoredService | null> {
