@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { EventBody, ServiceEvent } from '../../core/events.ts';
 import type { ServiceState } from '../../core/release/state.ts';
 import { eventHash, GENESIS_HASH } from '../event-hash.ts';
+import { UPSERT_HEAD, UPSERT_RELEASE, UPSERT_STATE } from '../sql.ts';
 import { FencedWrite, type ChainHead, type Fence, type Lease, type NewEvent } from '../types.ts';
 import { EVENTS_CHANNEL } from './connect.ts';
 
@@ -78,30 +79,11 @@ const FENCES_AND_TIP = `WITH l AS MATERIALIZED (
   SELECT 'tip', NULL, NULL, NULL, NULL, seq, hash FROM sluice_chain_tip($1)`;
 
 /**
- * Every row of a batch in one statement of fixed text (prepared once per connection): the events,
- * the projections (sql.ts's UPSERT_STATE and UPSERT_RELEASE over arrays, one row per service and
- * per release), the head, and a wake-up per service written. Arrays, not one placeholder per value:
- * PostgreSQL parses and plans it once, and the text does not grow with the batch.
+ * One transaction for a batch: fences checked (FOR SHARE) and the chain head read under the chain
+ * lock in one round trip, then one statement for every row. (Arrays over unnest, one prepared
+ * statement, were tried: pg's escaping of 2 MB of JSON text into array literals and PostgreSQL's
+ * parsing of them cost more than the placeholders they replace.)
  */
-const WRITE_BATCH = {
-  name: 'sluice_group_commit_v1',
-  text: `WITH ev AS (
-    INSERT INTO events (seq, service, type, at, actor, body, prev_hash, hash)
-    SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])),
-  st AS (
-    INSERT INTO service_states (service, seq, state) SELECT * FROM unnest($9::text[], $10::bigint[], $11::text[])
-    ON CONFLICT (service) DO UPDATE SET seq = excluded.seq, state = excluded.state),
-  rl AS (
-    INSERT INTO releases (id, service, number, status, started_at, ended_at, release)
-    SELECT * FROM unnest($12::text[], $13::text[], $14::int[], $15::text[], $16::bigint[], $17::bigint[], $18::text[])
-    ON CONFLICT (id) DO UPDATE SET status = excluded.status, ended_at = excluded.ended_at, release = excluded.release),
-  hd AS (
-    INSERT INTO audit_head (id, seq, hash) SELECT 1, $19::bigint, $20::text WHERE cardinality($1::bigint[]) > 0
-    ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash)
-  SELECT pg_notify($21, s) FROM unnest($22::text[]) AS s`,
-};
-
-/** One transaction for a batch: fences checked (FOR SHARE) and the chain lock and head in one round trip, then one statement for every row. */
 async function write(c: pg.ClientBase, batch: Pending[]): Promise<(ServiceEvent[] | FencedWrite)[]> {
   const fenced = [...new Set(batch.filter((p) => p.fence !== undefined).map((p) => p.service))];
   const leases = new Map<string, Lease>();
@@ -127,12 +109,16 @@ async function write(c: pg.ClientBase, batch: Pending[]): Promise<(ServiceEvent[
     tip === undefined
       ? { seq: 0, hash: GENESIS_HASH }
       : { seq: Number(tip.seq), hash: String(tip.hash ?? GENESIS_HASH) };
-  const ev = { seq: [] as number[], service: [] as string[], type: [] as string[], at: [] as number[] };
-  const evMore = { actor: [] as string[], body: [] as string[], prev: [] as string[], hash: [] as string[] };
-  // Projections: the last state per service and the last version of each release in the batch
-  // (one statement may not update a row twice).
-  const states = new Map<string, [string, number, string]>();
-  const releases = new Map<string, [string, string, number, string, number, number | null, string]>();
+  const args: unknown[] = [];
+  const arg = (v: unknown): string => `$${args.push(v)}`;
+  const sql = (template: string, values: unknown[]): string => {
+    let i = 0;
+    return template.replace(/\?/g, () => arg(values[i++]));
+  };
+  const rows: string[] = [];
+  // Projections: the last state per service and the last version of each release in the batch.
+  const states = new Map<string, unknown[]>();
+  const releases = new Map<string, unknown[]>();
   const notified = new Set<string>();
   const results: (ServiceEvent[] | FencedWrite)[] = batch.map((p, i) => {
     if (refused[i] !== null) return refused[i]!;
@@ -149,14 +135,7 @@ async function write(c: pg.ClientBase, batch: Pending[]): Promise<(ServiceEvent[
         seq: head.seq + 1,
       } as ServiceEvent;
       const hash = eventHash(head.hash, event);
-      ev.seq.push(event.seq);
-      ev.service.push(p.service);
-      ev.type.push(e.type);
-      ev.at.push(at);
-      evMore.actor.push(actor);
-      evMore.body.push(body);
-      evMore.prev.push(head.hash);
-      evMore.hash.push(hash);
+      rows.push(`(${[event.seq, p.service, e.type, at, actor, body, head.hash, hash].map(arg).join(', ')})`);
       head = { seq: event.seq, hash };
       stored.push(event);
     }
@@ -168,28 +147,23 @@ async function write(c: pg.ClientBase, batch: Pending[]): Promise<(ServiceEvent[
     if (stored.length > 0) notified.add(p.service);
     return stored;
   });
-  if (states.size > 0) {
-    const column = <T extends unknown[], K extends number>(rows: Map<string, T>, k: K) =>
-      [...rows.values()].map((row) => row[k]);
-    await c.query({
-      ...WRITE_BATCH,
-      values: [
-        ev.seq,
-        ev.service,
-        ev.type,
-        ev.at,
-        evMore.actor,
-        evMore.body,
-        evMore.prev,
-        evMore.hash,
-        ...[0, 1, 2].map((k) => column(states, k)),
-        ...[0, 1, 2, 3, 4, 5, 6].map((k) => column(releases, k)),
-        head.seq,
-        head.hash,
-        EVENTS_CHANNEL,
-        [...notified],
-      ],
-    });
+  // Only the last of each is written (one statement may not update a row twice), its parameters only.
+  const writes = [
+    ...[...states.values()].map((v) => sql(UPSERT_STATE, v)),
+    ...[...releases.values()].map((v) => sql(UPSERT_RELEASE, v)),
+  ].map((s, i) => `w${i} AS (${s})`);
+  if (rows.length > 0) {
+    writes.push(
+      `ev AS (INSERT INTO events (seq, service, type, at, actor, body, prev_hash, hash) VALUES ${rows.join(', ')})`,
+    );
+    writes.push(`hd AS (${sql(UPSERT_HEAD, [head.seq, head.hash])})`);
+  }
+  if (writes.length > 0) {
+    const notify =
+      notified.size > 0
+        ? `SELECT pg_notify(${arg(EVENTS_CHANNEL)}, s) FROM unnest(${arg([...notified])}::text[]) AS s`
+        : 'SELECT 1';
+    await c.query(`WITH ${writes.join(', ')} ${notify}`, args);
   }
   return results;
 }
