@@ -39,6 +39,8 @@ export class BenchService {
   readonly #rps: number;
   readonly #counters: Record<string, RequestTotals> = {};
   readonly #slots: Record<string, Slot[]> = {};
+  /** The sum of each key's slots, kept as slots come and go (what a data plane's window query answers). */
+  readonly #window: Record<string, { requests: number; errors: number; latency: HistogramCounts }> = {};
   #recordedAt: number | null = null;
   #trafficAt = 0;
   #lock: Promise<unknown> = Promise.resolve();
@@ -127,8 +129,21 @@ export class BenchService {
         record(slot.latency, 20 * (0.8 + 0.4 * this.#random()));
       }
       const slots = (this.#slots[key] ??= []);
+      const win = (this.#window[key] ??= { requests: 0, errors: 0, latency: {} });
       slots.push(slot);
-      while (slots.length > 0 && slots[0]!.at <= now - WINDOW_MS) slots.shift();
+      win.requests += slot.requests;
+      win.errors += slot.errors;
+      merge(win.latency, slot.latency);
+      while (slots.length > 0 && slots[0]!.at <= now - WINDOW_MS) {
+        const gone = slots.shift()!;
+        win.requests -= gone.requests;
+        win.errors -= gone.errors;
+        for (const [b, n] of Object.entries(gone.latency)) {
+          const left = (win.latency[Number(b)] ?? 0) - n;
+          if (left > 0) win.latency[Number(b)] = left;
+          else delete win.latency[Number(b)];
+        }
+      }
       const c = (this.#counters[key] ??= { requests: 0, errors: 0, latency: {}, since: 0 });
       c.requests += n;
       c.errors += slot.errors;
@@ -140,22 +155,14 @@ export class BenchService {
   async evaluate(now: number): Promise<void> {
     this.#traffic(now);
     const measure = (key: string | undefined): Measurement => {
-      const slots = key === undefined ? undefined : this.#slots[key];
+      const win = key === undefined ? undefined : this.#window[key];
       const c = key === undefined ? undefined : this.#counters[key];
-      if (slots === undefined || c === undefined) return { kind: 'noData' };
-      const latency: HistogramCounts = {};
-      let requests = 0;
-      let errors = 0;
-      for (const s of slots) {
-        requests += s.requests;
-        errors += s.errors;
-        merge(latency, s.latency);
-      }
-      return requests === 0
+      if (win === undefined || c === undefined) return { kind: 'noData' };
+      return win.requests === 0
         ? { kind: 'noData' }
         : {
             kind: 'stats',
-            stats: { requests, errors, latency, windowMs: WINDOW_MS },
+            stats: { requests: win.requests, errors: win.errors, latency: { ...win.latency }, windowMs: WINDOW_MS },
             totals: { ...c, latency: { ...c.latency } },
           };
     };

@@ -1,6 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { eventHash, GENESIS_HASH } from '../event-hash.ts';
 import { CHAIN_COLUMNS, UPSERT_HEAD } from '../sql.ts';
+import { statement } from './statements.ts';
 import type { ChainHead, ChainRow } from '../types.ts';
 
 type Row = Record<string, unknown>;
@@ -20,7 +21,7 @@ export function toChainRow(row: Row): ChainRow {
 
 /** The head recorded beside the log (null for an empty log, or one whose head row was removed). */
 export function readHead(db: DatabaseSync): ChainHead | null {
-  const head = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1').get() as Row | undefined;
+  const head = statement(db, 'SELECT seq, hash FROM audit_head WHERE id = 1').get() as Row | undefined;
   return head === undefined ? null : { seq: Number(head.seq), hash: String(head.hash) };
 }
 
@@ -28,7 +29,7 @@ export function readHead(db: DatabaseSync): ChainHead | null {
 export function chainTip(db: DatabaseSync): ChainHead {
   const head = readHead(db);
   if (head !== null) return head;
-  const last = db.prepare('SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as Row | undefined;
+  const last = statement(db, 'SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1').get() as Row | undefined;
   return last === undefined
     ? { seq: 0, hash: GENESIS_HASH }
     : { seq: Number(last.seq), hash: String(last.hash ?? GENESIS_HASH) };

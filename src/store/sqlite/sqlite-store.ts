@@ -16,6 +16,7 @@ import {
 } from '../sql.ts';
 import type { ChainHead, ChainRow, EventQuery, NewEvent, Store, StoredRevision, StoredService } from '../types.ts';
 import { chainTip, migrateChain, readHead, toChainRow } from './sqlite-chain.ts';
+import { statement } from './statements.ts';
 
 type Row = Record<string, unknown>;
 
@@ -69,10 +70,10 @@ export class SqliteStore implements Store {
     this.#db.exec('PRAGMA busy_timeout = 5000');
     for (const ddl of SCHEMA) this.#db.exec(ddl);
     migrateChain(this.#db);
-    this.#insertEvent = this.#db.prepare(INSERT_EVENT);
-    this.#upsertHead = this.#db.prepare(UPSERT_HEAD);
-    this.#upsertState = this.#db.prepare(UPSERT_STATE);
-    this.#upsertRelease = this.#db.prepare(UPSERT_RELEASE);
+    this.#insertEvent = statement(this.#db, INSERT_EVENT);
+    this.#upsertHead = statement(this.#db, UPSERT_HEAD);
+    this.#upsertState = statement(this.#db, UPSERT_STATE);
+    this.#upsertRelease = statement(this.#db, UPSERT_RELEASE);
   }
 
   async commit(service: string, events: NewEvent[], state: ServiceState): Promise<ServiceEvent[]> {
@@ -122,13 +123,14 @@ export class SqliteStore implements Store {
     }
     const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT ?`;
     args.push(q.limit ?? 1_000_000);
-    return (this.#db.prepare(sql).all(...args) as Row[]).map(toEvent);
+    return (statement(this.#db, sql).all(...args) as Row[]).map(toEvent);
   }
 
   async chain(q: { afterSeq?: number; limit?: number }): Promise<ChainRow[]> {
-    const rows = this.#db
-      .prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
-      .all(q.afterSeq ?? 0, q.limit ?? 1_000_000) as Row[];
+    const rows = statement(this.#db, 'SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(
+      q.afterSeq ?? 0,
+      q.limit ?? 1_000_000,
+    ) as Row[];
     return rows.map(toChainRow);
   }
 
@@ -137,50 +139,58 @@ export class SqliteStore implements Store {
   }
 
   async states(): Promise<ServiceState[]> {
-    return (this.#db.prepare('SELECT state FROM service_states ORDER BY service').all() as Row[]).map(
+    return (statement(this.#db, 'SELECT state FROM service_states ORDER BY service').all() as Row[]).map(
       (r) => JSON.parse(String(r.state)) as ServiceState,
     );
   }
 
   async releases(service: string, limit = 100): Promise<ReleaseState[]> {
-    const rows = this.#db
-      .prepare('SELECT release FROM releases WHERE service = ? ORDER BY number DESC LIMIT ?')
-      .all(service, limit) as Row[];
+    const rows = statement(this.#db, 'SELECT release FROM releases WHERE service = ? ORDER BY number DESC LIMIT ?').all(
+      service,
+      limit,
+    ) as Row[];
     return rows.map((r) => JSON.parse(String(r.release)) as ReleaseState);
   }
 
   async putRevision(r: StoredRevision): Promise<void> {
-    this.#db.prepare(INSERT_REVISION).run(...revisionParams(r));
+    statement(this.#db, INSERT_REVISION).run(...revisionParams(r));
   }
 
   async revision(service: string, key: string): Promise<StoredRevision | null> {
-    const row = this.#db.prepare('SELECT * FROM revisions WHERE service = ? AND key = ?').get(service, key) as
+    const row = statement(this.#db, 'SELECT * FROM revisions WHERE service = ? AND key = ?').get(service, key) as
       Row | undefined;
     return row === undefined ? null : toRevision(row);
   }
 
   async revisions(service: string): Promise<StoredRevision[]> {
-    return (this.#db.prepare('SELECT * FROM revisions WHERE service = ? ORDER BY number').all(service) as Row[]).map(
+    return (statement(this.#db, 'SELECT * FROM revisions WHERE service = ? ORDER BY number').all(service) as Row[]).map(
       toRevision,
     );
   }
 
   async putService(s: StoredService): Promise<void> {
-    this.#db.prepare(UPSERT_SERVICE).run(s.name, s.revisionKey, s.baseDir, s.file, s.updatedAt, JSON.stringify(s.spec));
+    statement(this.#db, UPSERT_SERVICE).run(
+      s.name,
+      s.revisionKey,
+      s.baseDir,
+      s.file,
+      s.updatedAt,
+      JSON.stringify(s.spec),
+    );
   }
 
   async service(name: string): Promise<StoredService | null> {
-    const row = this.#db.prepare('SELECT * FROM services WHERE name = ?').get(name) as Row | undefined;
+    const row = statement(this.#db, 'SELECT * FROM services WHERE name = ?').get(name) as Row | undefined;
     return row === undefined ? null : toService(row);
   }
 
   async services(): Promise<StoredService[]> {
-    return (this.#db.prepare('SELECT * FROM services ORDER BY name').all() as Row[]).map(toService);
+    return (statement(this.#db, 'SELECT * FROM services ORDER BY name').all() as Row[]).map(toService);
   }
 
   async deleteService(name: string): Promise<void> {
-    this.#db.prepare('DELETE FROM services WHERE name = ?').run(name);
-    this.#db.prepare('DELETE FROM service_states WHERE service = ?').run(name);
+    statement(this.#db, 'DELETE FROM services WHERE name = ?').run(name);
+    statement(this.#db, 'DELETE FROM service_states WHERE service = ?').run(name);
   }
 
   async close(): Promise<void> {

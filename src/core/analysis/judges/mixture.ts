@@ -42,10 +42,19 @@ export function upperBound(successes: number, n: number, alpha: number, precisio
   let lo = successes / n;
   let hi = 1;
   if (!rejects(successes, n, hi, alpha)) return 1;
+  // The beta term depends on the counts only: computed once, not at every step of the search (the
+  // same arithmetic as logMixtureEValue, in the same order, so the bound is bit for bit the same).
+  const failures = n - successes;
+  const beta = logBeta(PRIOR_A + successes, PRIOR_B + failures) - LOG_PRIOR;
+  const threshold = Math.log(1 / alpha);
+  const rejected = (p0: number) =>
+    (p0 <= 0 || p0 >= 1
+      ? logMixtureEValue(successes, n, p0)
+      : beta - successes * Math.log(p0) - failures * Math.log1p(-p0)) >= threshold;
   // M_n(p0) grows with p0 above the estimate: bisect to the relative precision asked for.
   for (let i = 0; i < 80 && hi - lo > precision * hi; i++) {
     const mid = (lo + hi) / 2;
-    if (rejects(successes, n, mid, alpha)) hi = mid;
+    if (rejected(mid)) hi = mid;
     else lo = mid;
   }
   return hi;

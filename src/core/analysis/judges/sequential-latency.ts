@@ -104,46 +104,66 @@ function spans(counts: HistogramCounts, negate: boolean): Span[] {
   return out.sort((a, b) => a.lo - b.lo);
 }
 
+/**
+ * The spans' counts as if scaled from `total` to `n` requests (the same shape, more of it), read
+ * in place: the estimate of what a Pass needs asks at a dozen sizes per evaluation, and copying
+ * the spans for each was most of the judge's garbage. Each count is `(count × n) / total`, as a
+ * scaled copy held it.
+ */
+interface Scale {
+  n: number;
+  total: number;
+}
+
+const countOf = (span: Span, scale: Scale | undefined): number =>
+  scale === undefined ? span.count : (span.count * scale.n) / scale.total;
+
 /** Upper edge of the span holding the s-th largest value (s ≥ 1). */
-function sthLargestUpper(sorted: Span[], s: number): number {
+function sthLargestUpper(sorted: Span[], s: number, scale?: Scale): number {
+  // Nothing to scale from: no spans.
+  if (scale?.total === 0) return Infinity;
   let seen = 0;
   for (let i = sorted.length - 1; i >= 0; i--) {
-    seen += sorted[i]!.count;
+    seen += countOf(sorted[i]!, scale);
     if (seen >= s) return sorted[i]!.hi;
   }
   return sorted[0]?.hi ?? Infinity;
 }
 
 /** Lower edge of the span holding the s-th smallest value (s ≥ 1). */
-function sthSmallestLower(sorted: Span[], s: number): number {
+function sthSmallestLower(sorted: Span[], s: number, scale?: Scale): number {
+  if (scale?.total === 0) return -Infinity;
   let seen = 0;
   for (const span of sorted) {
-    seen += span.count;
+    seen += countOf(span, scale);
     if (seen >= s) return span.lo;
   }
   return sorted[sorted.length - 1]?.lo ?? -Infinity;
 }
 
 /** Upper confidence bound on the quantile with tail share r above it (Infinity with too little data). */
-function quantileUpper(sorted: Span[], n: number, r: number, alpha: number): number {
+function quantileUpper(sorted: Span[], n: number, r: number, alpha: number, scale?: Scale): number {
   const s = mostRejectedBelow(n, r, alpha) + 1;
-  return s > 0 ? sthLargestUpper(sorted, s) : Infinity;
+  return s > 0 ? sthLargestUpper(sorted, s, scale) : Infinity;
 }
 
 /** Lower confidence bound on the quantile with tail share r above it (−Infinity with too little data). */
-function quantileLower(sorted: Span[], n: number, r: number, alpha: number): number {
+function quantileLower(sorted: Span[], n: number, r: number, alpha: number, scale?: Scale): number {
   const s = mostRejectedBelow(n, 1 - r, alpha) + 1;
-  return s > 0 ? sthSmallestLower(sorted, s) : -Infinity;
+  return s > 0 ? sthSmallestLower(sorted, s, scale) : -Infinity;
 }
 
 /** Whether counts like these pass: the canary's upper bound within the baseline's lower bound × times + by (mirrored space). */
-function passLimitOf(baseline: Span[], nB: number, r: number, alpha: number, times: number, by: number): number {
-  return quantileLower(baseline, nB, r, alpha) * times + by;
-}
-
-/** The histogram with its counts scaled to n requests (the same shape, more of it). */
-function scaled(sorted: Span[], n: number, total: number): Span[] {
-  return total === 0 ? [] : sorted.map((s) => ({ ...s, count: (s.count * n) / total }));
+function passLimitOf(
+  baseline: Span[],
+  nB: number,
+  r: number,
+  alpha: number,
+  times: number,
+  by: number,
+  scale?: Scale,
+): number {
+  return quantileLower(baseline, nB, r, alpha, scale) * times + by;
 }
 
 export function sequentialLatency(input: SequentialLatencyInput, options: SequentialLatencyOptions): LatencyJudgment {
@@ -268,8 +288,8 @@ export function sequentialLatency(input: SequentialLatencyInput, options: Sequen
     const n = nC + extra;
     const m = Math.round(nB + extra * perCanary);
     if (n < minSamples || (vsBaseline && m < minSamples)) return false;
-    const c = quantileUpper(scaled(shapeC, n, nC > 0 ? nC : nB), n, r, passSide);
-    const p = vsBaseline ? passLimitOf(scaled(baseline, m, nB), m, r, passSide, times, by) : fixed;
+    const c = quantileUpper(shapeC, n, r, passSide, { n, total: nC > 0 ? nC : nB });
+    const p = vsBaseline ? passLimitOf(baseline, m, r, passSide, times, by, { n: m, total: nB }) : fixed;
     return Number.isFinite(c) && Number.isFinite(p) && c <= p;
   }, options.traffic?.canaryRps ?? null);
   const short = !enough ? `; ${minSamples} requests of each revision are needed before a Pass` : '';
