@@ -189,6 +189,8 @@ export function describeEvent(e: EventBody, actor: string, versions: Versions = 
     case 'drill.started':
     case 'drill.faultsSet':
     case 'drill.faultsCleared':
+    case 'drill.instanceFault':
+    case 'drill.instanceAnswering':
     case 'drill.steadyState':
     case 'drill.stopped':
     case 'drill.finished':

@@ -8,9 +8,10 @@ import type { ActionItem } from '../core/drills/events.ts';
 import { METRICS_KEY } from '../core/drills/fault.ts';
 import { rehearsedShare } from '../core/drills/rehearsal.ts';
 import type { DrillRecord } from '../core/drills/record.ts';
-import type { GameDay } from '../core/drills/gameday.ts';
+import type { FaultTarget, GameDay } from '../core/drills/gameday.ts';
 import { isActive } from '../core/release/state.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { InstanceFaulting } from '../engine/service-controller.ts';
 import { SluiceError } from '../errors.ts';
 import { rehearsals } from '../engine/rehearsal-facts.ts';
 import { releaseWindow } from '../engine/release-policy.ts';
@@ -138,23 +139,26 @@ export class Drills {
         `drill ${overlapping.run.gameDay.name} #${overlapping.run.run} is running on ${name}; one drill at a time per service (stop it: sluice gameday stop --all)`,
       );
     }
+    const traffic = g.method.some((s) => s.faults.length > 0);
     const faults = this.#d.engine.faultsOf(name);
-    if (faults === undefined)
+    if (faults === undefined && traffic)
       throw new SluiceError('CONFLICT', `${name}'s router cannot inject faults; drills need the builtin router`);
     const state = this.#d.engine.stateOf(name);
     const canary = isActive(state.release) ? state.release.to.key : null;
     const keys = { canary, stable: state.stable?.key ?? null, metrics: METRICS_KEY };
+    const where = (i: number, j: number, parallel: boolean) =>
+      `spec.method[${i}]${parallel ? `.parallel[${j}]` : ''}.fault`;
     g.method.forEach((step, i) =>
       step.faults.forEach((f, j) => {
         if (keys[f.target] === null) {
-          const where = `spec.method[${i}]${step.faults.length > 1 ? `.parallel[${j}]` : ''}.fault.target`;
           throw new SluiceError(
             'CONFLICT',
-            `${where}: ${name} has no ${f.target} revision now${f.target === 'canary' ? ' (no release in progress): start a release, then run the drill' : ''}`,
+            `${where(i, j, step.faults.length + (step.instanceFaults?.length ?? 0) > 1)}.target: ${name} has no ${f.target} revision now${f.target === 'canary' ? ' (no release in progress): start a release, then run the drill' : ''}`,
           );
         }
       }),
     );
+    const instances = await this.#instanceHandles(g, keys);
     const run =
       (await this.#log.records()).filter((r) => r.drill === g.name).reduce((n, r) => Math.max(n, r.run), 0) + 1;
     const leaseMs = this.#d.leaseMs ?? DEFAULT_LEASE_MS;
@@ -164,6 +168,7 @@ export class Drills {
       bus: this.#d.engine.bus,
       faults,
       keys,
+      instances,
       leaseMs,
       actor: who.name,
     });
@@ -173,6 +178,33 @@ export class Drills {
     if (!wait) return { drill: g.name, run, service: name, status: 'running' };
     await done;
     return this.show(g.name, run);
+  }
+
+  /** The targets' handles on the revisions whose instances `g` faults; refused when a target cannot or has too few. */
+  async #instanceHandles(g: GameDay, keys: Record<FaultTarget, string | null>): Promise<Map<string, InstanceFaulting>> {
+    const handles = new Map<string, InstanceFaulting>();
+    for (const [i, step] of g.method.entries()) {
+      const all = step.instanceFaults ?? [];
+      for (const [j, f] of all.entries()) {
+        const at = `spec.method[${i}]${step.faults.length + all.length > 1 ? `.parallel[${step.faults.length + j}]` : ''}.fault`;
+        const key = DrillRun.instanceKey(f, keys);
+        if (key === null)
+          throw new SluiceError(
+            'CONFLICT',
+            `${at}.version: ${g.service} has no ${f.version ?? 'running'} revision now${f.version === 'canary' ? ' (no release in progress): start a release, then run the drill' : ''}`,
+          );
+        const handle = handles.get(key) ?? (await this.#d.engine.instanceFaultsOf(g.service, key));
+        if (typeof handle === 'string') throw new SluiceError('CONFLICT', `${at}: ${g.service}'s ${handle}`);
+        const running = handle.instances().length;
+        if (running < f.count)
+          throw new SluiceError(
+            'CONFLICT',
+            `${at}.${f.action}: ${f.count} instance(s) asked, but revision ${key} of ${g.service} runs ${running}`,
+          );
+        handles.set(key, handle);
+      }
+    }
+    return handles;
   }
 
   /**
@@ -185,6 +217,8 @@ export class Drills {
       r.run.stop(`stopped by ${who.name} (safety lever)`);
       return id;
     });
+    // Stopped instances are resumed here too, not only by the run's own cleanup.
+    await Promise.all([...this.#running.values()].map((r) => r.run.resumeInstances()));
     const sweep = async (): Promise<number> => {
       const controls = this.#d.engine.serviceNames().flatMap((s) => this.#d.engine.faultsOf(s) ?? []);
       const removed = await Promise.all(controls.map((c) => c.clear().catch(() => [])));

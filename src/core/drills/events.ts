@@ -7,6 +7,9 @@ import type { ActiveFault, FaultRule } from './fault.ts';
 import type { GameDay } from './gameday.ts';
 import type { RehearsalResult } from './rehearsal-types.ts';
 
+/** What a drill did to an instance: a method's kill / stop / restart, and the resume that ends every stop. */
+export type InstanceFault = 'kill' | 'stop' | 'resume' | 'restart';
+
 /** The log name drill events are recorded under: no service can have it (service names are DNS labels). */
 export const DRILL_LOG = '_drills';
 
@@ -44,6 +47,20 @@ export type DrillEvent =
       faults: ActiveFault[];
       reason: string;
     }
+  /** The target did `action` to these instances of revision `key` (`error`: it could not, and why). */
+  | {
+      type: 'drill.instanceFault';
+      drill: string;
+      run: number;
+      drilled: string;
+      step: number;
+      action: InstanceFault;
+      key: string;
+      instances: string[];
+      error?: string;
+    }
+  /** A faulted instance answers HTTP again (after its restart or resume). */
+  | { type: 'drill.instanceAnswering'; drill: string; run: number; drilled: string; key: string; instance: string }
   /** The probes' answers in one phase. */
   | { type: 'drill.steadyState'; drill: string; run: number; drilled: string; phase: DrillPhase; tallies: ProbeTally[] }
   /** A stop condition held, or a person pulled the safety lever: the drill aborts and every fault is removed. */
@@ -75,6 +92,8 @@ export const DRILL_EVENT_TYPES = [
   'drill.started',
   'drill.faultsSet',
   'drill.faultsCleared',
+  'drill.instanceFault',
+  'drill.instanceAnswering',
   'drill.steadyState',
   'drill.stopped',
   'drill.finished',
@@ -96,6 +115,19 @@ export function describeDrillEvent(e: DrillEvent, actor: string): string {
       return `${which}: step ${e.step + 1} injects ${e.faults.length} fault(s)`;
     case 'drill.faultsCleared':
       return `${which}: step ${e.step + 1}'s faults removed (${e.reason}); ${e.faults.reduce((n, f) => n + f.hits, 0)} request(s) hit`;
+    case 'drill.instanceFault': {
+      const what = {
+        kill: 'killed (SIGKILL)',
+        stop: 'stopped (SIGSTOP)',
+        resume: 'resumed (SIGCONT)',
+        restart: 'restarted',
+      }[e.action];
+      return e.error === undefined
+        ? `${which}: step ${e.step + 1}: revision ${e.key}'s instance(s) ${e.instances.join(', ')} ${what}`
+        : `${which}: step ${e.step + 1}: revision ${e.key}'s instance(s) ${e.instances.join(', ')} could not be ${what}: ${e.error}`;
+    }
+    case 'drill.instanceAnswering':
+      return `${which}: instance ${e.instance} of revision ${e.key} answers again`;
     case 'drill.steadyState':
       return `${which}: steady state ${e.phase}: ${e.tallies.map((t) => `${t.probe} ${t.good}/${t.total}`).join(', ')}`;
     case 'drill.stopped':

@@ -87,6 +87,8 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'drill.started':
     case 'drill.faultsSet':
     case 'drill.faultsCleared':
+    case 'drill.instanceFault':
+    case 'drill.instanceAnswering':
     case 'drill.steadyState':
     case 'drill.stopped':
     case 'drill.finished':
