@@ -196,6 +196,10 @@ export function describeEvent(e: EventBody, actor: string, versions: Versions = 
     case 'drill.finished':
     case 'drill.signedOff':
     case 'drill.rehearsed':
+    case 'drill.scheduled':
+    case 'drill.unscheduled':
+    case 'drill.remind':
+    case 'drill.scheduledRun':
       return describeDrillEvent(e, actor);
     default:
       return assertNever(e);

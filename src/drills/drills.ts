@@ -19,6 +19,7 @@ import type { ServiceSpec } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { DrillLog } from './drill-log.ts';
 import { DrillRun } from './drill-run.ts';
+import { DrillScheduler, type ScheduledDrill } from './drill-scheduler.ts';
 import { type Rehearsal, rehearse } from './rehearsal-run.ts';
 
 /** How long a fault outlives the runner that stopped renewing it. */
@@ -35,6 +36,8 @@ export interface DrillsDeps {
   appliedSpec: (name: string) => ServiceSpec | null;
   roleAllows: (has: string, needs: string) => boolean;
   leaseMs?: number;
+  /** How often scheduled drills are checked for what is due (1 s). */
+  scheduleTickMs?: number;
 }
 
 export interface Who {
@@ -46,10 +49,20 @@ export class Drills {
   readonly #d: DrillsDeps;
   readonly #log: DrillLog;
   readonly #running = new Map<string, { run: DrillRun; done: Promise<unknown> }>();
+  readonly #scheduler: DrillScheduler;
 
   private constructor(d: DrillsDeps) {
     this.#d = d;
     this.#log = new DrillLog(d.store, d.engine.bus);
+    this.#scheduler = new DrillScheduler({
+      log: this.#log,
+      store: d.store,
+      start: async (g, who) => {
+        const r = await this.start(g, who, false);
+        return { run: r.run };
+      },
+      ...(d.scheduleTickMs !== undefined && { tickMs: d.scheduleTickMs }),
+    });
   }
 
   /** Opens the drills: runs left unfinished by a dead controller are recorded `interrupted`. */
@@ -73,7 +86,61 @@ export class Drills {
         'sluice-controller',
       );
     }
+    await drills.#scheduler.open();
     return drills;
+  }
+
+  /** Registers `g` to run on its schedule (`sluice gameday schedule`), replacing an earlier registration of its name. */
+  async schedule(g: GameDay, who: Who): Promise<ScheduledDrill> {
+    if (g.schedule === null || g.schedule === undefined)
+      throw new SluiceError(
+        'SPEC_INVALID',
+        `spec.schedule: drill ${g.name} has no schedule; give schedule: { rrule: "FREQ=WEEKLY;BYDAY=TU;BYHOUR=10", remind: 24h, owners: [...] }, or run it with sluice gameday run`,
+      );
+    this.#mayDrill(g.service);
+    if (PRODUCTION.test(g.service) && !this.#d.roleAllows(who.role, 'approver'))
+      throw new SluiceError(
+        'FORBIDDEN',
+        `${who.name} (${who.role}) cannot schedule a drill in production (${g.service}): it needs an approver or admin`,
+      );
+    return this.#scheduler.register(g, who);
+  }
+
+  async unschedule(name: string, who: Who): Promise<void> {
+    if (!(await this.#scheduler.unregister(name, who.name)))
+      throw new SluiceError(
+        'NOT_FOUND',
+        `no scheduled drill named "${name}"; scheduled: ${
+          this.schedules()
+            .map((s) => s.drill)
+            .join(', ') || 'none'
+        }`,
+      );
+  }
+
+  /** The scheduled drills, with their next run. */
+  schedules(): ScheduledDrill[] {
+    return this.#scheduler.list();
+  }
+
+  /** Checks what is due now (the scheduler's tick, also run every second on its own). */
+  tickSchedule(): Promise<void> {
+    return this.#scheduler.tick();
+  }
+
+  /** The service may be drilled at all: it exists and is one environment's service, not one with environments. */
+  #mayDrill(name: string): void {
+    if (this.#d.hasEnvironments(name)) {
+      throw new SluiceError(
+        'FORBIDDEN',
+        `spec.service: ${name} is released through its environments; a drill names one environment's service, e.g. ${name}--staging`,
+      );
+    }
+    if (!this.#d.engine.serviceNames().includes(name))
+      throw new SluiceError(
+        'NOT_FOUND',
+        `spec.service: no service named "${name}"; drills run against a service this server runs`,
+      );
   }
 
   /** Faults of an interrupted run still held (a lease not yet over): removed now. */
@@ -94,17 +161,7 @@ export class Drills {
     wait: boolean,
   ): Promise<DrillRecord | { drill: string; run: number; service: string; status: 'running' }> {
     const name = g.service;
-    if (this.#d.hasEnvironments(name)) {
-      throw new SluiceError(
-        'FORBIDDEN',
-        `spec.service: ${name} is released through its environments; a drill names one environment's service, e.g. ${name}--staging`,
-      );
-    }
-    if (!this.#d.engine.serviceNames().includes(name))
-      throw new SluiceError(
-        'NOT_FOUND',
-        `spec.service: no service named "${name}"; drills run against a service this server runs`,
-      );
+    this.#mayDrill(name);
     const spec = (await this.#d.store.service(name))?.spec as ServiceSpec | undefined;
     if (spec === undefined || spec.spec.rollbackContract.rules.length === 0) {
       throw new SluiceError(
@@ -334,6 +391,7 @@ export class Drills {
 
   /** Lets running drills finish their cleanup (their faults removed) before the server stops. */
   async close(): Promise<void> {
+    this.#scheduler.close();
     for (const r of this.#running.values()) r.run.stop('the server is stopping');
     await Promise.allSettled([...this.#running.values()].map((r) => r.done));
   }

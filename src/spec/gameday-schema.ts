@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { FaultEffect } from '../core/drills/fault.ts';
 import { MAX_FAULT_LATENCY_MS } from '../core/drills/fault.ts';
 import type { DrillFault, DrillStep, GameDay, InstanceDrillFault } from '../core/drills/gameday.ts';
+import { compileRule } from '../core/windows/occurrences.ts';
 import { duration } from '../core/units.ts';
 import { composeDocuments, toSpecIssue } from './parse.ts';
 import { specErrorMap } from './spec-error-map.ts';
@@ -191,6 +192,24 @@ export const gameDaySchema = z
         .strictObject({ before: duration.default(3000), after: duration.default(3000) })
         .default({ before: 3000, after: 3000 }),
       signOff: z.strictObject({ role: z.enum(['approver', 'admin']) }).optional(),
+      schedule: z
+        .strictObject({
+          rrule: z.string().min(1, 'rrule is an RFC 5545 rule such as FREQ=WEEKLY;BYDAY=TU;BYHOUR=10'),
+          start: z.string().min(1).default('2026-01-01T00:00'),
+          timeZone: z.string().min(1).default('UTC'),
+          remind: duration
+            .refine((ms) => ms >= 0 && ms <= 30 * 86_400_000, 'remind is 0s..30d before each run')
+            .default(86_400_000),
+          owners: z.array(z.string().min(1).max(100)).max(50).default([]),
+        })
+        .superRefine((sc, ctx) => {
+          try {
+            compileRule(sc);
+          } catch (err) {
+            ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          }
+        })
+        .optional(),
     }),
   })
   .superRefine((d, ctx) => {
@@ -246,5 +265,15 @@ export function parseGameDay(text: string, file: string): GameDay {
     stopConditions: s.stopConditions,
     steadyStateMs: s.steadyState,
     signOff: s.signOff ?? null,
+    schedule:
+      s.schedule === undefined
+        ? null
+        : {
+            rrule: s.schedule.rrule,
+            start: s.schedule.start,
+            timeZone: s.schedule.timeZone,
+            remindMs: s.schedule.remind,
+            owners: s.schedule.owners,
+          },
   };
 }

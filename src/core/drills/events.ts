@@ -86,7 +86,33 @@ export type DrillEvent =
       actionItems: ActionItem[];
     }
   /** A rollback rehearsal ran for `result.environment`, in the previous environment's service (rehearsal.ts). */
-  | { type: 'drill.rehearsed'; result: RehearsalResult };
+  | { type: 'drill.rehearsed'; result: RehearsalResult }
+  | DrillScheduleEvent;
+
+/** A GameDay's schedule (schedule.ts): registered, removed, its reminders and its runs. */
+export type DrillScheduleEvent =
+  /** `gameDay` runs on its schedule from now on, as the actor who registered it (with `role`). */
+  | { type: 'drill.scheduled'; drill: string; drilled: string; gameDay: GameDay; role: string }
+  | { type: 'drill.unscheduled'; drill: string; drilled: string }
+  /** The owners are reminded of the run at `runAt`. */
+  | { type: 'drill.remind'; drill: string; drilled: string; runAt: number; owners: string[] }
+  /** The run due at `runAt` was started (as run `run`) or skipped, and why. */
+  | {
+      type: 'drill.scheduledRun';
+      drill: string;
+      drilled: string;
+      runAt: number;
+      outcome: 'started' | 'skipped';
+      run: number | null;
+      reason: string;
+    };
+
+export const DRILL_SCHEDULE_EVENT_TYPES = [
+  'drill.scheduled',
+  'drill.unscheduled',
+  'drill.remind',
+  'drill.scheduledRun',
+] as const satisfies readonly DrillScheduleEvent['type'][];
 
 export const DRILL_EVENT_TYPES = [
   'drill.started',
@@ -99,10 +125,33 @@ export const DRILL_EVENT_TYPES = [
   'drill.finished',
   'drill.signedOff',
   'drill.rehearsed',
+  ...DRILL_SCHEDULE_EVENT_TYPES,
 ] as const satisfies readonly DrillEvent['type'][];
+
+const at = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
+
+export function isScheduleEvent(e: { type: string }): e is DrillScheduleEvent {
+  return (DRILL_SCHEDULE_EVENT_TYPES as readonly string[]).includes(e.type);
+}
+
+function describeScheduleEvent(e: DrillScheduleEvent, actor: string): string {
+  switch (e.type) {
+    case 'drill.scheduled':
+      return `drill ${e.drill} on ${e.drilled} scheduled by ${actor} (${e.gameDay.schedule?.rrule ?? 'no rule'})`;
+    case 'drill.unscheduled':
+      return `drill ${e.drill} on ${e.drilled} unscheduled by ${actor}`;
+    case 'drill.remind':
+      return `reminder: drill ${e.drill} runs on ${e.drilled} at ${at(e.runAt)}${e.owners.length > 0 ? ` (owners: ${e.owners.join(', ')})` : ''}`;
+    case 'drill.scheduledRun':
+      return e.outcome === 'started'
+        ? `scheduled drill ${e.drill} on ${e.drilled} (due ${at(e.runAt)}) started as run #${e.run}`
+        : `scheduled drill ${e.drill} on ${e.drilled} (due ${at(e.runAt)}) skipped: ${e.reason}`;
+  }
+}
 
 /** A sentence per drill event, for notifications and the timeline. */
 export function describeDrillEvent(e: DrillEvent, actor: string): string {
+  if (isScheduleEvent(e)) return describeScheduleEvent(e, actor);
   if (e.type === 'drill.rehearsed') {
     const r = e.result;
     return `rollback rehearsal of ${r.service} ${r.version} for ${r.environment} in ${r.ranIn}: ${r.ok ? 'reverted in time' : 'failed'} (${r.detail})`;

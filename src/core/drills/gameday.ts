@@ -4,6 +4,7 @@
  * them together), what aborts it, and who signs it off. Times in milliseconds, shares in percent.
  */
 import type { FaultCohort, FaultEffect } from './fault.ts';
+import type { DrillSchedule } from './schedule.ts';
 
 /** What a fault hits: the release's canary, the stable revision, or the metrics backend (the data plane's metrics API). */
 export type FaultTarget = 'canary' | 'stable' | 'metrics';
@@ -64,4 +65,6 @@ export interface GameDay {
   /** How long the steady state is sampled before the first fault and after the last one. */
   steadyStateMs: { before: number; after: number };
   signOff: { role: 'approver' | 'admin' } | null;
+  /** When it runs on its own once scheduled (`sluice gameday schedule`); null or absent: run by hand only. */
+  schedule?: DrillSchedule | null;
 }

@@ -9,6 +9,7 @@ import {
   type ActionItem,
   type DrillEvent,
   type DrillPhase,
+  type DrillScheduleEvent,
   type DrillVerdict,
   type ProbeTally,
   describeDrillEvent,
@@ -16,7 +17,10 @@ import {
 import type { ActiveFault } from './fault.ts';
 import type { GameDay } from './gameday.ts';
 
-export type StoredDrillEvent = Extract<ServiceEvent, Exclude<DrillEvent, { type: 'drill.rehearsed' }>>;
+export type StoredDrillEvent = Extract<
+  ServiceEvent,
+  Exclude<DrillEvent, { type: 'drill.rehearsed' } | DrillScheduleEvent>
+>;
 
 export interface TimelineEntry {
   at: number;

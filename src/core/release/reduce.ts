@@ -94,6 +94,10 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'drill.finished':
     case 'drill.signedOff':
     case 'drill.rehearsed':
+    case 'drill.scheduled':
+    case 'drill.unscheduled':
+    case 'drill.remind':
+    case 'drill.scheduledRun':
       return s;
     case 'traffic.applied':
       return { ...solved(s, 'router'), appliedWeights: event.weights };
