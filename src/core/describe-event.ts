@@ -191,6 +191,7 @@ export function describeEvent(e: EventBody, actor: string, versions: Versions = 
     case 'drill.faultsCleared':
     case 'drill.instanceFault':
     case 'drill.instanceAnswering':
+    case 'drill.traffic':
     case 'drill.steadyState':
     case 'drill.stopped':
     case 'drill.finished':

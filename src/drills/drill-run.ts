@@ -15,6 +15,7 @@ import type { InstanceFaulting } from '../engine/service-controller.ts';
 import type { DrillLog } from './drill-log.ts';
 import { InstanceFaulter } from './instance-faulter.ts';
 import { ProbeSampler } from './probe-sampler.ts';
+import { type ReadTraffic, TrafficSampler } from './traffic-sampler.ts';
 
 /** After the contract reverted a faulted canary, its step ends this long after (stragglers finish). */
 const AFTER_REVERT_MS = 500;
@@ -30,6 +31,8 @@ export interface DrillRunDeps {
   instances: Map<string, InstanceFaulting>;
   leaseMs: number;
   actor: string;
+  /** Reads requests and errors per revision (the dashboard's charts); absent: none recorded. */
+  traffic?: ReadTraffic;
 }
 
 export class DrillRun {
@@ -101,6 +104,9 @@ export class DrillRun {
     });
     const hit: ActiveFault[] = [];
     let error: string | null = null;
+    const revisions = [...new Set([this.#d.keys.stable, this.#d.keys.canary].filter((k): k is string => k !== null))];
+    const traffic = this.#d.traffic === undefined ? null : new TrafficSampler(this.#d.traffic, revisions);
+    traffic?.start();
     sampler.start();
     try {
       await this.#wait(g.steadyStateMs.before);
@@ -133,6 +139,10 @@ export class DrillRun {
       });
       unsubscribe();
     }
+    if (traffic !== null)
+      await log
+        .record({ type: 'drill.traffic', ...this.#event(), traffic: traffic.stop() }, actor)
+        .catch(() => undefined);
     if (this.#stopReason !== null)
       await log.record({ type: 'drill.stopped', ...this.#event(), reason: this.#stopReason }, actor);
     const phases = {

@@ -228,6 +228,7 @@ export class Drills {
       instances,
       leaseMs,
       actor: who.name,
+      traffic: (keys, windowMs) => this.#d.engine.trafficOf(name, keys, windowMs),
     });
     const id = `${g.name}#${run}`;
     const done = drill.execute().finally(() => this.#running.delete(id));
@@ -270,18 +271,20 @@ export class Drills {
    */
   async stopAll(who: Who): Promise<{ stopped: string[]; removed: number; ms: number }> {
     const started = performance.now();
+    // The faults running drills hold now: each run's own cleanup may remove them before the sweep does.
+    const held = [...this.#running.values()].flatMap((r) => [...r.run.active]);
     const stopped = [...this.#running.entries()].map(([id, r]) => {
       r.run.stop(`stopped by ${who.name} (safety lever)`);
       return id;
     });
-    // Stopped instances are resumed here too, not only by the run's own cleanup.
-    await Promise.all([...this.#running.values()].map((r) => r.run.resumeInstances()));
-    const sweep = async (): Promise<number> => {
+    const sweep = async (): Promise<string[]> => {
       const controls = this.#d.engine.serviceNames().flatMap((s) => this.#d.engine.faultsOf(s) ?? []);
       const removed = await Promise.all(controls.map((c) => c.clear().catch(() => [])));
-      return removed.reduce((n, r) => n + r.length, 0);
+      return removed.flat().map((f) => f.id);
     };
-    const removed = await sweep();
+    // Stopped instances are resumed here too, alongside the sweep, not only by each run's own cleanup.
+    const [swept] = await Promise.all([sweep(), ...[...this.#running.values()].map((r) => r.run.resumeInstances())]);
+    const removed = new Set([...held, ...(swept as string[])]).size;
     const ms = performance.now() - started;
     setTimeout(() => void sweep(), 200).unref();
     return { stopped, removed, ms: Math.round(ms * 10) / 10 };

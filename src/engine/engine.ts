@@ -270,6 +270,11 @@ export class Engine {
     return this.#controller(name).instanceFaults(key);
   }
 
+  /** Drills: requests and errors per revision of `name` in the last `windowMs` (null: no data for it). */
+  trafficOf(name: string, keys: string[], windowMs: number) {
+    return this.#controller(name).traffic(keys, windowMs);
+  }
+
   /** The names of the services this engine runs. */
   serviceNames(): string[] {
     return [...this.#controllers.keys()];

@@ -165,6 +165,20 @@ export class ServiceController {
     return this.#routes.faults;
   }
 
+  /** Drills: requests and errors per revision in the last `windowMs`, from the metrics provider (null: no data). */
+  async traffic(
+    keys: string[],
+    windowMs: number,
+  ): Promise<Record<string, { requests: number; errors: number } | null>> {
+    const measured = await this.#metrics.collect(keys, windowMs).catch(() => ({}) as Record<string, never>);
+    return Object.fromEntries(
+      keys.map((k) => {
+        const m = measured[k];
+        return [k, m?.kind === 'stats' ? { requests: m.stats.requests, errors: m.stats.errors } : null];
+      }),
+    );
+  }
+
   /**
    * Drills: revision `key`'s instances as the controller holds them, and its target's way to fault
    * one; a string says why its target cannot (it holds no process of the revision's).

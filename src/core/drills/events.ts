@@ -7,6 +7,12 @@ import type { ActiveFault, FaultRule } from './fault.ts';
 import type { GameDay } from './gameday.ts';
 import type { RehearsalResult } from './rehearsal-types.ts';
 
+/** Per-second samples: `at[i]` ends the second sample i counts; per revision key its requests and errors in it (null: no data). */
+export interface DrillTraffic {
+  at: number[];
+  byKey: Record<string, { requests: (number | null)[]; errors: (number | null)[] }>;
+}
+
 /** What a drill did to an instance: a method's kill / stop / restart, and the resume that ends every stop. */
 export type InstanceFault = 'kill' | 'stop' | 'resume' | 'restart';
 
@@ -61,6 +67,8 @@ export type DrillEvent =
     }
   /** A faulted instance answers HTTP again (after its restart or resume). */
   | { type: 'drill.instanceAnswering'; drill: string; run: number; drilled: string; key: string; instance: string }
+  /** Requests and errors per revision, each second of the run, from the data plane's counters (for the dashboard's charts). */
+  | { type: 'drill.traffic'; drill: string; run: number; drilled: string; traffic: DrillTraffic }
   /** The probes' answers in one phase. */
   | { type: 'drill.steadyState'; drill: string; run: number; drilled: string; phase: DrillPhase; tallies: ProbeTally[] }
   /** A stop condition held, or a person pulled the safety lever: the drill aborts and every fault is removed. */
@@ -120,6 +128,7 @@ export const DRILL_EVENT_TYPES = [
   'drill.faultsCleared',
   'drill.instanceFault',
   'drill.instanceAnswering',
+  'drill.traffic',
   'drill.steadyState',
   'drill.stopped',
   'drill.finished',
@@ -175,6 +184,8 @@ export function describeDrillEvent(e: DrillEvent, actor: string): string {
         ? `${which}: step ${e.step + 1}: revision ${e.key}'s instance(s) ${e.instances.join(', ')} ${what}`
         : `${which}: step ${e.step + 1}: revision ${e.key}'s instance(s) ${e.instances.join(', ')} could not be ${what}: ${e.error}`;
     }
+    case 'drill.traffic':
+      return `${which}: ${e.traffic.at.length} second(s) of traffic per revision recorded`;
     case 'drill.instanceAnswering':
       return `${which}: instance ${e.instance} of revision ${e.key} answers again`;
     case 'drill.steadyState':

@@ -68,6 +68,12 @@ test("a run's events fold into its record: faults with their hits, phases, verdi
     { ...base, type: 'drill.steadyState', at: 4, phase: 'after', tallies: [] },
     {
       ...base,
+      type: 'drill.traffic',
+      at: 4,
+      traffic: { at: [1000, 2000], byKey: { '1': { requests: [10, 12], errors: [0, null] } } },
+    },
+    {
+      ...base,
       type: 'drill.finished',
       at: 5,
       verdict: 'passed',
@@ -91,7 +97,8 @@ test("a run's events fold into its record: faults with their hits, phases, verdi
   assert.equal(r!.faults.length, 1);
   assert.deepEqual(r!.signOff, { by: 'bob', role: 'approver', at: 6, comment: 'good' });
   assert.deepEqual(r!.actionItems, [{ text: 'page faster', owner: 'ann' }]);
-  assert.equal(r!.timeline.length, 6);
+  assert.equal(r!.timeline.length, 6, 'the traffic samples are not a timeline entry');
+  assert.deepEqual(r!.traffic?.byKey['1'], { requests: [10, 12], errors: [0, null] });
 });
 
 test('instance faults: detect from the first fault to the Fail; restore when each answers again or its canary was reverted', () => {

@@ -10,6 +10,7 @@ import {
   type DrillEvent,
   type DrillPhase,
   type DrillScheduleEvent,
+  type DrillTraffic,
   type DrillVerdict,
   type ProbeTally,
   describeDrillEvent,
@@ -40,6 +41,8 @@ export interface DrillRecord {
   gameDay: GameDay;
   timeline: TimelineEntry[];
   steadyState: Partial<Record<DrillPhase, ProbeTally[]>>;
+  /** Requests and errors per revision each second of the run (once it finished; null before, or none recorded). */
+  traffic: DrillTraffic | null;
   /** Every fault the run injected, with what it hit (once it was removed). */
   faults: ActiveFault[];
   timeToDetectMs: number | null;
@@ -145,6 +148,7 @@ export function drillRecords(events: readonly StoredDrillEvent[]): DrillRecord[]
         timeline: [],
         steadyState: {},
         faults: [],
+        traffic: null,
         timeToDetectMs: null,
         timeToRestoreMs: null,
         score: null,
@@ -155,6 +159,10 @@ export function drillRecords(events: readonly StoredDrillEvent[]): DrillRecord[]
     }
     const r = runs.get(id);
     if (r === undefined) continue;
+    if (e.type === 'drill.traffic') {
+      r.traffic = e.traffic;
+      continue;
+    }
     r.timeline.push({ at: e.at, type: e.type, text: describeDrillEvent(e, e.actor), actor: e.actor });
     switch (e.type) {
       case 'drill.faultsCleared':

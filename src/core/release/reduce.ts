@@ -89,6 +89,7 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'drill.faultsCleared':
     case 'drill.instanceFault':
     case 'drill.instanceAnswering':
+    case 'drill.traffic':
     case 'drill.steadyState':
     case 'drill.stopped':
     case 'drill.finished':
