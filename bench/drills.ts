@@ -20,11 +20,23 @@ const RPS = 200;
 const STEPS = ['setWeight: 10', 'pause: { duration: 10m }'];
 /** Each kind and the GameDay fault that makes it; latency needs the contract's latency rule (p95 +300ms). */
 const KINDS = [
-  { kind: 'error', fault: 'errors: 503' },
-  { kind: 'reset', fault: 'errors: reset' },
-  { kind: 'abort', fault: 'abort: true' },
-  { kind: 'latency', fault: 'latency: 1500ms' },
+  { kind: 'error', fault: '{ target: canary, errors: 503, percent: 100, for: 60s }' },
+  { kind: 'reset', fault: '{ target: canary, errors: reset, percent: 100, for: 60s }' },
+  { kind: 'abort', fault: '{ target: canary, abort: true, percent: 100, for: 60s }' },
+  { kind: 'latency', fault: '{ target: canary, latency: 1500ms, percent: 100, for: 60s }' },
+  /** The canary's one instance SIGKILLed (the process target restarts it): instance_crashes fails it. */
+  { kind: 'instance-kill', fault: '{ target: instance, kill: 1, version: canary, for: 30s }' },
+  /** The canary's one instance SIGSTOPped: its requests hang until the latency rule fails it. */
+  { kind: 'instance-stop', fault: '{ target: instance, stop: 1, version: canary, for: 30s }' },
 ] as const;
+/** The tests' contract (error rate +2 points, p95 +300 ms) and a crash of the canary's instances. */
+const CONTRACT = `    interval: 250ms
+    window: 5s
+    minSamples: 20
+    rules:
+      - { metric: error_rate, failIf: { above: baseline, by: 0.02 } }
+      - { metric: latency_p95, failIf: { above: baseline, by: 300ms } }
+      - { metric: instance_crashes, failIf: { above: 0 } }`;
 
 /** Faults that took a request in the overhead loop (kept so the loop is not optimised away). */
 let sink = 0;
@@ -50,7 +62,7 @@ spec:
     probes:
       - { name: home, http: { url: "${url}" }, every: 500ms, tolerance: 50% }
   method:
-    - fault: { target: canary, ${fault}, percent: 100, for: 60s }
+    - fault: ${fault}
   steadyState: { before: 500ms, after: 500ms }
 `;
 }
@@ -63,7 +75,7 @@ async function oneRun(
   kind: (typeof KINDS)[number],
   run: number,
 ): Promise<DrillRecord> {
-  await server.apply(serviceSpec({ version, listenPort, steps: STEPS, instances: 1 }));
+  await server.apply(serviceSpec({ version, listenPort, steps: STEPS, instances: 1, contract: CONTRACT }));
   await server.waitFor((s) => s.appliedWeights[version] === 10, `${version} at 10%`, 60_000);
   const r = await server.api<DrillRecord>('POST', '/api/gamedays/run', {
     spec: drill(`bench-${kind.kind}-${run}`, `http://127.0.0.1:${listenPort}/`, kind.fault),
@@ -124,7 +136,7 @@ async function main(): Promise<void> {
   const server = await SluiceServer.start();
   try {
     const listenPort = await freePort();
-    await server.apply(serviceSpec({ version: '1.0.0', listenPort, steps: STEPS, instances: 1 }));
+    await server.apply(serviceSpec({ version: '1.0.0', listenPort, steps: STEPS, instances: 1, contract: CONTRACT }));
     await server.waitForPhase('Healthy', 60_000);
     const load = startLoad({ url: `http://127.0.0.1:${listenPort}/`, rps: RPS, durationMs: 9 * 60_000 });
     const kinds: Record<

@@ -100,6 +100,8 @@ const EXPECTED_ACCESS: Record<string, 'public' | 'viewer' | 'deployer' | 'approv
   'GET /api/gamedays/:name': 'viewer',
   'POST /api/gamedays/run': 'deployer',
   'POST /api/gamedays/stop': 'deployer',
+  'POST /api/gamedays/schedules': 'deployer',
+  'DELETE /api/gamedays/schedules/:name': 'deployer',
   'POST /api/gamedays/:name/signoff': 'approver',
   'GET /api/rehearsals': 'viewer',
   'POST /api/rehearsals': 'deployer',

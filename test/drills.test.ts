@@ -171,7 +171,7 @@ test('bad drills are refused, naming what is wrong', { timeout: 90_000 }, async 
     [
       drill({ name: 'x', url, fault: '{ target: database, errors: 503, for: 5s }' }),
       400,
-      /target is canary, stable or metrics/,
+      /target is canary, stable, metrics or instance/,
     ],
     [
       drill({ name: 'x', url, fault: '{ target: canary, errors: 503, for: 5s }' }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rehearseBody, runBody, signOffBody, stopBody } from './gameday-routes.ts';
+import { rehearseBody, runBody, scheduleBody, signOffBody, stopBody } from './gameday-routes.ts';
 
 /** The OpenAPI paths of game days (docs/drills.md), from the schemas the routes validate with. */
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
@@ -34,7 +34,24 @@ export function gameDayPaths(): Record<string, object> {
         responses: ok('{ stopped, removed, ms }'),
       },
     },
-    '/api/gamedays': { get: { summary: 'every drill run, newest first', responses: ok('{ runs }') } },
+    '/api/gamedays': {
+      get: { summary: 'every drill run, newest first, and the scheduled drills', responses: ok('{ runs, schedules }') },
+    },
+    '/api/gamedays/schedules': {
+      post: {
+        summary:
+          'schedule a GameDay with spec.schedule: it runs at each occurrence of its rule, its owners reminded before (deployer; production: approver); replaces an earlier one of its name',
+        requestBody: body(scheduleBody),
+        responses: { '201': { description: 'the scheduled drill with its next run' } },
+      },
+    },
+    '/api/gamedays/schedules/{name}': {
+      delete: {
+        summary: 'unschedule a drill (deployer)',
+        parameters: [drill],
+        responses: { '204': { description: 'unscheduled' } },
+      },
+    },
     '/api/gamedays/{name}': {
       get: {
         summary: 'one run of a drill (its last without run): the drill record, as JSON or Markdown (format=md)',

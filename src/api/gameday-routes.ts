@@ -4,6 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../auth/auth-hook.ts';
+import type { GameDay } from '../core/drills/gameday.ts';
 import { drillMarkdown } from '../core/drills/markdown.ts';
 import type { Drills, Who } from '../drills/drills.ts';
 import { SluiceError } from '../errors.ts';
@@ -48,6 +49,17 @@ export const signOffBody = z.strictObject({
     .default([]),
 });
 
+export const scheduleBody = runBody.omit({ wait: true });
+
+function parsed(spec: string, file: string): GameDay {
+  try {
+    return parseGameDay(spec, file);
+  } catch (err) {
+    if (err instanceof SpecError) throw new SluiceError('SPEC_INVALID', err.message, { issues: err.issues });
+    throw err;
+  }
+}
+
 function who(req: FastifyRequest): Who {
   const p = principalOf(req);
   if (p === null) throw new SluiceError('UNAUTHORIZED', 'this route needs a token');
@@ -59,15 +71,18 @@ export function registerGameDayRoutes(app: FastifyInstance, drills: Drills): voi
 
   app.post('/api/gamedays/run', async (req, reply) => {
     const b = runBody.parse(req.body);
-    let gameDay;
-    try {
-      gameDay = parseGameDay(b.spec, b.file);
-    } catch (err) {
-      if (err instanceof SpecError) throw new SluiceError('SPEC_INVALID', err.message, { issues: err.issues });
-      throw err;
-    }
-    const r = await drills.start(gameDay, who(req), b.wait);
+    const r = await drills.start(parsed(b.spec, b.file), who(req), b.wait);
     return reply.status(b.wait ? 200 : 202).send(r);
+  });
+  app.post('/api/gamedays/schedules', async (req, reply) => {
+    const b = scheduleBody.parse(req.body);
+    const r = await drills.schedule(parsed(b.spec, b.file), who(req));
+    return reply.status(201).send(r);
+  });
+  app.delete('/api/gamedays/schedules/:name', async (req, reply) => {
+    const { name } = drillParams.parse(req.params);
+    await drills.unschedule(name, who(req));
+    return reply.status(204).send();
   });
   app.post('/api/gamedays/stop', async (req) => {
     stopBody.parse(req.body);
@@ -87,6 +102,7 @@ export function registerGameDayRoutes(app: FastifyInstance, drills: Drills): voi
       score: r.score,
       signedOffBy: r.signOff?.by ?? null,
     })),
+    schedules: drills.schedules(),
   }));
   app.get('/api/gamedays/:name', async (req, reply) => {
     const { name } = drillParams.parse(req.params);

@@ -47,12 +47,16 @@ export function requiredAccess(
     return 'deployer';
   // Flags (docs/flags.md): exposure, the kill switch and archive are a deployer's (a protected environment asks more, in the route).
   if (method === 'POST' && route.startsWith('/api/flags/:name/')) return 'deployer';
-  // Drills (docs/drills.md): running one and the safety lever are a deployer's; signing one off an approver's.
+  // Drills (docs/drills.md): running or scheduling one and the safety lever are a deployer's; signing one off an approver's.
   if (
     method === 'POST' &&
-    (route === '/api/gamedays/run' || route === '/api/gamedays/stop' || route === '/api/rehearsals')
+    (route === '/api/gamedays/run' ||
+      route === '/api/gamedays/stop' ||
+      route === '/api/gamedays/schedules' ||
+      route === '/api/rehearsals')
   )
     return 'deployer';
+  if (method === 'DELETE' && route === '/api/gamedays/schedules/:name') return 'deployer';
   if (method === 'POST' && route === '/api/gamedays/:name/signoff') return 'approver';
   if (method === 'POST' && route === '/api/services/:name/:command')
     return COMMAND_ROLES[params.command ?? ''] ?? 'admin';

@@ -190,11 +190,18 @@ export function describeEvent(e: EventBody, actor: string, versions: Versions = 
     case 'drill.started':
     case 'drill.faultsSet':
     case 'drill.faultsCleared':
+    case 'drill.instanceFault':
+    case 'drill.instanceAnswering':
+    case 'drill.traffic':
     case 'drill.steadyState':
     case 'drill.stopped':
     case 'drill.finished':
     case 'drill.signedOff':
     case 'drill.rehearsed':
+    case 'drill.scheduled':
+    case 'drill.unscheduled':
+    case 'drill.remind':
+    case 'drill.scheduledRun':
       return describeDrillEvent(e, actor);
     default:
       return assertNever(e);

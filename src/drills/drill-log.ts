@@ -2,7 +2,7 @@
  * Drill events in the hash-chained log, under a log name no service can have (service names are
  * DNS labels), like the server's own `_server`. The drill records are folded from it.
  */
-import { DRILL_LOG, type DrillEvent } from '../core/drills/events.ts';
+import { DRILL_LOG, type DrillEvent, isScheduleEvent } from '../core/drills/events.ts';
 import { drillRecords, type DrillRecord, type StoredDrillEvent } from '../core/drills/record.ts';
 import { emptyState } from '../core/release/state.ts';
 import type { EventBus } from '../engine/event-bus.ts';
@@ -36,7 +36,10 @@ export class DrillLog {
   async records(): Promise<DrillRecord[]> {
     const events = await this.#store.events({ service: DRILL_LOG });
     return drillRecords(
-      events.filter((e): e is StoredDrillEvent => e.type.startsWith('drill.') && e.type !== 'drill.rehearsed'),
+      events.filter(
+        (e): e is StoredDrillEvent =>
+          e.type.startsWith('drill.') && e.type !== 'drill.rehearsed' && !isScheduleEvent(e),
+      ),
     );
   }
 }

@@ -8,9 +8,10 @@ import type { ActionItem } from '../core/drills/events.ts';
 import { METRICS_KEY } from '../core/drills/fault.ts';
 import { rehearsedShare } from '../core/drills/rehearsal.ts';
 import type { DrillRecord } from '../core/drills/record.ts';
-import type { GameDay } from '../core/drills/gameday.ts';
+import type { FaultTarget, GameDay } from '../core/drills/gameday.ts';
 import { isActive } from '../core/release/state.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { InstanceFaulting } from '../engine/service-controller.ts';
 import { SluiceError } from '../errors.ts';
 import { rehearsals } from '../engine/rehearsal-facts.ts';
 import { releaseWindow } from '../engine/release-policy.ts';
@@ -18,6 +19,7 @@ import type { ServiceSpec } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
 import { DrillLog } from './drill-log.ts';
 import { DrillRun } from './drill-run.ts';
+import { DrillScheduler, type ScheduledDrill } from './drill-scheduler.ts';
 import { type Rehearsal, rehearse } from './rehearsal-run.ts';
 
 /** How long a fault outlives the runner that stopped renewing it. */
@@ -34,6 +36,8 @@ export interface DrillsDeps {
   appliedSpec: (name: string) => ServiceSpec | null;
   roleAllows: (has: string, needs: string) => boolean;
   leaseMs?: number;
+  /** How often scheduled drills are checked for what is due (1 s). */
+  scheduleTickMs?: number;
 }
 
 export interface Who {
@@ -45,10 +49,20 @@ export class Drills {
   readonly #d: DrillsDeps;
   readonly #log: DrillLog;
   readonly #running = new Map<string, { run: DrillRun; done: Promise<unknown> }>();
+  readonly #scheduler: DrillScheduler;
 
   private constructor(d: DrillsDeps) {
     this.#d = d;
     this.#log = new DrillLog(d.store, d.engine.bus);
+    this.#scheduler = new DrillScheduler({
+      log: this.#log,
+      store: d.store,
+      start: async (g, who) => {
+        const r = await this.start(g, who, false);
+        return { run: r.run };
+      },
+      ...(d.scheduleTickMs !== undefined && { tickMs: d.scheduleTickMs }),
+    });
   }
 
   /** Opens the drills: runs left unfinished by a dead controller are recorded `interrupted`. */
@@ -72,7 +86,61 @@ export class Drills {
         'sluice-controller',
       );
     }
+    await drills.#scheduler.open();
     return drills;
+  }
+
+  /** Registers `g` to run on its schedule (`sluice gameday schedule`), replacing an earlier registration of its name. */
+  async schedule(g: GameDay, who: Who): Promise<ScheduledDrill> {
+    if (g.schedule === null || g.schedule === undefined)
+      throw new SluiceError(
+        'SPEC_INVALID',
+        `spec.schedule: drill ${g.name} has no schedule; give schedule: { rrule: "FREQ=WEEKLY;BYDAY=TU;BYHOUR=10", remind: 24h, owners: [...] }, or run it with sluice gameday run`,
+      );
+    this.#mayDrill(g.service);
+    if (PRODUCTION.test(g.service) && !this.#d.roleAllows(who.role, 'approver'))
+      throw new SluiceError(
+        'FORBIDDEN',
+        `${who.name} (${who.role}) cannot schedule a drill in production (${g.service}): it needs an approver or admin`,
+      );
+    return this.#scheduler.register(g, who);
+  }
+
+  async unschedule(name: string, who: Who): Promise<void> {
+    if (!(await this.#scheduler.unregister(name, who.name)))
+      throw new SluiceError(
+        'NOT_FOUND',
+        `no scheduled drill named "${name}"; scheduled: ${
+          this.schedules()
+            .map((s) => s.drill)
+            .join(', ') || 'none'
+        }`,
+      );
+  }
+
+  /** The scheduled drills, with their next run. */
+  schedules(): ScheduledDrill[] {
+    return this.#scheduler.list();
+  }
+
+  /** Checks what is due now (the scheduler's tick, also run every second on its own). */
+  tickSchedule(): Promise<void> {
+    return this.#scheduler.tick();
+  }
+
+  /** The service may be drilled at all: it exists and is one environment's service, not one with environments. */
+  #mayDrill(name: string): void {
+    if (this.#d.hasEnvironments(name)) {
+      throw new SluiceError(
+        'FORBIDDEN',
+        `spec.service: ${name} is released through its environments; a drill names one environment's service, e.g. ${name}--staging`,
+      );
+    }
+    if (!this.#d.engine.serviceNames().includes(name))
+      throw new SluiceError(
+        'NOT_FOUND',
+        `spec.service: no service named "${name}"; drills run against a service this server runs`,
+      );
   }
 
   /** Faults of an interrupted run still held (a lease not yet over): removed now. */
@@ -93,17 +161,7 @@ export class Drills {
     wait: boolean,
   ): Promise<DrillRecord | { drill: string; run: number; service: string; status: 'running' }> {
     const name = g.service;
-    if (this.#d.hasEnvironments(name)) {
-      throw new SluiceError(
-        'FORBIDDEN',
-        `spec.service: ${name} is released through its environments; a drill names one environment's service, e.g. ${name}--staging`,
-      );
-    }
-    if (!this.#d.engine.serviceNames().includes(name))
-      throw new SluiceError(
-        'NOT_FOUND',
-        `spec.service: no service named "${name}"; drills run against a service this server runs`,
-      );
+    this.#mayDrill(name);
     const spec = (await this.#d.store.service(name))?.spec as ServiceSpec | undefined;
     if (spec === undefined || spec.spec.rollbackContract.rules.length === 0) {
       throw new SluiceError(
@@ -138,8 +196,9 @@ export class Drills {
         `drill ${overlapping.run.gameDay.name} #${overlapping.run.run} is running on ${name}; one drill at a time per service (stop it: sluice gameday stop --all)`,
       );
     }
+    const traffic = g.method.some((s) => s.faults.length > 0);
     const faults = this.#d.engine.faultsOf(name);
-    if (faults === undefined)
+    if (faults === undefined && traffic)
       throw new SluiceError(
         'CONFLICT',
         `${name}'s router cannot inject faults; drills need the builtin router or a managed haproxy (router.listen)`,
@@ -147,24 +206,27 @@ export class Drills {
     const state = this.#d.engine.serviceState(name);
     const canary = isActive(state?.release) ? state.release.to.key : null;
     const keys = { canary, stable: state?.stable?.key ?? null, metrics: METRICS_KEY };
+    const where = (i: number, j: number, parallel: boolean) =>
+      `spec.method[${i}]${parallel ? `.parallel[${j}]` : ''}.fault`;
     g.method.forEach((step, i) =>
       step.faults.forEach((f, j) => {
-        const where = `spec.method[${i}]${step.faults.length > 1 ? `.parallel[${j}]` : ''}.fault`;
+        const at = where(i, j, step.faults.length + (step.instanceFaults?.length ?? 0) > 1);
         const key = keys[f.target];
         if (key === null) {
           throw new SluiceError(
             'CONFLICT',
-            `${where}.target: ${name} has no ${f.target} revision now${f.target === 'canary' ? ' (no release in progress): start a release, then run the drill' : ''}`,
+            `${at}.target: ${name} has no ${f.target} revision now${f.target === 'canary' ? ' (no release in progress): start a release, then run the drill' : ''}`,
           );
         }
-        const refused = faults.refusal?.({
+        const refused = faults?.refusal?.({
           key,
           effect: f.effect,
           ...(f.cohort !== undefined && { cohort: f.cohort }),
         });
-        if (refused != null) throw new SluiceError('CONFLICT', `${where}: ${name}'s router: ${refused}`);
+        if (refused != null) throw new SluiceError('CONFLICT', `${at}: ${name}'s router: ${refused}`);
       }),
     );
+    const instances = await this.#instanceHandles(g, keys);
     const run =
       (await this.#log.records()).filter((r) => r.drill === g.name).reduce((n, r) => Math.max(n, r.run), 0) + 1;
     const leaseMs = this.#d.leaseMs ?? DEFAULT_LEASE_MS;
@@ -174,8 +236,10 @@ export class Drills {
       bus: this.#d.engine.bus,
       faults,
       keys,
+      instances,
       leaseMs,
       actor: who.name,
+      traffic: (keys, windowMs) => this.#d.engine.trafficOf(name, keys, windowMs),
     });
     const id = `${g.name}#${run}`;
     const done = drill.execute().finally(() => this.#running.delete(id));
@@ -185,22 +249,53 @@ export class Drills {
     return this.show(g.name, run);
   }
 
+  /** The targets' handles on the revisions whose instances `g` faults; refused when a target cannot or has too few. */
+  async #instanceHandles(g: GameDay, keys: Record<FaultTarget, string | null>): Promise<Map<string, InstanceFaulting>> {
+    const handles = new Map<string, InstanceFaulting>();
+    for (const [i, step] of g.method.entries()) {
+      const all = step.instanceFaults ?? [];
+      for (const [j, f] of all.entries()) {
+        const at = `spec.method[${i}]${step.faults.length + all.length > 1 ? `.parallel[${step.faults.length + j}]` : ''}.fault`;
+        const key = DrillRun.instanceKey(f, keys);
+        if (key === null)
+          throw new SluiceError(
+            'CONFLICT',
+            `${at}.version: ${g.service} has no ${f.version ?? 'running'} revision now${f.version === 'canary' ? ' (no release in progress): start a release, then run the drill' : ''}`,
+          );
+        const handle = handles.get(key) ?? (await this.#d.engine.instanceFaultsOf(g.service, key));
+        if (typeof handle === 'string') throw new SluiceError('CONFLICT', `${at}: ${g.service}'s ${handle}`);
+        const running = handle.instances().length;
+        if (running < f.count)
+          throw new SluiceError(
+            'CONFLICT',
+            `${at}.${f.action}: ${f.count} instance(s) asked, but revision ${key} of ${g.service} runs ${running}`,
+          );
+        handles.set(key, handle);
+      }
+    }
+    return handles;
+  }
+
   /**
    * The safety lever: every running drill is stopped and every fault of every service's data
    * plane removed, now (twice: a renewal in flight when the first sweep ran is swept by the second).
    */
   async stopAll(who: Who): Promise<{ stopped: string[]; removed: number; ms: number }> {
     const started = performance.now();
+    // The faults running drills hold now: each run's own cleanup may remove them before the sweep does.
+    const held = [...this.#running.values()].flatMap((r) => [...r.run.active]);
     const stopped = [...this.#running.entries()].map(([id, r]) => {
       r.run.stop(`stopped by ${who.name} (safety lever)`);
       return id;
     });
-    const sweep = async (): Promise<number> => {
+    const sweep = async (): Promise<string[]> => {
       const controls = this.#d.engine.serviceNames().flatMap((s) => this.#d.engine.faultsOf(s) ?? []);
       const removed = await Promise.all(controls.map((c) => c.clear().catch(() => [])));
-      return removed.reduce((n, r) => n + r.length, 0);
+      return removed.flat().map((f) => f.id);
     };
-    const removed = await sweep();
+    // Stopped instances are resumed here too, alongside the sweep, not only by each run's own cleanup.
+    const [swept] = await Promise.all([sweep(), ...[...this.#running.values()].map((r) => r.run.resumeInstances())]);
+    const removed = new Set([...held, ...(swept as string[])]).size;
     const ms = performance.now() - started;
     setTimeout(() => void sweep(), 200).unref();
     return { stopped, removed, ms: Math.round(ms * 10) / 10 };
@@ -310,6 +405,7 @@ export class Drills {
 
   /** Lets running drills finish their cleanup (their faults removed) before the server stops. */
   async close(): Promise<void> {
+    this.#scheduler.close();
     for (const r of this.#running.values()) r.run.stop('the server is stopping');
     await Promise.allSettled([...this.#running.values()].map((r) => r.done));
   }

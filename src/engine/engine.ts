@@ -17,7 +17,7 @@ import { NotificationHub } from './notifications.ts';
 import { releaseWindow } from './release-policy.ts';
 import { MigrationSteps } from '../migrations/migration-steps.ts';
 import { breakingRefusal, factsOf, graphServices, unmetFor, type ServiceFacts } from './dependency-graph.ts';
-import { ServiceController, type ControllerDeps, type SetFlag } from './service-controller.ts';
+import { ServiceController, type ControllerDeps, type InstanceFaulting, type SetFlag } from './service-controller.ts';
 import type { ApplyResult } from '../views/apply-result.ts';
 import { historyOf, statusOf, type ReleaseView, type ServiceStatus } from '../views/service-status.ts';
 
@@ -258,6 +258,16 @@ export class Engine {
   /** The data plane's drill faults of `name`; undefined when its router cannot inject faults. */
   faultsOf(name: string): FaultControl | undefined {
     return this.#controller(name).faults();
+  }
+
+  /** Drills: revision `key` of `name`'s instances and how to fault them, or why its target cannot. */
+  instanceFaultsOf(name: string, key: string): Promise<InstanceFaulting | string> {
+    return this.#controller(name).instanceFaults(key);
+  }
+
+  /** Drills: requests and errors per revision of `name` in the last `windowMs` (null: no data for it). */
+  trafficOf(name: string, keys: string[], windowMs: number) {
+    return this.#controller(name).traffic(keys, windowMs);
   }
 
   /** The names of the services this engine runs. */

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { DRILL_LOG } from '../core/drills/events.ts';
 import type { ServiceEvent } from '../core/events.ts';
 import type { Notifier } from '../drivers/notifiers/types.ts';
 import type { DriverFactories } from '../drivers/factories.ts';
@@ -14,7 +15,7 @@ interface ServiceNotifiers {
 }
 
 /**
- * Delivers every committed event to the notifiers of its service's spec. Subscribed to the event
+ * Delivers every committed event to the notifiers of its service's spec (a drill's, to the drilled service's). Subscribed to the event
  * bus, after the store: a notifier only queues, so a slow or dead receiver never delays a step or
  * a rollback. A notifier that cannot be created is reported through `onFailure` (recorded as a
  * `driver.failed` event by the engine) and skipped; the others still run.
@@ -67,7 +68,9 @@ export class NotificationHub {
   }
 
   #deliver(event: ServiceEvent): void {
-    for (const n of this.#byService.get(event.service)?.notifiers ?? []) n.notify(event);
+    // Drill events lie in the drills' own log; they go to the notifiers of the service drilled.
+    const service = event.service === DRILL_LOG && 'drilled' in event ? event.drilled : event.service;
+    for (const n of this.#byService.get(service)?.notifiers ?? []) n.notify(event);
   }
 
   /** Stop listening; queued deliveries get the notifiers' short grace. */

@@ -12,7 +12,7 @@ import type { DriverFactories } from '../drivers/factories.ts';
 import type { DriverContext } from '../drivers/types.ts';
 import type { MetricsProvider } from '../drivers/metrics/types.ts';
 import type { FaultControl, RouterSignal } from '../drivers/routers/types.ts';
-import type { Target, TargetRevision } from '../drivers/targets/types.ts';
+import type { InstanceFault, Target, TargetRevision } from '../drivers/targets/types.ts';
 import type { ServiceSpec } from '../spec/index.ts';
 import type { Strategy } from '../spec/strategy-schema.ts';
 import type { Fence, Store, StoredService } from '../store/types.ts';
@@ -58,6 +58,12 @@ export type SetFlag = (
  * through the drivers and feeds their outcomes back. Decisions are serialised; driver calls that
  * take time (starting, stopping) run beside the loop, so a rollback never waits behind them.
  */
+/** One revision's instances, for a drill's instance faults (docs/drills.md). */
+export interface InstanceFaulting {
+  instances(): Instance[];
+  fault(instance: Instance, fault: InstanceFault): Promise<void>;
+}
+
 export class ServiceController {
   state: ServiceState;
   readonly service: string;
@@ -157,6 +163,35 @@ export class ServiceController {
   /** The data plane's drill faults (docs/drills.md), when the service's router can inject them. */
   faults(): FaultControl | undefined {
     return this.#routes.faults;
+  }
+
+  /** Drills: requests and errors per revision in the last `windowMs`, from the metrics provider (null: no data). */
+  async traffic(
+    keys: string[],
+    windowMs: number,
+  ): Promise<Record<string, { requests: number; errors: number } | null>> {
+    const measured = await this.#metrics.collect(keys, windowMs).catch(() => ({}) as Record<string, never>);
+    return Object.fromEntries(
+      keys.map((k) => {
+        const m = measured[k];
+        return [k, m?.kind === 'stats' ? { requests: m.stats.requests, errors: m.stats.errors } : null];
+      }),
+    );
+  }
+
+  /**
+   * Drills: revision `key`'s instances as the controller holds them, and its target's way to fault
+   * one; a string says why its target cannot (it holds no process of the revision's).
+   */
+  async instanceFaults(key: string): Promise<InstanceFaulting | string> {
+    const { target, revision } = await this.#revision(key);
+    const driver = (revision.config as { driver?: string }).driver ?? 'unknown';
+    if (target.faultInstance === undefined)
+      return `revision ${key}'s target (driver: ${driver}) holds no process of its instances, so it cannot kill, stop or restart them; instance faults need driver: process`;
+    return {
+      instances: () => this.state.runtimes[key]?.instances ?? [],
+      fault: (instance, fault) => target.faultInstance!(revision, instance, fault),
+    };
   }
 
   /** A spec with a new router or metrics config replaces those drivers. */

@@ -86,7 +86,10 @@ export function readDocuments(text: string, file: string, drivers: DriverSchemas
       continue;
     }
     if ((PLANNED_KINDS as readonly unknown[]).includes(kind)) {
-      const hint = kind === 'GameDay' ? '; a GameDay is run, not applied: sluice gameday run -f FILE' : '';
+      const hint =
+        kind === 'GameDay'
+          ? '; a GameDay is run or scheduled, not applied: sluice gameday run -f FILE, or sluice gameday schedule -f FILE'
+          : '';
       issues.push({
         ...at(parsed, ['kind']),
         path: 'kind',

@@ -52,6 +52,25 @@ test("the issue's GameDay reads into faults in sequence and in parallel", () => 
   assert.deepEqual(g.signOff, { role: 'approver' });
 });
 
+test('instance faults: kill, stop and restart N instances of a version', () => {
+  const g = parseGameDay(
+    doc(`    - parallel:
+        - fault: { target: instance, kill: 1, version: canary }
+        - fault: { target: stable, latency: 100ms, for: 5s }
+    - fault: { target: instance, stop: 2, for: 10s }
+    - fault: { target: instance, restart: 1, version: stable, for: 3s }`),
+    'drill.yaml',
+  );
+  assert.deepEqual(
+    g.method.map((s) => [s.faults.length, s.instanceFaults]),
+    [
+      [1, [{ action: 'kill', count: 1, version: 'canary', forMs: 10_000 }]],
+      [0, [{ action: 'stop', count: 2, version: null, forMs: 10_000 }]],
+      [0, [{ action: 'restart', count: 1, version: 'stable', forMs: 3000 }]],
+    ],
+  );
+});
+
 test('bad faults are refused with file:line:col, the field and what is valid', () => {
   const refused = (method: string): string => {
     try {
@@ -70,9 +89,15 @@ test('bad faults are refused with file:line:col, the field and what is valid', (
     /a fault has exactly one effect/,
   );
   assert.match(
-    refused('    - fault: { target: instance, kill: 1, for: 1m }'),
-    /instance faults \(kill, stop, restart\) are not supported yet/,
+    refused('    - fault: { target: instance, kill: 1, stop: 1, for: 1m }'),
+    /an instance fault is \{ target: instance, kill: N \| stop: N \| restart: N/,
   );
+  assert.match(
+    refused('    - fault: { target: instance, stop: 1 }'),
+    /spec\.method\[0\]\.fault\.for: a stop fault says how long/,
+  );
+  assert.match(refused('    - fault: { target: instance, kill: 0 }'), /spec\.method\[0\]\.fault\.kill/);
+  assert.match(refused('    - fault: { target: canary, restart: 1, for: 1m }'), /are for target: instance/);
   assert.match(
     refused(
       '    - fault: { target: stable, errors: 503, cohort: { header: x-user-id, cookie: sid, percent: 5 }, for: 1m }',

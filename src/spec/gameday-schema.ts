@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import type { FaultEffect } from '../core/drills/fault.ts';
 import { MAX_FAULT_LATENCY_MS } from '../core/drills/fault.ts';
-import type { DrillFault, GameDay } from '../core/drills/gameday.ts';
+import type { DrillFault, DrillStep, GameDay, InstanceDrillFault } from '../core/drills/gameday.ts';
+import { compileRule } from '../core/windows/occurrences.ts';
 import { duration } from '../core/units.ts';
 import { composeDocuments, toSpecIssue } from './parse.ts';
 import { specErrorMap } from './spec-error-map.ts';
@@ -41,10 +42,14 @@ const cohortSchema = z
     'a cohort hashes users by one key: give header: NAME or cookie: NAME',
   );
 
+/** kill / stop / restart N instances: how many, at least one. */
+const instanceCount = z.number().int().min(1).max(64, 'at most 64 instances (a process target runs at most 64)');
+const INSTANCE_WATCH_MS = 10_000;
+
 const faultSchema = z
   .strictObject({
     target: z.enum(['canary', 'stable', 'metrics', 'instance'], {
-      error: () => 'target is canary, stable or metrics (instance faults come later)',
+      error: () => 'target is canary, stable, metrics or instance',
     }),
     errors: z
       .union([z.number().int().min(400).max(599), z.literal('reset')], {
@@ -60,19 +65,39 @@ const faultSchema = z
       .optional(),
     percent: percent.optional(),
     cohort: cohortSchema.optional(),
-    for: duration.refine((ms) => ms >= 100 && ms <= 3_600_000, 'for is 100ms..1h'),
-    kill: z.number().int().positive().optional(),
+    for: duration.refine((ms) => ms >= 100 && ms <= 3_600_000, 'for is 100ms..1h').optional(),
+    kill: instanceCount.optional(),
+    stop: instanceCount.optional(),
+    restart: instanceCount.optional(),
+    version: z.enum(['canary', 'stable'], { error: () => 'version is canary or stable (whose instances)' }).optional(),
   })
   .superRefine((f, ctx) => {
-    if (f.target === 'instance' || f.kill !== undefined) {
+    const actions = [f.kill, f.stop, f.restart].filter((a) => a !== undefined).length;
+    if (f.target === 'instance') {
+      const traffic = [f.errors, f.latency, f.abort, f.outage, f.percent, f.cohort].some((e) => e !== undefined);
+      if (actions !== 1 || traffic)
+        ctx.addIssue({
+          code: 'custom',
+          path: [],
+          message:
+            'an instance fault is { target: instance, kill: N | stop: N | restart: N, version?: canary|stable, for?: DURATION }: one action, no traffic effect',
+        });
+      if (f.stop !== undefined && f.for === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['for'],
+          message: 'a stop fault says how long the instances stay stopped (SIGCONT after it): for: 10s',
+        });
+      return;
+    }
+    if (actions > 0 || f.version !== undefined)
       ctx.addIssue({
         code: 'custom',
         path: ['target'],
-        message:
-          "instance faults (kill, stop, restart) are not supported yet; fault the canary or stable revision's traffic",
+        message: 'kill, stop, restart and version are for target: instance',
       });
-      return;
-    }
+    if (f.for === undefined)
+      ctx.addIssue({ code: 'custom', path: ['for'], message: 'a fault says how long it lasts: for: 30s (100ms..1h)' });
     if (f.target === 'metrics') {
       if (f.outage !== true || [f.errors, f.latency, f.abort, f.percent, f.cohort].some((e) => e !== undefined))
         ctx.addIssue({
@@ -94,7 +119,18 @@ const faultSchema = z
     if (f.percent !== undefined && f.cohort !== undefined)
       ctx.addIssue({ code: 'custom', path: ['percent'], message: 'give percent or cohort.percent, not both' });
   })
-  .transform((f): DrillFault => {
+  .transform((f): { traffic: DrillFault } | { instance: InstanceDrillFault } => {
+    if (f.target === 'instance') {
+      const action = f.kill !== undefined ? 'kill' : f.stop !== undefined ? 'stop' : 'restart';
+      return {
+        instance: {
+          action,
+          count: (f.kill ?? f.stop ?? f.restart)!,
+          version: f.version ?? null,
+          forMs: f.for ?? INSTANCE_WATCH_MS,
+        },
+      };
+    }
     const effect: FaultEffect =
       f.outage === true
         ? { kind: 'metricsOutage' }
@@ -112,11 +148,13 @@ const faultSchema = z
           ? { header: f.cohort.header.toLowerCase() }
           : { cookie: f.cohort.cookie! };
     return {
-      target: f.target as DrillFault['target'],
-      effect,
-      percent: f.cohort?.percent ?? f.percent ?? 100,
-      ...(cohort !== undefined && { cohort }),
-      forMs: f.for,
+      traffic: {
+        target: f.target,
+        effect,
+        percent: f.cohort?.percent ?? f.percent ?? 100,
+        ...(cohort !== undefined && { cohort }),
+        forMs: f.for!,
+      },
     };
   });
 
@@ -154,6 +192,24 @@ export const gameDaySchema = z
         .strictObject({ before: duration.default(3000), after: duration.default(3000) })
         .default({ before: 3000, after: 3000 }),
       signOff: z.strictObject({ role: z.enum(['approver', 'admin']) }).optional(),
+      schedule: z
+        .strictObject({
+          rrule: z.string().min(1, 'rrule is an RFC 5545 rule such as FREQ=WEEKLY;BYDAY=TU;BYHOUR=10'),
+          start: z.string().min(1).default('2026-01-01T00:00'),
+          timeZone: z.string().min(1).default('UTC'),
+          remind: duration
+            .refine((ms) => ms >= 0 && ms <= 30 * 86_400_000, 'remind is 0s..30d before each run')
+            .default(86_400_000),
+          owners: z.array(z.string().min(1).max(100)).max(50).default([]),
+        })
+        .superRefine((sc, ctx) => {
+          try {
+            compileRule(sc);
+          } catch (err) {
+            ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          }
+        })
+        .optional(),
     }),
   })
   .superRefine((d, ctx) => {
@@ -198,11 +254,26 @@ export function parseGameDay(text: string, file: string): GameDay {
       tolerance: p.tolerance,
       weight: p.weight,
     })),
-    method: s.method.map((step) => ({
-      faults: step.fault !== undefined ? [step.fault] : step.parallel!.map((p) => p.fault),
-    })),
+    method: s.method.map((step): DrillStep => {
+      const faults = step.fault !== undefined ? [step.fault] : step.parallel!.map((p) => p.fault);
+      const instanceFaults = faults.flatMap((f) => ('instance' in f ? [f.instance] : []));
+      return {
+        faults: faults.flatMap((f) => ('traffic' in f ? [f.traffic] : [])),
+        ...(instanceFaults.length > 0 && { instanceFaults }),
+      };
+    }),
     stopConditions: s.stopConditions,
     steadyStateMs: s.steadyState,
     signOff: s.signOff ?? null,
+    schedule:
+      s.schedule === undefined
+        ? null
+        : {
+            rrule: s.schedule.rrule,
+            start: s.schedule.start,
+            timeZone: s.schedule.timeZone,
+            remindMs: s.schedule.remind,
+            owners: s.schedule.owners,
+          },
   };
 }

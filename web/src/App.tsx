@@ -3,6 +3,7 @@ import { useConnection } from './live.ts';
 import { SignOut, TokenForm, useAuthRefused } from './components/TokenForm.tsx';
 import { GraphPage } from './pages/GraphPage.tsx';
 import { AnalyticsPage } from './pages/AnalyticsPage.tsx';
+import { DrillsPage } from './pages/DrillsPage.tsx';
 import { FlagsPage } from './pages/FlagsPage.tsx';
 import { Overview } from './pages/Overview.tsx';
 import { ServicePage } from './pages/ServicePage.tsx';
@@ -57,6 +58,9 @@ export function App() {
         <Link href="/flags" className="nav-link">
           Flags
         </Link>
+        <Link href="/drills" className="nav-link">
+          Drills
+        </Link>
         <span className="spacer" />
         <LiveDot />
         <Identity />
@@ -68,6 +72,7 @@ export function App() {
         {!refused && route.page === 'graph' && <GraphPage />}
         {!refused && route.page === 'analytics' && <AnalyticsPage />}
         {!refused && route.page === 'flags' && <FlagsPage />}
+        {!refused && route.page === 'drills' && <DrillsPage drill={route.drill} run={route.run} />}
         {!refused && route.page === 'service' && (
           <ServicePage key={route.name} name={route.name} releaseNumber={route.release} />
         )}

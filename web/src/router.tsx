@@ -23,6 +23,7 @@ export type Route =
   | { page: 'graph' }
   | { page: 'analytics' }
   | { page: 'flags' }
+  | { page: 'drills'; drill: string | null; run: number | null }
   | { page: 'service'; name: string; release: number | null }
   | { page: 'missing'; path: string };
 
@@ -31,6 +32,8 @@ export function routeOf(path: string): Route {
   if (path === '/graph' || path === '/graph/') return { page: 'graph' };
   if (path === '/analytics' || path === '/analytics/') return { page: 'analytics' };
   if (path === '/flags' || path === '/flags/') return { page: 'flags' };
+  const d = /^\/drills(?:\/([a-z0-9][a-z0-9-]*)\/(\d+))?\/?$/.exec(path);
+  if (d) return { page: 'drills', drill: d[1] ?? null, run: d[2] ? Number(d[2]) : null };
   const m = /^\/services\/([a-z][a-z0-9-]*)(?:\/releases\/(\d+))?\/?$/.exec(path);
   if (m) return { page: 'service', name: m[1]!, release: m[2] ? Number(m[2]) : null };
   return { page: 'missing', path };

@@ -27,7 +27,44 @@ interface RehearsalView {
   retried?: boolean;
 }
 
+interface ScheduleRow {
+  drill: string;
+  service: string;
+  rrule: string;
+  timeZone: string;
+  remindMs: number;
+  owners: string[];
+  by: string;
+  nextRunAt: number | null;
+}
+
 const ms = (v: number | null) => (v === null ? '-' : `${v}ms`);
+
+function columns(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [head, ...rows]
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** The scheduled drills with their next run (none: nothing printed). */
+function scheduleTable(schedules: ScheduleRow[]): string {
+  if (schedules.length === 0) return '';
+  const rows = schedules.map((s) => [
+    s.drill,
+    s.service,
+    s.nextRunAt === null ? 'none' : new Date(s.nextRunAt).toISOString().slice(0, 16).replace('T', ' ') + 'Z',
+    `${Math.round(s.remindMs / 60_000)}m before`,
+    s.owners.join(',') || '-',
+    `${s.rrule} (${s.timeZone})`,
+  ]);
+  return `\n\n${columns(['SCHEDULED', 'SERVICE', 'NEXT RUN', 'REMIND', 'OWNERS', 'RULE'], rows)}`;
+}
 
 function table(runs: RunRow[]): string {
   if (runs.length === 0) return 'no drills yet (sluice gameday run -f DRILL.yaml)';
@@ -43,16 +80,10 @@ function table(runs: RunRow[]): string {
     r.score === null ? '-' : String(r.score),
     r.signedOffBy ?? '-',
   ]);
-  const head = ['DRILL', 'RUN', 'SERVICE', 'STATUS', 'STARTED', 'BY', 'DETECT', 'RESTORE', 'SCORE', 'SIGNED OFF'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [head, ...rows]
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return columns(
+    ['DRILL', 'RUN', 'SERVICE', 'STATUS', 'STARTED', 'BY', 'DETECT', 'RESTORE', 'SCORE', 'SIGNED OFF'],
+    rows,
+  );
 }
 
 function summary(r: DrillRecord): string {
@@ -74,9 +105,9 @@ function actionItem(text: string): { text: string; owner: string } {
 export const gamedayCommand: CommandDef = {
   name: 'gameday',
   summary:
-    'drills: run -f DRILL.yaml [--wait] · stop --all (the safety lever) · list · show NAME [--run N] · signoff NAME --run N --comment · rehearse SERVICE --to ENV --version V · rehearsals',
+    'drills: run -f DRILL.yaml [--wait] · schedule -f DRILL.yaml · unschedule NAME · stop --all (the safety lever) · list · show NAME [--run N] · signoff NAME --run N --comment · rehearse SERVICE --to ENV --version V · rehearsals',
   usage:
-    'sluice gameday run -f DRILL.yaml [--wait] | gameday stop --all | gameday list | gameday show NAME [--run N] [-o json|md] | gameday signoff NAME --run N --comment "..." [--action "TEXT=OWNER"]... | gameday rehearse SERVICE --to ENV --version V | gameday rehearsals',
+    'sluice gameday run -f DRILL.yaml [--wait] | gameday schedule -f DRILL.yaml | gameday unschedule NAME | gameday stop --all | gameday list | gameday show NAME [--run N] [-o json|md] | gameday signoff NAME --run N --comment "..." [--action "TEXT=OWNER"]... | gameday rehearse SERVICE --to ENV --version V | gameday rehearsals',
   options: {
     file: { type: 'string', short: 'f' },
     wait: { type: 'boolean' },
@@ -99,16 +130,33 @@ export const gamedayCommand: CommandDef = {
         throw new UsageError(`--run "${String(values.run)}" is not a run number (1, 2, …; see sluice gameday list)`);
       return n;
     };
+    const drillFile = (): { spec: string; file: string } => {
+      const file = values.file as string | undefined;
+      if (file === undefined) throw new UsageError('give the drill with -f DRILL.yaml');
+      try {
+        return { spec: readFileSync(file, 'utf8'), file };
+      } catch (err) {
+        throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    };
     switch (action) {
+      case 'schedule': {
+        const s = await c.post<ScheduleRow>('/api/gamedays/schedules', drillFile());
+        out(
+          json
+            ? JSON.stringify(s, null, 2)
+            : `drill ${s.drill} scheduled on ${s.service}: next run ${s.nextRunAt === null ? 'none' : new Date(s.nextRunAt).toISOString()}, owners reminded ${Math.round(s.remindMs / 60_000)} min before`,
+        );
+        return 0;
+      }
+      case 'unschedule': {
+        if (name === undefined) throw new UsageError('say which drill: sluice gameday unschedule NAME');
+        await c.delete(`/api/gamedays/schedules/${encodeURIComponent(name)}`);
+        out(`drill ${name} unscheduled`);
+        return 0;
+      }
       case 'run': {
-        const file = values.file as string | undefined;
-        if (file === undefined) throw new UsageError('give the drill with -f DRILL.yaml');
-        let spec: string;
-        try {
-          spec = readFileSync(file, 'utf8');
-        } catch (err) {
-          throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-        }
+        const { spec, file } = drillFile();
         const started = await c.post<{ drill: string; run: number; service: string; status: 'running' }>(
           '/api/gamedays/run',
           { spec, file, wait: false },
@@ -142,8 +190,8 @@ export const gamedayCommand: CommandDef = {
         return 0;
       }
       case 'list': {
-        const { runs } = await c.get<{ runs: RunRow[] }>('/api/gamedays');
-        out(json ? JSON.stringify(runs, null, 2) : table(runs));
+        const { runs, schedules } = await c.get<{ runs: RunRow[]; schedules: ScheduleRow[] }>('/api/gamedays');
+        out(json ? JSON.stringify({ runs, schedules }, null, 2) : table(runs) + scheduleTable(schedules));
         return 0;
       }
       case 'show': {

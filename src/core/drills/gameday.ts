@@ -4,6 +4,7 @@
  * them together), what aborts it, and who signs it off. Times in milliseconds, shares in percent.
  */
 import type { FaultCohort, FaultEffect } from './fault.ts';
+import type { DrillSchedule } from './schedule.ts';
 
 /** What a fault hits: the release's canary, the stable revision, or the metrics backend (the data plane's metrics API). */
 export type FaultTarget = 'canary' | 'stable' | 'metrics';
@@ -28,9 +29,25 @@ export interface DrillFault {
   forMs: number;
 }
 
+/** What a drill does to a revision's instances through its target: SIGKILL, SIGSTOP (SIGCONT after `forMs`), or a restart. */
+export type InstanceAction = 'kill' | 'stop' | 'restart';
+export const INSTANCE_ACTIONS = ['kill', 'stop', 'restart'] as const satisfies readonly InstanceAction[];
+
+/** `{ target: instance, kill: 1 }`: `count` instances of a revision, through the service's target driver. */
+export interface InstanceDrillFault {
+  action: InstanceAction;
+  count: number;
+  /** Which revision's instances; null: the canary while a release is in progress, else the stable one. */
+  version: 'canary' | 'stable' | null;
+  /** stop: how long the instances stay stopped; kill, restart: how long the step watches after it. */
+  forMs: number;
+}
+
 /** One step of the method: its faults run together; steps run one after another. */
 export interface DrillStep {
   faults: DrillFault[];
+  /** Instance faults of the step (absent in drills recorded before they existed). */
+  instanceFaults?: InstanceDrillFault[];
 }
 
 export interface StopCondition {
@@ -48,4 +65,6 @@ export interface GameDay {
   /** How long the steady state is sampled before the first fault and after the last one. */
   steadyStateMs: { before: number; after: number };
   signOff: { role: 'approver' | 'admin' } | null;
+  /** When it runs on its own once scheduled (`sluice gameday schedule`); null or absent: run by hand only. */
+  schedule?: DrillSchedule | null;
 }

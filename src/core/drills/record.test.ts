@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import type { ActiveFault } from './fault.ts';
 import {
   drillRecords,
+  drillTimes,
   resilienceScore,
   type StoredDrillEvent,
   timeToDetect,
@@ -67,6 +68,12 @@ test("a run's events fold into its record: faults with their hits, phases, verdi
     { ...base, type: 'drill.steadyState', at: 4, phase: 'after', tallies: [] },
     {
       ...base,
+      type: 'drill.traffic',
+      at: 4,
+      traffic: { at: [1000, 2000], byKey: { '1': { requests: [10, 12], errors: [0, null] } } },
+    },
+    {
+      ...base,
       type: 'drill.finished',
       at: 5,
       verdict: 'passed',
@@ -90,5 +97,35 @@ test("a run's events fold into its record: faults with their hits, phases, verdi
   assert.equal(r!.faults.length, 1);
   assert.deepEqual(r!.signOff, { by: 'bob', role: 'approver', at: 6, comment: 'good' });
   assert.deepEqual(r!.actionItems, [{ text: 'page faster', owner: 'ann' }]);
-  assert.equal(r!.timeline.length, 6);
+  assert.equal(r!.timeline.length, 6, 'the traffic samples are not a timeline entry');
+  assert.deepEqual(r!.traffic?.byKey['1'], { requests: [10, 12], errors: [0, null] });
+});
+
+test('instance faults: detect from the first fault to the Fail; restore when each answers again or its canary was reverted', () => {
+  const killed = { key: '2', at: 1000, answeringAt: null };
+  const reverted = { at: 1900, key: '2' };
+  assert.deepEqual(drillTimes({ hits: [], instances: [killed], failAt: 1700, reverted }), {
+    timeToDetectMs: 700,
+    timeToRestoreMs: 900,
+  });
+  // Answering again before the revert: restored then.
+  assert.deepEqual(drillTimes({ hits: [], instances: [{ ...killed, answeringAt: 1400 }], failAt: 1700, reverted }), {
+    timeToDetectMs: 700,
+    timeToRestoreMs: 400,
+  });
+  // A stable instance stopped: a canary's revert does not restore it; not answering yet is not restored.
+  const stopped = { key: '1', at: 1000, answeringAt: null };
+  assert.deepEqual(drillTimes({ hits: [], instances: [stopped], failAt: null, reverted }), {
+    timeToDetectMs: null,
+    timeToRestoreMs: null,
+  });
+  assert.equal(drillTimes({ hits: [], instances: [killed], failAt: 900, reverted: null }).timeToDetectMs, null);
+  // With proxy faults too: the first of both starts it, the last of both ends it.
+  const both = drillTimes({
+    hits: [hit(800, 2500)],
+    instances: [{ ...killed, answeringAt: 1400 }],
+    failAt: 1700,
+    reverted,
+  });
+  assert.deepEqual(both, { timeToDetectMs: 900, timeToRestoreMs: 1700 });
 });

@@ -9,6 +9,8 @@ import {
   type ActionItem,
   type DrillEvent,
   type DrillPhase,
+  type DrillScheduleEvent,
+  type DrillTraffic,
   type DrillVerdict,
   type ProbeTally,
   describeDrillEvent,
@@ -16,7 +18,10 @@ import {
 import type { ActiveFault } from './fault.ts';
 import type { GameDay } from './gameday.ts';
 
-export type StoredDrillEvent = Extract<ServiceEvent, Exclude<DrillEvent, { type: 'drill.rehearsed' }>>;
+export type StoredDrillEvent = Extract<
+  ServiceEvent,
+  Exclude<DrillEvent, { type: 'drill.rehearsed' } | DrillScheduleEvent>
+>;
 
 export interface TimelineEntry {
   at: number;
@@ -36,6 +41,8 @@ export interface DrillRecord {
   gameDay: GameDay;
   timeline: TimelineEntry[];
   steadyState: Partial<Record<DrillPhase, ProbeTally[]>>;
+  /** Requests and errors per revision each second of the run (once it finished; null before, or none recorded). */
+  traffic: DrillTraffic | null;
   /** Every fault the run injected, with what it hit (once it was removed). */
   faults: ActiveFault[];
   timeToDetectMs: number | null;
@@ -87,6 +94,42 @@ export function timeToRestore(faults: readonly ActiveFault[]): number | null {
   return first === null ? null : Math.max(...lasts) - first;
 }
 
+/** An instance a drill faulted: when, and when it was restored (answering again, or its traffic reverted). */
+export interface FaultedInstance {
+  key: string;
+  at: number;
+  /** It answered HTTP again after its restart or resume (null: not seen). */
+  answeringAt: number | null;
+}
+
+/**
+ * Detect and restore across a run's faults: the proxy's (their first and last hit) and the
+ * instances' (their fault time; restored when answering again, or, for the canary the contract
+ * reverted, when its traffic was reverted, whichever came first). Detect: first fault → the
+ * contract's Fail. Restore: first fault → the last of them restored; null while one is not.
+ */
+export function drillTimes(o: {
+  hits: readonly ActiveFault[];
+  instances: readonly FaultedInstance[];
+  failAt: number | null;
+  reverted: { at: number; key: string } | null;
+}): { timeToDetectMs: number | null; timeToRestoreMs: number | null } {
+  if (o.instances.length === 0)
+    return { timeToDetectMs: timeToDetect(o.hits, o.failAt), timeToRestoreMs: timeToRestore(o.hits) };
+  const starts = [firstHit(o.hits), ...o.instances.map((i) => i.at)].filter((t): t is number => t !== null);
+  const first = Math.min(...starts);
+  const restored = o.instances.map((i) => {
+    const reverted = o.reverted !== null && o.reverted.key === i.key && o.reverted.at >= i.at ? o.reverted.at : null;
+    const ends = [i.answeringAt, reverted].filter((t): t is number => t !== null);
+    return ends.length === 0 ? null : Math.min(...ends);
+  });
+  const lastHits = o.hits.flatMap((f) => (f.lastHitAt === null ? [] : [f.lastHitAt]));
+  return {
+    timeToDetectMs: o.failAt === null || o.failAt < first ? null : o.failAt - first,
+    timeToRestoreMs: restored.includes(null) ? null : Math.max(...(restored as number[]), ...lastHits) - first,
+  };
+}
+
 /** The runs in `events` (any order of runs, each run's events in log order), folded into records. */
 export function drillRecords(events: readonly StoredDrillEvent[]): DrillRecord[] {
   const runs = new Map<string, DrillRecord>();
@@ -105,6 +148,7 @@ export function drillRecords(events: readonly StoredDrillEvent[]): DrillRecord[]
         timeline: [],
         steadyState: {},
         faults: [],
+        traffic: null,
         timeToDetectMs: null,
         timeToRestoreMs: null,
         score: null,
@@ -115,6 +159,10 @@ export function drillRecords(events: readonly StoredDrillEvent[]): DrillRecord[]
     }
     const r = runs.get(id);
     if (r === undefined) continue;
+    if (e.type === 'drill.traffic') {
+      r.traffic = e.traffic;
+      continue;
+    }
     r.timeline.push({ at: e.at, type: e.type, text: describeDrillEvent(e, e.actor), actor: e.actor });
     switch (e.type) {
       case 'drill.faultsCleared':

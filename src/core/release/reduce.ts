@@ -87,11 +87,18 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'drill.started':
     case 'drill.faultsSet':
     case 'drill.faultsCleared':
+    case 'drill.instanceFault':
+    case 'drill.instanceAnswering':
+    case 'drill.traffic':
     case 'drill.steadyState':
     case 'drill.stopped':
     case 'drill.finished':
     case 'drill.signedOff':
     case 'drill.rehearsed':
+    case 'drill.scheduled':
+    case 'drill.unscheduled':
+    case 'drill.remind':
+    case 'drill.scheduledRun':
       return s;
     case 'traffic.applied':
       return { ...solved(s, 'router'), appliedWeights: event.weights };

@@ -15,6 +15,8 @@ export const TARGET_CONTRACT_CASES = {
   neverReady: 'start of a revision that never becomes ready rejects within the readiness timeout, clearly',
   adoptUnchanged: 'adopt of running instances (after a controller restart) returns them unchanged',
   sideBySide: 'two revisions run side by side',
+  instanceFaults:
+    'faultInstance: stop holds an instance silent until resume; restart brings it back on its URL; kill ends it',
 } as const;
 export type TargetContractCase = keyof typeof TARGET_CONTRACT_CASES;
 
@@ -113,6 +115,25 @@ export function targetConformance<C>(name: string, makeFixture: () => Promise<Ta
       await run.target.stop(one, first);
       for (const instance of second)
         assert.equal(await bodyOf(probeUrl(instance.url, '/')), 'v2', 'stopping one leaves the other');
+    });
+
+    contractCase('instanceFaults', async (fixture, run) => {
+      const fault = run.target.faultInstance?.bind(run.target);
+      assert.ok(fault, 'a target that cannot fault its instances declares it in skip, with the reason');
+      const rev = await fixture.revision('1', 'v1');
+      const [instance] = await run.start(rev);
+      const url = probeUrl(instance!.url, '/');
+      await fault(rev, instance!, 'stop');
+      const silent = await httpGet(url, 500);
+      assert.ok('error' in silent, `a stopped instance answered: ${JSON.stringify(silent)}`);
+      await fault(rev, instance!, 'resume');
+      assert.equal(await bodyOf(url), 'v1', 'a resumed instance answers again');
+      await fault(rev, instance!, 'restart');
+      assert.equal(await bodyOf(url), 'v1', 'a restarted instance answers on its URL once restart resolves');
+      await fault(rev, instance!, 'kill');
+      // The target may restart a crashed instance (after a backoff): its answers stop at once.
+      const killed = await httpGet(url, 500);
+      assert.ok('error' in killed, `a killed instance answered: ${JSON.stringify(killed)}`);
     });
   });
 }

@@ -1,9 +1,10 @@
 /** The target contract: start, adopt and stop a revision's instances (docs/targets.md). */
 import type { z } from 'zod';
+import type { InstanceFault } from '../../core/drills/events.ts';
 import type { Instance } from '../../core/types.ts';
 import type { DriverContext } from '../types.ts';
 
-export type { Instance };
+export type { Instance, InstanceFault };
 
 /** One revision as a target sees it: its `spec.target` config with `${version}` already interpolated. */
 export interface TargetRevision<C = unknown> {
@@ -33,6 +34,12 @@ export interface Target<C = unknown> {
   adopt(rev: TargetRevision<C>, instances: Instance[]): Promise<Instance[]>;
   /** Stop the instances (SIGTERM after draining, then SIGKILL after a grace period). */
   stop(rev: TargetRevision<C>, instances: Instance[]): Promise<void>;
+  /**
+   * Drills (docs/drills.md): do `fault` to one running instance. kill: SIGKILL (the target's own
+   * crash handling follows); stop / resume: SIGSTOP / SIGCONT; restart: stop it and start it again
+   * where it ran. Absent: the target runs no process of Sluice's, and a drill refuses instance faults.
+   */
+  faultInstance?(rev: TargetRevision<C>, instance: Instance, fault: InstanceFault): Promise<void>;
   /** Health signals, e.g. a crash (the driver restarts the instance itself when it can). */
   onSignal(listener: (signal: TargetSignal) => void): void;
   /** Detach: stop watching, leave the instances running. */

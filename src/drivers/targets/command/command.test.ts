@@ -70,6 +70,10 @@ targetConformance('command', async (): Promise<TargetFixture<CommandTargetConfig
       }),
       timeoutMs: 1000,
     }),
+    skip: {
+      instanceFaults:
+        'instances run wherever the commands put them; Sluice holds no process of theirs to signal, so a drill refuses instance faults',
+    },
     cleanup: state.cleanup,
   };
 });

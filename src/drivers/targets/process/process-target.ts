@@ -1,13 +1,13 @@
 /** The `process` target: each revision runs as N local, detached OS processes on ports it picks. */
 import type { Instance } from '../../../core/types.ts';
 import type { DriverContext } from '../../types.ts';
-import type { Target, TargetRevision, TargetSignal } from '../types.ts';
+import type { InstanceFault, Target, TargetRevision, TargetSignal } from '../types.ts';
 import { waitUntilReady } from '../readiness.ts';
 import type { ProcessTargetConfig } from './config.ts';
 import { freePort, portFreesUp } from '../../free-port.ts';
 import { readState, recordedInstances, removeState } from './instance-files.ts';
 import { launchUntilReady, spawnFor, type InstancePlan } from './launch.ts';
-import { groupOf, isAlive, stopGroup } from './process-group.ts';
+import { groupOf, isAlive, signalGroup, stopGroup } from './process-group.ts';
 import type { SpawnedInstance } from './spawn-instance.ts';
 import { Supervisor, type Watched } from './supervisor.ts';
 
@@ -118,6 +118,37 @@ export class ProcessTarget implements Target<ProcessTargetConfig> {
         removeState(this.#ctx.serviceDir, rev.key, instance.id);
       }),
     );
+  }
+
+  /**
+   * kill: SIGKILL to the instance's process group; the supervisor sees a crash and restarts it as
+   * it would any other (up to maxRestarts). stop / resume: SIGSTOP / SIGCONT to the group. restart:
+   * SIGTERM (SIGKILL after stopTimeout) and a new run on the same port, ready before it resolves.
+   */
+  async faultInstance(rev: Revision, instance: Instance, fault: InstanceFault): Promise<void> {
+    const watched = this.#supervisor.get(instance.id);
+    const { pid, port } = watched ?? this.#recorded(rev, instance);
+    if (pid === null || !isAlive(pid) || !this.#ours(pid))
+      throw new Error(
+        `process target: service "${this.#ctx.service}" revision ${rev.key}, instance ${instance.id} is not running (pid ${pid ?? 'unknown'}); nothing to ${fault}`,
+      );
+    if (fault !== 'restart') {
+      signalGroup(pid, pid, fault === 'kill' ? 'SIGKILL' : fault === 'stop' ? 'SIGSTOP' : 'SIGCONT');
+      return;
+    }
+    if (port === null)
+      throw new Error(`process target: instance ${instance.id} has no recorded port; cannot restart it`);
+    const released = this.#supervisor.release(instance.id);
+    signalGroup(pid, pid, 'SIGCONT');
+    await stopGroup(pid, pid, rev.config.stopTimeout);
+    const { spawned } = await launchUntilReady(
+      this.#plan(rev, instance.id, port),
+      new AbortController().signal,
+      () => {},
+    );
+    const next = this.#watched(rev, instance.id, port, spawned.pid as number);
+    if (released !== undefined) next.restarts = released.restarts;
+    this.#supervisor.watchChild(next, spawned);
   }
 
   onSignal(listener: (signal: TargetSignal) => void): void {
