@@ -11,10 +11,15 @@ import { UpstreamPool } from './upstream-pool.ts';
 
 export class DataPlane {
   private state: RouteState | null = null;
-  private readonly pool = new UpstreamPool();
+  private readonly pool: UpstreamPool;
   private readonly book = new MetricsBook();
   /** Drills' faults, each with its own TTL (fault-book.ts). */
   readonly faults = new FaultBook();
+
+  /** `upstreamTimeoutMs`: an upstream connection idle this long mid-request is given up (504). */
+  constructor(upstreamTimeoutMs = 60_000) {
+    this.pool = new UpstreamPool(upstreamTimeoutMs);
+  }
 
   /** The current routes, for the request path (an arrow so it can be passed around unbound). */
   readonly routes = (): RouteState | null => this.state;

@@ -113,7 +113,7 @@ async function main(): Promise<void> {
   const routesPath = join(args.dir, 'routes.json');
   const infoPath = join(args.dir, 'proxy.json');
 
-  const plane = new DataPlane();
+  const plane = new DataPlane(args.upstreamTimeoutMs);
   await loadSavedTable(plane, routesPath);
   // Flags at the edge (flag-plane.ts): the last config given, served again after a restart.
   const flags = new FlagPlane();
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   const traffic = http.createServer(
     // requestTimeout 0: long uploads and streamed responses are the upstream's business.
     { requestTimeout: 0, keepAliveTimeout: 15_000 },
-    createForwarder(plane.routes, args.upstreamTimeoutMs, flags, plane.faults),
+    createForwarder(plane.routes, flags, plane.faults),
   );
   const admin = http.createServer(
     createAdminHandler({
