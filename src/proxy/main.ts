@@ -216,6 +216,7 @@ async function main(): Promise<void> {
     adminUrl: `http://127.0.0.1:${adminPort}`,
     listen: `${host}:${port}`,
     startedAt,
+    workers: args.workers,
   };
   await writeJsonAtomic(infoPath, info);
   const workers = args.workers > 1 ? ` with ${args.workers} workers` : '';

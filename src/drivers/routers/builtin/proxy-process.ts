@@ -70,13 +70,19 @@ export async function logTail(dir: string, lines = 8): Promise<string> {
 }
 
 /** Starts a proxy and resolves once it has written a fresh proxy.json. */
-export async function spawnProxy(dir: string, listen: string, upstreamTimeoutMs?: number): Promise<ProxyInfo> {
+export async function spawnProxy(
+  dir: string,
+  listen: string,
+  upstreamTimeoutMs?: number,
+  workers?: number,
+): Promise<ProxyInfo> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await ensureAdminSecret(dir);
   await rm(join(dir, 'proxy.json'), { force: true });
   const log = await open(join(dir, 'proxy.log'), 'a');
   const args = [PROXY_MAIN, '--dir', dir, '--listen', listen, '--admin-secret-file', adminSecretPath(dir)];
   if (upstreamTimeoutMs !== undefined) args.push('--upstream-timeout-ms', String(Math.round(upstreamTimeoutMs)));
+  if (workers !== undefined) args.push('--workers', String(workers));
   let exited: string | null = null;
   let child;
   try {
