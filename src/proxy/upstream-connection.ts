@@ -102,7 +102,8 @@ export class UpstreamConnection {
       if (!(err instanceof UpstreamProtocolError)) throw err;
       return this.broken(false);
     }
-    if (!this.completed) return;
+    // Not complete yet, or dropped meanwhile (the client left, its answer could not be sent).
+    if (!this.completed || this.closed) return;
     this.completed = false;
     const exchange = this.exchange;
     this.exchange = null;
