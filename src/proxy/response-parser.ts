@@ -42,6 +42,8 @@ export class ResponseParser {
   private line = '';
   private noBody = false;
   private reusable = true;
+  /** The last answer's `Keep-Alive: timeout=<s>`, in ms (0: none given). */
+  keepAliveMs = 0;
   private readonly events: ResponseEvents;
 
   constructor(events: ResponseEvents) {
@@ -153,6 +155,7 @@ export class ResponseParser {
     let keepAlive = m[1] === '1';
     let length = -1;
     let chunked = false;
+    this.keepAliveMs = 0;
     const raw: string[] = [];
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i]!;
@@ -167,6 +170,9 @@ export class ResponseParser {
             const v = value.toLowerCase();
             if (v.includes('close')) keepAlive = false;
             else if (v.includes('keep-alive')) keepAlive = true;
+          } else if (name.toLowerCase() === 'keep-alive') {
+            const t = /timeout=(\d+)/i.exec(value);
+            if (t !== null) this.keepAliveMs = Number(t[1]) * 1000;
           }
           break;
         case 14:

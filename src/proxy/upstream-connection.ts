@@ -43,6 +43,8 @@ export class UpstreamConnection {
   private reusableAtEnd = false;
   private completed = false;
   private closed = false;
+  /** When an idle connection is too old to use: a second before the upstream's keep-alive timeout. */
+  idleUntil = Infinity;
 
   constructor(home: ConnectionHome, timeoutMs: number) {
     this.home = home;
@@ -107,8 +109,12 @@ export class UpstreamConnection {
     this.completed = false;
     const exchange = this.exchange;
     this.exchange = null;
-    if (this.reusableAtEnd) this.home.idle(this);
-    else this.close();
+    if (this.reusableAtEnd) {
+      // As node:http's Agent does: never send on a connection the upstream is about to close.
+      const hint = this.parser.keepAliveMs;
+      this.idleUntil = hint > 0 ? Date.now() + hint - 1000 : Infinity;
+      this.home.idle(this);
+    } else this.close();
     exchange?.end();
   }
 

@@ -38,7 +38,14 @@ export class Endpoint implements ConnectionHome {
 
   /** A connection for one request: the most recently freed one, or a new one. */
   connection(): UpstreamConnection {
-    const conn = this.free.pop();
+    let conn = this.free.pop();
+    if (conn !== undefined && conn.idleUntil !== Infinity) {
+      const now = Date.now();
+      while (conn !== undefined && conn.idleUntil <= now) {
+        conn.abort();
+        conn = this.free.pop();
+      }
+    }
     if (conn !== undefined) return conn;
     const fresh = new UpstreamConnection(this, this.timeoutMs);
     this.open.add(fresh);
