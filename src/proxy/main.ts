@@ -1,6 +1,8 @@
 /**
  * The built-in proxy process: `node src/proxy/main.ts --dir <stateDir> --listen <host:port>
- * --admin-secret-file <path> [--upstream-timeout-ms <ms>]`. Every admin call must carry
+ * --admin-secret-file <path> [--upstream-timeout-ms <ms>] [--workers <n>]`. With n > 1 this process
+ * is the primary: it serves the admin API and n node:cluster workers serve the traffic
+ * (worker-plane.ts, worker.ts). Every admin call must carry
  * `Authorization: Bearer <the file's secret>`; the file must be readable by its owner only.
  * It runs apart from the controller so that traffic keeps flowing at the last weights when the
  * controller dies; a restarted controller finds it through <stateDir>/proxy.json, and a

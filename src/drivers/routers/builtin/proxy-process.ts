@@ -16,6 +16,8 @@ export type { ProxyInfo };
 
 const PROXY_MAIN = fileURLToPath(new URL('../../../proxy/main.ts', import.meta.url));
 const START_TIMEOUT_MS = 5000;
+/** Each worker beyond the first is a Node process to start too (its modules loaded, its state sent). */
+const START_PER_WORKER_MS = 7500;
 const STOP_TIMEOUT_MS = 12_000;
 const POLL_MS = 25;
 
@@ -100,7 +102,8 @@ export async function spawnProxy(
   });
   child.unref();
 
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const startTimeoutMs = START_TIMEOUT_MS + START_PER_WORKER_MS * ((workers ?? 1) - 1);
+  const deadline = Date.now() + startTimeoutMs;
   while (Date.now() < deadline) {
     const info = await readProxyInfo(dir);
     if (info !== null && info.pid === child.pid) return info;
@@ -108,7 +111,7 @@ export async function spawnProxy(
     await sleep(POLL_MS);
   }
   if (exited === null) child.kill('SIGKILL');
-  const why = exited ?? `did not write proxy.json within ${START_TIMEOUT_MS} ms`;
+  const why = exited ?? `did not write proxy.json within ${startTimeoutMs} ms`;
   throw new Error(`the proxy process ${why}; ${join(dir, 'proxy.log')} ends with:\n${await logTail(dir)}`);
 }
 
