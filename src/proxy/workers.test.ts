@@ -154,3 +154,34 @@ test('a worker that dies is replaced and serves the table in force', async (t) =
   const t1 = await totals(proxy);
   assert.ok((t1.stable ?? 0) >= 20, `stable counted ${t1.stable}`);
 });
+
+test("the bad-answer watch wakes on a worker's bad answer; fault hits are counted over the workers", async (t) => {
+  const stable = await upstream(t, 'stable');
+  const canary = await upstream(t, 'canary');
+  const proxy = await startProxy(t, 2);
+  await putRoutes(proxy, table(0, stable, canary));
+  const watch = fetch(`${proxy.admin}/metrics/watch?key=stable&seen=0&timeout=10000`, { headers: AUTH });
+  // Every answer of stable fails for 30 s: a drill's fault, sent to both workers.
+  const put = await fetch(`${proxy.admin}/faults`, {
+    method: 'PUT',
+    headers: AUTH,
+    body: JSON.stringify({
+      faults: [{ id: 'f1', key: 'stable', percent: 100, effect: { kind: 'error', status: 503 }, ttlMs: 30_000 }],
+    }),
+  });
+  assert.equal(put.status, 200, await put.clone().text());
+  assert.deepEqual(await sample(proxy.url, 10), { '503 sluice proxy: fault injected by a drill\n': 10 });
+  const woke = (await (await watch).json()) as { woke: boolean; bad: number };
+  assert.equal(woke.woke, true);
+  assert.ok(woke.bad >= 1, `bad ${woke.bad}`);
+  // Hits and bad answers arrive from the workers within an event-loop turn or two.
+  await new Promise((r) => setTimeout(r, 200));
+  const faults = (await (await fetch(`${proxy.admin}/faults`, { headers: AUTH })).json()) as {
+    faults: { id: string; hits: number }[];
+  };
+  assert.equal(faults.faults[0]?.hits, 10, "both workers' hits");
+  const again = (await (
+    await fetch(`${proxy.admin}/metrics/watch?key=stable&seen=0&timeout=0`, { headers: AUTH })
+  ).json()) as { bad: number };
+  assert.equal(again.bad, 10, "the watch's count is both workers' bad answers");
+});
