@@ -48,11 +48,18 @@ export interface RouterRig {
   close(): Promise<void>;
 }
 
+/**
+ * `name` is a router driver, or `builtin@N`: the built-in proxy with N worker processes
+ * (`workers: N`).
+ */
 export async function startRouter(name: string, table: RouteTable): Promise<RouterRig> {
-  const serviceDir = await mkdtemp(join(tmpdir(), `sluice-bench-${name}-`));
+  const [driver, workers] = name.split('@') as [string, string | undefined];
+  const serviceDir = await mkdtemp(join(tmpdir(), `sluice-bench-${driver}-`));
   const listen = `127.0.0.1:${await freePort()}`;
-  const factory = routers[name]!;
-  const router = factory.create(factory.config.parse({ driver: name, listen }), {
+  const factory = routers[driver];
+  if (factory === undefined) throw new Error(`no router driver "${driver}" (from --routers ${name})`);
+  const config = { driver, listen, ...(workers !== undefined && { workers: Number(workers) }) };
+  const router = factory.create(factory.config.parse(config), {
     service: 'bench',
     serviceDir,
     log: () => {},
@@ -65,11 +72,11 @@ export async function startRouter(name: string, table: RouteTable): Promise<Rout
   await router.apply(table);
   const dir = join(serviceDir, 'router');
   const pids = async (): Promise<number[]> => {
-    if (name === 'builtin') {
+    if (driver === 'builtin') {
       const info = JSON.parse(await readFile(join(dir, 'proxy.json'), 'utf8')) as { pid: number };
       return [info.pid, ...childrenOf(info.pid)];
     }
-    const master = await readPid(join(dir, name, `${name}.pid`));
+    const master = await readPid(join(dir, driver, `${driver}.pid`));
     return master === null ? [] : [master, ...childrenOf(master)];
   };
   return { name, router, url: `http://${listen}/`, pids, close };

@@ -1,6 +1,6 @@
 /**
- * The router benchmark (`npm run -s bench:routers [-- --quick]`): for the built-in proxy, HAProxy
- * and NGINX, (1) throughput, p99 and CPU per request through the router against a direct
+ * The router benchmark (`npm run -s bench:routers [-- --quick]`): for the built-in proxy (one
+ * process, and `builtin@2`: two workers), HAProxy and NGINX, (1) throughput, p99 and CPU per request through the router against a direct
  * connection, (2) weight-change propagation: from the decision (apply called) to the data plane
  * serving the new weights, measured by traffic, (3) failed requests during 100 consecutive weight
  * changes under load. Prints one JSON object; progress on stderr. Defined in bench/README.md.
@@ -15,7 +15,7 @@ import { spread } from './summary.ts';
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    routers: { type: 'string', default: 'builtin,haproxy,nginx' },
+    routers: { type: 'string', default: 'builtin,builtin@2,haproxy,nginx' },
   },
 });
 const ROUTERS = args.routers.split(',');
@@ -182,6 +182,7 @@ async function main(): Promise<void> {
   }
   const builtinVsHaproxy = rps.builtin && rps.haproxy ? r2(rps.builtin / rps.haproxy) : null;
   const builtinVsHaproxyPerCpu = perCpu.builtin && perCpu.haproxy ? r2(perCpu.builtin / perCpu.haproxy) : null;
+  const builtinWorkers = rps['builtin@2'] && rps.builtin ? r2(rps['builtin@2'] / rps.builtin) : null;
   const get = (n: string) =>
     (out[n] ?? {
       propagation: { servedMs: { median: null, max: null } },
@@ -198,8 +199,23 @@ async function main(): Promise<void> {
     },
     builtinVsHaproxyPerCpu: {
       value: builtinVsHaproxyPerCpu,
-      target: '>= 0.5',
-      met: builtinVsHaproxyPerCpu !== null && builtinVsHaproxyPerCpu >= 0.5,
+      target: '>= 0.6 (issue 13)',
+      met: builtinVsHaproxyPerCpu !== null && builtinVsHaproxyPerCpu >= 0.6,
+    },
+    builtinTwoWorkersVsOne: {
+      value: builtinWorkers,
+      target: '> 1 (throughput grows with the cores given to it)',
+      met: builtinWorkers !== null && builtinWorkers > 1,
+    },
+    builtinChangeMs: {
+      value: get('builtin').propagation.servedMs.max,
+      target: '< 50 (max over flips)',
+      met: (get('builtin').propagation.servedMs.max ?? Infinity) < 50,
+    },
+    builtinTwoWorkersChangeMs: {
+      value: get('builtin@2').propagation.servedMs.max,
+      target: '< 50 (max over flips: every worker serves the change)',
+      met: (get('builtin@2').propagation.servedMs.max ?? Infinity) < 50,
     },
     haproxyChangeMs: {
       value: get('haproxy').propagation.servedMs.max,

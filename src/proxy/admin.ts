@@ -12,9 +12,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { DataPlane } from './data-plane.ts';
-import { RETENTION_MS } from '../core/analysis/backend-metrics.ts';
-import { BadAnswerWatchers, DEFAULT_WATCH_MS, MAX_WATCH_MS } from './bad-answer-watch.ts';
+import { type BackendWindow, RETENTION_MS } from '../core/analysis/backend-metrics.ts';
+import { type BadCount, BadAnswerWatchers, DEFAULT_WATCH_MS, MAX_WATCH_MS } from './bad-answer-watch.ts';
+import type { FaultBook } from './fault-book.ts';
 import type { RouteTable } from '../core/route-table.ts';
 import { validateTable } from './table.ts';
 import { SerialQueue } from '../core/serial-queue.ts';
@@ -24,8 +24,24 @@ import { type RouteWrite, routeWrite } from './route-log.ts';
 
 const MAX_TABLE_BYTES = 1 << 20;
 
+/**
+ * What the admin API serves: one process's DataPlane, or the primary's view of its workers
+ * (worker-plane.ts), where `apply` resolves once every worker serves the table and `metrics` sums
+ * the workers' counters.
+ */
+export interface ServedPlane {
+  table(): RouteTable | null;
+  /** Resolves once the table is served (by every worker); the figure is how long the workers took, if any. */
+  apply(table: RouteTable): void | Promise<number | void>;
+  metrics(now: number, windowMs: number): Record<string, BackendWindow> | Promise<Record<string, BackendWindow>>;
+  metricsOf(key: string): BadCount;
+  readonly faults: FaultBook;
+  /** Worker processes serving traffic (1: this process). */
+  readonly workers: number;
+}
+
 export interface AdminDeps {
-  plane: DataPlane;
+  plane: ServedPlane;
   /** Writes the table to disk; resolves once it is durable. */
   persist: (table: RouteTable) => Promise<void>;
   startedAt: number;
@@ -140,20 +156,26 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
         throw stale;
       }
       await persist(check.table);
-      plane.apply(check.table);
+      const workersMs = await plane.apply(check.table);
       const at = now();
       await record(routeWrite(check.table, at));
-      return at;
+      return { appliedAt: at, workersMs };
     });
     try {
-      send(res, 200, { ok: true, appliedAt: await applied });
+      const { appliedAt, workersMs } = await applied;
+      // workersMs: from sending the table to the last worker's confirmation (multi-worker proxies only).
+      send(res, 200, {
+        ok: true,
+        appliedAt,
+        ...(typeof workersMs === 'number' && { workers: plane.workers, workersMs }),
+      });
     } catch (err) {
       if (err instanceof StaleEpoch) send(res, 409, { error: err.message });
       else send(res, 500, { error: `could not persist the route table: ${(err as Error).message}` });
     }
   }
 
-  function getMetrics(url: URL, res: ServerResponse): void {
+  async function getMetrics(url: URL, res: ServerResponse): Promise<void> {
     const raw = url.searchParams.get('window') ?? '60000';
     const windowMs = Number(raw);
     if (!Number.isFinite(windowMs) || windowMs <= 0) {
@@ -161,7 +183,7 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
     }
     const at = now();
     const effective = Math.min(windowMs, RETENTION_MS);
-    send(res, 200, { now: at, startedAt, windowMs: effective, backends: plane.metrics(at, effective) });
+    send(res, 200, { now: at, startedAt, windowMs: effective, backends: await plane.metrics(at, effective) });
   }
 
   function watchMetrics(url: URL, res: ServerResponse): void {
@@ -195,7 +217,7 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
       return send(res, 503, { error: 'the metrics API is down: a drill injected an outage' });
     switch (route) {
       case 'GET /healthz':
-        return send(res, 200, { ok: true, pid: process.pid, startedAt, auth: 'bearer' });
+        return send(res, 200, { ok: true, pid: process.pid, startedAt, auth: 'bearer', workers: plane.workers });
       case 'GET /routes': {
         const table = plane.table();
         return table === null ? send(res, 404, { error: 'no route table yet' }) : send(res, 200, table);
@@ -204,7 +226,8 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
         putRoutes(req, res).catch((err: Error) => send(res, 500, { error: err.message }));
         return;
       case 'GET /metrics':
-        return getMetrics(url, res);
+        getMetrics(url, res).catch((err: Error) => send(res, 500, { error: err.message }));
+        return;
       case 'GET /metrics/watch':
         return watchMetrics(url, res);
       case 'GET /faults':

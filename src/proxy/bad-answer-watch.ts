@@ -4,7 +4,12 @@
  * arrive instead of at its next evaluation. Bounded: at most `max` wait at once, each until its
  * timeout at the latest, and one that stops waiting (its client left) leaves no timer or listener.
  */
-import type { BackendMetrics } from '../core/analysis/backend-metrics.ts';
+/** A running count of bad answers with a one-shot wake-up: one backend's metrics, or the sum over workers. */
+export interface BadCount {
+  readonly totalBad: number;
+  /** Calls `wake` once, at the next bad answer; returns a function that cancels that. */
+  onNextBad(wake: () => void): () => void;
+}
 
 export const MAX_WATCHERS = 64;
 export const MAX_WATCH_MS = 30_000;
@@ -27,7 +32,7 @@ export class BadAnswerWatchers {
    * Resolves true once `metrics` has counted more than `seen` bad answers (at once if it has),
    * false after `timeoutMs` or when `signal` aborts; null when `max` already wait.
    */
-  wait(metrics: BackendMetrics, seen: number, timeoutMs: number, signal: AbortSignal): Promise<boolean> | null {
+  wait(metrics: BadCount, seen: number, timeoutMs: number, signal: AbortSignal): Promise<boolean> | null {
     if (metrics.totalBad > seen) return Promise.resolve(true);
     if (signal.aborted) return Promise.resolve(false);
     if (this.#waiting >= this.max) return null;

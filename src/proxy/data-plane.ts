@@ -10,11 +10,18 @@ import type { RouteTable } from '../core/route-table.ts';
 import { UpstreamPool } from './upstream-pool.ts';
 
 export class DataPlane {
+  readonly workers = 1;
   private state: RouteState | null = null;
-  private readonly pool = new UpstreamPool();
+  private readonly pool: UpstreamPool;
   private readonly book = new MetricsBook();
   /** Drills' faults, each with its own TTL (fault-book.ts). */
-  readonly faults = new FaultBook();
+  readonly faults: FaultBook;
+
+  /** `upstreamTimeoutMs`: an upstream connection idle this long mid-request is given up (504). */
+  constructor(upstreamTimeoutMs = 60_000, onFaultHit?: (id: string, now: number) => void) {
+    this.pool = new UpstreamPool(upstreamTimeoutMs);
+    this.faults = new FaultBook(onFaultHit);
+  }
 
   /** The current routes, for the request path (an arrow so it can be passed around unbound). */
   readonly routes = (): RouteState | null => this.state;
@@ -29,8 +36,13 @@ export class DataPlane {
     return this.state?.table ?? null;
   }
 
-  metrics(now: number, windowMs: number): Record<string, BackendWindow> {
-    return this.book.snapshot(now, windowMs, this.state?.keys ?? []);
+  /** `keys`: report these too even when idle (a worker gets the primary's table keys). */
+  metrics(
+    now: number,
+    windowMs: number,
+    keys: readonly string[] = this.state?.keys ?? [],
+  ): Record<string, BackendWindow> {
+    return this.book.snapshot(now, windowMs, keys);
   }
 
   /** One key's live counters (made if the key has none yet: a watcher may come before its traffic). */

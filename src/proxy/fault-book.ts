@@ -71,6 +71,12 @@ export class FaultBook {
   readonly #byKey = new Map<string, LiveFault[]>();
   readonly #byId = new Map<string, LiveFault>();
   #timer: NodeJS.Timeout | undefined;
+  /** Told of every hit (a worker of a multi-worker proxy reports them to the primary). */
+  readonly #onHit: ((id: string, now: number) => void) | undefined;
+
+  constructor(onHit?: (id: string, now: number) => void) {
+    this.#onHit = onHit;
+  }
 
   /** Faults held now (expired ones included until the next sweep; `pick` skips them). */
   get size(): number {
@@ -108,6 +114,12 @@ export class FaultBook {
     return gone.map((f) => f.view());
   }
 
+  /** The live rules with the TTL each has left (what a new worker of a multi-worker proxy is given). */
+  rules(now: number): FaultRule[] {
+    this.#sweep(now);
+    return [...this.#byId.values()].map((f) => ({ ...f.rule, ttlMs: f.expiresAt - now }));
+  }
+
   list(now: number): ActiveFault[] {
     this.#sweep(now);
     return [...this.#byId.values()].map((f) => f.view());
@@ -127,9 +139,19 @@ export class FaultBook {
       f.hits++;
       f.firstHitAt ??= now;
       f.lastHitAt = now;
+      this.#onHit?.(f.rule.id, now);
       return f.rule;
     }
     return undefined;
+  }
+
+  /** Hits counted elsewhere (by the workers of a multi-worker proxy), added to the fault's counts. */
+  addHits(id: string, n: number, first: number, last: number): void {
+    const f = this.#byId.get(id);
+    if (f === undefined) return;
+    f.hits += n;
+    f.firstHitAt = f.firstHitAt === null ? first : Math.min(f.firstHitAt, first);
+    f.lastHitAt = Math.max(f.lastHitAt ?? last, last);
   }
 
   /** Whether a metricsOutage fault is live: the metrics API answers 503 (counted as the fault's hit). */

@@ -4,7 +4,7 @@
  * variant since the proxy started). Behind the admin API's bearer secret, like every admin route.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type FlagPlane, type FlagPlaneConfig, validateFlagConfig } from './flag-plane.ts';
+import { type FlagCounts, type FlagPlane, type FlagPlaneConfig, validateFlagConfig } from './flag-plane.ts';
 
 const MAX_BYTES = 4 << 20;
 
@@ -27,10 +27,14 @@ async function readBody(req: IncomingMessage): Promise<string | null> {
 
 export type FlagAdmin = (route: string, req: IncomingMessage, res: ServerResponse) => boolean;
 
+/** flag → variant → counts since the proxy started (summed over the workers of a multi-worker proxy). */
+export type FlagMetrics = () => FlagCounts | Promise<FlagCounts>;
+
 export function createFlagAdmin(
   plane: FlagPlane,
   persist: (c: FlagPlaneConfig) => Promise<void>,
   startedAt: number,
+  metrics: FlagMetrics = () => plane.metrics(),
 ): FlagAdmin {
   let queue: Promise<unknown> = Promise.resolve();
   const put = async (req: IncomingMessage, res: ServerResponse) => {
@@ -65,7 +69,10 @@ export function createFlagAdmin(
         return true;
       }
       case 'GET /flags/metrics':
-        send(res, 200, { startedAt, now: Date.now(), flags: plane.metrics() });
+        Promise.resolve(metrics()).then(
+          (flags) => send(res, 200, { startedAt, now: Date.now(), flags }),
+          (err: Error) => send(res, 500, { error: err.message }),
+        );
         return true;
       default:
         return false;

@@ -68,6 +68,9 @@ export function validateFlagConfig(
   };
 }
 
+/** flag → variant → counts. */
+export type FlagCounts = Record<string, Record<string, VariantCounts>>;
+
 export class FlagPlane {
   #config: FlagPlaneConfig | null = null;
   #flags: CompiledFlag[] = [];
@@ -119,7 +122,7 @@ export class FlagPlane {
   }
 
   /** flag → variant → counts since the proxy started (the controller subtracts its own marks). */
-  metrics(): Record<string, Record<string, VariantCounts>> {
+  metrics(): FlagCounts {
     return Object.fromEntries([...this.#counts].map(([flag, v]) => [flag, Object.fromEntries(v)]));
   }
 }

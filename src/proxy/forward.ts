@@ -5,15 +5,15 @@
  * on upstream timeout). Every attempt is counted once: requests, errors, latency, in-flight, and
  * its answer: the upstream's status, or `connect` when the upstream gave no whole answer.
  */
-import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type RequestHead, requestHead, responseHeaders } from './headers.ts';
+import { type RequestHead, requestHead, requestText, responseHeaders } from './headers.ts';
 import type { Answer } from '../core/analysis/backend-metrics.ts';
 import type { FlagPlane } from './flag-plane.ts';
 import type { FaultBook } from './fault-book.ts';
 import { injectFault } from './fault-effects.ts';
 import { stickyPoint } from './picker.ts';
 import type { LiveBackend, RouteState } from './route-state.ts';
+import type { Exchange, UpstreamConnection } from './upstream-connection.ts';
 import type { Endpoint } from './upstream-pool.ts';
 
 const NO_ROUTE = Buffer.from('sluice proxy: no route table, or no backend with weight > 0\n');
@@ -29,14 +29,32 @@ function reply(res: ServerResponse, status: number, body: Buffer): void {
   res.end(body);
 }
 
+const CRLF = Buffer.from('\r\n');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+
+/** Streams the client's request body upstream, chunked again if it came chunked, with back-pressure. */
+function sendBody(req: IncomingMessage, conn: UpstreamConnection, chunked: boolean): void {
+  const resume = (): void => void req.resume();
+  req.on('data', (chunk: Buffer) => {
+    let ok: boolean;
+    if (chunked) {
+      conn.socket.cork();
+      conn.write(`${chunk.length.toString(16)}\r\n`);
+      conn.write(chunk);
+      ok = conn.write(CRLF);
+      conn.socket.uncork();
+    } else ok = conn.write(chunk);
+    if (!ok) {
+      req.pause();
+      conn.socket.once('drain', resume);
+    }
+  });
+  if (chunked) req.on('end', () => void conn.write(LAST_CHUNK));
+}
+
 export type Forwarder = (req: IncomingMessage, res: ServerResponse) => void;
 
-export function createForwarder(
-  routes: () => RouteState | null,
-  upstreamTimeoutMs: number,
-  flags?: FlagPlane,
-  faults?: FaultBook,
-): Forwarder {
+export function createForwarder(routes: () => RouteState | null, flags?: FlagPlane, faults?: FaultBook): Forwarder {
   const send = (
     req: IncomingMessage,
     res: ServerResponse,
@@ -49,7 +67,6 @@ export function createForwarder(
     let settled = false;
     /** The upstream's status once its response head arrived (0: none yet). */
     let status = 0;
-    let timedOut = false;
     const metrics = backend.metrics;
     metrics.inflight++;
     endpoint.acquire();
@@ -60,63 +77,64 @@ export function createForwarder(
       endpoint.release();
       metrics.record(Date.now(), performance.now() - startedAt, answer);
     };
-
-    const upstream = http.request(
-      {
-        agent: endpoint.agent,
-        hostname: endpoint.hostname,
-        port: endpoint.port,
-        method: req.method,
-        path: endpoint.pathPrefix === '' ? req.url : endpoint.pathPrefix + req.url,
-        headers: head.hasHost ? head.headers : head.headers.concat('host', endpoint.hostHeader),
-        timeout: upstreamTimeoutMs,
-      },
-      (ures) => {
-        status = ures.statusCode ?? 502;
-        ures.on('end', () => settle(status));
-        // The upstream went away mid-body: the client sees a cut response, the backend no whole answer.
-        ures.on('error', () => {
-          settle('connect');
-          res.destroy();
-        });
+    const conn = endpoint.connection();
+    const exchange: Exchange = {
+      head(code, message, rawHeaders) {
+        status = code;
         try {
-          res.writeHead(status, ures.statusMessage, responseHeaders(ures.rawHeaders));
+          res.writeHead(code, message, responseHeaders(rawHeaders));
         } catch {
           // Headers Node will not send on (e.g. invalid characters): the upstream answered badly.
           settle(502);
-          ures.destroy();
+          conn.abort();
           reply(res, 502, BAD_GATEWAY);
-          return;
         }
-        ures.pipe(res);
       },
-    );
-    upstream.on('timeout', () => {
-      timedOut = true;
-      upstream.destroy();
-    });
-    upstream.on('error', () => {
-      if (settled) return;
-      settle('connect');
-      if (status !== 0) {
-        res.destroy();
-      } else if (timedOut) {
-        reply(res, 504, GATEWAY_TIMEOUT);
-      } else {
-        const next = isRetry || head.hasBody || res.destroyed ? undefined : routes()?.pickOther(endpoint);
-        if (next === undefined) reply(res, 502, BAD_GATEWAY);
-        else send(req, res, head, next.backend, next.endpoint, startedAt, true);
-      }
-    });
+      body(chunk, last) {
+        if (settled || res.destroyed) return;
+        if (last) {
+          // The whole answer is here: settle first, so the count is in before the client sees the end.
+          settle(status);
+          res.end(chunk);
+        } else if (!res.write(chunk)) {
+          conn.socket.pause();
+          res.once('drain', () => conn.socket.resume());
+        }
+      },
+      end() {
+        if (settled) return;
+        settle(status);
+        res.end();
+      },
+      fail(headDone, timedOut) {
+        if (settled) return;
+        settle('connect');
+        if (headDone) {
+          // The upstream went away mid-body: the client sees a cut response, the backend no whole answer.
+          res.destroy();
+        } else if (timedOut) {
+          reply(res, 504, GATEWAY_TIMEOUT);
+        } else {
+          const next = isRetry || head.hasBody || res.destroyed ? undefined : routes()?.pickOther(endpoint);
+          if (next === undefined) reply(res, 502, BAD_GATEWAY);
+          else send(req, res, head, next.backend, next.endpoint, startedAt, true);
+        }
+      },
+    };
     // The client left: stop the upstream work. Counted as a request with the status the upstream
     // gave, if any; without one it is not the backend's error.
     res.on('close', () => {
       if (settled) return;
       settle(status === 0 ? null : status);
-      upstream.destroy();
+      conn.abort();
     });
-    if (head.hasBody) req.pipe(upstream);
-    else upstream.end();
+    const path = endpoint.pathPrefix === '' ? req.url! : endpoint.pathPrefix + req.url!;
+    conn.start(
+      requestText(req.method!, path, head.headers, head.hasHost ? undefined : endpoint.hostHeader),
+      req.method === 'HEAD',
+      exchange,
+    );
+    if (head.hasBody) sendBody(req, conn, head.chunked);
   };
 
   return (req, res) => {

@@ -26,6 +26,8 @@ export interface RequestHead {
   stickyKey: string | undefined;
   /** The request has a body (content-length > 0 or chunked); such requests are never retried. */
   hasBody: boolean;
+  /** The body comes chunked (Node de-chunks it; the upstream request frames it again). */
+  chunked: boolean;
   hasHost: boolean;
   /** Values of the headers cohort routes look at (lower-case name → first value), when there are any. */
   routeValues: Map<string, string> | undefined;
@@ -84,6 +86,7 @@ export function requestHead(
   let cookie: string | undefined;
   let stickyKey: string | undefined;
   let hasBody = false;
+  let chunked = false;
   let hasHost = false;
   let hasProto = false;
   let forwardedFor: string | undefined;
@@ -97,6 +100,7 @@ export function requestHead(
       if (lower === 'transfer-encoding') {
         // Node de-chunks the body; say chunked again so the upstream request is framed the same way.
         hasBody = true;
+        chunked = true;
         headers.push('transfer-encoding', 'chunked');
       } else if (lower === 'connection') {
         const tokens = connectionTokens(value);
@@ -143,6 +147,7 @@ export function requestHead(
     headers: extraHop === undefined ? headers : withoutNames(headers, extraHop),
     stickyKey,
     hasBody,
+    chunked,
     hasHost,
     routeValues,
     cookie,
@@ -166,4 +171,12 @@ export function responseHeaders(raw: string[]): string[] {
     headers.push(name, raw[i + 1]!);
   }
   return extraHop === undefined ? headers : withoutNames(headers, extraHop);
+}
+
+/** The request head as written upstream: request line, `name: value` lines, blank line (one string, one write). */
+export function requestText(method: string, path: string, headers: readonly string[], host?: string): string {
+  let text = `${method} ${path} HTTP/1.1\r\n`;
+  for (let i = 0; i < headers.length; i += 2) text += `${headers[i]!}: ${headers[i + 1]!}\r\n`;
+  if (host !== undefined) text += `host: ${host}\r\n`;
+  return `${text}\r\n`;
 }

@@ -1,31 +1,36 @@
 /**
  * The built-in proxy process: `node src/proxy/main.ts --dir <stateDir> --listen <host:port>
- * --admin-secret-file <path> [--admin-listen <host:port>] [--upstream-timeout-ms <ms>]`. Every admin
- * call must carry `Authorization: Bearer <the file's secret>`; the file must be readable by its owner
- * only. The admin API listens on 127.0.0.1 (an ephemeral port) unless --admin-listen says where, so
- * replicas on other hosts can reach it. Every table decided is appended to <stateDir>/routes.log.
+ * --admin-secret-file <path> [--admin-listen <host:port>] [--upstream-timeout-ms <ms>] [--workers <n>]`.
+ * With n > 1 this process is the primary: it serves the admin API and n node:cluster workers serve
+ * the traffic (worker-plane.ts, worker.ts). Every admin call must carry
+ * `Authorization: Bearer <the file's secret>`; the file must be readable by its owner only. The admin
+ * API listens on 127.0.0.1 (an ephemeral port) unless --admin-listen says where, so replicas on other
+ * hosts can reach it. Every table decided is appended to <stateDir>/routes.log.
  * It runs apart from the controller so that traffic keeps flowing at the last weights when the
  * controller dies; a restarted controller finds it through <stateDir>/proxy.json, and a
  * restarted proxy serves <stateDir>/routes.json at once.
  */
 import http from 'node:http';
+import { availableParallelism } from 'node:os';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createAdminHandler } from './admin.ts';
 import { DataPlane } from './data-plane.ts';
 import { createFlagAdmin } from './flag-admin.ts';
-import { FlagPlane, validateFlagConfig } from './flag-plane.ts';
-import { createForwarder } from './forward.ts';
+import { FlagPlane, type FlagPlaneConfig, validateFlagConfig } from './flag-plane.ts';
 import type { ProxyInfo } from './proxy-info.ts';
 import { readJsonFile, writeJsonAtomic } from './state-files.ts';
 import { validateTable } from './table.ts';
+import type { RouteTable } from '../core/route-table.ts';
 import { RouteLog } from './route-log.ts';
+import { createTrafficServer, DRAIN_MS, drain, listen } from './traffic.ts';
+import { WorkerPlane } from './worker-plane.ts';
 
 const USAGE =
-  'usage: node src/proxy/main.ts --dir <stateDir> --listen <host:port> --admin-secret-file <path> [--admin-listen <host:port>] [--upstream-timeout-ms <ms>]';
-/** In-flight requests get this long to finish after SIGTERM/SIGINT. */
-const DRAIN_MS = 10_000;
+  'usage: node src/proxy/main.ts --dir <stateDir> --listen <host:port> --admin-secret-file <path> [--admin-listen <host:port>] [--upstream-timeout-ms <ms>] [--workers <n>]';
+/** Most workers one proxy may run. */
+const MAX_WORKERS = 64;
 
 function exitWith(message: string, code: number): never {
   process.stderr.write(`sluice proxy: ${message}\n`);
@@ -38,24 +43,18 @@ function parseListen(text: string): { host: string; port: number } | null {
   return { host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const address = server.address();
-      resolve(typeof address === 'object' && address !== null ? address.port : port);
-    });
-  });
-}
-
-function readArgs(): {
+interface Args {
   dir: string;
   listen: string;
+  /** Where the admin API listens (default 127.0.0.1, an ephemeral port). */
   adminListen: string;
   secretFile: string;
   upstreamTimeoutMs: number;
-} {
+  /** Worker processes serving traffic; 1 serves it in this process. */
+  workers: number;
+}
+
+function readArgs(): Args {
   let values;
   try {
     ({ values } = parseArgs({
@@ -65,6 +64,7 @@ function readArgs(): {
         'admin-secret-file': { type: 'string' },
         'admin-listen': { type: 'string', default: '127.0.0.1:0' },
         'upstream-timeout-ms': { type: 'string', default: '60000' },
+        workers: { type: 'string', default: '1' },
       },
     }));
   } catch (err) {
@@ -78,7 +78,18 @@ function readArgs(): {
   if (!Number.isInteger(upstreamTimeoutMs) || upstreamTimeoutMs <= 0) {
     exitWith(`--upstream-timeout-ms must be a positive integer, got "${values['upstream-timeout-ms']}"`, 2);
   }
-  return { dir: values.dir, listen: values.listen, adminListen: values['admin-listen'], secretFile, upstreamTimeoutMs };
+  const workers = values.workers === 'auto' ? availableParallelism() : Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
+    exitWith(`--workers must be a whole number from 1 to ${MAX_WORKERS}, or auto, got "${values.workers}"`, 2);
+  }
+  return {
+    dir: values.dir,
+    listen: values.listen,
+    adminListen: values['admin-listen'],
+    secretFile,
+    upstreamTimeoutMs,
+    workers,
+  };
 }
 
 /** The admin secret, from a file only its owner can read (like ssh's keys); exits 2 otherwise. */
@@ -102,16 +113,71 @@ async function readSecret(path: string): Promise<string> {
   return secret;
 }
 
-async function loadSavedTable(plane: DataPlane, path: string): Promise<void> {
+async function loadSavedTable(path: string): Promise<RouteTable | null> {
   try {
     const saved = await readJsonFile(path);
-    if (saved === undefined) return;
+    if (saved === undefined) return null;
     const check = validateTable(saved);
-    if (check.ok) plane.apply(check.table);
-    else process.stderr.write(`sluice proxy: ignoring ${path}: ${check.message}\n`);
+    if (check.ok) return check.table;
+    process.stderr.write(`sluice proxy: ignoring ${path}: ${check.message}\n`);
   } catch (err) {
     process.stderr.write(`sluice proxy: ignoring ${path}: ${(err as Error).message}\n`);
   }
+  return null;
+}
+
+/** The table and flags saved by the last run, served from the start. */
+interface SavedState {
+  table: RouteTable | null;
+  flags: FlagPlaneConfig | null;
+}
+
+/** What serves traffic: this process, or N workers behind this one. */
+interface Serving {
+  plane: DataPlane | WorkerPlane;
+  flags: FlagPlane;
+  /** Binds the listen address; resolves with the port. */
+  listen(): Promise<number>;
+  /** Drains traffic; resolves once in-flight requests are done (bounded). */
+  stop(): Promise<void>;
+}
+
+function singleProcess(args: Args, host: string, port: number, state: SavedState): Serving {
+  const plane = new DataPlane(args.upstreamTimeoutMs);
+  if (state.table !== null) plane.apply(state.table);
+  const flags = new FlagPlane();
+  if (state.flags !== null) flags.apply(state.flags);
+  const traffic = createTrafficServer(plane, flags);
+  return {
+    plane,
+    flags,
+    listen: () => listen(traffic, port, host),
+    stop: () =>
+      new Promise((resolve) =>
+        drain(traffic, () => {
+          plane.close();
+          resolve();
+        }),
+      ),
+  };
+}
+
+function workerProcesses(args: Args, host: string, port: number, state: SavedState): Serving {
+  const plane = new WorkerPlane({
+    workers: args.workers,
+    host,
+    port,
+    upstreamTimeoutMs: args.upstreamTimeoutMs,
+    onFatal: (message) => {
+      void plane.stop().finally(() => exitWith(message, 1));
+    },
+  });
+  return {
+    plane,
+    flags: plane.flags,
+    listen: () => plane.start(state.table, state.flags),
+    stop: () => plane.stop(),
+  };
 }
 
 async function main(): Promise<void> {
@@ -126,20 +192,16 @@ async function main(): Promise<void> {
   const routesPath = join(args.dir, 'routes.json');
   const infoPath = join(args.dir, 'proxy.json');
   const routeLog = new RouteLog(join(args.dir, 'routes.log'));
-
-  const plane = new DataPlane();
-  await loadSavedTable(plane, routesPath);
   // Flags at the edge (flag-plane.ts): the last config given, served again after a restart.
-  const flags = new FlagPlane();
   const flagsPath = join(args.dir, 'flags.json');
   const savedFlags = validateFlagConfig(await readJsonFile(flagsPath).catch(() => undefined));
-  if (savedFlags.ok) flags.apply(savedFlags.config);
+  const state: SavedState = {
+    table: await loadSavedTable(routesPath),
+    flags: savedFlags.ok ? savedFlags.config : null,
+  };
+  const serving = (args.workers > 1 ? workerProcesses : singleProcess)(args, address.host, address.port, state);
+  const { plane, flags } = serving;
   const startedAt = Date.now();
-  const traffic = http.createServer(
-    // requestTimeout 0: long uploads and streamed responses are the upstream's business.
-    { requestTimeout: 0, keepAliveTimeout: 15_000 },
-    createForwarder(plane.routes, args.upstreamTimeoutMs, flags, plane.faults),
-  );
   const admin = http.createServer(
     createAdminHandler({
       plane,
@@ -147,18 +209,25 @@ async function main(): Promise<void> {
       startedAt,
       now: Date.now,
       secret,
-      flags: createFlagAdmin(flags, (c) => writeJsonAtomic(flagsPath, c), startedAt),
+      flags: createFlagAdmin(
+        flags,
+        (c) => writeJsonAtomic(flagsPath, c),
+        startedAt,
+        plane instanceof WorkerPlane ? () => plane.flagMetrics() : undefined,
+      ),
       record: (write) => routeLog.append(write),
     }),
   );
 
   let port: number;
   try {
-    port = await listen(traffic, address.port, address.host);
+    port = await serving.listen();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    const hint = e.code === 'EADDRINUSE' ? ' (the address is in use by another process)' : '';
-    exitWith(`cannot listen on ${args.listen}: ${e.code ?? e.message}${hint}`, 1);
+    const code = e.code ?? e.message;
+    const hint = code === 'EADDRINUSE' ? ' (the address is in use by another process)' : '';
+    if (plane instanceof WorkerPlane) await plane.stop();
+    exitWith(`cannot listen on ${args.listen}: ${code}${hint}`, 1);
   }
   let adminPort: number;
   try {
@@ -173,9 +242,11 @@ async function main(): Promise<void> {
     adminUrl: `http://${bracket(adminAddress.host)}:${adminPort}`,
     listen: `${host}:${port}`,
     startedAt,
+    workers: args.workers,
   };
   await writeJsonAtomic(infoPath, info);
-  process.stdout.write(`sluice proxy ${process.pid}: serving ${info.listen}, admin ${info.adminUrl}\n`);
+  const workers = args.workers > 1 ? ` with ${args.workers} workers` : '';
+  process.stdout.write(`sluice proxy ${process.pid}: serving ${info.listen}${workers}, admin ${info.adminUrl}\n`);
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -183,7 +254,6 @@ async function main(): Promise<void> {
     stopping = true;
     process.stdout.write(`sluice proxy ${process.pid}: ${signal}, draining\n`);
     const finish = async (): Promise<void> => {
-      plane.close();
       // Remove proxy.json only if it is still ours (a newer proxy may have replaced it).
       const current = (await readJsonFile(infoPath).catch(() => undefined)) as ProxyInfo | undefined;
       if (current?.pid === process.pid) await rm(infoPath, { force: true });
@@ -191,11 +261,8 @@ async function main(): Promise<void> {
     };
     admin.close();
     admin.closeAllConnections();
-    traffic.close(() => void finish());
-    // Keep-alive connections close as soon as their current response is done.
-    traffic.closeIdleConnections();
-    setInterval(() => traffic.closeIdleConnections(), 50).unref();
-    setTimeout(() => void finish(), DRAIN_MS).unref();
+    void serving.stop().then(finish);
+    setTimeout(() => void finish(), DRAIN_MS + 2000).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -8,6 +8,8 @@ export interface ProxyInfo {
   /** The traffic address actually bound (host:port). */
   listen: string;
   startedAt: number;
+  /** Worker processes serving traffic (`--workers`; 1 when absent: a proxy from before workers). */
+  workers: number;
 }
 
 /** The file's parsed contents as a ProxyInfo, or null when they are not one (a partial or foreign file). */
@@ -20,5 +22,6 @@ export function proxyInfoOf(json: unknown): ProxyInfo | null {
     adminUrl: info.adminUrl,
     listen: info.listen,
     startedAt: typeof info.startedAt === 'number' ? info.startedAt : 0,
+    workers: typeof info.workers === 'number' ? info.workers : 1,
   };
 }

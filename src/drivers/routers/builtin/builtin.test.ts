@@ -16,12 +16,12 @@ import { freePort, keepAliveClient, load, startUpstream, tally } from '../upstre
 import { builtinRouter } from './index.ts';
 import { isAlive, readProxyInfo, spawnProxy } from './proxy-process.ts';
 
-async function makeBuiltin(t: TestContext) {
+async function makeBuiltin(t: TestContext, workers?: number) {
   const serviceDir = await mkdtemp(join(tmpdir(), 'sluice-builtin-router-'));
   const ctx: DriverContext = { service: 'shop', serviceDir, log: () => {} };
   const port = await freePort();
   const router = builtinRouter.create(
-    builtinRouter.config.parse({ driver: 'builtin', listen: `127.0.0.1:${port}` }),
+    builtinRouter.config.parse({ driver: 'builtin', listen: `127.0.0.1:${port}`, ...(workers && { workers }) }),
     ctx,
   );
   t.after(async () => {
@@ -35,7 +35,9 @@ async function makeBuiltin(t: TestContext) {
   };
 }
 
-routerConformance('builtin', makeBuiltin);
+routerConformance('builtin', (t) => makeBuiltin(t));
+// The same suite against a proxy with two worker processes: every feature holds across workers.
+routerConformance('builtin with workers: 2', (t) => makeBuiltin(t, 2));
 
 const oneBackend = (url: string, key = '1'): RouteTable => ({
   backends: [{ key, version: `v${key}`, weight: 100, endpoints: [url] }],
@@ -246,4 +248,7 @@ test('the config needs exactly one stickiness key and a host:port', () => {
   assert.equal(parse({ driver: 'builtin', listen: '127.0.0.1:8080', port: 1 }).success, false);
   const parsed = parse({ driver: 'builtin', listen: '127.0.0.1:8080', upstreamTimeout: '2s' });
   assert.equal(parsed.success && parsed.data.upstreamTimeout, 2000);
+  assert.ok(parse({ driver: 'builtin', listen: '127.0.0.1:8080', workers: 4 }).success);
+  for (const workers of [0, 1.5, 65, '2'])
+    assert.equal(parse({ driver: 'builtin', listen: '127.0.0.1:8080', workers }).success, false, String(workers));
 });

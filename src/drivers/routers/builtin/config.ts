@@ -24,6 +24,16 @@ export const builtinRouterConfig = z.strictObject({
     .optional(),
   /** How long the proxy waits on an idle upstream before answering 504 (default 60s). */
   upstreamTimeout: duration.optional(),
+  /**
+   * Worker processes serving the traffic on one listen socket (default 1: the proxy process
+   * itself). More use more cores; each change still reaches every worker before `apply` resolves.
+   */
+  workers: z
+    .number()
+    .int('write a whole number of workers, e.g. 2')
+    .min(1, 'at least 1 worker')
+    .max(64, 'at most 64 workers')
+    .optional(),
 });
 
 export type BuiltinRouterConfig = z.output<typeof builtinRouterConfig>;

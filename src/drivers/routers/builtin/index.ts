@@ -70,18 +70,20 @@ class BuiltinRouter implements Router {
   /** Attach to the service's proxy, or start one (replacing one that serves another address). */
   private async ensureProxy(): Promise<ProxyInfo> {
     const running = await findRunningProxy(this.dir);
-    if (running !== null && servesAddress(running, this.config.listen)) {
+    const workers = this.config.workers ?? 1;
+    if (running !== null && servesAddress(running, this.config.listen) && running.workers === workers) {
       this.ctx.log('info', 'attached to the built-in proxy', { pid: running.pid, listen: running.listen });
       return running;
     }
     if (running !== null) {
-      this.ctx.log('info', 'restarting the built-in proxy on a new address', {
+      this.ctx.log('info', 'restarting the built-in proxy on a new address or worker count', {
         from: running.listen,
         to: this.config.listen,
+        workers: { from: running.workers, to: workers },
       });
       await stopProxy(this.dir, running.pid);
     }
-    const started = await spawnProxy(this.dir, this.config.listen, this.config.upstreamTimeout);
+    const started = await spawnProxy(this.dir, this.config.listen, this.config.upstreamTimeout, this.config.workers);
     this.ctx.log('info', 'started the built-in proxy', {
       pid: started.pid,
       listen: started.listen,

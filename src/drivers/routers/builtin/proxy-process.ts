@@ -16,6 +16,8 @@ export type { ProxyInfo };
 
 const PROXY_MAIN = fileURLToPath(new URL('../../../proxy/main.ts', import.meta.url));
 const START_TIMEOUT_MS = 5000;
+/** Each worker beyond the first is a Node process to start too (its modules loaded, its state sent). */
+const START_PER_WORKER_MS = 7500;
 const STOP_TIMEOUT_MS = 12_000;
 const POLL_MS = 25;
 
@@ -70,13 +72,19 @@ export async function logTail(dir: string, lines = 8): Promise<string> {
 }
 
 /** Starts a proxy and resolves once it has written a fresh proxy.json. */
-export async function spawnProxy(dir: string, listen: string, upstreamTimeoutMs?: number): Promise<ProxyInfo> {
+export async function spawnProxy(
+  dir: string,
+  listen: string,
+  upstreamTimeoutMs?: number,
+  workers?: number,
+): Promise<ProxyInfo> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await ensureAdminSecret(dir);
   await rm(join(dir, 'proxy.json'), { force: true });
   const log = await open(join(dir, 'proxy.log'), 'a');
   const args = [PROXY_MAIN, '--dir', dir, '--listen', listen, '--admin-secret-file', adminSecretPath(dir)];
   if (upstreamTimeoutMs !== undefined) args.push('--upstream-timeout-ms', String(Math.round(upstreamTimeoutMs)));
+  if (workers !== undefined) args.push('--workers', String(workers));
   let exited: string | null = null;
   let child;
   try {
@@ -94,7 +102,8 @@ export async function spawnProxy(dir: string, listen: string, upstreamTimeoutMs?
   });
   child.unref();
 
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const startTimeoutMs = START_TIMEOUT_MS + START_PER_WORKER_MS * ((workers ?? 1) - 1);
+  const deadline = Date.now() + startTimeoutMs;
   while (Date.now() < deadline) {
     const info = await readProxyInfo(dir);
     if (info !== null && info.pid === child.pid) return info;
@@ -102,7 +111,7 @@ export async function spawnProxy(dir: string, listen: string, upstreamTimeoutMs?
     await sleep(POLL_MS);
   }
   if (exited === null) child.kill('SIGKILL');
-  const why = exited ?? `did not write proxy.json within ${START_TIMEOUT_MS} ms`;
+  const why = exited ?? `did not write proxy.json within ${startTimeoutMs} ms`;
   throw new Error(`the proxy process ${why}; ${join(dir, 'proxy.log')} ends with:\n${await logTail(dir)}`);
 }
 
