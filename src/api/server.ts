@@ -8,7 +8,15 @@ import { ensureAdminToken } from '../auth/admin-token.ts';
 import { registerAuth } from '../auth/auth-hook.ts';
 import { registerTokenRoutes } from '../auth/token-routes.ts';
 import { TokenStore } from '../auth/token-store.ts';
-import { ApplyEntry, Engine, serverLog, closeSpecParser, warmSpecParser } from '../engine/index.ts';
+import {
+  ApplyEntry,
+  Engine,
+  EventBus,
+  NotificationHub,
+  serverLog,
+  closeSpecParser,
+  warmSpecParser,
+} from '../engine/index.ts';
 import { FlagGuard } from '../flags/flag-guard.ts';
 import { FlagService } from '../flags/flag-service.ts';
 import { StaleDigestSchedule } from '../flags/stale-digest-schedule.ts';
@@ -77,11 +85,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     if (existsSync(join(dataDir, f))) chmodSync(join(dataDir, f), 0o600);
   // Flags first: a release's setFlag steps change them (docs/flags.md).
   const flags = await FlagService.open(store);
+  const bus = new EventBus();
   const engine = await Engine.open({
     store,
     dataDir,
     log,
     drivers: registeredDrivers,
+    bus,
+    notifications: new NotificationHub({ bus, dataDir, log, create: registeredDrivers.notifier }),
     ...(shared !== null && {
       replica: {
         id: o.replicaId ?? 'default',

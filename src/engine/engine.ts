@@ -46,6 +46,9 @@ export interface EngineOptions {
   replica?: { id: string; instance: string; url: string | null; leases: LeaseStore; timings?: LeaseTimings };
   /** Performs setFlag steps (flags/flag-service.ts). */
   setFlag?: SetFlag;
+  /** The bus committed events are published on, and the notifiers subscribed to it (both built by the composition root). */
+  bus: EventBus;
+  notifications: NotificationHub;
 }
 
 /** How a release held by its dependencies says so (release.waiting's reason starts with it). */
@@ -60,7 +63,7 @@ function dependencyReason(unmet: readonly UnmetDependency[]): string {
 
 /** The control plane: one controller per service, the spec apply flow and the user's commands. */
 export class Engine {
-  readonly bus = new EventBus();
+  readonly bus: EventBus;
   readonly #store: Store;
   readonly #deps: ControllerDeps;
   readonly #controllers = new Map<string, ServiceController>();
@@ -75,17 +78,13 @@ export class Engine {
   private constructor(o: EngineOptions) {
     this.#store = o.store;
     this.#replica = o.replica;
-    this.#notifications = new NotificationHub({
-      bus: this.bus,
-      dataDir: o.dataDir,
-      log: o.log,
-      create: o.drivers.notifier,
-      onFailure: (service, error) => {
-        void this.#controllers
-          .get(service)
-          ?.record([{ type: 'driver.failed', driver: 'notifier', operation: 'create', error }], CONTROLLER)
-          .catch(() => undefined);
-      },
+    this.bus = o.bus;
+    this.#notifications = o.notifications;
+    this.#notifications.reportFailuresTo((service, error) => {
+      void this.#controllers
+        .get(service)
+        ?.record([{ type: 'driver.failed', driver: 'notifier', operation: 'create', error }], CONTROLLER)
+        .catch(() => undefined);
     });
     this.#windowTimer = setInterval(() => void this.#startWaiting(), 1000);
     this.#migrations = new MigrationSteps({

@@ -25,21 +25,20 @@ export class NotificationHub {
   readonly #dataDir: string;
   readonly #log: Logger;
   readonly #create: DriverFactories['notifier'];
-  readonly #onFailure: (service: string, error: string) => void;
+  #onFailure: (service: string, error: string) => void;
   readonly #unsubscribe: () => void;
 
-  constructor(d: {
-    bus: EventBus;
-    dataDir: string;
-    log: Logger;
-    create: DriverFactories['notifier'];
-    onFailure: (service: string, error: string) => void;
-  }) {
+  constructor(d: { bus: EventBus; dataDir: string; log: Logger; create: DriverFactories['notifier'] }) {
     this.#dataDir = d.dataDir;
     this.#log = d.log;
     this.#create = d.create;
-    this.#onFailure = d.onFailure;
+    this.#onFailure = (service, error) => this.#log.warn({ service }, `a notifier could not be created: ${error}`);
     this.#unsubscribe = d.bus.subscribe((event) => this.#deliver(event));
+  }
+
+  /** Where a notifier that cannot be created is reported (the engine records it as `driver.failed`). */
+  reportFailuresTo(onFailure: (service: string, error: string) => void): void {
+    this.#onFailure = onFailure;
   }
 
   /** (Re)create a service's notifiers when its `spec.notifications` changed; [] removes them. */
