@@ -277,6 +277,7 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'flag.enabled':
     case 'flag.disabled':
     case 'flag.rolledBack':
+    case 'flag.paused':
     case 'flag.archived':
     case 'segment.applied':
       return s;
