@@ -95,7 +95,8 @@ function triggerOf(flag: FeatureFlag, v: FlagVerdict): string {
     f.reference === 'baseline'
       ? `${flag.offVariant}${f.times !== undefined ? ` × ${f.times}` : ''}${f.by !== undefined ? ` ${f.op === 'above' ? '+' : '−'} ${ms(f.by)}` : ''}`
       : ms(f.reference);
-  return `${v.rule.name}: ${v.variant} ${v.rule.metric} ${f.op} ${against}`;
+  const name = v.rule.name === v.rule.metric ? v.rule.name : `${v.rule.name} (${v.rule.metric})`;
+  return `${name}: ${v.variant} ${f.op} ${against}`;
 }
 
 function figuresOf(flag: FeatureFlag, v: FlagVerdict): FlagRollbackLog['figures'] {
