@@ -17,7 +17,10 @@ interface FlagView {
   archived: boolean;
   defaultVariant: string;
   staleness: { stale: boolean; ageDays: number; lifetimeDays: number | null; overdueDays: number };
-  environments: Record<string, { enabled: boolean; protected: boolean; rules: RuleView[] }>;
+  environments: Record<
+    string,
+    { enabled: boolean; protected: boolean; paused?: { at: string; trigger: string } | null; rules: RuleView[] }
+  >;
   reported?: Record<string, Record<string, { evaluations: number; errors: number }>>;
 }
 
@@ -62,6 +65,7 @@ function detail(f: FlagView): string {
   ];
   for (const [env, e] of Object.entries(f.environments)) {
     lines.push(`  ${env}: ${e.enabled ? 'enabled' : 'DISABLED (kill switch)'}${e.protected ? ', protected' : ''}`);
+    if (e.paused) lines.push(`    PAUSED by its contract at ${e.paused.at}: ${e.paused.trigger} (flag set resumes it)`);
     for (const r of e.rules)
       lines.push(
         `    ${r.name}: ${r.when.length} condition(s)${r.segments.length ? `, segments ${r.segments.join(', ')}` : ''}, ${r.percentNow}% → ${JSON.stringify(r.serve)}`,
