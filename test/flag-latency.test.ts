@@ -37,7 +37,11 @@ interface FlagEvent {
 
 interface FlagView {
   environments: {
-    production: { enabled: boolean; paused: { trigger: string } | null; rules: { rollout?: { percent: number } }[] };
+    production: {
+      enabled: boolean;
+      paused: { trigger: string } | null;
+      rules: { rollout?: { percent: number }; ramp?: unknown; percentNow: number }[];
+    };
   };
 }
 
@@ -102,7 +106,7 @@ test(
 );
 
 test(
-  'with onFail: pause a slow ramp is frozen at its percent and stays on; setting the percent resumes it',
+  'with onFail: pause a slow ramp is frozen at its percent and stays on; resume goes on from where it froze',
   { timeout: 180_000 },
   async (t) => {
     const { server, listenPort } = await deployedServer(t, { instances: 1, env: SLOW });
@@ -136,13 +140,15 @@ test(
       ['flag.applied', 'flag.paused'],
     );
 
-    const set = await server.api('POST', '/api/flags/slow-checkout/percent', {
-      environment: 'production',
-      percent: percent + 5,
-    });
-    assert.equal(set.status, 200, JSON.stringify(set.body));
+    const resume = await server.api('POST', '/api/flags/slow-checkout/resume', { environment: 'production' });
+    assert.equal(resume.status, 200, JSON.stringify(resume.body));
     const resumed = await view(server, 'slow-checkout');
-    assert.equal(resumed.paused, null, 'a person setting it ends the hold');
-    assert.equal(resumed.rules[0]?.rollout?.percent, percent + 5);
+    assert.equal(resumed.paused, null, 'a person resuming it ends the hold');
+    assert.equal(resumed.rules[0]?.rollout, undefined);
+    assert.ok(resumed.rules[0]?.ramp, 'the ramp again');
+    const now = resumed.rules[0]?.percentNow ?? -1;
+    assert.ok(now >= percent && now <= percent + 2, `goes on from ${percent}%, not from its old schedule: ${now}%`);
+    const again = await server.api('POST', '/api/flags/slow-checkout/resume', { environment: 'production' });
+    assert.equal(again.status, 409, 'nothing to resume');
   },
 );

@@ -65,7 +65,8 @@ function detail(f: FlagView): string {
   ];
   for (const [env, e] of Object.entries(f.environments)) {
     lines.push(`  ${env}: ${e.enabled ? 'enabled' : 'DISABLED (kill switch)'}${e.protected ? ', protected' : ''}`);
-    if (e.paused) lines.push(`    PAUSED by its contract at ${e.paused.at}: ${e.paused.trigger} (flag set resumes it)`);
+    if (e.paused)
+      lines.push(`    PAUSED by its contract at ${e.paused.at}: ${e.paused.trigger} (sluice flag resume, or flag set)`);
     for (const r of e.rules)
       lines.push(
         `    ${r.name}: ${r.when.length} condition(s)${r.segments.length ? `, segments ${r.segments.join(', ')}` : ''}, ${r.percentNow}% → ${JSON.stringify(r.serve)}`,
@@ -100,14 +101,14 @@ function scan(dir: string, keys: string[]): { uses: (KeyUse & { file: string })[
   return { uses, unused: keys.filter((k) => !used.has(k)) };
 }
 
-const ACTIONS = 'list, get, set, enable, disable, archive, stale, scan';
+const ACTIONS = 'list, get, set, resume, enable, disable, archive, stale, scan';
 
 export const flagCommand: CommandDef = {
   name: 'flag',
   summary:
-    'feature flags: list · get NAME · set NAME --env E --percent N · enable|disable NAME --env E · archive NAME · stale · scan DIR',
+    'feature flags: list · get NAME · set NAME --env E --percent N · resume NAME --env E · enable|disable NAME --env E · archive NAME · stale · scan DIR',
   usage:
-    'sluice flag list | get NAME | set NAME --env ENV --percent N [--rule RULE] [--reason TEXT] | enable NAME --env ENV | disable NAME --env ENV [--reason TEXT] | archive NAME | stale | scan DIR',
+    'sluice flag list | get NAME | set NAME --env ENV --percent N [--rule RULE] [--reason TEXT] | resume NAME --env ENV [--reason TEXT] | enable NAME --env ENV | disable NAME --env ENV [--reason TEXT] | archive NAME | stale | scan DIR',
   options: {
     env: { type: 'string' },
     percent: { type: 'string' },
@@ -156,6 +157,9 @@ export const flagCommand: CommandDef = {
         );
         return 0;
       }
+      case 'resume':
+        show(await c.post<FlagView>(`/api/flags/${name()}/resume`, { environment: env(), ...reason }));
+        return 0;
       case 'enable':
         show(await c.post<FlagView>(`/api/flags/${name()}/enable`, { environment: env() }));
         return 0;

@@ -131,7 +131,7 @@ test('counts since a mark subtract the histograms bucket by bucket', () => {
   assert.deepEqual(since.latency, hist(50, 300));
 });
 
-test('onFail: pause freezes the ramp at its percent then and holds it; a person setting it ends the hold', () => {
+test('onFail: pause freezes the ramp at its percent then and holds it; a person resuming (on its schedule) or setting it ends the hold', () => {
   const paused: FeatureFlag = { ...slowFlag, rollbackContract: { ...slowFlag.rollbackContract!, onFail: 'pause' } };
   const tallies = {
     on: { requests: 3000, errors: 0, latency: hist(1000, 210, 220, 230) },
@@ -145,10 +145,34 @@ test('onFail: pause freezes the ramp at its percent then and holds it; a person 
   set = reduceFlags(set, { ...event, at: 40_000, actor: 'sluice-controller', seq: 2 });
   const env = set.flags['new-checkout']!.flag.environments.production!;
   assert.equal(env.enabled, true, 'still on');
-  assert.deepEqual(env.paused, { at: 40_000, trigger: 'latency_p99: on above off + 50.0ms' });
+  assert.deepEqual(
+    [env.paused?.at, env.paused?.trigger, env.paused?.ramp?.rule],
+    [40_000, 'latency_p99: on above off + 50.0ms', 'ramp'],
+  );
   assert.deepEqual(env.rules[0]?.rollout?.percent, 40);
   assert.equal(env.rules[0]?.ramp, undefined, 'the ramp no longer moves');
   assert.equal(rulePercent(env.rules[0]!, 90_000), 40, 'still 40% later, where the ramp would be at 90%');
+  const resumed = reduceFlags(set, {
+    type: 'flag.resumed',
+    flag: 'new-checkout',
+    environment: 'production',
+    reason: null,
+    at: 70_000,
+    actor: 'a',
+    seq: 3,
+  }).flags['new-checkout']!.flag.environments.production!;
+  assert.equal(resumed.paused, undefined);
+  assert.deepEqual(resumed.rules[0]?.ramp, {
+    ...slowFlag.environments.production!.rules[0]!.ramp!,
+    start: 30_000,
+    end: 130_000,
+  });
+  assert.equal(
+    rulePercent(resumed.rules[0]!, 70_000),
+    40,
+    'resumed 30 s later: on from 40%, its schedule shifted by 30 s',
+  );
+  assert.equal(rulePercent(resumed.rules[0]!, 80_000), 50);
   set = reduceFlags(set, {
     type: 'flag.percentSet',
     flag: 'new-checkout',
@@ -160,7 +184,7 @@ test('onFail: pause freezes the ramp at its percent then and holds it; a person 
     actor: 'a',
     seq: 3,
   });
-  const resumed = set.flags['new-checkout']!.flag.environments.production!;
-  assert.equal(resumed.paused, undefined);
-  assert.equal(resumed.rules[0]?.rollout?.percent, 50);
+  const setTo = set.flags['new-checkout']!.flag.environments.production!;
+  assert.equal(setTo.paused, undefined);
+  assert.equal(setTo.rules[0]?.rollout?.percent, 50);
 });

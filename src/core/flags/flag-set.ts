@@ -40,6 +40,15 @@ function withPercent(r: Rule, percent: number, flag: string): Rule {
   };
 }
 
+/** A paused rule's ramp again, its schedule shifted by how long it was paused, so it goes on from the percent it froze at. */
+function resumed(r: Rule, paused: NonNullable<FlagEnvironment['paused']>, at: number): Rule {
+  const held = paused.ramp;
+  if (held === undefined || held.rule !== r.name) return r;
+  const { rollout: _frozen, ...rest } = r;
+  const shift = Math.max(0, at - paused.at);
+  return { ...rest, ramp: { ...held.ramp, start: held.ramp.start + shift, end: held.ramp.end + shift } };
+}
+
 function changeEnvironment(
   set: FlagSet,
   name: string,
@@ -98,8 +107,22 @@ function reduceOne(set: FlagSet, e: FlagEvent & { at: number; actor: string }): 
         rules: rules.map((r) =>
           r.name === e.rule ? withPercent(r, e.log.percent ?? rulePercent(r, e.log.at), e.flag) : r,
         ),
-        paused: { at: e.log.at, trigger: e.log.trigger },
+        paused: {
+          at: e.log.at,
+          trigger: e.log.trigger,
+          ...(() => {
+            const ramp = rules.find((r) => r.name === e.rule)?.ramp;
+            return ramp === undefined ? {} : { ramp: { rule: e.rule!, ramp } };
+          })(),
+        },
       }));
+    case 'flag.resumed': {
+      const paused = set.flags[e.flag]?.flag.environments[e.environment]?.paused;
+      return changeEnvironment(set, e.flag, e.environment, e.at, e.actor, (rules, enabled) => ({
+        enabled,
+        rules: paused === undefined ? rules : rules.map((r) => resumed(r, paused, e.at)),
+      }));
+    }
     case 'flag.archived': {
       const record = set.flags[e.flag];
       return record === undefined

@@ -120,7 +120,7 @@ export interface FlagEnvironment {
    */
   protected?: boolean;
   /** Set when the flag's contract failed with `onFail: pause`: exposure frozen, no further judging, until a person sets it. */
-  paused?: { at: number; trigger: string };
+  paused?: { at: number; trigger: string; ramp?: { rule: string; ramp: Ramp } };
 }
 
 export interface FeatureFlag {
