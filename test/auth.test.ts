@@ -114,6 +114,7 @@ const EXPECTED_ACCESS: Record<string, 'public' | 'viewer' | 'deployer' | 'approv
   'GET /api/flags/:name': 'viewer',
   'GET /api/flags/:name/events': 'viewer',
   'POST /api/flags/:name/percent': 'deployer',
+  'POST /api/flags/:name/resume': 'deployer',
   'POST /api/flags/:name/enable': 'deployer',
   'POST /api/flags/:name/disable': 'deployer',
   'POST /api/flags/:name/archive': 'deployer',

@@ -115,6 +115,19 @@ test('EXTRA_LATENCY_MS delays answers but not readiness', async (t) => {
   assert.ok(took >= 300 && took < 1500, `expected ~302ms, took ${took}ms`);
 });
 
+test('SLOW_WHEN_HEADER delays only the requests carrying that header', async (t) => {
+  const svc = await startService(t, { EXTRA_LATENCY_MS: '300', SLOW_WHEN_HEADER: 'x-sluice-flag-new-checkout: on' });
+  const timed = async (variant: string) => {
+    const started = performance.now();
+    await (await fetch(`${svc.url}/`, { headers: { 'x-sluice-flag-new-checkout': variant } })).text();
+    return performance.now() - started;
+  };
+  const off = await timed('off');
+  const on = await timed('on');
+  assert.ok(off < 250, `off is not delayed, took ${off}ms`);
+  assert.ok(on >= 300 && on < 1500, `on: expected ~302ms, took ${on}ms`);
+});
+
 test('an invalid setting exits 2 and names the variable', async () => {
   const child = spawn(process.execPath, [SERVER], {
     env: { ...process.env, FAIL_RATE: '1.5' },

@@ -5,7 +5,8 @@
  * (a version that goes bad mid-step) and FAIL_STATUS picks their status (default 500; 404 for a
  * misconfiguration only a 4xx rule sees); FAIL_VERSIONS="2.0.0,3.1.0" makes only those versions fail (at FAIL_RATE,
  * default 0.5), so one spec can name a broken version, as a release train does; FAIL_WHEN_HEADER="name: value" fails
- * only requests carrying that header (a feature flag's variant, e.g. "x-sluice-flag-new-checkout: on").
+ * only requests carrying that header (a feature flag's variant, e.g. "x-sluice-flag-new-checkout: on"), and
+ * SLOW_WHEN_HEADER="name: value" adds EXTRA_LATENCY_MS only to requests carrying that header.
  * Run: PORT=8081 SLUICE_VERSION=1.0.0 node server.ts
  * (PORT 0 or unset picks a free port; the chosen address is printed on stdout).
  */
@@ -22,6 +23,9 @@ interface Settings {
   /** Only requests with this header value fail (null: any request). */
   failWhen: { header: string; value: string } | null;
   latencyMs: number;
+  /** EXTRA_LATENCY_MS only for requests with this header value (null: for every request). */
+  slowWhen: { header: string; value: string } | null;
+  extraLatencyMs: number;
   crashAfterMs: number | null;
 }
 
@@ -65,13 +69,13 @@ function failRateOf(env: NodeJS.ProcessEnv): number {
   return listed.includes(version) ? numberFrom(env, 'FAIL_RATE', 0.5, 0, 1, 'a fraction from 0 to 1, e.g. 0.1') : 0;
 }
 
-function failWhenFrom(env: NodeJS.ProcessEnv): Settings['failWhen'] {
-  const text = env.FAIL_WHEN_HEADER;
+function headerFrom(env: NodeJS.ProcessEnv, name: 'FAIL_WHEN_HEADER' | 'SLOW_WHEN_HEADER'): Settings['failWhen'] {
+  const text = env[name];
   if (text === undefined || text.trim() === '') return null;
   const m = /^([A-Za-z0-9-]+):\s*(.+)$/.exec(text.trim());
   if (m === null)
     throw new SettingsError(
-      `examples/service/server.ts: FAIL_WHEN_HEADER="${text}" is not "name: value", e.g. "x-sluice-flag-new-checkout: on"`,
+      `examples/service/server.ts: ${name}="${text}" is not "name: value", e.g. "x-sluice-flag-new-checkout: on"`,
     );
   return { header: m[1]!.toLowerCase(), value: m[2]! };
 }
@@ -90,8 +94,10 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     failRate: failRateOf(env),
     failAfterMs: numberFrom(env, 'FAIL_AFTER_MS', 0, 0, 86_400_000, 'milliseconds from 0 to 86400000'),
     failStatus: statusFrom(env),
-    failWhen: failWhenFrom(env),
-    latencyMs: base + extra,
+    failWhen: headerFrom(env, 'FAIL_WHEN_HEADER'),
+    slowWhen: headerFrom(env, 'SLOW_WHEN_HEADER'),
+    latencyMs: env.SLOW_WHEN_HEADER?.trim() ? base : base + extra,
+    extraLatencyMs: env.SLOW_WHEN_HEADER?.trim() ? extra : 0,
     crashAfterMs: crash < 0 ? null : crash,
   };
 }
@@ -147,7 +153,10 @@ function createService(settings: Settings): { server: http.Server; draining: () 
       else send(res, 200, { version: settings.version, path, instance: settings.instance }, settings.version);
     };
     // A plain timer, no random jitter: two healthy versions then show the same latency profile.
-    if (settings.latencyMs > 0) setTimeout(answer, settings.latencyMs);
+    const slow = settings.slowWhen;
+    const latencyMs =
+      settings.latencyMs + (slow !== null && req.headers[slow.header] === slow.value ? settings.extraLatencyMs : 0);
+    if (latencyMs > 0) setTimeout(answer, latencyMs);
     else answer();
   });
 

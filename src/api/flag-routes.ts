@@ -84,6 +84,13 @@ export function registerFlagRoutes(
     );
     return flagView(flags.get(name), now());
   });
+  app.post('/api/flags/:name/resume', async (req) => {
+    const { name } = nameParams.parse(req.params);
+    const b = envBody.parse(req.body);
+    const actor = mayChangeProtected(req, name, b.environment, 'resume');
+    await flags.resume(name, b.environment, b.reason ?? null, actor);
+    return flagView(flags.get(name), now());
+  });
   app.post('/api/flags/:name/enable', async (req) => {
     const { name } = nameParams.parse(req.params);
     const b = envBody.parse(req.body);

@@ -184,6 +184,8 @@ export function describeEvent(e: EventBody, actor: string, versions: Versions = 
     case 'flag.enabled':
     case 'flag.disabled':
     case 'flag.rolledBack':
+    case 'flag.paused':
+    case 'flag.resumed':
     case 'flag.archived':
     case 'segment.applied':
       return describeFlagEvent(e, actor);

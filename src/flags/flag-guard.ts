@@ -3,16 +3,17 @@
  * guard gives that service's built-in proxy the flags to evaluate per request (PUT /flags), reads
  * its per-variant counts (GET /flags/metrics), and judges each served variant against the off
  * variant on the requests since the flag's definition last reached the proxy
- * (core/flags/flag-judge.ts). A Fail turns the flag off in that environment: a `flag.rolledBack`
- * event with the rule and the figures, by the controller, and the proxy serves the off variant
- * on its next push. A proxy that cannot be reached is skipped and tried again; nothing here
+ * (core/flags/flag-judge.ts): the error rate, and the latency quantiles of the contract's latency
+ * rules (from the proxy's per-variant histograms). A Fail turns the flag off in that environment
+ * (a `flag.rolledBack` event with the rule and the figures, by the controller; the proxy serves
+ * the off variant on its next push), or with `onFail: pause` freezes its exposure (`flag.paused`). A proxy that cannot be reached is skipped and tried again; nothing here
  * can delay a person's kill switch (that is an event of its own).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CONTROLLER } from '../core/events.ts';
 import { environmentFlagSet } from '../core/flags/environment-set.ts';
-import { flagRollbackLog, judgeFlag, type VariantTally } from '../core/flags/flag-judge.ts';
+import { flagFailEvent, judgeFlag, tallySince, type VariantTally } from '../core/flags/flag-judge.ts';
 import type { FeatureFlag } from '../core/flags/model.ts';
 import type { FlagService } from './flag-service.ts';
 
@@ -144,20 +145,14 @@ export class FlagGuard {
         this.#marks.set(flag.name, counts);
         continue;
       }
-      if (flag.environments[first.environment]?.enabled !== true) continue;
+      const env = flag.environments[first.environment];
+      // Off, or held by a pause until a person sets it: nothing to judge.
+      if (env?.enabled !== true || env.paused !== undefined) continue;
       const tallies: Record<string, VariantTally> = {};
-      for (const [variant, c] of Object.entries(counts)) {
-        tallies[variant] = {
-          requests: c.requests - (mark[variant]?.requests ?? 0),
-          errors: c.errors - (mark[variant]?.errors ?? 0),
-        };
-      }
+      for (const [variant, c] of Object.entries(counts)) tallies[variant] = tallySince(c, mark[variant]);
       const failed = judgeFlag(flag, tallies).find((v) => v.judgment.outcome === 'Fail');
       if (failed === undefined) continue;
-      await this.#flags.recordEvents(
-        [{ type: 'flag.rolledBack', flag: flag.name, log: flagRollbackLog(flag, failed, now) }],
-        CONTROLLER,
-      );
+      await this.#flags.recordEvents([flagFailEvent(flag, failed, now)], CONTROLLER);
     }
   }
 }

@@ -162,6 +162,14 @@ export class FlagService {
     );
   }
 
+  /** Resume a flag its contract paused: a frozen ramp goes on from where it stopped, and judging starts again. */
+  resume(name: string, environment: string, reason: string | null, actor: string): Promise<FlagSet> {
+    const { flag } = this.#live(name);
+    if (this.#environment(flag, environment).paused === undefined)
+      throw new SluiceError('CONFLICT', `flag ${name} is not paused in ${environment}; nothing to resume`);
+    return this.#record([{ type: 'flag.resumed', flag: name, environment, reason }], actor);
+  }
+
   enable(name: string, environment: string, actor: string): Promise<FlagSet> {
     const { flag } = this.#live(name);
     this.#environment(flag, environment);

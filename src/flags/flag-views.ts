@@ -25,6 +25,9 @@ export function flagView(r: FlagRecord, now: number) {
         {
           enabled: e.enabled,
           protected: e.protected ?? false,
+          /** Frozen by the contract (onFail: pause) until a person sets it: when, and the rule that failed. */
+          paused:
+            e.paused === undefined ? null : { at: new Date(e.paused.at).toISOString(), trigger: e.paused.trigger },
           rules: e.rules.map((rule) => ({ ...rule, percentNow: rulePercent(rule, now) })),
         },
       ]),

@@ -66,7 +66,8 @@ const burnRate = strictObject({
 
 const KINDS = ['metric', 'query', 'burnRate', 'signal'] as const;
 
-const ruleSchema = strictObject({
+/** One rule of a contract, unnamed (the service contract's, and a flag contract's latency rules). */
+export const ruleSchema = strictObject({
   name: z.string().min(1).optional().describe('Unique rule name; defaults to the metric'),
   metric: z
     .enum(METRICS, {
@@ -213,7 +214,7 @@ const ruleSchema = strictObject({
     judge: raw.judge ?? (sequentialOk ? 'sequential' : 'threshold'),
   };
 });
-type NamelessRule = z.output<typeof ruleSchema>;
+export type NamelessRule = z.output<typeof ruleSchema>;
 
 function toCondition(metric: RuleMetric, raw: FailIf, ctx: z.RefinementCtx): Condition | null {
   for (const key of ['count', 'within'] as const) {
@@ -307,7 +308,7 @@ function checkExplicitNames(rules: unknown, ctx: z.RefinementCtx): void {
 }
 
 /** Unnamed rules take their metric's name, suffixed #2, #3 … when it is already taken. */
-function nameRules(rules: NamelessRule[]): Rule[] {
+export function nameRules(rules: NamelessRule[]): Rule[] {
   const taken = new Set(rules.flatMap((rule) => (rule.name === undefined ? [] : [rule.name])));
   return rules.map(({ name: explicit, ...rule }) => {
     if (explicit !== undefined) return { name: explicit, ...rule } as Rule;

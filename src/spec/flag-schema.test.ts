@@ -141,3 +141,54 @@ test('a Segment reads, and needs a condition', () => {
     ),
   );
 });
+
+const CONTRACT = `  rollbackContract:
+    service: checkout
+    environment: production
+    stickiness: { header: x-user-id }
+`;
+
+test('a contract reads latency rules as a service contract writes them, and onFail (default off)', () => {
+  const text = `${GOOD}${CONTRACT}    latency:
+      - { metric: latency_p99, failIf: { above: baseline, by: 50ms } }
+      - { name: slow, metric: latency_p95, failIf: { above: 800ms } }
+    onFail: pause
+`;
+  const [doc] = readDocuments(text, FILE, testDrivers);
+  assert.ok(doc?.kind === 'FeatureFlag');
+  assert.deepEqual(doc.flag.rollbackContract?.latency, [
+    { name: 'latency_p99', metric: 'latency_p99', failIf: { op: 'above', reference: 'baseline', by: 50 } },
+    { name: 'slow', metric: 'latency_p95', failIf: { op: 'above', reference: 800 } },
+  ]);
+  assert.equal(doc.flag.rollbackContract?.onFail, 'pause');
+  const [plain] = readDocuments(`${GOOD}${CONTRACT}`, FILE, testDrivers);
+  assert.ok(plain?.kind === 'FeatureFlag');
+  assert.equal(plain.flag.rollbackContract?.onFail, 'off');
+  assert.equal(plain.flag.rollbackContract?.latency, undefined);
+});
+
+test('bad latency rules and onFail are refused with the line and what is valid', () => {
+  const bad = `${GOOD}${CONTRACT}    latency:
+      - { metric: latency_p98, failIf: { above: baseline, by: 50ms } }
+      - { metric: error_rate, failIf: { above: 0.1 } }
+      - { metric: latency_p99, failIf: { above: baseline, by: fast } }
+    onFail: hold
+`;
+  assert.deepEqual(refusals(bad), [
+    '26: spec.rollbackContract.latency[0].metric: unknown metric "latency_p98"; valid metrics: error_rate, success_rate, latency_p50, latency_p90, latency_p95, latency_p99, latency_mean, request_rate, instance_crashes',
+    '28: spec.rollbackContract.latency[2].failIf.by: "fast" is not valid for latency_p99: write a duration such as 500ms or 2s, or a number of ms',
+    '29: spec.rollbackContract.onFail: onFail is off (turn the flag off) or pause (freeze its exposure), not "hold"',
+  ]);
+  const errorRate = `${GOOD}${CONTRACT}    latency:
+      - { metric: latency_p95, failIf: { above: baseline, by: 50ms } }
+      - { metric: error_rate, failIf: { above: 0.1 } }
+`;
+  assert.deepEqual(refusals(errorRate), [
+    "27: spec.rollbackContract.latency[1].metric: a flag's latency rule watches latency_p50, latency_p90, latency_p95, latency_p99, not error_rate (errorRate is the contract's error-rate rule)",
+  ]);
+  const oneVariant = `${GOOD.replace('variants: { "on": true, "off": false }', 'variants: { "off": false }').replace(/serve: "on"/g, 'serve: "off"')}${CONTRACT}    latency: [{ metric: latency_p95, failIf: { above: baseline, by: 50ms } }]
+`;
+  assert.deepEqual(refusals(oneVariant), [
+    '25: spec.rollbackContract.latency: a latency rule compares a served variant with the off variant "off", and the flag has no other variant; add one to variants',
+  ]);
+});

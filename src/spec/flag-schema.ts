@@ -5,7 +5,11 @@
  */
 import { z } from 'zod';
 import {
+  FLAG_LATENCY_METRICS,
+  FLAG_ON_FAIL,
   FLAG_TYPES,
+  type FlagLatencyMetric,
+  type FlagLatencyRule,
   OPERATOR_ALIASES,
   OPERATORS,
   type Condition,
@@ -16,6 +20,7 @@ import {
 } from '../core/flags/model.ts';
 import { EXPECTED_LIFETIME_DAYS } from '../core/flags/lifecycle.ts';
 import { flagProblems } from '../core/flags/validate.ts';
+import { nameRules, ruleSchema as contractRuleSchema } from './contract-schema.ts';
 import { didYouMean } from './did-you-mean.ts';
 
 /** A flag's key, as OFREP and the header `x-sluice-flag-<key>` carry it. */
@@ -127,6 +132,44 @@ const contractSchema = z.strictObject({
     .default({ by: 0, times: 1 }),
   alpha: z.number().gt(0).lt(0.5).default(0.005),
   minSamples: z.int().min(1).default(50),
+  latency: z
+    .array(contractRuleSchema)
+    .transform((raw, ctx): FlagLatencyRule[] =>
+      nameRules(raw).flatMap((r, i): FlagLatencyRule[] => {
+        const metric = 'metric' in r ? r.metric : null;
+        if (!(FLAG_LATENCY_METRICS as readonly (string | null)[]).includes(metric) || !('failIf' in r)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'metric'],
+            message: `a flag's latency rule watches ${FLAG_LATENCY_METRICS.join(', ')}, not ${metric ?? 'a query, burn rate or signal'} (errorRate is the contract's error-rate rule)`,
+          });
+          return [];
+        }
+        if ('judge' in r && r.judge !== undefined && r.judge !== 'sequential') {
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'judge'],
+            message: `a flag's variants are judged by the sequential judge; remove judge: ${r.judge}`,
+          });
+          return [];
+        }
+        return [
+          {
+            name: r.name,
+            metric: metric as FlagLatencyMetric,
+            failIf: r.failIf,
+            ...(r.minSamples !== undefined && { minSamples: r.minSamples }),
+          },
+        ];
+      }),
+    )
+    .optional(),
+  onFail: z
+    .enum(FLAG_ON_FAIL, {
+      error: (iss) =>
+        `onFail is off (turn the flag off) or pause (freeze its exposure), not ${JSON.stringify(iss.input)}`,
+    })
+    .default('off'),
 });
 
 const variantValue = z.union([z.boolean(), z.string(), z.number(), z.array(z.json()), z.record(z.string(), z.json())]);
@@ -196,7 +239,11 @@ export const featureFlagSchema = z
         ]),
       ),
       ...(s.rollbackContract !== undefined && {
-        rollbackContract: { ...s.rollbackContract, stickiness: { ...s.rollbackContract.stickiness } },
+        rollbackContract: (({ latency, ...c }) => ({
+          ...c,
+          stickiness: { ...c.stickiness },
+          ...(latency !== undefined && latency.length > 0 && { latency }),
+        }))(s.rollbackContract),
       }),
       lifetimeDays:
         s.lifetime === undefined

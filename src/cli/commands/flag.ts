@@ -17,7 +17,10 @@ interface FlagView {
   archived: boolean;
   defaultVariant: string;
   staleness: { stale: boolean; ageDays: number; lifetimeDays: number | null; overdueDays: number };
-  environments: Record<string, { enabled: boolean; protected: boolean; rules: RuleView[] }>;
+  environments: Record<
+    string,
+    { enabled: boolean; protected: boolean; paused?: { at: string; trigger: string } | null; rules: RuleView[] }
+  >;
   reported?: Record<string, Record<string, { evaluations: number; errors: number }>>;
 }
 
@@ -62,6 +65,8 @@ function detail(f: FlagView): string {
   ];
   for (const [env, e] of Object.entries(f.environments)) {
     lines.push(`  ${env}: ${e.enabled ? 'enabled' : 'DISABLED (kill switch)'}${e.protected ? ', protected' : ''}`);
+    if (e.paused)
+      lines.push(`    PAUSED by its contract at ${e.paused.at}: ${e.paused.trigger} (sluice flag resume, or flag set)`);
     for (const r of e.rules)
       lines.push(
         `    ${r.name}: ${r.when.length} condition(s)${r.segments.length ? `, segments ${r.segments.join(', ')}` : ''}, ${r.percentNow}% → ${JSON.stringify(r.serve)}`,
@@ -96,14 +101,14 @@ function scan(dir: string, keys: string[]): { uses: (KeyUse & { file: string })[
   return { uses, unused: keys.filter((k) => !used.has(k)) };
 }
 
-const ACTIONS = 'list, get, set, enable, disable, archive, stale, scan';
+const ACTIONS = 'list, get, set, resume, enable, disable, archive, stale, scan';
 
 export const flagCommand: CommandDef = {
   name: 'flag',
   summary:
-    'feature flags: list · get NAME · set NAME --env E --percent N · enable|disable NAME --env E · archive NAME · stale · scan DIR',
+    'feature flags: list · get NAME · set NAME --env E --percent N · resume NAME --env E · enable|disable NAME --env E · archive NAME · stale · scan DIR',
   usage:
-    'sluice flag list | get NAME | set NAME --env ENV --percent N [--rule RULE] [--reason TEXT] | enable NAME --env ENV | disable NAME --env ENV [--reason TEXT] | archive NAME | stale | scan DIR',
+    'sluice flag list | get NAME | set NAME --env ENV --percent N [--rule RULE] [--reason TEXT] | resume NAME --env ENV [--reason TEXT] | enable NAME --env ENV | disable NAME --env ENV [--reason TEXT] | archive NAME | stale | scan DIR',
   options: {
     env: { type: 'string' },
     percent: { type: 'string' },
@@ -152,6 +157,9 @@ export const flagCommand: CommandDef = {
         );
         return 0;
       }
+      case 'resume':
+        show(await c.post<FlagView>(`/api/flags/${name()}/resume`, { environment: env(), ...reason }));
+        return 0;
       case 'enable':
         show(await c.post<FlagView>(`/api/flags/${name()}/enable`, { environment: env() }));
         return 0;

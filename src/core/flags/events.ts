@@ -25,6 +25,13 @@ export type FlagEvent =
   | { type: 'flag.disabled'; flag: string; environment: string; reason: string | null }
   /** The flag's contract failed: Sluice turned it off (with the kill switch), and why. */
   | { type: 'flag.rolledBack'; flag: string; log: FlagRollbackLog }
+  /**
+   * The flag's contract failed and its `onFail` is pause: Sluice froze the exposing rule at the
+   * percent it had (a ramp stops moving) and holds it there until a person sets it again.
+   */
+  | { type: 'flag.paused'; flag: string; environment: string; rule: string | null; log: FlagRollbackLog }
+  /** A person resumed a paused flag: its ramp goes on from where it froze (its schedule shifted by the pause), and judging starts again. */
+  | { type: 'flag.resumed'; flag: string; environment: string; reason: string | null }
   /** Archived flags are served to no one; their history stays in the log. */
   | { type: 'flag.archived'; flag: string }
   | { type: 'segment.applied'; segment: Segment; file: string | null };
@@ -35,6 +42,8 @@ export const FLAG_EVENT_TYPES = [
   'flag.enabled',
   'flag.disabled',
   'flag.rolledBack',
+  'flag.paused',
+  'flag.resumed',
   'flag.archived',
   'segment.applied',
 ] as const satisfies readonly FlagEvent['type'][];
@@ -52,6 +61,10 @@ export function describeFlagEvent(e: FlagEvent, actor: string): string {
       return `flag ${e.flag} disabled in ${e.environment} by ${actor}${e.reason ? `: ${e.reason}` : ''}`;
     case 'flag.rolledBack':
       return `flag ${e.flag} turned off in ${e.log.environment}: ${e.log.trigger} — ${e.log.detail}`;
+    case 'flag.paused':
+      return `flag ${e.flag} paused in ${e.environment} at ${e.log.percent ?? 100}%${e.rule === null ? '' : ` (rule ${e.rule})`}: ${e.log.trigger} — ${e.log.detail}`;
+    case 'flag.resumed':
+      return `flag ${e.flag} resumed in ${e.environment} by ${actor}${e.reason ? `: ${e.reason}` : ''}`;
     case 'flag.archived':
       return `flag ${e.flag} archived by ${actor}`;
     case 'segment.applied':

@@ -4,7 +4,8 @@
  * changes with every change, so it is the ETag of what providers and OFREP serve.
  */
 import type { FlagEvent } from './events.ts';
-import type { FeatureFlag, Rule, Segment } from './model.ts';
+import type { FeatureFlag, FlagEnvironment, Rule, Segment } from './model.ts';
+import { rulePercent } from './ramp.ts';
 
 export interface FlagRecord {
   flag: FeatureFlag;
@@ -39,20 +40,30 @@ function withPercent(r: Rule, percent: number, flag: string): Rule {
   };
 }
 
+/** A paused rule's ramp again, its schedule shifted by how long it was paused, so it goes on from the percent it froze at. */
+function resumed(r: Rule, paused: NonNullable<FlagEnvironment['paused']>, at: number): Rule {
+  const held = paused.ramp;
+  if (held === undefined || held.rule !== r.name) return r;
+  const { rollout: _frozen, ...rest } = r;
+  const shift = Math.max(0, at - paused.at);
+  return { ...rest, ramp: { ...held.ramp, start: held.ramp.start + shift, end: held.ramp.end + shift } };
+}
+
 function changeEnvironment(
   set: FlagSet,
   name: string,
   environment: string,
   at: number,
   actor: string,
-  change: (rules: Rule[], enabled: boolean) => { rules: Rule[]; enabled: boolean },
+  change: (rules: Rule[], enabled: boolean) => { rules: Rule[]; enabled: boolean; paused?: FlagEnvironment['paused'] },
 ): FlagSet {
   const record = set.flags[name];
   if (record === undefined) return set;
-  const env = record.flag.environments[environment] ?? { enabled: false, rules: [] };
+  const { paused: _held, ...env } = record.flag.environments[environment] ?? { enabled: false, rules: [] };
+  // Any change by a person (or a release step) ends a pause; only a new pause sets one.
   const flag = {
     ...record.flag,
-    environments: { ...record.flag.environments, [environment]: change(env.rules, env.enabled) },
+    environments: { ...record.flag.environments, [environment]: { ...env, ...change(env.rules, env.enabled) } },
   };
   return { ...set, flags: { ...set.flags, [name]: { ...record, flag, updatedAt: at, updatedBy: actor } } };
 }
@@ -90,6 +101,28 @@ function reduceOne(set: FlagSet, e: FlagEvent & { at: number; actor: string }): 
       return changeEnvironment(set, e.flag, e.environment, e.at, e.actor, (rules) => ({ rules, enabled: false }));
     case 'flag.rolledBack':
       return changeEnvironment(set, e.flag, e.log.environment, e.at, e.actor, (rules) => ({ rules, enabled: false }));
+    case 'flag.paused':
+      return changeEnvironment(set, e.flag, e.environment, e.at, e.actor, (rules, enabled) => ({
+        enabled,
+        rules: rules.map((r) =>
+          r.name === e.rule ? withPercent(r, e.log.percent ?? rulePercent(r, e.log.at), e.flag) : r,
+        ),
+        paused: {
+          at: e.log.at,
+          trigger: e.log.trigger,
+          ...(() => {
+            const ramp = rules.find((r) => r.name === e.rule)?.ramp;
+            return ramp === undefined ? {} : { ramp: { rule: e.rule!, ramp } };
+          })(),
+        },
+      }));
+    case 'flag.resumed': {
+      const paused = set.flags[e.flag]?.flag.environments[e.environment]?.paused;
+      return changeEnvironment(set, e.flag, e.environment, e.at, e.actor, (rules, enabled) => ({
+        enabled,
+        rules: paused === undefined ? rules : rules.map((r) => resumed(r, paused, e.at)),
+      }));
+    }
     case 'flag.archived': {
       const record = set.flags[e.flag];
       return record === undefined

@@ -3,6 +3,8 @@
  * and rules, first match wins (docs/flags.md). Plain data, as applied and as kept in the log.
  */
 
+import type { Condition as RuleCondition } from '../types.ts';
+
 /** What a flag is for; it sets how long a flag is expected to live (lifecycle.ts). */
 export const FLAG_TYPES = ['release', 'experiment', 'operational', 'killSwitch', 'permission'] as const;
 export type FlagType = (typeof FLAG_TYPES)[number];
@@ -117,6 +119,8 @@ export interface FlagEnvironment {
    * a change, raising exposure, enabling. Turning the flag off never needs one.
    */
   protected?: boolean;
+  /** Set when the flag's contract failed with `onFail: pause`: exposure frozen, no further judging, until a person sets it. */
+  paused?: { at: number; trigger: string; ramp?: { rule: string; ramp: Ramp } };
 }
 
 export interface FeatureFlag {
@@ -151,7 +155,28 @@ export interface FlagContract {
   alpha: number;
   /** Requests each variant needs before a Pass (a Fail needs no minimum). */
   minSamples: number;
+  /**
+   * Latency quantile rules (latency_p50/p90/p95/p99), written as a service contract's rules and
+   * judged by the same sequential latency judge, each served variant against the off variant.
+   */
+  latency?: FlagLatencyRule[];
+  /** What a Fail does: `off` (default) turns the flag off; `pause` freezes its exposure at the percent it has then. */
+  onFail?: FlagOnFail;
 }
+
+export const FLAG_LATENCY_METRICS = ['latency_p50', 'latency_p90', 'latency_p95', 'latency_p99'] as const;
+export type FlagLatencyMetric = (typeof FLAG_LATENCY_METRICS)[number];
+
+/** A latency rule of a flag's contract: a service contract's metric rule, for a latency quantile. */
+export interface FlagLatencyRule {
+  name: string;
+  metric: FlagLatencyMetric;
+  failIf: RuleCondition;
+  minSamples?: number;
+}
+
+export const FLAG_ON_FAIL = ['off', 'pause'] as const;
+export type FlagOnFail = (typeof FLAG_ON_FAIL)[number];
 
 /** A reusable set of conditions, referenced by rules of any flag. */
 export interface Segment {

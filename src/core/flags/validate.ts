@@ -131,6 +131,11 @@ export function flagProblems(flag: FeatureFlag, segments: ReadonlySet<string> | 
       message: `the contract watches ${c.environment}, which the flag does not have; it has ${Object.keys(flag.environments).join(', ') || 'none'}`,
     });
   }
+  if (c?.latency !== undefined && c.latency.length > 0 && names.every((n) => n === flag.offVariant))
+    out.push({
+      path: ['rollbackContract', 'latency'],
+      message: `a latency rule compares a served variant with the off variant "${flag.offVariant}", and the flag has no other variant; add one to variants`,
+    });
   for (const [env, e] of Object.entries(flag.environments)) {
     let reachable = true;
     e.rules.forEach((r, i) => {

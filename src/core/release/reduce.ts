@@ -277,6 +277,8 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     case 'flag.enabled':
     case 'flag.disabled':
     case 'flag.rolledBack':
+    case 'flag.paused':
+    case 'flag.resumed':
     case 'flag.archived':
     case 'segment.applied':
       return s;
