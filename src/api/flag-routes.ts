@@ -14,6 +14,7 @@ import { flagAdoption } from '../flags/flag-adoption.ts';
 import type { FlagTelemetry } from '../flags/flag-telemetry.ts';
 import { flagView } from '../flags/flag-views.ts';
 import type { Store } from '../store/types.ts';
+import { flagChanges } from '../views/flag-history.ts';
 
 export const nameParams = z.object({ name: z.string().min(1) });
 const environment = z.string().min(1, 'name the environment (--env production)');
@@ -58,6 +59,10 @@ export function registerFlagRoutes(
       .filter((r) => !r.archived)
       .map((r) => flagView(r, now()))
       .filter((v) => v.staleness.stale),
+  }));
+  // Every flag's changes, for the marks on services' charts (all flags: a service spec names none).
+  app.get('/api/flags/changes', async () => ({
+    changes: flagChanges(await store.events({ service: FLAG_LOG, limit: 100_000 })),
   }));
   app.get('/api/flags/:name', async (req) => {
     const { name } = nameParams.parse(req.params);

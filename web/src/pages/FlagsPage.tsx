@@ -1,4 +1,5 @@
 import { request } from '../api.ts';
+import { FlagExposureChart } from '../components/FlagExposureChart.tsx';
 import { useLive } from '../live.ts';
 
 /** A flag as GET /api/flags shows it (src/flags/flag-views.ts). */
@@ -107,6 +108,7 @@ export function FlagsPage() {
                 </ol>
               </div>
             ))}
+            <FlagExposureChart name={f.name} />
           </li>
         ))}
       </ul>
