@@ -13,6 +13,7 @@ import { FLAG_LOG } from '../flags/flag-service.ts';
 import { flagAdoption } from '../flags/flag-adoption.ts';
 import type { FlagTelemetry } from '../flags/flag-telemetry.ts';
 import { flagView } from '../flags/flag-views.ts';
+import type { VariantSeries } from '../flags/variant-series.ts';
 import type { Store } from '../store/types.ts';
 import { flagChanges } from '../views/flag-history.ts';
 
@@ -37,6 +38,7 @@ export function registerFlagRoutes(
   flags: FlagService,
   store: Store,
   telemetry: FlagTelemetry,
+  variants: VariantSeries,
   now: () => number = Date.now,
 ): void {
   const mayChangeProtected = (req: FastifyRequest, name: string, env: string, what: string) => {
@@ -67,6 +69,11 @@ export function registerFlagRoutes(
   app.get('/api/flags/:name', async (req) => {
     const { name } = nameParams.parse(req.params);
     return { ...flagView(flags.get(name), now()), reported: telemetry.of(name) };
+  });
+  app.get('/api/flags/:name/variants', async (req) => {
+    const { name } = nameParams.parse(req.params);
+    flags.get(name);
+    return { series: variants.of(name) };
   });
   app.get('/api/flags/:name/events', async (req) => {
     const { name } = nameParams.parse(req.params);

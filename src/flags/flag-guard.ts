@@ -15,6 +15,7 @@ import { environmentFlagSet } from '../core/flags/environment-set.ts';
 import { flagRollbackLog, judgeFlag, type VariantTally } from '../core/flags/flag-judge.ts';
 import type { FeatureFlag } from '../core/flags/model.ts';
 import type { FlagService } from './flag-service.ts';
+import { VariantSeries } from './variant-series.ts';
 
 interface Proxy {
   adminUrl: string;
@@ -39,6 +40,8 @@ export interface FlagGuardOptions {
   intervalMs?: number;
   now?: () => number;
   onError?: (service: string, error: Error) => void;
+  /** The per-variant series kept for the dashboard (flags/variant-series.ts). */
+  series?: { sampleMs?: number; capacity?: number };
 }
 
 export class FlagGuard {
@@ -51,12 +54,15 @@ export class FlagGuard {
   readonly #marks = new Map<string, Counts[string] | null>();
   /** The last failure reported per service: a proxy down for an hour is reported once, not every tick. */
   readonly #failing = new Map<string, string>();
+  /** Recent per-variant counts and verdicts, for GET /api/flags/:name/variants. */
+  readonly variants: VariantSeries;
   #timer: NodeJS.Timeout | null = null;
   #running = false;
 
   constructor(flags: FlagService, o: FlagGuardOptions) {
     this.#flags = flags;
     this.#o = o;
+    this.variants = new VariantSeries(o.series);
   }
 
   start(): void {
@@ -152,7 +158,9 @@ export class FlagGuard {
           errors: c.errors - (mark[variant]?.errors ?? 0),
         };
       }
-      const failed = judgeFlag(flag, tallies).find((v) => v.judgment.outcome === 'Fail');
+      const verdicts = judgeFlag(flag, tallies);
+      this.variants.record(flag.name, first.environment, flag.offVariant, now, counts, verdicts);
+      const failed = verdicts.find((v) => v.judgment.outcome === 'Fail');
       if (failed === undefined) continue;
       await this.#flags.recordEvents(
         [{ type: 'flag.rolledBack', flag: flag.name, log: flagRollbackLog(flag, failed, now) }],
