@@ -138,4 +138,48 @@ describe('the Flags page in a real Chromium', { skip: withoutServer('chromium', 
     assert.match((await marks.getAttribute('title')) ?? '', /rule ramp at 60% \(e2e-test\)/);
     assert.deepEqual(errors, []);
   });
+
+  test("shows a guarded flag's variants and the verdict that turned it off", { timeout: 180_000 }, async (t) => {
+    const { server, listenPort } = await deployedServer(t, {
+      instances: 1,
+      env: { FAIL_RATE: '0.1', FAIL_WHEN_HEADER: 'x-sluice-flag-new-checkout: on' },
+    });
+    await server.apply(`apiVersion: sluice.dev/v1alpha1
+kind: FeatureFlag
+metadata: { name: new-checkout }
+spec:
+  environments:
+    production:
+      rules: [{ name: ramp, rollout: { percent: 50 }, serve: "on" }]
+  rollbackContract:
+    service: checkout
+    environment: production
+    stickiness: { header: x-user-id }
+    errorRate: { by: 0.01 }
+`);
+    const browser = await launch();
+    t.after(() => browser.close());
+    const { page, errors } = await signedIn(browser, server);
+    await page.goto(`${server.url}/flags`);
+    await page.getByTestId('exposure-new-checkout').waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByTestId('variants-new-checkout').count(), 0, 'no samples before any traffic');
+    let user = 0;
+    const started = Date.now();
+    const env = page.getByTestId('flag-new-checkout-production');
+    while ((await env.getByText('off (kill switch)').count()) === 0) {
+      assert.ok(Date.now() - started < 60_000, `not turned off after 60 s\n${server.log.slice(-2000)}`);
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          fetch(`http://127.0.0.1:${listenPort}/`, { headers: { 'x-user-id': `user-${user++}` } }).then((r) =>
+            r.arrayBuffer(),
+          ),
+        ),
+      );
+    }
+    const chart = page.getByTestId('variants-new-checkout');
+    await chart.locator('canvas').waitFor({ timeout: 30_000 });
+    await chart.getByText('on: Fail').waitFor({ timeout: 15_000 });
+    assert.match((await chart.textContent()) ?? '', /Per variant \(production, against off\)/);
+    assert.deepEqual(errors, []);
+  });
 });

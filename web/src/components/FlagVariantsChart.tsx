@@ -93,7 +93,7 @@ export function FlagVariantsChart({ name }: { name: string }) {
     const timer = setInterval(reload, every);
     return () => clearInterval(timer);
   }, [every, name]);
-  if (s === null || s.at.length === 0) return null;
+  if (s === null || s.variants.length === 0) return null;
   const last = s.at.length - 1;
   return (
     <figure className="chart" data-testid={`variants-${name}`}>
