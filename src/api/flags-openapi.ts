@@ -70,7 +70,8 @@ export function flagPaths(): Record<string, object> {
     },
     '/api/flags/changes': {
       get: {
-        summary: "every flag's changes (time, flag, type, environment, actor, percent, the change in words): the marks on services' charts",
+        summary:
+          "every flag's changes (time, flag, type, environment, actor, percent, the change in words): the marks on services' charts",
         responses: ok('changes'),
       },
     },
