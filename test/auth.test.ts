@@ -113,6 +113,8 @@ const EXPECTED_ACCESS: Record<string, 'public' | 'viewer' | 'deployer' | 'approv
   'GET /api/flags/adoption': 'viewer',
   'GET /api/flags/:name': 'viewer',
   'GET /api/flags/:name/events': 'viewer',
+  'GET /api/flags/changes': 'viewer',
+  'GET /api/flags/:name/variants': 'viewer',
   'POST /api/flags/:name/percent': 'deployer',
   'POST /api/flags/:name/resume': 'deployer',
   'POST /api/flags/:name/enable': 'deployer',

@@ -80,6 +80,25 @@ test(
       'Fail on evidence: the lower bound of "on" is above the limit',
     );
 
+    // The guard's per-variant series (the dashboard's charts): each variant's requests, and the Fail it turned off on.
+    const { body: v } = await server.api<{
+      series: {
+        offVariant: string;
+        at: number[];
+        variants: { variant: string; requests: number[]; errors: number[]; outcome: (string | null)[] }[];
+      } | null;
+    }>('GET', '/api/flags/new-checkout/variants');
+    assert.ok(v.series, 'the guard sampled the flag');
+    assert.equal(v.series.offVariant, 'off');
+    const on = v.series.variants.find((x) => x.variant === 'on');
+    const off = v.series.variants.find((x) => x.variant === 'off');
+    assert.ok(on && off, JSON.stringify(v.series));
+    const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+    assert.ok(sum(on.requests) > 0 && sum(off.requests) > 0, JSON.stringify(v.series));
+    assert.ok(sum(on.errors) > 0 && sum(off.errors) === 0, JSON.stringify(v.series));
+    assert.equal(on.outcome.at(-1), 'Fail', 'the last sample holds the verdict that turned the flag off');
+    assert.ok(sum(on.requests) + sum(off.requests) <= tally.requests, 'no more requests than were sent');
+
     // The proxy is given the disabled flag within a tick or two: then every request gets "off".
     await new Promise((r) => setTimeout(r, 1000));
     const after = { ...tally };

@@ -13,7 +13,9 @@ import { FLAG_LOG } from '../flags/flag-service.ts';
 import { flagAdoption } from '../flags/flag-adoption.ts';
 import type { FlagTelemetry } from '../flags/flag-telemetry.ts';
 import { flagView } from '../flags/flag-views.ts';
+import type { VariantSeries } from '../flags/variant-series.ts';
 import type { Store } from '../store/types.ts';
+import { flagChanges } from '../views/flag-history.ts';
 
 export const nameParams = z.object({ name: z.string().min(1) });
 const environment = z.string().min(1, 'name the environment (--env production)');
@@ -36,6 +38,7 @@ export function registerFlagRoutes(
   flags: FlagService,
   store: Store,
   telemetry: FlagTelemetry,
+  variants: VariantSeries,
   now: () => number = Date.now,
 ): void {
   const mayChangeProtected = (req: FastifyRequest, name: string, env: string, what: string) => {
@@ -59,9 +62,18 @@ export function registerFlagRoutes(
       .map((r) => flagView(r, now()))
       .filter((v) => v.staleness.stale),
   }));
+  // Every flag's changes, for the marks on services' charts (all flags: a service spec names none).
+  app.get('/api/flags/changes', async () => ({
+    changes: flagChanges(await store.events({ service: FLAG_LOG, limit: 100_000 })),
+  }));
   app.get('/api/flags/:name', async (req) => {
     const { name } = nameParams.parse(req.params);
     return { ...flagView(flags.get(name), now()), reported: telemetry.of(name) };
+  });
+  app.get('/api/flags/:name/variants', async (req) => {
+    const { name } = nameParams.parse(req.params);
+    flags.get(name);
+    return { series: variants.of(name) };
   });
   app.get('/api/flags/:name/events', async (req) => {
     const { name } = nameParams.parse(req.params);

@@ -68,6 +68,21 @@ export function flagPaths(): Record<string, object> {
         responses: { ...ok('the flag'), ...refused },
       },
     },
+    '/api/flags/changes': {
+      get: {
+        summary:
+          "every flag's changes (time, flag, type, environment, actor, percent, the change in words): the marks on services' charts",
+        responses: ok('changes'),
+      },
+    },
+    '/api/flags/{name}/variants': {
+      get: {
+        summary:
+          "the flag guard's recent per-variant requests, errors and verdicts (at most 180 samples, one per 10 s; in memory, since the server started; series null when the guard has not judged the flag)",
+        parameters: [name],
+        responses: { ...ok('series'), ...refused },
+      },
+    },
     '/api/flags/{name}/events': {
       get: {
         summary: "the flag's events (who changed what, when)",

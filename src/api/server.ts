@@ -194,13 +194,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const metrics = await MetricsCollector.open(store, engine.bus);
   registerMetricsRoute(app, engine, metrics);
   const telemetry = new FlagTelemetry();
-  registerFlagRoutes(app, flags, store, telemetry);
-  registerOfrepRoutes(app, flags);
-  registerSdkRoutes(app, flags, telemetry);
   const flagGuard = new FlagGuard(flags, {
     dataDir,
     onError: (service, err) => log.warn({ err, service }, 'flag guard: the proxy could not be reached or judged'),
   });
+  registerFlagRoutes(app, flags, store, telemetry, flagGuard.variants);
+  registerOfrepRoutes(app, flags);
+  registerSdkRoutes(app, flags, telemetry);
   flagGuard.start();
   registerGameDayRoutes(
     app,

@@ -16,6 +16,7 @@ import { environmentFlagSet } from '../core/flags/environment-set.ts';
 import { flagFailEvent, judgeFlag, tallySince, type VariantTally } from '../core/flags/flag-judge.ts';
 import type { FeatureFlag } from '../core/flags/model.ts';
 import type { FlagService } from './flag-service.ts';
+import { VariantSeries } from './variant-series.ts';
 
 interface Proxy {
   adminUrl: string;
@@ -40,6 +41,8 @@ export interface FlagGuardOptions {
   intervalMs?: number;
   now?: () => number;
   onError?: (service: string, error: Error) => void;
+  /** The per-variant series kept for the dashboard (flags/variant-series.ts). */
+  series?: { sampleMs?: number; capacity?: number };
 }
 
 export class FlagGuard {
@@ -52,12 +55,15 @@ export class FlagGuard {
   readonly #marks = new Map<string, Counts[string] | null>();
   /** The last failure reported per service: a proxy down for an hour is reported once, not every tick. */
   readonly #failing = new Map<string, string>();
+  /** Recent per-variant counts and verdicts, for GET /api/flags/:name/variants. */
+  readonly variants: VariantSeries;
   #timer: NodeJS.Timeout | null = null;
   #running = false;
 
   constructor(flags: FlagService, o: FlagGuardOptions) {
     this.#flags = flags;
     this.#o = o;
+    this.variants = new VariantSeries(o.series);
   }
 
   start(): void {
@@ -150,7 +156,9 @@ export class FlagGuard {
       if (env?.enabled !== true || env.paused !== undefined) continue;
       const tallies: Record<string, VariantTally> = {};
       for (const [variant, c] of Object.entries(counts)) tallies[variant] = tallySince(c, mark[variant]);
-      const failed = judgeFlag(flag, tallies).find((v) => v.judgment.outcome === 'Fail');
+      const verdicts = judgeFlag(flag, tallies);
+      this.variants.record(flag.name, first.environment, flag.offVariant, now, counts, verdicts);
+      const failed = verdicts.find((v) => v.judgment.outcome === 'Fail');
       if (failed === undefined) continue;
       await this.#flags.recordEvents([flagFailEvent(flag, failed, now)], CONTROLLER);
     }

@@ -4,6 +4,7 @@ import 'uplot/dist/uPlot.min.css';
 import { describeBound } from '../../../src/views/index.ts';
 import type { ContractRule, RuleSeries, VerdictView } from '../api.ts';
 import { chartValue, metricValue, unitOf } from '../format.ts';
+import { markHook, type ChartMark } from './chart-marks.ts';
 
 const dark = matchMedia('(prefers-color-scheme: dark)');
 const useDark = () =>
@@ -46,7 +47,7 @@ function columns(s: RuleSeries): uPlot.AlignedData {
   return [x, canary, baseline, threshold, fail, unsure] as unknown as uPlot.AlignedData;
 }
 
-function options(s: RuleSeries, width: number, isDark: boolean): uPlot.Options {
+function options(s: RuleSeries, width: number, isDark: boolean, changes: () => readonly ChartMark[]): uPlot.Options {
   const unit = unitOf(s.metric);
   const fmt = (_u: uPlot, v: number | null) =>
     v === null ? '—' : `${Math.round(v * 1000) / 1000}${unit === '%' ? '%' : unit ? ` ${unit}` : ''}`;
@@ -65,6 +66,7 @@ function options(s: RuleSeries, width: number, isDark: boolean): uPlot.Options {
     pxAlign: 0,
     cursor: { drag: { x: true, y: false } },
     legend: { live: true },
+    hooks: { draw: [markHook(changes)] },
     scales: { x: { time: true }, y: { range: (_u, lo, hi) => [Math.min(0, lo ?? 0), Math.max(hi ?? 1, 1e-9) * 1.1] } },
     axes: [axis, { ...axis, values: (_u, vals) => vals.map((v) => `${v}${unit === '%' ? '%' : ''}`) }],
     series: [
@@ -89,19 +91,28 @@ export function RuleChart({
   version,
   rule,
   verdict,
+  marks = [],
 }: {
   series: RuleSeries;
   version: number;
   rule: ContractRule | undefined;
   verdict?: VerdictView | undefined;
+  /** Changes drawn over the chart as dashed lines (flag changes). */
+  marks?: readonly ChartMark[];
 }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const isDark = useDark();
+  const marksRef = useRef(marks);
+  marksRef.current = marks;
 
   useEffect(() => {
     const el = box.current!;
-    const u = new uPlot(options(series, el.clientWidth || 600, isDark), columns(series), el);
+    const u = new uPlot(
+      options(series, el.clientWidth || 600, isDark, () => marksRef.current),
+      columns(series),
+      el,
+    );
     plot.current = u;
     const ro = new ResizeObserver(() => u.setSize({ width: el.clientWidth, height: 200 }));
     ro.observe(el);
@@ -116,6 +127,14 @@ export function RuleChart({
   useEffect(() => {
     plot.current?.setData(columns(series));
   }, [series, version]);
+
+  useEffect(() => {
+    plot.current?.redraw(false);
+  }, [marks]);
+
+  const first = series.at[0];
+  const shownMarks =
+    first === undefined ? [] : marks.filter((m) => m.at >= first && m.at <= (series.at.at(-1) ?? first));
 
   const last = series.at.length - 1;
   const outcome = series.outcome[last];
@@ -133,6 +152,17 @@ export function RuleChart({
           {' '}
           · {series.total} verdicts{series.total > series.at.length ? `, ${series.at.length} drawn` : ''}
         </span>
+        {shownMarks.length > 0 && (
+          <span
+            className="muted small"
+            data-testid={`marks-${series.rule}`}
+            title={shownMarks.map((m) => m.title ?? m.label).join('\n')}
+          >
+            {' '}
+            · {shownMarks.length} flag {shownMarks.length === 1 ? 'change' : 'changes'} marked:{' '}
+            {shownMarks.map((m) => m.label).join(', ')}
+          </span>
+        )}
         {verdict && (
           <span className="evidence small" data-testid={`evidence-${series.rule}`}>
             {evidenceOf(verdict)}

@@ -1,4 +1,6 @@
 import { request } from '../api.ts';
+import { FlagExposureChart } from '../components/FlagExposureChart.tsx';
+import { FlagVariantsChart } from '../components/FlagVariantsChart.tsx';
 import { useLive } from '../live.ts';
 
 /** A flag as GET /api/flags shows it (src/flags/flag-views.ts). */
@@ -107,6 +109,8 @@ export function FlagsPage() {
                 </ol>
               </div>
             ))}
+            <FlagExposureChart name={f.name} />
+            <FlagVariantsChart name={f.name} />
           </li>
         ))}
       </ul>

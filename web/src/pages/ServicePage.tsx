@@ -1,4 +1,6 @@
-import { api, type ServiceEvent } from '../api.ts';
+import { useMemo } from 'react';
+import { api, request, type FlagChange, type ServiceEvent } from '../api.ts';
+import type { ChartMark } from '../components/chart-marks.ts';
 import { HealthBadge, PhaseBadge } from '../components/Badges.tsx';
 import { Controls } from '../components/Controls.tsx';
 import { EnvironmentPanel } from '../components/EnvironmentPanel.tsx';
@@ -15,6 +17,31 @@ import { Link } from '../router.tsx';
 import { useVerdictSeries } from '../series.ts';
 
 const releaseChange = (e: ServiceEvent) => e.type.startsWith('release.') || e.type.startsWith('rollback.');
+
+/** A flag change as a chart mark: "new-checkout 50%", "new-checkout off". */
+function flagMark(c: FlagChange): ChartMark {
+  const what: Record<FlagChange['type'], string> = {
+    'flag.applied': 'applied',
+    'flag.percentSet': `${c.percent}%`,
+    'flag.enabled': 'on',
+    'flag.disabled': 'off',
+    'flag.rolledBack': 'rolled back',
+    'flag.archived': 'archived',
+    'segment.applied': 'segment',
+  };
+  return { at: c.at, label: `${c.flag} ${what[c.type]}`, title: c.text, bad: c.type === 'flag.rolledBack' };
+}
+
+/** Every flag's changes (a service spec names no flags, so all are marked), reloaded on flag events. */
+function useFlagMarks(): ChartMark[] {
+  const changes = useLive(
+    (signal) => request<{ changes: FlagChange[] }>('GET', '/api/flags/changes', undefined, signal),
+    (e) => e.service === '_flags',
+    [],
+    500,
+  );
+  return useMemo(() => changes.data?.changes.map(flagMark) ?? [], [changes.data]);
+}
 
 /** One service: its release (timeline, traffic, charts, controls), its history and its spec. */
 export function ServicePage({ name, releaseNumber }: { name: string; releaseNumber: number | null }) {
@@ -45,6 +72,7 @@ export function ServicePage({ name, releaseNumber }: { name: string; releaseNumb
   );
   const { series, version, error: seriesError } = useVerdictSeries(name, shown, live);
   const t = timeline.data;
+  const flagMarks = useFlagMarks();
 
   if (status.error && !s) {
     // An environment's service exists from its first release on; its first promotion waits here.
@@ -142,6 +170,7 @@ export function ServicePage({ name, releaseNumber }: { name: string; releaseNumb
               version={version}
               rule={t?.contract.rules.find((x) => x.name === r.rule)}
               verdict={isLatest ? s.verdicts.find((v) => v.rule === r.rule) : undefined}
+              marks={flagMarks}
             />
           ))}
         </div>
