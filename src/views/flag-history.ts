@@ -44,7 +44,11 @@ const flagOf = (e: FlagEvent): string | null =>
   e.type === 'flag.applied' ? e.flag.name : e.type === 'segment.applied' ? null : e.flag;
 
 const environmentOf = (e: FlagEvent): string | null =>
-  e.type === 'flag.percentSet' || e.type === 'flag.enabled' || e.type === 'flag.disabled'
+  e.type === 'flag.percentSet' ||
+  e.type === 'flag.enabled' ||
+  e.type === 'flag.disabled' ||
+  e.type === 'flag.paused' ||
+  e.type === 'flag.resumed'
     ? e.environment
     : e.type === 'flag.rolledBack'
       ? e.log.environment

@@ -26,10 +26,17 @@ function flagMark(c: FlagChange): ChartMark {
     'flag.enabled': 'on',
     'flag.disabled': 'off',
     'flag.rolledBack': 'rolled back',
+    'flag.paused': 'paused',
+    'flag.resumed': 'resumed',
     'flag.archived': 'archived',
     'segment.applied': 'segment',
   };
-  return { at: c.at, label: `${c.flag} ${what[c.type]}`, title: c.text, bad: c.type === 'flag.rolledBack' };
+  return {
+    at: c.at,
+    label: `${c.flag} ${what[c.type]}`,
+    title: c.text,
+    bad: c.type === 'flag.rolledBack' || c.type === 'flag.paused',
+  };
 }
 
 /** Every flag's changes (a service spec names no flags, so all are marked), reloaded on flag events. */
