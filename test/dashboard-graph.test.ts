@@ -79,6 +79,8 @@ spec:
     await page.goto(server.url);
     await page.getByRole('link', { name: 'Graph' }).click();
     await page.getByTestId('graph').waitFor();
+    // The train starts payments on its next tick; the page follows it live.
+    await page.getByTestId('node-payments').filter({ hasText: '· releasing' }).waitFor({ timeout: 15_000 });
 
     assert.match((await page.getByTestId('node-payments').textContent())!, /payments1\.0\.0 → 2\.0\.0 · releasing/);
     assert.match((await page.getByTestId('node-checkout').textContent())!, /checkout1\.0\.0 · done/);
