@@ -8,6 +8,7 @@ import type { GameDay } from '../core/drills/gameday.ts';
 import { drillMarkdown } from '../core/drills/markdown.ts';
 import type { Drills, Who } from '../drills/drills.ts';
 import { SluiceError } from '../errors.ts';
+import { drillRunRow, type GameDaysView } from '../views/gamedays.ts';
 import { parseGameDay, SpecError } from '../spec/index.ts';
 
 export const runBody = z.strictObject({
@@ -88,20 +89,8 @@ export function registerGameDayRoutes(app: FastifyInstance, drills: Drills): voi
     stopBody.parse(req.body);
     return drills.stopAll(who(req));
   });
-  app.get('/api/gamedays', async () => ({
-    runs: (await drills.list()).map((r) => ({
-      drill: r.drill,
-      run: r.run,
-      service: r.service,
-      status: r.status,
-      startedAt: r.startedAt,
-      startedBy: r.startedBy,
-      finishedAt: r.finishedAt,
-      timeToDetectMs: r.timeToDetectMs,
-      timeToRestoreMs: r.timeToRestoreMs,
-      score: r.score,
-      signedOffBy: r.signOff?.by ?? null,
-    })),
+  app.get('/api/gamedays', async (): Promise<GameDaysView> => ({
+    runs: (await drills.list()).map(drillRunRow),
     schedules: drills.schedules(),
   }));
   app.get('/api/gamedays/:name', async (req, reply) => {

@@ -7,6 +7,7 @@
  * hand (one drill per service, production rules) as the person who registered it; a refused one
  * is recorded as skipped, with the reason.
  */
+import type { ScheduledDrill } from '../views/gamedays.ts';
 import { type DrillScheduleEvent, isScheduleEvent } from '../core/drills/events.ts';
 import type { GameDay } from '../core/drills/gameday.ts';
 import { nextDrillRun, scheduleDue } from '../core/drills/schedule.ts';
@@ -22,16 +23,7 @@ export interface Registration {
   lastRemindedAt: number | null;
 }
 
-export interface ScheduledDrill {
-  drill: string;
-  service: string;
-  rrule: string;
-  timeZone: string;
-  remindMs: number;
-  owners: string[];
-  by: string;
-  nextRunAt: number | null;
-}
+export type { ScheduledDrill };
 
 export interface SchedulerDeps {
   log: DrillLog;

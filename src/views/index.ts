@@ -18,5 +18,6 @@ export { trendCharts } from '../core/analytics/weekly-report.ts';
 export type { GeneratedDocument } from '../core/documents/types.ts';
 export type { DrillRecord, TimelineEntry as DrillTimelineEntry } from '../core/drills/record.ts';
 export type { DrillTraffic } from '../core/drills/events.ts';
+export type { DrillRunRow, GameDaysView, ScheduledDrill } from './gamedays.ts';
 export { flagChanges, flagExposure, type FlagChange, type FlagExposure } from './flag-history.ts';
 export type { FlagVariantSeries } from './flag-variants.ts';

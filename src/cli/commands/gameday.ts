@@ -1,20 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { drillMarkdown } from '../../core/drills/markdown.ts';
 import type { DrillRecord } from '../../core/drills/record.ts';
+import type { DrillRunRow, ScheduledDrill } from '../../views/index.ts';
 import { type CommandDef, UsageError } from '../command.ts';
-
-interface RunRow {
-  drill: string;
-  run: number;
-  service: string;
-  status: string;
-  startedAt: number;
-  startedBy: string;
-  timeToDetectMs: number | null;
-  timeToRestoreMs: number | null;
-  score: number | null;
-  signedOffBy: string | null;
-}
 
 interface RehearsalView {
   service: string;
@@ -25,17 +13,6 @@ interface RehearsalView {
   at: number;
   detail: string;
   retried?: boolean;
-}
-
-interface ScheduleRow {
-  drill: string;
-  service: string;
-  rrule: string;
-  timeZone: string;
-  remindMs: number;
-  owners: string[];
-  by: string;
-  nextRunAt: number | null;
 }
 
 const ms = (v: number | null) => (v === null ? '-' : `${v}ms`);
@@ -53,7 +30,7 @@ function columns(head: string[], rows: string[][]): string {
 }
 
 /** The scheduled drills with their next run (none: nothing printed). */
-function scheduleTable(schedules: ScheduleRow[]): string {
+function scheduleTable(schedules: ScheduledDrill[]): string {
   if (schedules.length === 0) return '';
   const rows = schedules.map((s) => [
     s.drill,
@@ -66,7 +43,7 @@ function scheduleTable(schedules: ScheduleRow[]): string {
   return `\n\n${columns(['SCHEDULED', 'SERVICE', 'NEXT RUN', 'REMIND', 'OWNERS', 'RULE'], rows)}`;
 }
 
-function table(runs: RunRow[]): string {
+function table(runs: DrillRunRow[]): string {
   if (runs.length === 0) return 'no drills yet (sluice gameday run -f DRILL.yaml)';
   const rows = runs.map((r) => [
     r.drill,
@@ -141,7 +118,7 @@ export const gamedayCommand: CommandDef = {
     };
     switch (action) {
       case 'schedule': {
-        const s = await c.post<ScheduleRow>('/api/gamedays/schedules', drillFile());
+        const s = await c.post<ScheduledDrill>('/api/gamedays/schedules', drillFile());
         out(
           json
             ? JSON.stringify(s, null, 2)
@@ -190,7 +167,7 @@ export const gamedayCommand: CommandDef = {
         return 0;
       }
       case 'list': {
-        const { runs, schedules } = await c.get<{ runs: RunRow[]; schedules: ScheduleRow[] }>('/api/gamedays');
+        const { runs, schedules } = await c.get<{ runs: DrillRunRow[]; schedules: ScheduledDrill[] }>('/api/gamedays');
         out(json ? JSON.stringify({ runs, schedules }, null, 2) : table(runs) + scheduleTable(schedules));
         return 0;
       }

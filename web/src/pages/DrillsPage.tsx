@@ -1,33 +1,10 @@
 import { useState } from 'react';
-import { request, type DrillRecord } from '../api.ts';
+import { request, type DrillRecord, type DrillRunRow, type ScheduledDrill } from '../api.ts';
 import { ConfirmDialog } from '../components/ConfirmDialog.tsx';
 import { DrillChart, MARKED } from '../components/DrillChart.tsx';
 import { CAN_STEER, useIdentity } from '../identity.ts';
 import { useLive } from '../live.ts';
 import { Link } from '../router.tsx';
-
-/** A run as GET /api/gamedays lists it (src/api/gameday-routes.ts). */
-interface RunRow {
-  drill: string;
-  run: number;
-  service: string;
-  status: string;
-  startedAt: number;
-  startedBy: string;
-  timeToDetectMs: number | null;
-  timeToRestoreMs: number | null;
-  score: number | null;
-  signedOffBy: string | null;
-}
-interface ScheduleRow {
-  drill: string;
-  service: string;
-  rrule: string;
-  timeZone: string;
-  remindMs: number;
-  owners: string[];
-  nextRunAt: number | null;
-}
 
 const ms = (v: number | null) => (v === null ? '—' : `${v} ms`);
 const when = (at: number) => new Date(at).toISOString().slice(0, 19).replace('T', ' ');
@@ -137,7 +114,8 @@ function RunView({ drill, run }: { drill: string; run: number }) {
 /** Every drill run and scheduled drill; one run's timeline over its traffic; the safety lever. */
 export function DrillsPage({ drill, run }: { drill: string | null; run: number | null }) {
   const { data, error } = useLive(
-    (signal) => request<{ runs: RunRow[]; schedules: ScheduleRow[] }>('GET', '/api/gamedays', undefined, signal),
+    (signal) =>
+      request<{ runs: DrillRunRow[]; schedules: ScheduledDrill[] }>('GET', '/api/gamedays', undefined, signal),
     isDrillEvent,
     [],
     300,
