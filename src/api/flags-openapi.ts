@@ -98,6 +98,14 @@ export function flagPaths(): Record<string, object> {
         responses: { ...ok('the flag'), ...refused },
       },
     },
+    '/api/flags/{name}/resume': {
+      post: {
+        summary: 'resume a ramp its contract paused: it goes on from where it stopped and judging starts again',
+        parameters: [name],
+        requestBody: body(envBody),
+        responses: { ...ok('the flag'), ...refused },
+      },
+    },
     '/api/flags/{name}/enable': {
       post: {
         summary: 'enable the flag in one environment',
