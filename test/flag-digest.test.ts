@@ -130,6 +130,19 @@ test('the stale-flag digest goes to each owner, once per week', { timeout: 60_00
   const logged = await store.events({ service: '_server' });
   assert.equal(logged.filter((e) => e.type === 'flag.staleDigest').length, 3, 'each digest is in the log');
 
+  // Another replica (its own data dir, the same log): the log is the mark, so it sends nothing again.
+  const otherDir = mkdtempSync(join(tmpdir(), 'sluice-digest-other-'));
+  t.after(() => rmSync(otherDir, { recursive: true, force: true }));
+  const other = new StaleDigestSchedule({
+    flags: { list: () => flags },
+    store,
+    dataDir: otherDir,
+    now: () => now,
+    record: async () => assert.fail('the other replica recorded a digest already sent'),
+    log: () => undefined,
+  });
+  t.after(() => other.stop());
+  assert.deepEqual(await other.runOnce(), [], 'sent once, whichever replica looks');
   now += DAY;
   assert.deepEqual(await schedule.runOnce(), [], 'sent once per week');
   now += 6 * DAY;

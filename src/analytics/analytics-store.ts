@@ -35,8 +35,5 @@ export interface AnalyticsStore {
   /** The last log sequence projected (0: none yet). */
   projectedSeq(): number;
   setProjectedSeq(seq: number): void;
-  /** The week (its Monday, ISO) the weekly report was last sent for (null: never). */
-  reportedWeek(): string | null;
-  setReportedWeek(week: string): void;
   close(): void;
 }

@@ -7,7 +7,8 @@ type RecordEvent = (event: Extract<EventBody, { type: 'retrospective.opened' }>,
 /**
  * Opens a retrospective (a `retrospective.opened` event under `_server`) for every rollback, once its
  * traffic is reverted, and for every gate override. Beside the control loop, after the events are
- * committed: it never delays a rollback, and a failure to record is logged, not raised.
+ * committed: it never delays a rollback, and a failure to record is logged, not raised. Replicated,
+ * the replica that committed the event opens it, so each is opened once.
  */
 export function openRetrospectives(
   bus: EventBus,
@@ -15,7 +16,8 @@ export function openRetrospectives(
   record: RecordEvent,
   onError: (err: unknown) => void,
 ): () => void {
-  return bus.subscribe((e) => {
+  return bus.subscribe((e, origin) => {
+    if (origin !== 'here') return;
     if (e.type === 'rollback.trafficReverted') {
       void (async () => {
         const release = (await store.releases(e.service, 1))[0];

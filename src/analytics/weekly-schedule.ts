@@ -1,6 +1,6 @@
 import { bucketStart, DAY_MS } from '../core/analytics/buckets.ts';
 import type { ServiceEvent } from '../core/events.ts';
-import { every, NoticeSender, noticeTargets } from '../engine/server-notices.ts';
+import { every, noticeRecorded, NoticeSender, noticeTargets } from '../engine/server-notices.ts';
 import type { Store } from '../store/types.ts';
 import type { Analytics } from './analytics.ts';
 import { weeklyReport } from './weekly-report.ts';
@@ -8,14 +8,16 @@ import { weeklyReport } from './weekly-report.ts';
 /**
  * The weekly report on a schedule: once per week (Monday 00:00 UTC), when some service's
  * notifications select `report.weekly`, the last full week's report is recorded as a `report.weekly`
- * event under `_server` and sent through those notifiers. Checked hourly; a week is reported once
- * (the week last reported is kept in the analytics store).
+ * event under `_server` and sent through those notifiers. Checked hourly by the replica that
+ * leads the server's duties; a week is reported once (its event in the log is the mark).
  */
 export interface ScheduleOptions {
   analytics: Analytics;
   store: Store;
   dataDir: string;
   now: () => number;
+  /** Whether this replica does the server's duties now (default: always, one server). */
+  leads?: () => Promise<boolean>;
   log: (message: string, err?: unknown) => void;
 }
 
@@ -39,7 +41,10 @@ export class WeeklyReportSchedule {
   async runOnce(environment = 'production'): Promise<ServiceEvent | null> {
     const now = this.#o.now();
     const week = new Date(bucketStart(now, 'week') - 7 * DAY_MS).toISOString();
-    if (this.#o.analytics.history.reportedWeek() === week) return null;
+    const reported = (e: ServiceEvent) =>
+      e.type === 'report.weekly' && e.week === week && e.environment === environment;
+    if (this.#o.leads !== undefined && !(await this.#o.leads())) return null;
+    if (await noticeRecorded(this.#o.store, bucketStart(now, 'week') - DAY_MS, reported)) return null;
     const targets = await noticeTargets(this.#o.store, 'report.weekly');
     if (targets.length === 0) return null;
     const report = await weeklyReport(this.#o.analytics, { now, environment });
@@ -47,7 +52,6 @@ export class WeeklyReportSchedule {
       { type: 'report.weekly', environment, week, title: report.title, markdown: report.markdown },
       'sluice-server',
     );
-    this.#o.analytics.history.setReportedWeek(week);
     await this.#sender.send([{ event, targets }]);
     return event;
   }

@@ -173,6 +173,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     store,
     dataDir,
     now: Date.now,
+    leads: () => engine.leadsServerDuties(),
     log: (message, err) => log.warn({ err }, message),
   });
   weekly.start();
@@ -181,6 +182,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     store,
     dataDir,
     now: Date.now,
+    leads: () => engine.leadsServerDuties(),
     record: (e, actor) => analytics.recordServerEvent(e, actor),
     log: (message, err) => log.warn({ err }, message),
   });

@@ -269,6 +269,11 @@ export class Engine {
     return this.#controller(name).traffic(keys, windowMs);
   }
 
+  /** Whether this server does the server's own duties: always alone; replicated, one live replica (lease-keeper.ts). */
+  leadsServerDuties(): Promise<boolean> {
+    return this.#leases === null ? Promise.resolve(true) : this.#leases.leadsServerDuties();
+  }
+
   /** The names of the services this engine runs. */
   serviceNames(): string[] {
     return [...this.#controllers.keys()];

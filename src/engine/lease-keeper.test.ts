@@ -110,3 +110,28 @@ test(
     await store.close();
   },
 );
+
+test(
+  "one live replica leads the server's duties (the weekly notices); when it stops, the next one does",
+  { skip, timeout: 60_000 },
+  async () => {
+    server ??= await TestPostgres.start();
+    const store = await PostgresStore.open(await server.createDatabase());
+    const b = keeper(store, 'b', []);
+    const a = keeper(store, 'a', []);
+    await b.start();
+    await a.start();
+    assert.deepEqual([await a.leadsServerDuties(), await b.leadsServerDuties()], [true, false], 'the lowest id leads');
+    await a.close();
+    assert.equal(await a.leadsServerDuties(), false, 'a stopped replica leads nothing');
+    const stoppedAt = Date.now();
+    while (!(await b.leadsServerDuties()) && Date.now() - stoppedAt < 10_000) await sleep(100);
+    const after = Date.now() - stoppedAt;
+    assert.ok(
+      after <= LEASE_TIMINGS.ttlMs + 1000,
+      `b leads ${after} ms after a stopped (ttl ${LEASE_TIMINGS.ttlMs} ms)`,
+    );
+    await b.close();
+    await store.close();
+  },
+);

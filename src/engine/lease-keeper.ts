@@ -72,6 +72,16 @@ export class LeaseKeeper {
     return h !== undefined && h.epoch === epoch && this.#o.now() < h.deadline;
   }
 
+  /**
+   * Whether this replica does the server's own duties (the weekly report, the stale-flag digest):
+   * the live replica with the lowest id. A replica that cannot read the database does none.
+   */
+  async leadsServerDuties(): Promise<boolean> {
+    if (this.#closed) return false;
+    const live = (await this.#o.leases.replicas(this.#t.ttlMs)).sort();
+    return live[0] === this.#o.replica;
+  }
+
   /** Take a service's lease now (a new service applied here); false when another replica holds it live. */
   async claimNow(service: string): Promise<boolean> {
     const sentAt = this.#o.now();

@@ -33,7 +33,10 @@ export class NotificationHub {
     this.#log = d.log;
     this.#create = d.create;
     this.#onFailure = (service, error) => this.#log.warn({ service }, `a notifier could not be created: ${error}`);
-    this.#unsubscribe = d.bus.subscribe((event) => this.#deliver(event));
+    // Replicated: each event is notified by the replica that committed it, once.
+    this.#unsubscribe = d.bus.subscribe((event, origin) => {
+      if (origin === 'here') this.#deliver(event);
+    });
   }
 
   /** Where a notifier that cannot be created is reported (the engine records it as `driver.failed`). */

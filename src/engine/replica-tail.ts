@@ -78,7 +78,7 @@ export class ReplicaTail {
       this.#cursor = events.at(-1)!.seq;
       // The owner's controller published its services' events itself.
       const others = events.filter((e) => e.service === SERVER_LOG || !this.#o.runs(e.service));
-      if (others.length > 0) this.#o.bus.publish(others);
+      if (others.length > 0) this.#o.bus.publish(others, 'replica');
       for (const e of events) {
         if (e.type === 'command.answered') this.#waiting.get(e.requestId)?.(e);
         else if (e.type === 'command.requested' && e.replica !== this.#o.replica && this.#o.runs(e.target))

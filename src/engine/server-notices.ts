@@ -1,13 +1,16 @@
 /**
  * Server-level notices (the weekly report, the stale-flag digest): events of no one service, sent
  * to the notifiers that the stored Service specs configure for them. A notifier config shared by
- * many services (a team's webhook on ten services) gets each notice once.
+ * many services (a team's webhook on ten services) gets each notice once. Whether a notice was
+ * sent is read from the log itself, which replicas share, and one replica sends them
+ * (`Engine.leadsServerDuties`): a notice goes out once however many replicas run.
  */
 import type { ServiceEvent } from '../core/events.ts';
 import { selects } from '../drivers/notifiers/event-filter.ts';
 import type { Notifier } from '../drivers/notifiers/types.ts';
 import { createNotifier } from '../drivers/registry.ts';
 import type { Store } from '../store/types.ts';
+import { SERVER_LOG } from './server-log.ts';
 
 type NotifierConfig = { driver: string; events?: unknown } & Record<string, unknown>;
 
@@ -35,6 +38,15 @@ export async function noticeTargets(store: Store, type: ServiceEvent['type']): P
     }
   }
   return [...seen.values()];
+}
+
+/** Whether the log already holds a notice `matches` picks, recorded at or after `since` (the mark every replica reads). */
+export async function noticeRecorded(
+  store: Store,
+  since: number,
+  matches: (e: ServiceEvent) => boolean,
+): Promise<boolean> {
+  return (await store.events({ service: SERVER_LOG, since })).some(matches);
 }
 
 /**

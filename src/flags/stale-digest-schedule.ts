@@ -2,25 +2,23 @@
  * The weekly stale-flag digest (docs/flags.md): once per week, each owner's potentially stale flags
  * are recorded as a `flag.staleDigest` event under `_server` and sent to the notifiers that select
  * `flag.staleDigest` — those of the services labelled with that owner (`metadata.labels.team` or
- * `owner`), or every such notifier when none is. Checked hourly; a week is sent once (the week last
- * sent is kept in the data dir).
+ * `owner`), or every such notifier when none is. Checked hourly by the replica that leads the
+ * server's duties; a week is sent once (its events in the log are the mark).
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { bucketStart } from '../core/analytics/buckets.ts';
+import { bucketStart, DAY_MS } from '../core/analytics/buckets.ts';
 import type { EventBody, ServiceEvent } from '../core/events.ts';
 import { staleDigests } from '../core/flags/stale-digest.ts';
-import { every, NoticeSender, noticeTargets, type NoticeTarget } from '../engine/server-notices.ts';
+import { every, noticeRecorded, NoticeSender, noticeTargets, type NoticeTarget } from '../engine/server-notices.ts';
 import type { Store } from '../store/types.ts';
 import type { FlagService } from './flag-service.ts';
-
-const SENT_FILE = 'flag-digest.json';
 
 export interface StaleDigestOptions {
   flags: Pick<FlagService, 'list'>;
   store: Store;
   dataDir: string;
   now: () => number;
+  /** Whether this replica does the server's duties now (default: always, one server). */
+  leads?: () => Promise<boolean>;
   record: (event: EventBody, actor: string) => Promise<ServiceEvent>;
   log: (message: string, err?: unknown) => void;
 }
@@ -51,7 +49,9 @@ export class StaleDigestSchedule {
   async runOnce(): Promise<ServiceEvent[]> {
     const now = this.#o.now();
     const week = new Date(bucketStart(now, 'week')).toISOString();
-    if ((await this.#sentWeek()) === week) return [];
+    if (this.#o.leads !== undefined && !(await this.#o.leads())) return [];
+    const sent = (e: ServiceEvent) => e.type === 'flag.staleDigest' && e.week === week;
+    if (await noticeRecorded(this.#o.store, bucketStart(now, 'week') - DAY_MS, sent)) return [];
     const targets = await noticeTargets(this.#o.store, 'flag.staleDigest');
     if (targets.length === 0) return [];
     const batch: { event: ServiceEvent; targets: NoticeTarget[] }[] = [];
@@ -69,24 +69,8 @@ export class StaleDigestSchedule {
       );
       batch.push({ event, targets: ownerTargets(targets, d.owner) });
     }
-    await this.#setSentWeek(week);
     await this.#sender.send(batch);
     return batch.map((b) => b.event);
-  }
-
-  async #sentWeek(): Promise<string | null> {
-    try {
-      const v = JSON.parse(await readFile(join(this.#o.dataDir, SENT_FILE), 'utf8')) as { week?: unknown };
-      return typeof v.week === 'string' ? v.week : null;
-    } catch {
-      return null;
-    }
-  }
-
-  async #setSentWeek(week: string): Promise<void> {
-    const file = join(this.#o.dataDir, SENT_FILE);
-    await writeFile(`${file}.tmp`, JSON.stringify({ week }), { mode: 0o600 });
-    await rename(`${file}.tmp`, file);
   }
 
   async stop(): Promise<void> {

@@ -378,19 +378,6 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       .run(String(seq));
   }
 
-  reportedWeek(): string | null {
-    const r = this.#db.prepare("SELECT value FROM meta WHERE key = 'reported_week'").get() as Row | undefined;
-    return r === undefined ? null : String(r.value);
-  }
-
-  setReportedWeek(week: string): void {
-    this.#db
-      .prepare(
-        "INSERT INTO meta (key, value) VALUES ('reported_week', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-      )
-      .run(week);
-  }
-
   close(): void {
     this.#db.close();
   }
