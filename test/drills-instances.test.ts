@@ -142,6 +142,34 @@ test('a SIGSTOPped stable instance is resumed by gameday stop --all within 1 s',
   t.diagnostic(`the lever took ${leverMs} ms server-side, the CLI ${Date.now() - pulled} ms with its start-up`);
 });
 
+test(
+  'a stopped instance outlives no controller: killed mid-stop, the instance resumes at the end of its for',
+  { timeout: 90_000 },
+  async (t) => {
+    const { server, listenPort } = await deployedServer(t, { instances: 1 });
+    const url = `http://127.0.0.1:${listenPort}/`;
+    const instanceUrl = (await server.status()).instances['1.0.0']![0]!.url;
+    const spec = drill('stop-and-die', url, '{ target: instance, stop: 1, for: 3s }');
+    const started = await server.api('POST', '/api/gamedays/run', { spec, file: 'drill.yaml' });
+    assert.equal(started.status, 202, JSON.stringify(started.body));
+    const until = Date.now() + 10_000;
+    while (processState(server, '1') !== 'T') {
+      assert.ok(Date.now() < until, 'the instance was never stopped');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const stoppedAt = Date.now();
+    await server.kill('SIGKILL');
+    const resumeBy = stoppedAt + 3000 + 1500;
+    let answer = await httpGet(instanceUrl, 300);
+    while ('error' in answer && Date.now() < resumeBy) answer = await httpGet(instanceUrl, 300);
+    const resumedAfter = Date.now() - stoppedAt;
+    assert.ok(!('error' in answer), `still stopped ${resumedAfter} ms after the stop, with its controller dead`);
+    assert.notEqual(processState(server, '1'), 'T');
+    assert.ok(resumedAfter >= 2500, `resumed ${resumedAfter} ms after the stop: before its for (3 s) ran out`);
+    t.diagnostic(`controller SIGKILLed; the instance answered again ${resumedAfter} ms after its 3 s stop began`);
+  },
+);
+
 test('instance faults are refused clearly where they cannot run', { timeout: 60_000 }, async (t) => {
   const { server, listenPort } = await deployedServer(t, { instances: 1 });
   const url = `http://127.0.0.1:${listenPort}/`;

@@ -232,6 +232,7 @@ export class DrillRun {
             this.#d.instances.get(instanceKeys[i]!)!,
             f.action,
             f.count,
+            f.action === 'stop' ? f.forMs : undefined,
           ),
         ),
       );

@@ -57,6 +57,8 @@ export class InstanceFaulter {
     handle: InstanceFaulting,
     action: 'kill' | 'stop' | 'restart',
     count: number,
+    /** A stop's `for`: the target resumes it then by itself, should this controller die first. */
+    ttlMs?: number,
   ): Promise<void> {
     const instances = handle.instances().slice(0, count);
     const at = Date.now();
@@ -67,7 +69,7 @@ export class InstanceFaulter {
       return f;
     });
     // A restart resolves once the instance is ready again: it is watched from its return.
-    const results = await Promise.allSettled(faulted.map((f) => handle.fault(f.instance, action)));
+    const results = await Promise.allSettled(faulted.map((f) => handle.fault(f.instance, action, ttlMs)));
     await this.#outcome(step, action, key, instances, results);
     this.#poll();
   }

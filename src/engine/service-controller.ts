@@ -61,7 +61,8 @@ export type SetFlag = (
 /** One revision's instances, for a drill's instance faults (docs/drills.md). */
 export interface InstanceFaulting {
   instances(): Instance[];
-  fault(instance: Instance, fault: InstanceFault): Promise<void>;
+  /** `ttlMs`: a stop the target itself resumes then, should the controller be gone. */
+  fault(instance: Instance, fault: InstanceFault, ttlMs?: number): Promise<void>;
 }
 
 export class ServiceController {
@@ -190,7 +191,8 @@ export class ServiceController {
       return `revision ${key}'s target (driver: ${driver}) holds no process of its instances, so it cannot kill, stop or restart them; instance faults need driver: process`;
     return {
       instances: () => this.state.runtimes[key]?.instances ?? [],
-      fault: (instance, fault) => target.faultInstance!(revision, instance, fault),
+      fault: (instance, fault, ttlMs) =>
+        target.faultInstance!(revision, instance, fault, ttlMs === undefined ? {} : { ttlMs }),
     };
   }
 

@@ -128,6 +128,13 @@ export function targetConformance<C>(name: string, makeFixture: () => Promise<Ta
       assert.ok('error' in silent, `a stopped instance answered: ${JSON.stringify(silent)}`);
       await fault(rev, instance!, 'resume');
       assert.equal(await bodyOf(url), 'v1', 'a resumed instance answers again');
+      // A stop with a TTL ends by itself: no resume is sent (as when the controller died).
+      const stoppedAt = Date.now();
+      await fault(rev, instance!, 'stop', { ttlMs: 400 });
+      assert.ok('error' in (await httpGet(url, 200)), 'stopped');
+      assert.equal(await bodyOf(url), 'v1', 'answers again once its TTL ran out, with no resume sent');
+      const back = Date.now() - stoppedAt;
+      assert.ok(back >= 400 && back < 2400, `resumed by itself ${back} ms after the stop (TTL 400 ms)`);
       await fault(rev, instance!, 'restart');
       assert.equal(await bodyOf(url), 'v1', 'a restarted instance answers on its URL once restart resolves');
       await fault(rev, instance!, 'kill');

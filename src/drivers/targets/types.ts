@@ -36,10 +36,16 @@ export interface Target<C = unknown> {
   stop(rev: TargetRevision<C>, instances: Instance[]): Promise<void>;
   /**
    * Drills (docs/drills.md): do `fault` to one running instance. kill: SIGKILL (the target's own
-   * crash handling follows); stop / resume: SIGSTOP / SIGCONT; restart: stop it and start it again
+   * crash handling follows); stop / resume: SIGSTOP / SIGCONT, and a stop with `ttlMs` is resumed
+   * then by the data plane itself, with or without a controller; restart: stop it and start it again
    * where it ran. Absent: the target runs no process of Sluice's, and a drill refuses instance faults.
    */
-  faultInstance?(rev: TargetRevision<C>, instance: Instance, fault: InstanceFault): Promise<void>;
+  faultInstance?(
+    rev: TargetRevision<C>,
+    instance: Instance,
+    fault: InstanceFault,
+    o?: { ttlMs?: number },
+  ): Promise<void>;
   /** Health signals, e.g. a crash (the driver restarts the instance itself when it can). */
   onSignal(listener: (signal: TargetSignal) => void): void;
   /** Detach: stop watching, leave the instances running. */

@@ -8,6 +8,7 @@ import { freePort, portFreesUp } from '../../free-port.ts';
 import { readState, recordedInstances, removeState } from './instance-files.ts';
 import { launchUntilReady, spawnFor, type InstancePlan } from './launch.ts';
 import { groupOf, isAlive, signalGroup, stopGroup } from './process-group.ts';
+import { resumeAfter } from './resume-waker.ts';
 import type { SpawnedInstance } from './spawn-instance.ts';
 import { Supervisor, type Watched } from './supervisor.ts';
 
@@ -19,6 +20,8 @@ const PORT_WAIT_MS = 2_000;
 export class ProcessTarget implements Target<ProcessTargetConfig> {
   readonly #ctx: DriverContext;
   readonly #supervisor: Supervisor;
+  /** The cancels of stopped instances' wakers, by instance id. */
+  readonly #wakers = new Map<string, () => void>();
   #listeners: Array<(signal: TargetSignal) => void> = [];
 
   constructor(ctx: DriverContext) {
@@ -122,16 +125,25 @@ export class ProcessTarget implements Target<ProcessTargetConfig> {
 
   /**
    * kill: SIGKILL to the instance's process group; the supervisor sees a crash and restarts it as
-   * it would any other (up to maxRestarts). stop / resume: SIGSTOP / SIGCONT to the group. restart:
+   * it would any other (up to maxRestarts). stop / resume: SIGSTOP / SIGCONT to the group; a stop
+   * with `ttlMs` is resumed then by a waker of its own (resume-waker.ts), controller or not. restart:
    * SIGTERM (SIGKILL after stopTimeout) and a new run on the same port, ready before it resolves.
    */
-  async faultInstance(rev: Revision, instance: Instance, fault: InstanceFault): Promise<void> {
+  async faultInstance(
+    rev: Revision,
+    instance: Instance,
+    fault: InstanceFault,
+    o: { ttlMs?: number } = {},
+  ): Promise<void> {
     const watched = this.#supervisor.get(instance.id);
     const { pid, port } = watched ?? this.#recorded(rev, instance);
     if (pid === null || !isAlive(pid) || !this.#ours(pid))
       throw new Error(
         `process target: service "${this.#ctx.service}" revision ${rev.key}, instance ${instance.id} is not running (pid ${pid ?? 'unknown'}); nothing to ${fault}`,
       );
+    this.#wakers.get(instance.id)?.();
+    this.#wakers.delete(instance.id);
+    if (fault === 'stop' && o.ttlMs !== undefined) this.#wakers.set(instance.id, resumeAfter(pid, o.ttlMs));
     if (fault !== 'restart') {
       signalGroup(pid, pid, fault === 'kill' ? 'SIGKILL' : fault === 'stop' ? 'SIGSTOP' : 'SIGCONT');
       return;
