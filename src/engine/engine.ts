@@ -14,7 +14,7 @@ import { EventBus } from './event-bus.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { ReplicaTail } from './replica-tail.ts';
 import { NotificationHub } from './notifications.ts';
-import { releaseWindow } from './release-policy.ts';
+import { EXPAND_HELD, ReleaseStarts } from './release-starts.ts';
 import { MigrationSteps } from '../migrations/migration-steps.ts';
 import { breakingRefusal, factsOf, graphServices, unmetFor, type ServiceFacts } from './dependency-graph.ts';
 import { ServiceController, type ControllerDeps, type InstanceFaulting, type SetFlag } from './service-controller.ts';
@@ -51,16 +51,6 @@ export interface EngineOptions {
   notifications: NotificationHub;
 }
 
-/** How a release held by its dependencies says so (release.waiting's reason starts with it). */
-const DEPENDENCIES = 'waits for its dependencies';
-
-/** How a release held by its failed expand migration says so (migration-steps.ts words it). */
-const EXPAND_HELD = 'the expand migration failed';
-
-function dependencyReason(unmet: readonly UnmetDependency[]): string {
-  return `${DEPENDENCIES}: ${unmet.map((u) => u.message).join('; ')}`;
-}
-
 /** The control plane: one controller per service, the spec apply flow and the user's commands. */
 export class Engine {
   readonly bus: EventBus;
@@ -70,7 +60,7 @@ export class Engine {
   readonly #notifications: NotificationHub;
   readonly #windowTimer: NodeJS.Timeout;
   readonly #migrations: MigrationSteps;
-  #checkingWindows = false;
+  readonly #starts: ReleaseStarts;
   readonly #replica: EngineOptions['replica'];
   #leases: LeaseKeeper | null = null;
   #tail: ReplicaTail | null = null;
@@ -86,12 +76,20 @@ export class Engine {
         ?.record([{ type: 'driver.failed', driver: 'notifier', operation: 'create', error }], CONTROLLER)
         .catch(() => undefined);
     });
-    this.#windowTimer = setInterval(() => void this.#startWaiting(), 1000);
     this.#migrations = new MigrationSteps({
       store: o.store,
       log: o.log,
       record: async (service, events, actor) => void (await this.#controllers.get(service)?.record(events, actor)),
     });
+    this.#starts = new ReleaseStarts({
+      store: o.store,
+      dataDir: o.dataDir,
+      now: o.now ?? Date.now,
+      log: o.log,
+      migrations: this.#migrations,
+      unmetDependencies: (spec, name) => this.#unmetDependencies(spec, name),
+    });
+    this.#windowTimer = setInterval(() => void this.#starts.startWaiting(this.#controllers.values()), 1000);
     // A release's old version stopped: its contract migration may run (release-migrations.ts).
     this.bus.subscribe((e) => {
       const c = e.type === 'target.stopped' ? this.#controllers.get(e.service) : undefined;
@@ -329,7 +327,7 @@ export class Engine {
           ],
           o.actor,
         );
-        const again = await this.#startOrWait(
+        const again = await this.#starts.startOrWait(
           controller,
           same,
           o.actor,
@@ -399,7 +397,13 @@ export class Engine {
     await c.record([{ type: 'spec.applied', revision: ref, templateChanged: true, file: o.file }], o.actor);
     const first = c.state.stable === null;
     const unmet = await this.#unmetDependencies(spec, name);
-    const waiting = await this.#startOrWait(c, revision, o.actor, first ? 'skip' : (o.windows ?? 'check'), unmet);
+    const waiting = await this.#starts.startOrWait(
+      c,
+      revision,
+      o.actor,
+      first ? 'skip' : (o.windows ?? 'check'),
+      unmet,
+    );
     if (waiting !== null) {
       const heldBy = unmet.map((u) => ({ service: u.service, range: u.range, running: u.running }));
       return {
@@ -420,125 +424,6 @@ export class Engine {
         ? `deploying ${revision.version} (revision ${revision.key})`
         : `release of ${revision.version} (revision ${revision.key}) started`,
     };
-  }
-
-  /**
-   * Start the release, or record that it waits for its release window (a freeze, a deny window,
-   * outside every allow window); a newer spec replaces a waiting one. Returns why it waits, or null.
-   */
-  async #startOrWait(
-    c: ServiceController,
-    rev: StoredRevision,
-    actor: string,
-    windows: 'check' | 'skip',
-    unmet: UnmetDependency[],
-  ): Promise<string | null> {
-    const pending = c.state.waiting;
-    if (pending)
-      await c.record(
-        [
-          {
-            type: 'release.waitEnded',
-            revision: pending.revision,
-            outcome: 'superseded',
-            detail: `revision ${rev.key} (${rev.version}) was applied`,
-          },
-        ],
-        actor,
-      );
-    if (unmet.length > 0) {
-      const reason = dependencyReason(unmet);
-      await c.record(
-        [{ type: 'release.waiting', revision: { key: rev.key, version: rev.version }, reason, until: null }],
-        actor,
-      );
-      return reason;
-    }
-    if (windows === 'check') {
-      const w = await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
-      if (!w.open) {
-        await c.record(
-          [
-            {
-              type: 'release.waiting',
-              revision: { key: rev.key, version: rev.version },
-              reason: w.reason,
-              until: w.until,
-            },
-          ],
-          actor,
-        );
-        return `${w.reason}${w.until === null ? '' : `; until ${new Date(w.until).toISOString()}`}`;
-      }
-    }
-    return this.#start(c, 'canary', rev, actor);
-  }
-
-  /** Releases waiting for their window start once it opens, as the person who asked. */
-  async #startWaiting(): Promise<void> {
-    if (this.#checkingWindows) return;
-    this.#checkingWindows = true;
-    try {
-      for (const c of this.#controllers.values()) {
-        const pending = c.state.waiting;
-        if (!pending) continue;
-        try {
-          const rev = await this.#store.revision(c.service, pending.revision.key);
-          if (rev === null) continue;
-          const unmet = await this.#unmetDependencies(rev.spec as ServiceSpec, c.service);
-          if (unmet.length > 0) continue;
-          // Held by a failed expand: started again by applying the spec again, not every second.
-          if (pending.reason.startsWith(EXPAND_HELD)) continue;
-          // A release held by its dependencies still obeys its window once they run in range.
-          const w = await releaseWindow(this.#deps.dataDir, c.service, this.#deps.now());
-          if (!w.open) continue;
-          const detail = pending.reason.startsWith(DEPENDENCIES)
-            ? `its dependencies run versions in range (window: ${w.reason})`
-            : `the release window opened: ${w.reason}`;
-          await c.record(
-            [{ type: 'release.waitEnded', revision: pending.revision, outcome: 'started', detail }],
-            CONTROLLER,
-          );
-          await this.#start(c, 'canary', rev, pending.by);
-        } catch (err) {
-          this.#deps.log.warn({ service: c.service, err }, 'could not start a release waiting for its window');
-        }
-      }
-    } finally {
-      this.#checkingWindows = false;
-    }
-  }
-
-  /** Start the release; null, or why it is held (its expand migration failed: recorded, nothing started). */
-  async #start(
-    c: ServiceController,
-    kind: 'canary' | 'undo',
-    rev: StoredRevision,
-    actor: string,
-  ): Promise<string | null> {
-    if (kind === 'canary' && c.state.stable !== null) {
-      const held = await this.#migrations.expand(rev, actor);
-      if (held !== null) {
-        await c.record(
-          [{ type: 'release.waiting', revision: { key: rev.key, version: rev.version }, reason: held, until: null }],
-          actor,
-        );
-        return held;
-      }
-    }
-    const spec = rev.spec as ServiceSpec;
-    const d = await c.input(
-      {
-        type: 'startRelease',
-        kind,
-        to: { key: rev.key, version: rev.version },
-        steps: spec.spec.strategy.canary.steps,
-        contract: spec.spec.rollbackContract,
-      },
-      actor,
-    );
-    if (d.refused) throw new SluiceError('CONFLICT', d.refused.message);
-    return null;
   }
 
   #controller(name: string): ServiceController {
@@ -654,7 +539,7 @@ export class Engine {
     const existing = await this.#store.service(c.service);
     await this.#store.putService({ ...existing!, spec: rev.spec, revisionKey: rev.key, updatedAt: Date.now() });
     this.#notifyFor(c.service, rev.spec as ServiceSpec);
-    await this.#start(c, 'undo', rev, actor);
+    await this.#starts.start(c, 'undo', rev, actor);
   }
 
   /** Replicated: every service's status, from the store's projections for those another replica runs. */
