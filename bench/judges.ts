@@ -30,7 +30,6 @@ import { MATRIX_CONTRACT, STABLE } from '../src/core/testing/evidence-matrix.ts'
 const CANARY_PER_TICK = 5; // 50 rps in 100 ms ticks
 const BASELINE_PER_TICK = 45;
 const PER_TICK = CANARY_PER_TICK + BASELINE_PER_TICK;
-const TICK_MS = 100;
 const RELEASE_TICKS = 6000; // 10 min
 const THRESHOLD_WINDOW_TICKS = 300; // the contract default: window 30s, minSamples 50
 const ERROR_RULE: Condition = { op: 'above', reference: 'baseline', by: 0.002 };

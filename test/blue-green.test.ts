@@ -189,7 +189,7 @@ verify: { window: 4s }`,
     assert.equal(verifying.weights['2.0.0'], 100);
     assert.equal(verifying.release?.status, 'Verifying');
     assert.ok((verifying.instances['1.0.0']?.length ?? 0) === 2, 'the previous version runs through Verify');
-    const done = await server.waitFor((s) => s.phase === 'Healthy' && s.stableVersion === '2.0.0', 'verified', 30_000);
+    await server.waitFor((s) => s.phase === 'Healthy' && s.stableVersion === '2.0.0', 'verified', 30_000);
     // Verify lasts its window (4s), from the event that started it to the one that ended it: never
     // shorter, and longer only by the tick that notices (the contract's interval, 250ms here) and
     // the healthy verdicts it waits for. Measured 4000-4047ms (3 runs side by side); 5s leaves four

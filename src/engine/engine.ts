@@ -6,29 +6,22 @@ import { isActive, type ReleaseState, type ServiceState } from '../core/release/
 import type { DriverFactories } from '../drivers/factories.ts';
 import type { FaultControl } from '../drivers/routers/types.ts';
 import { driverSchemas } from '../drivers/registry.ts';
-import { evidenceWarningsOf, parseSpecs, SpecError, templateHash, type ServiceSpec } from '../spec/index.ts';
+import { evidenceWarningsOf, parseSpecs, SpecError, type ServiceSpec } from '../spec/index.ts';
 import type { LeaseTimings } from '../core/leases/lease-plan.ts';
-import type { LeaseStore, Store, StoredRevision, StoredService } from '../store/types.ts';
+import type { LeaseStore, Store, StoredRevision } from '../store/types.ts';
 import { notFound, SluiceError } from '../errors.ts';
 import { EventBus } from './event-bus.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { ReplicaTail } from './replica-tail.ts';
 import { NotificationHub } from './notifications.ts';
-import { EXPAND_HELD, ReleaseStarts } from './release-starts.ts';
+import { ReleaseStarts } from './release-starts.ts';
+import { applyOne, type ApplyContext, type ApplyOptions } from './apply-service.ts';
 import { MigrationSteps } from '../migrations/migration-steps.ts';
 import { breakingRefusal, factsOf, graphServices, unmetFor, type ServiceFacts } from './dependency-graph.ts';
+export type { ApplyOptions } from './apply-service.ts';
 import { ServiceController, type ControllerDeps, type InstanceFaulting, type SetFlag } from './service-controller.ts';
 import type { ApplyResult } from '../views/apply-result.ts';
 import { historyOf, statusOf, type ReleaseView, type ServiceStatus } from '../views/service-status.ts';
-
-export interface ApplyOptions {
-  file: string;
-  /** Folder relative paths in the spec resolve against: the spec file's folder. */
-  baseDir: string;
-  actor: string;
-  /** `skip`: the caller already checked the release window (an environment's promotion gates). */
-  windows?: 'check' | 'skip';
-}
 
 export type CommandName = Command['kind'] | 'undo';
 const COMMANDS: readonly CommandName[] = ['pause', 'resume', 'promote', 'abort', 'retry', 'undo'];
@@ -61,6 +54,7 @@ export class Engine {
   readonly #windowTimer: NodeJS.Timeout;
   readonly #migrations: MigrationSteps;
   readonly #starts: ReleaseStarts;
+  readonly #applyContext: ApplyContext;
   readonly #replica: EngineOptions['replica'];
   #leases: LeaseKeeper | null = null;
   #tail: ReplicaTail | null = null;
@@ -90,6 +84,16 @@ export class Engine {
       unmetDependencies: (spec, name) => this.#unmetDependencies(spec, name),
     });
     this.#windowTimer = setInterval(() => void this.#starts.startWaiting(this.#controllers.values()), 1000);
+    this.#applyContext = {
+      store: o.store,
+      migrations: this.#migrations,
+      starts: this.#starts,
+      owned: (name, create) => this.#owned(name, create),
+      open: (record) => ServiceController.open(record, this.#depsFor(record.name)),
+      adopt: (name, c) => void this.#controllers.set(name, c),
+      notifyFor: (name, spec) => this.#notifyFor(name, spec),
+      unmetDependencies: (spec, name) => this.#unmetDependencies(spec, name),
+    };
     // A release's old version stopped: its contract migration may run (release-migrations.ts).
     this.bus.subscribe((e) => {
       const c = e.type === 'target.stopped' ? this.#controllers.get(e.service) : undefined;
@@ -236,7 +240,7 @@ export class Engine {
   async applyService(spec: ServiceSpec, o: ApplyOptions): Promise<ApplyResult> {
     const observed = (await this.#controllers.get(spec.metadata.name)?.observedRps()) ?? undefined;
     const warnings = evidenceWarningsOf(spec, observed);
-    return { ...(await this.#applyOne(spec, o)), ...(warnings.length > 0 && { warnings }) };
+    return { ...(await applyOne(this.#applyContext, spec, o)), ...(warnings.length > 0 && { warnings }) };
   }
 
   /** The state of `name` as its controller holds it, replayed from its log (null: not a service this replica runs). */
@@ -280,150 +284,6 @@ export class Engine {
   /** The release in progress or last ended of `name` (null: none yet). */
   releaseOf(name: string): ReleaseState | null {
     return this.#controller(name).state.release;
-  }
-
-  async #applyOne(spec: ServiceSpec, o: ApplyOptions): Promise<ApplyResult> {
-    const name = spec.metadata.name;
-    const hash = templateHash(spec);
-    const existing = await this.#store.service(name);
-    const revisions = await this.#store.revisions(name);
-    const controller = await this.#owned(name, true);
-    const current = revisions.find((r) => r.key === existing?.revisionKey);
-    const stable = revisions.find((r) => r.key === controller?.state.stable?.key);
-    const record = (revisionKey: string): StoredService => ({
-      name,
-      spec,
-      baseDir: o.baseDir,
-      file: o.file,
-      revisionKey,
-      updatedAt: Date.now(),
-    });
-
-    if (
-      existing !== null &&
-      controller !== undefined &&
-      (current?.templateHash === hash || stable?.templateHash === hash)
-    ) {
-      const same = (current?.templateHash === hash ? current : stable)!;
-      const changed = JSON.stringify(existing.spec) !== JSON.stringify(spec) || existing.revisionKey !== same.key;
-      await this.#store.putService(record(same.key));
-      controller.reconfigure(record(same.key));
-      this.#notifyFor(name, spec);
-      await controller.record(
-        [{ type: 'spec.applied', revision: null, templateChanged: false, file: o.file }],
-        o.actor,
-      );
-      let message = changed ? 'configuration updated; no release needed' : 'unchanged';
-      const held = controller.state.waiting;
-      if (held?.reason.startsWith(EXPAND_HELD) === true && held.revision.key === same.key) {
-        await controller.record(
-          [
-            {
-              type: 'release.waitEnded',
-              revision: held.revision,
-              outcome: 'started',
-              detail: `${o.actor} applied it again`,
-            },
-          ],
-          o.actor,
-        );
-        const again = await this.#starts.startOrWait(
-          controller,
-          same,
-          o.actor,
-          o.windows ?? 'check',
-          await this.#unmetDependencies(spec, name),
-        );
-        return {
-          service: name,
-          action: again === null ? 'released' : 'waiting',
-          revision: same.key,
-          version: same.version,
-          message: again ?? `release of ${same.version} (revision ${same.key}) started: its expand migration ran`,
-        };
-      }
-      if (same === stable && isActive(controller.state.release)) {
-        await controller.input(
-          {
-            type: 'command',
-            command: { kind: 'abort', reason: `the stable spec (revision ${same.key}) was applied again` },
-          },
-          o.actor,
-        );
-        message = `matches the stable revision ${same.key}: the release in progress was aborted`;
-      }
-      return {
-        service: name,
-        action: changed ? 'configured' : 'unchanged',
-        revision: same.key,
-        version: same.version,
-        message,
-      };
-    }
-
-    const number = revisions.reduce((n, r) => Math.max(n, r.number), 0) + 1;
-    const revision: StoredRevision = {
-      service: name,
-      key: String(number),
-      number,
-      version: spec.spec.version,
-      spec,
-      templateHash: hash,
-      baseDir: o.baseDir,
-      file: o.file,
-      createdAt: Date.now(),
-      createdBy: o.actor,
-    };
-    // Before production: the migrations are rehearsed on a copy; refused, nothing else changes.
-    if (controller?.state.stable != null) {
-      const refused = await this.#migrations.rehearse(revision, o.actor);
-      if (refused !== null)
-        throw new SluiceError(
-          'CONFLICT',
-          `${o.file}: the migrations of ${name} ${revision.version} were refused before production: ${refused}. Nothing was released`,
-        );
-    }
-    await this.#store.putRevision(revision);
-    await this.#store.putService(record(revision.key));
-    let c = controller;
-    if (c === undefined) {
-      c = await ServiceController.open(record(revision.key), this.#depsFor(name));
-      this.#controllers.set(name, c);
-    } else {
-      c.reconfigure(record(revision.key));
-    }
-    this.#notifyFor(name, spec);
-    const ref = { key: revision.key, version: revision.version };
-    await c.record([{ type: 'spec.applied', revision: ref, templateChanged: true, file: o.file }], o.actor);
-    const first = c.state.stable === null;
-    const unmet = await this.#unmetDependencies(spec, name);
-    const waiting = await this.#starts.startOrWait(
-      c,
-      revision,
-      o.actor,
-      first ? 'skip' : (o.windows ?? 'check'),
-      unmet,
-    );
-    if (waiting !== null) {
-      const heldBy = unmet.map((u) => ({ service: u.service, range: u.range, running: u.running }));
-      return {
-        service: name,
-        action: 'waiting',
-        revision: revision.key,
-        version: revision.version,
-        message: `release of ${revision.version} (revision ${revision.key}) waits: ${waiting}`,
-        ...(heldBy.length > 0 && { heldBy }),
-      };
-    }
-    return {
-      service: name,
-      action: first ? 'created' : 'released',
-      revision: revision.key,
-      version: revision.version,
-      message: first
-        ? `deploying ${revision.version} (revision ${revision.key})`
-        : `release of ${revision.version} (revision ${revision.key}) started`,
-    };
   }
 
   #controller(name: string): ServiceController {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RouteTable } from '../core/route-table.ts';
 import { validateTable } from './table.ts';
 
 const backend = (key: string, weight: number, endpoints = ['http://127.0.0.1:9001']) => ({

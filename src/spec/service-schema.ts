@@ -3,7 +3,7 @@
  * own config (`spec.target`, `spec.router`, `spec.metrics`), passed in by the driver registry.
  */
 import { z } from 'zod';
-import type { RollbackContract, Step } from '../core/types.ts';
+import type { RollbackContract } from '../core/types.ts';
 import { rollbackContractSchema } from './contract-schema.ts';
 import { environmentsSchema, riskSchema, type EnvironmentSpec, type RiskLevel } from './environments-schema.ts';
 import { interpolate, listPlaceholders, UnknownPlaceholderError } from './interpolate.ts';

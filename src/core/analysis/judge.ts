@@ -3,7 +3,7 @@ import { judgeBurnRate } from './rules/burn-rate.ts';
 import { judgeMetric } from './rules/metric.ts';
 import { judgeQuery } from './rules/query.ts';
 import { judgeSignal } from './rules/signal.ts';
-import type { Measurement, QueryResult, RollbackContract, Rule, Verdict } from '../types.ts';
+import type { RollbackContract, Rule, Verdict } from '../types.ts';
 
 export type { Observation } from './observation.ts';
 export { describeBound, describeCondition, formatFigure, metricValue, thresholdOf } from './figures.ts';

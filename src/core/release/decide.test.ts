@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { analysisDue, decide } from './decide.ts';
+import { analysisDue } from './decide.ts';
 import { contract, healthyEvidence, STEPS } from '../testing/fixtures.ts';
 import { phaseOf } from './state.ts';
 import { deployed, driver } from '../testing/test-driver.ts';

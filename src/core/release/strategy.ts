@@ -1,4 +1,4 @@
-import type { RevertMode, RollbackContract, RollbackModes, Step } from '../types.ts';
+import type { RollbackContract, RollbackModes, Step } from '../types.ts';
 
 export type { RevertMode, RollbackModes } from '../types.ts';
 

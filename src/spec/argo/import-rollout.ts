@@ -8,7 +8,7 @@ import { API_VERSION } from '../service-schema.ts';
 import { SpecError } from '../spec-error.ts';
 import { MissingTemplateError, type AnalysisContext } from './argo-analysis.ts';
 import type { ImportedRule } from './argo-metric.ts';
-import { isRaw, SourceMarks, type ArgoDocument, type Path, type Raw } from './argo-source.ts';
+import { isRaw, SourceMarks, type Path, type Raw } from './argo-source.ts';
 import { importStrategy, type PendingStep } from './argo-strategy.ts';
 import { importTarget } from './argo-target.ts';
 import type { ArgoImportOptions, ImportNote } from './import-report.ts';

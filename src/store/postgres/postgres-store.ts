@@ -1,8 +1,7 @@
 import pg from 'pg';
-import type { EventBody, ServiceEvent } from '../../core/events.ts';
+import type { ServiceEvent } from '../../core/events.ts';
 import type { ReleaseState, ServiceState } from '../../core/release/state.ts';
-import { eventHash, GENESIS_HASH } from '../event-hash.ts';
-import { INSERT_REVISION, revisionParams, UPSERT_HEAD, UPSERT_RELEASE, UPSERT_SERVICE, UPSERT_STATE } from '../sql.ts';
+import { INSERT_REVISION, revisionParams, UPSERT_SERVICE } from '../sql.ts';
 import type {
   ChainHead,
   ChainRow,
@@ -13,7 +12,7 @@ import type {
   StoredRevision,
   StoredService,
 } from '../types.ts';
-import { connectPool, describePgError, EVENTS_CHANNEL, isQueryTimeout } from './connect.ts';
+import { connectPool, describePgError, isQueryTimeout } from './connect.ts';
 import { migrate, type MigrateResult } from './migrate.ts';
 import { PostgresLeases } from './postgres-leases.ts';
 import { PostgresTokens } from './postgres-tokens.ts';
