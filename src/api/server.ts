@@ -12,6 +12,7 @@ import {
   ApplyEntry,
   Engine,
   EventBus,
+  followPolicies,
   NotificationHub,
   serverLog,
   closeSpecParser,
@@ -86,6 +87,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // Flags first: a release's setFlag steps change them (docs/flags.md).
   const flags = await FlagService.open(store);
   const bus = new EventBus();
+  // Replicas: the policies are caught up from the shared log before any release is started here.
+  const stopPolicies = shared === null ? () => undefined : await followPolicies(store, bus, dataDir, log);
   const engine = await Engine.open({
     store,
     dataDir,
@@ -228,6 +231,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       trains.close();
       metrics.close();
       stopRetrospectives();
+      stopPolicies();
       await weekly.stop();
       await staleDigest.stop();
       await closeSpecParser();

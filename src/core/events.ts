@@ -114,7 +114,14 @@ export type EventBody =
       environment?: string;
     }
   | { type: 'token.revoked'; tokenId: string; name: string }
-  | { type: 'policy.applied'; name: string; windows: number; freezes: number }
+  | {
+      type: 'policy.applied';
+      name: string;
+      windows: number;
+      freezes: number;
+      /** The policy as applied: replicas write it to their own data dirs (policy-follower.ts). Absent before it was carried. */
+      document?: Record<string, unknown>;
+    }
   /** An admin set what specs may make the server start and call (null: no limit). */
   | { type: 'serverPolicy.applied'; allowExec: string[] | null; allowUrlHosts: string[] | null }
   /** A release was asked for while its release window was closed: it starts when the window opens. */

@@ -97,7 +97,15 @@ export class ApplyEntry {
           const p = doc.policy;
           await writePolicy(this.#d.dataDir, doc.raw);
           await this.#d.recordServer(
-            [{ type: 'policy.applied', name: p.name, windows: p.windows.length, freezes: p.freezes.length }],
+            [
+              {
+                type: 'policy.applied',
+                name: p.name,
+                windows: p.windows.length,
+                freezes: p.freezes.length,
+                document: doc.raw,
+              },
+            ],
             who.name,
           );
           results.push({

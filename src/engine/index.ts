@@ -8,6 +8,7 @@ export { Engine } from './engine.ts';
 export { Environments, ForbiddenError, type Principal } from './environments.ts';
 export { EventBus } from './event-bus.ts';
 export { NotificationHub } from './notifications.ts';
+export { followPolicies } from './policy-follower.ts';
 export { POLICY_FILE, readPolicy } from './release-policy.ts';
 export { serverLog, type RecordServerEvents } from './server-log.ts';
 export { readServerPolicy, serverPolicySchema, writeServerPolicy } from './server-policy.ts';
