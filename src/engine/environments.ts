@@ -62,6 +62,9 @@ export class Environments {
   readonly #states = new Map<string, GovernanceState>();
   readonly #lock = new SerialQueue();
   #timer: NodeJS.Timeout | undefined;
+  #unfollow: () => void = () => undefined;
+  /** Services whose log is queued to be read again (another replica's governance events). */
+  readonly #reloading = new Set<string>();
 
   private constructor(d: EnvironmentsDeps) {
     this.#d = d;
@@ -74,15 +77,8 @@ export class Environments {
     const bases = new Set(
       (await d.store.services()).filter((s) => s.name.includes('--')).map((s) => s.name.split('--')[0]!),
     );
-    for (const base of bases) {
-      const events = await d.store.events({ service: base });
-      let gs = emptyGovernance();
-      for (const ev of events) if (isGovernance(ev)) gs = foldGovernance(gs, ev);
-      if (gs.document !== null) {
-        e.#states.set(base, gs);
-        e.#notifyBase(base, gs);
-      }
-    }
+    e.#unfollow = e.#followReplicas();
+    for (const base of bases) await e.#reload(base);
     e.#timer = setInterval(() => void e.#tick(), d.tickMs ?? 1000);
     e.#timer.unref();
     return e;
@@ -90,6 +86,33 @@ export class Environments {
 
   close(): void {
     clearInterval(this.#timer);
+    this.#unfollow();
+  }
+
+  /** Folds `base`'s governance log from its start (a service with no environments document is left out). */
+  async #reload(base: string): Promise<void> {
+    const events = await this.#d.store.events({ service: base });
+    let gs = emptyGovernance();
+    for (const ev of events) if (isGovernance(ev)) gs = foldGovernance(gs, ev);
+    if (gs.document === null) return;
+    this.#states.set(base, gs);
+    this.#notifyBase(base, gs);
+  }
+
+  /**
+   * Replicated: another replica's governance events (a plan asked for there, an approval) are taken
+   * in by reading the service's log again, in the lock, so every replica holds the same plans
+   * whatever order the events reach it in.
+   */
+  #followReplicas(): () => void {
+    return this.#d.engine.bus.subscribe((ev, origin) => {
+      if (origin !== 'replica' || !isGovernance(ev) || this.#reloading.has(ev.service)) return;
+      this.#reloading.add(ev.service);
+      void this.#exclusive(async () => {
+        this.#reloading.delete(ev.service);
+        await this.#reload(ev.service);
+      }).catch((err: unknown) => this.#d.onError?.(err));
+    });
   }
 
   /** Governance events (plans, gates, approvals) are logged under the base name: its spec's notifiers get them. */
@@ -529,6 +552,8 @@ export class Environments {
 
   /** Plans waiting on time (a window, nothing else) start when it comes; a failure is logged, never thrown. */
   async #tick(): Promise<void> {
+    // Replicated: one replica starts plans on time (the one leading the server's duties).
+    if (!(await this.#d.engine.leadsServerDuties().catch(() => false))) return;
     for (const [service, gs] of this.#states) {
       for (const p of gs.plans.filter((x) => x.status === 'Planned')) {
         await this.#exclusive(() => this.#evaluate(service, p.record.id)).catch((err) => this.#d.onError?.(err));
