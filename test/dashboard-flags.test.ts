@@ -1,16 +1,18 @@
 /**
  * The dashboard's Flags page in a real Chromium against a real server: each flag's environments,
  * rules with their exposure now and over time, the kill switch shown live when a flag is
- * disabled; and a flag change marked on a service's rule chart during a real release.
+ * disabled; a flag its contract paused, resumed from the page; and a flag change marked on a
+ * service's rule chart during a real release.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { startLoad } from './support/load.ts';
 import { withoutServer } from './support/servers.ts';
-import { deployedServer, ROOT, serviceSpec, SluiceServer } from './support/sluice.ts';
+import { CLI, deployedServer, ROOT, serviceSpec, SluiceServer } from './support/sluice.ts';
 
 const FLAG = `apiVersion: sluice.dev/v1alpha1
 kind: FeatureFlag
@@ -40,16 +42,28 @@ const launch = () =>
     ],
   });
 
-async function signedIn(browser: Browser, server: SluiceServer) {
+/** A page signed in with `token` (by default the server's admin token). */
+async function signedIn(browser: Browser, server: SluiceServer, token?: string) {
   const context = await browser.newContext();
   await context.addInitScript(
     (token) => localStorage.setItem('sluice.token', token),
-    readFileSync(join(server.dataDir, 'admin.token'), 'utf8').trim(),
+    token ?? readFileSync(join(server.dataDir, 'admin.token'), 'utf8').trim(),
   );
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (err) => errors.push(err.message));
   return { page, errors };
+}
+
+function sluice(server: SluiceServer, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { cwd: ROOT, env: { ...process.env, SLUICE_SERVER: server.url, SLUICE_TOKEN: server.token }, timeout: 30_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
 }
 
 describe('the Flags page in a real Chromium', { skip: withoutServer('chromium', 'chromium') }, () => {
@@ -111,6 +125,106 @@ describe('the Flags page in a real Chromium', { skip: withoutServer('chromium', 
     assert.match(changes, /disabled in production by e2e-test: pager/);
     assert.deepEqual(errors, []);
   });
+
+  test(
+    'a flag its contract paused under real traffic shows paused with the reason; an approver resumes it from the page',
+    { timeout: 180_000 },
+    async (t) => {
+      const { server, listenPort } = await deployedServer(t, {
+        instances: 1,
+        env: { FAIL_RATE: '0.3', FAIL_WHEN_HEADER: 'x-sluice-flag-new-checkout: on' },
+      });
+      await server.apply(`apiVersion: sluice.dev/v1alpha1
+kind: FeatureFlag
+metadata: { name: new-checkout }
+spec:
+  environments:
+    production:
+      protected: true
+      rules: [{ name: ramp, rollout: { percent: 50 }, serve: "on" }]
+  rollbackContract:
+    service: checkout
+    environment: production
+    stickiness: { header: x-user-id }
+    errorRate: { by: 0.01 }
+    onFail: pause
+`);
+      const browser = await launch();
+      t.after(() => browser.close());
+      const deployer = await signedIn(browser, server, await server.createToken('deployer', 'dan'));
+      const approver = await signedIn(browser, server, await server.createToken('approver', 'ada'));
+      for (const { page } of [deployer, approver]) {
+        await page.goto(`${server.url}/flags`);
+        await page.getByTestId('flag-new-checkout-production').getByText('ramp').waitFor({ timeout: 30_000 });
+      }
+      const env = approver.page.getByTestId('flag-new-checkout-production');
+      const paused = env.getByTestId('paused-new-checkout-production');
+      assert.equal(await paused.count(), 0, 'not paused before any traffic');
+
+      // "on" fails 30% of its requests, "off" none: the contract pauses the flag at its 50%.
+      let user = 0;
+      const started = Date.now();
+      while ((await paused.count()) === 0) {
+        assert.ok(Date.now() - started < 60_000, `not paused after 60 s\n${server.log.slice(-2000)}`);
+        await Promise.all(
+          Array.from({ length: 20 }, () =>
+            fetch(`http://127.0.0.1:${listenPort}/`, { headers: { 'x-user-id': `user-${user++}` } }).then((r) =>
+              r.arrayBuffer(),
+            ),
+          ),
+        );
+      }
+      t.diagnostic(`paused after ${user} requests`);
+      const text = (await paused.textContent()) ?? '';
+      assert.match(text, /Paused at 50% \(rule ramp\) by its contract — errorRate: on above off × 1 \+ 0\.01, since /);
+      assert.match(
+        (await paused.getByTestId('paused-detail').textContent()) ?? '',
+        /error_rate canary .* baseline .*confidence/,
+      );
+      assert.match((await env.textContent()) ?? '', /production onprotectedpaused/);
+      assert.match((await env.textContent()) ?? '', /ramp: everyone, 50% → on/, 'still on at its percent');
+
+      // The CLI says so too.
+      const list = await sluice(server, 'flag', 'list');
+      assert.match(list.stdout, /new-checkout .*production: ramp 50% \(PAUSED\)/);
+      const get = await sluice(server, 'flag', 'get', 'new-checkout');
+      assert.match(get.stdout, /PAUSED by its contract at 50% \(rule ramp\) since \S+: errorRate: on above off/);
+
+      // Protected: a deployer sees Resume disabled, saying why; the API would refuse it too.
+      const denied = deployer.page.getByTestId('resume-new-checkout-production');
+      await denied.waitFor({ timeout: 15_000 });
+      assert.equal(await denied.isDisabled(), true);
+      assert.match(
+        (await denied.getAttribute('title')) ?? '',
+        /role deployer; resuming in a protected environment needs approver/,
+      );
+
+      const resume = env.getByTestId('resume-new-checkout-production');
+      assert.equal(await resume.isDisabled(), false);
+      await resume.click();
+      const dialog = approver.page.getByTestId('confirm-dialog');
+      await dialog.getByRole('textbox').fill('fixed the null address');
+      await dialog.getByTestId('confirm').click();
+      await paused.waitFor({ state: 'detached', timeout: 15_000 });
+      assert.equal(await env.getByText('paused').count(), 0);
+      assert.match((await env.textContent()) ?? '', /ramp: everyone, 50% → on/);
+      // The deployer's page follows live.
+      await denied.waitFor({ state: 'detached', timeout: 15_000 });
+
+      const events = await server.api<{ events: { type: string; actor: string; reason?: string | null }[] }>(
+        'GET',
+        '/api/flags/new-checkout/events',
+      );
+      const resumed = events.body.events.find((e) => e.type === 'flag.resumed');
+      assert.deepEqual([resumed?.actor, resumed?.reason], ['ada', 'fixed the null address']);
+      const view = await server.api<{ environments: { production: { paused: unknown } } }>(
+        'GET',
+        '/api/flags/new-checkout',
+      );
+      assert.equal(view.body.environments.production.paused, null);
+      assert.deepEqual([...deployer.errors, ...approver.errors], []);
+    },
+  );
 
   test("marks a flag change on a service's rule chart during a release", { timeout: 180_000 }, async (t) => {
     const { server, listenPort } = await deployedServer(t);

@@ -78,7 +78,7 @@ export function flagPaths(): Record<string, object> {
     '/api/flags/{name}/variants': {
       get: {
         summary:
-          "the flag guard's recent per-variant requests, errors and verdicts (at most 180 samples, one per 10 s; in memory, since the server started; series null when the guard has not judged the flag)",
+          "the flag guard's recent per-variant requests, errors and verdicts (at most 180 samples, one per 10 s, the last 30 minutes, kept across restarts; series null when the guard has no recent sample of the flag)",
         parameters: [name],
         responses: { ...ok('series'), ...refused },
       },

@@ -22,6 +22,7 @@ import { FlagGuard } from '../flags/flag-guard.ts';
 import { FlagService } from '../flags/flag-service.ts';
 import { StaleDigestSchedule } from '../flags/stale-digest-schedule.ts';
 import { FlagTelemetry } from '../flags/flag-telemetry.ts';
+import { VARIANT_SERIES_FILE, VariantSeriesFile } from '../flags/variant-series-file.ts';
 import { registerFlagRoutes } from './flag-routes.ts';
 import { registerOfrepRoutes } from './ofrep-routes.ts';
 import { registerSdkRoutes } from './sdk-routes.ts';
@@ -203,10 +204,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     dataDir,
     onError: (service, err) => log.warn({ err, service }, 'flag guard: the proxy could not be reached or judged'),
   });
+  // The guard's per-variant series outlive a restart: read before its first round, written beside it.
+  const variantSeries = new VariantSeriesFile({
+    path: join(dataDir, VARIANT_SERIES_FILE),
+    series: flagGuard.variants,
+    log: (message, err) => log.warn({ err }, message),
+  });
+  await variantSeries.load();
   registerFlagRoutes(app, flags, store, telemetry, flagGuard.variants);
   registerOfrepRoutes(app, flags);
   registerSdkRoutes(app, flags, telemetry);
   flagGuard.start();
+  variantSeries.start();
   registerGameDayRoutes(
     app,
     await Drills.open({
@@ -226,7 +235,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     engine,
     store,
     async close() {
-      flagGuard.close();
+      await flagGuard.close();
+      await variantSeries.close();
       await app.close();
       trains.close();
       metrics.close();

@@ -58,7 +58,8 @@ export class FlagGuard {
   /** Recent per-variant counts and verdicts, for GET /api/flags/:name/variants. */
   readonly variants: VariantSeries;
   #timer: NodeJS.Timeout | null = null;
-  #running = false;
+  /** The round under way, if any: one at a time, and close waits for it. */
+  #round: Promise<void> | null = null;
 
   constructor(flags: FlagService, o: FlagGuardOptions) {
     this.#flags = flags;
@@ -68,17 +69,24 @@ export class FlagGuard {
 
   start(): void {
     this.#timer = setInterval(() => {
-      if (this.#running) return;
-      this.#running = true;
-      this.tick()
-        .finally(() => (this.#running = false))
-        .catch(() => undefined);
+      if (this.#round !== null) return;
+      this.#round = this.tick()
+        .catch(() => undefined)
+        .finally(() => (this.#round = null));
     }, this.#o.intervalMs ?? 250);
     this.#timer.unref();
   }
 
-  close(): void {
+  /**
+   * No further rounds; resolves when the one under way (if any) has ended, so its sample is kept,
+   * or after 2 s at most (a proxy slow to answer does not hold up a shutdown).
+   */
+  async close(): Promise<void> {
     if (this.#timer !== null) clearInterval(this.#timer);
+    if (this.#round === null) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#round, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
   }
 
   /** One round over every service a flag contract names. */

@@ -25,9 +25,20 @@ export function flagView(r: FlagRecord, now: number) {
         {
           enabled: e.enabled,
           protected: e.protected ?? false,
-          /** Frozen by the contract (onFail: pause) until a person sets it: when, and the rule that failed. */
+          /**
+           * Frozen by the contract (onFail: pause) until a person resumes or sets it: since when, the
+           * contract's rule that failed and its figures, the exposing rule and the percent it froze at.
+           */
           paused:
-            e.paused === undefined ? null : { at: new Date(e.paused.at).toISOString(), trigger: e.paused.trigger },
+            e.paused === undefined
+              ? null
+              : {
+                  at: new Date(e.paused.at).toISOString(),
+                  trigger: e.paused.trigger,
+                  detail: e.paused.detail,
+                  rule: e.paused.rule,
+                  percent: e.paused.percent,
+                },
           rules: e.rules.map((rule) => ({ ...rule, percentNow: rulePercent(rule, now) })),
         },
       ]),

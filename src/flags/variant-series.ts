@@ -1,21 +1,22 @@
 /**
  * The flag guard's recent per-variant counts and verdicts, per flag, for the dashboard's
  * per-variant charts: bounded in memory (at most `capacity` samples of at most one per `sampleMs`,
- * by default 180 of one per 10 s: the last 30 minutes), lost on restart. A Fail is always sampled.
+ * by default 180 of one per 10 s: the last 30 minutes). A Fail is always sampled. Kept across
+ * restarts by flags/variant-series-file.ts, through `snapshot` and `restore`.
  */
 import type { FlagVerdict, VariantTally } from '../core/flags/flag-judge.ts';
 import type { FlagVariantSeries } from '../views/flag-variants.ts';
 
 export const VARIANT_SERIES_DEFAULTS = { sampleMs: 10_000, capacity: 180 };
 
-interface Sample {
+export interface Sample {
   at: number;
   /** Requests and errors since the sample before. */
   counts: Record<string, VariantTally>;
   verdicts: Record<string, { outcome: 'Pass' | 'Fail' | 'Inconclusive'; reason: string }>;
 }
 
-interface Track {
+export interface Track {
   environment: string;
   offVariant: string;
   samples: Sample[];
@@ -27,6 +28,7 @@ export class VariantSeries {
   readonly #tracks = new Map<string, Track>();
   readonly #sampleMs: number;
   readonly #capacity: number;
+  #revision = 0;
 
   constructor(o: { sampleMs?: number; capacity?: number } = {}) {
     this.#sampleMs = o.sampleMs ?? VARIANT_SERIES_DEFAULTS.sampleMs;
@@ -70,6 +72,42 @@ export class VariantSeries {
       ),
     });
     if (track.samples.length > this.#capacity) track.samples.splice(0, track.samples.length - this.#capacity);
+    this.#revision++;
+  }
+
+  /** How far back a sample is kept at most: `capacity` samples of one per `sampleMs`. */
+  get windowMs(): number {
+    return this.#sampleMs * this.#capacity;
+  }
+
+  /** Grows with every sample kept (or restored): what was saved is stale when this moved on. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  /** Every flag's samples inside the window at `now` (a flag with none is left out), as copies. */
+  snapshot(now: number): Record<string, Track> {
+    const tracks: Record<string, Track> = {};
+    for (const [flag, t] of this.#tracks) {
+      const samples = t.samples.filter((s) => s.at >= now - this.windowMs);
+      if (samples.length > 0) tracks[flag] = { ...t, samples, last: { ...t.last } };
+    }
+    return tracks;
+  }
+
+  /**
+   * Tracks kept before a restart: samples older than the window (before `now - windowMs`) and past
+   * `capacity` (the oldest) are dropped, a flag left with none is not restored, and a flag the
+   * guard sampled since the start keeps what it has.
+   */
+  restore(tracks: Record<string, Track>, now: number): void {
+    for (const [flag, t] of Object.entries(tracks)) {
+      if (this.#tracks.has(flag)) continue;
+      const samples = t.samples.filter((s) => s.at >= now - this.windowMs).slice(-this.#capacity);
+      if (samples.length === 0) continue;
+      this.#tracks.set(flag, { environment: t.environment, offVariant: t.offVariant, samples, last: t.last });
+      this.#revision++;
+    }
   }
 
   /** The flag's samples as columns (null: the guard has not sampled it since the server started). */

@@ -19,7 +19,12 @@ interface FlagView {
   staleness: { stale: boolean; ageDays: number; lifetimeDays: number | null; overdueDays: number };
   environments: Record<
     string,
-    { enabled: boolean; protected: boolean; paused?: { at: string; trigger: string } | null; rules: RuleView[] }
+    {
+      enabled: boolean;
+      protected: boolean;
+      paused?: { at: string; trigger: string; rule?: string | null; percent?: number | null } | null;
+      rules: RuleView[];
+    }
   >;
   reported?: Record<string, Record<string, { evaluations: number; errors: number }>>;
 }
@@ -36,12 +41,17 @@ function table(head: string[], rows: string[][]): string {
     .join('\n');
 }
 
-const exposure = (e: { enabled: boolean; rules: RuleView[] }) =>
+const exposure = (e: FlagView['environments'][string]) =>
   !e.enabled
     ? 'off'
-    : e.rules.length === 0
-      ? 'default'
-      : e.rules.map((r) => `${r.name}${r.percentNow < 100 ? ` ${r.percentNow}%` : ''}`).join(', ');
+    : (e.rules.length === 0
+        ? 'default'
+        : e.rules.map((r) => `${r.name}${r.percentNow < 100 ? ` ${r.percentNow}%` : ''}`).join(', ')) +
+      (e.paused ? ' (PAUSED)' : '');
+
+/** Where a paused flag froze: ` at 37% (rule ramp)`, or nothing when no rule exposes it by percent. */
+const frozenAt = (p: { rule?: string | null; percent?: number | null }) =>
+  `${p.percent == null ? '' : ` at ${p.percent}%`}${p.rule ? ` (rule ${p.rule})` : ''}`;
 
 function list(flags: FlagView[]): string {
   if (flags.length === 0) return 'no flags; apply a kind: FeatureFlag document (sluice apply -f FLAG.yaml)';
@@ -66,7 +76,9 @@ function detail(f: FlagView): string {
   for (const [env, e] of Object.entries(f.environments)) {
     lines.push(`  ${env}: ${e.enabled ? 'enabled' : 'DISABLED (kill switch)'}${e.protected ? ', protected' : ''}`);
     if (e.paused)
-      lines.push(`    PAUSED by its contract at ${e.paused.at}: ${e.paused.trigger} (sluice flag resume, or flag set)`);
+      lines.push(
+        `    PAUSED by its contract${frozenAt(e.paused)} since ${e.paused.at}: ${e.paused.trigger} (sluice flag resume, or flag set)`,
+      );
     for (const r of e.rules)
       lines.push(
         `    ${r.name}: ${r.when.length} condition(s)${r.segments.length ? `, segments ${r.segments.join(', ')}` : ''}, ${r.percentNow}% → ${JSON.stringify(r.serve)}`,

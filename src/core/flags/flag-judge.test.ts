@@ -146,8 +146,8 @@ test('onFail: pause freezes the ramp at its percent then and holds it; a person 
   const env = set.flags['new-checkout']!.flag.environments.production!;
   assert.equal(env.enabled, true, 'still on');
   assert.deepEqual(
-    [env.paused?.at, env.paused?.trigger, env.paused?.ramp?.rule],
-    [40_000, 'latency_p99: on above off + 50.0ms', 'ramp'],
+    [env.paused?.at, env.paused?.trigger, env.paused?.rule, env.paused?.percent, env.paused?.ramp?.rule],
+    [40_000, 'latency_p99: on above off + 50.0ms', 'ramp', 40, 'ramp'],
   );
   assert.deepEqual(env.rules[0]?.rollout?.percent, 40);
   assert.equal(env.rules[0]?.ramp, undefined, 'the ramp no longer moves');

@@ -110,6 +110,9 @@ function reduceOne(set: FlagSet, e: FlagEvent & { at: number; actor: string }): 
         paused: {
           at: e.log.at,
           trigger: e.log.trigger,
+          detail: e.log.detail,
+          rule: e.rule,
+          percent: e.log.percent,
           ...(() => {
             const ramp = rules.find((r) => r.name === e.rule)?.ramp;
             return ramp === undefined ? {} : { ramp: { rule: e.rule!, ramp } };

@@ -119,8 +119,19 @@ export interface FlagEnvironment {
    * a change, raising exposure, enabling. Turning the flag off never needs one.
    */
   protected?: boolean;
-  /** Set when the flag's contract failed with `onFail: pause`: exposure frozen, no further judging, until a person sets it. */
-  paused?: { at: number; trigger: string; ramp?: { rule: string; ramp: Ramp } };
+  /**
+   * Set when the flag's contract failed with `onFail: pause`: exposure frozen, no further judging,
+   * until a person sets it. `rule` and `percent`: the exposing rule and the percent it froze at
+   * (null: no rule with a rollout or ramp, held at what it serves); `detail`: the verdict's figures.
+   */
+  paused?: {
+    at: number;
+    trigger: string;
+    detail: string;
+    rule: string | null;
+    percent: number | null;
+    ramp?: { rule: string; ramp: Ramp };
+  };
 }
 
 export interface FeatureFlag {

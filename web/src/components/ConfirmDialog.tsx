@@ -2,7 +2,8 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 
 /**
  * A modal confirmation on the native <dialog>: focus moves into it, Escape cancels, focus returns to
- * the button that opened it. `withReason` adds a text field (abort's reason for the rollback log).
+ * the button that opened it. `withReason` adds a text field (abort's reason for the rollback log),
+ * labelled `reasonLabel`.
  */
 export function ConfirmDialog({
   title,
@@ -10,6 +11,7 @@ export function ConfirmDialog({
   confirmLabel,
   danger,
   withReason,
+  reasonLabel = 'Reason (kept in the rollback log)',
   onConfirm,
   onClose,
 }: {
@@ -18,6 +20,7 @@ export function ConfirmDialog({
   confirmLabel: string;
   danger?: boolean;
   withReason?: boolean;
+  reasonLabel?: string;
   onConfirm: (reason: string) => Promise<void>;
   onClose: () => void;
 }) {
@@ -62,7 +65,7 @@ export function ConfirmDialog({
         <div>{children}</div>
         {withReason && (
           <label className="field">
-            <span>Reason (kept in the rollback log)</span>
+            <span>{reasonLabel}</span>
             <input ref={reasonField} value={reason} maxLength={500} onChange={(e) => setReason(e.target.value)} />
           </label>
         )}

@@ -1,5 +1,6 @@
 import { request } from '../api.ts';
 import { FlagExposureChart } from '../components/FlagExposureChart.tsx';
+import { FlagPaused, type FlagPausedView } from '../components/FlagPaused.tsx';
 import { FlagVariantsChart } from '../components/FlagVariantsChart.tsx';
 import { useLive } from '../live.ts';
 
@@ -21,7 +22,10 @@ interface FlagView {
   updatedAt: string;
   updatedBy: string;
   staleness: { stale: boolean; ageDays: number; lifetimeDays: number | null; overdueDays: number };
-  environments: Record<string, { enabled: boolean; protected: boolean; rules: FlagRuleView[] }>;
+  environments: Record<
+    string,
+    { enabled: boolean; protected: boolean; paused: FlagPausedView | null; rules: FlagRuleView[] }
+  >;
 }
 
 const served = (r: FlagRuleView) =>
@@ -32,7 +36,10 @@ const conditions = (r: FlagRuleView) =>
     ...r.segments.map((s) => `segment ${s}`),
   ].join(' and ') || 'everyone';
 
-/** Every flag: per environment its kill switch, rules with exposure now, and stale badges; reloaded on flag events. */
+/**
+ * Every flag: per environment its kill switch, a pause by its contract (with Resume), rules with
+ * exposure now, and stale badges; reloaded on flag events.
+ */
 export function FlagsPage() {
   const { data, error } = useLive(
     (signal) => request<{ flags: FlagView[] }>('GET', '/api/flags', undefined, signal).then((r) => r.flags),
@@ -97,7 +104,11 @@ export function FlagsPage() {
                     <span className="badge badge-off">off (kill switch)</span>
                   )}
                   {e.protected && <span className="badge">protected</span>}
+                  {e.enabled && e.paused && <span className="badge badge-paused">paused</span>}
                 </h3>
+                {e.enabled && e.paused && (
+                  <FlagPaused flag={f.name} environment={env} paused={e.paused} isProtected={e.protected} />
+                )}
                 <ol className="muted">
                   {e.rules.map((r) => (
                     <li key={r.name}>
