@@ -43,6 +43,8 @@ export interface FlagGuardOptions {
   onError?: (service: string, error: Error) => void;
   /** The per-variant series kept for the dashboard (flags/variant-series.ts). */
   series?: { sampleMs?: number; capacity?: number };
+  /** Replicated: whether this replica runs the service (only its owner guards its flags, so each is judged once). */
+  runs?: (service: string) => boolean;
 }
 
 export class FlagGuard {
@@ -94,7 +96,7 @@ export class FlagGuard {
     const guarded = new Map<string, FeatureFlag[]>();
     for (const r of Object.values(this.#flags.set.flags)) {
       const c = r.flag.rollbackContract;
-      if (r.archived || c === undefined) continue;
+      if (r.archived || c === undefined || this.#o.runs?.(c.service) === false) continue;
       guarded.set(c.service, [...(guarded.get(c.service) ?? []), r.flag]);
     }
     for (const [service, flags] of guarded) {
