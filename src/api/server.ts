@@ -202,7 +202,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const telemetry = new FlagTelemetry();
   const flagGuard = new FlagGuard(flags, {
     dataDir,
-    ...(shared !== null && { runs: (service: string) => engine.serviceState(service) !== null }),
+    runs: (service) => engine.runs(service),
     onError: (service, err) => log.warn({ err, service }, 'flag guard: the proxy could not be reached or judged'),
   });
   // The guard's per-variant series outlive a restart: read before its first round, written beside it.

@@ -12,6 +12,7 @@ import { type DrillScheduleEvent, isScheduleEvent } from '../core/drills/events.
 import type { GameDay } from '../core/drills/gameday.ts';
 import { nextDrillRun, scheduleDue } from '../core/drills/schedule.ts';
 import type { ServiceEvent } from '../core/events.ts';
+import type { EventBus } from '../engine/event-bus.ts';
 import type { Store } from '../store/types.ts';
 import { DRILL_LOG, type DrillLog } from './drill-log.ts';
 
@@ -32,6 +33,10 @@ export interface SchedulerDeps {
   start: (g: GameDay, who: { name: string; role: string }) => Promise<{ run: number }>;
   now?: () => number;
   tickMs?: number;
+  /** Replicated: whether this replica runs the drilled service (only its owner reminds and runs its schedule). */
+  runs?: (service: string) => boolean;
+  /** Replicated: schedules registered on other replicas arrive here (the registrations are then read again). */
+  bus?: EventBus;
 }
 
 type Stored = Extract<ServiceEvent, DrillScheduleEvent>;
@@ -42,6 +47,9 @@ export class DrillScheduler {
   readonly #registered = new Map<string, Registration>();
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<void> | null = null;
+  /** Another replica changed a schedule: read the registrations again before the next tick. */
+  #stale = false;
+  #unfollow: () => void = () => undefined;
 
   constructor(d: SchedulerDeps) {
     this.#d = d;
@@ -50,10 +58,19 @@ export class DrillScheduler {
 
   /** Reads the registrations and what they did from the log, then ticks every `tickMs` (1 s). */
   async open(): Promise<void> {
-    const events = (await this.#d.store.events({ service: DRILL_LOG })).filter((e): e is Stored => isScheduleEvent(e));
-    for (const e of events) this.#fold(e);
+    await this.#read();
+    this.#unfollow =
+      this.#d.bus?.subscribe((e, origin) => {
+        if (origin === 'replica' && isScheduleEvent(e)) this.#stale = true;
+      }) ?? (() => undefined);
     this.#timer = setInterval(() => void this.tick(), this.#d.tickMs ?? 1000);
     this.#timer.unref();
+  }
+
+  async #read(): Promise<void> {
+    const events = (await this.#d.store.events({ service: DRILL_LOG })).filter((e): e is Stored => isScheduleEvent(e));
+    this.#registered.clear();
+    for (const e of events) this.#fold(e);
   }
 
   #fold(e: Stored): void {
@@ -120,9 +137,14 @@ export class DrillScheduler {
   }
 
   async #tick(): Promise<void> {
+    if (this.#stale) {
+      this.#stale = false;
+      await this.#read();
+    }
     const now = this.#now();
     for (const r of [...this.#registered.values()]) {
       const g = r.gameDay;
+      if (this.#d.runs?.(g.service) === false) continue;
       const due = scheduleDue(g.schedule!, r, now);
       const named = { drill: g.name, drilled: g.service };
       if (due.remind !== null)
@@ -167,5 +189,6 @@ export class DrillScheduler {
   close(): void {
     if (this.#timer !== null) clearInterval(this.#timer);
     this.#timer = null;
+    this.#unfollow();
   }
 }

@@ -62,6 +62,8 @@ export class Drills {
         return { run: r.run };
       },
       ...(d.scheduleTickMs !== undefined && { tickMs: d.scheduleTickMs }),
+      runs: (service) => d.engine.runs(service),
+      bus: d.engine.bus,
     });
   }
 

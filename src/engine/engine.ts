@@ -276,6 +276,11 @@ export class Engine {
     return this.#leases === null ? Promise.resolve(true) : this.#leases.leadsServerDuties();
   }
 
+  /** Whether this server acts for `name` (a scheduled drill, a flag's contract): alone, every name; replicated, the services whose lease it holds. */
+  runs(name: string): boolean {
+    return this.#leases === null || this.#controllers.has(name);
+  }
+
   /** The names of the services this engine runs. */
   serviceNames(): string[] {
     return [...this.#controllers.keys()];
