@@ -2,9 +2,10 @@
  * A release train that obeys approvals and release windows as such (docs/trains.md), with real
  * servers, real processes and traffic through the built-in proxy: a train with spec.approvals
  * waits, nothing started, until an approver who did not apply it approves (a deployer is refused
- * naming the role, the applier by four-eyes); a train with spec.window waits while the server's
- * release policy freezes its service, saying why and until when, and goes on when the freeze is
- * lifted. A window that names another policy is refused at apply, naming the field.
+ * naming the role, the applier by four-eyes; a rejected run starts nothing, a retry asks again);
+ * a train with spec.window waits while the server's release policy freezes its service, saying
+ * why and until when, and goes on when the freeze is lifted. A window that names another policy
+ * is refused at apply, naming the field.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -118,6 +119,25 @@ test(
     assert.equal(own.status, 403);
     assert.match(own.body.error.message, /ann requested run 1 of train gated and cannot approve it \(four-eyes\)/);
     assert.equal((await trainOf('gated')).status, 'WaitingForApproval');
+
+    // A rejection ends the run with nothing started; a retry is a new run that asks again.
+    const reject = (body: object) =>
+      callAs<TrainView & { error: { message: string } }>(server, bob, 'POST', '/api/trains/gated/reject', body);
+    const silent = await reject({});
+    assert.equal(silent.status, 400);
+    assert.match(silent.body.error.message, /comment: say why the run is rejected/);
+    const rejected = await reject({ comment: 'not before the freeze review' });
+    assert.equal(rejected.status, 200, JSON.stringify(rejected.body));
+    assert.equal(rejected.body.status, 'Rejected');
+    assert.deepEqual(
+      rejected.body.services.map((s) => `${s.name}:${s.status}`),
+      ['payments:held'],
+    );
+    assert.equal((await server.status('payments')).canaryVersion, null);
+    const retried = await callAs<TrainView>(server, ann, 'POST', '/api/trains/gated/retry', {});
+    assert.equal(retried.body.status, 'WaitingForApproval', 'a new run asks for its own approval');
+    assert.equal(retried.body.run, 2);
+    assert.deepEqual(retried.body.approval?.given, []);
 
     // bob approves with the CLI; the train starts and completes.
     const cli = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {

@@ -99,10 +99,10 @@ export class TrainRunner {
     const current = this.#trains.get(spec.name);
     if (isRunning(current ?? null)) {
       if (JSON.stringify(current!.spec) === JSON.stringify(spec))
-        return { action: 'unchanged', message: `train ${spec.name} is running (run ${current!.run})` };
+        return { action: 'unchanged', message: `train ${spec.name} run ${current!.run}: ${current!.status}` };
       throw new SluiceError(
         'CONFLICT',
-        `${file}: train ${spec.name} is running (run ${current!.run}); abort it first (sluice train abort ${spec.name}) to apply a changed train`,
+        `${file}: train ${spec.name} run ${current!.run} is ${current!.status}; abort it first (sluice train abort ${spec.name}) to apply a changed train`,
       );
     }
     const facts = await this.#d.engine.serviceFacts();
@@ -263,7 +263,7 @@ export class TrainRunner {
   async retry(name: string, actor: string): Promise<TrainState> {
     const t = this.#train(name);
     if (isRunning(t))
-      throw new SluiceError('CONFLICT', `train ${name} is running (run ${t.run}); retry a train that stopped`);
+      throw new SluiceError('CONFLICT', `train ${name} run ${t.run} is ${t.status}; retry a train that stopped`);
     await this.#start(t.spec, actor);
     return this.#train(name);
   }
