@@ -151,6 +151,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     engine,
     store,
     log: log.child({ component: 'trains' }),
+    dataDir,
+    roleAllows: allows,
     environments: {
       of: (service) => environments.environmentsOf(service),
       release: (service, environment, version, actor) =>

@@ -63,5 +63,8 @@ export function requiredAccess(
   // Release trains (docs/trains.md): stopping or re-running one is a deployer's, as for a release.
   if (method === 'POST' && (route === '/api/trains/:name/abort' || route === '/api/trains/:name/retry'))
     return 'deployer';
+  // Approving or rejecting a train as such is the approver's (a train asking for admin: checked in the runner).
+  if (method === 'POST' && (route === '/api/trains/:name/approve' || route === '/api/trains/:name/reject'))
+    return 'approver';
   return 'admin';
 }

@@ -167,6 +167,10 @@ export function describeEvent(e: EventBody, actor: string, versions: Versions = 
       return describeGovernanceEvent(e, actor);
     case 'train.started':
     case 'train.scheduled':
+    case 'train.approved':
+    case 'train.rejected':
+    case 'train.windowClosed':
+    case 'train.windowOpened':
     case 'train.serviceStarted':
     case 'train.serviceDone':
     case 'train.serviceFailed':

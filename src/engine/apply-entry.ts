@@ -123,7 +123,7 @@ export class ApplyEntry {
           const r = await this.#d.trains.apply(doc.train, doc.at, where.file, who.name);
           results.push({
             service: `train/${doc.train.name}`,
-            action: r.action === 'started' ? 'released' : r.action === 'scheduled' ? 'waiting' : 'unchanged',
+            action: r.action === 'started' ? 'released' : r.action === 'unchanged' ? 'unchanged' : 'waiting',
             revision: '-',
             version: '-',
             message: r.message,

@@ -67,9 +67,12 @@ export function readDocuments(text: string, file: string, drivers: DriverSchemas
             kind: 'ReleaseTrain',
             raw: value as Raw,
             train: trainOf(r.data),
-            at: Object.fromEntries(
-              r.data.spec.services.map((_, i) => [`spec.services.${i}`, at(parsed, ['spec', 'services', i])]),
-            ),
+            at: Object.fromEntries([
+              ...r.data.spec.services.map((_, i) => [`spec.services.${i}`, at(parsed, ['spec', 'services', i])]),
+              ...(r.data.spec.window === undefined
+                ? []
+                : [['spec.window.policy', at(parsed, ['spec', 'window', 'policy'])]]),
+            ]),
           },
         });
       continue;

@@ -4,7 +4,7 @@
  * against the server.
  */
 import { z } from 'zod';
-import { ON_FAILURE, type TrainSpec } from '../core/trains/index.ts';
+import { APPROVAL_ROLES, ON_FAILURE, type TrainSpec } from '../core/trains/index.ts';
 import { compileRule } from '../core/windows/occurrences.ts';
 import { strictObject } from './strict-object.ts';
 
@@ -56,9 +56,35 @@ export const releaseTrainSchema = strictObject({
       .describe(
         'For services with spec.environments: the environment the train moves them into, through its gates (rehearsal, approvals, windows) as a release would',
       ),
-    window: strictObject({ policy: z.string().min(1) })
+    window: strictObject({
+      policy: z
+        .string()
+        .min(1, "policy names the server's release policy (its metadata.name), e.g. policy: default")
+        .describe("The server's release policy (kind: ReleasePolicy, its metadata.name); checked at apply"),
+    })
       .optional()
-      .describe("Trains obey the server's release windows like releases do; names the policy for readers"),
+      .describe(
+        "The train obeys the server's release windows: no service of it starts while its window is closed; the train records why and until when, and goes on when it opens. Rollbacks are never held",
+      ),
+    // The names of the environments' approval gates (environments-schema.ts): required and role.
+    approvals: strictObject({
+      required: z
+        .int({ error: (iss) => `required is a whole number of approvals, 1 to 10; got ${String(iss.input)}` })
+        .min(1, {
+          error: (iss) =>
+            `required is at least 1 (to ask for no approval, remove spec.approvals); got ${String(iss.input)}`,
+        })
+        .max(10, { error: (iss) => `required is at most 10; got ${String(iss.input)}` }),
+      role: z
+        .enum(APPROVAL_ROLES, {
+          error: (iss) => `role is ${APPROVAL_ROLES.join(' or ')}; got ${JSON.stringify(iss.input)}`,
+        })
+        .default('approver'),
+    })
+      .optional()
+      .describe(
+        'The train as such is approved before any service starts, each run on its own (sluice train approve NAME): required distinct people of role or above, never the one who applied or retried it',
+      ),
     schedule: strictObject({
       rrule: z.string().min(1, 'rrule is an RFC 5545 rule such as FREQ=WEEKLY;BYDAY=TU'),
       start: z.string().min(1).describe('Local date-time of the first run, e.g. 2026-12-08T10:00'),
@@ -84,5 +110,7 @@ export function trainOf(doc: z.output<typeof releaseTrainSchema>): TrainSpec {
     onFailure: doc.spec.onFailure,
     ...(doc.spec.schedule && { schedule: doc.spec.schedule }),
     ...(doc.spec.environment !== undefined && { environment: doc.spec.environment }),
+    ...(doc.spec.approvals !== undefined && { approvals: doc.spec.approvals }),
+    ...(doc.spec.window !== undefined && { window: doc.spec.window }),
   };
 }

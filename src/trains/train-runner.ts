@@ -2,7 +2,9 @@
  * Runs release trains: applies a ReleaseTrain, then on each tick asks the core (core/trains) what
  * the train does next from what its services show, records that in the train's log and performs
  * it through the engine — a release of a service at its train version, an abort, a rollback to
- * the revision it ran before the train. Trains resume from their log after a restart.
+ * the revision it ran before the train. Trains resume from their log after a restart. A run that
+ * asks for approvals (spec.approvals) waits for people's `approve` (or a `reject`); a train with
+ * spec.window starts no service while the server's release window is closed for it.
  */
 import type { Logger } from 'pino';
 import { CONTROLLER } from '../core/events.ts';
@@ -14,16 +16,23 @@ import {
   nextRuns,
   planTrain,
   reduceTrain,
+  rejectTrain,
   stepTrain,
+  trainApprovalRefusal,
+  trainRejectionRefusal,
   trainMembers,
   type ServiceObservation,
   type TrainAction,
   type TrainEvent,
   type TrainSpec,
   type TrainState,
+  type TrainWindow,
 } from '../core/trains/index.ts';
+import { windowState } from '../core/windows/window-state.ts';
 import { graphServices } from '../engine/dependency-graph.ts';
 import type { Engine } from '../engine/engine.ts';
+import type { Principal } from '../engine/environments.ts';
+import { readPolicy } from '../engine/release-policy.ts';
 import { SluiceError } from '../errors.ts';
 import type { ServiceSpec } from '../spec/index.ts';
 import type { Store } from '../store/types.ts';
@@ -42,6 +51,10 @@ export interface TrainRunnerDeps {
   store: Store;
   log: Logger;
   environments?: TrainEnvironments;
+  /** The server's data dir: its release policy (spec.window). Absent: no policy, windows always open. */
+  dataDir?: string;
+  /** Whether role `has` covers role `needs` (the auth layer's ladder), for spec.approvals. */
+  roleAllows?: (has: string, needs: string) => boolean;
   now?: () => number;
   tickMs?: number;
 }
@@ -56,6 +69,8 @@ export class TrainRunner {
   readonly #trains = new Map<string, TrainState>();
   readonly #timer: NodeJS.Timeout;
   #ticking = false;
+  /** Approvals and rejections one at a time: each is checked against the state the one before left. */
+  #people: Promise<unknown> = Promise.resolve();
 
   private constructor(d: TrainRunnerDeps) {
     this.#d = d;
@@ -80,18 +95,18 @@ export class TrainRunner {
     at: TrainPositions,
     file: string,
     actor: string,
-  ): Promise<{ action: 'started' | 'scheduled' | 'unchanged'; message: string }> {
+  ): Promise<{ action: 'started' | 'waiting' | 'scheduled' | 'unchanged'; message: string }> {
     const current = this.#trains.get(spec.name);
     if (isRunning(current ?? null)) {
       if (JSON.stringify(current!.spec) === JSON.stringify(spec))
-        return { action: 'unchanged', message: `train ${spec.name} is running (run ${current!.run})` };
+        return { action: 'unchanged', message: `train ${spec.name} run ${current!.run}: ${current!.status}` };
       throw new SluiceError(
         'CONFLICT',
-        `${file}: train ${spec.name} is running (run ${current!.run}); abort it first (sluice train abort ${spec.name}) to apply a changed train`,
+        `${file}: train ${spec.name} run ${current!.run} is ${current!.status}; abort it first (sluice train abort ${spec.name}) to apply a changed train`,
       );
     }
     const facts = await this.#d.engine.serviceFacts();
-    const problems = spec.services.flatMap((s, i) => {
+    const problems: string[] = spec.services.flatMap((s, i) => {
       const where = at[`spec.services.${i}`];
       const prefix = where === undefined ? file : `${where.file}:${where.line}:${where.column}`;
       const envs = this.#d.environments?.of(s.name) ?? null;
@@ -116,6 +131,19 @@ export class TrainRunner {
             }`,
       ];
     });
+    if (spec.window !== undefined) {
+      const where = at['spec.window.policy'];
+      const prefix = where === undefined ? file : `${where.file}:${where.line}:${where.column}`;
+      const policy = this.#d.dataDir === undefined ? null : await readPolicy(this.#d.dataDir);
+      if (policy === null)
+        problems.push(
+          `${prefix}: spec.window.policy: "${spec.window.policy}": no release policy is installed on this server; apply a kind: ReleasePolicy first (sluice apply -f policy.yaml), or remove spec.window`,
+        );
+      else if (policy.name !== spec.window.policy)
+        problems.push(
+          `${prefix}: spec.window.policy: "${spec.window.policy}" is not the server's release policy; valid: "${policy.name}" (the metadata.name of the ReleasePolicy applied)`,
+        );
+    }
     if (problems.length > 0) throw new SluiceError('SPEC_INVALID', problems.join('\n'));
     if (spec.schedule !== undefined) {
       const next = await this.#schedule(spec, actor);
@@ -128,13 +156,16 @@ export class TrainRunner {
       };
     }
     await this.#start(spec, actor);
+    const t = this.#train(spec.name);
+    if (t.status === 'WaitingForApproval') return { action: 'waiting', message: `train ${spec.name}: ${t.detail}` };
     return {
       action: 'started',
       message: `train ${spec.name} started: ${spec.services.map((s) => `${s.name} ${s.version}`).join(', ')}`,
     };
   }
 
-  async #start(spec: TrainSpec, actor: string): Promise<void> {
+  /** `requestedBy`: who asked for the run (for a scheduled run, who applied the schedule); never its approver. */
+  async #start(spec: TrainSpec, actor: string, requestedBy = actor): Promise<void> {
     const needs = needsOf(graphServices(await this.#d.engine.serviceFacts()));
     const running = new Map(
       trainMembers(spec).map((s) => {
@@ -145,7 +176,7 @@ export class TrainRunner {
     const run = (this.#trains.get(spec.name)?.run ?? 0) + 1;
     await this.#record(
       spec.name,
-      [{ type: 'train.started', spec, run, services: planTrain(spec, needs, running) }],
+      [{ type: 'train.started', spec, run, services: planTrain(spec, needs, running), requestedBy }],
       actor,
     );
   }
@@ -153,7 +184,9 @@ export class TrainRunner {
   /** Record the next run of a scheduled train (null: none within 400 days; nothing recorded). */
   async #schedule(spec: TrainSpec, actor: string): Promise<number | null> {
     const next = nextRuns(spec.schedule!, this.#now())[0] ?? null;
-    if (next !== null) await this.#record(spec.name, [{ type: 'train.scheduled', spec, nextRunAt: next }], actor);
+    const requestedBy = actor === CONTROLLER ? (this.#trains.get(spec.name)?.requestedBy ?? actor) : actor;
+    if (next !== null)
+      await this.#record(spec.name, [{ type: 'train.scheduled', spec, nextRunAt: next, requestedBy }], actor);
     return next;
   }
 
@@ -174,11 +207,63 @@ export class TrainRunner {
     return this.#train(name);
   }
 
+  /**
+   * An approval of the run waiting for them (spec.approvals), by the rules of every approval:
+   * role, four-eyes (not who asked for the run), once per person. The last one needed starts it.
+   */
+  async approve(name: string, comment: string | undefined, by: Principal): Promise<TrainState> {
+    return this.#person(async () => {
+      const t = this.#waitingForApproval(name);
+      const need = t.spec.approvals!;
+      const refusal = trainApprovalRefusal(t, by.name, this.#roleAllows(by.role, need.role));
+      if (refusal !== null) throw new SluiceError('FORBIDDEN', refusal);
+      await this.#record(
+        name,
+        [{ type: 'train.approved', by: by.name, role: by.role, comment: comment ?? null }],
+        by.name,
+      );
+      return this.#train(name);
+    });
+  }
+
+  /** A person refuses the run waiting for approvals: it ends, nothing started (a schedule keeps its next runs). */
+  async reject(name: string, comment: string, by: Principal): Promise<TrainState> {
+    return this.#person(async () => {
+      const t = this.#waitingForApproval(name);
+      const refusal = trainRejectionRefusal(t, this.#roleAllows(by.role, t.spec.approvals!.role));
+      if (refusal !== null) throw new SluiceError('FORBIDDEN', refusal);
+      await this.#record(name, rejectTrain(t, by.name, comment).events, by.name);
+      if (t.spec.schedule !== undefined) await this.#schedule(t.spec, CONTROLLER);
+      return this.#train(name);
+    });
+  }
+
+  #roleAllows(has: string, needs: string): boolean {
+    return this.#d.roleAllows?.(has, needs) ?? false;
+  }
+
+  #waitingForApproval(name: string): TrainState {
+    const t = this.#train(name);
+    if (t.status === 'WaitingForApproval') return t;
+    throw new SluiceError(
+      'CONFLICT',
+      t.spec.approvals === undefined
+        ? `train ${name} asks for no approval (it has no spec.approvals); nothing to approve or reject`
+        : `train ${name} run ${t.run} is ${t.status}, not waiting for approval; nothing to approve or reject`,
+    );
+  }
+
+  #person<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#people.then(fn, fn);
+    this.#people = next.catch(() => undefined);
+    return next;
+  }
+
   /** A new run of a train that stopped: services already on their train version count as done. */
   async retry(name: string, actor: string): Promise<TrainState> {
     const t = this.#train(name);
     if (isRunning(t))
-      throw new SluiceError('CONFLICT', `train ${name} is running (run ${t.run}); retry a train that stopped`);
+      throw new SluiceError('CONFLICT', `train ${name} run ${t.run} is ${t.status}; retry a train that stopped`);
     await this.#start(t.spec, actor);
     return this.#train(name);
   }
@@ -215,7 +300,28 @@ export class TrainRunner {
     if (t !== null) this.#trains.set(name, t);
   }
 
-  #observe(t: TrainState): Record<string, ServiceObservation> {
+  /**
+   * For a train with spec.window: each waiting service's release window now (a service moved into
+   * an environment: its base name's and its own, the first closed). Read on each tick, as releases do.
+   */
+  async #windows(t: TrainState): Promise<Map<string, TrainWindow>> {
+    const windows = new Map<string, TrainWindow>();
+    if (t.spec.window === undefined || t.status !== 'Running' || this.#d.dataDir === undefined) return windows;
+    const waiting = t.services.filter((s) => s.status === 'waiting');
+    if (waiting.length === 0) return windows;
+    const policy = await readPolicy(this.#d.dataDir);
+    if (policy === null) return windows;
+    const now = this.#now();
+    const env = t.spec.environment;
+    for (const s of waiting) {
+      const names = env === undefined ? [s.name] : [s.name.slice(0, -`--${env}`.length), s.name];
+      const states = names.map((n) => windowState(policy.windows, policy.freezes, n, now));
+      windows.set(s.name, states.find((w) => !w.open) ?? states[0]!);
+    }
+    return windows;
+  }
+
+  #observe(t: TrainState, windows: ReadonlyMap<string, TrainWindow>): Record<string, ServiceObservation> {
     const seen: Record<string, ServiceObservation> = {};
     for (const s of t.services) {
       const state = this.#d.engine.serviceState(s.name);
@@ -236,6 +342,8 @@ export class TrainRunner {
               },
         waiting: state.waiting?.reason ?? null,
       };
+      const w = windows.get(s.name);
+      if (w !== undefined) seen[s.name]!.window = { open: w.open, reason: w.reason, until: w.until };
     }
     return seen;
   }
@@ -246,11 +354,12 @@ export class TrainRunner {
     try {
       for (const t of this.#trains.values()) {
         if (t.status === 'Scheduled' && t.nextRunAt !== null && t.nextRunAt <= this.#now()) {
-          await this.#start(t.spec, CONTROLLER);
+          // Each run of a scheduled train is asked for by who applied the schedule (its approvals, its own).
+          await this.#start(t.spec, CONTROLLER, t.requestedBy || CONTROLLER);
           continue;
         }
         if (!isRunning(t)) continue;
-        const d = stepTrain(t, this.#observe(t));
+        const d = stepTrain(t, this.#observe(t, await this.#windows(t)));
         await this.#record(t.spec.name, d.events, CONTROLLER);
         await this.#perform(t.spec.name, d.actions, CONTROLLER);
         // A recurring train that just ended waits for its next run (unless a person aborted it).

@@ -16,6 +16,23 @@ export function trainView(t: TrainState) {
     schedule: t.spec.schedule ?? null,
     nextRunAt: iso(t.nextRunAt),
     services: t.services.map((s) => ({ ...s, startedAt: iso(s.startedAt), endedAt: iso(s.endedAt) })),
+    requestedBy: t.requestedBy || null,
+    /** spec.approvals and the approvals this run got. */
+    approval:
+      t.spec.approvals === undefined
+        ? null
+        : {
+            ...t.spec.approvals,
+            given: t.approvals.map((a) => ({ ...a, at: new Date(a.at).toISOString() })),
+          },
+    /** spec.window, and the services it holds now (why, until when). */
+    window:
+      t.spec.window === undefined
+        ? null
+        : {
+            policy: t.spec.window.policy,
+            waiting: t.window === null ? null : { ...t.window, until: iso(t.window.until) },
+          },
   };
 }
 

@@ -12,6 +12,27 @@ export function validApprovals(plan: PlanRecord, approvals: Approval[]): { valid
 }
 
 /**
+ * The rules every approval obeys, a plan's or a train's: never by the one who asked for what is
+ * approved (four-eyes), only from the role asked for or above, once per person. `asked`: what
+ * `author` asked for ("this release of 2.0.0 to production"); `scope`: what the role is asked for
+ * ("production"); `approvedAlready`: what `by` approved already, or null. Null when `by` may approve.
+ */
+export function approverRefusal(a: {
+  by: string;
+  author: string;
+  asked: string;
+  roleAllowed: boolean;
+  role: string;
+  scope: string;
+  approvedAlready: string | null;
+}): string | null {
+  if (a.by === a.author) return `${a.by} requested ${a.asked} and cannot approve it (four-eyes): another approver must`;
+  if (!a.roleAllowed) return `approvals for ${a.scope} need role ${a.role} or above`;
+  if (a.approvedAlready !== null) return `${a.by} already approved ${a.approvedAlready}`;
+  return null;
+}
+
+/**
  * Why `by` may not approve the plan, or null when they may. `roleAllowed`: whether their role
  * covers the environment's approval role (the caller knows the roles). Four-eyes: never the author.
  */
@@ -21,16 +42,24 @@ export function approvalRefusal(
   roleAllowed: boolean,
   approvals: Approval[],
 ): string | null {
-  if (by === plan.requestedBy)
-    return `${by} requested this release of ${plan.version} to ${plan.environment} and cannot approve it (four-eyes): another approver must`;
-  if (!roleAllowed) return `approvals for ${plan.environment} need role ${plan.policy.approvals.role} or above`;
+  const rules = (approvedAlready: string | null) =>
+    approverRefusal({
+      by,
+      author: plan.requestedBy,
+      asked: `this release of ${plan.version} to ${plan.environment}`,
+      roleAllowed,
+      role: plan.policy.approvals.role,
+      scope: plan.environment,
+      approvedAlready,
+    });
+  const first = rules(null);
+  if (first !== null) return first;
   const owners = plan.policy.approvals.owners ?? [];
   if (owners.length > 0 && !owners.includes(by))
     return `approvals come from the service's owners (${owners.join(', ')}); ${by} is not one of them`;
   if (plan.policy.approvals.required === 0) return `${plan.environment} needs no approval`;
-  if (validApprovals(plan, approvals).valid.some((a) => a.by === by))
-    return `${by} already approved ${plan.version} for ${plan.environment}`;
-  return null;
+  const again = validApprovals(plan, approvals).valid.some((a) => a.by === by);
+  return again ? rules(`${plan.version} for ${plan.environment}`) : null;
 }
 
 /** Gates that no one may override: a release without a contract is never let through. */

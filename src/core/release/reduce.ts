@@ -256,6 +256,10 @@ export function reduce(state: ServiceState, event: ServiceEvent): ServiceState {
     // A train's events are folded by core/trains/train-events.ts, under the train's own name.
     case 'train.started':
     case 'train.scheduled':
+    case 'train.approved':
+    case 'train.rejected':
+    case 'train.windowClosed':
+    case 'train.windowOpened':
     case 'train.serviceStarted':
     case 'train.serviceDone':
     case 'train.serviceFailed':

@@ -3,14 +3,18 @@ export type {
   OnFailure,
   ServiceObservation,
   TrainAction,
+  TrainApproval,
+  TrainApprovalPolicy,
   TrainServiceState,
   TrainServiceStatus,
   TrainSpec,
   TrainState,
   TrainStatus,
+  TrainWindow,
 } from './types.ts';
-export { ON_FAILURE, trainMembers } from './types.ts';
+export { APPROVAL_ROLES, ON_FAILURE, trainMembers } from './types.ts';
 export {
+  approvalProgress,
   describeTrainEvent,
   isRunning,
   reduceTrain,
@@ -20,4 +24,5 @@ export {
 } from './train-events.ts';
 export { abortTrain, stepTrain, type TrainDecision } from './step.ts';
 export { planTrain } from './plan.ts';
+export { rejectTrain, trainApprovalRefusal, trainRejectionRefusal } from './approval.ts';
 export { nextRuns, type TrainSchedule } from './schedule.ts';

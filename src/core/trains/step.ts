@@ -4,10 +4,12 @@
  * whose train dependencies are done in parallel up to maxParallel. A failure stops the train: with
  * rollbackAll, every released service goes back to what it ran before, dependents first (a level
  * at a time, in parallel within a level); with holdOthers, only the failed service went back (by
- * its own contract) and the rest stay as they are.
+ * its own contract) and the rest stay as they are. A run waiting for its approvals does nothing
+ * (people approve it: approval.ts); with spec.window, a service whose window is closed does not
+ * start (recorded once, with why and until when). Rolling back is never held by a window.
  */
 import type { TrainEvent } from './train-events.ts';
-import type { ServiceObservation, TrainAction, TrainServiceState, TrainState } from './types.ts';
+import type { ServiceObservation, TrainAction, TrainServiceState, TrainState, TrainWindow } from './types.ts';
 
 export interface TrainDecision {
   events: TrainEvent[];
@@ -88,13 +90,34 @@ function stepRunning(t: TrainState, seen: Readonly<Record<string, ServiceObserva
     });
     return { events, actions };
   }
+  // A service whose turn came starts, unless the release window (spec.window) is closed for it.
   let slots = t.spec.maxParallel - t.services.filter((s) => status.get(s.name) === 'releasing').length;
+  const starts: TrainServiceState[] = [];
+  const held: string[] = [];
+  let closed: TrainWindow | null = null;
   for (const s of t.services) {
     if (slots <= 0) break;
     if (status.get(s.name) !== 'waiting' || !s.after.every((a) => status.get(a) === 'done')) continue;
+    const w = seen[s.name]?.window;
+    if (t.spec.window !== undefined && w !== undefined && !w.open) {
+      held.push(s.name);
+      closed ??= w;
+      continue;
+    }
+    starts.push(s);
+    slots--;
+  }
+  if (closed !== null) {
+    const same =
+      t.window !== null &&
+      t.window.reason === closed.reason &&
+      t.window.until === closed.until &&
+      t.window.services.join() === held.join();
+    if (!same) events.push({ type: 'train.windowClosed', services: held, reason: closed.reason, until: closed.until });
+  } else if (t.window !== null) events.push({ type: 'train.windowOpened', services: t.window.services });
+  for (const s of starts) {
     events.push({ type: 'train.serviceStarted', member: s.name, version: s.version });
     actions.push({ kind: 'release', service: s.name, version: s.version });
-    slots--;
   }
   return { events, actions };
 }

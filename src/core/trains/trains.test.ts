@@ -5,9 +5,13 @@ import {
   nextRuns,
   planTrain,
   reduceTrain,
+  rejectTrain,
   stepTrain,
+  trainApprovalRefusal,
+  trainRejectionRefusal,
   type ServiceObservation,
   type TrainAction,
+  type TrainEvent,
   type TrainSpec,
   type TrainState,
 } from './index.ts';
@@ -35,7 +39,7 @@ class Fleet {
   }
 }
 
-function runner(spec: TrainSpec, needs: Record<string, string[]>, fleet: Fleet) {
+function runner(spec: TrainSpec, needs: Record<string, string[]>, fleet: Fleet, requestedBy = 'dora') {
   const running = new Map(
     Object.entries(fleet.seen).map(([n, o]) => [
       n,
@@ -47,6 +51,7 @@ function runner(spec: TrainSpec, needs: Record<string, string[]>, fleet: Fleet) 
     spec,
     run: 1,
     services: planTrain(spec, new Map(Object.entries(needs)), running),
+    requestedBy,
     at: 0,
   })!;
   const log: string[] = [];
@@ -60,7 +65,14 @@ function runner(spec: TrainSpec, needs: Record<string, string[]>, fleet: Fleet) 
     for (const a of d.actions) fleet.perform(a);
     return d;
   };
-  return { step, log, state: () => t, set: (s: TrainState) => (t = s) };
+  /** A person's decision (approve, reject, abort): its events folded as the runner records them. */
+  const record = (events: TrainEvent[]) => {
+    for (const e of events) {
+      t = reduceTrain(t, { ...e, at: ++now })!;
+      log.push(e.type);
+    }
+  };
+  return { step, record, log, state: () => t, set: (s: TrainState) => (t = s) };
 }
 
 const spec = (o: Partial<TrainSpec> = {}): TrainSpec => ({
@@ -238,4 +250,137 @@ test('a train calendar: the next runs of its RRULE in its time zone; abort cance
     { type: 'train.ended', status: 'Aborted', detail: 'the schedule was cancelled: by alice' },
   ]);
   assert.equal(reduceTrain(t, { ...d.events[0]!, at: 2 })!.nextRunAt, null);
+});
+
+test('a train with spec.approvals waits before starting anything until enough distinct approvers approve; never its requester', () => {
+  const fleet = new Fleet({ payments: '2.2.0', checkout: '2.0.0', search: '1.8.0' });
+  const r = runner(spec({ approvals: { required: 2, role: 'approver' } }), { checkout: ['payments'] }, fleet, 'dora');
+  assert.equal(r.state().status, 'WaitingForApproval');
+  assert.equal(r.state().detail, 'waiting for approval: 0 of 2 approvers (sluice train approve spring)');
+  assert.deepEqual(r.step(), { events: [], actions: [] }, 'nothing starts while it waits');
+  assert.deepEqual(
+    r.state().services.map((s) => s.status),
+    ['waiting', 'waiting', 'waiting'],
+  );
+
+  assert.match(trainApprovalRefusal(r.state(), 'dora', true)!, /dora requested run 1 of train spring .*four-eyes/);
+  assert.equal(
+    trainApprovalRefusal(r.state(), 'vera', false),
+    'approvals for train spring need role approver or above',
+  );
+  assert.equal(trainApprovalRefusal(r.state(), 'bob', true), null);
+  r.record([{ type: 'train.approved', by: 'bob', role: 'approver', comment: 'ship it' }]);
+  assert.equal(r.state().status, 'WaitingForApproval');
+  assert.match(r.state().detail, /^waiting for approval: 1 of 2 approvers/);
+  assert.match(trainApprovalRefusal(r.state(), 'bob', true)!, /bob already approved run 1 of train spring/);
+  assert.deepEqual(r.step().actions, []);
+
+  r.record([{ type: 'train.approved', by: 'ann', role: 'admin', comment: null }]);
+  assert.equal(r.state().status, 'Running');
+  assert.equal(r.state().detail, '');
+  assert.deepEqual(
+    r.step().actions.map((a) => `${a.kind} ${a.service}`),
+    ['release payments', 'release search'],
+  );
+});
+
+test('a rejected run ends without starting anything; a rejection needs the role; each run asks for its own approvals', () => {
+  const fleet = new Fleet({ payments: '2.2.0', checkout: '2.0.0', search: '1.8.0' });
+  const s = spec({
+    approvals: { required: 1, role: 'admin' },
+    schedule: { rrule: 'FREQ=DAILY', start: '2026-12-08T10:00', timeZone: 'UTC' },
+  });
+  const r = runner(s, {}, fleet);
+  assert.equal(r.state().detail, 'waiting for approval: 0 of 1 admin (sluice train approve spring)');
+  assert.match(trainRejectionRefusal(r.state(), false)!, /rejecting train spring needs role admin or above/);
+  assert.equal(trainRejectionRefusal(r.state(), true), null);
+  const d = rejectTrain(r.state(), 'ann', 'not during the sale');
+  assert.deepEqual(d.actions, []);
+  r.record(d.events);
+  assert.equal(r.state().status, 'Rejected');
+  assert.equal(r.state().detail, 'rejected by ann: not during the sale');
+  assert.deepEqual(
+    r.state().services.map((x) => x.status),
+    ['held', 'held', 'held'],
+  );
+  assert.deepEqual(r.step(), { events: [], actions: [] });
+
+  // The next run of the schedule: asked for by who applied the schedule, with no approval yet.
+  r.record([{ type: 'train.scheduled', spec: s, nextRunAt: 1000, requestedBy: 'dora' }]);
+  r.record([{ type: 'train.approved', by: 'ann', role: 'admin', comment: null }]);
+  r.set(
+    reduceTrain(r.state(), {
+      type: 'train.started',
+      spec: s,
+      run: 2,
+      services: planTrain(s, new Map(), new Map()),
+      requestedBy: r.state().requestedBy,
+      at: 2000,
+    })!,
+  );
+  assert.equal(r.state().status, 'WaitingForApproval', 'an approval of an earlier run does not count');
+  assert.deepEqual(r.state().approvals, []);
+  assert.match(trainApprovalRefusal(r.state(), 'dora', true)!, /four-eyes/);
+
+  // Abort works while it waits: nothing started, everything held.
+  const aborted = abortTrain(r.state(), 'aborted by dora');
+  assert.deepEqual(aborted.actions, []);
+  r.record(aborted.events);
+  assert.equal(r.state().status, 'Aborted');
+});
+
+test('with spec.window, a closed window holds the next service (recorded once, why and until when); it goes on when the window opens; a rollback is never held', () => {
+  const fleet = new Fleet({ payments: '2.2.0', checkout: '2.0.0', search: '1.8.0' });
+  const r = runner(spec({ window: { policy: 'ops' }, maxParallel: 1 }), { checkout: ['payments'] }, fleet);
+  const closed = { open: false, reason: 'freeze "peak" (peak traffic) until 1970-01-01T00:00:05.000Z', until: 5_000 };
+  for (const name of ['payments', 'checkout', 'search']) fleet.seen[name]!.window = closed;
+  assert.deepEqual(r.step().actions, [], 'nothing starts while the window is closed');
+  assert.deepEqual(r.log, ['train.windowClosed']);
+  assert.deepEqual(r.state().window, { services: ['payments', 'search'], reason: closed.reason, until: 5_000 });
+  assert.equal(
+    r.state().services[0]!.detail,
+    'waiting for the release window: freeze "peak" (peak traffic) until 1970-01-01T00:00:05.000Z',
+  );
+  assert.equal(r.state().status, 'Running');
+  assert.deepEqual(r.step(), { events: [], actions: [] }, 'the same wait is recorded once');
+
+  for (const name of ['payments', 'checkout', 'search'])
+    fleet.seen[name]!.window = { open: true, reason: 'window "weekdays"', until: null };
+  assert.deepEqual(
+    r.step().actions.map((a) => `${a.kind} ${a.service}`),
+    ['release payments'],
+  );
+  assert.deepEqual(r.log.slice(1), ['train.windowOpened', 'train.serviceStarted payments']);
+  assert.equal(r.state().window, null);
+
+  // Closed again mid-train: payments is done, checkout's and search's turn waits for the window.
+  fleet.succeed('payments');
+  fleet.seen.checkout!.window = closed;
+  fleet.seen.search!.window = closed;
+  assert.deepEqual(r.step().actions, []);
+  assert.deepEqual(r.state().window?.services, ['checkout', 'search']);
+
+  // A failure rolls payments back while the window is closed: a rollback is never held.
+  fleet.seen.checkout!.window = { open: true, reason: 'open', until: null };
+  r.step();
+  fleet.fail('checkout');
+  fleet.seen.payments!.window = closed;
+  fleet.seen.checkout!.window = closed;
+  r.step();
+  assert.equal(r.state().status, 'RollingBack');
+  assert.deepEqual(
+    r.step().actions.map((a) => `${a.kind} ${a.service}`),
+    ['rollback payments'],
+  );
+});
+
+test('without spec.window the train does not look at windows (each release is held by the engine as any)', () => {
+  const fleet = new Fleet({ payments: '2.2.0', checkout: '2.0.0', search: '1.8.0' });
+  const r = runner(spec(), {}, fleet);
+  for (const name of ['payments', 'checkout', 'search'])
+    fleet.seen[name]!.window = { open: false, reason: 'closed', until: null };
+  assert.deepEqual(
+    r.step().actions.map((a) => `${a.kind} ${a.service}`),
+    ['release payments', 'release checkout'],
+  );
 });

@@ -19,6 +19,35 @@ export interface TrainSpec {
    * as a person's release would; its members are then the environment's services (`NAME--ENV`).
    */
   environment?: string;
+  /**
+   * The train as such is approved before any service starts (each run on its own): `required`
+   * distinct people of `role` or above, none of them the one who asked for the run (four-eyes).
+   */
+  approvals?: TrainApprovalPolicy;
+  /** The server's release policy (its metadata.name): no service of the train starts while its window is closed. */
+  window?: { policy: string };
+}
+
+export const APPROVAL_ROLES = ['approver', 'admin'] as const;
+/** The names and roles of the environments' approval gates (spec/environments-schema.ts). */
+export interface TrainApprovalPolicy {
+  required: number;
+  role: (typeof APPROVAL_ROLES)[number];
+}
+
+/** One approval of a run: who, with what role, when, and what they said. */
+export interface TrainApproval {
+  by: string;
+  role: string;
+  at: number;
+  comment: string | null;
+}
+
+/** Whether a service may start now by the release policy, and if not why and until when (core/windows' WindowState). */
+export interface TrainWindow {
+  open: boolean;
+  reason: string;
+  until: number | null;
 }
 
 /** The services a train moves: those it names, or their services in its environment. */
@@ -49,11 +78,21 @@ export interface TrainServiceState {
 }
 
 /**
- * Scheduled: waits for its next run (a train calendar); Running; Succeeded: every service runs its
+ * Scheduled: waits for its next run (a train calendar); WaitingForApproval: a run that asks for
+ * approvals (spec.approvals), nothing started yet; Rejected: a person refused that run; Running; Succeeded: every service runs its
  * version; Failed: stopped (holdOthers, or a rollback that did not complete); RollingBack →
  * RolledBack; Aborted by a person.
  */
-export type TrainStatus = 'Scheduled' | 'Running' | 'Succeeded' | 'Failed' | 'RollingBack' | 'RolledBack' | 'Aborted';
+export type TrainStatus =
+  | 'Scheduled'
+  | 'WaitingForApproval'
+  | 'Rejected'
+  | 'Running'
+  | 'Succeeded'
+  | 'Failed'
+  | 'RollingBack'
+  | 'RolledBack'
+  | 'Aborted';
 
 export interface TrainState {
   spec: TrainSpec;
@@ -66,6 +105,12 @@ export interface TrainState {
   detail: string;
   /** When a scheduled train runs next (null: not scheduled). */
   nextRunAt: number | null;
+  /** Who asked for this run (applied or retried the train; for a scheduled run, who applied the schedule): never its approver. */
+  requestedBy: string;
+  /** The approvals this run got (spec.approvals). */
+  approvals: TrainApproval[];
+  /** Services of the train held by a closed release window (spec.window), why and until when; null: none. */
+  window: { services: string[]; reason: string; until: number | null } | null;
 }
 
 /** What the train sees of one of its services at a moment (from the service's own state). */
@@ -79,6 +124,8 @@ export interface ServiceObservation {
   release: { to: string; status: string; kind: string; detail: string; reverting?: boolean } | null;
   /** A release waiting for its window or its dependencies, and why. */
   waiting: string | null;
+  /** For a train with spec.window: whether the service's release window is open now (absent: not asked). */
+  window?: TrainWindow;
 }
 
 /** What the engine does for the train. */

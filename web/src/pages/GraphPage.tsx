@@ -148,7 +148,7 @@ export function GraphPage() {
     [],
     300,
   );
-  const running = trains.data?.find((t) => t.status === 'Running' || t.status === 'RollingBack') ?? null;
+  const running = trains.data?.find((t) => ['WaitingForApproval', 'Running', 'RollingBack'].includes(t.status)) ?? null;
   const shown = running ?? trains.data?.[0] ?? null;
   return (
     <section aria-labelledby="graph-title">
