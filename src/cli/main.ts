@@ -15,6 +15,7 @@ import { trainCommand } from './commands/train.ts';
 import { flagCommand } from './commands/flag.ts';
 import { gamedayCommand } from './commands/gameday.ts';
 import { overrideCommand } from './commands/override.ts';
+import { proxyCommand } from './commands/proxy.ts';
 import { releaseCommand } from './commands/release.ts';
 import { serverCommand } from './commands/server.ts';
 import { judgeCommand } from './commands/judge.ts';
@@ -25,6 +26,7 @@ import { waitCommand } from './commands/wait.ts';
 
 const COMMANDS: CommandDef[] = [
   serverCommand,
+  proxyCommand,
   applyCommand,
   statusCommand,
   ...controlCommands,

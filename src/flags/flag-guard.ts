@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CONTROLLER } from '../core/events.ts';
+import { attachedEndpoint } from '../drivers/routers/builtin/attached-file.ts';
 import { environmentFlagSet } from '../core/flags/environment-set.ts';
 import { flagFailEvent, judgeFlag, tallySince, type VariantTally } from '../core/flags/flag-judge.ts';
 import type { FeatureFlag } from '../core/flags/model.ts';
@@ -28,6 +29,9 @@ type Counts = Record<string, Record<string, VariantTally>>;
 async function proxyOf(dataDir: string, service: string): Promise<Proxy | null> {
   const dir = join(dataDir, 'services', service, 'router');
   try {
+    // A running proxy the service's router is attached to (router.proxy), else the one it started.
+    const attached = await attachedEndpoint(dir);
+    if (attached !== null) return attached;
     const info = JSON.parse(await readFile(join(dir, 'proxy.json'), 'utf8')) as { adminUrl?: string };
     const secret = (await readFile(join(dir, 'admin.secret'), 'utf8')).trim();
     return typeof info.adminUrl === 'string' ? { adminUrl: info.adminUrl, secret } : null;

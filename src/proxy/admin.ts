@@ -1,7 +1,7 @@
 /**
  * The admin API on 127.0.0.1, used by the router and metrics drivers. Every call carries
  * `Authorization: Bearer <secret>` (see main.ts); any other is answered 401.
- *   GET /healthz               → { ok, pid, startedAt, auth: 'bearer' }
+ *   GET /healthz               → { ok, pid, startedAt, auth: 'bearer', workers, listen }
  *   GET /routes                → the current table, 404 when there is none
  *   PUT /routes                → validate, persist, apply → { ok: true, appliedAt }; 400 on a bad table
  *   GET /metrics?window=<ms>   → per backend key: figures over the window (by status too), in-flight, totals
@@ -52,6 +52,8 @@ export interface AdminDeps {
   flags?: FlagAdmin;
   /** The router's write log (route-log.ts): every table decided, accepted or refused, in order. */
   record?: (write: RouteWrite) => Promise<void>;
+  /** The traffic address bound (host:port), once it is; a router attached to this proxy checks it. */
+  listen?: () => string | null;
 }
 
 const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
@@ -217,7 +219,14 @@ export function createAdminHandler(deps: AdminDeps): RequestListener {
       return send(res, 503, { error: 'the metrics API is down: a drill injected an outage' });
     switch (route) {
       case 'GET /healthz':
-        return send(res, 200, { ok: true, pid: process.pid, startedAt, auth: 'bearer', workers: plane.workers });
+        return send(res, 200, {
+          ok: true,
+          pid: process.pid,
+          startedAt,
+          auth: 'bearer',
+          workers: plane.workers,
+          listen: deps.listen?.() ?? null,
+        });
       case 'GET /routes': {
         const table = plane.table();
         return table === null ? send(res, 404, { error: 'no route table yet' }) : send(res, 200, table);

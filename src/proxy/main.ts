@@ -202,6 +202,8 @@ async function main(): Promise<void> {
   const serving = (args.workers > 1 ? workerProcesses : singleProcess)(args, address.host, address.port, state);
   const { plane, flags } = serving;
   const startedAt = Date.now();
+  /** The traffic address bound, told by GET /healthz (a router attached to this proxy checks its listen). */
+  let served: string | null = null;
   const admin = http.createServer(
     createAdminHandler({
       plane,
@@ -216,6 +218,7 @@ async function main(): Promise<void> {
         plane instanceof WorkerPlane ? () => plane.flagMetrics() : undefined,
       ),
       record: (write) => routeLog.append(write),
+      listen: () => served,
     }),
   );
 
@@ -244,6 +247,7 @@ async function main(): Promise<void> {
     startedAt,
     workers: args.workers,
   };
+  served = info.listen;
   await writeJsonAtomic(infoPath, info);
   const workers = args.workers > 1 ? ` with ${args.workers} workers` : '';
   process.stdout.write(`sluice proxy ${process.pid}: serving ${info.listen}${workers}, admin ${info.adminUrl}\n`);

@@ -4,14 +4,18 @@
  * `<serviceDir>/router/` and outlives the controller; `apply` attaches to a running proxy or
  * starts one, and `close` leaves it serving. Once the engine listens (`onSignal`), the router
  * supervises the proxy: a dead one is started again from its last table (routes.json).
+ * With `proxy` in the config the router drives that running proxy instead (attached-router.ts).
  */
 import { join } from 'node:path';
 import type { DriverContext, DriverFactory } from '../../types.ts';
 import type { RouteTable, Router, RouterSignal } from '../types.ts';
 import { adminCall, replyError } from './admin-client.ts';
 import { readAdminSecret } from './admin-secret.ts';
+import { forgetAttached } from './attached-file.ts';
+import { AttachedRouter } from './attached-router.ts';
 import { type BuiltinRouterConfig, builtinRouterConfig } from './config.ts';
 import { ProxyFaults } from './proxy-faults.ts';
+import { servesAddress } from './serves-address.ts';
 import {
   type ProxyInfo,
   endingOf,
@@ -31,12 +35,6 @@ const SUPERVISE_MS = 100;
 const RESTART_BACKOFF_MS = [250, 500, 1000, 2000, 5000];
 
 export type { BuiltinRouterConfig };
-
-/** A running proxy serves the configured address (port 0 in the config accepts any port). */
-function servesAddress(info: ProxyInfo, listen: string): boolean {
-  if (info.listen === listen) return true;
-  return listen.endsWith(':0') && info.listen.slice(0, info.listen.lastIndexOf(':')) === listen.slice(0, -2);
-}
 
 class BuiltinRouter implements Router {
   private readonly dir: string;
@@ -60,7 +58,12 @@ class BuiltinRouter implements Router {
     this.config = config;
     this.ctx = ctx;
     this.dir = join(ctx.serviceDir, 'router');
-    this.faults = new ProxyFaults(this.dir, () => this.current());
+    // This router starts its own proxy: the metrics provider and the flag guard look for it, not an attached one.
+    forgetAttached(this.dir);
+    this.faults = new ProxyFaults(async (method, path, body) => {
+      const info = await this.current();
+      return info === null ? null : adminCall(info.adminUrl, await readAdminSecret(this.dir), method, path, body);
+    });
   }
 
   private fail(what: string, err: unknown): Error {
@@ -71,7 +74,7 @@ class BuiltinRouter implements Router {
   private async ensureProxy(): Promise<ProxyInfo> {
     const running = await findRunningProxy(this.dir);
     const workers = this.config.workers ?? 1;
-    if (running !== null && servesAddress(running, this.config.listen) && running.workers === workers) {
+    if (running !== null && servesAddress(running.listen, this.config.listen) && running.workers === workers) {
       this.ctx.log('info', 'attached to the built-in proxy', { pid: running.pid, listen: running.listen });
       return running;
     }
@@ -250,5 +253,6 @@ class BuiltinRouter implements Router {
 
 export const builtinRouter: DriverFactory<Router, BuiltinRouterConfig> = {
   config: builtinRouterConfig,
-  create: (config, ctx) => new BuiltinRouter(config, ctx),
+  create: (config, ctx) =>
+    config.proxy === undefined ? new BuiltinRouter(config, ctx) : new AttachedRouter(config, config.proxy, ctx),
 };

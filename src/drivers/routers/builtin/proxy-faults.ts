@@ -4,42 +4,40 @@
  */
 import type { ActiveFault, FaultRule } from '../../../core/drills/fault.ts';
 import type { FaultControl } from '../types.ts';
-import { adminCall, replyError } from './admin-client.ts';
-import { readAdminSecret } from './admin-secret.ts';
-import type { ProxyInfo } from './proxy-process.ts';
+import { type AdminReply, replyError } from './admin-client.ts';
+
+/** One admin call to the router's proxy; null when no proxy is running. */
+export type ProxyCall = (method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown) => Promise<AdminReply | null>;
 
 export class ProxyFaults implements FaultControl {
-  readonly #dir: string;
-  readonly #current: () => Promise<ProxyInfo | null>;
+  readonly #call: ProxyCall;
 
-  constructor(dir: string, current: () => Promise<ProxyInfo | null>) {
-    this.#dir = dir;
-    this.#current = current;
+  constructor(call: ProxyCall) {
+    this.#call = call;
   }
 
-  async #call(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
-    const info = await this.#current();
-    if (info === null) {
+  async #request(method: 'GET' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+    const reply = await this.#call(method, path, body);
+    if (reply === null) {
       if (method === 'PUT') throw new Error('the built-in proxy is not running: no fault can be injected');
       return null;
     }
-    const reply = await adminCall(info.adminUrl, await readAdminSecret(this.#dir), method, path, body);
     if (reply.status !== 200) throw new Error(`the built-in proxy refused ${method} ${path}: ${replyError(reply)}`);
     return reply.body;
   }
 
   async set(faults: FaultRule[]): Promise<ActiveFault[]> {
-    return ((await this.#call('PUT', '/faults', { faults })) as { faults: ActiveFault[] }).faults;
+    return ((await this.#request('PUT', '/faults', { faults })) as { faults: ActiveFault[] }).faults;
   }
 
   async clear(ids?: string[]): Promise<ActiveFault[]> {
     const query = ids === undefined ? '' : `?${ids.map((id) => `id=${encodeURIComponent(id)}`).join('&')}`;
-    const body = (await this.#call('DELETE', `/faults${query}`)) as { removed: ActiveFault[] } | null;
+    const body = (await this.#request('DELETE', `/faults${query}`)) as { removed: ActiveFault[] } | null;
     return body?.removed ?? [];
   }
 
   async list(): Promise<ActiveFault[]> {
-    const body = (await this.#call('GET', '/faults')) as { faults: ActiveFault[] } | null;
+    const body = (await this.#request('GET', '/faults')) as { faults: ActiveFault[] } | null;
     return body?.faults ?? [];
   }
 }
