@@ -36,6 +36,8 @@ export interface HaproxyFiles {
   mapFile: (matchIndex: number) => string;
   /** The drills' fault map (runtime entries only: the file on disk stays empty). */
   faultMap: string;
+  /** The Lua script of the faults rules cannot inject themselves (fault-script.ts). */
+  faultScript: string;
 }
 
 /** Names safe inside haproxy.cfg and in runtime commands (no quotes, comment signs, separators). */
@@ -121,10 +123,12 @@ export function renderConfig(
   generation: number,
   servers: { main: readonly SlotTarget[]; routes: ReadonlyArray<readonly SlotTarget[]> },
 ): string {
+  const faults = faultConfig(files.faultMap, files.faultScript);
   const lines = [
     '# Written by Sluice (haproxy router, managed mode). Edits are overwritten on the next apply.',
     'global',
     `  stats socket ${files.socket} level admin`,
+    ...faults.global,
     // The generation lets the router see, through `show info`, which config the worker runs.
     `  node sluice-gen-${generation}`,
     // One raw line per request to Sluice's receiver (the access-log metrics provider).
@@ -149,6 +153,7 @@ export function renderConfig(
     // Answered by haproxy itself and logged: the receiver tells a silent stream from an idle service.
     lines.push(`  http-request return status 204 if { path ${HEARTBEAT_PATH} }`);
   }
+  lines.push(...faults.frontend);
   shape.matches.forEach((m, i) => {
     const fetch = m.kind === 'header' ? `req.fhdr(${m.name},1)` : `req.cook(${m.name})`;
     lines.push(
@@ -157,8 +162,6 @@ export function renderConfig(
   });
   if (shape.matches.length > 0)
     lines.push('  use_backend %[var(txn.sluice_route)] if { var(txn.sluice_route) -m found }');
-  const faults = faultConfig(files.faultMap);
-  lines.push(...faults.frontend);
   lines.push('  default_backend main', '', 'backend main', ...balance(shape.stickiness), ...serverLines(servers.main));
   for (let i = 0; i < shape.routeBackends; i++) {
     lines.push('', `backend ${routeBackend(i)}`, '  balance roundrobin', ...serverLines(servers.routes[i] ?? []));

@@ -1,6 +1,6 @@
 /**
  * Sluice's own haproxy for one service (managed mode), in `<serviceDir>/router/haproxy/`:
- * haproxy.cfg, route-<i>.map, admin.sock, haproxy.pid, haproxy.log. It runs in master-worker
+ * haproxy.cfg, route-<i>.map, faults.map, faults.lua, admin.sock, haproxy.pid, haproxy.log. It runs in master-worker
  * mode, detached, so it keeps serving when the controller dies; a config change is checked with
  * `haproxy -c` before it replaces the last good one, and a reload (SIGUSR2 to the master) is
  * confirmed by the worker reporting the new config generation over the runtime API.
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isAlive, logTail, pollUntil, readPid, startDetached, stopProcess } from '../managed-process.ts';
 import type { HaproxyFiles } from './config-file.ts';
+import { FAULT_SCRIPT, FAULT_SCRIPT_FILE } from './fault-script.ts';
 import { runtimeCommand } from './runtime-api.ts';
 
 const run = promisify(execFile);
@@ -36,6 +37,7 @@ export class ManagedHaproxy {
       socket: join(dir, 'admin.sock'),
       mapFile: (i) => join(dir, `route-${i}.map`),
       faultMap: join(dir, 'faults.map'),
+      faultScript: join(dir, FAULT_SCRIPT_FILE),
     };
     this.cfg = join(dir, 'haproxy.cfg');
     this.pidFile = join(dir, 'haproxy.pid');
@@ -63,6 +65,8 @@ export class ManagedHaproxy {
     await mkdir(this.files.dir, { recursive: true });
     // Faults live in haproxy's memory only (a restarted haproxy injects none): their file stays empty.
     await writeAtomic(this.files.faultMap, '');
+    // The config loads the faults' Lua script (haproxy -c loads it too), so it is there before any config.
+    await writeAtomic(this.files.faultScript, FAULT_SCRIPT);
     await Promise.all(
       maps.map((entries, i) =>
         writeAtomic(this.files.mapFile(i), [...entries].map(([k, v]) => `${k} ${v}\n`).join('')),
