@@ -145,7 +145,11 @@ describe(
         { stdio: ['ignore', 'pipe', 'inherit'] },
       );
       t.after(() => child.kill('SIGKILL'));
-      await once(child.stdout, 'data');
+      const said = await Promise.race([
+        once(child.stdout, 'data').then(() => 'set'),
+        once(child, 'exit').then(() => 'exited before it set the fault'),
+      ]);
+      assert.equal(said, 'set');
       const setAt = Date.now();
       child.kill('SIGKILL');
       await once(child, 'exit');
