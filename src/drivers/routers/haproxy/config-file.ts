@@ -28,6 +28,8 @@ export interface HaproxyShape {
   accessLog?: string | undefined;
   /** The version of the drills' fault rules in the config (fault-map.ts); absent in configs written before them. */
   faults?: number;
+  /** Whether the haproxy is built with Lua, so the config loads the faults' script (absent: written before it mattered). */
+  lua?: boolean;
 }
 
 export interface HaproxyFiles {
@@ -67,6 +69,7 @@ export function shapeFor(
     upstreamTimeoutMs: number;
     stickiness: HaproxyShape['stickiness'];
     accessLog?: string | undefined;
+    lua: boolean;
   },
   running: HaproxyShape | null,
 ): HaproxyShape {
@@ -86,6 +89,7 @@ export function shapeFor(
     running.upstreamTimeoutMs === base.upstreamTimeoutMs &&
     running.accessLog === base.accessLog &&
     running.faults === FAULT_RULES_VERSION &&
+    running.lua === base.lua &&
     JSON.stringify(running.stickiness ?? null) === JSON.stringify(base.stickiness ?? null) &&
     matches.every((m) => running.matches.some((x) => x.kind === m.kind && x.name === m.name)) &&
     running.mainSlots >= endpoints &&
@@ -123,7 +127,7 @@ export function renderConfig(
   generation: number,
   servers: { main: readonly SlotTarget[]; routes: ReadonlyArray<readonly SlotTarget[]> },
 ): string {
-  const faults = faultConfig(files.faultMap, files.faultScript);
+  const faults = faultConfig(files.faultMap, files.faultScript, shape.lua ?? true);
   const lines = [
     '# Written by Sluice (haproxy router, managed mode). Edits are overwritten on the next apply.',
     'global',

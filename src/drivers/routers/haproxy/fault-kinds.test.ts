@@ -101,7 +101,8 @@ describe(
         `canary ${canary.length} answers: min ${Math.min(...canary).toFixed(0)} ms, median ${median(canary).toFixed(0)} ms; stable ${stable.length}: median ${median(stable).toFixed(1)} ms, max ${Math.max(...stable).toFixed(0)} ms`,
       );
       assert.ok(canary.length >= 60 && stable.length >= 60, `${canary.length} canary, ${stable.length} stable`);
-      assert.ok(Math.min(...canary) >= 300, `a canary answer took ${Math.min(...canary)} ms`);
+      // HAProxy's timers tick in whole milliseconds: a held answer can come a fraction of one early.
+      assert.ok(Math.min(...canary) >= 299, `a canary answer took ${Math.min(...canary)} ms`);
       assert.ok(Math.max(...stable) < 300, `a stable answer took ${Math.max(...stable)} ms`);
       assert.ok(
         answers.every((a) => (a.body === 'canary') === (a.fault === 'drill/1/0.0')),
@@ -121,12 +122,12 @@ describe(
       await s.router.apply(s.table(100));
       await s.faults.set([rule({ effect: { kind: 'latency', ms: 200 }, percent: 50 })]);
       const answers = await timedMany(s.listenUrl, keepAliveClient(t), 400, 40);
-      const slow = answers.filter((a) => a.ms >= 200);
-      t.diagnostic(`400 canary requests, 50% held 200 ms: ${slow.length} took ≥ 200 ms`);
+      const slow = answers.filter((a) => a.ms >= 199);
+      t.diagnostic(`400 canary requests, 50% held 200 ms: ${slow.length} were held`);
       // Binomial(400, 0.5): sd 10; ±50 is 5 sd.
       assert.ok(Math.abs(slow.length - 200) <= 50, `${slow.length} slow`);
       assert.ok(
-        answers.every((a) => a.ms >= 200 === (a.fault !== undefined)),
+        answers.every((a) => a.ms >= 199 === (a.fault !== undefined)),
         'exactly the marked answers are slow',
       );
     });
@@ -165,7 +166,7 @@ describe(
       t.diagnostic(
         `${held.length} held answers; the last request held started ${(lastHeld - setAt).toFixed(0)} ms after the fault was set (TTL ${ttlMs} ms); then ${after.filter((a) => a.body === 'canary').length} canary answers, slowest ${Math.max(...after.map((a) => a.ms)).toFixed(0)} ms`,
       );
-      assert.ok(held.length > 0 && held.every((a) => a.ms >= 200), 'held while its controller was dead');
+      assert.ok(held.length > 0 && held.every((a) => a.ms >= 199), 'held while its controller was dead');
       assert.ok(
         lastHeld - setAt <= ttlMs + 100,
         `a request held started ${lastHeld - setAt} ms after the fault was set`,

@@ -43,15 +43,21 @@ const kind = (k: 'e' | 'l' | 'r') => `{ var(txn.sluice_fault_kind) -m str ${k} }
 export function faultConfig(
   mapFile: string,
   scriptFile: string,
+  lua: boolean,
 ): { global: string[]; frontend: string[]; backends: string[] } {
   const field = (n: number, into: string, cond: string) =>
     `  http-response set-var(txn.${into}) var(txn.sluice_fault),field(${n},:) if ${cond}`;
   return {
-    global: [`  lua-load-per-thread ${scriptFile}`],
+    // A haproxy built without Lua gets no script and no rule that calls it (faultRefusal refuses what needs it).
+    global: lua ? [`  lua-load-per-thread ${scriptFile}`] : [],
     frontend: [
       // Request phase: while a cohort fault is held, the Lua script hashes the user named by ~cohort.
-      `  http-request set-var(txn.sluice_cohort_by) str(${COHORT_KEY}),map_str(${mapFile})`,
-      '  http-request lua.sluice_cohort if { var(txn.sluice_cohort_by) -m found }',
+      ...(lua
+        ? [
+            `  http-request set-var(txn.sluice_cohort_by) str(${COHORT_KEY}),map_str(${mapFile})`,
+            '  http-request lua.sluice_cohort if { var(txn.sluice_cohort_by) -m found }',
+          ]
+        : []),
       '  # Drills\' faults: runtime map entries "backend/server status:permyriad:untilMs:setAtMs:key:id:kind:ms:by", ended by haproxy\'s clock.',
       '  http-response set-var(txn.sluice_srv) srv_name',
       `  http-response set-var(txn.sluice_fault) be_name,concat(/,txn.sluice_srv),map_str(${mapFile})`,
@@ -75,8 +81,9 @@ export function faultConfig(
       `  http-response sc-set-gpt0(2) date(0,ms),and(4294967295) if ${hit} { sc2_get_gpc0 eq 1 }`,
       field(8, 'sluice_fault_ms', kind('l')),
       `  http-response set-header x-sluice-fault %[var(txn.sluice_fault_id)] if ${kind('l')}`,
-      `  http-response lua.sluice_delay if ${kind('l')}`,
-      `  http-response lua.sluice_close if ${kind('r')}`,
+      ...(lua
+        ? [`  http-response lua.sluice_delay if ${kind('l')}`, `  http-response lua.sluice_close if ${kind('r')}`]
+        : []),
       ...FAULT_STATUSES.map(
         (s) =>
           `  http-response return status ${s} content-type text/plain string "sluice haproxy: fault injected by a drill" hdr x-sluice-fault %[var(txn.sluice_fault_id)] if ${kind('e')} { var(txn.sluice_fault_status) -m int ${s} }`,
@@ -93,8 +100,8 @@ const SAFE_KEY = /^[A-Za-z0-9._-]+$/;
 /** Header and cookie names a cohort fault can hash behind haproxy (they go into the map and a Lua fetch). */
 const SAFE_COHORT = /^[A-Za-z0-9_.-]+$/;
 
-/** Why haproxy cannot inject this fault, or null when it can. */
-export function faultRefusal(rule: Pick<FaultRule, 'key' | 'effect' | 'cohort'>): string | null {
+/** Why haproxy cannot inject this fault, or null when it can; `lua`: whether the haproxy is built with Lua. */
+export function faultRefusal(rule: Pick<FaultRule, 'key' | 'effect' | 'cohort'>, lua = true): string | null {
   const e = rule.effect;
   if (e.kind === 'abort')
     return 'a cut-body (abort) fault cannot be injected by haproxy: only a Lua service (http-request use-service) can send a head and cut its body, and it answers before haproxy picks the server, so it cannot hit one revision; use the builtin router for cut-body drills';
@@ -107,6 +114,8 @@ export function faultRefusal(rule: Pick<FaultRule, 'key' | 'effect' | 'cohort'>)
     if (!SAFE_COHORT.test(name))
       return `a cohort's header or cookie name must be letters, digits and _ . - behind haproxy; got "${name}"`;
   }
+  if (!lua && (e.kind !== 'error' || rule.cohort !== undefined))
+    return `this haproxy is built without Lua (haproxy -vv has no "Built with Lua"): ${e.kind === 'error' ? 'cohort' : e.kind} faults need Sluice's Lua script; errors: STATUS for a percent of the requests work without it`;
   if (e.kind === 'error' && !(FAULT_STATUSES as readonly number[]).includes(e.status))
     return `haproxy injects errors with one of ${FAULT_STATUSES.join(', ')}; got ${e.status}`;
   return null;

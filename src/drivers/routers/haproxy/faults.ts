@@ -36,17 +36,25 @@ export class HaproxyFaults implements FaultControl {
   readonly #map: string;
   readonly #state: () => Promise<HaproxyState | null>;
   readonly #running: () => Promise<boolean>;
+  readonly #lua: () => boolean;
 
-  constructor(socket: string, map: string, state: () => Promise<HaproxyState | null>, running: () => Promise<boolean>) {
+  constructor(
+    socket: string,
+    map: string,
+    state: () => Promise<HaproxyState | null>,
+    running: () => Promise<boolean>,
+    lua: () => boolean = () => true,
+  ) {
     this.#socket = socket;
     this.#map = map;
     this.#state = state;
     this.#running = running;
+    this.#lua = lua;
   }
 
   /** Why haproxy cannot inject this fault, or null (drills check every fault before they start). */
   refusal(rule: Pick<FaultRule, 'key' | 'effect' | 'cohort'>): string | null {
-    return faultRefusal(rule);
+    return faultRefusal(rule, this.#lua());
   }
 
   /** The server slots (`backend/server`) holding the endpoints of revision `key` now. */
@@ -114,7 +122,7 @@ export class HaproxyFaults implements FaultControl {
 
   async set(faults: FaultRule[]): Promise<ActiveFault[]> {
     for (const f of faults) {
-      const why = faultRefusal(f);
+      const why = this.refusal(f);
       if (why !== null) throw new Error(`fault ${f.id}: ${why}`);
     }
     if (!(await this.#running())) throw new Error('haproxy is not running: no fault can be injected');

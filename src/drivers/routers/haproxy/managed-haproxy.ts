@@ -5,7 +5,7 @@
  * `haproxy -c` before it replaces the last good one, and a reload (SIGUSR2 to the master) is
  * confirmed by the worker reporting the new config generation over the runtime API.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,6 +29,7 @@ export class ManagedHaproxy {
   private readonly cfg: string;
   private readonly pidFile: string;
   readonly logFile: string;
+  #lua: boolean | undefined;
 
   constructor(dir: string, binary: string) {
     this.binary = binary;
@@ -42,6 +43,22 @@ export class ManagedHaproxy {
     this.cfg = join(dir, 'haproxy.cfg');
     this.pidFile = join(dir, 'haproxy.pid');
     this.logFile = join(dir, 'haproxy.log');
+  }
+
+  /**
+   * Whether the binary is built with Lua (`haproxy -vv`), asked once: the config loads the faults'
+   * script only then. Synchronous because a drill asks it while it checks its faults (`refusal`).
+   */
+  get lua(): boolean {
+    if (this.#lua === undefined) {
+      try {
+        this.#lua = /Built with Lua/.test(execFileSync(this.binary, ['-vv'], { encoding: 'utf8', timeout: 10_000 }));
+      } catch {
+        // No binary to ask: starting it fails later with its own error; assume the common build.
+        return true;
+      }
+    }
+    return this.#lua;
   }
 
   /** The master's pid when it is alive and its worker answers on the admin socket. */
