@@ -3,8 +3,9 @@
  * example service, HAProxy with its access log read by the access-log provider, real traffic from
  * the load generator. A 100% 503 on the canary goes through haproxy's runtime API (no reload): the
  * load generator sees it, the access-log metrics see it (the contract rolls the canary back on
- * them); the safety lever removes a fault within 1 s; a SIGKILLed controller's fault ends at its
- * lease by haproxy's own clock.
+ * them); a reset then a latency for a cohort of users (the Lua script) hit the same users; the
+ * safety lever removes a fault within 1 s; a SIGKILLed controller's fault ends at its lease by
+ * haproxy's own clock.
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -88,6 +89,52 @@ describe('game days behind haproxy', { skip: withoutServer('haproxy', 'haproxy')
         0,
         'no error after the last faulted request',
       );
+    },
+  );
+
+  test(
+    'a reset then a latency for a cohort of users through the Lua script: the load generator sees failed connections, then held answers, of the same users only; the drill passes; no reload',
+    { timeout: 120_000 },
+    async (t) => {
+      const { server, url, worker } = await haproxyServer(t);
+      const pid = await worker();
+      const users = (i: number) => ({ 'x-user-id': `user-${i % 40}` });
+      const load = startLoad({ url, rps: 100, durationMs: 60_000, headers: users });
+      t.after(() => load.stop());
+      const spec = drill(
+        'stable-cohort',
+        url,
+        '{ target: stable, latency: 300ms, cohort: { header: x-user-id, percent: 50 }, for: 2s }',
+        '500ms',
+      ).replace(
+        '    - fault: { target: stable, latency',
+        '    - fault: { target: stable, errors: reset, cohort: { header: x-user-id, percent: 50 }, for: 1s }\n    - fault: { target: stable, latency',
+      );
+      // The reset step first, then the latency step.
+      const steps = spec.split('\n').filter((l) => l.startsWith('    - fault:'));
+      assert.equal(steps.length, 2, spec);
+      const r = await server.api<DrillRecord>('POST', '/api/gamedays/run', { spec, file: 'drill.yaml', wait: true });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      await load.stop();
+      const record = r.body;
+      const held = load.samples.filter((s) => s.status === 200 && s.end - s.start >= 299);
+      const resets = load.samples.filter((s) => s.status === 0);
+      const user = (s: { i: number }) => `user-${s.i % 40}`;
+      const heldUsers = new Set(held.map(user));
+      const resetUsers = new Set(resets.map(user));
+      t.diagnostic(
+        `drill ${record.status}: ${record.faults.map((f) => `${f.id} ${f.hits} hits`).join(', ')}; the load generator saw ${resets.length} failed connections (${resetUsers.size} users) and ${held.length} answers held ≥ 300 ms (${heldUsers.size} users) of ${load.samples.length}`,
+      );
+      assert.equal(record.status, 'passed', record.detail ?? '');
+      // haproxy's hit counts are what the load generator saw (the probes send no x-user-id: in no cohort).
+      assert.deepEqual(
+        record.faults.map((f) => f.hits),
+        [resets.length, held.length],
+      );
+      assert.ok(resets.length >= 5 && held.length >= 5, `${resets.length} resets, ${held.length} held`);
+      assert.deepEqual([...heldUsers].sort(), [...resetUsers].sort(), 'the same cohort both times');
+      assert.ok(heldUsers.size >= 8 && heldUsers.size <= 32, `${heldUsers.size} of 40 users in a 50% cohort`);
+      assert.equal(await worker(), pid, 'the same haproxy worker served throughout: no reload');
     },
   );
 

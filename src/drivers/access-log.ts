@@ -8,7 +8,7 @@
  * A line is `sluice1 <format> <source> <fields…>`, found anywhere in a syslog datagram (after an
  * RFC 3164 header, or raw):
  * - format `h` (HAProxy): `<server ip:port> <status> <Tc> <Tr> <Td> [<fault>]`, times in ms, -1 when absent;
- *   `<fault>` is the status a drill's fault answered instead of the server (`-` when none; absent
+ *   `<fault>` is the status a drill's fault answered instead of the server, or `connect` for a reset fault (`-` when none; absent
  *   in lines of configs written before faults);
  * - format `n` (NGINX): `<upstream_addr> <upstream_status> <upstream_response_time> <status>`,
  *   each list as NGINX writes it (`a, b : c` when it tried several upstreams), times in seconds.

@@ -28,6 +28,13 @@ test('HAProxy lines: raw or behind a syslog header; timers summed; no response h
     answer: 503,
     latencyMs: 0,
   });
+  // A reset fault closed the client's connection although the server answered: a failed connection.
+  assert.deepEqual(parseLogLine('sluice1 h a 127.0.0.1:4100 200 0 1 0 connect'), {
+    source: 'a',
+    upstream: '127.0.0.1:4100',
+    answer: 'connect',
+    latencyMs: 1,
+  });
   assert.deepEqual(parseLogLine('sluice1 h a 127.0.0.1:4100 503 1 -1 -1 -'), {
     source: 'a',
     upstream: '127.0.0.1:4100',

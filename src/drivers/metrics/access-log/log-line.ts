@@ -22,13 +22,13 @@ function haproxy(source: string, f: string[]): LogLine | null {
   if (f.length !== 5 && f.length !== 6) return null;
   const [server, status, tc, tr, td, fault = '-'] = f as [string, string, string, string, string, string?];
   if (![status, tc, tr, td].every((x) => INT.test(x))) return null;
-  if (fault !== '-' && !/^\d{3}$/.test(fault)) return null;
+  if (fault !== '-' && fault !== 'connect' && !/^\d{3}$/.test(fault)) return null;
   const upstream = normalAddress(server);
   if (upstream === null) return server.startsWith('-') || server.startsWith('<') ? { source, upstream: null } : null;
   const [Tc, Tr, Td] = [Number(tc), Number(tr), Number(td)];
   // Tr is -1 when the server sent no (complete) response headers: a refused, reset or timed-out answer;
-  // or when a drill's fault answered in its place (its status is the last field).
-  const answer = fault !== '-' ? Number(fault) : Tr < 0 ? 'connect' : Number(status);
+  // or when a drill's fault answered in its place (its status, or `connect` for a reset, is the last field).
+  const answer = fault === 'connect' ? 'connect' : fault !== '-' ? Number(fault) : Tr < 0 ? 'connect' : Number(status);
   return { source, upstream, answer, latencyMs: Math.max(0, Tc) + Math.max(0, Tr) + Math.max(0, Td) };
 }
 

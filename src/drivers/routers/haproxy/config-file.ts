@@ -28,6 +28,8 @@ export interface HaproxyShape {
   accessLog?: string | undefined;
   /** The version of the drills' fault rules in the config (fault-map.ts); absent in configs written before them. */
   faults?: number;
+  /** Whether the haproxy is built with Lua, so the config loads the faults' script (absent: written before it mattered). */
+  lua?: boolean;
 }
 
 export interface HaproxyFiles {
@@ -36,6 +38,8 @@ export interface HaproxyFiles {
   mapFile: (matchIndex: number) => string;
   /** The drills' fault map (runtime entries only: the file on disk stays empty). */
   faultMap: string;
+  /** The Lua script of the faults rules cannot inject themselves (fault-script.ts). */
+  faultScript: string;
 }
 
 /** Names safe inside haproxy.cfg and in runtime commands (no quotes, comment signs, separators). */
@@ -65,6 +69,7 @@ export function shapeFor(
     upstreamTimeoutMs: number;
     stickiness: HaproxyShape['stickiness'];
     accessLog?: string | undefined;
+    lua: boolean;
   },
   running: HaproxyShape | null,
 ): HaproxyShape {
@@ -84,6 +89,7 @@ export function shapeFor(
     running.upstreamTimeoutMs === base.upstreamTimeoutMs &&
     running.accessLog === base.accessLog &&
     running.faults === FAULT_RULES_VERSION &&
+    running.lua === base.lua &&
     JSON.stringify(running.stickiness ?? null) === JSON.stringify(base.stickiness ?? null) &&
     matches.every((m) => running.matches.some((x) => x.kind === m.kind && x.name === m.name)) &&
     running.mainSlots >= endpoints &&
@@ -121,10 +127,12 @@ export function renderConfig(
   generation: number,
   servers: { main: readonly SlotTarget[]; routes: ReadonlyArray<readonly SlotTarget[]> },
 ): string {
+  const faults = faultConfig(files.faultMap, files.faultScript, shape.lua ?? true);
   const lines = [
     '# Written by Sluice (haproxy router, managed mode). Edits are overwritten on the next apply.',
     'global',
     `  stats socket ${files.socket} level admin`,
+    ...faults.global,
     // The generation lets the router see, through `show info`, which config the worker runs.
     `  node sluice-gen-${generation}`,
     // One raw line per request to Sluice's receiver (the access-log metrics provider).
@@ -149,6 +157,7 @@ export function renderConfig(
     // Answered by haproxy itself and logged: the receiver tells a silent stream from an idle service.
     lines.push(`  http-request return status 204 if { path ${HEARTBEAT_PATH} }`);
   }
+  lines.push(...faults.frontend);
   shape.matches.forEach((m, i) => {
     const fetch = m.kind === 'header' ? `req.fhdr(${m.name},1)` : `req.cook(${m.name})`;
     lines.push(
@@ -157,8 +166,6 @@ export function renderConfig(
   });
   if (shape.matches.length > 0)
     lines.push('  use_backend %[var(txn.sluice_route)] if { var(txn.sluice_route) -m found }');
-  const faults = faultConfig(files.faultMap);
-  lines.push(...faults.frontend);
   lines.push('  default_backend main', '', 'backend main', ...balance(shape.stickiness), ...serverLines(servers.main));
   for (let i = 0; i < shape.routeBackends; i++) {
     lines.push('', `backend ${routeBackend(i)}`, '  balance roundrobin', ...serverLines(servers.routes[i] ?? []));

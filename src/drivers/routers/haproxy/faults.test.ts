@@ -2,102 +2,25 @@
  * Drills' faults through a managed haproxy's runtime API, against a real HAProxy with real HTTP
  * traffic: the share and the status, the hits read back, no reload, the TTL held by haproxy's own
  * clock with the controller SIGKILLed, removal under load, what the access-log metrics see, and
- * the faults haproxy cannot inject refused by name.
+ * the faults haproxy cannot inject refused by name. Latency, reset and cohort faults (the Lua
+ * script's): fault-kinds.test.ts.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type TestContext, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { withoutServer } from '../../../../test/support/servers.ts';
 import type { FaultRule } from '../../../core/drills/fault.ts';
-import { accessLogMetrics } from '../../metrics/access-log/index.ts';
-import type { DriverContext } from '../../types.ts';
-import { isAlive, readPid } from '../managed-process.ts';
-import type { RouteTable } from '../types.ts';
-import { freePort, keepAliveClient, load, startUpstream, tally } from '../upstreams.ts';
+import { keepAliveClient, load, startUpstream, tally } from '../upstreams.ts';
+import { faultRule, setupFaults, timedLoad } from './fault-harness.ts';
 import { haproxyRouter } from './index.ts';
-import { runtimeCommand } from './runtime-api.ts';
 
 describe('drill faults through haproxy (runtime API, no reload)', { skip: withoutServer('haproxy', 'haproxy') }, () => {
-  async function setup(t: TestContext, accessLog = false) {
-    const dir = await mkdtemp(join(tmpdir(), 'sluice-haproxy-faults-'));
-    t.after(async () => {
-      const pid = await readPid(join(dir, 'router', 'haproxy', 'haproxy.pid'));
-      if (pid !== null && isAlive(pid)) process.kill(-pid, 'SIGKILL');
-      await rm(dir, { recursive: true, force: true });
-    });
-    const [port, logPort] = [await freePort(), await freePort()];
-    const ctx: DriverContext = { service: 'shop', serviceDir: dir, log: () => {} };
-    const config = {
-      driver: 'haproxy',
-      listen: `127.0.0.1:${port}`,
-      ...(accessLog && { accessLog: `127.0.0.1:${logPort}` }),
-    };
-    const metrics = accessLog
-      ? accessLogMetrics.create(
-          accessLogMetrics.config.parse({ provider: 'access-log', listen: `127.0.0.1:${logPort}`, heartbeat: '200ms' }),
-          ctx,
-        )
-      : null;
-    if (metrics !== null) t.after(() => metrics.close());
-    const router = haproxyRouter.create(haproxyRouter.config.parse(config), ctx);
-    t.after(() => router.shutdown());
-    const [canary, stable] = await Promise.all([startUpstream(t, 'canary'), startUpstream(t, 'stable')]);
-    const socket = join(dir, 'router', 'haproxy', 'admin.sock');
-    const table = (w: number): RouteTable => ({
-      backends: [
-        { key: '2', version: 'v2', weight: w, endpoints: [canary.url] },
-        { key: '1', version: 'v1', weight: 100 - w, endpoints: [stable.url] },
-      ],
-    });
-    await router.apply(table(50));
-    const worker = async () => /^Pid: (\d+)$/m.exec(await runtimeCommand(socket, 'show info'))?.[1];
-    return {
-      dir,
-      router,
-      faults: router.faults!,
-      metrics,
-      config,
-      listenUrl: `http://127.0.0.1:${port}/`,
-      table,
-      worker,
-      canary,
-    };
-  }
-
-  const rule = (over: Partial<FaultRule> = {}): FaultRule => ({
-    id: 'drill/1/0.0',
-    key: '2',
-    effect: { kind: 'error', status: 503 },
-    percent: 100,
-    ttlMs: 60_000,
-    ...over,
-  });
-
-  /** Requests one after another (keep-alive) until `until()`; each answer with the time it came. */
-  async function timedLoad(url: string, agent: http.Agent, until: () => boolean) {
-    const out: Array<{ at: number; status: number; body: string }> = [];
-    while (!until()) {
-      const a = await new Promise<{ status: number; body: string }>((resolve) => {
-        http
-          .get(url, { agent }, (res) => {
-            let body = '';
-            res.setEncoding('utf8');
-            res.on('data', (c: string) => (body += c));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-          })
-          .on('error', (e) => resolve({ status: 0, body: e.message }));
-      });
-      out.push({ at: Date.now(), ...a });
-    }
-    return out;
-  }
+  const setup = setupFaults;
+  const rule = faultRule;
 
   test('100% 503 on the canary: every canary request answers 503 (the load generator and the access-log metrics see it), stable untouched, hits read back, no reload; removal ends it', async (t) => {
     const { faults, metrics, listenUrl, worker } = await setup(t, true);
@@ -238,14 +161,23 @@ describe('drill faults through haproxy (runtime API, no reload)', { skip: withou
     const { faults } = await setup(t);
     const cases: Array<[Partial<FaultRule>, RegExp]> = [
       [
-        { effect: { kind: 'latency', ms: 500 } },
-        /latency fault cannot be injected by haproxy \(HAProxy 2\.6 has no wait action/,
+        { effect: { kind: 'abort' } },
+        /cut-body \(abort\) fault cannot be injected by haproxy: only a Lua service .* before haproxy picks the server/,
       ],
-      [{ effect: { kind: 'reset' } }, /a reset fault cannot be injected by haproxy/],
-      [{ effect: { kind: 'abort' } }, /cut-body \(abort\) fault cannot be injected/],
+      [{ key: '*', effect: { kind: 'metricsOutage' } }, /a metrics outage takes the built-in proxy's metrics API down/],
       [{ effect: { kind: 'error', status: 418 } }, /haproxy injects errors with one of 400, 401, .* 503, 504; got 418/],
-      [{ cohort: { header: 'x-user' } }, /cohort faults are not supported behind haproxy/],
+      [
+        { cohort: { cookie: "a'b" } },
+        /a cohort's header or cookie name must be letters, digits and _ \. - behind haproxy; got "a'b"/,
+      ],
     ];
+    // Latency, resets and cohorts are injected (fault-kinds.test.ts).
+    for (const over of [
+      { effect: { kind: 'latency', ms: 500 } },
+      { effect: { kind: 'reset' } },
+      { cohort: { header: 'x-user' } },
+    ] as const)
+      assert.equal(faults.refusal!(rule(over)), null, JSON.stringify(over));
     for (const [over, message] of cases) {
       assert.match(faults.refusal!(rule(over)) ?? '', message);
       await assert.rejects(faults.set([rule(over)]), message);

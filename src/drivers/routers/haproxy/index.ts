@@ -44,6 +44,7 @@ class HaproxyRouter implements Router {
         managed.files.faultMap,
         () => readState(this.dir),
         async () => (await managed.running()) !== null,
+        () => managed.lua,
       );
     }
   }
@@ -128,6 +129,7 @@ class HaproxyRouter implements Router {
       upstreamTimeoutMs: Math.round(this.config.upstreamTimeout ?? DEFAULT_UPSTREAM_TIMEOUT_MS),
       stickiness: table.stickiness ?? this.config.stickiness,
       accessLog: this.config.accessLog,
+      lua: managed.lua,
     };
     const plan = planFor(table, {
       backend: 'main',

@@ -1,16 +1,17 @@
 /**
  * Sluice's own haproxy for one service (managed mode), in `<serviceDir>/router/haproxy/`:
- * haproxy.cfg, route-<i>.map, admin.sock, haproxy.pid, haproxy.log. It runs in master-worker
+ * haproxy.cfg, route-<i>.map, faults.map, faults.lua, admin.sock, haproxy.pid, haproxy.log. It runs in master-worker
  * mode, detached, so it keeps serving when the controller dies; a config change is checked with
  * `haproxy -c` before it replaces the last good one, and a reload (SIGUSR2 to the master) is
  * confirmed by the worker reporting the new config generation over the runtime API.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { isAlive, logTail, pollUntil, readPid, startDetached, stopProcess } from '../managed-process.ts';
 import type { HaproxyFiles } from './config-file.ts';
+import { FAULT_SCRIPT, FAULT_SCRIPT_FILE } from './fault-script.ts';
 import { runtimeCommand } from './runtime-api.ts';
 
 const run = promisify(execFile);
@@ -28,6 +29,7 @@ export class ManagedHaproxy {
   private readonly cfg: string;
   private readonly pidFile: string;
   readonly logFile: string;
+  #lua: boolean | undefined;
 
   constructor(dir: string, binary: string) {
     this.binary = binary;
@@ -36,10 +38,27 @@ export class ManagedHaproxy {
       socket: join(dir, 'admin.sock'),
       mapFile: (i) => join(dir, `route-${i}.map`),
       faultMap: join(dir, 'faults.map'),
+      faultScript: join(dir, FAULT_SCRIPT_FILE),
     };
     this.cfg = join(dir, 'haproxy.cfg');
     this.pidFile = join(dir, 'haproxy.pid');
     this.logFile = join(dir, 'haproxy.log');
+  }
+
+  /**
+   * Whether the binary is built with Lua (`haproxy -vv`), asked once: the config loads the faults'
+   * script only then. Synchronous because a drill asks it while it checks its faults (`refusal`).
+   */
+  get lua(): boolean {
+    if (this.#lua === undefined) {
+      try {
+        this.#lua = /Built with Lua/.test(execFileSync(this.binary, ['-vv'], { encoding: 'utf8', timeout: 10_000 }));
+      } catch {
+        // No binary to ask: starting it fails later with its own error; assume the common build.
+        return true;
+      }
+    }
+    return this.#lua;
   }
 
   /** The master's pid when it is alive and its worker answers on the admin socket. */
@@ -63,6 +82,8 @@ export class ManagedHaproxy {
     await mkdir(this.files.dir, { recursive: true });
     // Faults live in haproxy's memory only (a restarted haproxy injects none): their file stays empty.
     await writeAtomic(this.files.faultMap, '');
+    // The config loads the faults' Lua script (haproxy -c loads it too), so it is there before any config.
+    await writeAtomic(this.files.faultScript, FAULT_SCRIPT);
     await Promise.all(
       maps.map((entries, i) =>
         writeAtomic(this.files.mapFile(i), [...entries].map(([k, v]) => `${k} ${v}\n`).join('')),

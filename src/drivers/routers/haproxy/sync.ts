@@ -51,6 +51,7 @@ export interface PlanInput {
     upstreamTimeoutMs: number;
     stickiness: HaproxyShape['stickiness'];
     accessLog?: string | undefined;
+    lua: boolean;
   } | null;
   running: boolean;
   files: HaproxyFiles | null;
