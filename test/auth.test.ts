@@ -71,6 +71,8 @@ const EXPECTED_ACCESS: Record<string, 'public' | 'viewer' | 'deployer' | 'approv
   'GET /api/trains/:name': 'viewer',
   'POST /api/trains/:name/abort': 'deployer',
   'POST /api/trains/:name/retry': 'deployer',
+  'POST /api/trains/:name/approve': 'approver',
+  'POST /api/trains/:name/reject': 'approver',
   'GET /api/audit/verify': 'viewer',
   'GET /api/audit/export': 'viewer',
   'GET /api/calendar': 'viewer',
