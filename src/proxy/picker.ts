@@ -78,20 +78,7 @@ export class StickyRanges {
   }
 }
 
-/** FNV-1a over the key's UTF-16 code units, finished with murmur3's avalanche, mapped to [0,1). */
-export function stickyPoint(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) / 4294967296;
-}
+export { stickyPoint } from '../core/sticky-hash.ts';
 
 /** One cohort route compiled for matching: a lower-cased header name or a cookie name, a value, a backend index. */
 interface CompiledRoute {

@@ -3,6 +3,7 @@
  * lease table, the live replicas and the time (passed in). The engine performs the plan
  * (engine/lease-keeper.ts); the store refuses any write under an epoch that is no longer current.
  */
+import { stickyHash } from '../sticky-hash.ts';
 
 /** A service's lease as read from the store (times in epoch ms). */
 export interface LeaseRecord {
@@ -37,20 +38,7 @@ export const LEASE_TIMINGS: LeaseTimings = { ttlMs: 3000, renewMs: 500, marginMs
 export const holderDeadline = (sentAt: number, t: LeaseTimings = LEASE_TIMINGS): number =>
   sentAt + t.ttlMs - t.marginMs;
 
-/** 32-bit FNV-1a with murmur3's final mix (names differing in one letter score far apart): a stable, cheap score. */
-function score(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
+const score = stickyHash;
 
 /**
  * The live replica a service's lease should go to (rendezvous hashing): the same answer on every

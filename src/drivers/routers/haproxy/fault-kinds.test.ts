@@ -6,6 +6,7 @@
  * safety lever.
  */
 import assert from 'node:assert/strict';
+import { stickyPoint } from '../../../core/sticky-hash.ts';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
@@ -36,24 +37,6 @@ async function timedMany(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return out;
-}
-
-/**
- * The built-in proxy's cohort hash (stickyPoint, src/proxy/picker.ts), copied as the oracle: a
- * driver may not import the proxy. FNV-1a, then murmur3's finaliser, to [0,1).
- */
-function stickyPoint(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return (h >>> 0) / 4294967296;
 }
 
 const isReset = (a: TimedAnswer) => a.status === 0 && /ECONNRESET|socket hang up/.test(a.body);
