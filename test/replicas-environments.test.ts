@@ -4,11 +4,11 @@
  * the same plans, taken in from the shared log whichever replica recorded them.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { test } from 'node:test';
 import { callAs, envSpec, gate, type ErrorAnswer, type PlanAnswer } from './support/environments.ts';
-import { TestPostgres, withoutPostgres } from './support/postgres.ts';
-import { freePort, killLeftovers, SluiceServer } from './support/sluice.ts';
+import { withoutPostgres } from './support/postgres.ts';
+import { startReplicas } from './support/replicas.ts';
+import { freePort } from './support/sluice.ts';
 
 const skip = withoutPostgres();
 
@@ -16,18 +16,8 @@ test(
   'a release asked for on one replica waits for an approval given on another, then ships',
   { skip, timeout: 120_000 },
   async (t) => {
-    const db = await TestPostgres.start();
-    t.after(() => db.stop());
-    const url = await db.createDatabase();
-    const a = await SluiceServer.start({ args: ['--store', url, '--replica-id', 'a'] });
-    const b = await SluiceServer.start({ args: ['--store', url, '--replica-id', 'b'], token: a.token });
-    t.after(async () => {
-      await Promise.all([a.kill('SIGKILL'), b.kill('SIGKILL')]);
-      for (const s of [a, b]) {
-        killLeftovers(s.dataDir);
-        rmSync(s.dataDir, { recursive: true, force: true });
-      }
-    });
+    const replicas = await startReplicas(t, ['a', 'b']);
+    const [a, b] = [replicas.servers[0]!, replicas.servers[1]!];
     const dora = await a.createToken('deployer', 'dora');
     const alice = await a.createToken('approver', 'alice');
     const [stagingPort, productionPort] = [await freePort(), await freePort()];

@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { rmSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { startLoad } from './support/load.ts';
-import { TestPostgres, withoutPostgres } from './support/postgres.ts';
-import { freePort, killLeftovers, serviceSpec, SluiceServer } from './support/sluice.ts';
+import { withoutPostgres } from './support/postgres.ts';
+import { startReplicas } from './support/replicas.ts';
+import { freePort, serviceSpec } from './support/sluice.ts';
 
 const skip = withoutPostgres();
 
@@ -40,20 +40,9 @@ test(
   'replicated, each event is notified once and a rollback opens one retrospective, even on a replica that lost the service',
   { skip, timeout: 120_000 },
   async (t) => {
-    const db = await TestPostgres.start();
-    t.after(() => db.stop());
-    const url = await db.createDatabase();
-    const a = await SluiceServer.start({ args: ['--store', url, '--replica-id', 'a'] });
-    const b = await SluiceServer.start({
-      args: ['--store', url, '--replica-id', 'b'],
-      dataDir: a.dataDir,
-      token: a.token,
-    });
-    t.after(async () => {
-      await Promise.all([a.kill('SIGKILL'), b.kill('SIGKILL')]);
-      killLeftovers(a.dataDir);
-      rmSync(a.dataDir, { recursive: true, force: true });
-    });
+    const replicas = await startReplicas(t, ['a', 'b'], { shareDataDir: true });
+    const [a, b] = [replicas.servers[0]!, replicas.servers[1]!];
+    const url = replicas.url;
     const hook = await webhook(t);
     const listenPort = await freePort();
     const notifications = `  notifications:\n    - { driver: webhook, url: "${hook.url}", events: [releases, rollbacks] }\n`;
