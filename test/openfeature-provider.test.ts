@@ -1,7 +1,8 @@
 /**
  * The in-process provider (`sluice/openfeature`) against a real server: it evaluates locally
  * with the server's code, sees a change within a second, keeps serving its last set when Sluice
- * is down (STALE), is READY again when Sluice is back, and reports evaluations per variant.
+ * is down (STALE), is READY again when Sluice is back, and reports evaluations and tracked
+ * request outcomes per variant.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -105,6 +106,48 @@ test(
       }
       assert.ok((reported.production?.on?.evaluations ?? 0) >= 1, JSON.stringify(reported));
       assert.ok((reported.production?.off?.evaluations ?? 0) >= 1, JSON.stringify(reported));
+    });
+
+    await t.test('tracked requests are reported as outcomes under the variant each flag serves', async () => {
+      // The flag is off here (the kill switch above): both requests count under "off".
+      client.track('request', staff, { value: 12, status: 503 });
+      client.track('request', { targetingKey: 'u-2' }, { value: 5, status: 200 });
+      client.track('checkout-completed', staff, { value: 40 }); // not the outcome event: not counted
+      type Outcomes = Record<string, Record<string, { requests: number; errors: number; latency: object }>>;
+      let outcomes: Outcomes = {};
+      for (let i = 0; i < 30 && (outcomes.production?.off?.requests ?? 0) < 2; i++) {
+        outcomes = (await server.api<{ outcomes: Outcomes }>('GET', '/api/flags/new-checkout')).body.outcomes;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const off = outcomes.production?.off;
+      assert.equal(off?.requests, 2, JSON.stringify(outcomes));
+      assert.equal(off.errors, 1);
+      assert.equal(
+        Object.values(off.latency as Record<string, number>).reduce((a, b) => a + b, 0),
+        2,
+      );
+      assert.equal(outcomes.production?.on, undefined);
+
+      const post = (body: unknown) =>
+        fetch(`${server.url}/api/sdk/evaluations`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${created.body.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+      const bad = await post({ outcomes: [{ flag: 'new-checkout', variant: 'on', requests: 2, errors: 3 }] });
+      assert.equal(bad.status, 400, JSON.stringify(bad.body));
+      assert.match(JSON.stringify(bad.body), /outcomes\.0\.errors|3 errors of 2 requests/);
+      const unknown = await post({
+        outcomes: [
+          { flag: 'no-such-flag', variant: 'on', requests: 1 },
+          { flag: 'new-checkout', variant: 'maybe', requests: 1 },
+        ],
+      });
+      assert.equal(unknown.status, 200, JSON.stringify(unknown.body));
+      assert.deepEqual(
+        (unknown.body.ignored as { reason: string }[]).map((i) => i.reason),
+        ['no flag "no-such-flag" in production', '"maybe" is not a variant of new-checkout (on, off)'],
+      );
     });
 
     await t.test(

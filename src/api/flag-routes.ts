@@ -68,7 +68,7 @@ export function registerFlagRoutes(
   }));
   app.get('/api/flags/:name', async (req) => {
     const { name } = nameParams.parse(req.params);
-    return { ...flagView(flags.get(name), now()), reported: telemetry.of(name) };
+    return { ...flagView(flags.get(name), now()), reported: telemetry.of(name), outcomes: telemetry.outcomesOf(name) };
   });
   app.get('/api/flags/:name/variants', async (req) => {
     const { name } = nameParams.parse(req.params);

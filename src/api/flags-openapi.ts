@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { envBody, percentBody } from './flag-routes.ts';
+import { sdkReportBody } from './sdk-routes.ts';
 
 /** The OpenAPI paths of flags, OFREP and the provider's routes (docs/flags.md), from the schemas the routes validate with. */
 const schema = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
@@ -63,7 +64,8 @@ export function flagPaths(): Record<string, object> {
     },
     '/api/flags/{name}': {
       get: {
-        summary: 'one flag, with the evaluations applications reported per variant',
+        summary:
+          'one flag, with the evaluations (reported) and request outcomes (outcomes) applications reported per variant',
         parameters: [name],
         responses: { ...ok('the flag'), ...refused },
       },
@@ -169,9 +171,10 @@ export function flagPaths(): Record<string, object> {
     },
     '/api/sdk/evaluations': {
       post: {
-        summary: "the provider hook's report: evaluations and errors per flag and variant",
-        requestBody: { required: true, content: { 'application/json': { schema: { type: 'object' } } } },
-        responses: { ...ok('accepted'), ...refused },
+        summary:
+          "the provider hook's report: evaluations per flag and variant, and the outcomes (requests, errors, latency histogram) of the requests served under each variant, the evidence of a contract with evidence: sdk",
+        requestBody: { required: true, content: { 'application/json': { schema: schema(sdkReportBody) } } },
+        responses: { ...ok('accepted, ignored (outcomes of no flag or variant of the environment)'), ...refused },
       },
     },
   };

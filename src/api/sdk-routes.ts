@@ -1,8 +1,8 @@
 /**
  * What the in-process provider (`sluice/openfeature`) reads with an sdk token: its environment's
  * flag set (GET /api/sdk/flags, with ETag), the same set pushed on every change as server-sent
- * events (GET /api/sdk/flags/stream), and where its hook reports evaluations per variant
- * (POST /api/sdk/evaluations). The set is serialised once per change per environment, however
+ * events (GET /api/sdk/flags/stream), and where its hook reports evaluations and request
+ * outcomes per variant (POST /api/sdk/evaluations). The set is serialised once per change per environment, however
  * many providers listen.
  */
 import type { ServerResponse } from 'node:http';
@@ -10,11 +10,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../auth/auth-hook.ts';
 import { SluiceError } from '../errors.ts';
+import { BUCKETS, total } from '../core/analysis/histogram.ts';
 import { environmentFlagSet } from '../core/flags/environment-set.ts';
 import type { FlagService } from '../flags/flag-service.ts';
 import type { FlagTelemetry } from '../flags/flag-telemetry.ts';
 
-const reportBody = z.strictObject({
+export const sdkReportBody = z.strictObject({
   evaluations: z
     .array(
       z.strictObject({
@@ -24,7 +25,40 @@ const reportBody = z.strictObject({
         errors: z.int().min(0).default(0),
       }),
     )
-    .max(10_000),
+    .max(10_000)
+    .default([]),
+  /** Requests the application served per flag and variant: the evidence of a contract with evidence: sdk. */
+  outcomes: z
+    .array(
+      z
+        .strictObject({
+          flag: z.string().min(1).max(128),
+          variant: z.string().min(1).max(128),
+          requests: z.int().min(1),
+          errors: z.int().min(0).default(0),
+          /** ms latency histogram: bucket (core/analysis/histogram.ts bucketOf) → requests. */
+          latency: z
+            .record(
+              z.string().regex(/^\d+$/, `a bucket of core/analysis/histogram.ts, 0 to ${BUCKETS - 1}`),
+              z.int().min(1),
+            )
+            .default({}),
+        })
+        .superRefine((o, ctx) => {
+          if (o.errors > o.requests)
+            ctx.addIssue({ code: 'custom', path: ['errors'], message: `${o.errors} errors of ${o.requests} requests` });
+          if (Object.keys(o.latency).some((k) => Number(k) >= BUCKETS))
+            ctx.addIssue({ code: 'custom', path: ['latency'], message: `buckets run from 0 to ${BUCKETS - 1}` });
+          if (total(o.latency) > o.requests)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['latency'],
+              message: `${total(o.latency)} latencies for ${o.requests} requests`,
+            });
+        }),
+    )
+    .max(10_000)
+    .default([]),
 });
 
 function environmentOf(req: FastifyRequest): string {
@@ -106,8 +140,21 @@ export function registerSdkRoutes(app: FastifyInstance, flags: FlagService, tele
 
   app.post('/api/sdk/evaluations', async (req) => {
     const environment = environmentOf(req);
-    const b = reportBody.parse(req.body);
+    const b = sdkReportBody.parse(req.body);
     for (const e of b.evaluations) telemetry.add(environment, e.flag, e.variant, e.count, e.errors);
-    return { accepted: b.evaluations.length };
+    // Outcomes are evidence: only for a flag of this environment and one of its variants.
+    const ignored: { flag: string; variant: string; reason: string }[] = [];
+    for (const o of b.outcomes) {
+      const flag = flags.set.flags[o.flag]?.flag;
+      const reason =
+        flag?.environments[environment] === undefined
+          ? `no flag "${o.flag}" in ${environment}`
+          : !(o.variant in flag.variants)
+            ? `"${o.variant}" is not a variant of ${o.flag} (${Object.keys(flag.variants).join(', ')})`
+            : null;
+      if (reason !== null) ignored.push({ flag: o.flag, variant: o.variant, reason });
+      else telemetry.addOutcomes(environment, o.flag, o.variant, o);
+    }
+    return { accepted: b.evaluations.length + b.outcomes.length - ignored.length, ignored };
   });
 }

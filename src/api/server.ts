@@ -205,6 +205,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const flagGuard = new FlagGuard(flags, {
     dataDir,
     runs: (service) => engine.runs(service),
+    telemetry,
     onError: (service, err) => log.warn({ err, service }, 'flag guard: the proxy could not be reached or judged'),
   });
   // The guard's per-variant series outlive a restart: read before its first round, written beside it.

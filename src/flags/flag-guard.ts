@@ -1,13 +1,18 @@
 /**
- * Flags under their own rollback contract. For each service named by a flag's contract, the
- * guard gives that service's built-in proxy the flags to evaluate per request (PUT /flags), reads
- * its per-variant counts (GET /flags/metrics), and judges each served variant against the off
- * variant on the requests since the flag's definition last reached the proxy
- * (core/flags/flag-judge.ts): the error rate, and the latency quantiles of the contract's latency
- * rules (from the proxy's per-variant histograms). A Fail turns the flag off in that environment
- * (a `flag.rolledBack` event with the rule and the figures, by the controller; the proxy serves
- * the off variant on its next push), or with `onFail: pause` freezes its exposure (`flag.paused`). A proxy that cannot be reached is skipped and tried again; nothing here
- * can delay a person's kill switch (that is an event of its own).
+ * Flags under their own rollback contract. Each served variant is judged against the off variant
+ * on the requests since the flag's definition last changed (core/flags/flag-judge.ts): the error
+ * rate, and the latency quantiles of the contract's latency rules. The per-variant counts come
+ * from where the contract's `evidence` says:
+ * - `proxy`: for each service named by such a contract, the guard gives that service's built-in
+ *   proxy the flags to evaluate per request (PUT /flags) and reads its per-variant counts and
+ *   histograms (GET /flags/metrics);
+ * - `sdk`: the outcomes applications report per variant (flags/flag-telemetry.ts), for services
+ *   behind HAProxy, NGINX or any router, whose code evaluates the flag itself.
+ * A Fail turns the flag off in that environment (a `flag.rolledBack` event with the rule and the
+ * figures, by the controller; the proxy and the providers serve the off variant on their next
+ * set), or with `onFail: pause` freezes its exposure (`flag.paused`). A proxy that cannot be
+ * reached is skipped and tried again; nothing here can delay a person's kill switch (that is an
+ * event of its own).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,6 +22,7 @@ import { environmentFlagSet } from '../core/flags/environment-set.ts';
 import { flagFailEvent, judgeFlag, tallySince, type VariantTally } from '../core/flags/flag-judge.ts';
 import type { FeatureFlag } from '../core/flags/model.ts';
 import type { FlagService } from './flag-service.ts';
+import type { FlagTelemetry } from './flag-telemetry.ts';
 import { VariantSeries } from './variant-series.ts';
 
 interface Proxy {
@@ -49,6 +55,8 @@ export interface FlagGuardOptions {
   series?: { sampleMs?: number; capacity?: number };
   /** Replicated: whether this replica runs the service (only its owner guards its flags, so each is judged once). */
   runs?: (service: string) => boolean;
+  /** What applications report: the evidence of contracts with `evidence: sdk` (none: such flags are not judged). */
+  telemetry?: FlagTelemetry;
 }
 
 export class FlagGuard {
@@ -59,6 +67,8 @@ export class FlagGuard {
   readonly #startedAt = new Map<string, number>();
   /** Per flag: the proxy's counts when its definition last reached the proxy (null: take at the next read). */
   readonly #marks = new Map<string, Counts[string] | null>();
+  /** Per flag judged on reports (evidence sdk): its environment's definition as last judged (JSON). */
+  readonly #reported = new Map<string, string>();
   /** The last failure reported per service: a proxy down for an hour is reported once, not every tick. */
   readonly #failing = new Map<string, string>();
   /** Recent per-variant counts and verdicts, for GET /api/flags/:name/variants. */
@@ -98,20 +108,26 @@ export class FlagGuard {
   /** One round over every service a flag contract names. */
   async tick(): Promise<void> {
     const guarded = new Map<string, FeatureFlag[]>();
+    const now = (this.#o.now ?? Date.now)();
     for (const r of Object.values(this.#flags.set.flags)) {
       const c = r.flag.rollbackContract;
       if (r.archived || c === undefined || this.#o.runs?.(c.service) === false) continue;
-      guarded.set(c.service, [...(guarded.get(c.service) ?? []), r.flag]);
+      if (c.evidence === 'sdk')
+        await this.#reporting(`flag:${r.flag.name}`, c.service, () => this.#guardReported(r.flag, now));
+      else guarded.set(c.service, [...(guarded.get(c.service) ?? []), r.flag]);
     }
-    for (const [service, flags] of guarded) {
-      try {
-        await this.#guard(service, flags);
-        this.#failing.delete(service);
-      } catch (err) {
-        const message = (err as Error).message;
-        if (this.#failing.get(service) !== message) this.#o.onError?.(service, err as Error);
-        this.#failing.set(service, message);
-      }
+    for (const [service, flags] of guarded) await this.#reporting(service, service, () => this.#guard(service, flags));
+  }
+
+  /** Runs one part of a round (a service's proxy, a flag's reports); a failure is reported once until it changes or clears. */
+  async #reporting(key: string, service: string, part: () => Promise<void>): Promise<void> {
+    try {
+      await part();
+      this.#failing.delete(key);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (this.#failing.get(key) !== message) this.#o.onError?.(service, err as Error);
+      this.#failing.set(key, message);
     }
   }
 
@@ -158,23 +174,43 @@ export class FlagGuard {
       this.#startedAt.set(service, metrics.startedAt);
     }
     const now = (this.#o.now ?? Date.now)();
-    for (const flag of mine) {
-      const counts = metrics.flags[flag.name] ?? {};
-      const mark = this.#marks.get(flag.name);
-      if (mark === undefined || mark === null) {
-        this.#marks.set(flag.name, counts);
-        continue;
-      }
-      const env = flag.environments[first.environment];
-      // Off, or held by a pause until a person sets it: nothing to judge.
-      if (env?.enabled !== true || env.paused !== undefined) continue;
-      const tallies: Record<string, VariantTally> = {};
-      for (const [variant, c] of Object.entries(counts)) tallies[variant] = tallySince(c, mark[variant]);
-      const verdicts = judgeFlag(flag, tallies);
-      this.variants.record(flag.name, first.environment, flag.offVariant, now, counts, verdicts);
-      const failed = verdicts.find((v) => v.judgment.outcome === 'Fail');
-      if (failed === undefined) continue;
-      await this.#flags.recordEvents([flagFailEvent(flag, failed, now)], CONTROLLER);
+    for (const flag of mine) await this.#judge(flag, metrics.flags[flag.name] ?? {}, now);
+  }
+
+  /**
+   * A flag whose evidence is the applications' reports: judged on the outcomes reported since
+   * its definition in the contract's environment last changed (the providers evaluate the new
+   * one as soon as it reaches them).
+   */
+  async #guardReported(flag: FeatureFlag, now: number): Promise<void> {
+    const telemetry = this.#o.telemetry;
+    if (telemetry === undefined) return;
+    const environment = flag.rollbackContract!.environment;
+    const definition = JSON.stringify(flag.environments[environment] ?? null) + JSON.stringify(flag.variants);
+    if (this.#reported.get(flag.name) !== definition) {
+      this.#reported.set(flag.name, definition);
+      this.#marks.set(flag.name, null);
     }
+    await this.#judge(flag, telemetry.outcomes(environment, flag.name), now);
+  }
+
+  /** One flag's verdicts on its counts since its mark (the first counts seen become the mark). */
+  async #judge(flag: FeatureFlag, counts: Record<string, VariantTally>, now: number): Promise<void> {
+    const environment = flag.rollbackContract!.environment;
+    const mark = this.#marks.get(flag.name);
+    if (mark === undefined || mark === null) {
+      this.#marks.set(flag.name, counts);
+      return;
+    }
+    const env = flag.environments[environment];
+    // Off, or held by a pause until a person sets it: nothing to judge.
+    if (env?.enabled !== true || env.paused !== undefined) return;
+    const tallies: Record<string, VariantTally> = {};
+    for (const [variant, c] of Object.entries(counts)) tallies[variant] = tallySince(c, mark[variant]);
+    const verdicts = judgeFlag(flag, tallies);
+    this.variants.record(flag.name, environment, flag.offVariant, now, counts, verdicts);
+    const failed = verdicts.find((v) => v.judgment.outcome === 'Fail');
+    if (failed === undefined) return;
+    await this.#flags.recordEvents([flagFailEvent(flag, failed, now)], CONTROLLER);
   }
 }

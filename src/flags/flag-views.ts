@@ -19,6 +19,16 @@ export function flagView(r: FlagRecord, now: number) {
     updatedAt: new Date(r.updatedAt).toISOString(),
     updatedBy: r.updatedBy,
     staleness: staleness(r.createdAt, f.lifetimeDays, now),
+    /** The flag's rollback contract in brief: the service and environment it judges, and where its evidence comes from. */
+    contract:
+      f.rollbackContract === undefined
+        ? null
+        : {
+            service: f.rollbackContract.service,
+            environment: f.rollbackContract.environment,
+            evidence: f.rollbackContract.evidence ?? 'proxy',
+            onFail: f.rollbackContract.onFail ?? 'off',
+          },
     environments: Object.fromEntries(
       Object.entries(f.environments).map(([env, e]) => [
         env,

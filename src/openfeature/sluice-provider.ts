@@ -5,6 +5,13 @@
  * when the stream is down (serving the last good set meanwhile), READY again when it is back, and
  * ERROR when no set has come at all. Its hook reports evaluations per variant to Sluice.
  *
+ * The outcome of each request the application serves is reported through OpenFeature's tracking
+ * API: `client.track('request', context, { value: latencyMs, status: 503 })` (or `error: true`).
+ * The provider evaluates each flag of the set for that context, as it did for the request, and
+ * counts the request, whether it failed (`error`, else a `status` of 500 or more) and its latency
+ * under the variant served; these are the evidence a flag contract with `evidence: sdk` is judged
+ * on (docs/flags.md).
+ *
  *   import { SluiceProvider } from 'sluice/openfeature';
  *   await OpenFeature.setProviderAndWait(new SluiceProvider({ url, token: process.env.SLUICE_SDK_TOKEN }));
  */
@@ -18,6 +25,7 @@ import {
   type JsonValue,
   type Provider,
   type ResolutionDetails,
+  type TrackingEventDetails,
 } from '@openfeature/server-sdk';
 import { evaluate, type CompiledFlag } from '../core/flags/evaluate.ts';
 import { compileEnvironment, type EnvironmentFlagSet } from '../core/flags/environment-set.ts';
@@ -31,8 +39,10 @@ export interface SluiceProviderOptions {
   token: string;
   /** How long initialize waits for the first set (default 5 s). */
   initTimeoutMs?: number;
-  /** How often the hook reports evaluations (default 10 s; 0: no reports). */
+  /** How often the hook reports evaluations and outcomes (default 2 s; 0: no reports). */
   reportIntervalMs?: number;
+  /** The tracking event that carries a request's outcome (default "request"); other events are not counted. */
+  outcomeEvent?: string;
 }
 
 type Kind = 'boolean' | 'string' | 'number' | 'object';
@@ -55,7 +65,7 @@ export class SluiceProvider implements Provider {
     let resolve!: () => void;
     this.#firstSet = { promise: new Promise<void>((r) => (resolve = r)), resolve };
     this.#report =
-      (o.reportIntervalMs ?? 10_000) > 0 ? new EvaluationReport(o.url, o.token, o.reportIntervalMs ?? 10_000) : null;
+      (o.reportIntervalMs ?? 2000) > 0 ? new EvaluationReport(o.url, o.token, o.reportIntervalMs ?? 2000) : null;
     if (this.#report !== null) this.hooks.push(this.#report);
     this.#stream = new FlagStream(o.url, o.token, { onSet: (s) => this.#onSet(s), onDown: (e) => this.#onDown(e) });
   }
@@ -80,6 +90,19 @@ export class SluiceProvider implements Provider {
   async onClose(): Promise<void> {
     this.#stream.close();
     await this.#report?.close();
+  }
+
+  /**
+   * OpenFeature tracking: a `request` event (outcomeEvent) is one request's outcome, counted under
+   * the variant each flag of the set serves this context (evaluated as for the request itself).
+   */
+  track(name: string, ctx: EvaluationContext, details: TrackingEventDetails): void {
+    if (this.#report === null || name !== (this.#o.outcomeEvent ?? 'request')) return;
+    const failed =
+      typeof details.error === 'boolean' ? details.error : typeof details.status === 'number' && details.status >= 500;
+    const now = Date.now();
+    for (const [key, flag] of this.#flags)
+      this.#report.outcome(key, evaluate(flag, ctx, now).variant, failed, details.value);
   }
 
   #onSet(s: EnvironmentFlagSet): void {

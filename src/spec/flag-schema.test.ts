@@ -192,3 +192,26 @@ test('bad latency rules and onFail are refused with the line and what is valid',
     '25: spec.rollbackContract.latency: a latency rule compares a served variant with the off variant "off", and the flag has no other variant; add one to variants',
   ]);
 });
+
+test('evidence: sdk judges the application’s reports and takes no stickiness; the proxy needs one', () => {
+  const sdk = `${GOOD}  rollbackContract:
+    service: checkout
+    environment: production
+    evidence: sdk
+`;
+  const [doc] = readDocuments(sdk, FILE, testDrivers);
+  assert.ok(doc?.kind === 'FeatureFlag');
+  assert.equal(doc.flag.rollbackContract?.evidence, 'sdk');
+  const [proxy] = readDocuments(`${GOOD}${CONTRACT}`, FILE, testDrivers);
+  assert.ok(proxy?.kind === 'FeatureFlag');
+  assert.equal(proxy.flag.rollbackContract?.evidence, undefined, 'proxy, the default, is not written out');
+  assert.deepEqual(refusals(`${sdk}    stickiness: { header: x-user-id }\n`), [
+    "25: spec.rollbackContract.stickiness: with evidence: sdk the application evaluates the flag and its targetingKey picks each user's bucket; remove stickiness (the built-in proxy's)",
+  ]);
+  assert.deepEqual(refusals(sdk.replace('evidence: sdk', 'evidence: proxy')), [
+    '22: spec.rollbackContract.stickiness: the built-in proxy evaluates the flag per request from a header or cookie: add stickiness: { header: x-user-id } or { cookie: uid }, or evidence: sdk when the application evaluates the flag and reports outcomes',
+  ]);
+  assert.deepEqual(refusals(sdk.replace('evidence: sdk', 'evidence: app')), [
+    `24: spec.rollbackContract.evidence: evidence is proxy (the service's built-in proxy evaluates the flag per request) or sdk (the application evaluates it and reports outcomes), not "app"`,
+  ]);
+});

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import {
   FLAG_LATENCY_METRICS,
+  FLAG_EVIDENCE,
   FLAG_ON_FAIL,
   FLAG_TYPES,
   type FlagLatencyMetric,
@@ -116,61 +117,85 @@ const environmentSchema = z.strictObject({
   rules: z.array(ruleSchema).default([]),
 });
 
-const contractSchema = z.strictObject({
-  service: z
-    .string()
-    .regex(/^[a-z][a-z0-9-]{0,62}$/, "the service whose built-in proxy serves the flag's traffic (a service name)"),
-  environment: key('environment'),
-  stickiness: z
-    .strictObject({ header: z.string().min(1).optional(), cookie: z.string().min(1).optional() })
-    .refine(
-      (s) => (s.header === undefined) !== (s.cookie === undefined),
-      'stickiness names one header or one cookie: { header: x-user-id } or { cookie: uid }',
-    ),
-  errorRate: z
-    .strictObject({ by: z.number().min(0).max(1).default(0), times: z.number().min(1).default(1) })
-    .default({ by: 0, times: 1 }),
-  alpha: z.number().gt(0).lt(0.5).default(0.005),
-  minSamples: z.int().min(1).default(50),
-  latency: z
-    .array(contractRuleSchema)
-    .transform((raw, ctx): FlagLatencyRule[] =>
-      nameRules(raw).flatMap((r, i): FlagLatencyRule[] => {
-        const metric = 'metric' in r ? r.metric : null;
-        if (!(FLAG_LATENCY_METRICS as readonly (string | null)[]).includes(metric) || !('failIf' in r)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [i, 'metric'],
-            message: `a flag's latency rule watches ${FLAG_LATENCY_METRICS.join(', ')}, not ${metric ?? 'a query, burn rate or signal'} (errorRate is the contract's error-rate rule)`,
-          });
-          return [];
-        }
-        if ('judge' in r && r.judge !== undefined && r.judge !== 'sequential') {
-          ctx.addIssue({
-            code: 'custom',
-            path: [i, 'judge'],
-            message: `a flag's variants are judged by the sequential judge; remove judge: ${r.judge}`,
-          });
-          return [];
-        }
-        return [
-          {
-            name: r.name,
-            metric: metric as FlagLatencyMetric,
-            failIf: r.failIf,
-            ...(r.minSamples !== undefined && { minSamples: r.minSamples }),
-          },
-        ];
-      }),
-    )
-    .optional(),
-  onFail: z
-    .enum(FLAG_ON_FAIL, {
-      error: (iss) =>
-        `onFail is off (turn the flag off) or pause (freeze its exposure), not ${JSON.stringify(iss.input)}`,
-    })
-    .default('off'),
-});
+const contractSchema = z
+  .strictObject({
+    service: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,62}$/, 'the service whose traffic the flag is judged on (a service name)'),
+    environment: key('environment'),
+    evidence: z
+      .enum(FLAG_EVIDENCE, {
+        error: (iss) =>
+          `evidence is proxy (the service's built-in proxy evaluates the flag per request) or sdk (the application evaluates it and reports outcomes), not ${JSON.stringify(iss.input)}`,
+      })
+      .optional(),
+    stickiness: z
+      .strictObject({ header: z.string().min(1).optional(), cookie: z.string().min(1).optional() })
+      .refine(
+        (s) => (s.header === undefined) !== (s.cookie === undefined),
+        'stickiness names one header or one cookie: { header: x-user-id } or { cookie: uid }',
+      )
+      .optional(),
+    errorRate: z
+      .strictObject({ by: z.number().min(0).max(1).default(0), times: z.number().min(1).default(1) })
+      .default({ by: 0, times: 1 }),
+    alpha: z.number().gt(0).lt(0.5).default(0.005),
+    minSamples: z.int().min(1).default(50),
+    latency: z
+      .array(contractRuleSchema)
+      .transform((raw, ctx): FlagLatencyRule[] =>
+        nameRules(raw).flatMap((r, i): FlagLatencyRule[] => {
+          const metric = 'metric' in r ? r.metric : null;
+          if (!(FLAG_LATENCY_METRICS as readonly (string | null)[]).includes(metric) || !('failIf' in r)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'metric'],
+              message: `a flag's latency rule watches ${FLAG_LATENCY_METRICS.join(', ')}, not ${metric ?? 'a query, burn rate or signal'} (errorRate is the contract's error-rate rule)`,
+            });
+            return [];
+          }
+          if ('judge' in r && r.judge !== undefined && r.judge !== 'sequential') {
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'judge'],
+              message: `a flag's variants are judged by the sequential judge; remove judge: ${r.judge}`,
+            });
+            return [];
+          }
+          return [
+            {
+              name: r.name,
+              metric: metric as FlagLatencyMetric,
+              failIf: r.failIf,
+              ...(r.minSamples !== undefined && { minSamples: r.minSamples }),
+            },
+          ];
+        }),
+      )
+      .optional(),
+    onFail: z
+      .enum(FLAG_ON_FAIL, {
+        error: (iss) =>
+          `onFail is off (turn the flag off) or pause (freeze its exposure), not ${JSON.stringify(iss.input)}`,
+      })
+      .default('off'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.evidence === 'sdk' && c.stickiness !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stickiness'],
+        message:
+          "with evidence: sdk the application evaluates the flag and its targetingKey picks each user's bucket; remove stickiness (the built-in proxy's)",
+      });
+    if (c.evidence !== 'sdk' && c.stickiness === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stickiness'],
+        message:
+          'the built-in proxy evaluates the flag per request from a header or cookie: add stickiness: { header: x-user-id } or { cookie: uid }, or evidence: sdk when the application evaluates the flag and reports outcomes',
+      });
+  });
 
 const variantValue = z.union([z.boolean(), z.string(), z.number(), z.array(z.json()), z.record(z.string(), z.json())]);
 const lifetime = z.union([
@@ -239,9 +264,10 @@ export const featureFlagSchema = z
         ]),
       ),
       ...(s.rollbackContract !== undefined && {
-        rollbackContract: (({ latency, ...c }) => ({
+        rollbackContract: (({ latency, evidence, ...c }) => ({
           ...c,
           stickiness: { ...c.stickiness },
+          ...(evidence === 'sdk' && { evidence }),
           ...(latency !== undefined && latency.length > 0 && { latency }),
         }))(s.rollbackContract),
       }),

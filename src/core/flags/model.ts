@@ -147,18 +147,26 @@ export interface FeatureFlag {
   environments: Record<string, FlagEnvironment>;
   /** Expected lifetime in days (null: permanent); default per type (lifecycle.ts). */
   lifetimeDays: number | null;
-  /** The flag's own rollback contract, judged on the built-in proxy's per-variant counts (flags/flag-guard.ts). */
+  /** The flag's own rollback contract, judged on per-variant counts (flags/flag-guard.ts). */
   rollbackContract?: FlagContract;
 }
 
 /**
- * A flag judged as a release is: the service whose built-in proxy evaluates it per request (from
- * a stickiness header or cookie), and the rule its served variants must keep against the off
- * variant. A Fail turns the flag off in that environment, with a rollback log.
+ * A flag judged as a release is: the service whose traffic it is judged on, where the per-variant
+ * evidence comes from, and the rule its served variants must keep against the off variant. A Fail
+ * turns the flag off in that environment, with a rollback log.
  */
 export interface FlagContract {
   service: string;
   environment: string;
+  /**
+   * Where the per-variant counts come from: `proxy` (absent: the default), the service's built-in
+   * proxy evaluates the flag for each request from the stickiness header or cookie; `sdk`, the
+   * application evaluates it (sluice/openfeature) and reports each request's outcome, so a
+   * service behind HAProxy, NGINX or no router of Sluice's has a contract too.
+   */
+  evidence?: FlagEvidence;
+  /** The proxy's stickiness (evidence proxy); empty with evidence sdk (the application's targetingKey). */
   stickiness: { header?: string; cookie?: string };
   /** Fail when a served variant's error rate is above the off variant's × times + by (sequential judge). */
   errorRate: { by: number; times: number };
@@ -185,6 +193,9 @@ export interface FlagLatencyRule {
   failIf: RuleCondition;
   minSamples?: number;
 }
+
+export const FLAG_EVIDENCE = ['proxy', 'sdk'] as const;
+export type FlagEvidence = (typeof FLAG_EVIDENCE)[number];
 
 export const FLAG_ON_FAIL = ['off', 'pause'] as const;
 export type FlagOnFail = (typeof FLAG_ON_FAIL)[number];

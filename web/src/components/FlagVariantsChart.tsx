@@ -69,11 +69,12 @@ function VariantsPlot({ s }: { s: FlagVariantSeries }) {
 }
 
 /**
- * A flag under a rollback contract: each variant's requests and error rate through the built-in
- * proxy per guard sample, with the contract's verdicts (Fail marked); nothing for a flag the guard
- * does not judge. Reloaded each sample interval.
+ * A flag under a rollback contract: each variant's requests and error rate per guard sample, as
+ * the built-in proxy counted them or the application reported them (the contract's evidence),
+ * with the contract's verdicts (Fail marked); nothing for a flag the guard does not judge.
+ * Reloaded each sample interval.
  */
-export function FlagVariantsChart({ name }: { name: string }) {
+export function FlagVariantsChart({ name, evidence }: { name: string; evidence: 'proxy' | 'sdk' }) {
   const loaded = useLive(
     (signal) =>
       request<{ series: FlagVariantSeries | null }>(
@@ -118,7 +119,8 @@ export function FlagVariantsChart({ name }: { name: string }) {
             );
           })}
         <span className="muted small">
-          · {s.at.length} samples, one per {Math.round(s.sampleMs / 1000)} s at most
+          · {evidence === 'sdk' ? 'as the application reported (OpenFeature)' : 'as the built-in proxy counted'} ·{' '}
+          {s.at.length} samples, one per {Math.round(s.sampleMs / 1000)} s at most
         </span>
       </figcaption>
       <VariantsPlot s={s} />

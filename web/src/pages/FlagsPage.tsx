@@ -22,6 +22,7 @@ interface FlagView {
   updatedAt: string;
   updatedBy: string;
   staleness: { stale: boolean; ageDays: number; lifetimeDays: number | null; overdueDays: number };
+  contract: { service: string; environment: string; evidence: 'proxy' | 'sdk'; onFail: 'off' | 'pause' } | null;
   environments: Record<
     string,
     { enabled: boolean; protected: boolean; paused: FlagPausedView | null; rules: FlagRuleView[] }
@@ -121,7 +122,7 @@ export function FlagsPage() {
               </div>
             ))}
             <FlagExposureChart name={f.name} />
-            <FlagVariantsChart name={f.name} />
+            <FlagVariantsChart name={f.name} evidence={f.contract?.evidence ?? 'proxy'} />
           </li>
         ))}
       </ul>
