@@ -101,8 +101,13 @@ export class SluiceProvider implements Provider {
     const failed =
       typeof details.error === 'boolean' ? details.error : typeof details.status === 'number' && details.status >= 500;
     const now = Date.now();
-    for (const [key, flag] of this.#flags)
-      this.#report.outcome(key, evaluate(flag, ctx, now).variant, failed, details.value);
+    for (const [key, flag] of this.#flags) {
+      try {
+        this.#report.outcome(key, evaluate(flag, ctx, now).variant, failed, details.value);
+      } catch {
+        // A context the flag cannot read is not the application's failure: that flag gets no outcome.
+      }
+    }
   }
 
   #onSet(s: EnvironmentFlagSet): void {
