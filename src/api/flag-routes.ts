@@ -68,7 +68,11 @@ export function registerFlagRoutes(
   }));
   app.get('/api/flags/:name', async (req) => {
     const { name } = nameParams.parse(req.params);
-    return { ...flagView(flags.get(name), now()), reported: telemetry.of(name), outcomes: telemetry.outcomesOf(name) };
+    return {
+      ...flagView(flags.get(name), now()),
+      reported: telemetry.of(name),
+      outcomes: await telemetry.outcomesOf(name),
+    };
   });
   app.get('/api/flags/:name/variants', async (req) => {
     const { name } = nameParams.parse(req.params);

@@ -81,6 +81,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const lock = DataDirLock.acquire(dataDir, o.store === undefined ? undefined : o.replicaId);
   const log = o.log ?? pino({ level: process.env.SLUICE_LOG_LEVEL ?? 'info' });
   const shared = o.store === undefined ? null : await openShared(o.store, log);
+  /** This process among the replicas (a restarted one is another instance of the same replica id). */
+  const instance = `${process.pid}@${hostname()}-${Date.now()}`;
   const store: Store = shared ?? new SqliteStore(join(dataDir, 'sluice.db'));
   const tokens = shared === null ? new TokenStore(join(dataDir, 'sluice.db')) : await TokenStore.shared(shared.tokens);
   for (const f of ['sluice.db', 'sluice.db-wal', 'sluice.db-shm'])
@@ -100,7 +102,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     ...(shared !== null && {
       replica: {
         id: o.replicaId ?? 'default',
-        instance: `${process.pid}@${hostname()}-${Date.now()}`,
+        instance,
         url: null,
         leases: shared.leases,
       },
@@ -160,6 +162,8 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     },
   });
   flags.publishTo(engine.bus);
+  // Replicas: a flag changed on another replica (a kill switch too) reaches this one's set.
+  const stopFlagFollow = shared === null ? () => undefined : flags.follow(engine.bus);
   const entry = new ApplyEntry({ engine, environments, dataDir, recordServer, roleAllows: allows, trains, flags });
   registerRoutes(app, engine, entry, store, routes);
   registerTokenRoutes(app, tokens, recordServer);
@@ -201,7 +205,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   );
   const metrics = await MetricsCollector.open(store, engine.bus);
   registerMetricsRoute(app, engine, metrics);
-  const telemetry = new FlagTelemetry();
+  const telemetry = new FlagTelemetry(
+    shared === null
+      ? null
+      : {
+          instance,
+          store: shared.flagOutcomes,
+          onError: (err) => log.warn({ err }, 'flag outcomes could not be shared; kept and tried again'),
+        },
+  );
+  telemetry.start();
   const flagGuard = new FlagGuard(flags, {
     dataDir,
     runs: (service) => engine.runs(service),
@@ -240,12 +253,14 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     store,
     async close() {
       await flagGuard.close();
+      await telemetry.close().catch(() => undefined);
       await variantSeries.close();
       await app.close();
       trains.close();
       metrics.close();
       stopRetrospectives();
       stopPolicies();
+      stopFlagFollow();
       await weekly.stop();
       await staleDigest.stop();
       await closeSpecParser();

@@ -191,14 +191,19 @@ export class FlagGuard {
       this.#reported.set(flag.name, definition);
       this.#marks.set(flag.name, null);
     }
-    await this.#judge(flag, telemetry.outcomes(environment, flag.name), now);
+    await this.#judge(flag, await telemetry.outcomes(environment, flag.name), now);
   }
 
   /** One flag's verdicts on its counts since its mark (the first counts seen become the mark). */
   async #judge(flag: FeatureFlag, counts: Record<string, VariantTally>, now: number): Promise<void> {
     const environment = flag.rollbackContract!.environment;
     const mark = this.#marks.get(flag.name);
-    if (mark === undefined || mark === null) {
+    // The counts went back (a proxy or the reporting processes started again): they begin again from here.
+    const wentBack =
+      mark !== undefined &&
+      mark !== null &&
+      Object.entries(mark).some(([v, m]) => (counts[v]?.requests ?? 0) < m.requests);
+    if (mark === undefined || mark === null || wentBack) {
       this.#marks.set(flag.name, counts);
       return;
     }

@@ -2,7 +2,8 @@
  * The flags of this server: every change an event in the hash-chained log under `_flags`, with
  * its actor; the flag set is folded from them (core/flags/flag-set.ts), never kept in a table of
  * its own. Changes are serialised; listeners (the providers' streams, the proxy) hear each new
- * version of the set.
+ * version of the set. On replicas (`follow`), another replica's changes are read from the log in
+ * its order, so every replica serves the same set within a second, a kill switch included.
  */
 import type { FlagEvent } from '../core/flags/events.ts';
 import { emptyFlagSet, exposedRule, reduceFlags, type FlagRecord, type FlagSet } from '../core/flags/flag-set.ts';
@@ -24,6 +25,10 @@ export class FlagService {
   readonly #listeners = new Set<Listener>();
   #set: FlagSet = emptyFlagSet();
   #queue: Promise<unknown> = Promise.resolve();
+  /** Replicated: the set is read from the log after each change, in the log's order (follow). */
+  #following = false;
+  /** A catch-up with the log is queued and has not started yet. */
+  #catchUpQueued = false;
 
   private constructor(store: Store, bus: EventBus | null, now: () => number) {
     this.#store = store;
@@ -34,19 +39,51 @@ export class FlagService {
   /** The flag set replayed from the log. */
   static async open(store: Store, bus: EventBus | null = null, now: () => number = Date.now): Promise<FlagService> {
     const s = new FlagService(store, bus, now);
-    let afterSeq = 0;
-    for (;;) {
-      const page = await store.events({ service: FLAG_LOG, afterSeq, limit: 5000 });
-      for (const e of page) s.#set = reduceFlags(s.#set, e as FlagEvent & typeof e);
-      if (page.length < 5000) break;
-      afterSeq = page.at(-1)!.seq;
-    }
+    await s.#catchUp();
     return s;
+  }
+
+  /** Folds the flag events after the last one folded, in the log's order. */
+  async #catchUp(): Promise<void> {
+    for (;;) {
+      const page = await this.#store.events({ service: FLAG_LOG, afterSeq: this.#set.version, limit: 5000 });
+      for (const e of page) this.#set = reduceFlags(this.#set, e as FlagEvent & typeof e);
+      if (page.length < 5000) return;
+    }
   }
 
   /** Publish flag events on the engine's bus too (the event stream), once the engine exists. */
   publishTo(bus: EventBus): void {
     this.#bus = bus;
+  }
+
+  /**
+   * Replicas: flag events another replica committed (read by the engine's log follower) bring
+   * this set up to date from the log, and its listeners hear the new version. Returns the stop.
+   */
+  follow(bus: EventBus): () => void {
+    this.#following = true;
+    return bus.subscribe((e, origin) => {
+      if (origin !== 'replica' || e.service !== FLAG_LOG || this.#catchUpQueued) return;
+      this.#catchUpQueued = true;
+      const run = this.#queue.then(async () => {
+        this.#catchUpQueued = false;
+        const before = this.#set.version;
+        await this.#catchUp();
+        if (this.#set.version !== before) this.#tell();
+      });
+      this.#queue = run.catch(() => undefined);
+    });
+  }
+
+  #tell(): void {
+    for (const l of this.#listeners) {
+      try {
+        l(this.#set);
+      } catch {
+        // A listener's failure is its own; it never stops a flag change.
+      }
+    }
   }
 
   get set(): FlagSet {
@@ -221,15 +258,11 @@ export class FlagService {
         events.map((e) => ({ ...e, at, actor })),
         emptyState(FLAG_LOG),
       );
-      for (const e of stored) this.#set = reduceFlags(this.#set, e as FlagEvent & typeof e);
+      // On replicas another's events may come before these in the log: read them all in its order.
+      if (this.#following) await this.#catchUp();
+      else for (const e of stored) this.#set = reduceFlags(this.#set, e as FlagEvent & typeof e);
       this.#bus?.publish(stored);
-      for (const l of this.#listeners) {
-        try {
-          l(this.#set);
-        } catch {
-          // A listener's failure is its own; it never stops a flag change.
-        }
-      }
+      this.#tell();
       return this.#set;
     });
     this.#queue = run.catch(() => undefined);

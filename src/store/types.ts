@@ -89,6 +89,26 @@ export class FencedWrite extends Error {
   }
 }
 
+/** One server process's cumulative outcomes of one flag variant in one environment (SharedOutcomes). */
+export interface OutcomeRow {
+  environment: string;
+  flag: string;
+  variant: string;
+  requests: number;
+  errors: number;
+  /** ms latency histogram (core/analysis/histogram.ts). */
+  latency: Record<number, number>;
+}
+
+/**
+ * The request outcomes applications report per flag variant, in a store several replicas share:
+ * each process puts its own cumulative rows, and whoever judges a flag reads every process's.
+ */
+export interface SharedOutcomes {
+  put(instance: string, rows: OutcomeRow[]): Promise<void>;
+  read(flag: string): Promise<OutcomeRow[]>;
+}
+
 /**
  * The leases of a store several replicas share (PostgreSQL). Time is the database's clock, so
  * replicas' clocks need not agree; each holder also keeps its own, shorter, deadline.

@@ -64,6 +64,16 @@ export const MIGRATIONS: readonly Migration[] = [
     name: "an sdk token's environment: the one environment's flags it may read",
     sql: ['ALTER TABLE api_tokens ADD COLUMN environment TEXT'],
   },
+  {
+    version: 5,
+    name: 'the request outcomes applications report per flag variant, each server process its own cumulative row',
+    sql: [
+      `CREATE TABLE flag_outcomes (
+        environment TEXT NOT NULL, flag TEXT NOT NULL, variant TEXT NOT NULL, instance TEXT NOT NULL,
+        requests BIGINT NOT NULL, errors BIGINT NOT NULL, latency TEXT NOT NULL, updated_at BIGINT NOT NULL,
+        PRIMARY KEY (flag, environment, variant, instance))`,
+    ],
+  },
 ];
 
 /** The newest schema this binary knows. */

@@ -14,6 +14,7 @@ import type {
 } from '../types.ts';
 import { connectPool, describePgError, isQueryTimeout } from './connect.ts';
 import { migrate, type MigrateResult } from './migrate.ts';
+import { PostgresFlagOutcomes } from './postgres-flag-outcomes.ts';
 import { PostgresLeases } from './postgres-leases.ts';
 import { PostgresTokens } from './postgres-tokens.ts';
 import { GroupCommit } from './group-commit.ts';
@@ -38,6 +39,7 @@ export class PostgresStore implements Store {
   readonly pool: pg.Pool;
   readonly leases: PostgresLeases;
   readonly tokens: PostgresTokens;
+  readonly flagOutcomes: PostgresFlagOutcomes;
   readonly migrated: MigrateResult;
   readonly #group: GroupCommit;
 
@@ -47,6 +49,7 @@ export class PostgresStore implements Store {
     this.migrated = migrated;
     this.leases = new PostgresLeases(url, pool);
     this.tokens = new PostgresTokens(pool);
+    this.flagOutcomes = new PostgresFlagOutcomes(pool);
     this.#group = new GroupCommit((work) => this.transaction(work));
   }
 
