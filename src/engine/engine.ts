@@ -351,7 +351,8 @@ export class Engine {
       if (own !== undefined) states.set(n, own);
     }
     if (this.#leases === null || states.size === names.length) return states;
-    const projected = new Map((await this.#store.states()).map((st) => [st.service, st]));
+    const missing = names.filter((n) => !states.has(n));
+    const projected = new Map((await this.#store.states(missing)).map((st) => [st.service, st]));
     for (const n of names)
       if (!states.has(n) && projected.has(n) && (await this.#store.service(n)) !== null)
         states.set(n, projected.get(n)!);
@@ -538,7 +539,7 @@ export class Engine {
   async #stateOf(name: string): Promise<ServiceController['state']> {
     const own = this.#controllers.get(name);
     if (own !== undefined) return own.state;
-    const st = (await this.#store.states()).find((s) => s.service === name);
+    const [st] = await this.#store.states([name]);
     if (st === undefined || (await this.#store.service(name)) === null) throw notFound(name);
     return st;
   }
