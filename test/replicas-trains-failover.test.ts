@@ -30,7 +30,7 @@ test(
 
     await a.kill('SIGKILL');
     const killedAt = Date.now();
-    let after = before;
+    let after: Awaited<ReturnType<typeof leaseHolder>> = before;
     while (after?.holder !== 'b' && Date.now() - killedAt < 10_000) {
       await new Promise((r) => setTimeout(r, 50));
       after = await leaseHolder(replicas.url, '_train:spring');
