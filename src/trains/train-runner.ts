@@ -35,19 +35,18 @@ import {
   type TrainPositions,
   type TrainSpec,
   type TrainState,
-  type TrainWindow,
 } from '../core/trains/index.ts';
-import { windowState } from '../core/windows/window-state.ts';
 import { graphServices } from '../engine/dependency-graph.ts';
 import type { Engine } from '../engine/engine.ts';
 import type { Principal } from '../engine/environments.ts';
-import type { EventOrigin } from '../engine/event-bus.ts';
 import type { ForwardedArgs } from '../engine/replica-tail.ts';
-import { readPolicy } from '../engine/release-policy.ts';
 import { SluiceError } from '../errors.ts';
 import type { Store } from '../store/types.ts';
 import { TRAIN_LOG_PREFIX, trainLog, trainLogName, type TrainLog } from './train-log.ts';
 import { TRAIN_COMMAND, TrainMembers, type TrainEnvironments } from './train-members.ts';
+import { trainApplyProblems } from './train-apply-checks.ts';
+import { trainWindows } from './train-windows.ts';
+import { TrainViews } from './train-views.ts';
 
 export type { TrainEnvironments } from './train-members.ts';
 export type { TrainPositions } from '../core/trains/index.ts';
@@ -70,10 +69,11 @@ export class TrainRunner {
   readonly #d: TrainRunnerDeps;
   readonly #now: () => number;
   readonly #log: TrainLog;
-  readonly #trains = new Map<string, TrainState>();
+  readonly #views: TrainViews;
+  /** Every train, as the log holds it (train-views.ts). */
+  readonly #trains: Map<string, TrainState>;
   readonly #timer: NodeJS.Timeout;
   readonly #members: TrainMembers;
-  readonly #unsubscribe: () => void;
   #ticking = false;
   /** Approvals and rejections one at a time: each is checked against the state the one before left. */
   #people: Promise<unknown> = Promise.resolve();
@@ -83,28 +83,23 @@ export class TrainRunner {
    */
   readonly #epochs = new Map<string, number>();
   readonly #resume = new Set<string>();
-  /** Trains to read from the log again (another replica's events), and the read of each under way. */
-  readonly #stale = new Set<string>();
-  readonly #reads = new Map<string, Promise<void>>();
 
   private constructor(d: TrainRunnerDeps) {
     this.#d = d;
     this.#now = d.now ?? Date.now;
     this.#log = trainLog(d.store, d.engine.bus, this.#now);
     this.#members = new TrainMembers(d.engine, d.store, d.environments);
+    this.#views = new TrainViews(this.#log, d.engine, d.log);
+    this.#trains = this.#views.trains;
     d.engine.leaseLogs(TRAIN_LOG_PREFIX, () => this.#wanted());
     d.engine.onForwarded(TRAIN_COMMAND, (target, args, actor) => this.#carryOut(target, args, actor));
-    this.#unsubscribe = d.engine.bus.subscribe((e, origin) => this.#seen(e.service, origin));
     this.#timer = setInterval(() => void this.#tick(), d.tickMs ?? 100);
   }
 
   /** Opens every train in the log; those still running carry on. */
   static async open(d: TrainRunnerDeps): Promise<TrainRunner> {
     const runner = new TrainRunner(d);
-    for (const name of await runner.#log.names()) {
-      const t = await runner.#log.state(name);
-      if (t !== null) runner.#trains.set(name, t);
-    }
+    await runner.#views.load();
     return runner;
   }
 
@@ -138,45 +133,11 @@ export class TrainRunner {
         `${file}: train ${spec.name} run ${current!.run} is ${current!.status}; abort it first (sluice train abort ${spec.name}) to apply a changed train`,
       );
     }
-    const facts = await this.#d.engine.serviceFacts();
-    const problems: string[] = spec.services.flatMap((s, i) => {
-      const where = at[`spec.services.${i}`];
-      const prefix = where === undefined ? file : `${where.file}:${where.line}:${where.column}`;
-      const envs = this.#d.environments?.of(s.name) ?? null;
-      if (spec.environment !== undefined) {
-        if (envs?.includes(spec.environment)) return [];
-        return [
-          envs === null
-            ? `${prefix}: spec.services[${i}]: ${s.name} has no spec.environments; spec.environment (${spec.environment}) moves services released through environments`
-            : `${prefix}: spec.services[${i}]: ${s.name} has no environment ${JSON.stringify(spec.environment)}; its environments: ${envs.join(', ')}`,
-        ];
-      }
-      if (facts.some((f) => f.name === s.name)) return [];
-      const environments = facts.filter((f) => f.name.startsWith(`${s.name}--`)).map((f) => f.name);
-      return [
-        environments.length > 0
-          ? `${prefix}: spec.services[${i}]: ${s.name} is released through its environments (${environments.join(', ')}); name the one the train moves it into with spec.environment`
-          : `${prefix}: spec.services[${i}]: unknown service ${JSON.stringify(s.name)}; apply its Service spec first; known services: ${
-              facts
-                .map((f) => f.name)
-                .sort()
-                .join(', ') || '(none)'
-            }`,
-      ];
+    const problems = await trainApplyProblems(spec, at, file, {
+      facts: await this.#d.engine.serviceFacts(),
+      ...(this.#d.environments !== undefined && { environments: this.#d.environments }),
+      ...(this.#d.dataDir !== undefined && { dataDir: this.#d.dataDir }),
     });
-    if (spec.window !== undefined) {
-      const where = at['spec.window.policy'];
-      const prefix = where === undefined ? file : `${where.file}:${where.line}:${where.column}`;
-      const policy = this.#d.dataDir === undefined ? null : await readPolicy(this.#d.dataDir);
-      if (policy === null)
-        problems.push(
-          `${prefix}: spec.window.policy: "${spec.window.policy}": no release policy is installed on this server; apply a kind: ReleasePolicy first (sluice apply -f policy.yaml), or remove spec.window`,
-        );
-      else if (policy.name !== spec.window.policy)
-        problems.push(
-          `${prefix}: spec.window.policy: "${spec.window.policy}" is not the server's release policy; valid: "${policy.name}" (the metadata.name of the ReleasePolicy applied)`,
-        );
-    }
     if (problems.length > 0) throw new SluiceError('SPEC_INVALID', problems.join('\n'));
     if (spec.schedule !== undefined) {
       const next = await this.#schedule(spec, actor);
@@ -341,27 +302,6 @@ export class TrainRunner {
     if (t !== null) this.#trains.set(name, t);
   }
 
-  /**
-   * For a train with spec.window: each waiting service's release window now (a service moved into
-   * an environment: its base name's and its own, the first closed). Read on each tick, as releases do.
-   */
-  async #windows(t: TrainState): Promise<Map<string, TrainWindow>> {
-    const windows = new Map<string, TrainWindow>();
-    if (t.spec.window === undefined || t.status !== 'Running' || this.#d.dataDir === undefined) return windows;
-    const waiting = t.services.filter((s) => s.status === 'waiting');
-    if (waiting.length === 0) return windows;
-    const policy = await readPolicy(this.#d.dataDir);
-    if (policy === null) return windows;
-    const now = this.#now();
-    const env = t.spec.environment;
-    for (const s of waiting) {
-      const names = env === undefined ? [s.name] : [s.name.slice(0, -`--${env}`.length), s.name];
-      const states = names.map((n) => windowState(policy.windows, policy.freezes, n, now));
-      windows.set(s.name, states.find((w) => !w.open) ?? states[0]!);
-    }
-    return windows;
-  }
-
   async #tick(): Promise<void> {
     if (this.#ticking) return;
     this.#ticking = true;
@@ -384,7 +324,7 @@ export class TrainRunner {
         if (!isRunning(t)) continue;
         const seen = await this.#members.observe(
           t.services.map((s) => s.name),
-          await this.#windows(t),
+          await trainWindows(t, this.#d.dataDir, this.#now()),
         );
         if (this.#resume.delete(name)) {
           const pending = pendingActions(t, seen);
@@ -475,7 +415,7 @@ export class TrainRunner {
   /** A person's request for a train another replica runs: carried out there, then read back from the log. */
   async #forward(name: string, f: TrainForwarded, actor: string): Promise<TrainState> {
     await this.#d.engine.forward(trainLogName(name), TRAIN_COMMAND, { train: f }, actor);
-    await this.#read(name);
+    await this.#views.read(name);
     return this.#train(name);
   }
 
@@ -495,35 +435,8 @@ export class TrainRunner {
     else await this.retry(name, actor);
   }
 
-  /** Another replica's train events: that train is read from the log again (unless this replica runs it). */
-  #seen(service: string, origin: EventOrigin): void {
-    if (origin !== 'replica' || !service.startsWith(TRAIN_LOG_PREFIX) || this.#stale.has(service)) return;
-    this.#stale.add(service);
-    setImmediate(() => {
-      this.#stale.delete(service);
-      if (this.#d.engine.actingFence(service) === null)
-        void this.#read(service.slice(TRAIN_LOG_PREFIX.length)).catch((err: unknown) =>
-          this.#d.log.warn({ err, train: service }, 'cannot read a train from the log; read again at its next event'),
-        );
-    });
-  }
-
-  /** One read at a time per train, so an older read never lands after a newer one. */
-  #read(name: string): Promise<void> {
-    const read = async () => {
-      const t = await this.#log.state(name);
-      if (t !== null) this.#trains.set(name, t);
-    };
-    const next = (this.#reads.get(name) ?? Promise.resolve()).then(read, read);
-    this.#reads.set(
-      name,
-      next.catch(() => undefined),
-    );
-    return next;
-  }
-
   close(): void {
     clearInterval(this.#timer);
-    this.#unsubscribe();
+    this.#views.close();
   }
 }
