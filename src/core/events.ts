@@ -4,6 +4,7 @@ import type { FlagEvent } from './flags/events.ts';
 import type { DrillEvent } from './drills/events.ts';
 import type { GovernanceEvent } from './plan/events.ts';
 import type { TrainEvent } from './trains/train-events.ts';
+import type { TrainForwarded } from './trains/types.ts';
 import type { DriverName, PauseReason, ReleaseState, RevisionRef } from './release/state.ts';
 import type { CohortRoute, ReleaseStep, SmokeCheck } from './release/strategy.ts';
 import type { Instance, RollbackContract, RollbackLog, Verdict, Weights } from './types.ts';
@@ -164,7 +165,16 @@ export type EventBody =
       target: string;
       requestId: string;
       command: string;
-      args: { full?: boolean; toRevision?: string; reason?: string; signal?: string; detail?: string; source?: string };
+      args: {
+        full?: boolean;
+        toRevision?: string;
+        reason?: string;
+        signal?: string;
+        detail?: string;
+        source?: string;
+        /** Command `train`: a person's request for a train, or a train's action on a member (core/trains TrainForwarded). */
+        train?: TrainForwarded;
+      };
       replica: string;
     }
   /** Replicas: the owner (`replica`) carried out a forwarded command, or refused it (`error`). */

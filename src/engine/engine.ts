@@ -8,11 +8,12 @@ import type { FaultControl } from '../drivers/routers/types.ts';
 import { driverSchemas } from '../drivers/registry.ts';
 import { evidenceWarningsOf, parseSpecs, SpecError, type ServiceSpec } from '../spec/index.ts';
 import type { LeaseTimings } from '../core/leases/lease-plan.ts';
-import type { LeaseStore, Store, StoredRevision } from '../store/types.ts';
+import type { Fence, LeaseStore, Store, StoredRevision } from '../store/types.ts';
 import { notFound, SluiceError } from '../errors.ts';
 import { EventBus } from './event-bus.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
-import { ReplicaTail } from './replica-tail.ts';
+import { ReplicaTail, type ForwardedArgs } from './replica-tail.ts';
+import { LeasedLogs, type ForwardedHandler } from './leased-logs.ts';
 import { NotificationHub } from './notifications.ts';
 import { ReleaseStarts } from './release-starts.ts';
 import { applyOne, type ApplyContext, type ApplyOptions } from './apply-service.ts';
@@ -58,6 +59,7 @@ export class Engine {
   readonly #replica: EngineOptions['replica'];
   #leases: LeaseKeeper | null = null;
   #tail: ReplicaTail | null = null;
+  readonly #logs = new LeasedLogs();
 
   private constructor(o: EngineOptions) {
     this.#store = o.store;
@@ -137,6 +139,7 @@ export class Engine {
       log: this.#deps.log,
       now: this.#deps.now,
       ...(r.timings !== undefined && { timings: r.timings }),
+      also: () => this.#logs.names(),
       gained: async (service) => {
         const record = await this.#store.service(service);
         // A service being created here is opened by its apply, under the lease it just took.
@@ -158,9 +161,12 @@ export class Engine {
       bus: this.bus,
       log: this.#deps.log,
       now: this.#deps.now,
-      runs: (service) => this.#controllers.has(service),
+      runs: (service) =>
+        this.#controllers.has(service) || (this.#logs.isLog(service) && this.#leases?.fence(service) != null),
       carryOut: async (service, command, args, actor) => {
-        if (command === 'signal')
+        const handler = this.#logs.handler(command);
+        if (handler !== undefined) await handler(service, args, actor);
+        else if (command === 'signal')
           await this.signal(
             service,
             {
@@ -279,6 +285,78 @@ export class Engine {
   /** Whether this server acts for `name` (a scheduled drill, a flag's contract): alone, every name; replicated, the services whose lease it holds. */
   runs(name: string): boolean {
     return this.#leases === null || this.#controllers.has(name);
+  }
+
+  /**
+   * Replicated: logs that are not services (a train's, `_train:<name>`) run under leases of their
+   * own, as services' releases are: those `wanted` names are each taken by one live replica, and by
+   * another within the lease time when it stops. Alone, this server runs them all.
+   */
+  leaseLogs(prefix: string, wanted: () => Iterable<string>): void {
+    this.#logs.add(prefix, wanted);
+  }
+
+  /** Carry out `command` when another replica sends it on (`forward`) for a log or service this replica runs. */
+  onForwarded(command: string, carryOut: ForwardedHandler): void {
+    this.#logs.handle(command, carryOut);
+  }
+
+  /**
+   * Whether this server may write to and act for log `name` now: alone, always (`{}`); replicated,
+   * under the fence of the lease it holds and before its own deadline; null: it may not.
+   */
+  actingFence(name: string): { fence?: Fence } | null {
+    if (this.#leases === null) return {};
+    const fence = this.#leases.fence(name);
+    return fence !== null && this.#leases.mayAct(name, fence.epoch) ? { fence } : null;
+  }
+
+  /** Take the lease of log `name` now unless another replica holds it live (alone: true). */
+  async claimLog(name: string): Promise<boolean> {
+    return this.#leases === null || (await this.#leases.claimNow(name));
+  }
+
+  /** Give up the lease of log `name` (nothing left to run there, e.g. a train that ended). */
+  async releaseLog(name: string): Promise<void> {
+    await this.#leases?.release(name);
+  }
+
+  /** The replica holding `name`'s lease, with its epoch (null: alone, or none). */
+  async holderOf(name: string): Promise<{ replica: string; epoch: number } | null> {
+    if (this.#replica === undefined) return null;
+    const held = (await this.#replica.leases.leases()).find((l) => l.service === name);
+    return held === undefined ? null : { replica: held.holder, epoch: held.epoch };
+  }
+
+  /** Replicated: send `command` on to the replica that runs `target`; resolves once it carried it out (BUSY: none answered). */
+  async forward(target: string, command: string, args: ForwardedArgs, actor: string): Promise<void> {
+    if (this.#tail === null)
+      throw new SluiceError('CONFLICT', `${target}: a server alone has no replica to send on to`);
+    await this.#tail.forward(target, command, args, actor);
+  }
+
+  /** Whether this server runs service `name` now, taking its lease when it is free (alone: every service it knows). */
+  takesOn(name: string): Promise<boolean> {
+    return this.#runsHere(name);
+  }
+
+  /**
+   * The state of each named service: this replica's controller's; replicated, else the store's
+   * projection of its owner's (as committed with its last events). Absent: no such service.
+   */
+  async statesOf(names: readonly string[]): Promise<Map<string, ServiceState>> {
+    const states = new Map<string, ServiceState>();
+    for (const n of names) {
+      const own = this.#controllers.get(n)?.state;
+      if (own !== undefined) states.set(n, own);
+    }
+    if (this.#leases === null || states.size === names.length) return states;
+    const missing = names.filter((n) => !states.has(n));
+    const projected = new Map((await this.#store.states(missing)).map((st) => [st.service, st]));
+    for (const n of names)
+      if (!states.has(n) && projected.has(n) && (await this.#store.service(n)) !== null)
+        states.set(n, projected.get(n)!);
+    return states;
   }
 
   /** The names of the services this engine runs. */
@@ -427,9 +505,17 @@ export class Engine {
     return dependencyGraph(graphServices(await this.serviceFacts()));
   }
 
-  /** Every service: its stable and releasing versions (from the log), its current spec, its revisions' versions. */
+  /**
+   * Every service: its stable and releasing versions (from the log), its current spec, its
+   * revisions' versions. Replicated, those another replica runs as the store projected them.
+   */
   async serviceFacts(): Promise<ServiceFacts[]> {
-    return factsOf([...this.#controllers.values()], this.#store);
+    if (this.#leases === null) return factsOf([...this.#controllers.values()], this.#store);
+    const states = await this.statesOf((await this.#store.services()).map((s) => s.name));
+    return factsOf(
+      [...states].map(([service, state]) => ({ service, state })),
+      this.#store,
+    );
   }
 
   list(): ServiceStatus[] {
@@ -453,7 +539,7 @@ export class Engine {
   async #stateOf(name: string): Promise<ServiceController['state']> {
     const own = this.#controllers.get(name);
     if (own !== undefined) return own.state;
-    const st = (await this.#store.states()).find((s) => s.service === name);
+    const [st] = await this.#store.states([name]);
     if (st === undefined || (await this.#store.service(name)) === null) throw notFound(name);
     return st;
   }

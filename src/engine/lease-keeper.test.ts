@@ -13,8 +13,9 @@ const skip = withoutPostgres();
 let server: TestPostgres | null = null;
 after(async () => server?.stop());
 
-function keeper(store: PostgresStore, replica: string, seen: string[]): LeaseKeeper {
+function keeper(store: PostgresStore, replica: string, seen: string[], also?: () => string[]): LeaseKeeper {
   return new LeaseKeeper({
+    ...(also !== undefined && { also }),
     replica,
     instance: `${replica}-${Math.random()}`,
     url: null,
@@ -132,6 +133,44 @@ test(
       `b leads ${after} ms after a stopped (ttl ${LEASE_TIMINGS.ttlMs} ms)`,
     );
     await b.close();
+    await store.close();
+  },
+);
+
+test(
+  "a lease besides services' (a running train's, `also`) is taken by one replica; cut off from the database, it stops acting at its deadline and the other takes it",
+  { skip, timeout: 60_000 },
+  async (t) => {
+    server ??= await TestPostgres.start();
+    const direct = await server.createDatabase();
+    const relay = await blackholeRelay({ host: '127.0.0.1', port: server.port });
+    t.after(() => relay.close());
+    const viaRelay = await PostgresStore.open(direct.replace(`:${server.port}/`, `:${relay.port}/`));
+    const store = await PostgresStore.open(direct);
+    const train = () => ['_train:spring'];
+    const seen: string[] = [];
+    const a = keeper(viaRelay, 'a', seen, train);
+    const b = keeper(store, 'b', seen, train);
+    await a.start();
+    await b.start();
+    assert.deepEqual(a.fence('_train:spring'), { holder: 'a', epoch: 1 }, 'the first replica up takes it');
+    assert.equal(b.fence('_train:spring'), null, 'one replica at a time');
+
+    relay.drop(true);
+    const cutAt = Date.now();
+    while (a.mayAct('_train:spring', 1) && Date.now() - cutAt < 10_000) await sleep(20);
+    const stoppedMs = Date.now() - cutAt;
+    assert.ok(stoppedMs <= LEASE_TIMINGS.ttlMs, `a stopped acting ${stoppedMs} ms after the cut`);
+    while (b.fence('_train:spring') === null && Date.now() - cutAt < 15_000) await sleep(20);
+    const takenMs = Date.now() - cutAt;
+    assert.deepEqual(b.fence('_train:spring'), { holder: 'b', epoch: 2 }, `b took it ${takenMs} ms after the cut`);
+    assert.ok(takenMs <= 2 * LEASE_TIMINGS.ttlMs + 1000, `b took it ${takenMs} ms after the cut`);
+    assert.equal(a.mayAct('_train:spring', 1), false, 'a never acts under the old epoch again');
+
+    relay.drop(false);
+    await b.close();
+    await a.close();
+    await viaRelay.close();
     await store.close();
   },
 );

@@ -20,6 +20,8 @@ export interface LeaseKeeperOptions {
   log: Logger;
   now: () => number;
   timings?: LeaseTimings;
+  /** Names leased besides the store's services (a running train's log, `_train:<name>`), read every round. */
+  also?: () => readonly string[];
   /** A lease was taken under `epoch`: run the service's controller under that fence. Awaited. */
   gained: (service: string, epoch: number) => Promise<void>;
   /** A lease was lost, lapsed or given up: stop acting for the service now. Awaited. */
@@ -133,7 +135,7 @@ export class LeaseKeeper {
       const plan = planLeases({
         me: o.replica,
         now: o.now(),
-        services: services.map((s) => s.name),
+        services: [...services.map((s) => s.name), ...(o.also?.() ?? [])],
         leases,
         replicas,
         held: this.#held,

@@ -189,6 +189,12 @@ export function storeConformance(
     );
     for (const [i, row] of rows.entries()) assert.equal(row.prevHash, i === 0 ? GENESIS_HASH : rows[i - 1]!.hash);
     assert.equal((await store.states()).length, 3);
+    assert.deepEqual(
+      (await store.states(['s2', 's0', 'nothing'])).map((s) => s.service),
+      ['s0', 's2'],
+      'the states of the services named, those that have one',
+    );
+    assert.deepEqual(await store.states([]), []);
   });
 
   test(`${name}: a deleted service leaves its history: events, revisions and releases stay`, async (t) => {

@@ -165,8 +165,8 @@ export interface Store {
   chain(query: { afterSeq?: number; limit?: number }): Promise<ChainRow[]>;
   /** Null when the log is empty. */
   chainHead(): Promise<ChainHead | null>;
-  /** The projected current state of every service (for listings; the engine replays the log). */
-  states(): Promise<ServiceState[]>;
+  /** The projected current state of every service, or of those named (for listings; the engine replays the log). */
+  states(names?: readonly string[]): Promise<ServiceState[]>;
   releases(service: string, limit?: number): Promise<ReleaseState[]>;
   putRevision(revision: StoredRevision): Promise<void>;
   revision(service: string, key: string): Promise<StoredRevision | null>;

@@ -5,14 +5,16 @@
 import { emptyState } from '../core/release/state.ts';
 import { reduceTrain, type TrainEvent, type TrainState } from '../core/trains/index.ts';
 import type { EventBus } from '../engine/event-bus.ts';
-import type { Store } from '../store/types.ts';
+import type { Fence, Store } from '../store/types.ts';
 
-const PREFIX = '_train:';
+export const TRAIN_LOG_PREFIX = '_train:';
+const PREFIX = TRAIN_LOG_PREFIX;
 
 export const trainLogName = (train: string) => `${PREFIX}${train}`;
 
 export interface TrainLog {
-  record(train: string, events: TrainEvent[], actor: string): Promise<void>;
+  /** Replicated, under the fence of the train's lease: refused (FencedWrite) once another replica took the train over. */
+  record(train: string, events: TrainEvent[], actor: string, fence?: Fence): Promise<void>;
   /** The train's events in order (its timeline), with who and when. */
   events(train: string): Promise<(TrainEvent & { at: number; actor: string })[]>;
   /** The train folded from its events (null: never applied). */
@@ -27,13 +29,14 @@ export function trainLog(store: Store, bus: EventBus, now: () => number): TrainL
     return all.filter((e): e is typeof e & TrainEvent => e.type.startsWith('train.'));
   };
   return {
-    async record(train, list, actor) {
+    async record(train, list, actor, fence) {
       if (list.length === 0) return;
       const at = now();
       const stored = await store.commit(
         trainLogName(train),
         list.map((e) => ({ ...e, at, actor })),
         emptyState(trainLogName(train)),
+        fence,
       );
       bus.publish(stored);
     },

@@ -3,6 +3,8 @@ export type {
   OnFailure,
   ServiceObservation,
   TrainAction,
+  TrainForwarded,
+  TrainPositions,
   TrainApproval,
   TrainApprovalPolicy,
   TrainServiceState,
@@ -24,5 +26,6 @@ export {
 } from './train-events.ts';
 export { abortTrain, stepTrain, type TrainDecision } from './step.ts';
 export { planTrain } from './plan.ts';
+export { pendingActions } from './pending.ts';
 export { rejectTrain, trainApprovalRefusal, trainRejectionRefusal } from './approval.ts';
 export { nextRuns, type TrainSchedule } from './schedule.ts';

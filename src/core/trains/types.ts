@@ -133,3 +133,19 @@ export type TrainAction =
   | { kind: 'release'; service: string; version: string }
   | { kind: 'rollback'; service: string; toRevision: string; version: string }
   | { kind: 'abort'; service: string; reason: string };
+
+/** Where a train's positions were written: the apply's `at`, by field path (spec.services.0 …). */
+export type TrainPositions = Record<string, { file: string; line: number; column: number }>;
+
+/**
+ * Replicas: what a replica sends on (a `command.requested` of command `train`) to the one that runs
+ * a train (a person's apply, approve, reject, abort, retry), or to the one that runs a member
+ * service (`act`: the train's action on it, performed there under that service's lease).
+ */
+export type TrainForwarded =
+  | { kind: 'apply'; spec: TrainSpec; at: TrainPositions; file: string }
+  | { kind: 'approve'; role: string; comment: string | null }
+  | { kind: 'reject'; role: string; comment: string }
+  | { kind: 'abort' }
+  | { kind: 'retry' }
+  | { kind: 'act'; train: string; environment?: string; action: TrainAction };

@@ -71,8 +71,11 @@ export class MemoryStore implements Store {
     return this.#head === null ? null : { ...this.#head };
   }
 
-  async states(): Promise<ServiceState[]> {
-    return [...this.#states.keys()].sort().map((k) => copy(this.#states.get(k)!));
+  async states(names?: readonly string[]): Promise<ServiceState[]> {
+    return [...this.#states.keys()]
+      .filter((k) => names === undefined || names.includes(k))
+      .sort()
+      .map((k) => copy(this.#states.get(k)!));
   }
 
   async releases(service: string, limit = 100): Promise<ReleaseState[]> {

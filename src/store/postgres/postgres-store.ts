@@ -141,10 +141,15 @@ export class PostgresStore implements Store {
     return row === undefined ? null : { seq: Number(row.seq), hash: String(row.hash) };
   }
 
-  async states(): Promise<ServiceState[]> {
-    return (await this.pool.query('SELECT state FROM service_states ORDER BY service COLLATE "C"')).rows.map(
-      (r: Row) => JSON.parse(String(r.state)) as ServiceState,
-    );
+  async states(names?: readonly string[]): Promise<ServiceState[]> {
+    const r =
+      names === undefined
+        ? await this.pool.query('SELECT state FROM service_states ORDER BY service COLLATE "C"')
+        : await this.pool.query(
+            'SELECT state FROM service_states WHERE service = ANY($1::text[]) ORDER BY service COLLATE "C"',
+            [names],
+          );
+    return r.rows.map((row: Row) => JSON.parse(String(row.state)) as ServiceState);
   }
 
   async releases(service: string, limit = 100): Promise<ReleaseState[]> {

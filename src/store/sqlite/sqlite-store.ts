@@ -138,10 +138,15 @@ export class SqliteStore implements Store {
     return readHead(this.#db);
   }
 
-  async states(): Promise<ServiceState[]> {
-    return (statement(this.#db, 'SELECT state FROM service_states ORDER BY service').all() as Row[]).map(
-      (r) => JSON.parse(String(r.state)) as ServiceState,
-    );
+  async states(names?: readonly string[]): Promise<ServiceState[]> {
+    const rows =
+      names === undefined
+        ? statement(this.#db, 'SELECT state FROM service_states ORDER BY service').all()
+        : statement(
+            this.#db,
+            'SELECT state FROM service_states WHERE service IN (SELECT value FROM json_each(?)) ORDER BY service',
+          ).all(JSON.stringify(names));
+    return (rows as Row[]).map((r) => JSON.parse(String(r.state)) as ServiceState);
   }
 
   async releases(service: string, limit = 100): Promise<ReleaseState[]> {
