@@ -116,9 +116,21 @@ export function firstShipments(deployments: readonly Deployment[], commits: read
  */
 function prepare(history: History, filter: KeysFilter): Prepared {
   const deployments = history.deployments.filter((d) => matches(filter, d)).sort(byFinish);
-  const services = new Set(deployments.map((d) => d.service));
+  // An incident counts for the filter's service, or its team's services (by their deployments' team label), or any service.
+  const teamServices =
+    filter.team === undefined
+      ? null
+      : new Set([
+          ...history.deployments.filter((d) => d.team === filter.team).map((d) => d.service),
+          ...(history.teamServices ?? []),
+        ]);
   const incidents = history.incidents
-    .filter((i) => i.environment === filter.environment && services.has(i.service))
+    .filter(
+      (i) =>
+        i.environment === filter.environment &&
+        (filter.service === undefined || i.service === filter.service) &&
+        (teamServices === null || teamServices.has(i.service)),
+    )
     .sort((a, b) => a.openedAt - b.openedAt);
   const openings = new Map<string, number[]>();
   for (const i of incidents) {
