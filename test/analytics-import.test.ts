@@ -260,6 +260,23 @@ test('analytics inputs and the four keys through the CLI and the API', { timeout
       )
     ).body;
     assert.deepEqual(k.timeToRestore.counts, { rollbacks: 1, incidents: 2, unresolvedIncidents: 0 });
+    // On 2026-06-10 checkout did not deploy: its incident still counts (30 min), by service, by team and
+    // for all services, and the same whether the window is asked alone or as a bucket.
+    for (const filter of ['service=checkout', 'team=payments', '']) {
+      const day = (
+        await server.api<Record<string, any>>('GET', `/api/analytics/dora?${filter}&since=2026-06-10&until=2026-06-11`)
+      ).body;
+      assert.equal(day.deployments.count, 0, filter);
+      assert.deepEqual(day.timeToRestore.counts, { rollbacks: 0, incidents: 1, unresolvedIncidents: 0 }, filter);
+      assert.equal(day.timeToRestore.medianS, 1799.877, filter);
+      const days = (
+        await server.api<Record<string, any>>(
+          'GET',
+          `/api/analytics/dora?${filter}&since=2026-06-09&until=2026-06-12&bucket=day`,
+        )
+      ).body;
+      assert.deepEqual(days.buckets[1].timeToRestore, day.timeToRestore, filter);
+    }
   });
 
   await t.test('git tags and commits from a real repository give lead times to the versions', async () => {
@@ -290,6 +307,12 @@ test('analytics inputs and the four keys through the CLI and the API', { timeout
         },
       });
     commitAt('2026-06-20T08:00:00Z', 'first');
+    const untagged = await sluice(server, 'analytics', 'git', '--repo', repo, '--service', 'checkout');
+    assert.equal(untagged.code, 1, 'a repository without tags imports nothing, and says so');
+    assert.match(untagged.stdout, /has no tags: nothing imported .*sluice apply --commit SHA/);
+    const badName = await sluice(server, 'analytics', 'git', '--repo', repo, '--service', 'Check Out');
+    assert.equal(badName.code, 2);
+    assert.match(badName.stderr, /--service "Check Out" is not a service name: lower-case letters, digits and dashes/);
     git('tag', 'v3.0.0');
     commitAt('2026-06-21T08:00:00Z', 'fix the cart');
     commitAt('2026-06-21T09:00:00Z', 'faster search');

@@ -4,6 +4,9 @@ import { GitError, gitImportLines, readGitVersions } from '../../analytics/git-h
 import type { Client } from '../client.ts';
 import { type CommandDef, EXIT, UsageError } from '../command.ts';
 
+/** A service name as import lines take it (core/analytics/import-lines.ts). */
+const SERVICE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
 /** A part sent in one request stays well under the server's 4 MiB body limit. */
 const PART_BYTES = 2 * 1024 * 1024;
 
@@ -148,13 +151,24 @@ export const analyticsCommand: CommandDef = {
     }
     if (action === 'git') {
       if (v.repo === undefined || v.service === undefined) throw new UsageError('give --repo PATH and --service NAME');
-      let lines: string[];
+      if (!SERVICE_NAME.test(v.service))
+        throw new UsageError(
+          `--service "${v.service}" is not a service name: lower-case letters, digits and dashes (a DNS label), e.g. checkout`,
+        );
+      let versions: Awaited<ReturnType<typeof readGitVersions>>;
       try {
-        lines = gitImportLines(v.service, await readGitVersions(v.repo));
+        versions = await readGitVersions(v.repo);
       } catch (err) {
         if (err instanceof GitError) throw new UsageError(err.message);
         throw err;
       }
+      if (versions.length === 0) {
+        out(
+          `${v.repo} has no tags: nothing imported (a version maps to the tag v<version> or <version>; tag releases, or name each release's commit with sluice apply --commit SHA)`,
+        );
+        return EXIT.failed;
+      }
+      const lines = gitImportLines(v.service, versions);
       const s = await importLines(client(), lines, 'git');
       out(json ? JSON.stringify(s, null, 2) : summaryText(s, `${v.repo} (git)`));
       return s.rejected > 0 ? EXIT.failed : EXIT.ok;
