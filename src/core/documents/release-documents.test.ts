@@ -83,7 +83,7 @@ const input: ReleaseDocInput = {
   commits: [],
   labels: { team: 'payments' },
   notifications: [],
-  specChanges: ['target'],
+  specChanges: [{ path: 'target.env.FAIL_RATE', from: '0', to: '0.5' }],
   generatedFrom: { seq: 111, hash: 'f'.repeat(64) },
   generatedAt: T0 + 60_000,
 };
