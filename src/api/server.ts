@@ -198,6 +198,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     store,
     async (e, actor) => void (await analytics.recordServerEvent(e, actor)),
     (err) => log.warn({ err }, 'a retrospective could not be opened'),
+    { promoteIsOverride: (service) => environments.approvalsRequired(service) > 0 },
   );
   const metrics = await MetricsCollector.open(store, engine.bus);
   registerMetricsRoute(app, engine, metrics);
