@@ -279,6 +279,57 @@ test('analytics inputs and the four keys through the CLI and the API', { timeout
     }
   });
 
+  await t.test(
+    'GET /metrics has the flag evaluations applications report, per environment, flag and variant',
+    async () => {
+      const scrape = async () =>
+        (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${server.token}` } })).text();
+      assert.doesNotMatch(await scrape(), /sluice_flag_evaluations_total/, 'none before any flag is evaluated');
+      const applied = await server.api('POST', '/api/apply', {
+        file: 'flag.yaml',
+        spec: [
+          'apiVersion: sluice.dev/v1alpha1',
+          'kind: FeatureFlag',
+          'metadata: { name: new-cart }',
+          'spec:',
+          '  type: release',
+          '  variants: { "on": true, "off": false }',
+          '  defaultVariant: "off"',
+          '  environments: { production: { enabled: true } }',
+        ].join('\n'),
+      });
+      assert.equal(applied.status, 200, JSON.stringify(applied.body));
+      const sdk = await fetch(`${server.url}/api/tokens`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ role: 'sdk', environment: 'production', name: 'cart-app' }),
+      });
+      const { token } = (await sdk.json()) as { token: string };
+      const report = await fetch(`${server.url}/api/sdk/evaluations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          evaluations: [
+            { flag: 'new-cart', variant: 'on', count: 7, errors: 1 },
+            { flag: 'new-cart', variant: 'off', count: 3 },
+          ],
+        }),
+      });
+      assert.equal(report.status, 200, await report.text());
+      const text = await scrape();
+      assert.match(text, /^# TYPE sluice_flag_evaluations_total counter$/m);
+      assert.match(text, /^sluice_flag_evaluations_total\{environment="production",flag="new-cart",variant="on"\} 7$/m);
+      assert.match(
+        text,
+        /^sluice_flag_evaluations_total\{environment="production",flag="new-cart",variant="off"\} 3$/m,
+      );
+      assert.match(
+        text,
+        /^sluice_flag_evaluation_errors_total\{environment="production",flag="new-cart",variant="on"\} 1$/m,
+      );
+    },
+  );
+
   await t.test('git tags and commits from a real repository give lead times to the versions', async () => {
     const repo = join(dir, 'repo');
     const git = (...args: string[]) =>

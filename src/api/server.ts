@@ -201,8 +201,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     { promoteIsOverride: (service) => environments.approvalsRequired(service) > 0 },
   );
   const metrics = await MetricsCollector.open(store, engine.bus);
-  registerMetricsRoute(app, engine, metrics);
   const telemetry = new FlagTelemetry();
+  registerMetricsRoute(app, engine, metrics, () =>
+    flags
+      .list()
+      .flatMap((r) =>
+        Object.entries(telemetry.of(r.flag.name)).flatMap(([environment, variants]) =>
+          Object.entries(variants).map(([variant, c]) => ({ environment, flag: r.flag.name, variant, ...c })),
+        ),
+      ),
+  );
   const flagGuard = new FlagGuard(flags, {
     dataDir,
     runs: (service) => engine.runs(service),
