@@ -7,6 +7,7 @@ import {
 } from '../core/documents/release-documents.ts';
 import { runbook, type RunbookDrill } from '../core/documents/runbook.ts';
 import { specDiff } from '../core/documents/plain-words.ts';
+import { storyboard, type Storyboard } from '../core/documents/storyboard.ts';
 import { DRILL_LOG, DRILL_SCHEDULE_EVENT_TYPES } from '../core/drills/events.ts';
 import { drillRecords, type StoredDrillEvent } from '../core/drills/record.ts';
 import type { DocumentKind, GeneratedDocument, ReleaseDocInput } from '../core/documents/types.ts';
@@ -164,14 +165,8 @@ export class ReleaseDocuments {
   }
 
   async generate(kind: DocumentKind, service: string, releaseNumber?: number): Promise<GeneratedDocument> {
-    const head = await this.#store.chainHead();
-    const generatedFrom = { seq: head?.seq ?? 0, hash: head?.hash ?? null };
-    const stored = await this.#store.service(service);
-    if (stored === null) throw await unknownService(this.#store, service);
-    const spec = stored.spec as Spec;
-    const labels = spec?.metadata?.labels ?? {};
-    const releases = await this.#store.releases(service, 1000);
     if (kind === 'runbook') {
+      const { stored, labels, releases, generatedFrom } = await this.#service(service);
       return runbook({
         service,
         labels,
@@ -182,6 +177,40 @@ export class ReleaseDocuments {
         generatedAt: this.#now(),
       });
     }
+    const input = await this.#input(service, releaseNumber);
+    switch (kind) {
+      case 'plan':
+        return releasePlan(input);
+      case 'schedule':
+        return stagedSchedule(input);
+      case 'rollback':
+        return rollbackLog(input);
+      case 'retro':
+        return retrospective(input);
+      case 'comms':
+        return communications(input);
+    }
+  }
+
+  /** A release's storyboard: its frames with their checklists from the log, each naming the document it opens. */
+  async storyboard(service: string, releaseNumber?: number): Promise<Storyboard> {
+    return storyboard(await this.#input(service, releaseNumber));
+  }
+
+  async #service(service: string) {
+    // The head first: what follows is read up to it, so a document is exactly the log at that position.
+    const head = await this.#store.chainHead();
+    const generatedFrom = { seq: head?.seq ?? 0, hash: head?.hash ?? null };
+    const stored = await this.#store.service(service);
+    if (stored === null) throw await unknownService(this.#store, service);
+    const spec = stored.spec as Spec;
+    const releases = await this.#store.releases(service, 1000);
+    return { stored, spec, labels: spec?.metadata?.labels ?? {}, releases, generatedFrom };
+  }
+
+  /** What a release's documents are written from. */
+  async #input(service: string, releaseNumber: number | undefined): Promise<ReleaseDocInput> {
+    const { spec, labels, releases, generatedFrom } = await this.#service(service);
     const release = releaseNumber === undefined ? releases[0] : releases.find((r) => r.number === releaseNumber);
     if (release === undefined) {
       throw new SluiceError(
@@ -216,17 +245,6 @@ export class ReleaseDocuments {
       notifications: spec?.spec?.notifications ?? [],
       specChanges: specDiff((from?.spec as Spec)?.spec ?? {}, (to?.spec as Spec)?.spec ?? {}),
     };
-    switch (kind) {
-      case 'plan':
-        return releasePlan(input);
-      case 'schedule':
-        return stagedSchedule(input);
-      case 'rollback':
-        return rollbackLog(input);
-      case 'retro':
-        return retrospective(input);
-      case 'comms':
-        return communications(input);
-    }
+    return input;
   }
 }

@@ -6,6 +6,7 @@ import type { Rule } from '../types.ts';
 import { describeRule, specDiff } from './plain-words.ts';
 import { releasePlan, retrospective, stagedSchedule } from './release-documents.ts';
 import { runbook } from './runbook.ts';
+import { storyboard } from './storyboard.ts';
 import type { ReleaseDocInput } from './types.ts';
 
 /** A release of cart--production let through its approvals gate by an override, then promoted past missing evidence. */
@@ -247,5 +248,48 @@ describe('documents of a governed release', () => {
       generatedAt: T0,
     });
     assert.match(none.markdown, /No drill or rollback rehearsal recorded for cart yet/);
+  });
+
+  it('the storyboard: each frame with its checklist from the log and the document it opens', () => {
+    const b = storyboard(input);
+    assert.deepEqual(
+      b.frames.map((f) => [f.frame, f.status, f.artifact]),
+      [
+        ['Plan', 'done', 'plan'],
+        ['Stage', 'pending', 'schedule'],
+        ['Release', 'done', 'comms'],
+        ['Verify', 'done', 'schedule'],
+        ['Rollback', 'skipped', 'rollback'],
+      ],
+    );
+    const plan = b.frames[0]!.checklist;
+    assert.deepEqual(
+      plan.map((c) => [c.item, c.done]),
+      [
+        ['environment plan', true],
+        ['gate approvals', true],
+        ['approvals', true],
+        ['override of approvals', true],
+        ['rollback contract', true],
+        ['commits known', true],
+        ['communication plan', null],
+      ],
+    );
+    assert.match(plan[0]!.detail, /admin asked for 1\.1\.0 in production \(risk high: derived from labels: payments\)/);
+    assert.deepEqual(
+      b.frames[2]!.checklist.map((c) => [c.item, c.done, c.detail]),
+      [
+        ['step 1: setWeight 20', true, `started ${new Date(T0 + 1000).toISOString()}`],
+        ['step 2: pause 30s', true, `started ${new Date(T0 + 1000).toISOString()}`],
+        ['step 3: setWeight 60', null, 'skipped: promoted to 100%'],
+        ['step 4: pause (until promoted)', null, 'skipped: promoted to 100%'],
+        ['step 5: setWeight 80', null, 'skipped: promoted to 100%'],
+        ['no failed verdict', true, 'every evaluation passed or was inconclusive'],
+      ],
+    );
+    assert.deepEqual(
+      b.frames[3]!.checklist.map((c) => c.done),
+      [true, null, true],
+    );
   });
 });
