@@ -7,6 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { callAs, envSpec, type ErrorAnswer, type PlanAnswer } from './support/environments.ts';
 import { CLI, freePort, ROOT, SluiceServer } from './support/sluice.ts';
@@ -163,6 +166,46 @@ test(
       assert.match(
         r.stderr,
         /shop runs as environments shop--staging, shop--production: .*name one, e\.g\. sluice doc retro shop--production/,
+      );
+    });
+
+    await t.test('the runbook lists the drills run against the service with their last results', async () => {
+      const before = await doc('runbook', 'shop--production');
+      assert.match(
+        section(before, 'Drills and their last results') as string,
+        /^No drill or rollback rehearsal recorded for shop--production yet/,
+      );
+      const dir = mkdtempSync(join(tmpdir(), 'sluice-drill-'));
+      t.after(() => rmSync(dir, { recursive: true, force: true }));
+      const file = join(dir, 'drill.yaml');
+      writeFileSync(
+        file,
+        [
+          'apiVersion: sluice.dev/v1alpha1',
+          'kind: GameDay',
+          'metadata: { name: shop-errors }',
+          'spec:',
+          '  service: shop--production',
+          '  hypothesis:',
+          '    probes:',
+          `      - { name: home, http: { url: "http://127.0.0.1:${productionPort}/", expectStatus: 200 }, every: 200ms, tolerance: 50%, weight: 1 }`,
+          '  method:',
+          '    - fault: { target: stable, errors: 503, percent: 10, for: 2s }',
+        ].join('\n'),
+      );
+      const run = await sluice(server, 'gameday', 'run', '-f', file, '--wait');
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const after = await doc('runbook', 'shop--production');
+      const drills = section(after, 'Drills and their last results') as Record<string, unknown>[];
+      assert.equal(drills.length, 1, JSON.stringify(drills));
+      assert.equal(drills[0]!.drill, 'shop-errors');
+      assert.equal(drills[0]!.lastRun, 1);
+      assert.match(String(drills[0]!.result), /^passed: .*score \d+/);
+      assert.equal(drills[0]!.command, 'sluice gameday show shop-errors --run 1');
+      // Another service's runbook does not list it.
+      assert.match(
+        section(await doc('runbook', 'shop--staging'), 'Drills and their last results') as string,
+        /^No drill/,
       );
     });
 
