@@ -183,6 +183,37 @@ test('analytics inputs and the four keys through the CLI and the API', { timeout
     assert.match(text.stdout, /change failure rate\s+66\.7% \(2\/3/);
   });
 
+  await t.test(
+    'a line too large for one request is refused with its number; the lines around it are imported',
+    async () => {
+      const big = join(dir, 'big.jsonl');
+      writeFileSync(
+        big,
+        [
+          JSON.stringify({ type: 'incident', id: 'big-before', service: 'search', openedAt: '2026-07-01T10:00:00Z' }),
+          JSON.stringify({
+            type: 'commit',
+            sha: 'feedface',
+            service: 'search',
+            committedAt: '2026-07-01T00:00:00Z',
+            message: 'x'.repeat(5 * 1024 * 1024),
+          }),
+          JSON.stringify({ type: 'incident', id: 'big-after', service: 'search', openedAt: '2026-07-01T11:00:00Z' }),
+          '',
+        ].join('\n'),
+      );
+      const r = await sluice(server, 'analytics', 'import', '-f', big);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, /incidents: 2 added/);
+      assert.match(r.stdout, /commits: 0 added/);
+      assert.match(r.stdout, /1 bad line\(s\)/);
+      assert.match(
+        r.stdout,
+        new RegExp(`${big}:2: not imported: the line is 5\\.0 MiB, more than the server takes in one request`),
+      );
+    },
+  );
+
   await t.test('bad windows and unknown names are clear errors', async () => {
     const backwards = await sluice(server, 'analytics', 'dora', '--since', '2026-07-01', '--until', '2026-06-01');
     assert.equal(backwards.code, 2);
