@@ -155,6 +155,15 @@ describe('the four keys on hand-made histories', () => {
     assert.equal(k.deploymentFrequency.perDay, 3 / 7);
     assert.equal(k.deploymentFrequency.medianDeployDaysPerWeek, 2);
     assert.equal(k.deploymentFrequency.tier, 'high');
+    // A rest shorter than a week at the window's end is not a week: 10 days are one week, whose median is 2 (not (2, 0) → 1).
+    const tenDays = fourKeys(h, { since: T0, until: T0 + 10 * DAY }, production).deploymentFrequency;
+    assert.equal(tenDays.medianDeployDaysPerWeek, 2);
+    assert.equal(tenDays.counts.weeks, 1);
+    // A window shorter than a week is its own block.
+    assert.equal(
+      fourKeys(h, { since: T0, until: T0 + DAY }, production).deploymentFrequency.medianDeployDaysPerWeek,
+      1,
+    );
     // Over two weeks with nothing in the second, the median of (2, 0) is 1.
     assert.equal(
       fourKeys(h, { since: T0, until: T0 + 14 * DAY }, production).deploymentFrequency.medianDeployDaysPerWeek,

@@ -206,10 +206,14 @@ function aggregate(p: Prepared, window: Window, filter: KeysFilter, tiers: TierT
   const deployments = inWindow.map((j) => j.d);
   const days = (window.until - window.since) / DAY_MS;
 
-  // Distinct UTC deploy days in each 7-day block from the window's start (the last block may be short).
-  const blocks = Array.from({ length: Math.max(1, Math.ceil(days / 7)) }, () => new Set<number>());
-  for (const d of deployments)
-    blocks[Math.floor((d.finishedAt - window.since) / (7 * DAY_MS))]!.add(utcDay(d.finishedAt));
+  // Distinct UTC deploy days in each whole 7-day block from the window's start; a shorter rest at the
+  // end is left out (a 1-day "week" would pull the median down), unless the window is shorter than a week.
+  const whole = Math.floor(days / 7);
+  const blocks = Array.from({ length: Math.max(1, whole) }, () => new Set<number>());
+  for (const d of deployments) {
+    const block = Math.floor((d.finishedAt - window.since) / (7 * DAY_MS));
+    if (block < blocks.length) blocks[block]!.add(utcDay(d.finishedAt));
+  }
   const weeks = blocks.map((b) => b.size);
   const deployDays = new Set(deployments.map((d) => utcDay(d.finishedAt)));
   const perDay = days > 0 ? deployments.length / days : 0;
