@@ -183,6 +183,37 @@ test('analytics inputs and the four keys through the CLI and the API', { timeout
     assert.match(text.stdout, /change failure rate\s+66\.7% \(2\/3/);
   });
 
+  await t.test(
+    'a line too large for one request is refused with its number; the lines around it are imported',
+    async () => {
+      const big = join(dir, 'big.jsonl');
+      writeFileSync(
+        big,
+        [
+          JSON.stringify({ type: 'incident', id: 'big-before', service: 'search', openedAt: '2026-07-01T10:00:00Z' }),
+          JSON.stringify({
+            type: 'commit',
+            sha: 'feedface',
+            service: 'search',
+            committedAt: '2026-07-01T00:00:00Z',
+            message: 'x'.repeat(5 * 1024 * 1024),
+          }),
+          JSON.stringify({ type: 'incident', id: 'big-after', service: 'search', openedAt: '2026-07-01T11:00:00Z' }),
+          '',
+        ].join('\n'),
+      );
+      const r = await sluice(server, 'analytics', 'import', '-f', big);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, /incidents: 2 added/);
+      assert.match(r.stdout, /commits: 0 added/);
+      assert.match(r.stdout, /1 bad line\(s\)/);
+      assert.match(
+        r.stdout,
+        new RegExp(`${big}:2: not imported: the line is 5\\.0 MiB, more than the server takes in one request`),
+      );
+    },
+  );
+
   await t.test('bad windows and unknown names are clear errors', async () => {
     const backwards = await sluice(server, 'analytics', 'dora', '--since', '2026-07-01', '--until', '2026-06-01');
     assert.equal(backwards.code, 2);
@@ -260,7 +291,75 @@ test('analytics inputs and the four keys through the CLI and the API', { timeout
       )
     ).body;
     assert.deepEqual(k.timeToRestore.counts, { rollbacks: 1, incidents: 2, unresolvedIncidents: 0 });
+    // On 2026-06-10 checkout did not deploy: its incident still counts (30 min), by service, by team and
+    // for all services, and the same whether the window is asked alone or as a bucket.
+    for (const filter of ['service=checkout', 'team=payments', '']) {
+      const day = (
+        await server.api<Record<string, any>>('GET', `/api/analytics/dora?${filter}&since=2026-06-10&until=2026-06-11`)
+      ).body;
+      assert.equal(day.deployments.count, 0, filter);
+      assert.deepEqual(day.timeToRestore.counts, { rollbacks: 0, incidents: 1, unresolvedIncidents: 0 }, filter);
+      assert.equal(day.timeToRestore.medianS, 1799.877, filter);
+      const days = (
+        await server.api<Record<string, any>>(
+          'GET',
+          `/api/analytics/dora?${filter}&since=2026-06-09&until=2026-06-12&bucket=day`,
+        )
+      ).body;
+      assert.deepEqual(days.buckets[1].timeToRestore, day.timeToRestore, filter);
+    }
   });
+
+  await t.test(
+    'GET /metrics has the flag evaluations applications report, per environment, flag and variant',
+    async () => {
+      const scrape = async () =>
+        (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${server.token}` } })).text();
+      assert.doesNotMatch(await scrape(), /sluice_flag_evaluations_total/, 'none before any flag is evaluated');
+      const applied = await server.api('POST', '/api/apply', {
+        file: 'flag.yaml',
+        spec: [
+          'apiVersion: sluice.dev/v1alpha1',
+          'kind: FeatureFlag',
+          'metadata: { name: new-cart }',
+          'spec:',
+          '  type: release',
+          '  variants: { "on": true, "off": false }',
+          '  defaultVariant: "off"',
+          '  environments: { production: { enabled: true } }',
+        ].join('\n'),
+      });
+      assert.equal(applied.status, 200, JSON.stringify(applied.body));
+      const sdk = await fetch(`${server.url}/api/tokens`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ role: 'sdk', environment: 'production', name: 'cart-app' }),
+      });
+      const { token } = (await sdk.json()) as { token: string };
+      const report = await fetch(`${server.url}/api/sdk/evaluations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          evaluations: [
+            { flag: 'new-cart', variant: 'on', count: 7, errors: 1 },
+            { flag: 'new-cart', variant: 'off', count: 3 },
+          ],
+        }),
+      });
+      assert.equal(report.status, 200, await report.text());
+      const text = await scrape();
+      assert.match(text, /^# TYPE sluice_flag_evaluations_total counter$/m);
+      assert.match(text, /^sluice_flag_evaluations_total\{environment="production",flag="new-cart",variant="on"\} 7$/m);
+      assert.match(
+        text,
+        /^sluice_flag_evaluations_total\{environment="production",flag="new-cart",variant="off"\} 3$/m,
+      );
+      assert.match(
+        text,
+        /^sluice_flag_evaluation_errors_total\{environment="production",flag="new-cart",variant="on"\} 1$/m,
+      );
+    },
+  );
 
   await t.test('git tags and commits from a real repository give lead times to the versions', async () => {
     const repo = join(dir, 'repo');
@@ -290,6 +389,12 @@ test('analytics inputs and the four keys through the CLI and the API', { timeout
         },
       });
     commitAt('2026-06-20T08:00:00Z', 'first');
+    const untagged = await sluice(server, 'analytics', 'git', '--repo', repo, '--service', 'checkout');
+    assert.equal(untagged.code, 1, 'a repository without tags imports nothing, and says so');
+    assert.match(untagged.stdout, /has no tags: nothing imported .*sluice apply --commit SHA/);
+    const badName = await sluice(server, 'analytics', 'git', '--repo', repo, '--service', 'Check Out');
+    assert.equal(badName.code, 2);
+    assert.match(badName.stderr, /--service "Check Out" is not a service name: lower-case letters, digits and dashes/);
     git('tag', 'v3.0.0');
     commitAt('2026-06-21T08:00:00Z', 'fix the cart');
     commitAt('2026-06-21T09:00:00Z', 'faster search');

@@ -257,14 +257,67 @@ test(
           assert.ok(box !== null && box.width > 300, `${id} is drawn`);
         }
         assert.ok((await page.locator('svg#chart-deployments rect.mark').count()) >= 1, 'this week has a bar');
+        // The environment and team filters come from what the history knows.
+        assert.deepEqual(await page.getByTestId('analytics-env').locator('option').allTextContents(), ['production']);
+        // The storyboard follows the service: its last release, rolled back.
+        const board = page.getByTestId('storyboard');
+        await board
+          .getByTestId('storyboard-release-line')
+          .getByText(`checkout release ${v3.release!.number}: 3.0.0, RolledBack`)
+          .waitFor({ timeout: 10_000 });
+        const statuses = async () =>
+          Object.fromEntries(
+            await Promise.all(
+              ['Plan', 'Stage', 'Release', 'Verify', 'Rollback'].map(
+                async (f) => [f, await board.getByTestId(`frame-${f}`).getAttribute('data-status')] as const,
+              ),
+            ),
+          );
+        assert.deepEqual(await statuses(), {
+          Plan: 'done',
+          Stage: 'done',
+          Release: 'failed',
+          Verify: 'skipped',
+          Rollback: 'done',
+        });
         await page.getByTestId('frame-Rollback').click();
         const doc = page.getByTestId('frame-document');
         await doc
           .getByText(`Rollback: Rollback log: checkout release ${v3.release!.number} (3.0.0)`)
           .waitFor({ timeout: 10_000 });
         assert.match(await doc.innerText(), /generated from the log at sequence \d+, chain hash [0-9a-f]{16}…/);
+        // Its checklist is the log's: the revert, to the millisecond.
+        const checklist = await doc.getByTestId('frame-checklist').innerText();
+        assert.match(
+          checklist,
+          new RegExp(
+            `✓ traffic reverted: at ${new Date(reverted.at).toISOString().replace(/\./g, '\\.')}, \\d+ ms after detection`,
+          ),
+        );
         await page.getByTestId('frame-Plan').click();
         await doc.getByText('Plan: Release plan: checkout 2.0.0 → 3.0.0').waitFor({ timeout: 10_000 });
+        assert.match(await doc.getByTestId('frame-checklist').innerText(), /✓ rollback contract: 2 rule\(s\)/);
+        // An earlier release: 2.0.0 succeeded, so Verify is done and Rollback skipped.
+        await board.getByTestId('storyboard-release').selectOption(String(v2.release!.number));
+        await board
+          .getByTestId('storyboard-release-line')
+          .getByText(`checkout release ${v2.release!.number}: 2.0.0, Succeeded`)
+          .waitFor({ timeout: 10_000 });
+        assert.deepEqual(await statuses(), {
+          Plan: 'done',
+          Stage: 'done',
+          Release: 'done',
+          Verify: 'done',
+          Rollback: 'skipped',
+        });
+        // Every document is there, the runbook too.
+        await board.getByTestId('doc-runbook').click();
+        await doc.getByText('Runbook: Runbook: checkout').waitFor({ timeout: 10_000 });
+        assert.match(await doc.innerText(), /sluice wait checkout --for healthy/);
+        await board.getByTestId('doc-retro').click();
+        await doc
+          .getByText(`Retrospective: Retrospective: checkout 2.0.0 (release ${v2.release!.number})`)
+          .waitFor({ timeout: 10_000 });
       },
     );
 

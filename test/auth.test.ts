@@ -95,6 +95,8 @@ const EXPECTED_ACCESS: Record<string, 'public' | 'viewer' | 'deployer' | 'approv
   'GET /api/analytics/dora': 'viewer',
   'GET /metrics': 'viewer',
   'GET /api/services/:name/documents/:kind': 'viewer',
+  'GET /api/services/:name/storyboard': 'viewer',
+  'GET /api/analytics/catalogue': 'viewer',
   'GET /api/reports/weekly': 'viewer',
   'POST /api/analytics/import': 'deployer',
   'POST /api/analytics/incidents': 'deployer',

@@ -30,6 +30,12 @@ export function analyticsPaths(): Record<string, object> {
         responses: ok('the keys'),
       },
     },
+    '/api/analytics/catalogue': {
+      get: {
+        summary: 'the services (with their team label), teams and environments the analytics history knows',
+        responses: ok('{services: [{service, team}], teams, environments}'),
+      },
+    },
     '/api/analytics/import': {
       post: {
         summary: 'import deployments, commits, incidents and version mappings as JSON lines (deployer)',
@@ -69,6 +75,16 @@ export function analyticsPaths(): Record<string, object> {
           ...queryParams(documentQuery),
         ],
         responses: ok('{kind, title, generatedFrom: {seq, hash}, sections, markdown}'),
+      },
+    },
+    '/api/services/{name}/storyboard': {
+      get: {
+        summary:
+          "a release's storyboard: Plan, Stage, Release, Verify and Rollback frames, each with its checklist from the log and the document it opens",
+        parameters: [name, ...queryParams(documentQuery)],
+        responses: ok(
+          '{service, release, version, status, frames: [{frame, status, checklist, artifact}], generatedFrom}',
+        ),
       },
     },
     '/metrics': {

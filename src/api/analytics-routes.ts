@@ -31,6 +31,13 @@ export function registerAnalyticsRoutes(app: FastifyInstance, analytics: Analyti
       );
     return analytics.importRecords(records, errors, 'webhook', actorOf(req));
   });
+  /** What the history knows: the services (with their team) and environments the keys can be asked for. */
+  app.get('/api/analytics/catalogue', async () => {
+    await analytics.project();
+    const { services, environments } = analytics.history.catalogue();
+    const teams = [...new Set(services.flatMap((s) => (s.team === null ? [] : [s.team])))].sort();
+    return { services, teams, environments };
+  });
   app.get('/api/analytics/dora', async (req) => {
     const q = doraQuery.parse(req.query);
     const until = q.until ?? Date.now();
@@ -52,6 +59,11 @@ export function registerDocumentRoutes(app: FastifyInstance, documents: ReleaseD
     const { name, kind } = documentParams.parse(req.params);
     const { release } = documentQuery.parse(req.query);
     return documents.generate(kind, name, release);
+  });
+  app.get('/api/services/:name/storyboard', async (req) => {
+    const { name } = documentParams.pick({ name: true }).parse(req.params);
+    const { release } = documentQuery.parse(req.query);
+    return documents.storyboard(name, release);
   });
   app.get('/api/reports/weekly', async (req) =>
     weeklyReport(analytics, { now: Date.now(), environment: weeklyQuery.parse(req.query).env }),

@@ -202,9 +202,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     store,
     async (e, actor) => void (await analytics.recordServerEvent(e, actor)),
     (err) => log.warn({ err }, 'a retrospective could not be opened'),
+    { promoteIsOverride: (service) => environments.approvalsRequired(service) > 0 },
   );
   const metrics = await MetricsCollector.open(store, engine.bus);
-  registerMetricsRoute(app, engine, metrics);
   const telemetry = new FlagTelemetry(
     shared === null
       ? null
@@ -215,6 +215,15 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
         },
   );
   telemetry.start();
+  registerMetricsRoute(app, engine, metrics, () =>
+    flags
+      .list()
+      .flatMap((r) =>
+        Object.entries(telemetry.of(r.flag.name)).flatMap(([environment, variants]) =>
+          Object.entries(variants).map(([variant, c]) => ({ environment, flag: r.flag.name, variant, ...c })),
+        ),
+      ),
+  );
   const flagGuard = new FlagGuard(flags, {
     dataDir,
     runs: (service) => engine.runs(service),

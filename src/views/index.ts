@@ -16,6 +16,7 @@ export { appendVerdicts, type RuleSeries, type VerdictSeries } from './verdict-s
 export type { FourKeys } from '../core/analytics/four-keys.ts';
 export { trendCharts } from '../core/analytics/weekly-report.ts';
 export type { GeneratedDocument } from '../core/documents/types.ts';
+export type { Storyboard, Frame, ChecklistItem } from '../core/documents/storyboard.ts';
 export type { DrillRecord, TimelineEntry as DrillTimelineEntry } from '../core/drills/record.ts';
 export type { DrillTraffic } from '../core/drills/events.ts';
 export type { DrillRunRow, GameDaysView, ScheduledDrill } from './gamedays.ts';

@@ -309,7 +309,21 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
     const horizon = windowServices.every((s) => nextBy.has(s))
       ? Math.max(window.until, ...windowServices.map((s) => nextBy.get(s)!))
       : Number.MAX_SAFE_INTEGER;
-    const services = filter.service === undefined ? '' : ' AND i.service = ?';
+    // A team's services: those any deployment of the environment labels with it (an incident has no team of its own).
+    const teamServices =
+      filter.team === undefined
+        ? undefined
+        : (
+            this.#db
+              .prepare('SELECT DISTINCT service FROM deployments WHERE environment = ? AND team = ?')
+              .all(filter.environment, filter.team) as Row[]
+          ).map((r) => String(r.service));
+    const services =
+      filter.service !== undefined
+        ? ' AND i.service = ?'
+        : teamServices !== undefined
+          ? ` AND i.service IN (${teamServices.map(() => '?').join(', ') || 'NULL'})`
+          : '';
     const incidents = (
       this.#db
         .prepare(
@@ -319,7 +333,7 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
           filter.environment,
           window.since,
           horizon,
-          ...(filter.service === undefined ? [] : [filter.service]),
+          ...(filter.service !== undefined ? [filter.service] : (teamServices ?? [])),
         ) as Row[]
     ).map((r) => ({
       id: String(r.id),
@@ -328,7 +342,13 @@ export class SqliteAnalyticsStore implements AnalyticsStore {
       openedAt: Number(r.opened_at),
       resolvedAt: num(r.resolved_at),
     }));
-    return { deployments, commits: [], incidents, shipments: shipped };
+    return {
+      deployments,
+      commits: [],
+      incidents,
+      shipments: shipped,
+      ...(teamServices !== undefined && { teamServices }),
+    };
   }
 
   deployments(filter: KeysFilter, window: Window, limit: number): Deployment[] {

@@ -1,11 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { DoraAnswer, ImportSummary } from '../../analytics/analytics.ts';
 import { GitError, gitImportLines, readGitVersions } from '../../analytics/git-history.ts';
-import type { Client } from '../client.ts';
+import { ApiError, type Client, Unreachable } from '../client.ts';
 import { type CommandDef, EXIT, UsageError } from '../command.ts';
+
+/** A service name as import lines take it (core/analytics/import-lines.ts). */
+const SERVICE_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** A part sent in one request stays well under the server's 4 MiB body limit. */
 const PART_BYTES = 2 * 1024 * 1024;
+/** A longer line cannot be sent in one request (the server's body limit, less the request's own JSON): refused here, with its number. */
+const MAX_LINE_BYTES = 4 * 1024 * 1024 - 64 * 1024;
 
 function dateFlag(name: string, text: string | undefined, fallback: number): string {
   if (text === undefined) return new Date(fallback).toISOString();
@@ -15,8 +20,23 @@ function dateFlag(name: string, text: string | undefined, fallback: number): str
   return text;
 }
 
-/** Post JSON lines in parts of whole lines, each saying where it starts so errors keep the file's line numbers. */
-async function importLines(c: Client, lines: readonly string[], source: 'file' | 'git'): Promise<ImportSummary> {
+/** Where an import stopped: the first line not sent, and why. */
+interface Stopped {
+  line: number;
+  error: Error;
+}
+
+/**
+ * Post JSON lines in parts of whole lines (at most PART_BYTES each, a longer line alone), each saying
+ * where it starts so errors keep the file's line numbers. A part the server refuses as too large is
+ * reported line by line and the rest is still sent; any other failure stops the import where it is,
+ * and what was imported before is still counted (`stopped`).
+ */
+async function importLines(
+  c: Client,
+  lines: readonly string[],
+  source: 'file' | 'git',
+): Promise<{ summary: ImportSummary; stopped: Stopped | null }> {
   const total: ImportSummary = {
     deployments: zero(),
     commits: zero(),
@@ -26,14 +46,44 @@ async function importLines(c: Client, lines: readonly string[], source: 'file' |
     errors: [],
   };
   for (let i = 0; i < lines.length;) {
+    const size = Buffer.byteLength(lines[i]!);
+    if (size > MAX_LINE_BYTES) {
+      total.rejected++;
+      total.errors.push({
+        line: i + 1,
+        message: `not imported: the line is ${(size / 1048576).toFixed(1)} MiB, more than the server takes in one request (at most ${(MAX_LINE_BYTES / 1048576).toFixed(2)} MiB)`,
+      });
+      i++;
+      continue;
+    }
     let bytes = 0;
     let j = i;
-    while (j < lines.length && (j === i || bytes + lines[j]!.length < PART_BYTES)) bytes += lines[j++]!.length + 1;
-    const part = await c.post<ImportSummary>('/api/analytics/import', {
-      text: lines.slice(i, j).join('\n'),
-      firstLine: i + 1,
-      source,
-    });
+    while (
+      j < lines.length &&
+      (j === i || (bytes + Buffer.byteLength(lines[j]!) < PART_BYTES && Buffer.byteLength(lines[j]!) <= MAX_LINE_BYTES))
+    )
+      bytes += Buffer.byteLength(lines[j++]!) + 1;
+    let part: ImportSummary;
+    try {
+      part = await c.post<ImportSummary>('/api/analytics/import', {
+        text: lines.slice(i, j).join('\n'),
+        firstLine: i + 1,
+        source,
+      });
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 413))
+        return { summary: total, stopped: { line: i + 1, error: err as Error } };
+      for (let k = i; k < j; k++) {
+        if (lines[k]!.trim() === '') continue;
+        total.rejected++;
+        total.errors.push({
+          line: k + 1,
+          message: `not imported: the line is ${(Buffer.byteLength(lines[k]!) / 1048576).toFixed(1)} MiB, more than the server takes in one request (${err.message})`,
+        });
+      }
+      i = j;
+      continue;
+    }
     for (const k of ['deployments', 'commits', 'incidents', 'versions'] as const) {
       for (const n of ['added', 'unchanged', 'updated'] as const) total[k][n] += part[k][n];
     }
@@ -41,7 +91,33 @@ async function importLines(c: Client, lines: readonly string[], source: 'file' |
     total.errors.push(...part.errors);
     i = j;
   }
-  return total;
+  return { summary: total, stopped: null };
+}
+
+/** The summary of an import, and where it stopped if it did: nothing half-imported without a count. */
+function importResult(
+  r: { summary: ImportSummary; stopped: Stopped | null },
+  label: string,
+  total: number,
+  o: { out: (s: string) => void; json: boolean },
+): (typeof EXIT)[keyof typeof EXIT] {
+  const s = r.summary;
+  if (r.stopped !== null && r.stopped.line === 1) throw r.stopped.error; // nothing sent: the error alone says it
+  const stop =
+    r.stopped === null
+      ? null
+      : `stopped at line ${r.stopped.line} of ${total}: ${r.stopped.error.message}; lines ${r.stopped.line}–${total} were not imported (the counts above are of the lines before). Run the import again: lines already imported are unchanged.`;
+  if (o.json)
+    o.out(
+      JSON.stringify(
+        { ...s, ...(stop !== null && { stopped: { line: r.stopped!.line, error: r.stopped!.error.message } }) },
+        null,
+        2,
+      ),
+    );
+  else o.out(stop === null ? summaryText(s, label) : `${summaryText(s, label)}\n${stop}`);
+  if (r.stopped?.error instanceof Unreachable) return EXIT.unreachable;
+  return s.rejected > 0 || r.stopped !== null ? EXIT.failed : EXIT.ok;
 }
 
 const zero = () => ({ added: 0, unchanged: 0, updated: 0 });
@@ -142,22 +218,31 @@ export const analyticsCommand: CommandDef = {
       } catch (err) {
         throw new UsageError(`cannot read ${v.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       }
-      const s = await importLines(client(), text.split('\n'), 'file');
-      out(json ? JSON.stringify(s, null, 2) : summaryText(s, v.file));
-      return s.rejected > 0 ? EXIT.failed : EXIT.ok;
+      const lines = text.split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      return importResult(await importLines(client(), lines, 'file'), v.file, lines.length, { out, json });
     }
     if (action === 'git') {
       if (v.repo === undefined || v.service === undefined) throw new UsageError('give --repo PATH and --service NAME');
-      let lines: string[];
+      if (!SERVICE_NAME.test(v.service))
+        throw new UsageError(
+          `--service "${v.service}" is not a service name: lower-case letters, digits and dashes (a DNS label), e.g. checkout`,
+        );
+      let versions: Awaited<ReturnType<typeof readGitVersions>>;
       try {
-        lines = gitImportLines(v.service, await readGitVersions(v.repo));
+        versions = await readGitVersions(v.repo);
       } catch (err) {
         if (err instanceof GitError) throw new UsageError(err.message);
         throw err;
       }
-      const s = await importLines(client(), lines, 'git');
-      out(json ? JSON.stringify(s, null, 2) : summaryText(s, `${v.repo} (git)`));
-      return s.rejected > 0 ? EXIT.failed : EXIT.ok;
+      if (versions.length === 0) {
+        out(
+          `${v.repo} has no tags: nothing imported (a version maps to the tag v<version> or <version>; tag releases, or name each release's commit with sluice apply --commit SHA)`,
+        );
+        return EXIT.failed;
+      }
+      const lines = gitImportLines(v.service, versions);
+      return importResult(await importLines(client(), lines, 'git'), `${v.repo} (git)`, lines.length, { out, json });
     }
     throw new UsageError(`unknown action "${action}"; valid: dora, import, git`);
   },

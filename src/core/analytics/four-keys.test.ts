@@ -105,6 +105,44 @@ describe('the four keys on hand-made histories', () => {
     assert.equal(other.changeFailureRate.counts.failed, 0);
   });
 
+  it('an incident in a window without a deployment of its service still counts as a restore, alone or bucketed', () => {
+    const h: History = {
+      deployments: [deployment('d0', T0 + H), { ...deployment('s0', T0 + H), service: 'search', team: 'discovery' }],
+      commits: [],
+      incidents: [
+        incident('i1', T0 + 3 * DAY, T0 + 3 * DAY + H),
+        { ...incident('i2', T0 + 3 * DAY, null), service: 'search' },
+      ],
+    };
+    const day = { since: T0 + 3 * DAY, until: T0 + 4 * DAY };
+    for (const filter of [production, { ...production, service: 'checkout' }, { ...production, team: 'payments' }]) {
+      const k = fourKeys(h, day, filter);
+      assert.equal(k.deployments.count, 0);
+      assert.equal(k.timeToRestore.medianS, 3600, JSON.stringify(filter));
+      const alone = filter === production ? 1 : 0;
+      assert.deepEqual(k.timeToRestore.counts, { rollbacks: 0, incidents: 1, unresolvedIncidents: alone });
+      assert.deepEqual(fourKeysByBucket(h, week, filter, 'day').buckets[3]!.timeToRestore, k.timeToRestore);
+    }
+    // The store gives only the window's deployments (and the next ones): none here, and the incidents still count.
+    assert.deepEqual(fourKeys({ ...h, deployments: [] }, day, production).timeToRestore.counts, {
+      rollbacks: 0,
+      incidents: 1,
+      unresolvedIncidents: 1,
+    });
+    // A team's incidents are those of the services its deployments name, also from beyond the history given.
+    assert.equal(fourKeys(h, day, { ...production, team: 'discovery' }).timeToRestore.counts.unresolvedIncidents, 1);
+    const given = { ...h, deployments: [], teamServices: ['search'] };
+    assert.equal(
+      fourKeys(given, day, { ...production, team: 'discovery' }).timeToRestore.counts.unresolvedIncidents,
+      1,
+    );
+    assert.equal(
+      fourKeys({ ...h, deployments: [] }, day, { ...production, team: 'discovery' }).timeToRestore.counts
+        .unresolvedIncidents,
+      0,
+    );
+  });
+
   it('two deployments on one day: two deployments, one deploy day', () => {
     const h: History = {
       deployments: [deployment('a', T0 + 9 * H), deployment('b', T0 + 15 * H), deployment('c', T0 + 2 * DAY)],
@@ -117,6 +155,15 @@ describe('the four keys on hand-made histories', () => {
     assert.equal(k.deploymentFrequency.perDay, 3 / 7);
     assert.equal(k.deploymentFrequency.medianDeployDaysPerWeek, 2);
     assert.equal(k.deploymentFrequency.tier, 'high');
+    // A rest shorter than a week at the window's end is not a week: 10 days are one week, whose median is 2 (not (2, 0) → 1).
+    const tenDays = fourKeys(h, { since: T0, until: T0 + 10 * DAY }, production).deploymentFrequency;
+    assert.equal(tenDays.medianDeployDaysPerWeek, 2);
+    assert.equal(tenDays.counts.weeks, 1);
+    // A window shorter than a week is its own block.
+    assert.equal(
+      fourKeys(h, { since: T0, until: T0 + DAY }, production).deploymentFrequency.medianDeployDaysPerWeek,
+      1,
+    );
     // Over two weeks with nothing in the second, the median of (2, 0) is 1.
     assert.equal(
       fourKeys(h, { since: T0, until: T0 + 14 * DAY }, production).deploymentFrequency.medianDeployDaysPerWeek,

@@ -116,9 +116,21 @@ export function firstShipments(deployments: readonly Deployment[], commits: read
  */
 function prepare(history: History, filter: KeysFilter): Prepared {
   const deployments = history.deployments.filter((d) => matches(filter, d)).sort(byFinish);
-  const services = new Set(deployments.map((d) => d.service));
+  // An incident counts for the filter's service, or its team's services (by their deployments' team label), or any service.
+  const teamServices =
+    filter.team === undefined
+      ? null
+      : new Set([
+          ...history.deployments.filter((d) => d.team === filter.team).map((d) => d.service),
+          ...(history.teamServices ?? []),
+        ]);
   const incidents = history.incidents
-    .filter((i) => i.environment === filter.environment && services.has(i.service))
+    .filter(
+      (i) =>
+        i.environment === filter.environment &&
+        (filter.service === undefined || i.service === filter.service) &&
+        (teamServices === null || teamServices.has(i.service)),
+    )
     .sort((a, b) => a.openedAt - b.openedAt);
   const openings = new Map<string, number[]>();
   for (const i of incidents) {
@@ -194,10 +206,14 @@ function aggregate(p: Prepared, window: Window, filter: KeysFilter, tiers: TierT
   const deployments = inWindow.map((j) => j.d);
   const days = (window.until - window.since) / DAY_MS;
 
-  // Distinct UTC deploy days in each 7-day block from the window's start (the last block may be short).
-  const blocks = Array.from({ length: Math.max(1, Math.ceil(days / 7)) }, () => new Set<number>());
-  for (const d of deployments)
-    blocks[Math.floor((d.finishedAt - window.since) / (7 * DAY_MS))]!.add(utcDay(d.finishedAt));
+  // Distinct UTC deploy days in each whole 7-day block from the window's start; a shorter rest at the
+  // end is left out (a 1-day "week" would pull the median down), unless the window is shorter than a week.
+  const whole = Math.floor(days / 7);
+  const blocks = Array.from({ length: Math.max(1, whole) }, () => new Set<number>());
+  for (const d of deployments) {
+    const block = Math.floor((d.finishedAt - window.since) / (7 * DAY_MS));
+    if (block < blocks.length) blocks[block]!.add(utcDay(d.finishedAt));
+  }
   const weeks = blocks.map((b) => b.size);
   const deployDays = new Set(deployments.map((d) => utcDay(d.finishedAt)));
   const perDay = days > 0 ? deployments.length / days : 0;

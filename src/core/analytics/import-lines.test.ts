@@ -38,4 +38,27 @@ describe('import lines', () => {
     assert.match(errors[5]!.message, /resolvedAt .* is before openedAt/);
     assert.match(errors[6]!.message, /author/);
   });
+
+  it('a deployment may say when its version first took traffic: time to restore starts there; it must lie within the deployment', () => {
+    const line = (extra: string) =>
+      `{"type":"deployment","id":"d3","service":"checkout","version":"3","startedAt":"2026-06-02T10:00:00Z","finishedAt":"2026-06-02T10:30:00Z","result":"rolledback","trafficRevertedAt":"2026-06-02T10:30:00Z"${extra}}`;
+    const { records, errors } = readImportText(
+      [
+        line(',"firstTrafficAt":"2026-06-02T10:10:00Z"'),
+        line(',"firstTrafficAt":"2026-06-02T11:00:00Z"'),
+        line(''),
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      records.map((r) => (r.type === 'deployment' ? r.deployment.firstTrafficAt : undefined)),
+      [Date.parse('2026-06-02T10:10:00Z'), null],
+    );
+    assert.deepEqual(errors, [
+      {
+        line: 2,
+        message:
+          'firstTrafficAt 2026-06-02T11:00:00Z is not between startedAt 2026-06-02T10:00:00Z and trafficRevertedAt 2026-06-02T10:30:00Z',
+      },
+    ]);
+  });
 });

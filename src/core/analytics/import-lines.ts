@@ -46,6 +46,8 @@ const deploymentLine = z.strictObject({
   finishedAt: time,
   result: z.enum(['success', 'rolledback']),
   trafficRevertedAt: time.optional(),
+  /** When the new version first took production traffic (time to restore starts there; default: startedAt). */
+  firstTrafficAt: time.optional(),
   commits: z.array(sha).max(10_000).default([]),
   progressive: z.boolean().optional(),
   rehearsed: z.boolean().optional(),
@@ -105,6 +107,9 @@ export function readImportLine(value: unknown): ImportRecord | string {
       const reverted = l.trafficRevertedAt === undefined ? null : Date.parse(l.trafficRevertedAt);
       if (reverted !== null && reverted < startedAt)
         return `trafficRevertedAt ${l.trafficRevertedAt} is before startedAt ${l.startedAt}`;
+      const firstTraffic = l.firstTrafficAt === undefined ? null : Date.parse(l.firstTrafficAt);
+      if (firstTraffic !== null && (firstTraffic < startedAt || firstTraffic > (reverted ?? finishedAt)))
+        return `firstTrafficAt ${l.firstTrafficAt} is not between startedAt ${l.startedAt} and ${reverted === null ? `finishedAt ${l.finishedAt}` : `trafficRevertedAt ${l.trafficRevertedAt}`}`;
       return {
         type: 'deployment',
         deployment: {
@@ -116,7 +121,7 @@ export function readImportLine(value: unknown): ImportRecord | string {
           startedAt,
           finishedAt,
           result: l.result,
-          firstTrafficAt: null,
+          firstTrafficAt: firstTraffic,
           trafficRevertedAt: reverted,
           revertMs: null,
           commits: [...new Set(l.commits)],

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EventBody, ServiceEvent } from '../events.ts';
-import { emptyReleaseMetrics, foldReleaseMetrics, renderPrometheus } from './release-metrics.ts';
+import { emptyReleaseMetrics, foldReleaseMetrics, renderPrometheus, renderFlagEvaluations } from './release-metrics.ts';
 
 let seq = 0;
 const ev = (service: string, at: number, body: Record<string, unknown>): ServiceEvent => ({
@@ -57,5 +57,21 @@ describe('release metrics for Prometheus', () => {
     ])
       assert.ok(lines.includes(l), `missing: ${l}\n${text}`);
     assert.ok(text.endsWith('\n'));
+  });
+
+  it('flag evaluations: one counter line per environment, flag and variant, with label values escaped; nothing without any', () => {
+    assert.equal(renderFlagEvaluations([]), '');
+    const text = renderFlagEvaluations([
+      { environment: 'production', flag: 'new-cart', variant: 'on', evaluations: 7, errors: 1 },
+      { environment: 'production', flag: 'new-"cart"', variant: 'off', evaluations: 3, errors: 0 },
+    ]);
+    const lines = text.split('\n');
+    for (const l of [
+      '# TYPE sluice_flag_evaluations_total counter',
+      'sluice_flag_evaluations_total{environment="production",flag="new-cart",variant="on"} 7',
+      'sluice_flag_evaluations_total{environment="production",flag="new-\\"cart\\"",variant="off"} 3',
+      'sluice_flag_evaluation_errors_total{environment="production",flag="new-cart",variant="on"} 1',
+    ])
+      assert.ok(lines.includes(l), `missing: ${l}\n${text}`);
   });
 });

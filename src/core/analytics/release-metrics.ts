@@ -147,3 +147,36 @@ export function renderPrometheus(m: ReleaseMetrics, phases: readonly { service: 
   );
   return `${out.join('\n')}\n`;
 }
+
+/** Evaluations of one variant of a flag in one environment, as applications reported them (the SDK hook). */
+export interface FlagEvaluationCount {
+  environment: string;
+  flag: string;
+  variant: string;
+  evaluations: number;
+  errors: number;
+}
+
+/** Flag evaluations and their errors per environment, flag and variant, as counters (nothing when no flag was evaluated). */
+export function renderFlagEvaluations(counts: readonly FlagEvaluationCount[]): string {
+  if (counts.length === 0) return '';
+  const names = ['environment', 'flag', 'variant'] as const;
+  const key = (c: FlagEvaluationCount) => names.map((n) => c[n]).join('\0');
+  const sorted = [...counts].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  const out: string[] = [];
+  counter(
+    out,
+    'sluice_flag_evaluations_total',
+    'Flag evaluations reported by applications (POST /api/sdk/evaluations) since the server started, by variant.',
+    names,
+    new Map(sorted.map((c) => [key(c), c.evaluations])),
+  );
+  counter(
+    out,
+    'sluice_flag_evaluation_errors_total',
+    'Errors reported with those evaluations, by variant.',
+    names,
+    new Map(sorted.map((c) => [key(c), c.errors])),
+  );
+  return `${out.join('\n')}\n`;
+}

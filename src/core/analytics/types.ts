@@ -78,4 +78,6 @@ export interface History {
    * written, by `isEarlierShipment`); otherwise they are found from the deployments' commits.
    */
   shipments?: Shipment[];
+  /** With a team filter: the services carrying that team label, when the caller knows more than `deployments` shows. */
+  teamServices?: string[];
 }

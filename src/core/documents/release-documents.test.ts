@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { EventBody, ServiceEvent } from '../events.ts';
 import type { ReleaseState } from '../release/state.ts';
 import { impactOf, retrospective, rollbackLog, stagedSchedule } from './release-documents.ts';
+import { storyboard } from './storyboard.ts';
 import type { ReleaseDocInput } from './types.ts';
 
 const T0 = Date.UTC(2026, 5, 1, 10);
@@ -83,7 +84,7 @@ const input: ReleaseDocInput = {
   commits: [],
   labels: { team: 'payments' },
   notifications: [],
-  specChanges: ['target'],
+  specChanges: [{ path: 'target.env.FAIL_RATE', from: '0', to: '0.5' }],
   generatedFrom: { seq: 111, hash: 'f'.repeat(64) },
   generatedAt: T0 + 60_000,
 };
@@ -141,5 +142,39 @@ describe('release documents', () => {
       (retro.sections.find((s) => s.heading === 'Action items')!.body as { owner: string }[]).map((a) => a.owner),
       ['payments', 'payments'],
     );
+  });
+
+  it('the storyboard of a rolled-back release: the Release frame failed, Verify skipped, Rollback with its timeline', () => {
+    const b = storyboard(input);
+    assert.deepEqual(
+      b.frames.map((f) => [f.frame, f.status]),
+      [
+        ['Plan', 'failed'], // this fixture's contract has no rules
+        ['Stage', 'pending'],
+        ['Release', 'failed'],
+        ['Verify', 'skipped'],
+        ['Rollback', 'done'],
+      ],
+    );
+    assert.deepEqual(b.frames[0]!.checklist[0], {
+      item: 'environment plan',
+      done: null,
+      detail: 'released directly: no environment plan, no gates',
+    });
+    assert.equal(b.frames[0]!.checklist.find((c) => c.item === 'rollback contract')?.done, false, 'no rules');
+    assert.deepEqual(
+      b.frames[4]!.checklist.map((c) => [c.item, c.done]),
+      [
+        ['failure detected', true],
+        ['traffic reverted', true],
+        ['canary stopped', true],
+        ['retrospective', null],
+      ],
+    );
+    assert.match(b.frames[4]!.checklist[1]!.detail, /12 ms after detection$/);
+    assert.deepEqual(b.frames[3]!.checklist, [
+      { item: 'all traffic on the new version', done: false, detail: 'rolled back before' },
+      { item: 'release succeeded', done: false, detail: 'RolledBack' },
+    ]);
   });
 });

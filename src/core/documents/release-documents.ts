@@ -1,17 +1,15 @@
 import type { ServiceEvent } from '../events.ts';
 import { describeStep } from '../release/strategy.ts';
-import type { Rule } from '../types.ts';
 import { sectionsMarkdown } from './markdown.ts';
+import { describeRule, specValue } from './plain-words.ts';
 import { timelineOf } from './timeline.ts';
 import type { DocumentKind, GeneratedDocument, ReleaseDocInput } from './types.ts';
 
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
-const secs = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(3)} s`);
+export { describeRule };
 
-export function describeRule(r: Rule): string {
-  const x = r as unknown as { name: string; metric: string; failIf?: unknown; query?: unknown };
-  return `${x.name}: ${x.metric}${x.failIf === undefined ? '' : ` fails if ${JSON.stringify(x.failIf)}`}`;
-}
+const iso = (ms: number | null | undefined) =>
+  ms === null || ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
+const secs = (ms: number | null) => (ms === null ? 'n/a' : `${(ms / 1000).toFixed(3)} s`);
 
 /** What the data plane says the failing version did to users (from the contract's counts and the router's weights). */
 export function impactOf(i: ReleaseDocInput): {
@@ -71,11 +69,13 @@ export function releasePlan(i: ReleaseDocInput): GeneratedDocument {
   const approvals = ofType(i.events, 'approval.given').map(
     (e) => `${e.approval.by} at ${iso(e.at)}${e.approval.comment ? `: ${e.approval.comment}` : ''}`,
   );
-  const gates = ofType(i.events, 'gate.evaluated').map((e) => ({
-    gate: e.result.gate,
-    outcome: e.result.outcome,
-    detail: e.result.detail,
-  }));
+  // Each gate's last result (a gate is evaluated again when its result changes).
+  const gates = [
+    ...new Map(ofType(i.events, 'gate.evaluated').map((e) => [e.result.gate, e.result] as const)).values(),
+  ];
+  const overrides = ofType(i.events, 'gate.overridden').map(
+    (e) => `gate ${e.override.gate} overridden by ${e.override.by} at ${iso(e.override.at)}: ${e.override.reason}`,
+  );
   const mode = r.contract.revert;
   const revert =
     mode === undefined || mode.kind === 'instant'
@@ -91,8 +91,18 @@ export function releasePlan(i: ReleaseDocInput): GeneratedDocument {
         to: r.to.version,
         kind: r.kind,
         strategy: r.plan.strategy,
-        'spec fields changed': i.specChanges.join(', ') || 'the template only',
+        'spec fields changed':
+          [...new Set(i.specChanges.map((c) => c.path.split('.')[0]!))].join(', ') || 'none (the same spec again)',
       },
+    },
+    {
+      heading: 'Spec diff',
+      body:
+        r.from === null
+          ? 'First deploy: no earlier revision to compare with.'
+          : i.specChanges.length === 0
+            ? 'The two revisions have the same spec.'
+            : i.specChanges.map((c) => ({ field: c.path, from: specValue(c.from), to: specValue(c.to) })),
     },
     {
       heading: 'Commits',
@@ -110,19 +120,28 @@ export function releasePlan(i: ReleaseDocInput): GeneratedDocument {
       body:
         plan === undefined
           ? 'No environment plan: released directly (no gates).'
-          : { level: plan.risk.level, why: plan.risk.reason },
+          : {
+              level: plan.risk.level,
+              why: plan.risk.reason,
+              environment: plan.environment,
+              'asked by': plan.requestedBy,
+            },
     },
     {
       heading: 'Gates and approvals',
-      body: [...gates.map((g) => `${g.gate}: ${g.outcome} — ${g.detail}`), ...approvals.map((a) => `approved by ${a}`)],
+      body: [
+        ...gates.map((g) => `${g.gate}: ${g.outcome} — ${g.detail}`),
+        ...approvals.map((a) => `approved by ${a}`),
+        ...overrides,
+      ],
     },
-    { heading: 'Steps', body: r.steps.map((s, n) => `${n + 1}. ${describeStep(s)}`) },
+    { heading: 'Steps', body: r.steps.map((s, n) => ({ step: n + 1, what: describeStep(s) })) },
     {
       heading: 'Rollback contract',
       body: [
         `Every ${r.contract.intervalMs / 1000} s each rule is judged over the last ${r.contract.windowMs / 1000} s (at least ${r.contract.minSamples} requests).`,
         `A rule that fails ${r.contract.consecutive} time(s) in a row ${r.contract.onFail === 'pause' ? 'pauses the release for a person' : `rolls the release back: ${revert}`}.`,
-        ...r.contract.rules.map((x) => `Rule ${describeRule(x)}`),
+        ...r.contract.rules.map((x) => `Rule ${describeRule(x)}.`),
       ],
     },
     {
@@ -142,6 +161,15 @@ export function stagedSchedule(i: ReleaseDocInput): GeneratedDocument {
   const starts = ofType(i.events, 'step.started');
   const evaluations = ofType(i.events, 'analysis.evaluated');
   const end = r.endedAt ?? i.generatedAt;
+  // The plan: the first step starts when the new version is ready; a timed pause lasts its duration, a
+  // weight change no time, and a pause without one waits for a person (no planned start after it).
+  const firstStart = starts.find((e) => e.index === 0)?.at ?? null;
+  let planned: number | null = firstStart;
+  const plannedStarts = r.steps.map((s) => {
+    const at = planned;
+    if (planned !== null && s.kind === 'pause') planned = s.durationMs === null ? null : planned + s.durationMs;
+    return at;
+  });
   const rows = r.steps.map((s, n) => {
     const started = starts.find((e) => e.index === n);
     const next = starts.find((e) => e.index > n)?.at ?? (started !== undefined ? end : null);
@@ -158,6 +186,7 @@ export function stagedSchedule(i: ReleaseDocInput): GeneratedDocument {
             ? 'until promoted'
             : `${s.durationMs / 1000} s`
           : 'as soon as the previous step passes',
+      plannedStart: iso(plannedStarts[n]) ?? (n === 0 ? 'when the new version is ready' : 'after a person promotes'),
       actualStart: iso(started?.at),
       durationS: started === undefined || next === null ? null : (next - started.at) / 1000,
       verdicts:
@@ -229,13 +258,24 @@ export function retrospective(i: ReleaseDocInput): GeneratedDocument {
   const r = i.release;
   const log = r.rollback;
   const impact = impactOf(i);
-  const overrides = ofType(i.events, 'gate.overridden');
+  // Overrides: a gate of the plan let through, or a step promoted past rules without evidence.
+  const overrides = [
+    ...ofType(i.events, 'gate.overridden').map(
+      (e) => `${e.override.by} overrode gate ${e.override.gate} at ${iso(e.override.at)}: ${e.override.reason}`,
+    ),
+    ...ofType(i.events, 'release.promoted')
+      .filter((e) => (e.withoutEvidence?.length ?? 0) > 0)
+      .map(
+        (e) =>
+          `${e.actor} promoted from step ${e.fromStep + 1} at ${iso(e.at)} without evidence for ${e.withoutEvidence!.join(', ')}${e.reason ? `: ${e.reason}` : ''}`,
+      ),
+  ];
   const trigger =
     log !== null
       ? `rollback (${log.kind}) on ${log.trigger}`
       : overrides.length > 0
-        ? `override of gate ${overrides[0]!.override.gate}`
-        : `release ${r.status}`;
+        ? `override (${overrides[0]})`
+        : `none (release ${r.status}, no rollback and no override)`;
   const owner = i.labels.owner ?? i.labels.team ?? 'TBD';
   const pct = impact.usersAffectedShare === null ? 'n/a' : `${Math.round(impact.usersAffectedShare * 100)}%`;
   return document('retro', `Retrospective: ${i.service} ${r.to.version} (release ${r.number})`, i, [
@@ -248,6 +288,9 @@ export function retrospective(i: ReleaseDocInput): GeneratedDocument {
       body: {
         'failed requests (new version)': impact.failedRequests,
         'requests served by the new version': impact.canaryRequests,
+        'error rate of the new version': impact.canaryRequests
+          ? `${(((impact.failedRequests ?? 0) / impact.canaryRequests) * 100).toFixed(2)}%`
+          : 'n/a',
         'share of users exposed (most traffic the new version had)': pct,
         'duration (first traffic → reverted)': secs(impact.durationMs),
       },
@@ -261,7 +304,12 @@ export function retrospective(i: ReleaseDocInput): GeneratedDocument {
     },
     {
       heading: 'Trigger',
-      body: log?.reason ?? overrides.map((o) => `${o.override.by}: ${o.override.reason}`).join('; ') ?? trigger,
+      body:
+        log !== null
+          ? `${log.kind} rollback on ${log.trigger}: ${log.reason}`
+          : overrides.length > 0
+            ? overrides
+            : trigger,
     },
     {
       heading: 'Detection',

@@ -1,7 +1,7 @@
 import type { ReleaseState } from '../release/state.ts';
 import { describeStep } from '../release/strategy.ts';
 import { sectionsMarkdown } from './markdown.ts';
-import { describeRule } from './release-documents.ts';
+import { describeRule } from './plain-words.ts';
 import type { GeneratedDocument, GeneratedFrom } from './types.ts';
 
 export interface RunbookInput {
@@ -11,10 +11,21 @@ export interface RunbookInput {
   file: string | null;
   /** Newest first. */
   releases: ReleaseState[];
-  /** Drills (game days) and their last results, where another capability records them; empty: none known. */
-  drills: { name: string; at: string; result: string }[];
+  /** The drills run against the service and its rollback rehearsals, each with its last result, newest first. */
+  drills: RunbookDrill[];
   generatedFrom: GeneratedFrom;
   generatedAt: number;
+}
+
+/** A drill (game day) or rollback rehearsal of the service, with its last result. */
+export interface RunbookDrill {
+  drill: string;
+  /** The run number of its last run (null: a rehearsal, which has none). */
+  lastRun: number | null;
+  at: string;
+  result: string;
+  /** Where its full record is. */
+  command: string;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -38,7 +49,7 @@ export function runbook(i: RunbookInput): GeneratedDocument {
       body: [
         `sluice apply -f ${i.file ?? 'SPEC.yaml'} --commit $(git rev-parse HEAD)   # starts a release when the template changed`,
         `sluice status ${s}                # steps, weights, verdicts`,
-        `sluice wait ${s}                  # until it ends`,
+        `sluice wait ${s} --for healthy --timeout 30m   # exit 0 at 100%, 1 as soon as it is rolled back`,
         `sluice promote ${s} [--full]      # move on without waiting (recorded with its evidence)`,
       ],
     },
@@ -72,7 +83,13 @@ export function runbook(i: RunbookInput): GeneratedDocument {
         revertMs: r.rollback?.revertMs ?? null,
       })),
     },
-    { heading: 'Drills', body: i.drills.length === 0 ? 'No drills recorded for this service.' : i.drills },
+    {
+      heading: 'Drills and their last results',
+      body:
+        i.drills.length === 0
+          ? `No drill or rollback rehearsal recorded for ${s} yet (sluice gameday run -f DRILL.yaml, sluice gameday rehearse).`
+          : i.drills,
+    },
   ];
   const footer = `Generated ${iso(i.generatedAt)} from the log at sequence ${i.generatedFrom.seq}${i.generatedFrom.hash === null ? '' : ` (chain hash ${i.generatedFrom.hash})`}.`;
   const title = `Runbook: ${s}`;

@@ -1,5 +1,6 @@
 import { describeStep } from '../release/strategy.ts';
 import type { ServiceEvent } from '../events.ts';
+import { describeGovernanceEvent } from '../plan/events.ts';
 import type { TimelineEntry } from './types.ts';
 
 const weights = (w: Record<string, number>) =>
@@ -46,6 +47,11 @@ export function describeForTimeline(e: ServiceEvent): string | null {
       return `${e.driver} ${e.operation} failed: ${e.error}`;
     case 'signal.received':
       return `signal ${e.signal}${e.source ? ` from ${e.source}` : ''}`;
+    case 'plan.requested':
+    case 'gate.evaluated':
+    case 'plan.decided':
+    case 'postmortem.opened':
+      return describeGovernanceEvent(e, e.actor);
     case 'approval.given':
       return `${e.approval.by} approved`;
     case 'gate.overridden':

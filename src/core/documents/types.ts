@@ -1,6 +1,6 @@
-import type { Commit } from '../analytics/types.ts';
 import type { ServiceEvent } from '../events.ts';
 import type { ReleaseState } from '../release/state.ts';
+import type { SpecChange } from './plain-words.ts';
 
 export const DOCUMENT_KINDS = ['plan', 'schedule', 'rollback', 'retro', 'runbook', 'comms'] as const;
 export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
@@ -15,16 +15,20 @@ export interface GeneratedFrom {
 export interface ReleaseDocInput {
   service: string;
   release: ReleaseState;
-  /** The release's events, from its `release.started` to the next release's. */
+  /**
+   * The release's events, from its `release.started` to the next release's, and (for a service's
+   * environment `NAME--ENV`) the governance events of the plan that started it, from the log of
+   * `NAME`: its request, gates, approvals, overrides and decision. In log order.
+   */
   events: ServiceEvent[];
-  /** The commits the release shipped, with their messages when known. */
-  commits: Commit[];
+  /** The commits the release shipped, with their time and message when known (null: not known). */
+  commits: { sha: string; committedAt: number | null; message: string | null }[];
   /** The service's labels (team, owner, escalation …). */
   labels: Record<string, string>;
   /** The notifications of the service's spec (who is told of what). */
   notifications: { driver: string; events?: string[] | undefined; url?: string | undefined }[];
-  /** Top-level spec fields that differ between the release's from and to revisions. */
-  specChanges: string[];
+  /** The spec fields that differ between the release's from and to revisions, with both values. */
+  specChanges: SpecChange[];
   generatedFrom: GeneratedFrom;
   generatedAt: number;
 }

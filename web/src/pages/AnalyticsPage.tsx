@@ -1,9 +1,15 @@
 import { useEffect, useState } from 'react';
-import { trendCharts, type FourKeys, type GeneratedDocument } from '../../../src/views/index.ts';
+import { trendCharts, type FourKeys } from '../../../src/views/index.ts';
 import { api, request } from '../api.ts';
+import { ReleaseStoryboard } from '../components/ReleaseStoryboard.tsx';
 
 const DAY = 86_400_000;
 type Dora = FourKeys & { buckets?: FourKeys[] };
+interface Catalogue {
+  services: { service: string; team: string | null }[];
+  teams: string[];
+  environments: string[];
+}
 
 const dur = (s: number | null) =>
   s === null
@@ -14,73 +20,96 @@ const dur = (s: number | null) =>
         ? `${(s / 3600).toFixed(1)} h`
         : `${(s / 86_400).toFixed(1)} d`;
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(v * 100).toFixed(1)}%`);
+const share = (s: FourKeys['progressive']) =>
+  s.available ? `${pct(s.share)} (${s.counts.yes}/${s.counts.known})` : 'not available';
 
-/** The frames of a release's storyboard and the document each opens (docs/documents.md). */
-const FRAMES = [
-  { frame: 'Plan', kind: 'plan' },
-  { frame: 'Stage', kind: 'schedule' },
-  { frame: 'Release', kind: 'comms' },
-  { frame: 'Verify', kind: 'schedule' },
-  { frame: 'Rollback', kind: 'rollback' },
-  { frame: 'Retrospective', kind: 'retro' },
-] as const;
-
-/** A release's storyboard: one frame per stage, each opening its document, generated from the log. */
-function Storyboard({ service }: { service: string }) {
-  const [open, setOpen] = useState<{ frame: string; doc: GeneratedDocument } | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const show = (frame: string, kind: string) => {
-    request<GeneratedDocument>('GET', `/api/services/${service}/documents/${kind}`).then(
-      (doc) => {
-        setOpen({ frame, doc });
-        setError(null);
-      },
-      (e: Error) => setError(e.message),
-    );
-  };
+/** The four keys of the window with their tiers and the counts they came from. */
+function KeysTable({ data }: { data: Dora }) {
+  const r = data.rollbackTime;
   return (
-    <section className="panel" aria-labelledby="storyboard-title" data-testid="storyboard">
-      <h2 id="storyboard-title">Release storyboard: {service}, last release</h2>
-      <ol className="storyboard">
-        {FRAMES.map((f) => (
-          <li key={f.frame}>
-            <button type="button" data-testid={`frame-${f.frame}`} onClick={() => show(f.frame, f.kind)}>
-              {f.frame}
-            </button>
-          </li>
-        ))}
-      </ol>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
-      {open && (
-        <article data-testid="frame-document">
-          <h3>
-            {open.frame}: {open.doc.title}
-          </h3>
-          <p className="muted">
-            generated from the log at sequence {open.doc.generatedFrom.seq}
-            {open.doc.generatedFrom.hash ? `, chain hash ${open.doc.generatedFrom.hash.slice(0, 16)}…` : ''}
-          </p>
-          <pre className="document">{open.doc.markdown}</pre>
-        </article>
-      )}
-    </section>
+    <table className="keys" data-testid="analytics-keys">
+      <thead>
+        <tr>
+          <th>Key</th>
+          <th>Six months</th>
+          <th>Tier ({data.tiers.version})</th>
+          <th>From</th>
+        </tr>
+      </thead>
+      <tbody>
+        <tr>
+          <td>Deployment frequency</td>
+          <td>
+            {data.deploymentFrequency.perDay.toFixed(2)}/day, median{' '}
+            {data.deploymentFrequency.medianDeployDaysPerWeek ?? 'n/a'} deploy days/week
+          </td>
+          <td>{data.deploymentFrequency.tier ?? '—'}</td>
+          <td>
+            {data.deployments.count} deployments ({data.deployments.rolledBack} rolled back)
+          </td>
+        </tr>
+        <tr>
+          <td>Lead time (median)</td>
+          <td>
+            {dur(data.leadTime.medianS)}, p90 {dur(data.leadTime.p90S)}
+          </td>
+          <td>{data.leadTime.tier ?? '—'}</td>
+          <td>{data.leadTime.counts.commits} commits</td>
+        </tr>
+        <tr>
+          <td>Change failure rate</td>
+          <td>{pct(data.changeFailureRate.value)}</td>
+          <td>{data.changeFailureRate.tier ?? '—'}</td>
+          <td>
+            {data.changeFailureRate.counts.failed}/{data.changeFailureRate.counts.deployments} failed
+          </td>
+        </tr>
+        <tr>
+          <td>Time to restore (median)</td>
+          <td>
+            {dur(data.timeToRestore.medianS)}, p90 {dur(data.timeToRestore.p90S)}
+          </td>
+          <td>{data.timeToRestore.tier ?? '—'}</td>
+          <td>
+            {data.timeToRestore.counts.rollbacks} rollbacks, {data.timeToRestore.counts.incidents} incidents
+          </td>
+        </tr>
+        <tr>
+          <td>Progressive · rehearsed · behind flags</td>
+          <td colSpan={3}>
+            {share(data.progressive)} · {share(data.rehearsed)} · {share(data.behindFlags)}
+          </td>
+        </tr>
+        <tr>
+          <td>Rollback time (detection → traffic reverted)</td>
+          <td colSpan={3}>
+            {r.count === 0
+              ? 'no rollbacks by Sluice'
+              : `median ${r.medianS} s, p90 ${r.p90S} s, max ${r.maxS} s over ${r.count}`}
+          </td>
+        </tr>
+      </tbody>
+    </table>
   );
 }
 
-/** Six-month trends of the four keys per week, for all services, one service or one team; and a release's storyboard. */
+/**
+ * Six-month trends of the four keys per week, for all services, one service or one team, in one
+ * environment; and a release's storyboard with its documents.
+ */
 export function AnalyticsPage() {
-  const [services, setServices] = useState<string[]>([]);
+  const [catalogue, setCatalogue] = useState<Catalogue>({ services: [], teams: [], environments: [] });
+  const [running, setRunning] = useState<string[]>([]);
+  const [environment, setEnvironment] = useState('production');
   const [service, setService] = useState('');
+  const [team, setTeam] = useState('');
   const [data, setData] = useState<Dora | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     const abort = new AbortController();
+    request<Catalogue>('GET', '/api/analytics/catalogue', undefined, abort.signal).then(setCatalogue, () => undefined);
     api.services(abort.signal).then(
-      (list) => setServices(list.map((s) => s.service)),
+      (list) => setRunning(list.map((s) => s.service)),
       () => undefined,
     );
     return () => abort.abort();
@@ -92,7 +121,9 @@ export function AnalyticsPage() {
       since: new Date(until - 182 * DAY).toISOString(),
       until: new Date(until).toISOString(),
       bucket: 'week',
+      env: environment,
       ...(service && { service }),
+      ...(team && { team }),
     });
     request<Dora>('GET', `/api/analytics/dora?${q.toString()}`, undefined, abort.signal).then(
       (d) => {
@@ -104,18 +135,63 @@ export function AnalyticsPage() {
       },
     );
     return () => abort.abort();
-  }, [service]);
+  }, [service, team, environment]);
   const charts = data?.buckets ? trendCharts(data.buckets) : [];
+  const environments = catalogue.environments.includes(environment)
+    ? catalogue.environments
+    : [environment, ...catalogue.environments];
+  // The storyboard follows the service chosen: its release in this environment (NAME--ENV), or NAME itself.
+  const storyService =
+    service === ''
+      ? ''
+      : (running.find((s) => s === `${service}--${environment}`) ??
+        (environment === 'production' ? running.find((s) => s === service) : undefined) ??
+        '');
   return (
     <section aria-labelledby="analytics-title">
       <h1 id="analytics-title">Analytics: the last six months</h1>
       <label>
+        Environment{' '}
+        <select value={environment} onChange={(e) => setEnvironment(e.target.value)} data-testid="analytics-env">
+          {environments.map((x) => (
+            <option key={x} value={x}>
+              {x}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <label>
         Service{' '}
-        <select value={service} onChange={(e) => setService(e.target.value)} data-testid="analytics-service">
+        <select
+          value={service}
+          onChange={(e) => {
+            setService(e.target.value);
+            setTeam('');
+          }}
+          data-testid="analytics-service"
+        >
           <option value="">all services</option>
-          {services.map((s) => (
-            <option key={s} value={s}>
-              {s}
+          {catalogue.services.map((s) => (
+            <option key={s.service} value={s.service}>
+              {s.service}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <label>
+        Team{' '}
+        <select
+          value={team}
+          onChange={(e) => {
+            setTeam(e.target.value);
+            setService('');
+          }}
+          data-testid="analytics-team"
+        >
+          <option value="">all teams</option>
+          {catalogue.teams.map((x) => (
+            <option key={x} value={x}>
+              {x}
             </option>
           ))}
         </select>
@@ -125,55 +201,14 @@ export function AnalyticsPage() {
           Could not load the analytics: {error}
         </p>
       )}
-      {data && (
-        <table className="keys" data-testid="analytics-keys">
-          <thead>
-            <tr>
-              <th>Key</th>
-              <th>Six months</th>
-              <th>Tier</th>
-              <th>From</th>
-            </tr>
-          </thead>
-          <tbody>
-            <tr>
-              <td>Deployment frequency</td>
-              <td>{data.deploymentFrequency.perDay.toFixed(2)}/day</td>
-              <td>{data.deploymentFrequency.tier ?? '—'}</td>
-              <td>{data.deployments.count} deployments</td>
-            </tr>
-            <tr>
-              <td>Lead time (median)</td>
-              <td>{dur(data.leadTime.medianS)}</td>
-              <td>{data.leadTime.tier ?? '—'}</td>
-              <td>{data.leadTime.counts.commits} commits</td>
-            </tr>
-            <tr>
-              <td>Change failure rate</td>
-              <td>{pct(data.changeFailureRate.value)}</td>
-              <td>{data.changeFailureRate.tier ?? '—'}</td>
-              <td>
-                {data.changeFailureRate.counts.failed}/{data.changeFailureRate.counts.deployments} failed
-              </td>
-            </tr>
-            <tr>
-              <td>Time to restore (median)</td>
-              <td>{dur(data.timeToRestore.medianS)}</td>
-              <td>{data.timeToRestore.tier ?? '—'}</td>
-              <td>
-                {data.timeToRestore.counts.rollbacks} rollbacks, {data.timeToRestore.counts.incidents} incidents
-              </td>
-            </tr>
-          </tbody>
-        </table>
-      )}
+      {data && <KeysTable data={data} />}
       {/* The charts are the weekly report's SVG, made from numbers by core/analytics/svg-chart.ts (every text escaped). */}
       <div className="charts" data-testid="analytics-charts">
         {charts.map((c) => (
           <div key={c.id} dangerouslySetInnerHTML={{ __html: c.svg }} />
         ))}
       </div>
-      {service && <Storyboard key={service} service={service} />}
+      <ReleaseStoryboard services={running} initial={storyService} />
     </section>
   );
 }
