@@ -6,24 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { rampedFlag } from './support/flags.ts';
 import { deployedServer } from './support/sluice.ts';
 
-const FLAG = `apiVersion: sluice.dev/v1alpha1
-kind: FeatureFlag
-metadata: { name: new-checkout }
-spec:
-  environments:
-    production:
-      rules:
-        - name: ramp
-          rollout: { percent: 50 }
-          serve: "on"
-  rollbackContract:
-    service: checkout
-    environment: production
-    stickiness: { header: x-user-id }
-    errorRate: { by: 0.01 }
-`;
+const FLAG = rampedFlag('stickiness: { header: x-user-id }');
 
 interface FlagEvent {
   type: string;

@@ -11,25 +11,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { startLoad } from './support/load.ts';
+import { rampedFlag } from './support/flags.ts';
 import { withoutServer } from './support/servers.ts';
 import { freePort, ROOT, SERVICE_SCRIPT, serviceSpec, SluiceServer } from './support/sluice.ts';
 
-const FLAG = `apiVersion: sluice.dev/v1alpha1
-kind: FeatureFlag
-metadata: { name: new-checkout }
-spec:
-  environments:
-    production:
-      rules:
-        - name: ramp
-          rollout: { percent: 50 }
-          serve: "on"
-  rollbackContract:
-    service: checkout
-    environment: production
-    evidence: sdk
-    errorRate: { by: 0.01 }
-`;
+const FLAG = rampedFlag('evidence: sdk');
 
 interface FlagEvent {
   type: string;

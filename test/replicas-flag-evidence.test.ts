@@ -9,27 +9,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SluiceProvider } from 'sluice/openfeature';
 import { withoutPostgres } from './support/postgres.ts';
+import { rampedFlag } from './support/flags.ts';
 import { startReplicas } from './support/replicas.ts';
 import { freePort, serviceSpec, type SluiceServer } from './support/sluice.ts';
 
 const skip = withoutPostgres();
 
-const FLAG = `apiVersion: sluice.dev/v1alpha1
-kind: FeatureFlag
-metadata: { name: new-checkout }
-spec:
-  environments:
-    production:
-      rules:
-        - name: ramp
-          rollout: { percent: 50 }
-          serve: "on"
-  rollbackContract:
-    service: checkout
-    environment: production
-    evidence: sdk
-    errorRate: { by: 0.01 }
-`;
+const FLAG = rampedFlag('evidence: sdk');
 
 interface FlagAnswer {
   environments: { production: { enabled: boolean } };
